@@ -1,0 +1,22 @@
+// Command loopind is the LooPIN node and CLI: it runs a validator or full
+// node (`loopind start`), manages keys and genesis, and sends transactions and
+// queries to every module (`loopind tx …`, `loopind query …`).
+package main
+
+import (
+	"fmt"
+	"os"
+
+	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
+
+	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/cmd/loopind/cmd"
+)
+
+func main() {
+	rootCmd := cmd.NewRootCmd()
+	if err := svrcmd.Execute(rootCmd, "LOOPIN", app.DefaultNodeHome); err != nil {
+		fmt.Fprintln(rootCmd.OutOrStderr(), err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,55 @@
+// Package keeper holds the x/pocps state machine: the collections schema,
+// the Msg and Query servers and genesis import/export.
+package keeper
+
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/store"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+
+	"github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// Keeper owns the x/pocps store. Build it with NewKeeper; the zero value is
+// not usable.
+type Keeper struct {
+	cdc           codec.BinaryCodec
+	accountKeeper types.AccountKeeper
+
+	// authority is the bech32 address allowed to send MsgUpdateParams
+	// (the x/gov module account by default).
+	authority string
+
+	// Schema lists every collection below, for genesis and indexers.
+	Schema collections.Schema
+	// Params holds the module parameters.
+	Params collections.Item[types.Params]
+}
+
+// NewKeeper builds the x/pocps keeper on storeService. It panics when
+// authority is not a valid account address, as x/staking's keeper does: that
+// is a wiring bug, not a runtime condition.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, authority string) Keeper {
+	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	k := Keeper{
+		cdc:           cdc,
+		accountKeeper: ak,
+		authority:     authority,
+		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority returns the bech32 address allowed to update the parameters.
+func (k Keeper) Authority() string { return k.authority }

@@ -1,0 +1,44 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/x/rewards/types"
+)
+
+type msgServer struct {
+	Keeper
+}
+
+var _ types.MsgServer = msgServer{}
+
+// NewMsgServerImpl returns the x/rewards Msg service backed by k.
+func NewMsgServerImpl(k Keeper) types.MsgServer {
+	return msgServer{Keeper: k}
+}
+
+// UpdateParams replaces all parameters. Errors: ErrInvalidSigner when the
+// sender is not the authority, ErrInvalidParams when Validate fails; either
+// way nothing changes.
+func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
+	if msg.Authority != ms.authority {
+		return nil, errors.Wrapf(types.ErrInvalidSigner, "expected %s, got %s", ms.authority, msg.Authority)
+	}
+	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ms.Params.Set(ctx, msg.Params); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventParamsUpdated{
+		Authority: msg.Authority,
+		Params:    msg.Params,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateParamsResponse{}, nil
+}

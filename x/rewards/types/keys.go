@@ -1,0 +1,18 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the name of the x/rewards module, its store key and its
+	// module account (the only minter of uloop).
+	ModuleName = "rewards"
+
+	// StoreKey is the KV store key of x/rewards.
+	StoreKey = ModuleName
+)
+
+// Store prefixes of x/rewards. A number is never reused.
+var (
+	// ParamsKey holds the module Params.
+	ParamsKey = collections.NewPrefix(0)
+)
