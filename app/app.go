@@ -8,7 +8,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	
+
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/gogoproto/proto"
 	"github.com/spf13/cast"
@@ -272,6 +272,7 @@ func New(
 		map[string]module.AppModuleBasic{
 			genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
 			govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),
+			epochstypes.ModuleName:  epochsModuleBasic{epochs.NewAppModule(app.EpochsKeeper)},
 		},
 	)
 	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
@@ -397,9 +398,11 @@ func (app *App) TxConfig() client.TxConfig { return app.txConfig }
 // GetKey returns the KV store key named storeKey (tests only).
 func (app *App) GetKey(storeKey string) *storetypes.KVStoreKey { return app.keys[storeKey] }
 
-// DefaultGenesis returns the genesis state of a new chain; see genesis.go.
+// DefaultGenesis returns the genesis state of a new chain: every module's
+// default, with uloop as the bond, fee and deposit denom (SetAddressPrefixes
+// sets sdk.DefaultBondDenom) and the single `loopin` epoch clock.
 func (app *App) DefaultGenesis() GenesisState {
-	return NewDefaultGenesisState(app.appCodec, app.BasicModuleManager)
+	return app.BasicModuleManager.DefaultGenesis(app.appCodec)
 }
 
 // SimulationManager is not used: LooPIN's simulations live in their own targets.

@@ -38,3 +38,7 @@ func SetAddressPrefixes() {
 		sdk.DefaultBondDenom = chaintypes.BondDenom
 	})
 }
+
+// Importing the app package sets the loopin prefixes, so that no address is
+// ever rendered with the SDK's default "cosmos" prefix.
+func init() { SetAddressPrefixes() }

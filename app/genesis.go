@@ -5,11 +5,8 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/codec"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/module"
+	"github.com/cosmos/cosmos-sdk/x/epochs"
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
-	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
-	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	chaintypes "github.com/loopin-project/loopin/types"
 )
@@ -22,26 +19,22 @@ type GenesisState map[string]json.RawMessage
 // genesis: one hour (PROTOCOL.md §1). A localnet shortens it in genesis.json.
 const DefaultEpochDuration = time.Hour
 
-// NewDefaultGenesisState returns every module's default genesis with the
-// LooPIN choices applied: uloop as bond, fee and deposit denom, and a single
-// x/epochs clock named `loopin`.
-func NewDefaultGenesisState(cdc codec.JSONCodec, basics module.BasicManager) GenesisState {
-	gs := GenesisState(basics.DefaultGenesis(cdc))
-
-	var staking stakingtypes.GenesisState
-	cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
-	staking.Params.BondDenom = chaintypes.BondDenom
-	gs[stakingtypes.ModuleName] = cdc.MustMarshalJSON(&staking)
-
-	var gov govv1.GenesisState
-	cdc.MustUnmarshalJSON(gs["gov"], &gov)
-	gov.Params.MinDeposit = sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 10_000_000))
-	gov.Params.ExpeditedMinDeposit = sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 50_000_000))
-	gs["gov"] = cdc.MustMarshalJSON(&gov)
-
-	epochs := epochstypes.GenesisState{Epochs: []epochstypes.EpochInfo{
+// DefaultEpochsGenesis is the x/epochs genesis of LooPIN: a single clock
+// named `loopin` (chaintypes.EpochIdentifier) instead of the SDK's day, hour,
+// minute and week clocks.
+func DefaultEpochsGenesis() *epochstypes.GenesisState {
+	return &epochstypes.GenesisState{Epochs: []epochstypes.EpochInfo{
 		epochstypes.NewGenesisEpochInfo(chaintypes.EpochIdentifier, DefaultEpochDuration),
 	}}
-	gs[epochstypes.ModuleName] = cdc.MustMarshalJSON(&epochs)
-	return gs
+}
+
+// epochsModuleBasic is x/epochs with LooPIN's default genesis, so that
+// `loopind init` writes the `loopin` clock.
+type epochsModuleBasic struct {
+	epochs.AppModule
+}
+
+// DefaultGenesis returns DefaultEpochsGenesis as JSON.
+func (epochsModuleBasic) DefaultGenesis(cdc codec.JSONCodec) json.RawMessage {
+	return cdc.MustMarshalJSON(DefaultEpochsGenesis())
 }

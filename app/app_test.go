@@ -1,0 +1,241 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	"github.com/loopin-project/loopin/app"
+	chaintypes "github.com/loopin-project/loopin/types"
+	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+	rewardskeeper "github.com/loopin-project/loopin/x/rewards/keeper"
+	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
+	stakekeeper "github.com/loopin-project/loopin/x/stake/keeper"
+	staketypes "github.com/loopin-project/loopin/x/stake/types"
+)
+
+var govAuthority = authtypes.NewModuleAddress(govtypes.ModuleName).String()
+
+// paramsCase drives one LooPIN module's MsgUpdateParams and Query/Params
+// through the real app: valid builds a message that changes a parameter,
+// invalid one that Validate must refuse, get reads the params back over the
+// module's Query service.
+type paramsCase struct {
+	module  string
+	event   string
+	valid   func(authority string) (msg sdk.Msg, want any)
+	invalid func(authority string) sdk.Msg
+	get     func(t *testing.T, c *app.TestChain) any
+}
+
+func paramsCases() []paramsCase {
+	return []paramsCase{
+		{
+			module: poolstypes.ModuleName,
+			event:  "loopin.pools.v1.EventParamsUpdated",
+			valid: func(a string) (sdk.Msg, any) {
+				p := poolstypes.DefaultParams()
+				p.ExchangeFee = math.LegacyNewDecWithPrec(5, 3)
+				return &poolstypes.MsgUpdateParams{Authority: a, Params: p}, p
+			},
+			invalid: func(a string) sdk.Msg {
+				p := poolstypes.DefaultParams()
+				p.MaxLeaseDuration = p.MinLeaseDuration - time.Second
+				return &poolstypes.MsgUpdateParams{Authority: a, Params: p}
+			},
+			get: func(t *testing.T, c *app.TestChain) any {
+				res, err := poolskeeper.NewQuerier(c.PoolsKeeper).Params(c.Ctx(), &poolstypes.QueryParamsRequest{})
+				require.NoError(t, err)
+				return res.Params
+			},
+		},
+		{
+			module: staketypes.ModuleName,
+			event:  "loopin.stake.v1.EventParamsUpdated",
+			valid: func(a string) (sdk.Msg, any) {
+				p := staketypes.DefaultParams()
+				p.MinLpDuration = time.Hour
+				return &staketypes.MsgUpdateParams{Authority: a, Params: p}, p
+			},
+			invalid: func(a string) sdk.Msg {
+				p := staketypes.DefaultParams()
+				p.SellMinDays = 8
+				return &staketypes.MsgUpdateParams{Authority: a, Params: p}
+			},
+			get: func(t *testing.T, c *app.TestChain) any {
+				res, err := stakekeeper.NewQuerier(c.StakeKeeper).Params(c.Ctx(), &staketypes.QueryParamsRequest{})
+				require.NoError(t, err)
+				return res.Params
+			},
+		},
+		{
+			module: pocpstypes.ModuleName,
+			event:  "loopin.pocps.v1.EventParamsUpdated",
+			valid: func(a string) (sdk.Msg, any) {
+				p := pocpstypes.DefaultParams()
+				p.Confirmations = 1
+				return &pocpstypes.MsgUpdateParams{Authority: a, Params: p}, p
+			},
+			invalid: func(a string) sdk.Msg {
+				p := pocpstypes.DefaultParams()
+				p.PLimit = 101
+				return &pocpstypes.MsgUpdateParams{Authority: a, Params: p}
+			},
+			get: func(t *testing.T, c *app.TestChain) any {
+				res, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Params(c.Ctx(), &pocpstypes.QueryParamsRequest{})
+				require.NoError(t, err)
+				return res.Params
+			},
+		},
+		{
+			module: rewardstypes.ModuleName,
+			event:  "loopin.rewards.v1.EventParamsUpdated",
+			valid: func(a string) (sdk.Msg, any) {
+				p := rewardstypes.DefaultParams()
+				p.MinerShare, p.ClientShare = math.LegacyNewDecWithPrec(60, 2), math.LegacyNewDecWithPrec(20, 2)
+				return &rewardstypes.MsgUpdateParams{Authority: a, Params: p}, p
+			},
+			invalid: func(a string) sdk.Msg {
+				p := rewardstypes.DefaultParams()
+				p.MinerShare = math.LegacyNewDecWithPrec(80, 2) // shares sum to 1.1
+				return &rewardstypes.MsgUpdateParams{Authority: a, Params: p}
+			},
+			get: func(t *testing.T, c *app.TestChain) any {
+				res, err := rewardskeeper.NewQuerier(c.RewardsKeeper).Params(c.Ctx(), &rewardstypes.QueryParamsRequest{})
+				require.NoError(t, err)
+				return res.Params
+			},
+		},
+	}
+}
+
+func deliver(c *app.TestChain, ctx sdk.Context, msg sdk.Msg) (*sdk.Result, error) {
+	return c.MsgServiceRouter().Handler(msg)(ctx, msg)
+}
+
+func TestUpdateParamsThroughTheApp(t *testing.T) {
+	for _, tc := range paramsCases() {
+		t.Run(tc.module, func(t *testing.T) {
+			c := app.Setup(t)
+			before := tc.get(t, c)
+
+			// A stranger cannot change the params.
+			stranger := c.Funded.String()
+			msg, _ := tc.valid(stranger)
+			_, err := deliver(c, c.Ctx(), msg)
+			require.ErrorContains(t, err, "invalid authority")
+			require.Equal(t, before, tc.get(t, c))
+
+			// Governance cannot set invalid params.
+			_, err = deliver(c, c.Ctx(), tc.invalid(govAuthority))
+			require.ErrorContains(t, err, "invalid params")
+			require.Equal(t, before, tc.get(t, c))
+
+			// Governance sets valid params; the change is visible and announced.
+			msg, want := tc.valid(govAuthority)
+			res, err := deliver(c, c.Ctx(), msg)
+			require.NoError(t, err)
+			require.Equal(t, want, tc.get(t, c))
+			require.NotEqual(t, before, want)
+			var types []string
+			for _, ev := range res.GetEvents() {
+				types = append(types, ev.Type)
+			}
+			require.Contains(t, types, tc.event)
+		})
+	}
+}
+
+func TestDefaultGenesis(t *testing.T) {
+	c := app.Setup(t)
+	gs := c.DefaultGenesis()
+	require.NoError(t, c.BasicModuleManager.ValidateGenesis(c.AppCodec(), c.TxConfig(), gs))
+	for _, m := range []string{poolstypes.ModuleName, staketypes.ModuleName, pocpstypes.ModuleName, rewardstypes.ModuleName, epochstypes.ModuleName} {
+		require.Contains(t, gs, m)
+	}
+	require.NotContains(t, gs, "mint", "x/rewards is the only mint; x/mint must not be wired")
+
+	// One epoch clock, `loopin`, one hour long.
+	var epochs epochstypes.GenesisState
+	c.AppCodec().MustUnmarshalJSON(gs[epochstypes.ModuleName], &epochs)
+	require.Len(t, epochs.Epochs, 1)
+	require.Equal(t, chaintypes.EpochIdentifier, epochs.Epochs[0].Identifier)
+	require.Equal(t, time.Hour, epochs.Epochs[0].Duration)
+
+	// uloop is the bond denom.
+	bondDenom, err := c.StakingKeeper.BondDenom(c.Ctx())
+	require.NoError(t, err)
+	require.Equal(t, chaintypes.BondDenom, bondDenom)
+}
+
+func TestOnlyRewardsMayMint(t *testing.T) {
+	for name, perms := range app.ModuleAccountPermissions() {
+		if name == rewardstypes.ModuleName {
+			require.Contains(t, perms, authtypes.Minter)
+			continue
+		}
+		require.NotContains(t, perms, authtypes.Minter, "module account %s may mint", name)
+	}
+}
+
+func TestEpochClockTicks(t *testing.T) {
+	c := app.Setup(t, func(gs app.GenesisState) {
+		var epochs epochstypes.GenesisState
+		epochs.Epochs = []epochstypes.EpochInfo{epochstypes.NewGenesisEpochInfo(chaintypes.EpochIdentifier, 10*time.Second)}
+		gs[epochstypes.ModuleName] = app.MakeEncodingConfig().Codec.MustMarshalJSON(&epochs)
+	})
+	start, err := c.EpochsKeeper.GetEpochInfo(c.Ctx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	for range 25 {
+		c.NextBlock(t, time.Second)
+	}
+	end, err := c.EpochsKeeper.GetEpochInfo(c.Ctx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	require.Equal(t, start.CurrentEpoch+2, end.CurrentEpoch, "25 one-second blocks cross two 10 s epoch boundaries")
+}
+
+func TestExportImport(t *testing.T) {
+	c := app.Setup(t)
+
+	// Change a parameter of every LooPIN module and move some funds, so that
+	// the export carries non-default state.
+	ctx := c.Ctx()
+	var wants []any
+	for _, tc := range paramsCases() {
+		msg, want := tc.valid(govAuthority)
+		_, err := deliver(c, ctx, msg)
+		require.NoError(t, err)
+		wants = append(wants, want)
+	}
+	receiver := sdk.AccAddress([]byte("receiver____________"))
+	_, err := deliver(c, ctx, &banktypes.MsgSend{
+		FromAddress: c.Funded.String(),
+		ToAddress:   receiver.String(),
+		Amount:      sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 12345)),
+	})
+	require.NoError(t, err)
+	for range 3 {
+		c.NextBlock(t, time.Second)
+	}
+
+	next := c.ExportAndRestart(t)
+	next.NextBlock(t, time.Second)
+	for i, tc := range paramsCases() {
+		require.Equal(t, wants[i], tc.get(t, next), tc.module)
+	}
+	require.Equal(t, int64(12345), next.BankKeeper.GetBalance(next.Ctx(), receiver, chaintypes.BondDenom).Amount.Int64())
+	supplyBefore := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom)
+	require.Equal(t, supplyBefore, next.BankKeeper.GetSupply(next.Ctx(), chaintypes.BondDenom))
+}
