@@ -1,0 +1,345 @@
+// Package system runs the loopind binary as an operator would: it builds
+// it, creates a one-validator chain in a temporary directory, sends a bank
+// transfer with the CLI, reads it back over the CLI, REST and gRPC, exports
+// the state and starts a new chain from the export. Everything it starts is
+// stopped and deleted when the test ends.
+package system
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	_ "github.com/loopin-project/loopin/app" // loopin bech32 prefixes
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
+	staketypes "github.com/loopin-project/loopin/x/stake/types"
+)
+
+const (
+	chainID = "loopin-system-1"
+	denom   = "uloop"
+)
+
+// buildBinary compiles loopind once into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	bin := filepath.Join(dir, "loopind")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/loopind")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// node is one loopind home with its own ports and, while running, its process.
+type node struct {
+	t                    *testing.T
+	bin, home            string
+	rpc, p2p, grpc, rest int
+	proc                 *exec.Cmd
+	logs                 *bytes.Buffer
+}
+
+func newNode(t *testing.T, bin, home string) *node {
+	return &node{
+		t: t, bin: bin, home: home,
+		rpc: freePort(t), p2p: freePort(t), grpc: freePort(t), rest: freePort(t),
+	}
+}
+
+// cli runs a loopind command against this node and returns its stdout; it
+// fails the test when the command fails.
+func (n *node) cli(args ...string) string {
+	n.t.Helper()
+	out, err := n.try(args...)
+	require.NoError(n.t, err, "loopind %s", strings.Join(args, " "))
+	return out
+}
+
+func (n *node) try(args ...string) (string, error) {
+	full := append([]string{"--home", n.home}, args...)
+	cmd := exec.Command(n.bin, full...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%w: %s%s", err, stderr.String(), stdout.String())
+	}
+	return stdout.String(), nil
+}
+
+func (n *node) nodeFlag() string { return fmt.Sprintf("tcp://127.0.0.1:%d", n.rpc) }
+
+func (n *node) addr(key string) string {
+	return strings.TrimSpace(n.cli("keys", "show", key, "-a", "--keyring-backend", "test"))
+}
+
+// configure points the node's listeners at its own ports and shortens blocks.
+func (n *node) configure() {
+	n.t.Helper()
+	edit := func(file string, repl map[string]string) {
+		path := filepath.Join(n.home, "config", file)
+		bz, err := os.ReadFile(path)
+		require.NoError(n.t, err)
+		s := string(bz)
+		for old, nw := range repl {
+			require.True(n.t, strings.Contains(s, old), "%s has no %q", file, old)
+			s = strings.Replace(s, old, nw, 1)
+		}
+		require.NoError(n.t, os.WriteFile(path, []byte(s), 0o600))
+	}
+	edit("config.toml", map[string]string{
+		`laddr = "tcp://127.0.0.1:26657"`: fmt.Sprintf(`laddr = "tcp://127.0.0.1:%d"`, n.rpc),
+		`laddr = "tcp://0.0.0.0:26656"`:   fmt.Sprintf(`laddr = "tcp://127.0.0.1:%d"`, n.p2p),
+		`pprof_laddr = "localhost:6060"`:  `pprof_laddr = ""`,
+		`timeout_commit = "5s"`:           `timeout_commit = "300ms"`,
+	})
+	edit("app.toml", map[string]string{
+		`address = "tcp://localhost:1317"`: fmt.Sprintf(`address = "tcp://127.0.0.1:%d"`, n.rest),
+		`address = "localhost:9090"`:       fmt.Sprintf(`address = "127.0.0.1:%d"`, n.grpc),
+	})
+	// Enable REST: the first "enable = false" in app.toml is [api].
+	path := filepath.Join(n.home, "config", "app.toml")
+	bz, err := os.ReadFile(path)
+	require.NoError(n.t, err)
+	s := strings.Replace(string(bz), "[api]\n\n# Enable defines if the API server should be enabled.\nenable = false", "[api]\n\n# Enable defines if the API server should be enabled.\nenable = true", 1)
+	require.True(n.t, strings.Contains(s, "enable = true"), "app.toml: [api] enable not found")
+	require.NoError(n.t, os.WriteFile(path, []byte(s), 0o600))
+}
+
+// start runs `loopind start` in the background and waits for block minHeight.
+func (n *node) start(minHeight int64) {
+	n.t.Helper()
+	n.logs = &bytes.Buffer{}
+	n.proc = exec.Command(n.bin, "start", "--home", n.home, "--log_level", "info", "--log_no_color")
+	n.proc.Stdout, n.proc.Stderr = n.logs, n.logs
+	require.NoError(n.t, n.proc.Start())
+	n.t.Cleanup(n.stop)
+	n.waitHeight(minHeight)
+}
+
+// stop interrupts the node as Ctrl-C does and waits for it to exit.
+func (n *node) stop() {
+	if n.proc == nil || n.proc.Process == nil {
+		return
+	}
+	_ = n.proc.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- n.proc.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = n.proc.Process.Kill()
+		<-done
+	}
+	n.proc = nil
+}
+
+func (n *node) height() (int64, error) {
+	out, err := n.try("status", "--node", n.nodeFlag())
+	if err != nil {
+		return 0, err
+	}
+	var st struct {
+		SyncInfo struct {
+			LatestBlockHeight string `json:"latest_block_height"`
+		} `json:"sync_info"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(st.SyncInfo.LatestBlockHeight, 10, 64)
+}
+
+func (n *node) waitHeight(h int64) {
+	n.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if got, err := n.height(); err == nil && got >= h {
+			return
+		}
+		if n.proc.ProcessState != nil {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	n.t.Fatalf("node did not reach height %d; logs:\n%s", h, tail(n.logs.String(), 4000))
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func (n *node) balance(addr string) string {
+	n.t.Helper()
+	out := n.cli("q", "bank", "balance", addr, denom, "--node", n.nodeFlag(), "-o", "json")
+	var res struct {
+		Balance struct{ Amount string } `json:"balance"`
+	}
+	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
+	return res.Balance.Amount
+}
+
+func TestSystemLocalChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test builds and runs loopind; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	n := newNode(t, bin, filepath.Join(dir, "node"))
+
+	// Genesis, the way README's "running a validator" section does it.
+	n.cli("init", "system", "--chain-id", chainID)
+	for _, k := range []string{"validator", "alice", "bob"} {
+		n.cli("keys", "add", k, "--keyring-backend", "test")
+	}
+	for _, k := range []string{"validator", "alice"} {
+		n.cli("genesis", "add-genesis-account", k, "1000000000000"+denom, "--keyring-backend", "test")
+	}
+	n.cli("genesis", "gentx", "validator", "100000000000"+denom, "--chain-id", chainID, "--keyring-backend", "test")
+	n.cli("genesis", "collect-gentxs")
+	n.cli("genesis", "validate")
+	n.configure()
+	n.start(2)
+
+	// A bank transfer through the CLI.
+	alice, bob := n.addr("alice"), n.addr("bob")
+	require.True(t, strings.HasPrefix(bob, "loopin1"), bob)
+	out := n.cli("tx", "bank", "send", "alice", bob, "2500000"+denom, "--yes", "-o", "json",
+		"--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
+	var txRes struct {
+		Code   uint32 `json:"code"`
+		TxHash string `json:"txhash"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &txRes), out)
+	require.Zero(t, txRes.Code, out)
+	n.cli("q", "wait-tx", txRes.TxHash, "--node", n.nodeFlag(), "--timeout", "30s")
+
+	// Read back over the CLI ...
+	require.Equal(t, "2500000", n.balance(bob))
+	require.Equal(t, "999997500000", n.balance(alice), "alice paid 2.5 LOOP and no fee (min gas price 0)")
+
+	// ... and over gRPC.
+	conn, err := grpc.NewClient(fmt.Sprintf("127.0.0.1:%d", n.grpc), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	bal, err := banktypes.NewQueryClient(conn).Balance(ctx, &banktypes.QueryBalanceRequest{Address: bob, Denom: denom})
+	require.NoError(t, err)
+	require.Equal(t, "2500000", bal.Balance.Amount.String())
+
+	// Every LooPIN module's params answer on the CLI, REST and gRPC, and agree.
+	grpcParams := map[string]any{}
+	pools, err := poolstypes.NewQueryClient(conn).Params(ctx, &poolstypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	grpcParams["pools"] = pools.Params.ExchangeFee.String()
+	stake, err := staketypes.NewQueryClient(conn).Params(ctx, &staketypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	grpcParams["stake"] = stake.Params.StakingFee.String()
+	pocps, err := pocpstypes.NewQueryClient(conn).Params(ctx, &pocpstypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	grpcParams["pocps"] = pocps.Params.AlphaTime.String()
+	rewards, err := rewardstypes.NewQueryClient(conn).Params(ctx, &rewardstypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	grpcParams["rewards"] = rewards.Params.EpochEmission.String()
+	field := map[string]string{"pools": "exchange_fee", "stake": "staking_fee", "pocps": "alpha_time", "rewards": "epoch_emission"}
+
+	for module, key := range field {
+		var cliRes, restRes struct {
+			Params map[string]any `json:"params"`
+		}
+		out := n.cli("q", module, "params", "--node", n.nodeFlag(), "-o", "json")
+		require.NoError(t, json.Unmarshal([]byte(out), &cliRes), out)
+
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/loopin/%s/v1/params", n.rest, module))
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		require.NoError(t, json.Unmarshal(body, &restRes), string(body))
+
+		require.Equal(t, grpcParams[module], cliRes.Params[key], "%s CLI vs gRPC", module)
+		require.Equal(t, grpcParams[module], restRes.Params[key], "%s REST vs gRPC", module)
+		// Same fields both ways (the CLI prints durations as 10m0s, REST as 600s).
+		require.Equal(t, sortedKeys(cliRes.Params), sortedKeys(restRes.Params), "%s CLI vs REST", module)
+	}
+
+	// Stop, export, and start a new chain from the export.
+	exportedAt, err := n.height()
+	require.NoError(t, err)
+	n.stop()
+	exported := n.cli("export")
+	var gen struct {
+		InitialHeight json.Number `json:"initial_height"`
+		AppState      struct {
+			Bank struct {
+				Balances []struct {
+					Address string
+					Coins   []struct{ Denom, Amount string }
+				}
+			}
+		} `json:"app_state"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(exported), &gen))
+	initial, err := gen.InitialHeight.Int64()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, initial, exportedAt)
+
+	m := newNode(t, bin, filepath.Join(dir, "restarted"))
+	m.cli("init", "restarted", "--chain-id", chainID)
+	for _, f := range []string{"priv_validator_key.json", "node_key.json"} {
+		bz, err := os.ReadFile(filepath.Join(n.home, "config", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(m.home, "config", f), bz, 0o600))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(m.home, "config", "genesis.json"), []byte(exported), 0o600))
+	m.cli("genesis", "validate")
+	m.configure()
+	m.start(initial + 2)
+	require.Equal(t, "2500000", m.balance(bob), "the transfer survives export and re-import")
+}
