@@ -244,8 +244,11 @@ func New(
 	// rewards reads the others through its expected-keeper interfaces.
 	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, govAuthority)
 	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, govAuthority)
-	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, govAuthority)
-	app.RewardsKeeper = rewardskeeper.NewKeeper(appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, govAuthority)
+	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.PoolsKeeper, app.PocpsKeeper, govAuthority)
+	app.RewardsKeeper = rewardskeeper.NewKeeper(
+		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper,
+		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, govAuthority,
+	)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

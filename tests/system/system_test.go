@@ -28,7 +28,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	_ "github.com/loopin-project/loopin/app" // loopin bech32 prefixes
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -197,6 +199,44 @@ func (n *node) waitHeight(h int64) {
 	n.t.Fatalf("node did not reach height %d; logs:\n%s", h, tail(n.logs.String(), 4000))
 }
 
+// tx signs and broadcasts a transaction, waits for it to be included and
+// fails the test unless it succeeded.
+func (n *node) tx(args ...string) {
+	n.t.Helper()
+	args = append(args, "--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
+	out := n.cli(args...)
+	var res struct {
+		Code   uint32 `json:"code"`
+		TxHash string `json:"txhash"`
+		RawLog string `json:"raw_log"`
+	}
+	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
+	require.Zero(n.t, res.Code, "check tx: %s", res.RawLog)
+	out = n.cli("q", "wait-tx", res.TxHash, "--node", n.nodeFlag(), "--timeout", "30s", "-o", "json")
+	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
+	require.Zero(n.t, res.Code, "deliver tx: %s", res.RawLog)
+}
+
+// editGenesis rewrites config/genesis.json through edit.
+func (n *node) editGenesis(edit func(map[string]any)) {
+	n.t.Helper()
+	path := filepath.Join(n.home, "config", "genesis.json")
+	bz, err := os.ReadFile(path)
+	require.NoError(n.t, err)
+	var gs map[string]any
+	require.NoError(n.t, json.Unmarshal(bz, &gs))
+	edit(gs)
+	bz, err = json.MarshalIndent(gs, "", "  ")
+	require.NoError(n.t, err)
+	require.NoError(n.t, os.WriteFile(path, bz, 0o600))
+}
+
+// govAuthority is the x/gov module account, the authority of every LooPIN
+// module's MsgUpdateParams.
+func govAuthority() string {
+	return authtypes.NewModuleAddress(govtypes.ModuleName).String()
+}
+
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -241,6 +281,10 @@ func TestSystemLocalChain(t *testing.T) {
 	}
 	n.cli("genesis", "gentx", "validator", "100000000000"+denom, "--chain-id", chainID, "--keyring-backend", "test")
 	n.cli("genesis", "collect-gentxs")
+	n.editGenesis(func(gs map[string]any) {
+		gov := gs["app_state"].(map[string]any)["gov"].(map[string]any)["params"].(map[string]any)
+		gov["voting_period"], gov["expedited_voting_period"] = "4s", "2s"
+	})
 	n.cli("genesis", "validate")
 	n.configure()
 	n.start(2)
@@ -248,15 +292,7 @@ func TestSystemLocalChain(t *testing.T) {
 	// A bank transfer through the CLI.
 	alice, bob := n.addr("alice"), n.addr("bob")
 	require.True(t, strings.HasPrefix(bob, "loopin1"), bob)
-	out := n.cli("tx", "bank", "send", "alice", bob, "2500000"+denom, "--yes", "-o", "json",
-		"--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
-	var txRes struct {
-		Code   uint32 `json:"code"`
-		TxHash string `json:"txhash"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(out), &txRes), out)
-	require.Zero(t, txRes.Code, out)
-	n.cli("q", "wait-tx", txRes.TxHash, "--node", n.nodeFlag(), "--timeout", "30s")
+	n.tx("tx", "bank", "send", "alice", bob, "2500000"+denom)
 
 	// Read back over the CLI ...
 	require.Equal(t, "2500000", n.balance(bob))
@@ -309,6 +345,34 @@ func TestSystemLocalChain(t *testing.T) {
 		require.Equal(t, sortedKeys(cliRes.Params), sortedKeys(restRes.Params), "%s CLI vs REST", module)
 	}
 
+	// Governance changes a LooPIN parameter (the only way to change one).
+	proposal := fmt.Sprintf(`{
+  "messages": [{
+    "@type": "/loopin.pools.v1.MsgUpdateParams",
+    "authority": %q,
+    "params": {"exchange_fee": "0.005", "min_lease_duration": "3600s", "max_lease_duration": "2592000s"}
+  }],
+  "deposit": "10000000uloop",
+  "title": "Raise the exchange fee",
+  "summary": "0.3 %% to 0.5 %%"
+}`, govAuthority())
+	proposalFile := filepath.Join(dir, "proposal.json")
+	require.NoError(t, os.WriteFile(proposalFile, []byte(proposal), 0o600))
+	n.tx("tx", "gov", "submit-proposal", proposalFile, "--from", "validator", "--gas", "400000")
+	n.tx("tx", "gov", "vote", "1", "yes", "--from", "validator")
+	require.Eventually(t, func() bool {
+		out, err := n.try("q", "gov", "proposal", "1", "--node", n.nodeFlag(), "-o", "json")
+		return err == nil && strings.Contains(out, "PROPOSAL_STATUS_PASSED")
+	}, 30*time.Second, 500*time.Millisecond, "proposal 1 did not pass")
+	var poolsParams struct {
+		Params struct {
+			ExchangeFee string `json:"exchange_fee"`
+		} `json:"params"`
+	}
+	out := n.cli("q", "pools", "params", "--node", n.nodeFlag(), "-o", "json")
+	require.NoError(t, json.Unmarshal([]byte(out), &poolsParams), out)
+	require.Equal(t, "0.005000000000000000", poolsParams.Params.ExchangeFee)
+
 	// Stop, export, and start a new chain from the export.
 	exportedAt, err := n.height()
 	require.NoError(t, err)
@@ -342,4 +406,6 @@ func TestSystemLocalChain(t *testing.T) {
 	m.configure()
 	m.start(initial + 2)
 	require.Equal(t, "2500000", m.balance(bob), "the transfer survives export and re-import")
+	out = m.cli("q", "pools", "params", "--node", m.nodeFlag(), "-o", "json")
+	require.Contains(t, out, "0.005000000000000000", "the governance change survives export and re-import")
 }

@@ -12,6 +12,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
+			Short:   "Query epoch rewards: parameters (pending rewards, economics come with x/rewards)",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
@@ -22,15 +23,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Msg_serviceDesc.ServiceName,
+			Short:   "Claim epoch rewards",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params]",
-					Short:          "Submit a governance proposal that replaces all x/rewards parameters",
-					Long:           "Submits a gov proposal carrying MsgUpdateParams. [params] is the full parameter set as JSON, as `loopind q rewards params -o json` prints it.",
-					Example:        `loopind tx rewards update-params-proposal '{"epoch_emission":"1000000000","decay_rate":"0.1","decay_interval":8760,"miner_share":"0.7","verifier_share":"0.1","client_share":"0.1","validator_share":"0.1"}' --from validator`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
+					// Governance only. The generated command cannot encode
+					// LegacyDec fields (cosmos-sdk#26673), so parameter changes
+					// go through `loopind tx gov submit-proposal`; see
+					// docs/governance.md.
+					RpcMethod: "UpdateParams",
+					Skip:      true,
 				},
 			},
 		},

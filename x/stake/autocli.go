@@ -12,6 +12,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
+			Short:   "Query compute stakes: parameters (stakes come with x/stake)",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
@@ -22,15 +23,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Msg_serviceDesc.ServiceName,
+			Short:   "Commit devices to pools as LP stakes or sales",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params]",
-					Short:          "Submit a governance proposal that replaces all x/stake parameters",
-					Long:           "Submits a gov proposal carrying MsgUpdateParams. [params] is the full parameter set as JSON, as `loopind q stake params -o json` prints it.",
-					Example:        `loopind tx stake update-params-proposal '{"staking_fee":"1000000","min_lp_duration":"604800s","sell_min_days":1,"sell_max_days":7,"collateral_multiplier":100,"maintenance_rate":"0.001","day_length":"86400s"}' --from validator`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
+					// Governance only. The generated command cannot encode
+					// LegacyDec fields (cosmos-sdk#26673), so parameter changes
+					// go through `loopind tx gov submit-proposal`; see
+					// docs/governance.md.
+					RpcMethod: "UpdateParams",
+					Skip:      true,
 				},
 			},
 		},

@@ -3,6 +3,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -18,6 +19,9 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+
+	// hooks are called on confirmed failures; set once by the app.
+	hooks types.PocpsHooks
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -51,5 +55,29 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	return k
 }
 
+// SetHooks sets the callbacks made on confirmed device failures. It panics
+// if called twice (a wiring bug). The keeper is returned by pointer so that
+// the app's copy carries the hooks.
+func (k *Keeper) SetHooks(h types.PocpsHooks) *Keeper {
+	if k.hooks != nil {
+		panic("x/pocps: hooks already set")
+	}
+	k.hooks = h
+	return k
+}
+
+// Hooks returns the callbacks set by SetHooks, or a no-op set when none were.
+func (k Keeper) Hooks() types.PocpsHooks {
+	if k.hooks == nil {
+		return types.MultiPocpsHooks{}
+	}
+	return k.hooks
+}
+
 // Authority returns the bech32 address allowed to update the parameters.
 func (k Keeper) Authority() string { return k.authority }
+
+// GetParams returns the current x/pocps parameters, for other modules' keepers.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}

@@ -3,6 +3,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -53,3 +54,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 
 // Authority returns the bech32 address allowed to update the parameters.
 func (k Keeper) Authority() string { return k.authority }
+
+// GetParams returns the current x/pools parameters, for other modules' keepers.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}

@@ -3,6 +3,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -18,6 +19,9 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	poolsKeeper   types.PoolsKeeper
+	stakeKeeper   types.StakeKeeper
+	pocpsKeeper   types.PocpsKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -32,7 +36,13 @@ type Keeper struct {
 // NewKeeper builds the x/rewards keeper on storeService. It panics when
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, authority string) Keeper {
+//
+// x/rewards only reads x/pools, x/stake and x/pocps, through the narrow
+// interfaces of types/expected_keepers.go.
+func NewKeeper(
+	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper,
+	pk types.PoolsKeeper, sk types.StakeKeeper, vk types.PocpsKeeper, authority string,
+) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -40,6 +50,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		poolsKeeper:   pk,
+		stakeKeeper:   sk,
+		pocpsKeeper:   vk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 	}
@@ -53,3 +66,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 
 // Authority returns the bech32 address allowed to update the parameters.
 func (k Keeper) Authority() string { return k.authority }
+
+// GetParams returns the current x/rewards parameters, for other modules' keepers.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}

@@ -1,9 +1,39 @@
 package types
 
-import "cosmossdk.io/core/address"
+import (
+	"context"
+
+	"cosmossdk.io/core/address"
+
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+	staketypes "github.com/loopin-project/loopin/x/stake/types"
+)
 
 // AccountKeeper is the part of x/auth that x/rewards uses.
 type AccountKeeper interface {
 	// AddressCodec decodes and encodes bech32 account addresses.
 	AddressCodec() address.Codec
+}
+
+// PoolsKeeper is what x/rewards reads from x/pools (leased GPU-seconds for
+// the clients' share, class weights). Read-only.
+type PoolsKeeper interface {
+	// GetParams returns the x/pools parameters.
+	GetParams(ctx context.Context) (poolstypes.Params, error)
+}
+
+// StakeKeeper is what x/rewards reads from x/stake: the staking fee α and
+// the maintenance rate β of the balance condition T_min = α/(γ−β)
+// (whitepaper §5). Read-only.
+type StakeKeeper interface {
+	// GetParams returns the x/stake parameters.
+	GetParams(ctx context.Context) (staketypes.Params, error)
+}
+
+// PocpsKeeper is what x/rewards reads from x/pocps: the PoCPS score of each
+// device and the accepted challenge reports. Read-only.
+type PocpsKeeper interface {
+	// GetParams returns the x/pocps parameters.
+	GetParams(ctx context.Context) (pocpstypes.Params, error)
 }

@@ -3,6 +3,7 @@
 package keeper
 
 import (
+	"context"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -18,6 +19,8 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	poolsKeeper   types.PoolsKeeper
+	pocpsKeeper   types.PocpsKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -32,7 +35,13 @@ type Keeper struct {
 // NewKeeper builds the x/stake keeper on storeService. It panics when
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, authority string) Keeper {
+//
+// x/stake depends on x/pools (the pool its devices' time joins) and x/pocps
+// (device registration and seals); neither depends on x/stake.
+func NewKeeper(
+	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper,
+	pk types.PoolsKeeper, vk types.PocpsKeeper, authority string,
+) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -40,6 +49,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		poolsKeeper:   pk,
+		pocpsKeeper:   vk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 	}
@@ -53,3 +64,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 
 // Authority returns the bech32 address allowed to update the parameters.
 func (k Keeper) Authority() string { return k.authority }
+
+// GetParams returns the current x/stake parameters, for other modules' keepers.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	return k.Params.Get(ctx)
+}
