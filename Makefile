@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet test test-unit test-system proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet test test-unit test-system fuzz proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -31,6 +31,9 @@ test-unit: ## Everything but the system test
 
 test-system: ## Only the system test (builds and runs loopind)
 	go test -count=1 -run TestSystem ./tests/system/...
+
+fuzz: ## Fuzz the Msg handlers for FUZZTIME (default 60s) each
+	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)
 
 proto-gen: ## Regenerate *.pb.go and *.pb.gw.go from proto/ (offline)
 	scripts/protocgen.sh

@@ -1,10 +1,13 @@
 package app_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"cosmossdk.io/math"
 
@@ -38,6 +41,13 @@ type paramsCase struct {
 	valid   func(authority string) (msg sdk.Msg, want any)
 	invalid func(authority string) sdk.Msg
 	get     func(t *testing.T, c *app.TestChain) any
+	// decode fuzzes: it reads a MsgUpdateParams from protobuf bytes and
+	// reports whether its params pass Validate.
+	decode func(bz []byte, authority string) (msg sdk.Msg, want any, valid bool, err error)
+	// nilQuery calls Query/Params with a nil request.
+	nilQuery func(c *app.TestChain) error
+	// initInvalid runs the keeper's InitGenesis with invalid params.
+	initInvalid func(c *app.TestChain, invalid sdk.Msg) error
 }
 
 func paramsCases() []paramsCase {
@@ -60,6 +70,22 @@ func paramsCases() []paramsCase {
 				require.NoError(t, err)
 				return res.Params
 			},
+			decode: func(bz []byte, a string) (sdk.Msg, any, bool, error) {
+				var p poolstypes.Params
+				if err := p.Unmarshal(bz); err != nil {
+					return nil, nil, false, err
+				}
+				return &poolstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
+			},
+			nilQuery: func(c *app.TestChain) error {
+				_, err := poolskeeper.NewQuerier(c.PoolsKeeper).Params(c.Ctx(), nil)
+				return err
+			},
+			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+				gs := poolstypes.DefaultGenesis()
+				gs.Params = invalid.(*poolstypes.MsgUpdateParams).Params
+				return c.PoolsKeeper.InitGenesis(c.Ctx(), *gs)
+			},
 		},
 		{
 			module: staketypes.ModuleName,
@@ -78,6 +104,22 @@ func paramsCases() []paramsCase {
 				res, err := stakekeeper.NewQuerier(c.StakeKeeper).Params(c.Ctx(), &staketypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
+			},
+			decode: func(bz []byte, a string) (sdk.Msg, any, bool, error) {
+				var p staketypes.Params
+				if err := p.Unmarshal(bz); err != nil {
+					return nil, nil, false, err
+				}
+				return &staketypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
+			},
+			nilQuery: func(c *app.TestChain) error {
+				_, err := stakekeeper.NewQuerier(c.StakeKeeper).Params(c.Ctx(), nil)
+				return err
+			},
+			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+				gs := staketypes.DefaultGenesis()
+				gs.Params = invalid.(*staketypes.MsgUpdateParams).Params
+				return c.StakeKeeper.InitGenesis(c.Ctx(), *gs)
 			},
 		},
 		{
@@ -98,6 +140,22 @@ func paramsCases() []paramsCase {
 				require.NoError(t, err)
 				return res.Params
 			},
+			decode: func(bz []byte, a string) (sdk.Msg, any, bool, error) {
+				var p pocpstypes.Params
+				if err := p.Unmarshal(bz); err != nil {
+					return nil, nil, false, err
+				}
+				return &pocpstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
+			},
+			nilQuery: func(c *app.TestChain) error {
+				_, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Params(c.Ctx(), nil)
+				return err
+			},
+			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+				gs := pocpstypes.DefaultGenesis()
+				gs.Params = invalid.(*pocpstypes.MsgUpdateParams).Params
+				return c.PocpsKeeper.InitGenesis(c.Ctx(), *gs)
+			},
 		},
 		{
 			module: rewardstypes.ModuleName,
@@ -116,6 +174,22 @@ func paramsCases() []paramsCase {
 				res, err := rewardskeeper.NewQuerier(c.RewardsKeeper).Params(c.Ctx(), &rewardstypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
+			},
+			decode: func(bz []byte, a string) (sdk.Msg, any, bool, error) {
+				var p rewardstypes.Params
+				if err := p.Unmarshal(bz); err != nil {
+					return nil, nil, false, err
+				}
+				return &rewardstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
+			},
+			nilQuery: func(c *app.TestChain) error {
+				_, err := rewardskeeper.NewQuerier(c.RewardsKeeper).Params(c.Ctx(), nil)
+				return err
+			},
+			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+				gs := rewardstypes.DefaultGenesis()
+				gs.Params = invalid.(*rewardstypes.MsgUpdateParams).Params
+				return c.RewardsKeeper.InitGenesis(c.Ctx(), *gs)
 			},
 		},
 	}
@@ -238,4 +312,69 @@ func TestExportImport(t *testing.T) {
 	require.Equal(t, int64(12345), next.BankKeeper.GetBalance(next.Ctx(), receiver, chaintypes.BondDenom).Amount.Int64())
 	supplyBefore := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom)
 	require.Equal(t, supplyBefore, next.BankKeeper.GetSupply(next.Ctx(), chaintypes.BondDenom))
+}
+
+func TestQueriesAndGenesisRejectBadInput(t *testing.T) {
+	c := app.Setup(t)
+	for _, tc := range paramsCases() {
+		t.Run(tc.module, func(t *testing.T) {
+			before := tc.get(t, c)
+			err := tc.nilQuery(c)
+			require.Equal(t, codes.InvalidArgument, status.Code(err), "nil request: %v", err)
+			require.ErrorContains(t, tc.initInvalid(c, tc.invalid(govAuthority)), "invalid params")
+			require.Equal(t, before, tc.get(t, c), "a rejected genesis changes nothing")
+		})
+	}
+}
+
+// FuzzUpdateParams sends MsgUpdateParams with arbitrary params, decoded from
+// fuzzed protobuf bytes, to each LooPIN module through the app's Msg router.
+// Whatever the bytes, the handler must either refuse the message and leave
+// the params as they were, or accept it exactly when the params are valid and
+// then store them unchanged.
+func FuzzUpdateParams(f *testing.F) {
+	cases := paramsCases()
+	for i, tc := range cases {
+		msg, _ := tc.valid(govAuthority)
+		bz, err := paramsBytes(msg)
+		require.NoError(f, err)
+		f.Add(uint8(i), bz)
+		bz, err = paramsBytes(tc.invalid(govAuthority))
+		require.NoError(f, err)
+		f.Add(uint8(i), bz)
+	}
+	f.Add(uint8(0), []byte{0x0a, 0x03, 'a', 'b', 'c'})
+	c := app.Setup(f)
+	f.Fuzz(func(t *testing.T, which uint8, bz []byte) {
+		tc := cases[int(which)%len(cases)]
+		msg, want, valid, err := tc.decode(bz, govAuthority)
+		if err != nil {
+			return // not a Params message at all
+		}
+		before := tc.get(t, c)
+		ctx, write := c.Ctx().CacheContext()
+		_, err = deliver(c, ctx, msg)
+		if !valid {
+			require.Error(t, err)
+			require.Equal(t, before, tc.get(t, c))
+			return
+		}
+		require.NoError(t, err)
+		write()
+		require.Equal(t, want, tc.get(t, c))
+	})
+}
+
+func paramsBytes(msg sdk.Msg) ([]byte, error) {
+	switch m := msg.(type) {
+	case *poolstypes.MsgUpdateParams:
+		return m.Params.Marshal()
+	case *staketypes.MsgUpdateParams:
+		return m.Params.Marshal()
+	case *pocpstypes.MsgUpdateParams:
+		return m.Params.Marshal()
+	case *rewardstypes.MsgUpdateParams:
+		return m.Params.Marshal()
+	}
+	return nil, fmt.Errorf("not a LooPIN MsgUpdateParams: %T", msg)
 }
