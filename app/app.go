@@ -8,6 +8,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/gogoproto/proto"
@@ -156,6 +157,9 @@ type App struct {
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
 	configurator       module.Configurator
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New builds the application on db. appOpts carries the node's flags and
@@ -352,6 +356,14 @@ func (app *App) setAnteHandler() {
 		panic(err)
 	}
 	app.SetAnteHandler(anteHandler)
+}
+
+// Close closes the application and snapshot databases once. The SDK's
+// server calls it on every shutdown path (CometBFT stop and start's cleanup),
+// and BaseApp.Close reports "leveldb: closed" when called a second time.
+func (app *App) Close() error {
+	app.closeOnce.Do(func() { app.closeErr = app.BaseApp.Close() })
+	return app.closeErr
 }
 
 // PreBlocker runs the modules' PreBlock (upgrades, auth params).
