@@ -1,0 +1,4 @@
+package proof
+
+// MulMod61 exposes mulmod61 to the tests.
+var MulMod61 = mulmod61

@@ -1,0 +1,316 @@
+package proof
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+)
+
+// Throughput (docs/pocps.md §6): R chained rounds of an int8 GEMM with exact
+// int32 accumulation, C_t = A_t · B_t, with A_t (m×n) gathered from the seal
+// and B_t (n×n) from the PRG:
+//
+//	B_t         = PRG(SHA-256("loopin/pocps/v1/gemm-b" ‖ seed ‖ u32 t)), n² bytes, row-major, int8
+//	prev_0      = seed,  prev_{t+1} = root_t
+//	g_{t,r}     = u64(SHA-256("loopin/pocps/v1/gather" ‖ prev_t ‖ u32 r)[0:8]) mod N
+//	A_t[r]      = P[g] ‖ P[g+1] ‖ … ‖ P[g+n/32−1]   (indices mod N), as n int8
+//	leaf_{t,r}  = leaf(C_t[r] as n little-endian int32)
+//	root_t      = Merkle(leaf_{t,0}, …, leaf_{t,m−1})
+//
+// Round t+1's rows depend on round t's root, so the rounds cannot run ahead
+// or be precomputed, and each needs the seal. The verifier audits k (round,
+// row) pairs chosen after the roots:
+//
+//	audit = SHA-256("loopin/pocps/v1/audit-gemm" ‖ seed ‖ root_0 ‖ … ‖ root_{R−1} ‖ verifierSecret)
+//	pair j: round = draw(2j) mod R, row = draw(2j+1) mod m
+//
+// with Freivalds' check over F_p, p = 2^61−1: the verifier's secret vector
+// x_t (PRG of SHA-256("loopin/pocps/v1/freivalds" ‖ verifierSecret ‖ u32 t),
+// 8 bytes big-endian per entry, mod p) and y_t = B_t·x_t are computed while
+// the device works; a row is accepted when C_t[r]·x_t ≡ A_t[r]·y_t (mod p).
+// That costs O(n) per audited row. A wrong row passes with probability at
+// most 1/p; a device that skips a fraction f of the rows passes k audits with
+// probability about (1−f)^k. W = R·2·m·n² / elapsed (ops/s).
+
+// ErrFreivalds is returned when an opened GEMM row fails Freivalds' check.
+var ErrFreivalds = errors.New("GEMM row fails Freivalds' check")
+
+// GemmB returns B_t for seed, n×n int8 row-major.
+func GemmB(p Params, seed Hash, t uint32) []int8 {
+	n := int(p.GemmDim)
+	raw := make([]byte, n*n)
+	PRGBytes(newHasher(tagGemmB, 36).bytes(seed[:]).u32(t).sum(), raw)
+	b := make([]int8, n*n)
+	for i, v := range raw {
+		b[i] = int8(v)
+	}
+	return b
+}
+
+// GatherIndex is the first seal label of row r in the round whose previous
+// commitment is prev.
+func GatherIndex(p Params, prev Hash, r uint32) uint64 {
+	return sampleIndex(tagGather, prev, r, p.Labels)
+}
+
+// gatherRow writes the n int8 of A[r] into dst.
+func gatherRow(p Params, sealed []Hash, g uint64, dst []int8) {
+	for q := uint64(0); q < uint64(p.GemmDim/LabelSize); q++ {
+		label := sealed[(g+q)%p.Labels]
+		for b, v := range label {
+			dst[q*LabelSize+uint64(b)] = int8(v)
+		}
+	}
+}
+
+// RowLeaf is the Merkle leaf of an output row (n little-endian int32).
+func RowLeaf(row []int32) Hash {
+	buf := make([]byte, 4*len(row))
+	for j, v := range row {
+		binary.LittleEndian.PutUint32(buf[4*j:], uint32(v))
+	}
+	return LeafHash(buf)
+}
+
+// GemmRun is the prover's result of one throughput challenge.
+type GemmRun struct {
+	Seed  Hash
+	Roots []Hash
+	Trees []*Tree
+	// C[t] is round t's output, m×n int32 row-major.
+	C [][]int32
+}
+
+// Gemm runs all R rounds on the CPU (the reference of the GEMM kernel).
+func (s *Sealing) Gemm(seed Hash) (*GemmRun, error) {
+	p := s.Params
+	m, n := int(p.GemmRows), int(p.GemmDim)
+	sealed := s.Sealed()
+	run := &GemmRun{Seed: seed}
+	prev := seed
+	a := make([]int8, n)
+	for t := uint32(0); t < p.Rounds; t++ {
+		b := GemmB(p, seed, t)
+		c := make([]int32, m*n)
+		leaves := make([]Hash, m)
+		for r := 0; r < m; r++ {
+			gatherRow(p, sealed, GatherIndex(p, prev, uint32(r)), a)
+			row := c[r*n : (r+1)*n]
+			for k := 0; k < n; k++ {
+				ak := int32(a[k])
+				if ak == 0 {
+					continue
+				}
+				bk := b[k*n : (k+1)*n]
+				for j := range row {
+					row[j] += ak * int32(bk[j])
+				}
+			}
+			leaves[r] = RowLeaf(row)
+		}
+		tree, err := NewTree(leaves)
+		if err != nil {
+			return nil, err
+		}
+		run.Trees = append(run.Trees, tree)
+		run.Roots = append(run.Roots, tree.Root())
+		run.C = append(run.C, c)
+		prev = tree.Root()
+	}
+	return run, nil
+}
+
+// RowRef names one audited GEMM output row.
+type RowRef struct {
+	Round, Row uint32
+}
+
+// GemmAudit returns the rows audited for the committed roots.
+func GemmAudit(p Params, seed Hash, roots []Hash, verifierSecret Hash) []RowRef {
+	h := newHasher(tagAuditGemm, 64+32*len(roots)).bytes(seed[:])
+	for _, r := range roots {
+		h.bytes(r[:])
+	}
+	audit := h.bytes(verifierSecret[:]).sum()
+	refs := make([]RowRef, p.Samples)
+	for j := range refs {
+		refs[j] = RowRef{
+			Round: uint32(sampleIndex(tagSample, audit, 2*uint32(j), uint64(p.Rounds))),
+			Row:   uint32(sampleIndex(tagSample, audit, 2*uint32(j)+1, uint64(p.GemmRows))),
+		}
+	}
+	return refs
+}
+
+// GemmRowOpening proves one output row: the row with its path to root_t,
+// and the seal labels of A_t[r] with their paths to the seal root.
+type GemmRowOpening struct {
+	Ref   RowRef
+	C     []int32
+	CPath []Hash
+	A     []Opening
+}
+
+// GemmProof answers the audit of a throughput challenge.
+type GemmProof struct {
+	Rows []GemmRowOpening
+}
+
+// OpenGemm returns the openings of the audited rows.
+func (s *Sealing) OpenGemm(run *GemmRun, refs []RowRef) *GemmProof {
+	p := s.Params
+	n := int(p.GemmDim)
+	sealed, tree := s.Sealed(), s.SealedTree()
+	proof := &GemmProof{}
+	for _, ref := range refs {
+		prev := run.Seed
+		if ref.Round > 0 {
+			prev = run.Roots[ref.Round-1]
+		}
+		g := GatherIndex(p, prev, ref.Row)
+		o := GemmRowOpening{
+			Ref:   ref,
+			C:     append([]int32(nil), run.C[ref.Round][int(ref.Row)*n:(int(ref.Row)+1)*n]...),
+			CPath: run.Trees[ref.Round].Path(uint64(ref.Row)),
+		}
+		for q := uint64(0); q < uint64(n/LabelSize); q++ {
+			o.A = append(o.A, open(sealed, tree, (g+q)%p.Labels))
+		}
+		proof.Rows = append(proof.Rows, o)
+	}
+	return proof
+}
+
+// Freivalds holds the verifier's secret vectors x_t and y_t = B_t·x_t for
+// the rounds of one challenge. NewFreivalds computes them in O(R·n²) while
+// the device works; each audited row then costs O(n).
+type Freivalds struct {
+	X, Y map[uint32][]uint64
+}
+
+// NewFreivalds computes x_t and y_t for the given rounds (all rounds when
+// rounds is nil).
+func NewFreivalds(p Params, seed, verifierSecret Hash, rounds []uint32) *Freivalds {
+	if rounds == nil {
+		for t := uint32(0); t < p.Rounds; t++ {
+			rounds = append(rounds, t)
+		}
+	}
+	f := &Freivalds{X: map[uint32][]uint64{}, Y: map[uint32][]uint64{}}
+	n := int(p.GemmDim)
+	for _, t := range rounds {
+		if _, done := f.X[t]; done {
+			continue
+		}
+		raw := make([]byte, 8*n)
+		PRGBytes(newHasher(tagFreivalds, 36).bytes(verifierSecret[:]).u32(t).sum(), raw)
+		x := make([]uint64, n)
+		for j := range x {
+			x[j] = binary.BigEndian.Uint64(raw[8*j:]) % P61
+		}
+		b := GemmB(p, seed, t)
+		y := make([]uint64, n)
+		for k := 0; k < n; k++ {
+			var acc uint64
+			for j, bv := range b[k*n : (k+1)*n] {
+				acc = addmod61(acc, mulmod61(fieldInt(int64(bv)), x[j]))
+			}
+			y[k] = acc
+		}
+		f.X[t], f.Y[t] = x, y
+	}
+	return f
+}
+
+// VerifyGemm checks the audited rows of a throughput commitment (roots)
+// against the seal root. f holds the verifier's vectors; nil computes them
+// for the audited rounds only (the chain's re-check). It returns nil, or an
+// error wrapping ErrSampleMismatch, ErrBadPath or ErrFreivalds.
+func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash, proof *GemmProof, f *Freivalds) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if len(roots) != int(p.Rounds) {
+		return fmt.Errorf("%w: %d round roots, params say %d rounds", ErrSampleMismatch, len(roots), p.Rounds)
+	}
+	refs := GemmAudit(p, seed, roots, verifierSecret)
+	if proof == nil || len(proof.Rows) != len(refs) {
+		return fmt.Errorf("%w: want %d audited rows", ErrSampleMismatch, len(refs))
+	}
+	if f == nil {
+		rounds := make([]uint32, len(refs))
+		for j, r := range refs {
+			rounds[j] = r.Round
+		}
+		f = NewFreivalds(p, seed, verifierSecret, rounds)
+	}
+	n := int(p.GemmDim)
+	depth, rowDepth := p.Depth(), log2(uint64(p.GemmRows))
+	for j, o := range proof.Rows {
+		ref := refs[j]
+		if o.Ref != ref {
+			return fmt.Errorf("row sample %d: %w: opened %+v, audit selects %+v", j, ErrSampleMismatch, o.Ref, ref)
+		}
+		if len(o.C) != n || len(o.A) != n/LabelSize {
+			return fmt.Errorf("row %+v: %w: wrong row or label count", ref, ErrSampleMismatch)
+		}
+		if err := VerifyPath(roots[ref.Round], RowLeaf(o.C), uint64(ref.Row), rowDepth, o.CPath); err != nil {
+			return fmt.Errorf("row %+v output: %w", ref, err)
+		}
+		prev := seed
+		if ref.Round > 0 {
+			prev = roots[ref.Round-1]
+		}
+		g := GatherIndex(p, prev, ref.Row)
+		x, y := f.X[ref.Round], f.Y[ref.Round]
+		if x == nil {
+			return fmt.Errorf("row %+v: no Freivalds vector for round %d", ref, ref.Round)
+		}
+		var lhs, rhs uint64
+		for q, a := range o.A {
+			if a.Index != (g+uint64(q))%p.Labels {
+				return fmt.Errorf("row %+v label %d: %w", ref, q, ErrSampleMismatch)
+			}
+			if err := a.verify(sealRoot, depth); err != nil {
+				return fmt.Errorf("row %+v label %d: %w", ref, q, err)
+			}
+			for b, v := range a.Label {
+				rhs = addmod61(rhs, mulmod61(fieldInt(int64(int8(v))), y[q*LabelSize+b]))
+			}
+		}
+		for jj, c := range o.C {
+			lhs = addmod61(lhs, mulmod61(fieldInt(int64(c)), x[jj]))
+		}
+		if lhs != rhs {
+			return fmt.Errorf("row %+v: %w", ref, ErrFreivalds)
+		}
+	}
+	return nil
+}
+
+// fieldInt maps a small signed integer into F_p.
+func fieldInt(v int64) uint64 {
+	if v >= 0 {
+		return uint64(v) % P61
+	}
+	return P61 - uint64(-v)%P61
+}
+
+// mulmod61 returns a·b mod 2^61−1 for a, b < p, using 2^64 ≡ 8 (mod p).
+func mulmod61(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	r := (lo & P61) + (lo >> 61) + (hi << 3)
+	for r >= P61 {
+		r -= P61
+	}
+	return r
+}
+
+func addmod61(a, b uint64) uint64 {
+	r := a + b
+	if r >= P61 {
+		r -= P61
+	}
+	return r
+}

@@ -1,0 +1,295 @@
+package proof_test
+
+import (
+	"crypto/sha256"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/proof"
+)
+
+func key(s string) proof.Hash { return sha256.Sum256([]byte(s)) }
+
+func sealTiny(t testing.TB) *proof.Sealing {
+	t.Helper()
+	s, err := proof.Seal(proof.TinyParams(), key("device"), nil)
+	require.NoError(t, err)
+	return s
+}
+
+func TestSetupProofRoundTrip(t *testing.T) {
+	s := sealTiny(t)
+	c := s.Commitment()
+	pf, err := s.ProveSetup(key("block 1234"))
+	require.NoError(t, err)
+	require.NoError(t, proof.VerifySetup(s.Params, s.Key, c, key("block 1234"), pf))
+
+	// The same proof does not answer another seed, another key or another commitment.
+	require.ErrorIs(t, proof.VerifySetup(s.Params, s.Key, c, key("block 1235"), pf), proof.ErrSampleMismatch)
+	require.Error(t, proof.VerifySetup(s.Params, key("other device"), c, key("block 1234"), pf))
+	c2 := proof.Commitment{LayerRoots: append([]proof.Hash(nil), c.LayerRoots...)}
+	c2.LayerRoots[0][0] ^= 1
+	require.Error(t, proof.VerifySetup(s.Params, s.Key, c2, key("block 1234"), pf))
+}
+
+func TestSetupRejectsTamperedLabelAndPath(t *testing.T) {
+	s := sealTiny(t)
+	c := s.Commitment()
+	seed := key("seed")
+	pf, err := s.ProveSetup(seed)
+	require.NoError(t, err)
+
+	bad := *pf
+	bad.Samples = append([]proof.SetupSample(nil), pf.Samples...)
+	bad.Samples[0].Label.Label[3] ^= 0x10
+	require.ErrorIs(t, proof.VerifySetup(s.Params, s.Key, c, seed, &bad), proof.ErrBadPath)
+
+	bad.Samples = append([]proof.SetupSample(nil), pf.Samples...)
+	path := append([]proof.Hash(nil), pf.Samples[1].Label.Path...)
+	path[2][0] ^= 1
+	bad.Samples[1].Label.Path = path
+	require.ErrorIs(t, proof.VerifySetup(s.Params, s.Key, c, seed, &bad), proof.ErrBadPath)
+
+	bad.Samples = pf.Samples[:len(pf.Samples)-1]
+	require.ErrorIs(t, proof.VerifySetup(s.Params, s.Key, c, seed, &bad), proof.ErrSampleMismatch)
+}
+
+// A device that labels a layer wrongly but commits consistently to what it
+// computed is caught by the label check, not the paths.
+func TestSetupCatchesWrongLabeling(t *testing.T) {
+	p := proof.TinyParams()
+	s := sealTiny(t)
+	// Replace layer 1 by hashes that ignore the parents; recompute layer 2
+	// honestly from it and commit to everything.
+	for i := range s.Layers[1] {
+		s.Layers[1][i] = proof.Label(s.Key, 1, uint64(i), nil)
+	}
+	proof.ComputeLayer(p, s.Key, 2, s.Layers[1], s.Layers[2])
+	for l := 1; l <= 2; l++ {
+		tree, err := proof.NewTree(proof.LabelLeaves(s.Layers[l]))
+		require.NoError(t, err)
+		s.Trees[l] = tree
+	}
+	c := s.Commitment()
+	caught := 0
+	for n := 0; n < 20; n++ {
+		seed := key(string(rune('a' + n)))
+		pf, err := s.ProveSetup(seed)
+		require.NoError(t, err)
+		err = proof.VerifySetup(p, s.Key, c, seed, pf)
+		layers, _ := proof.SetupPositions(p, c, seed)
+		hitsLayer1 := false
+		for _, l := range layers {
+			hitsLayer1 = hitsLayer1 || l == 1
+		}
+		if hitsLayer1 {
+			require.ErrorIs(t, err, proof.ErrBadLabel, "seed %d", n)
+			caught++
+		} else {
+			require.NoError(t, err, "seed %d samples only honest layers", n)
+		}
+	}
+	require.Greater(t, caught, 10, "with 8 samples over 3 layers most seeds audit layer 1")
+}
+
+func TestResidencyRoundTripAndTamper(t *testing.T) {
+	s := sealTiny(t)
+	p := s.Params
+	sealRoot := s.Commitment().SealRoot()
+	s.Discard()
+	nonce, secret := key("nonce"), key("verifier secret")
+	run, err := s.Residency(nonce)
+	require.NoError(t, err)
+	walks := proof.ResidencyAudit(p, nonce, run.Root(), secret)
+	pf := s.OpenResidency(run, walks)
+	require.NoError(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), secret, pf))
+
+	// Another audit secret selects other walks.
+	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), key("other"), pf), proof.ErrSampleMismatch)
+
+	// A tampered read.
+	bad := cloneResidency(pf)
+	bad.Walks[0].Reads[1].Label[0] ^= 1
+	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), secret, bad), proof.ErrBadPath)
+
+	// A forged result with a valid path: commit to a made-up y for every walk.
+	forged := make([]proof.Hash, p.Walks)
+	leaves := make([]proof.Hash, p.Walks)
+	for w := range forged {
+		forged[w] = key("guess")
+		leaves[w] = proof.LeafHash(forged[w][:])
+	}
+	tree, err := proof.NewTree(leaves)
+	require.NoError(t, err)
+	fake := &proof.ResidencyRun{Nonce: nonce, Results: forged, Tree: tree}
+	fpf := s.OpenResidency(fake, proof.ResidencyAudit(p, nonce, fake.Root(), secret))
+	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, fake.Root(), secret, fpf), proof.ErrBadWalk)
+}
+
+// A device that lost its seal and walks over other data cannot open its
+// reads against the registered seal root.
+func TestResidencyWithoutTheSealFails(t *testing.T) {
+	s := sealTiny(t)
+	p := s.Params
+	sealRoot := s.Commitment().SealRoot()
+	lost, err := proof.Seal(p, key("some other device"), nil)
+	require.NoError(t, err)
+	nonce, secret := key("n"), key("s")
+	run, err := lost.Residency(nonce)
+	require.NoError(t, err)
+	pf := lost.OpenResidency(run, proof.ResidencyAudit(p, nonce, run.Root(), secret))
+	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), secret, pf), proof.ErrBadPath)
+}
+
+func TestGemmRoundTripAndTamper(t *testing.T) {
+	s := sealTiny(t)
+	p := s.Params
+	sealRoot := s.Commitment().SealRoot()
+	seed, secret := key("gemm seed"), key("verifier secret")
+	f := proof.NewFreivalds(p, seed, secret, nil) // while the device works
+	run, err := s.Gemm(seed)
+	require.NoError(t, err)
+	refs := proof.GemmAudit(p, seed, run.Roots, secret)
+	pf := s.OpenGemm(run, refs)
+	require.NoError(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, pf, f))
+	require.NoError(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, pf, nil), "the chain's re-check without precomputed vectors")
+
+	// A tampered output entry breaks its path.
+	bad := cloneGemm(pf)
+	bad.Rows[0].C[5]++
+	require.ErrorIs(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, bad, f), proof.ErrBadPath)
+
+	// A tampered A label breaks its path.
+	bad = cloneGemm(pf)
+	bad.Rows[1].A[0].Label[7] ^= 0x80
+	require.ErrorIs(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, bad, f), proof.ErrBadPath)
+}
+
+// A device that commits to a wrong last round (one entry off in every row)
+// is caught by Freivalds' check whenever a row of that round is audited.
+func TestGemmFreivaldsCatchesWrongRows(t *testing.T) {
+	s := sealTiny(t)
+	p := s.Params
+	n := int(p.GemmDim)
+	sealRoot := s.Commitment().SealRoot()
+	seed := key("seed")
+	run, err := s.Gemm(seed)
+	require.NoError(t, err)
+	last := p.Rounds - 1
+	leaves := make([]proof.Hash, p.GemmRows)
+	for r := 0; r < int(p.GemmRows); r++ {
+		run.C[last][r*n+r%n]++
+		leaves[r] = proof.RowLeaf(run.C[last][r*n : (r+1)*n])
+	}
+	tree, err := proof.NewTree(leaves)
+	require.NoError(t, err)
+	run.Trees[last], run.Roots[last] = tree, tree.Root()
+
+	caught := 0
+	for i := 0; i < 16; i++ {
+		secret := key(string(rune('A' + i)))
+		refs := proof.GemmAudit(p, seed, run.Roots, secret)
+		err := proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, s.OpenGemm(run, refs), nil)
+		audited := false
+		for _, r := range refs {
+			audited = audited || r.Round == last
+		}
+		if audited {
+			require.ErrorIs(t, err, proof.ErrFreivalds)
+			caught++
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	require.Greater(t, caught, 12)
+}
+
+func TestCheckDeadline(t *testing.T) {
+	require.NoError(t, proof.CheckDeadline(900*time.Millisecond, time.Second))
+	require.NoError(t, proof.CheckDeadline(time.Second, time.Second))
+	require.ErrorIs(t, proof.CheckDeadline(1001*time.Millisecond, time.Second), proof.ErrLate)
+}
+
+func TestParamsValidate(t *testing.T) {
+	require.NoError(t, proof.TinyParams().Validate())
+	for name, mutate := range map[string]func(*proof.Params){
+		"labels not a power of two": func(p *proof.Params) { p.Labels = 1000 },
+		"no layers":                 func(p *proof.Params) { p.Layers = 0 },
+		"no parents":                func(p *proof.Params) { p.Parents = 0 },
+		"no samples":                func(p *proof.Params) { p.Samples = 0 },
+		"walks not a power of two":  func(p *proof.Params) { p.Walks = 3 },
+		"no steps":                  func(p *proof.Params) { p.Steps = 0 },
+		"gemm dim not 32-aligned":   func(p *proof.Params) { p.GemmDim = 48 },
+		"gemm rows zero":            func(p *proof.Params) { p.GemmRows = 0 },
+		"no rounds":                 func(p *proof.Params) { p.Rounds = 0 },
+	} {
+		p := proof.TinyParams()
+		mutate(&p)
+		require.ErrorIs(t, p.Validate(), proof.ErrInvalidParams, name)
+		_, err := proof.Seal(p, key("x"), nil)
+		require.Error(t, err, name)
+	}
+}
+
+func TestMerklePaths(t *testing.T) {
+	leaves := make([]proof.Hash, 16)
+	for i := range leaves {
+		leaves[i] = proof.LeafHash([]byte{byte(i)})
+	}
+	tree, err := proof.NewTree(leaves)
+	require.NoError(t, err)
+	for i := range leaves {
+		require.NoError(t, proof.VerifyPath(tree.Root(), leaves[i], uint64(i), 4, tree.Path(uint64(i))))
+		require.ErrorIs(t, proof.VerifyPath(tree.Root(), leaves[i], uint64(i^1), 4, tree.Path(uint64(i))), proof.ErrBadPath)
+	}
+	require.ErrorIs(t, proof.VerifyPath(tree.Root(), leaves[0], 16, 4, tree.Path(0)), proof.ErrBadPath)
+	require.ErrorIs(t, proof.VerifyPath(tree.Root(), leaves[0], 0, 3, tree.Path(0)[:3]), proof.ErrBadPath)
+	_, err = proof.NewTree(leaves[:5])
+	require.Error(t, err)
+	// A leaf is never a node: the 0x00/0x01 prefixes separate them.
+	require.NotEqual(t, proof.NodeHash(leaves[0], leaves[1]), proof.LeafHash(append(leaves[0][:], leaves[1][:]...)))
+}
+
+func TestDeviceKeyIsUnambiguous(t *testing.T) {
+	fp, bh := key("fingerprint"), key("block")
+	a := proof.DeviceKey("loopin-1", []byte("ab"), fp, bh)
+	require.NotEqual(t, a, proof.DeviceKey("loopin-1a", []byte("b"), fp, bh))
+	require.NotEqual(t, a, proof.DeviceKey("loopin-1", []byte("ab"), fp, key("other block")))
+	require.Equal(t, a, proof.DeviceKey("loopin-1", []byte("ab"), fp, bh))
+}
+
+func FuzzMulmod61(f *testing.F) {
+	f.Add(uint64(0), uint64(0))
+	f.Add(proof.P61-1, proof.P61-1)
+	f.Add(uint64(1)<<60, uint64(12345678901234567))
+	p := new(big.Int).SetUint64(proof.P61)
+	f.Fuzz(func(t *testing.T, a, b uint64) {
+		a, b = a%proof.P61, b%proof.P61
+		want := new(big.Int).Mul(new(big.Int).SetUint64(a), new(big.Int).SetUint64(b))
+		want.Mod(want, p)
+		require.Equal(t, want.Uint64(), proof.MulMod61(a, b))
+	})
+}
+
+func cloneResidency(pf *proof.ResidencyProof) *proof.ResidencyProof {
+	out := &proof.ResidencyProof{}
+	for _, w := range pf.Walks {
+		w.Reads = append([]proof.Opening(nil), w.Reads...)
+		out.Walks = append(out.Walks, w)
+	}
+	return out
+}
+
+func cloneGemm(pf *proof.GemmProof) *proof.GemmProof {
+	out := &proof.GemmProof{}
+	for _, r := range pf.Rows {
+		r.C = append([]int32(nil), r.C...)
+		r.A = append([]proof.Opening(nil), r.A...)
+		out.Rows = append(out.Rows, r)
+	}
+	return out
+}
+
