@@ -292,4 +292,3 @@ func cloneGemm(pf *proof.GemmProof) *proof.GemmProof {
 	}
 	return out
 }
-
