@@ -292,3 +292,23 @@ func cloneGemm(pf *proof.GemmProof) *proof.GemmProof {
 	}
 	return out
 }
+
+func TestClassParams(t *testing.T) {
+	for _, class := range proof.ClassNames() {
+		p, timing, err := proof.ClassParams(class)
+		require.NoError(t, err, class)
+		spec, ok := proof.Spec(class)
+		require.True(t, ok)
+		// One seal fits, two do not.
+		require.Greater(t, 2*p.SealBytes(), spec.MemoryBytes, class)
+		require.LessOrEqual(t, p.SealBytes(), spec.MemoryBytes, class)
+		require.Greater(t, timing.GemmDeadline, proof.NetworkAllowance, class)
+		require.Greater(t, timing.ResidencyDeadline, proof.NetworkAllowance, class)
+		require.Positive(t, timing.WBench, class)
+	}
+	p, _, err := proof.ClassParams("h100-sxm")
+	require.NoError(t, err)
+	require.Equal(t, uint64(64<<30), p.SealBytes(), "64 GiB of an 80 GB H100")
+	_, _, err = proof.ClassParams("gtx-1080")
+	require.ErrorContains(t, err, "unknown GPU class")
+}
