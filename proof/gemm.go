@@ -36,11 +36,16 @@ import (
 // ErrFreivalds is returned when an opened GEMM row fails Freivalds' check.
 var ErrFreivalds = errors.New("GEMM row fails Freivalds' check")
 
+// GemmBSeed is the PRG key of B_t: SHA-256("loopin/pocps/v1/gemm-b" ‖ seed ‖ u32 t).
+func GemmBSeed(seed Hash, t uint32) Hash {
+	return newHasher(tagGemmB, 36).bytes(seed[:]).u32(t).sum()
+}
+
 // GemmB returns B_t for seed, n×n int8 row-major.
 func GemmB(p Params, seed Hash, t uint32) []int8 {
 	n := int(p.GemmDim)
 	raw := make([]byte, n*n)
-	PRGBytes(newHasher(tagGemmB, 36).bytes(seed[:]).u32(t).sum(), raw)
+	PRGBytes(GemmBSeed(seed, t), raw)
 	b := make([]int8, n*n)
 	for i, v := range raw {
 		b[i] = int8(v)

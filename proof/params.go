@@ -20,25 +20,25 @@ var ErrInvalidParams = errors.New("invalid PoCPS parameters")
 type Params struct {
 	// Labels is N, the number of 32-byte labels per layer (a power of two).
 	// The seal P is the last layer: Labels·32 bytes of device memory.
-	Labels uint64
+	Labels uint64 `json:"labels"`
 	// Layers is the number of labeling layers (≥ 1); layer 0 has no parents.
-	Layers uint32
+	Layers uint32 `json:"layers"`
 	// Parents is d, the number of layer ℓ−1 labels each label of layer ℓ
 	// hashes (≥ 1).
-	Parents uint32
+	Parents uint32 `json:"parents"`
 	// Samples is k, the number of openings audited per challenge (≥ 1).
-	Samples uint32
+	Samples uint32 `json:"samples"`
 	// Walks is W, the number of independent residency walks (a power of two).
-	Walks uint32
+	Walks uint32 `json:"walks"`
 	// Steps is S, the number of dependent reads of each walk (≥ 1).
-	Steps uint32
+	Steps uint32 `json:"steps"`
 	// GemmRows is m, the rows of each GEMM round (a power of two).
-	GemmRows uint32
+	GemmRows uint32 `json:"gemm_rows"`
 	// GemmDim is n, the inner and output dimension of each GEMM round (a
 	// multiple of 32, so that a row of A is n/32 whole labels).
-	GemmDim uint32
+	GemmDim uint32 `json:"gemm_dim"`
 	// Rounds is R, the number of chained GEMM rounds (≥ 1).
-	Rounds uint32
+	Rounds uint32 `json:"rounds"`
 }
 
 // SealBytes is the size of the sealed layer P in bytes.

@@ -1,0 +1,247 @@
+package gpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/loopin-project/loopin/proof"
+)
+
+// CPU is the reference backend: package proof's algorithms, spread over
+// goroutines. It is exact by construction and the one the CUDA backend is
+// compared against.
+type CPU struct {
+	workers int
+}
+
+// NewCPU returns the CPU backend with workers goroutines (0: one per core).
+func NewCPU(workers int) *CPU {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	return &CPU{workers: workers}
+}
+
+// Info reports the CPU model and RAM.
+func (c *CPU) Info() Info {
+	return Info{Backend: BackendCPU, Device: cpuModel(), MemoryBytes: memTotal(), Workers: c.workers}
+}
+
+// Close does nothing.
+func (c *CPU) Close() error { return nil }
+
+// parallel runs f(lo, hi) over [0, n) in c.workers chunks.
+func (c *CPU) parallel(n uint64, f func(lo, hi uint64)) {
+	w := uint64(c.workers)
+	if n < w*64 {
+		f(0, n)
+		return
+	}
+	chunk := (n + w - 1) / w
+	var wg sync.WaitGroup
+	for lo := uint64(0); lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() { defer wg.Done(); f(lo, hi) }()
+	}
+	wg.Wait()
+}
+
+// tree builds a Merkle tree level by level in parallel.
+func (c *CPU) tree(leaves []proof.Hash) (*proof.Tree, error) {
+	if len(leaves) == 0 || len(leaves)&(len(leaves)-1) != 0 {
+		return nil, fmt.Errorf("merkle tree needs a power-of-two number of leaves, got %d", len(leaves))
+	}
+	t := &proof.Tree{Levels: [][]proof.Hash{leaves}}
+	for lvl := leaves; len(lvl) > 1; {
+		next := make([]proof.Hash, len(lvl)/2)
+		c.parallel(uint64(len(next)), func(lo, hi uint64) {
+			for i := lo; i < hi; i++ {
+				next[i] = proof.NodeHash(lvl[2*i], lvl[2*i+1])
+			}
+		})
+		t.Levels = append(t.Levels, next)
+		lvl = next
+	}
+	return t, nil
+}
+
+// Seal labels every layer in parallel (each layer's labels are independent).
+func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (Seal, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	s := &cpuSeal{cpu: c, sealing: &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}}
+	var prev []proof.Hash
+	for l := uint32(0); l < p.Layers; l++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		layer := make([]proof.Hash, p.Labels)
+		leaves := make([]proof.Hash, p.Labels)
+		c.parallel(p.Labels, func(lo, hi uint64) {
+			idx := make([]uint64, 0, p.Parents)
+			parents := make([]proof.Hash, p.Parents)
+			for i := lo; i < hi; i++ {
+				if l == 0 {
+					layer[i] = proof.Label(ek, 0, i, nil)
+				} else {
+					idx = proof.ParentIndices(p, ek, l, i, idx[:0])
+					for j, q := range idx {
+						parents[j] = prev[q]
+					}
+					layer[i] = proof.Label(ek, l, i, parents)
+				}
+				leaves[i] = proof.LeafHash(layer[i][:])
+			}
+		})
+		tree, err := c.tree(leaves)
+		if err != nil {
+			return nil, err
+		}
+		s.sealing.Layers[l], s.sealing.Trees[l] = layer, tree
+		prev = layer
+		if progress != nil {
+			progress(int(l)+1, int(p.Layers))
+		}
+	}
+	return s, nil
+}
+
+type cpuSeal struct {
+	cpu     *CPU
+	sealing *proof.Sealing
+	res     *proof.ResidencyRun
+	gemm    *proof.GemmRun
+}
+
+func (s *cpuSeal) Commitment() proof.Commitment { return s.sealing.Commitment() }
+
+func (s *cpuSeal) ProveSetup(seed proof.Hash) (*proof.SetupProof, error) {
+	return s.sealing.ProveSetup(seed)
+}
+
+func (s *cpuSeal) Discard() { s.sealing.Discard() }
+
+func (s *cpuSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
+	p := s.sealing.Params
+	sealed := s.sealing.Sealed()
+	results := make([]proof.Hash, p.Walks)
+	leaves := make([]proof.Hash, p.Walks)
+	s.cpu.parallel(uint64(p.Walks), func(lo, hi uint64) {
+		for w := lo; w < hi; w++ {
+			results[w] = proof.Walk(p, sealed, nonce, uint32(w))
+			leaves[w] = proof.LeafHash(results[w][:])
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return proof.Hash{}, err
+	}
+	tree, err := s.cpu.tree(leaves)
+	if err != nil {
+		return proof.Hash{}, err
+	}
+	s.res = &proof.ResidencyRun{Nonce: nonce, Results: results, Tree: tree}
+	return tree.Root(), nil
+}
+
+func (s *cpuSeal) OpenResidency(walks []uint32) (*proof.ResidencyProof, error) {
+	if s.res == nil {
+		return nil, errors.New("no residency run to open")
+	}
+	return s.sealing.OpenResidency(s.res, walks), nil
+}
+
+func (s *cpuSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
+	p := s.sealing.Params
+	m, n := int(p.GemmRows), int(p.GemmDim)
+	sealed := s.sealing.Sealed()
+	run := &proof.GemmRun{Seed: seed}
+	prev := seed
+	for t := uint32(0); t < p.Rounds; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b := proof.GemmB(p, seed, t)
+		c := make([]int32, m*n)
+		leaves := make([]proof.Hash, m)
+		s.cpu.parallel(uint64(m), func(lo, hi uint64) {
+			a := make([]int8, n)
+			for r := lo; r < hi; r++ {
+				g := proof.GatherIndex(p, prev, uint32(r))
+				for q := 0; q < n/proof.LabelSize; q++ {
+					label := sealed[(g+uint64(q))%p.Labels]
+					for k, v := range label {
+						a[q*proof.LabelSize+k] = int8(v)
+					}
+				}
+				row := c[int(r)*n : (int(r)+1)*n]
+				for k := 0; k < n; k++ {
+					ak := int32(a[k])
+					if ak == 0 {
+						continue
+					}
+					for j, bv := range b[k*n : (k+1)*n] {
+						row[j] += ak * int32(bv)
+					}
+				}
+				leaves[r] = proof.RowLeaf(row)
+			}
+		})
+		tree, err := s.cpu.tree(leaves)
+		if err != nil {
+			return nil, err
+		}
+		run.Trees = append(run.Trees, tree)
+		run.Roots = append(run.Roots, tree.Root())
+		run.C = append(run.C, c)
+		prev = tree.Root()
+	}
+	s.gemm = run
+	return run.Roots, nil
+}
+
+func (s *cpuSeal) OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error) {
+	if s.gemm == nil {
+		return nil, errors.New("no GEMM run to open")
+	}
+	return s.sealing.OpenGemm(s.gemm, refs), nil
+}
+
+func (s *cpuSeal) Close() error {
+	s.sealing, s.res, s.gemm = nil, nil, nil
+	return nil
+}
+
+// cpuModel reads the CPU model name from /proc/cpuinfo (Linux), or GOARCH.
+func cpuModel() string {
+	bz, err := os.ReadFile("/proc/cpuinfo")
+	if err == nil {
+		for _, line := range strings.Split(string(bz), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return runtime.GOARCH + " CPU"
+}
+
+// memTotal reads MemTotal from /proc/meminfo (Linux), 0 elsewhere.
+func memTotal() uint64 {
+	bz, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(bz), "\n") {
+		var kb uint64
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
+			return kb * 1024
+		}
+	}
+	return 0
+}

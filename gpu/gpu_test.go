@@ -1,0 +1,189 @@
+package gpu_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/gpu"
+	"github.com/loopin-project/loopin/proof"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/vectors.json from the CPU reference")
+
+func key(s string) proof.Hash { return sha256.Sum256([]byte(s)) }
+
+// vectors pins the CPU answers for small parameters: every backend must
+// reproduce them bit for bit (docs/pocps.md §7).
+type vectors struct {
+	Params        proof.Params `json:"params"`
+	Key           string       `json:"key"`
+	LayerRoots    []string     `json:"layer_roots"`
+	FirstLabels   [][]string   `json:"first_labels"` // first 4 labels of each layer
+	Nonce         string       `json:"nonce"`
+	ResidencyRoot string       `json:"residency_root"`
+	FirstResults  []string     `json:"first_results"`
+	GemmSeed      string       `json:"gemm_seed"`
+	GemmRoots     []string     `json:"gemm_roots"`
+}
+
+func hexes(hs []proof.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = hex.EncodeToString(h[:])
+	}
+	return out
+}
+
+// compute runs a backend over the vector inputs and reports its answers.
+func compute(t *testing.T, prover gpu.Prover, p proof.Params) vectors {
+	t.Helper()
+	ctx := context.Background()
+	ek, nonce, seed := key("vector device"), key("vector nonce"), key("vector gemm seed")
+	seal, err := prover.Seal(ctx, p, ek, nil)
+	require.NoError(t, err)
+	defer seal.Close()
+	v := vectors{Params: p, Key: hex.EncodeToString(ek[:]), LayerRoots: hexes(seal.Commitment().LayerRoots)}
+	setup, err := seal.ProveSetup(key("vector setup"))
+	require.NoError(t, err)
+	require.NoError(t, proof.VerifySetup(p, ek, seal.Commitment(), key("vector setup"), setup))
+	v.FirstLabels = firstLabels(t, p, ek)
+	seal.Discard()
+	root, err := seal.Residency(ctx, nonce)
+	require.NoError(t, err)
+	v.Nonce, v.ResidencyRoot = hex.EncodeToString(nonce[:]), hex.EncodeToString(root[:])
+	walks, err := seal.OpenResidency([]uint32{0, 1})
+	require.NoError(t, err)
+	v.FirstResults = hexes([]proof.Hash{walks.Walks[0].Result, walks.Walks[1].Result})
+	roots, err := seal.Gemm(ctx, seed)
+	require.NoError(t, err)
+	v.GemmSeed, v.GemmRoots = hex.EncodeToString(seed[:]), hexes(roots)
+	return v
+}
+
+// firstLabels recomputes the first labels of each layer with the reference.
+func firstLabels(t *testing.T, p proof.Params, ek proof.Hash) [][]string {
+	t.Helper()
+	s, err := proof.Seal(p, ek, nil)
+	require.NoError(t, err)
+	out := make([][]string, len(s.Layers))
+	for l, layer := range s.Layers {
+		out[l] = hexes(layer[:4])
+	}
+	return out
+}
+
+func loadVectors(t *testing.T) []vectors {
+	t.Helper()
+	bz, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
+	require.NoError(t, err)
+	var vs []vectors
+	require.NoError(t, json.Unmarshal(bz, &vs))
+	require.NotEmpty(t, vs)
+	return vs
+}
+
+func vectorParams() []proof.Params {
+	tiny := proof.TinyParams()
+	wide := tiny
+	wide.Labels, wide.GemmRows, wide.GemmDim, wide.Rounds, wide.Walks = 1<<12, 64, 128, 3, 256
+	return []proof.Params{tiny, wide}
+}
+
+func TestCPUMatchesVectors(t *testing.T) {
+	cpu := gpu.NewCPU(0)
+	if *update {
+		var vs []vectors
+		for _, p := range vectorParams() {
+			vs = append(vs, compute(t, cpu, p))
+		}
+		bz, err := json.MarshalIndent(vs, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join("testdata", "vectors.json"), append(bz, '\n'), 0o644))
+	}
+	for _, want := range loadVectors(t) {
+		require.Equal(t, want, compute(t, cpu, want.Params))
+	}
+}
+
+func TestCUDAMatchesVectors(t *testing.T) {
+	prover, err := gpu.Open(gpu.BackendCUDA)
+	if errors.Is(err, gpu.ErrNoDriver) {
+		t.Skipf("no CUDA device here: %v", err)
+	}
+	require.NoError(t, err)
+	defer prover.Close()
+	t.Logf("device: %+v", prover.Info())
+	for _, want := range loadVectors(t) {
+		require.Equal(t, want, compute(t, prover, want.Params), "CUDA must match the CPU reference bit for bit")
+	}
+}
+
+// The CPU backend's parallel code must equal the sequential reference on
+// keys the vectors do not cover, and its proofs must verify.
+func TestCPUBackendProofsVerify(t *testing.T) {
+	ctx := context.Background()
+	p := proof.TinyParams()
+	cpu := gpu.NewCPU(runtime.NumCPU() + 3) // uneven chunks
+	for _, name := range []string{"a", "b"} {
+		ek := key(name)
+		seal, err := cpu.Seal(ctx, p, ek, nil)
+		require.NoError(t, err)
+		ref, err := proof.Seal(p, ek, nil)
+		require.NoError(t, err)
+		require.Equal(t, ref.Commitment(), seal.Commitment())
+		sealRoot := seal.Commitment().SealRoot()
+		seal.Discard()
+
+		nonce, secret := key(name+"nonce"), key(name+"secret")
+		root, err := seal.Residency(ctx, nonce)
+		require.NoError(t, err)
+		rp, err := seal.OpenResidency(proof.ResidencyAudit(p, nonce, root, secret))
+		require.NoError(t, err)
+		require.NoError(t, proof.VerifyResidency(p, sealRoot, nonce, root, secret, rp))
+
+		roots, err := seal.Gemm(ctx, nonce)
+		require.NoError(t, err)
+		gp, err := seal.OpenGemm(proof.GemmAudit(p, nonce, roots, secret))
+		require.NoError(t, err)
+		require.NoError(t, proof.VerifyGemm(p, sealRoot, nonce, roots, secret, gp, nil))
+		require.NoError(t, seal.Close())
+	}
+}
+
+func TestOpen(t *testing.T) {
+	cpu, err := gpu.Open(gpu.BackendCPU)
+	require.NoError(t, err)
+	require.Equal(t, gpu.BackendCPU, cpu.Info().Backend)
+	require.Positive(t, cpu.Info().Workers)
+
+	auto, err := gpu.Open(gpu.BackendAuto)
+	require.NoError(t, err, "auto always finds a backend")
+	if _, cudaErr := gpu.Open(gpu.BackendCUDA); cudaErr != nil {
+		require.ErrorIs(t, cudaErr, gpu.ErrNoDriver)
+		require.Equal(t, gpu.BackendCPU, auto.Info().Backend, "auto falls back to the CPU without a driver")
+	}
+	_, err = gpu.Open("opencl")
+	require.ErrorContains(t, err, "unknown backend")
+}
+
+// TestPTXIsFresh rebuilds the PTX with clang-19 and compares it with the
+// committed files. CI installs clang-19, so it runs there.
+func TestPTXIsFresh(t *testing.T) {
+	if _, err := exec.LookPath("clang++-19"); err != nil {
+		t.Skip("clang++-19 not installed (apt-get install -y clang-19)")
+	}
+	cmd := exec.Command("bash", "../scripts/ptx.sh", "--check")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
