@@ -96,6 +96,7 @@ Start here:
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		GPUCmd(),
 	)
 
 	autoCliOpts := tempApp.AutoCliOpts()

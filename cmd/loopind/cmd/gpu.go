@@ -1,0 +1,286 @@
+package cmd
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loopin-project/loopin/gpu"
+	"github.com/loopin-project/loopin/proof"
+)
+
+// GPUCmd returns `loopind gpu`: the device a miner would seal and how fast
+// it answers PoCPS challenges.
+func GPUCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gpu",
+		Short: "Inspect the GPU backend and benchmark PoCPS proofs (seal, residency, GEMM)",
+		Long: `Commands for the device a miner sidecar seals: which backend loopind finds
+(a CUDA driver at run time, or the CPU reference) and how fast it seals and
+answers PoCPS challenges.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(gpuInfoCmd(), gpuBenchCmd())
+	return cmd
+}
+
+func gpuInfoCmd() *cobra.Command {
+	var backend string
+	cmd := &cobra.Command{
+		Use:   "info",
+		Short: "Show the backend, device name, memory and CUDA driver loopind would use",
+		Example: `  loopind gpu info
+  loopind gpu info --backend cuda`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if backend == gpu.BackendAuto || backend == "" {
+				if _, err := gpu.Open(gpu.BackendCUDA); err != nil {
+					fmt.Fprintf(out, "CUDA:     unavailable (%v)\n", err)
+				}
+			}
+			prover, err := gpu.Open(backend)
+			if err != nil {
+				return err
+			}
+			defer prover.Close()
+			printInfo(out, prover.Info())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&backend, "backend", gpu.BackendAuto, "auto, cuda or cpu")
+	return cmd
+}
+
+func printInfo(out io.Writer, info gpu.Info) {
+	fmt.Fprintf(out, "backend:  %s\n", info.Backend)
+	fmt.Fprintf(out, "device:   %s\n", info.Device)
+	fmt.Fprintf(out, "memory:   %s\n", bytesString(float64(info.MemoryBytes)))
+	if info.Backend == gpu.BackendCUDA {
+		fmt.Fprintf(out, "driver:   CUDA %s\n", info.Driver)
+		fmt.Fprintf(out, "compute:  %s (%d SMs)\n", info.Compute, info.Workers)
+	} else {
+		fmt.Fprintf(out, "workers:  %d goroutines\n", info.Workers)
+	}
+}
+
+type benchFlags struct {
+	backend, class, sealSize                      string
+	layers, gemmDim, rounds, walks, steps, sample uint32
+}
+
+func gpuBenchCmd() *cobra.Command {
+	var f benchFlags
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark sealing, the residency walk and the int8 GEMM on the chosen backend",
+		Long: `Seals a throw-away device key, then runs one residency challenge and one
+throughput (GEMM) challenge, and audits both as a verifier would, printing
+GB/s, ops/s and the audit time — the way "hashcat -b" reports.
+
+Without --class the sizes suit a quick run on the backend (a small seal on
+the CPU); --class uses that GPU class's real parameters (a seal of more than
+half the device memory), and the flags below override single sizes.`,
+		Example: `  loopind gpu bench                              # quick run on the best backend
+  loopind gpu bench --backend cpu --seal-size 64MiB
+  loopind gpu bench --class h100-sxm             # real class parameters (needs the GPU)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.backend, "backend", gpu.BackendAuto, "auto, cuda or cpu")
+	fl.StringVar(&f.class, "class", "", "GPU class whose parameters to use ("+strings.Join(proof.ClassNames(), ", ")+")")
+	fl.StringVar(&f.sealSize, "seal-size", "", "seal size, a power of two with a unit: 16MiB, 8GiB")
+	fl.Uint32Var(&f.layers, "layers", 0, "labeling layers")
+	fl.Uint32Var(&f.gemmDim, "gemm-dim", 0, "GEMM dimension n (rows m = n), a multiple of 32")
+	fl.Uint32Var(&f.rounds, "rounds", 0, "chained GEMM rounds")
+	fl.Uint32Var(&f.walks, "walks", 0, "residency walks (a power of two)")
+	fl.Uint32Var(&f.steps, "steps", 0, "reads per residency walk")
+	fl.Uint32Var(&f.sample, "samples", 0, "audited samples per challenge")
+	return cmd
+}
+
+// quickParams are the default bench sizes when no class is given.
+func quickParams(backend string) proof.Params {
+	p := proof.Params{Labels: 1 << 19, Layers: 2, Parents: 6, Samples: 32, Walks: 1 << 14, Steps: 32, GemmRows: 256, GemmDim: 256, Rounds: 4}
+	if backend == gpu.BackendCUDA {
+		p = proof.Params{Labels: 1 << 25, Layers: 4, Parents: 6, Samples: 32, Walks: 1 << 22, Steps: 64, GemmRows: 4096, GemmDim: 4096, Rounds: 16}
+	}
+	return p
+}
+
+func parseSize(s string) (uint64, error) {
+	units := []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			var v uint64
+			if _, err := fmt.Sscanf(num, "%d", &v); err != nil || v == 0 {
+				break
+			}
+			return v * u.mult, nil
+		}
+	}
+	return 0, fmt.Errorf("invalid size %q: use a number with KiB, MiB, GiB or TiB, e.g. 64MiB", s)
+}
+
+func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	prover, err := gpu.Open(f.backend)
+	if err != nil {
+		return err
+	}
+	defer prover.Close()
+	info := prover.Info()
+
+	p := quickParams(info.Backend)
+	var spec *proof.ClassSpec
+	if f.class != "" {
+		cp, _, err := proof.ClassParams(f.class)
+		if err != nil {
+			return err
+		}
+		s, _ := proof.Spec(f.class)
+		p, spec = cp, &s
+	}
+	if f.sealSize != "" {
+		size, err := parseSize(f.sealSize)
+		if err != nil {
+			return err
+		}
+		p.Labels = size / proof.LabelSize
+	}
+	for _, o := range []struct {
+		v   uint32
+		dst *uint32
+	}{{f.layers, &p.Layers}, {f.gemmDim, &p.GemmDim}, {f.gemmDim, &p.GemmRows}, {f.rounds, &p.Rounds}, {f.walks, &p.Walks}, {f.steps, &p.Steps}, {f.sample, &p.Samples}} {
+		if o.v != 0 {
+			*o.dst = o.v
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	need := p.SealBytes() * uint64(p.Layers) * 3 // layers and trees on the host
+	if info.Backend == gpu.BackendCPU && info.MemoryBytes > 0 && need > info.MemoryBytes*3/4 {
+		return fmt.Errorf("a %s seal of %d layers needs about %s of RAM on the CPU backend; this machine has %s (use --seal-size)",
+			bytesString(float64(p.SealBytes())), p.Layers, bytesString(float64(need)), bytesString(float64(info.MemoryBytes)))
+	}
+
+	fmt.Fprintf(out, "LooPIN PoCPS benchmark — %s backend: %s\n", info.Backend, info.Device)
+	fmt.Fprintf(out, "params: seal %s (2^%d labels) × %d layers, %d parents; %d walks × %d steps; GEMM %d×%d × %d rounds; %d audit samples\n\n",
+		bytesString(float64(p.SealBytes())), p.Depth(), p.Layers, p.Parents, p.Walks, p.Steps, p.GemmRows, p.GemmDim, p.Rounds, p.Samples)
+
+	var ek, nonce, secret proof.Hash
+	for _, h := range []*proof.Hash{&ek, &nonce, &secret} {
+		if _, err := rand.Read(h[:]); err != nil {
+			return err
+		}
+	}
+
+	start := time.Now()
+	seal, err := prover.Seal(ctx, p, ek, func(done, total int) {
+		fmt.Fprintf(errOut, "\rsealing: layer %d/%d (%s)   ", done, total, time.Since(start).Round(time.Millisecond))
+	})
+	fmt.Fprint(errOut, "\r\033[K")
+	if err != nil {
+		return err
+	}
+	defer seal.Close()
+	sealTime := time.Since(start)
+	labeled := float64(p.SealBytes()) * float64(p.Layers)
+	fmt.Fprintf(out, "Seal.........: %s × %d layers in %s → %s/s labeled\n",
+		bytesString(float64(p.SealBytes())), p.Layers, sealTime.Round(time.Millisecond), bytesString(labeled/sealTime.Seconds()))
+	sealRoot := seal.Commitment().SealRoot()
+	seal.Discard()
+
+	start = time.Now()
+	root, err := seal.Residency(ctx, nonce)
+	if err != nil {
+		return err
+	}
+	resTime := time.Since(start)
+	reads := float64(p.Walks) * float64(p.Steps) * proof.LabelSize
+	line := fmt.Sprintf("Residency....: %d walks × %d steps in %s → %s/s of dependent 32-byte reads",
+		p.Walks, p.Steps, resTime.Round(time.Microsecond), bytesString(reads/resTime.Seconds()))
+	if spec != nil {
+		line += fmt.Sprintf(" (%.1f %% of %s/s)", 100*reads/resTime.Seconds()/spec.MemoryBandwidth, bytesString(spec.MemoryBandwidth))
+	}
+	fmt.Fprintln(out, line)
+
+	gemmSeed := nonce
+	gemmSeed[0] ^= 0xff
+	start = time.Now()
+	f2 := proof.NewFreivalds(p, gemmSeed, secret, nil)
+	precompute := time.Since(start)
+	start = time.Now()
+	roots, err := seal.Gemm(ctx, gemmSeed)
+	if err != nil {
+		return err
+	}
+	gemmTime := time.Since(start)
+	ops := float64(p.GemmOps()) / gemmTime.Seconds()
+	line = fmt.Sprintf("GEMM.........: %.3g int8 ops in %s → %s (W)", float64(p.GemmOps()), gemmTime.Round(time.Microsecond), opsString(ops))
+	if spec != nil {
+		line += fmt.Sprintf(" (%.1f %% of %s dense int8)", 100*ops/spec.Int8OPS, opsString(spec.Int8OPS))
+	}
+	fmt.Fprintln(out, line)
+
+	// The verifier's side: audit both answers.
+	walks := proof.ResidencyAudit(p, nonce, root, secret)
+	rp, err := seal.OpenResidency(walks)
+	if err != nil {
+		return err
+	}
+	start = time.Now()
+	if err := proof.VerifyResidency(p, sealRoot, nonce, root, secret, rp); err != nil {
+		return fmt.Errorf("residency audit failed: %w", err)
+	}
+	resAudit := time.Since(start)
+	gp, err := seal.OpenGemm(proof.GemmAudit(p, gemmSeed, roots, secret))
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(out, "Audit........: residency %s; GEMM not audited (%v)\n", resAudit.Round(time.Microsecond), err)
+		return nil
+	}
+	start = time.Now()
+	if err := proof.VerifyGemm(p, sealRoot, gemmSeed, roots, secret, gp, f2); err != nil {
+		return fmt.Errorf("GEMM audit failed: %w", err)
+	}
+	gemmAudit := time.Since(start)
+	fmt.Fprintf(out, "Audit (CPU)..: residency %s, GEMM %s for k = %d each (Freivalds vectors precomputed in %s while the device works)\n",
+		resAudit.Round(time.Microsecond), gemmAudit.Round(time.Microsecond), p.Samples, precompute.Round(time.Millisecond))
+	return nil
+}
+
+func bytesString(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for b >= 1024 && i < len(units)-1 {
+		b /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", b, units[i])
+}
+
+func opsString(ops float64) string {
+	units := []string{"ops/s", "Kops/s", "Mops/s", "Gops/s", "Tops/s", "Pops/s"}
+	i := 0
+	for ops >= 1000 && i < len(units)-1 {
+		ops /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", ops, units[i])
+}
+
