@@ -175,7 +175,7 @@ func (s *cpuSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, erro
 			for r := lo; r < hi; r++ {
 				g := proof.GatherIndex(p, prev, uint32(r))
 				for q := 0; q < n/proof.LabelSize; q++ {
-					label := sealed[(g+uint64(q))%p.Labels]
+					label := sealed[g+uint64(q)]
 					for k, v := range label {
 						a[q*proof.LabelSize+k] = int8(v)
 					}

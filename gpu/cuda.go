@@ -314,4 +314,3 @@ func bytesToHashes(b []byte) []proof.Hash {
 	}
 	return out
 }
-

@@ -343,4 +343,3 @@ func (d *driver) close() {
 	})
 	C.cu_ctx_release(d.dev)
 }
-

@@ -79,7 +79,7 @@ func ClassNames() []string {
 //     virtual slice of half the memory cannot hold one;
 //   - 8 layers of 6 parents, so regenerating the reads of a walk on demand
 //     costs about a whole re-seal (8·N·2.5 hashes) instead of HBM reads;
-//   - 2^22 walks of 64 steps (about 20 ms of random HBM reads on an H100,
+//   - 2^23 walks of 32 steps (about 20 ms of random HBM reads on an H100,
 //     seconds over PCIe), 32 audited samples;
 //   - GEMM 4096×4096 (8192 on 80 GB parts) with rounds for about 0.25 s at 70 %
 //     of the dense int8 peak.
@@ -98,7 +98,7 @@ func ClassParams(class string) (Params, Timing, error) {
 	}
 	p := Params{
 		Labels: seal / LabelSize, Layers: 8, Parents: 6, Samples: 32,
-		Walks: 1 << 22, Steps: 64, GemmRows: dim, GemmDim: dim,
+		Walks: 1 << 23, Steps: 32, GemmRows: dim, GemmDim: dim,
 	}
 	bench := 0.7 * spec.Int8OPS
 	perRound := 2 * float64(dim) * float64(dim) * float64(dim)

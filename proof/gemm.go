@@ -13,8 +13,9 @@ import (
 //
 //	B_t         = PRG(SHA-256("loopin/pocps/v1/gemm-b" ‖ seed ‖ u32 t)), n² bytes, row-major, int8
 //	prev_0      = seed,  prev_{t+1} = root_t
-//	g_{t,r}     = u64(SHA-256("loopin/pocps/v1/gather" ‖ prev_t ‖ u32 r)[0:8]) mod N
-//	A_t[r]      = P[g] ‖ P[g+1] ‖ … ‖ P[g+n/32−1]   (indices mod N), as n int8
+//	w           = n/32 (labels per row; n is a power of two, so w is too)
+//	g_{t,r}     = w · (u64(SHA-256("loopin/pocps/v1/gather" ‖ prev_t ‖ u32 r)[0:8]) mod (N/w))
+//	A_t[r]      = P[g] ‖ P[g+1] ‖ … ‖ P[g+w−1], as n int8
 //	leaf_{t,r}  = leaf(C_t[r] as n little-endian int32)
 //	root_t      = Merkle(leaf_{t,0}, …, leaf_{t,m−1})
 //
@@ -53,16 +54,20 @@ func GemmB(p Params, seed Hash, t uint32) []int8 {
 	return b
 }
 
+// RowLabels is w = n/32, the number of seal labels in a row of A.
+func (p Params) RowLabels() uint64 { return uint64(p.GemmDim / LabelSize) }
+
 // GatherIndex is the first seal label of row r in the round whose previous
-// commitment is prev.
+// commitment is prev; it is a multiple of RowLabels.
 func GatherIndex(p Params, prev Hash, r uint32) uint64 {
-	return sampleIndex(tagGather, prev, r, p.Labels)
+	w := p.RowLabels()
+	return w * sampleIndex(tagGather, prev, r, p.Labels/w)
 }
 
 // gatherRow writes the n int8 of A[r] into dst.
 func gatherRow(p Params, sealed []Hash, g uint64, dst []int8) {
-	for q := uint64(0); q < uint64(p.GemmDim/LabelSize); q++ {
-		label := sealed[(g+q)%p.Labels]
+	for q := uint64(0); q < p.RowLabels(); q++ {
+		label := sealed[g+q]
 		for b, v := range label {
 			dst[q*LabelSize+uint64(b)] = int8(v)
 		}
@@ -149,12 +154,14 @@ func GemmAudit(p Params, seed Hash, roots []Hash, verifierSecret Hash) []RowRef 
 }
 
 // GemmRowOpening proves one output row: the row with its path to root_t,
-// and the seal labels of A_t[r] with their paths to the seal root.
+// and the w seal labels of A_t[r] with the path of their subtree's root to
+// the seal root.
 type GemmRowOpening struct {
 	Ref   RowRef
 	C     []int32
 	CPath []Hash
-	A     []Opening
+	A     []Hash
+	APath []Hash
 }
 
 // GemmProof answers the audit of a throughput challenge.
@@ -179,9 +186,9 @@ func (s *Sealing) OpenGemm(run *GemmRun, refs []RowRef) *GemmProof {
 			C:     append([]int32(nil), run.C[ref.Round][int(ref.Row)*n:(int(ref.Row)+1)*n]...),
 			CPath: run.Trees[ref.Round].Path(uint64(ref.Row)),
 		}
-		for q := uint64(0); q < uint64(n/LabelSize); q++ {
-			o.A = append(o.A, open(sealed, tree, (g+q)%p.Labels))
-		}
+		w := p.RowLabels()
+		o.A = append([]Hash(nil), sealed[g:g+w]...)
+		o.APath = tree.Path(g)[log2(w):]
 		proof.Rows = append(proof.Rows, o)
 	}
 	return proof
@@ -257,7 +264,7 @@ func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash
 		if o.Ref != ref {
 			return fmt.Errorf("row sample %d: %w: opened %+v, audit selects %+v", j, ErrSampleMismatch, o.Ref, ref)
 		}
-		if len(o.C) != n || len(o.A) != n/LabelSize {
+		if len(o.C) != n || uint64(len(o.A)) != p.RowLabels() {
 			return fmt.Errorf("row %+v: %w: wrong row or label count", ref, ErrSampleMismatch)
 		}
 		if err := VerifyPath(roots[ref.Round], RowLeaf(o.C), uint64(ref.Row), rowDepth, o.CPath); err != nil {
@@ -272,15 +279,21 @@ func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash
 		if x == nil {
 			return fmt.Errorf("row %+v: no Freivalds vector for round %d", ref, ref.Round)
 		}
+		w := p.RowLabels()
+		leaves := make([]Hash, w)
+		for q, a := range o.A {
+			leaves[q] = LeafHash(a[:])
+		}
+		sub, err := NewTree(leaves)
+		if err != nil {
+			return err
+		}
+		if err := VerifyPath(sealRoot, sub.Root(), g/w, depth-log2(w), o.APath); err != nil {
+			return fmt.Errorf("row %+v labels: %w", ref, err)
+		}
 		var lhs, rhs uint64
 		for q, a := range o.A {
-			if a.Index != (g+uint64(q))%p.Labels {
-				return fmt.Errorf("row %+v label %d: %w", ref, q, ErrSampleMismatch)
-			}
-			if err := a.verify(sealRoot, depth); err != nil {
-				return fmt.Errorf("row %+v label %d: %w", ref, q, err)
-			}
-			for b, v := range a.Label {
+			for b, v := range a {
 				rhs = addmod61(rhs, mulmod61(fieldInt(int64(int8(v))), y[q*LabelSize+b]))
 			}
 		}

@@ -35,7 +35,8 @@ type Params struct {
 	// GemmRows is m, the rows of each GEMM round (a power of two).
 	GemmRows uint32 `json:"gemm_rows"`
 	// GemmDim is n, the inner and output dimension of each GEMM round (a
-	// multiple of 32, so that a row of A is n/32 whole labels).
+	// power of two ≥ 32, so that a row of A is an aligned block of n/32
+	// labels: a whole subtree of the seal's Merkle tree).
 	GemmDim uint32 `json:"gemm_dim"`
 	// Rounds is R, the number of chained GEMM rounds (≥ 1).
 	Rounds uint32 `json:"rounds"`
@@ -75,8 +76,8 @@ func (p Params) Validate() error {
 		return bad("steps must be in [1, 65536], got %d", p.Steps)
 	case !isPow2(uint64(p.GemmRows)):
 		return bad("gemm_rows must be a power of two, got %d", p.GemmRows)
-	case p.GemmDim < 32 || p.GemmDim%32 != 0 || p.GemmDim > 1<<16:
-		return bad("gemm_dim must be a multiple of 32 in [32, 65536], got %d", p.GemmDim)
+	case p.GemmDim < 32 || !isPow2(uint64(p.GemmDim)) || p.GemmDim > 1<<16:
+		return bad("gemm_dim must be a power of two in [32, 65536], got %d", p.GemmDim)
 	case uint64(p.GemmDim/LabelSize) > p.Labels:
 		return bad("a GEMM row (%d labels) must fit in the seal (%d labels)", p.GemmDim/LabelSize, p.Labels)
 	case p.Rounds < 1 || p.Rounds > 1<<16:

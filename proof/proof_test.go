@@ -162,9 +162,9 @@ func TestGemmRoundTripAndTamper(t *testing.T) {
 	bad.Rows[0].C[5]++
 	require.ErrorIs(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, bad, f), proof.ErrBadPath)
 
-	// A tampered A label breaks its path.
+	// A tampered A label breaks its subtree's path.
 	bad = cloneGemm(pf)
-	bad.Rows[1].A[0].Label[7] ^= 0x80
+	bad.Rows[1].A[0][7] ^= 0x80
 	require.ErrorIs(t, proof.VerifyGemm(p, sealRoot, seed, run.Roots, secret, bad, f), proof.ErrBadPath)
 }
 
@@ -222,7 +222,7 @@ func TestParamsValidate(t *testing.T) {
 		"no samples":                func(p *proof.Params) { p.Samples = 0 },
 		"walks not a power of two":  func(p *proof.Params) { p.Walks = 3 },
 		"no steps":                  func(p *proof.Params) { p.Steps = 0 },
-		"gemm dim not 32-aligned":   func(p *proof.Params) { p.GemmDim = 48 },
+		"gemm dim not a power of 2": func(p *proof.Params) { p.GemmDim = 96 },
 		"gemm rows zero":            func(p *proof.Params) { p.GemmRows = 0 },
 		"no rounds":                 func(p *proof.Params) { p.Rounds = 0 },
 	} {
@@ -287,7 +287,7 @@ func cloneGemm(pf *proof.GemmProof) *proof.GemmProof {
 	out := &proof.GemmProof{}
 	for _, r := range pf.Rows {
 		r.C = append([]int32(nil), r.C...)
-		r.A = append([]proof.Opening(nil), r.A...)
+		r.A = append([]proof.Hash(nil), r.A...)
 		out.Rows = append(out.Rows, r)
 	}
 	return out

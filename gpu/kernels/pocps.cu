@@ -226,8 +226,8 @@ extern "C" __global__ void transpose_b(const u8 *b, u8 *bt, u32 n) {
   bt[j * n + k] = b[idx];
 }
 
-// gather_rows writes A (m×n int8): row r is n/32 consecutive seal labels
-// starting at u64(SHA-256(gather tag ‖ prev ‖ u32 r)[0:8]) mod N.
+// gather_rows writes A (m×n int8): row r is the aligned block of w = n/32
+// seal labels starting at w·(u64(SHA-256(gather tag ‖ prev ‖ u32 r)[0:8]) mod (N/w)).
 extern "C" __global__ void gather_rows(const u8 *prev, const u8 *sealed, u64 n_labels, u32 m, u32 n, u8 *a) {
   u32 r = blockIdx.x;
   if (r >= m) return;
@@ -239,12 +239,13 @@ extern "C" __global__ void gather_rows(const u8 *prev, const u8 *sealed, u64 n_l
     sha_update(&s, prev, 32);
     sha_u32(&s, r);
     sha_final(&s, h);
-    g = be64(h) % n_labels;
+    u64 w = n / 32;
+    g = w * (be64(h) % (n_labels / w));
   }
   __syncthreads();
   for (u32 b = threadIdx.x; b < n; b += blockDim.x) {
     u64 q = b / 32;
-    a[(u64)r * n + b] = sealed[32 * ((g + q) % n_labels) + (b % 32)];
+    a[(u64)r * n + b] = sealed[32 * (g + q) + (b % 32)];
   }
 }
 
