@@ -21,15 +21,19 @@ import (
 //
 // Round t+1's rows depend on round t's root, so the rounds cannot run ahead
 // or be precomputed, and each needs the seal. The verifier audits k (round,
-// row) pairs chosen after the roots:
+// row) pairs. The rounds depend only on its secret, so that it can compute
+// the Freivalds vectors of those rounds before it sends the challenge; the
+// rows also depend on the roots, so the device learns neither in time:
 //
-//	audit = SHA-256("loopin/pocps/v1/audit-gemm" ‖ seed ‖ root_0 ‖ … ‖ root_{R−1} ‖ verifierSecret)
-//	pair j: round = draw(2j) mod R, row = draw(2j+1) mod m
+//	roundSeed = SHA-256("loopin/pocps/v1/audit-gemm" ‖ seed ‖ verifierSecret)
+//	rowSeed   = SHA-256("loopin/pocps/v1/audit-gemm" ‖ seed ‖ root_0 ‖ … ‖ root_{R−1} ‖ verifierSecret)
+//	pair j: round = draw(roundSeed, j) mod R, row = draw(rowSeed, j) mod m
 //
 // with Freivalds' check over F_p, p = 2^61−1: the verifier's secret vector
 // x_t (PRG of SHA-256("loopin/pocps/v1/freivalds" ‖ verifierSecret ‖ u32 t),
-// 8 bytes big-endian per entry, mod p) and y_t = B_t·x_t are computed while
-// the device works; a row is accepted when C_t[r]·x_t ≡ A_t[r]·y_t (mod p).
+// 8 bytes big-endian per entry, mod p) and y_t = B_t·x_t (O(n²) per audited
+// round) are computed before the challenge is sent; a row is accepted when
+// C_t[r]·x_t ≡ A_t[r]·y_t (mod p).
 // That costs O(n) per audited row. A wrong row passes with probability at
 // most 1/p; a device that skips a fraction f of the rows passes k audits with
 // probability about (1−f)^k. W = R·2·m·n² / elapsed (ops/s).
@@ -136,6 +140,18 @@ type RowRef struct {
 	Round, Row uint32
 }
 
+// GemmAuditRounds returns the round of each of the k audited rows. They
+// depend on the seed and the verifier's secret only, so the verifier knows
+// them (and precomputes their Freivalds vectors) before the challenge.
+func GemmAuditRounds(p Params, seed, verifierSecret Hash) []uint32 {
+	audit := newHasher(tagAuditGemm, 64).bytes(seed[:]).bytes(verifierSecret[:]).sum()
+	rounds := make([]uint32, p.Samples)
+	for j := range rounds {
+		rounds[j] = uint32(sampleIndex(tagSample, audit, uint32(j), uint64(p.Rounds)))
+	}
+	return rounds
+}
+
 // GemmAudit returns the rows audited for the committed roots.
 func GemmAudit(p Params, seed Hash, roots []Hash, verifierSecret Hash) []RowRef {
 	h := newHasher(tagAuditGemm, 64+32*len(roots)).bytes(seed[:])
@@ -143,11 +159,12 @@ func GemmAudit(p Params, seed Hash, roots []Hash, verifierSecret Hash) []RowRef 
 		h.bytes(r[:])
 	}
 	audit := h.bytes(verifierSecret[:]).sum()
+	rounds := GemmAuditRounds(p, seed, verifierSecret)
 	refs := make([]RowRef, p.Samples)
 	for j := range refs {
 		refs[j] = RowRef{
-			Round: uint32(sampleIndex(tagSample, audit, 2*uint32(j), uint64(p.Rounds))),
-			Row:   uint32(sampleIndex(tagSample, audit, 2*uint32(j)+1, uint64(p.GemmRows))),
+			Round: rounds[j],
+			Row:   uint32(sampleIndex(tagSample, audit, uint32(j), uint64(p.GemmRows))),
 		}
 	}
 	return refs
@@ -195,14 +212,14 @@ func (s *Sealing) OpenGemm(run *GemmRun, refs []RowRef) *GemmProof {
 }
 
 // Freivalds holds the verifier's secret vectors x_t and y_t = B_t·x_t for
-// the rounds of one challenge. NewFreivalds computes them in O(R·n²) while
-// the device works; each audited row then costs O(n).
+// the audited rounds of one challenge. NewFreivalds computes them in O(n²)
+// per round, before the challenge is sent; each audited row then costs O(n).
 type Freivalds struct {
 	X, Y map[uint32][]uint64
 }
 
-// NewFreivalds computes x_t and y_t for the given rounds (all rounds when
-// rounds is nil).
+// NewFreivalds computes x_t and y_t for the given rounds: normally
+// GemmAuditRounds(p, seed, verifierSecret); nil means every round.
 func NewFreivalds(p Params, seed, verifierSecret Hash, rounds []uint32) *Freivalds {
 	if rounds == nil {
 		for t := uint32(0); t < p.Rounds; t++ {

@@ -149,7 +149,7 @@ func TestGemmRoundTripAndTamper(t *testing.T) {
 	p := s.Params
 	sealRoot := s.Commitment().SealRoot()
 	seed, secret := key("gemm seed"), key("verifier secret")
-	f := proof.NewFreivalds(p, seed, secret, nil) // while the device works
+	f := proof.NewFreivalds(p, seed, secret, proof.GemmAuditRounds(p, seed, secret)) // before the challenge
 	run, err := s.Gemm(seed)
 	require.NoError(t, err)
 	refs := proof.GemmAudit(p, seed, run.Roots, secret)
@@ -311,4 +311,25 @@ func TestClassParams(t *testing.T) {
 	require.Equal(t, uint64(64<<30), p.SealBytes(), "64 GiB of an 80 GB H100")
 	_, _, err = proof.ClassParams("gtx-1080")
 	require.ErrorContains(t, err, "unknown GPU class")
+}
+
+// The audited rounds are fixed by the verifier's secret before the roots
+// exist (so it can precompute their Freivalds vectors); the audited rows
+// change with the roots (so the device cannot steer them).
+func TestGemmAuditDependencies(t *testing.T) {
+	p := proof.TinyParams()
+	p.Rounds, p.GemmRows, p.Samples = 64, 1024, 16
+	seed, secret := key("seed"), key("secret")
+	rootsA := []proof.Hash{key("a")}
+	rootsB := []proof.Hash{key("b")}
+	a, b := proof.GemmAudit(p, seed, rootsA, secret), proof.GemmAudit(p, seed, rootsB, secret)
+	rounds := proof.GemmAuditRounds(p, seed, secret)
+	sameRows := true
+	for j := range a {
+		require.Equal(t, rounds[j], a[j].Round)
+		require.Equal(t, rounds[j], b[j].Round)
+		sameRows = sameRows && a[j].Row == b[j].Row
+	}
+	require.False(t, sameRows, "rows must depend on the roots")
+	require.NotEqual(t, rounds, proof.GemmAuditRounds(p, seed, key("other secret")))
 }
