@@ -283,4 +283,3 @@ func opsString(ops float64) string {
 	}
 	return fmt.Sprintf("%.3g %s", ops, units[i])
 }
-
