@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet test test-unit test-system fuzz proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -34,6 +34,15 @@ test-system: ## Only the system test (builds and runs loopind)
 
 fuzz: ## Fuzz the Msg handlers for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)
+
+ptx: ## Rebuild gpu/ptx/*.ptx from gpu/kernels with clang-19 (no NVIDIA toolkit needed)
+	scripts/ptx.sh
+
+ptx-check: ## Fail if the committed PTX is stale
+	scripts/ptx.sh --check
+
+gpu-test-binary: ## Build .gpu/gpu.test to run the GPU tests on a machine with a GPU
+	go test -c -o .gpu/gpu.test ./gpu
 
 proto-gen: ## Regenerate *.pb.go and *.pb.gw.go from proto/ (offline)
 	scripts/protocgen.sh
