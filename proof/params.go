@@ -95,14 +95,14 @@ func TinyParams() Params {
 	}
 }
 
-// ErrLate is returned by CheckDeadline when an answer took longer than the
+// ErrLate is returned by VerifyDeadline when an answer took longer than the
 // class deadline: the proof may be valid, but a device that needed that long
 // did not hold the seal where it claims to.
 var ErrLate = errors.New("answer arrived after the deadline")
 
-// CheckDeadline rejects an answer measured (on the verifier's own clock) to
+// VerifyDeadline rejects an answer measured (on the verifier's own clock) to
 // have taken longer than deadline. It returns nil or an error wrapping ErrLate.
-func CheckDeadline(elapsed, deadline time.Duration) error {
+func VerifyDeadline(elapsed, deadline time.Duration) error {
 	if elapsed > deadline {
 		return fmt.Errorf("%w: %s > %s", ErrLate, elapsed, deadline)
 	}

@@ -207,10 +207,10 @@ func TestGemmFreivaldsCatchesWrongRows(t *testing.T) {
 	require.Greater(t, caught, 12)
 }
 
-func TestCheckDeadline(t *testing.T) {
-	require.NoError(t, proof.CheckDeadline(900*time.Millisecond, time.Second))
-	require.NoError(t, proof.CheckDeadline(time.Second, time.Second))
-	require.ErrorIs(t, proof.CheckDeadline(1001*time.Millisecond, time.Second), proof.ErrLate)
+func TestVerifyDeadline(t *testing.T) {
+	require.NoError(t, proof.VerifyDeadline(900*time.Millisecond, time.Second))
+	require.NoError(t, proof.VerifyDeadline(time.Second, time.Second))
+	require.ErrorIs(t, proof.VerifyDeadline(1001*time.Millisecond, time.Second), proof.ErrLate)
 }
 
 func TestParamsValidate(t *testing.T) {
