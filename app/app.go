@@ -290,7 +290,7 @@ func New(
 	// the same block; distribution allocates fees before slashing.
 	app.ModuleManager.SetOrderBeginBlockers(
 		epochstypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
-		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName,
+		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName, pocpstypes.ModuleName,
 	)
 	// x/bank must come first (SDK v0.54).
 	app.ModuleManager.SetOrderEndBlockers(

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,8 +88,10 @@ func Setup(t testing.TB, editGenesis ...func(GenesisState)) *TestChain {
 func (c *TestChain) NextBlock(t testing.TB, dt time.Duration) {
 	t.Helper()
 	c.now = c.now.Add(dt)
+	height := c.nextHeight()
 	_, err := c.FinalizeBlock(&abci.RequestFinalizeBlock{
-		Height:             c.nextHeight(),
+		Hash:               BlockHash(height),
+		Height:             height,
 		Time:               c.now,
 		NextValidatorsHash: c.valSet.Hash(),
 	})
@@ -95,6 +99,12 @@ func (c *TestChain) NextBlock(t testing.TB, dt time.Duration) {
 	_, err = c.Commit()
 	require.NoError(t, err)
 	c.pending = nil
+}
+
+// BlockHash is the made-up hash a TestChain gives block height.
+func BlockHash(height int64) []byte {
+	h := sha256.Sum256([]byte(fmt.Sprintf("test block %d", height)))
+	return h[:]
 }
 
 func (c *TestChain) nextHeight() int64 {

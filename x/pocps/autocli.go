@@ -19,6 +19,23 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:       "params",
 					Short:     "Show the x/pocps parameters: challenge schedule, confirmations and the PoT/PoL/PoP/PoW score constants",
 				},
+				{
+					RpcMethod:      "Device",
+					Use:            "device [device-id]",
+					Short:          "Show one registered device: owner, class, key, seal commitment, endpoint, status",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
+				{
+					RpcMethod: "Devices",
+					Use:       "devices",
+					Short:     "List every registered device (paginated: --limit, --page-key)",
+				},
+				{
+					RpcMethod:      "DevicesByOwner",
+					Use:            "devices-by-owner [owner]",
+					Short:          "List the devices an address owns",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -32,6 +49,29 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					// docs/governance.md.
 					RpcMethod: "UpdateParams",
 					Skip:      true,
+				},
+				{
+					RpcMethod: "RegisterDevice",
+					Use:       "register-device [gpu-class] [fingerprint] [key-height] [seal] [endpoint]",
+					Short:     "Register a sealed GPU (the miner sidecar does this for you)",
+					Long: "Registers a device of [gpu-class]. [fingerprint] is the 32-byte SHA-256 of the GPU's identity (hex), " +
+						"[key-height] the recent block whose hash the device key was derived from, [seal] the seal commitment as JSON " +
+						"({\"params\": {...}, \"layer_roots\": [...]}), [endpoint] the sidecar's host:port. The response carries the device id and key.",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{
+						{ProtoField: "gpu_class"}, {ProtoField: "fingerprint"}, {ProtoField: "key_height"}, {ProtoField: "seal"}, {ProtoField: "endpoint"},
+					},
+				},
+				{
+					RpcMethod:      "UpdateDevice",
+					Use:            "update-device [device-id] [endpoint]",
+					Short:          "Change a device's sidecar endpoint and privacy report (--privacy '{\"level\":80}')",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "endpoint"}},
+				},
+				{
+					RpcMethod:      "DeregisterDevice",
+					Use:            "deregister-device [device-id]",
+					Short:          "Remove a device that no stake commits",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
 				},
 			},
 		},

@@ -11,7 +11,16 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
 	}
-	return k.Params.Set(ctx, gs.Params)
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	for _, d := range gs.Devices {
+		if err := k.Devices.Set(ctx, d.Id, d); err != nil {
+			return err
+		}
+	}
+	// The sequence holds next id − 1 (ids start at 1).
+	return k.DeviceSeq.Set(ctx, max(gs.NextDeviceId, 1)-1)
 }
 
 // ExportGenesis reads the module state back into a GenesisState that
@@ -21,5 +30,17 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &types.GenesisState{Params: params}, nil
+	gs := &types.GenesisState{Params: params}
+	if err := k.Devices.Walk(ctx, nil, func(_ uint64, d types.Device) (bool, error) {
+		gs.Devices = append(gs.Devices, d)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	seq, err := k.DeviceSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs.NextDeviceId = seq + 1
+	return gs, nil
 }

@@ -2,6 +2,12 @@ package keeper
 
 import (
 	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -31,4 +37,50 @@ func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*ty
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// Device returns one device; codes.NotFound when it does not exist.
+func (q Querier) Device(ctx context.Context, req *types.QueryDeviceRequest) (*types.QueryDeviceResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	device, err := q.Keeper.Devices.Get(ctx, req.DeviceId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "device %d not found", req.DeviceId)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryDeviceResponse{Device: device}, nil
+}
+
+// Devices lists every device by id, paginated.
+func (q Querier) Devices(ctx context.Context, req *types.QueryDevicesRequest) (*types.QueryDevicesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	devices, page, err := query.CollectionPaginate(ctx, q.Keeper.Devices, req.Pagination,
+		func(_ uint64, d types.Device) (types.Device, error) { return d, nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryDevicesResponse{Devices: devices, Pagination: page}, nil
+}
+
+// DevicesByOwner lists one owner's devices by id, paginated.
+func (q Querier) DevicesByOwner(ctx context.Context, req *types.QueryDevicesByOwnerRequest) (*types.QueryDevicesByOwnerResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	owner, err := q.accountKeeper.AddressCodec().StringToBytes(req.Owner)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid owner address %q: %v", req.Owner, err)
+	}
+	devices, page, err := query.CollectionPaginate(ctx, q.Keeper.Devices.Indexes.ByOwner, req.Pagination,
+		func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (types.Device, error) {
+			return q.Keeper.Devices.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](owner))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryDevicesByOwnerResponse{Devices: devices, Pagination: page}, nil
 }

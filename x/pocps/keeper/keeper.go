@@ -7,9 +7,12 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
@@ -31,6 +34,36 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params holds the module parameters.
 	Params collections.Item[types.Params]
+	// DeviceSeq is the next device id (ids start at 1).
+	DeviceSeq collections.Sequence
+	// Devices holds every registered device, indexed by owner and by
+	// fingerprint (unique across the chain).
+	Devices *collections.IndexedMap[uint64, types.Device, DeviceIndexes]
+	// BlockHashes holds the hash of each of the last key_window blocks, the
+	// anchors of device keys.
+	BlockHashes collections.Map[int64, []byte]
+}
+
+// DeviceIndexes are the secondary indexes of Devices.
+type DeviceIndexes struct {
+	// ByOwner lists an owner's devices.
+	ByOwner *indexes.Multi[sdk.AccAddress, uint64, types.Device]
+	// ByFingerprint finds the device of a fingerprint; unique.
+	ByFingerprint *indexes.Unique[[]byte, uint64, types.Device]
+}
+
+// IndexesList implements collections.Indexes.
+func (i DeviceIndexes) IndexesList() []collections.Index[uint64, types.Device] {
+	return []collections.Index[uint64, types.Device]{i.ByOwner, i.ByFingerprint}
+}
+
+func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceIndexes {
+	return DeviceIndexes{
+		ByOwner: indexes.NewMulti(sb, types.DevicesByOwnerKey, "devices_by_owner", sdk.AccAddressKey, collections.Uint64Key,
+			func(_ uint64, d types.Device) (sdk.AccAddress, error) { return ac.StringToBytes(d.Owner) }),
+		ByFingerprint: indexes.NewUnique(sb, types.DevicesByFingerprintKey, "devices_by_fingerprint", collections.BytesKey, collections.Uint64Key,
+			func(_ uint64, d types.Device) ([]byte, error) { return d.Fingerprint, nil }),
+	}
 }
 
 // NewKeeper builds the x/pocps keeper on storeService. It panics when
@@ -46,6 +79,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		accountKeeper: ak,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		DeviceSeq:     collections.NewSequence(sb, types.DeviceSeqKey, "device_seq"),
+		Devices: collections.NewIndexedMap(sb, types.DevicesKey, "devices", collections.Uint64Key,
+			codec.CollValue[types.Device](cdc), newDeviceIndexes(sb, ak.AddressCodec())),
+		BlockHashes: collections.NewMap(sb, types.BlockHashesKey, "block_hashes", collections.Int64Key, collections.BytesValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

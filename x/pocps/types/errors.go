@@ -10,3 +10,19 @@ var (
 	// ErrInvalidParams is returned when parameters fail Params.Validate.
 	ErrInvalidParams = errors.Register(ModuleName, 3, "invalid params")
 )
+
+// Device errors.
+var (
+	// ErrInvalidDevice is returned for a malformed registration or update.
+	ErrInvalidDevice = errors.Register(ModuleName, 4, "invalid device")
+	// ErrFingerprintTaken is returned when a fingerprint is already registered.
+	ErrFingerprintTaken = errors.Register(ModuleName, 5, "fingerprint already registered")
+	// ErrKeyHeight is returned when key_height is not a recent block.
+	ErrKeyHeight = errors.Register(ModuleName, 6, "key_height is not a recent block")
+	// ErrDeviceNotFound is returned for an unknown device id.
+	ErrDeviceNotFound = errors.Register(ModuleName, 7, "device not found")
+	// ErrNotOwner is returned when the signer does not own the device.
+	ErrNotOwner = errors.Register(ModuleName, 8, "not the device owner")
+	// ErrDeviceCommitted is returned when a committed device would be removed.
+	ErrDeviceCommitted = errors.Register(ModuleName, 9, "device is committed to a stake")
+)

@@ -78,28 +78,223 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventDeviceRegistered is emitted when a device is registered.
+type EventDeviceRegistered struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Owner    string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	GpuClass string `protobuf:"bytes,3,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	Key      []byte `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+}
+
+func (m *EventDeviceRegistered) Reset()         { *m = EventDeviceRegistered{} }
+func (m *EventDeviceRegistered) String() string { return proto.CompactTextString(m) }
+func (*EventDeviceRegistered) ProtoMessage()    {}
+func (*EventDeviceRegistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{1}
+}
+func (m *EventDeviceRegistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDeviceRegistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDeviceRegistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDeviceRegistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDeviceRegistered.Merge(m, src)
+}
+func (m *EventDeviceRegistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDeviceRegistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDeviceRegistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDeviceRegistered proto.InternalMessageInfo
+
+func (m *EventDeviceRegistered) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventDeviceRegistered) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventDeviceRegistered) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *EventDeviceRegistered) GetKey() []byte {
+	if m != nil {
+		return m.Key
+	}
+	return nil
+}
+
+// EventDeviceUpdated is emitted when a device's endpoint or privacy changes.
+type EventDeviceUpdated struct {
+	DeviceId     uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Endpoint     string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	PrivacyLevel uint32 `protobuf:"varint,3,opt,name=privacy_level,json=privacyLevel,proto3" json:"privacy_level,omitempty"`
+}
+
+func (m *EventDeviceUpdated) Reset()         { *m = EventDeviceUpdated{} }
+func (m *EventDeviceUpdated) String() string { return proto.CompactTextString(m) }
+func (*EventDeviceUpdated) ProtoMessage()    {}
+func (*EventDeviceUpdated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{2}
+}
+func (m *EventDeviceUpdated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDeviceUpdated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDeviceUpdated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDeviceUpdated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDeviceUpdated.Merge(m, src)
+}
+func (m *EventDeviceUpdated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDeviceUpdated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDeviceUpdated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDeviceUpdated proto.InternalMessageInfo
+
+func (m *EventDeviceUpdated) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventDeviceUpdated) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *EventDeviceUpdated) GetPrivacyLevel() uint32 {
+	if m != nil {
+		return m.PrivacyLevel
+	}
+	return 0
+}
+
+// EventDeviceDeregistered is emitted when a device is removed.
+type EventDeviceDeregistered struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Owner    string `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+}
+
+func (m *EventDeviceDeregistered) Reset()         { *m = EventDeviceDeregistered{} }
+func (m *EventDeviceDeregistered) String() string { return proto.CompactTextString(m) }
+func (*EventDeviceDeregistered) ProtoMessage()    {}
+func (*EventDeviceDeregistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{3}
+}
+func (m *EventDeviceDeregistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDeviceDeregistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDeviceDeregistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDeviceDeregistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDeviceDeregistered.Merge(m, src)
+}
+func (m *EventDeviceDeregistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDeviceDeregistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDeviceDeregistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDeviceDeregistered proto.InternalMessageInfo
+
+func (m *EventDeviceDeregistered) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventDeviceDeregistered) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pocps.v1.EventParamsUpdated")
+	proto.RegisterType((*EventDeviceRegistered)(nil), "loopin.pocps.v1.EventDeviceRegistered")
+	proto.RegisterType((*EventDeviceUpdated)(nil), "loopin.pocps.v1.EventDeviceUpdated")
+	proto.RegisterType((*EventDeviceDeregistered)(nil), "loopin.pocps.v1.EventDeviceDeregistered")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/events.proto", fileDescriptor_6ba9355862f49a51) }
 
 var fileDescriptor_6ba9355862f49a51 = []byte{
-	// 222 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc9, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0xc8, 0x4f, 0x2e, 0x28, 0xd6, 0x2f, 0x33, 0xd4, 0x4f, 0x2d, 0x4b, 0xcd,
-	0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc8, 0xea, 0x81, 0x65, 0xf5,
-	0xca, 0x0c, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x72, 0xfa, 0x20, 0x16, 0x44, 0x99, 0x14,
-	0x86, 0x21, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50, 0x43, 0x94, 0x32, 0xb9, 0x84, 0x5c, 0x41, 0x86,
-	0x06, 0x80, 0x05, 0x43, 0x0b, 0x52, 0x12, 0x4b, 0x52, 0x53, 0x84, 0x64, 0xb8, 0x38, 0x13, 0x4b,
-	0x4b, 0x32, 0xf2, 0x8b, 0x32, 0x4b, 0x2a, 0x25, 0x18, 0x15, 0x18, 0x35, 0x38, 0x83, 0x10, 0x02,
-	0x42, 0xa6, 0x5c, 0x6c, 0x10, 0x33, 0x24, 0x98, 0x14, 0x18, 0x35, 0xb8, 0x8d, 0xc4, 0xf5, 0xd0,
-	0x5c, 0xa2, 0x07, 0x31, 0xcd, 0x89, 0xe5, 0xc4, 0x3d, 0x79, 0x86, 0x20, 0xa8, 0x62, 0x27, 0x8f,
-	0x13, 0x8f, 0xe4, 0x18, 0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39,
-	0x86, 0x0b, 0x8f, 0xe5, 0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0xd2, 0x4b, 0xcf, 0x2c, 0xc9, 0x28,
-	0x4d, 0xd2, 0x4b, 0xce, 0xcf, 0xd5, 0x87, 0x18, 0xa5, 0x5b, 0x50, 0x94, 0x9f, 0x95, 0x9a, 0x5c,
-	0x02, 0xe5, 0xea, 0x57, 0x40, 0x9d, 0x5f, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x76, 0xbb,
-	0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x2e, 0xa2, 0xfa, 0xdf, 0x20, 0x01, 0x00, 0x00,
+	// 367 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x91, 0xcf, 0x4a, 0xf3, 0x40,
+	0x14, 0xc5, 0x93, 0xaf, 0xfd, 0x4a, 0x33, 0xb6, 0x28, 0x43, 0xa5, 0xa1, 0x96, 0x58, 0xe2, 0xa6,
+	0x1b, 0x13, 0xaa, 0xf8, 0x02, 0xb5, 0x82, 0x42, 0x17, 0x12, 0x70, 0xe3, 0xa6, 0xa4, 0xc9, 0x25,
+	0x1d, 0x4d, 0x33, 0xc3, 0x64, 0x12, 0xcd, 0x5b, 0xf8, 0x58, 0x5d, 0x76, 0xe9, 0x4a, 0xa4, 0x7d,
+	0x11, 0xc9, 0x4c, 0xfc, 0x83, 0x82, 0x1b, 0x77, 0x73, 0xce, 0x99, 0x39, 0xbf, 0xb9, 0x5c, 0xd4,
+	0x8f, 0x29, 0x65, 0x24, 0x71, 0x19, 0x0d, 0x58, 0xea, 0xe6, 0x23, 0x17, 0x72, 0x48, 0x44, 0xea,
+	0x30, 0x4e, 0x05, 0xc5, 0xbb, 0x2a, 0x75, 0x64, 0xea, 0xe4, 0xa3, 0x5e, 0x27, 0xa2, 0x11, 0x95,
+	0x99, 0x5b, 0x9e, 0xd4, 0xb5, 0xde, 0x8f, 0x12, 0xe6, 0x73, 0x7f, 0x59, 0x95, 0xd8, 0x04, 0xe1,
+	0x8b, 0xb2, 0xf4, 0x5a, 0x9a, 0x37, 0x2c, 0xf4, 0x05, 0x84, 0xb8, 0x8f, 0x0c, 0x3f, 0x13, 0x0b,
+	0xca, 0x89, 0x28, 0x4c, 0x7d, 0xa0, 0x0f, 0x0d, 0xef, 0xd3, 0xc0, 0x67, 0xa8, 0xa1, 0x3a, 0xcc,
+	0x7f, 0x03, 0x7d, 0xb8, 0x73, 0xd2, 0x75, 0xbe, 0xfd, 0xc4, 0x51, 0x6d, 0xe3, 0xfa, 0xea, 0xe5,
+	0x50, 0xf3, 0xaa, 0xcb, 0x76, 0x81, 0xf6, 0x25, 0x6a, 0x02, 0x39, 0x09, 0xc0, 0x83, 0x88, 0xa4,
+	0x02, 0x38, 0x84, 0xf8, 0x00, 0x19, 0xa1, 0xf4, 0x66, 0x24, 0x94, 0xb4, 0xba, 0xd7, 0x54, 0xc6,
+	0x55, 0x88, 0x3b, 0xe8, 0x3f, 0x7d, 0x48, 0x80, 0x4b, 0x96, 0xe1, 0x29, 0x51, 0x3e, 0x89, 0x58,
+	0x36, 0x0b, 0x62, 0x3f, 0x4d, 0xcd, 0x9a, 0x4c, 0x9a, 0x11, 0xcb, 0xce, 0x4b, 0x8d, 0xf7, 0x50,
+	0xed, 0x1e, 0x0a, 0xb3, 0x3e, 0xd0, 0x87, 0x2d, 0xaf, 0x3c, 0xda, 0xbc, 0x9a, 0x52, 0xa1, 0xdf,
+	0xa7, 0xfc, 0x95, 0xdb, 0x43, 0x4d, 0x48, 0x42, 0x46, 0x49, 0x22, 0x2a, 0xf4, 0x87, 0xc6, 0x47,
+	0xa8, 0xcd, 0x38, 0xc9, 0xfd, 0xa0, 0x98, 0xc5, 0x90, 0x43, 0x2c, 0x7f, 0xd0, 0xf6, 0x5a, 0x95,
+	0x39, 0x2d, 0x3d, 0x7b, 0x8a, 0xba, 0x5f, 0x98, 0x13, 0xe0, 0x7f, 0x19, 0x78, 0x7c, 0xb9, 0xda,
+	0x58, 0xfa, 0x7a, 0x63, 0xe9, 0xaf, 0x1b, 0x4b, 0x7f, 0xda, 0x5a, 0xda, 0x7a, 0x6b, 0x69, 0xcf,
+	0x5b, 0x4b, 0xbb, 0x75, 0x22, 0x22, 0x16, 0xd9, 0xdc, 0x09, 0xe8, 0xd2, 0x55, 0x7b, 0x38, 0x66,
+	0x9c, 0xde, 0x41, 0x20, 0x2a, 0xe9, 0x3e, 0x56, 0xbb, 0x17, 0x05, 0x83, 0x74, 0xde, 0x90, 0x8b,
+	0x3f, 0x7d, 0x0b, 0x00, 0x00, 0xff, 0xff, 0xc5, 0x5b, 0x4e, 0x9d, 0x5d, 0x02, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -142,6 +337,130 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventDeviceRegistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDeviceRegistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDeviceRegistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDeviceUpdated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDeviceUpdated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDeviceUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PrivacyLevel != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PrivacyLevel))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDeviceDeregistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDeviceDeregistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDeviceDeregistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -165,6 +484,65 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventDeviceRegistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventDeviceUpdated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.PrivacyLevel != 0 {
+		n += 1 + sovEvents(uint64(m.PrivacyLevel))
+	}
+	return n
+}
+
+func (m *EventDeviceDeregistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -267,6 +645,394 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDeviceRegistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDeviceRegistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDeviceRegistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = append(m.Key[:0], dAtA[iNdEx:postIndex]...)
+			if m.Key == nil {
+				m.Key = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDeviceUpdated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDeviceUpdated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDeviceUpdated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PrivacyLevel", wireType)
+			}
+			m.PrivacyLevel = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PrivacyLevel |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDeviceDeregistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDeviceDeregistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDeviceDeregistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

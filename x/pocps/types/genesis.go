@@ -1,11 +1,42 @@
 package types
 
+import "fmt"
+
 // DefaultGenesis returns the x/pocps genesis state of a new mainnet-like chain.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams()}
+	return &GenesisState{Params: DefaultParams(), NextDeviceId: 1}
 }
 
-// Validate checks the genesis state; it returns the first error found.
+// Validate checks the genesis state: params, devices (unique ids below
+// next_device_id, unique fingerprints, valid fields); it returns the first
+// error found.
 func (gs GenesisState) Validate() error {
-	return gs.Params.Validate()
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	ids := make(map[uint64]bool, len(gs.Devices))
+	fingerprints := make(map[string]bool, len(gs.Devices))
+	for _, d := range gs.Devices {
+		if d.Id == 0 || d.Id >= max(gs.NextDeviceId, 1) {
+			return fmt.Errorf("device id %d must be in [1, next_device_id = %d)", d.Id, gs.NextDeviceId)
+		}
+		if ids[d.Id] {
+			return fmt.Errorf("duplicate device id %d", d.Id)
+		}
+		ids[d.Id] = true
+		if len(d.Fingerprint) != FingerprintSize || fingerprints[string(d.Fingerprint)] {
+			return fmt.Errorf("device %d: fingerprint missing or registered twice", d.Id)
+		}
+		fingerprints[string(d.Fingerprint)] = true
+		if err := ValidateClass(d.GpuClass); err != nil {
+			return fmt.Errorf("device %d: %w", d.Id, err)
+		}
+		if err := d.Seal.Validate(); err != nil {
+			return fmt.Errorf("device %d: %w", d.Id, err)
+		}
+		if d.Status == DEVICE_STATUS_UNSPECIFIED {
+			return fmt.Errorf("device %d: status unspecified", d.Id)
+		}
+	}
+	return nil
 }

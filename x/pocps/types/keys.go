@@ -15,4 +15,14 @@ const (
 var (
 	// ParamsKey holds the module Params.
 	ParamsKey = collections.NewPrefix(0)
+	// DeviceSeqKey is the next device id.
+	DeviceSeqKey = collections.NewPrefix(1)
+	// DevicesKey maps device id → Device.
+	DevicesKey = collections.NewPrefix(2)
+	// DevicesByOwnerKey indexes devices by owner (owner, id).
+	DevicesByOwnerKey = collections.NewPrefix(3)
+	// DevicesByFingerprintKey indexes devices by fingerprint (unique).
+	DevicesByFingerprintKey = collections.NewPrefix(4)
+	// BlockHashesKey maps height → block hash for the last key_window blocks.
+	BlockHashesKey = collections.NewPrefix(5)
 )

@@ -36,6 +36,11 @@ const (
 	DefaultT0 = 30 * 24 * time.Hour
 	// DefaultPLimit is the benchmark privacy level (0..100); see docs/params.md.
 	DefaultPLimit = 80
+	// DefaultKeyWindow lets a miner anchor its device key to any of the last
+	// 14400 blocks (a day of 6 s blocks) and seal before registering.
+	DefaultKeyWindow = 14400
+	// MaxKeyWindow bounds the block hashes x/pocps keeps.
+	MaxKeyWindow = 1_000_000
 )
 
 // DefaultParams returns the mainnet x/pocps parameters.
@@ -51,6 +56,7 @@ func DefaultParams() Params {
 		GammaPrivacy:      DefaultGammaPrivacy,
 		PLimit:            DefaultPLimit,
 		DeltaWork:         DefaultDeltaWork,
+		KeyWindow:         DefaultKeyWindow,
 	}
 }
 
@@ -74,6 +80,9 @@ func (p Params) Validate() error {
 	}
 	if p.PLimit < 1 || p.PLimit > 100 {
 		return errors.Wrapf(ErrInvalidParams, "p_limit must be in [1, 100], got %d", p.PLimit)
+	}
+	if p.KeyWindow < 1 || p.KeyWindow > MaxKeyWindow {
+		return errors.Wrapf(ErrInvalidParams, "key_window must be in [1, %d] blocks, got %d", MaxKeyWindow, p.KeyWindow)
 	}
 	for _, c := range []struct {
 		name string

@@ -6,6 +6,7 @@ package types
 import (
 	context "context"
 	fmt "fmt"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -113,34 +114,352 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryDeviceRequest is the Query/Device request type.
+type QueryDeviceRequest struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+}
+
+func (m *QueryDeviceRequest) Reset()         { *m = QueryDeviceRequest{} }
+func (m *QueryDeviceRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryDeviceRequest) ProtoMessage()    {}
+func (*QueryDeviceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{2}
+}
+func (m *QueryDeviceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDeviceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDeviceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDeviceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDeviceRequest.Merge(m, src)
+}
+func (m *QueryDeviceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDeviceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDeviceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDeviceRequest proto.InternalMessageInfo
+
+func (m *QueryDeviceRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+// QueryDeviceResponse is the Query/Device response type.
+type QueryDeviceResponse struct {
+	Device Device `protobuf:"bytes,1,opt,name=device,proto3" json:"device"`
+}
+
+func (m *QueryDeviceResponse) Reset()         { *m = QueryDeviceResponse{} }
+func (m *QueryDeviceResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryDeviceResponse) ProtoMessage()    {}
+func (*QueryDeviceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{3}
+}
+func (m *QueryDeviceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDeviceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDeviceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDeviceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDeviceResponse.Merge(m, src)
+}
+func (m *QueryDeviceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDeviceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDeviceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDeviceResponse proto.InternalMessageInfo
+
+func (m *QueryDeviceResponse) GetDevice() Device {
+	if m != nil {
+		return m.Device
+	}
+	return Device{}
+}
+
+// QueryDevicesRequest is the Query/Devices request type.
+type QueryDevicesRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryDevicesRequest) Reset()         { *m = QueryDevicesRequest{} }
+func (m *QueryDevicesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryDevicesRequest) ProtoMessage()    {}
+func (*QueryDevicesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{4}
+}
+func (m *QueryDevicesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDevicesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDevicesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDevicesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDevicesRequest.Merge(m, src)
+}
+func (m *QueryDevicesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDevicesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDevicesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDevicesRequest proto.InternalMessageInfo
+
+func (m *QueryDevicesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryDevicesResponse is the Query/Devices response type.
+type QueryDevicesResponse struct {
+	Devices    []Device            `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryDevicesResponse) Reset()         { *m = QueryDevicesResponse{} }
+func (m *QueryDevicesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryDevicesResponse) ProtoMessage()    {}
+func (*QueryDevicesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{5}
+}
+func (m *QueryDevicesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDevicesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDevicesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDevicesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDevicesResponse.Merge(m, src)
+}
+func (m *QueryDevicesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDevicesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDevicesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDevicesResponse proto.InternalMessageInfo
+
+func (m *QueryDevicesResponse) GetDevices() []Device {
+	if m != nil {
+		return m.Devices
+	}
+	return nil
+}
+
+func (m *QueryDevicesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryDevicesByOwnerRequest is the Query/DevicesByOwner request type.
+type QueryDevicesByOwnerRequest struct {
+	Owner      string             `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryDevicesByOwnerRequest) Reset()         { *m = QueryDevicesByOwnerRequest{} }
+func (m *QueryDevicesByOwnerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryDevicesByOwnerRequest) ProtoMessage()    {}
+func (*QueryDevicesByOwnerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{6}
+}
+func (m *QueryDevicesByOwnerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDevicesByOwnerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDevicesByOwnerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDevicesByOwnerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDevicesByOwnerRequest.Merge(m, src)
+}
+func (m *QueryDevicesByOwnerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDevicesByOwnerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDevicesByOwnerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDevicesByOwnerRequest proto.InternalMessageInfo
+
+func (m *QueryDevicesByOwnerRequest) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *QueryDevicesByOwnerRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryDevicesByOwnerResponse is the Query/DevicesByOwner response type.
+type QueryDevicesByOwnerResponse struct {
+	Devices    []Device            `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryDevicesByOwnerResponse) Reset()         { *m = QueryDevicesByOwnerResponse{} }
+func (m *QueryDevicesByOwnerResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryDevicesByOwnerResponse) ProtoMessage()    {}
+func (*QueryDevicesByOwnerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{7}
+}
+func (m *QueryDevicesByOwnerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryDevicesByOwnerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryDevicesByOwnerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryDevicesByOwnerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryDevicesByOwnerResponse.Merge(m, src)
+}
+func (m *QueryDevicesByOwnerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryDevicesByOwnerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryDevicesByOwnerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryDevicesByOwnerResponse proto.InternalMessageInfo
+
+func (m *QueryDevicesByOwnerResponse) GetDevices() []Device {
+	if m != nil {
+		return m.Devices
+	}
+	return nil
+}
+
+func (m *QueryDevicesByOwnerResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.pocps.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.pocps.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryDeviceRequest)(nil), "loopin.pocps.v1.QueryDeviceRequest")
+	proto.RegisterType((*QueryDeviceResponse)(nil), "loopin.pocps.v1.QueryDeviceResponse")
+	proto.RegisterType((*QueryDevicesRequest)(nil), "loopin.pocps.v1.QueryDevicesRequest")
+	proto.RegisterType((*QueryDevicesResponse)(nil), "loopin.pocps.v1.QueryDevicesResponse")
+	proto.RegisterType((*QueryDevicesByOwnerRequest)(nil), "loopin.pocps.v1.QueryDevicesByOwnerRequest")
+	proto.RegisterType((*QueryDevicesByOwnerResponse)(nil), "loopin.pocps.v1.QueryDevicesByOwnerResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/query.proto", fileDescriptor_e7f4ceaa73f57b50) }
 
 var fileDescriptor_e7f4ceaa73f57b50 = []byte{
-	// 289 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xce, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0xc8, 0x4f, 0x2e, 0x28, 0xd6, 0x2f, 0x33, 0xd4, 0x2f, 0x2c, 0x4d, 0x2d,
-	0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0x48, 0xea, 0x81, 0x25, 0xf5, 0xca,
-	0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x8d, 0x94, 0x48, 0x7a,
-	0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x45, 0x65, 0xd2, 0xf3, 0xf3, 0xd3, 0x73, 0x52,
-	0xf5, 0x13, 0x0b, 0x32, 0xf5, 0x13, 0xf3, 0xf2, 0xf2, 0x4b, 0x12, 0x4b, 0x32, 0xf3, 0xf3, 0x8a,
-	0x61, 0xb2, 0xe8, 0x96, 0x16, 0x24, 0x16, 0x25, 0xe6, 0x42, 0x65, 0x95, 0x44, 0xb8, 0x84, 0x02,
-	0x41, 0x8e, 0x08, 0x00, 0x0b, 0x06, 0xa5, 0x16, 0x96, 0xa6, 0x16, 0x97, 0x28, 0x05, 0x72, 0x09,
-	0xa3, 0x88, 0x16, 0x17, 0xe4, 0xe7, 0x15, 0xa7, 0x0a, 0x59, 0x71, 0xb1, 0x41, 0x34, 0x4b, 0x30,
-	0x2a, 0x30, 0x6a, 0x70, 0x1b, 0x89, 0xeb, 0xa1, 0xb9, 0x59, 0x0f, 0xa2, 0xc1, 0x89, 0xf3, 0xc4,
-	0x3d, 0x79, 0x86, 0x15, 0xcf, 0x37, 0x68, 0x31, 0x06, 0x41, 0x75, 0x18, 0xd5, 0x72, 0xb1, 0x82,
-	0x8d, 0x14, 0x2a, 0xe1, 0x62, 0x83, 0xa8, 0x12, 0x52, 0xc6, 0xd0, 0x8e, 0xe9, 0x14, 0x29, 0x15,
-	0xfc, 0x8a, 0x20, 0x2e, 0x53, 0x92, 0x6f, 0xba, 0xfc, 0x64, 0x32, 0x93, 0xa4, 0x90, 0xb8, 0x3e,
-	0x76, 0xdf, 0x3a, 0x79, 0x9c, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47, 0x72,
-	0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94, 0x5e,
-	0x7a, 0x66, 0x49, 0x46, 0x69, 0x92, 0x5e, 0x72, 0x7e, 0x2e, 0x54, 0xb3, 0x6e, 0x41, 0x51, 0x7e,
-	0x56, 0x6a, 0x72, 0x09, 0xcc, 0xac, 0x0a, 0xa8, 0x69, 0x25, 0x95, 0x05, 0xa9, 0xc5, 0x49, 0x6c,
-	0xe0, 0x80, 0x33, 0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0x22, 0xc9, 0xaa, 0x92, 0xcd, 0x01, 0x00,
-	0x00,
+	// 582 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x94, 0xcf, 0x6f, 0xd3, 0x30,
+	0x14, 0xc7, 0xeb, 0xb1, 0x75, 0xd4, 0x48, 0x20, 0x4c, 0xa5, 0x8d, 0x14, 0x65, 0x53, 0x18, 0x1b,
+	0x8c, 0x61, 0xab, 0xe3, 0x86, 0x38, 0x55, 0x88, 0x1f, 0x27, 0xb6, 0x1c, 0x91, 0x10, 0x72, 0x53,
+	0x2b, 0x04, 0xad, 0xb1, 0x17, 0xa7, 0x65, 0x65, 0xda, 0x01, 0xfe, 0x02, 0x24, 0x6e, 0x08, 0x6e,
+	0x1c, 0x38, 0xf2, 0x67, 0xec, 0x38, 0x89, 0x0b, 0x27, 0x84, 0x5a, 0x24, 0xfe, 0x0d, 0x14, 0xdb,
+	0xe9, 0xe6, 0xb6, 0xe9, 0x26, 0x4e, 0x5c, 0xda, 0xc4, 0xef, 0xbd, 0xef, 0xfb, 0xbc, 0xf7, 0xfc,
+	0x02, 0x6b, 0x3b, 0x9c, 0x8b, 0x28, 0x26, 0x82, 0x07, 0x42, 0x92, 0x6e, 0x9d, 0xec, 0x76, 0x58,
+	0xd2, 0xc3, 0x22, 0xe1, 0x29, 0x47, 0x97, 0xb4, 0x11, 0x2b, 0x23, 0xee, 0xd6, 0x9d, 0xcb, 0xb4,
+	0x1d, 0xc5, 0x9c, 0xa8, 0x5f, 0xed, 0xe3, 0x54, 0x43, 0x1e, 0x72, 0xf5, 0x48, 0xb2, 0x27, 0x73,
+	0xba, 0x1e, 0x70, 0xd9, 0xe6, 0x92, 0x34, 0xa9, 0x64, 0x5a, 0x92, 0x74, 0xeb, 0x4d, 0x96, 0xd2,
+	0x3a, 0x11, 0x34, 0x8c, 0x62, 0x9a, 0x46, 0x3c, 0x36, 0xbe, 0xd7, 0x42, 0xce, 0xc3, 0x1d, 0x46,
+	0xa8, 0x88, 0x08, 0x8d, 0x63, 0x9e, 0x2a, 0xa3, 0xcc, 0xad, 0xa3, 0x80, 0x2d, 0xd6, 0x8d, 0x02,
+	0x56, 0x64, 0x15, 0x34, 0xa1, 0x6d, 0x13, 0xeb, 0x55, 0x21, 0xda, 0xce, 0x72, 0x6f, 0xa9, 0x43,
+	0x9f, 0xed, 0x76, 0x98, 0x4c, 0xbd, 0x6d, 0x78, 0xc5, 0x3a, 0x95, 0x82, 0xc7, 0x92, 0xa1, 0x7b,
+	0xb0, 0xac, 0x83, 0x17, 0xc1, 0x32, 0xb8, 0x79, 0x61, 0x73, 0x01, 0x8f, 0x54, 0x8f, 0x75, 0x40,
+	0xa3, 0x72, 0xf8, 0x73, 0xa9, 0xf4, 0xf5, 0xcf, 0xb7, 0x75, 0xe0, 0x9b, 0x08, 0xaf, 0x6e, 0x12,
+	0x3d, 0x50, 0x6c, 0x26, 0x11, 0xaa, 0xc1, 0x8a, 0x86, 0x7d, 0x11, 0xb5, 0x94, 0xe8, 0xac, 0x7f,
+	0x5e, 0x1f, 0x3c, 0x69, 0x0d, 0x29, 0xf2, 0x90, 0x63, 0x0a, 0xed, 0x52, 0x48, 0xa1, 0x03, 0x2c,
+	0x0a, 0x1d, 0xe1, 0x3d, 0xb7, 0x24, 0xf3, 0x7a, 0xd1, 0x43, 0x08, 0x8f, 0x7b, 0x6e, 0x64, 0x57,
+	0xb1, 0x1e, 0x10, 0xce, 0x06, 0x84, 0xf5, 0xcc, 0xcd, 0x80, 0xf0, 0x16, 0x0d, 0xf3, 0x12, 0xfc,
+	0x13, 0x91, 0xde, 0x67, 0x00, 0xab, 0xb6, 0xbe, 0x61, 0xbe, 0x0f, 0xe7, 0x35, 0x41, 0xd6, 0xba,
+	0x73, 0x67, 0x84, 0xce, 0x43, 0xd0, 0x23, 0x0b, 0x6f, 0x46, 0xe1, 0xad, 0x9d, 0x8a, 0xa7, 0x53,
+	0x5b, 0x7c, 0x6f, 0xa0, 0x73, 0x12, 0xaf, 0xd1, 0x7b, 0xfa, 0x3a, 0x66, 0x49, 0xde, 0x85, 0x2a,
+	0x9c, 0xe3, 0xd9, 0xbb, 0x6a, 0x40, 0xc5, 0xd7, 0x2f, 0x23, 0xbd, 0x99, 0xf9, 0xe7, 0xde, 0x7c,
+	0x01, 0xb0, 0x36, 0x31, 0xf9, 0x7f, 0xd5, 0xa2, 0xcd, 0x8f, 0xb3, 0x70, 0x4e, 0x61, 0xa2, 0x14,
+	0x96, 0xf5, 0x75, 0x46, 0xd7, 0xc7, 0x48, 0xc6, 0x77, 0xc6, 0x59, 0x99, 0xee, 0xa4, 0x53, 0x79,
+	0x4b, 0xef, 0xbe, 0xff, 0xfe, 0x30, 0x73, 0x15, 0x2d, 0x90, 0xc9, 0x6b, 0x89, 0xde, 0x02, 0x58,
+	0xd6, 0x75, 0x16, 0xa5, 0xb5, 0x36, 0xa8, 0x28, 0xad, 0xbd, 0x33, 0xde, 0x86, 0x4a, 0xbb, 0x8a,
+	0x56, 0xc8, 0xe4, 0x6f, 0x85, 0x24, 0xfb, 0xc3, 0x3d, 0x3c, 0x40, 0x7b, 0x70, 0xde, 0x0c, 0x09,
+	0x4d, 0x95, 0x1f, 0xd6, 0x7e, 0xe3, 0x14, 0x2f, 0x43, 0xb1, 0xac, 0x28, 0x1c, 0xb4, 0x58, 0x44,
+	0x81, 0x3e, 0x01, 0x78, 0xd1, 0xbe, 0x1f, 0xe8, 0xf6, 0x54, 0x6d, 0xfb, 0x0a, 0x3b, 0x1b, 0x67,
+	0x73, 0x36, 0x3c, 0x44, 0xf1, 0xdc, 0x42, 0x6b, 0x63, 0x3c, 0xea, 0xea, 0x4b, 0xb2, 0xaf, 0xfe,
+	0x0f, 0x72, 0xbc, 0xc6, 0xe3, 0xc3, 0xbe, 0x0b, 0x8e, 0xfa, 0x2e, 0xf8, 0xd5, 0x77, 0xc1, 0xfb,
+	0x81, 0x5b, 0x3a, 0x1a, 0xb8, 0xa5, 0x1f, 0x03, 0xb7, 0xf4, 0x0c, 0x87, 0x51, 0xfa, 0xb2, 0xd3,
+	0xc4, 0x01, 0x6f, 0x1b, 0xb1, 0x3b, 0x22, 0xe1, 0xaf, 0x58, 0x90, 0xe6, 0xda, 0x7b, 0x46, 0x3d,
+	0xed, 0x09, 0x26, 0x9b, 0x65, 0xf5, 0xf9, 0xbd, 0xfb, 0x37, 0x00, 0x00, 0xff, 0xff, 0x12, 0xd5,
+	0x22, 0x72, 0x5d, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -157,6 +476,12 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the current x/pocps parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Device returns one device by id.
+	Device(ctx context.Context, in *QueryDeviceRequest, opts ...grpc.CallOption) (*QueryDeviceResponse, error)
+	// Devices lists every device, paginated.
+	Devices(ctx context.Context, in *QueryDevicesRequest, opts ...grpc.CallOption) (*QueryDevicesResponse, error)
+	// DevicesByOwner lists one owner's devices, paginated.
+	DevicesByOwner(ctx context.Context, in *QueryDevicesByOwnerRequest, opts ...grpc.CallOption) (*QueryDevicesByOwnerResponse, error)
 }
 
 type queryClient struct {
@@ -176,10 +501,43 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Device(ctx context.Context, in *QueryDeviceRequest, opts ...grpc.CallOption) (*QueryDeviceResponse, error) {
+	out := new(QueryDeviceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/Device", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Devices(ctx context.Context, in *QueryDevicesRequest, opts ...grpc.CallOption) (*QueryDevicesResponse, error) {
+	out := new(QueryDevicesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/Devices", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) DevicesByOwner(ctx context.Context, in *QueryDevicesByOwnerRequest, opts ...grpc.CallOption) (*QueryDevicesByOwnerResponse, error) {
+	out := new(QueryDevicesByOwnerResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/DevicesByOwner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the current x/pocps parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Device returns one device by id.
+	Device(context.Context, *QueryDeviceRequest) (*QueryDeviceResponse, error)
+	// Devices lists every device, paginated.
+	Devices(context.Context, *QueryDevicesRequest) (*QueryDevicesResponse, error)
+	// DevicesByOwner lists one owner's devices, paginated.
+	DevicesByOwner(context.Context, *QueryDevicesByOwnerRequest) (*QueryDevicesByOwnerResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -188,6 +546,15 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Device(ctx context.Context, req *QueryDeviceRequest) (*QueryDeviceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Device not implemented")
+}
+func (*UnimplementedQueryServer) Devices(ctx context.Context, req *QueryDevicesRequest) (*QueryDevicesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Devices not implemented")
+}
+func (*UnimplementedQueryServer) DevicesByOwner(ctx context.Context, req *QueryDevicesByOwnerRequest) (*QueryDevicesByOwnerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DevicesByOwner not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -212,6 +579,60 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Device_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Device(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/Device",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Device(ctx, req.(*QueryDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Devices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Devices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/Devices",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Devices(ctx, req.(*QueryDevicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_DevicesByOwner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryDevicesByOwnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).DevicesByOwner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/DevicesByOwner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).DevicesByOwner(ctx, req.(*QueryDevicesByOwnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.pocps.v1.Query",
@@ -220,6 +641,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Device",
+			Handler:    _Query_Device_Handler,
+		},
+		{
+			MethodName: "Devices",
+			Handler:    _Query_Devices_Handler,
+		},
+		{
+			MethodName: "DevicesByOwner",
+			Handler:    _Query_DevicesByOwner_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -282,6 +715,242 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryDeviceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDeviceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDeviceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryDeviceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDeviceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDeviceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Device.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryDevicesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDevicesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDevicesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryDevicesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDevicesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDevicesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Devices) > 0 {
+		for iNdEx := len(m.Devices) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Devices[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryDevicesByOwnerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDevicesByOwnerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDevicesByOwnerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryDevicesByOwnerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryDevicesByOwnerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryDevicesByOwnerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Devices) > 0 {
+		for iNdEx := len(m.Devices) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Devices[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -310,6 +979,97 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryDeviceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	return n
+}
+
+func (m *QueryDeviceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Device.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryDevicesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryDevicesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Devices) > 0 {
+		for _, e := range m.Devices {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryDevicesByOwnerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryDevicesByOwnerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Devices) > 0 {
+		for _, e := range m.Devices {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -428,6 +1188,602 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDeviceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDeviceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDeviceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDeviceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDeviceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDeviceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Device", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Device.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDevicesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDevicesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDevicesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDevicesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDevicesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDevicesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Devices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Devices = append(m.Devices, Device{})
+			if err := m.Devices[len(m.Devices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDevicesByOwnerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDevicesByOwnerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDevicesByOwnerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryDevicesByOwnerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryDevicesByOwnerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryDevicesByOwnerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Devices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Devices = append(m.Devices, Device{})
+			if err := m.Devices[len(m.Devices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

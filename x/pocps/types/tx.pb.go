@@ -123,37 +123,410 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgRegisterDevice registers a GPU. The miner seals with the key
+// SHA-256(tag ‖ chain-id ‖ owner ‖ fingerprint ‖ hash of block key_height)
+// (proof.DeviceKey) before sending it, so key_height must be a block of the
+// last key_window blocks.
+type MsgRegisterDevice struct {
+	Owner       string         `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	GpuClass    string         `protobuf:"bytes,2,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	Fingerprint []byte         `protobuf:"bytes,3,opt,name=fingerprint,proto3" json:"fingerprint,omitempty"`
+	KeyHeight   int64          `protobuf:"varint,4,opt,name=key_height,json=keyHeight,proto3" json:"key_height,omitempty"`
+	Seal        SealCommitment `protobuf:"bytes,5,opt,name=seal,proto3" json:"seal"`
+	Endpoint    string         `protobuf:"bytes,6,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Privacy     PrivacyReport  `protobuf:"bytes,7,opt,name=privacy,proto3" json:"privacy"`
+}
+
+func (m *MsgRegisterDevice) Reset()         { *m = MsgRegisterDevice{} }
+func (m *MsgRegisterDevice) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterDevice) ProtoMessage()    {}
+func (*MsgRegisterDevice) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{2}
+}
+func (m *MsgRegisterDevice) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterDevice) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterDevice.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterDevice) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterDevice.Merge(m, src)
+}
+func (m *MsgRegisterDevice) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterDevice) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterDevice.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterDevice proto.InternalMessageInfo
+
+func (m *MsgRegisterDevice) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgRegisterDevice) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *MsgRegisterDevice) GetFingerprint() []byte {
+	if m != nil {
+		return m.Fingerprint
+	}
+	return nil
+}
+
+func (m *MsgRegisterDevice) GetKeyHeight() int64 {
+	if m != nil {
+		return m.KeyHeight
+	}
+	return 0
+}
+
+func (m *MsgRegisterDevice) GetSeal() SealCommitment {
+	if m != nil {
+		return m.Seal
+	}
+	return SealCommitment{}
+}
+
+func (m *MsgRegisterDevice) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *MsgRegisterDevice) GetPrivacy() PrivacyReport {
+	if m != nil {
+		return m.Privacy
+	}
+	return PrivacyReport{}
+}
+
+// MsgRegisterDeviceResponse returns the new device's id and key.
+type MsgRegisterDeviceResponse struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Key      []byte `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+}
+
+func (m *MsgRegisterDeviceResponse) Reset()         { *m = MsgRegisterDeviceResponse{} }
+func (m *MsgRegisterDeviceResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterDeviceResponse) ProtoMessage()    {}
+func (*MsgRegisterDeviceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{3}
+}
+func (m *MsgRegisterDeviceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterDeviceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterDeviceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterDeviceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterDeviceResponse.Merge(m, src)
+}
+func (m *MsgRegisterDeviceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterDeviceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterDeviceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterDeviceResponse proto.InternalMessageInfo
+
+func (m *MsgRegisterDeviceResponse) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *MsgRegisterDeviceResponse) GetKey() []byte {
+	if m != nil {
+		return m.Key
+	}
+	return nil
+}
+
+// MsgUpdateDevice changes the endpoint and the privacy report.
+type MsgUpdateDevice struct {
+	Owner    string        `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	DeviceId uint64        `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Endpoint string        `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	Privacy  PrivacyReport `protobuf:"bytes,4,opt,name=privacy,proto3" json:"privacy"`
+}
+
+func (m *MsgUpdateDevice) Reset()         { *m = MsgUpdateDevice{} }
+func (m *MsgUpdateDevice) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateDevice) ProtoMessage()    {}
+func (*MsgUpdateDevice) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{4}
+}
+func (m *MsgUpdateDevice) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateDevice) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateDevice.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateDevice) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateDevice.Merge(m, src)
+}
+func (m *MsgUpdateDevice) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateDevice) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateDevice.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateDevice proto.InternalMessageInfo
+
+func (m *MsgUpdateDevice) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgUpdateDevice) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *MsgUpdateDevice) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+func (m *MsgUpdateDevice) GetPrivacy() PrivacyReport {
+	if m != nil {
+		return m.Privacy
+	}
+	return PrivacyReport{}
+}
+
+// MsgUpdateDeviceResponse is empty.
+type MsgUpdateDeviceResponse struct {
+}
+
+func (m *MsgUpdateDeviceResponse) Reset()         { *m = MsgUpdateDeviceResponse{} }
+func (m *MsgUpdateDeviceResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateDeviceResponse) ProtoMessage()    {}
+func (*MsgUpdateDeviceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{5}
+}
+func (m *MsgUpdateDeviceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateDeviceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateDeviceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateDeviceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateDeviceResponse.Merge(m, src)
+}
+func (m *MsgUpdateDeviceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateDeviceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateDeviceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateDeviceResponse proto.InternalMessageInfo
+
+// MsgDeregisterDevice removes a device that no stake commits.
+type MsgDeregisterDevice struct {
+	Owner    string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	DeviceId uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+}
+
+func (m *MsgDeregisterDevice) Reset()         { *m = MsgDeregisterDevice{} }
+func (m *MsgDeregisterDevice) String() string { return proto.CompactTextString(m) }
+func (*MsgDeregisterDevice) ProtoMessage()    {}
+func (*MsgDeregisterDevice) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{6}
+}
+func (m *MsgDeregisterDevice) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeregisterDevice) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeregisterDevice.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeregisterDevice) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeregisterDevice.Merge(m, src)
+}
+func (m *MsgDeregisterDevice) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeregisterDevice) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeregisterDevice.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeregisterDevice proto.InternalMessageInfo
+
+func (m *MsgDeregisterDevice) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgDeregisterDevice) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+// MsgDeregisterDeviceResponse is empty.
+type MsgDeregisterDeviceResponse struct {
+}
+
+func (m *MsgDeregisterDeviceResponse) Reset()         { *m = MsgDeregisterDeviceResponse{} }
+func (m *MsgDeregisterDeviceResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDeregisterDeviceResponse) ProtoMessage()    {}
+func (*MsgDeregisterDeviceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{7}
+}
+func (m *MsgDeregisterDeviceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeregisterDeviceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeregisterDeviceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeregisterDeviceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeregisterDeviceResponse.Merge(m, src)
+}
+func (m *MsgDeregisterDeviceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeregisterDeviceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeregisterDeviceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeregisterDeviceResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "loopin.pocps.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "loopin.pocps.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgRegisterDevice)(nil), "loopin.pocps.v1.MsgRegisterDevice")
+	proto.RegisterType((*MsgRegisterDeviceResponse)(nil), "loopin.pocps.v1.MsgRegisterDeviceResponse")
+	proto.RegisterType((*MsgUpdateDevice)(nil), "loopin.pocps.v1.MsgUpdateDevice")
+	proto.RegisterType((*MsgUpdateDeviceResponse)(nil), "loopin.pocps.v1.MsgUpdateDeviceResponse")
+	proto.RegisterType((*MsgDeregisterDevice)(nil), "loopin.pocps.v1.MsgDeregisterDevice")
+	proto.RegisterType((*MsgDeregisterDeviceResponse)(nil), "loopin.pocps.v1.MsgDeregisterDeviceResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/tx.proto", fileDescriptor_da769d66d31e27d3) }
 
 var fileDescriptor_da769d66d31e27d3 = []byte{
-	// 348 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc8, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0xc8, 0x4f, 0x2e, 0x28, 0xd6, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0xd0, 0x2b,
-	0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc8, 0xe8, 0x81, 0x65, 0xf4, 0xca, 0x0c, 0xa5, 0x04,
-	0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x8d, 0x94, 0x78, 0x72, 0x7e, 0x71, 0x6e,
-	0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0x48, 0x6f, 0x6e, 0x71, 0x3a, 0x54, 0x42, 0x12, 0x22, 0x11,
-	0x0f, 0xe6, 0xe9, 0x43, 0x38, 0x50, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c, 0x88, 0x38, 0x88, 0x05,
-	0x15, 0x95, 0x41, 0x77, 0x47, 0x41, 0x62, 0x51, 0x62, 0x2e, 0x54, 0x8f, 0xd2, 0x0e, 0x46, 0x2e,
-	0x7e, 0xdf, 0xe2, 0xf4, 0xd0, 0x82, 0x94, 0xc4, 0x92, 0xd4, 0x00, 0xb0, 0x8c, 0x90, 0x19, 0x17,
-	0x67, 0x62, 0x69, 0x49, 0x46, 0x7e, 0x51, 0x66, 0x49, 0xa5, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xa7,
-	0x93, 0xc4, 0xa5, 0x2d, 0xba, 0x22, 0x50, 0xcb, 0x1c, 0x53, 0x52, 0x8a, 0x52, 0x8b, 0x8b, 0x83,
-	0x4b, 0x8a, 0x32, 0xf3, 0xd2, 0x83, 0x10, 0x4a, 0x85, 0xac, 0xb8, 0xd8, 0x20, 0x66, 0x4b, 0x30,
-	0x29, 0x30, 0x6a, 0x70, 0x1b, 0x89, 0xeb, 0xa1, 0x79, 0x54, 0x0f, 0x62, 0x81, 0x13, 0xe7, 0x89,
-	0x7b, 0xf2, 0x0c, 0x2b, 0x9e, 0x6f, 0xd0, 0x62, 0x0c, 0x82, 0xea, 0xb0, 0x32, 0x6c, 0x7a, 0xbe,
-	0x41, 0x0b, 0x61, 0x56, 0xd7, 0xf3, 0x0d, 0x5a, 0x72, 0x50, 0x87, 0x57, 0x40, 0x9d, 0x8e, 0xe6,
-	0x4c, 0x25, 0x49, 0x2e, 0x71, 0x34, 0xa1, 0xa0, 0xd4, 0xe2, 0x82, 0xfc, 0xbc, 0xe2, 0x54, 0xa3,
-	0x0c, 0x2e, 0x66, 0xdf, 0xe2, 0x74, 0xa1, 0x28, 0x2e, 0x1e, 0x14, 0x8f, 0x29, 0x60, 0x38, 0x08,
-	0xcd, 0x00, 0x29, 0x0d, 0x42, 0x2a, 0x60, 0x56, 0x48, 0xb1, 0x36, 0x80, 0xdc, 0xef, 0xe4, 0x71,
-	0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47, 0x72, 0x8c, 0x0f, 0x1e, 0xc9, 0x31, 0x4e, 0x78, 0x2c, 0xc7,
-	0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d, 0xc7, 0x72, 0x0c, 0x51, 0x7a, 0xe9, 0x99, 0x25, 0x19, 0xa5,
-	0x49, 0x7a, 0xc9, 0xf9, 0xb9, 0xfa, 0x10, 0x43, 0x75, 0x0b, 0x8a, 0xf2, 0xb3, 0x52, 0x93, 0x4b,
-	0xf4, 0xd1, 0x3c, 0x56, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x8e, 0x10, 0x63, 0x40, 0x00,
-	0x00, 0x00, 0xff, 0xff, 0xe4, 0xd0, 0x19, 0xcf, 0x38, 0x02, 0x00, 0x00,
+	// 693 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x55, 0x3f, 0x4f, 0xdb, 0x4e,
+	0x18, 0x8e, 0x49, 0xf8, 0x93, 0x03, 0xfd, 0x00, 0xff, 0x90, 0x30, 0xa6, 0x18, 0xcb, 0xea, 0x10,
+	0x45, 0xc5, 0x16, 0x54, 0xea, 0xc0, 0x50, 0xa9, 0xc0, 0x40, 0x2b, 0x45, 0xaa, 0x8c, 0xba, 0xb0,
+	0xa4, 0xc6, 0x3e, 0x2e, 0x57, 0x62, 0xdf, 0xe9, 0xee, 0x92, 0x92, 0xad, 0xea, 0xd8, 0xa1, 0xea,
+	0xd2, 0xef, 0xd0, 0x91, 0xa1, 0x43, 0x3f, 0x02, 0x23, 0xea, 0xd4, 0xa9, 0xaa, 0x60, 0x60, 0xeb,
+	0xd2, 0x2f, 0x50, 0xd9, 0xe7, 0xfc, 0xb3, 0x93, 0xa6, 0xa2, 0x4b, 0xe4, 0x7b, 0xdf, 0xe7, 0x7d,
+	0xde, 0xc7, 0xcf, 0xfb, 0x5e, 0x0c, 0xb4, 0x26, 0x21, 0x14, 0x47, 0x0e, 0x25, 0x3e, 0xe5, 0x4e,
+	0x7b, 0xdb, 0x11, 0xe7, 0x36, 0x65, 0x44, 0x10, 0x75, 0x51, 0x66, 0xec, 0x24, 0x63, 0xb7, 0xb7,
+	0xf5, 0x65, 0x2f, 0xc4, 0x11, 0x71, 0x92, 0x5f, 0x89, 0xd1, 0x57, 0x7d, 0xc2, 0x43, 0xc2, 0x9d,
+	0x90, 0xa3, 0xb8, 0x36, 0xe4, 0x28, 0x4d, 0xac, 0xc9, 0x44, 0x3d, 0x39, 0x39, 0xf2, 0x90, 0xa6,
+	0x56, 0x10, 0x41, 0x44, 0xc6, 0xe3, 0xa7, 0x34, 0x7a, 0x2f, 0xab, 0x23, 0x80, 0x6d, 0xec, 0xc3,
+	0x71, 0x59, 0xea, 0x31, 0x2f, 0x4c, 0x19, 0xad, 0x2f, 0x0a, 0x58, 0xac, 0x71, 0xf4, 0x82, 0x06,
+	0x9e, 0x80, 0xcf, 0x93, 0x8c, 0xfa, 0x08, 0x94, 0xbd, 0x96, 0x68, 0x10, 0x86, 0x45, 0x47, 0x53,
+	0x4c, 0xa5, 0x52, 0xde, 0xd3, 0xbe, 0x7e, 0xde, 0x5a, 0x49, 0xa5, 0x3c, 0x09, 0x02, 0x06, 0x39,
+	0x3f, 0x12, 0x0c, 0x47, 0xc8, 0xed, 0x43, 0xd5, 0x5d, 0x30, 0x23, 0xb9, 0xb5, 0x29, 0x53, 0xa9,
+	0xcc, 0xef, 0xac, 0xda, 0x19, 0x1b, 0x6c, 0xd9, 0x60, 0xaf, 0x7c, 0xf9, 0x7d, 0xb3, 0xf0, 0xe9,
+	0xf6, 0xa2, 0xaa, 0xb8, 0x69, 0xc5, 0xee, 0xf6, 0xdb, 0xdb, 0x8b, 0x6a, 0x9f, 0xeb, 0xdd, 0xed,
+	0x45, 0xd5, 0x48, 0x85, 0x9f, 0xa7, 0xd2, 0x33, 0x32, 0xad, 0x35, 0xb0, 0x9a, 0x09, 0xb9, 0x90,
+	0x53, 0x12, 0x71, 0x68, 0xfd, 0x9a, 0x02, 0xcb, 0x35, 0x8e, 0x5c, 0x88, 0x30, 0x17, 0x90, 0x1d,
+	0x24, 0x7e, 0xa8, 0x36, 0x98, 0x26, 0xaf, 0x23, 0xc8, 0x26, 0xbe, 0x93, 0x84, 0xa9, 0xeb, 0xa0,
+	0x8c, 0x68, 0xab, 0xee, 0x37, 0x3d, 0x2e, 0x5f, 0xa9, 0xec, 0xce, 0x21, 0xda, 0xda, 0x8f, 0xcf,
+	0xaa, 0x09, 0xe6, 0x4f, 0x71, 0x84, 0x20, 0xa3, 0x0c, 0x47, 0x42, 0x2b, 0x9a, 0x4a, 0x65, 0xc1,
+	0x1d, 0x0c, 0xa9, 0x1b, 0x00, 0x9c, 0xc1, 0x4e, 0xbd, 0x01, 0x31, 0x6a, 0x08, 0xad, 0x64, 0x2a,
+	0x95, 0xa2, 0x5b, 0x3e, 0x83, 0x9d, 0xc3, 0x24, 0xa0, 0x3e, 0x06, 0x25, 0x0e, 0xbd, 0xa6, 0x36,
+	0x9d, 0x78, 0xb5, 0x99, 0xf3, 0xea, 0x08, 0x7a, 0xcd, 0x7d, 0x12, 0x86, 0x58, 0x84, 0x30, 0x12,
+	0x83, 0x9e, 0x25, 0x75, 0xaa, 0x0e, 0xe6, 0x60, 0x14, 0x50, 0x12, 0x77, 0x9f, 0x91, 0xe2, 0xba,
+	0x67, 0x75, 0x1f, 0xcc, 0x52, 0x86, 0xdb, 0x9e, 0xdf, 0xd1, 0x66, 0x13, 0x7a, 0x23, 0x3f, 0x0a,
+	0x99, 0x77, 0x21, 0x25, 0x6c, 0x88, 0xbd, 0x5b, 0xb9, 0xeb, 0xc4, 0x23, 0x91, 0x56, 0xc4, 0xe3,
+	0x30, 0xf3, 0xe3, 0x18, 0xf6, 0xd7, 0x7a, 0x06, 0xd6, 0x72, 0xc1, 0xee, 0x48, 0x62, 0x33, 0xe5,
+	0x5a, 0xd6, 0x71, 0x90, 0x0c, 0xa0, 0xe4, 0xce, 0xc9, 0xc0, 0xd3, 0x40, 0x5d, 0x02, 0xc5, 0x33,
+	0xd8, 0x49, 0x3c, 0x5e, 0x70, 0xe3, 0x47, 0xeb, 0xe7, 0xe0, 0x5e, 0xde, 0x7d, 0x7e, 0xfd, 0x96,
+	0x53, 0x99, 0x96, 0x83, 0xf6, 0x15, 0xc7, 0xdb, 0x57, 0xba, 0xb3, 0x7d, 0x5b, 0xc3, 0xf6, 0x8d,
+	0xdd, 0xe6, 0xd4, 0xbc, 0xc1, 0x6d, 0x1e, 0xb6, 0xce, 0xfa, 0xa8, 0x80, 0xff, 0x6b, 0x1c, 0x1d,
+	0x40, 0xf6, 0xcf, 0xfb, 0x3c, 0xd6, 0x0f, 0x79, 0x01, 0xfb, 0x72, 0xad, 0xbc, 0xdc, 0x6c, 0x7f,
+	0x6b, 0x03, 0xac, 0x8f, 0x08, 0x77, 0x65, 0xef, 0xbc, 0x2f, 0x82, 0x62, 0x8d, 0x23, 0xf5, 0x18,
+	0x2c, 0x0c, 0xfd, 0xbd, 0x98, 0x39, 0x33, 0x33, 0xd7, 0x58, 0xaf, 0x4c, 0x42, 0xf4, 0xb6, 0xea,
+	0x25, 0xf8, 0x2f, 0x73, 0xc9, 0xad, 0x51, 0xb5, 0xc3, 0x18, 0xbd, 0x3a, 0x19, 0xd3, 0xeb, 0xd0,
+	0x53, 0x9f, 0xf2, 0xff, 0x41, 0x7d, 0xca, 0x5e, 0x99, 0x84, 0xe8, 0x71, 0x9f, 0x82, 0xa5, 0xdc,
+	0x50, 0xef, 0x8f, 0xaa, 0xce, 0xa2, 0xf4, 0x07, 0x7f, 0x83, 0xea, 0xf6, 0xd1, 0xa7, 0xdf, 0xc4,
+	0xab, 0xb9, 0x77, 0x78, 0x79, 0x6d, 0x28, 0x57, 0xd7, 0x86, 0xf2, 0xe3, 0xda, 0x50, 0x3e, 0xdc,
+	0x18, 0x85, 0xab, 0x1b, 0xa3, 0xf0, 0xed, 0xc6, 0x28, 0x1c, 0xdb, 0x08, 0x8b, 0x46, 0xeb, 0xc4,
+	0xf6, 0x49, 0xe8, 0x48, 0xe2, 0x2d, 0xca, 0xc8, 0x2b, 0xe8, 0x0b, 0x27, 0xb3, 0x07, 0xa2, 0x43,
+	0x21, 0x3f, 0x99, 0x49, 0x3e, 0x1e, 0x0f, 0x7f, 0x07, 0x00, 0x00, 0xff, 0xff, 0xae, 0x34, 0x10,
+	0x00, 0x02, 0x07, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -171,6 +544,13 @@ type MsgClient interface {
 	// UpdateParams replaces all x/pocps parameters. Only the module authority
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// RegisterDevice registers a sealed GPU. The device key is derived from
+	// the hash of block key_height, which must be recent (key_window).
+	RegisterDevice(ctx context.Context, in *MsgRegisterDevice, opts ...grpc.CallOption) (*MsgRegisterDeviceResponse, error)
+	// UpdateDevice changes a device's endpoint and privacy report.
+	UpdateDevice(ctx context.Context, in *MsgUpdateDevice, opts ...grpc.CallOption) (*MsgUpdateDeviceResponse, error)
+	// DeregisterDevice removes a device that no stake commits.
+	DeregisterDevice(ctx context.Context, in *MsgDeregisterDevice, opts ...grpc.CallOption) (*MsgDeregisterDeviceResponse, error)
 }
 
 type msgClient struct {
@@ -190,11 +570,45 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) RegisterDevice(ctx context.Context, in *MsgRegisterDevice, opts ...grpc.CallOption) (*MsgRegisterDeviceResponse, error) {
+	out := new(MsgRegisterDeviceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Msg/RegisterDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) UpdateDevice(ctx context.Context, in *MsgUpdateDevice, opts ...grpc.CallOption) (*MsgUpdateDeviceResponse, error) {
+	out := new(MsgUpdateDeviceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Msg/UpdateDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DeregisterDevice(ctx context.Context, in *MsgDeregisterDevice, opts ...grpc.CallOption) (*MsgDeregisterDeviceResponse, error) {
+	out := new(MsgDeregisterDeviceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Msg/DeregisterDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces all x/pocps parameters. Only the module authority
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// RegisterDevice registers a sealed GPU. The device key is derived from
+	// the hash of block key_height, which must be recent (key_window).
+	RegisterDevice(context.Context, *MsgRegisterDevice) (*MsgRegisterDeviceResponse, error)
+	// UpdateDevice changes a device's endpoint and privacy report.
+	UpdateDevice(context.Context, *MsgUpdateDevice) (*MsgUpdateDeviceResponse, error)
+	// DeregisterDevice removes a device that no stake commits.
+	DeregisterDevice(context.Context, *MsgDeregisterDevice) (*MsgDeregisterDeviceResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -203,6 +617,15 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) RegisterDevice(ctx context.Context, req *MsgRegisterDevice) (*MsgRegisterDeviceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterDevice not implemented")
+}
+func (*UnimplementedMsgServer) UpdateDevice(ctx context.Context, req *MsgUpdateDevice) (*MsgUpdateDeviceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateDevice not implemented")
+}
+func (*UnimplementedMsgServer) DeregisterDevice(ctx context.Context, req *MsgDeregisterDevice) (*MsgDeregisterDeviceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeregisterDevice not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -227,6 +650,60 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RegisterDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRegisterDevice)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RegisterDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Msg/RegisterDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RegisterDevice(ctx, req.(*MsgRegisterDevice))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_UpdateDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUpdateDevice)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).UpdateDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Msg/UpdateDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).UpdateDevice(ctx, req.(*MsgUpdateDevice))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DeregisterDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDeregisterDevice)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DeregisterDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Msg/DeregisterDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DeregisterDevice(ctx, req.(*MsgDeregisterDevice))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.pocps.v1.Msg",
@@ -235,6 +712,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "RegisterDevice",
+			Handler:    _Msg_RegisterDevice_Handler,
+		},
+		{
+			MethodName: "UpdateDevice",
+			Handler:    _Msg_UpdateDevice_Handler,
+		},
+		{
+			MethodName: "DeregisterDevice",
+			Handler:    _Msg_DeregisterDevice_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -304,6 +793,250 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRegisterDevice) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterDevice) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Privacy.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x32
+	}
+	{
+		size, err := m.Seal.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.KeyHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.KeyHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Fingerprint) > 0 {
+		i -= len(m.Fingerprint)
+		copy(dAtA[i:], m.Fingerprint)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Fingerprint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRegisterDeviceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterDeviceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterDeviceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateDevice) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateDevice) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Privacy.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateDeviceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateDeviceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateDeviceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeregisterDevice) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeregisterDevice) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeregisterDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeregisterDeviceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeregisterDeviceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeregisterDeviceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -331,6 +1064,110 @@ func (m *MsgUpdateParams) Size() (n int) {
 }
 
 func (m *MsgUpdateParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgRegisterDevice) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Fingerprint)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.KeyHeight != 0 {
+		n += 1 + sovTx(uint64(m.KeyHeight))
+	}
+	l = m.Seal.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Privacy.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRegisterDeviceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgUpdateDevice) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.Privacy.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgUpdateDeviceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgDeregisterDevice) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	return n
+}
+
+func (m *MsgDeregisterDeviceResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -487,6 +1324,741 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterDevice) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterDevice: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterDevice: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fingerprint", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Fingerprint = append(m.Fingerprint[:0], dAtA[iNdEx:postIndex]...)
+			if m.Fingerprint == nil {
+				m.Fingerprint = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field KeyHeight", wireType)
+			}
+			m.KeyHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.KeyHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seal", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Seal.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Privacy", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Privacy.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterDeviceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterDeviceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterDeviceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = append(m.Key[:0], dAtA[iNdEx:postIndex]...)
+			if m.Key == nil {
+				m.Key = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateDevice) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateDevice: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateDevice: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Privacy", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Privacy.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateDeviceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateDeviceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateDeviceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeregisterDevice) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeregisterDevice: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeregisterDevice: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeregisterDeviceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeregisterDeviceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeregisterDeviceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:

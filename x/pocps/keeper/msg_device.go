@@ -1,0 +1,148 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// RegisterDevice registers a GPU (PROTOCOL.md §4). Its key is
+// proof.DeviceKey(chain-id, owner, fingerprint, hash of block key_height).
+// Errors, changing nothing: ErrInvalidDevice (malformed class, seal,
+// endpoint, privacy, fingerprint), ErrFingerprintTaken, ErrKeyHeight.
+func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice) (*types.MsgRegisterDeviceResponse, error) {
+	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+	if err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "invalid owner address %q: %v", msg.Owner, err)
+	}
+	if err := types.ValidateClass(msg.GpuClass); err != nil {
+		return nil, err
+	}
+	if len(msg.Fingerprint) != types.FingerprintSize {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "fingerprint must be %d bytes (SHA-256), got %d", types.FingerprintSize, len(msg.Fingerprint))
+	}
+	if err := msg.Seal.Validate(); err != nil {
+		return nil, err
+	}
+	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
+		return nil, err
+	}
+	if err := msg.Privacy.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := ms.Devices.Indexes.ByFingerprint.MatchExact(ctx, msg.Fingerprint); err == nil {
+		return nil, errorsmod.Wrapf(types.ErrFingerprintTaken, "fingerprint %X", msg.Fingerprint)
+	} else if !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := ms.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	height := sdkCtx.BlockHeight()
+	if msg.KeyHeight >= height || msg.KeyHeight < height-int64(params.KeyWindow) {
+		return nil, errorsmod.Wrapf(types.ErrKeyHeight, "key_height %d must be in [%d, %d] (the last key_window = %d blocks)",
+			msg.KeyHeight, max(1, height-int64(params.KeyWindow)), height-1, params.KeyWindow)
+	}
+	blockHash, err := ms.BlockHashes.Get(ctx, msg.KeyHeight)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrKeyHeight, "no block hash recorded for height %d", msg.KeyHeight)
+	} else if err != nil {
+		return nil, err
+	}
+
+	var fp, bh proof.Hash
+	copy(fp[:], msg.Fingerprint)
+	copy(bh[:], blockHash)
+	key := proof.DeviceKey(sdkCtx.ChainID(), owner, fp, bh)
+
+	id, err := ms.DeviceSeq.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id++ // ids start at 1; 0 means "none" in references
+	device := types.Device{
+		Id: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Fingerprint: msg.Fingerprint,
+		Key: key[:], KeyHeight: msg.KeyHeight, Seal: msg.Seal, Endpoint: msg.Endpoint,
+		Privacy: msg.Privacy, Status: types.DEVICE_STATUS_UNSEALED, RegisteredAt: sdkCtx.BlockTime(),
+	}
+	if err := ms.Devices.Set(ctx, id, device); err != nil {
+		return nil, err
+	}
+	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{
+		DeviceId: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Key: key[:],
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgRegisterDeviceResponse{DeviceId: id, Key: key[:]}, nil
+}
+
+// ownedDevice loads a device and checks that owner owns it.
+func (ms msgServer) ownedDevice(ctx context.Context, id uint64, owner string) (types.Device, error) {
+	device, err := ms.Devices.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return device, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d", id)
+	} else if err != nil {
+		return device, err
+	}
+	if device.Owner != owner {
+		return device, errorsmod.Wrapf(types.ErrNotOwner, "device %d belongs to %s", id, device.Owner)
+	}
+	return device, nil
+}
+
+// UpdateDevice changes a device's endpoint and privacy report. Errors:
+// ErrDeviceNotFound, ErrNotOwner, ErrInvalidDevice.
+func (ms msgServer) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*types.MsgUpdateDeviceResponse, error) {
+	device, err := ms.ownedDevice(ctx, msg.DeviceId, msg.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
+		return nil, err
+	}
+	if err := msg.Privacy.Validate(); err != nil {
+		return nil, err
+	}
+	device.Endpoint, device.Privacy = msg.Endpoint, msg.Privacy
+	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceUpdated{
+		DeviceId: device.Id, Endpoint: device.Endpoint, PrivacyLevel: device.Privacy.Level,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgUpdateDeviceResponse{}, nil
+}
+
+// DeregisterDevice removes a device no stake commits. Errors:
+// ErrDeviceNotFound, ErrNotOwner, ErrDeviceCommitted.
+func (ms msgServer) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDevice) (*types.MsgDeregisterDeviceResponse, error) {
+	device, err := ms.ownedDevice(ctx, msg.DeviceId, msg.Owner)
+	if err != nil {
+		return nil, err
+	}
+	if device.StakeId != 0 {
+		return nil, errorsmod.Wrapf(types.ErrDeviceCommitted, "device %d is committed by stake %d until it ends", device.Id, device.StakeId)
+	}
+	if err := ms.Devices.Remove(ctx, device.Id); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceDeregistered{
+		DeviceId: device.Id, Owner: device.Owner,
+	}); err != nil {
+		return nil, err
+	}
+	return &types.MsgDeregisterDeviceResponse{}, nil
+}
+
