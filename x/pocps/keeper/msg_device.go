@@ -145,4 +145,3 @@ func (ms msgServer) DeregisterDevice(ctx context.Context, msg *types.MsgDeregist
 	}
 	return &types.MsgDeregisterDeviceResponse{}, nil
 }
-
