@@ -219,7 +219,6 @@ func New(
 	app.DistrKeeper = distrkeeper.NewKeeper(appCodec, store(distrtypes.StoreKey), app.AccountKeeper, app.BankKeeper, app.StakingKeeper, authtypes.FeeCollectorName, govAuthority)
 	app.SlashingKeeper = slashingkeeper.NewKeeper(appCodec, legacyAmino, store(slashingtypes.StoreKey), app.StakingKeeper, govAuthority)
 	app.FeeGrantKeeper = feegrantkeeper.NewKeeper(appCodec, store(feegrant.StoreKey), app.AccountKeeper)
-	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks()))
 	app.AuthzKeeper = authzkeeper.NewKeeper(store(authzkeeper.StoreKey), appCodec, app.MsgServiceRouter(), app.AccountKeeper)
 
 	skipUpgradeHeights := map[int64]bool{}
@@ -247,7 +246,10 @@ func New(
 	// LooPIN keepers. Dependencies run one way: stake uses pools and pocps;
 	// rewards reads the others through its expected-keeper interfaces.
 	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, govAuthority)
-	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, govAuthority)
+	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, govAuthority)
+	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
+		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
+	))
 	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.PoolsKeeper, app.PocpsKeeper, govAuthority)
 	app.RewardsKeeper = rewardskeeper.NewKeeper(
 		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper,

@@ -31,6 +31,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "List every registered device (paginated: --limit, --page-key)",
 				},
 				{
+					RpcMethod: "Verifiers",
+					Use:       "verifiers",
+					Short:     "List the registered verifiers: validator, hot key, endpoint, missed deadlines",
+				},
+				{
 					RpcMethod:      "DevicesByOwner",
 					Use:            "devices-by-owner [owner]",
 					Short:          "List the devices an address owns",
@@ -66,6 +71,13 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:            "update-device [device-id] [endpoint]",
 					Short:          "Change a device's sidecar endpoint and privacy report (--privacy '{\"level\":80}')",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "endpoint"}},
+				},
+				{
+					RpcMethod:      "RegisterVerifier",
+					Use:            "register-verifier [hot-key-address] [endpoint]",
+					Short:          "Register your validator's verifier sidecar (sign with the validator operator's key)",
+					Example:        "loopind tx pocps register-verifier loopin1... 127.0.0.1:9500 --from validator",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "hot_key"}, {ProtoField: "endpoint"}},
 				},
 				{
 					RpcMethod:      "DeregisterDevice",

@@ -84,3 +84,10 @@ func (q Querier) DevicesByOwner(ctx context.Context, req *types.QueryDevicesByOw
 	}
 	return &types.QueryDevicesByOwnerResponse{Devices: devices, Pagination: page}, nil
 }
+
+func statusInvalid(msg string) error { return status.Error(codes.InvalidArgument, msg) }
+
+func paginateVerifiers(ctx context.Context, k Keeper, req *types.QueryVerifiersRequest) ([]types.Verifier, *query.PageResponse, error) {
+	return query.CollectionPaginate(ctx, k.Verifiers, req.Pagination,
+		func(_ sdk.ValAddress, v types.Verifier) (types.Verifier, error) { return v, nil })
+}

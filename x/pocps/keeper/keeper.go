@@ -22,6 +22,7 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	stakingKeeper types.StakingKeeper
 
 	// hooks are called on confirmed failures; set once by the app.
 	hooks types.PocpsHooks
@@ -42,6 +43,20 @@ type Keeper struct {
 	// BlockHashes holds the hash of each of the last key_window blocks, the
 	// anchors of device keys.
 	BlockHashes collections.Map[int64, []byte]
+	// Verifiers holds the registered verifiers by validator operator
+	// address, indexed by hot key (unique).
+	Verifiers *collections.IndexedMap[sdk.ValAddress, types.Verifier, VerifierIndexes]
+}
+
+// VerifierIndexes are the secondary indexes of Verifiers.
+type VerifierIndexes struct {
+	// ByHotKey finds the verifier a sidecar key signs for; unique.
+	ByHotKey *indexes.Unique[sdk.AccAddress, sdk.ValAddress, types.Verifier]
+}
+
+// IndexesList implements collections.Indexes.
+func (i VerifierIndexes) IndexesList() []collections.Index[sdk.ValAddress, types.Verifier] {
+	return []collections.Index[sdk.ValAddress, types.Verifier]{i.ByHotKey}
 }
 
 // DeviceIndexes are the secondary indexes of Devices.
@@ -69,7 +84,10 @@ func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceInd
 // NewKeeper builds the x/pocps keeper on storeService. It panics when
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, authority string) Keeper {
+//
+// x/pocps reads x/staking (a verifier must be a bonded validator) and is
+// told of unbonding through StakingHooks.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, authority string) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -77,12 +95,20 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		stakingKeeper: sk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		DeviceSeq:     collections.NewSequence(sb, types.DeviceSeqKey, "device_seq"),
 		Devices: collections.NewIndexedMap(sb, types.DevicesKey, "devices", collections.Uint64Key,
 			codec.CollValue[types.Device](cdc), newDeviceIndexes(sb, ak.AddressCodec())),
 		BlockHashes: collections.NewMap(sb, types.BlockHashesKey, "block_hashes", collections.Int64Key, collections.BytesValue),
+		Verifiers: collections.NewIndexedMap(sb, types.VerifiersKey, "verifiers", sdk.ValAddressKey,
+			codec.CollValue[types.Verifier](cdc), VerifierIndexes{
+				ByHotKey: indexes.NewUnique(sb, types.VerifiersByHotKeyKey, "verifiers_by_hot_key", sdk.AccAddressKey, sdk.ValAddressKey,
+					func(_ sdk.ValAddress, v types.Verifier) (sdk.AccAddress, error) {
+						return ak.AddressCodec().StringToBytes(v.HotKey)
+					}),
+			}),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -26,3 +26,14 @@ var (
 	// ErrDeviceCommitted is returned when a committed device would be removed.
 	ErrDeviceCommitted = errors.Register(ModuleName, 9, "device is committed to a stake")
 )
+
+// Verifier errors.
+var (
+	// ErrNotBondedValidator is returned when the operator's validator is not
+	// bonded or is jailed.
+	ErrNotBondedValidator = errors.Register(ModuleName, 10, "not a bonded validator")
+	// ErrHotKeyTaken is returned when another verifier uses the hot key.
+	ErrHotKeyTaken = errors.Register(ModuleName, 11, "hot key used by another verifier")
+	// ErrInvalidVerifier is returned for a malformed verifier registration.
+	ErrInvalidVerifier = errors.Register(ModuleName, 12, "invalid verifier")
+)

@@ -261,40 +261,162 @@ func (m *EventDeviceDeregistered) GetOwner() string {
 	return ""
 }
 
+// EventVerifierRegistered is emitted when a verifier registers or updates.
+type EventVerifierRegistered struct {
+	Validator string `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	HotKey    string `protobuf:"bytes,2,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
+	Endpoint  string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+}
+
+func (m *EventVerifierRegistered) Reset()         { *m = EventVerifierRegistered{} }
+func (m *EventVerifierRegistered) String() string { return proto.CompactTextString(m) }
+func (*EventVerifierRegistered) ProtoMessage()    {}
+func (*EventVerifierRegistered) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{4}
+}
+func (m *EventVerifierRegistered) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventVerifierRegistered) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventVerifierRegistered.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventVerifierRegistered) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventVerifierRegistered.Merge(m, src)
+}
+func (m *EventVerifierRegistered) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventVerifierRegistered) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventVerifierRegistered.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventVerifierRegistered proto.InternalMessageInfo
+
+func (m *EventVerifierRegistered) GetValidator() string {
+	if m != nil {
+		return m.Validator
+	}
+	return ""
+}
+
+func (m *EventVerifierRegistered) GetHotKey() string {
+	if m != nil {
+		return m.HotKey
+	}
+	return ""
+}
+
+func (m *EventVerifierRegistered) GetEndpoint() string {
+	if m != nil {
+		return m.Endpoint
+	}
+	return ""
+}
+
+// EventVerifierRemoved is emitted when a verifier's validator unbonds, is
+// jailed or is removed.
+type EventVerifierRemoved struct {
+	Validator string `protobuf:"bytes,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	Reason    string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventVerifierRemoved) Reset()         { *m = EventVerifierRemoved{} }
+func (m *EventVerifierRemoved) String() string { return proto.CompactTextString(m) }
+func (*EventVerifierRemoved) ProtoMessage()    {}
+func (*EventVerifierRemoved) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{5}
+}
+func (m *EventVerifierRemoved) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventVerifierRemoved) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventVerifierRemoved.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventVerifierRemoved) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventVerifierRemoved.Merge(m, src)
+}
+func (m *EventVerifierRemoved) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventVerifierRemoved) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventVerifierRemoved.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventVerifierRemoved proto.InternalMessageInfo
+
+func (m *EventVerifierRemoved) GetValidator() string {
+	if m != nil {
+		return m.Validator
+	}
+	return ""
+}
+
+func (m *EventVerifierRemoved) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pocps.v1.EventParamsUpdated")
 	proto.RegisterType((*EventDeviceRegistered)(nil), "loopin.pocps.v1.EventDeviceRegistered")
 	proto.RegisterType((*EventDeviceUpdated)(nil), "loopin.pocps.v1.EventDeviceUpdated")
 	proto.RegisterType((*EventDeviceDeregistered)(nil), "loopin.pocps.v1.EventDeviceDeregistered")
+	proto.RegisterType((*EventVerifierRegistered)(nil), "loopin.pocps.v1.EventVerifierRegistered")
+	proto.RegisterType((*EventVerifierRemoved)(nil), "loopin.pocps.v1.EventVerifierRemoved")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/events.proto", fileDescriptor_6ba9355862f49a51) }
 
 var fileDescriptor_6ba9355862f49a51 = []byte{
-	// 367 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x91, 0xcf, 0x4a, 0xf3, 0x40,
-	0x14, 0xc5, 0x93, 0xaf, 0xfd, 0x4a, 0x33, 0xb6, 0x28, 0x43, 0xa5, 0xa1, 0x96, 0x58, 0xe2, 0xa6,
-	0x1b, 0x13, 0xaa, 0xf8, 0x02, 0xb5, 0x82, 0x42, 0x17, 0x12, 0x70, 0xe3, 0xa6, 0xa4, 0xc9, 0x25,
-	0x1d, 0x4d, 0x33, 0xc3, 0x64, 0x12, 0xcd, 0x5b, 0xf8, 0x58, 0x5d, 0x76, 0xe9, 0x4a, 0xa4, 0x7d,
-	0x11, 0xc9, 0x4c, 0xfc, 0x83, 0x82, 0x1b, 0x77, 0x73, 0xce, 0x99, 0x39, 0xbf, 0xb9, 0x5c, 0xd4,
-	0x8f, 0x29, 0x65, 0x24, 0x71, 0x19, 0x0d, 0x58, 0xea, 0xe6, 0x23, 0x17, 0x72, 0x48, 0x44, 0xea,
-	0x30, 0x4e, 0x05, 0xc5, 0xbb, 0x2a, 0x75, 0x64, 0xea, 0xe4, 0xa3, 0x5e, 0x27, 0xa2, 0x11, 0x95,
-	0x99, 0x5b, 0x9e, 0xd4, 0xb5, 0xde, 0x8f, 0x12, 0xe6, 0x73, 0x7f, 0x59, 0x95, 0xd8, 0x04, 0xe1,
-	0x8b, 0xb2, 0xf4, 0x5a, 0x9a, 0x37, 0x2c, 0xf4, 0x05, 0x84, 0xb8, 0x8f, 0x0c, 0x3f, 0x13, 0x0b,
-	0xca, 0x89, 0x28, 0x4c, 0x7d, 0xa0, 0x0f, 0x0d, 0xef, 0xd3, 0xc0, 0x67, 0xa8, 0xa1, 0x3a, 0xcc,
-	0x7f, 0x03, 0x7d, 0xb8, 0x73, 0xd2, 0x75, 0xbe, 0xfd, 0xc4, 0x51, 0x6d, 0xe3, 0xfa, 0xea, 0xe5,
-	0x50, 0xf3, 0xaa, 0xcb, 0x76, 0x81, 0xf6, 0x25, 0x6a, 0x02, 0x39, 0x09, 0xc0, 0x83, 0x88, 0xa4,
-	0x02, 0x38, 0x84, 0xf8, 0x00, 0x19, 0xa1, 0xf4, 0x66, 0x24, 0x94, 0xb4, 0xba, 0xd7, 0x54, 0xc6,
-	0x55, 0x88, 0x3b, 0xe8, 0x3f, 0x7d, 0x48, 0x80, 0x4b, 0x96, 0xe1, 0x29, 0x51, 0x3e, 0x89, 0x58,
-	0x36, 0x0b, 0x62, 0x3f, 0x4d, 0xcd, 0x9a, 0x4c, 0x9a, 0x11, 0xcb, 0xce, 0x4b, 0x8d, 0xf7, 0x50,
-	0xed, 0x1e, 0x0a, 0xb3, 0x3e, 0xd0, 0x87, 0x2d, 0xaf, 0x3c, 0xda, 0xbc, 0x9a, 0x52, 0xa1, 0xdf,
-	0xa7, 0xfc, 0x95, 0xdb, 0x43, 0x4d, 0x48, 0x42, 0x46, 0x49, 0x22, 0x2a, 0xf4, 0x87, 0xc6, 0x47,
-	0xa8, 0xcd, 0x38, 0xc9, 0xfd, 0xa0, 0x98, 0xc5, 0x90, 0x43, 0x2c, 0x7f, 0xd0, 0xf6, 0x5a, 0x95,
-	0x39, 0x2d, 0x3d, 0x7b, 0x8a, 0xba, 0x5f, 0x98, 0x13, 0xe0, 0x7f, 0x19, 0x78, 0x7c, 0xb9, 0xda,
-	0x58, 0xfa, 0x7a, 0x63, 0xe9, 0xaf, 0x1b, 0x4b, 0x7f, 0xda, 0x5a, 0xda, 0x7a, 0x6b, 0x69, 0xcf,
-	0x5b, 0x4b, 0xbb, 0x75, 0x22, 0x22, 0x16, 0xd9, 0xdc, 0x09, 0xe8, 0xd2, 0x55, 0x7b, 0x38, 0x66,
-	0x9c, 0xde, 0x41, 0x20, 0x2a, 0xe9, 0x3e, 0x56, 0xbb, 0x17, 0x05, 0x83, 0x74, 0xde, 0x90, 0x8b,
-	0x3f, 0x7d, 0x0b, 0x00, 0x00, 0xff, 0xff, 0xc5, 0x5b, 0x4e, 0x9d, 0x5d, 0x02, 0x00, 0x00,
+	// 436 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x92, 0xc1, 0x6e, 0xd3, 0x30,
+	0x1c, 0xc6, 0x1b, 0x5a, 0x4a, 0x63, 0x36, 0x81, 0xac, 0x42, 0xab, 0x52, 0x85, 0x2a, 0x5c, 0x7a,
+	0x21, 0xd1, 0x40, 0xbc, 0xc0, 0x18, 0x12, 0x88, 0x1e, 0x50, 0x24, 0x38, 0x70, 0xa9, 0xbc, 0xf8,
+	0x4f, 0x6a, 0x48, 0xf3, 0xb7, 0x1c, 0xd7, 0x90, 0xb7, 0xe0, 0xb1, 0x76, 0xdc, 0x91, 0x13, 0x42,
+	0xed, 0x8b, 0xa0, 0xd8, 0xee, 0xd8, 0x86, 0x04, 0x87, 0xdd, 0xfc, 0x7d, 0x7f, 0xe7, 0xfb, 0xf9,
+	0x73, 0x4c, 0xa6, 0x25, 0xa2, 0x14, 0x55, 0x2a, 0x31, 0x97, 0x75, 0x6a, 0x8e, 0x52, 0x30, 0x50,
+	0xe9, 0x3a, 0x91, 0x0a, 0x35, 0xd2, 0x7b, 0x6e, 0x9a, 0xd8, 0x69, 0x62, 0x8e, 0x26, 0xc3, 0x02,
+	0x0b, 0xb4, 0xb3, 0xb4, 0x5d, 0xb9, 0x6d, 0x93, 0xbf, 0x42, 0x24, 0x53, 0x6c, 0xed, 0x43, 0x62,
+	0x41, 0xe8, 0xab, 0x36, 0xf4, 0x9d, 0x35, 0xdf, 0x4b, 0xce, 0x34, 0x70, 0x3a, 0x25, 0x21, 0xdb,
+	0xe8, 0x15, 0x2a, 0xa1, 0x9b, 0x71, 0x30, 0x0b, 0xe6, 0x61, 0xf6, 0xc7, 0xa0, 0x2f, 0x48, 0xdf,
+	0x65, 0x8c, 0x6f, 0xcd, 0x82, 0xf9, 0xdd, 0x67, 0xa3, 0xe4, 0xda, 0x49, 0x12, 0x97, 0x76, 0xdc,
+	0x3b, 0xfb, 0xf9, 0xb8, 0x93, 0xf9, 0xcd, 0x71, 0x43, 0x1e, 0x58, 0xd4, 0x09, 0x18, 0x91, 0x43,
+	0x06, 0x85, 0xa8, 0x35, 0x28, 0xe0, 0xf4, 0x11, 0x09, 0xb9, 0xf5, 0x96, 0x82, 0x5b, 0x5a, 0x2f,
+	0x1b, 0x38, 0xe3, 0x0d, 0xa7, 0x43, 0x72, 0x1b, 0xbf, 0x56, 0xa0, 0x2c, 0x2b, 0xcc, 0x9c, 0x68,
+	0x3f, 0x29, 0xe4, 0x66, 0x99, 0x97, 0xac, 0xae, 0xc7, 0x5d, 0x3b, 0x19, 0x14, 0x72, 0xf3, 0xb2,
+	0xd5, 0xf4, 0x3e, 0xe9, 0x7e, 0x81, 0x66, 0xdc, 0x9b, 0x05, 0xf3, 0x83, 0xac, 0x5d, 0xc6, 0xca,
+	0xb7, 0x74, 0xe8, 0x7d, 0xcb, 0x7f, 0x72, 0x27, 0x64, 0x00, 0x15, 0x97, 0x28, 0x2a, 0xed, 0xd1,
+	0x17, 0x9a, 0x3e, 0x21, 0x87, 0x52, 0x09, 0xc3, 0xf2, 0x66, 0x59, 0x82, 0x81, 0xd2, 0x9e, 0xe0,
+	0x30, 0x3b, 0xf0, 0xe6, 0xa2, 0xf5, 0xe2, 0x05, 0x19, 0x5d, 0x62, 0x9e, 0x80, 0xba, 0x49, 0xe1,
+	0xb8, 0xf4, 0x69, 0x1f, 0x40, 0x89, 0x4f, 0x02, 0xd4, 0xa5, 0xeb, 0x9b, 0x92, 0xd0, 0xb0, 0x52,
+	0x70, 0xa6, 0x51, 0xed, 0x7f, 0xd6, 0x85, 0x41, 0x47, 0xe4, 0xce, 0x0a, 0xf5, 0xb2, 0xbd, 0x10,
+	0x17, 0xd8, 0x5f, 0xa1, 0x7e, 0x0b, 0xcd, 0x95, 0x82, 0xdd, 0xab, 0x05, 0xe3, 0x05, 0x19, 0x5e,
+	0xa3, 0xad, 0xd1, 0xfc, 0x17, 0xf5, 0x90, 0xf4, 0x15, 0xb0, 0x1a, 0xab, 0x3d, 0xc9, 0xa9, 0xe3,
+	0xd7, 0x67, 0xdb, 0x28, 0x38, 0xdf, 0x46, 0xc1, 0xaf, 0x6d, 0x14, 0x7c, 0xdf, 0x45, 0x9d, 0xf3,
+	0x5d, 0xd4, 0xf9, 0xb1, 0x8b, 0x3a, 0x1f, 0x93, 0x42, 0xe8, 0xd5, 0xe6, 0x34, 0xc9, 0x71, 0x9d,
+	0xba, 0x37, 0xf4, 0x54, 0x2a, 0xfc, 0x0c, 0xb9, 0xf6, 0x32, 0xfd, 0xe6, 0xdf, 0xad, 0x6e, 0x24,
+	0xd4, 0xa7, 0x7d, 0xfb, 0x68, 0x9f, 0xff, 0x0e, 0x00, 0x00, 0xff, 0xff, 0x97, 0x26, 0x88, 0x46,
+	0x19, 0x03, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -461,6 +583,87 @@ func (m *EventDeviceDeregistered) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *EventVerifierRegistered) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventVerifierRegistered) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventVerifierRegistered) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Endpoint) > 0 {
+		i -= len(m.Endpoint)
+		copy(dAtA[i:], m.Endpoint)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Endpoint)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.HotKey) > 0 {
+		i -= len(m.HotKey)
+		copy(dAtA[i:], m.HotKey)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.HotKey)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Validator) > 0 {
+		i -= len(m.Validator)
+		copy(dAtA[i:], m.Validator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Validator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventVerifierRemoved) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventVerifierRemoved) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventVerifierRemoved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Validator) > 0 {
+		i -= len(m.Validator)
+		copy(dAtA[i:], m.Validator)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Validator)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -540,6 +743,44 @@ func (m *EventDeviceDeregistered) Size() (n int) {
 		n += 1 + sovEvents(uint64(m.DeviceId))
 	}
 	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventVerifierRegistered) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Validator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.HotKey)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Endpoint)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventVerifierRemoved) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Validator)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
@@ -1033,6 +1274,266 @@ func (m *EventDeviceDeregistered) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventVerifierRegistered) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventVerifierRegistered: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventVerifierRegistered: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Validator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Validator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HotKey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HotKey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Endpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Endpoint = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventVerifierRemoved) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventVerifierRemoved: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventVerifierRemoved: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Validator", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Validator = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -1,9 +1,25 @@
 package types
 
-import "cosmossdk.io/core/address"
+import (
+	"context"
+
+	"cosmossdk.io/core/address"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+)
 
 // AccountKeeper is the part of x/auth that x/pocps uses.
 type AccountKeeper interface {
 	// AddressCodec decodes and encodes bech32 account addresses.
 	AddressCodec() address.Codec
+}
+
+// StakingKeeper is the part of x/staking that x/pocps uses: whether a
+// verifier's validator is bonded and not jailed.
+type StakingKeeper interface {
+	// Validator returns the validator with operator address addr.
+	Validator(ctx context.Context, addr sdk.ValAddress) (stakingtypes.ValidatorI, error)
+	// ValidatorAddressCodec encodes loopinvaloper1… addresses.
+	ValidatorAddressCodec() address.Codec
 }

@@ -25,4 +25,8 @@ var (
 	DevicesByFingerprintKey = collections.NewPrefix(4)
 	// BlockHashesKey maps height → block hash for the last key_window blocks.
 	BlockHashesKey = collections.NewPrefix(5)
+	// VerifiersKey maps validator operator address → Verifier.
+	VerifiersKey = collections.NewPrefix(6)
+	// VerifiersByHotKeyKey indexes verifiers by hot key (unique).
+	VerifiersByHotKeyKey = collections.NewPrefix(7)
 )

@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	"github.com/loopin-project/loopin/app"
+	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// genesisValidator returns the TestChain's bonded validator.
+func genesisValidator(t *testing.T, c *app.TestChain) sdk.ValAddress {
+	t.Helper()
+	vals, err := c.StakingKeeper.GetAllValidators(c.Ctx())
+	require.NoError(t, err)
+	require.Len(t, vals, 1)
+	addr, err := c.StakingKeeper.ValidatorAddressCodec().StringToBytes(vals[0].OperatorAddress)
+	require.NoError(t, err)
+	return addr
+}
+
+func TestRegisterVerifier(t *testing.T) {
+	c := app.Setup(t)
+	val := genesisValidator(t, c)
+	operator := sdk.AccAddress(val)
+	hot := sdk.AccAddress([]byte("hot_key_____________"))
+
+	// Only a validator's operator can register, with valid fields.
+	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: c.Funded.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	require.ErrorIs(t, err, pocpstypes.ErrNotBondedValidator)
+	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: "nope", Endpoint: "v:9500"})
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
+	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v"})
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
+
+	res, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	require.NoError(t, err)
+	require.Equal(t, "loopin.pocps.v1.EventVerifierRegistered", res.GetEvents()[len(res.GetEvents())-1].Type)
+
+	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
+	list, err := q.Verifiers(c.Ctx(), &pocpstypes.QueryVerifiersRequest{})
+	require.NoError(t, err)
+	require.Len(t, list.Verifiers, 1)
+	require.Equal(t, hot.String(), list.Verifiers[0].HotKey)
+	byHot, err := c.PocpsKeeper.Verifiers.Indexes.ByHotKey.MatchExact(c.Ctx(), hot)
+	require.NoError(t, err)
+	require.Equal(t, val, byHot)
+
+	// Re-registering updates the endpoint and keeps the miss count.
+	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
+	require.NoError(t, err)
+	v.Missed = 2
+	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500"})
+	require.NoError(t, err)
+	v, err = c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
+	require.NoError(t, err)
+	require.Equal(t, "v2:9500", v.Endpoint)
+	require.Equal(t, uint32(2), v.Missed)
+
+	// Verifiers survive export and re-import.
+	c.NextBlock(t, 1)
+	next := c.ExportAndRestart(t)
+	has, err := next.PocpsKeeper.Verifiers.Has(next.Ctx(), val)
+	require.NoError(t, err)
+	require.True(t, has)
+
+	// x/staking calls x/pocps: distribution, slashing and pocps hooks are wired.
+	hooks, ok := next.StakingKeeper.Hooks().(stakingtypes.MultiStakingHooks)
+	require.True(t, ok)
+	require.Len(t, hooks, 3)
+
+	// Unbonding (which jailing causes) removes the verifier.
+	require.NoError(t, next.PocpsKeeper.StakingHooks().AfterValidatorBeginUnbonding(next.Ctx(), nil, val))
+	has, err = next.PocpsKeeper.Verifiers.Has(next.Ctx(), val)
+	require.NoError(t, err)
+	require.False(t, has)
+	_, err = next.PocpsKeeper.Verifiers.Indexes.ByHotKey.MatchExact(next.Ctx(), hot)
+	require.Error(t, err, "the hot key is free again")
+}
