@@ -195,8 +195,15 @@ func paramsCases() []paramsCase {
 	}
 }
 
+// deliver runs msg through the app's Msg router as a transaction would:
+// in a cached context that is written only when the handler succeeds.
 func deliver(c *app.TestChain, ctx sdk.Context, msg sdk.Msg) (*sdk.Result, error) {
-	return c.MsgServiceRouter().Handler(msg)(ctx, msg)
+	cache, write := ctx.CacheContext()
+	res, err := c.MsgServiceRouter().Handler(msg)(cache, msg)
+	if err == nil {
+		write()
+	}
+	return res, err
 }
 
 func TestUpdateParamsThroughTheApp(t *testing.T) {

@@ -37,6 +37,17 @@ func sealFor(t *testing.T, c *app.TestChain, owner sdk.AccAddress, fp []byte, ke
 	return s, commit
 }
 
+// withVerifier registers the genesis validator's verifier (the only one) and
+// returns its hot key.
+func withVerifier(t *testing.T, c *app.TestChain) sdk.AccAddress {
+	t.Helper()
+	val := genesisValidator(t, c)
+	hot := sdk.AccAddress([]byte("verifier_hot_key____"))
+	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "verifier:9500"})
+	require.NoError(t, err)
+	return hot
+}
+
 func registerMsg(c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight int64, seal pocpstypes.SealCommitment) *pocpstypes.MsgRegisterDevice {
 	return &pocpstypes.MsgRegisterDevice{
 		Owner: owner.String(), GpuClass: "rtx-4090", Fingerprint: fp, KeyHeight: keyHeight,
@@ -46,6 +57,7 @@ func registerMsg(c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight in
 
 func TestRegisterDeviceDerivesTheMinersKey(t *testing.T) {
 	c := app.Setup(t)
+	withVerifier(t, c)
 	for range 3 {
 		c.NextBlock(t, time.Second)
 	}
@@ -82,6 +94,7 @@ func TestRegisterDeviceDerivesTheMinersKey(t *testing.T) {
 
 func TestRegisterDeviceRejectsBadInput(t *testing.T) {
 	c := app.Setup(t)
+	withVerifier(t, c)
 	for range 3 {
 		c.NextBlock(t, time.Second)
 	}
@@ -129,6 +142,7 @@ func TestRegisterDeviceRejectsBadInput(t *testing.T) {
 
 func TestUpdateAndDeregisterDevice(t *testing.T) {
 	c := app.Setup(t)
+	withVerifier(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
 	fp := fingerprint("gpu-0")
@@ -177,6 +191,7 @@ func TestUpdateAndDeregisterDevice(t *testing.T) {
 
 func TestDeviceQueries(t *testing.T) {
 	c := app.Setup(t)
+	withVerifier(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
 	other := sdk.AccAddress([]byte("other_owner_________"))

@@ -31,6 +31,24 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "List every registered device (paginated: --limit, --page-key)",
 				},
 				{
+					RpcMethod:      "Challenge",
+					Use:            "challenge [challenge-id]",
+					Short:          "Show one challenge: device, kind, assigned verifier, seed block, deadline, status",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "challenge_id"}},
+				},
+				{
+					RpcMethod:      "ChallengesByDevice",
+					Use:            "challenges-by-device [device-id]",
+					Short:          "List a device's challenges, oldest first",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
+				{
+					RpcMethod:      "PendingChallenges",
+					Use:            "pending-challenges [validator-address]",
+					Short:          "List the challenges a verifier still has to report (loopinvaloper1…)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "verifier"}},
+				},
+				{
 					RpcMethod: "Verifiers",
 					Use:       "verifiers",
 					Short:     "List the registered verifiers: validator, hot key, endpoint, missed deadlines",
@@ -78,6 +96,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Register your validator's verifier sidecar (sign with the validator operator's key)",
 					Example:        "loopind tx pocps register-verifier loopin1... 127.0.0.1:9500 --from validator",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "hot_key"}, {ProtoField: "endpoint"}},
+				},
+				{
+					RpcMethod:      "SubmitSetupResult",
+					Use:            "submit-setup-result [challenge-id] [proof-file-or-hex]",
+					Short:          "Report a device's setup proof (the verifier sidecar does this; sign with the hot key)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "challenge_id"}, {ProtoField: "proof"}},
 				},
 				{
 					RpcMethod:      "DeregisterDevice",

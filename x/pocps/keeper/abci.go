@@ -12,8 +12,10 @@ import (
 // is added per block, so a shrunk key_window is caught up with in time.
 const maxPrunePerBlock = 4
 
-// BeginBlocker records this block's hash as a device-key anchor and drops
-// at most maxPrunePerBlock hashes older than key_window. O(1) per block.
+// BeginBlocker records this block's hash (device-key anchors, challenge
+// seeds), processes the challenges whose deadline passed (a bounded batch
+// from the time-keyed queue) and drops at most maxPrunePerBlock hashes older
+// than key_window. Its work never grows with the number of devices.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	height := sdkCtx.BlockHeight()
@@ -21,6 +23,9 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		if err := k.BlockHashes.Set(ctx, height, append([]byte(nil), hash...)); err != nil {
 			return err
 		}
+	}
+	if err := k.processDeadlines(ctx); err != nil {
+		return err
 	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"cosmossdk.io/collections"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/pocps/types"
@@ -31,6 +33,19 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, c := range gs.Challenges {
+		if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
+			return err
+		}
+		if c.Status == types.CHALLENGE_STATUS_PENDING {
+			if err := k.DeadlineQueue.Set(ctx, collections.Join(c.Deadline.Unix(), c.Id)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1)-1); err != nil {
+		return err
+	}
 	// The sequence holds next id − 1 (ids start at 1).
 	return k.DeviceSeq.Set(ctx, max(gs.NextDeviceId, 1)-1)
 }
@@ -55,6 +70,17 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
+	if err := k.Challenges.Walk(ctx, nil, func(_ uint64, c types.Challenge) (bool, error) {
+		gs.Challenges = append(gs.Challenges, c)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	cseq, err := k.ChallengeSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	gs.NextChallengeId = cseq + 1
 	seq, err := k.DeviceSeq.Peek(ctx)
 	if err != nil {
 		return nil, err

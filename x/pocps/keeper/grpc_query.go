@@ -91,3 +91,55 @@ func paginateVerifiers(ctx context.Context, k Keeper, req *types.QueryVerifiersR
 	return query.CollectionPaginate(ctx, k.Verifiers, req.Pagination,
 		func(_ sdk.ValAddress, v types.Verifier) (types.Verifier, error) { return v, nil })
 }
+
+// Challenge returns one challenge; codes.NotFound when it does not exist.
+func (q Querier) Challenge(ctx context.Context, req *types.QueryChallengeRequest) (*types.QueryChallengeResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	c, err := q.Challenges.Get(ctx, req.ChallengeId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "challenge %d not found", req.ChallengeId)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryChallengeResponse{Challenge: c}, nil
+}
+
+// ChallengesByDevice lists a device's challenges by id, paginated.
+func (q Querier) ChallengesByDevice(ctx context.Context, req *types.QueryChallengesByDeviceRequest) (*types.QueryChallengesByDeviceResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	cs, page, err := query.CollectionPaginate(ctx, q.Challenges.Indexes.ByDevice, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Challenge, error) {
+			return q.Challenges.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.DeviceId))
+	if err != nil {
+		return nil, statusInvalid(err.Error())
+	}
+	return &types.QueryChallengesByDeviceResponse{Challenges: cs, Pagination: page}, nil
+}
+
+// PendingChallenges lists the pending challenges assigned to a verifier.
+func (q Querier) PendingChallenges(ctx context.Context, req *types.QueryPendingChallengesRequest) (*types.QueryPendingChallengesResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	val, err := q.stakingKeeper.ValidatorAddressCodec().StringToBytes(req.Verifier)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid validator address %q: %v", req.Verifier, err)
+	}
+	cs, page, err := query.CollectionFilteredPaginate(ctx, q.Challenges.Indexes.ByVerifier, req.Pagination,
+		func(key collections.Pair[sdk.ValAddress, uint64], _ collections.NoValue) (bool, error) {
+			c, err := q.Challenges.Get(ctx, key.K2())
+			return err == nil && c.Status == types.CHALLENGE_STATUS_PENDING, err
+		},
+		func(key collections.Pair[sdk.ValAddress, uint64], _ collections.NoValue) (types.Challenge, error) {
+			return q.Challenges.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[sdk.ValAddress, uint64](val))
+	if err != nil {
+		return nil, statusInvalid(err.Error())
+	}
+	return &types.QueryPendingChallengesResponse{Challenges: cs, Pagination: page}, nil
+}

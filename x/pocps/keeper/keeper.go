@@ -46,6 +46,24 @@ type Keeper struct {
 	// Verifiers holds the registered verifiers by validator operator
 	// address, indexed by hot key (unique).
 	Verifiers *collections.IndexedMap[sdk.ValAddress, types.Verifier, VerifierIndexes]
+	// ChallengeSeq is the next challenge id − 1.
+	ChallengeSeq collections.Sequence
+	// Challenges holds every challenge, indexed by device and by verifier.
+	Challenges *collections.IndexedMap[uint64, types.Challenge, ChallengeIndexes]
+	// DeadlineQueue orders pending challenges by deadline: a block touches
+	// only the challenges whose deadline it passes.
+	DeadlineQueue collections.KeySet[collections.Pair[int64, uint64]]
+}
+
+// ChallengeIndexes are the secondary indexes of Challenges.
+type ChallengeIndexes struct {
+	ByDevice   *indexes.Multi[uint64, uint64, types.Challenge]
+	ByVerifier *indexes.Multi[sdk.ValAddress, uint64, types.Challenge]
+}
+
+// IndexesList implements collections.Indexes.
+func (i ChallengeIndexes) IndexesList() []collections.Index[uint64, types.Challenge] {
+	return []collections.Index[uint64, types.Challenge]{i.ByDevice, i.ByVerifier}
 }
 
 // VerifierIndexes are the secondary indexes of Verifiers.
@@ -109,6 +127,18 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 						return ak.AddressCodec().StringToBytes(v.HotKey)
 					}),
 			}),
+		ChallengeSeq: collections.NewSequence(sb, types.ChallengeSeqKey, "challenge_seq"),
+		Challenges: collections.NewIndexedMap(sb, types.ChallengesKey, "challenges", collections.Uint64Key,
+			codec.CollValue[types.Challenge](cdc), ChallengeIndexes{
+				ByDevice: indexes.NewMulti(sb, types.ChallengesByDeviceKey, "challenges_by_device", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, c types.Challenge) (uint64, error) { return c.DeviceId, nil }),
+				ByVerifier: indexes.NewMulti(sb, types.ChallengesByVerifierKey, "challenges_by_verifier", sdk.ValAddressKey, collections.Uint64Key,
+					func(_ uint64, c types.Challenge) (sdk.ValAddress, error) {
+						return sk.ValidatorAddressCodec().StringToBytes(c.Verifier)
+					}),
+			}),
+		DeadlineQueue: collections.NewKeySet(sb, types.DeadlineQueueKey, "deadline_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

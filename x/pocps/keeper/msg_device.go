@@ -78,6 +78,11 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	if err := ms.Devices.Set(ctx, id, device); err != nil {
 		return nil, err
 	}
+	// The seal is checked before the device may be staked: a verifier gets
+	// its setup challenge now (none eligible: the registration fails).
+	if _, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil); err != nil {
+		return nil, err
+	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{
 		DeviceId: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Key: key[:],
 	}); err != nil {

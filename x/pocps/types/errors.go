@@ -37,3 +37,21 @@ var (
 	// ErrInvalidVerifier is returned for a malformed verifier registration.
 	ErrInvalidVerifier = errors.Register(ModuleName, 12, "invalid verifier")
 )
+
+// Challenge errors.
+var (
+	// ErrNoVerifier is returned when no eligible verifier can be assigned.
+	ErrNoVerifier = errors.Register(ModuleName, 13, "no eligible verifier")
+	// ErrChallengeNotFound is returned for an unknown challenge id.
+	ErrChallengeNotFound = errors.Register(ModuleName, 14, "challenge not found")
+	// ErrNotAssigned is returned when the signer is not the assigned verifier.
+	ErrNotAssigned = errors.Register(ModuleName, 15, "not the assigned verifier")
+	// ErrChallengeClosed is returned for a challenge that is no longer pending.
+	ErrChallengeClosed = errors.Register(ModuleName, 16, "challenge is not pending")
+	// ErrTooEarly is returned before the challenge's seed block exists.
+	ErrTooEarly = errors.Register(ModuleName, 17, "challenge seed block not reached")
+	// ErrDeadlinePassed is returned for a result after the deadline.
+	ErrDeadlinePassed = errors.Register(ModuleName, 18, "challenge deadline passed")
+	// ErrWrongKind is returned when a result does not match the challenge kind.
+	ErrWrongKind = errors.Register(ModuleName, 19, "wrong challenge kind")
+)

@@ -376,6 +376,207 @@ func (m *EventVerifierRemoved) GetReason() string {
 	return ""
 }
 
+// EventChallengeIssued is emitted when a challenge is assigned; verifier
+// sidecars subscribe to it.
+type EventChallengeIssued struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Kind        string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	Verifier    string `protobuf:"bytes,4,opt,name=verifier,proto3" json:"verifier,omitempty"`
+	SeedHeight  int64  `protobuf:"varint,5,opt,name=seed_height,json=seedHeight,proto3" json:"seed_height,omitempty"`
+	Deadline    string `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
+}
+
+func (m *EventChallengeIssued) Reset()         { *m = EventChallengeIssued{} }
+func (m *EventChallengeIssued) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeIssued) ProtoMessage()    {}
+func (*EventChallengeIssued) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{6}
+}
+func (m *EventChallengeIssued) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeIssued) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeIssued.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeIssued) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeIssued.Merge(m, src)
+}
+func (m *EventChallengeIssued) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeIssued) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeIssued.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeIssued proto.InternalMessageInfo
+
+func (m *EventChallengeIssued) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetKind() string {
+	if m != nil {
+		return m.Kind
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetVerifier() string {
+	if m != nil {
+		return m.Verifier
+	}
+	return ""
+}
+
+func (m *EventChallengeIssued) GetSeedHeight() int64 {
+	if m != nil {
+		return m.SeedHeight
+	}
+	return 0
+}
+
+func (m *EventChallengeIssued) GetDeadline() string {
+	if m != nil {
+		return m.Deadline
+	}
+	return ""
+}
+
+// EventChallengeResult is emitted when a result is accepted or a deadline
+// missed.
+type EventChallengeResult struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Status      string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Reason      string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventChallengeResult) Reset()         { *m = EventChallengeResult{} }
+func (m *EventChallengeResult) String() string { return proto.CompactTextString(m) }
+func (*EventChallengeResult) ProtoMessage()    {}
+func (*EventChallengeResult) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{7}
+}
+func (m *EventChallengeResult) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventChallengeResult) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventChallengeResult.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventChallengeResult) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventChallengeResult.Merge(m, src)
+}
+func (m *EventChallengeResult) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventChallengeResult) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventChallengeResult.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventChallengeResult proto.InternalMessageInfo
+
+func (m *EventChallengeResult) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *EventChallengeResult) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventChallengeResult) GetStatus() string {
+	if m != nil {
+		return m.Status
+	}
+	return ""
+}
+
+func (m *EventChallengeResult) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventDeviceSealed is emitted when a device's setup proof passes.
+type EventDeviceSealed struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+}
+
+func (m *EventDeviceSealed) Reset()         { *m = EventDeviceSealed{} }
+func (m *EventDeviceSealed) String() string { return proto.CompactTextString(m) }
+func (*EventDeviceSealed) ProtoMessage()    {}
+func (*EventDeviceSealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{8}
+}
+func (m *EventDeviceSealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDeviceSealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDeviceSealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDeviceSealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDeviceSealed.Merge(m, src)
+}
+func (m *EventDeviceSealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDeviceSealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDeviceSealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDeviceSealed proto.InternalMessageInfo
+
+func (m *EventDeviceSealed) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pocps.v1.EventParamsUpdated")
 	proto.RegisterType((*EventDeviceRegistered)(nil), "loopin.pocps.v1.EventDeviceRegistered")
@@ -383,40 +584,51 @@ func init() {
 	proto.RegisterType((*EventDeviceDeregistered)(nil), "loopin.pocps.v1.EventDeviceDeregistered")
 	proto.RegisterType((*EventVerifierRegistered)(nil), "loopin.pocps.v1.EventVerifierRegistered")
 	proto.RegisterType((*EventVerifierRemoved)(nil), "loopin.pocps.v1.EventVerifierRemoved")
+	proto.RegisterType((*EventChallengeIssued)(nil), "loopin.pocps.v1.EventChallengeIssued")
+	proto.RegisterType((*EventChallengeResult)(nil), "loopin.pocps.v1.EventChallengeResult")
+	proto.RegisterType((*EventDeviceSealed)(nil), "loopin.pocps.v1.EventDeviceSealed")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/events.proto", fileDescriptor_6ba9355862f49a51) }
 
 var fileDescriptor_6ba9355862f49a51 = []byte{
-	// 436 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x92, 0xc1, 0x6e, 0xd3, 0x30,
-	0x1c, 0xc6, 0x1b, 0x5a, 0x4a, 0x63, 0x36, 0x81, 0xac, 0x42, 0xab, 0x52, 0x85, 0x2a, 0x5c, 0x7a,
-	0x21, 0xd1, 0x40, 0xbc, 0xc0, 0x18, 0x12, 0x88, 0x1e, 0x50, 0x24, 0x38, 0x70, 0xa9, 0xbc, 0xf8,
-	0x4f, 0x6a, 0x48, 0xf3, 0xb7, 0x1c, 0xd7, 0x90, 0xb7, 0xe0, 0xb1, 0x76, 0xdc, 0x91, 0x13, 0x42,
-	0xed, 0x8b, 0xa0, 0xd8, 0xee, 0xd8, 0x86, 0x04, 0x87, 0xdd, 0xfc, 0x7d, 0x7f, 0xe7, 0xfb, 0xf9,
-	0x73, 0x4c, 0xa6, 0x25, 0xa2, 0x14, 0x55, 0x2a, 0x31, 0x97, 0x75, 0x6a, 0x8e, 0x52, 0x30, 0x50,
-	0xe9, 0x3a, 0x91, 0x0a, 0x35, 0xd2, 0x7b, 0x6e, 0x9a, 0xd8, 0x69, 0x62, 0x8e, 0x26, 0xc3, 0x02,
-	0x0b, 0xb4, 0xb3, 0xb4, 0x5d, 0xb9, 0x6d, 0x93, 0xbf, 0x42, 0x24, 0x53, 0x6c, 0xed, 0x43, 0x62,
-	0x41, 0xe8, 0xab, 0x36, 0xf4, 0x9d, 0x35, 0xdf, 0x4b, 0xce, 0x34, 0x70, 0x3a, 0x25, 0x21, 0xdb,
-	0xe8, 0x15, 0x2a, 0xa1, 0x9b, 0x71, 0x30, 0x0b, 0xe6, 0x61, 0xf6, 0xc7, 0xa0, 0x2f, 0x48, 0xdf,
-	0x65, 0x8c, 0x6f, 0xcd, 0x82, 0xf9, 0xdd, 0x67, 0xa3, 0xe4, 0xda, 0x49, 0x12, 0x97, 0x76, 0xdc,
-	0x3b, 0xfb, 0xf9, 0xb8, 0x93, 0xf9, 0xcd, 0x71, 0x43, 0x1e, 0x58, 0xd4, 0x09, 0x18, 0x91, 0x43,
-	0x06, 0x85, 0xa8, 0x35, 0x28, 0xe0, 0xf4, 0x11, 0x09, 0xb9, 0xf5, 0x96, 0x82, 0x5b, 0x5a, 0x2f,
-	0x1b, 0x38, 0xe3, 0x0d, 0xa7, 0x43, 0x72, 0x1b, 0xbf, 0x56, 0xa0, 0x2c, 0x2b, 0xcc, 0x9c, 0x68,
-	0x3f, 0x29, 0xe4, 0x66, 0x99, 0x97, 0xac, 0xae, 0xc7, 0x5d, 0x3b, 0x19, 0x14, 0x72, 0xf3, 0xb2,
-	0xd5, 0xf4, 0x3e, 0xe9, 0x7e, 0x81, 0x66, 0xdc, 0x9b, 0x05, 0xf3, 0x83, 0xac, 0x5d, 0xc6, 0xca,
-	0xb7, 0x74, 0xe8, 0x7d, 0xcb, 0x7f, 0x72, 0x27, 0x64, 0x00, 0x15, 0x97, 0x28, 0x2a, 0xed, 0xd1,
-	0x17, 0x9a, 0x3e, 0x21, 0x87, 0x52, 0x09, 0xc3, 0xf2, 0x66, 0x59, 0x82, 0x81, 0xd2, 0x9e, 0xe0,
-	0x30, 0x3b, 0xf0, 0xe6, 0xa2, 0xf5, 0xe2, 0x05, 0x19, 0x5d, 0x62, 0x9e, 0x80, 0xba, 0x49, 0xe1,
-	0xb8, 0xf4, 0x69, 0x1f, 0x40, 0x89, 0x4f, 0x02, 0xd4, 0xa5, 0xeb, 0x9b, 0x92, 0xd0, 0xb0, 0x52,
-	0x70, 0xa6, 0x51, 0xed, 0x7f, 0xd6, 0x85, 0x41, 0x47, 0xe4, 0xce, 0x0a, 0xf5, 0xb2, 0xbd, 0x10,
-	0x17, 0xd8, 0x5f, 0xa1, 0x7e, 0x0b, 0xcd, 0x95, 0x82, 0xdd, 0xab, 0x05, 0xe3, 0x05, 0x19, 0x5e,
-	0xa3, 0xad, 0xd1, 0xfc, 0x17, 0xf5, 0x90, 0xf4, 0x15, 0xb0, 0x1a, 0xab, 0x3d, 0xc9, 0xa9, 0xe3,
-	0xd7, 0x67, 0xdb, 0x28, 0x38, 0xdf, 0x46, 0xc1, 0xaf, 0x6d, 0x14, 0x7c, 0xdf, 0x45, 0x9d, 0xf3,
-	0x5d, 0xd4, 0xf9, 0xb1, 0x8b, 0x3a, 0x1f, 0x93, 0x42, 0xe8, 0xd5, 0xe6, 0x34, 0xc9, 0x71, 0x9d,
-	0xba, 0x37, 0xf4, 0x54, 0x2a, 0xfc, 0x0c, 0xb9, 0xf6, 0x32, 0xfd, 0xe6, 0xdf, 0xad, 0x6e, 0x24,
-	0xd4, 0xa7, 0x7d, 0xfb, 0x68, 0x9f, 0xff, 0x0e, 0x00, 0x00, 0xff, 0xff, 0x97, 0x26, 0x88, 0x46,
-	0x19, 0x03, 0x00, 0x00,
+	// 563 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x41, 0x4f, 0xd4, 0x40,
+	0x14, 0xde, 0xb2, 0xcb, 0x4a, 0x07, 0x88, 0x3a, 0x41, 0x68, 0x90, 0x94, 0xb5, 0x5e, 0xf6, 0x62,
+	0x2b, 0x1a, 0xff, 0x00, 0x60, 0x02, 0x91, 0x83, 0xa9, 0xd1, 0x83, 0x97, 0xcd, 0xd0, 0x79, 0xb6,
+	0x23, 0xa5, 0x33, 0x99, 0x99, 0x56, 0xfb, 0x07, 0x3c, 0xfb, 0x9f, 0xbc, 0x70, 0xe4, 0xe8, 0xc9,
+	0x18, 0xf8, 0x23, 0xa6, 0xd3, 0xe9, 0xb2, 0xbb, 0x24, 0x72, 0xe0, 0x36, 0xdf, 0xf7, 0x3a, 0xdf,
+	0xf7, 0xbe, 0xb7, 0x6f, 0x07, 0xed, 0xe4, 0x9c, 0x0b, 0x56, 0x44, 0x82, 0x27, 0x42, 0x45, 0xd5,
+	0x5e, 0x04, 0x15, 0x14, 0x5a, 0x85, 0x42, 0x72, 0xcd, 0xf1, 0xc3, 0xb6, 0x1a, 0x9a, 0x6a, 0x58,
+	0xed, 0x6d, 0x6f, 0xa4, 0x3c, 0xe5, 0xa6, 0x16, 0x35, 0xa7, 0xf6, 0xb3, 0xed, 0x5b, 0x22, 0x82,
+	0x48, 0x72, 0x6e, 0x45, 0x02, 0x86, 0xf0, 0xdb, 0x46, 0xf4, 0xbd, 0x21, 0x3f, 0x0a, 0x4a, 0x34,
+	0x50, 0xbc, 0x83, 0x5c, 0x52, 0xea, 0x8c, 0x4b, 0xa6, 0x6b, 0xcf, 0x19, 0x39, 0x63, 0x37, 0xbe,
+	0x21, 0xf0, 0x1b, 0x34, 0x6c, 0x35, 0xbc, 0xa5, 0x91, 0x33, 0x5e, 0x7d, 0xb5, 0x15, 0x2e, 0x74,
+	0x12, 0xb6, 0x6a, 0xfb, 0x83, 0x8b, 0x3f, 0xbb, 0xbd, 0xd8, 0x7e, 0x1c, 0xd4, 0xe8, 0x89, 0xb1,
+	0x3a, 0x84, 0x8a, 0x25, 0x10, 0x43, 0xca, 0x94, 0x06, 0x09, 0x14, 0x3f, 0x45, 0x2e, 0x35, 0xdc,
+	0x84, 0x51, 0xe3, 0x36, 0x88, 0x57, 0x5a, 0xe2, 0x98, 0xe2, 0x0d, 0xb4, 0xcc, 0xbf, 0x15, 0x20,
+	0x8d, 0x97, 0x1b, 0xb7, 0xa0, 0xb9, 0x92, 0x8a, 0x72, 0x92, 0xe4, 0x44, 0x29, 0xaf, 0x6f, 0x2a,
+	0x2b, 0xa9, 0x28, 0x0f, 0x1a, 0x8c, 0x1f, 0xa1, 0xfe, 0x19, 0xd4, 0xde, 0x60, 0xe4, 0x8c, 0xd7,
+	0xe2, 0xe6, 0x18, 0x48, 0x9b, 0xb2, 0xb5, 0xee, 0x52, 0xfe, 0xd7, 0x77, 0x1b, 0xad, 0x40, 0x41,
+	0x05, 0x67, 0x85, 0xb6, 0xd6, 0x53, 0x8c, 0x9f, 0xa3, 0x75, 0x21, 0x59, 0x45, 0x92, 0x7a, 0x92,
+	0x43, 0x05, 0xb9, 0xe9, 0x60, 0x3d, 0x5e, 0xb3, 0xe4, 0x49, 0xc3, 0x05, 0x27, 0x68, 0x6b, 0xc6,
+	0xf3, 0x10, 0xe4, 0x7d, 0x02, 0x07, 0xb9, 0x55, 0xfb, 0x04, 0x92, 0x7d, 0x61, 0x20, 0x67, 0xc6,
+	0xb7, 0x83, 0xdc, 0x8a, 0xe4, 0x8c, 0x12, 0xcd, 0x65, 0xf7, 0x63, 0x4d, 0x09, 0xbc, 0x85, 0x1e,
+	0x64, 0x5c, 0x4f, 0x9a, 0x81, 0xb4, 0x82, 0xc3, 0x8c, 0xeb, 0x77, 0x50, 0xcf, 0x05, 0xec, 0xcf,
+	0x07, 0x0c, 0x4e, 0xd0, 0xc6, 0x82, 0xdb, 0x39, 0xaf, 0xee, 0xb4, 0xda, 0x44, 0x43, 0x09, 0x44,
+	0xf1, 0xa2, 0x73, 0x6a, 0x51, 0xf0, 0xcb, 0xb1, 0x72, 0x07, 0x19, 0xc9, 0x73, 0x28, 0x52, 0x38,
+	0x56, 0xaa, 0x04, 0x8a, 0x9f, 0xa1, 0xb5, 0xa4, 0xa3, 0x6e, 0x46, 0xb1, 0x3a, 0xe5, 0x8e, 0x17,
+	0x46, 0xb5, 0xb4, 0x30, 0x2a, 0x8c, 0x06, 0x67, 0xac, 0xa0, 0xb6, 0x7d, 0x73, 0x6e, 0x62, 0x55,
+	0xb6, 0x6b, 0xb3, 0x01, 0x6e, 0x3c, 0xc5, 0x78, 0x17, 0xad, 0x2a, 0x00, 0x3a, 0xc9, 0x80, 0xa5,
+	0x99, 0xf6, 0x96, 0x47, 0xce, 0xb8, 0x1f, 0xa3, 0x86, 0x3a, 0x32, 0x4c, 0x73, 0x99, 0x02, 0xa1,
+	0x39, 0x2b, 0xc0, 0x1b, 0xb6, 0x97, 0x3b, 0x1c, 0xfc, 0xb8, 0x95, 0x22, 0x06, 0x55, 0xe6, 0xfa,
+	0xde, 0x29, 0x36, 0xd1, 0x50, 0x69, 0xa2, 0xcb, 0x6e, 0x91, 0x2d, 0x9a, 0x19, 0xe7, 0x60, 0x6e,
+	0x9c, 0x2f, 0xd1, 0xe3, 0x99, 0xc5, 0xfa, 0x00, 0x24, 0xbf, 0x63, 0xa5, 0xf6, 0x8f, 0x2e, 0xae,
+	0x7c, 0xe7, 0xf2, 0xca, 0x77, 0xfe, 0x5e, 0xf9, 0xce, 0xcf, 0x6b, 0xbf, 0x77, 0x79, 0xed, 0xf7,
+	0x7e, 0x5f, 0xfb, 0xbd, 0xcf, 0x61, 0xca, 0x74, 0x56, 0x9e, 0x86, 0x09, 0x3f, 0x8f, 0xda, 0x3f,
+	0xf1, 0x0b, 0x21, 0xf9, 0x57, 0x48, 0xb4, 0x85, 0xd1, 0x77, 0xfb, 0x70, 0xe8, 0x5a, 0x80, 0x3a,
+	0x1d, 0x9a, 0x57, 0xe3, 0xf5, 0xbf, 0x00, 0x00, 0x00, 0xff, 0xff, 0x0d, 0x14, 0xe1, 0xb6, 0x9a,
+	0x04, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -664,6 +876,140 @@ func (m *EventVerifierRemoved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventChallengeIssued) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeIssued) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeIssued) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Deadline) > 0 {
+		i -= len(m.Deadline)
+		copy(dAtA[i:], m.Deadline)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Deadline)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.SeedHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.SeedHeight))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Verifier) > 0 {
+		i -= len(m.Verifier)
+		copy(dAtA[i:], m.Verifier)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Verifier)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Kind) > 0 {
+		i -= len(m.Kind)
+		copy(dAtA[i:], m.Kind)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Kind)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventChallengeResult) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventChallengeResult) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventChallengeResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Status) > 0 {
+		i -= len(m.Status)
+		copy(dAtA[i:], m.Status)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Status)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDeviceSealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDeviceSealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDeviceSealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -783,6 +1129,71 @@ func (m *EventVerifierRemoved) Size() (n int) {
 	l = len(m.Reason)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventChallengeIssued) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Kind)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Verifier)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.SeedHeight != 0 {
+		n += 1 + sovEvents(uint64(m.SeedHeight))
+	}
+	l = len(m.Deadline)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventChallengeResult) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Status)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventDeviceSealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
 	}
 	return n
 }
@@ -1535,6 +1946,430 @@ func (m *EventVerifierRemoved) Unmarshal(dAtA []byte) error {
 			}
 			m.Reason = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeIssued) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeIssued: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeIssued: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Kind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verifier", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Verifier = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SeedHeight", wireType)
+			}
+			m.SeedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SeedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Deadline = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventChallengeResult) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventChallengeResult: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventChallengeResult: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Status = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDeviceSealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDeviceSealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDeviceSealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

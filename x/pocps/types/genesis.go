@@ -4,7 +4,7 @@ import "fmt"
 
 // DefaultGenesis returns the x/pocps genesis state of a new mainnet-like chain.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams(), NextDeviceId: 1}
+	return &GenesisState{Params: DefaultParams(), NextDeviceId: 1, NextChallengeId: 1}
 }
 
 // Validate checks the genesis state: params, devices (unique ids below

@@ -29,4 +29,14 @@ var (
 	VerifiersKey = collections.NewPrefix(6)
 	// VerifiersByHotKeyKey indexes verifiers by hot key (unique).
 	VerifiersByHotKeyKey = collections.NewPrefix(7)
+	// ChallengeSeqKey is the next challenge id.
+	ChallengeSeqKey = collections.NewPrefix(8)
+	// ChallengesKey maps challenge id → Challenge.
+	ChallengesKey = collections.NewPrefix(9)
+	// ChallengesByDeviceKey indexes challenges by device.
+	ChallengesByDeviceKey = collections.NewPrefix(10)
+	// ChallengesByVerifierKey indexes challenges by assigned verifier.
+	ChallengesByVerifierKey = collections.NewPrefix(11)
+	// DeadlineQueueKey orders pending challenges by deadline (unix seconds, id).
+	DeadlineQueueKey = collections.NewPrefix(12)
 )

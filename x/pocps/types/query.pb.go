@@ -506,6 +506,309 @@ func (m *QueryVerifiersResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+// QueryChallengeRequest is the Query/Challenge request type.
+type QueryChallengeRequest struct {
+	ChallengeId uint64 `protobuf:"varint,1,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+}
+
+func (m *QueryChallengeRequest) Reset()         { *m = QueryChallengeRequest{} }
+func (m *QueryChallengeRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryChallengeRequest) ProtoMessage()    {}
+func (*QueryChallengeRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{10}
+}
+func (m *QueryChallengeRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryChallengeRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryChallengeRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryChallengeRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryChallengeRequest.Merge(m, src)
+}
+func (m *QueryChallengeRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryChallengeRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryChallengeRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryChallengeRequest proto.InternalMessageInfo
+
+func (m *QueryChallengeRequest) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+// QueryChallengeResponse is the Query/Challenge response type.
+type QueryChallengeResponse struct {
+	Challenge Challenge `protobuf:"bytes,1,opt,name=challenge,proto3" json:"challenge"`
+}
+
+func (m *QueryChallengeResponse) Reset()         { *m = QueryChallengeResponse{} }
+func (m *QueryChallengeResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryChallengeResponse) ProtoMessage()    {}
+func (*QueryChallengeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{11}
+}
+func (m *QueryChallengeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryChallengeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryChallengeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryChallengeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryChallengeResponse.Merge(m, src)
+}
+func (m *QueryChallengeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryChallengeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryChallengeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryChallengeResponse proto.InternalMessageInfo
+
+func (m *QueryChallengeResponse) GetChallenge() Challenge {
+	if m != nil {
+		return m.Challenge
+	}
+	return Challenge{}
+}
+
+// QueryChallengesByDeviceRequest is the Query/ChallengesByDevice request type.
+type QueryChallengesByDeviceRequest struct {
+	DeviceId   uint64             `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryChallengesByDeviceRequest) Reset()         { *m = QueryChallengesByDeviceRequest{} }
+func (m *QueryChallengesByDeviceRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryChallengesByDeviceRequest) ProtoMessage()    {}
+func (*QueryChallengesByDeviceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{12}
+}
+func (m *QueryChallengesByDeviceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryChallengesByDeviceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryChallengesByDeviceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryChallengesByDeviceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryChallengesByDeviceRequest.Merge(m, src)
+}
+func (m *QueryChallengesByDeviceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryChallengesByDeviceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryChallengesByDeviceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryChallengesByDeviceRequest proto.InternalMessageInfo
+
+func (m *QueryChallengesByDeviceRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryChallengesByDeviceRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryChallengesByDeviceResponse is the Query/ChallengesByDevice response type.
+type QueryChallengesByDeviceResponse struct {
+	Challenges []Challenge         `protobuf:"bytes,1,rep,name=challenges,proto3" json:"challenges"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryChallengesByDeviceResponse) Reset()         { *m = QueryChallengesByDeviceResponse{} }
+func (m *QueryChallengesByDeviceResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryChallengesByDeviceResponse) ProtoMessage()    {}
+func (*QueryChallengesByDeviceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{13}
+}
+func (m *QueryChallengesByDeviceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryChallengesByDeviceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryChallengesByDeviceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryChallengesByDeviceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryChallengesByDeviceResponse.Merge(m, src)
+}
+func (m *QueryChallengesByDeviceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryChallengesByDeviceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryChallengesByDeviceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryChallengesByDeviceResponse proto.InternalMessageInfo
+
+func (m *QueryChallengesByDeviceResponse) GetChallenges() []Challenge {
+	if m != nil {
+		return m.Challenges
+	}
+	return nil
+}
+
+func (m *QueryChallengesByDeviceResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryPendingChallengesRequest is the Query/PendingChallenges request type;
+// verifier is the validator operator address.
+type QueryPendingChallengesRequest struct {
+	Verifier   string             `protobuf:"bytes,1,opt,name=verifier,proto3" json:"verifier,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPendingChallengesRequest) Reset()         { *m = QueryPendingChallengesRequest{} }
+func (m *QueryPendingChallengesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingChallengesRequest) ProtoMessage()    {}
+func (*QueryPendingChallengesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{14}
+}
+func (m *QueryPendingChallengesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingChallengesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingChallengesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingChallengesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingChallengesRequest.Merge(m, src)
+}
+func (m *QueryPendingChallengesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingChallengesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingChallengesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingChallengesRequest proto.InternalMessageInfo
+
+func (m *QueryPendingChallengesRequest) GetVerifier() string {
+	if m != nil {
+		return m.Verifier
+	}
+	return ""
+}
+
+func (m *QueryPendingChallengesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryPendingChallengesResponse is the Query/PendingChallenges response type.
+type QueryPendingChallengesResponse struct {
+	Challenges []Challenge         `protobuf:"bytes,1,rep,name=challenges,proto3" json:"challenges"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryPendingChallengesResponse) Reset()         { *m = QueryPendingChallengesResponse{} }
+func (m *QueryPendingChallengesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingChallengesResponse) ProtoMessage()    {}
+func (*QueryPendingChallengesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_e7f4ceaa73f57b50, []int{15}
+}
+func (m *QueryPendingChallengesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingChallengesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingChallengesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingChallengesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingChallengesResponse.Merge(m, src)
+}
+func (m *QueryPendingChallengesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingChallengesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingChallengesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingChallengesResponse proto.InternalMessageInfo
+
+func (m *QueryPendingChallengesResponse) GetChallenges() []Challenge {
+	if m != nil {
+		return m.Challenges
+	}
+	return nil
+}
+
+func (m *QueryPendingChallengesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.pocps.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.pocps.v1.QueryParamsResponse")
@@ -517,53 +820,73 @@ func init() {
 	proto.RegisterType((*QueryDevicesByOwnerResponse)(nil), "loopin.pocps.v1.QueryDevicesByOwnerResponse")
 	proto.RegisterType((*QueryVerifiersRequest)(nil), "loopin.pocps.v1.QueryVerifiersRequest")
 	proto.RegisterType((*QueryVerifiersResponse)(nil), "loopin.pocps.v1.QueryVerifiersResponse")
+	proto.RegisterType((*QueryChallengeRequest)(nil), "loopin.pocps.v1.QueryChallengeRequest")
+	proto.RegisterType((*QueryChallengeResponse)(nil), "loopin.pocps.v1.QueryChallengeResponse")
+	proto.RegisterType((*QueryChallengesByDeviceRequest)(nil), "loopin.pocps.v1.QueryChallengesByDeviceRequest")
+	proto.RegisterType((*QueryChallengesByDeviceResponse)(nil), "loopin.pocps.v1.QueryChallengesByDeviceResponse")
+	proto.RegisterType((*QueryPendingChallengesRequest)(nil), "loopin.pocps.v1.QueryPendingChallengesRequest")
+	proto.RegisterType((*QueryPendingChallengesResponse)(nil), "loopin.pocps.v1.QueryPendingChallengesResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/query.proto", fileDescriptor_e7f4ceaa73f57b50) }
 
 var fileDescriptor_e7f4ceaa73f57b50 = []byte{
-	// 653 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x95, 0xcf, 0x6f, 0xd3, 0x30,
-	0x14, 0xc7, 0xeb, 0xc1, 0x3a, 0xfa, 0x90, 0x40, 0x98, 0xc2, 0xb6, 0x74, 0xca, 0xa6, 0x30, 0x5a,
-	0x18, 0xc3, 0x56, 0xc7, 0x0d, 0x71, 0xaa, 0x10, 0x3f, 0x4e, 0x6c, 0x3d, 0x70, 0x40, 0x42, 0x53,
-	0xda, 0x9a, 0x10, 0xb4, 0xc6, 0x59, 0x9c, 0x96, 0x95, 0x69, 0x12, 0xf0, 0x17, 0x20, 0x71, 0x65,
-	0x37, 0x90, 0x38, 0xf2, 0x67, 0xec, 0x38, 0x89, 0x0b, 0x27, 0x84, 0x5a, 0x24, 0xfe, 0x0d, 0x54,
-	0xdb, 0x49, 0x9b, 0xfe, 0x9c, 0xd0, 0x0e, 0x5c, 0xda, 0xc4, 0x7e, 0xdf, 0xf7, 0x3e, 0xfe, 0xda,
-	0x7e, 0x81, 0xdc, 0x0e, 0xe7, 0xbe, 0xeb, 0x51, 0x9f, 0x57, 0x7d, 0x41, 0x9b, 0x45, 0xba, 0xdb,
-	0x60, 0x41, 0x8b, 0xf8, 0x01, 0x0f, 0x39, 0xbe, 0xa8, 0x26, 0x89, 0x9c, 0x24, 0xcd, 0xa2, 0x71,
-	0xc9, 0xae, 0xbb, 0x1e, 0xa7, 0xf2, 0x57, 0xc5, 0x18, 0x59, 0x87, 0x3b, 0x5c, 0x3e, 0xd2, 0xee,
-	0x93, 0x1e, 0x5d, 0xab, 0x72, 0x51, 0xe7, 0x82, 0x56, 0x6c, 0xc1, 0x54, 0x4a, 0xda, 0x2c, 0x56,
-	0x58, 0x68, 0x17, 0xa9, 0x6f, 0x3b, 0xae, 0x67, 0x87, 0x2e, 0xf7, 0x74, 0xec, 0x92, 0xc3, 0xb9,
-	0xb3, 0xc3, 0xa8, 0xed, 0xbb, 0xd4, 0xf6, 0x3c, 0x1e, 0xca, 0x49, 0x11, 0xcd, 0x0e, 0x02, 0xd6,
-	0x58, 0xd3, 0xad, 0xb2, 0x71, 0xb3, 0xbe, 0x1d, 0xd8, 0x75, 0xad, 0xb5, 0xb2, 0x80, 0xb7, 0xba,
-	0xb5, 0x37, 0xe5, 0x60, 0x99, 0xed, 0x36, 0x98, 0x08, 0xad, 0x2d, 0xb8, 0x9c, 0x18, 0x15, 0x3e,
-	0xf7, 0x04, 0xc3, 0x77, 0x21, 0xad, 0xc4, 0x0b, 0x68, 0x05, 0xdd, 0x38, 0xbf, 0x31, 0x4f, 0x06,
-	0x56, 0x4f, 0x94, 0xa0, 0x94, 0x39, 0xfa, 0xb9, 0x9c, 0xfa, 0xfa, 0xe7, 0xdb, 0x1a, 0x2a, 0x6b,
-	0x85, 0x55, 0xd4, 0x85, 0xee, 0x4b, 0x36, 0x5d, 0x08, 0xe7, 0x20, 0xa3, 0x60, 0xb7, 0xdd, 0x9a,
-	0x4c, 0x7a, 0xb6, 0x7c, 0x4e, 0x0d, 0x3c, 0xae, 0xc5, 0x14, 0x91, 0xa4, 0x47, 0xa1, 0x42, 0xc6,
-	0x52, 0x28, 0x41, 0x82, 0x42, 0x29, 0xac, 0xe7, 0x89, 0x94, 0xd1, 0x7a, 0xf1, 0x03, 0x80, 0x9e,
-	0xe7, 0x3a, 0x6d, 0x9e, 0xa8, 0x0d, 0x22, 0xdd, 0x0d, 0x22, 0x6a, 0xcf, 0xf5, 0x06, 0x91, 0x4d,
-	0xdb, 0x89, 0x96, 0x50, 0xee, 0x53, 0x5a, 0x87, 0x08, 0xb2, 0xc9, 0xfc, 0x9a, 0xf9, 0x1e, 0xcc,
-	0x29, 0x82, 0xae, 0x75, 0x67, 0x4e, 0x08, 0x1d, 0x49, 0xf0, 0xc3, 0x04, 0xde, 0x8c, 0xc4, 0x2b,
-	0x4c, 0xc5, 0x53, 0xa5, 0x13, 0x7c, 0x6f, 0xc0, 0xe8, 0xc7, 0x2b, 0xb5, 0x9e, 0xbc, 0xf6, 0x58,
-	0x10, 0xb9, 0x90, 0x85, 0x59, 0xde, 0x7d, 0x97, 0x06, 0x64, 0xca, 0xea, 0x65, 0xc0, 0x9b, 0x99,
-	0x7f, 0xf6, 0xe6, 0x33, 0x82, 0xdc, 0xc8, 0xe2, 0xff, 0x97, 0x45, 0xdb, 0x70, 0x45, 0x52, 0x3e,
-	0x65, 0x81, 0xfb, 0xc2, 0x65, 0xc1, 0xa9, 0x9f, 0x91, 0x2f, 0x08, 0xae, 0x0e, 0x56, 0xd0, 0x16,
-	0x94, 0x20, 0xd3, 0x8c, 0x06, 0xb5, 0x09, 0x8b, 0x43, 0x26, 0x44, 0xb2, 0x7e, 0x1b, 0x7a, 0xb2,
-	0x53, 0x33, 0x62, 0xe3, 0x70, 0x16, 0x66, 0x25, 0x27, 0x0e, 0x21, 0xad, 0xee, 0x35, 0xbe, 0x36,
-	0x44, 0x33, 0xdc, 0x3c, 0x8c, 0xd5, 0xc9, 0x41, 0xaa, 0x94, 0xb5, 0xfc, 0xfe, 0xfb, 0xef, 0x8f,
-	0x33, 0x8b, 0x78, 0x9e, 0x8e, 0xee, 0x4f, 0xf8, 0x1d, 0x82, 0xb4, 0xda, 0xf0, 0x71, 0x65, 0x13,
-	0xad, 0x64, 0x5c, 0xd9, 0x64, 0xf3, 0xb0, 0xd6, 0x65, 0xd9, 0x3c, 0x5e, 0xa5, 0xa3, 0x9b, 0xa6,
-	0xa0, 0xfb, 0x71, 0x43, 0x3a, 0xc0, 0x7b, 0x30, 0xa7, 0x4f, 0x2b, 0x9e, 0x98, 0x3e, 0x5e, 0xfb,
-	0xf5, 0x29, 0x51, 0x9a, 0x62, 0x45, 0x52, 0x18, 0x78, 0x61, 0x1c, 0x05, 0xfe, 0x84, 0xe0, 0x42,
-	0xf2, 0xa2, 0xe0, 0x5b, 0x13, 0x73, 0x27, 0xef, 0xb2, 0xb1, 0x7e, 0xb2, 0x60, 0xcd, 0x43, 0x25,
-	0xcf, 0x4d, 0x5c, 0x18, 0xe2, 0x91, 0x3d, 0x40, 0xd0, 0x7d, 0xf9, 0x7f, 0x10, 0xe3, 0xbd, 0x45,
-	0x90, 0x89, 0xcf, 0x2f, 0xce, 0x8f, 0x2e, 0x36, 0x78, 0x85, 0x8c, 0xc2, 0xd4, 0x38, 0xcd, 0x63,
-	0x49, 0x9e, 0x25, 0x6c, 0x0c, 0xf1, 0xc4, 0x07, 0xbd, 0xf4, 0xe8, 0xa8, 0x6d, 0xa2, 0xe3, 0xb6,
-	0x89, 0x7e, 0xb5, 0x4d, 0xf4, 0xa1, 0x63, 0xa6, 0x8e, 0x3b, 0x66, 0xea, 0x47, 0xc7, 0x4c, 0x3d,
-	0x23, 0x8e, 0x1b, 0xbe, 0x6c, 0x54, 0x48, 0x95, 0xd7, 0xb5, 0xfe, 0xb6, 0x1f, 0xf0, 0x57, 0xac,
-	0x1a, 0x46, 0xe9, 0xf6, 0x74, 0xc2, 0xb0, 0xe5, 0x33, 0x51, 0x49, 0xcb, 0x4f, 0xe1, 0x9d, 0xbf,
-	0x01, 0x00, 0x00, 0xff, 0xff, 0x84, 0x94, 0xd9, 0xfb, 0xe9, 0x07, 0x00, 0x00,
+	// 874 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x97, 0xcf, 0x4f, 0xdb, 0x48,
+	0x14, 0xc7, 0x33, 0xec, 0x12, 0xf0, 0x63, 0xb5, 0x2b, 0x66, 0xb3, 0x0b, 0x18, 0x36, 0xb0, 0x5e,
+	0x16, 0x76, 0x29, 0x78, 0x1a, 0xaa, 0xaa, 0x12, 0xea, 0x29, 0xf4, 0x17, 0xa7, 0x42, 0x0e, 0x3d,
+	0x54, 0x42, 0xc8, 0x49, 0xa6, 0xc6, 0x55, 0xe2, 0x31, 0xb1, 0x49, 0xa1, 0x51, 0xa4, 0xfe, 0x50,
+	0xef, 0x54, 0xbd, 0xb6, 0xb7, 0x56, 0xaa, 0xd4, 0x0b, 0xfd, 0x2f, 0x38, 0x22, 0xf5, 0xd2, 0x53,
+	0x55, 0x41, 0xa5, 0xfe, 0x1b, 0x55, 0x66, 0xc6, 0x4e, 0x1c, 0xc7, 0x24, 0xad, 0x72, 0xe0, 0x02,
+	0xf6, 0xf8, 0xfd, 0xf8, 0xbc, 0xef, 0x1b, 0xbf, 0x71, 0x60, 0xb2, 0xc4, 0x98, 0x63, 0xd9, 0xc4,
+	0x61, 0x05, 0xc7, 0x25, 0xd5, 0x0c, 0xd9, 0xd9, 0xa5, 0x95, 0x7d, 0xdd, 0xa9, 0x30, 0x8f, 0xe1,
+	0xdf, 0xc4, 0x43, 0x9d, 0x3f, 0xd4, 0xab, 0x19, 0x75, 0xd4, 0x28, 0x5b, 0x36, 0x23, 0xfc, 0xaf,
+	0xb0, 0x51, 0x53, 0x26, 0x33, 0x19, 0xbf, 0x24, 0x8d, 0x2b, 0xb9, 0xba, 0x50, 0x60, 0x6e, 0x99,
+	0xb9, 0x24, 0x6f, 0xb8, 0x54, 0x84, 0x24, 0xd5, 0x4c, 0x9e, 0x7a, 0x46, 0x86, 0x38, 0x86, 0x69,
+	0xd9, 0x86, 0x67, 0x31, 0x5b, 0xda, 0x4e, 0x99, 0x8c, 0x99, 0x25, 0x4a, 0x0c, 0xc7, 0x22, 0x86,
+	0x6d, 0x33, 0x8f, 0x3f, 0x74, 0xfd, 0xa7, 0xed, 0x80, 0x45, 0x5a, 0xb5, 0x0a, 0x34, 0xee, 0xa9,
+	0x63, 0x54, 0x8c, 0xb2, 0xf4, 0xd5, 0x52, 0x80, 0x37, 0x1a, 0xb9, 0xd7, 0xf9, 0x62, 0x8e, 0xee,
+	0xec, 0x52, 0xd7, 0xd3, 0x36, 0xe0, 0xf7, 0xd0, 0xaa, 0xeb, 0x30, 0xdb, 0xa5, 0x78, 0x05, 0x92,
+	0xc2, 0x79, 0x1c, 0xcd, 0xa0, 0xff, 0x46, 0x96, 0xc7, 0xf4, 0xb6, 0xea, 0x75, 0xe1, 0x90, 0x55,
+	0x8e, 0x3e, 0x4d, 0x27, 0xde, 0x7e, 0x3d, 0x5c, 0x40, 0x39, 0xe9, 0xa1, 0x65, 0x64, 0xa2, 0x6b,
+	0x9c, 0x4d, 0x26, 0xc2, 0x93, 0xa0, 0x08, 0xd8, 0x2d, 0xab, 0xc8, 0x83, 0xfe, 0x9c, 0x1b, 0x16,
+	0x0b, 0x6b, 0xc5, 0x80, 0xc2, 0x77, 0x69, 0x52, 0x08, 0x93, 0x58, 0x0a, 0xe1, 0x10, 0xa2, 0x10,
+	0x1e, 0xda, 0x66, 0x28, 0xa4, 0x5f, 0x2f, 0xbe, 0x01, 0xd0, 0xd4, 0x5c, 0x86, 0x9d, 0xd3, 0x45,
+	0x83, 0xf4, 0x46, 0x83, 0x74, 0xd1, 0x73, 0xd9, 0x20, 0x7d, 0xdd, 0x30, 0xfd, 0x12, 0x72, 0x2d,
+	0x9e, 0xda, 0x2b, 0x04, 0xa9, 0x70, 0x7c, 0xc9, 0x7c, 0x15, 0x86, 0x04, 0x41, 0x43, 0xba, 0x9f,
+	0x7a, 0x84, 0xf6, 0x5d, 0xf0, 0xcd, 0x10, 0xde, 0x00, 0xc7, 0x9b, 0xef, 0x8a, 0x27, 0x52, 0x87,
+	0xf8, 0x1e, 0x82, 0xda, 0x8a, 0x97, 0xdd, 0xbf, 0xfd, 0xc0, 0xa6, 0x15, 0x5f, 0x85, 0x14, 0x0c,
+	0xb2, 0xc6, 0x3d, 0x17, 0x40, 0xc9, 0x89, 0x9b, 0x36, 0x6d, 0x06, 0x7e, 0x58, 0x9b, 0xd7, 0x08,
+	0x26, 0x3b, 0x26, 0x3f, 0x5f, 0x12, 0x6d, 0xc1, 0x1f, 0x9c, 0xf2, 0x0e, 0xad, 0x58, 0xf7, 0x2c,
+	0x5a, 0xe9, 0xfb, 0x1e, 0x79, 0x83, 0xe0, 0xcf, 0xf6, 0x0c, 0x52, 0x82, 0x2c, 0x28, 0x55, 0x7f,
+	0x51, 0x8a, 0x30, 0x11, 0x11, 0xc1, 0x77, 0x6b, 0x95, 0xa1, 0xe9, 0xd6, 0x3f, 0x21, 0x56, 0xa4,
+	0x10, 0xab, 0xdb, 0x46, 0xa9, 0x44, 0xed, 0xa0, 0x18, 0xfc, 0x37, 0xfc, 0x52, 0xf0, 0xd7, 0x9a,
+	0xaf, 0xed, 0x48, 0xb0, 0xb6, 0x56, 0xd4, 0x36, 0x65, 0x89, 0x2d, 0xbe, 0xb2, 0xc4, 0x55, 0x50,
+	0x02, 0x43, 0x29, 0xa2, 0x1a, 0x29, 0x31, 0x70, 0x0b, 0xd5, 0x18, 0xf8, 0x69, 0xcf, 0x10, 0xa4,
+	0xc3, 0xf1, 0xdd, 0xec, 0x77, 0x0c, 0x96, 0xbe, 0x6d, 0xe9, 0xf7, 0x08, 0xa6, 0x63, 0x39, 0x64,
+	0xc1, 0xd7, 0x01, 0x02, 0x70, 0xbf, 0xa9, 0x3d, 0x56, 0xdc, 0xe2, 0xd8, 0xbf, 0xb6, 0x3e, 0x45,
+	0xf0, 0x97, 0x98, 0xed, 0xd4, 0x2e, 0x5a, 0xb6, 0xd9, 0x44, 0xf7, 0xa5, 0x53, 0x61, 0xd8, 0xdf,
+	0x4e, 0x72, 0x12, 0x04, 0xf7, 0x7d, 0x53, 0xee, 0xd0, 0xef, 0x60, 0x07, 0x8a, 0xf3, 0x29, 0xdc,
+	0xf2, 0x73, 0x05, 0x06, 0x39, 0x32, 0xf6, 0x20, 0x29, 0xce, 0x39, 0xfc, 0x4f, 0x84, 0x27, 0x7a,
+	0x98, 0xaa, 0xb3, 0x67, 0x1b, 0x89, 0x54, 0xda, 0xf4, 0x93, 0x0f, 0x5f, 0x5e, 0x0c, 0x4c, 0xe0,
+	0x31, 0xd2, 0xf9, 0xbc, 0xc6, 0x8f, 0x11, 0x24, 0xc5, 0xde, 0x8a, 0x4b, 0x1b, 0x7a, 0x03, 0xe2,
+	0xd2, 0x86, 0xb7, 0xa7, 0xb6, 0xc8, 0xd3, 0xce, 0xe1, 0x59, 0xd2, 0xf9, 0x23, 0xc2, 0x25, 0xb5,
+	0xe0, 0x3d, 0xaa, 0xe3, 0x3d, 0x18, 0x92, 0xd3, 0x1b, 0x9f, 0x19, 0x3e, 0xa8, 0xfd, 0xdf, 0x2e,
+	0x56, 0x92, 0x62, 0x86, 0x53, 0xa8, 0x78, 0x3c, 0x8e, 0x02, 0xbf, 0x44, 0xf0, 0x6b, 0xf8, 0xe0,
+	0xc0, 0x17, 0xce, 0x8c, 0x1d, 0x3e, 0xdb, 0xd4, 0xc5, 0xde, 0x8c, 0x25, 0x0f, 0xe1, 0x3c, 0xff,
+	0xe3, 0xf9, 0x08, 0x0f, 0x3f, 0x13, 0x5d, 0x52, 0xe3, 0xff, 0xeb, 0x01, 0xde, 0x01, 0x02, 0x25,
+	0xd8, 0x8a, 0x78, 0xae, 0x73, 0xb2, 0xf6, 0x49, 0xaa, 0xce, 0x77, 0xb5, 0x93, 0x3c, 0xcb, 0x9c,
+	0x67, 0x11, 0x2f, 0x44, 0x78, 0x9a, 0x3b, 0x9d, 0xd4, 0x5a, 0xa7, 0x72, 0x1d, 0x1f, 0x22, 0xc0,
+	0xd1, 0xb9, 0x84, 0x49, 0x97, 0x9c, 0xed, 0x93, 0x54, 0xbd, 0xd8, 0xbb, 0x83, 0xa4, 0xbd, 0xc2,
+	0x69, 0x33, 0x98, 0xf4, 0xb2, 0xa7, 0x5a, 0x2a, 0xc0, 0xef, 0x10, 0x8c, 0x46, 0x06, 0x02, 0xd6,
+	0x63, 0xde, 0x9f, 0x98, 0xf9, 0xa5, 0x92, 0x9e, 0xed, 0x25, 0xef, 0x65, 0xce, 0x4b, 0xf0, 0x52,
+	0x84, 0x37, 0x38, 0x56, 0x49, 0xcd, 0xbf, 0xac, 0x13, 0x47, 0x04, 0xc2, 0x8f, 0x10, 0x28, 0xc1,
+	0x19, 0x1e, 0xd7, 0xf3, 0xf6, 0xcf, 0x88, 0xb8, 0x9e, 0x47, 0x3e, 0x06, 0x34, 0x8d, 0x53, 0x4d,
+	0x61, 0x35, 0x9e, 0x2a, 0x7b, 0xeb, 0xe8, 0x24, 0x8d, 0x8e, 0x4f, 0xd2, 0xe8, 0xf3, 0x49, 0x1a,
+	0x1d, 0x9c, 0xa6, 0x13, 0xc7, 0xa7, 0xe9, 0xc4, 0xc7, 0xd3, 0x74, 0xe2, 0xae, 0x6e, 0x5a, 0xde,
+	0xf6, 0x6e, 0x5e, 0x2f, 0xb0, 0xb2, 0xf4, 0x5f, 0x72, 0x2a, 0xec, 0x3e, 0x2d, 0x78, 0x7e, 0xb8,
+	0x3d, 0x19, 0xd0, 0xdb, 0x77, 0xa8, 0x9b, 0x4f, 0xf2, 0x9f, 0x03, 0x97, 0xbe, 0x05, 0x00, 0x00,
+	0xff, 0xff, 0x9c, 0x1f, 0xf3, 0x23, 0xed, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -586,6 +909,12 @@ type QueryClient interface {
 	Devices(ctx context.Context, in *QueryDevicesRequest, opts ...grpc.CallOption) (*QueryDevicesResponse, error)
 	// DevicesByOwner lists one owner's devices, paginated.
 	DevicesByOwner(ctx context.Context, in *QueryDevicesByOwnerRequest, opts ...grpc.CallOption) (*QueryDevicesByOwnerResponse, error)
+	// Challenge returns one challenge.
+	Challenge(ctx context.Context, in *QueryChallengeRequest, opts ...grpc.CallOption) (*QueryChallengeResponse, error)
+	// ChallengesByDevice lists a device's challenges, paginated.
+	ChallengesByDevice(ctx context.Context, in *QueryChallengesByDeviceRequest, opts ...grpc.CallOption) (*QueryChallengesByDeviceResponse, error)
+	// PendingChallenges lists the challenges a verifier still has to report.
+	PendingChallenges(ctx context.Context, in *QueryPendingChallengesRequest, opts ...grpc.CallOption) (*QueryPendingChallengesResponse, error)
 	// Verifiers lists the registered verifiers, paginated.
 	Verifiers(ctx context.Context, in *QueryVerifiersRequest, opts ...grpc.CallOption) (*QueryVerifiersResponse, error)
 }
@@ -634,6 +963,33 @@ func (c *queryClient) DevicesByOwner(ctx context.Context, in *QueryDevicesByOwne
 	return out, nil
 }
 
+func (c *queryClient) Challenge(ctx context.Context, in *QueryChallengeRequest, opts ...grpc.CallOption) (*QueryChallengeResponse, error) {
+	out := new(QueryChallengeResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/Challenge", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ChallengesByDevice(ctx context.Context, in *QueryChallengesByDeviceRequest, opts ...grpc.CallOption) (*QueryChallengesByDeviceResponse, error) {
+	out := new(QueryChallengesByDeviceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/ChallengesByDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) PendingChallenges(ctx context.Context, in *QueryPendingChallengesRequest, opts ...grpc.CallOption) (*QueryPendingChallengesResponse, error) {
+	out := new(QueryPendingChallengesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/PendingChallenges", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) Verifiers(ctx context.Context, in *QueryVerifiersRequest, opts ...grpc.CallOption) (*QueryVerifiersResponse, error) {
 	out := new(QueryVerifiersResponse)
 	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Query/Verifiers", in, out, opts...)
@@ -653,6 +1009,12 @@ type QueryServer interface {
 	Devices(context.Context, *QueryDevicesRequest) (*QueryDevicesResponse, error)
 	// DevicesByOwner lists one owner's devices, paginated.
 	DevicesByOwner(context.Context, *QueryDevicesByOwnerRequest) (*QueryDevicesByOwnerResponse, error)
+	// Challenge returns one challenge.
+	Challenge(context.Context, *QueryChallengeRequest) (*QueryChallengeResponse, error)
+	// ChallengesByDevice lists a device's challenges, paginated.
+	ChallengesByDevice(context.Context, *QueryChallengesByDeviceRequest) (*QueryChallengesByDeviceResponse, error)
+	// PendingChallenges lists the challenges a verifier still has to report.
+	PendingChallenges(context.Context, *QueryPendingChallengesRequest) (*QueryPendingChallengesResponse, error)
 	// Verifiers lists the registered verifiers, paginated.
 	Verifiers(context.Context, *QueryVerifiersRequest) (*QueryVerifiersResponse, error)
 }
@@ -672,6 +1034,15 @@ func (*UnimplementedQueryServer) Devices(ctx context.Context, req *QueryDevicesR
 }
 func (*UnimplementedQueryServer) DevicesByOwner(ctx context.Context, req *QueryDevicesByOwnerRequest) (*QueryDevicesByOwnerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DevicesByOwner not implemented")
+}
+func (*UnimplementedQueryServer) Challenge(ctx context.Context, req *QueryChallengeRequest) (*QueryChallengeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Challenge not implemented")
+}
+func (*UnimplementedQueryServer) ChallengesByDevice(ctx context.Context, req *QueryChallengesByDeviceRequest) (*QueryChallengesByDeviceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChallengesByDevice not implemented")
+}
+func (*UnimplementedQueryServer) PendingChallenges(ctx context.Context, req *QueryPendingChallengesRequest) (*QueryPendingChallengesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PendingChallenges not implemented")
 }
 func (*UnimplementedQueryServer) Verifiers(ctx context.Context, req *QueryVerifiersRequest) (*QueryVerifiersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Verifiers not implemented")
@@ -753,6 +1124,60 @@ func _Query_DevicesByOwner_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Challenge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryChallengeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Challenge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/Challenge",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Challenge(ctx, req.(*QueryChallengeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ChallengesByDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryChallengesByDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ChallengesByDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/ChallengesByDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ChallengesByDevice(ctx, req.(*QueryChallengesByDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_PendingChallenges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPendingChallengesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).PendingChallenges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Query/PendingChallenges",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).PendingChallenges(ctx, req.(*QueryPendingChallengesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Query_Verifiers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryVerifiersRequest)
 	if err := dec(in); err != nil {
@@ -791,6 +1216,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DevicesByOwner",
 			Handler:    _Query_DevicesByOwner_Handler,
+		},
+		{
+			MethodName: "Challenge",
+			Handler:    _Query_Challenge_Handler,
+		},
+		{
+			MethodName: "ChallengesByDevice",
+			Handler:    _Query_ChallengesByDevice_Handler,
+		},
+		{
+			MethodName: "PendingChallenges",
+			Handler:    _Query_PendingChallenges_Handler,
 		},
 		{
 			MethodName: "Verifiers",
@@ -1177,6 +1614,247 @@ func (m *QueryVerifiersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryChallengeRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryChallengeRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryChallengeRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryChallengeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryChallengeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryChallengeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Challenge.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryChallengesByDeviceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryChallengesByDeviceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryChallengesByDeviceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryChallengesByDeviceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryChallengesByDeviceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryChallengesByDeviceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Challenges) > 0 {
+		for iNdEx := len(m.Challenges) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Challenges[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingChallengesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingChallengesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingChallengesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Verifier) > 0 {
+		i -= len(m.Verifier)
+		copy(dAtA[i:], m.Verifier)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Verifier)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingChallengesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingChallengesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingChallengesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Challenges) > 0 {
+		for iNdEx := len(m.Challenges) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Challenges[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1320,6 +1998,100 @@ func (m *QueryVerifiersResponse) Size() (n int) {
 	_ = l
 	if len(m.Verifiers) > 0 {
 		for _, e := range m.Verifiers {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryChallengeRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		n += 1 + sovQuery(uint64(m.ChallengeId))
+	}
+	return n
+}
+
+func (m *QueryChallengeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Challenge.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryChallengesByDeviceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryChallengesByDeviceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Challenges) > 0 {
+		for _, e := range m.Challenges {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingChallengesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Verifier)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingChallengesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Challenges) > 0 {
+		for _, e := range m.Challenges {
 			l = e.Size()
 			n += 1 + l + sovQuery(uint64(l))
 		}
@@ -2212,6 +2984,621 @@ func (m *QueryVerifiersResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.Verifiers = append(m.Verifiers, Verifier{})
 			if err := m.Verifiers[len(m.Verifiers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryChallengeRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryChallengeRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryChallengeRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryChallengeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryChallengeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryChallengeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenge", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Challenge.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryChallengesByDeviceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryChallengesByDeviceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryChallengesByDeviceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryChallengesByDeviceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryChallengesByDeviceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryChallengesByDeviceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenges", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenges = append(m.Challenges, Challenge{})
+			if err := m.Challenges[len(m.Challenges)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingChallengesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingChallengesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingChallengesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verifier", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Verifier = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingChallengesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingChallengesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingChallengesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Challenges", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Challenges = append(m.Challenges, Challenge{})
+			if err := m.Challenges[len(m.Challenges)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

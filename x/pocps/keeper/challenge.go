@@ -1,0 +1,253 @@
+package keeper
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// maxDeadlinesPerBlock bounds the missed deadlines one block processes; the
+// rest wait for the next block (STYLE.md: bounded batches).
+const maxDeadlinesPerBlock = 100
+
+// pickVerifier chooses a verifier for a device of owner from the block's
+// randomness: eligible are registered verifiers with fewer than max_missed
+// misses, whose operator is not the owner, other than exclude. The set is
+// bounded by the validator set (x/staking max_validators), so walking it is
+// bounded by governance. Returns ErrNoVerifier when none is eligible.
+func (k Keeper) pickVerifier(ctx context.Context, owner sdk.AccAddress, exclude sdk.ValAddress, salt uint64) (sdk.ValAddress, string, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	var eligible []sdk.ValAddress
+	var names []string
+	if err := k.Verifiers.Walk(ctx, nil, func(val sdk.ValAddress, v types.Verifier) (bool, error) {
+		if v.Missed >= params.MaxMissed || sdk.AccAddress(val).Equals(owner) || val.Equals(exclude) {
+			return false, nil
+		}
+		eligible = append(eligible, val)
+		names = append(names, v.Validator)
+		return false, nil
+	}); err != nil {
+		return nil, "", err
+	}
+	if len(eligible) == 0 {
+		return nil, "", errorsmod.Wrap(types.ErrNoVerifier, "register a verifier (loopind tx pocps register-verifier) that is not the device owner")
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	seed := sha256.New()
+	seed.Write([]byte("loopin/pocps/v1/assign"))
+	seed.Write(sdkCtx.HeaderHash())
+	seed.Write(binary.BigEndian.AppendUint64(nil, salt))
+	i := binary.BigEndian.Uint64(seed.Sum(nil)[:8]) % uint64(len(eligible))
+	return eligible[i], names[i], nil
+}
+
+// issueChallenge assigns a new challenge of kind for device to a verifier
+// and queues its deadline. Its seed is the hash of the next block.
+func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude sdk.ValAddress) (types.Challenge, error) {
+	owner, err := k.accountKeeper.AddressCodec().StringToBytes(device.Owner)
+	if err != nil {
+		return types.Challenge{}, err
+	}
+	id, err := k.ChallengeSeq.Next(ctx)
+	if err != nil {
+		return types.Challenge{}, err
+	}
+	id++
+	_, name, err := k.pickVerifier(ctx, owner, exclude, id)
+	if err != nil {
+		return types.Challenge{}, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Challenge{}, err
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	c := types.Challenge{
+		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
+		IssuedHeight: sdkCtx.BlockHeight(), SeedHeight: sdkCtx.BlockHeight() + 1,
+		Deadline: sdkCtx.BlockTime().Add(params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
+	}
+	if err := k.Challenges.Set(ctx, id, c); err != nil {
+		return types.Challenge{}, err
+	}
+	if err := k.DeadlineQueue.Set(ctx, collections.Join(c.Deadline.Unix(), id)); err != nil {
+		return types.Challenge{}, err
+	}
+	return c, sdkCtx.EventManager().EmitTypedEvent(&types.EventChallengeIssued{
+		ChallengeId: id, DeviceId: device.Id, Kind: kind.String(), Verifier: name,
+		SeedHeight: c.SeedHeight, Deadline: c.Deadline.UTC().Format(time.RFC3339),
+	})
+}
+
+// closeChallenge records a challenge's outcome and takes it off the queue.
+func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status types.ChallengeStatus, reason string) error {
+	c.Status, c.Reason = status, reason
+	if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
+		return err
+	}
+	if err := k.DeadlineQueue.Remove(ctx, collections.Join(c.Deadline.Unix(), c.Id)); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventChallengeResult{
+		ChallengeId: c.Id, DeviceId: c.DeviceId, Status: status.String(), Reason: reason,
+	})
+}
+
+// SubmitSetupResult re-checks a setup proof in full (proof.VerifySetup with
+// the seed block's hash) and seals the device when it passes. A proof that
+// fails the check, or an empty one (no answer), fails the device. Errors,
+// changing nothing: ErrNotAssigned, ErrChallengeNotFound,
+// ErrChallengeClosed, ErrWrongKind, ErrTooEarly, ErrDeadlinePassed.
+func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
+	hot, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.HotKey)
+	if err != nil {
+		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "invalid hot key %q", msg.HotKey)
+	}
+	val, err := ms.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hot)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "%s is no verifier's hot key", msg.HotKey)
+	} else if err != nil {
+		return nil, err
+	}
+	c, err := ms.Challenges.Get(ctx, msg.ChallengeId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrChallengeNotFound, "challenge %d", msg.ChallengeId)
+	} else if err != nil {
+		return nil, err
+	}
+	assigned, err := ms.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	if !sdk.ValAddress(assigned).Equals(val) {
+		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "challenge %d is assigned to %s", c.Id, c.Verifier)
+	}
+	if c.Status != types.CHALLENGE_STATUS_PENDING {
+		return nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s", c.Id, c.Status)
+	}
+	if c.Kind != types.CHALLENGE_KIND_SETUP {
+		return nil, errorsmod.Wrapf(types.ErrWrongKind, "challenge %d is %s", c.Id, c.Kind)
+	}
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if sdkCtx.BlockTime().After(c.Deadline) {
+		return nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "challenge %d closed at %s", c.Id, c.Deadline)
+	}
+	seedHash, err := ms.BlockHashes.Get(ctx, c.SeedHeight)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrTooEarly, "challenge %d is seeded by block %d", c.Id, c.SeedHeight)
+	} else if err != nil {
+		return nil, err
+	}
+	device, err := ms.Devices.Get(ctx, c.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+
+	reason := ""
+	if len(msg.Proof) == 0 {
+		reason = "device did not answer"
+	} else {
+		var setup proof.SetupProof
+		if err := setup.UnmarshalBinary(msg.Proof); err != nil {
+			reason = err.Error()
+		} else {
+			var key, seed proof.Hash
+			copy(key[:], device.Key)
+			copy(seed[:], seedHash)
+			if err := proof.VerifySetup(device.Seal.Params.ProofParams(), key, device.Seal.Commitment(), seed, &setup); err != nil {
+				reason = err.Error()
+			}
+		}
+	}
+	if reason != "" {
+		device.Status = types.DEVICE_STATUS_FAILED
+		if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+			return nil, err
+		}
+		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason); err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitSetupResultResponse{Passed: false, Reason: reason}, nil
+	}
+	device.Status = types.DEVICE_STATUS_SEALED
+	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+		return nil, err
+	}
+	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
+		return nil, err
+	}
+	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceSealed{DeviceId: device.Id}); err != nil {
+		return nil, err
+	}
+	return &types.MsgSubmitSetupResultResponse{Passed: true}, nil
+}
+
+// processDeadlines marks the pending challenges whose deadline has passed
+// as missed (at most maxDeadlinesPerBlock per block), counts the miss
+// against the verifier, and re-issues a missed setup challenge to another
+// verifier when there is one.
+func (k Keeper) processDeadlines(ctx context.Context) error {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
+	it, err := k.DeadlineQueue.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).
+		EndExclusive(collections.Join(now, uint64(0))))
+	if err != nil {
+		return err
+	}
+	var due []uint64
+	for ; it.Valid() && len(due) < maxDeadlinesPerBlock; it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		due = append(due, key.K2())
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	for _, id := range due {
+		c, err := k.Challenges.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, "verifier missed the deadline"); err != nil {
+			return err
+		}
+		valBz, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
+		if err != nil {
+			return err
+		}
+		val := sdk.ValAddress(valBz)
+		if v, err := k.Verifiers.Get(ctx, val); err == nil {
+			v.Missed++
+			if err := k.Verifiers.Set(ctx, val, v); err != nil {
+				return err
+			}
+		}
+		if c.Kind == types.CHALLENGE_KIND_SETUP {
+			device, err := k.Devices.Get(ctx, c.DeviceId)
+			if errors.Is(err, collections.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, val); err != nil && !errors.Is(err, types.ErrNoVerifier) {
+				return err
+			}
+		}
+	}
+	return nil
+}
