@@ -112,39 +112,11 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 // changing nothing: ErrNotAssigned, ErrChallengeNotFound,
 // ErrChallengeClosed, ErrWrongKind, ErrTooEarly, ErrDeadlinePassed.
 func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
-	hot, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.HotKey)
-	if err != nil {
-		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "invalid hot key %q", msg.HotKey)
-	}
-	val, err := ms.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hot)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "%s is no verifier's hot key", msg.HotKey)
-	} else if err != nil {
-		return nil, err
-	}
-	c, err := ms.Challenges.Get(ctx, msg.ChallengeId)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrChallengeNotFound, "challenge %d", msg.ChallengeId)
-	} else if err != nil {
-		return nil, err
-	}
-	assigned, err := ms.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
+	c, _, err := ms.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
 	if err != nil {
 		return nil, err
-	}
-	if !sdk.ValAddress(assigned).Equals(val) {
-		return nil, errorsmod.Wrapf(types.ErrNotAssigned, "challenge %d is assigned to %s", c.Id, c.Verifier)
-	}
-	if c.Status != types.CHALLENGE_STATUS_PENDING {
-		return nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s", c.Id, c.Status)
-	}
-	if c.Kind != types.CHALLENGE_KIND_SETUP {
-		return nil, errorsmod.Wrapf(types.ErrWrongKind, "challenge %d is %s", c.Id, c.Kind)
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if sdkCtx.BlockTime().After(c.Deadline) {
-		return nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "challenge %d closed at %s", c.Id, c.Deadline)
-	}
 	seedHash, err := ms.BlockHashes.Get(ctx, c.SeedHeight)
 	if errors.Is(err, collections.ErrNotFound) {
 		return nil, errorsmod.Wrapf(types.ErrTooEarly, "challenge %d is seeded by block %d", c.Id, c.SeedHeight)
@@ -183,7 +155,11 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 		return &types.MsgSubmitSetupResultResponse{Passed: false, Reason: reason}, nil
 	}
 	device.Status = types.DEVICE_STATUS_SEALED
+	device.SealedAt = sdkCtx.BlockTime()
 	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+		return nil, err
+	}
+	if err := ms.schedule(ctx, device.Id); err != nil {
 		return nil, err
 	}
 	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
@@ -193,6 +169,45 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 		return nil, err
 	}
 	return &types.MsgSubmitSetupResultResponse{Passed: true}, nil
+}
+
+// assignedPending loads challenge id and checks that hotKey is the hot key
+// of its assigned verifier, that it is pending, of kind, and not past its
+// deadline. It returns the challenge and the verifier's operator address.
+func (k Keeper) assignedPending(ctx context.Context, hotKey string, id uint64, kind types.ChallengeKind) (types.Challenge, sdk.ValAddress, error) {
+	hot, err := k.accountKeeper.AddressCodec().StringToBytes(hotKey)
+	if err != nil {
+		return types.Challenge{}, nil, errorsmod.Wrapf(types.ErrNotAssigned, "invalid hot key %q", hotKey)
+	}
+	val, err := k.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hot)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Challenge{}, nil, errorsmod.Wrapf(types.ErrNotAssigned, "%s is no verifier's hot key", hotKey)
+	} else if err != nil {
+		return types.Challenge{}, nil, err
+	}
+	c, err := k.Challenges.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return c, nil, errorsmod.Wrapf(types.ErrChallengeNotFound, "challenge %d", id)
+	} else if err != nil {
+		return c, nil, err
+	}
+	assigned, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
+	if err != nil {
+		return c, nil, err
+	}
+	if !sdk.ValAddress(assigned).Equals(val) {
+		return c, nil, errorsmod.Wrapf(types.ErrNotAssigned, "challenge %d is assigned to %s", c.Id, c.Verifier)
+	}
+	if c.Status != types.CHALLENGE_STATUS_PENDING {
+		return c, nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s", c.Id, c.Status)
+	}
+	if c.Kind != kind {
+		return c, nil, errorsmod.Wrapf(types.ErrWrongKind, "challenge %d is %s", c.Id, c.Kind)
+	}
+	if sdk.UnwrapSDKContext(ctx).BlockTime().After(c.Deadline) {
+		return c, nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "challenge %d closed at %s", c.Id, c.Deadline)
+	}
+	return c, val, nil
 }
 
 // processDeadlines marks the pending challenges whose deadline has passed

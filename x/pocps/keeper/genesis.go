@@ -46,6 +46,14 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1)-1); err != nil {
 		return err
 	}
+	for _, e := range gs.Schedule {
+		if err := k.Schedule.Set(ctx, collections.Join(e.DueEpoch, e.DeviceId)); err != nil {
+			return err
+		}
+	}
+	if err := k.CurrentEpoch.Set(ctx, gs.CurrentEpoch); err != nil {
+		return err
+	}
 	// The sequence holds next id − 1 (ids start at 1).
 	return k.DeviceSeq.Set(ctx, max(gs.NextDeviceId, 1)-1)
 }
@@ -74,6 +82,15 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		gs.Challenges = append(gs.Challenges, c)
 		return false, nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := k.Schedule.Walk(ctx, nil, func(key collections.Pair[int64, uint64]) (bool, error) {
+		gs.Schedule = append(gs.Schedule, types.ScheduleEntry{DueEpoch: key.K1(), DeviceId: key.K2()})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if gs.CurrentEpoch, err = k.currentEpoch(ctx); err != nil {
 		return nil, err
 	}
 	cseq, err := k.ChallengeSeq.Peek(ctx)

@@ -53,6 +53,11 @@ type Keeper struct {
 	// DeadlineQueue orders pending challenges by deadline: a block touches
 	// only the challenges whose deadline it passes.
 	DeadlineQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// Schedule orders sealed devices by the epoch they are next due: an
+	// epoch end touches only the devices due in it.
+	Schedule collections.KeySet[collections.Pair[int64, uint64]]
+	// CurrentEpoch is the last ended `loopin` epoch.
+	CurrentEpoch collections.Item[int64]
 }
 
 // ChallengeIndexes are the secondary indexes of Challenges.
@@ -139,6 +144,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 			}),
 		DeadlineQueue: collections.NewKeySet(sb, types.DeadlineQueueKey, "deadline_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Schedule: collections.NewKeySet(sb, types.ScheduleKey, "schedule",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		CurrentEpoch: collections.NewItem(sb, types.CurrentEpochKey, "current_epoch", collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

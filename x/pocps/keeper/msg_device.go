@@ -6,6 +6,7 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -74,6 +75,7 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 		Id: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Fingerprint: msg.Fingerprint,
 		Key: key[:], KeyHeight: msg.KeyHeight, Seal: msg.Seal, Endpoint: msg.Endpoint,
 		Privacy: msg.Privacy, Status: types.DEVICE_STATUS_UNSEALED, RegisteredAt: sdkCtx.BlockTime(),
+		W: math.ZeroInt(),
 	}
 	if err := ms.Devices.Set(ctx, id, device); err != nil {
 		return nil, err

@@ -55,3 +55,13 @@ var (
 	// ErrWrongKind is returned when a result does not match the challenge kind.
 	ErrWrongKind = errors.Register(ModuleName, 19, "wrong challenge kind")
 )
+
+// Result errors.
+var (
+	// ErrBadSample is returned when a "passed" report's samples fail the re-check.
+	ErrBadSample = errors.Register(ModuleName, 20, "proof sample fails the on-chain re-check")
+	// ErrNoEvidence is returned when a "bad proof" report's samples verify.
+	ErrNoEvidence = errors.Register(ModuleName, 21, "failure report without evidence")
+	// ErrInvalidResult is returned for a malformed result.
+	ErrInvalidResult = errors.Register(ModuleName, 22, "invalid challenge result")
+)

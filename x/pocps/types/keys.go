@@ -39,4 +39,8 @@ var (
 	ChallengesByVerifierKey = collections.NewPrefix(11)
 	// DeadlineQueueKey orders pending challenges by deadline (unix seconds, id).
 	DeadlineQueueKey = collections.NewPrefix(12)
+	// ScheduleKey orders sealed devices by the epoch they are next due (epoch, id).
+	ScheduleKey = collections.NewPrefix(13)
+	// CurrentEpochKey is the last ended `loopin` epoch.
+	CurrentEpochKey = collections.NewPrefix(14)
 )

@@ -5,6 +5,7 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
@@ -686,6 +687,221 @@ func (m *MsgSubmitSetupResultResponse) GetReason() string {
 	return ""
 }
 
+// MsgSubmitChallengeResult reports a residency and throughput challenge,
+// signed by the assigned verifier's hot key. The verifier chose nonce,
+// gemm_seed and verifier_secret; it reveals them so that the chain can
+// recompute which walks and rows were audited and re-check the samples.
+type MsgSubmitChallengeResult struct {
+	HotKey      string `protobuf:"bytes,1,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	// passed is the verifier's verdict; reason is required when it is false:
+	// "late", "no answer" (taken on trust, confirmed by a second verifier) or
+	// "bad proof" (the samples must fail the chain's re-check).
+	Passed bool   `protobuf:"varint,3,opt,name=passed,proto3" json:"passed,omitempty"`
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Times measured on the verifier's clock, in milliseconds.
+	ResidencyMs uint64 `protobuf:"varint,5,opt,name=residency_ms,json=residencyMs,proto3" json:"residency_ms,omitempty"`
+	GemmMs      uint64 `protobuf:"varint,6,opt,name=gemm_ms,json=gemmMs,proto3" json:"gemm_ms,omitempty"`
+	// w is R·2·m·n² / GEMM time, int8 ops/s.
+	W cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=w,proto3,customtype=cosmossdk.io/math.Int" json:"w"`
+	// transcript_hash commits the full transcript the verifier keeps.
+	TranscriptHash []byte   `protobuf:"bytes,8,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
+	Nonce          []byte   `protobuf:"bytes,9,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	GemmSeed       []byte   `protobuf:"bytes,10,opt,name=gemm_seed,json=gemmSeed,proto3" json:"gemm_seed,omitempty"`
+	VerifierSecret []byte   `protobuf:"bytes,11,opt,name=verifier_secret,json=verifierSecret,proto3" json:"verifier_secret,omitempty"`
+	ResidencyRoot  []byte   `protobuf:"bytes,12,opt,name=residency_root,json=residencyRoot,proto3" json:"residency_root,omitempty"`
+	GemmRoots      [][]byte `protobuf:"bytes,13,rep,name=gemm_roots,json=gemmRoots,proto3" json:"gemm_roots,omitempty"`
+	// The first audited walks and rows, binary-encoded (docs/pocps.md §10).
+	ResidencySample []byte `protobuf:"bytes,14,opt,name=residency_sample,json=residencySample,proto3" json:"residency_sample,omitempty"`
+	GemmSample      []byte `protobuf:"bytes,15,opt,name=gemm_sample,json=gemmSample,proto3" json:"gemm_sample,omitempty"`
+}
+
+func (m *MsgSubmitChallengeResult) Reset()         { *m = MsgSubmitChallengeResult{} }
+func (m *MsgSubmitChallengeResult) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitChallengeResult) ProtoMessage()    {}
+func (*MsgSubmitChallengeResult) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{12}
+}
+func (m *MsgSubmitChallengeResult) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitChallengeResult) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitChallengeResult.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitChallengeResult) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitChallengeResult.Merge(m, src)
+}
+func (m *MsgSubmitChallengeResult) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitChallengeResult) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitChallengeResult.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitChallengeResult proto.InternalMessageInfo
+
+func (m *MsgSubmitChallengeResult) GetHotKey() string {
+	if m != nil {
+		return m.HotKey
+	}
+	return ""
+}
+
+func (m *MsgSubmitChallengeResult) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *MsgSubmitChallengeResult) GetPassed() bool {
+	if m != nil {
+		return m.Passed
+	}
+	return false
+}
+
+func (m *MsgSubmitChallengeResult) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+func (m *MsgSubmitChallengeResult) GetResidencyMs() uint64 {
+	if m != nil {
+		return m.ResidencyMs
+	}
+	return 0
+}
+
+func (m *MsgSubmitChallengeResult) GetGemmMs() uint64 {
+	if m != nil {
+		return m.GemmMs
+	}
+	return 0
+}
+
+func (m *MsgSubmitChallengeResult) GetTranscriptHash() []byte {
+	if m != nil {
+		return m.TranscriptHash
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetNonce() []byte {
+	if m != nil {
+		return m.Nonce
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetGemmSeed() []byte {
+	if m != nil {
+		return m.GemmSeed
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetVerifierSecret() []byte {
+	if m != nil {
+		return m.VerifierSecret
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetResidencyRoot() []byte {
+	if m != nil {
+		return m.ResidencyRoot
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetGemmRoots() [][]byte {
+	if m != nil {
+		return m.GemmRoots
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetResidencySample() []byte {
+	if m != nil {
+		return m.ResidencySample
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetGemmSample() []byte {
+	if m != nil {
+		return m.GemmSample
+	}
+	return nil
+}
+
+// MsgSubmitChallengeResultResponse says what the chain concluded.
+type MsgSubmitChallengeResultResponse struct {
+	// device_failed is true when this report confirmed the device's failure.
+	DeviceFailed bool `protobuf:"varint,1,opt,name=device_failed,json=deviceFailed,proto3" json:"device_failed,omitempty"`
+	// confirmation_id is the follow-up challenge issued to confirm a failure.
+	ConfirmationId uint64 `protobuf:"varint,2,opt,name=confirmation_id,json=confirmationId,proto3" json:"confirmation_id,omitempty"`
+}
+
+func (m *MsgSubmitChallengeResultResponse) Reset()         { *m = MsgSubmitChallengeResultResponse{} }
+func (m *MsgSubmitChallengeResultResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitChallengeResultResponse) ProtoMessage()    {}
+func (*MsgSubmitChallengeResultResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{13}
+}
+func (m *MsgSubmitChallengeResultResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitChallengeResultResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitChallengeResultResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitChallengeResultResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitChallengeResultResponse.Merge(m, src)
+}
+func (m *MsgSubmitChallengeResultResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitChallengeResultResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitChallengeResultResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitChallengeResultResponse proto.InternalMessageInfo
+
+func (m *MsgSubmitChallengeResultResponse) GetDeviceFailed() bool {
+	if m != nil {
+		return m.DeviceFailed
+	}
+	return false
+}
+
+func (m *MsgSubmitChallengeResultResponse) GetConfirmationId() uint64 {
+	if m != nil {
+		return m.ConfirmationId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "loopin.pocps.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "loopin.pocps.v1.MsgUpdateParamsResponse")
@@ -699,67 +915,88 @@ func init() {
 	proto.RegisterType((*MsgRegisterVerifierResponse)(nil), "loopin.pocps.v1.MsgRegisterVerifierResponse")
 	proto.RegisterType((*MsgSubmitSetupResult)(nil), "loopin.pocps.v1.MsgSubmitSetupResult")
 	proto.RegisterType((*MsgSubmitSetupResultResponse)(nil), "loopin.pocps.v1.MsgSubmitSetupResultResponse")
+	proto.RegisterType((*MsgSubmitChallengeResult)(nil), "loopin.pocps.v1.MsgSubmitChallengeResult")
+	proto.RegisterType((*MsgSubmitChallengeResultResponse)(nil), "loopin.pocps.v1.MsgSubmitChallengeResultResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/tx.proto", fileDescriptor_da769d66d31e27d3) }
 
 var fileDescriptor_da769d66d31e27d3 = []byte{
-	// 877 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x56, 0x3f, 0x6f, 0xe4, 0x44,
-	0x14, 0x8f, 0xb3, 0x9b, 0x64, 0x77, 0x12, 0x71, 0x97, 0x21, 0x22, 0x8e, 0xef, 0xce, 0xb7, 0x98,
-	0x43, 0x5a, 0x45, 0xc4, 0x56, 0x8e, 0x13, 0x45, 0x0a, 0x24, 0x92, 0x2b, 0xee, 0x40, 0x8b, 0x90,
-	0x23, 0x28, 0xae, 0x59, 0x1c, 0x7b, 0x32, 0x3b, 0x64, 0xed, 0x19, 0xcd, 0xcc, 0x86, 0xdb, 0x0e,
-	0x51, 0x52, 0xd1, 0xf0, 0x1d, 0x28, 0x53, 0x50, 0xdc, 0x47, 0xb8, 0x32, 0xa2, 0xa2, 0x42, 0x90,
-	0x14, 0xe9, 0x68, 0xf8, 0x02, 0xc8, 0x9e, 0xb1, 0xe3, 0xb5, 0x77, 0xb3, 0x51, 0x68, 0x22, 0xbf,
-	0xff, 0xbf, 0xf7, 0x7b, 0xef, 0x4d, 0x16, 0x98, 0x43, 0x4a, 0x19, 0x49, 0x3c, 0x46, 0x43, 0x26,
-	0xbc, 0xd3, 0x5d, 0x4f, 0xbe, 0x76, 0x19, 0xa7, 0x92, 0xc2, 0x7b, 0xca, 0xe2, 0x66, 0x16, 0xf7,
-	0x74, 0xd7, 0x5a, 0x0f, 0x62, 0x92, 0x50, 0x2f, 0xfb, 0xab, 0x7c, 0xac, 0xcd, 0x90, 0x8a, 0x98,
-	0x0a, 0x2f, 0x16, 0x38, 0x8d, 0x8d, 0x05, 0xd6, 0x86, 0x2d, 0x65, 0xe8, 0x67, 0x92, 0xa7, 0x04,
-	0x6d, 0xda, 0xc0, 0x14, 0x53, 0xa5, 0x4f, 0xbf, 0xb4, 0xf6, 0x61, 0x15, 0x47, 0x84, 0x4e, 0x49,
-	0x88, 0x66, 0x59, 0x59, 0xc0, 0x83, 0x58, 0x67, 0x74, 0xde, 0x18, 0xe0, 0x5e, 0x4f, 0xe0, 0xaf,
-	0x59, 0x14, 0x48, 0xf4, 0x55, 0x66, 0x81, 0x9f, 0x80, 0x76, 0x30, 0x92, 0x03, 0xca, 0x89, 0x1c,
-	0x9b, 0x46, 0xc7, 0xe8, 0xb6, 0xf7, 0xcd, 0xdf, 0x7f, 0xdb, 0xd9, 0xd0, 0x50, 0x3e, 0x8b, 0x22,
-	0x8e, 0x84, 0x38, 0x94, 0x9c, 0x24, 0xd8, 0xbf, 0x76, 0x85, 0x7b, 0x60, 0x59, 0xe5, 0x36, 0x17,
-	0x3b, 0x46, 0x77, 0xf5, 0xe9, 0xa6, 0x5b, 0xa1, 0xc1, 0x55, 0x05, 0xf6, 0xdb, 0x6f, 0xff, 0x7c,
-	0xbc, 0xf0, 0xeb, 0xd5, 0xd9, 0xb6, 0xe1, 0xeb, 0x88, 0xbd, 0xdd, 0x1f, 0xaf, 0xce, 0xb6, 0xaf,
-	0x73, 0xfd, 0x74, 0x75, 0xb6, 0x6d, 0x6b, 0xe0, 0xaf, 0x35, 0xf4, 0x0a, 0x4c, 0x67, 0x0b, 0x6c,
-	0x56, 0x54, 0x3e, 0x12, 0x8c, 0x26, 0x02, 0x39, 0xff, 0x2e, 0x82, 0xf5, 0x9e, 0xc0, 0x3e, 0xc2,
-	0x44, 0x48, 0xc4, 0x9f, 0x67, 0x7c, 0x40, 0x17, 0x2c, 0xd1, 0xef, 0x13, 0xc4, 0xe7, 0xf6, 0xa4,
-	0xdc, 0xe0, 0x03, 0xd0, 0xc6, 0x6c, 0xd4, 0x0f, 0x87, 0x81, 0x50, 0x2d, 0xb5, 0xfd, 0x16, 0x66,
-	0xa3, 0x83, 0x54, 0x86, 0x1d, 0xb0, 0x7a, 0x4c, 0x12, 0x8c, 0x38, 0xe3, 0x24, 0x91, 0x66, 0xa3,
-	0x63, 0x74, 0xd7, 0xfc, 0xb2, 0x0a, 0x3e, 0x02, 0xe0, 0x04, 0x8d, 0xfb, 0x03, 0x44, 0xf0, 0x40,
-	0x9a, 0xcd, 0x8e, 0xd1, 0x6d, 0xf8, 0xed, 0x13, 0x34, 0x7e, 0x91, 0x29, 0xe0, 0xa7, 0xa0, 0x29,
-	0x50, 0x30, 0x34, 0x97, 0x32, 0xae, 0x1e, 0xd7, 0xb8, 0x3a, 0x44, 0xc1, 0xf0, 0x80, 0xc6, 0x31,
-	0x91, 0x31, 0x4a, 0x64, 0x99, 0xb3, 0x2c, 0x0e, 0x5a, 0xa0, 0x85, 0x92, 0x88, 0xd1, 0xb4, 0xfa,
-	0xb2, 0x02, 0x97, 0xcb, 0xf0, 0x00, 0xac, 0x30, 0x4e, 0x4e, 0x83, 0x70, 0x6c, 0xae, 0x64, 0xe9,
-	0xed, 0xfa, 0x28, 0x94, 0xdd, 0x47, 0x8c, 0xf2, 0x89, 0xec, 0x79, 0xe4, 0x9e, 0x97, 0x8e, 0x44,
-	0x51, 0x91, 0x8e, 0xa3, 0x53, 0x1f, 0xc7, 0x24, 0xbf, 0xce, 0xe7, 0x60, 0xab, 0xa6, 0xcc, 0x47,
-	0x92, 0x92, 0xa9, 0xd6, 0xb2, 0x4f, 0xa2, 0x6c, 0x00, 0x4d, 0xbf, 0xa5, 0x14, 0x2f, 0x23, 0x78,
-	0x1f, 0x34, 0x4e, 0xd0, 0x38, 0xe3, 0x78, 0xcd, 0x4f, 0x3f, 0x9d, 0x7f, 0xca, 0x7b, 0x79, 0xf7,
-	0xf9, 0x5d, 0x97, 0x5c, 0xac, 0x94, 0x2c, 0xd3, 0xd7, 0x98, 0x4d, 0x5f, 0xf3, 0xce, 0xf4, 0xed,
-	0x4c, 0xd2, 0x37, 0x73, 0x9b, 0x35, 0x79, 0xe5, 0x6d, 0x9e, 0xa4, 0xce, 0xf9, 0xc5, 0x00, 0xef,
-	0xf6, 0x04, 0x7e, 0x8e, 0xf8, 0xff, 0xde, 0xe7, 0x99, 0x7c, 0xa8, 0x03, 0xbc, 0x86, 0xeb, 0xd4,
-	0xe1, 0x56, 0xeb, 0x3b, 0x8f, 0xc0, 0x83, 0x29, 0xea, 0x02, 0xf6, 0xb9, 0x82, 0x9d, 0xef, 0xc3,
-	0x37, 0x88, 0x93, 0x63, 0x82, 0x38, 0x7c, 0x06, 0x5a, 0x94, 0x21, 0x1e, 0x48, 0x3a, 0x1f, 0x79,
-	0xe1, 0x09, 0x77, 0xc1, 0xca, 0x80, 0xca, 0x7e, 0xbe, 0x26, 0x37, 0x05, 0x2d, 0x0f, 0xa8, 0xfc,
-	0x02, 0x8d, 0x6f, 0x1a, 0xf1, 0xde, 0xb3, 0xb4, 0xdd, 0x22, 0xfb, 0x8c, 0x8e, 0xab, 0xd0, 0x75,
-	0xc7, 0x55, 0x75, 0xd1, 0xf1, 0x1b, 0x03, 0x6c, 0xf4, 0x04, 0x3e, 0x1c, 0x1d, 0xc5, 0x44, 0x1e,
-	0x22, 0x39, 0x62, 0x3e, 0x12, 0xa3, 0xa1, 0x2c, 0x83, 0x37, 0x6e, 0x09, 0xfe, 0x7d, 0xb0, 0x16,
-	0x0e, 0x82, 0xe1, 0x10, 0x25, 0xb8, 0x34, 0xaf, 0xd5, 0x42, 0xf7, 0x32, 0x82, 0x1b, 0x60, 0x89,
-	0x71, 0x4a, 0x8f, 0xf5, 0xe3, 0xa3, 0x04, 0xd5, 0x59, 0x5e, 0x2e, 0x6d, 0xec, 0x83, 0x7a, 0x63,
-	0x35, 0x84, 0xce, 0x97, 0xe0, 0xe1, 0x34, 0x7d, 0x71, 0xbe, 0xef, 0xa5, 0x6f, 0xbb, 0x10, 0x48,
-	0xdd, 0x6e, 0xcb, 0xd7, 0x52, 0xaa, 0xe7, 0x28, 0x10, 0x34, 0xd1, 0x0f, 0xa4, 0x96, 0x9e, 0xfe,
-	0xdd, 0x04, 0x8d, 0x9e, 0xc0, 0xf0, 0x15, 0x58, 0x9b, 0xf8, 0xdf, 0xd2, 0xa9, 0x5d, 0x52, 0xe5,
-	0x0d, 0xb7, 0xba, 0xf3, 0x3c, 0x0a, 0x4c, 0xdf, 0x82, 0x77, 0x2a, 0x2f, 0xbc, 0x33, 0x2d, 0x76,
-	0xd2, 0xc7, 0xda, 0x9e, 0xef, 0x53, 0x54, 0x28, 0xd0, 0xeb, 0xfc, 0x37, 0xa0, 0xd7, 0xd9, 0xbb,
-	0xf3, 0x3c, 0x8a, 0xdc, 0xc7, 0xe0, 0x7e, 0xed, 0xa2, 0x9f, 0x4c, 0x8b, 0xae, 0x7a, 0x59, 0x1f,
-	0xdd, 0xc6, 0xab, 0x5c, 0xa7, 0x76, 0x82, 0x4f, 0x6e, 0xe2, 0x20, 0xf7, 0x9a, 0x5e, 0x67, 0xd6,
-	0xf2, 0x43, 0x02, 0xd6, 0xeb, 0x8b, 0xff, 0xe1, 0xb4, 0x14, 0x35, 0x37, 0x6b, 0xe7, 0x56, 0x6e,
-	0x79, 0x29, 0x6b, 0xe9, 0x87, 0xf4, 0xa9, 0xdd, 0x7f, 0xf1, 0xf6, 0xc2, 0x36, 0xce, 0x2f, 0x6c,
-	0xe3, 0xaf, 0x0b, 0xdb, 0xf8, 0xf9, 0xd2, 0x5e, 0x38, 0xbf, 0xb4, 0x17, 0xfe, 0xb8, 0xb4, 0x17,
-	0x5e, 0xb9, 0x98, 0xc8, 0xc1, 0xe8, 0xc8, 0x0d, 0x69, 0xec, 0xa9, 0xcc, 0x3b, 0x8c, 0xd3, 0xef,
-	0x50, 0x28, 0xbd, 0xca, 0x31, 0xc8, 0x31, 0x43, 0xe2, 0x68, 0x39, 0xfb, 0x31, 0xf4, 0xf1, 0x7f,
-	0x01, 0x00, 0x00, 0xff, 0xff, 0xae, 0x33, 0xc7, 0x90, 0xd2, 0x09, 0x00, 0x00,
+	// 1179 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0x3f, 0x6f, 0xdb, 0x46,
+	0x14, 0x37, 0x2d, 0x59, 0x96, 0x4e, 0xf2, 0xbf, 0xab, 0x53, 0xd3, 0x4a, 0x22, 0xab, 0x4c, 0x82,
+	0x28, 0x46, 0x2d, 0xd5, 0x69, 0x50, 0x14, 0x1e, 0x02, 0xd4, 0x0e, 0x0a, 0xbb, 0x85, 0x8a, 0x82,
+	0x42, 0x3b, 0x64, 0x51, 0x69, 0xf2, 0x44, 0x5e, 0x2d, 0xf2, 0x88, 0xbb, 0x93, 0x1d, 0x6d, 0x45,
+	0xc7, 0x4e, 0x5d, 0xfa, 0x1d, 0x3a, 0x7a, 0xc8, 0x90, 0x8f, 0x90, 0xd1, 0xc8, 0x14, 0x74, 0x08,
+	0x0a, 0x7b, 0xf0, 0xd4, 0x2e, 0xfd, 0x02, 0xc5, 0xdd, 0x51, 0x94, 0x44, 0x4a, 0xb6, 0x91, 0xa2,
+	0x8b, 0xa1, 0xfb, 0xbd, 0x77, 0xef, 0xfd, 0xde, 0xef, 0x3d, 0x3e, 0xd2, 0x40, 0xef, 0x12, 0x12,
+	0xe2, 0xa0, 0x11, 0x12, 0x3b, 0x64, 0x8d, 0xe3, 0xed, 0x06, 0x7f, 0x51, 0x0f, 0x29, 0xe1, 0x04,
+	0x2e, 0x29, 0x4b, 0x5d, 0x5a, 0xea, 0xc7, 0xdb, 0xe5, 0x15, 0xcb, 0xc7, 0x01, 0x69, 0xc8, 0xbf,
+	0xca, 0xa7, 0xbc, 0x66, 0x13, 0xe6, 0x13, 0xd6, 0xf0, 0x99, 0x2b, 0xee, 0xfa, 0xcc, 0x8d, 0x0c,
+	0xeb, 0xca, 0xd0, 0x96, 0xa7, 0x86, 0x3a, 0x44, 0xa6, 0x55, 0x97, 0xb8, 0x44, 0xe1, 0xe2, 0x57,
+	0x84, 0xde, 0x49, 0xf2, 0x70, 0xd0, 0x31, 0xb6, 0xd1, 0x34, 0x6b, 0x68, 0x51, 0xcb, 0x8f, 0x22,
+	0x1a, 0xaf, 0x34, 0xb0, 0xd4, 0x64, 0xee, 0x77, 0xa1, 0x63, 0x71, 0xf4, 0xad, 0xb4, 0xc0, 0xcf,
+	0x40, 0xc1, 0xea, 0x71, 0x8f, 0x50, 0xcc, 0xfb, 0xba, 0x56, 0xd5, 0x6a, 0x85, 0x5d, 0xfd, 0xcd,
+	0xcb, 0xad, 0xd5, 0x88, 0xca, 0x17, 0x8e, 0x43, 0x11, 0x63, 0x2d, 0x4e, 0x71, 0xe0, 0x9a, 0x43,
+	0x57, 0xb8, 0x03, 0x72, 0x2a, 0xb6, 0x3e, 0x5b, 0xd5, 0x6a, 0xc5, 0xc7, 0x6b, 0xf5, 0x84, 0x0c,
+	0x75, 0x95, 0x60, 0xb7, 0xf0, 0xfa, 0xdd, 0xc6, 0xcc, 0xef, 0x97, 0xa7, 0x9b, 0x9a, 0x19, 0xdd,
+	0xd8, 0xd9, 0xfe, 0xf9, 0xf2, 0x74, 0x73, 0x18, 0xeb, 0x97, 0xcb, 0xd3, 0xcd, 0x4a, 0x44, 0xfc,
+	0x45, 0x44, 0x3d, 0x41, 0xd3, 0x58, 0x07, 0x6b, 0x09, 0xc8, 0x44, 0x2c, 0x24, 0x01, 0x43, 0xc6,
+	0x3f, 0xb3, 0x60, 0xa5, 0xc9, 0x5c, 0x13, 0xb9, 0x98, 0x71, 0x44, 0x9f, 0x49, 0x3d, 0x60, 0x1d,
+	0xcc, 0x91, 0x93, 0x00, 0xd1, 0x6b, 0x6b, 0x52, 0x6e, 0xf0, 0x36, 0x28, 0xb8, 0x61, 0xaf, 0x6d,
+	0x77, 0x2d, 0xa6, 0x4a, 0x2a, 0x98, 0x79, 0x37, 0xec, 0xed, 0x89, 0x33, 0xac, 0x82, 0x62, 0x07,
+	0x07, 0x2e, 0xa2, 0x21, 0xc5, 0x01, 0xd7, 0x33, 0x55, 0xad, 0x56, 0x32, 0x47, 0x21, 0x78, 0x17,
+	0x80, 0x23, 0xd4, 0x6f, 0x7b, 0x08, 0xbb, 0x1e, 0xd7, 0xb3, 0x55, 0xad, 0x96, 0x31, 0x0b, 0x47,
+	0xa8, 0xbf, 0x2f, 0x01, 0xf8, 0x14, 0x64, 0x19, 0xb2, 0xba, 0xfa, 0x9c, 0xd4, 0x6a, 0x23, 0xa5,
+	0x55, 0x0b, 0x59, 0xdd, 0x3d, 0xe2, 0xfb, 0x98, 0xfb, 0x28, 0xe0, 0xa3, 0x9a, 0xc9, 0x7b, 0xb0,
+	0x0c, 0xf2, 0x28, 0x70, 0x42, 0x22, 0xb2, 0xe7, 0x14, 0xb9, 0xc1, 0x19, 0xee, 0x81, 0xf9, 0x90,
+	0xe2, 0x63, 0xcb, 0xee, 0xeb, 0xf3, 0x32, 0x7c, 0x25, 0xdd, 0x0a, 0x65, 0x37, 0x51, 0x48, 0xe8,
+	0x58, 0xf4, 0xc1, 0xcd, 0x9d, 0x86, 0x68, 0x89, 0x92, 0x42, 0xb4, 0xa3, 0x9a, 0x6e, 0xc7, 0xb8,
+	0xbe, 0xc6, 0x57, 0x60, 0x3d, 0x05, 0x0e, 0x5a, 0x22, 0xc4, 0x54, 0x63, 0xd9, 0xc6, 0x8e, 0x6c,
+	0x40, 0xd6, 0xcc, 0x2b, 0xe0, 0xc0, 0x81, 0xcb, 0x20, 0x73, 0x84, 0xfa, 0x52, 0xe3, 0x92, 0x29,
+	0x7e, 0x1a, 0x7f, 0x8f, 0xce, 0xe5, 0xfb, 0xf7, 0x6f, 0x98, 0x72, 0x36, 0x91, 0x72, 0x54, 0xbe,
+	0xcc, 0x74, 0xf9, 0xb2, 0xef, 0x2d, 0xdf, 0xd6, 0xb8, 0x7c, 0x53, 0xa7, 0x39, 0x12, 0x6f, 0x74,
+	0x9a, 0xc7, 0xa5, 0x33, 0x7e, 0xd3, 0xc0, 0x07, 0x4d, 0xe6, 0x3e, 0x43, 0xf4, 0x3f, 0xcf, 0xf3,
+	0x54, 0x3d, 0xd4, 0x03, 0x38, 0xa4, 0x6b, 0xa4, 0xe9, 0x26, 0xf3, 0x1b, 0x77, 0xc1, 0xed, 0x09,
+	0x70, 0x4c, 0xfb, 0x4c, 0xd1, 0x1e, 0xcc, 0xc3, 0xf7, 0x88, 0xe2, 0x0e, 0x46, 0x14, 0x3e, 0x01,
+	0x79, 0x12, 0x22, 0x6a, 0x71, 0x72, 0x3d, 0xf3, 0xd8, 0x13, 0x6e, 0x83, 0x79, 0x8f, 0xf0, 0xf6,
+	0x60, 0x4c, 0xae, 0xba, 0x94, 0xf3, 0x08, 0xff, 0x1a, 0xf5, 0xaf, 0x6a, 0xf1, 0xce, 0x13, 0x51,
+	0x6e, 0x1c, 0x7d, 0x4a, 0xc5, 0x49, 0xea, 0x51, 0xc5, 0x49, 0x38, 0xae, 0xf8, 0x95, 0x06, 0x56,
+	0x9b, 0xcc, 0x6d, 0xf5, 0x0e, 0x7d, 0xcc, 0x5b, 0x88, 0xf7, 0x42, 0x13, 0xb1, 0x5e, 0x97, 0x8f,
+	0x92, 0xd7, 0x6e, 0x48, 0xfe, 0x23, 0x50, 0xb2, 0x3d, 0xab, 0xdb, 0x45, 0x81, 0x3b, 0xd2, 0xaf,
+	0x62, 0x8c, 0x1d, 0x38, 0x70, 0x15, 0xcc, 0x85, 0x94, 0x90, 0x4e, 0xb4, 0x7c, 0xd4, 0x41, 0x55,
+	0x36, 0x48, 0x27, 0x0a, 0xbb, 0x97, 0x2e, 0x2c, 0xc5, 0xd0, 0xf8, 0x06, 0xdc, 0x99, 0x84, 0xc7,
+	0x8f, 0xef, 0x87, 0x62, 0xb7, 0x33, 0x86, 0xd4, 0xb3, 0x9b, 0x37, 0xa3, 0x93, 0xc0, 0x29, 0xb2,
+	0x18, 0x09, 0xa2, 0x05, 0x19, 0x9d, 0x8c, 0xbf, 0xb2, 0x40, 0x8f, 0x03, 0xee, 0x0d, 0x48, 0xff,
+	0xaf, 0x72, 0x0c, 0x29, 0x66, 0xa6, 0x50, 0xcc, 0x8e, 0x52, 0x14, 0x21, 0x29, 0x62, 0xd8, 0x41,
+	0x81, 0xdd, 0x6f, 0xfb, 0x4c, 0x2e, 0xe2, 0xac, 0x59, 0x8c, 0xb1, 0x26, 0x83, 0x6b, 0x60, 0xde,
+	0x45, 0xbe, 0x2f, 0xac, 0x39, 0x69, 0xcd, 0x89, 0x63, 0x93, 0xc1, 0xa7, 0x40, 0x3b, 0x91, 0xab,
+	0xb5, 0xb0, 0xfb, 0x89, 0x78, 0xf6, 0xff, 0x78, 0xb7, 0x71, 0x4b, 0xf1, 0x67, 0xce, 0x51, 0x1d,
+	0x93, 0x86, 0x6f, 0x71, 0xaf, 0x7e, 0x10, 0xf0, 0x37, 0x2f, 0xb7, 0x40, 0x54, 0xd8, 0x41, 0xc0,
+	0xd5, 0x8a, 0xd0, 0x4e, 0xe0, 0x43, 0xb0, 0xc4, 0xa9, 0x15, 0x30, 0x9b, 0xe2, 0x90, 0xb7, 0x3d,
+	0x8b, 0x79, 0x7a, 0x5e, 0x36, 0x71, 0x71, 0x08, 0xef, 0x5b, 0xcc, 0x13, 0x3d, 0x0e, 0x48, 0x60,
+	0x23, 0xbd, 0xa0, 0x7a, 0x2c, 0x0f, 0xf2, 0xcd, 0x24, 0x78, 0x31, 0x84, 0x1c, 0x1d, 0x48, 0x4b,
+	0x5e, 0x00, 0x2d, 0x84, 0x1c, 0x11, 0xfb, 0x38, 0x9a, 0xcc, 0x36, 0x43, 0x36, 0x45, 0x5c, 0x2f,
+	0xaa, 0xd8, 0x03, 0xb8, 0x25, 0x51, 0xf8, 0x00, 0x2c, 0x0e, 0x05, 0xa0, 0x84, 0x70, 0xbd, 0x24,
+	0xfd, 0x16, 0x62, 0xd4, 0x24, 0x44, 0xbe, 0xc7, 0x64, 0x32, 0xe1, 0xc1, 0xf4, 0x85, 0x6a, 0xa6,
+	0x56, 0x32, 0x65, 0x7a, 0x61, 0x65, 0xf0, 0x11, 0x58, 0x1e, 0x46, 0x61, 0x96, 0x1f, 0x76, 0x91,
+	0xbe, 0x28, 0xe3, 0x2c, 0xc5, 0x78, 0x4b, 0xc2, 0x70, 0x03, 0x14, 0x15, 0x6d, 0xe5, 0xb5, 0x24,
+	0xbd, 0x64, 0x70, 0xe5, 0xb0, 0xf3, 0x79, 0x72, 0x76, 0x1f, 0x4e, 0x9b, 0xdd, 0xc4, 0x48, 0x19,
+	0x21, 0xa8, 0x4e, 0xb3, 0xc5, 0x33, 0x7c, 0x0f, 0x2c, 0x44, 0xfb, 0xaf, 0x63, 0xe1, 0x6e, 0x3c,
+	0xca, 0x25, 0x05, 0x7e, 0x29, 0x31, 0xa1, 0x9e, 0x4d, 0x82, 0x0e, 0xa6, 0xbe, 0xc5, 0x31, 0x09,
+	0x86, 0xb3, 0xb6, 0x38, 0x0a, 0x1f, 0x38, 0x8f, 0xdf, 0xce, 0x81, 0x4c, 0x93, 0xb9, 0xf0, 0x39,
+	0x28, 0x8d, 0x7d, 0x3d, 0x55, 0x53, 0xef, 0x8a, 0xc4, 0x57, 0x4a, 0xb9, 0x76, 0x9d, 0x47, 0xcc,
+	0xf8, 0x07, 0xb0, 0x98, 0xf8, 0x86, 0x31, 0x26, 0xdd, 0x1d, 0xf7, 0x29, 0x6f, 0x5e, 0xef, 0x13,
+	0x67, 0x88, 0xd9, 0x47, 0xf1, 0xaf, 0x60, 0x1f, 0x45, 0xaf, 0x5d, 0xe7, 0x11, 0xc7, 0xee, 0x80,
+	0xe5, 0xd4, 0x3b, 0xeb, 0xfe, 0xa4, 0xdb, 0x49, 0xaf, 0xf2, 0xc7, 0x37, 0xf1, 0x1a, 0xcd, 0x93,
+	0x7a, 0xc9, 0xdc, 0xbf, 0x4a, 0x83, 0x81, 0xd7, 0xe4, 0x3c, 0xd3, 0xd6, 0x3b, 0xc4, 0x60, 0x25,
+	0xbd, 0xda, 0x1f, 0x4c, 0x0a, 0x91, 0x72, 0x2b, 0x6f, 0xdd, 0xc8, 0x2d, 0x4e, 0xd5, 0x03, 0xb7,
+	0x26, 0xaf, 0xce, 0x47, 0xd3, 0xe3, 0x24, 0x5c, 0xcb, 0xdb, 0x37, 0x76, 0x1d, 0xa4, 0x2d, 0xcf,
+	0xfd, 0x24, 0x16, 0xd4, 0xee, 0xfe, 0xeb, 0xf3, 0x8a, 0x76, 0x76, 0x5e, 0xd1, 0xfe, 0x3c, 0xaf,
+	0x68, 0xbf, 0x5e, 0x54, 0x66, 0xce, 0x2e, 0x2a, 0x33, 0x6f, 0x2f, 0x2a, 0x33, 0xcf, 0xeb, 0x2e,
+	0xe6, 0x5e, 0xef, 0xb0, 0x6e, 0x13, 0xbf, 0xa1, 0xa2, 0x6f, 0x85, 0x94, 0xfc, 0x88, 0x6c, 0xde,
+	0x48, 0x3c, 0xa9, 0xbc, 0x1f, 0x22, 0x76, 0x98, 0x93, 0xff, 0x65, 0x7c, 0xfa, 0x6f, 0x00, 0x00,
+	0x00, 0xff, 0xff, 0xb5, 0x49, 0x4b, 0x77, 0x2b, 0x0d, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -790,6 +1027,10 @@ type MsgClient interface {
 	// SubmitSetupResult reports a device's setup proof; the chain re-checks
 	// it in full and seals the device when it passes.
 	SubmitSetupResult(ctx context.Context, in *MsgSubmitSetupResult, opts ...grpc.CallOption) (*MsgSubmitSetupResultResponse, error)
+	// SubmitChallengeResult reports a residency/throughput challenge with the
+	// measured times, W and a bounded sample of the openings, which the chain
+	// re-checks.
+	SubmitChallengeResult(ctx context.Context, in *MsgSubmitChallengeResult, opts ...grpc.CallOption) (*MsgSubmitChallengeResultResponse, error)
 }
 
 type msgClient struct {
@@ -854,6 +1095,15 @@ func (c *msgClient) SubmitSetupResult(ctx context.Context, in *MsgSubmitSetupRes
 	return out, nil
 }
 
+func (c *msgClient) SubmitChallengeResult(ctx context.Context, in *MsgSubmitChallengeResult, opts ...grpc.CallOption) (*MsgSubmitChallengeResultResponse, error) {
+	out := new(MsgSubmitChallengeResultResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pocps.v1.Msg/SubmitChallengeResult", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces all x/pocps parameters. Only the module authority
@@ -872,6 +1122,10 @@ type MsgServer interface {
 	// SubmitSetupResult reports a device's setup proof; the chain re-checks
 	// it in full and seals the device when it passes.
 	SubmitSetupResult(context.Context, *MsgSubmitSetupResult) (*MsgSubmitSetupResultResponse, error)
+	// SubmitChallengeResult reports a residency/throughput challenge with the
+	// measured times, W and a bounded sample of the openings, which the chain
+	// re-checks.
+	SubmitChallengeResult(context.Context, *MsgSubmitChallengeResult) (*MsgSubmitChallengeResultResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -895,6 +1149,9 @@ func (*UnimplementedMsgServer) RegisterVerifier(ctx context.Context, req *MsgReg
 }
 func (*UnimplementedMsgServer) SubmitSetupResult(ctx context.Context, req *MsgSubmitSetupResult) (*MsgSubmitSetupResultResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SubmitSetupResult not implemented")
+}
+func (*UnimplementedMsgServer) SubmitChallengeResult(ctx context.Context, req *MsgSubmitChallengeResult) (*MsgSubmitChallengeResultResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitChallengeResult not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -1009,6 +1266,24 @@ func _Msg_SubmitSetupResult_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SubmitChallengeResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitChallengeResult)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitChallengeResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pocps.v1.Msg/SubmitChallengeResult",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitChallengeResult(ctx, req.(*MsgSubmitChallengeResult))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.pocps.v1.Msg",
@@ -1037,6 +1312,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitSetupResult",
 			Handler:    _Msg_SubmitSetupResult_Handler,
+		},
+		{
+			MethodName: "SubmitChallengeResult",
+			Handler:    _Msg_SubmitChallengeResult_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1499,6 +1778,174 @@ func (m *MsgSubmitSetupResultResponse) MarshalToSizedBuffer(dAtA []byte) (int, e
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSubmitChallengeResult) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitChallengeResult) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitChallengeResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.GemmSample) > 0 {
+		i -= len(m.GemmSample)
+		copy(dAtA[i:], m.GemmSample)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.GemmSample)))
+		i--
+		dAtA[i] = 0x7a
+	}
+	if len(m.ResidencySample) > 0 {
+		i -= len(m.ResidencySample)
+		copy(dAtA[i:], m.ResidencySample)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResidencySample)))
+		i--
+		dAtA[i] = 0x72
+	}
+	if len(m.GemmRoots) > 0 {
+		for iNdEx := len(m.GemmRoots) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.GemmRoots[iNdEx])
+			copy(dAtA[i:], m.GemmRoots[iNdEx])
+			i = encodeVarintTx(dAtA, i, uint64(len(m.GemmRoots[iNdEx])))
+			i--
+			dAtA[i] = 0x6a
+		}
+	}
+	if len(m.ResidencyRoot) > 0 {
+		i -= len(m.ResidencyRoot)
+		copy(dAtA[i:], m.ResidencyRoot)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResidencyRoot)))
+		i--
+		dAtA[i] = 0x62
+	}
+	if len(m.VerifierSecret) > 0 {
+		i -= len(m.VerifierSecret)
+		copy(dAtA[i:], m.VerifierSecret)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.VerifierSecret)))
+		i--
+		dAtA[i] = 0x5a
+	}
+	if len(m.GemmSeed) > 0 {
+		i -= len(m.GemmSeed)
+		copy(dAtA[i:], m.GemmSeed)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.GemmSeed)))
+		i--
+		dAtA[i] = 0x52
+	}
+	if len(m.Nonce) > 0 {
+		i -= len(m.Nonce)
+		copy(dAtA[i:], m.Nonce)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Nonce)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if len(m.TranscriptHash) > 0 {
+		i -= len(m.TranscriptHash)
+		copy(dAtA[i:], m.TranscriptHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.TranscriptHash)))
+		i--
+		dAtA[i] = 0x42
+	}
+	{
+		size := m.W.Size()
+		i -= size
+		if _, err := m.W.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.GemmMs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.GemmMs))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.ResidencyMs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ResidencyMs))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Passed {
+		i--
+		if m.Passed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.HotKey) > 0 {
+		i -= len(m.HotKey)
+		copy(dAtA[i:], m.HotKey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.HotKey)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitChallengeResultResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitChallengeResultResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitChallengeResultResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ConfirmationId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ConfirmationId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.DeviceFailed {
+		i--
+		if m.DeviceFailed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1700,6 +2147,86 @@ func (m *MsgSubmitSetupResultResponse) Size() (n int) {
 	l = len(m.Reason)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSubmitChallengeResult) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.HotKey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovTx(uint64(m.ChallengeId))
+	}
+	if m.Passed {
+		n += 2
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.ResidencyMs != 0 {
+		n += 1 + sovTx(uint64(m.ResidencyMs))
+	}
+	if m.GemmMs != 0 {
+		n += 1 + sovTx(uint64(m.GemmMs))
+	}
+	l = m.W.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = len(m.TranscriptHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Nonce)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.GemmSeed)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.VerifierSecret)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ResidencyRoot)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.GemmRoots) > 0 {
+		for _, b := range m.GemmRoots {
+			l = len(b)
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	l = len(m.ResidencySample)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.GemmSample)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgSubmitChallengeResultResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceFailed {
+		n += 2
+	}
+	if m.ConfirmationId != 0 {
+		n += 1 + sovTx(uint64(m.ConfirmationId))
 	}
 	return n
 }
@@ -3022,6 +3549,590 @@ func (m *MsgSubmitSetupResultResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.Reason = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitChallengeResult) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitChallengeResult: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitChallengeResult: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HotKey", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HotKey = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Passed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Passed = bool(v != 0)
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyMs", wireType)
+			}
+			m.ResidencyMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResidencyMs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmMs", wireType)
+			}
+			m.GemmMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GemmMs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field W", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.W.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TranscriptHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TranscriptHash = append(m.TranscriptHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.TranscriptHash == nil {
+				m.TranscriptHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
+			if m.Nonce == nil {
+				m.Nonce = []byte{}
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmSeed", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmSeed = append(m.GemmSeed[:0], dAtA[iNdEx:postIndex]...)
+			if m.GemmSeed == nil {
+				m.GemmSeed = []byte{}
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VerifierSecret", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.VerifierSecret = append(m.VerifierSecret[:0], dAtA[iNdEx:postIndex]...)
+			if m.VerifierSecret == nil {
+				m.VerifierSecret = []byte{}
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResidencyRoot = append(m.ResidencyRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResidencyRoot == nil {
+				m.ResidencyRoot = []byte{}
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmRoots", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmRoots = append(m.GemmRoots, make([]byte, postIndex-iNdEx))
+			copy(m.GemmRoots[len(m.GemmRoots)-1], dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencySample", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResidencySample = append(m.ResidencySample[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResidencySample == nil {
+				m.ResidencySample = []byte{}
+			}
+			iNdEx = postIndex
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmSample", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmSample = append(m.GemmSample[:0], dAtA[iNdEx:postIndex]...)
+			if m.GemmSample == nil {
+				m.GemmSample = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitChallengeResultResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitChallengeResultResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitChallengeResultResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceFailed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.DeviceFailed = bool(v != 0)
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ConfirmationId", wireType)
+			}
+			m.ConfirmationId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ConfirmationId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
