@@ -12,8 +12,8 @@ import (
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
 
 	"github.com/loopin-project/loopin/app"
-	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/proof"
+	chaintypes "github.com/loopin-project/loopin/types"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
