@@ -49,6 +49,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "verifier"}},
 				},
 				{
+					RpcMethod:      "Score",
+					Use:            "score [device-id]",
+					Short:          "Show a device's PoCPS score: PoT, PoL, PoP, PoW, their product and the inputs",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
+				{
 					RpcMethod: "Verifiers",
 					Use:       "verifiers",
 					Short:     "List the registered verifiers: validator, hot key, endpoint, missed deadlines",
@@ -102,6 +108,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:            "submit-setup-result [challenge-id] [proof-file-or-hex]",
 					Short:          "Report a device's setup proof (the verifier sidecar does this; sign with the hot key)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "challenge_id"}, {ProtoField: "proof"}},
+				},
+				{
+					RpcMethod: "SubmitChallengeResult",
+					Use:       "submit-challenge-result",
+					Short:     "Report a residency/throughput challenge with its proof samples (the verifier sidecar does this)",
 				},
 				{
 					RpcMethod:      "DeregisterDevice",

@@ -26,6 +26,8 @@ type Keeper struct {
 
 	// hooks are called on confirmed failures; set once by the app.
 	hooks types.PocpsHooks
+	// loyalty gives PoL's inputs; set once by the app.
+	loyalty types.LoyaltyKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).

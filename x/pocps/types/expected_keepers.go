@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"cosmossdk.io/core/address"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
@@ -22,4 +23,13 @@ type StakingKeeper interface {
 	Validator(ctx context.Context, addr sdk.ValAddress) (stakingtypes.ValidatorI, error)
 	// ValidatorAddressCodec encodes loopinvaloper1… addresses.
 	ValidatorAddressCodec() address.Codec
+}
+
+// LoyaltyKeeper gives the inputs of PoL for an owner: C_minted (uloop ever
+// minted to it, kept by x/rewards) and C_held (uloop it still holds, liquid
+// and locked). The app provides it; x/pocps does not import the modules
+// behind it (x/rewards reads x/pocps, not the other way).
+type LoyaltyKeeper interface {
+	Minted(ctx context.Context, owner sdk.AccAddress) (math.Int, error)
+	Held(ctx context.Context, owner sdk.AccAddress) (math.Int, error)
 }

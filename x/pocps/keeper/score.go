@@ -1,0 +1,96 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"math/big"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// SetLoyaltyKeeper sets where PoL's inputs come from. It panics if called
+// twice (a wiring bug). Without one, C_minted = 0 and PoL = 1.
+func (k *Keeper) SetLoyaltyKeeper(lk types.LoyaltyKeeper) {
+	if k.loyalty != nil {
+		panic("x/pocps: loyalty keeper already set")
+	}
+	k.loyalty = lk
+}
+
+// WBench returns the benchmark throughput of a GPU class in int8 ops/s
+// (proof.ClassParams until x/pools carries it per pool).
+func WBench(class string) (math.Int, error) {
+	_, timing, err := proof.ClassParams(class)
+	if err != nil {
+		return math.Int{}, err
+	}
+	return math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)), nil
+}
+
+// DeviceScore computes a device's PoCPS score at the current block time:
+// t from its sealing (0 unless sealed), P from its privacy report, W from
+// its moving average against its class's W_bench, and PoL from the loyalty
+// keeper.
+func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, types.ScoreInputs, error) {
+	device, err := k.Devices.Get(ctx, deviceID)
+	if err != nil {
+		return types.Score{}, types.ScoreInputs{}, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Score{}, types.ScoreInputs{}, err
+	}
+	in := types.ScoreInputs{Privacy: device.Privacy.Level, W: device.W, CMinted: math.ZeroInt(), CHeld: math.ZeroInt()}
+	if in.W.IsNil() {
+		in.W = math.ZeroInt()
+	}
+	if device.Status == types.DEVICE_STATUS_SEALED && !device.SealedAt.IsZero() {
+		if t := sdk.UnwrapSDKContext(ctx).BlockTime().Sub(device.SealedAt); t > 0 {
+			in.TimeInProtocol = t
+		}
+	}
+	if in.WBench, err = WBench(device.GpuClass); err != nil {
+		return types.Score{}, in, err
+	}
+	if k.loyalty != nil {
+		owner, err := k.accountKeeper.AddressCodec().StringToBytes(device.Owner)
+		if err != nil {
+			return types.Score{}, in, err
+		}
+		if in.CMinted, err = k.loyalty.Minted(ctx, owner); err != nil {
+			return types.Score{}, in, err
+		}
+		if in.CHeld, err = k.loyalty.Held(ctx, owner); err != nil {
+			return types.Score{}, in, err
+		}
+	}
+	score, err := params.Score(in)
+	return score, in, err
+}
+
+// Score serves Query/Score.
+func (q Querier) Score(ctx context.Context, req *types.QueryScoreRequest) (*types.QueryScoreResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	s, in, err := q.DeviceScore(ctx, req.DeviceId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "device %d not found", req.DeviceId)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryScoreResponse{
+		Pot: s.PoT, Pol: s.PoL, Pop: s.PoP, Pow: s.PoW, Pocps: s.PoCPS,
+		TimeInProtocolSeconds: int64(in.TimeInProtocol.Seconds()),
+		W:                     in.W.String(), WBench: in.WBench.String(),
+		CMinted: in.CMinted.String(), CHeld: in.CHeld.String(),
+	}, nil
+}
