@@ -210,3 +210,88 @@ func TestFailureNeedsASecondVerifier(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
 }
+
+// Over many epochs every sealed device is challenged once per
+// challenge_interval epochs: no device is skipped, none is favoured.
+func TestScheduleFairness(t *testing.T) {
+	const devices, interval, epochs = 24, 3, 12
+	c := app.Setup(t, func(gs app.GenesisState) {
+		shortEpochs(2)(gs)
+		cdc := app.MakeEncodingConfig().Codec
+		var pg pocpstypes.GenesisState
+		cdc.MustUnmarshalJSON(gs[pocpstypes.ModuleName], &pg)
+		pg.Params.ChallengeInterval = interval
+		gs[pocpstypes.ModuleName] = cdc.MustMarshalJSON(&pg)
+	})
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	h := c.LastBlockHeight()
+	type reg struct {
+		s  *proof.Sealing
+		ch pocpstypes.Challenge
+	}
+	var regs []reg
+	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
+	for i := range devices {
+		fp := fingerprint(string(rune('A' + i)))
+		s, commit := sealFor(t, c, c.Funded, fp, h)
+		res, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
+		require.NoError(t, err)
+		var resp pocpstypes.MsgRegisterDeviceResponse
+		require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+		cs, err := q.ChallengesByDevice(c.Ctx(), &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: resp.DeviceId})
+		require.NoError(t, err)
+		regs = append(regs, reg{s, cs.Challenges[0]})
+	}
+	c.NextBlock(t, time.Second)
+	c.NextBlock(t, time.Second)
+	for _, r := range regs {
+		_, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: r.ch.Id, Proof: setupProofBytes(t, r.s, r.ch.SeedHeight)})
+		require.NoError(t, err)
+	}
+	start, err := c.EpochsKeeper.GetEpochInfo(c.Ctx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	for {
+		c.NextBlock(t, time.Second)
+		info, err := c.EpochsKeeper.GetEpochInfo(c.Ctx(), chaintypes.EpochIdentifier)
+		require.NoError(t, err)
+		if info.CurrentEpoch-start.CurrentEpoch >= epochs {
+			break
+		}
+	}
+	for _, r := range regs {
+		cs, err := q.ChallengesByDevice(c.Ctx(), &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: r.ch.DeviceId})
+		require.NoError(t, err)
+		residency := 0
+		for _, x := range cs.Challenges {
+			if x.Kind == pocpstypes.CHALLENGE_KIND_RESIDENCY {
+				residency++
+			}
+		}
+		require.GreaterOrEqual(t, residency, epochs/interval-1, "device %d", r.ch.DeviceId)
+		require.LessOrEqual(t, residency, epochs/interval+1, "device %d", r.ch.DeviceId)
+	}
+}
+
+// A verifier at max_missed is no longer assigned.
+func TestMaxMissedStopsAssignment(t *testing.T) {
+	c := app.Setup(t)
+	c.NextBlock(t, time.Second)
+	withVerifier(t, c)
+	params, err := c.PocpsKeeper.Params.Get(c.Ctx())
+	require.NoError(t, err)
+	val := genesisValidator(t, c)
+	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
+	require.NoError(t, err)
+	v.Missed = params.MaxMissed - 1
+	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	_, _ = registerSealed(t, c, "gpu-0") // still eligible one miss below the limit
+
+	v.Missed = params.MaxMissed
+	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	h := c.LastBlockHeight()
+	fp := fingerprint("gpu-1")
+	_, commit := sealFor(t, c, c.Funded, fp, h)
+	_, err = deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
+	require.ErrorIs(t, err, pocpstypes.ErrNoVerifier)
+}

@@ -68,8 +68,11 @@ func TestSetupChallengeSealsTheDevice(t *testing.T) {
 	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: c.Funded.String(), ChallengeId: ch.Id, Proof: []byte{1}})
 	require.ErrorIs(t, err, pocpstypes.ErrNotAssigned)
 
-	res, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})
+	proofBytes := setupProofBytes(t, sealing, ch.SeedHeight)
+	gasBefore := c.Ctx().GasMeter().GasConsumed()
+	res, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: proofBytes})
 	require.NoError(t, err)
+	require.GreaterOrEqual(t, c.Ctx().GasMeter().GasConsumed()-gasBefore, uint64(pocpskeeper.VerifyGasPerByte*len(proofBytes)), "verification is paid for")
 	var resp pocpstypes.MsgSubmitSetupResultResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
 	require.True(t, resp.Passed, resp.Reason)

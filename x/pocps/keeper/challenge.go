@@ -16,6 +16,12 @@ import (
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
+// VerifyGasPerByte is charged per byte of proof the chain re-checks, on top
+// of the transaction's size: verification hashes about one 32-byte path
+// node per 32 bytes of proof (and a GEMM row's column block costs about as
+// many PRG blocks as the row has bytes / 4).
+const VerifyGasPerByte = 30
+
 // maxDeadlinesPerBlock bounds the missed deadlines one block processes; the
 // rest wait for the next block (STYLE.md: bounded batches).
 const maxDeadlinesPerBlock = 100
@@ -128,6 +134,7 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 		return nil, err
 	}
 
+	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.Proof)), "pocps: verify setup proof")
 	reason := ""
 	if len(msg.Proof) == 0 {
 		reason = "device did not answer"

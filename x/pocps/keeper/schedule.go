@@ -130,6 +130,7 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 	}
 	p := device.Seal.Params.ProofParams()
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.ResidencySample)+len(msg.GemmSample)), "pocps: verify challenge samples")
 
 	samplesErr := func() error {
 		var nonce, seed, secret, resRoot, blockSeed proof.Hash
