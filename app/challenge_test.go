@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -294,4 +295,60 @@ func TestMaxMissedStopsAssignment(t *testing.T) {
 	_, commit := sealFor(t, c, c.Funded, fp, h)
 	_, err = deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
 	require.ErrorIs(t, err, pocpstypes.ErrNoVerifier)
+}
+
+// With confirmations = 2 a failure reported by one verifier is confirmed by
+// a challenge to the other one; its failure fails the device. A late report
+// is refused.
+func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
+	c := app.SetupWithValidators(t, 2, shortEpochs(2))
+	c.NextBlock(t, time.Second)
+	hots := map[string]sdk.AccAddress{}
+	for i, val := range genesisValidators(t, c) {
+		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
+		_, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "v:9500"})
+		require.NoError(t, err)
+		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
+		require.NoError(t, err)
+		hots[name] = hot
+	}
+	sealing, ch := registerSealed(t, c, "gpu-0")
+	c.NextBlock(t, time.Second)
+	c.NextBlock(t, time.Second)
+	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hots[ch.Verifier].String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})
+	require.NoError(t, err)
+	sealing.Discard()
+
+	first := nextResidencyChallenge(t, c, ch.DeviceId)
+	msg := answer(t, sealing, hots[first.Verifier], first)
+	msg.Passed, msg.Reason = false, "late"
+	res, err := deliver(c, c.Ctx(), msg)
+	require.NoError(t, err)
+	var resp pocpstypes.MsgSubmitChallengeResultResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+	require.False(t, resp.DeviceFailed, "one report is not enough")
+	require.NotZero(t, resp.ConfirmationId)
+
+	second, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), resp.ConfirmationId)
+	require.NoError(t, err)
+	require.NotEqual(t, first.Verifier, second.Verifier, "confirmed by the other verifier")
+	require.Equal(t, uint32(1), second.Failures)
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+
+	// A report after the deadline is refused.
+	late := answer(t, sealing, hots[second.Verifier], second)
+	late.Passed, late.Reason = false, "no answer"
+	lateCtx := c.Ctx().WithBlockTime(second.Deadline.Add(time.Second))
+	_, err = deliver(c, lateCtx, late)
+	require.ErrorIs(t, err, pocpstypes.ErrDeadlinePassed)
+
+	res, err = deliver(c, c.Ctx(), late)
+	require.NoError(t, err)
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+	require.True(t, resp.DeviceFailed, "the second failure confirms it")
+	d, err = c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, d.Status)
 }

@@ -24,6 +24,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	chaintypes "github.com/loopin-project/loopin/types"
 )
@@ -44,16 +45,26 @@ type TestChain struct {
 	initialHeight int64
 }
 
-// Setup starts a TestChain at genesis and commits its first block. Tests
-// that change genesis pass a function that edits the default state.
+// Setup starts a TestChain with one validator at genesis and commits its
+// first block. Tests that change genesis pass a function that edits the
+// default state.
 func Setup(t testing.TB, editGenesis ...func(GenesisState)) *TestChain {
+	t.Helper()
+	return SetupWithValidators(t, 1, editGenesis...)
+}
+
+// SetupWithValidators is Setup with n bonded validators of equal power.
+func SetupWithValidators(t testing.TB, n int, editGenesis ...func(GenesisState)) *TestChain {
 	t.Helper()
 	SetAddressPrefixes()
 
-	valPub := ed25519.GenPrivKey().PubKey()
-	cmtPub, err := cryptocodec.ToCmtPubKeyInterface(valPub)
-	require.NoError(t, err)
-	valSet := cmttypes.NewValidatorSet([]*cmttypes.Validator{cmttypes.NewValidator(cmtPub, 1)})
+	vals := make([]*cmttypes.Validator, n)
+	for i := range vals {
+		cmtPub, err := cryptocodec.ToCmtPubKeyInterface(ed25519.GenPrivKey().PubKey())
+		require.NoError(t, err)
+		vals[i] = cmttypes.NewValidator(cmtPub, 1)
+	}
+	valSet := cmttypes.NewValidatorSet(vals)
 
 	acc := sdk.AccAddress(secp256k1.GenPrivKey().PubKey().Address())
 	genAcc := authtypes.NewBaseAccount(acc, nil, 0, 0)
@@ -65,6 +76,17 @@ func Setup(t testing.TB, editGenesis ...func(GenesisState)) *TestChain {
 	a := New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()), baseapp.SetChainID(testChainID))
 	genesis, err := simtestutil.GenesisStateWithValSet(a.AppCodec(), a.DefaultGenesis(), valSet, []authtypes.GenesisAccount{genAcc}, balance)
 	require.NoError(t, err)
+	// The SDK helper funds the bonded pool for one validator only; fund it
+	// for all n so that the supply matches.
+	var bank banktypes.GenesisState
+	a.AppCodec().MustUnmarshalJSON(genesis[banktypes.ModuleName], &bank)
+	bonded := authtypes.NewModuleAddress(stakingtypes.BondedPoolName).String()
+	for i := range bank.Balances {
+		if bank.Balances[i].Address == bonded {
+			bank.Balances[i].Coins = sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, sdk.DefaultPowerReduction.MulRaw(int64(n))))
+		}
+	}
+	genesis[banktypes.ModuleName] = a.AppCodec().MustMarshalJSON(&bank)
 	for _, edit := range editGenesis {
 		edit(genesis)
 	}

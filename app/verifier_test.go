@@ -16,12 +16,23 @@ import (
 // genesisValidator returns the TestChain's bonded validator.
 func genesisValidator(t *testing.T, c *app.TestChain) sdk.ValAddress {
 	t.Helper()
+	vals := genesisValidators(t, c)
+	require.Len(t, vals, 1)
+	return vals[0]
+}
+
+// genesisValidators returns the TestChain's bonded validators.
+func genesisValidators(t *testing.T, c *app.TestChain) []sdk.ValAddress {
+	t.Helper()
 	vals, err := c.StakingKeeper.GetAllValidators(c.Ctx())
 	require.NoError(t, err)
-	require.Len(t, vals, 1)
-	addr, err := c.StakingKeeper.ValidatorAddressCodec().StringToBytes(vals[0].OperatorAddress)
-	require.NoError(t, err)
-	return addr
+	var out []sdk.ValAddress
+	for _, v := range vals {
+		addr, err := c.StakingKeeper.ValidatorAddressCodec().StringToBytes(v.OperatorAddress)
+		require.NoError(t, err)
+		out = append(out, addr)
+	}
+	return out
 }
 
 func TestRegisterVerifier(t *testing.T) {

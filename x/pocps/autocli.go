@@ -111,7 +111,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "SubmitChallengeResult",
-					Use:       "submit-challenge-result",
+					Use:       "submit-result",
 					Short:     "Report a residency/throughput challenge with its proof samples (the verifier sidecar does this)",
 				},
 				{
