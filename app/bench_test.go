@@ -79,3 +79,42 @@ func benchVerifier(b *testing.B, c *app.TestChain) string {
 	}
 	return vals[0].OperatorAddress
 }
+
+// BenchmarkChallengeResult measures MsgSubmitChallengeResult (a pass with
+// two walks and two GEMM rows re-checked on chain) for one device among
+// 1k, 10k and 100k: the cost is the re-check, whatever the device count.
+func BenchmarkChallengeResult(b *testing.B) {
+	for _, total := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("devices=%d", total), func(b *testing.B) {
+			c := app.Setup(b, shortEpochs(2))
+			c.NextBlock(b, time.Second)
+			hot := withVerifier(b, c)
+			sealing, id := sealedDevice(b, c, hot)
+			commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(proof.TinyParams())}
+			for range proof.TinyParams().Layers {
+				commit.LayerRoots = append(commit.LayerRoots, make([]byte, 32))
+			}
+			ctx := c.Ctx()
+			for i := 1; i <= total; i++ {
+				fp := make([]byte, 32)
+				fp[0], fp[1], fp[2], fp[3] = byte(i), byte(i>>8), byte(i>>16), 0xee
+				d := pocpstypes.Device{
+					Id: id + uint64(i), Owner: c.Funded.String(), GpuClass: "rtx-4090", Fingerprint: fp, Key: make([]byte, 32),
+					Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_UNSEALED, W: math.ZeroInt(),
+				}
+				if err := c.PocpsKeeper.Devices.Set(ctx, d.Id, d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ch := nextResidencyChallenge(b, c, id)
+			msg := answer(b, sealing, hot, ch)
+			b.ResetTimer()
+			for range b.N {
+				cache, _ := c.Ctx().CacheContext()
+				if _, err := deliver(c, cache, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -35,7 +35,7 @@ func shortEpochs(confirmations uint32) func(app.GenesisState) {
 }
 
 // sealedDevice registers and seals a device, returning its sealing.
-func sealedDevice(t *testing.T, c *app.TestChain, hot sdk.AccAddress) (*proof.Sealing, uint64) {
+func sealedDevice(t testing.TB, c *app.TestChain, hot sdk.AccAddress) (*proof.Sealing, uint64) {
 	t.Helper()
 	sealing, ch := registerSealed(t, c, "gpu-0")
 	c.NextBlock(t, time.Second)
@@ -48,7 +48,7 @@ func sealedDevice(t *testing.T, c *app.TestChain, hot sdk.AccAddress) (*proof.Se
 
 // nextResidencyChallenge advances blocks until the device has a pending
 // residency challenge and returns it.
-func nextResidencyChallenge(t *testing.T, c *app.TestChain, deviceID uint64) pocpstypes.Challenge {
+func nextResidencyChallenge(t testing.TB, c *app.TestChain, deviceID uint64) pocpstypes.Challenge {
 	t.Helper()
 	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
 	for range 40 {
@@ -67,7 +67,7 @@ func nextResidencyChallenge(t *testing.T, c *app.TestChain, deviceID uint64) poc
 
 // answer runs a challenge against the sealing as a verifier would and
 // builds the report with the first two audited walks and rows.
-func answer(t *testing.T, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitChallengeResult {
+func answer(t testing.TB, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitChallengeResult {
 	t.Helper()
 	p := s.Params
 	nonce, seed, secret := proof.Hash{1, byte(ch.Id)}, proof.Hash{2, byte(ch.Id)}, proof.Hash{3, byte(ch.Id)}

@@ -22,7 +22,7 @@ func fingerprint(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
 
 // sealFor seals a tiny device the way a miner would before registering:
 // with the key anchored to the hash of block keyHeight.
-func sealFor(t *testing.T, c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight int64) (*proof.Sealing, pocpstypes.SealCommitment) {
+func sealFor(t testing.TB, c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight int64) (*proof.Sealing, pocpstypes.SealCommitment) {
 	t.Helper()
 	var f, bh proof.Hash
 	copy(f[:], fp)
@@ -39,7 +39,7 @@ func sealFor(t *testing.T, c *app.TestChain, owner sdk.AccAddress, fp []byte, ke
 
 // withVerifier registers the genesis validator's verifier (the only one) and
 // returns its hot key.
-func withVerifier(t *testing.T, c *app.TestChain) sdk.AccAddress {
+func withVerifier(t testing.TB, c *app.TestChain) sdk.AccAddress {
 	t.Helper()
 	val := genesisValidator(t, c)
 	hot := sdk.AccAddress([]byte("verifier_hot_key____"))

@@ -18,7 +18,7 @@ import (
 
 // registerSealed registers a tiny device for c.Funded and returns its seal
 // and the setup challenge the chain issued.
-func registerSealed(t *testing.T, c *app.TestChain, name string) (*proof.Sealing, pocpstypes.Challenge) {
+func registerSealed(t testing.TB, c *app.TestChain, name string) (*proof.Sealing, pocpstypes.Challenge) {
 	t.Helper()
 	h := c.LastBlockHeight()
 	fp := fingerprint(name)
@@ -35,7 +35,7 @@ func registerSealed(t *testing.T, c *app.TestChain, name string) (*proof.Sealing
 	return sealing, cs.Challenges[0]
 }
 
-func setupProofBytes(t *testing.T, s *proof.Sealing, seedHeight int64) []byte {
+func setupProofBytes(t testing.TB, s *proof.Sealing, seedHeight int64) []byte {
 	t.Helper()
 	var seed proof.Hash
 	copy(seed[:], app.BlockHash(seedHeight))

@@ -14,7 +14,7 @@ import (
 )
 
 // genesisValidator returns the TestChain's bonded validator.
-func genesisValidator(t *testing.T, c *app.TestChain) sdk.ValAddress {
+func genesisValidator(t testing.TB, c *app.TestChain) sdk.ValAddress {
 	t.Helper()
 	vals := genesisValidators(t, c)
 	require.Len(t, vals, 1)
@@ -22,7 +22,7 @@ func genesisValidator(t *testing.T, c *app.TestChain) sdk.ValAddress {
 }
 
 // genesisValidators returns the TestChain's bonded validators.
-func genesisValidators(t *testing.T, c *app.TestChain) []sdk.ValAddress {
+func genesisValidators(t testing.TB, c *app.TestChain) []sdk.ValAddress {
 	t.Helper()
 	vals, err := c.StakingKeeper.GetAllValidators(c.Ctx())
 	require.NoError(t, err)
