@@ -274,39 +274,14 @@ func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash
 		}
 		f = NewFreivalds(p, seed, verifierSecret, rounds)
 	}
-	n := int(p.GemmDim)
-	depth, rowDepth := p.Depth(), log2(uint64(p.GemmRows))
 	for j, o := range proof.Rows {
 		ref := refs[j]
-		if o.Ref != ref {
-			return fmt.Errorf("row sample %d: %w: opened %+v, audit selects %+v", j, ErrSampleMismatch, o.Ref, ref)
+		if err := verifyRowOpening(p, sealRoot, seed, roots, j, ref, o); err != nil {
+			return err
 		}
-		if len(o.C) != n || uint64(len(o.A)) != p.RowLabels() {
-			return fmt.Errorf("row %+v: %w: wrong row or label count", ref, ErrSampleMismatch)
-		}
-		if err := VerifyPath(roots[ref.Round], RowLeaf(o.C), uint64(ref.Row), rowDepth, o.CPath); err != nil {
-			return fmt.Errorf("row %+v output: %w", ref, err)
-		}
-		prev := seed
-		if ref.Round > 0 {
-			prev = roots[ref.Round-1]
-		}
-		g := GatherIndex(p, prev, ref.Row)
 		x, y := f.X[ref.Round], f.Y[ref.Round]
 		if x == nil {
 			return fmt.Errorf("row %+v: no Freivalds vector for round %d", ref, ref.Round)
-		}
-		w := p.RowLabels()
-		leaves := make([]Hash, w)
-		for q, a := range o.A {
-			leaves[q] = LeafHash(a[:])
-		}
-		sub, err := NewTree(leaves)
-		if err != nil {
-			return err
-		}
-		if err := VerifyPath(sealRoot, sub.Root(), g/w, depth-log2(w), o.APath); err != nil {
-			return fmt.Errorf("row %+v labels: %w", ref, err)
 		}
 		var lhs, rhs uint64
 		for q, a := range o.A {
@@ -320,6 +295,39 @@ func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash
 		if lhs != rhs {
 			return fmt.Errorf("row %+v: %w", ref, ErrFreivalds)
 		}
+	}
+	return nil
+}
+
+// verifyRowOpening checks that the j-th opened row is the audited ref, that
+// its output sits in root_t and that its w labels form the aligned subtree
+// of the seal that round t gathers for row r.
+func verifyRowOpening(p Params, sealRoot, seed Hash, roots []Hash, j int, ref RowRef, o GemmRowOpening) error {
+	if o.Ref != ref {
+		return fmt.Errorf("row sample %d: %w: opened %+v, audit selects %+v", j, ErrSampleMismatch, o.Ref, ref)
+	}
+	w := p.RowLabels()
+	if len(o.C) != int(p.GemmDim) || uint64(len(o.A)) != w {
+		return fmt.Errorf("row %+v: %w: wrong row or label count", ref, ErrSampleMismatch)
+	}
+	if err := VerifyPath(roots[ref.Round], RowLeaf(o.C), uint64(ref.Row), log2(uint64(p.GemmRows)), o.CPath); err != nil {
+		return fmt.Errorf("row %+v output: %w", ref, err)
+	}
+	prev := seed
+	if ref.Round > 0 {
+		prev = roots[ref.Round-1]
+	}
+	g := GatherIndex(p, prev, ref.Row)
+	leaves := make([]Hash, w)
+	for q, a := range o.A {
+		leaves[q] = LeafHash(a[:])
+	}
+	sub, err := NewTree(leaves)
+	if err != nil {
+		return err
+	}
+	if err := VerifyPath(sealRoot, sub.Root(), g/w, p.Depth()-log2(w), o.APath); err != nil {
+		return fmt.Errorf("row %+v labels: %w", ref, err)
 	}
 	return nil
 }

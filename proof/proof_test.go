@@ -2,7 +2,6 @@ package proof_test
 
 import (
 	"crypto/sha256"
-	"math/big"
 	"testing"
 	"time"
 
@@ -259,19 +258,6 @@ func TestDeviceKeyIsUnambiguous(t *testing.T) {
 	require.NotEqual(t, a, proof.DeviceKey("loopin-1a", []byte("b"), fp, bh))
 	require.NotEqual(t, a, proof.DeviceKey("loopin-1", []byte("ab"), fp, key("other block")))
 	require.Equal(t, a, proof.DeviceKey("loopin-1", []byte("ab"), fp, bh))
-}
-
-func FuzzMulmod61(f *testing.F) {
-	f.Add(uint64(0), uint64(0))
-	f.Add(proof.P61-1, proof.P61-1)
-	f.Add(uint64(1)<<60, uint64(12345678901234567))
-	p := new(big.Int).SetUint64(proof.P61)
-	f.Fuzz(func(t *testing.T, a, b uint64) {
-		a, b = a%proof.P61, b%proof.P61
-		want := new(big.Int).Mul(new(big.Int).SetUint64(a), new(big.Int).SetUint64(b))
-		want.Mod(want, p)
-		require.Equal(t, want.Uint64(), proof.MulMod61(a, b))
-	})
 }
 
 func cloneResidency(pf *proof.ResidencyProof) *proof.ResidencyProof {

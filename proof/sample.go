@@ -47,34 +47,10 @@ func VerifyGemmSample(p Params, sealRoot, seed Hash, roots []Hash, verifierSecre
 	}
 	refs := GemmAudit(p, seed, roots, verifierSecret)
 	n := int(p.GemmDim)
-	w := p.RowLabels()
-	depth, rowDepth := p.Depth(), log2(uint64(p.GemmRows))
 	for j, o := range rows {
 		ref := refs[j]
-		if o.Ref != ref {
-			return fmt.Errorf("row sample %d: %w: opened %+v, audit selects %+v", j, ErrSampleMismatch, o.Ref, ref)
-		}
-		if len(o.C) != n || uint64(len(o.A)) != w {
-			return fmt.Errorf("row %+v: %w: wrong row or label count", ref, ErrSampleMismatch)
-		}
-		if err := VerifyPath(roots[ref.Round], RowLeaf(o.C), uint64(ref.Row), rowDepth, o.CPath); err != nil {
-			return fmt.Errorf("row %+v output: %w", ref, err)
-		}
-		prev := seed
-		if ref.Round > 0 {
-			prev = roots[ref.Round-1]
-		}
-		g := GatherIndex(p, prev, ref.Row)
-		leaves := make([]Hash, w)
-		for q, a := range o.A {
-			leaves[q] = LeafHash(a[:])
-		}
-		sub, err := NewTree(leaves)
-		if err != nil {
+		if err := verifyRowOpening(p, sealRoot, seed, roots, j, ref, o); err != nil {
 			return err
-		}
-		if err := VerifyPath(sealRoot, sub.Root(), g/w, depth-log2(w), o.APath); err != nil {
-			return fmt.Errorf("row %+v labels: %w", ref, err)
 		}
 		// B_t row k, columns c..c+31, is PRG block k·n/32 + c/32 of B_t's stream.
 		c := 32 * sampleIndex(tagSample, blockSeed, uint32(j), uint64(n/32))

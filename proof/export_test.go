@@ -1,4 +1,0 @@
-package proof
-
-// MulMod61 exposes mulmod61 to the tests.
-var MulMod61 = mulmod61
