@@ -76,13 +76,18 @@ else
   ld genesis add-genesis-account miner 1000000000000$DENOM --keyring-backend test
   ld genesis add-genesis-account client 1000000000000$DENOM --keyring-backend test
 
-  # Short clocks so effects show within seconds: the epoch, gov voting.
+  # Short clocks so effects show within seconds: the epoch, gov voting,
+  # a challenge every epoch, one failed report confirms a failure.
   genesis=$HOME_DIR/config/genesis.json
   jq --arg epoch "$EPOCH" '
       .app_state.epochs.epochs[0].duration = $epoch
     | .app_state.gov.params.voting_period = "60s"
     | .app_state.gov.params.expedited_voting_period = "30s"
     | .app_state.gov.params.max_deposit_period = "60s"
+    | .app_state.pocps.params.confirmations = 1
+    | .app_state.pocps.params.challenge_interval = 1
+    | .app_state.pocps.params.challenge_deadline = "120s"
+    | .app_state.pocps.params.key_window = 1000
   ' "$genesis" >"$genesis.tmp" && mv "$genesis.tmp" "$genesis"
 
   ld genesis gentx validator 100000000000$DENOM --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
@@ -124,6 +129,8 @@ Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--k
   loopind q pocps params
   loopind q rewards params
   loopind q epochs current-epoch loopin
+  loopind q pocps verifiers
+  loopind q pocps devices
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params
 
 MSG
