@@ -1,0 +1,231 @@
+package ledger_test
+
+import (
+	"encoding/binary"
+	"math/big"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/x/pools/ledger"
+)
+
+func bi(v int64) *big.Int { return big.NewInt(v) }
+
+// checkInvariants asserts I1 (H equals the devices' unsold time) and I5
+// (the module holds L + escrow + owed, with non-negative dust).
+func checkInvariants(t *testing.T, p *ledger.Pool) {
+	t.Helper()
+	var unsold int64
+	for _, d := range p.Devices {
+		u := p.Unsold(d)
+		require.GreaterOrEqual(t, u, int64(0), "device %d", d.ID)
+		unsold += u
+	}
+	require.Equal(t, unsold, p.H, "I1: H is the unsold time of the committed devices")
+	require.True(t, p.L.Sign() >= 0 && p.Escrow().Sign() >= 0, "no negative reserves")
+	require.True(t, p.Dust().Sign() >= 0, "I5: rounding never against the pool (dust %s)", p.Dust())
+}
+
+// The worked example of docs/pools.md.
+func TestWorkedExample(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10) // fee 0.3 %, reference price 10 uloop/GPU-s
+	in, err := p.StakeLP(1, 100)
+	require.NoError(t, err)
+	require.Equal(t, bi(1000), in, "first stake sets the price: 100 s × 10")
+	in, err = p.StakeLP(2, 200)
+	require.NoError(t, err)
+	require.Equal(t, bi(2000), in, "200 s at the spot price 10")
+	require.Equal(t, int64(300), p.H)
+
+	_, err = p.Advance(10) // both idle 10 s: 20 GPU-s dissipate at price 10
+	require.NoError(t, err)
+	require.Equal(t, int64(280), p.H)
+	require.Equal(t, bi(2800), p.L)
+	require.Equal(t, big.NewRat(10, 1), p.Price(), "I2: dissipation is price-neutral")
+
+	price, fee, err := p.QuoteBuy(40)
+	require.NoError(t, err)
+	require.Equal(t, bi(467), price, "ceil(2800·40/240)")
+	require.Equal(t, bi(2), fee, "ceil(467 × 0.3 %)")
+	l, paid, err := p.BuyLease(2, 40)
+	require.NoError(t, err)
+	require.Equal(t, bi(469), paid)
+	require.Equal(t, int64(240), p.H)
+	require.Equal(t, bi(2800), p.L, "a lease takes time, not uloop")
+	require.Equal(t, big.NewRat(35, 3), p.Price(), "scarcity raises the price to 11.67")
+	checkInvariants(t, p)
+
+	_, err = p.Advance(50) // device 1 alone idle; the lease ends at 50
+	require.NoError(t, err)
+	require.True(t, p.Leases[l.ID].Ended)
+	require.Equal(t, bi(467+100), p.Devices[2].Owed, "I4: the device owns its lease revenue (467) and its 10 s idle (100)")
+	checkInvariants(t, p)
+
+	payouts, err := p.Advance(100) // device 1's commitment ends
+	require.NoError(t, err)
+	require.Contains(t, payouts, uint64(1))
+	payouts2, err := p.Advance(200)
+	require.NoError(t, err)
+	checkInvariants(t, p)
+	require.Equal(t, int64(0), p.H)
+	require.True(t, p.L.Sign() == 0, "all of L is paid out when all time is gone: %s", p.L)
+	total := new(big.Int).Add(payouts[1], payouts2[2])
+	require.Equal(t, new(big.Int).Sub(p.Out, bi(0)), total)
+	// Everything that came in (3000 + 469) left as payouts, fee burned, or dust.
+	require.Equal(t, bi(3469), new(big.Int).Add(new(big.Int).Add(p.Out, p.Burned), p.Dust()))
+	require.True(t, p.Dust().Cmp(bi(10)) <= 0, "dust is a few uloop: %s", p.Dust())
+	t.Logf("payouts: device 1 %s, device 2 %s, burned %s, dust %s", payouts[1], payouts2[2], p.Burned, p.Dust())
+}
+
+// I3: an LP alone, with no trades, gets back what it injected (less a few
+// uloop of rounding that stays in the pool), however time is sliced.
+func TestLoneLPGetsItsInjectionBack(t *testing.T) {
+	for _, steps := range [][]int64{{1000}, {1, 2, 3, 994}, {333, 333, 333, 1}, {7, 500, 493}} {
+		p := ledger.New(0, 3, 1000, 37)
+		in, err := p.StakeLP(1, 1000)
+		require.NoError(t, err)
+		now := int64(0)
+		got := new(big.Int)
+		for _, s := range steps {
+			now += s
+			paid, err := p.Advance(now)
+			require.NoError(t, err)
+			checkInvariants(t, p)
+			if v, ok := paid[1]; ok {
+				got.Add(got, v)
+			}
+		}
+		require.True(t, got.Cmp(in) <= 0, "never more than injected")
+		require.True(t, new(big.Int).Sub(in, got).Cmp(bi(int64(len(steps)))) <= 0, "at most one uloop of dust per accounting step: got %s of %s", got, in)
+	}
+}
+
+// I3 with two LPs of different starts and no trades: each gets its own.
+func TestTwoLPsNoTradesNoTransfer(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	a, err := p.StakeLP(1, 600)
+	require.NoError(t, err)
+	_, err = p.Advance(150)
+	require.NoError(t, err)
+	b, err := p.StakeLP(2, 1000)
+	require.NoError(t, err)
+	paidA, err := p.Advance(600)
+	require.NoError(t, err)
+	paidB, err := p.Advance(1000)
+	require.NoError(t, err)
+	for _, c := range []struct{ in, out *big.Int }{{a, paidA[1]}, {b, paidB[2]}} {
+		require.True(t, c.out.Cmp(c.in) <= 0)
+		require.True(t, new(big.Int).Sub(c.in, c.out).Cmp(bi(3)) <= 0, "paid %s of %s", c.out, c.in)
+	}
+}
+
+func TestTerminateRefundsTheUnreleasedEscrow(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 1000)
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 1000)
+	require.NoError(t, err)
+	l, _, err := p.BuyLease(1, 400)
+	require.NoError(t, err)
+	priceBefore := p.Price()
+	_, err = p.Advance(100)
+	require.NoError(t, err)
+	refund, err := p.Terminate(l.ID)
+	require.NoError(t, err)
+	unreleased := new(big.Int).Sub(l.Price, new(big.Int).Quo(new(big.Int).Mul(l.Price, bi(100)), bi(400)))
+	fee := new(big.Int).Quo(new(big.Int).Add(new(big.Int).Mul(unreleased, bi(3)), bi(999)), bi(1000))
+	require.Equal(t, new(big.Int).Sub(unreleased, fee), refund)
+	require.True(t, p.Price().Cmp(priceBefore) < 0, "returned time lowers the price")
+	checkInvariants(t, p)
+	_, err = p.Terminate(l.ID)
+	require.ErrorIs(t, err, ledger.ErrLeaseEnded)
+}
+
+func TestErrorsChangeNothing(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 100)
+	require.NoError(t, err)
+	snapshot := func() [3]string { return [3]string{p.L.String(), big.NewInt(p.H).String(), p.Pi.String()} }
+	before := snapshot()
+	_, err = p.StakeLP(1, 200)
+	require.ErrorIs(t, err, ledger.ErrDeviceExists)
+	_, err = p.StakeLP(2, 0)
+	require.ErrorIs(t, err, ledger.ErrBadAmount)
+	_, _, err = p.BuyLease(9, 10)
+	require.ErrorIs(t, err, ledger.ErrUnknownDevice)
+	_, _, err = p.BuyLease(1, 100)
+	require.ErrorIs(t, err, ledger.ErrPoolTooShallow)
+	_, _, err = p.BuyLease(1, 0)
+	require.ErrorIs(t, err, ledger.ErrBadAmount)
+	_, err = p.Advance(-1)
+	require.ErrorIs(t, err, ledger.ErrTimeBackwards)
+	_, err = p.Terminate(5)
+	require.ErrorIs(t, err, ledger.ErrUnknownLease)
+	require.Equal(t, before, snapshot())
+	_, err = p.StakeLP(2, 50)
+	require.NoError(t, err)
+	_, _, err = p.BuyLease(2, 60)
+	require.ErrorIs(t, err, ledger.ErrNotCovered)
+	_, _, err = p.BuyLease(2, 20)
+	require.NoError(t, err)
+	_, _, err = p.BuyLease(2, 10)
+	require.ErrorIs(t, err, ledger.ErrDeviceBusy)
+}
+
+// FuzzLedger runs random operation sequences and checks I1, I2 and I5 after
+// every step: H equals the unsold time, non-trades move the price by at most
+// one uloop of rounding per accounting interval (1/H each), and the module
+// always holds L + escrow + owed with non-negative dust.
+func FuzzLedger(f *testing.F) {
+	f.Add([]byte{0, 10, 0, 1, 20, 2, 0, 5, 1, 50, 3, 0})
+	f.Add([]byte{0, 200, 0, 0, 100, 0, 2, 1, 30, 1, 255, 3, 1, 1, 9})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		p := ledger.New(1_000, 3, 1000, 25)
+		next := uint64(1)
+		var leases []uint64
+		for i := 0; i+2 < len(ops) && i < 300; i += 3 {
+			arg := int64(binary.BigEndian.Uint16(ops[i+1 : i+3]))
+			before := p.Price()
+			// An advance accounts one interval per event it crosses, each
+			// rounding by at most one uloop.
+			events := int64(len(p.Devices) + len(p.Leases) + 1)
+			trade := false
+			switch ops[i] % 4 {
+			case 0: // stake
+				if _, err := p.StakeLP(next, p.Now+1+arg*7); err == nil {
+					next++
+				}
+			case 1: // advance
+				_, err := p.Advance(p.Now + arg%4000)
+				require.NoError(t, err)
+			case 2: // buy on some idle device
+				for id := uint64(1); id < next; id++ {
+					d, ok := p.Devices[id]
+					if !ok || d.Lease != 0 {
+						continue
+					}
+					h := 1 + arg%max(1, d.End-p.Now)
+					if l, _, err := p.BuyLease(id, h); err == nil {
+						leases = append(leases, l.ID)
+						trade = true
+					}
+					break
+				}
+			case 3: // terminate some lease
+				if len(leases) > 0 {
+					if _, err := p.Terminate(leases[int(arg)%len(leases)]); err == nil {
+						trade = true
+					}
+				}
+			}
+			checkInvariants(t, p)
+			after := p.Price()
+			if !trade && before != nil && after != nil {
+				diff := new(big.Rat).Sub(after, before)
+				diff.Abs(diff)
+				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%4, before.FloatString(6), after.FloatString(6))
+			}
+		}
+	})
+}
