@@ -19,6 +19,17 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:       "params",
 					Short:     "Show the x/pools parameters: exchange fee and lease duration bounds",
 				},
+				{
+					RpcMethod: "Pools",
+					Use:       "pools",
+					Short:     "List every pool: class, status, reserves H (GPU-s) and L (uloop), W_bench, seal sizes",
+				},
+				{
+					RpcMethod:      "Pool",
+					Use:            "pool [id|class]",
+					Short:          "Show one pool by id or GPU class (e.g. rtx-4090)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -32,6 +43,19 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					// docs/governance.md.
 					RpcMethod: "UpdateParams",
 					Skip:      true,
+				},
+				{
+					// Governance; LegacyDec fields, same limitation.
+					RpcMethod: "CreatePool",
+					Skip:      true,
+				},
+				{
+					RpcMethod:      "SetPoolStatus",
+					Use:            "set-pool-status-proposal [pool-id] [status]",
+					Short:          "Submit a governance proposal that retires or reactivates a pool",
+					Example:        "loopind tx pools set-pool-status-proposal 8 POOL_STATUS_RETIRED --deposit 10000000uloop --title retire --summary ... --from validator",
+					GovProposal:    true,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool_id"}, {ProtoField: "status"}},
 				},
 			},
 		},

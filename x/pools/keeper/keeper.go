@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -28,6 +29,20 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params holds the module parameters.
 	Params collections.Item[types.Params]
+	// PoolSeq is the next pool id − 1.
+	PoolSeq collections.Sequence
+	// Pools holds every pool, indexed by GPU class (unique).
+	Pools *collections.IndexedMap[uint64, types.Pool, PoolIndexes]
+}
+
+// PoolIndexes are the secondary indexes of Pools.
+type PoolIndexes struct {
+	ByClass *indexes.Unique[string, uint64, types.Pool]
+}
+
+// IndexesList implements collections.Indexes.
+func (i PoolIndexes) IndexesList() []collections.Index[uint64, types.Pool] {
+	return []collections.Index[uint64, types.Pool]{i.ByClass}
 }
 
 // NewKeeper builds the x/pools keeper on storeService. It panics when
@@ -43,6 +58,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		accountKeeper: ak,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
+		Pools: collections.NewIndexedMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc),
+			PoolIndexes{ByClass: indexes.NewUnique(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Key,
+				func(_ uint64, p types.Pool) (string, error) { return p.GpuClass, nil })}),
 	}
 	schema, err := sb.Build()
 	if err != nil {

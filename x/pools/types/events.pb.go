@@ -78,28 +78,141 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventPoolCreated is emitted when governance opens a pool.
+type EventPoolCreated struct {
+	PoolId   uint64 `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	GpuClass string `protobuf:"bytes,2,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+}
+
+func (m *EventPoolCreated) Reset()         { *m = EventPoolCreated{} }
+func (m *EventPoolCreated) String() string { return proto.CompactTextString(m) }
+func (*EventPoolCreated) ProtoMessage()    {}
+func (*EventPoolCreated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{1}
+}
+func (m *EventPoolCreated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPoolCreated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPoolCreated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPoolCreated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPoolCreated.Merge(m, src)
+}
+func (m *EventPoolCreated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPoolCreated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPoolCreated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPoolCreated proto.InternalMessageInfo
+
+func (m *EventPoolCreated) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventPoolCreated) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+// EventPoolStatusChanged is emitted when a pool's status changes.
+type EventPoolStatusChanged struct {
+	PoolId uint64 `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+}
+
+func (m *EventPoolStatusChanged) Reset()         { *m = EventPoolStatusChanged{} }
+func (m *EventPoolStatusChanged) String() string { return proto.CompactTextString(m) }
+func (*EventPoolStatusChanged) ProtoMessage()    {}
+func (*EventPoolStatusChanged) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{2}
+}
+func (m *EventPoolStatusChanged) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPoolStatusChanged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPoolStatusChanged.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPoolStatusChanged) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPoolStatusChanged.Merge(m, src)
+}
+func (m *EventPoolStatusChanged) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPoolStatusChanged) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPoolStatusChanged.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPoolStatusChanged proto.InternalMessageInfo
+
+func (m *EventPoolStatusChanged) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventPoolStatusChanged) GetStatus() string {
+	if m != nil {
+		return m.Status
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pools.v1.EventParamsUpdated")
+	proto.RegisterType((*EventPoolCreated)(nil), "loopin.pools.v1.EventPoolCreated")
+	proto.RegisterType((*EventPoolStatusChanged)(nil), "loopin.pools.v1.EventPoolStatusChanged")
 }
 
 func init() { proto.RegisterFile("loopin/pools/v1/events.proto", fileDescriptor_f9aec9ff57c02256) }
 
 var fileDescriptor_f9aec9ff57c02256 = []byte{
-	// 222 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc9, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0xc8, 0xcf, 0xcf, 0x29, 0xd6, 0x2f, 0x33, 0xd4, 0x4f, 0x2d, 0x4b, 0xcd,
-	0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc8, 0xea, 0x81, 0x65, 0xf5,
-	0xca, 0x0c, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x72, 0xfa, 0x20, 0x16, 0x44, 0x99, 0x14,
-	0x86, 0x21, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50, 0x43, 0x94, 0x32, 0xb9, 0x84, 0x5c, 0x41, 0x86,
-	0x06, 0x80, 0x05, 0x43, 0x0b, 0x52, 0x12, 0x4b, 0x52, 0x53, 0x84, 0x64, 0xb8, 0x38, 0x13, 0x4b,
-	0x4b, 0x32, 0xf2, 0x8b, 0x32, 0x4b, 0x2a, 0x25, 0x18, 0x15, 0x18, 0x35, 0x38, 0x83, 0x10, 0x02,
-	0x42, 0xa6, 0x5c, 0x6c, 0x10, 0x33, 0x24, 0x98, 0x14, 0x18, 0x35, 0xb8, 0x8d, 0xc4, 0xf5, 0xd0,
-	0x5c, 0xa2, 0x07, 0x31, 0xcd, 0x89, 0xe5, 0xc4, 0x3d, 0x79, 0x86, 0x20, 0xa8, 0x62, 0x27, 0x8f,
-	0x13, 0x8f, 0xe4, 0x18, 0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39,
-	0x86, 0x0b, 0x8f, 0xe5, 0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0xd2, 0x4b, 0xcf, 0x2c, 0xc9, 0x28,
-	0x4d, 0xd2, 0x4b, 0xce, 0xcf, 0xd5, 0x87, 0x18, 0xa5, 0x5b, 0x50, 0x94, 0x9f, 0x95, 0x9a, 0x5c,
-	0x02, 0xe5, 0xea, 0x57, 0x40, 0x9d, 0x5f, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x76, 0xbb,
-	0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x28, 0xa6, 0x83, 0xf1, 0x20, 0x01, 0x00, 0x00,
+	// 302 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x90, 0xc1, 0x4a, 0xc3, 0x30,
+	0x1c, 0xc6, 0x1b, 0x19, 0xd5, 0xc6, 0x83, 0x52, 0x64, 0x1b, 0x73, 0xc4, 0xb1, 0xd3, 0x2e, 0x26,
+	0x4c, 0xf1, 0x05, 0x36, 0x84, 0xed, 0x26, 0x15, 0x2f, 0x5e, 0x46, 0xb6, 0x86, 0xac, 0xd2, 0xed,
+	0x1f, 0x9a, 0x74, 0xb8, 0xb7, 0xf0, 0xb1, 0x76, 0xdc, 0xd1, 0x93, 0xc8, 0xfa, 0x22, 0xd2, 0x24,
+	0x28, 0x28, 0x78, 0xcb, 0xf7, 0xff, 0xbe, 0xfc, 0xbe, 0xe4, 0x8f, 0xbb, 0x39, 0x80, 0xca, 0xd6,
+	0x4c, 0x01, 0xe4, 0x9a, 0x6d, 0x86, 0x4c, 0x6c, 0xc4, 0xda, 0x68, 0xaa, 0x0a, 0x30, 0x10, 0x9f,
+	0x39, 0x97, 0x5a, 0x97, 0x6e, 0x86, 0x9d, 0x0b, 0x09, 0x12, 0xac, 0xc7, 0xea, 0x93, 0x8b, 0x75,
+	0xfe, 0x40, 0x14, 0x2f, 0xf8, 0xca, 0x43, 0xfa, 0x19, 0x8e, 0xef, 0x6b, 0xe8, 0x83, 0x1d, 0x3e,
+	0xa9, 0x94, 0x1b, 0x91, 0xc6, 0x5d, 0x1c, 0xf1, 0xd2, 0x2c, 0xa1, 0xc8, 0xcc, 0xb6, 0x8d, 0x7a,
+	0x68, 0x10, 0x25, 0x3f, 0x83, 0xf8, 0x0e, 0x87, 0x8e, 0xd1, 0x3e, 0xea, 0xa1, 0xc1, 0xe9, 0x4d,
+	0x8b, 0xfe, 0x7a, 0x09, 0x75, 0xb4, 0x51, 0x63, 0xf7, 0x71, 0x15, 0x24, 0x3e, 0xdc, 0x9f, 0xe0,
+	0x73, 0x57, 0x05, 0x90, 0x8f, 0x0b, 0x61, 0x8b, 0x5a, 0xf8, 0xb8, 0xbe, 0x34, 0xcb, 0x52, 0x5b,
+	0xd3, 0x48, 0xc2, 0x5a, 0x4e, 0xd3, 0xf8, 0x12, 0x47, 0x52, 0x95, 0xb3, 0x45, 0xce, 0xb5, 0xab,
+	0x89, 0x92, 0x13, 0xa9, 0xca, 0x71, 0xad, 0xfb, 0x53, 0xdc, 0xfc, 0x26, 0x3d, 0x1a, 0x6e, 0x4a,
+	0x3d, 0x5e, 0xf2, 0xb5, 0xfc, 0x8f, 0xd7, 0xc4, 0xa1, 0xb6, 0x49, 0x0f, 0xf3, 0x6a, 0x34, 0xd9,
+	0x1d, 0x08, 0xda, 0x1f, 0x08, 0xfa, 0x3c, 0x10, 0xf4, 0x56, 0x91, 0x60, 0x5f, 0x91, 0xe0, 0xbd,
+	0x22, 0xc1, 0x33, 0x95, 0x99, 0x59, 0x96, 0x73, 0xba, 0x80, 0x15, 0x73, 0xff, 0xbb, 0x56, 0x05,
+	0xbc, 0x88, 0x85, 0xf1, 0x92, 0xbd, 0xfa, 0x9d, 0x9a, 0xad, 0x12, 0x7a, 0x1e, 0xda, 0x85, 0xde,
+	0x7e, 0x05, 0x00, 0x00, 0xff, 0xff, 0x46, 0x14, 0xcd, 0x1d, 0xb5, 0x01, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -142,6 +255,76 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventPoolCreated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPoolCreated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPoolCreated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPoolStatusChanged) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPoolStatusChanged) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPoolStatusChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Status) > 0 {
+		i -= len(m.Status)
+		copy(dAtA[i:], m.Status)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Status)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -165,6 +348,38 @@ func (m *EventParamsUpdated) Size() (n int) {
 	}
 	l = m.Params.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventPoolCreated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventPoolStatusChanged) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = len(m.Status)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -267,6 +482,208 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPoolCreated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPoolCreated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPoolCreated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPoolStatusChanged) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPoolStatusChanged: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPoolStatusChanged: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Status = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

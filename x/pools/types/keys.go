@@ -15,4 +15,10 @@ const (
 var (
 	// ParamsKey holds the module Params.
 	ParamsKey = collections.NewPrefix(0)
+	// PoolSeqKey is the next pool id − 1.
+	PoolSeqKey = collections.NewPrefix(1)
+	// PoolsKey maps pool id → Pool.
+	PoolsKey = collections.NewPrefix(2)
+	// PoolsByClassKey indexes pools by GPU class (unique).
+	PoolsByClassKey = collections.NewPrefix(3)
 )

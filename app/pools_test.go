@@ -1,0 +1,79 @@
+package app_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/loopin-project/loopin/app"
+	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+)
+
+func TestGenesisPools(t *testing.T) {
+	c := app.Setup(t)
+	q := poolskeeper.NewQuerier(c.PoolsKeeper)
+	all, err := q.Pools(c.Ctx(), &poolstypes.QueryPoolsRequest{})
+	require.NoError(t, err)
+	require.Len(t, all.Pools, 13)
+	active := map[string]bool{}
+	for _, p := range all.Pools {
+		if p.Status == poolstypes.POOL_STATUS_ACTIVE {
+			active[p.GpuClass] = true
+		}
+		require.True(t, p.H.IsZero() && p.L.IsZero(), "genesis pools are empty")
+	}
+	require.Equal(t, map[string]bool{"h100-sxm": true, "h100-pcie": true, "a100": true, "l40": true, "l40s": true, "rtx-4090": true, "rtx-5090": true}, active)
+
+	byClass, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "t4"})
+	require.NoError(t, err)
+	require.Equal(t, poolstypes.POOL_STATUS_RETIRING, byClass.Pool.Status)
+	byID, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "1"})
+	require.NoError(t, err)
+	require.Equal(t, "h100-sxm", byID.Pool.GpuClass)
+	require.Equal(t, uint64(64<<30), byID.Pool.Seal.ProofParams().SealBytes())
+	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "gtx-1080"})
+	require.Equal(t, codes.NotFound, status.Code(err))
+	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "99"})
+	require.Equal(t, codes.NotFound, status.Code(err))
+}
+
+func TestGovernanceCreatesAndRetiresPools(t *testing.T) {
+	c := app.Setup(t)
+	pool, err := poolstypes.NewClassPool("rtx-4090")
+	require.NoError(t, err)
+	pool.GpuClass = "rtx-6090"
+
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: c.Funded.String(), Pool: pool})
+	require.ErrorIs(t, err, poolstypes.ErrInvalidSigner)
+	dup := pool
+	dup.GpuClass = "a100"
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: dup})
+	require.ErrorIs(t, err, poolstypes.ErrPoolExists)
+	bad := pool
+	bad.Seal.Labels = 1000
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: bad})
+	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
+
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: pool})
+	require.NoError(t, err)
+	var resp poolstypes.MsgCreatePoolResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+	require.Equal(t, uint64(14), resp.PoolId)
+
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 14, Status: poolstypes.POOL_STATUS_RETIRING})
+	require.NoError(t, err)
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 99, Status: poolstypes.POOL_STATUS_RETIRED})
+	require.ErrorIs(t, err, poolstypes.ErrPoolNotFound)
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 14})
+	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
+
+	c.NextBlock(t, time.Second)
+	next := c.ExportAndRestart(t)
+	got, err := next.PoolsKeeper.PoolByClass(next.Ctx(), "rtx-6090")
+	require.NoError(t, err)
+	require.Equal(t, poolstypes.POOL_STATUS_RETIRING, got.Status)
+}
