@@ -246,7 +246,7 @@ func New(
 	// LooPIN keepers. Dependencies run one way: stake uses pools and pocps;
 	// rewards reads the others through its expected-keeper interfaces.
 	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, govAuthority)
-	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, govAuthority)
+	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, app.PoolsKeeper, govAuthority)
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
 		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
 	))

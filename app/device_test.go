@@ -111,7 +111,11 @@ func TestRegisterDeviceRejectsBadInput(t *testing.T) {
 	}{
 		{"fingerprint taken", func(*pocpstypes.MsgRegisterDevice) {}, pocpstypes.ErrFingerprintTaken},
 		{"short fingerprint", func(m *pocpstypes.MsgRegisterDevice) { m.Fingerprint = []byte{1, 2} }, pocpstypes.ErrInvalidDevice},
-		{"unknown class", func(m *pocpstypes.MsgRegisterDevice) { m.GpuClass = "gtx-1080" }, pocpstypes.ErrInvalidDevice},
+		{"class without a pool", func(m *pocpstypes.MsgRegisterDevice) { m.GpuClass = "gtx-1080" }, pocpstypes.ErrInvalidDevice},
+		{"retiring pool", func(m *pocpstypes.MsgRegisterDevice) { m.GpuClass = "t4" }, pocpstypes.ErrInvalidDevice},
+		{"seal sizes not the pool's", func(m *pocpstypes.MsgRegisterDevice) {
+			m.Seal.Params.Labels *= 2
+		}, pocpstypes.ErrInvalidDevice},
 		{"malformed class", func(m *pocpstypes.MsgRegisterDevice) { m.GpuClass = "RTX 4090" }, pocpstypes.ErrInvalidDevice},
 		{"key height is the current block", func(m *pocpstypes.MsgRegisterDevice) { m.KeyHeight = h + 1 }, pocpstypes.ErrKeyHeight},
 		{"key height in the future", func(m *pocpstypes.MsgRegisterDevice) { m.KeyHeight = h + 50 }, pocpstypes.ErrKeyHeight},

@@ -26,7 +26,9 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
+	"github.com/loopin-project/loopin/proof"
 	chaintypes "github.com/loopin-project/loopin/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 )
 
 // testChainID is the chain-id of every TestChain.
@@ -87,6 +89,13 @@ func SetupWithValidators(t testing.TB, n int, editGenesis ...func(GenesisState))
 		}
 	}
 	genesis[banktypes.ModuleName] = a.AppCodec().MustMarshalJSON(&bank)
+	// Test chains seal tiny: every pool uses proof.TinyParams.
+	var pools poolstypes.GenesisState
+	a.AppCodec().MustUnmarshalJSON(genesis[poolstypes.ModuleName], &pools)
+	for i := range pools.Pools {
+		pools.Pools[i].Seal = poolstypes.ClassSealParamsFromProof(proof.TinyParams())
+	}
+	genesis[poolstypes.ModuleName] = a.AppCodec().MustMarshalJSON(&pools)
 	for _, edit := range editGenesis {
 		edit(genesis)
 	}

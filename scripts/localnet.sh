@@ -77,7 +77,8 @@ else
   ld genesis add-genesis-account client 1000000000000$DENOM --keyring-backend test
 
   # Short clocks so effects show within seconds: the epoch, gov voting,
-  # a challenge every epoch, one failed report confirms a failure.
+  # a challenge every epoch, one failed report confirms a failure; every
+  # pool seals tiny (proof.TinyParams: 32 KiB) so a CPU miner seals at once.
   genesis=$HOME_DIR/config/genesis.json
   jq --arg epoch "$EPOCH" '
       .app_state.epochs.epochs[0].duration = $epoch
@@ -88,6 +89,8 @@ else
     | .app_state.pocps.params.challenge_interval = 1
     | .app_state.pocps.params.challenge_deadline = "120s"
     | .app_state.pocps.params.key_window = 1000
+    | .app_state.pools.pools |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
+        "walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2})
   ' "$genesis" >"$genesis.tmp" && mv "$genesis.tmp" "$genesis"
 
   ld genesis gentx validator 100000000000$DENOM --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
@@ -129,6 +132,8 @@ Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--k
   loopind q pocps params
   loopind q rewards params
   loopind q epochs current-epoch loopin
+  loopind q pools pools
+  loopind q pools pool rtx-4090
   loopind q pocps verifiers
   loopind q pocps devices
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params

@@ -23,6 +23,7 @@ type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
 	stakingKeeper types.StakingKeeper
+	poolsKeeper   types.PoolsKeeper
 
 	// hooks are called on confirmed failures; set once by the app.
 	hooks types.PocpsHooks
@@ -110,9 +111,10 @@ func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceInd
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
 //
-// x/pocps reads x/staking (a verifier must be a bonded validator) and is
-// told of unbonding through StakingHooks.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, authority string) Keeper {
+// x/pocps reads x/staking (a verifier must be a bonded validator) and
+// x/pools (the class's pool, seal sizes and W_bench), and is told of
+// unbonding through StakingHooks.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, pk types.PoolsKeeper, authority string) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -121,6 +123,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		cdc:           cdc,
 		accountKeeper: ak,
 		stakingKeeper: sk,
+		poolsKeeper:   pk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		DeviceSeq:     collections.NewSequence(sb, types.DeviceSeqKey, "device_seq"),

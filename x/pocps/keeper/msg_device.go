@@ -32,6 +32,16 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	if err := msg.Seal.Validate(); err != nil {
 		return nil, err
 	}
+	active, classSeal, _, err := ms.poolsKeeper.ClassInfo(ctx, msg.GpuClass)
+	if err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "gpu_class %q: %v", msg.GpuClass, err)
+	}
+	if !active {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "the %s pool takes no new devices (retiring or retired)", msg.GpuClass)
+	}
+	if msg.Seal.Params.ProofParams() != classSeal {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "seal params %+v differ from the %s pool's %+v", msg.Seal.Params.ProofParams(), msg.GpuClass, classSeal)
+	}
 	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
 		return nil, err
 	}

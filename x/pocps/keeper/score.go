@@ -3,17 +3,14 @@ package keeper
 import (
 	"context"
 	"errors"
-	"math/big"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/loopin-project/loopin/x/pocps/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/loopin-project/loopin/proof"
-	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
 // SetLoyaltyKeeper sets where PoL's inputs come from. It panics if called
@@ -25,20 +22,10 @@ func (k *Keeper) SetLoyaltyKeeper(lk types.LoyaltyKeeper) {
 	k.loyalty = lk
 }
 
-// WBench returns the benchmark throughput of a GPU class in int8 ops/s
-// (proof.ClassParams until x/pools carries it per pool).
-func WBench(class string) (math.Int, error) {
-	_, timing, err := proof.ClassParams(class)
-	if err != nil {
-		return math.Int{}, err
-	}
-	return math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)), nil
-}
-
 // DeviceScore computes a device's PoCPS score at the current block time:
 // t from its sealing (0 unless sealed), P from its privacy report, W from
 // its moving average against its class's W_bench, and PoL from the loyalty
-// keeper.
+// keeper. W_bench is the class pool's.
 func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, types.ScoreInputs, error) {
 	device, err := k.Devices.Get(ctx, deviceID)
 	if err != nil {
@@ -57,7 +44,7 @@ func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, 
 			in.TimeInProtocol = t
 		}
 	}
-	if in.WBench, err = WBench(device.GpuClass); err != nil {
+	if _, _, in.WBench, err = k.poolsKeeper.ClassInfo(ctx, device.GpuClass); err != nil {
 		return types.Score{}, in, err
 	}
 	if k.loyalty != nil {

@@ -66,14 +66,11 @@ func (c SealCommitment) Validate() error {
 	return nil
 }
 
-// ValidateClass checks a GPU class name: lower-case kebab-case, a class
-// with a datasheet in proof.Classes (until x/pools keeps the pools' list).
+// ValidateClass checks the form of a GPU class name: lower-case
+// kebab-case. Whether a pool exists for it is x/pools' to say.
 func ValidateClass(class string) error {
 	if len(class) == 0 || len(class) > MaxClassNameLength || !classRe.MatchString(class) {
 		return errors.Wrapf(ErrInvalidDevice, "gpu_class %q must be lower-case letters, digits and dashes, at most %d characters", class, MaxClassNameLength)
-	}
-	if _, ok := proof.Spec(class); !ok {
-		return errors.Wrapf(ErrInvalidDevice, "unknown gpu_class %q (known: %v)", class, proof.ClassNames())
 	}
 	return nil
 }

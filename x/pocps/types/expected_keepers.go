@@ -6,6 +6,8 @@ import (
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/math"
 
+	"github.com/loopin-project/loopin/proof"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 )
@@ -32,4 +34,12 @@ type StakingKeeper interface {
 type LoyaltyKeeper interface {
 	Minted(ctx context.Context, owner sdk.AccAddress) (math.Int, error)
 	Held(ctx context.Context, owner sdk.AccAddress) (math.Int, error)
+}
+
+// PoolsKeeper is what x/pocps reads from x/pools about a GPU class: whether
+// its pool takes new devices, the seal sizes devices of the class must use,
+// and its benchmark throughput W_bench (int8 ops/s). It returns an error
+// when the class has no pool.
+type PoolsKeeper interface {
+	ClassInfo(ctx context.Context, class string) (active bool, seal proof.Params, wBench math.Int, err error)
 }
