@@ -178,3 +178,18 @@ func TestMissedSetupDeadline(t *testing.T) {
 func collectionsPair(c pocpstypes.Challenge) collections.Pair[int64, uint64] {
 	return collections.Join(c.Deadline.Unix(), c.Id)
 }
+
+// A device deregistered while its setup challenge is pending: the report
+// gets a clear error, not an internal one.
+func TestReportForADeregisteredDevice(t *testing.T) {
+	c := app.Setup(t)
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	sealing, ch := registerSealed(t, c, "gpu-0")
+	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: ch.DeviceId})
+	require.NoError(t, err)
+	c.NextBlock(t, time.Second)
+	c.NextBlock(t, time.Second)
+	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})
+	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
+}

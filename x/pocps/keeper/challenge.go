@@ -130,7 +130,9 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 		return nil, err
 	}
 	device, err := ms.Devices.Get(ctx, c.DeviceId)
-	if err != nil {
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", c.DeviceId)
+	} else if err != nil {
 		return nil, err
 	}
 

@@ -125,7 +125,9 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		return nil, err
 	}
 	device, err := ms.Devices.Get(ctx, c.DeviceId)
-	if err != nil {
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", c.DeviceId)
+	} else if err != nil {
 		return nil, err
 	}
 	p := device.Seal.Params.ProofParams()
