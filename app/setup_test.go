@@ -192,4 +192,16 @@ func TestReportForADeregisteredDevice(t *testing.T) {
 	c.NextBlock(t, time.Second)
 	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
+
+	// Its deadline passes without a miss for the verifier.
+	params, err := c.PocpsKeeper.Params.Get(c.Ctx())
+	require.NoError(t, err)
+	c.NextBlock(t, params.ChallengeDeadline+time.Second)
+	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.CHALLENGE_STATUS_MISSED, got.Status)
+	require.Equal(t, "device deregistered", got.Reason)
+	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), genesisValidator(t, c))
+	require.NoError(t, err)
+	require.Zero(t, v.Missed)
 }

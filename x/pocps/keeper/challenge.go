@@ -247,6 +247,15 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if has, err := k.Devices.Has(ctx, c.DeviceId); err != nil {
+			return err
+		} else if !has {
+			// The owner deregistered the device: nobody missed anything.
+			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, "device deregistered"); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, "verifier missed the deadline"); err != nil {
 			return err
 		}
