@@ -9,7 +9,8 @@
 // (time joins H at the spot price), leases bought at the constant-product
 // quote (H falls, L stays, the price rises), early termination, lazy
 // dissipation of idle time (price-neutral, paid to each idle device through
-// the price-time index Π = ∫P dt), and settlement at commitment end. Sales
+// the price-time index Π = ∫P dt), settlement at commitment end, renewal and
+// failure. Sales
 // (pool-owned time, whose income the LP positions share by time-weighted
 // unsold time) come next.
 //
@@ -379,4 +380,63 @@ func (p *Pool) Dust() *big.Int {
 	d.Sub(d, p.L)
 	d.Sub(d, p.escrow)
 	return d.Sub(d, p.Owed())
+}
+
+// Renew extends device id's commitment to newEnd (whitepaper §4.2.2): the
+// added time joins H and the miner injects ⌈Δ·L/H⌉ uloop at the spot price,
+// so the price does not move. It returns the injection.
+func (p *Pool) Renew(id uint64, newEnd int64) (*big.Int, error) {
+	d, ok := p.Devices[id]
+	if !ok {
+		return nil, ErrUnknownDevice
+	}
+	added := newEnd - d.End
+	if added <= 0 {
+		return nil, fmt.Errorf("%w: the new end must be after the current end %d", ErrBadAmount, d.End)
+	}
+	inject := ceilDiv(new(big.Int).Mul(big.NewInt(added), p.L), big.NewInt(p.H))
+	if p.H == 0 { // only leased time left: price the renewal at the reference
+		inject = new(big.Int).Mul(big.NewInt(added), p.RefPrice)
+	}
+	p.H += added
+	p.L.Add(p.L, inject)
+	p.In.Add(p.In, inject)
+	d.End = newEnd
+	return inject, nil
+}
+
+// Fail removes a failed LP device (PROTOCOL.md §2, §3): a lease it serves is
+// broken and its client refunded the unreleased escrow (no fee: not the
+// client's doing); the device's unsold time leaves H with ⌊P·u⌋ of L,
+// returned to the miner together with what the position is owed. It returns
+// the miner's payout and the client's refund.
+func (p *Pool) Fail(id uint64) (miner, client *big.Int, err error) {
+	d, ok := p.Devices[id]
+	if !ok {
+		return nil, nil, ErrUnknownDevice
+	}
+	u := p.Unsold(d) // its unsold time: a broken lease's time was sold and never returns
+	client = new(big.Int)
+	if d.Lease != 0 {
+		l := p.Leases[d.Lease]
+		p.releaseLease(l, p.Now)
+		client.Sub(l.Price, l.released)
+		p.escrow.Sub(p.escrow, client)
+		p.Out.Add(p.Out, client)
+		l.End, l.Ended = p.Now, true
+		d.Lease = 0
+	} else {
+		p.settleIdle(d)
+		p.idle--
+	}
+	share := new(big.Int)
+	if p.H > 0 && u > 0 {
+		share.Mul(p.L, big.NewInt(u)).Quo(share, big.NewInt(p.H))
+	}
+	p.H -= u
+	p.L.Sub(p.L, share)
+	miner = new(big.Int).Add(share, d.Owed)
+	p.Out.Add(p.Out, miner)
+	delete(p.Devices, id)
+	return miner, client, nil
 }

@@ -180,6 +180,7 @@ func TestErrorsChangeNothing(t *testing.T) {
 func FuzzLedger(f *testing.F) {
 	f.Add([]byte{0, 10, 0, 1, 20, 2, 0, 5, 1, 50, 3, 0})
 	f.Add([]byte{0, 200, 0, 0, 100, 0, 2, 1, 30, 1, 255, 3, 1, 1, 9})
+	f.Add([]byte{0, 50, 0, 0, 90, 0, 2, 0, 20, 4, 0, 9, 1, 0, 30, 5, 0, 1, 1, 3, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		p := ledger.New(1_000, 3, 1000, 25)
 		next := uint64(1)
@@ -191,7 +192,7 @@ func FuzzLedger(f *testing.F) {
 			// rounding by at most one uloop.
 			events := int64(len(p.Devices) + len(p.Leases) + 1)
 			trade := false
-			switch ops[i] % 4 {
+			switch ops[i] % 6 {
 			case 0: // stake
 				if _, err := p.StakeLP(next, p.Now+1+arg*7); err == nil {
 					next++
@@ -212,6 +213,22 @@ func FuzzLedger(f *testing.F) {
 					}
 					break
 				}
+			case 4: // renew some device
+				for id := uint64(1); id < next; id++ {
+					if _, ok := p.Devices[id]; ok {
+						_, err := p.Renew(id, p.Devices[id].End+1+arg%5000)
+						require.NoError(t, err)
+						break
+					}
+				}
+			case 5: // fail some device
+				for id := uint64(1) + uint64(arg)%max(1, next); id < next; id++ {
+					if _, ok := p.Devices[id]; ok {
+						_, _, err := p.Fail(id)
+						require.NoError(t, err)
+						break
+					}
+				}
 			case 3: // terminate some lease
 				if len(leases) > 0 {
 					if _, err := p.Terminate(leases[int(arg)%len(leases)]); err == nil {
@@ -224,8 +241,42 @@ func FuzzLedger(f *testing.F) {
 			if !trade && before != nil && after != nil {
 				diff := new(big.Rat).Sub(after, before)
 				diff.Abs(diff)
-				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%4, before.FloatString(6), after.FloatString(6))
+				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%6, before.FloatString(6), after.FloatString(6))
 			}
 		}
 	})
+}
+
+func TestRenewAndFail(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 100)
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 100)
+	require.NoError(t, err)
+	in, err := p.Renew(1, 150)
+	require.NoError(t, err)
+	require.Equal(t, bi(500), in, "50 s more at the spot price 10")
+	require.Equal(t, big.NewRat(10, 1), p.Price(), "renewal is price-neutral")
+	_, err = p.Renew(1, 150)
+	require.ErrorIs(t, err, ledger.ErrBadAmount)
+	checkInvariants(t, p)
+
+	// Device 2 fails while leased: the client gets the unreleased escrow
+	// back, the miner its unsold time at the spot price plus what it is owed.
+	l, _, err := p.BuyLease(2, 40)
+	require.NoError(t, err)
+	_, err = p.Advance(10)
+	require.NoError(t, err)
+	priceBefore := p.Price()
+	miner, client, err := p.Fail(2)
+	require.NoError(t, err)
+	released := new(big.Int).Quo(new(big.Int).Mul(l.Price, bi(10)), bi(40))
+	require.Equal(t, new(big.Int).Sub(l.Price, released), client)
+	require.True(t, miner.Sign() > 0)
+	diff := new(big.Rat).Sub(p.Price(), priceBefore)
+	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, p.H)) <= 0, "a failure is price-neutral up to rounding")
+	require.NotContains(t, p.Devices, uint64(2))
+	checkInvariants(t, p)
+	_, _, err = p.Fail(2)
+	require.ErrorIs(t, err, ledger.ErrUnknownDevice)
 }
