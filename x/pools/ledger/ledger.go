@@ -115,6 +115,17 @@ func ceilDiv(a, b *big.Int) *big.Int {
 	return q
 }
 
+// TWAP returns the time-weighted average price between two readings of Π
+// (cumulative, × Scale) taken dt seconds apart, rounded down, in uloop per
+// GPU-second × Scale. The keeper keeps Π snapshots per epoch for windows.
+func TWAP(piStart, piEnd *big.Int, dt int64) (*big.Int, error) {
+	if dt <= 0 {
+		return nil, fmt.Errorf("%w: TWAP window must be positive", ErrBadAmount)
+	}
+	d := new(big.Int).Sub(piEnd, piStart)
+	return d.Quo(d, big.NewInt(dt)), nil
+}
+
 // Price returns the spot price L/H as a rational (nil when H = 0).
 func (p *Pool) Price() *big.Rat {
 	if p.H == 0 {
@@ -131,19 +142,23 @@ func (p *Pool) dissipate(t int64) {
 	if dt <= 0 {
 		return
 	}
-	if p.idle > 0 && p.H > 0 {
-		d := p.idle * dt
+	if p.H > 0 {
+		// Π accumulates the price whether or not a device idles, so it is
+		// also the TWAP accumulator; only idle devices claim from it.
 		h := big.NewInt(p.H)
-		out := ceilDiv(new(big.Int).Mul(p.L, big.NewInt(d)), h)
-		if out.Cmp(p.L) > 0 {
-			out.Set(p.L)
-		}
 		inc := new(big.Int).Mul(p.L, big.NewInt(dt))
 		inc.Mul(inc, Scale).Quo(inc, h)
 		p.Pi.Add(p.Pi, inc)
-		p.L.Sub(p.L, out)
-		p.removed.Add(p.removed, out)
-		p.H -= d
+		if p.idle > 0 {
+			d := p.idle * dt
+			out := ceilDiv(new(big.Int).Mul(p.L, big.NewInt(d)), h)
+			if out.Cmp(p.L) > 0 {
+				out.Set(p.L)
+			}
+			p.L.Sub(p.L, out)
+			p.removed.Add(p.removed, out)
+			p.H -= d
+		}
 	}
 	p.Now = t
 }

@@ -280,3 +280,40 @@ func TestRenewAndFail(t *testing.T) {
 	_, _, err = p.Fail(2)
 	require.ErrorIs(t, err, ledger.ErrUnknownDevice)
 }
+
+// Π doubles as the TWAP accumulator: with no trades the TWAP is the spot
+// price; across a trade it is the time-weighted mean of the two prices.
+func TestTWAP(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 1000)
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 1000)
+	require.NoError(t, err)
+	start := new(big.Int).Set(p.Pi)
+	_, err = p.Advance(100)
+	require.NoError(t, err)
+	twap, err := ledger.TWAP(start, p.Pi, 100)
+	require.NoError(t, err)
+	require.Equal(t, new(big.Int).Mul(bi(10), ledger.Scale), twap, "no trade: TWAP = spot = 10")
+
+	// Both devices leased: no idle device, the price still accumulates.
+	_, _, err = p.BuyLease(1, 100)
+	require.NoError(t, err)
+	p1 := p.Price()
+	_, _, err = p.BuyLease(2, 100)
+	require.NoError(t, err)
+	p2 := p.Price()
+	require.True(t, p2.Cmp(p1) > 0)
+	mid := new(big.Int).Set(p.Pi)
+	_, err = p.Advance(150)
+	require.NoError(t, err)
+	twap, err = ledger.TWAP(mid, p.Pi, 50)
+	require.NoError(t, err)
+	want := new(big.Rat).Mul(p2, new(big.Rat).SetInt(ledger.Scale))
+	got := new(big.Rat).SetInt(twap)
+	diff := new(big.Rat).Sub(want, got)
+	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, 1)) <= 0, "TWAP over a leased stretch is that stretch's price")
+	_, err = ledger.TWAP(mid, p.Pi, 0)
+	require.ErrorIs(t, err, ledger.ErrBadAmount)
+	checkInvariants(t, p)
+}
