@@ -409,9 +409,11 @@ func (p *Pool) Renew(id uint64, newEnd int64) (*big.Int, error) {
 	if added <= 0 {
 		return nil, fmt.Errorf("%w: the new end must be after the current end %d", ErrBadAmount, d.End)
 	}
-	inject := ceilDiv(new(big.Int).Mul(big.NewInt(added), p.L), big.NewInt(p.H))
+	var inject *big.Int
 	if p.H == 0 { // only leased time left: price the renewal at the reference
 		inject = new(big.Int).Mul(big.NewInt(added), p.RefPrice)
+	} else {
+		inject = ceilDiv(new(big.Int).Mul(big.NewInt(added), p.L), big.NewInt(p.H))
 	}
 	p.H += added
 	p.L.Add(p.L, inject)
