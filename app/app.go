@@ -250,14 +250,15 @@ func New(
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
 		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
 	))
-	// At each `loopin` epoch end: x/pocps challenges the devices due
-	// (x/pools dissipation and x/rewards emission join this list).
-	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.PocpsKeeper.EpochHooks()))
 	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.PoolsKeeper, app.PocpsKeeper, govAuthority)
 	app.RewardsKeeper = rewardskeeper.NewKeeper(
-		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper,
+		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, govAuthority,
 	)
+	// At each `loopin` epoch end: x/pocps challenges the devices due, then
+	// x/rewards mints and splits the emission (x/pools dissipation will run
+	// first when it lands).
+	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.PocpsKeeper.EpochHooks(), app.RewardsKeeper.EpochHooks()))
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

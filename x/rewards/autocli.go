@@ -19,6 +19,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:       "params",
 					Short:     "Show the x/rewards parameters: epoch emission, decay and the four shares",
 				},
+				{
+					RpcMethod:      "Epoch",
+					Use:            "epoch [n]",
+					Short:          "Show what epoch n minted and how it was split (validators, miners, verifiers, clients, sink)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "epoch"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

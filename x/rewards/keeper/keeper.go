@@ -19,6 +19,7 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	bankKeeper    types.BankKeeper
 	poolsKeeper   types.PoolsKeeper
 	stakeKeeper   types.StakeKeeper
 	pocpsKeeper   types.PocpsKeeper
@@ -31,6 +32,8 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params holds the module parameters.
 	Params collections.Item[types.Params]
+	// Epochs records each epoch's emission and split.
+	Epochs collections.Map[int64, types.EpochEmission]
 }
 
 // NewKeeper builds the x/rewards keeper on storeService. It panics when
@@ -40,7 +43,7 @@ type Keeper struct {
 // x/rewards only reads x/pools, x/stake and x/pocps, through the narrow
 // interfaces of types/expected_keepers.go.
 func NewKeeper(
-	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper,
+	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper,
 	pk types.PoolsKeeper, sk types.StakeKeeper, vk types.PocpsKeeper, authority string,
 ) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
@@ -50,11 +53,13 @@ func NewKeeper(
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		bankKeeper:    bk,
 		poolsKeeper:   pk,
 		stakeKeeper:   sk,
 		pocpsKeeper:   vk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Epochs:        collections.NewMap(sb, types.EpochsKey, "epochs", collections.Int64Key, codec.CollValue[types.EpochEmission](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

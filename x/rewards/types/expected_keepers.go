@@ -5,6 +5,8 @@ import (
 
 	"cosmossdk.io/core/address"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
@@ -36,4 +38,11 @@ type StakeKeeper interface {
 type PocpsKeeper interface {
 	// GetParams returns the x/pocps parameters.
 	GetParams(ctx context.Context) (pocpstypes.Params, error)
+}
+
+// BankKeeper is the part of x/bank that x/rewards uses: minting the epoch
+// emission (x/rewards is the only minter) and moving it.
+type BankKeeper interface {
+	MintCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
 }

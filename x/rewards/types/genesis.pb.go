@@ -4,7 +4,9 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
@@ -28,6 +30,8 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 type GenesisState struct {
 	// params are the module parameters.
 	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	// epochs are the emission records of past epochs.
+	Epochs []EpochEmission `protobuf:"bytes,2,rep,name=epochs,proto3" json:"epochs"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -70,28 +74,103 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetEpochs() []EpochEmission {
+	if m != nil {
+		return m.Epochs
+	}
+	return nil
+}
+
+// EpochEmission records what one `loopin` epoch minted and how it was split.
+// A share no recipient could take (no committed device, no accepted report,
+// no lease in the epoch) goes to the sink, held by the module, never lost.
+type EpochEmission struct {
+	Epoch      int64                 `protobuf:"varint,1,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Minted     cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=minted,proto3,customtype=cosmossdk.io/math.Int" json:"minted"`
+	Validators cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=validators,proto3,customtype=cosmossdk.io/math.Int" json:"validators"`
+	Miners     cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=miners,proto3,customtype=cosmossdk.io/math.Int" json:"miners"`
+	Verifiers  cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=verifiers,proto3,customtype=cosmossdk.io/math.Int" json:"verifiers"`
+	Clients    cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=clients,proto3,customtype=cosmossdk.io/math.Int" json:"clients"`
+	// sink is what went to the sink this epoch: truncation remainders and
+	// shares without recipients.
+	Sink cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=sink,proto3,customtype=cosmossdk.io/math.Int" json:"sink"`
+}
+
+func (m *EpochEmission) Reset()         { *m = EpochEmission{} }
+func (m *EpochEmission) String() string { return proto.CompactTextString(m) }
+func (*EpochEmission) ProtoMessage()    {}
+func (*EpochEmission) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2ef00a17efcb0965, []int{1}
+}
+func (m *EpochEmission) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EpochEmission) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EpochEmission.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EpochEmission) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EpochEmission.Merge(m, src)
+}
+func (m *EpochEmission) XXX_Size() int {
+	return m.Size()
+}
+func (m *EpochEmission) XXX_DiscardUnknown() {
+	xxx_messageInfo_EpochEmission.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EpochEmission proto.InternalMessageInfo
+
+func (m *EpochEmission) GetEpoch() int64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "loopin.rewards.v1.GenesisState")
+	proto.RegisterType((*EpochEmission)(nil), "loopin.rewards.v1.EpochEmission")
 }
 
 func init() { proto.RegisterFile("loopin/rewards/v1/genesis.proto", fileDescriptor_2ef00a17efcb0965) }
 
 var fileDescriptor_2ef00a17efcb0965 = []byte{
-	// 216 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xcf, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0x4a, 0x2d, 0x4f, 0x2c, 0x4a, 0x29, 0xd6, 0x2f, 0x33, 0xd4, 0x4f, 0x4f,
-	0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x28, 0xd0,
-	0x83, 0x2a, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0x55, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x95, 0xc3, 0x34,
-	0xbc, 0x20, 0xb1, 0x28, 0x31, 0x17, 0x6a, 0xb6, 0x92, 0x0f, 0x17, 0x8f, 0x3b, 0xc4, 0xb2, 0xe0,
-	0x92, 0xc4, 0x92, 0x54, 0x21, 0x1b, 0x2e, 0x36, 0x88, 0xbc, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xb7,
-	0x91, 0xa4, 0x1e, 0x86, 0xe5, 0x7a, 0x01, 0x60, 0x05, 0x4e, 0x9c, 0x27, 0xee, 0xc9, 0x33, 0xac,
-	0x78, 0xbe, 0x41, 0x8b, 0x31, 0x08, 0xaa, 0xc7, 0xc9, 0xeb, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f,
-	0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0, 0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b,
-	0x8f, 0xe5, 0x18, 0xa2, 0x0c, 0xd2, 0x33, 0x4b, 0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5,
-	0x21, 0x26, 0xea, 0x16, 0x14, 0xe5, 0x67, 0xa5, 0x26, 0x97, 0x40, 0xb9, 0xfa, 0x15, 0x70, 0x37,
-	0x96, 0x54, 0x16, 0xa4, 0x16, 0x27, 0xb1, 0x81, 0x1d, 0x68, 0x0c, 0x08, 0x00, 0x00, 0xff, 0xff,
-	0x07, 0x6d, 0x3c, 0xc0, 0x1f, 0x01, 0x00, 0x00,
+	// 416 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x92, 0x3f, 0x8f, 0xd3, 0x30,
+	0x18, 0xc6, 0xe3, 0xcb, 0x5d, 0x4e, 0xf5, 0xc1, 0x70, 0xd6, 0x21, 0xe5, 0x6e, 0x48, 0xa3, 0x9b,
+	0x2a, 0xa4, 0xb3, 0xdb, 0xb2, 0x32, 0x15, 0x2a, 0x68, 0x07, 0x54, 0x95, 0x8d, 0x05, 0xb9, 0x89,
+	0x49, 0x4d, 0x1b, 0x3b, 0xb2, 0x4d, 0x80, 0x6f, 0x01, 0xdf, 0x82, 0x91, 0x81, 0x0f, 0xd1, 0xb1,
+	0x62, 0x42, 0x0c, 0x15, 0x6a, 0x07, 0x26, 0xbe, 0x03, 0x4a, 0x6c, 0xfe, 0x54, 0x65, 0x0a, 0x4b,
+	0x94, 0xc7, 0x7e, 0x9e, 0x9f, 0x1f, 0xbd, 0x7a, 0x61, 0x7b, 0x29, 0x65, 0xc1, 0x05, 0x51, 0xec,
+	0x35, 0x55, 0xa9, 0x26, 0x65, 0x8f, 0x64, 0x4c, 0x30, 0xcd, 0x35, 0x2e, 0x94, 0x34, 0x12, 0x9d,
+	0x5b, 0x03, 0x76, 0x06, 0x5c, 0xf6, 0xae, 0xce, 0x69, 0xce, 0x85, 0x24, 0xf5, 0xd7, 0xba, 0xae,
+	0x2e, 0x13, 0xa9, 0x73, 0xa9, 0x9f, 0xd7, 0x8a, 0x58, 0xe1, 0xae, 0x2e, 0x32, 0x99, 0x49, 0x7b,
+	0x5e, 0xfd, 0xb9, 0xd3, 0xe8, 0xf0, 0xdd, 0x82, 0x2a, 0x9a, 0xbb, 0xd4, 0xf5, 0x7b, 0x00, 0x6f,
+	0x3d, 0xb2, 0x45, 0x9e, 0x1a, 0x6a, 0x18, 0xba, 0x0f, 0x03, 0x6b, 0x08, 0x41, 0x0c, 0x3a, 0x67,
+	0xfd, 0x4b, 0x7c, 0x50, 0x0c, 0x4f, 0x6a, 0xc3, 0xa0, 0xb5, 0xda, 0xb4, 0xbd, 0x0f, 0xdf, 0x3f,
+	0xde, 0x05, 0x53, 0x97, 0x41, 0x0f, 0x60, 0xc0, 0x0a, 0x99, 0xcc, 0x75, 0x78, 0x14, 0xfb, 0x9d,
+	0xb3, 0x7e, 0xfc, 0x8f, 0xf4, 0xb0, 0x32, 0x0c, 0x73, 0xae, 0x35, 0x97, 0x62, 0x0f, 0x62, 0xa3,
+	0xd7, 0x3f, 0x7c, 0x78, 0x7b, 0xcf, 0x84, 0x2e, 0xe0, 0x49, 0x7d, 0x57, 0x77, 0xf2, 0xa7, 0x56,
+	0xa0, 0xc7, 0x30, 0xc8, 0xb9, 0x30, 0x2c, 0x0d, 0x8f, 0x62, 0xd0, 0x69, 0x0d, 0xba, 0x15, 0xea,
+	0xeb, 0xa6, 0x7d, 0xc7, 0xce, 0x45, 0xa7, 0x0b, 0xcc, 0x25, 0xc9, 0xa9, 0x99, 0xe3, 0x91, 0x30,
+	0x9f, 0x3f, 0xdd, 0x40, 0x37, 0xb0, 0x91, 0x30, 0xee, 0x45, 0x9b, 0x47, 0x13, 0x08, 0x4b, 0xba,
+	0xe4, 0x29, 0x35, 0x52, 0xe9, 0xd0, 0x6f, 0x48, 0xfb, 0x8b, 0xe1, 0xba, 0x31, 0xa5, 0xc3, 0xe3,
+	0xff, 0xe8, 0xc6, 0x94, 0x46, 0x4f, 0x60, 0xab, 0x64, 0x8a, 0xbf, 0xe0, 0x15, 0xec, 0xa4, 0x21,
+	0xec, 0x0f, 0x02, 0x8d, 0xe1, 0x69, 0xb2, 0xe4, 0x4c, 0x18, 0x1d, 0x06, 0x0d, 0x69, 0xbf, 0x00,
+	0xe8, 0x21, 0x3c, 0xd6, 0x5c, 0x2c, 0xc2, 0xd3, 0x86, 0xa0, 0x3a, 0x3d, 0x18, 0xaf, 0xb6, 0x11,
+	0x58, 0x6f, 0x23, 0xf0, 0x6d, 0x1b, 0x81, 0x77, 0xbb, 0xc8, 0x5b, 0xef, 0x22, 0xef, 0xcb, 0x2e,
+	0xf2, 0x9e, 0x75, 0x33, 0x6e, 0xe6, 0xaf, 0x66, 0x38, 0x91, 0x39, 0xb1, 0x8b, 0x74, 0x53, 0x28,
+	0xf9, 0x92, 0x25, 0xc6, 0x49, 0xf2, 0xe6, 0xf7, 0x66, 0x9b, 0xb7, 0x05, 0xd3, 0xb3, 0xa0, 0x5e,
+	0xeb, 0x7b, 0x3f, 0x03, 0x00, 0x00, 0xff, 0xff, 0x83, 0x5b, 0xc0, 0x8b, 0x70, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -114,6 +193,20 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Epochs) > 0 {
+		for iNdEx := len(m.Epochs) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Epochs[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -124,6 +217,94 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	i--
 	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *EpochEmission) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EpochEmission) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EpochEmission) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Sink.Size()
+		i -= size
+		if _, err := m.Sink.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.Clients.Size()
+		i -= size
+		if _, err := m.Clients.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Verifiers.Size()
+		i -= size
+		if _, err := m.Verifiers.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Miners.Size()
+		i -= size
+		if _, err := m.Miners.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Validators.Size()
+		i -= size
+		if _, err := m.Validators.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Minted.Size()
+		i -= size
+		if _, err := m.Minted.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.Epoch != 0 {
+		i = encodeVarintGenesis(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x8
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -145,6 +326,36 @@ func (m *GenesisState) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Epochs) > 0 {
+		for _, e := range m.Epochs {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *EpochEmission) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		n += 1 + sovGenesis(uint64(m.Epoch))
+	}
+	l = m.Minted.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Validators.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Miners.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Verifiers.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Clients.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	l = m.Sink.Size()
 	n += 1 + l + sovGenesis(uint64(l))
 	return n
 }
@@ -214,6 +425,313 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epochs", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Epochs = append(m.Epochs, EpochEmission{})
+			if err := m.Epochs[len(m.Epochs)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipGenesis(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EpochEmission) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowGenesis
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EpochEmission: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EpochEmission: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Minted", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Minted.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Validators", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Validators.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Miners", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Miners.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verifiers", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Verifiers.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Clients", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Clients.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sink", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Sink.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -15,4 +15,6 @@ const (
 var (
 	// ParamsKey holds the module Params.
 	ParamsKey = collections.NewPrefix(0)
+	// EpochsKey maps epoch → EpochEmission.
+	EpochsKey = collections.NewPrefix(1)
 )
