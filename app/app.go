@@ -255,6 +255,9 @@ func New(
 		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, govAuthority,
 	)
+	// PoL reads C_minted and C_held from x/rewards (set before any copy of
+	// the x/pocps keeper is handed out below).
+	app.PocpsKeeper.SetLoyaltyKeeper(rewardskeeper.Loyalty{K: app.RewardsKeeper})
 	// At each `loopin` epoch end: x/pocps challenges the devices due, then
 	// x/rewards mints and splits the emission (x/pools dissipation will run
 	// first when it lands).

@@ -8,10 +8,13 @@ import (
 
 	"cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/loopin-project/loopin/app"
 	chaintypes "github.com/loopin-project/loopin/types"
+	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	rewardskeeper "github.com/loopin-project/loopin/x/rewards/keeper"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
 )
@@ -50,4 +53,63 @@ func TestEpochEmission(t *testing.T) {
 	next := c.ExportAndRestart(t)
 	_, err = rewardskeeper.NewQuerier(next.RewardsKeeper).Epoch(next.Ctx(), &rewardstypes.QueryEpochRequest{Epoch: 1})
 	require.NoError(t, err, "records survive export")
+}
+
+// Verifiers earn the verifiers' share by accepted reports, can claim it,
+// and it counts as minted to them (C_minted).
+func TestVerifierRewardsAndClaim(t *testing.T) {
+	c := app.Setup(t, shortEpochs(2))
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	_, _ = sealedDevice(t, c, hot) // one accepted setup report
+	operator := sdk.AccAddress(genesisValidator(t, c))
+	q := rewardskeeper.NewQuerier(c.RewardsKeeper)
+
+	var rec rewardstypes.EpochEmission
+	for range 30 {
+		c.NextBlock(t, time.Second)
+		pending, err := q.Pending(c.Ctx(), &rewardstypes.QueryPendingRequest{Address: operator.String()})
+		require.NoError(t, err)
+		if pending.Amount.IsPositive() {
+			break
+		}
+	}
+	pending, err := q.Pending(c.Ctx(), &rewardstypes.QueryPendingRequest{Address: operator.String()})
+	require.NoError(t, err)
+	require.True(t, pending.Amount.IsPositive(), "the only verifier with a report gets the verifiers' share")
+	for n := int64(1); n < 10; n++ {
+		if res, err := q.Epoch(c.Ctx(), &rewardstypes.QueryEpochRequest{Epoch: n}); err == nil && res.Emission.Sink.LT(res.Emission.Minted.Sub(res.Emission.Validators)) {
+			rec = res.Emission
+		}
+	}
+	require.Equal(t, rec.Verifiers, pending.Amount, "all of that epoch's verifier share")
+	require.Equal(t, rec.Minted, rec.Validators.Add(rec.Verifiers).Add(rec.Sink))
+	minted, err := q.Minted(c.Ctx(), &rewardstypes.QueryMintedRequest{Address: operator.String()})
+	require.NoError(t, err)
+	require.Equal(t, pending.Amount, minted.Amount)
+
+	before := c.BankKeeper.GetBalance(c.Ctx(), operator, chaintypes.BondDenom).Amount
+	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
+	require.NoError(t, err)
+	after := c.BankKeeper.GetBalance(c.Ctx(), operator, chaintypes.BondDenom).Amount
+	require.Equal(t, before.Add(pending.Amount), after)
+	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
+	require.ErrorIs(t, err, rewardstypes.ErrNothingToClaim)
+	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: "bogus"})
+	require.ErrorIs(t, err, rewardstypes.ErrInvalidAddress)
+}
+
+// PoL reads C_minted and C_held from x/rewards: an owner that has sold half
+// of what it was minted scores exp(−7.324 · 0.5).
+func TestPoLReadsRewards(t *testing.T) {
+	c := app.Setup(t)
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	_, id := sealedDevice(t, c, hot)
+	held := c.BankKeeper.GetBalance(c.Ctx(), c.Funded, chaintypes.BondDenom).Amount
+	require.NoError(t, c.RewardsKeeper.Minted.Set(c.Ctx(), c.Funded, held.MulRaw(2)))
+	s, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Score(c.Ctx(), &pocpstypes.QueryScoreRequest{DeviceId: id})
+	require.NoError(t, err)
+	require.Equal(t, held.MulRaw(2).String(), s.CMinted)
+	require.Equal(t, "0.025681099131639809", s.Pol.String())
 }

@@ -20,6 +20,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:     "Show the x/rewards parameters: epoch emission, decay and the four shares",
 				},
 				{
+					RpcMethod:      "Pending",
+					Use:            "pending [address]",
+					Short:          "Show the uloop an address can claim with `loopind tx rewards claim`",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
+					RpcMethod:      "Minted",
+					Use:            "minted [address]",
+					Short:          "Show C_minted: the uloop ever minted to an address as rewards (PoL's input)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
 					RpcMethod:      "Epoch",
 					Use:            "epoch [n]",
 					Short:          "Show what epoch n minted and how it was split (validators, miners, verifiers, clients, sink)",
@@ -38,6 +50,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					// docs/governance.md.
 					RpcMethod: "UpdateParams",
 					Skip:      true,
+				},
+				{
+					RpcMethod: "ClaimRewards",
+					Use:       "claim",
+					Short:     "Claim your pending rewards (signer: --from)",
 				},
 			},
 		},

@@ -118,7 +118,7 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 // changing nothing: ErrNotAssigned, ErrChallengeNotFound,
 // ErrChallengeClosed, ErrWrongKind, ErrTooEarly, ErrDeadlinePassed.
 func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
-	c, _, err := ms.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
+	c, val, err := ms.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +172,9 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 		return nil, err
 	}
 	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
+		return nil, err
+	}
+	if err := ms.countReport(ctx, val); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceSealed{DeviceId: device.Id}); err != nil {

@@ -61,6 +61,9 @@ type Keeper struct {
 	Schedule collections.KeySet[collections.Pair[int64, uint64]]
 	// CurrentEpoch is the last ended `loopin` epoch.
 	CurrentEpoch collections.Item[int64]
+	// Reports counts each verifier's accepted reports per epoch, for
+	// x/rewards' verifier share; epochs older than two are pruned.
+	Reports collections.Map[collections.Pair[int64, sdk.ValAddress], uint64]
 }
 
 // ChallengeIndexes are the secondary indexes of Challenges.
@@ -152,6 +155,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Schedule: collections.NewKeySet(sb, types.ScheduleKey, "schedule",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		CurrentEpoch: collections.NewItem(sb, types.CurrentEpochKey, "current_epoch", collections.Int64Value),
+		Reports: collections.NewMap(sb, types.ReportsKey, "reports",
+			collections.PairKeyCodec(collections.Int64Key, sdk.ValAddressKey), collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

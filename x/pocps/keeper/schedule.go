@@ -45,6 +45,33 @@ func (k Keeper) currentEpoch(ctx context.Context) (int64, error) {
 	return e, err
 }
 
+// countReport credits val with one accepted report in the epoch in progress.
+func (k Keeper) countReport(ctx context.Context, val sdk.ValAddress) error {
+	epoch, err := k.currentEpoch(ctx)
+	if err != nil {
+		return err
+	}
+	key := collections.Join(epoch+1, val)
+	n, err := k.Reports.Get(ctx, key)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	return k.Reports.Set(ctx, key, n+1)
+}
+
+// VerifierReports returns, for a `loopin` epoch, each verifier's operator
+// account and its number of accepted reports, in address order. Its cost is
+// bounded by the number of verifiers (the validator set).
+func (k Keeper) VerifierReports(ctx context.Context, epoch int64) (accounts []sdk.AccAddress, counts []uint64, err error) {
+	rng := collections.NewPrefixedPairRange[int64, sdk.ValAddress](epoch)
+	err = k.Reports.Walk(ctx, rng, func(key collections.Pair[int64, sdk.ValAddress], n uint64) (bool, error) {
+		accounts = append(accounts, sdk.AccAddress(key.K2()))
+		counts = append(counts, n)
+		return false, nil
+	})
+	return accounts, counts, err
+}
+
 // EpochHooks returns the x/epochs callbacks of x/pocps.
 func (k Keeper) EpochHooks() epochstypes.EpochHooks { return epochHooks{k} }
 
@@ -59,6 +86,11 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 	}
 	k := h.k
 	if err := k.CurrentEpoch.Set(ctx, epoch); err != nil {
+		return err
+	}
+	// Report counts of epoch − 2 and older are no longer read (x/rewards
+	// reads the epoch that just ended).
+	if err := k.Reports.Clear(ctx, collections.NewPrefixUntilPairRange[int64, sdk.ValAddress](epoch-2)); err != nil {
 		return err
 	}
 	params, err := k.Params.Get(ctx)
@@ -188,6 +220,9 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
 			return nil, err
 		}
+		if err := ms.countReport(ctx, val); err != nil {
+			return nil, err
+		}
 		return &types.MsgSubmitChallengeResultResponse{}, ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, "")
 	}
 
@@ -199,6 +234,11 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 			return nil, errorsmod.Wrap(types.ErrNoEvidence, "the submitted samples pass the re-check")
 		}
 		if errorsmod.IsOf(err, types.ErrInvalidResult) {
+			return nil, err
+		}
+		// Evidence-backed failures are accepted reports; "late" and "no
+		// answer" are taken on trust and earn nothing.
+		if err := ms.countReport(ctx, val); err != nil {
 			return nil, err
 		}
 	default:

@@ -43,4 +43,6 @@ var (
 	ScheduleKey = collections.NewPrefix(13)
 	// CurrentEpochKey is the last ended `loopin` epoch.
 	CurrentEpochKey = collections.NewPrefix(14)
+	// ReportsKey counts accepted reports per (epoch, verifier).
+	ReportsKey = collections.NewPrefix(15)
 )

@@ -40,10 +40,11 @@ type epochHooks struct{ k Keeper }
 
 // AfterEpochEnd mints the epoch's emission to the x/rewards module account
 // and splits it: the validators' share goes to the fee collector (x/
-// distribution pays it out); the miners', verifiers' and clients' shares go
-// to their recipients — none exist yet (x/stake, the verifier payouts and
-// leases come with their issues), so they go to the sink, which the module
-// holds; truncation remainders too. O(1) per epoch.
+// distribution pays it out); the verifiers' share is credited to the
+// verifiers in proportion to their accepted reports of the epoch; the
+// miners' and clients' shares go to the sink (their recipients come with
+// x/stake and leases), which the module holds, with every truncation
+// remainder. Its cost is bounded by the number of verifiers.
 func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch int64) error {
 	if identifier != chaintypes.EpochIdentifier || epoch < 1 {
 		return nil
@@ -61,10 +62,6 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 		Verifiers:  share(minted, params.VerifierShare),
 		Clients:    share(minted, params.ClientShare),
 	}
-	// Recipients of the miners', verifiers' and clients' shares arrive with
-	// x/stake, verifier payouts and leases; until then those shares, and the
-	// truncation remainder, go to the sink.
-	rec.Sink = minted.Sub(rec.Validators)
 	if minted.IsPositive() {
 		coins := sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, minted))
 		if err := k.bankKeeper.MintCoins(ctx, types.ModuleName, coins); err != nil {
@@ -77,6 +74,15 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 			}
 		}
 	}
+	// Verifiers: their share in proportion to accepted reports this epoch.
+	paid, err := k.payVerifiers(ctx, epoch, rec.Verifiers)
+	if err != nil {
+		return err
+	}
+	// The miners' and clients' shares have no recipients yet (x/stake and
+	// leases come with their issues): they go to the sink, with every
+	// truncation remainder.
+	rec.Sink = minted.Sub(rec.Validators).Sub(paid)
 	if err := k.Epochs.Set(ctx, epoch, rec); err != nil {
 		return err
 	}
@@ -85,6 +91,51 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 
 // BeforeEpochStart does nothing.
 func (epochHooks) BeforeEpochStart(context.Context, string, int64) error { return nil }
+
+// payVerifiers credits pot to the verifiers by accepted reports in epoch:
+// ⌊pot·count/total⌋ each, added to Pending and Minted (C_minted). It returns
+// what was credited; the rest goes to the sink.
+func (k Keeper) payVerifiers(ctx context.Context, epoch int64, pot math.Int) (math.Int, error) {
+	accounts, counts, err := k.pocpsKeeper.VerifierReports(ctx, epoch)
+	if err != nil {
+		return math.Int{}, err
+	}
+	var total uint64
+	for _, c := range counts {
+		total += c
+	}
+	paid := math.ZeroInt()
+	if total == 0 || !pot.IsPositive() {
+		return paid, nil
+	}
+	for i, acc := range accounts {
+		amt := pot.Mul(math.NewIntFromUint64(counts[i])).Quo(math.NewIntFromUint64(total))
+		if err := k.credit(ctx, acc, amt); err != nil {
+			return math.Int{}, err
+		}
+		paid = paid.Add(amt)
+	}
+	return paid, nil
+}
+
+// credit adds amt to addr's pending rewards and to its C_minted.
+func (k Keeper) credit(ctx context.Context, addr sdk.AccAddress, amt math.Int) error {
+	if !amt.IsPositive() {
+		return nil
+	}
+	for _, m := range []collections.Map[sdk.AccAddress, math.Int]{k.Pending, k.Minted} {
+		cur, err := m.Get(ctx, addr)
+		if errors.Is(err, collections.ErrNotFound) {
+			cur = math.ZeroInt()
+		} else if err != nil {
+			return err
+		}
+		if err := m.Set(ctx, addr, cur.Add(amt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // Epoch serves Query/Epoch.
 func (q Querier) Epoch(ctx context.Context, req *types.QueryEpochRequest) (*types.QueryEpochResponse, error) {

@@ -2,6 +2,12 @@ package keeper
 
 import (
 	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
@@ -19,6 +25,22 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, a := range gs.Accounts {
+		addr, err := k.accountKeeper.AddressCodec().StringToBytes(a.Address)
+		if err != nil {
+			return err
+		}
+		if a.Pending.IsPositive() {
+			if err := k.Pending.Set(ctx, addr, a.Pending); err != nil {
+				return err
+			}
+		}
+		if a.Minted.IsPositive() {
+			if err := k.Minted.Set(ctx, addr, a.Minted); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -30,8 +52,25 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	gs := &types.GenesisState{Params: params}
-	err = k.Epochs.Walk(ctx, nil, func(_ int64, e types.EpochEmission) (bool, error) {
+	if err := k.Epochs.Walk(ctx, nil, func(_ int64, e types.EpochEmission) (bool, error) {
 		gs.Epochs = append(gs.Epochs, e)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	// Every address with a mint history; pending where it has some.
+	err = k.Minted.Walk(ctx, nil, func(addr sdk.AccAddress, minted math.Int) (bool, error) {
+		pending, err := k.Pending.Get(ctx, addr)
+		if errors.Is(err, collections.ErrNotFound) {
+			pending = math.ZeroInt()
+		} else if err != nil {
+			return true, err
+		}
+		s, err := k.accountKeeper.AddressCodec().BytesToString(addr)
+		if err != nil {
+			return true, err
+		}
+		gs.Accounts = append(gs.Accounts, types.AccountRewards{Address: s, Pending: pending, Minted: minted})
 		return false, nil
 	})
 	return gs, err

@@ -8,8 +8,10 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/store"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
@@ -34,6 +36,10 @@ type Keeper struct {
 	Params collections.Item[types.Params]
 	// Epochs records each epoch's emission and split.
 	Epochs collections.Map[int64, types.EpochEmission]
+	// Pending is what each address can claim, uloop.
+	Pending collections.Map[sdk.AccAddress, math.Int]
+	// Minted is C_minted per address (PoL), uloop.
+	Minted collections.Map[sdk.AccAddress, math.Int]
 }
 
 // NewKeeper builds the x/rewards keeper on storeService. It panics when
@@ -60,6 +66,8 @@ func NewKeeper(
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Epochs:        collections.NewMap(sb, types.EpochsKey, "epochs", collections.Int64Key, codec.CollValue[types.EpochEmission](cdc)),
+		Pending:       collections.NewMap(sb, types.PendingKey, "pending", sdk.AccAddressKey, sdk.IntValue),
+		Minted:        collections.NewMap(sb, types.MintedKey, "minted", sdk.AccAddressKey, sdk.IntValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -12,11 +12,12 @@ import (
 // their amino names, for SIGN_MODE_LEGACY_AMINO_JSON (Ledger).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "loopin/x/rewards/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgClaimRewards{}, "loopin/x/rewards/MsgClaimRewards")
 	cdc.RegisterConcrete(&Params{}, "loopin/x/rewards/Params", nil)
 }
 
 // RegisterInterfaces registers the x/rewards messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -10,3 +10,11 @@ var (
 	// ErrInvalidParams is returned when parameters fail Params.Validate.
 	ErrInvalidParams = errors.Register(ModuleName, 3, "invalid params")
 )
+
+// Claim errors.
+var (
+	// ErrNothingToClaim is returned when an address has no pending rewards.
+	ErrNothingToClaim = errors.Register(ModuleName, 4, "nothing to claim")
+	// ErrInvalidAddress is returned for a malformed address.
+	ErrInvalidAddress = errors.Register(ModuleName, 5, "invalid address")
+)

@@ -38,6 +38,9 @@ type StakeKeeper interface {
 type PocpsKeeper interface {
 	// GetParams returns the x/pocps parameters.
 	GetParams(ctx context.Context) (pocpstypes.Params, error)
+	// VerifierReports returns each verifier's operator account and its
+	// accepted reports in epoch, in address order.
+	VerifierReports(ctx context.Context, epoch int64) ([]sdk.AccAddress, []uint64, error)
 }
 
 // BankKeeper is the part of x/bank that x/rewards uses: minting the epoch
@@ -45,4 +48,6 @@ type PocpsKeeper interface {
 type BankKeeper interface {
 	MintCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipient sdk.AccAddress, amt sdk.Coins) error
+	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
 }

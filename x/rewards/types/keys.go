@@ -17,4 +17,8 @@ var (
 	ParamsKey = collections.NewPrefix(0)
 	// EpochsKey maps epoch → EpochEmission.
 	EpochsKey = collections.NewPrefix(1)
+	// PendingKey maps address → claimable uloop.
+	PendingKey = collections.NewPrefix(2)
+	// MintedKey maps address → C_minted, uloop ever minted to it as rewards.
+	MintedKey = collections.NewPrefix(3)
 )

@@ -5,7 +5,9 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -203,43 +205,223 @@ func (m *QueryEpochResponse) GetEmission() EpochEmission {
 	return EpochEmission{}
 }
 
+// QueryPendingRequest is the Query/Pending request type.
+type QueryPendingRequest struct {
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryPendingRequest) Reset()         { *m = QueryPendingRequest{} }
+func (m *QueryPendingRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingRequest) ProtoMessage()    {}
+func (*QueryPendingRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{4}
+}
+func (m *QueryPendingRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingRequest.Merge(m, src)
+}
+func (m *QueryPendingRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingRequest proto.InternalMessageInfo
+
+func (m *QueryPendingRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryPendingResponse is the Query/Pending response type.
+type QueryPendingResponse struct {
+	Amount cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *QueryPendingResponse) Reset()         { *m = QueryPendingResponse{} }
+func (m *QueryPendingResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingResponse) ProtoMessage()    {}
+func (*QueryPendingResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{5}
+}
+func (m *QueryPendingResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingResponse.Merge(m, src)
+}
+func (m *QueryPendingResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingResponse proto.InternalMessageInfo
+
+// QueryMintedRequest is the Query/Minted request type.
+type QueryMintedRequest struct {
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryMintedRequest) Reset()         { *m = QueryMintedRequest{} }
+func (m *QueryMintedRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryMintedRequest) ProtoMessage()    {}
+func (*QueryMintedRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{6}
+}
+func (m *QueryMintedRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryMintedRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryMintedRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryMintedRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryMintedRequest.Merge(m, src)
+}
+func (m *QueryMintedRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryMintedRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryMintedRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryMintedRequest proto.InternalMessageInfo
+
+func (m *QueryMintedRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryMintedResponse is the Query/Minted response type.
+type QueryMintedResponse struct {
+	Amount cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *QueryMintedResponse) Reset()         { *m = QueryMintedResponse{} }
+func (m *QueryMintedResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryMintedResponse) ProtoMessage()    {}
+func (*QueryMintedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{7}
+}
+func (m *QueryMintedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryMintedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryMintedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryMintedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryMintedResponse.Merge(m, src)
+}
+func (m *QueryMintedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryMintedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryMintedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryMintedResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.rewards.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.rewards.v1.QueryParamsResponse")
 	proto.RegisterType((*QueryEpochRequest)(nil), "loopin.rewards.v1.QueryEpochRequest")
 	proto.RegisterType((*QueryEpochResponse)(nil), "loopin.rewards.v1.QueryEpochResponse")
+	proto.RegisterType((*QueryPendingRequest)(nil), "loopin.rewards.v1.QueryPendingRequest")
+	proto.RegisterType((*QueryPendingResponse)(nil), "loopin.rewards.v1.QueryPendingResponse")
+	proto.RegisterType((*QueryMintedRequest)(nil), "loopin.rewards.v1.QueryMintedRequest")
+	proto.RegisterType((*QueryMintedResponse)(nil), "loopin.rewards.v1.QueryMintedResponse")
 }
 
 func init() { proto.RegisterFile("loopin/rewards/v1/query.proto", fileDescriptor_efa4dc3179c0b049) }
 
 var fileDescriptor_efa4dc3179c0b049 = []byte{
-	// 402 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xcd, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0x4a, 0x2d, 0x4f, 0x2c, 0x4a, 0x29, 0xd6, 0x2f, 0x33, 0xd4, 0x2f, 0x2c,
-	0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x84, 0x48, 0xeb, 0x41, 0xa5,
-	0xf5, 0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x95, 0x94,
-	0x48, 0x7a, 0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x45, 0x65, 0xd2, 0xf3, 0xf3, 0xd3,
-	0x73, 0x52, 0xf5, 0x13, 0x0b, 0x32, 0xf5, 0x13, 0xf3, 0xf2, 0xf2, 0x4b, 0x12, 0x4b, 0x32, 0xf3,
-	0xf3, 0x8a, 0xa1, 0xb2, 0xf2, 0x98, 0x16, 0xa7, 0xa7, 0xe6, 0xa5, 0x16, 0x67, 0xc2, 0x14, 0xc8,
-	0x61, 0x2a, 0x28, 0x48, 0x2c, 0x4a, 0xcc, 0x85, 0xca, 0x2b, 0x89, 0x70, 0x09, 0x05, 0x82, 0x5c,
-	0x1a, 0x00, 0x16, 0x0c, 0x4a, 0x2d, 0x2c, 0x4d, 0x2d, 0x2e, 0x51, 0x0a, 0xe6, 0x12, 0x46, 0x11,
-	0x2d, 0x2e, 0xc8, 0xcf, 0x2b, 0x4e, 0x15, 0xb2, 0xe1, 0x62, 0x83, 0x68, 0x96, 0x60, 0x54, 0x60,
-	0xd4, 0xe0, 0x36, 0x92, 0xd4, 0xc3, 0xf0, 0x98, 0x1e, 0x44, 0x8b, 0x13, 0xe7, 0x89, 0x7b, 0xf2,
-	0x0c, 0x2b, 0x9e, 0x6f, 0xd0, 0x62, 0x0c, 0x82, 0xea, 0x51, 0xd2, 0xe4, 0x12, 0x04, 0x1b, 0xea,
-	0x5a, 0x90, 0x9f, 0x9c, 0x01, 0xb5, 0x49, 0x48, 0x84, 0x8b, 0x35, 0x15, 0xc4, 0x07, 0x9b, 0xc8,
-	0x1c, 0x04, 0xe1, 0x28, 0xc5, 0x42, 0x5d, 0x05, 0x55, 0x0a, 0xb5, 0xde, 0x9d, 0x8b, 0x23, 0x35,
-	0x37, 0xb3, 0xb8, 0x38, 0x33, 0x3f, 0x0f, 0xea, 0x00, 0x05, 0x2c, 0x0e, 0x00, 0xeb, 0x71, 0x85,
-	0xaa, 0x43, 0x76, 0x07, 0x5c, 0xb3, 0x51, 0x0b, 0x13, 0x17, 0x2b, 0xd8, 0x7c, 0xa1, 0x2a, 0x2e,
-	0x36, 0x88, 0x83, 0x85, 0x54, 0xb1, 0x18, 0x85, 0x19, 0x32, 0x52, 0x6a, 0x84, 0x94, 0x41, 0xdc,
-	0xaa, 0xa4, 0xd8, 0x74, 0xf9, 0xc9, 0x64, 0x26, 0x69, 0x21, 0x49, 0x7d, 0x5c, 0x11, 0x20, 0x54,
-	0xcf, 0xc5, 0x0a, 0x76, 0xab, 0x90, 0x0a, 0x2e, 0x33, 0x91, 0x43, 0x4a, 0x4a, 0x95, 0x80, 0x2a,
-	0xa8, 0xc5, 0x9a, 0x60, 0x8b, 0x95, 0x85, 0x14, 0xb1, 0x58, 0x0c, 0x0e, 0xdc, 0x62, 0xfd, 0x6a,
-	0x30, 0x5d, 0xeb, 0xe4, 0x75, 0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47, 0x72, 0x8c, 0x0f, 0x1e, 0xc9,
-	0x31, 0x4e, 0x78, 0x2c, 0xc7, 0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d, 0xc7, 0x72, 0x0c, 0x51, 0x06,
-	0xe9, 0x99, 0x25, 0x19, 0xa5, 0x49, 0x7a, 0xc9, 0xf9, 0xb9, 0x50, 0x63, 0x74, 0x0b, 0x8a, 0xf2,
-	0xb3, 0x52, 0x93, 0x4b, 0x60, 0xa6, 0x56, 0xc0, 0xcd, 0x2d, 0xa9, 0x2c, 0x48, 0x2d, 0x4e, 0x62,
-	0x03, 0x27, 0x27, 0x63, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0x34, 0xb0, 0xbc, 0x64, 0x0a, 0x03,
-	0x00, 0x00,
+	// 572 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0x41, 0x6b, 0x13, 0x41,
+	0x14, 0xce, 0xaa, 0x49, 0xed, 0x78, 0xca, 0x18, 0xa1, 0x89, 0xba, 0x69, 0xb7, 0x4d, 0xb5, 0x6a,
+	0x77, 0xda, 0x7a, 0xf5, 0x14, 0x28, 0x5a, 0x41, 0xd0, 0x78, 0x13, 0xa4, 0x6e, 0xb3, 0xc3, 0x66,
+	0xb4, 0x3b, 0x6f, 0xbb, 0x33, 0xa9, 0xd6, 0x52, 0x04, 0xf1, 0xe0, 0x51, 0x10, 0xfc, 0x0d, 0x1e,
+	0x3d, 0xf8, 0x23, 0x7a, 0x2c, 0x7a, 0x11, 0x0f, 0x45, 0x12, 0xc1, 0xbf, 0x21, 0x99, 0x79, 0x5b,
+	0x1b, 0x92, 0x25, 0x17, 0x2f, 0xc9, 0xbc, 0x79, 0xdf, 0xf7, 0xde, 0xf7, 0xe6, 0x7b, 0x2c, 0xb9,
+	0xba, 0x0d, 0x90, 0x08, 0xc9, 0x52, 0xfe, 0x32, 0x48, 0x43, 0xc5, 0x76, 0x57, 0xd9, 0x4e, 0x97,
+	0xa7, 0x7b, 0x7e, 0x92, 0x82, 0x06, 0x5a, 0xb6, 0x69, 0x1f, 0xd3, 0xfe, 0xee, 0x6a, 0xad, 0x1c,
+	0xc4, 0x42, 0x02, 0x33, 0xbf, 0x16, 0x55, 0xab, 0x44, 0x10, 0x81, 0x39, 0xb2, 0xc1, 0x09, 0x6f,
+	0xab, 0x6d, 0x50, 0x31, 0xa8, 0x4d, 0x9b, 0xb0, 0x01, 0xa6, 0xae, 0x44, 0x00, 0xd1, 0x36, 0x67,
+	0x41, 0x22, 0x58, 0x20, 0x25, 0xe8, 0x40, 0x0b, 0x90, 0x59, 0xb6, 0x3e, 0xaa, 0x29, 0xe2, 0x92,
+	0x2b, 0x91, 0x01, 0xdc, 0x51, 0x40, 0x12, 0xa4, 0x41, 0x8c, 0x79, 0xaf, 0x42, 0xe8, 0xa3, 0xc1,
+	0x10, 0x0f, 0xcd, 0x65, 0x8b, 0xef, 0x74, 0xb9, 0xd2, 0xde, 0x63, 0x72, 0x71, 0xe8, 0x56, 0x25,
+	0x20, 0x15, 0xa7, 0x77, 0x48, 0xc9, 0x92, 0x67, 0x9c, 0x59, 0xe7, 0xfa, 0x85, 0xb5, 0xaa, 0x3f,
+	0x32, 0xb3, 0x6f, 0x29, 0xcd, 0xe9, 0xc3, 0xe3, 0x7a, 0xe1, 0xf3, 0x9f, 0x2f, 0x37, 0x9c, 0x16,
+	0x72, 0xbc, 0x25, 0x52, 0x36, 0x45, 0xd7, 0x13, 0x68, 0x77, 0xb0, 0x13, 0xad, 0x90, 0x22, 0x1f,
+	0xc4, 0xa6, 0xe2, 0xd9, 0x96, 0x0d, 0xbc, 0xa7, 0xa8, 0x0a, 0xa1, 0xd8, 0xfe, 0x2e, 0x39, 0xcf,
+	0x63, 0xa1, 0x94, 0x00, 0x89, 0x02, 0x66, 0xc7, 0x08, 0x30, 0x9c, 0x75, 0xc4, 0x9d, 0xd6, 0x71,
+	0x42, 0xf6, 0x58, 0x36, 0x1e, 0x97, 0xa1, 0x90, 0x51, 0xa6, 0x65, 0x86, 0x4c, 0x05, 0x61, 0x98,
+	0x72, 0x65, 0xe7, 0x9b, 0x6e, 0x65, 0xa1, 0xf7, 0x8c, 0x54, 0x86, 0x09, 0xa8, 0xe8, 0x1e, 0x29,
+	0x05, 0x31, 0x74, 0xa5, 0xb6, 0x84, 0xe6, 0xca, 0xa0, 0xdb, 0xcf, 0xe3, 0xfa, 0x25, 0x6b, 0xa1,
+	0x0a, 0x5f, 0xf8, 0x02, 0x58, 0x1c, 0xe8, 0x8e, 0xbf, 0x21, 0xf5, 0xb7, 0xaf, 0xcb, 0x04, 0xbd,
+	0xdd, 0x90, 0x1a, 0x1f, 0xc7, 0xf2, 0x3d, 0x1f, 0x27, 0x7e, 0x20, 0xa4, 0xe6, 0xe1, 0x64, 0x45,
+	0x9b, 0x38, 0x42, 0x86, 0xff, 0xdf, 0x82, 0xd6, 0x3e, 0x9d, 0x23, 0x45, 0xd3, 0x81, 0xbe, 0x26,
+	0x25, 0x6b, 0x2a, 0x6d, 0x8c, 0x79, 0xee, 0xd1, 0xed, 0xa9, 0x2d, 0x4e, 0x82, 0x59, 0xb1, 0xde,
+	0xdc, 0xdb, 0xef, 0xbf, 0x3f, 0x9e, 0xb9, 0x4c, 0xab, 0x2c, 0x6f, 0x49, 0xe9, 0x1b, 0x52, 0x34,
+	0x7e, 0xd2, 0x85, 0xbc, 0x9a, 0xa7, 0xb7, 0xa9, 0xd6, 0x98, 0x80, 0xc2, 0xc6, 0x4b, 0xa6, 0xf1,
+	0x3c, 0x9d, 0x1b, 0xd3, 0xd8, 0x2c, 0xa0, 0x62, 0xfb, 0xe6, 0xff, 0x80, 0xbe, 0x77, 0xc8, 0x14,
+	0xba, 0x4e, 0xf3, 0xe7, 0x1a, 0xda, 0xa3, 0xda, 0xb5, 0x89, 0x38, 0xd4, 0x71, 0xcb, 0xe8, 0x58,
+	0xa4, 0x0b, 0xe3, 0x1e, 0xc0, 0x62, 0xd9, 0x3e, 0x3a, 0x7e, 0x40, 0xdf, 0x39, 0xa4, 0x64, 0xed,
+	0xce, 0x37, 0x62, 0x68, 0x7d, 0xf2, 0x8d, 0x18, 0xde, 0x1a, 0xef, 0xa6, 0xd1, 0xd1, 0xa0, 0xf3,
+	0x63, 0x74, 0xc4, 0x06, 0xfa, 0x4f, 0x46, 0xf3, 0xfe, 0x61, 0xcf, 0x75, 0x8e, 0x7a, 0xae, 0xf3,
+	0xab, 0xe7, 0x3a, 0x1f, 0xfa, 0x6e, 0xe1, 0xa8, 0xef, 0x16, 0x7e, 0xf4, 0xdd, 0xc2, 0x93, 0x95,
+	0x48, 0xe8, 0x4e, 0x77, 0xcb, 0x6f, 0x43, 0x8c, 0x85, 0x96, 0x93, 0x14, 0x9e, 0xf3, 0xb6, 0xce,
+	0xea, 0xbe, 0x3a, 0xa9, 0xac, 0xf7, 0x12, 0xae, 0xb6, 0x4a, 0xe6, 0x23, 0x74, 0xfb, 0x6f, 0x00,
+	0x00, 0x00, 0xff, 0xff, 0xca, 0x72, 0x91, 0xa7, 0x5b, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -258,6 +440,10 @@ type QueryClient interface {
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 	// Epoch returns what an epoch minted and how it was split.
 	Epoch(ctx context.Context, in *QueryEpochRequest, opts ...grpc.CallOption) (*QueryEpochResponse, error)
+	// Pending returns the uloop an address can claim.
+	Pending(ctx context.Context, in *QueryPendingRequest, opts ...grpc.CallOption) (*QueryPendingResponse, error)
+	// Minted returns C_minted: the uloop ever minted to an address as rewards.
+	Minted(ctx context.Context, in *QueryMintedRequest, opts ...grpc.CallOption) (*QueryMintedResponse, error)
 }
 
 type queryClient struct {
@@ -286,12 +472,34 @@ func (c *queryClient) Epoch(ctx context.Context, in *QueryEpochRequest, opts ...
 	return out, nil
 }
 
+func (c *queryClient) Pending(ctx context.Context, in *QueryPendingRequest, opts ...grpc.CallOption) (*QueryPendingResponse, error) {
+	out := new(QueryPendingResponse)
+	err := c.cc.Invoke(ctx, "/loopin.rewards.v1.Query/Pending", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Minted(ctx context.Context, in *QueryMintedRequest, opts ...grpc.CallOption) (*QueryMintedResponse, error) {
+	out := new(QueryMintedResponse)
+	err := c.cc.Invoke(ctx, "/loopin.rewards.v1.Query/Minted", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the current x/rewards parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 	// Epoch returns what an epoch minted and how it was split.
 	Epoch(context.Context, *QueryEpochRequest) (*QueryEpochResponse, error)
+	// Pending returns the uloop an address can claim.
+	Pending(context.Context, *QueryPendingRequest) (*QueryPendingResponse, error)
+	// Minted returns C_minted: the uloop ever minted to an address as rewards.
+	Minted(context.Context, *QueryMintedRequest) (*QueryMintedResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -303,6 +511,12 @@ func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsReq
 }
 func (*UnimplementedQueryServer) Epoch(ctx context.Context, req *QueryEpochRequest) (*QueryEpochResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Epoch not implemented")
+}
+func (*UnimplementedQueryServer) Pending(ctx context.Context, req *QueryPendingRequest) (*QueryPendingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Pending not implemented")
+}
+func (*UnimplementedQueryServer) Minted(ctx context.Context, req *QueryMintedRequest) (*QueryMintedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Minted not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -345,6 +559,42 @@ func _Query_Epoch_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Pending_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPendingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Pending(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.rewards.v1.Query/Pending",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Pending(ctx, req.(*QueryPendingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Minted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryMintedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Minted(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.rewards.v1.Query/Minted",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Minted(ctx, req.(*QueryMintedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.rewards.v1.Query",
@@ -357,6 +607,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Epoch",
 			Handler:    _Query_Epoch_Handler,
+		},
+		{
+			MethodName: "Pending",
+			Handler:    _Query_Pending_Handler,
+		},
+		{
+			MethodName: "Minted",
+			Handler:    _Query_Minted_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -480,6 +738,132 @@ func (m *QueryEpochResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryPendingRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryMintedRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryMintedRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryMintedRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryMintedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryMintedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryMintedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -530,6 +914,54 @@ func (m *QueryEpochResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Emission.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPendingRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Amount.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryMintedRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryMintedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Amount.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -801,6 +1233,338 @@ func (m *QueryEpochResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Emission.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryMintedRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryMintedRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryMintedRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryMintedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryMintedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryMintedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
