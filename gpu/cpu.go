@@ -85,18 +85,8 @@ func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress 
 		layer := make([]proof.Hash, p.Labels)
 		leaves := make([]proof.Hash, p.Labels)
 		c.parallel(p.Labels, func(lo, hi uint64) {
-			idx := make([]uint64, 0, p.Parents)
-			parents := make([]proof.Hash, p.Parents)
+			proof.ComputeLabels(p, ek, l, prev, layer, lo, hi)
 			for i := lo; i < hi; i++ {
-				if l == 0 {
-					layer[i] = proof.Label(ek, 0, i, nil)
-				} else {
-					idx = proof.ParentIndices(p, ek, l, i, idx[:0])
-					for j, q := range idx {
-						parents[j] = prev[q]
-					}
-					layer[i] = proof.Label(ek, l, i, parents)
-				}
 				leaves[i] = proof.LeafHash(layer[i][:])
 			}
 		})
@@ -173,24 +163,7 @@ func (s *cpuSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, erro
 		s.cpu.parallel(uint64(m), func(lo, hi uint64) {
 			a := make([]int8, n)
 			for r := lo; r < hi; r++ {
-				g := proof.GatherIndex(p, prev, uint32(r))
-				for q := 0; q < n/proof.LabelSize; q++ {
-					label := sealed[g+uint64(q)]
-					for k, v := range label {
-						a[q*proof.LabelSize+k] = int8(v)
-					}
-				}
-				row := c[int(r)*n : (int(r)+1)*n]
-				for k := 0; k < n; k++ {
-					ak := int32(a[k])
-					if ak == 0 {
-						continue
-					}
-					for j, bv := range b[k*n : (k+1)*n] {
-						row[j] += ak * int32(bv)
-					}
-				}
-				leaves[r] = proof.RowLeaf(row)
+				leaves[r] = proof.GemmRow(p, sealed, prev, b, uint32(r), a, c[int(r)*n:(int(r)+1)*n])
 			}
 		})
 		tree, err := s.cpu.tree(leaves)

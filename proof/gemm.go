@@ -109,19 +109,7 @@ func (s *Sealing) Gemm(seed Hash) (*GemmRun, error) {
 		c := make([]int32, m*n)
 		leaves := make([]Hash, m)
 		for r := 0; r < m; r++ {
-			gatherRow(p, sealed, GatherIndex(p, prev, uint32(r)), a)
-			row := c[r*n : (r+1)*n]
-			for k := 0; k < n; k++ {
-				ak := int32(a[k])
-				if ak == 0 {
-					continue
-				}
-				bk := b[k*n : (k+1)*n]
-				for j := range row {
-					row[j] += ak * int32(bk[j])
-				}
-			}
-			leaves[r] = RowLeaf(row)
+			leaves[r] = GemmRow(p, sealed, prev, b, uint32(r), a, c[r*n:(r+1)*n])
 		}
 		tree, err := NewTree(leaves)
 		if err != nil {
@@ -133,6 +121,26 @@ func (s *Sealing) Gemm(seed Hash) (*GemmRun, error) {
 		prev = tree.Root()
 	}
 	return run, nil
+}
+
+// GemmRow computes output row r of a round, C[r] = A[r]·B, into row (n
+// entries, zeroed by the caller), gathering A[r] from the seal with prev as
+// the previous commitment (a is n bytes of scratch), and returns the row's
+// Merkle leaf. It is the CPU reference of the gather, GEMM and row-leaf
+// kernels, shared by every CPU prover.
+func GemmRow(p Params, sealed []Hash, prev Hash, b []int8, r uint32, a []int8, row []int32) Hash {
+	n := int(p.GemmDim)
+	gatherRow(p, sealed, GatherIndex(p, prev, r), a)
+	for k := 0; k < n; k++ {
+		ak := int32(a[k])
+		if ak == 0 {
+			continue
+		}
+		for j, bv := range b[k*n : (k+1)*n] {
+			row[j] += ak * int32(bv)
+		}
+	}
+	return RowLeaf(row)
 }
 
 // RowRef names one audited GEMM output row.

@@ -48,9 +48,15 @@ func Label(ek Hash, layer uint32, i uint64, parents []Hash) Hash {
 // previous layer prev (nil for layer 0). It is the CPU reference of the
 // labeling kernel.
 func ComputeLayer(p Params, ek Hash, layer uint32, prev, out []Hash) {
+	ComputeLabels(p, ek, layer, prev, out, 0, p.Labels)
+}
+
+// ComputeLabels fills out[lo:hi] of layer `layer`: the same labels as
+// ComputeLayer, for one lane range, so that parallel provers share this code.
+func ComputeLabels(p Params, ek Hash, layer uint32, prev, out []Hash, lo, hi uint64) {
 	idx := make([]uint64, 0, p.Parents)
 	parents := make([]Hash, p.Parents)
-	for i := uint64(0); i < p.Labels; i++ {
+	for i := lo; i < hi; i++ {
 		if layer == 0 {
 			out[i] = Label(ek, 0, i, nil)
 			continue
