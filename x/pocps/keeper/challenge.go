@@ -26,43 +26,64 @@ const VerifyGasPerByte = 30
 // rest wait for the next block (STYLE.md: bounded batches).
 const maxDeadlinesPerBlock = 100
 
-// pickVerifier chooses a verifier for a device of owner from the block's
-// randomness: eligible are registered verifiers with fewer than max_missed
-// misses, whose operator is not the owner, other than exclude. The set is
-// bounded by the validator set (x/staking max_validators), so walking it is
-// bounded by governance. Returns ErrNoVerifier when none is eligible.
-func (k Keeper) pickVerifier(ctx context.Context, owner sdk.AccAddress, exclude sdk.ValAddress, salt uint64) (sdk.ValAddress, string, error) {
+// assignment is what issuing challenges reads once: the verifiers with
+// fewer than max_missed misses (in address order) and the params. An epoch
+// end that challenges many devices loads it once, not once per device.
+type assignment struct {
+	params    types.Params
+	verifiers []sdk.ValAddress
+	names     []string
+}
+
+// loadAssignment reads the eligible verifiers and the params. The set is
+// bounded by the validator set (x/staking max_validators), so reading it is
+// bounded by governance.
+func (k Keeper) loadAssignment(ctx context.Context) (*assignment, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	var eligible []sdk.ValAddress
-	var names []string
-	if err := k.Verifiers.Walk(ctx, nil, func(val sdk.ValAddress, v types.Verifier) (bool, error) {
-		if v.Missed >= params.MaxMissed || sdk.AccAddress(val).Equals(owner) || val.Equals(exclude) {
-			return false, nil
+	a := &assignment{params: params}
+	err = k.Verifiers.Walk(ctx, nil, func(val sdk.ValAddress, v types.Verifier) (bool, error) {
+		if v.Missed < params.MaxMissed {
+			a.verifiers = append(a.verifiers, val)
+			a.names = append(a.names, v.Validator)
 		}
-		eligible = append(eligible, val)
-		names = append(names, v.Validator)
 		return false, nil
-	}); err != nil {
-		return nil, "", err
+	})
+	return a, err
+}
+
+// pick chooses a verifier for a device of owner from the block's
+// randomness among the loaded ones whose operator is not the owner, other
+// than exclude. Returns ErrNoVerifier when none is eligible.
+func (a *assignment) pick(ctx context.Context, owner sdk.AccAddress, exclude sdk.ValAddress, salt uint64) (string, error) {
+	var eligible []string
+	for i, val := range a.verifiers {
+		if !sdk.AccAddress(val).Equals(owner) && !val.Equals(exclude) {
+			eligible = append(eligible, a.names[i])
+		}
 	}
 	if len(eligible) == 0 {
-		return nil, "", errorsmod.Wrap(types.ErrNoVerifier, "register a verifier (loopind tx pocps register-verifier) that is not the device owner")
+		return "", errorsmod.Wrap(types.ErrNoVerifier, "register a verifier (loopind tx pocps register-verifier) that is not the device owner")
 	}
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	seed := sha256.New()
 	seed.Write([]byte("loopin/pocps/v1/assign"))
-	seed.Write(sdkCtx.HeaderHash())
+	seed.Write(sdk.UnwrapSDKContext(ctx).HeaderHash())
 	seed.Write(binary.BigEndian.AppendUint64(nil, salt))
-	i := binary.BigEndian.Uint64(seed.Sum(nil)[:8]) % uint64(len(eligible))
-	return eligible[i], names[i], nil
+	return eligible[binary.BigEndian.Uint64(seed.Sum(nil)[:8])%uint64(len(eligible))], nil
 }
 
 // issueChallenge assigns a new challenge of kind for device to a verifier
-// and queues its deadline. Its seed is the hash of the next block.
-func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude sdk.ValAddress) (types.Challenge, error) {
+// and queues its deadline. Its seed is the hash of the next block. a may be
+// nil (it is then loaded); callers issuing many challenges pass one.
+func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude sdk.ValAddress, a *assignment) (types.Challenge, error) {
+	if a == nil {
+		var err error
+		if a, err = k.loadAssignment(ctx); err != nil {
+			return types.Challenge{}, err
+		}
+	}
 	owner, err := k.accountKeeper.AddressCodec().StringToBytes(device.Owner)
 	if err != nil {
 		return types.Challenge{}, err
@@ -72,11 +93,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 		return types.Challenge{}, err
 	}
 	id++
-	_, name, err := k.pickVerifier(ctx, owner, exclude, id)
-	if err != nil {
-		return types.Challenge{}, err
-	}
-	params, err := k.Params.Get(ctx)
+	name, err := a.pick(ctx, owner, exclude, id)
 	if err != nil {
 		return types.Challenge{}, err
 	}
@@ -84,7 +101,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
 		IssuedHeight: sdkCtx.BlockHeight(), SeedHeight: sdkCtx.BlockHeight() + 1,
-		Deadline: sdkCtx.BlockTime().Add(params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
+		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
 		return types.Challenge{}, err
@@ -96,6 +113,16 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 		ChallengeId: id, DeviceId: device.Id, Kind: kind.String(), Verifier: name,
 		SeedHeight: c.SeedHeight, Deadline: c.Deadline.UTC().Format(time.RFC3339),
 	})
+}
+
+// device loads device id, mapping "not found" to ErrDeviceNotFound (the
+// owner may have deregistered it while a challenge was pending).
+func (k Keeper) device(ctx context.Context, id uint64) (types.Device, error) {
+	d, err := k.Devices.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return d, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", id)
+	}
+	return d, err
 }
 
 // closeChallenge records a challenge's outcome and takes it off the queue.
@@ -129,10 +156,8 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 	} else if err != nil {
 		return nil, err
 	}
-	device, err := ms.Devices.Get(ctx, c.DeviceId)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", c.DeviceId)
-	} else if err != nil {
+	device, err := ms.device(ctx, c.DeviceId)
+	if err != nil {
 		return nil, err
 	}
 
@@ -280,7 +305,7 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 			} else if err != nil {
 				return err
 			}
-			if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, val); err != nil && !errors.Is(err, types.ErrNoVerifier) {
+			if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, val, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
 				return err
 			}
 		}

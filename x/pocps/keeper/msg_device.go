@@ -92,7 +92,7 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	}
 	// The seal is checked before the device may be staked: a verifier gets
 	// its setup challenge now (none eligible: the registration fails).
-	if _, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil); err != nil {
+	if _, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil, nil); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{

@@ -102,6 +102,7 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 	if err != nil {
 		return err
 	}
+	var a *assignment // loaded once, at the first due device
 	for _, key := range keys {
 		if err := k.Schedule.Remove(ctx, key); err != nil {
 			return err
@@ -115,7 +116,12 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 		if device.Status != types.DEVICE_STATUS_SEALED {
 			continue // failed: no longer scheduled
 		}
-		if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
+		if a == nil {
+			if a, err = k.loadAssignment(ctx); err != nil {
+				return err
+			}
+		}
+		if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, nil, a); err != nil && !errors.Is(err, types.ErrNoVerifier) {
 			return err
 		}
 		if err := k.Schedule.Set(ctx, collections.Join(epoch+int64(params.ChallengeInterval), device.Id)); err != nil {
@@ -156,10 +162,8 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 	if err != nil {
 		return nil, err
 	}
-	device, err := ms.Devices.Get(ctx, c.DeviceId)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", c.DeviceId)
-	} else if err != nil {
+	device, err := ms.device(ctx, c.DeviceId)
+	if err != nil {
 		return nil, err
 	}
 	p := device.Seal.Params.ProofParams()
@@ -252,7 +256,7 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		return nil, err
 	}
 	if c.Failures+1 < params.Confirmations {
-		next, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, val)
+		next, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, val, nil)
 		if errors.Is(err, types.ErrNoVerifier) {
 			return &types.MsgSubmitChallengeResultResponse{}, nil // confirmed at the next scheduled challenge
 		} else if err != nil {
