@@ -14,16 +14,16 @@ func bi(v int64) *big.Int { return big.NewInt(v) }
 
 // checkInvariants asserts I1 (H equals the devices' unsold time) and I5
 // (the module holds L + escrow + owed, with non-negative dust).
-func checkInvariants(t *testing.T, p *ledger.Pool) {
+func checkInvariants(t *testing.T, p *ledger.Book) {
 	t.Helper()
 	var unsold int64
 	for _, d := range p.Devices {
-		u := p.Unsold(d)
+		u := p.UnsoldOf(d)
 		require.GreaterOrEqual(t, u, int64(0), "device %d", d.ID)
 		unsold += u
 	}
 	require.Equal(t, unsold, p.H, "I1: H is the unsold time of the committed devices")
-	require.True(t, p.L.Sign() >= 0 && p.Escrow().Sign() >= 0, "no negative reserves")
+	require.True(t, p.L.Sign() >= 0 && p.Escrow.Sign() >= 0, "no negative reserves")
 	require.True(t, p.Dust().Sign() >= 0, "I5: rounding never against the pool (dust %s)", p.Dust())
 }
 
@@ -192,7 +192,7 @@ func FuzzLedger(f *testing.F) {
 			// rounding by at most one uloop.
 			events := int64(len(p.Devices) + len(p.Leases) + 1)
 			trade := false
-			switch ops[i] % 6 {
+			switch ops[i] % 7 {
 			case 0: // stake
 				if _, err := p.StakeLP(next, p.Now+1+arg*7); err == nil {
 					next++
@@ -229,9 +229,20 @@ func FuzzLedger(f *testing.F) {
 						break
 					}
 				}
-			case 3: // terminate some lease
+			case 3: // terminate some lease: the refund is the quote
 				if len(leases) > 0 {
-					if _, err := p.Terminate(leases[int(arg)%len(leases)]); err == nil {
+					l := p.Leases[leases[int(arg)%len(leases)]]
+					quote, _, qerr := p.QuoteTerminate(l)
+					refund, err := p.Terminate(l.ID)
+					require.Equal(t, qerr == nil, err == nil)
+					if err == nil {
+						require.Equal(t, quote, refund, "estimate-terminate is what terminate refunds")
+						trade = true
+					}
+				}
+			case 6: // extend some lease
+				if len(leases) > 0 {
+					if _, err := p.Extend(leases[int(arg)%len(leases)], 1+arg%300); err == nil {
 						trade = true
 					}
 				}
@@ -241,7 +252,7 @@ func FuzzLedger(f *testing.F) {
 			if !trade && before != nil && after != nil {
 				diff := new(big.Rat).Sub(after, before)
 				diff.Abs(diff)
-				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%6, before.FloatString(6), after.FloatString(6))
+				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%7, before.FloatString(6), after.FloatString(6))
 			}
 		}
 	})
@@ -315,5 +326,33 @@ func TestTWAP(t *testing.T) {
 	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, 1)) <= 0, "TWAP over a leased stretch is that stretch's price")
 	_, err = ledger.TWAP(mid, p.Pi, 0)
 	require.ErrorIs(t, err, ledger.ErrBadAmount)
+	checkInvariants(t, p)
+}
+
+func TestExtendLease(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 1000)
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 1000)
+	require.NoError(t, err)
+	l, _, err := p.BuyLease(1, 100)
+	require.NoError(t, err)
+	_, err = p.Advance(50)
+	require.NoError(t, err)
+	hBefore, priceBefore := p.H, p.Price()
+	paid, err := p.Extend(l.ID, 100)
+	require.NoError(t, err)
+	require.Equal(t, int64(200), l.End)
+	require.Equal(t, hBefore-100, p.H, "an extension sells more of the device's time")
+	require.True(t, paid.Sign() > 0 && p.Price().Cmp(priceBefore) > 0)
+	_, err = p.Extend(l.ID, 900)
+	require.ErrorIs(t, err, ledger.ErrNotCovered)
+	checkInvariants(t, p)
+	_, err = p.Advance(200)
+	require.NoError(t, err)
+	require.True(t, l.Ended)
+	require.Equal(t, l.Price, l.Released, "the whole escrow, extension included, reaches the device")
+	_, err = p.Extend(l.ID, 10)
+	require.ErrorIs(t, err, ledger.ErrLeaseEnded)
 	checkInvariants(t, p)
 }
