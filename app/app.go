@@ -245,7 +245,7 @@ func New(
 
 	// LooPIN keepers. Dependencies run one way: stake uses pools and pocps;
 	// rewards reads the others through its expected-keeper interfaces.
-	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, govAuthority)
+	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, app.BankKeeper, govAuthority)
 	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, app.PoolsKeeper, govAuthority)
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
 		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
@@ -258,10 +258,11 @@ func New(
 	// PoL reads C_minted and C_held from x/rewards (set before any copy of
 	// the x/pocps keeper is handed out below).
 	app.PocpsKeeper.SetLoyaltyKeeper(rewardskeeper.Loyalty{K: app.RewardsKeeper})
-	// At each `loopin` epoch end: x/pocps challenges the devices due, then
-	// x/rewards mints and splits the emission (x/pools dissipation will run
-	// first when it lands).
-	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(app.PocpsKeeper.EpochHooks(), app.RewardsKeeper.EpochHooks()))
+	// At each `loopin` epoch end: x/pools dissipates and snapshots its
+	// pools, x/pocps challenges the devices due, then x/rewards mints and
+	// splits the emission.
+	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(
+		app.PoolsKeeper.EpochHooks(), app.PocpsKeeper.EpochHooks(), app.RewardsKeeper.EpochHooks()))
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
@@ -298,7 +299,7 @@ func New(
 	// x/epochs ticks first so that the LooPIN modules see the new epoch in
 	// the same block; distribution allocates fees before slashing.
 	app.ModuleManager.SetOrderBeginBlockers(
-		epochstypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
+		epochstypes.ModuleName, poolstypes.ModuleName, staketypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
 		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName, pocpstypes.ModuleName,
 	)
 	// x/bank must come first (SDK v0.54).

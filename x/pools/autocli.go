@@ -12,7 +12,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
-			Short:   "Query the GPU-time pools: parameters (pools, prices, leases come with x/pools)",
+			Short:   "Query the GPU-time pools: reserves, prices, quotes, leases and capacity",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
@@ -30,11 +30,67 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Show one pool by id or GPU class (e.g. rtx-4090)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
 				},
+				{
+					RpcMethod:      "SpotPrice",
+					Use:            "spot-price [id|class]",
+					Short:          "Show a pool's spot price L/H in uloop per GPU-second and per GPU-hour",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+				},
+				{
+					RpcMethod:      "Twap",
+					Use:            "twap [id|class] [window]",
+					Short:          "Show a pool's time-weighted average price over a window such as 24h or 7d (epoch-end snapshots)",
+					Example:        "loopind q pools twap rtx-4090 24h",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "window"}},
+				},
+				{
+					RpcMethod:      "EstimateBuy",
+					Use:            "estimate-buy [id|class] [duration]",
+					Short:          "Quote a lease: price, burned fee, total (use it as --max-uloop-in), price per GPU-hour, price impact, matched device",
+					Example:        "loopind q pools estimate-buy rtx-4090 36h\nloopind q pools estimate-buy 6 7d",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "duration"}},
+				},
+				{
+					RpcMethod:      "EstimateTerminate",
+					Use:            "estimate-terminate [lease-id]",
+					Short:          "Quote ending a lease now: refund, burned fee and unused seconds",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
+				},
+				{
+					RpcMethod:      "Lease",
+					Use:            "lease [lease-id]",
+					Short:          "Show a lease: client, device, start, end, escrow, status",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
+				},
+				{
+					RpcMethod:      "LeasesByClient",
+					Use:            "leases-by-client [address]",
+					Short:          "List a client's leases",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "client"}},
+				},
+				{
+					RpcMethod:      "LeasesByDevice",
+					Use:            "leases-by-device [device-id]",
+					Short:          "List a device's leases",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
+				{
+					RpcMethod:      "Capacity",
+					Use:            "capacity [id|class]",
+					Short:          "Show a pool's capacity book: devices committed, idle and leased, unsold GPU-seconds, longest lease buyable now",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+				},
+				{
+					RpcMethod:      "Position",
+					Use:            "position [device-id]",
+					Short:          "Show a committed device's position in its pool and what it has earned so far",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Msg_serviceDesc.ServiceName,
-			Short:   "Trade GPU time in the pools (leases come with x/pools)",
+			Short:   "Buy, extend and terminate leases of GPU time",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					// Governance only. The generated command cannot encode
@@ -56,6 +112,29 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:        "loopind tx pools set-pool-status-proposal 8 POOL_STATUS_RETIRED --deposit 10000000uloop --title retire --summary ... --from validator",
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool_id"}, {ProtoField: "status"}},
+				},
+				{
+					RpcMethod: "BuyLease",
+					Use:       "buy-lease [id|class] [duration] [max-uloop-in]",
+					Short:     "Buy exclusive use of one idle device for a duration (36h, 90m, 7d), paying at most max-uloop-in (quote with estimate-buy)",
+					Long: "Buy a lease at the pool's constant-product quote plus the exchange fee, which is burned. The lease is matched " +
+						"to the idle device with the longest remaining commitment. max-uloop-in is the slippage bound (price + fee); " +
+						"--deadline (RFC 3339) refuses execution after that block time.",
+					Example:        "loopind q pools estimate-buy rtx-4090 2h\nloopind tx pools buy-lease rtx-4090 2h 150000 --from client",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
+				},
+				{
+					RpcMethod:      "ExtendLease",
+					Use:            "extend-lease [lease-id] [duration] [max-uloop-in]",
+					Short:          "Buy more time on a lease's device, paying at most max-uloop-in",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
+				},
+				{
+					RpcMethod: "TerminateLease",
+					Use:       "terminate-lease [lease-id] [min-refund]",
+					Short:     "End a lease now; the unreleased escrow less the exchange fee is refunded (quote with estimate-terminate)",
+					Example:   "loopind q pools estimate-terminate 1\nloopind tx pools terminate-lease 1 0 --from client",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}, {ProtoField: "min_refund"}},
 				},
 			},
 		},

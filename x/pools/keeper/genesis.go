@@ -3,10 +3,14 @@ package keeper
 import (
 	"context"
 
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+
 	"github.com/loopin-project/loopin/x/pools/types"
 )
 
-// InitGenesis validates gs and writes it to the store.
+// InitGenesis validates gs and writes it to the store; the Idle index and
+// the Queue are rebuilt from the positions and active leases.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -19,7 +23,42 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return k.PoolSeq.Set(ctx, max(gs.NextPoolId, 1)-1)
+	if err := k.PoolSeq.Set(ctx, max(gs.NextPoolId, 1)-1); err != nil {
+		return err
+	}
+	for _, pos := range gs.Positions {
+		if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
+			return err
+		}
+		end := pos.End.Unix()
+		if err := k.Queue.Set(ctx, collections.Join3(end, types.QueueCommitmentEnd, pos.DeviceId)); err != nil {
+			return err
+		}
+		if pos.LeaseId == 0 {
+			if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, end, pos.DeviceId)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, l := range gs.Leases {
+		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+			return err
+		}
+		if l.Status == types.LEASE_STATUS_ACTIVE {
+			if err := k.Queue.Set(ctx, collections.Join3(l.End.Unix(), types.QueueLeaseEnd, l.Id)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := k.LeaseSeq.Set(ctx, max(gs.NextLeaseId, 1)-1); err != nil {
+		return err
+	}
+	for _, s := range gs.Snapshots {
+		if err := k.Snapshots.Set(ctx, collections.Join(s.PoolId, s.Time.Unix()), s.Pi); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExportGenesis reads the module state back into a GenesisState that
@@ -41,5 +80,25 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	gs.NextPoolId = seq + 1
-	return gs, nil
+	if err := k.Positions.Walk(ctx, nil, func(_ uint64, p types.Position) (bool, error) {
+		gs.Positions = append(gs.Positions, p)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Leases.Walk(ctx, nil, func(_ uint64, l types.Lease) (bool, error) {
+		gs.Leases = append(gs.Leases, l)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if seq, err = k.LeaseSeq.Peek(ctx); err != nil {
+		return nil, err
+	}
+	gs.NextLeaseId = seq + 1
+	err = k.Snapshots.Walk(ctx, nil, func(key collections.Pair[uint64, int64], pi math.Int) (bool, error) {
+		gs.Snapshots = append(gs.Snapshots, types.PriceSnapshot{PoolId: key.K1(), Time: timeUnix(key.K2()), Pi: pi})
+		return false, nil
+	})
+	return gs, err
 }

@@ -9,8 +9,10 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/pools/types"
 )
@@ -20,6 +22,7 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	bankKeeper    types.BankKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -33,6 +36,31 @@ type Keeper struct {
 	PoolSeq collections.Sequence
 	// Pools holds every pool, indexed by GPU class (unique).
 	Pools *collections.IndexedMap[uint64, types.Pool, PoolIndexes]
+
+	// Positions maps device id → the committed device's Position.
+	Positions collections.Map[uint64, types.Position]
+	// Idle indexes idle devices by (pool, commitment end unix, device).
+	Idle collections.KeySet[collections.Triple[uint64, int64, uint64]]
+	// LeaseSeq is the last lease id.
+	LeaseSeq collections.Sequence
+	// Leases holds every lease, indexed by client and by device.
+	Leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+	// Queue holds (unix seconds, kind, id) of every lease end and
+	// commitment end still to come; BeginBlock pops what is due.
+	Queue collections.KeySet[collections.Triple[int64, uint64, uint64]]
+	// Snapshots maps (pool, unix seconds) → Π at an epoch end (TWAP).
+	Snapshots collections.Map[collections.Pair[uint64, int64], math.Int]
+}
+
+// LeaseIndexes are the secondary indexes of Leases.
+type LeaseIndexes struct {
+	ByClient *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
+	ByDevice *indexes.Multi[uint64, uint64, types.Lease]
+}
+
+// IndexesList implements collections.Indexes.
+func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
+	return []collections.Index[uint64, types.Lease]{i.ByClient, i.ByDevice}
 }
 
 // PoolIndexes are the secondary indexes of Pools.
@@ -48,7 +76,7 @@ func (i PoolIndexes) IndexesList() []collections.Index[uint64, types.Pool] {
 // NewKeeper builds the x/pools keeper on storeService. It panics when
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, authority string) Keeper {
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, authority string) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -56,12 +84,28 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		bankKeeper:    bk,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
 		Pools: collections.NewIndexedMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc),
 			PoolIndexes{ByClass: indexes.NewUnique(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Key,
 				func(_ uint64, p types.Pool) (string, error) { return p.GpuClass, nil })}),
+		Positions: collections.NewMap(sb, types.PositionsKey, "positions", collections.Uint64Key, codec.CollValue[types.Position](cdc)),
+		Idle: collections.NewKeySet(sb, types.IdleKey, "idle",
+			collections.TripleKeyCodec(collections.Uint64Key, collections.Int64Key, collections.Uint64Key)),
+		LeaseSeq: collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
+		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key, codec.CollValue[types.Lease](cdc),
+			LeaseIndexes{
+				ByClient: indexes.NewMulti(sb, types.LeasesByClientKey, "leases_by_client", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return ak.AddressCodec().StringToBytes(l.Client) }),
+				ByDevice: indexes.NewMulti(sb, types.LeasesByDeviceKey, "leases_by_device", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (uint64, error) { return l.DeviceId, nil }),
+			}),
+		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key)),
+		Snapshots: collections.NewMap(sb, types.SnapshotsKey, "snapshots",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Int64Key), sdk.IntValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

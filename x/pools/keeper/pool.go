@@ -25,7 +25,9 @@ func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*
 		return nil, errorsmod.Wrapf(types.ErrInvalidSigner, "expected %s, got %s", ms.authority, msg.Authority)
 	}
 	pool := msg.Pool
-	pool.Status, pool.H, pool.L = types.POOL_STATUS_ACTIVE, math.ZeroInt(), math.ZeroInt()
+	pool.Status, pool.H, pool.L, pool.Pi, pool.Escrow = types.POOL_STATUS_ACTIVE, math.ZeroInt(), math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
+	pool.Idle, pool.Devices = 0, 0
+	pool.AccountedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 	if err := pool.Validate(); err != nil {
 		return nil, err
 	}

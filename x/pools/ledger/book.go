@@ -25,7 +25,7 @@ type Book struct {
 // New returns a Book over an empty pool at now with the exchange fee
 // feeNum/feeDen and the reference price for its first stake.
 func New(now int64, feeNum, feeDen int64, refPrice int64) *Book {
-	return &Book{Pool: NewPool(now, feeNum, feeDen, big.NewInt(refPrice)),
+	return &Book{Pool: NewPool(now, feeNum, feeDen, big.NewRat(refPrice, 1)),
 		Devices: map[uint64]*Device{}, Leases: map[uint64]*Lease{},
 		In: new(big.Int), Out: new(big.Int), Burned: new(big.Int)}
 }

@@ -86,21 +86,22 @@ type Pool struct {
 	Escrow *big.Int
 	// FeeNum/FeeDen is the exchange fee, burned on every trade.
 	FeeNum, FeeDen int64
-	// RefPrice prices the first stake in an empty pool, uloop per GPU-second.
-	RefPrice *big.Int
+	// RefPrice prices the first stake in an empty pool, uloop per
+	// GPU-second (a rational: reference prices are fractional).
+	RefPrice *big.Rat
 }
 
 // NewPool returns an empty pool at now with the exchange fee feeNum/feeDen
 // and the reference price (uloop per GPU-second) for its first stake.
-func NewPool(now int64, feeNum, feeDen int64, refPrice *big.Int) *Pool {
+func NewPool(now int64, feeNum, feeDen int64, refPrice *big.Rat) *Pool {
 	return &Pool{L: new(big.Int), Pi: new(big.Int), Now: now, Escrow: new(big.Int),
-		FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Int).Set(refPrice)}
+		FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
 }
 
 // Clone returns a deep copy, for quotes that must not change the pool.
 func (p *Pool) Clone() *Pool {
 	c := *p
-	c.L, c.Pi, c.Escrow, c.RefPrice = new(big.Int).Set(p.L), new(big.Int).Set(p.Pi), new(big.Int).Set(p.Escrow), new(big.Int).Set(p.RefPrice)
+	c.L, c.Pi, c.Escrow, c.RefPrice = new(big.Int).Set(p.L), new(big.Int).Set(p.Pi), new(big.Int).Set(p.Escrow), new(big.Rat).Set(p.RefPrice)
 	return &c
 }
 
@@ -202,12 +203,7 @@ func (p *Pool) StakeLP(d *Device) (*big.Int, error) {
 	if h <= 0 {
 		return nil, fmt.Errorf("%w: commitment must end after now", ErrBadAmount)
 	}
-	var inject *big.Int
-	if p.H == 0 {
-		inject = new(big.Int).Mul(big.NewInt(h), p.RefPrice)
-	} else {
-		inject = ceilDiv(new(big.Int).Mul(big.NewInt(h), p.L), big.NewInt(p.H))
-	}
+	inject := p.atSpot(h)
 	p.H += h
 	p.L.Add(p.L, inject)
 	d.Lease = 0
@@ -215,6 +211,16 @@ func (p *Pool) StakeLP(d *Device) (*big.Int, error) {
 	d.Owed = new(big.Int)
 	p.Idle++
 	return inject, nil
+}
+
+// atSpot is the uloop that h GPU-seconds add to L without moving the price:
+// ⌈h·L/H⌉, or ⌈h·RefPrice⌉ when the pool holds no unsold time (an empty
+// pool, or one whose time is all leased).
+func (p *Pool) atSpot(h int64) *big.Int {
+	if p.H == 0 {
+		return ceilDiv(new(big.Int).Mul(big.NewInt(h), p.RefPrice.Num()), p.RefPrice.Denom())
+	}
+	return ceilDiv(new(big.Int).Mul(big.NewInt(h), p.L), big.NewInt(p.H))
 }
 
 // fee returns ⌈amount · fee⌉.
@@ -373,12 +379,7 @@ func (p *Pool) Renew(d *Device, newEnd int64) (*big.Int, error) {
 	if added <= 0 {
 		return nil, fmt.Errorf("%w: the new end must be after the current end %d", ErrBadAmount, d.End)
 	}
-	var inject *big.Int
-	if p.H == 0 { // only leased time left: price the renewal at the reference
-		inject = new(big.Int).Mul(big.NewInt(added), p.RefPrice)
-	} else {
-		inject = ceilDiv(new(big.Int).Mul(big.NewInt(added), p.L), big.NewInt(p.H))
-	}
+	inject := p.atSpot(added)
 	p.H += added
 	p.L.Add(p.L, inject)
 	d.End = newEnd

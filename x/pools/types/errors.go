@@ -20,3 +20,43 @@ var (
 	// ErrInvalidPool is returned for malformed pool parameters.
 	ErrInvalidPool = errors.Register(ModuleName, 6, "invalid pool")
 )
+
+// Market errors.
+var (
+	// ErrPoolNotActive is returned when a retired pool is traded, or a
+	// retiring one takes a new stake.
+	ErrPoolNotActive = errors.Register(ModuleName, 7, "pool does not take this operation in its status")
+	// ErrInvalidDuration is returned for a malformed duration or one outside
+	// the lease bounds.
+	ErrInvalidDuration = errors.Register(ModuleName, 8, "invalid duration")
+	// ErrNoIdleDevice is returned when no idle device's commitment covers
+	// the lease.
+	ErrNoIdleDevice = errors.Register(ModuleName, 9, "no idle device long enough")
+	// ErrSlippage is returned when a trade would pay more than max_uloop_in
+	// or refund less than min_refund.
+	ErrSlippage = errors.Register(ModuleName, 10, "slippage bound exceeded")
+	// ErrDeadlinePassed is returned when a message's deadline is before the
+	// block time.
+	ErrDeadlinePassed = errors.Register(ModuleName, 11, "deadline passed")
+	// ErrLeaseNotFound is returned for an unknown lease id.
+	ErrLeaseNotFound = errors.Register(ModuleName, 12, "lease not found")
+	// ErrNotLeaseClient is returned when someone else's lease is extended
+	// or terminated.
+	ErrNotLeaseClient = errors.Register(ModuleName, 13, "lease not yours")
+	// ErrLeaseEnded is returned when an ended lease is extended or
+	// terminated.
+	ErrLeaseEnded = errors.Register(ModuleName, 14, "lease already ended")
+	// ErrInsufficientLiquidity is returned when a purchase asks for all of
+	// the pool's unsold time or more.
+	ErrInsufficientLiquidity = errors.Register(ModuleName, 15, "pool cannot sell that much time")
+	// ErrPositionExists is returned when a committed device is staked again.
+	ErrPositionExists = errors.Register(ModuleName, 16, "device already committed to a pool")
+	// ErrPositionNotFound is returned for a device with no position.
+	ErrPositionNotFound = errors.Register(ModuleName, 17, "device has no position")
+	// ErrInvalidAmount is returned for a missing or negative uloop amount
+	// or a commitment that does not end in the future.
+	ErrInvalidAmount = errors.Register(ModuleName, 18, "invalid amount")
+	// ErrNotCovered is returned when an extension runs past the device's
+	// commitment.
+	ErrNotCovered = errors.Register(ModuleName, 19, "device commitment does not cover the lease")
+)

@@ -4,18 +4,25 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -184,35 +191,582 @@ func (m *EventPoolStatusChanged) GetStatus() string {
 	return ""
 }
 
+// EventLeaseBought is emitted when a client buys a lease (sidecars watch it
+// to grant access).
+type EventLeaseBought struct {
+	LeaseId  uint64                `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	PoolId   uint64                `protobuf:"varint,2,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	DeviceId uint64                `protobuf:"varint,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Client   string                `protobuf:"bytes,4,opt,name=client,proto3" json:"client,omitempty"`
+	Start    time.Time             `protobuf:"bytes,5,opt,name=start,proto3,stdtime" json:"start"`
+	End      time.Time             `protobuf:"bytes,6,opt,name=end,proto3,stdtime" json:"end"`
+	Price    cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	Fee      cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+}
+
+func (m *EventLeaseBought) Reset()         { *m = EventLeaseBought{} }
+func (m *EventLeaseBought) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseBought) ProtoMessage()    {}
+func (*EventLeaseBought) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{3}
+}
+func (m *EventLeaseBought) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseBought) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseBought.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseBought) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseBought.Merge(m, src)
+}
+func (m *EventLeaseBought) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseBought) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseBought.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseBought proto.InternalMessageInfo
+
+func (m *EventLeaseBought) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventLeaseBought) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventLeaseBought) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventLeaseBought) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *EventLeaseBought) GetStart() time.Time {
+	if m != nil {
+		return m.Start
+	}
+	return time.Time{}
+}
+
+func (m *EventLeaseBought) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventLeaseExtended is emitted when a lease is extended.
+type EventLeaseExtended struct {
+	LeaseId uint64                `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	End     time.Time             `protobuf:"bytes,2,opt,name=end,proto3,stdtime" json:"end"`
+	Price   cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	Fee     cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+}
+
+func (m *EventLeaseExtended) Reset()         { *m = EventLeaseExtended{} }
+func (m *EventLeaseExtended) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseExtended) ProtoMessage()    {}
+func (*EventLeaseExtended) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{4}
+}
+func (m *EventLeaseExtended) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseExtended) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseExtended.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseExtended) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseExtended.Merge(m, src)
+}
+func (m *EventLeaseExtended) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseExtended) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseExtended.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseExtended proto.InternalMessageInfo
+
+func (m *EventLeaseExtended) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventLeaseExtended) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventLeaseClosed is emitted when a lease ends, is terminated or broken.
+type EventLeaseClosed struct {
+	LeaseId  uint64                `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	DeviceId uint64                `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Status   string                `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Refund   cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=refund,proto3,customtype=cosmossdk.io/math.Int" json:"refund"`
+}
+
+func (m *EventLeaseClosed) Reset()         { *m = EventLeaseClosed{} }
+func (m *EventLeaseClosed) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseClosed) ProtoMessage()    {}
+func (*EventLeaseClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{5}
+}
+func (m *EventLeaseClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseClosed.Merge(m, src)
+}
+func (m *EventLeaseClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseClosed proto.InternalMessageInfo
+
+func (m *EventLeaseClosed) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventLeaseClosed) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventLeaseClosed) GetStatus() string {
+	if m != nil {
+		return m.Status
+	}
+	return ""
+}
+
+// EventFeeBurned is emitted for every burn of an exchange fee.
+type EventFeeBurned struct {
+	PoolId uint64                `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Amount cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+	// reason is "buy", "extend" or "terminate".
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventFeeBurned) Reset()         { *m = EventFeeBurned{} }
+func (m *EventFeeBurned) String() string { return proto.CompactTextString(m) }
+func (*EventFeeBurned) ProtoMessage()    {}
+func (*EventFeeBurned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{6}
+}
+func (m *EventFeeBurned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventFeeBurned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventFeeBurned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventFeeBurned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventFeeBurned.Merge(m, src)
+}
+func (m *EventFeeBurned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventFeeBurned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventFeeBurned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventFeeBurned proto.InternalMessageInfo
+
+func (m *EventFeeBurned) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventFeeBurned) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventPositionOpened is emitted when a device's time joins a pool.
+type EventPositionOpened struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	PoolId   uint64                `protobuf:"varint,2,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Owner    string                `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	End      time.Time             `protobuf:"bytes,4,opt,name=end,proto3,stdtime" json:"end"`
+	Injected cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+}
+
+func (m *EventPositionOpened) Reset()         { *m = EventPositionOpened{} }
+func (m *EventPositionOpened) String() string { return proto.CompactTextString(m) }
+func (*EventPositionOpened) ProtoMessage()    {}
+func (*EventPositionOpened) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{7}
+}
+func (m *EventPositionOpened) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPositionOpened) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPositionOpened.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPositionOpened) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPositionOpened.Merge(m, src)
+}
+func (m *EventPositionOpened) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPositionOpened) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPositionOpened.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPositionOpened proto.InternalMessageInfo
+
+func (m *EventPositionOpened) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventPositionOpened) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventPositionOpened) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventPositionOpened) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventPositionRenewed is emitted when a commitment is extended.
+type EventPositionRenewed struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	End      time.Time             `protobuf:"bytes,2,opt,name=end,proto3,stdtime" json:"end"`
+	Injected cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+}
+
+func (m *EventPositionRenewed) Reset()         { *m = EventPositionRenewed{} }
+func (m *EventPositionRenewed) String() string { return proto.CompactTextString(m) }
+func (*EventPositionRenewed) ProtoMessage()    {}
+func (*EventPositionRenewed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{8}
+}
+func (m *EventPositionRenewed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPositionRenewed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPositionRenewed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPositionRenewed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPositionRenewed.Merge(m, src)
+}
+func (m *EventPositionRenewed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPositionRenewed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPositionRenewed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPositionRenewed proto.InternalMessageInfo
+
+func (m *EventPositionRenewed) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventPositionRenewed) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventPositionSettled is emitted when a commitment ends and the position
+// is paid, or when a failed device leaves its pool.
+type EventPositionSettled struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	PoolId   uint64                `protobuf:"varint,2,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Owner    string                `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	Payout   cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=payout,proto3,customtype=cosmossdk.io/math.Int" json:"payout"`
+	Failed   bool                  `protobuf:"varint,5,opt,name=failed,proto3" json:"failed,omitempty"`
+}
+
+func (m *EventPositionSettled) Reset()         { *m = EventPositionSettled{} }
+func (m *EventPositionSettled) String() string { return proto.CompactTextString(m) }
+func (*EventPositionSettled) ProtoMessage()    {}
+func (*EventPositionSettled) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{9}
+}
+func (m *EventPositionSettled) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPositionSettled) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPositionSettled.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPositionSettled) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPositionSettled.Merge(m, src)
+}
+func (m *EventPositionSettled) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPositionSettled) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPositionSettled.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPositionSettled proto.InternalMessageInfo
+
+func (m *EventPositionSettled) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventPositionSettled) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventPositionSettled) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventPositionSettled) GetFailed() bool {
+	if m != nil {
+		return m.Failed
+	}
+	return false
+}
+
+// EventDissipated is emitted per pool at each epoch end: the reserves after
+// dissipation and the unchanged spot price.
+type EventDissipated struct {
+	PoolId    uint64                      `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	H         cosmossdk_io_math.Int       `protobuf:"bytes,2,opt,name=h,proto3,customtype=cosmossdk.io/math.Int" json:"h"`
+	L         cosmossdk_io_math.Int       `protobuf:"bytes,3,opt,name=l,proto3,customtype=cosmossdk.io/math.Int" json:"l"`
+	SpotPrice cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=spot_price,json=spotPrice,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"spot_price"`
+	// removed is the uloop that left L with the dissipated time since the
+	// previous epoch end.
+	Removed cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=removed,proto3,customtype=cosmossdk.io/math.Int" json:"removed"`
+}
+
+func (m *EventDissipated) Reset()         { *m = EventDissipated{} }
+func (m *EventDissipated) String() string { return proto.CompactTextString(m) }
+func (*EventDissipated) ProtoMessage()    {}
+func (*EventDissipated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f9aec9ff57c02256, []int{10}
+}
+func (m *EventDissipated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDissipated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDissipated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDissipated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDissipated.Merge(m, src)
+}
+func (m *EventDissipated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDissipated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDissipated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDissipated proto.InternalMessageInfo
+
+func (m *EventDissipated) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pools.v1.EventParamsUpdated")
 	proto.RegisterType((*EventPoolCreated)(nil), "loopin.pools.v1.EventPoolCreated")
 	proto.RegisterType((*EventPoolStatusChanged)(nil), "loopin.pools.v1.EventPoolStatusChanged")
+	proto.RegisterType((*EventLeaseBought)(nil), "loopin.pools.v1.EventLeaseBought")
+	proto.RegisterType((*EventLeaseExtended)(nil), "loopin.pools.v1.EventLeaseExtended")
+	proto.RegisterType((*EventLeaseClosed)(nil), "loopin.pools.v1.EventLeaseClosed")
+	proto.RegisterType((*EventFeeBurned)(nil), "loopin.pools.v1.EventFeeBurned")
+	proto.RegisterType((*EventPositionOpened)(nil), "loopin.pools.v1.EventPositionOpened")
+	proto.RegisterType((*EventPositionRenewed)(nil), "loopin.pools.v1.EventPositionRenewed")
+	proto.RegisterType((*EventPositionSettled)(nil), "loopin.pools.v1.EventPositionSettled")
+	proto.RegisterType((*EventDissipated)(nil), "loopin.pools.v1.EventDissipated")
 }
 
 func init() { proto.RegisterFile("loopin/pools/v1/events.proto", fileDescriptor_f9aec9ff57c02256) }
 
 var fileDescriptor_f9aec9ff57c02256 = []byte{
-	// 302 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x90, 0xc1, 0x4a, 0xc3, 0x30,
-	0x1c, 0xc6, 0x1b, 0x19, 0xd5, 0xc6, 0x83, 0x52, 0x64, 0x1b, 0x73, 0xc4, 0xb1, 0xd3, 0x2e, 0x26,
-	0x4c, 0xf1, 0x05, 0x36, 0x84, 0xed, 0x26, 0x15, 0x2f, 0x5e, 0x46, 0xb6, 0x86, 0xac, 0xd2, 0xed,
-	0x1f, 0x9a, 0x74, 0xb8, 0xb7, 0xf0, 0xb1, 0x76, 0xdc, 0xd1, 0x93, 0xc8, 0xfa, 0x22, 0xd2, 0x24,
-	0x28, 0x28, 0x78, 0xcb, 0xf7, 0xff, 0xbe, 0xfc, 0xbe, 0xe4, 0x8f, 0xbb, 0x39, 0x80, 0xca, 0xd6,
-	0x4c, 0x01, 0xe4, 0x9a, 0x6d, 0x86, 0x4c, 0x6c, 0xc4, 0xda, 0x68, 0xaa, 0x0a, 0x30, 0x10, 0x9f,
-	0x39, 0x97, 0x5a, 0x97, 0x6e, 0x86, 0x9d, 0x0b, 0x09, 0x12, 0xac, 0xc7, 0xea, 0x93, 0x8b, 0x75,
-	0xfe, 0x40, 0x14, 0x2f, 0xf8, 0xca, 0x43, 0xfa, 0x19, 0x8e, 0xef, 0x6b, 0xe8, 0x83, 0x1d, 0x3e,
-	0xa9, 0x94, 0x1b, 0x91, 0xc6, 0x5d, 0x1c, 0xf1, 0xd2, 0x2c, 0xa1, 0xc8, 0xcc, 0xb6, 0x8d, 0x7a,
-	0x68, 0x10, 0x25, 0x3f, 0x83, 0xf8, 0x0e, 0x87, 0x8e, 0xd1, 0x3e, 0xea, 0xa1, 0xc1, 0xe9, 0x4d,
-	0x8b, 0xfe, 0x7a, 0x09, 0x75, 0xb4, 0x51, 0x63, 0xf7, 0x71, 0x15, 0x24, 0x3e, 0xdc, 0x9f, 0xe0,
-	0x73, 0x57, 0x05, 0x90, 0x8f, 0x0b, 0x61, 0x8b, 0x5a, 0xf8, 0xb8, 0xbe, 0x34, 0xcb, 0x52, 0x5b,
-	0xd3, 0x48, 0xc2, 0x5a, 0x4e, 0xd3, 0xf8, 0x12, 0x47, 0x52, 0x95, 0xb3, 0x45, 0xce, 0xb5, 0xab,
-	0x89, 0x92, 0x13, 0xa9, 0xca, 0x71, 0xad, 0xfb, 0x53, 0xdc, 0xfc, 0x26, 0x3d, 0x1a, 0x6e, 0x4a,
-	0x3d, 0x5e, 0xf2, 0xb5, 0xfc, 0x8f, 0xd7, 0xc4, 0xa1, 0xb6, 0x49, 0x0f, 0xf3, 0x6a, 0x34, 0xd9,
-	0x1d, 0x08, 0xda, 0x1f, 0x08, 0xfa, 0x3c, 0x10, 0xf4, 0x56, 0x91, 0x60, 0x5f, 0x91, 0xe0, 0xbd,
-	0x22, 0xc1, 0x33, 0x95, 0x99, 0x59, 0x96, 0x73, 0xba, 0x80, 0x15, 0x73, 0xff, 0xbb, 0x56, 0x05,
-	0xbc, 0x88, 0x85, 0xf1, 0x92, 0xbd, 0xfa, 0x9d, 0x9a, 0xad, 0x12, 0x7a, 0x1e, 0xda, 0x85, 0xde,
-	0x7e, 0x05, 0x00, 0x00, 0xff, 0xff, 0x46, 0x14, 0xcd, 0x1d, 0xb5, 0x01, 0x00, 0x00,
+	// 809 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xbf, 0x8f, 0x1b, 0x45,
+	0x14, 0xf6, 0xf8, 0xb7, 0x07, 0x41, 0x60, 0x39, 0x12, 0xc7, 0x89, 0xec, 0x68, 0xab, 0x08, 0x29,
+	0xbb, 0x04, 0x04, 0x0d, 0x12, 0x48, 0xf6, 0x25, 0xb2, 0xd1, 0x49, 0x44, 0x0e, 0x69, 0x68, 0xac,
+	0xb9, 0xdd, 0xe7, 0xf5, 0xc0, 0xee, 0xcc, 0x6a, 0x67, 0xd6, 0x39, 0xff, 0x01, 0x54, 0x34, 0xf7,
+	0x67, 0x50, 0x50, 0x50, 0x50, 0x53, 0x51, 0x5c, 0x83, 0x74, 0xa2, 0x42, 0x14, 0x07, 0xba, 0x2b,
+	0x68, 0xf8, 0x03, 0x28, 0xd1, 0xfc, 0xf0, 0x9d, 0xed, 0x13, 0x46, 0x59, 0x5f, 0x63, 0xf9, 0xdb,
+	0x99, 0xf7, 0xbd, 0xf7, 0xbd, 0xf7, 0xcd, 0xec, 0xe2, 0xfb, 0x31, 0xe7, 0x29, 0x65, 0x7e, 0xca,
+	0x79, 0x2c, 0xfc, 0xf9, 0x63, 0x1f, 0xe6, 0xc0, 0xa4, 0xf0, 0xd2, 0x8c, 0x4b, 0xee, 0xdc, 0x32,
+	0xab, 0x9e, 0x5e, 0xf5, 0xe6, 0x8f, 0x3b, 0x7b, 0x11, 0x8f, 0xb8, 0x5e, 0xf3, 0xd5, 0x3f, 0xb3,
+	0xad, 0xf3, 0x16, 0x49, 0x28, 0xe3, 0xbe, 0xfe, 0xb5, 0x8f, 0xae, 0xf1, 0xa6, 0x24, 0x23, 0x89,
+	0xe5, 0xed, 0xdc, 0x0d, 0xb8, 0x48, 0xb8, 0x98, 0x18, 0x26, 0x03, 0xec, 0x52, 0x2f, 0xe2, 0x3c,
+	0x8a, 0xc1, 0xd7, 0xe8, 0x30, 0x9f, 0xfa, 0x92, 0x26, 0x20, 0x24, 0x49, 0x52, 0xb3, 0xc1, 0xa5,
+	0xd8, 0x79, 0xa2, 0x6a, 0x7c, 0xa6, 0x09, 0x5f, 0xa4, 0x21, 0x91, 0x10, 0x3a, 0xf7, 0x71, 0x8b,
+	0xe4, 0x72, 0xc6, 0x33, 0x2a, 0x17, 0x6d, 0xf4, 0x00, 0x3d, 0x6c, 0x8d, 0xaf, 0x1e, 0x38, 0x1f,
+	0xe2, 0xba, 0xc9, 0xdf, 0x2e, 0x3f, 0x40, 0x0f, 0x5f, 0x7b, 0xff, 0x8e, 0xb7, 0x21, 0xcc, 0x33,
+	0x6c, 0xfd, 0xea, 0xc9, 0x59, 0xaf, 0x34, 0xb6, 0x9b, 0xdd, 0x21, 0x7e, 0xd3, 0xa4, 0xe2, 0x3c,
+	0x1e, 0x64, 0xa0, 0x13, 0xdd, 0xc1, 0x0d, 0x15, 0x34, 0xa1, 0xa1, 0x4e, 0x53, 0x1d, 0xd7, 0x15,
+	0x1c, 0x85, 0xce, 0x3d, 0xdc, 0x8a, 0xd2, 0x7c, 0x12, 0xc4, 0x44, 0x98, 0x34, 0xad, 0x71, 0x33,
+	0x4a, 0xf3, 0x81, 0xc2, 0xee, 0x08, 0xdf, 0xbe, 0x64, 0x7a, 0x2e, 0x89, 0xcc, 0xc5, 0x60, 0x46,
+	0x58, 0xb4, 0x8d, 0xef, 0x36, 0xae, 0x0b, 0xbd, 0xd3, 0x92, 0x59, 0xe4, 0x7e, 0x53, 0xb1, 0x55,
+	0x1d, 0x00, 0x11, 0xd0, 0xe7, 0x79, 0x34, 0x93, 0xce, 0x5d, 0xdc, 0x8c, 0x15, 0xbc, 0xa2, 0x69,
+	0x68, 0x3c, 0x5a, 0x4b, 0x50, 0xde, 0x2c, 0x38, 0x84, 0x39, 0x0d, 0x74, 0x50, 0x45, 0x2f, 0x35,
+	0xcd, 0x03, 0x93, 0x3d, 0x88, 0x29, 0x30, 0xd9, 0xae, 0x9a, 0xec, 0x06, 0x39, 0x9f, 0xe2, 0x9a,
+	0x90, 0x24, 0x93, 0xed, 0x9a, 0x6e, 0x64, 0xc7, 0x33, 0xe3, 0xf2, 0x96, 0xe3, 0xf2, 0xbe, 0x58,
+	0x8e, 0xab, 0xff, 0xba, 0xea, 0xe5, 0xf1, 0x1f, 0x3d, 0xf4, 0xdd, 0x5f, 0x3f, 0xbc, 0x8b, 0xc6,
+	0x26, 0xce, 0xf9, 0x18, 0x57, 0x80, 0x85, 0xed, 0xfa, 0xab, 0x86, 0xab, 0x28, 0xe7, 0x29, 0xae,
+	0xa5, 0x19, 0x0d, 0xa0, 0xdd, 0x50, 0x45, 0xf5, 0xdf, 0x53, 0x5b, 0x7e, 0x3f, 0xeb, 0xbd, 0x63,
+	0x1c, 0x24, 0xc2, 0xaf, 0x3d, 0xca, 0xfd, 0x84, 0xc8, 0x99, 0x37, 0x62, 0xf2, 0xd7, 0x1f, 0x1f,
+	0x61, 0x6b, 0xad, 0x11, 0x93, 0xb6, 0x08, 0x1d, 0xee, 0xf4, 0x71, 0x65, 0x0a, 0xd0, 0x6e, 0x16,
+	0x64, 0x51, 0xc1, 0xee, 0x3f, 0xc8, 0x1a, 0x51, 0xcf, 0xe1, 0xc9, 0x91, 0x04, 0x16, 0x42, 0xb8,
+	0x6d, 0x12, 0x56, 0x7a, 0x79, 0x37, 0xe9, 0x95, 0x1b, 0x91, 0x5e, 0xdd, 0x45, 0xfa, 0xf7, 0x68,
+	0xd5, 0x82, 0x83, 0x98, 0x8b, 0xed, 0xc2, 0xd7, 0x9c, 0x56, 0xbe, 0xee, 0x34, 0xeb, 0xf3, 0xca,
+	0xaa, 0xcf, 0x9d, 0x21, 0xae, 0x67, 0x30, 0xcd, 0x59, 0x58, 0xb8, 0x56, 0x1b, 0xef, 0x7e, 0x8b,
+	0xf0, 0x1b, 0xba, 0xdc, 0xa7, 0x00, 0xfd, 0x3c, 0x63, 0xdb, 0x4e, 0xdd, 0x10, 0xd7, 0x49, 0xc2,
+	0x73, 0x26, 0xcd, 0xa9, 0x2b, 0x92, 0xd5, 0xc4, 0x2b, 0x5d, 0x19, 0x10, 0xc1, 0xd9, 0x52, 0x97,
+	0x41, 0xee, 0xdf, 0x08, 0xbf, 0x6d, 0xef, 0x02, 0x41, 0x25, 0xe5, 0xec, 0xf3, 0x14, 0x54, 0x49,
+	0x6b, 0x4d, 0x42, 0x1b, 0x4d, 0xfa, 0xcf, 0x43, 0xbc, 0x87, 0x6b, 0xfc, 0x25, 0x83, 0xcc, 0x26,
+	0x31, 0x60, 0xe9, 0xb4, 0x6a, 0x21, 0xa7, 0x1d, 0xe0, 0x26, 0x65, 0x5f, 0x41, 0x20, 0x21, 0xd4,
+	0xa7, 0xbc, 0x48, 0x13, 0x2e, 0x19, 0xdc, 0x9f, 0x10, 0xde, 0x5b, 0x93, 0x3b, 0x06, 0x06, 0x2f,
+	0xff, 0x4f, 0xef, 0x4e, 0x47, 0x65, 0x55, 0x40, 0x65, 0x67, 0x01, 0x3f, 0x6f, 0x0a, 0x78, 0x0e,
+	0x52, 0xc6, 0x37, 0x3c, 0xb0, 0xa1, 0x7a, 0x41, 0x2d, 0x78, 0x2e, 0x8b, 0x9b, 0xdd, 0xc4, 0x2b,
+	0xdb, 0x4d, 0x09, 0x8d, 0xed, 0xec, 0x9a, 0x63, 0x8b, 0xdc, 0x5f, 0xca, 0xf8, 0x96, 0x96, 0xb1,
+	0x4f, 0x85, 0xa0, 0xe9, 0xf6, 0x77, 0xd9, 0x27, 0x18, 0xcd, 0x0a, 0x1f, 0x00, 0x34, 0x53, 0xf1,
+	0x71, 0xe1, 0xd6, 0xa3, 0xd8, 0x79, 0x81, 0xb1, 0x48, 0xb9, 0x9c, 0x98, 0x1b, 0xcf, 0xb4, 0xe4,
+	0x23, 0x4b, 0x74, 0xef, 0x3a, 0xd1, 0x01, 0x44, 0x24, 0x58, 0xec, 0x43, 0xb0, 0x42, 0xb7, 0x0f,
+	0x81, 0xa1, 0x6b, 0x29, 0xa6, 0x67, 0xfa, 0xee, 0xfb, 0x0c, 0x37, 0x32, 0x48, 0xf8, 0x7c, 0x07,
+	0x63, 0x2f, 0x09, 0xfa, 0xc3, 0x93, 0xf3, 0x2e, 0x3a, 0x3d, 0xef, 0xa2, 0x3f, 0xcf, 0xbb, 0xe8,
+	0xf8, 0xa2, 0x5b, 0x3a, 0xbd, 0xe8, 0x96, 0x7e, 0xbb, 0xe8, 0x96, 0xbe, 0xf4, 0x22, 0x2a, 0x67,
+	0xf9, 0xa1, 0x17, 0xf0, 0xc4, 0x37, 0x9f, 0x19, 0x8f, 0xd2, 0x8c, 0x2b, 0x37, 0x59, 0xe8, 0x1f,
+	0xd9, 0xcf, 0x22, 0xb9, 0x48, 0x41, 0x1c, 0xd6, 0xb5, 0xad, 0x3f, 0xf8, 0x37, 0x00, 0x00, 0xff,
+	0xff, 0x0a, 0xac, 0xb0, 0xfa, 0x8b, 0x09, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -325,6 +879,470 @@ func (m *EventPoolStatusChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) 
 	return len(dAtA) - i, nil
 }
 
+func (m *EventLeaseBought) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseBought) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseBought) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintEvents(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x32
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Start, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Start):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintEvents(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x2a
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseExtended) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseExtended) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseExtended) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintEvents(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x12
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Refund.Size()
+		i -= size
+		if _, err := m.Refund.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Status) > 0 {
+		i -= len(m.Status)
+		copy(dAtA[i:], m.Status)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Status)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventFeeBurned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventFeeBurned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventFeeBurned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPositionOpened) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPositionOpened) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPositionOpened) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Injected.Size()
+		i -= size
+		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err5 != nil {
+		return 0, err5
+	}
+	i -= n5
+	i = encodeVarintEvents(dAtA, i, uint64(n5))
+	i--
+	dAtA[i] = 0x22
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPositionRenewed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPositionRenewed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPositionRenewed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Injected.Size()
+		i -= size
+		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintEvents(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x12
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPositionSettled) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPositionSettled) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPositionSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Failed {
+		i--
+		if m.Failed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	{
+		size := m.Payout.Size()
+		i -= size
+		if _, err := m.Payout.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDissipated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDissipated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDissipated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Removed.Size()
+		i -= size
+		if _, err := m.Removed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.SpotPrice.Size()
+		i -= size
+		if _, err := m.SpotPrice.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.L.Size()
+		i -= size
+		if _, err := m.L.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.H.Size()
+		i -= size
+		if _, err := m.H.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -380,6 +1398,176 @@ func (m *EventPoolStatusChanged) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
+	return n
+}
+
+func (m *EventLeaseBought) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Start)
+	n += 1 + l + sovEvents(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Price.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLeaseExtended) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Price.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventLeaseClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Status)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Refund.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventFeeBurned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventPositionOpened) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Injected.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventPositionRenewed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Injected.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventPositionSettled) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Payout.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.Failed {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventDissipated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = m.H.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.L.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.SpotPrice.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Removed.Size()
+	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
 
@@ -684,6 +1872,1440 @@ func (m *EventPoolStatusChanged) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Status = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseBought) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseBought: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseBought: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Start", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Start, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseExtended) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseExtended: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseExtended: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Status = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refund", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refund.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventFeeBurned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventFeeBurned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventFeeBurned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPositionOpened) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPositionOpened: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPositionOpened: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPositionRenewed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPositionRenewed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPositionRenewed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPositionSettled) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPositionSettled: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPositionSettled: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Payout", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Payout.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Failed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Failed = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDissipated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDissipated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDissipated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field H", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.H.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field L", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.L.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SpotPrice", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SpotPrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Removed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Removed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

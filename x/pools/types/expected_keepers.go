@@ -1,9 +1,24 @@
 package types
 
-import "cosmossdk.io/core/address"
+import (
+	"context"
+
+	"cosmossdk.io/core/address"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
 
 // AccountKeeper is the part of x/auth that x/pools uses.
 type AccountKeeper interface {
 	// AddressCodec decodes and encodes bech32 account addresses.
 	AddressCodec() address.Codec
+}
+
+// BankKeeper is the part of x/bank that x/pools uses: clients and miners
+// pay into the pools module account, payouts and refunds leave it, and
+// exchange fees are burned from it.
+type BankKeeper interface {
+	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }

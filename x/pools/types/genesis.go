@@ -6,7 +6,7 @@ import "fmt"
 // chain: the params and one empty pool per genesis GPU class.
 func DefaultGenesis() *GenesisState {
 	pools := DefaultPools()
-	return &GenesisState{Params: DefaultParams(), Pools: pools, NextPoolId: uint64(len(pools) + 1)}
+	return &GenesisState{Params: DefaultParams(), Pools: pools, NextPoolId: uint64(len(pools) + 1), NextLeaseId: 1}
 }
 
 // Validate checks the genesis state: params, pools (valid, unique ids below
@@ -27,6 +27,45 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("two pools for class %q", p.GpuClass)
 		}
 		ids[p.Id], classes[p.GpuClass] = true, true
+	}
+	devices := map[uint64]Position{}
+	for _, pos := range gs.Positions {
+		if !ids[pos.PoolId] {
+			return fmt.Errorf("position of device %d names unknown pool %d", pos.DeviceId, pos.PoolId)
+		}
+		if _, dup := devices[pos.DeviceId]; dup {
+			return fmt.Errorf("device %d has two positions", pos.DeviceId)
+		}
+		if pos.Checkpoint.IsNil() || pos.Owed.IsNil() || pos.Injected.IsNil() || pos.Owed.IsNegative() {
+			return fmt.Errorf("position of device %d: checkpoint, owed and injected must be set, owed ≥ 0", pos.DeviceId)
+		}
+		devices[pos.DeviceId] = pos
+	}
+	leases := map[uint64]bool{}
+	for _, l := range gs.Leases {
+		if l.Id == 0 || l.Id >= gs.NextLeaseId || leases[l.Id] {
+			return fmt.Errorf("lease id %d must be unique and in [1, next_lease_id = %d)", l.Id, gs.NextLeaseId)
+		}
+		leases[l.Id] = true
+		if l.Price.IsNil() || l.Released.IsNil() || l.Fees.IsNil() || l.Refund.IsNil() || l.Released.GT(l.Price) {
+			return fmt.Errorf("lease %d: price, released, fees and refund must be set, released ≤ price", l.Id)
+		}
+		if l.Status == LEASE_STATUS_ACTIVE {
+			pos, ok := devices[l.DeviceId]
+			if !ok || pos.LeaseId != l.Id {
+				return fmt.Errorf("active lease %d: device %d's position does not serve it", l.Id, l.DeviceId)
+			}
+		}
+	}
+	for _, pos := range gs.Positions {
+		if pos.LeaseId != 0 && !leases[pos.LeaseId] {
+			return fmt.Errorf("position of device %d serves unknown lease %d", pos.DeviceId, pos.LeaseId)
+		}
+	}
+	for _, s := range gs.Snapshots {
+		if !ids[s.PoolId] || s.Pi.IsNil() {
+			return fmt.Errorf("snapshot of pool %d at %s: unknown pool or no Π", s.PoolId, s.Time)
+		}
 	}
 	return nil
 }

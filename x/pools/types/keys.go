@@ -22,3 +22,33 @@ var (
 	// PoolsByClassKey indexes pools by GPU class (unique).
 	PoolsByClassKey = collections.NewPrefix(3)
 )
+
+// Market state (PROTOCOL.md §2).
+var (
+	// PositionsKey maps device id → Position.
+	PositionsKey = collections.NewPrefix(4)
+	// IdleKey indexes idle devices by (pool, commitment end, device) for
+	// lease matching: the longest remaining commitment is the last entry of
+	// the pool's range.
+	IdleKey = collections.NewPrefix(5)
+	// LeaseSeqKey is the last lease id.
+	LeaseSeqKey = collections.NewPrefix(6)
+	// LeasesKey maps lease id → Lease.
+	LeasesKey = collections.NewPrefix(7)
+	// LeasesByClientKey indexes leases by client.
+	LeasesByClientKey = collections.NewPrefix(8)
+	// LeasesByDeviceKey indexes leases by device.
+	LeasesByDeviceKey = collections.NewPrefix(9)
+	// QueueKey is the time-keyed queue of lease ends and commitment ends:
+	// (unix seconds, kind, id), kind QueueLeaseEnd before QueueCommitmentEnd.
+	QueueKey = collections.NewPrefix(10)
+	// SnapshotsKey maps (pool, unix seconds) → Π at an epoch end.
+	SnapshotsKey = collections.NewPrefix(11)
+)
+
+// Kinds of queue entries; at one time, lease ends come first so a device
+// freed at its commitment end idles for no time.
+const (
+	QueueLeaseEnd      uint64 = 0
+	QueueCommitmentEnd uint64 = 1
+)

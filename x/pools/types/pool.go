@@ -51,7 +51,7 @@ func NewClassPool(class string) (Pool, error) {
 		return Pool{}, err
 	}
 	return Pool{
-		GpuClass: class, Status: POOL_STATUS_ACTIVE, H: math.ZeroInt(), L: math.ZeroInt(),
+		GpuClass: class, Status: POOL_STATUS_ACTIVE, H: math.ZeroInt(), L: math.ZeroInt(), Pi: math.ZeroInt(), Escrow: math.ZeroInt(),
 		ReferencePrice: ref, WBench: math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)),
 		Seal: ClassSealParamsFromProof(seal), ResidencyDeadline: timing.ResidencyDeadline, GemmDeadline: timing.GemmDeadline,
 	}, nil
@@ -83,7 +83,7 @@ func (p Pool) Validate() error {
 	if _, ok := PoolStatus_name[int32(p.Status)]; !ok || p.Status == POOL_STATUS_UNSPECIFIED {
 		return errors.Wrapf(ErrInvalidPool, "pool %q has no valid status", p.GpuClass)
 	}
-	for name, v := range map[string]math.Int{"h": p.H, "l": p.L, "w_bench": p.WBench} {
+	for name, v := range map[string]math.Int{"h": p.H, "l": p.L, "w_bench": p.WBench, "pi": p.Pi, "escrow": p.Escrow} {
 		if v.IsNil() || v.IsNegative() {
 			return errors.Wrapf(ErrInvalidPool, "pool %q: %s must be ≥ 0", p.GpuClass, name)
 		}

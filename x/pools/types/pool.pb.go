@@ -12,6 +12,7 @@ import (
 	proto "github.com/cosmos/gogoproto/proto"
 	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	_ "google.golang.org/protobuf/types/known/durationpb"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
@@ -63,6 +64,45 @@ func (x PoolStatus) String() string {
 
 func (PoolStatus) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{0}
+}
+
+// LeaseStatus is where a lease is in its life.
+type LeaseStatus int32
+
+const (
+	LEASE_STATUS_UNSPECIFIED LeaseStatus = 0
+	// LEASE_STATUS_ACTIVE: the client has exclusive use of the device.
+	LEASE_STATUS_ACTIVE LeaseStatus = 1
+	// LEASE_STATUS_ENDED: ran to its end.
+	LEASE_STATUS_ENDED LeaseStatus = 2
+	// LEASE_STATUS_TERMINATED: ended early by the client, refunded.
+	LEASE_STATUS_TERMINATED LeaseStatus = 3
+	// LEASE_STATUS_BROKEN: the device failed verification; refunded.
+	LEASE_STATUS_BROKEN LeaseStatus = 4
+)
+
+var LeaseStatus_name = map[int32]string{
+	0: "LEASE_STATUS_UNSPECIFIED",
+	1: "LEASE_STATUS_ACTIVE",
+	2: "LEASE_STATUS_ENDED",
+	3: "LEASE_STATUS_TERMINATED",
+	4: "LEASE_STATUS_BROKEN",
+}
+
+var LeaseStatus_value = map[string]int32{
+	"LEASE_STATUS_UNSPECIFIED": 0,
+	"LEASE_STATUS_ACTIVE":      1,
+	"LEASE_STATUS_ENDED":       2,
+	"LEASE_STATUS_TERMINATED":  3,
+	"LEASE_STATUS_BROKEN":      4,
+}
+
+func (x LeaseStatus) String() string {
+	return proto.EnumName(LeaseStatus_name, int32(x))
+}
+
+func (LeaseStatus) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{1}
 }
 
 // ClassSealParams size the PoCPS work of a class's devices (package proof).
@@ -193,6 +233,17 @@ type Pool struct {
 	// Deadlines of the class's challenges, verifier clock.
 	ResidencyDeadline time.Duration `protobuf:"bytes,9,opt,name=residency_deadline,json=residencyDeadline,proto3,stdduration" json:"residency_deadline"`
 	GemmDeadline      time.Duration `protobuf:"bytes,10,opt,name=gemm_deadline,json=gemmDeadline,proto3,stdduration" json:"gemm_deadline"`
+	// pi is the price-time index Π = ∫P dt × 10^30 (uloop per GPU-second ×
+	// 10^30 × seconds): idle devices' dissipation payouts and the TWAP.
+	Pi cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=pi,proto3,customtype=cosmossdk.io/math.Int" json:"pi"`
+	// accounted_at is the time the reserves and Π are accounted up to.
+	AccountedAt time.Time `protobuf:"bytes,12,opt,name=accounted_at,json=accountedAt,proto3,stdtime" json:"accounted_at"`
+	// idle counts committed devices serving no lease.
+	Idle uint64 `protobuf:"varint,13,opt,name=idle,proto3" json:"idle,omitempty"`
+	// escrow is unreleased lease payments, uloop.
+	Escrow cosmossdk_io_math.Int `protobuf:"bytes,14,opt,name=escrow,proto3,customtype=cosmossdk.io/math.Int" json:"escrow"`
+	// devices counts committed devices (positions).
+	Devices uint64 `protobuf:"varint,15,opt,name=devices,proto3" json:"devices,omitempty"`
 }
 
 func (m *Pool) Reset()         { *m = Pool{} }
@@ -270,59 +321,366 @@ func (m *Pool) GetGemmDeadline() time.Duration {
 	return 0
 }
 
+func (m *Pool) GetAccountedAt() time.Time {
+	if m != nil {
+		return m.AccountedAt
+	}
+	return time.Time{}
+}
+
+func (m *Pool) GetIdle() uint64 {
+	if m != nil {
+		return m.Idle
+	}
+	return 0
+}
+
+func (m *Pool) GetDevices() uint64 {
+	if m != nil {
+		return m.Devices
+	}
+	return 0
+}
+
+// Position is a committed LP device's place in its pool: the device's own
+// unsold time, not a share of the pool (PROTOCOL.md §2, device-true).
+type Position struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	PoolId   uint64 `protobuf:"varint,2,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	// owner is paid the position's income at its end or on failure.
+	Owner string `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	// end is the commitment end; renewal moves it.
+	End time.Time `protobuf:"bytes,4,opt,name=end,proto3,stdtime" json:"end"`
+	// lease_id is the lease the device serves, 0 when idle.
+	LeaseId uint64 `protobuf:"varint,5,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// checkpoint is Π when the device last became idle or was settled.
+	Checkpoint cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=checkpoint,proto3,customtype=cosmossdk.io/math.Int" json:"checkpoint"`
+	// owed is uloop earned and not yet paid (index accrual booked at each
+	// lease start, released lease revenue).
+	Owed cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=owed,proto3,customtype=cosmossdk.io/math.Int" json:"owed"`
+	// injected totals the uloop the miner put in (stake and renewals).
+	Injected cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+}
+
+func (m *Position) Reset()         { *m = Position{} }
+func (m *Position) String() string { return proto.CompactTextString(m) }
+func (*Position) ProtoMessage()    {}
+func (*Position) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{2}
+}
+func (m *Position) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Position) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Position.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Position) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Position.Merge(m, src)
+}
+func (m *Position) XXX_Size() int {
+	return m.Size()
+}
+func (m *Position) XXX_DiscardUnknown() {
+	xxx_messageInfo_Position.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Position proto.InternalMessageInfo
+
+func (m *Position) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *Position) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *Position) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *Position) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+func (m *Position) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+// Lease is a client's exclusive use of one device over [start, end).
+type Lease struct {
+	Id       uint64    `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	PoolId   uint64    `protobuf:"varint,2,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	DeviceId uint64    `protobuf:"varint,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Client   string    `protobuf:"bytes,4,opt,name=client,proto3" json:"client,omitempty"`
+	Start    time.Time `protobuf:"bytes,5,opt,name=start,proto3,stdtime" json:"start"`
+	End      time.Time `protobuf:"bytes,6,opt,name=end,proto3,stdtime" json:"end"`
+	// price is the escrowed uloop: every constant-product quote paid for the
+	// lease (purchase and extensions), fees excluded.
+	Price cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	// fees is the exchange fee burned on the lease's trades, uloop.
+	Fees cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=fees,proto3,customtype=cosmossdk.io/math.Int" json:"fees"`
+	// released is the escrow already moved to the device's owner, up to
+	// released_at; the rest runs out linearly to end.
+	Released   cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=released,proto3,customtype=cosmossdk.io/math.Int" json:"released"`
+	ReleasedAt time.Time             `protobuf:"bytes,10,opt,name=released_at,json=releasedAt,proto3,stdtime" json:"released_at"`
+	Status     LeaseStatus           `protobuf:"varint,11,opt,name=status,proto3,enum=loopin.pools.v1.LeaseStatus" json:"status,omitempty"`
+	// refund is what the client got back (termination or breakage), uloop.
+	Refund cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=refund,proto3,customtype=cosmossdk.io/math.Int" json:"refund"`
+}
+
+func (m *Lease) Reset()         { *m = Lease{} }
+func (m *Lease) String() string { return proto.CompactTextString(m) }
+func (*Lease) ProtoMessage()    {}
+func (*Lease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{3}
+}
+func (m *Lease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Lease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Lease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Lease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Lease.Merge(m, src)
+}
+func (m *Lease) XXX_Size() int {
+	return m.Size()
+}
+func (m *Lease) XXX_DiscardUnknown() {
+	xxx_messageInfo_Lease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Lease proto.InternalMessageInfo
+
+func (m *Lease) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Lease) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *Lease) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *Lease) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *Lease) GetStart() time.Time {
+	if m != nil {
+		return m.Start
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetReleasedAt() time.Time {
+	if m != nil {
+		return m.ReleasedAt
+	}
+	return time.Time{}
+}
+
+func (m *Lease) GetStatus() LeaseStatus {
+	if m != nil {
+		return m.Status
+	}
+	return LEASE_STATUS_UNSPECIFIED
+}
+
+// PriceSnapshot is Π of a pool at an epoch end, for TWAP windows.
+type PriceSnapshot struct {
+	PoolId uint64                `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Time   time.Time             `protobuf:"bytes,2,opt,name=time,proto3,stdtime" json:"time"`
+	Pi     cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=pi,proto3,customtype=cosmossdk.io/math.Int" json:"pi"`
+}
+
+func (m *PriceSnapshot) Reset()         { *m = PriceSnapshot{} }
+func (m *PriceSnapshot) String() string { return proto.CompactTextString(m) }
+func (*PriceSnapshot) ProtoMessage()    {}
+func (*PriceSnapshot) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{4}
+}
+func (m *PriceSnapshot) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PriceSnapshot) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PriceSnapshot.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PriceSnapshot) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PriceSnapshot.Merge(m, src)
+}
+func (m *PriceSnapshot) XXX_Size() int {
+	return m.Size()
+}
+func (m *PriceSnapshot) XXX_DiscardUnknown() {
+	xxx_messageInfo_PriceSnapshot.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PriceSnapshot proto.InternalMessageInfo
+
+func (m *PriceSnapshot) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *PriceSnapshot) GetTime() time.Time {
+	if m != nil {
+		return m.Time
+	}
+	return time.Time{}
+}
+
 func init() {
 	proto.RegisterEnum("loopin.pools.v1.PoolStatus", PoolStatus_name, PoolStatus_value)
+	proto.RegisterEnum("loopin.pools.v1.LeaseStatus", LeaseStatus_name, LeaseStatus_value)
 	proto.RegisterType((*ClassSealParams)(nil), "loopin.pools.v1.ClassSealParams")
 	proto.RegisterType((*Pool)(nil), "loopin.pools.v1.Pool")
+	proto.RegisterType((*Position)(nil), "loopin.pools.v1.Position")
+	proto.RegisterType((*Lease)(nil), "loopin.pools.v1.Lease")
+	proto.RegisterType((*PriceSnapshot)(nil), "loopin.pools.v1.PriceSnapshot")
 }
 
 func init() { proto.RegisterFile("loopin/pools/v1/pool.proto", fileDescriptor_7b0e5b4bcb1d6fcb) }
 
 var fileDescriptor_7b0e5b4bcb1d6fcb = []byte{
-	// 688 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0xcd, 0x4e, 0xdb, 0x4a,
-	0x18, 0x8d, 0x43, 0x08, 0x64, 0xb8, 0x40, 0x98, 0xcb, 0x05, 0x93, 0x48, 0x06, 0xb1, 0x42, 0x48,
-	0xd8, 0x17, 0x90, 0xee, 0xf2, 0x56, 0x04, 0xa7, 0xad, 0x25, 0x0a, 0x91, 0x13, 0x5a, 0xa9, 0x1b,
-	0x6b, 0x62, 0x0f, 0x8e, 0xcb, 0xd8, 0x63, 0x79, 0x6c, 0xd2, 0xf4, 0x09, 0xba, 0xec, 0xb2, 0xfb,
-	0x6e, 0xba, 0xec, 0xa2, 0x0f, 0xc1, 0x12, 0x75, 0x55, 0x75, 0x41, 0x2b, 0x58, 0x74, 0xdd, 0x07,
-	0xa8, 0x54, 0xcd, 0x0f, 0x14, 0xc1, 0xaa, 0x6c, 0xac, 0x39, 0xe7, 0xcc, 0x77, 0x66, 0xbe, 0x9f,
-	0x31, 0x68, 0x10, 0x4a, 0xd3, 0x28, 0xb1, 0x52, 0x4a, 0x09, 0xb3, 0x4e, 0x36, 0xc5, 0xc2, 0x4c,
-	0x33, 0x9a, 0x53, 0x38, 0x2b, 0x35, 0x53, 0x68, 0xe6, 0xc9, 0x66, 0x63, 0x0e, 0xc5, 0x51, 0x42,
-	0x2d, 0xf1, 0x95, 0x7b, 0x1a, 0x4b, 0x3e, 0x65, 0x31, 0x65, 0x9e, 0x40, 0x96, 0x04, 0x4a, 0x9a,
-	0x0f, 0x69, 0x48, 0x25, 0xcf, 0x57, 0x8a, 0x35, 0x42, 0x4a, 0x43, 0x82, 0x2d, 0x81, 0xfa, 0xc5,
-	0x91, 0x15, 0x14, 0x19, 0xca, 0x23, 0x9a, 0x48, 0x7d, 0xf5, 0x87, 0x06, 0x66, 0x77, 0x09, 0x62,
-	0xac, 0x8b, 0x11, 0xe9, 0xa0, 0x0c, 0xc5, 0x0c, 0x2e, 0x80, 0x2a, 0x41, 0x7d, 0x4c, 0x98, 0xae,
-	0xad, 0x68, 0x6b, 0x15, 0x57, 0x21, 0xc9, 0x8f, 0x70, 0xc6, 0xf4, 0xf2, 0x8a, 0xb6, 0x36, 0xed,
-	0x2a, 0x04, 0x75, 0x30, 0x91, 0xa2, 0x0c, 0x27, 0x39, 0xd3, 0xc7, 0x84, 0x70, 0x05, 0xb9, 0xc2,
-	0x50, 0x9c, 0x12, 0xcc, 0xf4, 0x8a, 0x54, 0x14, 0x84, 0xf3, 0x60, 0x7c, 0x88, 0xc8, 0x31, 0xd3,
-	0xc7, 0x05, 0x2f, 0x01, 0x67, 0x59, 0x8e, 0x53, 0xa6, 0x57, 0x25, 0x2b, 0x00, 0x6c, 0x82, 0x5a,
-	0x88, 0xe3, 0xd8, 0xcb, 0xe8, 0x90, 0xe9, 0x13, 0x42, 0x99, 0xe4, 0x84, 0x4b, 0x87, 0x0c, 0x2e,
-	0x01, 0xb1, 0xf6, 0x82, 0x28, 0xd6, 0x27, 0xe5, 0x19, 0x1c, 0xdb, 0x51, 0xcc, 0xef, 0x9b, 0xd1,
-	0x22, 0x09, 0x98, 0x5e, 0x93, 0xf7, 0x95, 0x68, 0xf5, 0x67, 0x05, 0x54, 0x3a, 0x94, 0x12, 0x38,
-	0x03, 0xca, 0x51, 0xa0, 0x92, 0x2c, 0x47, 0x81, 0x38, 0x28, 0x2d, 0x3c, 0x9f, 0xd7, 0x43, 0xe4,
-	0x58, 0x73, 0x27, 0xc3, 0xb4, 0x10, 0xf5, 0x81, 0xdb, 0xa0, 0xca, 0x72, 0x94, 0x17, 0x32, 0xc9,
-	0x99, 0xad, 0xa6, 0x79, 0xab, 0x5f, 0x26, 0xf7, 0xec, 0x8a, 0x2d, 0xae, 0xda, 0x0a, 0xff, 0x07,
-	0xda, 0x40, 0xa4, 0x5e, 0x6b, 0xfd, 0x7b, 0x7a, 0xbe, 0x5c, 0xfa, 0x72, 0xbe, 0xfc, 0x8f, 0xec,
-	0x1a, 0x0b, 0x8e, 0xcd, 0x88, 0x5a, 0x31, 0xca, 0x07, 0xa6, 0x93, 0xe4, 0x9f, 0x3e, 0x6e, 0x00,
-	0xd5, 0x4e, 0x27, 0xc9, 0xdf, 0x7f, 0xff, 0xb0, 0xae, 0xb9, 0xda, 0x80, 0xc7, 0x13, 0x51, 0xa2,
-	0x7b, 0xc5, 0x13, 0xe8, 0x81, 0xd9, 0x0c, 0x1f, 0xe1, 0x0c, 0x27, 0x3e, 0xf6, 0xd2, 0x2c, 0xf2,
-	0xb1, 0x28, 0x6d, 0xad, 0xf5, 0x9f, 0x72, 0x6b, 0xde, 0x75, 0xdb, 0xc3, 0x21, 0xf2, 0x47, 0x36,
-	0xf6, 0x6f, 0x78, 0xda, 0xd8, 0x97, 0x9e, 0x33, 0xd7, 0x76, 0x1d, 0xee, 0x06, 0x1d, 0x30, 0x31,
-	0xf4, 0xfa, 0x38, 0xf1, 0x07, 0xa2, 0x33, 0xf7, 0xb9, 0x66, 0x75, 0xd8, 0xe2, 0xf1, 0xf0, 0x01,
-	0xa8, 0x30, 0x8c, 0x88, 0xe8, 0xe2, 0xd4, 0xd6, 0xca, 0x9d, 0xf2, 0xde, 0x1a, 0xd3, 0x56, 0x8d,
-	0x9f, 0x24, 0x2d, 0x44, 0x20, 0x7c, 0x06, 0x60, 0x86, 0x59, 0x14, 0xe0, 0xc4, 0x1f, 0x79, 0x01,
-	0x46, 0x01, 0x89, 0x12, 0x2c, 0x7a, 0x3f, 0xb5, 0xb5, 0x64, 0xca, 0x87, 0x60, 0x5e, 0x3d, 0x04,
-	0xd3, 0x56, 0x0f, 0xa1, 0x35, 0xcd, 0x7d, 0xde, 0x7e, 0x5d, 0xd6, 0xa4, 0xd7, 0xdc, 0xb5, 0x87,
-	0xad, 0x2c, 0xe0, 0x13, 0x30, 0x2d, 0x67, 0xec, 0xca, 0x13, 0xfc, 0xa1, 0xe7, 0x5f, 0x62, 0x24,
-	0x55, 0xf4, 0xfa, 0x2b, 0x00, 0x7e, 0x8f, 0x0a, 0x6c, 0x82, 0xc5, 0xce, 0xc1, 0xc1, 0x9e, 0xd7,
-	0xed, 0xed, 0xf4, 0x0e, 0xbb, 0xde, 0xe1, 0x7e, 0xb7, 0xd3, 0xde, 0x75, 0x1e, 0x3a, 0x6d, 0xbb,
-	0x5e, 0x82, 0x0b, 0x00, 0xde, 0x14, 0x77, 0x76, 0x7b, 0xce, 0xd3, 0x76, 0x5d, 0x83, 0x3a, 0x98,
-	0xbf, 0xc9, 0xbb, 0xed, 0x9e, 0xe3, 0x3a, 0xfb, 0x8f, 0xea, 0x65, 0xb8, 0x08, 0xfe, 0xbe, 0xa3,
-	0xb4, 0xed, 0xfa, 0x58, 0xa3, 0xf2, 0xfa, 0x9d, 0x51, 0x6a, 0x3d, 0x3e, 0xbd, 0x30, 0xb4, 0xb3,
-	0x0b, 0x43, 0xfb, 0x76, 0x61, 0x68, 0x6f, 0x2e, 0x8d, 0xd2, 0xd9, 0xa5, 0x51, 0xfa, 0x7c, 0x69,
-	0x94, 0x9e, 0x9b, 0x61, 0x94, 0x0f, 0x8a, 0xbe, 0xe9, 0xd3, 0xd8, 0x92, 0xa5, 0xdf, 0x48, 0x33,
-	0xfa, 0x02, 0xfb, 0xb9, 0x82, 0xd6, 0x4b, 0xf5, 0xdb, 0xca, 0x47, 0x29, 0x66, 0xfd, 0xaa, 0xc8,
-	0x7a, 0xfb, 0x57, 0x00, 0x00, 0x00, 0xff, 0xff, 0x20, 0xb0, 0x60, 0xf0, 0xd3, 0x04, 0x00, 0x00,
+	// 1141 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x56, 0x3f, 0x6f, 0xdb, 0x46,
+	0x14, 0x17, 0xf5, 0xcf, 0xd2, 0x93, 0xff, 0x28, 0x17, 0xd7, 0xa6, 0xed, 0x40, 0x36, 0x3c, 0x05,
+	0x06, 0x4c, 0x25, 0x4e, 0xd1, 0xa5, 0x68, 0x53, 0xc9, 0x52, 0x6a, 0xb6, 0x8a, 0x2d, 0x48, 0x4a,
+	0x0b, 0x74, 0x21, 0x68, 0xf2, 0x2c, 0x5d, 0x4d, 0xf2, 0x08, 0xde, 0xc9, 0xaa, 0xbb, 0x17, 0xe8,
+	0x98, 0x31, 0x7b, 0x51, 0xa0, 0x5d, 0x8a, 0x0e, 0xf9, 0x10, 0x19, 0x83, 0x4c, 0x45, 0x87, 0xb4,
+	0xb0, 0x87, 0xce, 0xfd, 0x06, 0xc5, 0xdd, 0x51, 0xaa, 0x6c, 0x25, 0x83, 0xb8, 0x10, 0xf7, 0xde,
+	0xbb, 0xf7, 0xbb, 0x77, 0xef, 0xf7, 0xde, 0x3b, 0xc2, 0xa6, 0x47, 0x69, 0x48, 0x82, 0x6a, 0x48,
+	0xa9, 0xc7, 0xaa, 0x17, 0x0f, 0xe5, 0xc2, 0x08, 0x23, 0xca, 0x29, 0x5a, 0x51, 0x36, 0x43, 0xda,
+	0x8c, 0x8b, 0x87, 0x9b, 0x77, 0x6c, 0x9f, 0x04, 0xb4, 0x2a, 0xbf, 0x6a, 0xcf, 0xe6, 0x86, 0x43,
+	0x99, 0x4f, 0x99, 0x25, 0xa5, 0xaa, 0x12, 0x62, 0xd3, 0x6a, 0x9f, 0xf6, 0xa9, 0xd2, 0x8b, 0x55,
+	0xac, 0xad, 0xf4, 0x29, 0xed, 0x7b, 0xb8, 0x2a, 0xa5, 0xd3, 0xe1, 0x59, 0xd5, 0x1d, 0x46, 0x36,
+	0x27, 0x34, 0x88, 0xed, 0xdb, 0xb7, 0xed, 0x9c, 0xf8, 0x98, 0x71, 0xdb, 0x0f, 0xd5, 0x86, 0xdd,
+	0x7f, 0x35, 0x58, 0x39, 0xf4, 0x6c, 0xc6, 0xba, 0xd8, 0xf6, 0xda, 0x76, 0x64, 0xfb, 0x0c, 0xad,
+	0x41, 0xde, 0xb3, 0x4f, 0xb1, 0xc7, 0x74, 0x6d, 0x47, 0xbb, 0x9f, 0xed, 0xc4, 0x92, 0xd2, 0x5f,
+	0xe2, 0x88, 0xe9, 0xe9, 0x1d, 0xed, 0xfe, 0x52, 0x27, 0x96, 0x90, 0x0e, 0x0b, 0xa1, 0x1d, 0xe1,
+	0x80, 0x33, 0x3d, 0x23, 0x0d, 0x63, 0x51, 0x58, 0x98, 0xed, 0x87, 0x1e, 0x66, 0x7a, 0x56, 0x59,
+	0x62, 0x11, 0xad, 0x42, 0x6e, 0x64, 0x7b, 0xe7, 0x4c, 0xcf, 0x49, 0xbd, 0x12, 0x84, 0x96, 0x71,
+	0x1c, 0x32, 0x3d, 0xaf, 0xb4, 0x52, 0x40, 0x5b, 0x50, 0xec, 0x63, 0xdf, 0xb7, 0x22, 0x3a, 0x62,
+	0xfa, 0x82, 0xb4, 0x14, 0x84, 0xa2, 0x43, 0x47, 0x0c, 0x6d, 0x80, 0x5c, 0x5b, 0x2e, 0xf1, 0xf5,
+	0x82, 0x3a, 0x43, 0xc8, 0x0d, 0xe2, 0x8b, 0x78, 0x23, 0x3a, 0x0c, 0x5c, 0xa6, 0x17, 0x55, 0xbc,
+	0x4a, 0xda, 0xfd, 0x61, 0x01, 0xb2, 0x6d, 0x4a, 0x3d, 0xb4, 0x0c, 0x69, 0xe2, 0xc6, 0x97, 0x4c,
+	0x13, 0x57, 0x1e, 0x14, 0x0e, 0x2d, 0x47, 0xe4, 0x43, 0xde, 0xb1, 0xd8, 0x29, 0xf4, 0xc3, 0xa1,
+	0xcc, 0x0f, 0x7a, 0x04, 0x79, 0xc6, 0x6d, 0x3e, 0x54, 0x97, 0x5c, 0x3e, 0xd8, 0x32, 0x6e, 0x11,
+	0x6a, 0x08, 0xcc, 0xae, 0xdc, 0xd2, 0x89, 0xb7, 0xa2, 0x4f, 0x41, 0x1b, 0xc8, 0xab, 0x17, 0xeb,
+	0x0f, 0x5e, 0xbd, 0xdd, 0x4e, 0xfd, 0xf9, 0x76, 0xfb, 0x03, 0x45, 0x2b, 0x73, 0xcf, 0x0d, 0x42,
+	0xab, 0xbe, 0xcd, 0x07, 0x86, 0x19, 0xf0, 0x37, 0x2f, 0xf7, 0x21, 0xe6, 0xdb, 0x0c, 0xf8, 0x2f,
+	0xff, 0xfc, 0xbe, 0xa7, 0x75, 0xb4, 0x81, 0xf0, 0xf7, 0x64, 0x8a, 0x12, 0xf9, 0x7b, 0xc8, 0x82,
+	0x95, 0x08, 0x9f, 0xe1, 0x08, 0x07, 0x0e, 0xb6, 0xc2, 0x88, 0x38, 0x58, 0xa6, 0xb6, 0x58, 0xff,
+	0x28, 0x46, 0xdb, 0x9a, 0x45, 0x6b, 0xe1, 0xbe, 0xed, 0x5c, 0x36, 0xb0, 0x33, 0x85, 0xd9, 0xc0,
+	0x8e, 0xc2, 0x5c, 0x9e, 0xc0, 0xb5, 0x05, 0x1a, 0x32, 0x61, 0x61, 0x64, 0x9d, 0xe2, 0xc0, 0x19,
+	0x48, 0x66, 0x92, 0x84, 0x99, 0x1f, 0xd5, 0x85, 0x3f, 0x7a, 0x0c, 0x59, 0x86, 0x6d, 0x4f, 0xb2,
+	0x58, 0x3a, 0xd8, 0x99, 0x49, 0xef, 0xad, 0x32, 0xad, 0x17, 0xc5, 0x49, 0x0a, 0x42, 0x3a, 0xa2,
+	0xaf, 0x01, 0x45, 0x98, 0x11, 0x17, 0x07, 0xce, 0xa5, 0xe5, 0x62, 0xdb, 0xf5, 0x48, 0x80, 0x25,
+	0xf7, 0xa5, 0x83, 0x0d, 0x43, 0x75, 0x82, 0x31, 0xee, 0x04, 0xa3, 0x11, 0x77, 0x4a, 0x7d, 0x49,
+	0xe0, 0xbc, 0xf8, 0x6b, 0x5b, 0x53, 0x58, 0x77, 0x26, 0x18, 0x8d, 0x18, 0x02, 0x3d, 0x85, 0x25,
+	0x55, 0x63, 0x63, 0x4c, 0x98, 0x13, 0x73, 0x51, 0x96, 0xe4, 0x18, 0xee, 0x33, 0x48, 0x87, 0x44,
+	0x2f, 0x25, 0x4c, 0x57, 0x3a, 0x24, 0xa8, 0x05, 0x8b, 0xb6, 0xe3, 0xd0, 0x61, 0xc0, 0xb1, 0x6b,
+	0xd9, 0x5c, 0x5f, 0x94, 0xf1, 0x6c, 0xce, 0xc4, 0xd3, 0x1b, 0x77, 0xbb, 0x0a, 0xe8, 0xf9, 0x24,
+	0xa0, 0xd2, 0xc4, 0xbd, 0xc6, 0x11, 0x82, 0x2c, 0x71, 0x3d, 0xac, 0x2f, 0xc9, 0x46, 0x90, 0x6b,
+	0x74, 0x04, 0x79, 0xcc, 0x9c, 0x88, 0x8e, 0xf4, 0xe5, 0xa4, 0xb4, 0x2a, 0x7f, 0x31, 0x03, 0x5c,
+	0x7c, 0x41, 0x1c, 0xcc, 0xf4, 0x15, 0x79, 0xc0, 0x58, 0xdc, 0xfd, 0x2d, 0x03, 0x85, 0x36, 0x65,
+	0x44, 0x64, 0x4c, 0xf4, 0x9e, 0xd2, 0x5b, 0x93, 0x96, 0x2c, 0x28, 0x85, 0xe9, 0xa2, 0x75, 0x58,
+	0x10, 0x65, 0x20, 0x4c, 0x69, 0x35, 0x92, 0x84, 0x68, 0xba, 0xc8, 0x80, 0x1c, 0x1d, 0x05, 0x38,
+	0x92, 0x3d, 0x59, 0xac, 0xeb, 0x6f, 0x5e, 0xee, 0xaf, 0xc6, 0x81, 0xd4, 0x5c, 0x37, 0xc2, 0x8c,
+	0x75, 0x79, 0x44, 0x82, 0x7e, 0x47, 0x6d, 0x43, 0x1f, 0x43, 0x06, 0x07, 0xae, 0xec, 0xc8, 0xb9,
+	0xf2, 0x25, 0xbc, 0xc4, 0xa8, 0xf1, 0xb0, 0xcd, 0x64, 0x84, 0x39, 0x75, 0x15, 0x29, 0x9b, 0x2e,
+	0x6a, 0x03, 0x38, 0x03, 0xec, 0x9c, 0x87, 0x94, 0x04, 0x3c, 0x6e, 0xb1, 0xf9, 0x53, 0x36, 0x85,
+	0x81, 0x1a, 0x90, 0xa5, 0x23, 0xec, 0x26, 0xee, 0x2a, 0xe9, 0x8d, 0x5a, 0x50, 0x20, 0xc1, 0xb7,
+	0xd8, 0xe1, 0xd8, 0x95, 0x7d, 0x95, 0x04, 0x69, 0x82, 0xb0, 0xfb, 0x73, 0x0e, 0x72, 0x2d, 0x71,
+	0xe3, 0x99, 0xc9, 0xf9, 0x5e, 0x82, 0x6e, 0xd0, 0x9a, 0xb9, 0x45, 0xeb, 0x03, 0xc8, 0x3b, 0x1e,
+	0xc1, 0x01, 0x8f, 0x47, 0xe4, 0xfb, 0xe9, 0x8b, 0xf7, 0xa1, 0xc7, 0xe2, 0x81, 0xb0, 0x23, 0x2e,
+	0xf3, 0x3f, 0x17, 0x83, 0xca, 0x6f, 0x5c, 0x00, 0xf9, 0x44, 0x05, 0xf0, 0x04, 0x72, 0x6a, 0x86,
+	0x26, 0x25, 0x45, 0xb9, 0x0b, 0x6e, 0xcf, 0x30, 0x66, 0x89, 0x19, 0x91, 0xde, 0x82, 0xdb, 0x08,
+	0xcb, 0x02, 0x74, 0xe5, 0x90, 0x4b, 0xc4, 0xed, 0x18, 0x01, 0x7d, 0x01, 0xa5, 0xf1, 0x5a, 0x4c,
+	0x14, 0x98, 0x37, 0x41, 0x30, 0xf6, 0xae, 0x71, 0xf4, 0xe1, 0xe4, 0xa9, 0x2c, 0xc9, 0xa7, 0xf2,
+	0xde, 0xcc, 0x2c, 0x97, 0x55, 0x74, 0xeb, 0xad, 0x3c, 0x82, 0x7c, 0x84, 0xcf, 0x86, 0x81, 0x2b,
+	0xc7, 0x59, 0xa2, 0x91, 0xa3, 0xfc, 0x77, 0x7f, 0xd5, 0x60, 0x49, 0x3e, 0x4f, 0xdd, 0xc0, 0x0e,
+	0xd9, 0x80, 0xf2, 0xe9, 0xfa, 0xd4, 0x6e, 0xd4, 0xe7, 0x27, 0x90, 0x15, 0xbf, 0x44, 0xb2, 0x6a,
+	0xe7, 0xba, 0xaf, 0x74, 0x8b, 0x47, 0x79, 0x26, 0xf9, 0x28, 0xdf, 0xfb, 0x1e, 0xe0, 0xff, 0xff,
+	0x06, 0xb4, 0x05, 0xeb, 0xed, 0x93, 0x93, 0x96, 0xd5, 0xed, 0xd5, 0x7a, 0xcf, 0xba, 0xd6, 0xb3,
+	0xe3, 0x6e, 0xbb, 0x79, 0x68, 0x3e, 0x31, 0x9b, 0x8d, 0x72, 0x0a, 0xad, 0x01, 0x9a, 0x36, 0xd6,
+	0x0e, 0x7b, 0xe6, 0x57, 0xcd, 0xb2, 0x86, 0x74, 0x58, 0x9d, 0xd6, 0x77, 0x9a, 0x3d, 0xb3, 0x63,
+	0x1e, 0x7f, 0x5e, 0x4e, 0xa3, 0x75, 0xb8, 0x3b, 0x63, 0x69, 0x36, 0xca, 0x99, 0xcd, 0xec, 0x8f,
+	0x3f, 0x55, 0x52, 0x7b, 0x2f, 0x34, 0x28, 0x4d, 0x31, 0x81, 0xee, 0x81, 0xde, 0x6a, 0xd6, 0xba,
+	0xcd, 0x77, 0x1f, 0xbf, 0x0e, 0x77, 0x6f, 0x58, 0x27, 0xe7, 0xaf, 0x01, 0xba, 0x61, 0x68, 0x1e,
+	0x37, 0x9a, 0x8d, 0x72, 0x5a, 0x5c, 0xe6, 0x86, 0xbe, 0xd7, 0xec, 0x3c, 0x35, 0x8f, 0x6b, 0x3d,
+	0x11, 0xc1, 0x0c, 0x5a, 0xbd, 0x73, 0xf2, 0x65, 0xf3, 0xb8, 0x9c, 0x55, 0xa1, 0xd5, 0x8f, 0x5e,
+	0x5d, 0x55, 0xb4, 0xd7, 0x57, 0x15, 0xed, 0xef, 0xab, 0x8a, 0xf6, 0xfc, 0xba, 0x92, 0x7a, 0x7d,
+	0x5d, 0x49, 0xfd, 0x71, 0x5d, 0x49, 0x7d, 0x63, 0xf4, 0x09, 0x1f, 0x0c, 0x4f, 0x0d, 0x87, 0xfa,
+	0x55, 0x55, 0x56, 0xfb, 0x61, 0x44, 0xc5, 0x84, 0x8a, 0xc5, 0xea, 0x77, 0xf1, 0xff, 0x37, 0xbf,
+	0x0c, 0x31, 0x3b, 0xcd, 0x4b, 0x2e, 0x1f, 0xfd, 0x17, 0x00, 0x00, 0xff, 0xff, 0xef, 0xd2, 0x59,
+	0x1e, 0x9c, 0x0b, 0x00, 0x00,
 }
 
 func (m *ClassSealParams) Marshal() (dAtA []byte, err error) {
@@ -413,20 +771,58 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
-	n1, err1 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.GemmDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline):])
+	if m.Devices != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.Devices))
+		i--
+		dAtA[i] = 0x78
+	}
+	{
+		size := m.Escrow.Size()
+		i -= size
+		if _, err := m.Escrow.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x72
+	if m.Idle != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.Idle))
+		i--
+		dAtA[i] = 0x68
+	}
+	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.AccountedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AccountedAt):])
 	if err1 != nil {
 		return 0, err1
 	}
 	i -= n1
 	i = encodeVarintPool(dAtA, i, uint64(n1))
 	i--
-	dAtA[i] = 0x52
-	n2, err2 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.ResidencyDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline):])
+	dAtA[i] = 0x62
+	{
+		size := m.Pi.Size()
+		i -= size
+		if _, err := m.Pi.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	n2, err2 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.GemmDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline):])
 	if err2 != nil {
 		return 0, err2
 	}
 	i -= n2
 	i = encodeVarintPool(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x52
+	n3, err3 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.ResidencyDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintPool(dAtA, i, uint64(n3))
 	i--
 	dAtA[i] = 0x4a
 	{
@@ -493,6 +889,249 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	if m.Id != 0 {
 		i = encodeVarintPool(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Position) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Position) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Injected.Size()
+		i -= size
+		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Owed.Size()
+		i -= size
+		if _, err := m.Owed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.Checkpoint.Size()
+		i -= size
+		if _, err := m.Checkpoint.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if m.LeaseId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x28
+	}
+	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err5 != nil {
+		return 0, err5
+	}
+	i -= n5
+	i = encodeVarintPool(dAtA, i, uint64(n5))
+	i--
+	dAtA[i] = 0x22
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintPool(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Lease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Lease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Lease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Refund.Size()
+		i -= size
+		if _, err := m.Refund.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	if m.Status != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x58
+	}
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ReleasedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleasedAt):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintPool(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x52
+	{
+		size := m.Released.Size()
+		i -= size
+		if _, err := m.Released.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size := m.Fees.Size()
+		i -= size
+		if _, err := m.Fees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	n7, err7 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err7 != nil {
+		return 0, err7
+	}
+	i -= n7
+	i = encodeVarintPool(dAtA, i, uint64(n7))
+	i--
+	dAtA[i] = 0x32
+	n8, err8 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Start, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Start):])
+	if err8 != nil {
+		return 0, err8
+	}
+	i -= n8
+	i = encodeVarintPool(dAtA, i, uint64(n8))
+	i--
+	dAtA[i] = 0x2a
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintPool(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Id != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *PriceSnapshot) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PriceSnapshot) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PriceSnapshot) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Pi.Size()
+		i -= size
+		if _, err := m.Pi.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Time, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time):])
+	if err9 != nil {
+		return 0, err9
+	}
+	i -= n9
+	i = encodeVarintPool(dAtA, i, uint64(n9))
+	i--
+	dAtA[i] = 0x12
+	if m.PoolId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.PoolId))
 		i--
 		dAtA[i] = 0x8
 	}
@@ -575,6 +1214,103 @@ func (m *Pool) Size() (n int) {
 	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline)
 	n += 1 + l + sovPool(uint64(l))
 	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline)
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Pi.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AccountedAt)
+	n += 1 + l + sovPool(uint64(l))
+	if m.Idle != 0 {
+		n += 1 + sovPool(uint64(m.Idle))
+	}
+	l = m.Escrow.Size()
+	n += 1 + l + sovPool(uint64(l))
+	if m.Devices != 0 {
+		n += 1 + sovPool(uint64(m.Devices))
+	}
+	return n
+}
+
+func (m *Position) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovPool(uint64(m.DeviceId))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovPool(uint64(m.PoolId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovPool(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovPool(uint64(l))
+	if m.LeaseId != 0 {
+		n += 1 + sovPool(uint64(m.LeaseId))
+	}
+	l = m.Checkpoint.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Owed.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Injected.Size()
+	n += 1 + l + sovPool(uint64(l))
+	return n
+}
+
+func (m *Lease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovPool(uint64(m.Id))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovPool(uint64(m.PoolId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovPool(uint64(m.DeviceId))
+	}
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovPool(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Start)
+	n += 1 + l + sovPool(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Price.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Fees.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Released.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleasedAt)
+	n += 1 + l + sovPool(uint64(l))
+	if m.Status != 0 {
+		n += 1 + sovPool(uint64(m.Status))
+	}
+	l = m.Refund.Size()
+	n += 1 + l + sovPool(uint64(l))
+	return n
+}
+
+func (m *PriceSnapshot) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovPool(uint64(m.PoolId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time)
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Pi.Size()
 	n += 1 + l + sovPool(uint64(l))
 	return n
 }
@@ -1137,6 +1873,948 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.GemmDeadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pi", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pi.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AccountedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.AccountedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Idle", wireType)
+			}
+			m.Idle = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Idle |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Escrow", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Escrow.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Devices", wireType)
+			}
+			m.Devices = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Devices |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPool(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPool
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Position) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPool
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Position: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Position: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Checkpoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Checkpoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Owed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPool(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPool
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Lease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPool
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Lease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Lease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Start", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Start, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Released", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Released.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReleasedAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ReleasedAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= LeaseStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refund", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refund.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPool(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPool
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PriceSnapshot) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPool
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PriceSnapshot: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PriceSnapshot: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Time", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Time, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pi", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pi.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

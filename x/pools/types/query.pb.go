@@ -5,25 +5,31 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -302,6 +308,889 @@ func (m *QueryPoolResponse) GetPool() Pool {
 	return Pool{}
 }
 
+// QuerySpotPriceRequest names a pool by id or class.
+type QuerySpotPriceRequest struct {
+	Pool string `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool,omitempty"`
+}
+
+func (m *QuerySpotPriceRequest) Reset()         { *m = QuerySpotPriceRequest{} }
+func (m *QuerySpotPriceRequest) String() string { return proto.CompactTextString(m) }
+func (*QuerySpotPriceRequest) ProtoMessage()    {}
+func (*QuerySpotPriceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{6}
+}
+func (m *QuerySpotPriceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySpotPriceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySpotPriceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySpotPriceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySpotPriceRequest.Merge(m, src)
+}
+func (m *QuerySpotPriceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySpotPriceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySpotPriceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySpotPriceRequest proto.InternalMessageInfo
+
+func (m *QuerySpotPriceRequest) GetPool() string {
+	if m != nil {
+		return m.Pool
+	}
+	return ""
+}
+
+// QuerySpotPriceResponse gives the spot price L/H in uloop per GPU-second
+// and per GPU-hour, with the reserves it comes from (accounted to now).
+type QuerySpotPriceResponse struct {
+	SpotPrice  cosmossdk_io_math.LegacyDec `protobuf:"bytes,1,opt,name=spot_price,json=spotPrice,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"spot_price"`
+	PerGpuHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=per_gpu_hour,json=perGpuHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"per_gpu_hour"`
+	H          cosmossdk_io_math.Int       `protobuf:"bytes,3,opt,name=h,proto3,customtype=cosmossdk.io/math.Int" json:"h"`
+	L          cosmossdk_io_math.Int       `protobuf:"bytes,4,opt,name=l,proto3,customtype=cosmossdk.io/math.Int" json:"l"`
+}
+
+func (m *QuerySpotPriceResponse) Reset()         { *m = QuerySpotPriceResponse{} }
+func (m *QuerySpotPriceResponse) String() string { return proto.CompactTextString(m) }
+func (*QuerySpotPriceResponse) ProtoMessage()    {}
+func (*QuerySpotPriceResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{7}
+}
+func (m *QuerySpotPriceResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySpotPriceResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySpotPriceResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySpotPriceResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySpotPriceResponse.Merge(m, src)
+}
+func (m *QuerySpotPriceResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySpotPriceResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySpotPriceResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySpotPriceResponse proto.InternalMessageInfo
+
+// QueryTwapRequest names a pool and a window ("24h", "7d").
+type QueryTwapRequest struct {
+	Pool   string `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool,omitempty"`
+	Window string `protobuf:"bytes,2,opt,name=window,proto3" json:"window,omitempty"`
+}
+
+func (m *QueryTwapRequest) Reset()         { *m = QueryTwapRequest{} }
+func (m *QueryTwapRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTwapRequest) ProtoMessage()    {}
+func (*QueryTwapRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{8}
+}
+func (m *QueryTwapRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTwapRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTwapRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTwapRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTwapRequest.Merge(m, src)
+}
+func (m *QueryTwapRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTwapRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTwapRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTwapRequest proto.InternalMessageInfo
+
+func (m *QueryTwapRequest) GetPool() string {
+	if m != nil {
+		return m.Pool
+	}
+	return ""
+}
+
+func (m *QueryTwapRequest) GetWindow() string {
+	if m != nil {
+		return m.Window
+	}
+	return ""
+}
+
+// QueryTwapResponse is the TWAP in uloop per GPU-second and per GPU-hour
+// over [from, to]; from is the latest epoch-end snapshot at or before
+// now − window (the window is widened to the snapshot, never narrowed).
+type QueryTwapResponse struct {
+	Twap       cosmossdk_io_math.LegacyDec `protobuf:"bytes,1,opt,name=twap,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"twap"`
+	PerGpuHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=per_gpu_hour,json=perGpuHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"per_gpu_hour"`
+	From       time.Time                   `protobuf:"bytes,3,opt,name=from,proto3,stdtime" json:"from"`
+	To         time.Time                   `protobuf:"bytes,4,opt,name=to,proto3,stdtime" json:"to"`
+}
+
+func (m *QueryTwapResponse) Reset()         { *m = QueryTwapResponse{} }
+func (m *QueryTwapResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTwapResponse) ProtoMessage()    {}
+func (*QueryTwapResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{9}
+}
+func (m *QueryTwapResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTwapResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTwapResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTwapResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTwapResponse.Merge(m, src)
+}
+func (m *QueryTwapResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTwapResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTwapResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTwapResponse proto.InternalMessageInfo
+
+func (m *QueryTwapResponse) GetFrom() time.Time {
+	if m != nil {
+		return m.From
+	}
+	return time.Time{}
+}
+
+func (m *QueryTwapResponse) GetTo() time.Time {
+	if m != nil {
+		return m.To
+	}
+	return time.Time{}
+}
+
+// QueryEstimateBuyRequest names a pool and a duration ("36h", "7d").
+type QueryEstimateBuyRequest struct {
+	Pool     string `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool,omitempty"`
+	Duration string `protobuf:"bytes,2,opt,name=duration,proto3" json:"duration,omitempty"`
+}
+
+func (m *QueryEstimateBuyRequest) Reset()         { *m = QueryEstimateBuyRequest{} }
+func (m *QueryEstimateBuyRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateBuyRequest) ProtoMessage()    {}
+func (*QueryEstimateBuyRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{10}
+}
+func (m *QueryEstimateBuyRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateBuyRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateBuyRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateBuyRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateBuyRequest.Merge(m, src)
+}
+func (m *QueryEstimateBuyRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateBuyRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateBuyRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateBuyRequest proto.InternalMessageInfo
+
+func (m *QueryEstimateBuyRequest) GetPool() string {
+	if m != nil {
+		return m.Pool
+	}
+	return ""
+}
+
+func (m *QueryEstimateBuyRequest) GetDuration() string {
+	if m != nil {
+		return m.Duration
+	}
+	return ""
+}
+
+// QueryEstimateBuyResponse is what MsgBuyLease would do now.
+type QueryEstimateBuyResponse struct {
+	// price is the constant-product quote X escrowed for the device, uloop.
+	Price cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	// fee is burned on top of price, uloop.
+	Fee cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	// total is price + fee: the least max_uloop_in that buys it now.
+	Total cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=total,proto3,customtype=cosmossdk.io/math.Int" json:"total"`
+	// per_gpu_hour is total per GPU-hour of the lease.
+	PerGpuHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=per_gpu_hour,json=perGpuHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"per_gpu_hour"`
+	// price_impact is the spot price after over before, minus 1.
+	PriceImpact cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=price_impact,json=priceImpact,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"price_impact"`
+	// device_id is the device it would be matched to.
+	DeviceId uint64 `protobuf:"varint,6,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Seconds  uint64 `protobuf:"varint,7,opt,name=seconds,proto3" json:"seconds,omitempty"`
+}
+
+func (m *QueryEstimateBuyResponse) Reset()         { *m = QueryEstimateBuyResponse{} }
+func (m *QueryEstimateBuyResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateBuyResponse) ProtoMessage()    {}
+func (*QueryEstimateBuyResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{11}
+}
+func (m *QueryEstimateBuyResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateBuyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateBuyResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateBuyResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateBuyResponse.Merge(m, src)
+}
+func (m *QueryEstimateBuyResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateBuyResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateBuyResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateBuyResponse proto.InternalMessageInfo
+
+func (m *QueryEstimateBuyResponse) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryEstimateBuyResponse) GetSeconds() uint64 {
+	if m != nil {
+		return m.Seconds
+	}
+	return 0
+}
+
+// QueryEstimateTerminateRequest names a lease.
+type QueryEstimateTerminateRequest struct {
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+}
+
+func (m *QueryEstimateTerminateRequest) Reset()         { *m = QueryEstimateTerminateRequest{} }
+func (m *QueryEstimateTerminateRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateTerminateRequest) ProtoMessage()    {}
+func (*QueryEstimateTerminateRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{12}
+}
+func (m *QueryEstimateTerminateRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateTerminateRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateTerminateRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateTerminateRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateTerminateRequest.Merge(m, src)
+}
+func (m *QueryEstimateTerminateRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateTerminateRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateTerminateRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateTerminateRequest proto.InternalMessageInfo
+
+func (m *QueryEstimateTerminateRequest) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+// QueryEstimateTerminateResponse is what MsgTerminateLease would refund now.
+type QueryEstimateTerminateResponse struct {
+	Refund cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=refund,proto3,customtype=cosmossdk.io/math.Int" json:"refund"`
+	Fee    cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	// unused_seconds is the time that would return to the pool.
+	UnusedSeconds uint64 `protobuf:"varint,3,opt,name=unused_seconds,json=unusedSeconds,proto3" json:"unused_seconds,omitempty"`
+}
+
+func (m *QueryEstimateTerminateResponse) Reset()         { *m = QueryEstimateTerminateResponse{} }
+func (m *QueryEstimateTerminateResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateTerminateResponse) ProtoMessage()    {}
+func (*QueryEstimateTerminateResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{13}
+}
+func (m *QueryEstimateTerminateResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateTerminateResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateTerminateResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateTerminateResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateTerminateResponse.Merge(m, src)
+}
+func (m *QueryEstimateTerminateResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateTerminateResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateTerminateResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateTerminateResponse proto.InternalMessageInfo
+
+func (m *QueryEstimateTerminateResponse) GetUnusedSeconds() uint64 {
+	if m != nil {
+		return m.UnusedSeconds
+	}
+	return 0
+}
+
+// QueryLeaseRequest names a lease.
+type QueryLeaseRequest struct {
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+}
+
+func (m *QueryLeaseRequest) Reset()         { *m = QueryLeaseRequest{} }
+func (m *QueryLeaseRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLeaseRequest) ProtoMessage()    {}
+func (*QueryLeaseRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{14}
+}
+func (m *QueryLeaseRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLeaseRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLeaseRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLeaseRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLeaseRequest.Merge(m, src)
+}
+func (m *QueryLeaseRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLeaseRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLeaseRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLeaseRequest proto.InternalMessageInfo
+
+func (m *QueryLeaseRequest) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+// QueryLeaseResponse is one lease.
+type QueryLeaseResponse struct {
+	Lease Lease `protobuf:"bytes,1,opt,name=lease,proto3" json:"lease"`
+}
+
+func (m *QueryLeaseResponse) Reset()         { *m = QueryLeaseResponse{} }
+func (m *QueryLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryLeaseResponse) ProtoMessage()    {}
+func (*QueryLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{15}
+}
+func (m *QueryLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLeaseResponse.Merge(m, src)
+}
+func (m *QueryLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLeaseResponse proto.InternalMessageInfo
+
+func (m *QueryLeaseResponse) GetLease() Lease {
+	if m != nil {
+		return m.Lease
+	}
+	return Lease{}
+}
+
+// QueryLeasesByClientRequest names a client account.
+type QueryLeasesByClientRequest struct {
+	Client     string             `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLeasesByClientRequest) Reset()         { *m = QueryLeasesByClientRequest{} }
+func (m *QueryLeasesByClientRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLeasesByClientRequest) ProtoMessage()    {}
+func (*QueryLeasesByClientRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{16}
+}
+func (m *QueryLeasesByClientRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLeasesByClientRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLeasesByClientRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLeasesByClientRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLeasesByClientRequest.Merge(m, src)
+}
+func (m *QueryLeasesByClientRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLeasesByClientRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLeasesByClientRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLeasesByClientRequest proto.InternalMessageInfo
+
+func (m *QueryLeasesByClientRequest) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *QueryLeasesByClientRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryLeasesByDeviceRequest names a device.
+type QueryLeasesByDeviceRequest struct {
+	DeviceId   uint64             `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLeasesByDeviceRequest) Reset()         { *m = QueryLeasesByDeviceRequest{} }
+func (m *QueryLeasesByDeviceRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryLeasesByDeviceRequest) ProtoMessage()    {}
+func (*QueryLeasesByDeviceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{17}
+}
+func (m *QueryLeasesByDeviceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLeasesByDeviceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLeasesByDeviceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLeasesByDeviceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLeasesByDeviceRequest.Merge(m, src)
+}
+func (m *QueryLeasesByDeviceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLeasesByDeviceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLeasesByDeviceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLeasesByDeviceRequest proto.InternalMessageInfo
+
+func (m *QueryLeasesByDeviceRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryLeasesByDeviceRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryLeasesResponse is a page of leases.
+type QueryLeasesResponse struct {
+	Leases     []Lease             `protobuf:"bytes,1,rep,name=leases,proto3" json:"leases"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryLeasesResponse) Reset()         { *m = QueryLeasesResponse{} }
+func (m *QueryLeasesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryLeasesResponse) ProtoMessage()    {}
+func (*QueryLeasesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{18}
+}
+func (m *QueryLeasesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryLeasesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryLeasesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryLeasesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryLeasesResponse.Merge(m, src)
+}
+func (m *QueryLeasesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryLeasesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryLeasesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryLeasesResponse proto.InternalMessageInfo
+
+func (m *QueryLeasesResponse) GetLeases() []Lease {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+func (m *QueryLeasesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryCapacityRequest names a pool.
+type QueryCapacityRequest struct {
+	Pool string `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool,omitempty"`
+}
+
+func (m *QueryCapacityRequest) Reset()         { *m = QueryCapacityRequest{} }
+func (m *QueryCapacityRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryCapacityRequest) ProtoMessage()    {}
+func (*QueryCapacityRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{19}
+}
+func (m *QueryCapacityRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryCapacityRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryCapacityRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryCapacityRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryCapacityRequest.Merge(m, src)
+}
+func (m *QueryCapacityRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryCapacityRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryCapacityRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryCapacityRequest proto.InternalMessageInfo
+
+func (m *QueryCapacityRequest) GetPool() string {
+	if m != nil {
+		return m.Pool
+	}
+	return ""
+}
+
+// QueryCapacityResponse is a pool's capacity book.
+type QueryCapacityResponse struct {
+	PoolId uint64 `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	// unsold_seconds is H: unsold GPU-seconds of the committed devices.
+	UnsoldSeconds cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=unsold_seconds,json=unsoldSeconds,proto3,customtype=cosmossdk.io/math.Int" json:"unsold_seconds"`
+	Devices       uint64                `protobuf:"varint,3,opt,name=devices,proto3" json:"devices,omitempty"`
+	Idle          uint64                `protobuf:"varint,4,opt,name=idle,proto3" json:"idle,omitempty"`
+	Leased        uint64                `protobuf:"varint,5,opt,name=leased,proto3" json:"leased,omitempty"`
+	// longest_lease_seconds is the longest lease buyable now: the longest
+	// remaining commitment among idle devices (0 when none is idle).
+	LongestLeaseSeconds uint64 `protobuf:"varint,6,opt,name=longest_lease_seconds,json=longestLeaseSeconds,proto3" json:"longest_lease_seconds,omitempty"`
+	// longest_lease_device is the device that would serve it.
+	LongestLeaseDevice uint64 `protobuf:"varint,7,opt,name=longest_lease_device,json=longestLeaseDevice,proto3" json:"longest_lease_device,omitempty"`
+}
+
+func (m *QueryCapacityResponse) Reset()         { *m = QueryCapacityResponse{} }
+func (m *QueryCapacityResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryCapacityResponse) ProtoMessage()    {}
+func (*QueryCapacityResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{20}
+}
+func (m *QueryCapacityResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryCapacityResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryCapacityResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryCapacityResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryCapacityResponse.Merge(m, src)
+}
+func (m *QueryCapacityResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryCapacityResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryCapacityResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryCapacityResponse proto.InternalMessageInfo
+
+func (m *QueryCapacityResponse) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *QueryCapacityResponse) GetDevices() uint64 {
+	if m != nil {
+		return m.Devices
+	}
+	return 0
+}
+
+func (m *QueryCapacityResponse) GetIdle() uint64 {
+	if m != nil {
+		return m.Idle
+	}
+	return 0
+}
+
+func (m *QueryCapacityResponse) GetLeased() uint64 {
+	if m != nil {
+		return m.Leased
+	}
+	return 0
+}
+
+func (m *QueryCapacityResponse) GetLongestLeaseSeconds() uint64 {
+	if m != nil {
+		return m.LongestLeaseSeconds
+	}
+	return 0
+}
+
+func (m *QueryCapacityResponse) GetLongestLeaseDevice() uint64 {
+	if m != nil {
+		return m.LongestLeaseDevice
+	}
+	return 0
+}
+
+// QueryPositionRequest names a device.
+type QueryPositionRequest struct {
+	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+}
+
+func (m *QueryPositionRequest) Reset()         { *m = QueryPositionRequest{} }
+func (m *QueryPositionRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPositionRequest) ProtoMessage()    {}
+func (*QueryPositionRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{21}
+}
+func (m *QueryPositionRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPositionRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPositionRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPositionRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPositionRequest.Merge(m, src)
+}
+func (m *QueryPositionRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPositionRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPositionRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPositionRequest proto.InternalMessageInfo
+
+func (m *QueryPositionRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+// QueryPositionResponse is the device's position with what it has earned
+// so far (owed plus index accrual).
+type QueryPositionResponse struct {
+	Position Position              `protobuf:"bytes,1,opt,name=position,proto3" json:"position"`
+	Earned   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=earned,proto3,customtype=cosmossdk.io/math.Int" json:"earned"`
+}
+
+func (m *QueryPositionResponse) Reset()         { *m = QueryPositionResponse{} }
+func (m *QueryPositionResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPositionResponse) ProtoMessage()    {}
+func (*QueryPositionResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{22}
+}
+func (m *QueryPositionResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPositionResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPositionResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPositionResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPositionResponse.Merge(m, src)
+}
+func (m *QueryPositionResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPositionResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPositionResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPositionResponse proto.InternalMessageInfo
+
+func (m *QueryPositionResponse) GetPosition() Position {
+	if m != nil {
+		return m.Position
+	}
+	return Position{}
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.pools.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.pools.v1.QueryParamsResponse")
@@ -309,44 +1198,124 @@ func init() {
 	proto.RegisterType((*QueryPoolsResponse)(nil), "loopin.pools.v1.QueryPoolsResponse")
 	proto.RegisterType((*QueryPoolRequest)(nil), "loopin.pools.v1.QueryPoolRequest")
 	proto.RegisterType((*QueryPoolResponse)(nil), "loopin.pools.v1.QueryPoolResponse")
+	proto.RegisterType((*QuerySpotPriceRequest)(nil), "loopin.pools.v1.QuerySpotPriceRequest")
+	proto.RegisterType((*QuerySpotPriceResponse)(nil), "loopin.pools.v1.QuerySpotPriceResponse")
+	proto.RegisterType((*QueryTwapRequest)(nil), "loopin.pools.v1.QueryTwapRequest")
+	proto.RegisterType((*QueryTwapResponse)(nil), "loopin.pools.v1.QueryTwapResponse")
+	proto.RegisterType((*QueryEstimateBuyRequest)(nil), "loopin.pools.v1.QueryEstimateBuyRequest")
+	proto.RegisterType((*QueryEstimateBuyResponse)(nil), "loopin.pools.v1.QueryEstimateBuyResponse")
+	proto.RegisterType((*QueryEstimateTerminateRequest)(nil), "loopin.pools.v1.QueryEstimateTerminateRequest")
+	proto.RegisterType((*QueryEstimateTerminateResponse)(nil), "loopin.pools.v1.QueryEstimateTerminateResponse")
+	proto.RegisterType((*QueryLeaseRequest)(nil), "loopin.pools.v1.QueryLeaseRequest")
+	proto.RegisterType((*QueryLeaseResponse)(nil), "loopin.pools.v1.QueryLeaseResponse")
+	proto.RegisterType((*QueryLeasesByClientRequest)(nil), "loopin.pools.v1.QueryLeasesByClientRequest")
+	proto.RegisterType((*QueryLeasesByDeviceRequest)(nil), "loopin.pools.v1.QueryLeasesByDeviceRequest")
+	proto.RegisterType((*QueryLeasesResponse)(nil), "loopin.pools.v1.QueryLeasesResponse")
+	proto.RegisterType((*QueryCapacityRequest)(nil), "loopin.pools.v1.QueryCapacityRequest")
+	proto.RegisterType((*QueryCapacityResponse)(nil), "loopin.pools.v1.QueryCapacityResponse")
+	proto.RegisterType((*QueryPositionRequest)(nil), "loopin.pools.v1.QueryPositionRequest")
+	proto.RegisterType((*QueryPositionResponse)(nil), "loopin.pools.v1.QueryPositionResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pools/v1/query.proto", fileDescriptor_680ccbba77d649e7) }
 
 var fileDescriptor_680ccbba77d649e7 = []byte{
-	// 497 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x53, 0x3f, 0x6f, 0x13, 0x31,
-	0x14, 0x8f, 0x43, 0x13, 0xa9, 0xee, 0x00, 0x35, 0x85, 0x86, 0x03, 0x2e, 0xc5, 0x85, 0x52, 0x55,
-	0xc2, 0x56, 0x02, 0x62, 0x60, 0xec, 0xc0, 0x9f, 0xad, 0xcd, 0x08, 0x93, 0x13, 0x59, 0xc7, 0xa1,
-	0xe4, 0x9e, 0x1b, 0x3b, 0x11, 0x15, 0x62, 0xe1, 0x13, 0x20, 0x21, 0xbe, 0x03, 0x23, 0x1f, 0xa3,
-	0x63, 0x25, 0x16, 0x26, 0x84, 0x12, 0x10, 0x5f, 0x03, 0xf9, 0xcf, 0x95, 0x4b, 0x2f, 0x09, 0x5d,
-	0x12, 0xcb, 0xef, 0xf7, 0xef, 0xbd, 0xe7, 0xc3, 0x37, 0xfb, 0x00, 0x2a, 0xcd, 0xb8, 0x02, 0xe8,
-	0x6b, 0x3e, 0x6e, 0xf1, 0xa3, 0x91, 0x1c, 0x1e, 0x33, 0x35, 0x04, 0x03, 0xe4, 0xb2, 0x2f, 0x32,
-	0x57, 0x64, 0xe3, 0x56, 0xb4, 0x2e, 0x06, 0x69, 0x06, 0xdc, 0xfd, 0x7a, 0x4c, 0xb4, 0x91, 0x40,
-	0x02, 0xee, 0xc8, 0xed, 0x29, 0xdc, 0xee, 0xf5, 0x40, 0x0f, 0x40, 0xf3, 0xae, 0xd0, 0xd2, 0x4b,
-	0xf2, 0x71, 0xab, 0x2b, 0x8d, 0x68, 0x71, 0x25, 0x92, 0x34, 0x13, 0x26, 0x85, 0x2c, 0x60, 0x6f,
-	0x25, 0x00, 0x49, 0x5f, 0x72, 0xa1, 0x52, 0x2e, 0xb2, 0x0c, 0x8c, 0x2b, 0xea, 0x50, 0x8d, 0xce,
-	0x07, 0xb4, 0x87, 0x9c, 0x59, 0xaa, 0x89, 0xa1, 0x18, 0x04, 0x26, 0xdd, 0xc0, 0xe4, 0xd0, 0x3a,
-	0x1f, 0xb8, 0xcb, 0x8e, 0x3c, 0x1a, 0x49, 0x6d, 0xe8, 0x21, 0xbe, 0x3a, 0x73, 0xab, 0x15, 0x64,
-	0x5a, 0x92, 0x27, 0xb8, 0xee, 0xc9, 0x0d, 0xb4, 0x85, 0x76, 0xd7, 0xda, 0x9b, 0xec, 0x5c, 0xef,
-	0xcc, 0x13, 0xf6, 0x57, 0x4f, 0x7e, 0x34, 0x2b, 0x5f, 0xfe, 0x7c, 0xdd, 0x43, 0x9d, 0xc0, 0xa0,
-	0xaf, 0xf0, 0xba, 0x97, 0xb4, 0xd0, 0xe0, 0x43, 0x9e, 0x62, 0xfc, 0xaf, 0xd3, 0x20, 0xba, 0xc3,
-	0xfc, 0x58, 0x98, 0x1d, 0x0b, 0xf3, 0x93, 0x0e, 0x63, 0x61, 0x07, 0x22, 0x91, 0x81, 0xdb, 0x29,
-	0x30, 0xe9, 0x67, 0x94, 0xb7, 0xe1, 0xd5, 0x43, 0xde, 0xc7, 0xb8, 0xe6, 0x92, 0x35, 0xd0, 0xd6,
-	0xa5, 0xdd, 0xb5, 0xf6, 0xb5, 0x72, 0x5c, 0x80, 0x7e, 0x31, 0xac, 0x87, 0x93, 0x67, 0x33, 0xb1,
-	0xaa, 0x2e, 0xd6, 0xfd, 0xff, 0xc6, 0xf2, 0xa6, 0x33, 0xb9, 0x76, 0xf0, 0x95, 0xb3, 0x58, 0x79,
-	0xcf, 0x04, 0xaf, 0x58, 0x17, 0xd7, 0xed, 0x6a, 0xc7, 0x9d, 0xe9, 0x8b, 0xc2, 0x70, 0xce, 0xd2,
-	0x3f, 0x2a, 0x00, 0x2f, 0x12, 0xde, 0xa1, 0xdb, 0xbf, 0xab, 0xb8, 0xe6, 0xb4, 0x88, 0xc1, 0x75,
-	0xbf, 0x0e, 0xb2, 0x5d, 0xe2, 0x96, 0x77, 0x1e, 0xdd, 0x5d, 0x0e, 0xf2, 0xa1, 0x68, 0xf3, 0xc3,
-	0xb7, 0x5f, 0x9f, 0xaa, 0x37, 0xc8, 0x26, 0x9f, 0xff, 0xac, 0x88, 0xc2, 0x35, 0xb7, 0x04, 0x42,
-	0x17, 0xe8, 0x15, 0xf6, 0x1f, 0x6d, 0x2f, 0xc5, 0x04, 0xcb, 0xd8, 0x59, 0x36, 0xc8, 0x75, 0x3e,
-	0xef, 0x95, 0x6b, 0x62, 0xf0, 0x8a, 0x25, 0x90, 0x3b, 0x8b, 0xc5, 0x72, 0x3f, 0xba, 0x0c, 0x12,
-	0xec, 0xee, 0x39, 0xbb, 0x26, 0xb9, 0x3d, 0xdf, 0x8e, 0xbf, 0xb3, 0x7f, 0xef, 0xf7, 0x9f, 0x9f,
-	0x4c, 0x62, 0x74, 0x3a, 0x89, 0xd1, 0xcf, 0x49, 0x8c, 0x3e, 0x4e, 0xe3, 0xca, 0xe9, 0x34, 0xae,
-	0x7c, 0x9f, 0xc6, 0x95, 0x97, 0x2c, 0x49, 0xcd, 0xeb, 0x51, 0x97, 0xf5, 0x60, 0x10, 0x24, 0x1e,
-	0xa8, 0x21, 0xbc, 0x91, 0x3d, 0x93, 0x2b, 0xbe, 0x0d, 0x52, 0xe6, 0x58, 0x49, 0xdd, 0xad, 0xbb,
-	0x2f, 0xf1, 0xe1, 0xdf, 0x00, 0x00, 0x00, 0xff, 0xff, 0x16, 0x63, 0xfb, 0x96, 0x66, 0x04, 0x00,
-	0x00,
+	// 1513 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0xcd, 0x6f, 0x13, 0x47,
+	0x14, 0xcf, 0x3a, 0x8e, 0x49, 0x5e, 0x08, 0x2d, 0x43, 0x3e, 0x1c, 0x53, 0x1c, 0xba, 0x40, 0x48,
+	0x43, 0xb3, 0x9b, 0x84, 0x02, 0x02, 0x09, 0xd4, 0x1a, 0x0a, 0xb8, 0xa2, 0x52, 0x30, 0x54, 0xfd,
+	0x3a, 0x58, 0x6b, 0xef, 0xc4, 0xd9, 0xd6, 0xde, 0x59, 0x76, 0x67, 0x93, 0x5a, 0x29, 0x87, 0xf6,
+	0xd6, 0x43, 0x2b, 0xa4, 0xaa, 0x54, 0xed, 0xb5, 0x97, 0x1e, 0x2b, 0x41, 0xff, 0x07, 0x7a, 0x43,
+	0x54, 0x95, 0x2a, 0x0e, 0xb4, 0x82, 0x4a, 0xfd, 0x37, 0xaa, 0x9d, 0x79, 0x6b, 0xaf, 0xbf, 0x36,
+	0xc6, 0xa4, 0x97, 0xc4, 0xb3, 0xf3, 0xde, 0xef, 0xfd, 0xe6, 0x37, 0x6f, 0xde, 0xbc, 0x81, 0x83,
+	0x55, 0xc6, 0x1c, 0xcb, 0xd6, 0x1d, 0xc6, 0xaa, 0x9e, 0xbe, 0xb9, 0xa2, 0xdf, 0xf2, 0xa9, 0x5b,
+	0xd7, 0x1c, 0x97, 0x71, 0x46, 0x5e, 0x92, 0x93, 0x9a, 0x98, 0xd4, 0x36, 0x57, 0x32, 0xfb, 0x8d,
+	0x9a, 0x65, 0x33, 0x5d, 0xfc, 0x95, 0x36, 0x99, 0xc9, 0x0a, 0xab, 0x30, 0xf1, 0x53, 0x0f, 0x7e,
+	0xe1, 0xd7, 0xc5, 0x32, 0xf3, 0x6a, 0xcc, 0xd3, 0x4b, 0x86, 0x47, 0x25, 0xa4, 0xbe, 0xb9, 0x52,
+	0xa2, 0xdc, 0x58, 0xd1, 0x1d, 0xa3, 0x62, 0xd9, 0x06, 0xb7, 0x98, 0x8d, 0xb6, 0xaf, 0x54, 0x18,
+	0xab, 0x54, 0xa9, 0x6e, 0x38, 0x96, 0x6e, 0xd8, 0x36, 0xe3, 0x62, 0xd2, 0xc3, 0xd9, 0x4c, 0x3b,
+	0xc1, 0xe0, 0x47, 0xe8, 0xd9, 0x31, 0x67, 0xb8, 0x46, 0x2d, 0xf4, 0x9c, 0x95, 0x1c, 0x8a, 0x92,
+	0x9c, 0x1c, 0xe0, 0xd4, 0x1c, 0x86, 0x14, 0xa3, 0x92, 0xbf, 0xae, 0x73, 0xab, 0x46, 0x3d, 0x6e,
+	0xd4, 0x1c, 0x69, 0xa0, 0x4e, 0x02, 0xb9, 0x1e, 0xb0, 0x5e, 0x13, 0x80, 0x05, 0x7a, 0xcb, 0xa7,
+	0x1e, 0x57, 0xaf, 0xc3, 0x81, 0x96, 0xaf, 0x9e, 0xc3, 0x6c, 0x8f, 0x92, 0x73, 0x90, 0x92, 0x81,
+	0xd3, 0xca, 0x61, 0x65, 0x61, 0x7c, 0x75, 0x46, 0x6b, 0xd3, 0x4d, 0x93, 0x0e, 0xb9, 0xb1, 0x07,
+	0x4f, 0xe6, 0x86, 0x7e, 0xfe, 0xf7, 0x97, 0x45, 0xa5, 0x80, 0x1e, 0xea, 0xc7, 0xb0, 0x5f, 0x42,
+	0x06, 0xa6, 0x18, 0x87, 0x5c, 0x06, 0x68, 0xaa, 0x84, 0xa0, 0xf3, 0x1a, 0xae, 0x20, 0x90, 0x54,
+	0x93, 0xbb, 0x84, 0x92, 0x6a, 0x6b, 0x46, 0x85, 0xa2, 0x6f, 0x21, 0xe2, 0xa9, 0x7e, 0xa7, 0x84,
+	0xcb, 0x90, 0xe8, 0xc8, 0xf7, 0x34, 0x8c, 0x08, 0x66, 0x69, 0xe5, 0xf0, 0xf0, 0xc2, 0xf8, 0xea,
+	0x54, 0x27, 0x5d, 0xc6, 0xaa, 0x51, 0xb2, 0xd2, 0x9c, 0x5c, 0x69, 0xa1, 0x95, 0x10, 0xb4, 0x8e,
+	0xef, 0x48, 0x4b, 0x06, 0x6d, 0xe1, 0x35, 0x0f, 0x2f, 0x37, 0x68, 0x85, 0x6b, 0x26, 0x90, 0x0c,
+	0xa2, 0x88, 0xd5, 0x8e, 0x15, 0xc4, 0x6f, 0x35, 0x1f, 0x11, 0xa7, 0xc1, 0xfe, 0x8d, 0x88, 0x61,
+	0x3f, 0xe4, 0x25, 0xd4, 0x09, 0x98, 0x12, 0x50, 0x37, 0x1c, 0xc6, 0xd7, 0x5c, 0xab, 0x4c, 0xe3,
+	0xe2, 0xfe, 0x96, 0x80, 0xe9, 0x76, 0x6b, 0x8c, 0xfe, 0x1e, 0x80, 0xe7, 0x30, 0x5e, 0x74, 0x82,
+	0xaf, 0xd2, 0x29, 0x77, 0x3a, 0x08, 0xf6, 0xf8, 0xc9, 0xdc, 0x41, 0x29, 0x85, 0x67, 0x7e, 0xaa,
+	0x59, 0x4c, 0xaf, 0x19, 0x7c, 0x43, 0xbb, 0x46, 0x2b, 0x46, 0xb9, 0x7e, 0x89, 0x96, 0x1f, 0xdd,
+	0x5f, 0x02, 0x54, 0xea, 0x12, 0x2d, 0x4b, 0x66, 0x63, 0x5e, 0x08, 0x4f, 0x3e, 0x80, 0xbd, 0x0e,
+	0x75, 0x8b, 0x15, 0xc7, 0x2f, 0x6e, 0x30, 0xdf, 0x15, 0xe2, 0x0e, 0x0e, 0x0c, 0x0e, 0x75, 0xaf,
+	0x38, 0xfe, 0x55, 0xe6, 0xbb, 0xe4, 0x02, 0x28, 0x1b, 0xe9, 0x61, 0x01, 0xb7, 0x8c, 0x70, 0x53,
+	0x9d, 0x70, 0x79, 0x9b, 0x47, 0x80, 0xf2, 0x36, 0x97, 0x40, 0xca, 0x46, 0xe0, 0x5f, 0x4d, 0x27,
+	0x07, 0xf5, 0xaf, 0xaa, 0x17, 0x70, 0xaf, 0x6f, 0x6e, 0x19, 0x4e, 0x8c, 0xe6, 0x64, 0x1a, 0x52,
+	0x5b, 0x96, 0x6d, 0xb2, 0x2d, 0xb9, 0xf6, 0x02, 0x8e, 0xd4, 0x7b, 0x09, 0x4c, 0x02, 0x09, 0x80,
+	0xdb, 0xf0, 0x0e, 0x24, 0xf9, 0x96, 0xe1, 0xbc, 0xe0, 0x06, 0x08, 0x8c, 0xff, 0x51, 0xfb, 0xf3,
+	0x90, 0x5c, 0x77, 0x59, 0x4d, 0xc8, 0x3f, 0xbe, 0x9a, 0xd1, 0x64, 0xd5, 0xd1, 0xc2, 0xaa, 0xa3,
+	0xdd, 0x0c, 0xab, 0x4e, 0x6e, 0x22, 0x88, 0x76, 0xe7, 0xaf, 0x39, 0x05, 0x89, 0x05, 0x6e, 0xe4,
+	0x2c, 0x24, 0x38, 0x13, 0xda, 0x3f, 0x97, 0x73, 0x82, 0x33, 0x35, 0x0f, 0x33, 0x42, 0xb4, 0xb7,
+	0x3d, 0x6e, 0xd5, 0x0c, 0x4e, 0x73, 0x7e, 0x3d, 0x4e, 0xfc, 0x0c, 0x8c, 0x9a, 0xbe, 0xdb, 0x3c,
+	0xd7, 0x63, 0x85, 0xc6, 0x58, 0x7d, 0x3c, 0x0c, 0xe9, 0x4e, 0x2c, 0xdc, 0x87, 0xcb, 0x30, 0x12,
+	0x3d, 0x09, 0xcf, 0x9f, 0x21, 0xd2, 0x9d, 0xe4, 0x60, 0x78, 0x9d, 0x52, 0x94, 0xfe, 0xf9, 0x51,
+	0x02, 0xe7, 0x80, 0x0b, 0x67, 0xdc, 0xa8, 0x0e, 0x9c, 0xed, 0xd2, 0xbd, 0x23, 0x1f, 0x92, 0xbb,
+	0x96, 0x0f, 0x1f, 0xc2, 0x5e, 0xb1, 0xdc, 0xa2, 0x55, 0x73, 0x8c, 0x32, 0x4f, 0x8f, 0xbc, 0x10,
+	0xf2, 0xb8, 0xc0, 0xca, 0x0b, 0x28, 0x72, 0x10, 0xc6, 0x4c, 0xba, 0x29, 0xb0, 0xcd, 0x74, 0xea,
+	0xb0, 0xb2, 0x90, 0x2c, 0x8c, 0xca, 0x0f, 0x79, 0x93, 0xa4, 0x61, 0x8f, 0x47, 0xcb, 0xcc, 0x36,
+	0xbd, 0xf4, 0x1e, 0x31, 0x15, 0x0e, 0xd5, 0x73, 0x70, 0xa8, 0x65, 0x6f, 0x6f, 0x52, 0xb7, 0x16,
+	0x54, 0xe9, 0x46, 0x79, 0x9c, 0x85, 0xd1, 0x2a, 0x35, 0x3c, 0x01, 0xab, 0x48, 0x5f, 0x31, 0xce,
+	0x9b, 0xea, 0x1f, 0x0a, 0x64, 0x7b, 0x39, 0x63, 0x7a, 0x5c, 0x85, 0x94, 0x4b, 0xd7, 0x7d, 0xdb,
+	0x1c, 0x38, 0x3f, 0xd0, 0x7f, 0x57, 0x12, 0xe4, 0x18, 0xec, 0xf3, 0x6d, 0xdf, 0xa3, 0x66, 0x31,
+	0x54, 0x63, 0x58, 0xac, 0x68, 0x42, 0x7e, 0xbd, 0x81, 0x9a, 0x68, 0x58, 0x70, 0xae, 0x05, 0xeb,
+	0xec, 0x43, 0x87, 0x77, 0xf1, 0x92, 0x45, 0x7b, 0x5c, 0xfa, 0x19, 0x18, 0x11, 0x06, 0x78, 0x4f,
+	0x4d, 0x77, 0xdc, 0x53, 0xc2, 0xbc, 0xe5, 0x96, 0x15, 0xf6, 0xea, 0x5d, 0x05, 0x32, 0x4d, 0x3c,
+	0x2f, 0x57, 0xbf, 0x58, 0xb5, 0xa8, 0xcd, 0x43, 0x22, 0xcb, 0x90, 0x2a, 0x8b, 0x0f, 0x28, 0x69,
+	0xfa, 0xd1, 0xfd, 0xa5, 0x49, 0x5c, 0xee, 0x5b, 0xa6, 0xe9, 0x52, 0xcf, 0xbb, 0xc1, 0x5d, 0xcb,
+	0xae, 0x14, 0xd0, 0xae, 0xad, 0x9b, 0x48, 0x0c, 0xdc, 0x4d, 0x7c, 0xd1, 0x4e, 0xec, 0x92, 0xc8,
+	0xaf, 0x90, 0x58, 0x4b, 0x06, 0x2a, 0x6d, 0x19, 0xb8, 0x5b, 0x1c, 0x7e, 0x50, 0xb0, 0x05, 0x93,
+	0x1c, 0x1a, 0x6a, 0x9f, 0x85, 0x94, 0x50, 0x2f, 0xec, 0x69, 0xfa, 0x90, 0x1b, 0x1d, 0x76, 0xaf,
+	0xab, 0x59, 0x84, 0x49, 0x41, 0xed, 0xa2, 0xe1, 0x18, 0x65, 0x8b, 0xc7, 0x15, 0x5c, 0xf5, 0xd7,
+	0x04, 0xf6, 0x23, 0x4d, 0x63, 0x5c, 0xc9, 0x0c, 0xec, 0x09, 0x2c, 0x9a, 0x22, 0xa6, 0x82, 0x61,
+	0xde, 0x24, 0xef, 0x07, 0xd9, 0xeb, 0xb1, 0x6a, 0x33, 0x7b, 0x07, 0x3d, 0x0c, 0x13, 0x12, 0x07,
+	0xf3, 0x3d, 0xa8, 0x0e, 0x72, 0x9f, 0xc2, 0xf3, 0x10, 0x0e, 0x03, 0xe6, 0x96, 0x59, 0xa5, 0xa2,
+	0x02, 0x26, 0x0b, 0xe2, 0x77, 0x70, 0x4f, 0x0b, 0xe1, 0x4c, 0x51, 0xbd, 0x92, 0x28, 0xa3, 0x49,
+	0x56, 0x61, 0xaa, 0xca, 0xec, 0x0a, 0xf5, 0x78, 0x51, 0x1e, 0x94, 0x90, 0xa5, 0x2c, 0x46, 0x07,
+	0x70, 0x52, 0x6c, 0x43, 0x18, 0x79, 0x19, 0x26, 0x5b, 0x7d, 0x64, 0x60, 0x2c, 0x52, 0x24, 0xea,
+	0x22, 0x73, 0x4d, 0x3d, 0x89, 0x1a, 0xaf, 0x31, 0xcf, 0x0a, 0x44, 0xef, 0x27, 0xf9, 0xd4, 0x9f,
+	0x14, 0x14, 0xbb, 0xe9, 0x85, 0x62, 0xbf, 0x09, 0xa3, 0x0e, 0x7e, 0xc3, 0x73, 0x3a, 0xdb, 0xa5,
+	0x9f, 0x94, 0x06, 0xd1, 0xdc, 0x69, 0x78, 0x05, 0x15, 0x8e, 0x1a, 0xae, 0x4d, 0xcd, 0x81, 0x77,
+	0x03, 0xfd, 0x57, 0xbf, 0x9e, 0x80, 0x11, 0xc1, 0x92, 0x70, 0x48, 0xc9, 0x07, 0x03, 0x39, 0xd2,
+	0xc1, 0xa6, 0xf3, 0x55, 0x92, 0x39, 0x1a, 0x6f, 0x24, 0x97, 0xaa, 0xce, 0x7d, 0xf9, 0xfb, 0x3f,
+	0xdf, 0x26, 0x66, 0xc9, 0x8c, 0xde, 0xfd, 0xd1, 0x44, 0x1c, 0x18, 0x11, 0xcf, 0x04, 0xa2, 0xf6,
+	0xc0, 0x8b, 0xbc, 0x50, 0x32, 0x47, 0x62, 0x6d, 0x30, 0x64, 0x56, 0x84, 0x4c, 0x93, 0x69, 0xbd,
+	0xdb, 0x1b, 0xce, 0x23, 0x1c, 0x92, 0x81, 0x03, 0x79, 0xb5, 0x37, 0x58, 0x18, 0x4f, 0x8d, 0x33,
+	0xc1, 0x70, 0xc7, 0x44, 0xb8, 0x39, 0x72, 0xa8, 0x7b, 0x38, 0x7d, 0x3b, 0xf8, 0x77, 0x9b, 0x7c,
+	0xa3, 0xc0, 0x58, 0xa3, 0xaf, 0x27, 0xf3, 0xdd, 0x81, 0xdb, 0x9f, 0x09, 0x99, 0xe3, 0x3b, 0xda,
+	0x21, 0x8b, 0x65, 0xc1, 0x62, 0x91, 0x2c, 0xc4, 0xb2, 0xd0, 0x9b, 0x8f, 0x08, 0x52, 0x87, 0x64,
+	0xd0, 0xdb, 0xf6, 0x92, 0x21, 0xd2, 0x38, 0xf7, 0x92, 0x21, 0xda, 0x1a, 0xab, 0x8b, 0x82, 0xc0,
+	0x51, 0xa2, 0xc6, 0x13, 0x10, 0xad, 0xef, 0x5d, 0x05, 0xc6, 0x23, 0x6d, 0x1d, 0x59, 0xe8, 0x8e,
+	0xdf, 0xd9, 0x45, 0x66, 0x5e, 0xeb, 0xc3, 0x12, 0x09, 0xad, 0x0a, 0x42, 0xaf, 0x93, 0xc5, 0x78,
+	0x42, 0x14, 0x5d, 0x8b, 0x25, 0xbf, 0x4e, 0xee, 0x29, 0xb0, 0xbf, 0xa3, 0xad, 0x20, 0x5a, 0x7c,
+	0xd0, 0xf6, 0xe6, 0x25, 0xa3, 0xf7, 0x6d, 0x8f, 0x54, 0xcf, 0x0b, 0xaa, 0x67, 0xc8, 0xa9, 0x0e,
+	0xaa, 0xf2, 0xb2, 0xd0, 0xb7, 0xc3, 0x26, 0x20, 0xc2, 0x97, 0x37, 0xf8, 0x7d, 0x0e, 0x23, 0xa2,
+	0x58, 0xf5, 0x3a, 0x42, 0xd1, 0x8e, 0xa2, 0xd7, 0x11, 0x6a, 0xe9, 0x22, 0x62, 0x36, 0xb3, 0x83,
+	0x10, 0xf9, 0x5e, 0x81, 0x7d, 0xad, 0x3d, 0x03, 0x39, 0x11, 0x13, 0xa3, 0xbd, 0xb3, 0xe8, 0x55,
+	0x47, 0x5a, 0x6f, 0xda, 0x98, 0xdd, 0x44, 0x46, 0xa5, 0x7a, 0x51, 0x36, 0x1e, 0xfa, 0xb6, 0xfc,
+	0x7f, 0x9b, 0xfc, 0x18, 0x61, 0x26, 0x0b, 0xf9, 0x4e, 0xcc, 0x5a, 0x5a, 0x8b, 0x3e, 0x99, 0x9d,
+	0x12, 0xcc, 0x74, 0xb2, 0x14, 0xc3, 0x4c, 0xde, 0x09, 0xfa, 0x76, 0xe3, 0xb2, 0xb8, 0x4d, 0xbe,
+	0x52, 0x60, 0x34, 0xbc, 0x85, 0xc9, 0xb1, 0xee, 0x91, 0xda, 0xae, 0xf4, 0xcc, 0xfc, 0x4e, 0x66,
+	0x48, 0x49, 0x13, 0x94, 0x16, 0xc8, 0x7c, 0x7c, 0xea, 0x97, 0xc3, 0xf0, 0x01, 0x97, 0xf0, 0xbe,
+	0xe9, 0xc5, 0xa5, 0xed, 0xea, 0xeb, 0xc5, 0xa5, 0xfd, 0xae, 0x8b, 0xe5, 0x22, 0x4d, 0xbd, 0xa8,
+	0x2e, 0xb9, 0xab, 0x0f, 0x9e, 0x66, 0x95, 0x87, 0x4f, 0xb3, 0xca, 0xdf, 0x4f, 0xb3, 0xca, 0x9d,
+	0x67, 0xd9, 0xa1, 0x87, 0xcf, 0xb2, 0x43, 0x7f, 0x3e, 0xcb, 0x0e, 0x7d, 0xa4, 0x55, 0x2c, 0xbe,
+	0xe1, 0x97, 0xb4, 0x32, 0xab, 0x21, 0xd6, 0x92, 0xe3, 0xb2, 0x4f, 0x68, 0x99, 0x87, 0xd0, 0x9f,
+	0x21, 0x38, 0xaf, 0x3b, 0xd4, 0x2b, 0xa5, 0xc4, 0x9b, 0xf5, 0xe4, 0x7f, 0x01, 0x00, 0x00, 0xff,
+	0xff, 0x46, 0x98, 0xaf, 0x39, 0x6c, 0x14, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -367,6 +1336,27 @@ type QueryClient interface {
 	Pools(ctx context.Context, in *QueryPoolsRequest, opts ...grpc.CallOption) (*QueryPoolsResponse, error)
 	// Pool returns one pool by id or GPU class.
 	Pool(ctx context.Context, in *QueryPoolRequest, opts ...grpc.CallOption) (*QueryPoolResponse, error)
+	// SpotPrice returns a pool's spot price L/H.
+	SpotPrice(ctx context.Context, in *QuerySpotPriceRequest, opts ...grpc.CallOption) (*QuerySpotPriceResponse, error)
+	// Twap returns a pool's time-weighted average price over a window ending
+	// now, from the epoch-end snapshots of Π.
+	Twap(ctx context.Context, in *QueryTwapRequest, opts ...grpc.CallOption) (*QueryTwapResponse, error)
+	// EstimateBuy quotes a lease purchase: price, fee, price impact and the
+	// device it would be matched to.
+	EstimateBuy(ctx context.Context, in *QueryEstimateBuyRequest, opts ...grpc.CallOption) (*QueryEstimateBuyResponse, error)
+	// EstimateTerminate quotes ending a lease now: refund and fee.
+	EstimateTerminate(ctx context.Context, in *QueryEstimateTerminateRequest, opts ...grpc.CallOption) (*QueryEstimateTerminateResponse, error)
+	// Lease returns one lease.
+	Lease(ctx context.Context, in *QueryLeaseRequest, opts ...grpc.CallOption) (*QueryLeaseResponse, error)
+	// LeasesByClient lists a client's leases, newest last, paginated.
+	LeasesByClient(ctx context.Context, in *QueryLeasesByClientRequest, opts ...grpc.CallOption) (*QueryLeasesResponse, error)
+	// LeasesByDevice lists a device's leases, paginated.
+	LeasesByDevice(ctx context.Context, in *QueryLeasesByDeviceRequest, opts ...grpc.CallOption) (*QueryLeasesResponse, error)
+	// Capacity returns a pool's capacity book: committed, idle and leased
+	// devices, unsold time and the longest lease buyable now.
+	Capacity(ctx context.Context, in *QueryCapacityRequest, opts ...grpc.CallOption) (*QueryCapacityResponse, error)
+	// Position returns a committed device's position in its pool.
+	Position(ctx context.Context, in *QueryPositionRequest, opts ...grpc.CallOption) (*QueryPositionResponse, error)
 }
 
 type queryClient struct {
@@ -404,6 +1394,87 @@ func (c *queryClient) Pool(ctx context.Context, in *QueryPoolRequest, opts ...gr
 	return out, nil
 }
 
+func (c *queryClient) SpotPrice(ctx context.Context, in *QuerySpotPriceRequest, opts ...grpc.CallOption) (*QuerySpotPriceResponse, error) {
+	out := new(QuerySpotPriceResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/SpotPrice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Twap(ctx context.Context, in *QueryTwapRequest, opts ...grpc.CallOption) (*QueryTwapResponse, error) {
+	out := new(QueryTwapResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/Twap", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) EstimateBuy(ctx context.Context, in *QueryEstimateBuyRequest, opts ...grpc.CallOption) (*QueryEstimateBuyResponse, error) {
+	out := new(QueryEstimateBuyResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/EstimateBuy", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) EstimateTerminate(ctx context.Context, in *QueryEstimateTerminateRequest, opts ...grpc.CallOption) (*QueryEstimateTerminateResponse, error) {
+	out := new(QueryEstimateTerminateResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/EstimateTerminate", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Lease(ctx context.Context, in *QueryLeaseRequest, opts ...grpc.CallOption) (*QueryLeaseResponse, error) {
+	out := new(QueryLeaseResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/Lease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) LeasesByClient(ctx context.Context, in *QueryLeasesByClientRequest, opts ...grpc.CallOption) (*QueryLeasesResponse, error) {
+	out := new(QueryLeasesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/LeasesByClient", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) LeasesByDevice(ctx context.Context, in *QueryLeasesByDeviceRequest, opts ...grpc.CallOption) (*QueryLeasesResponse, error) {
+	out := new(QueryLeasesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/LeasesByDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Capacity(ctx context.Context, in *QueryCapacityRequest, opts ...grpc.CallOption) (*QueryCapacityResponse, error) {
+	out := new(QueryCapacityResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/Capacity", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Position(ctx context.Context, in *QueryPositionRequest, opts ...grpc.CallOption) (*QueryPositionResponse, error) {
+	out := new(QueryPositionResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/Position", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the current x/pools parameters.
@@ -412,6 +1483,27 @@ type QueryServer interface {
 	Pools(context.Context, *QueryPoolsRequest) (*QueryPoolsResponse, error)
 	// Pool returns one pool by id or GPU class.
 	Pool(context.Context, *QueryPoolRequest) (*QueryPoolResponse, error)
+	// SpotPrice returns a pool's spot price L/H.
+	SpotPrice(context.Context, *QuerySpotPriceRequest) (*QuerySpotPriceResponse, error)
+	// Twap returns a pool's time-weighted average price over a window ending
+	// now, from the epoch-end snapshots of Π.
+	Twap(context.Context, *QueryTwapRequest) (*QueryTwapResponse, error)
+	// EstimateBuy quotes a lease purchase: price, fee, price impact and the
+	// device it would be matched to.
+	EstimateBuy(context.Context, *QueryEstimateBuyRequest) (*QueryEstimateBuyResponse, error)
+	// EstimateTerminate quotes ending a lease now: refund and fee.
+	EstimateTerminate(context.Context, *QueryEstimateTerminateRequest) (*QueryEstimateTerminateResponse, error)
+	// Lease returns one lease.
+	Lease(context.Context, *QueryLeaseRequest) (*QueryLeaseResponse, error)
+	// LeasesByClient lists a client's leases, newest last, paginated.
+	LeasesByClient(context.Context, *QueryLeasesByClientRequest) (*QueryLeasesResponse, error)
+	// LeasesByDevice lists a device's leases, paginated.
+	LeasesByDevice(context.Context, *QueryLeasesByDeviceRequest) (*QueryLeasesResponse, error)
+	// Capacity returns a pool's capacity book: committed, idle and leased
+	// devices, unsold time and the longest lease buyable now.
+	Capacity(context.Context, *QueryCapacityRequest) (*QueryCapacityResponse, error)
+	// Position returns a committed device's position in its pool.
+	Position(context.Context, *QueryPositionRequest) (*QueryPositionResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -426,6 +1518,33 @@ func (*UnimplementedQueryServer) Pools(ctx context.Context, req *QueryPoolsReque
 }
 func (*UnimplementedQueryServer) Pool(ctx context.Context, req *QueryPoolRequest) (*QueryPoolResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Pool not implemented")
+}
+func (*UnimplementedQueryServer) SpotPrice(ctx context.Context, req *QuerySpotPriceRequest) (*QuerySpotPriceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SpotPrice not implemented")
+}
+func (*UnimplementedQueryServer) Twap(ctx context.Context, req *QueryTwapRequest) (*QueryTwapResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Twap not implemented")
+}
+func (*UnimplementedQueryServer) EstimateBuy(ctx context.Context, req *QueryEstimateBuyRequest) (*QueryEstimateBuyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EstimateBuy not implemented")
+}
+func (*UnimplementedQueryServer) EstimateTerminate(ctx context.Context, req *QueryEstimateTerminateRequest) (*QueryEstimateTerminateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EstimateTerminate not implemented")
+}
+func (*UnimplementedQueryServer) Lease(ctx context.Context, req *QueryLeaseRequest) (*QueryLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Lease not implemented")
+}
+func (*UnimplementedQueryServer) LeasesByClient(ctx context.Context, req *QueryLeasesByClientRequest) (*QueryLeasesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LeasesByClient not implemented")
+}
+func (*UnimplementedQueryServer) LeasesByDevice(ctx context.Context, req *QueryLeasesByDeviceRequest) (*QueryLeasesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LeasesByDevice not implemented")
+}
+func (*UnimplementedQueryServer) Capacity(ctx context.Context, req *QueryCapacityRequest) (*QueryCapacityResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Capacity not implemented")
+}
+func (*UnimplementedQueryServer) Position(ctx context.Context, req *QueryPositionRequest) (*QueryPositionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Position not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -486,6 +1605,168 @@ func _Query_Pool_Handler(srv interface{}, ctx context.Context, dec func(interfac
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_SpotPrice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuerySpotPriceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).SpotPrice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/SpotPrice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).SpotPrice(ctx, req.(*QuerySpotPriceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Twap_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTwapRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Twap(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/Twap",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Twap(ctx, req.(*QueryTwapRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EstimateBuy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEstimateBuyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EstimateBuy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/EstimateBuy",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EstimateBuy(ctx, req.(*QueryEstimateBuyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EstimateTerminate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEstimateTerminateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EstimateTerminate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/EstimateTerminate",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EstimateTerminate(ctx, req.(*QueryEstimateTerminateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Lease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLeaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Lease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/Lease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Lease(ctx, req.(*QueryLeaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_LeasesByClient_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLeasesByClientRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).LeasesByClient(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/LeasesByClient",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).LeasesByClient(ctx, req.(*QueryLeasesByClientRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_LeasesByDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryLeasesByDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).LeasesByDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/LeasesByDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).LeasesByDevice(ctx, req.(*QueryLeasesByDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Capacity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryCapacityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Capacity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/Capacity",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Capacity(ctx, req.(*QueryCapacityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Position_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPositionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Position(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/Position",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Position(ctx, req.(*QueryPositionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.pools.v1.Query",
@@ -502,6 +1783,42 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Pool",
 			Handler:    _Query_Pool_Handler,
+		},
+		{
+			MethodName: "SpotPrice",
+			Handler:    _Query_SpotPrice_Handler,
+		},
+		{
+			MethodName: "Twap",
+			Handler:    _Query_Twap_Handler,
+		},
+		{
+			MethodName: "EstimateBuy",
+			Handler:    _Query_EstimateBuy_Handler,
+		},
+		{
+			MethodName: "EstimateTerminate",
+			Handler:    _Query_EstimateTerminate_Handler,
+		},
+		{
+			MethodName: "Lease",
+			Handler:    _Query_Lease_Handler,
+		},
+		{
+			MethodName: "LeasesByClient",
+			Handler:    _Query_LeasesByClient_Handler,
+		},
+		{
+			MethodName: "LeasesByDevice",
+			Handler:    _Query_LeasesByDevice_Handler,
+		},
+		{
+			MethodName: "Capacity",
+			Handler:    _Query_Capacity_Handler,
+		},
+		{
+			MethodName: "Position",
+			Handler:    _Query_Position_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -711,6 +2028,747 @@ func (m *QueryPoolResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QuerySpotPriceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySpotPriceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySpotPriceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Pool) > 0 {
+		i -= len(m.Pool)
+		copy(dAtA[i:], m.Pool)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Pool)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QuerySpotPriceResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySpotPriceResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySpotPriceResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.L.Size()
+		i -= size
+		if _, err := m.L.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.H.Size()
+		i -= size
+		if _, err := m.H.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.PerGpuHour.Size()
+		i -= size
+		if _, err := m.PerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.SpotPrice.Size()
+		i -= size
+		if _, err := m.SpotPrice.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTwapRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTwapRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTwapRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Window) > 0 {
+		i -= len(m.Window)
+		copy(dAtA[i:], m.Window)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Window)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Pool) > 0 {
+		i -= len(m.Pool)
+		copy(dAtA[i:], m.Pool)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Pool)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTwapResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTwapResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTwapResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.To, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.To):])
+	if err5 != nil {
+		return 0, err5
+	}
+	i -= n5
+	i = encodeVarintQuery(dAtA, i, uint64(n5))
+	i--
+	dAtA[i] = 0x22
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.From, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.From):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintQuery(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.PerGpuHour.Size()
+		i -= size
+		if _, err := m.PerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Twap.Size()
+		i -= size
+		if _, err := m.Twap.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateBuyRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateBuyRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateBuyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Duration) > 0 {
+		i -= len(m.Duration)
+		copy(dAtA[i:], m.Duration)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Duration)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Pool) > 0 {
+		i -= len(m.Pool)
+		copy(dAtA[i:], m.Pool)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Pool)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateBuyResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateBuyResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateBuyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Seconds))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x30
+	}
+	{
+		size := m.PriceImpact.Size()
+		i -= size
+		if _, err := m.PriceImpact.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.PerGpuHour.Size()
+		i -= size
+		if _, err := m.PerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Total.Size()
+		i -= size
+		if _, err := m.Total.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateTerminateRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateTerminateRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateTerminateRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateTerminateResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateTerminateResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateTerminateResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.UnusedSeconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.UnusedSeconds))
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Refund.Size()
+		i -= size
+		if _, err := m.Refund.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLeaseRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLeaseRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLeaseRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Lease.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLeasesByClientRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLeasesByClientRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLeasesByClientRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLeasesByDeviceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLeasesByDeviceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLeasesByDeviceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryLeasesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryLeasesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryLeasesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryCapacityRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryCapacityRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryCapacityRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Pool) > 0 {
+		i -= len(m.Pool)
+		copy(dAtA[i:], m.Pool)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Pool)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryCapacityResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryCapacityResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryCapacityResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LongestLeaseDevice != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LongestLeaseDevice))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.LongestLeaseSeconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LongestLeaseSeconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Leased != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Leased))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Idle != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Idle))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Devices != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Devices))
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size := m.UnsoldSeconds.Size()
+		i -= size
+		if _, err := m.UnsoldSeconds.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.PoolId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPositionRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPositionRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPositionRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPositionResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPositionResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPositionResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Earned.Size()
+		i -= size
+		if _, err := m.Earned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Position.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -794,6 +2852,282 @@ func (m *QueryPoolResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Pool.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QuerySpotPriceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Pool)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QuerySpotPriceResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.SpotPrice.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PerGpuHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.H.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.L.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryTwapRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Pool)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.Window)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTwapResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Twap.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PerGpuHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.From)
+	n += 1 + l + sovQuery(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.To)
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEstimateBuyRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Pool)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.Duration)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEstimateBuyResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Price.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PerGpuHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PriceImpact.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	if m.Seconds != 0 {
+		n += 1 + sovQuery(uint64(m.Seconds))
+	}
+	return n
+}
+
+func (m *QueryEstimateTerminateRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovQuery(uint64(m.LeaseId))
+	}
+	return n
+}
+
+func (m *QueryEstimateTerminateResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Refund.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.UnusedSeconds != 0 {
+		n += 1 + sovQuery(uint64(m.UnusedSeconds))
+	}
+	return n
+}
+
+func (m *QueryLeaseRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovQuery(uint64(m.LeaseId))
+	}
+	return n
+}
+
+func (m *QueryLeaseResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Lease.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryLeasesByClientRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLeasesByDeviceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryLeasesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryCapacityRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Pool)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryCapacityResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovQuery(uint64(m.PoolId))
+	}
+	l = m.UnsoldSeconds.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Devices != 0 {
+		n += 1 + sovQuery(uint64(m.Devices))
+	}
+	if m.Idle != 0 {
+		n += 1 + sovQuery(uint64(m.Idle))
+	}
+	if m.Leased != 0 {
+		n += 1 + sovQuery(uint64(m.Leased))
+	}
+	if m.LongestLeaseSeconds != 0 {
+		n += 1 + sovQuery(uint64(m.LongestLeaseSeconds))
+	}
+	if m.LongestLeaseDevice != 0 {
+		n += 1 + sovQuery(uint64(m.LongestLeaseDevice))
+	}
+	return n
+}
+
+func (m *QueryPositionRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	return n
+}
+
+func (m *QueryPositionResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Position.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Earned.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -1284,6 +3618,2111 @@ func (m *QueryPoolResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySpotPriceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySpotPriceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySpotPriceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pool = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySpotPriceResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySpotPriceResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySpotPriceResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SpotPrice", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SpotPrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field H", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.H.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field L", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.L.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTwapRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTwapRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTwapRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pool = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Window", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Window = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTwapResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTwapResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTwapResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Twap", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Twap.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field From", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.From, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field To", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.To, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateBuyRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateBuyRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateBuyRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pool = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Duration", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Duration = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateBuyResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateBuyResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateBuyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceImpact", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PriceImpact.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seconds", wireType)
+			}
+			m.Seconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateTerminateRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateTerminateRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateTerminateRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateTerminateResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateTerminateResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateTerminateResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refund", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refund.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnusedSeconds", wireType)
+			}
+			m.UnusedSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UnusedSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLeaseRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLeaseRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLeaseRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Lease", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Lease.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLeasesByClientRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLeasesByClientRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLeasesByClientRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLeasesByDeviceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLeasesByDeviceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLeasesByDeviceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryLeasesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryLeasesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryLeasesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, Lease{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryCapacityRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryCapacityRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryCapacityRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pool = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryCapacityResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryCapacityResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryCapacityResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnsoldSeconds", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.UnsoldSeconds.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Devices", wireType)
+			}
+			m.Devices = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Devices |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Idle", wireType)
+			}
+			m.Idle = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Idle |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leased", wireType)
+			}
+			m.Leased = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Leased |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LongestLeaseSeconds", wireType)
+			}
+			m.LongestLeaseSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LongestLeaseSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LongestLeaseDevice", wireType)
+			}
+			m.LongestLeaseDevice = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LongestLeaseDevice |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPositionRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPositionRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPositionRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPositionResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPositionResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPositionResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Position", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Position.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Earned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Earned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

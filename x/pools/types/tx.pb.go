@@ -5,6 +5,7 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
@@ -12,18 +13,22 @@ import (
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -321,6 +326,364 @@ func (m *MsgSetPoolStatusResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgSetPoolStatusResponse proto.InternalMessageInfo
 
+// MsgBuyLease buys duration of one idle device of pool for client. It fails,
+// changing nothing, when the quote plus fee exceeds max_uloop_in, when no
+// idle device's commitment covers the duration, or after deadline.
+type MsgBuyLease struct {
+	Client string `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	// pool is a pool id ("6") or GPU class ("rtx-4090").
+	Pool string `protobuf:"bytes,2,opt,name=pool,proto3" json:"pool,omitempty"`
+	// duration is a Go duration or whole days: "36h", "90m", "7d".
+	Duration string `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// max_uloop_in is the slippage bound: the most the client pays, fee included.
+	MaxUloopIn cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=max_uloop_in,json=maxUloopIn,proto3,customtype=cosmossdk.io/math.Int" json:"max_uloop_in"`
+	// deadline, when set, is the latest block time the purchase may execute.
+	Deadline *time.Time `protobuf:"bytes,5,opt,name=deadline,proto3,stdtime" json:"deadline,omitempty"`
+}
+
+func (m *MsgBuyLease) Reset()         { *m = MsgBuyLease{} }
+func (m *MsgBuyLease) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyLease) ProtoMessage()    {}
+func (*MsgBuyLease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{6}
+}
+func (m *MsgBuyLease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyLease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyLease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyLease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyLease.Merge(m, src)
+}
+func (m *MsgBuyLease) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyLease) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyLease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyLease proto.InternalMessageInfo
+
+func (m *MsgBuyLease) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *MsgBuyLease) GetPool() string {
+	if m != nil {
+		return m.Pool
+	}
+	return ""
+}
+
+func (m *MsgBuyLease) GetDuration() string {
+	if m != nil {
+		return m.Duration
+	}
+	return ""
+}
+
+func (m *MsgBuyLease) GetDeadline() *time.Time {
+	if m != nil {
+		return m.Deadline
+	}
+	return nil
+}
+
+// MsgBuyLeaseResponse names the lease and what it cost.
+type MsgBuyLeaseResponse struct {
+	LeaseId  uint64                `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	DeviceId uint64                `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Price    cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	Fee      cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	End      time.Time             `protobuf:"bytes,5,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *MsgBuyLeaseResponse) Reset()         { *m = MsgBuyLeaseResponse{} }
+func (m *MsgBuyLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgBuyLeaseResponse) ProtoMessage()    {}
+func (*MsgBuyLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{7}
+}
+func (m *MsgBuyLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgBuyLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgBuyLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgBuyLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgBuyLeaseResponse.Merge(m, src)
+}
+func (m *MsgBuyLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgBuyLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgBuyLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgBuyLeaseResponse proto.InternalMessageInfo
+
+func (m *MsgBuyLeaseResponse) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgBuyLeaseResponse) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *MsgBuyLeaseResponse) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// MsgExtendLease buys duration more on the device serving lease_id.
+type MsgExtendLease struct {
+	Client  string `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	LeaseId uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// duration is a Go duration or whole days: "36h", "7d".
+	Duration   string                `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	MaxUloopIn cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=max_uloop_in,json=maxUloopIn,proto3,customtype=cosmossdk.io/math.Int" json:"max_uloop_in"`
+	Deadline   *time.Time            `protobuf:"bytes,5,opt,name=deadline,proto3,stdtime" json:"deadline,omitempty"`
+}
+
+func (m *MsgExtendLease) Reset()         { *m = MsgExtendLease{} }
+func (m *MsgExtendLease) String() string { return proto.CompactTextString(m) }
+func (*MsgExtendLease) ProtoMessage()    {}
+func (*MsgExtendLease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{8}
+}
+func (m *MsgExtendLease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgExtendLease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgExtendLease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgExtendLease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgExtendLease.Merge(m, src)
+}
+func (m *MsgExtendLease) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgExtendLease) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgExtendLease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgExtendLease proto.InternalMessageInfo
+
+func (m *MsgExtendLease) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *MsgExtendLease) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgExtendLease) GetDuration() string {
+	if m != nil {
+		return m.Duration
+	}
+	return ""
+}
+
+func (m *MsgExtendLease) GetDeadline() *time.Time {
+	if m != nil {
+		return m.Deadline
+	}
+	return nil
+}
+
+// MsgExtendLeaseResponse gives the cost and the new end.
+type MsgExtendLeaseResponse struct {
+	Price cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	Fee   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	End   time.Time             `protobuf:"bytes,3,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *MsgExtendLeaseResponse) Reset()         { *m = MsgExtendLeaseResponse{} }
+func (m *MsgExtendLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgExtendLeaseResponse) ProtoMessage()    {}
+func (*MsgExtendLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{9}
+}
+func (m *MsgExtendLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgExtendLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgExtendLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgExtendLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgExtendLeaseResponse.Merge(m, src)
+}
+func (m *MsgExtendLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgExtendLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgExtendLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgExtendLeaseResponse proto.InternalMessageInfo
+
+func (m *MsgExtendLeaseResponse) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// MsgTerminateLease ends lease_id now. min_refund is the slippage bound.
+type MsgTerminateLease struct {
+	Client    string                `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
+	LeaseId   uint64                `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	MinRefund cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=min_refund,json=minRefund,proto3,customtype=cosmossdk.io/math.Int" json:"min_refund"`
+	Deadline  *time.Time            `protobuf:"bytes,4,opt,name=deadline,proto3,stdtime" json:"deadline,omitempty"`
+}
+
+func (m *MsgTerminateLease) Reset()         { *m = MsgTerminateLease{} }
+func (m *MsgTerminateLease) String() string { return proto.CompactTextString(m) }
+func (*MsgTerminateLease) ProtoMessage()    {}
+func (*MsgTerminateLease) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{10}
+}
+func (m *MsgTerminateLease) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgTerminateLease) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgTerminateLease.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgTerminateLease) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgTerminateLease.Merge(m, src)
+}
+func (m *MsgTerminateLease) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgTerminateLease) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgTerminateLease.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgTerminateLease proto.InternalMessageInfo
+
+func (m *MsgTerminateLease) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *MsgTerminateLease) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *MsgTerminateLease) GetDeadline() *time.Time {
+	if m != nil {
+		return m.Deadline
+	}
+	return nil
+}
+
+// MsgTerminateLeaseResponse gives the refund and the burned fee.
+type MsgTerminateLeaseResponse struct {
+	Refund cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=refund,proto3,customtype=cosmossdk.io/math.Int" json:"refund"`
+	Fee    cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+}
+
+func (m *MsgTerminateLeaseResponse) Reset()         { *m = MsgTerminateLeaseResponse{} }
+func (m *MsgTerminateLeaseResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgTerminateLeaseResponse) ProtoMessage()    {}
+func (*MsgTerminateLeaseResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7cda4d6afe909ef3, []int{11}
+}
+func (m *MsgTerminateLeaseResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgTerminateLeaseResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgTerminateLeaseResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgTerminateLeaseResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgTerminateLeaseResponse.Merge(m, src)
+}
+func (m *MsgTerminateLeaseResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgTerminateLeaseResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgTerminateLeaseResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgTerminateLeaseResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "loopin.pools.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "loopin.pools.v1.MsgUpdateParamsResponse")
@@ -328,45 +691,78 @@ func init() {
 	proto.RegisterType((*MsgCreatePoolResponse)(nil), "loopin.pools.v1.MsgCreatePoolResponse")
 	proto.RegisterType((*MsgSetPoolStatus)(nil), "loopin.pools.v1.MsgSetPoolStatus")
 	proto.RegisterType((*MsgSetPoolStatusResponse)(nil), "loopin.pools.v1.MsgSetPoolStatusResponse")
+	proto.RegisterType((*MsgBuyLease)(nil), "loopin.pools.v1.MsgBuyLease")
+	proto.RegisterType((*MsgBuyLeaseResponse)(nil), "loopin.pools.v1.MsgBuyLeaseResponse")
+	proto.RegisterType((*MsgExtendLease)(nil), "loopin.pools.v1.MsgExtendLease")
+	proto.RegisterType((*MsgExtendLeaseResponse)(nil), "loopin.pools.v1.MsgExtendLeaseResponse")
+	proto.RegisterType((*MsgTerminateLease)(nil), "loopin.pools.v1.MsgTerminateLease")
+	proto.RegisterType((*MsgTerminateLeaseResponse)(nil), "loopin.pools.v1.MsgTerminateLeaseResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pools/v1/tx.proto", fileDescriptor_7cda4d6afe909ef3) }
 
 var fileDescriptor_7cda4d6afe909ef3 = []byte{
-	// 528 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0xbf, 0x6f, 0xd3, 0x40,
-	0x14, 0xce, 0xa5, 0x25, 0x28, 0x07, 0xa5, 0x60, 0xb5, 0x8a, 0x6b, 0x2a, 0x37, 0x78, 0x40, 0x21,
-	0x52, 0x7d, 0x24, 0x45, 0x0c, 0xd9, 0x08, 0x0b, 0x0c, 0x91, 0x90, 0x03, 0x4b, 0x25, 0x54, 0xb9,
-	0xb1, 0x75, 0x35, 0xb2, 0xf3, 0x2c, 0xdf, 0xa5, 0x6a, 0x37, 0xc4, 0xc8, 0xc4, 0x3f, 0xc0, 0xce,
-	0x84, 0x32, 0x30, 0xf0, 0x27, 0x74, 0x60, 0xa8, 0x98, 0x98, 0x10, 0x4a, 0x86, 0xfc, 0x1b, 0xc8,
-	0xbe, 0x4b, 0xe3, 0x1f, 0x51, 0x2b, 0x65, 0x89, 0x72, 0xef, 0xfb, 0xde, 0x7b, 0xdf, 0xf7, 0xde,
-	0x93, 0xb1, 0xea, 0x03, 0x84, 0xde, 0x90, 0x84, 0x00, 0x3e, 0x23, 0xa7, 0x2d, 0xc2, 0xcf, 0xcc,
-	0x30, 0x02, 0x0e, 0xca, 0xa6, 0x40, 0xcc, 0x04, 0x31, 0x4f, 0x5b, 0xda, 0x03, 0x3b, 0xf0, 0x86,
-	0x40, 0x92, 0x5f, 0xc1, 0xd1, 0x6a, 0x03, 0x60, 0x01, 0x30, 0x12, 0x30, 0x1a, 0xe7, 0x06, 0x8c,
-	0x4a, 0x60, 0x47, 0x00, 0x47, 0xc9, 0x8b, 0x88, 0x87, 0x84, 0xb6, 0x28, 0x50, 0x10, 0xf1, 0xf8,
-	0x9f, 0x8c, 0xee, 0xe6, 0x75, 0x84, 0x76, 0x64, 0x07, 0xf3, 0x1c, 0xad, 0x80, 0x02, 0xf8, 0x02,
-	0x33, 0x7e, 0x22, 0xbc, 0xd9, 0x63, 0xf4, 0x5d, 0xe8, 0xd8, 0xdc, 0x7d, 0x93, 0x64, 0x29, 0xcf,
-	0x71, 0xd5, 0x1e, 0xf1, 0x13, 0x88, 0x3c, 0x7e, 0xae, 0xa2, 0x3a, 0x6a, 0x54, 0xbb, 0xea, 0xef,
-	0x1f, 0xfb, 0x5b, 0x52, 0xc8, 0x0b, 0xc7, 0x89, 0x5c, 0xc6, 0xfa, 0x3c, 0xf2, 0x86, 0xd4, 0x5a,
-	0x50, 0x95, 0x0e, 0xae, 0x88, 0xbe, 0x6a, 0xb9, 0x8e, 0x1a, 0x77, 0xda, 0x35, 0x33, 0x37, 0x04,
-	0x53, 0x34, 0xe8, 0x56, 0x2f, 0xfe, 0xee, 0x95, 0xbe, 0xcd, 0xc6, 0x4d, 0x64, 0xc9, 0x8c, 0x4e,
-	0xeb, 0xd3, 0x6c, 0xdc, 0x5c, 0xd4, 0xfa, 0x3c, 0x1b, 0x37, 0x75, 0x29, 0xfb, 0x4c, 0x0a, 0xcf,
-	0xc9, 0x34, 0x76, 0x70, 0x2d, 0x17, 0xb2, 0x5c, 0x16, 0xc2, 0x90, 0xb9, 0xc6, 0x77, 0x84, 0x37,
-	0x7a, 0x8c, 0xbe, 0x8c, 0xdc, 0x18, 0x03, 0xf0, 0x57, 0xf6, 0xf4, 0x0c, 0xaf, 0xc7, 0xdd, 0xa5,
-	0xa3, 0xed, 0xa2, 0x23, 0x00, 0x3f, 0xed, 0x27, 0x61, 0x77, 0x48, 0xd1, 0xcd, 0x6e, 0xd1, 0xcd,
-	0x42, 0x9e, 0xf1, 0x14, 0x6f, 0x67, 0x02, 0x73, 0x27, 0x4a, 0x0d, 0xdf, 0x8e, 0xf9, 0x47, 0x9e,
-	0x93, 0xa8, 0x5e, 0xb7, 0x2a, 0xf1, 0xf3, 0xb5, 0x63, 0xfc, 0x42, 0xf8, 0x7e, 0x8f, 0xd1, 0xbe,
-	0xcb, 0x63, 0x7e, 0x9f, 0xdb, 0x7c, 0xb4, 0xfa, 0xe6, 0x52, 0x5d, 0xca, 0xe9, 0x2e, 0xca, 0x01,
-	0xae, 0xb0, 0xa4, 0xb4, 0xba, 0x56, 0x47, 0x8d, 0x7b, 0xed, 0x87, 0x4b, 0x07, 0x20, 0xba, 0x5b,
-	0x92, 0xda, 0x69, 0x17, 0xdd, 0xef, 0x15, 0xdd, 0x67, 0x94, 0x1b, 0x1a, 0x56, 0xf3, 0xb1, 0xf9,
-	0x0c, 0xda, 0x5f, 0xcb, 0x78, 0xad, 0xc7, 0xa8, 0x72, 0x88, 0xef, 0x66, 0xee, 0xb4, 0x5e, 0x10,
-	0x93, 0xbb, 0x07, 0xad, 0x71, 0x13, 0xe3, 0x6a, 0xce, 0x6f, 0x31, 0x4e, 0x5d, 0x8b, 0xbe, 0x2c,
-	0x6f, 0x81, 0x6b, 0x8f, 0xaf, 0xc7, 0xaf, 0xaa, 0xbe, 0xc7, 0x1b, 0xd9, 0x05, 0x3d, 0x5a, 0x96,
-	0x98, 0xa1, 0x68, 0x4f, 0x6e, 0xa4, 0xcc, 0xcb, 0x6b, 0xb7, 0x3e, 0xc6, 0x37, 0xd7, 0x7d, 0x75,
-	0x31, 0xd1, 0xd1, 0xe5, 0x44, 0x47, 0xff, 0x26, 0x3a, 0xfa, 0x32, 0xd5, 0x4b, 0x97, 0x53, 0xbd,
-	0xf4, 0x67, 0xaa, 0x97, 0x0e, 0x4d, 0xea, 0xf1, 0x93, 0xd1, 0xb1, 0x39, 0x80, 0x80, 0x88, 0xaa,
-	0xfb, 0x61, 0x04, 0x1f, 0xdc, 0x01, 0x27, 0xb9, 0x85, 0xf0, 0xf3, 0xd0, 0x65, 0xc7, 0x95, 0xe4,
-	0xa3, 0x70, 0xf0, 0x3f, 0x00, 0x00, 0xff, 0xff, 0x2a, 0x1c, 0x0a, 0x42, 0xd8, 0x04, 0x00, 0x00,
+	// 957 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xd4, 0x56, 0xcf, 0x6f, 0xe3, 0x44,
+	0x14, 0xae, 0x93, 0x34, 0x9b, 0xbc, 0x6e, 0xbb, 0xac, 0xd9, 0xd2, 0xd4, 0x5b, 0x92, 0x60, 0x21,
+	0x28, 0x91, 0x6a, 0xb7, 0x59, 0xc4, 0x21, 0x70, 0x21, 0x08, 0xb4, 0x91, 0x08, 0x20, 0xb7, 0x2b,
+	0xa4, 0x95, 0x50, 0x70, 0xe3, 0xa9, 0x6b, 0xb0, 0x3d, 0x96, 0x67, 0x52, 0xa5, 0x37, 0xc4, 0x91,
+	0xd3, 0x9e, 0xb8, 0x73, 0x5b, 0x0e, 0xa0, 0x1e, 0xf6, 0x80, 0xf8, 0x0b, 0xf6, 0xc0, 0x61, 0xb5,
+	0x27, 0xc4, 0x61, 0x81, 0xf6, 0xd0, 0x7f, 0x03, 0x8d, 0x67, 0xe2, 0xf8, 0x47, 0xb4, 0x81, 0xa8,
+	0x1c, 0xf6, 0x52, 0x75, 0xde, 0xfb, 0xde, 0x8f, 0xef, 0xf3, 0x37, 0xb1, 0xa1, 0xe6, 0x62, 0x1c,
+	0x38, 0xbe, 0x1e, 0x60, 0xec, 0x12, 0xfd, 0x64, 0x4f, 0xa7, 0x63, 0x2d, 0x08, 0x31, 0xc5, 0xf2,
+	0x0d, 0x9e, 0xd1, 0xa2, 0x8c, 0x76, 0xb2, 0xa7, 0xdc, 0x34, 0x3d, 0xc7, 0xc7, 0x7a, 0xf4, 0x97,
+	0x63, 0x94, 0x8d, 0x21, 0x26, 0x1e, 0x26, 0xba, 0x47, 0x6c, 0x56, 0xeb, 0x11, 0x5b, 0x24, 0x36,
+	0x79, 0x62, 0x10, 0x9d, 0x74, 0x7e, 0x10, 0xa9, 0x5b, 0x36, 0xb6, 0x31, 0x8f, 0xb3, 0xff, 0x44,
+	0x74, 0x2b, 0xbb, 0x47, 0x60, 0x86, 0xa6, 0x37, 0xa9, 0x51, 0x72, 0x59, 0x8c, 0x5d, 0x91, 0x6b,
+	0xd8, 0x18, 0xdb, 0x2e, 0xd2, 0xa3, 0xd3, 0xe1, 0xe8, 0x48, 0xa7, 0x8e, 0x87, 0x08, 0x35, 0xbd,
+	0x80, 0x03, 0xd4, 0x5f, 0x24, 0xb8, 0xd1, 0x27, 0xf6, 0xbd, 0xc0, 0x32, 0x29, 0xfa, 0x2c, 0x6a,
+	0x2b, 0xbf, 0x03, 0x55, 0x73, 0x44, 0x8f, 0x71, 0xe8, 0xd0, 0xd3, 0x9a, 0xd4, 0x94, 0xb6, 0xab,
+	0xdd, 0xda, 0xd3, 0x47, 0x3b, 0xb7, 0xc4, 0xa6, 0xef, 0x5b, 0x56, 0x88, 0x08, 0xd9, 0xa7, 0xa1,
+	0xe3, 0xdb, 0xc6, 0x14, 0x2a, 0x77, 0xa0, 0xcc, 0x17, 0xab, 0x15, 0x9a, 0xd2, 0xf6, 0x4a, 0x7b,
+	0x43, 0xcb, 0xa8, 0xa4, 0xf1, 0x01, 0xdd, 0xea, 0xe3, 0x67, 0x8d, 0xa5, 0x87, 0x97, 0x67, 0x2d,
+	0xc9, 0x10, 0x15, 0x9d, 0xbd, 0x6f, 0x2f, 0xcf, 0x5a, 0xd3, 0x5e, 0xdf, 0x5d, 0x9e, 0xb5, 0xea,
+	0x82, 0xd7, 0x58, 0x30, 0xcb, 0xac, 0xa9, 0x6e, 0xc2, 0x46, 0x26, 0x64, 0x20, 0x12, 0x60, 0x9f,
+	0x20, 0xf5, 0x67, 0x09, 0x56, 0xfb, 0xc4, 0xfe, 0x20, 0x44, 0x2c, 0x87, 0xb1, 0xbb, 0x30, 0xa7,
+	0xb7, 0xa1, 0xc4, 0xa6, 0x0b, 0x46, 0xeb, 0x79, 0x46, 0x18, 0xbb, 0x49, 0x3e, 0x11, 0xba, 0xa3,
+	0xe7, 0xd9, 0x6c, 0xe5, 0xd9, 0x4c, 0xd7, 0x53, 0x77, 0x61, 0x3d, 0x15, 0x98, 0x30, 0x91, 0x37,
+	0xe0, 0x1a, 0xc3, 0x0f, 0x1c, 0x2b, 0xda, 0xba, 0x64, 0x94, 0xd9, 0xb1, 0x67, 0xa9, 0xbf, 0x49,
+	0xf0, 0x52, 0x9f, 0xd8, 0xfb, 0x88, 0x32, 0xfc, 0x3e, 0x35, 0xe9, 0x68, 0xf1, 0x27, 0x97, 0x98,
+	0x52, 0x48, 0x4e, 0x91, 0xef, 0x40, 0x99, 0x44, 0xad, 0x6b, 0xc5, 0xa6, 0xb4, 0xbd, 0xd6, 0xbe,
+	0x3d, 0x53, 0x00, 0x3e, 0xdd, 0x10, 0xd0, 0x4e, 0x3b, 0xcf, 0xbe, 0x91, 0x67, 0x9f, 0xda, 0x5c,
+	0x55, 0xa0, 0x96, 0x8d, 0xc5, 0x4f, 0xf3, 0xa7, 0x02, 0xac, 0xf4, 0x89, 0xdd, 0x1d, 0x9d, 0x7e,
+	0x8c, 0x4c, 0x82, 0xe4, 0x5d, 0x28, 0x0f, 0x5d, 0x07, 0xf9, 0x74, 0x2e, 0x45, 0x81, 0x93, 0xe5,
+	0xc4, 0x53, 0xac, 0xf2, 0x67, 0x24, 0x2b, 0x50, 0xb1, 0x46, 0xa1, 0x49, 0x1d, 0xec, 0x47, 0xe4,
+	0xaa, 0x46, 0x7c, 0x96, 0x0d, 0xb8, 0xee, 0x99, 0xe3, 0xc1, 0x88, 0x6d, 0x3d, 0x70, 0xfc, 0x5a,
+	0x29, 0x9a, 0xb3, 0xcb, 0x1e, 0xf3, 0x1f, 0xcf, 0x1a, 0xeb, 0x7c, 0x16, 0xb1, 0xbe, 0xd6, 0x1c,
+	0xac, 0x7b, 0x26, 0x3d, 0xd6, 0x7a, 0x3e, 0x7d, 0xfa, 0x68, 0x07, 0xc4, 0x12, 0x3d, 0x9f, 0x72,
+	0x37, 0x80, 0x67, 0x8e, 0xef, 0xb1, 0x26, 0x3d, 0x5f, 0x7e, 0x0f, 0x2a, 0x16, 0x32, 0x2d, 0xd7,
+	0xf1, 0x51, 0x6d, 0x39, 0x72, 0x93, 0xa2, 0xf1, 0xdb, 0xa9, 0x4d, 0x6e, 0xa7, 0x76, 0x30, 0xb9,
+	0x9d, 0xdd, 0xd2, 0x83, 0x3f, 0x1b, 0x92, 0x11, 0x57, 0x74, 0x5a, 0x4c, 0x53, 0x41, 0x87, 0x09,
+	0xaa, 0xe4, 0x05, 0x9d, 0xe8, 0xa3, 0x7e, 0x5f, 0x80, 0x97, 0x13, 0xe7, 0xd8, 0x4b, 0x9b, 0x50,
+	0x71, 0x59, 0x60, 0x6a, 0xa6, 0x6b, 0xd1, 0xb9, 0x67, 0xc9, 0xb7, 0xa1, 0x6a, 0xa1, 0x13, 0x67,
+	0x88, 0xa6, 0x16, 0xa8, 0xf0, 0x40, 0xcf, 0x92, 0x3f, 0x82, 0xe5, 0x20, 0x74, 0x86, 0x88, 0xcb,
+	0xb4, 0x80, 0x0c, 0xbc, 0x5c, 0xee, 0x42, 0xf1, 0x08, 0xa1, 0x85, 0xc5, 0x64, 0xc5, 0xf2, 0xbb,
+	0x50, 0x44, 0xbe, 0xf5, 0x2f, 0x04, 0x5c, 0x65, 0xfd, 0x99, 0x88, 0xa2, 0x18, 0xf9, 0x96, 0xfa,
+	0x6b, 0x01, 0xd6, 0xfa, 0xc4, 0xfe, 0x70, 0x4c, 0x91, 0x6f, 0x2d, 0xea, 0xa5, 0xa4, 0x8a, 0x85,
+	0xb4, 0x8a, 0x2f, 0x96, 0xa5, 0x76, 0x32, 0x96, 0x7a, 0x35, 0x6f, 0xa9, 0x84, 0x52, 0xea, 0xdf,
+	0x12, 0xbc, 0x92, 0x0e, 0xc5, 0xc6, 0x8a, 0x0d, 0x22, 0x5d, 0x89, 0x41, 0x0a, 0x57, 0x60, 0x90,
+	0xe2, 0x42, 0x06, 0xf9, 0xa1, 0x00, 0x37, 0xfb, 0xc4, 0x3e, 0x40, 0xa1, 0xe7, 0xf8, 0x26, 0x45,
+	0xff, 0x83, 0x47, 0x3e, 0x05, 0xf0, 0x1c, 0x7f, 0x10, 0xa2, 0xa3, 0x91, 0x58, 0x73, 0x11, 0xaa,
+	0x55, 0xcf, 0xf1, 0x8d, 0xa8, 0x45, 0xca, 0x04, 0xa5, 0xff, 0x6c, 0x82, 0xdd, 0x8c, 0x09, 0x9a,
+	0x79, 0x13, 0xa4, 0xd5, 0x50, 0x7f, 0x94, 0x60, 0x33, 0x17, 0x8d, 0xad, 0x70, 0x17, 0xca, 0x82,
+	0xda, 0xa2, 0x5e, 0x10, 0xf5, 0x57, 0x61, 0x86, 0xf6, 0xc3, 0x12, 0x14, 0xfb, 0xc4, 0x96, 0xef,
+	0xc3, 0xf5, 0xd4, 0x17, 0x4e, 0x33, 0xf7, 0x1a, 0xcb, 0x7c, 0x49, 0x28, 0xdb, 0xf3, 0x10, 0x31,
+	0xe3, 0x03, 0x80, 0xc4, 0x77, 0x46, 0x7d, 0x56, 0xdd, 0x34, 0xaf, 0xbc, 0xf1, 0xfc, 0x7c, 0xdc,
+	0xf5, 0x0b, 0x58, 0x4d, 0xbf, 0xda, 0x5f, 0x9b, 0x55, 0x98, 0x82, 0x28, 0x6f, 0xcd, 0x85, 0xc4,
+	0xed, 0x3f, 0x81, 0x4a, 0xfc, 0x3a, 0xdd, 0x9a, 0x55, 0x36, 0xc9, 0x2a, 0xaf, 0x3f, 0x2f, 0x1b,
+	0xf7, 0xfb, 0x1c, 0x56, 0x92, 0xbf, 0xaa, 0x8d, 0x59, 0x45, 0x09, 0x80, 0xf2, 0xe6, 0x1c, 0x40,
+	0xdc, 0xf8, 0x4b, 0x58, 0xcb, 0xdc, 0x46, 0x75, 0x56, 0x69, 0x1a, 0xa3, 0xb4, 0xe6, 0x63, 0x26,
+	0x13, 0x94, 0xe5, 0x6f, 0x98, 0x5f, 0xba, 0x77, 0x1f, 0x9f, 0xd7, 0xa5, 0x27, 0xe7, 0x75, 0xe9,
+	0xaf, 0xf3, 0xba, 0xf4, 0xe0, 0xa2, 0xbe, 0xf4, 0xe4, 0xa2, 0xbe, 0xf4, 0xfb, 0x45, 0x7d, 0xe9,
+	0xbe, 0x66, 0x3b, 0xf4, 0x78, 0x74, 0xa8, 0x0d, 0xb1, 0xa7, 0xf3, 0xb6, 0x3b, 0x41, 0x88, 0xbf,
+	0x42, 0x43, 0xaa, 0x67, 0x2e, 0x0b, 0x3d, 0x0d, 0x10, 0x39, 0x2c, 0x47, 0xd7, 0xee, 0xce, 0x3f,
+	0x01, 0x00, 0x00, 0xff, 0xff, 0x2c, 0x7a, 0x16, 0xfe, 0x3e, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -388,6 +784,14 @@ type MsgClient interface {
 	CreatePool(ctx context.Context, in *MsgCreatePool, opts ...grpc.CallOption) (*MsgCreatePoolResponse, error)
 	// SetPoolStatus retires or reactivates a pool (governance).
 	SetPoolStatus(ctx context.Context, in *MsgSetPoolStatus, opts ...grpc.CallOption) (*MsgSetPoolStatusResponse, error)
+	// BuyLease buys exclusive use of one idle device of a pool for a duration
+	// at the constant-product quote plus the burned exchange fee.
+	BuyLease(ctx context.Context, in *MsgBuyLease, opts ...grpc.CallOption) (*MsgBuyLeaseResponse, error)
+	// ExtendLease buys more time on a lease's device.
+	ExtendLease(ctx context.Context, in *MsgExtendLease, opts ...grpc.CallOption) (*MsgExtendLeaseResponse, error)
+	// TerminateLease ends a lease early and refunds its unused escrow less the
+	// exchange fee.
+	TerminateLease(ctx context.Context, in *MsgTerminateLease, opts ...grpc.CallOption) (*MsgTerminateLeaseResponse, error)
 }
 
 type msgClient struct {
@@ -425,6 +829,33 @@ func (c *msgClient) SetPoolStatus(ctx context.Context, in *MsgSetPoolStatus, opt
 	return out, nil
 }
 
+func (c *msgClient) BuyLease(ctx context.Context, in *MsgBuyLease, opts ...grpc.CallOption) (*MsgBuyLeaseResponse, error) {
+	out := new(MsgBuyLeaseResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Msg/BuyLease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) ExtendLease(ctx context.Context, in *MsgExtendLease, opts ...grpc.CallOption) (*MsgExtendLeaseResponse, error) {
+	out := new(MsgExtendLeaseResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Msg/ExtendLease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) TerminateLease(ctx context.Context, in *MsgTerminateLease, opts ...grpc.CallOption) (*MsgTerminateLeaseResponse, error) {
+	out := new(MsgTerminateLeaseResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Msg/TerminateLease", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces all x/pools parameters. Only the module authority
@@ -434,6 +865,14 @@ type MsgServer interface {
 	CreatePool(context.Context, *MsgCreatePool) (*MsgCreatePoolResponse, error)
 	// SetPoolStatus retires or reactivates a pool (governance).
 	SetPoolStatus(context.Context, *MsgSetPoolStatus) (*MsgSetPoolStatusResponse, error)
+	// BuyLease buys exclusive use of one idle device of a pool for a duration
+	// at the constant-product quote plus the burned exchange fee.
+	BuyLease(context.Context, *MsgBuyLease) (*MsgBuyLeaseResponse, error)
+	// ExtendLease buys more time on a lease's device.
+	ExtendLease(context.Context, *MsgExtendLease) (*MsgExtendLeaseResponse, error)
+	// TerminateLease ends a lease early and refunds its unused escrow less the
+	// exchange fee.
+	TerminateLease(context.Context, *MsgTerminateLease) (*MsgTerminateLeaseResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -448,6 +887,15 @@ func (*UnimplementedMsgServer) CreatePool(ctx context.Context, req *MsgCreatePoo
 }
 func (*UnimplementedMsgServer) SetPoolStatus(ctx context.Context, req *MsgSetPoolStatus) (*MsgSetPoolStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetPoolStatus not implemented")
+}
+func (*UnimplementedMsgServer) BuyLease(ctx context.Context, req *MsgBuyLease) (*MsgBuyLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BuyLease not implemented")
+}
+func (*UnimplementedMsgServer) ExtendLease(ctx context.Context, req *MsgExtendLease) (*MsgExtendLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExtendLease not implemented")
+}
+func (*UnimplementedMsgServer) TerminateLease(ctx context.Context, req *MsgTerminateLease) (*MsgTerminateLeaseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TerminateLease not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -508,6 +956,60 @@ func _Msg_SetPoolStatus_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_BuyLease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgBuyLease)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).BuyLease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Msg/BuyLease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).BuyLease(ctx, req.(*MsgBuyLease))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_ExtendLease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgExtendLease)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).ExtendLease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Msg/ExtendLease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).ExtendLease(ctx, req.(*MsgExtendLease))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_TerminateLease_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgTerminateLease)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).TerminateLease(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Msg/TerminateLease",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).TerminateLease(ctx, req.(*MsgTerminateLease))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.pools.v1.Msg",
@@ -524,6 +1026,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetPoolStatus",
 			Handler:    _Msg_SetPoolStatus_Handler,
+		},
+		{
+			MethodName: "BuyLease",
+			Handler:    _Msg_BuyLease_Handler,
+		},
+		{
+			MethodName: "ExtendLease",
+			Handler:    _Msg_ExtendLease_Handler,
+		},
+		{
+			MethodName: "TerminateLease",
+			Handler:    _Msg_TerminateLease_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -724,6 +1238,342 @@ func (m *MsgSetPoolStatusResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgBuyLease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyLease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyLease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Deadline != nil {
+		n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(*m.Deadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline):])
+		if err3 != nil {
+			return 0, err3
+		}
+		i -= n3
+		i = encodeVarintTx(dAtA, i, uint64(n3))
+		i--
+		dAtA[i] = 0x2a
+	}
+	{
+		size := m.MaxUloopIn.Size()
+		i -= size
+		if _, err := m.MaxUloopIn.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Duration) > 0 {
+		i -= len(m.Duration)
+		copy(dAtA[i:], m.Duration)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Duration)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Pool) > 0 {
+		i -= len(m.Pool)
+		copy(dAtA[i:], m.Pool)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Pool)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgBuyLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgBuyLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgBuyLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintTx(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgExtendLease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgExtendLease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgExtendLease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Deadline != nil {
+		n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(*m.Deadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline):])
+		if err5 != nil {
+			return 0, err5
+		}
+		i -= n5
+		i = encodeVarintTx(dAtA, i, uint64(n5))
+		i--
+		dAtA[i] = 0x2a
+	}
+	{
+		size := m.MaxUloopIn.Size()
+		i -= size
+		if _, err := m.MaxUloopIn.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Duration) > 0 {
+		i -= len(m.Duration)
+		copy(dAtA[i:], m.Duration)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Duration)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgExtendLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgExtendLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgExtendLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n6, err6 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err6 != nil {
+		return 0, err6
+	}
+	i -= n6
+	i = encodeVarintTx(dAtA, i, uint64(n6))
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgTerminateLease) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgTerminateLease) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgTerminateLease) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Deadline != nil {
+		n7, err7 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(*m.Deadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline):])
+		if err7 != nil {
+			return 0, err7
+		}
+		i -= n7
+		i = encodeVarintTx(dAtA, i, uint64(n7))
+		i--
+		dAtA[i] = 0x22
+	}
+	{
+		size := m.MinRefund.Size()
+		i -= size
+		if _, err := m.MinRefund.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.LeaseId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgTerminateLeaseResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgTerminateLeaseResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgTerminateLeaseResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Refund.Size()
+		i -= size
+		if _, err := m.Refund.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -811,6 +1661,130 @@ func (m *MsgSetPoolStatusResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgBuyLease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Pool)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Duration)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.MaxUloopIn.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.Deadline != nil {
+		l = github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline)
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgBuyLeaseResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgExtendLease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	l = len(m.Duration)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.MaxUloopIn.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.Deadline != nil {
+		l = github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline)
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgExtendLeaseResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Price.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgTerminateLease) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTx(uint64(m.LeaseId))
+	}
+	l = m.MinRefund.Size()
+	n += 1 + l + sovTx(uint64(l))
+	if m.Deadline != nil {
+		l = github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.Deadline)
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgTerminateLeaseResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Refund.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
 	return n
 }
 
@@ -1318,6 +2292,1054 @@ func (m *MsgSetPoolStatusResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgSetPoolStatusResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyLease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyLease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyLease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pool = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Duration", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Duration = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUloopIn", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxUloopIn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Deadline == nil {
+				m.Deadline = new(time.Time)
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(m.Deadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgBuyLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgBuyLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgBuyLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgExtendLease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgExtendLease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgExtendLease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Duration", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Duration = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUloopIn", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxUloopIn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Deadline == nil {
+				m.Deadline = new(time.Time)
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(m.Deadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgExtendLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgExtendLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgExtendLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgTerminateLease) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgTerminateLease: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgTerminateLease: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinRefund", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MinRefund.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Deadline == nil {
+				m.Deadline = new(time.Time)
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(m.Deadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgTerminateLeaseResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgTerminateLeaseResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgTerminateLeaseResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refund", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refund.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

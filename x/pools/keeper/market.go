@@ -1,0 +1,594 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"strconv"
+	"time"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	chaintypes "github.com/loopin-project/loopin/types"
+	"github.com/loopin-project/loopin/x/pools/ledger"
+	"github.com/loopin-project/loopin/x/pools/types"
+)
+
+// This file drives the rules of package ledger from the store: each pool's
+// scalars live in its Pool, each device's in its Position, each lease's in
+// its Lease; lease ends and commitment ends wait in Queue, keyed by time,
+// and BeginBlock applies the due ones in time order. Between two entries of
+// the queue nothing ends, so ledger.Pool.Dissipate is exact there, and every
+// operation touches only the records it names (I6).
+
+// decScale is 10^18, LegacyDec's fixed-point scale.
+var decScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+
+// loadLedger returns the ledger view of pool with the exchange fee of
+// params: the fee as a fraction of 10^18, the reference price as a rational.
+func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
+	ref := new(big.Rat).SetFrac(pool.ReferencePrice.BigInt(), decScale)
+	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), ref)
+	lp.H = pool.H.Int64()
+	lp.L = pool.L.BigInt()
+	lp.Pi = pool.Pi.BigInt()
+	lp.Idle = int64(pool.Idle)
+	lp.Escrow = pool.Escrow.BigInt()
+	return lp
+}
+
+// storeLedger copies the ledger scalars back into pool.
+func storeLedger(pool *types.Pool, lp *ledger.Pool) {
+	pool.H = math.NewInt(lp.H)
+	pool.L = math.NewIntFromBigInt(lp.L)
+	pool.Pi = math.NewIntFromBigInt(lp.Pi)
+	pool.Idle = uint64(lp.Idle)
+	pool.Escrow = math.NewIntFromBigInt(lp.Escrow)
+	pool.AccountedAt = time.Unix(lp.Now, 0).UTC()
+}
+
+func toDevice(p types.Position) *ledger.Device {
+	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Lease: p.LeaseId, Checkpoint: p.Checkpoint.BigInt(), Owed: p.Owed.BigInt()}
+}
+
+func fromDevice(p *types.Position, d *ledger.Device) {
+	p.End = time.Unix(d.End, 0).UTC()
+	p.LeaseId = d.Lease
+	p.Checkpoint = math.NewIntFromBigInt(d.Checkpoint)
+	p.Owed = math.NewIntFromBigInt(d.Owed)
+}
+
+func toLease(l types.Lease) *ledger.Lease {
+	return &ledger.Lease{ID: l.Id, Device: l.DeviceId, Start: l.Start.Unix(), End: l.End.Unix(), Price: l.Price.BigInt(),
+		Released: l.Released.BigInt(), ReleasedAt: l.ReleasedAt.Unix(), Ended: l.Status != types.LEASE_STATUS_ACTIVE}
+}
+
+func fromLease(l *types.Lease, v *ledger.Lease) {
+	l.End = time.Unix(v.End, 0).UTC()
+	l.Price = math.NewIntFromBigInt(v.Price)
+	l.Released = math.NewIntFromBigInt(v.Released)
+	l.ReleasedAt = time.Unix(v.ReleasedAt, 0).UTC()
+}
+
+// ledgerErr maps a ledger error to the registered error a user sees.
+func ledgerErr(err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrPoolTooShallow):
+		return errorsmod.Wrap(types.ErrInsufficientLiquidity, err.Error())
+	case errors.Is(err, ledger.ErrNotCovered):
+		return errorsmod.Wrap(types.ErrNotCovered, err.Error())
+	case errors.Is(err, ledger.ErrLeaseEnded):
+		return types.ErrLeaseEnded
+	case errors.Is(err, ledger.ErrBadAmount):
+		return errorsmod.Wrap(types.ErrInvalidAmount, err.Error())
+	}
+	return err
+}
+
+// ResolvePool returns the pool named by an id ("6") or a GPU class
+// ("rtx-4090"). Errors: ErrPoolNotFound.
+func (k Keeper) ResolvePool(ctx context.Context, name string) (types.Pool, error) {
+	if id, err := strconv.ParseUint(name, 10, 64); err == nil {
+		pool, err := k.Pools.Get(ctx, id)
+		if errors.Is(err, collections.ErrNotFound) {
+			return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
+		}
+		return pool, err
+	}
+	return k.PoolByClass(ctx, name)
+}
+
+func (k Keeper) pool(ctx context.Context, id uint64) (types.Pool, error) {
+	pool, err := k.Pools.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
+	}
+	return pool, err
+}
+
+// Position returns a device's position. Errors: ErrPositionNotFound.
+func (k Keeper) Position(ctx context.Context, deviceID uint64) (types.Position, error) {
+	p, err := k.Positions.Get(ctx, deviceID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Position{}, errorsmod.Wrapf(types.ErrPositionNotFound, "device %d", deviceID)
+	}
+	return p, err
+}
+
+func (k Keeper) lease(ctx context.Context, id uint64) (types.Lease, error) {
+	l, err := k.Leases.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Lease{}, errorsmod.Wrapf(types.ErrLeaseNotFound, "lease %d", id)
+	}
+	return l, err
+}
+
+// touch returns pool's ledger accounted up to the block time. BeginBlock
+// has applied every queue entry due by then, so nothing ends in between.
+func (k Keeper) touch(ctx context.Context, pool types.Pool) (*ledger.Pool, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lp := loadLedger(pool, params)
+	if _, err := lp.Dissipate(max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
+		return nil, err
+	}
+	return lp, nil
+}
+
+func (k Keeper) savePool(ctx context.Context, pool types.Pool, lp *ledger.Pool) error {
+	storeLedger(&pool, lp)
+	return k.Pools.Set(ctx, pool.Id, pool)
+}
+
+func coins(amt *big.Int) sdk.Coins {
+	return sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, math.NewIntFromBigInt(amt)))
+}
+
+// pay sends amt uloop from the module account to addr (nothing when 0).
+func (k Keeper) pay(ctx context.Context, addr string, amt *big.Int) error {
+	if amt.Sign() <= 0 {
+		return nil
+	}
+	to, err := k.accountKeeper.AddressCodec().StringToBytes(addr)
+	if err != nil {
+		return err
+	}
+	return k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, to, coins(amt))
+}
+
+// collect moves amt uloop from addr into the module account.
+func (k Keeper) collect(ctx context.Context, from sdk.AccAddress, amt *big.Int) error {
+	if amt.Sign() <= 0 {
+		return nil
+	}
+	return k.bankKeeper.SendCoinsFromAccountToModule(ctx, from, types.ModuleName, coins(amt))
+}
+
+// burnFee burns an exchange fee held by the module and emits EventFeeBurned.
+func (k Keeper) burnFee(ctx context.Context, poolID uint64, fee *big.Int, reason string) error {
+	if fee.Sign() <= 0 {
+		return nil
+	}
+	if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, coins(fee)); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeBurned{PoolId: poolID, Amount: math.NewIntFromBigInt(fee), Reason: reason})
+}
+
+// ProcessQueue applies every lease end and commitment end due by now, in
+// time order: the pool is dissipated up to the entry's own time, then the
+// lease's device becomes idle, or the position is settled and paid to its
+// owner. The work is one step per entry, whatever the number of devices.
+func (k Keeper) ProcessQueue(ctx context.Context, now int64) error {
+	rng := new(collections.Range[collections.Triple[int64, uint64, uint64]]).
+		EndInclusive(collections.Join3(now, ^uint64(0), ^uint64(0)))
+	keys, err := k.Queue.Iterate(ctx, rng)
+	if err != nil {
+		return err
+	}
+	due, err := keys.Keys()
+	if err != nil {
+		return err
+	}
+	for _, key := range due {
+		if err := k.Queue.Remove(ctx, key); err != nil {
+			return err
+		}
+		var err error
+		if key.K2() == types.QueueLeaseEnd {
+			err = k.endLease(ctx, key.K1(), key.K3())
+		} else {
+			err = k.endCommitment(ctx, key.K1(), key.K3())
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
+	l, err := k.lease(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	pos, err := k.Position(ctx, l.DeviceId)
+	if err != nil {
+		return err
+	}
+	pool, err := k.pool(ctx, l.PoolId)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	lp := loadLedger(pool, params)
+	if _, err := lp.Dissipate(at); err != nil {
+		return err
+	}
+	dev, vl := toDevice(pos), toLease(l)
+	if err := lp.EndLease(dev, vl); err != nil {
+		return err
+	}
+	fromDevice(&pos, dev)
+	fromLease(&l, vl)
+	l.Status = types.LEASE_STATUS_ENDED
+	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		return err
+	}
+	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
+		return err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, pos.DeviceId)); err != nil {
+		return err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: math.ZeroInt()})
+}
+
+func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) error {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	pool, err := k.pool(ctx, pos.PoolId)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	lp := loadLedger(pool, params)
+	if _, err := lp.Dissipate(at); err != nil {
+		return err
+	}
+	dev := toDevice(pos)
+	owed, err := lp.EndCommitment(dev)
+	if err != nil {
+		return err
+	}
+	if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
+		return err
+	}
+	if err := k.Positions.Remove(ctx, deviceID); err != nil {
+		return err
+	}
+	pool.Devices--
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return err
+	}
+	if err := k.pay(ctx, pos.Owner, owed); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed)})
+}
+
+// OpenPosition commits device's time until end to the active pool poolID
+// as an LP position of owner (x/stake's MsgStakeLP): the time joins H and
+// owner pays the matching uloop at the spot price (PROTOCOL.md §2), at most
+// maxIn. It returns the injection. Errors, changing nothing:
+// ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists, ErrInvalidAmount
+// (end not in the future), ErrSlippage, and the bank's insufficient funds.
+func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error) {
+	pool, err := k.pool(ctx, poolID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no new stakes", pool.GpuClass, pool.Status)
+	}
+	if has, err := k.Positions.Has(ctx, deviceID); err != nil {
+		return math.Int{}, err
+	} else if has {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := &ledger.Device{ID: deviceID, End: end.Unix()}
+	in, err := lp.StakeLP(dev)
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	if maxIn.IsNil() || in.Cmp(maxIn.BigInt()) > 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the stake needs %s uloop, more than the %s allowed", in, maxIn)
+	}
+	if err := k.collect(ctx, owner, in); err != nil {
+		return math.Int{}, err
+	}
+	ownerStr, err := k.accountKeeper.AddressCodec().BytesToString(owner)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, Injected: math.NewIntFromBigInt(in)}
+	fromDevice(&pos, dev)
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	pool.Devices++
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	inject := math.NewIntFromBigInt(in)
+	return inject, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionOpened{
+		DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, End: pos.End, Injected: inject})
+}
+
+// RenewPosition extends device's commitment to newEnd (x/stake's
+// MsgRenewStake): the added time joins H and the owner pays the matching
+// uloop at the spot price, at most maxIn (whitepaper §4.2.2). A retiring
+// pool takes no renewals. Errors, changing nothing: ErrPositionNotFound,
+// ErrPoolNotActive, ErrInvalidAmount, ErrSlippage, insufficient funds.
+func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error) {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pool, err := k.pool(ctx, pos.PoolId)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no renewals", pool.GpuClass, pool.Status)
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := toDevice(pos)
+	oldEnd := dev.End
+	in, err := lp.Renew(dev, newEnd.Unix())
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	if maxIn.IsNil() || in.Cmp(maxIn.BigInt()) > 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the renewal needs %s uloop, more than the %s allowed", in, maxIn)
+	}
+	owner, err := k.accountKeeper.AddressCodec().StringToBytes(pos.Owner)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if err := k.collect(ctx, owner, in); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if dev.Lease == 0 {
+		if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
+			return math.Int{}, err
+		}
+		if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
+			return math.Int{}, err
+		}
+	}
+	fromDevice(&pos, dev)
+	pos.Injected = pos.Injected.Add(math.NewIntFromBigInt(in))
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	inject := math.NewIntFromBigInt(in)
+	return inject, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionRenewed{
+		DeviceId: deviceID, End: pos.End, Injected: inject})
+}
+
+// FailPosition removes a failed device from its pool (x/stake's failure
+// path, PROTOCOL.md §2–3): a lease it serves is broken and its client
+// refunded the unreleased escrow; the device's unsold time leaves H with its
+// share of L, paid with what the position is owed to the owner. It returns
+// the owner's payout and the client's refund. Errors: ErrPositionNotFound.
+func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (payout, refund math.Int, err error) {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	pool, err := k.pool(ctx, pos.PoolId)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	dev := toDevice(pos)
+	var l types.Lease
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		if l, err = k.lease(ctx, dev.Lease); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+		vl = toLease(l)
+	}
+	oldEnd := dev.End
+	miner, client, err := lp.Fail(dev, vl)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	if vl != nil {
+		if err := k.Queue.Remove(ctx, collections.Join3(toLease(l).End, types.QueueLeaseEnd, l.Id)); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+		fromLease(&l, vl)
+		l.Status, l.Refund = types.LEASE_STATUS_BROKEN, math.NewIntFromBigInt(client)
+		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+		if err := k.pay(ctx, l.Client, client); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+			LeaseId: l.Id, DeviceId: deviceID, Status: l.Status.String(), Refund: l.Refund}); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+	} else if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	if err := k.Positions.Remove(ctx, deviceID); err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	pool.Devices--
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	if err := k.pay(ctx, pos.Owner, miner); err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	payout, refund = math.NewIntFromBigInt(miner), math.NewIntFromBigInt(client)
+	return payout, refund, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: payout, Failed: true})
+}
+
+// SpotPrice returns pool's spot price L/H in uloop per GPU-second,
+// accounted to the block time (the reference price when H = 0).
+func (k Keeper) SpotPrice(ctx context.Context, poolID uint64) (math.LegacyDec, error) {
+	pool, err := k.pool(ctx, poolID)
+	if err != nil {
+		return math.LegacyDec{}, err
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.LegacyDec{}, err
+	}
+	return spotDec(lp, pool), nil
+}
+
+func spotDec(lp *ledger.Pool, pool types.Pool) math.LegacyDec {
+	if lp.H == 0 {
+		return pool.ReferencePrice
+	}
+	return math.LegacyNewDecFromBigInt(lp.L).QuoInt64(lp.H)
+}
+
+// matchIdle returns the idle device of poolID with the longest remaining
+// commitment and that commitment's end (unix seconds); found is false when
+// no device is idle. One reverse seek in the Idle index.
+func (k Keeper) matchIdle(ctx context.Context, poolID uint64) (deviceID uint64, end int64, found bool, err error) {
+	it, err := k.Idle.Iterate(ctx, collections.NewPrefixedTripleRangeReversed[uint64, int64, uint64](poolID))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return 0, 0, false, nil
+	}
+	key, err := it.Key()
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return key.K3(), key.K2(), true, nil
+}
+
+// EpochEnd accounts every pool up to the block time at an epoch end
+// (x/epochs hook): due queue entries first, then dissipation (O(1) per
+// pool, price-neutral), a Π snapshot for TWAP windows, and the pruning of
+// snapshots older than types.MaxTwapWindow.
+func (k Keeper) EpochEnd(ctx context.Context) error {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
+	if err := k.ProcessQueue(ctx, now); err != nil {
+		return err
+	}
+	pools, err := k.Pools.Iterate(ctx, nil)
+	if err != nil {
+		return err
+	}
+	all, err := pools.Values()
+	if err != nil {
+		return err
+	}
+	for _, pool := range all {
+		if pool.Status == types.POOL_STATUS_RETIRED {
+			continue
+		}
+		lp, err := k.touch(ctx, pool)
+		if err != nil {
+			return err
+		}
+		removed := new(big.Int).Sub(pool.L.BigInt(), lp.L)
+		if err := k.savePool(ctx, pool, lp); err != nil {
+			return err
+		}
+		if err := k.Snapshots.Set(ctx, collections.Join(pool.Id, now), math.NewIntFromBigInt(lp.Pi)); err != nil {
+			return err
+		}
+		if err := k.pruneSnapshots(ctx, pool.Id, now-int64(types.MaxTwapWindow/time.Second)); err != nil {
+			return err
+		}
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDissipated{
+			PoolId: pool.Id, H: math.NewInt(lp.H), L: math.NewIntFromBigInt(lp.L), SpotPrice: spotDec(lp, pool),
+			Removed: math.NewIntFromBigInt(removed)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneSnapshots deletes poolID's snapshots older than before, keeping the
+// newest of them so a window of exactly MaxTwapWindow still has a start.
+func (k Keeper) pruneSnapshots(ctx context.Context, poolID uint64, before int64) error {
+	rng := collections.NewPrefixedPairRange[uint64, int64](poolID).EndExclusive(before)
+	it, err := k.Snapshots.Iterate(ctx, rng)
+	if err != nil {
+		return err
+	}
+	old, err := it.Keys()
+	if err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(old); i++ {
+		if err := k.Snapshots.Remove(ctx, old[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }
