@@ -98,7 +98,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key, codec.CollValue[types.Lease](cdc),
 			LeaseIndexes{
 				ByClient: indexes.NewMulti(sb, types.LeasesByClientKey, "leases_by_client", sdk.AccAddressKey, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return ak.AddressCodec().StringToBytes(l.Client) }),
+					func(_ uint64, l types.Lease) (sdk.AccAddress, error) {
+						return ak.AddressCodec().StringToBytes(l.Client)
+					}),
 				ByDevice: indexes.NewMulti(sb, types.LeasesByDeviceKey, "leases_by_device", collections.Uint64Key, collections.Uint64Key,
 					func(_ uint64, l types.Lease) (uint64, error) { return l.DeviceId, nil }),
 			}),
