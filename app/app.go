@@ -250,7 +250,11 @@ func New(
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
 		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
 	))
-	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.PoolsKeeper, app.PocpsKeeper, govAuthority)
+	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.BankKeeper,
+		app.PoolsKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority)
+	// A confirmed failure runs x/stake's failure path (set before any copy
+	// of the x/pocps keeper is handed to a module below).
+	app.PocpsKeeper.SetHooks(app.StakeKeeper.Hooks())
 	app.RewardsKeeper = rewardskeeper.NewKeeper(
 		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, govAuthority,

@@ -213,7 +213,7 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 		{msg("rtx-4090", "30m", 1000), poolstypes.ErrInvalidDuration},
 		{msg("rtx-4090", "31d", 1000), poolstypes.ErrInvalidDuration},
 		{msg("rtx-4090", "two hours", 1000), poolstypes.ErrInvalidDuration},
-		{msg("rtx-4090", "9d", 1 << 50), poolstypes.ErrNoIdleDevice},
+		{msg("rtx-4090", "9d", 1<<50), poolstypes.ErrNoIdleDevice},
 		{msg("rtx-4090", "2h", 1), poolstypes.ErrSlippage},
 		{&poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h"}, poolstypes.ErrInvalidAmount},
 		{&poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50), Deadline: &past}, poolstypes.ErrDeadlinePassed},

@@ -12,12 +12,35 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
-			Short:   "Query compute stakes: parameters (stakes come with x/stake)",
+			Short:   "Query compute stakes: certificates by id, owner and device, and the parameters",
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "Params",
 					Use:       "params",
 					Short:     "Show the x/stake parameters: staking fee, LP and sale durations, collateral and maintenance rate",
+				},
+				{
+					RpcMethod:      "Stake",
+					Use:            "stake [stake-id]",
+					Short:          "Show a stake certificate: owner, device, pool, kind, start, end, burned fee, injection, status",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "stake_id"}},
+				},
+				{
+					RpcMethod: "Stakes",
+					Use:       "stakes",
+					Short:     "List every stake certificate",
+				},
+				{
+					RpcMethod:      "StakesByOwner",
+					Use:            "stakes-by-owner [address]",
+					Short:          "List an owner's stake certificates",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "owner"}},
+				},
+				{
+					RpcMethod:      "StakesByDevice",
+					Use:            "stakes-by-device [device-id]",
+					Short:          "List a device's stake certificates",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
 				},
 			},
 		},
@@ -32,6 +55,23 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					// docs/governance.md.
 					RpcMethod: "UpdateParams",
 					Skip:      true,
+				},
+				{
+					RpcMethod: "StakeLP",
+					Use:       "lp [device-id] [duration] [max-uloop-in]",
+					Short:     "Commit a sealed device to its class's pool as a liquidity provider for a duration (7d, 36h)",
+					Long: "Burns the staking fee, then adds the device's time to its class's pool with the matching uloop at the " +
+						"spot price (the reference price in an empty pool), at most max-uloop-in. The device must be registered, " +
+						"sealed and not committed; the duration at least min_lp_duration.",
+					Example:        "loopind tx stake lp 1 7d 5000000000 --from miner",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
+				},
+				{
+					RpcMethod:      "RenewStake",
+					Use:            "renew [stake-id] [epochs] [max-uloop-in]",
+					Short:          "Extend an active stake by whole epochs before its end; an LP stake adds the matching uloop",
+					Example:        "loopind tx stake renew 1 24 1000000000 --from miner",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "stake_id"}, {ProtoField: "epochs"}, {ProtoField: "max_uloop_in"}},
 				},
 			},
 		},

@@ -192,3 +192,20 @@ func (k Keeper) Authority() string { return k.authority }
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
 }
+
+// GetDevice returns device id, for x/stake. Errors: ErrDeviceNotFound.
+func (k Keeper) GetDevice(ctx context.Context, id uint64) (types.Device, error) {
+	return k.device(ctx, id)
+}
+
+// SetDeviceStake records the x/stake certificate committing device id (0
+// when the commitment ends); a committed device cannot be deregistered.
+// Errors: ErrDeviceNotFound.
+func (k Keeper) SetDeviceStake(ctx context.Context, id, stakeID uint64) error {
+	d, err := k.device(ctx, id)
+	if err != nil {
+		return err
+	}
+	d.StakeId = stakeID
+	return k.Devices.Set(ctx, id, d)
+}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/stake/types"
 )
@@ -19,8 +21,10 @@ import (
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	bankKeeper    types.BankKeeper
 	poolsKeeper   types.PoolsKeeper
 	pocpsKeeper   types.PocpsKeeper
+	epochsKeeper  types.EpochsKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -30,6 +34,24 @@ type Keeper struct {
 	Schema collections.Schema
 	// Params holds the module parameters.
 	Params collections.Item[types.Params]
+	// StakeSeq is the last certificate id.
+	StakeSeq collections.Sequence
+	// Stakes holds every certificate, indexed by owner and by device.
+	Stakes *collections.IndexedMap[uint64, types.Stake, StakeIndexes]
+	// Expiry queues active certificates by (end unix seconds, id);
+	// BeginBlock pops what ends.
+	Expiry collections.KeySet[collections.Pair[int64, uint64]]
+}
+
+// StakeIndexes are the secondary indexes of Stakes.
+type StakeIndexes struct {
+	ByOwner  *indexes.Multi[sdk.AccAddress, uint64, types.Stake]
+	ByDevice *indexes.Multi[uint64, uint64, types.Stake]
+}
+
+// IndexesList implements collections.Indexes.
+func (i StakeIndexes) IndexesList() []collections.Index[uint64, types.Stake] {
+	return []collections.Index[uint64, types.Stake]{i.ByOwner, i.ByDevice}
 }
 
 // NewKeeper builds the x/stake keeper on storeService. It panics when
@@ -39,8 +61,8 @@ type Keeper struct {
 // x/stake depends on x/pools (the pool its devices' time joins) and x/pocps
 // (device registration and seals); neither depends on x/stake.
 func NewKeeper(
-	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper,
-	pk types.PoolsKeeper, vk types.PocpsKeeper, authority string,
+	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper,
+	pk types.PoolsKeeper, vk types.PocpsKeeper, ek types.EpochsKeeper, authority string,
 ) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
@@ -49,10 +71,21 @@ func NewKeeper(
 	k := Keeper{
 		cdc:           cdc,
 		accountKeeper: ak,
+		bankKeeper:    bk,
 		poolsKeeper:   pk,
 		pocpsKeeper:   vk,
+		epochsKeeper:  ek,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		StakeSeq:      collections.NewSequence(sb, types.StakeSeqKey, "stake_seq"),
+		Stakes: collections.NewIndexedMap(sb, types.StakesKey, "stakes", collections.Uint64Key, codec.CollValue[types.Stake](cdc),
+			StakeIndexes{
+				ByOwner: indexes.NewMulti(sb, types.StakesByOwnerKey, "stakes_by_owner", sdk.AccAddressKey, collections.Uint64Key,
+					func(_ uint64, s types.Stake) (sdk.AccAddress, error) { return ak.AddressCodec().StringToBytes(s.Owner) }),
+				ByDevice: indexes.NewMulti(sb, types.StakesByDeviceKey, "stakes_by_device", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, s types.Stake) (uint64, error) { return s.DeviceId, nil }),
+			}),
+		Expiry: collections.NewKeySet(sb, types.ExpiryKey, "expiry", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

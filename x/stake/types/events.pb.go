@@ -4,18 +4,25 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -78,28 +85,342 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventStaked is emitted when a certificate is created.
+type EventStaked struct {
+	StakeId  uint64    `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	Owner    string    `protobuf:"bytes,2,opt,name=owner,proto3" json:"owner,omitempty"`
+	DeviceId uint64    `protobuf:"varint,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	PoolId   uint64    `protobuf:"varint,4,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Kind     string    `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	End      time.Time `protobuf:"bytes,6,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *EventStaked) Reset()         { *m = EventStaked{} }
+func (m *EventStaked) String() string { return proto.CompactTextString(m) }
+func (*EventStaked) ProtoMessage()    {}
+func (*EventStaked) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{1}
+}
+func (m *EventStaked) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStaked) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStaked.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStaked) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStaked.Merge(m, src)
+}
+func (m *EventStaked) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStaked) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStaked.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStaked proto.InternalMessageInfo
+
+func (m *EventStaked) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *EventStaked) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *EventStaked) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventStaked) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *EventStaked) GetKind() string {
+	if m != nil {
+		return m.Kind
+	}
+	return ""
+}
+
+func (m *EventStaked) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventStakingFeeBurned is emitted for every burn of the staking fee.
+type EventStakingFeeBurned struct {
+	StakeId uint64                `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	Amount  cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *EventStakingFeeBurned) Reset()         { *m = EventStakingFeeBurned{} }
+func (m *EventStakingFeeBurned) String() string { return proto.CompactTextString(m) }
+func (*EventStakingFeeBurned) ProtoMessage()    {}
+func (*EventStakingFeeBurned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{2}
+}
+func (m *EventStakingFeeBurned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakingFeeBurned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakingFeeBurned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakingFeeBurned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakingFeeBurned.Merge(m, src)
+}
+func (m *EventStakingFeeBurned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakingFeeBurned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakingFeeBurned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakingFeeBurned proto.InternalMessageInfo
+
+func (m *EventStakingFeeBurned) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+// EventStakeRenewed is emitted when a certificate is extended.
+type EventStakeRenewed struct {
+	StakeId uint64    `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	End     time.Time `protobuf:"bytes,2,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *EventStakeRenewed) Reset()         { *m = EventStakeRenewed{} }
+func (m *EventStakeRenewed) String() string { return proto.CompactTextString(m) }
+func (*EventStakeRenewed) ProtoMessage()    {}
+func (*EventStakeRenewed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{3}
+}
+func (m *EventStakeRenewed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakeRenewed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakeRenewed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakeRenewed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakeRenewed.Merge(m, src)
+}
+func (m *EventStakeRenewed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakeRenewed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakeRenewed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakeRenewed proto.InternalMessageInfo
+
+func (m *EventStakeRenewed) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *EventStakeRenewed) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// EventStakeExpired is emitted when a certificate reaches its end.
+type EventStakeExpired struct {
+	StakeId  uint64                `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	Returned cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=returned,proto3,customtype=cosmossdk.io/math.Int" json:"returned"`
+}
+
+func (m *EventStakeExpired) Reset()         { *m = EventStakeExpired{} }
+func (m *EventStakeExpired) String() string { return proto.CompactTextString(m) }
+func (*EventStakeExpired) ProtoMessage()    {}
+func (*EventStakeExpired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{4}
+}
+func (m *EventStakeExpired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakeExpired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakeExpired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakeExpired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakeExpired.Merge(m, src)
+}
+func (m *EventStakeExpired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakeExpired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakeExpired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakeExpired proto.InternalMessageInfo
+
+func (m *EventStakeExpired) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+// EventStakeFailed is emitted when a verification failure invalidates a
+// certificate: what returned to the owner, what the lessee was refunded and
+// what was burned.
+type EventStakeFailed struct {
+	StakeId  uint64                `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	DeviceId uint64                `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Returned cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=returned,proto3,customtype=cosmossdk.io/math.Int" json:"returned"`
+	Refunded cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
+	Burned   cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=burned,proto3,customtype=cosmossdk.io/math.Int" json:"burned"`
+}
+
+func (m *EventStakeFailed) Reset()         { *m = EventStakeFailed{} }
+func (m *EventStakeFailed) String() string { return proto.CompactTextString(m) }
+func (*EventStakeFailed) ProtoMessage()    {}
+func (*EventStakeFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{5}
+}
+func (m *EventStakeFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakeFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakeFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakeFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakeFailed.Merge(m, src)
+}
+func (m *EventStakeFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakeFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakeFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakeFailed proto.InternalMessageInfo
+
+func (m *EventStakeFailed) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *EventStakeFailed) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.stake.v1.EventParamsUpdated")
+	proto.RegisterType((*EventStaked)(nil), "loopin.stake.v1.EventStaked")
+	proto.RegisterType((*EventStakingFeeBurned)(nil), "loopin.stake.v1.EventStakingFeeBurned")
+	proto.RegisterType((*EventStakeRenewed)(nil), "loopin.stake.v1.EventStakeRenewed")
+	proto.RegisterType((*EventStakeExpired)(nil), "loopin.stake.v1.EventStakeExpired")
+	proto.RegisterType((*EventStakeFailed)(nil), "loopin.stake.v1.EventStakeFailed")
 }
 
 func init() { proto.RegisterFile("loopin/stake/v1/events.proto", fileDescriptor_d78698bec7f4e070) }
 
 var fileDescriptor_d78698bec7f4e070 = []byte{
-	// 222 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc9, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0x2e, 0x49, 0xcc, 0x4e, 0xd5, 0x2f, 0x33, 0xd4, 0x4f, 0x2d, 0x4b, 0xcd,
-	0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc8, 0xea, 0x81, 0x65, 0xf5,
-	0xca, 0x0c, 0xa5, 0x44, 0xd2, 0xf3, 0xd3, 0xf3, 0xc1, 0x72, 0xfa, 0x20, 0x16, 0x44, 0x99, 0x14,
-	0x86, 0x21, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50, 0x43, 0x94, 0x32, 0xb9, 0x84, 0x5c, 0x41, 0x86,
-	0x06, 0x80, 0x05, 0x43, 0x0b, 0x52, 0x12, 0x4b, 0x52, 0x53, 0x84, 0x64, 0xb8, 0x38, 0x13, 0x4b,
-	0x4b, 0x32, 0xf2, 0x8b, 0x32, 0x4b, 0x2a, 0x25, 0x18, 0x15, 0x18, 0x35, 0x38, 0x83, 0x10, 0x02,
-	0x42, 0xa6, 0x5c, 0x6c, 0x10, 0x33, 0x24, 0x98, 0x14, 0x18, 0x35, 0xb8, 0x8d, 0xc4, 0xf5, 0xd0,
-	0x5c, 0xa2, 0x07, 0x31, 0xcd, 0x89, 0xe5, 0xc4, 0x3d, 0x79, 0x86, 0x20, 0xa8, 0x62, 0x27, 0x8f,
-	0x13, 0x8f, 0xe4, 0x18, 0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39,
-	0x86, 0x0b, 0x8f, 0xe5, 0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0xd2, 0x4b, 0xcf, 0x2c, 0xc9, 0x28,
-	0x4d, 0xd2, 0x4b, 0xce, 0xcf, 0xd5, 0x87, 0x18, 0xa5, 0x5b, 0x50, 0x94, 0x9f, 0x95, 0x9a, 0x5c,
-	0x02, 0xe5, 0xea, 0x57, 0x40, 0x9d, 0x5f, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x76, 0xbb,
-	0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x93, 0xa1, 0xb8, 0xee, 0x20, 0x01, 0x00, 0x00,
+	// 545 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x3d, 0x6f, 0xd3, 0x40,
+	0x18, 0x8e, 0xf3, 0xe1, 0x26, 0x57, 0x21, 0xe8, 0xa9, 0x55, 0xd3, 0x50, 0x39, 0x95, 0xa7, 0x0a,
+	0xa9, 0x77, 0x14, 0xc4, 0xc4, 0x66, 0xa9, 0x55, 0x2d, 0x31, 0x20, 0x03, 0x0b, 0x4b, 0x75, 0xc9,
+	0x5d, 0x9d, 0x23, 0xf1, 0x9d, 0x65, 0x9f, 0xd3, 0x56, 0xe2, 0x47, 0xf4, 0x67, 0x30, 0x76, 0xe0,
+	0x2f, 0x20, 0x75, 0xac, 0x98, 0x10, 0x43, 0x41, 0xc9, 0xc0, 0xdf, 0x40, 0xbe, 0xbb, 0x36, 0x25,
+	0x48, 0x19, 0xd2, 0x25, 0xf2, 0xfb, 0xf1, 0x3c, 0xcf, 0xfb, 0xbc, 0x7e, 0x63, 0xb0, 0x3d, 0x92,
+	0x32, 0xe5, 0x02, 0xe7, 0x8a, 0x0c, 0x19, 0x1e, 0xef, 0x63, 0x36, 0x66, 0x42, 0xe5, 0x28, 0xcd,
+	0xa4, 0x92, 0xf0, 0xb1, 0xa9, 0x22, 0x5d, 0x45, 0xe3, 0xfd, 0xce, 0x7a, 0x2c, 0x63, 0xa9, 0x6b,
+	0xb8, 0x7c, 0x32, 0x6d, 0x9d, 0x35, 0x92, 0x70, 0x21, 0xb1, 0xfe, 0xb5, 0xa9, 0xad, 0xbe, 0xcc,
+	0x13, 0x99, 0x1f, 0x9b, 0x5e, 0x13, 0xd8, 0x52, 0x37, 0x96, 0x32, 0x1e, 0x31, 0xac, 0xa3, 0x5e,
+	0x71, 0x82, 0x15, 0x4f, 0x58, 0xae, 0x48, 0x92, 0xda, 0x86, 0xff, 0x66, 0x4a, 0x49, 0x46, 0x12,
+	0x0b, 0xf7, 0x39, 0x80, 0x07, 0xe5, 0x8c, 0x6f, 0x75, 0xf2, 0x43, 0x4a, 0x89, 0x62, 0x14, 0x6e,
+	0x83, 0x16, 0x29, 0xd4, 0x40, 0x66, 0x5c, 0x9d, 0xb7, 0x9d, 0x1d, 0x67, 0xb7, 0x15, 0xcd, 0x12,
+	0xf0, 0x15, 0x70, 0x0d, 0x47, 0xbb, 0xba, 0xe3, 0xec, 0xae, 0xbe, 0xd8, 0x44, 0x73, 0xc6, 0x90,
+	0x61, 0x0b, 0xea, 0x57, 0x37, 0xdd, 0x4a, 0x64, 0x9b, 0xfd, 0x6f, 0x0e, 0x58, 0xd5, 0x5a, 0xef,
+	0xca, 0x36, 0x0a, 0xb7, 0x40, 0x53, 0x03, 0x8e, 0x39, 0xd5, 0x1a, 0xf5, 0x68, 0x45, 0xc7, 0x21,
+	0x85, 0xeb, 0xa0, 0x21, 0x4f, 0x05, 0xcb, 0xb4, 0x40, 0x2b, 0x32, 0x01, 0x7c, 0x0a, 0x5a, 0x94,
+	0x8d, 0x79, 0x5f, 0x23, 0x6a, 0x1a, 0xd1, 0x34, 0x89, 0x90, 0xc2, 0x4d, 0xb0, 0x92, 0x4a, 0x39,
+	0x2a, 0x4b, 0x75, 0x5d, 0x72, 0xcb, 0x30, 0xa4, 0x10, 0x82, 0xfa, 0x90, 0x0b, 0xda, 0x6e, 0x68,
+	0x2a, 0xfd, 0x0c, 0x5f, 0x83, 0x1a, 0x13, 0xb4, 0xed, 0xea, 0xf1, 0x3b, 0xc8, 0xac, 0x10, 0xdd,
+	0xae, 0x10, 0xbd, 0xbf, 0x5d, 0x61, 0xf0, 0xa8, 0x74, 0x70, 0xf1, 0xab, 0xeb, 0x7c, 0xf9, 0x73,
+	0xf9, 0xcc, 0x89, 0x4a, 0x94, 0xff, 0x19, 0x6c, 0xdc, 0xd9, 0xe0, 0x22, 0x3e, 0x64, 0x2c, 0x28,
+	0x32, 0xb1, 0xd8, 0xd0, 0x11, 0x70, 0x49, 0x22, 0x0b, 0xa1, 0x8c, 0xa3, 0xe0, 0x79, 0xc9, 0xfb,
+	0xf3, 0xa6, 0xbb, 0x61, 0xde, 0x65, 0x4e, 0x87, 0x88, 0x4b, 0x9c, 0x10, 0x35, 0x40, 0xa1, 0x50,
+	0xdf, 0xbf, 0xee, 0x01, 0xfb, 0x92, 0x43, 0xa1, 0x8c, 0xb4, 0xc5, 0xfb, 0x43, 0xb0, 0x36, 0x5b,
+	0x62, 0xc4, 0x04, 0x3b, 0x5d, 0xac, 0x6c, 0xad, 0x56, 0x97, 0xb4, 0x7a, 0x4f, 0xec, 0xe0, 0x2c,
+	0xe5, 0xd9, 0x62, 0xb1, 0x37, 0xa0, 0x99, 0x31, 0xa5, 0xb7, 0xb1, 0xb4, 0xd1, 0x3b, 0x06, 0xff,
+	0xb2, 0x0a, 0x9e, 0xcc, 0xe4, 0x0f, 0x09, 0x1f, 0x2d, 0x56, 0xff, 0xe7, 0x3e, 0xaa, 0x73, 0xf7,
+	0x71, 0x7f, 0xb4, 0xda, 0x43, 0x47, 0x33, 0x6c, 0x27, 0x85, 0xa0, 0xcc, 0x9c, 0xdb, 0x92, 0x6c,
+	0x86, 0xa1, 0xbc, 0x8e, 0x9e, 0x99, 0xac, 0xb1, 0xec, 0x75, 0x18, 0x7c, 0x70, 0x74, 0x35, 0xf1,
+	0x9c, 0xeb, 0x89, 0xe7, 0xfc, 0x9e, 0x78, 0xce, 0xc5, 0xd4, 0xab, 0x5c, 0x4f, 0xbd, 0xca, 0x8f,
+	0xa9, 0x57, 0xf9, 0x88, 0x62, 0xae, 0x06, 0x45, 0x0f, 0xf5, 0x65, 0x82, 0xcd, 0xdf, 0x75, 0x2f,
+	0xcd, 0xe4, 0x27, 0xd6, 0x57, 0x36, 0xc4, 0x67, 0xf6, 0x13, 0xa1, 0xce, 0x53, 0x96, 0xf7, 0x5c,
+	0x7d, 0x22, 0x2f, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0x00, 0x27, 0x37, 0x39, 0xd3, 0x04, 0x00,
+	0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -142,6 +463,241 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventStaked) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStaked) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStaked) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintEvents(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x32
+	if len(m.Kind) > 0 {
+		i -= len(m.Kind)
+		copy(dAtA[i:], m.Kind)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Kind)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakingFeeBurned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakingFeeBurned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakingFeeBurned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakeRenewed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakeRenewed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakeRenewed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintEvents(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakeExpired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakeExpired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakeExpired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Returned.Size()
+		i -= size
+		if _, err := m.Returned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakeFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakeFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakeFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Burned.Size()
+		i -= size
+		if _, err := m.Burned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Returned.Size()
+		i -= size
+		if _, err := m.Returned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -164,6 +720,97 @@ func (m *EventParamsUpdated) Size() (n int) {
 		n += 1 + l + sovEvents(uint64(l))
 	}
 	l = m.Params.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStaked) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	if m.PoolId != 0 {
+		n += 1 + sovEvents(uint64(m.PoolId))
+	}
+	l = len(m.Kind)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStakingFeeBurned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStakeRenewed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStakeExpired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	l = m.Returned.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStakeFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = m.Returned.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Refunded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Burned.Size()
 	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
@@ -265,6 +912,708 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStaked) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStaked: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStaked: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Kind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakingFeeBurned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakingFeeBurned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakingFeeBurned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakeRenewed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakeRenewed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakeRenewed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakeExpired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakeExpired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakeExpired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Returned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Returned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakeFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakeFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakeFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Returned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Returned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Burned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Burned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

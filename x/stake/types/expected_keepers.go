@@ -2,8 +2,13 @@ package types
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/core/address"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
 
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -15,18 +20,43 @@ type AccountKeeper interface {
 	AddressCodec() address.Codec
 }
 
+// BankKeeper is the part of x/bank that x/stake uses: the staking fee is
+// paid into the stake module account and burned there.
+type BankKeeper interface {
+	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+}
+
 // PoolsKeeper is the part of x/pools that x/stake uses. x/stake is the only
-// module that adds or removes device time in a pool (PROTOCOL.md §2–3); the
-// pool's time-side API joins this interface with x/stake's messages.
+// module that adds or removes device time in a pool (PROTOCOL.md §2–3).
 type PoolsKeeper interface {
 	// GetParams returns the x/pools parameters.
 	GetParams(ctx context.Context) (poolstypes.Params, error)
+	// PoolByClass returns the pool of a GPU class.
+	PoolByClass(ctx context.Context, class string) (poolstypes.Pool, error)
+	// OpenPosition commits a device's time until end as an LP position.
+	OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error)
+	// RenewPosition extends a position to newEnd.
+	RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error)
+	// FailPosition removes a failed device's position.
+	FailPosition(ctx context.Context, deviceID uint64) (payout, refund math.Int, err error)
 }
 
 // PocpsKeeper is the part of x/pocps that x/stake uses: whether a device is
-// registered, sealed and of the pool's class. x/pocps calls back into x/stake
-// only through pocpstypes.PocpsHooks, never directly.
+// registered, sealed and of the pool's class, and the device's commitment.
+// x/pocps calls back into x/stake only through pocpstypes.PocpsHooks.
 type PocpsKeeper interface {
 	// GetParams returns the x/pocps parameters.
 	GetParams(ctx context.Context) (pocpstypes.Params, error)
+	// GetDevice returns a registered device.
+	GetDevice(ctx context.Context, id uint64) (pocpstypes.Device, error)
+	// SetDeviceStake records the certificate committing a device (0: none).
+	SetDeviceStake(ctx context.Context, id, stakeID uint64) error
+}
+
+// EpochsKeeper is the part of x/epochs that x/stake uses: the length of
+// the `loopin` epoch, the unit of renewals.
+type EpochsKeeper interface {
+	GetEpochInfo(ctx sdk.Context, identifier string) (epochstypes.EpochInfo, error)
 }

@@ -6,6 +6,8 @@ package types
 import (
 	context "context"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -113,34 +115,356 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryStakeRequest names a certificate.
+type QueryStakeRequest struct {
+	StakeId uint64 `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+}
+
+func (m *QueryStakeRequest) Reset()         { *m = QueryStakeRequest{} }
+func (m *QueryStakeRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryStakeRequest) ProtoMessage()    {}
+func (*QueryStakeRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{2}
+}
+func (m *QueryStakeRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakeRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakeRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakeRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakeRequest.Merge(m, src)
+}
+func (m *QueryStakeRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakeRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakeRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakeRequest proto.InternalMessageInfo
+
+func (m *QueryStakeRequest) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+// QueryStakeResponse is one certificate.
+type QueryStakeResponse struct {
+	Stake Stake `protobuf:"bytes,1,opt,name=stake,proto3" json:"stake"`
+}
+
+func (m *QueryStakeResponse) Reset()         { *m = QueryStakeResponse{} }
+func (m *QueryStakeResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryStakeResponse) ProtoMessage()    {}
+func (*QueryStakeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{3}
+}
+func (m *QueryStakeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakeResponse.Merge(m, src)
+}
+func (m *QueryStakeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakeResponse proto.InternalMessageInfo
+
+func (m *QueryStakeResponse) GetStake() Stake {
+	if m != nil {
+		return m.Stake
+	}
+	return Stake{}
+}
+
+// QueryStakesRequest pages through every certificate.
+type QueryStakesRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryStakesRequest) Reset()         { *m = QueryStakesRequest{} }
+func (m *QueryStakesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryStakesRequest) ProtoMessage()    {}
+func (*QueryStakesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{4}
+}
+func (m *QueryStakesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakesRequest.Merge(m, src)
+}
+func (m *QueryStakesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakesRequest proto.InternalMessageInfo
+
+func (m *QueryStakesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryStakesByOwnerRequest names an owner.
+type QueryStakesByOwnerRequest struct {
+	Owner      string             `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryStakesByOwnerRequest) Reset()         { *m = QueryStakesByOwnerRequest{} }
+func (m *QueryStakesByOwnerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryStakesByOwnerRequest) ProtoMessage()    {}
+func (*QueryStakesByOwnerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{5}
+}
+func (m *QueryStakesByOwnerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakesByOwnerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakesByOwnerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakesByOwnerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakesByOwnerRequest.Merge(m, src)
+}
+func (m *QueryStakesByOwnerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakesByOwnerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakesByOwnerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakesByOwnerRequest proto.InternalMessageInfo
+
+func (m *QueryStakesByOwnerRequest) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *QueryStakesByOwnerRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryStakesByDeviceRequest names a device.
+type QueryStakesByDeviceRequest struct {
+	DeviceId   uint64             `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryStakesByDeviceRequest) Reset()         { *m = QueryStakesByDeviceRequest{} }
+func (m *QueryStakesByDeviceRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryStakesByDeviceRequest) ProtoMessage()    {}
+func (*QueryStakesByDeviceRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{6}
+}
+func (m *QueryStakesByDeviceRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakesByDeviceRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakesByDeviceRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakesByDeviceRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakesByDeviceRequest.Merge(m, src)
+}
+func (m *QueryStakesByDeviceRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakesByDeviceRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakesByDeviceRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakesByDeviceRequest proto.InternalMessageInfo
+
+func (m *QueryStakesByDeviceRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryStakesByDeviceRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryStakesResponse is a page of certificates.
+type QueryStakesResponse struct {
+	Stakes     []Stake             `protobuf:"bytes,1,rep,name=stakes,proto3" json:"stakes"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryStakesResponse) Reset()         { *m = QueryStakesResponse{} }
+func (m *QueryStakesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryStakesResponse) ProtoMessage()    {}
+func (*QueryStakesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1c3b4968e644cc45, []int{7}
+}
+func (m *QueryStakesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryStakesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryStakesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryStakesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryStakesResponse.Merge(m, src)
+}
+func (m *QueryStakesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryStakesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryStakesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryStakesResponse proto.InternalMessageInfo
+
+func (m *QueryStakesResponse) GetStakes() []Stake {
+	if m != nil {
+		return m.Stakes
+	}
+	return nil
+}
+
+func (m *QueryStakesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.stake.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.stake.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryStakeRequest)(nil), "loopin.stake.v1.QueryStakeRequest")
+	proto.RegisterType((*QueryStakeResponse)(nil), "loopin.stake.v1.QueryStakeResponse")
+	proto.RegisterType((*QueryStakesRequest)(nil), "loopin.stake.v1.QueryStakesRequest")
+	proto.RegisterType((*QueryStakesByOwnerRequest)(nil), "loopin.stake.v1.QueryStakesByOwnerRequest")
+	proto.RegisterType((*QueryStakesByDeviceRequest)(nil), "loopin.stake.v1.QueryStakesByDeviceRequest")
+	proto.RegisterType((*QueryStakesResponse)(nil), "loopin.stake.v1.QueryStakesResponse")
 }
 
 func init() { proto.RegisterFile("loopin/stake/v1/query.proto", fileDescriptor_1c3b4968e644cc45) }
 
 var fileDescriptor_1c3b4968e644cc45 = []byte{
-	// 289 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xce, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0x2e, 0x49, 0xcc, 0x4e, 0xd5, 0x2f, 0x33, 0xd4, 0x2f, 0x2c, 0x4d, 0x2d,
-	0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0x48, 0xea, 0x81, 0x25, 0xf5, 0xca,
-	0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x8d, 0x94, 0x48, 0x7a,
-	0x7e, 0x7a, 0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x45, 0x65, 0xd2, 0xf3, 0xf3, 0xd3, 0x73, 0x52,
-	0xf5, 0x13, 0x0b, 0x32, 0xf5, 0x13, 0xf3, 0xf2, 0xf2, 0x4b, 0x12, 0x4b, 0x32, 0xf3, 0xf3, 0x8a,
-	0x61, 0xb2, 0xe8, 0x96, 0x16, 0x24, 0x16, 0x25, 0xe6, 0x42, 0x65, 0x95, 0x44, 0xb8, 0x84, 0x02,
-	0x41, 0x8e, 0x08, 0x00, 0x0b, 0x06, 0xa5, 0x16, 0x96, 0xa6, 0x16, 0x97, 0x28, 0x05, 0x72, 0x09,
-	0xa3, 0x88, 0x16, 0x17, 0xe4, 0xe7, 0x15, 0xa7, 0x0a, 0x59, 0x71, 0xb1, 0x41, 0x34, 0x4b, 0x30,
-	0x2a, 0x30, 0x6a, 0x70, 0x1b, 0x89, 0xeb, 0xa1, 0xb9, 0x59, 0x0f, 0xa2, 0xc1, 0x89, 0xf3, 0xc4,
-	0x3d, 0x79, 0x86, 0x15, 0xcf, 0x37, 0x68, 0x31, 0x06, 0x41, 0x75, 0x18, 0xd5, 0x72, 0xb1, 0x82,
-	0x8d, 0x14, 0x2a, 0xe1, 0x62, 0x83, 0xa8, 0x12, 0x52, 0xc6, 0xd0, 0x8e, 0xe9, 0x14, 0x29, 0x15,
-	0xfc, 0x8a, 0x20, 0x2e, 0x53, 0x92, 0x6f, 0xba, 0xfc, 0x64, 0x32, 0x93, 0xa4, 0x90, 0xb8, 0x3e,
-	0x76, 0xdf, 0x3a, 0x79, 0x9c, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47, 0x72,
-	0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94, 0x5e,
-	0x7a, 0x66, 0x49, 0x46, 0x69, 0x92, 0x5e, 0x72, 0x7e, 0x2e, 0x54, 0xb3, 0x6e, 0x41, 0x51, 0x7e,
-	0x56, 0x6a, 0x72, 0x09, 0xcc, 0xac, 0x0a, 0xa8, 0x69, 0x25, 0x95, 0x05, 0xa9, 0xc5, 0x49, 0x6c,
-	0xe0, 0x80, 0x33, 0x06, 0x04, 0x00, 0x00, 0xff, 0xff, 0x96, 0x75, 0x31, 0xf8, 0xcd, 0x01, 0x00,
-	0x00,
+	// 653 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x94, 0xc1, 0x6e, 0xd3, 0x4c,
+	0x10, 0xc7, 0xe3, 0x7e, 0x5f, 0x42, 0xbb, 0x08, 0x50, 0x97, 0x88, 0x36, 0x29, 0x72, 0x91, 0x5b,
+	0x41, 0x15, 0x94, 0x5d, 0x52, 0x84, 0x10, 0xdc, 0x88, 0x10, 0xd0, 0x03, 0xa2, 0x4d, 0x6f, 0x08,
+	0x29, 0x72, 0xe2, 0x95, 0x31, 0x34, 0x5e, 0xd7, 0xeb, 0x04, 0xa2, 0x90, 0x03, 0x3c, 0x01, 0x52,
+	0x4e, 0x70, 0xe6, 0xc0, 0x91, 0x03, 0x0f, 0xd1, 0x63, 0x05, 0x17, 0x4e, 0x08, 0x25, 0x48, 0xbc,
+	0x06, 0xf2, 0xec, 0xba, 0xb5, 0x93, 0xe0, 0x46, 0x88, 0x4b, 0xe2, 0xdd, 0x99, 0x9d, 0xff, 0x6f,
+	0x66, 0x76, 0x16, 0xad, 0xec, 0x71, 0xee, 0x39, 0x2e, 0x15, 0x81, 0xf9, 0x9c, 0xd1, 0x4e, 0x85,
+	0xee, 0xb7, 0x99, 0xdf, 0x25, 0x9e, 0xcf, 0x03, 0x8e, 0xcf, 0x49, 0x23, 0x01, 0x23, 0xe9, 0x54,
+	0x8a, 0x8b, 0x66, 0xcb, 0x71, 0x39, 0x85, 0x5f, 0xe9, 0x53, 0xcc, 0xdb, 0xdc, 0xe6, 0xf0, 0x49,
+	0xc3, 0x2f, 0xb5, 0x7b, 0xd1, 0xe6, 0xdc, 0xde, 0x63, 0xd4, 0xf4, 0x1c, 0x6a, 0xba, 0x2e, 0x0f,
+	0xcc, 0xc0, 0xe1, 0xae, 0x88, 0xac, 0xe3, 0xa2, 0x9e, 0xe9, 0x9b, 0xad, 0xc8, 0x3a, 0x81, 0x24,
+	0xe5, 0xa5, 0xb1, 0xd0, 0xe4, 0xa2, 0xc5, 0x45, 0x5d, 0x2a, 0xca, 0x85, 0x32, 0x95, 0xe4, 0x8a,
+	0x36, 0x4c, 0xc1, 0x64, 0x1a, 0xb4, 0x53, 0x69, 0xb0, 0xc0, 0x0c, 0xe3, 0xdb, 0x8e, 0x0b, 0x08,
+	0xd2, 0xd7, 0xc8, 0x23, 0xbc, 0x13, 0x7a, 0x6c, 0x83, 0x70, 0x8d, 0xed, 0xb7, 0x99, 0x08, 0x8c,
+	0x1d, 0x74, 0x3e, 0xb1, 0x2b, 0x3c, 0xee, 0x0a, 0x86, 0x6f, 0xa3, 0x9c, 0x04, 0x5c, 0xd6, 0x2e,
+	0x69, 0x1b, 0xa7, 0x37, 0x97, 0xc8, 0x58, 0x5d, 0x88, 0x3c, 0x50, 0x5d, 0x38, 0xf8, 0xbe, 0x9a,
+	0xf9, 0xf8, 0xeb, 0x53, 0x49, 0xab, 0xa9, 0x13, 0x06, 0x41, 0x8b, 0x10, 0x72, 0x37, 0x74, 0x55,
+	0x3a, 0xb8, 0x80, 0xe6, 0xe1, 0x68, 0xdd, 0xb1, 0x20, 0xe4, 0xff, 0xb5, 0x53, 0xb0, 0xde, 0xb2,
+	0x8c, 0x87, 0x0a, 0x4c, 0xf9, 0x2b, 0x82, 0x9b, 0x28, 0x0b, 0x0e, 0x0a, 0xe0, 0xc2, 0x04, 0x00,
+	0xb8, 0xc7, 0xf5, 0xa5, 0xbf, 0xf1, 0x24, 0x1e, 0x2e, 0xca, 0x13, 0xdf, 0x43, 0xe8, 0xb8, 0x22,
+	0x2a, 0xe6, 0x65, 0xa2, 0x8a, 0x19, 0x96, 0x8f, 0xc8, 0x5b, 0xa0, 0xca, 0x47, 0xb6, 0x4d, 0x3b,
+	0x62, 0xaf, 0xc5, 0x4e, 0x1a, 0x03, 0x0d, 0x15, 0x62, 0xe1, 0xab, 0xdd, 0x47, 0x2f, 0x5c, 0xe6,
+	0x47, 0x2a, 0x04, 0x65, 0x79, 0xb8, 0x06, 0x81, 0x85, 0xea, 0xf2, 0x97, 0xcf, 0xe5, 0xbc, 0xd2,
+	0xb8, 0x63, 0x59, 0x3e, 0x13, 0x62, 0x37, 0xf0, 0x1d, 0xd7, 0xae, 0x49, 0xb7, 0x31, 0xaa, 0xb9,
+	0xbf, 0xa6, 0x7a, 0xad, 0xa1, 0x62, 0x82, 0xea, 0x2e, 0xeb, 0x38, 0xcd, 0xa3, 0xe2, 0xaf, 0xa0,
+	0x05, 0x0b, 0x36, 0x8e, 0xab, 0x3f, 0x2f, 0x37, 0xb6, 0xac, 0x7f, 0xc6, 0xf0, 0x4e, 0x53, 0x57,
+	0x29, 0x2a, 0xbc, 0x6a, 0xe4, 0x2d, 0x94, 0x83, 0xc6, 0x84, 0x57, 0xe9, 0xbf, 0xd9, 0x3a, 0xa9,
+	0x0e, 0xe0, 0xfb, 0x53, 0xd0, 0xae, 0x9c, 0x88, 0x26, 0x75, 0xe3, 0x6c, 0x9b, 0x1f, 0xb2, 0x28,
+	0x0b, 0x6c, 0x38, 0x40, 0x39, 0x79, 0x73, 0xf1, 0xda, 0x04, 0xc7, 0xe4, 0x78, 0x14, 0xd7, 0xd3,
+	0x9d, 0xa4, 0x94, 0xb1, 0xfa, 0xe6, 0xeb, 0xcf, 0xc1, 0x5c, 0x01, 0x2f, 0xd1, 0xe9, 0x53, 0x8e,
+	0x5f, 0xa1, 0x2c, 0x24, 0x89, 0x8d, 0xe9, 0xf1, 0xe2, 0xa3, 0x52, 0x5c, 0x4b, 0xf5, 0x51, 0x92,
+	0x25, 0x90, 0x5c, 0xc7, 0x06, 0x9d, 0xfa, 0x74, 0x08, 0xda, 0x8b, 0xc6, 0xad, 0x1f, 0xe6, 0x2c,
+	0x7b, 0x82, 0xd3, 0x42, 0x9f, 0x94, 0x73, 0xb2, 0xad, 0x29, 0x39, 0xab, 0xe6, 0x0d, 0x34, 0x74,
+	0x26, 0x31, 0x24, 0xb8, 0x94, 0x16, 0x38, 0x39, 0x49, 0x33, 0x42, 0x5c, 0x03, 0x88, 0x12, 0xde,
+	0xf8, 0x53, 0x15, 0x1a, 0xdd, 0x3a, 0x4c, 0x1a, 0xed, 0xc1, 0x5f, 0x1f, 0xbf, 0xd7, 0xd0, 0xd9,
+	0xe4, 0x90, 0xe0, 0xab, 0xe9, 0x58, 0x89, 0x51, 0x9a, 0x91, 0xeb, 0x06, 0x70, 0x51, 0x5c, 0x4e,
+	0xe1, 0x92, 0x03, 0x48, 0x7b, 0x47, 0x93, 0xd9, 0xaf, 0x3e, 0x38, 0x18, 0xea, 0xda, 0xe1, 0x50,
+	0xd7, 0x7e, 0x0c, 0x75, 0xed, 0xed, 0x48, 0xcf, 0x1c, 0x8e, 0xf4, 0xcc, 0xb7, 0x91, 0x9e, 0x79,
+	0x4c, 0x6c, 0x27, 0x78, 0xda, 0x6e, 0x90, 0x26, 0x6f, 0xa9, 0x90, 0x65, 0xcf, 0xe7, 0xcf, 0x58,
+	0x33, 0x88, 0x14, 0x5e, 0x2a, 0x8d, 0xa0, 0xeb, 0x31, 0xd1, 0xc8, 0xc1, 0x9b, 0x7f, 0xfd, 0x77,
+	0x00, 0x00, 0x00, 0xff, 0xff, 0x46, 0x86, 0x29, 0x69, 0xec, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -157,6 +481,14 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the current x/stake parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Stake returns one stake certificate.
+	Stake(ctx context.Context, in *QueryStakeRequest, opts ...grpc.CallOption) (*QueryStakeResponse, error)
+	// Stakes lists every certificate, paginated.
+	Stakes(ctx context.Context, in *QueryStakesRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error)
+	// StakesByOwner lists an owner's certificates, paginated.
+	StakesByOwner(ctx context.Context, in *QueryStakesByOwnerRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error)
+	// StakesByDevice lists a device's certificates, paginated.
+	StakesByDevice(ctx context.Context, in *QueryStakesByDeviceRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error)
 }
 
 type queryClient struct {
@@ -176,10 +508,54 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Stake(ctx context.Context, in *QueryStakeRequest, opts ...grpc.CallOption) (*QueryStakeResponse, error) {
+	out := new(QueryStakeResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Query/Stake", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Stakes(ctx context.Context, in *QueryStakesRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error) {
+	out := new(QueryStakesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Query/Stakes", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) StakesByOwner(ctx context.Context, in *QueryStakesByOwnerRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error) {
+	out := new(QueryStakesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Query/StakesByOwner", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) StakesByDevice(ctx context.Context, in *QueryStakesByDeviceRequest, opts ...grpc.CallOption) (*QueryStakesResponse, error) {
+	out := new(QueryStakesResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Query/StakesByDevice", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the current x/stake parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Stake returns one stake certificate.
+	Stake(context.Context, *QueryStakeRequest) (*QueryStakeResponse, error)
+	// Stakes lists every certificate, paginated.
+	Stakes(context.Context, *QueryStakesRequest) (*QueryStakesResponse, error)
+	// StakesByOwner lists an owner's certificates, paginated.
+	StakesByOwner(context.Context, *QueryStakesByOwnerRequest) (*QueryStakesResponse, error)
+	// StakesByDevice lists a device's certificates, paginated.
+	StakesByDevice(context.Context, *QueryStakesByDeviceRequest) (*QueryStakesResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -188,6 +564,18 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Stake(ctx context.Context, req *QueryStakeRequest) (*QueryStakeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Stake not implemented")
+}
+func (*UnimplementedQueryServer) Stakes(ctx context.Context, req *QueryStakesRequest) (*QueryStakesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Stakes not implemented")
+}
+func (*UnimplementedQueryServer) StakesByOwner(ctx context.Context, req *QueryStakesByOwnerRequest) (*QueryStakesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StakesByOwner not implemented")
+}
+func (*UnimplementedQueryServer) StakesByDevice(ctx context.Context, req *QueryStakesByDeviceRequest) (*QueryStakesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StakesByDevice not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -212,6 +600,78 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Stake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryStakeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Stake(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Query/Stake",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Stake(ctx, req.(*QueryStakeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Stakes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryStakesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Stakes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Query/Stakes",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Stakes(ctx, req.(*QueryStakesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_StakesByOwner_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryStakesByOwnerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).StakesByOwner(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Query/StakesByOwner",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).StakesByOwner(ctx, req.(*QueryStakesByOwnerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_StakesByDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryStakesByDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).StakesByDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Query/StakesByDevice",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).StakesByDevice(ctx, req.(*QueryStakesByDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.stake.v1.Query",
@@ -220,6 +680,22 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Stake",
+			Handler:    _Query_Stake_Handler,
+		},
+		{
+			MethodName: "Stakes",
+			Handler:    _Query_Stakes_Handler,
+		},
+		{
+			MethodName: "StakesByOwner",
+			Handler:    _Query_StakesByOwner_Handler,
+		},
+		{
+			MethodName: "StakesByDevice",
+			Handler:    _Query_StakesByDevice_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -282,6 +758,233 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryStakeRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakeRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakeRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryStakeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Stake.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryStakesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryStakesByOwnerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakesByOwnerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakesByOwnerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryStakesByDeviceRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakesByDeviceRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakesByDeviceRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryStakesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryStakesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryStakesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Stakes) > 0 {
+		for iNdEx := len(m.Stakes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Stakes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -310,6 +1013,94 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryStakeRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovQuery(uint64(m.StakeId))
+	}
+	return n
+}
+
+func (m *QueryStakeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Stake.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryStakesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryStakesByOwnerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryStakesByDeviceRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryStakesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Stakes) > 0 {
+		for _, e := range m.Stakes {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -428,6 +1219,587 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakeRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakeRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakeRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Stake", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Stake.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakesByOwnerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakesByOwnerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakesByOwnerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakesByDeviceRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakesByDeviceRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakesByDeviceRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryStakesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryStakesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryStakesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Stakes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Stakes = append(m.Stakes, Stake{})
+			if err := m.Stakes[len(m.Stakes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

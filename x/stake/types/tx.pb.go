@@ -5,6 +5,7 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
@@ -12,18 +13,22 @@ import (
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -123,37 +128,294 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgStakeLP burns the staking fee and commits device_id for duration as an
+// LP position: its time joins the pool with the matching uloop at the spot
+// price, at most max_uloop_in.
+type MsgStakeLP struct {
+	Owner    string `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	DeviceId uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// duration is a Go duration or whole days ("7d"), ≥ min_lp_duration.
+	Duration string `protobuf:"bytes,3,opt,name=duration,proto3" json:"duration,omitempty"`
+	// max_uloop_in bounds the injection (the staking fee is on top).
+	MaxUloopIn cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=max_uloop_in,json=maxUloopIn,proto3,customtype=cosmossdk.io/math.Int" json:"max_uloop_in"`
+}
+
+func (m *MsgStakeLP) Reset()         { *m = MsgStakeLP{} }
+func (m *MsgStakeLP) String() string { return proto.CompactTextString(m) }
+func (*MsgStakeLP) ProtoMessage()    {}
+func (*MsgStakeLP) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{2}
+}
+func (m *MsgStakeLP) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgStakeLP) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgStakeLP.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgStakeLP) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgStakeLP.Merge(m, src)
+}
+func (m *MsgStakeLP) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgStakeLP) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgStakeLP.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgStakeLP proto.InternalMessageInfo
+
+func (m *MsgStakeLP) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgStakeLP) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *MsgStakeLP) GetDuration() string {
+	if m != nil {
+		return m.Duration
+	}
+	return ""
+}
+
+// MsgStakeLPResponse names the certificate and what it cost.
+type MsgStakeLPResponse struct {
+	StakeId   uint64                `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	Injected  cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+	FeeBurned cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=fee_burned,json=feeBurned,proto3,customtype=cosmossdk.io/math.Int" json:"fee_burned"`
+	End       time.Time             `protobuf:"bytes,4,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *MsgStakeLPResponse) Reset()         { *m = MsgStakeLPResponse{} }
+func (m *MsgStakeLPResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgStakeLPResponse) ProtoMessage()    {}
+func (*MsgStakeLPResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{3}
+}
+func (m *MsgStakeLPResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgStakeLPResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgStakeLPResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgStakeLPResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgStakeLPResponse.Merge(m, src)
+}
+func (m *MsgStakeLPResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgStakeLPResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgStakeLPResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgStakeLPResponse proto.InternalMessageInfo
+
+func (m *MsgStakeLPResponse) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *MsgStakeLPResponse) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
+// MsgRenewStake extends stake_id by epochs whole epochs of the `loopin`
+// clock, before its end; the staking fee is burned again and an LP stake
+// injects the matching uloop, at most max_uloop_in.
+type MsgRenewStake struct {
+	Owner      string                `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	StakeId    uint64                `protobuf:"varint,2,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	Epochs     uint32                `protobuf:"varint,3,opt,name=epochs,proto3" json:"epochs,omitempty"`
+	MaxUloopIn cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=max_uloop_in,json=maxUloopIn,proto3,customtype=cosmossdk.io/math.Int" json:"max_uloop_in"`
+}
+
+func (m *MsgRenewStake) Reset()         { *m = MsgRenewStake{} }
+func (m *MsgRenewStake) String() string { return proto.CompactTextString(m) }
+func (*MsgRenewStake) ProtoMessage()    {}
+func (*MsgRenewStake) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{4}
+}
+func (m *MsgRenewStake) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRenewStake) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRenewStake.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRenewStake) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRenewStake.Merge(m, src)
+}
+func (m *MsgRenewStake) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRenewStake) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRenewStake.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRenewStake proto.InternalMessageInfo
+
+func (m *MsgRenewStake) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgRenewStake) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *MsgRenewStake) GetEpochs() uint32 {
+	if m != nil {
+		return m.Epochs
+	}
+	return 0
+}
+
+// MsgRenewStakeResponse gives the new end and the injection.
+type MsgRenewStakeResponse struct {
+	End      time.Time             `protobuf:"bytes,1,opt,name=end,proto3,stdtime" json:"end"`
+	Injected cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+}
+
+func (m *MsgRenewStakeResponse) Reset()         { *m = MsgRenewStakeResponse{} }
+func (m *MsgRenewStakeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRenewStakeResponse) ProtoMessage()    {}
+func (*MsgRenewStakeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{5}
+}
+func (m *MsgRenewStakeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRenewStakeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRenewStakeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRenewStakeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRenewStakeResponse.Merge(m, src)
+}
+func (m *MsgRenewStakeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRenewStakeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRenewStakeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRenewStakeResponse proto.InternalMessageInfo
+
+func (m *MsgRenewStakeResponse) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "loopin.stake.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "loopin.stake.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgStakeLP)(nil), "loopin.stake.v1.MsgStakeLP")
+	proto.RegisterType((*MsgStakeLPResponse)(nil), "loopin.stake.v1.MsgStakeLPResponse")
+	proto.RegisterType((*MsgRenewStake)(nil), "loopin.stake.v1.MsgRenewStake")
+	proto.RegisterType((*MsgRenewStakeResponse)(nil), "loopin.stake.v1.MsgRenewStakeResponse")
 }
 
 func init() { proto.RegisterFile("loopin/stake/v1/tx.proto", fileDescriptor_c8fd6ec887a241b7) }
 
 var fileDescriptor_c8fd6ec887a241b7 = []byte{
-	// 348 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0xc8, 0xc9, 0xcf, 0x2f,
-	0xc8, 0xcc, 0xd3, 0x2f, 0x2e, 0x49, 0xcc, 0x4e, 0xd5, 0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0xd0, 0x2b,
-	0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x87, 0xc8, 0xe8, 0x81, 0x65, 0xf4, 0xca, 0x0c, 0xa5, 0x04,
-	0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0x8d, 0x94, 0x78, 0x72, 0x7e, 0x71, 0x6e,
-	0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0x48, 0x6f, 0x6e, 0x71, 0x3a, 0x54, 0x42, 0x12, 0x22, 0x11,
-	0x0f, 0xe6, 0xe9, 0x43, 0x38, 0x50, 0x29, 0x91, 0xf4, 0xfc, 0xf4, 0x7c, 0x88, 0x38, 0x88, 0x05,
-	0x15, 0x95, 0x41, 0x77, 0x47, 0x41, 0x62, 0x51, 0x62, 0x2e, 0x54, 0x8f, 0xd2, 0x0e, 0x46, 0x2e,
-	0x7e, 0xdf, 0xe2, 0xf4, 0xd0, 0x82, 0x94, 0xc4, 0x92, 0xd4, 0x00, 0xb0, 0x8c, 0x90, 0x19, 0x17,
-	0x67, 0x62, 0x69, 0x49, 0x46, 0x7e, 0x51, 0x66, 0x49, 0xa5, 0x04, 0xa3, 0x02, 0xa3, 0x06, 0xa7,
-	0x93, 0xc4, 0xa5, 0x2d, 0xba, 0x22, 0x50, 0xcb, 0x1c, 0x53, 0x52, 0x8a, 0x52, 0x8b, 0x8b, 0x83,
-	0x4b, 0x8a, 0x32, 0xf3, 0xd2, 0x83, 0x10, 0x4a, 0x85, 0xac, 0xb8, 0xd8, 0x20, 0x66, 0x4b, 0x30,
-	0x29, 0x30, 0x6a, 0x70, 0x1b, 0x89, 0xeb, 0xa1, 0x79, 0x54, 0x0f, 0x62, 0x81, 0x13, 0xe7, 0x89,
-	0x7b, 0xf2, 0x0c, 0x2b, 0x9e, 0x6f, 0xd0, 0x62, 0x0c, 0x82, 0xea, 0xb0, 0x32, 0x6c, 0x7a, 0xbe,
-	0x41, 0x0b, 0x61, 0x56, 0xd7, 0xf3, 0x0d, 0x5a, 0x72, 0x50, 0x87, 0x57, 0x40, 0x9d, 0x8e, 0xe6,
-	0x4c, 0x25, 0x49, 0x2e, 0x71, 0x34, 0xa1, 0xa0, 0xd4, 0xe2, 0x82, 0xfc, 0xbc, 0xe2, 0x54, 0xa3,
-	0x0c, 0x2e, 0x66, 0xdf, 0xe2, 0x74, 0xa1, 0x28, 0x2e, 0x1e, 0x14, 0x8f, 0x29, 0x60, 0x38, 0x08,
-	0xcd, 0x00, 0x29, 0x0d, 0x42, 0x2a, 0x60, 0x56, 0x48, 0xb1, 0x36, 0x80, 0xdc, 0xef, 0xe4, 0x71,
-	0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47, 0x72, 0x8c, 0x0f, 0x1e, 0xc9, 0x31, 0x4e, 0x78, 0x2c, 0xc7,
-	0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d, 0xc7, 0x72, 0x0c, 0x51, 0x7a, 0xe9, 0x99, 0x25, 0x19, 0xa5,
-	0x49, 0x7a, 0xc9, 0xf9, 0xb9, 0xfa, 0x10, 0x43, 0x75, 0x0b, 0x8a, 0xf2, 0xb3, 0x52, 0x93, 0x4b,
-	0xf4, 0xd1, 0x3c, 0x56, 0x52, 0x59, 0x90, 0x5a, 0x9c, 0xc4, 0x06, 0x8e, 0x10, 0x63, 0x40, 0x00,
-	0x00, 0x00, 0xff, 0xff, 0x6b, 0x79, 0xc6, 0x80, 0x38, 0x02, 0x00, 0x00,
+	// 693 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x54, 0xbd, 0x4e, 0x1b, 0x4b,
+	0x14, 0xf6, 0x9a, 0x3f, 0xfb, 0x00, 0x42, 0x77, 0x04, 0x17, 0x7b, 0x41, 0x6b, 0xe4, 0x2b, 0x5d,
+	0x59, 0x5c, 0x31, 0x7b, 0x21, 0x52, 0x0a, 0x52, 0xc5, 0x55, 0xac, 0x60, 0x05, 0x2d, 0xd0, 0xd0,
+	0x58, 0x6b, 0xef, 0xb0, 0xde, 0xc0, 0xce, 0xac, 0x76, 0xc6, 0x60, 0xba, 0x28, 0x65, 0x68, 0x78,
+	0x86, 0x54, 0x29, 0x29, 0x28, 0xf2, 0x08, 0x94, 0x88, 0x2a, 0x4a, 0x41, 0x22, 0x28, 0x78, 0x80,
+	0xbc, 0x40, 0x34, 0x33, 0x6b, 0x1b, 0x1b, 0x04, 0x0a, 0x4a, 0x1a, 0xcb, 0xe7, 0xef, 0x3b, 0xe7,
+	0xfb, 0xf6, 0xdb, 0x85, 0xdc, 0x1e, 0x63, 0x51, 0x40, 0x6d, 0x2e, 0xdc, 0x5d, 0x62, 0xef, 0x2f,
+	0xdb, 0xa2, 0x8d, 0xa3, 0x98, 0x09, 0x86, 0xa6, 0x74, 0x05, 0xab, 0x0a, 0xde, 0x5f, 0x36, 0xff,
+	0x72, 0xc3, 0x80, 0x32, 0x5b, 0xfd, 0xea, 0x1e, 0x73, 0xb6, 0xc1, 0x78, 0xc8, 0xb8, 0x1d, 0x72,
+	0x5f, 0xce, 0x86, 0xdc, 0x4f, 0x0a, 0x79, 0x5d, 0xa8, 0xa9, 0xc8, 0xd6, 0x41, 0x52, 0x9a, 0xf6,
+	0x99, 0xcf, 0x74, 0x5e, 0xfe, 0x4b, 0xb2, 0xf3, 0x83, 0x77, 0x44, 0x6e, 0xec, 0x86, 0x9d, 0x99,
+	0x82, 0xcf, 0x98, 0xbf, 0x47, 0x6c, 0x15, 0xd5, 0x5b, 0x3b, 0xb6, 0x08, 0x42, 0xc2, 0x85, 0x1b,
+	0x46, 0xba, 0xa1, 0xf8, 0xd9, 0x80, 0xa9, 0x2a, 0xf7, 0xb7, 0x22, 0xcf, 0x15, 0x64, 0x5d, 0x8d,
+	0xa2, 0xe7, 0x90, 0x75, 0x5b, 0xa2, 0xc9, 0xe2, 0x40, 0x1c, 0xe6, 0x8c, 0x05, 0xa3, 0x94, 0x2d,
+	0xe7, 0x2e, 0x4e, 0x97, 0xa6, 0x93, 0x6b, 0x5e, 0x7a, 0x5e, 0x4c, 0x38, 0xdf, 0x10, 0x71, 0x40,
+	0x7d, 0xa7, 0xd7, 0x8a, 0x56, 0x61, 0x54, 0x2f, 0xcf, 0xa5, 0x17, 0x8c, 0xd2, 0xf8, 0xca, 0x2c,
+	0x1e, 0x50, 0x02, 0xeb, 0x05, 0xe5, 0xec, 0xd9, 0x65, 0x21, 0xf5, 0xe9, 0xe6, 0x64, 0xd1, 0x70,
+	0x92, 0x89, 0xd5, 0xe5, 0xf7, 0x37, 0x27, 0x8b, 0x3d, 0xac, 0x0f, 0x37, 0x27, 0x8b, 0x56, 0xc2,
+	0xac, 0x9d, 0x70, 0x1b, 0x38, 0xb3, 0x98, 0x87, 0xd9, 0x81, 0x94, 0x43, 0x78, 0xc4, 0x28, 0x27,
+	0xc5, 0x1f, 0x06, 0x40, 0x95, 0xfb, 0x1b, 0x72, 0x6e, 0x6d, 0x1d, 0x61, 0x18, 0x61, 0x07, 0x94,
+	0xc4, 0x8f, 0x92, 0xd1, 0x6d, 0x68, 0x0e, 0xb2, 0x1e, 0xd9, 0x0f, 0x1a, 0xa4, 0x16, 0x78, 0x8a,
+	0xcb, 0xb0, 0x93, 0xd1, 0x89, 0x8a, 0x87, 0x4c, 0xc8, 0x78, 0xad, 0xd8, 0x15, 0x01, 0xa3, 0xb9,
+	0x21, 0x89, 0xe7, 0x74, 0x63, 0xe4, 0xc0, 0x44, 0xe8, 0xb6, 0x6b, 0x2d, 0x79, 0x79, 0x2d, 0xa0,
+	0xb9, 0x61, 0xb5, 0xef, 0x7f, 0x49, 0xf7, 0xeb, 0x65, 0x61, 0x46, 0xef, 0xe4, 0xde, 0x2e, 0x0e,
+	0x98, 0x1d, 0xba, 0xa2, 0x89, 0x2b, 0x54, 0x5c, 0x9c, 0x2e, 0x41, 0x72, 0x4c, 0x85, 0x0a, 0xad,
+	0x0a, 0x84, 0x6e, 0x7b, 0x4b, 0x82, 0x54, 0xe8, 0x6a, 0x49, 0x2a, 0xa3, 0x0f, 0x93, 0xaa, 0xe4,
+	0xef, 0xaa, 0x92, 0xd0, 0x2c, 0x1e, 0xa5, 0x01, 0xf5, 0xc2, 0x8e, 0x18, 0x28, 0x0f, 0x19, 0xd5,
+	0x2a, 0xc9, 0x18, 0x8a, 0xcc, 0x98, 0x8a, 0x2b, 0x1e, 0x5a, 0x83, 0x4c, 0x40, 0xdf, 0x92, 0x86,
+	0x20, 0x9a, 0xe7, 0x53, 0x6e, 0xed, 0x22, 0xa0, 0x37, 0x00, 0x3b, 0x84, 0xd4, 0xea, 0xad, 0x98,
+	0x12, 0x4f, 0x6b, 0xf3, 0x04, 0xbc, 0xec, 0x0e, 0x21, 0x65, 0x05, 0x81, 0x5e, 0xc0, 0x10, 0xa1,
+	0x9e, 0x52, 0x71, 0x7c, 0xc5, 0xc4, 0xda, 0xcb, 0xb8, 0xe3, 0x65, 0xbc, 0xd9, 0xf1, 0x72, 0x79,
+	0x52, 0x6e, 0x39, 0xfe, 0x56, 0x30, 0x34, 0x84, 0x9c, 0x92, 0x1e, 0x98, 0xac, 0x72, 0xdf, 0x21,
+	0x94, 0x1c, 0x28, 0x49, 0x7e, 0xd9, 0x06, 0xb7, 0x85, 0x4b, 0xf7, 0x0b, 0xf7, 0x37, 0x8c, 0x92,
+	0x88, 0x35, 0x9a, 0x5c, 0xd1, 0x9c, 0x74, 0x92, 0xe8, 0x8f, 0x18, 0xe0, 0xbf, 0x7e, 0x03, 0xcc,
+	0xdf, 0x35, 0x40, 0x8f, 0x63, 0xf1, 0xa3, 0x01, 0x33, 0x7d, 0x99, 0xae, 0x0d, 0x12, 0x31, 0x8d,
+	0xa7, 0x88, 0xf9, 0x7b, 0x8d, 0xb2, 0x72, 0x94, 0x86, 0xa1, 0x2a, 0xf7, 0xd1, 0x36, 0x4c, 0xf4,
+	0x7d, 0x78, 0x16, 0xee, 0x7c, 0x30, 0x06, 0x5e, 0x70, 0xb3, 0xf4, 0x58, 0x47, 0x97, 0xee, 0x6b,
+	0x18, 0xeb, 0xbc, 0xfe, 0x73, 0xf7, 0x0d, 0x25, 0x45, 0xf3, 0x9f, 0x07, 0x8a, 0x5d, 0xb0, 0x4d,
+	0x80, 0x5b, 0x3e, 0xb2, 0xee, 0x1b, 0xe9, 0xd5, 0xcd, 0x7f, 0x1f, 0xae, 0x77, 0x50, 0xcd, 0x91,
+	0x77, 0x52, 0x97, 0xf2, 0xab, 0xb3, 0x2b, 0xcb, 0x38, 0xbf, 0xb2, 0x8c, 0xef, 0x57, 0x96, 0x71,
+	0x7c, 0x6d, 0xa5, 0xce, 0xaf, 0xad, 0xd4, 0x97, 0x6b, 0x2b, 0xb5, 0x8d, 0xfd, 0x40, 0x34, 0x5b,
+	0x75, 0xdc, 0x60, 0xa1, 0xad, 0x21, 0x97, 0xa2, 0x98, 0x49, 0x11, 0xed, 0x01, 0x13, 0x88, 0xc3,
+	0x88, 0xf0, 0xfa, 0xa8, 0x7a, 0x9a, 0xcf, 0x7e, 0x06, 0x00, 0x00, 0xff, 0xff, 0xa8, 0xaf, 0xc1,
+	0x1a, 0x9c, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -171,6 +433,11 @@ type MsgClient interface {
 	// UpdateParams replaces all x/stake parameters. Only the module authority
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// StakeLP commits a sealed device's time to its class's pool as a
+	// liquidity provider (PROTOCOL.md §3).
+	StakeLP(ctx context.Context, in *MsgStakeLP, opts ...grpc.CallOption) (*MsgStakeLPResponse, error)
+	// RenewStake extends an active stake by whole epochs before its end.
+	RenewStake(ctx context.Context, in *MsgRenewStake, opts ...grpc.CallOption) (*MsgRenewStakeResponse, error)
 }
 
 type msgClient struct {
@@ -190,11 +457,34 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) StakeLP(ctx context.Context, in *MsgStakeLP, opts ...grpc.CallOption) (*MsgStakeLPResponse, error) {
+	out := new(MsgStakeLPResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Msg/StakeLP", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) RenewStake(ctx context.Context, in *MsgRenewStake, opts ...grpc.CallOption) (*MsgRenewStakeResponse, error) {
+	out := new(MsgRenewStakeResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Msg/RenewStake", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces all x/stake parameters. Only the module authority
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// StakeLP commits a sealed device's time to its class's pool as a
+	// liquidity provider (PROTOCOL.md §3).
+	StakeLP(context.Context, *MsgStakeLP) (*MsgStakeLPResponse, error)
+	// RenewStake extends an active stake by whole epochs before its end.
+	RenewStake(context.Context, *MsgRenewStake) (*MsgRenewStakeResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -203,6 +493,12 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) StakeLP(ctx context.Context, req *MsgStakeLP) (*MsgStakeLPResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method StakeLP not implemented")
+}
+func (*UnimplementedMsgServer) RenewStake(ctx context.Context, req *MsgRenewStake) (*MsgRenewStakeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RenewStake not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -227,6 +523,42 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_StakeLP_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgStakeLP)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).StakeLP(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Msg/StakeLP",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).StakeLP(ctx, req.(*MsgStakeLP))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_RenewStake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRenewStake)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RenewStake(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Msg/RenewStake",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RenewStake(ctx, req.(*MsgRenewStake))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.stake.v1.Msg",
@@ -235,6 +567,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "StakeLP",
+			Handler:    _Msg_StakeLP_Handler,
+		},
+		{
+			MethodName: "RenewStake",
+			Handler:    _Msg_RenewStake_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -304,6 +644,205 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgStakeLP) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgStakeLP) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgStakeLP) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.MaxUloopIn.Size()
+		i -= size
+		if _, err := m.MaxUloopIn.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Duration) > 0 {
+		i -= len(m.Duration)
+		copy(dAtA[i:], m.Duration)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Duration)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgStakeLPResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgStakeLPResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgStakeLPResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintTx(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.FeeBurned.Size()
+		i -= size
+		if _, err := m.FeeBurned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Injected.Size()
+		i -= size
+		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRenewStake) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRenewStake) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRenewStake) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.MaxUloopIn.Size()
+		i -= size
+		if _, err := m.MaxUloopIn.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.Epochs != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Epochs))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.StakeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRenewStakeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRenewStakeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRenewStakeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Injected.Size()
+		i -= size
+		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err3 != nil {
+		return 0, err3
+	}
+	i -= n3
+	i = encodeVarintTx(dAtA, i, uint64(n3))
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -336,6 +875,80 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgStakeLP) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	l = len(m.Duration)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = m.MaxUloopIn.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgStakeLPResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovTx(uint64(m.StakeId))
+	}
+	l = m.Injected.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.FeeBurned.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRenewStake) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.StakeId != 0 {
+		n += 1 + sovTx(uint64(m.StakeId))
+	}
+	if m.Epochs != 0 {
+		n += 1 + sovTx(uint64(m.Epochs))
+	}
+	l = m.MaxUloopIn.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRenewStakeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Injected.Size()
+	n += 1 + l + sovTx(uint64(l))
 	return n
 }
 
@@ -489,6 +1102,614 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgStakeLP) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgStakeLP: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgStakeLP: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Duration", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Duration = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUloopIn", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxUloopIn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgStakeLPResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgStakeLPResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgStakeLPResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FeeBurned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.FeeBurned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRenewStake) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRenewStake: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRenewStake: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epochs", wireType)
+			}
+			m.Epochs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epochs |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxUloopIn", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxUloopIn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRenewStakeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRenewStakeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRenewStakeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
