@@ -169,7 +169,11 @@ func (b *Book) Renew(id uint64, newEnd int64) (*big.Int, error) {
 	if !ok {
 		return nil, ErrUnknownDevice
 	}
-	in, err := b.Pool.Renew(d, newEnd)
+	var l *Lease
+	if d.Lease != 0 {
+		l = b.Leases[d.Lease]
+	}
+	in, err := b.Pool.Renew(d, l, newEnd)
 	if err != nil {
 		return nil, err
 	}
@@ -177,25 +181,44 @@ func (b *Book) Renew(id uint64, newEnd int64) (*big.Int, error) {
 	return in, nil
 }
 
-// Fail removes failed device id and returns the miner's payout and the
-// client's refund.
-func (b *Book) Fail(id uint64) (miner, client *big.Int, err error) {
+// Fail removes failed device id and returns the miner's payout, the
+// client's refund paid by the pool and the refund owed by a seller's
+// collateral (not the pool's money).
+func (b *Book) Fail(id uint64) (miner, client, collateral *big.Int, err error) {
 	d, ok := b.Devices[id]
 	if !ok {
-		return nil, nil, ErrUnknownDevice
+		return nil, nil, nil, ErrUnknownDevice
 	}
 	var l *Lease
 	if d.Lease != 0 {
 		l = b.Leases[d.Lease]
 	}
-	miner, client, err = b.Pool.Fail(d, l)
+	miner, client, collateral, err = b.Pool.Fail(d, l)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	b.Out.Add(b.Out, miner)
 	b.Out.Add(b.Out, client)
 	delete(b.Devices, id)
-	return miner, client, nil
+	return miner, client, collateral, nil
+}
+
+// Sell sells device id's time until end into the pool and returns what
+// the seller received (quote less the burned fee).
+func (b *Book) Sell(id uint64, end int64) (*big.Int, error) {
+	if _, ok := b.Devices[id]; ok {
+		return nil, ErrDeviceExists
+	}
+	d := &Device{ID: id, End: end}
+	out, fee, err := b.Pool.Sell(d)
+	if err != nil {
+		return nil, err
+	}
+	b.Devices[id] = d
+	got := new(big.Int).Sub(out, fee)
+	b.Out.Add(b.Out, got)
+	b.Burned.Add(b.Burned, fee)
+	return got, nil
 }
 
 // UnsoldOf is device d's unsold time at Now.
@@ -212,7 +235,11 @@ func (b *Book) Owed() *big.Int {
 	total := new(big.Int)
 	for _, d := range b.Devices {
 		total.Add(total, d.Owed)
-		total.Add(total, b.Accrued(d))
+		var l *Lease
+		if d.Lease != 0 {
+			l = b.Leases[d.Lease]
+		}
+		total.Add(total, b.Accrued(d, l))
 	}
 	return total
 }

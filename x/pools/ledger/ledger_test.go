@@ -17,12 +17,17 @@ func bi(v int64) *big.Int { return big.NewInt(v) }
 func checkInvariants(t *testing.T, p *ledger.Book) {
 	t.Helper()
 	var unsold int64
+	var sold int64
 	for _, d := range p.Devices {
 		u := p.UnsoldOf(d)
 		require.GreaterOrEqual(t, u, int64(0), "device %d", d.ID)
 		unsold += u
+		if d.Sold {
+			sold += u
+		}
 	}
 	require.Equal(t, unsold, p.H, "I1: H is the unsold time of the committed devices")
+	require.Equal(t, sold, p.HSold, "HSold is the unsold time of sold devices")
 	require.True(t, p.L.Sign() >= 0 && p.Escrow.Sign() >= 0, "no negative reserves")
 	require.True(t, p.Dust().Sign() >= 0, "I5: rounding never against the pool (dust %s)", p.Dust())
 }
@@ -181,6 +186,8 @@ func FuzzLedger(f *testing.F) {
 	f.Add([]byte{0, 10, 0, 1, 20, 2, 0, 5, 1, 50, 3, 0})
 	f.Add([]byte{0, 200, 0, 0, 100, 0, 2, 1, 30, 1, 255, 3, 1, 1, 9})
 	f.Add([]byte{0, 50, 0, 0, 90, 0, 2, 0, 20, 4, 0, 9, 1, 0, 30, 5, 0, 1, 1, 3, 0})
+	f.Add([]byte{0, 100, 0, 7, 50, 0, 1, 0, 10, 2, 0, 1, 2, 0, 5, 1, 0, 30, 7, 20, 0, 1, 0, 90, 5, 0, 2, 1, 1, 0})
+	f.Add([]byte{0, 10, 0, 0, 20, 0, 7, 1, 0, 2, 0, 40, 2, 0, 40, 1, 0, 7, 3, 0, 0, 6, 0, 9, 5, 0, 2, 1, 2, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		p := ledger.New(1_000, 3, 1000, 25)
 		next := uint64(1)
@@ -192,7 +199,7 @@ func FuzzLedger(f *testing.F) {
 			// rounding by at most one uloop.
 			events := int64(len(p.Devices) + len(p.Leases) + 1)
 			trade := false
-			switch ops[i] % 7 {
+			switch ops[i] % 8 {
 			case 0: // stake
 				if _, err := p.StakeLP(next, p.Now+1+arg*7); err == nil {
 					next++
@@ -215,7 +222,7 @@ func FuzzLedger(f *testing.F) {
 				}
 			case 4: // renew some device
 				for id := uint64(1); id < next; id++ {
-					if _, ok := p.Devices[id]; ok {
+					if d, ok := p.Devices[id]; ok && !d.Sold {
 						_, err := p.Renew(id, p.Devices[id].End+1+arg%5000)
 						require.NoError(t, err)
 						break
@@ -224,7 +231,7 @@ func FuzzLedger(f *testing.F) {
 			case 5: // fail some device
 				for id := uint64(1) + uint64(arg)%max(1, next); id < next; id++ {
 					if _, ok := p.Devices[id]; ok {
-						_, _, err := p.Fail(id)
+						_, _, _, err := p.Fail(id)
 						require.NoError(t, err)
 						break
 					}
@@ -239,6 +246,11 @@ func FuzzLedger(f *testing.F) {
 						require.Equal(t, quote, refund, "estimate-terminate is what terminate refunds")
 						trade = true
 					}
+				}
+			case 7: // sell a device's time into the pool
+				if _, err := p.Sell(next, p.Now+1+arg%3000); err == nil {
+					next++
+					trade = true
 				}
 			case 6: // extend some lease
 				if len(leases) > 0 {
@@ -279,7 +291,7 @@ func TestRenewAndFail(t *testing.T) {
 	_, err = p.Advance(10)
 	require.NoError(t, err)
 	priceBefore := p.Price()
-	miner, client, err := p.Fail(2)
+	miner, client, _, err := p.Fail(2)
 	require.NoError(t, err)
 	released := new(big.Int).Quo(new(big.Int).Mul(l.Price, bi(10)), bi(40))
 	require.Equal(t, new(big.Int).Sub(l.Price, released), client)
@@ -288,7 +300,7 @@ func TestRenewAndFail(t *testing.T) {
 	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, p.H)) <= 0, "a failure is price-neutral up to rounding")
 	require.NotContains(t, p.Devices, uint64(2))
 	checkInvariants(t, p)
-	_, _, err = p.Fail(2)
+	_, _, _, err = p.Fail(2)
 	require.ErrorIs(t, err, ledger.ErrUnknownDevice)
 }
 
@@ -355,4 +367,58 @@ func TestExtendLease(t *testing.T) {
 	_, err = p.Extend(l.ID, 10)
 	require.ErrorIs(t, err, ledger.ErrLeaseEnded)
 	checkInvariants(t, p)
+}
+
+// A sale pays the seller the constant-product quote less the fee and the
+// pool owns the time: its idle dissipation and its lease revenue go to the
+// LP positions in proportion to their unsold time (I4); a failed sold
+// device's time leaves with its uloop to the LPs, and the broken lease's
+// refund is owed by the seller's collateral.
+func TestSaleIncomeGoesToTheLPs(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 1000) // LP with 1000 s
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 3000) // LP with 3000 s
+	require.NoError(t, err)
+	priceBefore := p.Price()
+	got, err := p.Sell(3, 1000)
+	require.NoError(t, err)
+	// quote ⌊40000·1000/5000⌋ = 8000, fee ⌈8000 × 0.3 %⌉ = 24
+	require.Equal(t, bi(8000-24), got)
+	require.Equal(t, int64(5000), p.H)
+	require.Equal(t, int64(1000), p.HSold)
+	require.True(t, p.Price().Cmp(priceBefore) < 0, "a sale lowers the price")
+	checkInvariants(t, p)
+
+	// Lease the sold device: its revenue is the LPs', not the seller's.
+	l, _, err := p.BuyLease(3, 100)
+	require.NoError(t, err)
+	_, err = p.Advance(100)
+	require.NoError(t, err)
+	require.True(t, l.Ended)
+	require.Zero(t, p.Devices[3].Owed.Sign(), "the sold device earns nothing")
+	owed1 := new(big.Int).Add(p.Devices[1].Owed, p.Accrued(p.Devices[1], nil))
+	owed2 := new(big.Int).Add(p.Devices[2].Owed, p.Accrued(p.Devices[2], nil))
+	require.True(t, owed2.Cmp(owed1) > 0, "the LP with more unsold time gets more: %s vs %s", owed2, owed1)
+	checkInvariants(t, p)
+
+	// Fail the sold device while leased: the client's refund is owed by the
+	// collateral; the time leaves H with its uloop shared by the LPs.
+	l2, _, err := p.BuyLease(3, 200)
+	require.NoError(t, err)
+	_, err = p.Advance(150)
+	require.NoError(t, err)
+	miner, client, collateral, err := p.Fail(3)
+	require.NoError(t, err)
+	require.Zero(t, miner.Sign())
+	require.Zero(t, client.Sign())
+	require.Equal(t, new(big.Int).Sub(l2.Price, l2.Released), collateral)
+	require.Equal(t, int64(0), p.HSold)
+	checkInvariants(t, p)
+	_, err = p.Advance(3000)
+	require.NoError(t, err)
+	require.Zero(t, p.H)
+	checkInvariants(t, p)
+	_, err = p.Sell(4, 4000)
+	require.ErrorIs(t, err, ledger.ErrPoolTooShallow, "no LP to own sold time")
 }

@@ -44,17 +44,25 @@ var (
 	ErrTimeBackwards  = errors.New("time cannot go backwards")
 )
 
-// Device is an LP device's position: its commitment end, the lease it is
-// serving (0 when idle), its index checkpoint and what it is owed.
+// Device is a committed device: an LP device's position (its own unsold
+// time), or a sold device whose time the pool owns (Sold). It records the
+// commitment end, the lease it serves (0 when idle), its index checkpoints
+// and what it is owed.
 type Device struct {
 	ID  uint64
 	End int64 // commitment end, unix seconds
+	// Sold marks time sold into the pool: its income belongs to the LP
+	// positions together (PROTOCOL.md §2, I4), not to the device.
+	Sold bool
 	// Lease is the lease the device serves, 0 when idle.
 	Lease uint64
 	// Checkpoint is Π when the device last became idle or was settled.
 	Checkpoint *big.Int
+	// SharedJ and SharedK are J and K when an LP position last settled its
+	// share of the sold time's income.
+	SharedJ, SharedK *big.Int
 	// Owed is uloop owed to the position and not yet paid (settled index
-	// accrual and released lease revenue).
+	// accrual, released lease revenue and its share of sold-time income).
 	Owed *big.Int
 }
 
@@ -80,8 +88,20 @@ type Pool struct {
 	Pi *big.Int
 	// Now is the time the state is accounted up to, unix seconds.
 	Now int64
-	// Idle counts committed devices serving no lease.
+	// Idle counts committed LP devices serving no lease.
 	Idle int64
+	// HSold is the part of H on sold devices; IdleSold counts idle sold
+	// devices. H − HSold is the LP positions' unsold time U_LP.
+	HSold    int64
+	IdleSold int64
+	// J and K index the income of sold time shared by the LP positions
+	// (× Scale): J += S·Scale/U_LP and K += ΔJ·t for income S at time t,
+	// so a position with unsold time u(t) is owed Σ u(t_k)·ΔJ_k — for an
+	// idle one (u = E − t) that is E·ΔJ − ΔK, for a leased one u·ΔJ.
+	J, K *big.Int
+	// Orphaned is sold-time income that found no LP position to share it
+	// (U_LP = 0); it stays with the module as dust.
+	Orphaned *big.Int
 	// Escrow is unreleased lease payments, uloop.
 	Escrow *big.Int
 	// FeeNum/FeeDen is the exchange fee, burned on every trade.
@@ -94,14 +114,15 @@ type Pool struct {
 // NewPool returns an empty pool at now with the exchange fee feeNum/feeDen
 // and the reference price (uloop per GPU-second) for its first stake.
 func NewPool(now int64, feeNum, feeDen int64, refPrice *big.Rat) *Pool {
-	return &Pool{L: new(big.Int), Pi: new(big.Int), Now: now, Escrow: new(big.Int),
-		FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
+	return &Pool{L: new(big.Int), Pi: new(big.Int), Now: now, Escrow: new(big.Int), J: new(big.Int), K: new(big.Int),
+		Orphaned: new(big.Int), FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
 }
 
 // Clone returns a deep copy, for quotes that must not change the pool.
 func (p *Pool) Clone() *Pool {
 	c := *p
 	c.L, c.Pi, c.Escrow, c.RefPrice = new(big.Int).Set(p.L), new(big.Int).Set(p.Pi), new(big.Int).Set(p.Escrow), new(big.Rat).Set(p.RefPrice)
+	c.J, c.K, c.Orphaned = new(big.Int).Set(p.J), new(big.Int).Set(p.K), new(big.Int).Set(p.Orphaned)
 	return &c
 }
 
@@ -134,48 +155,131 @@ func (p *Pool) Price() *big.Rat {
 
 // Dissipate accounts [Now, t) in which no lease or commitment ends (the
 // caller processes those first, in time order): every idle device loses
-// t − Now of unsold time, and ⌈L·D/H⌉ uloop leaves L for the positions
-// (D = Idle·(t − Now)); Π grows by ⌊L·(t−Now)·Scale/H⌋ whether or not a
-// device idles. It returns the uloop removed from L.
+// t − Now of unsold time, and ⌈L·D/H⌉ uloop leaves L with it (D = idle
+// devices × (t − Now)); Π grows by ⌊L·(t−Now)·Scale/H⌋ whether or not a
+// device idles. Idle LP devices claim their part through Π; the part of
+// idle sold devices, ⌊L·D_sold/H⌋, is shared by the LP positions at t. It
+// returns the uloop removed from L.
 func (p *Pool) Dissipate(t int64) (*big.Int, error) {
 	out := new(big.Int)
 	dt := t - p.Now
 	if dt < 0 {
 		return nil, fmt.Errorf("%w: %d < %d", ErrTimeBackwards, t, p.Now)
 	}
+	shared := new(big.Int)
 	if dt > 0 && p.H > 0 {
 		h := big.NewInt(p.H)
 		inc := new(big.Int).Mul(p.L, big.NewInt(dt))
 		inc.Mul(inc, Scale).Quo(inc, h)
 		p.Pi.Add(p.Pi, inc)
-		if p.Idle > 0 {
-			d := p.Idle * dt
+		if idle := p.Idle + p.IdleSold; idle > 0 {
+			d, dSold := idle*dt, p.IdleSold*dt
 			out = ceilDiv(new(big.Int).Mul(p.L, big.NewInt(d)), h)
 			if out.Cmp(p.L) > 0 {
 				out.Set(p.L)
 			}
+			shared.Mul(p.L, big.NewInt(dSold)).Quo(shared, h)
 			p.L.Sub(p.L, out)
 			p.H -= d
+			p.HSold -= dSold
 		}
 	}
 	p.Now = t
+	p.share(shared)
 	return out, nil
 }
 
-// Accrued is what idle device d has earned through Π since its checkpoint
-// and not yet booked into Owed, uloop rounded down (0 while leased).
-func (p *Pool) Accrued(d *Device) *big.Int {
-	if d.Lease != 0 {
+// share spreads income s of sold time over the LP positions' unsold time
+// at Now through J and K (orphaned when there is none).
+func (p *Pool) share(s *big.Int) {
+	if s.Sign() <= 0 {
+		return
+	}
+	u := p.H - p.HSold
+	if u <= 0 {
+		p.Orphaned.Add(p.Orphaned, s)
+		return
+	}
+	dj := new(big.Int).Mul(s, Scale)
+	dj.Quo(dj, big.NewInt(u))
+	p.J.Add(p.J, dj)
+	p.K.Add(p.K, dj.Mul(dj, big.NewInt(p.Now)))
+}
+
+// sharedAccrued is LP device d's share of sold-time income since its
+// checkpoint, rounded down; l is the lease it serves (nil when idle).
+func (p *Pool) sharedAccrued(d *Device, l *Lease) *big.Int {
+	if d.Sold {
 		return new(big.Int)
 	}
-	acc := new(big.Int).Sub(p.Pi, d.Checkpoint)
+	dj := new(big.Int).Sub(p.J, d.SharedJ)
+	var acc *big.Int
+	if l != nil && d.Lease != 0 {
+		acc = dj.Mul(dj, big.NewInt(d.End-l.End))
+	} else {
+		dk := new(big.Int).Sub(p.K, d.SharedK)
+		acc = dj.Mul(dj, big.NewInt(d.End))
+		acc.Sub(acc, dk)
+	}
+	if acc.Sign() <= 0 {
+		return new(big.Int)
+	}
 	return acc.Quo(acc, Scale)
 }
 
-// settleIdle books an idle device's index accrual since its checkpoint.
+// settleShared books d's share of sold-time income and checkpoints J, K;
+// call it before d's unsold-time form (idle, leased, its end) changes.
+func (p *Pool) settleShared(d *Device, l *Lease) {
+	d.Owed.Add(d.Owed, p.sharedAccrued(d, l))
+	d.SharedJ, d.SharedK = new(big.Int).Set(p.J), new(big.Int).Set(p.K)
+}
+
+// Accrued is what LP device d (serving l, nil when idle) has earned and
+// not yet booked into Owed: its idle time through Π and its share of
+// sold-time income, uloop rounded down.
+func (p *Pool) Accrued(d *Device, l *Lease) *big.Int {
+	acc := p.sharedAccrued(d, l)
+	if d.Lease != 0 || d.Sold {
+		return acc
+	}
+	pi := new(big.Int).Sub(p.Pi, d.Checkpoint)
+	return acc.Add(acc, pi.Quo(pi, Scale))
+}
+
+// settleIdle books an idle device's accruals since its checkpoints.
 func (p *Pool) settleIdle(d *Device) {
-	d.Owed.Add(d.Owed, p.Accrued(d))
+	d.Owed.Add(d.Owed, p.Accrued(d, nil))
 	d.Checkpoint = new(big.Int).Set(p.Pi)
+	d.SharedJ, d.SharedK = new(big.Int).Set(p.J), new(big.Int).Set(p.K)
+}
+
+// setIdle makes d idle from Now (checkpoints reset, counted as idle).
+func (p *Pool) setIdle(d *Device) {
+	d.Lease = 0
+	d.Checkpoint = new(big.Int).Set(p.Pi)
+	d.SharedJ, d.SharedK = new(big.Int).Set(p.J), new(big.Int).Set(p.K)
+	if d.Sold {
+		p.IdleSold++
+	} else {
+		p.Idle++
+	}
+}
+
+// unsetIdle takes idle d out of the idle count.
+func (p *Pool) unsetIdle(d *Device) {
+	if d.Sold {
+		p.IdleSold--
+	} else {
+		p.Idle--
+	}
+}
+
+// takeH removes h of d's unsold time from H.
+func (p *Pool) takeH(d *Device, h int64) {
+	p.H -= h
+	if d.Sold {
+		p.HSold -= h
+	}
 }
 
 // release moves the escrow of l released up to min(Now, End) to device d:
@@ -191,7 +295,11 @@ func (p *Pool) release(d *Device, l *Lease) {
 	l.Released.Add(l.Released, delta)
 	l.ReleasedAt = until
 	p.Escrow.Sub(p.Escrow, delta)
-	d.Owed.Add(d.Owed, delta)
+	if d.Sold {
+		p.share(delta)
+	} else {
+		d.Owed.Add(d.Owed, delta)
+	}
 }
 
 // StakeLP commits device d (ID set, End its commitment end) to the pool at
@@ -206,11 +314,49 @@ func (p *Pool) StakeLP(d *Device) (*big.Int, error) {
 	inject := p.atSpot(h)
 	p.H += h
 	p.L.Add(p.L, inject)
-	d.Lease = 0
-	d.Checkpoint = new(big.Int).Set(p.Pi)
+	d.Sold = false
 	d.Owed = new(big.Int)
-	p.Idle++
+	p.setIdle(d)
 	return inject, nil
+}
+
+// QuoteSell returns what selling h GPU-seconds into the pool pays: the
+// constant-product quote ⌊L·h/(H+h)⌋ and the fee ⌈out·fee⌉ burned from it,
+// without changing anything. Errors: ErrBadAmount, ErrPoolTooShallow when
+// no LP position holds time (nobody would own the sold time).
+func (p *Pool) QuoteSell(h int64) (out, fee *big.Int, err error) {
+	if h <= 0 {
+		return nil, nil, fmt.Errorf("%w: duration must be positive", ErrBadAmount)
+	}
+	if p.H-p.HSold <= 0 {
+		return nil, nil, fmt.Errorf("%w: no LP position to buy the time", ErrPoolTooShallow)
+	}
+	out = new(big.Int).Mul(p.L, big.NewInt(h))
+	out.Quo(out, big.NewInt(p.H+h))
+	fee = p.fee(out)
+	if fee.Cmp(out) > 0 {
+		fee.Set(out)
+	}
+	return out, fee, nil
+}
+
+// Sell sells the time of device d (End set) from Now into the pool
+// (PROTOCOL.md §2 "Sale"): h = End − Now joins H as pool-owned time, the
+// seller receives the quote less the fee (burned), L falls, so the price
+// falls. It returns the quote and the fee.
+func (p *Pool) Sell(d *Device) (out, fee *big.Int, err error) {
+	h := d.End - p.Now
+	out, fee, err = p.QuoteSell(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.H += h
+	p.HSold += h
+	p.L.Sub(p.L, out)
+	d.Sold = true
+	d.Owed = new(big.Int)
+	p.setIdle(d)
+	return out, fee, nil
 }
 
 // atSpot is the uloop that h GPU-seconds add to L without moving the price:
@@ -257,11 +403,11 @@ func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err 
 		return nil, nil, err
 	}
 	p.settleIdle(d)
-	p.Idle--
+	p.unsetIdle(d)
 	*l = Lease{ID: l.ID, Device: d.ID, Start: p.Now, End: p.Now + h, Price: new(big.Int).Set(price),
 		Released: new(big.Int), ReleasedAt: p.Now}
 	d.Lease = l.ID
-	p.H -= h
+	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
 	return price, fee, nil
 }
@@ -282,9 +428,10 @@ func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, e
 		return nil, nil, err
 	}
 	p.release(d, l)
+	p.settleShared(d, l)
 	l.Price.Add(l.Price, price)
 	l.End += h
-	p.H -= h
+	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
 	return price, fee, nil
 }
@@ -318,12 +465,14 @@ func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) 
 		return nil, nil, err
 	}
 	p.release(d, l)
+	p.settleShared(d, l)
 	p.Escrow.Sub(p.Escrow, new(big.Int).Add(refund, fee))
 	p.H += l.End - p.Now
+	if d.Sold {
+		p.HSold += l.End - p.Now
+	}
 	l.End, l.Ended = p.Now, true
-	d.Lease = 0
-	d.Checkpoint = new(big.Int).Set(p.Pi)
-	p.Idle++
+	p.setIdle(d)
 	return refund, fee, nil
 }
 
@@ -338,10 +487,9 @@ func (p *Pool) EndLease(d *Device, l *Lease) error {
 		return fmt.Errorf("%w: lease ends at %d, pool is at %d", ErrBadAmount, l.End, p.Now)
 	}
 	p.release(d, l)
+	p.settleShared(d, l)
 	l.Ended = true
-	d.Lease = 0
-	d.Checkpoint = new(big.Int).Set(p.Pi)
-	p.Idle++
+	p.setIdle(d)
 	return nil
 }
 
@@ -356,7 +504,7 @@ func (p *Pool) EndCommitment(d *Device) (*big.Int, error) {
 		return nil, fmt.Errorf("%w: commitment ends at %d, pool is at %d", ErrBadAmount, d.End, p.Now)
 	}
 	p.settleIdle(d)
-	p.Idle--
+	p.unsetIdle(d)
 	owed := d.Owed
 	d.Owed = new(big.Int)
 	return owed, nil
@@ -371,14 +519,19 @@ func (p *Pool) Unsold(d *Device, l *Lease) int64 {
 	return d.End - p.Now
 }
 
-// Renew extends device d's commitment to newEnd (whitepaper §4.2.2): the
-// added time joins H and the miner injects ⌈Δ·L/H⌉ uloop at the spot price,
-// so the price does not move. It returns the injection.
-func (p *Pool) Renew(d *Device, newEnd int64) (*big.Int, error) {
+// Renew extends LP device d's commitment (serving l, nil when idle) to
+// newEnd (whitepaper §4.2.2): the added time joins H and the miner injects
+// ⌈Δ·L/H⌉ uloop at the spot price, so the price does not move. It returns
+// the injection.
+func (p *Pool) Renew(d *Device, l *Lease, newEnd int64) (*big.Int, error) {
 	added := newEnd - d.End
 	if added <= 0 {
 		return nil, fmt.Errorf("%w: the new end must be after the current end %d", ErrBadAmount, d.End)
 	}
+	if d.Sold {
+		return nil, fmt.Errorf("%w: sold time is not renewed", ErrBadAmount)
+	}
+	p.settleShared(d, l)
 	inject := p.atSpot(added)
 	p.H += added
 	p.L.Add(p.L, inject)
@@ -386,35 +539,54 @@ func (p *Pool) Renew(d *Device, newEnd int64) (*big.Int, error) {
 	return inject, nil
 }
 
-// Fail removes failed LP device d, serving lease l or idle with l nil
-// (PROTOCOL.md §2, §3): the lease is broken and its client refunded the
-// unreleased escrow (no fee: not the client's doing); the device's unsold
-// time leaves H with ⌊L·u/H⌋ of L, returned to the miner together with what
-// the position is owed. It returns the miner's payout and the client's
-// refund.
-func (p *Pool) Fail(d *Device, l *Lease) (miner, client *big.Int, err error) {
+// Fail removes failed device d, serving lease l or idle with l nil
+// (PROTOCOL.md §2, §3). Its unsold time u leaves H with ⌊L·u/H⌋ of L
+// (price-neutral up to rounding) and a lease it serves is broken.
+//
+// LP device: the client is refunded the unreleased escrow from the escrow
+// (no fee: not the client's doing); the miner gets the uloop of its unsold
+// time and what the position is owed. It returns (miner payout, client
+// refund paid by the pool, 0).
+//
+// Sold device: the time and the unreleased escrow belonged to the LP
+// positions, so both go to them; the client's refund for its unused time
+// is owed by the seller's collateral (x/stake). It returns (0, 0, refund
+// owed by the collateral).
+func (p *Pool) Fail(d *Device, l *Lease) (miner, client, collateral *big.Int, err error) {
 	if (d.Lease != 0) != (l != nil) {
-		return nil, nil, fmt.Errorf("%w: device %d lease %d", ErrUnknownLease, d.ID, d.Lease)
+		return nil, nil, nil, fmt.Errorf("%w: device %d lease %d", ErrUnknownLease, d.ID, d.Lease)
 	}
 	u := p.Unsold(d, l) // a broken lease's time was sold and never returns
-	client = new(big.Int)
+	client, collateral = new(big.Int), new(big.Int)
 	if l != nil {
 		p.release(d, l)
-		client.Sub(l.Price, l.Released)
-		p.Escrow.Sub(p.Escrow, client)
+		p.settleShared(d, l)
+		unreleased := new(big.Int).Sub(l.Price, l.Released)
+		p.Escrow.Sub(p.Escrow, unreleased)
+		if d.Sold {
+			p.share(unreleased)
+			collateral = unreleased
+		} else {
+			client = unreleased
+		}
 		l.End, l.Ended = p.Now, true
 		d.Lease = 0
 	} else {
 		p.settleIdle(d)
-		p.Idle--
+		p.unsetIdle(d)
 	}
 	share := new(big.Int)
 	if p.H > 0 && u > 0 {
 		share.Mul(p.L, big.NewInt(u)).Quo(share, big.NewInt(p.H))
 	}
-	p.H -= u
+	p.takeH(d, u)
 	p.L.Sub(p.L, share)
-	miner = new(big.Int).Add(share, d.Owed)
+	if d.Sold {
+		p.share(share)
+		miner = new(big.Int)
+	} else {
+		miner = new(big.Int).Add(share, d.Owed)
+	}
 	d.Owed = new(big.Int)
-	return miner, client, nil
+	return miner, client, collateral, nil
 }
