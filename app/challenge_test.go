@@ -37,7 +37,13 @@ func shortEpochs(confirmations uint32) func(app.GenesisState) {
 // sealedDevice registers and seals a device, returning its sealing.
 func sealedDevice(t testing.TB, c *app.TestChain, hot sdk.AccAddress) (*proof.Sealing, uint64) {
 	t.Helper()
-	sealing, ch := registerSealed(t, c, "gpu-0")
+	return sealedNamed(t, c, hot, "gpu-0")
+}
+
+// sealedNamed registers and seals the device of fingerprint name.
+func sealedNamed(t testing.TB, c *app.TestChain, hot sdk.AccAddress, name string) (*proof.Sealing, uint64) {
+	t.Helper()
+	sealing, ch := registerSealed(t, c, name)
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
 	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})

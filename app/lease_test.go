@@ -58,11 +58,12 @@ func checkPools(t testing.TB, c *app.TestChain) {
 	k := c.PoolsKeeper
 	params, err := k.Params.Get(ctx)
 	require.NoError(t, err)
-	unsold, owed := map[uint64]int64{}, new(big.Int)
+	unsold, sold, owed := map[uint64]int64{}, map[uint64]int64{}, new(big.Int)
 	lps := map[uint64]*ledger.Pool{}
 	require.NoError(t, k.Pools.Walk(ctx, nil, func(id uint64, p poolstypes.Pool) (bool, error) {
 		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
 		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.H.Int64(), p.L.BigInt(), p.Pi.BigInt(), int64(p.Idle), p.Escrow.BigInt()
+		lp.HSold, lp.IdleSold, lp.J, lp.K = p.HSold.Int64(), int64(p.IdleSold), p.J.BigInt(), p.K.BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
 		return false, err
@@ -71,22 +72,29 @@ func checkPools(t testing.TB, c *app.TestChain) {
 	require.NoError(t, k.Positions.Walk(ctx, nil, func(id uint64, pos poolstypes.Position) (bool, error) {
 		lp := lps[pos.PoolId]
 		end := pos.End.Unix()
-		dev := &ledger.Device{ID: id, End: end, Lease: pos.LeaseId, Checkpoint: pos.Checkpoint.BigInt(), Owed: pos.Owed.BigInt()}
+		dev := &ledger.Device{ID: id, End: end, Sold: pos.Sold, Lease: pos.LeaseId, Checkpoint: pos.Checkpoint.BigInt(),
+			SharedJ: pos.SharedJ.BigInt(), SharedK: pos.SharedK.BigInt(), Owed: pos.Owed.BigInt()}
+		var vl *ledger.Lease
+		u := end - lp.Now
 		if pos.LeaseId != 0 {
 			l, err := k.Leases.Get(ctx, pos.LeaseId)
 			require.NoError(t, err)
 			require.Equal(t, poolstypes.LEASE_STATUS_ACTIVE, l.Status)
-			unsold[pos.PoolId] += end - l.End.Unix()
-		} else {
-			unsold[pos.PoolId] += end - lp.Now
+			u = end - l.End.Unix()
+			vl = &ledger.Lease{ID: l.Id, End: l.End.Unix()}
+		}
+		unsold[pos.PoolId] += u
+		if pos.Sold {
+			sold[pos.PoolId] += u
 		}
 		owed.Add(owed, dev.Owed)
-		owed.Add(owed, lp.Accrued(dev))
+		owed.Add(owed, lp.Accrued(dev, vl))
 		return false, nil
 	}))
 	held := new(big.Int)
 	for id, lp := range lps {
 		require.Equal(t, unsold[id], lp.H, "I1: pool %d's H is its devices' unsold time", id)
+		require.Equal(t, sold[id], lp.HSold, "pool %d's sold time", id)
 		held.Add(held, lp.L)
 		held.Add(held, lp.Escrow)
 	}
@@ -314,8 +322,9 @@ func TestFailPositionRefundsTheClient(t *testing.T) {
 	require.Equal(t, uint64(3), bought.DeviceId)
 	c.NextBlock(t, 12*time.Hour)
 	clientBefore, minerBefore := balance(c, client), balance(c, miner)
-	payout, refund, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3)
+	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3)
 	require.NoError(t, err)
+	payout, refund := failed.Payout, failed.Refund
 	require.Equal(t, clientBefore.Add(refund), balance(c, client))
 	require.Equal(t, minerBefore.Add(payout), balance(c, miner))
 	// 12 h of 48 h ran: three quarters of the escrow come back, no fee.
@@ -362,6 +371,7 @@ func TestRenewAndExportKeepTheQueue(t *testing.T) {
 func FuzzPoolsKeeper(f *testing.F) {
 	f.Add([]byte{0, 5, 0, 9, 1, 2, 3, 4, 3, 0, 2, 7, 1, 0, 5, 1})
 	f.Add([]byte{0, 1, 0, 2, 1, 1, 1, 3, 2, 8, 4, 1, 6, 2, 5, 0, 3, 3, 1, 9})
+	f.Add([]byte{0, 7, 0, 3, 1, 2, 1, 5, 6, 9, 1, 1, 4, 2, 6, 4, 2, 0, 3, 1, 6, 30, 1, 1})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 60 {
 			ops = ops[:60]
@@ -376,8 +386,15 @@ func FuzzPoolsKeeper(f *testing.F) {
 			case 0:
 				device++
 				miner := account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
-				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner,
-					c.Ctx().BlockTime().Add(time.Duration(2+arg)*time.Hour), math.NewInt(1<<62))
+				end := c.Ctx().BlockTime().Add(time.Duration(2+arg)*time.Hour)
+				if arg%3 == 0 { // a sale: pool-owned time
+					_, err := c.PoolsKeeper.OpenSale(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.ZeroInt())
+					if err != nil {
+						require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity)
+					}
+					break
+				}
+				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.NewInt(1<<62))
 				require.NoError(t, err)
 			case 1:
 				res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090",
@@ -398,7 +415,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 				}
 			case 4:
 				if device > 0 {
-					_, _, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device)
+					_, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device)
 				}
 			case 5:
 				if device > 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/loopin-project/loopin/app"
 	chaintypes "github.com/loopin-project/loopin/types"
@@ -192,4 +193,119 @@ func TestStakeFailurePath(t *testing.T) {
 
 func collectionsJoin(end int64, id uint64) collections.Pair[int64, uint64] {
 	return collections.Join(end, id)
+}
+
+// stakeHeld asserts the x/stake module account holds exactly the
+// collateral and deposits of the active sales (I5 for x/stake).
+func stakeHeld(t testing.TB, c *app.TestChain) {
+	t.Helper()
+	want := math.ZeroInt()
+	require.NoError(t, c.StakeKeeper.Stakes.Walk(c.Ctx(), nil, func(_ uint64, s staketypes.Stake) (bool, error) {
+		if s.Status == staketypes.STAKE_STATUS_ACTIVE {
+			want = want.Add(s.Collateral).Add(s.Deposit)
+		}
+		return false, nil
+	}))
+	require.Equal(t, want, balance(c, authtypes.NewModuleAddress(staketypes.ModuleName)))
+}
+
+func sell(c *app.TestChain, owner sdk.AccAddress, deviceID uint64, days uint32) (*sdk.Result, error) {
+	return deliver(c, c.Ctx(), &staketypes.MsgSellCompute{Owner: owner.String(), DeviceId: deviceID, Days: days, MinUloopOut: math.ZeroInt()})
+}
+
+func TestSellComputeAndExpiry(t *testing.T) {
+	c := app.Setup(t, shortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
+	_, seller := sealedNamed(t, c, hot, "gpu-sale")
+
+	_, err := sell(c, c.Funded, seller, 1)
+	require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity, "no LP position owns sold time yet")
+	_, err = stakeLP(c, c.Funded, lpDevice, "7d")
+	require.NoError(t, err)
+	for _, days := range []uint32{0, 8} {
+		_, err = sell(c, c.Funded, seller, days)
+		require.ErrorIs(t, err, staketypes.ErrInvalidDuration)
+	}
+	params, err := c.StakeKeeper.Params.Get(c.Ctx())
+	require.NoError(t, err)
+	spot, err := c.PoolsKeeper.SpotPrice(c.Ctx(), poolOf(t, c, "rtx-4090").Id)
+	require.NoError(t, err)
+	before := balance(c, c.Funded)
+	res, err := sell(c, c.Funded, seller, 2)
+	require.NoError(t, err)
+	var sold staketypes.MsgSellComputeResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &sold))
+	seconds := int64(2 * 24 * 3600)
+	require.Equal(t, spot.MulInt64(seconds).MulInt64(100).Ceil().TruncateInt(), sold.Collateral, "100 × the spot value of the sold time")
+	require.Equal(t, params.MaintenanceRate.MulInt64(seconds).Ceil().TruncateInt(), sold.Deposit)
+	require.True(t, sold.Proceeds.IsPositive())
+	require.Equal(t, before.Sub(params.StakingFee).Sub(sold.Collateral).Sub(sold.Deposit).Add(sold.Proceeds), balance(c, c.Funded))
+	require.Equal(t, seconds, poolOf(t, c, "rtx-4090").HSold.Int64())
+	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventTimeSold")
+	stakeHeld(t, c)
+	checkPools(t, c)
+	_, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: sold.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
+	require.Error(t, err, "a sale is not renewed")
+
+	// At the end the collateral and deposit come back.
+	c.NextBlock(t, 2*24*time.Hour-time.Second)
+	before = balance(c, c.Funded)
+	c.NextBlock(t, time.Second)
+	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
+	require.NoError(t, err)
+	require.Equal(t, staketypes.STAKE_STATUS_EXPIRED, s.Status)
+	require.Equal(t, sold.Collateral.Add(sold.Deposit), s.Payout)
+	require.Equal(t, before.Add(s.Payout), balance(c, c.Funded))
+	require.Zero(t, poolOf(t, c, "rtx-4090").HSold.Int64())
+	stakeHeld(t, c)
+	checkPools(t, c)
+}
+
+// A sold device that fails: deposit burned, the lessee refunded from the
+// collateral, the rest of the collateral burned, the time's uloop to the LPs.
+func TestSaleFailurePath(t *testing.T) {
+	c := app.Setup(t, shortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
+	sealing, seller := sealedNamed(t, c, hot, "gpu-sale")
+	_, err := stakeLP(c, c.Funded, lpDevice, "8d")
+	require.NoError(t, err)
+	client := account(t, c, "client", 10_000_000_000)
+	// Lease the LP device first so the sold device is the idle one matched next.
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "4h", MaxUloopIn: math.NewInt(1 << 50)})
+	require.NoError(t, err)
+	res, err := sell(c, c.Funded, seller, 3)
+	require.NoError(t, err)
+	var sold staketypes.MsgSellComputeResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &sold))
+	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)})
+	require.NoError(t, err)
+	var bought poolstypes.MsgBuyLeaseResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
+	require.Equal(t, seller, bought.DeviceId)
+
+	ch := nextResidencyChallenge(t, c, seller)
+	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
+	clientBefore := balance(c, client)
+	msg := answer(t, sealing, hot, ch)
+	msg.Passed, msg.Reason = false, "late"
+	res, err = deliver(c, c.Ctx(), msg)
+	require.NoError(t, err)
+	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakeFailed")
+	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
+	require.NoError(t, err)
+	require.Equal(t, poolstypes.LEASE_STATUS_BROKEN, l.Status)
+	require.True(t, l.Refund.IsPositive())
+	require.Equal(t, clientBefore.Add(l.Refund), balance(c, client), "refunded from the collateral")
+	burned := sold.Collateral.Sub(l.Refund).Add(sold.Deposit)
+	require.Equal(t, supply.Sub(burned), c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "deposit and the rest of the collateral burned")
+	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
+	require.NoError(t, err)
+	require.Equal(t, staketypes.STAKE_STATUS_FAILED, s.Status)
+	require.Zero(t, poolOf(t, c, "rtx-4090").HSold.Int64())
+	stakeHeld(t, c)
+	checkPools(t, c)
 }

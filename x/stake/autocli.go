@@ -67,9 +67,20 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
 				},
 				{
+					RpcMethod: "SellCompute",
+					Use:       "sell [device-id] [days] [min-uloop-out]",
+					Short:     "Sell whole days of a sealed device into its class's pool, locking collateral and a maintenance deposit",
+					Long: "Burns the staking fee, locks collateral_multiplier × the spot value of the sold time and a maintenance " +
+						"deposit of maintenance_rate per GPU-second, and sells the days (of day_length) into the pool at the " +
+						"constant-product quote less the burned exchange fee, at least min-uloop-out. Collateral and deposit come " +
+						"back at the end if no verification failed.",
+					Example:        "loopind tx stake sell 1 3 0 --from miner",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "days"}, {ProtoField: "min_uloop_out"}},
+				},
+				{
 					RpcMethod:      "RenewStake",
 					Use:            "renew [stake-id] [epochs] [max-uloop-in]",
-					Short:          "Extend an active stake by whole epochs before its end; an LP stake adds the matching uloop",
+					Short:          "Extend an active LP stake by whole epochs before its end, adding the matching uloop",
 					Example:        "loopind tx stake renew 1 24 1000000000 --from miner",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "stake_id"}, {ProtoField: "epochs"}, {ProtoField: "max_uloop_in"}},
 				},

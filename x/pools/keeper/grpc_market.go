@@ -215,7 +215,7 @@ func (q Querier) Capacity(ctx context.Context, req *types.QueryCapacityRequest) 
 		return nil, err
 	}
 	resp := &types.QueryCapacityResponse{PoolId: pool.Id, UnsoldSeconds: math.NewInt(lp.H), Devices: pool.Devices,
-		Idle: uint64(lp.Idle), Leased: pool.Devices - uint64(lp.Idle)}
+		Idle: uint64(lp.Idle + lp.IdleSold), Leased: pool.Devices - uint64(lp.Idle+lp.IdleSold)}
 	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
 	if err != nil {
 		return nil, grpcErr(err)
@@ -244,6 +244,14 @@ func (q Querier) Position(ctx context.Context, req *types.QueryPositionRequest) 
 		return nil, grpcErr(err)
 	}
 	dev := toDevice(pos)
-	earned := new(big.Int).Add(dev.Owed, lp.Accrued(dev))
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		l, err := q.lease(ctx, dev.Lease)
+		if err != nil {
+			return nil, grpcErr(err)
+		}
+		vl = toLease(l)
+	}
+	earned := new(big.Int).Add(dev.Owed, lp.Accrued(dev, vl))
 	return &types.QueryPositionResponse{Position: pos, Earned: math.NewIntFromBigInt(earned)}, nil
 }

@@ -38,7 +38,18 @@ func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp.Pi = pool.Pi.BigInt()
 	lp.Idle = int64(pool.Idle)
 	lp.Escrow = pool.Escrow.BigInt()
+	lp.HSold = intOr0(pool.HSold).Int64()
+	lp.IdleSold = int64(pool.IdleSold)
+	lp.J, lp.K, lp.Orphaned = intOr0(pool.J).BigInt(), intOr0(pool.K).BigInt(), intOr0(pool.Orphaned).BigInt()
 	return lp
+}
+
+// intOr0 reads an Int field that state written before it existed lacks.
+func intOr0(v math.Int) math.Int {
+	if v.IsNil() {
+		return math.ZeroInt()
+	}
+	return v
 }
 
 // storeLedger copies the ledger scalars back into pool.
@@ -49,16 +60,22 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 	pool.Idle = uint64(lp.Idle)
 	pool.Escrow = math.NewIntFromBigInt(lp.Escrow)
 	pool.AccountedAt = time.Unix(lp.Now, 0).UTC()
+	pool.HSold = math.NewInt(lp.HSold)
+	pool.IdleSold = uint64(lp.IdleSold)
+	pool.J, pool.K, pool.Orphaned = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
 }
 
 func toDevice(p types.Position) *ledger.Device {
-	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Lease: p.LeaseId, Checkpoint: p.Checkpoint.BigInt(), Owed: p.Owed.BigInt()}
+	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.Checkpoint.BigInt(),
+		SharedJ: intOr0(p.SharedJ).BigInt(), SharedK: intOr0(p.SharedK).BigInt(), Owed: p.Owed.BigInt()}
 }
 
 func fromDevice(p *types.Position, d *ledger.Device) {
 	p.End = time.Unix(d.End, 0).UTC()
+	p.Sold = d.Sold
 	p.LeaseId = d.Lease
 	p.Checkpoint = math.NewIntFromBigInt(d.Checkpoint)
+	p.SharedJ, p.SharedK = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
 	p.Owed = math.NewIntFromBigInt(d.Owed)
 }
 
@@ -276,6 +293,9 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 	}
 	dev := toDevice(pos)
 	owed, err := lp.EndCommitment(dev)
+	if dev.Sold {
+		owed = new(big.Int) // a sold device's income went to the LP positions
+	}
 	if err != nil {
 		return err
 	}
@@ -377,7 +397,15 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 	}
 	dev := toDevice(pos)
 	oldEnd := dev.End
-	in, err := lp.Renew(dev, newEnd.Unix())
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		l, err := k.lease(ctx, dev.Lease)
+		if err != nil {
+			return math.Int{}, err
+		}
+		vl = toLease(l)
+	}
+	in, err := lp.Renew(dev, vl, newEnd.Unix())
 	if err != nil {
 		return math.Int{}, ledgerErr(err)
 	}
@@ -419,72 +447,157 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 }
 
 // FailPosition removes a failed device from its pool (x/stake's failure
-// path, PROTOCOL.md §2–3): a lease it serves is broken and its client
-// refunded the unreleased escrow; the device's unsold time leaves H with its
-// share of L, paid with what the position is owed to the owner. It returns
-// the owner's payout and the client's refund. Errors: ErrPositionNotFound.
-func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (payout, refund math.Int, err error) {
+// path, PROTOCOL.md §2–3). Its unsold time leaves H with its share of L and
+// a lease it serves is broken. LP device: the client is refunded the
+// unreleased escrow and the owner gets the uloop of its unsold time and
+// what the position earned. Sold device: both belong to the LP positions;
+// the client's refund is left to the seller's collateral (x/stake). Errors:
+// ErrPositionNotFound.
+func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailResult, error) {
+	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), CollateralRefund: math.ZeroInt()}
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	pool, err := k.pool(ctx, pos.PoolId)
 	if err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	lp, err := k.touch(ctx, pool)
 	if err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	dev := toDevice(pos)
 	var l types.Lease
 	var vl *ledger.Lease
 	if dev.Lease != 0 {
 		if l, err = k.lease(ctx, dev.Lease); err != nil {
-			return math.Int{}, math.Int{}, err
+			return res, err
 		}
 		vl = toLease(l)
 	}
-	oldEnd := dev.End
-	miner, client, err := lp.Fail(dev, vl)
+	oldEnd, leaseEnd := dev.End, l.End.Unix()
+	miner, client, collateral, err := lp.Fail(dev, vl)
 	if err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
+	res.Payout, res.Refund, res.CollateralRefund = math.NewIntFromBigInt(miner), math.NewIntFromBigInt(client), math.NewIntFromBigInt(collateral)
 	if vl != nil {
-		if err := k.Queue.Remove(ctx, collections.Join3(toLease(l).End, types.QueueLeaseEnd, l.Id)); err != nil {
-			return math.Int{}, math.Int{}, err
+		if err := k.Queue.Remove(ctx, collections.Join3(leaseEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+			return res, err
 		}
 		fromLease(&l, vl)
-		l.Status, l.Refund = types.LEASE_STATUS_BROKEN, math.NewIntFromBigInt(client)
+		l.Status, l.Refund = types.LEASE_STATUS_BROKEN, res.Refund.Add(res.CollateralRefund)
+		res.Client = l.Client
 		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
-			return math.Int{}, math.Int{}, err
+			return res, err
 		}
 		if err := k.pay(ctx, l.Client, client); err != nil {
-			return math.Int{}, math.Int{}, err
+			return res, err
 		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
 			LeaseId: l.Id, DeviceId: deviceID, Status: l.Status.String(), Refund: l.Refund}); err != nil {
-			return math.Int{}, math.Int{}, err
+			return res, err
 		}
 	} else if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	if err := k.Positions.Remove(ctx, deviceID); err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	pool.Devices--
 	if err := k.savePool(ctx, pool, lp); err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
 	if err := k.pay(ctx, pos.Owner, miner); err != nil {
-		return math.Int{}, math.Int{}, err
+		return res, err
 	}
-	payout, refund = math.NewIntFromBigInt(miner), math.NewIntFromBigInt(client)
-	return payout, refund, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
-		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: payout, Failed: true})
+	return res, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true})
+}
+
+// OpenSale sells device's time until end into the active pool poolID
+// (x/stake's MsgSellCompute, PROTOCOL.md §2 "Sale"): the time joins H as
+// pool-owned, seller receives the constant-product quote less the fee
+// (burned), at least minOut. It returns what the seller received. Errors,
+// changing nothing: ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists,
+// ErrInvalidAmount, ErrInsufficientLiquidity (no LP position to own the
+// time), ErrSlippage.
+func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error) {
+	pool, err := k.pool(ctx, poolID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no new sales", pool.GpuClass, pool.Status)
+	}
+	if has, err := k.Positions.Has(ctx, deviceID); err != nil {
+		return math.Int{}, err
+	} else if has {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := &ledger.Device{ID: deviceID, End: end.Unix()}
+	out, fee, err := lp.Sell(dev)
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	got := new(big.Int).Sub(out, fee)
+	if minOut.IsNil() || got.Cmp(minOut.BigInt()) < 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the sale pays %s uloop (quote %s − fee %s), less than the %s asked", got, out, fee, minOut)
+	}
+	sellerStr, err := k.accountKeeper.AddressCodec().BytesToString(seller)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: sellerStr, Injected: math.ZeroInt()}
+	fromDevice(&pos, dev)
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	pool.Devices++
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.pay(ctx, sellerStr, got); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.burnFee(ctx, poolID, fee, "sell"); err != nil {
+		return math.Int{}, err
+	}
+	proceeds := math.NewIntFromBigInt(got)
+	return proceeds, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTimeSold{
+		DeviceId: deviceID, PoolId: poolID, Seller: sellerStr, End: pos.End, Proceeds: proceeds})
+}
+
+// QuoteSell returns what selling seconds of device time into pool poolID
+// would pay now, and the spot price before it (for the collateral).
+func (k Keeper) QuoteSell(ctx context.Context, poolID uint64, seconds int64) (proceeds math.Int, spot math.LegacyDec, err error) {
+	pool, err := k.pool(ctx, poolID)
+	if err != nil {
+		return math.Int{}, math.LegacyDec{}, err
+	}
+	lp, err := k.touch(ctx, pool)
+	if err != nil {
+		return math.Int{}, math.LegacyDec{}, err
+	}
+	out, fee, err := lp.QuoteSell(seconds)
+	if err != nil {
+		return math.Int{}, math.LegacyDec{}, ledgerErr(err)
+	}
+	return math.NewIntFromBigInt(out.Sub(out, fee)), spotDec(lp, pool), nil
 }
 
 // SpotPrice returns pool's spot price L/H in uloop per GPU-second,

@@ -26,7 +26,8 @@ func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*
 	}
 	pool := msg.Pool
 	pool.Status, pool.H, pool.L, pool.Pi, pool.Escrow = types.POOL_STATUS_ACTIVE, math.ZeroInt(), math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
-	pool.Idle, pool.Devices = 0, 0
+	pool.Idle, pool.Devices, pool.IdleSold = 0, 0, 0
+	pool.HSold, pool.J, pool.K, pool.Orphaned = math.ZeroInt(), math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
 	pool.AccountedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 	if err := pool.Validate(); err != nil {
 		return nil, err

@@ -52,6 +52,7 @@ func NewClassPool(class string) (Pool, error) {
 	}
 	return Pool{
 		GpuClass: class, Status: POOL_STATUS_ACTIVE, H: math.ZeroInt(), L: math.ZeroInt(), Pi: math.ZeroInt(), Escrow: math.ZeroInt(),
+		HSold: math.ZeroInt(), J: math.ZeroInt(), K: math.ZeroInt(), Orphaned: math.ZeroInt(),
 		ReferencePrice: ref, WBench: math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)),
 		Seal: ClassSealParamsFromProof(seal), ResidencyDeadline: timing.ResidencyDeadline, GemmDeadline: timing.GemmDeadline,
 	}, nil
@@ -101,4 +102,19 @@ func (p Pool) Validate() error {
 		return errors.Wrapf(ErrInvalidPool, "pool %q: deadlines must be at least 1ms", p.GpuClass)
 	}
 	return nil
+}
+
+// FailResult is what the keeper's FailPosition moved, uloop.
+type FailResult struct {
+	// Payout is what the LP owner got back (its unsold time's uloop and what
+	// the position earned); 0 for a sold device.
+	Payout math.Int
+	// Refund is what the pool refunded a broken lease's client from its
+	// escrow (LP device).
+	Refund math.Int
+	// CollateralRefund is what a sold device's broken lease is owed for its
+	// unused time, to be paid from the seller's collateral by x/stake.
+	CollateralRefund math.Int
+	// Client is the broken lease's client, empty when none.
+	Client string
 }

@@ -149,6 +149,9 @@ func (ms msgServer) RenewStake(ctx context.Context, msg *types.MsgRenewStake) (*
 	if s.Owner != msg.Owner {
 		return nil, errorsmod.Wrapf(types.ErrDeviceNotOwned, "stake %d belongs to %s", s.Id, s.Owner)
 	}
+	if s.Kind != types.STAKE_KIND_LP {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "stake %d is a sale: sell more days with a new sale after it ends", s.Id)
+	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if s.Status != types.STAKE_STATUS_ACTIVE || !sdkCtx.BlockTime().Before(s.End) {
 		return nil, errorsmod.Wrapf(types.ErrStakeEnded, "stake %d is %s, ending %s: renew before the end", s.Id, s.Status, s.End.Format(time.RFC3339))
@@ -206,6 +209,19 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 			return err
 		}
 		s.Status = types.STAKE_STATUS_EXPIRED
+		if s.Kind == types.STAKE_KIND_SALE {
+			// No verification failed: collateral and deposit come back.
+			s.Payout = s.Collateral.Add(s.Deposit)
+			if s.Payout.IsPositive() {
+				owner, err := k.accountKeeper.AddressCodec().StringToBytes(s.Owner)
+				if err != nil {
+					return err
+				}
+				if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, uloop(s.Payout)); err != nil {
+					return err
+				}
+			}
+		}
 		if err := k.Stakes.Set(ctx, s.Id, s); err != nil {
 			return err
 		}
@@ -226,9 +242,12 @@ type hooks struct{ k Keeper }
 
 // AfterDeviceFailed invalidates the device's active certificate at once
 // (PROTOCOL.md §3). LP stake: the position leaves its pool with its unsold
-// time and matching uloop, returned to the miner with what it is owed; a
-// lease it served is broken and refunded. A device with no certificate
-// needs nothing.
+// time and matching uloop, returned to the miner with what it earned; a
+// lease it served is broken and refunded from its escrow. Sale: the
+// maintenance deposit is burned; from the collateral the broken lease's
+// client is refunded its unused time; the rest of the collateral is burned;
+// the sold time leaves the pool with its uloop to the LP positions. A device
+// with no active certificate needs nothing.
 func (h hooks) AfterDeviceFailed(ctx context.Context, deviceID uint64) error {
 	k := h.k
 	device, err := k.pocpsKeeper.GetDevice(ctx, deviceID)
@@ -245,14 +264,34 @@ func (h hooks) AfterDeviceFailed(ctx context.Context, deviceID uint64) error {
 	if s.Status != types.STAKE_STATUS_ACTIVE {
 		return nil
 	}
-	payout, refund, err := k.poolsKeeper.FailPosition(ctx, deviceID)
+	res, err := k.poolsKeeper.FailPosition(ctx, deviceID)
 	if err != nil {
 		return err
+	}
+	refunded, burned := res.Refund, math.ZeroInt()
+	if s.Kind == types.STAKE_KIND_SALE {
+		toClient := math.MinInt(res.CollateralRefund, s.Collateral)
+		if toClient.IsPositive() {
+			client, err := k.accountKeeper.AddressCodec().StringToBytes(res.Client)
+			if err != nil {
+				return err
+			}
+			if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, client, uloop(toClient)); err != nil {
+				return err
+			}
+		}
+		refunded = refunded.Add(toClient)
+		burned = s.Collateral.Sub(toClient).Add(s.Deposit)
+		if burned.IsPositive() {
+			if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, uloop(burned)); err != nil {
+				return err
+			}
+		}
 	}
 	if err := k.Expiry.Remove(ctx, collections.Join(s.End.Unix(), s.Id)); err != nil {
 		return err
 	}
-	s.Status, s.Payout = types.STAKE_STATUS_FAILED, payout
+	s.Status, s.Payout = types.STAKE_STATUS_FAILED, res.Payout
 	if err := k.Stakes.Set(ctx, s.Id, s); err != nil {
 		return err
 	}
@@ -260,5 +299,82 @@ func (h hooks) AfterDeviceFailed(ctx context.Context, deviceID uint64) error {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
-		StakeId: s.Id, DeviceId: deviceID, Returned: payout, Refunded: refund, Burned: math.ZeroInt()})
+		StakeId: s.Id, DeviceId: deviceID, Returned: res.Payout, Refunded: refunded, Burned: burned})
+}
+
+func uloop(v math.Int) sdk.Coins { return sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, v)) }
+
+// SellCompute burns the staking fee, locks the collateral and the
+// maintenance deposit, and sells whole days of a sealed device into its
+// class's pool (PROTOCOL.md §2–3). Errors, changing nothing: invalid
+// address, ErrInvalidAmount, ErrInvalidDuration (days outside
+// [sell_min_days, sell_max_days]), the device checks of StakeLP, x/pools'
+// ErrInsufficientLiquidity (no LP position in the pool) and ErrSlippage,
+// insufficient funds for the fee, the collateral or the deposit.
+func (ms msgServer) SellCompute(ctx context.Context, msg *types.MsgSellCompute) (*types.MsgSellComputeResponse, error) {
+	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "owner: %v", err)
+	}
+	if msg.MinUloopOut.IsNil() || msg.MinUloopOut.IsNegative() {
+		return nil, errorsmod.Wrap(types.ErrInvalidAmount, "min_uloop_out must be a non-negative uloop amount")
+	}
+	params, err := ms.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if msg.Days < params.SellMinDays || msg.Days > params.SellMaxDays {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "a sale covers %d to %d whole days, not %d", params.SellMinDays, params.SellMaxDays, msg.Days)
+	}
+	_, pool, err := ms.committable(ctx, msg.Owner, msg.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	d := time.Duration(msg.Days) * params.DayLength
+	seconds := int64(d / time.Second)
+	_, spot, err := ms.poolsKeeper.QuoteSell(ctx, pool.Id, seconds)
+	if err != nil {
+		return nil, err
+	}
+	// Both rounded up: the seller locks at least the rule's amount.
+	collateral := spot.MulInt64(seconds).MulInt64(int64(params.CollateralMultiplier)).Ceil().TruncateInt()
+	deposit := params.MaintenanceRate.MulInt64(seconds).Ceil().TruncateInt()
+	seq, err := ms.StakeSeq.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := seq + 1
+	if err := ms.burnFee(ctx, id, owner, params.StakingFee); err != nil {
+		return nil, err
+	}
+	if locked := collateral.Add(deposit); locked.IsPositive() {
+		if err := ms.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, uloop(locked)); err != nil {
+			return nil, errorsmod.Wrapf(err, "collateral %suloop and maintenance deposit %suloop", collateral, deposit)
+		}
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime().UTC()
+	end := now.Add(d)
+	proceeds, err := ms.poolsKeeper.OpenSale(ctx, pool.Id, msg.DeviceId, owner, end, msg.MinUloopOut)
+	if err != nil {
+		return nil, err
+	}
+	s := types.Stake{
+		Id: id, Owner: msg.Owner, DeviceId: msg.DeviceId, PoolId: pool.Id, Kind: types.STAKE_KIND_SALE,
+		Start: now, End: end, FeeBurned: params.StakingFee, CommittedSeconds: uint64(seconds), Injected: math.ZeroInt(),
+		Collateral: collateral, Deposit: deposit, Status: types.STAKE_STATUS_ACTIVE, Payout: math.ZeroInt(),
+	}
+	if err := ms.Stakes.Set(ctx, id, s); err != nil {
+		return nil, err
+	}
+	if err := ms.Expiry.Set(ctx, collections.Join(end.Unix(), id)); err != nil {
+		return nil, err
+	}
+	if err := ms.pocpsKeeper.SetDeviceStake(ctx, msg.DeviceId, id); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStaked{
+		StakeId: id, Owner: msg.Owner, DeviceId: msg.DeviceId, PoolId: pool.Id, Kind: s.Kind.String(), End: end}); err != nil {
+		return nil, err
+	}
+	return &types.MsgSellComputeResponse{StakeId: id, Proceeds: proceeds, Collateral: collateral, Deposit: deposit, FeeBurned: params.StakingFee, End: end}, nil
 }

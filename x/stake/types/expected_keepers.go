@@ -40,7 +40,11 @@ type PoolsKeeper interface {
 	// RenewPosition extends a position to newEnd.
 	RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error)
 	// FailPosition removes a failed device's position.
-	FailPosition(ctx context.Context, deviceID uint64) (payout, refund math.Int, err error)
+	FailPosition(ctx context.Context, deviceID uint64) (poolstypes.FailResult, error)
+	// OpenSale sells a device's time until end into a pool.
+	OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error)
+	// QuoteSell quotes a sale of seconds of device time and gives the spot price.
+	QuoteSell(ctx context.Context, poolID uint64, seconds int64) (proceeds math.Int, spot math.LegacyDec, err error)
 }
 
 // PocpsKeeper is the part of x/pocps that x/stake uses: whether a device is

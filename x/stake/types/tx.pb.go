@@ -250,8 +250,9 @@ func (m *MsgStakeLPResponse) GetEnd() time.Time {
 }
 
 // MsgRenewStake extends stake_id by epochs whole epochs of the `loopin`
-// clock, before its end; the staking fee is burned again and an LP stake
-// injects the matching uloop, at most max_uloop_in.
+// clock, before its end (whitepaper §4.2.2); an LP stake injects the uloop
+// matching the added time at the spot price, at most max_uloop_in. No new
+// staking fee: the certificate is the same.
 type MsgRenewStake struct {
 	Owner      string                `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
 	StakeId    uint64                `protobuf:"varint,2,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
@@ -359,6 +360,129 @@ func (m *MsgRenewStakeResponse) GetEnd() time.Time {
 	return time.Time{}
 }
 
+// MsgSellCompute burns the staking fee, locks collateral_multiplier × the
+// spot value of the sold time and a maintenance deposit of maintenance_rate
+// × its GPU-seconds, and sells days whole days (of day_length) of device_id
+// into its class's pool for at least min_uloop_out.
+type MsgSellCompute struct {
+	Owner       string                `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
+	DeviceId    uint64                `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Days        uint32                `protobuf:"varint,3,opt,name=days,proto3" json:"days,omitempty"`
+	MinUloopOut cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=min_uloop_out,json=minUloopOut,proto3,customtype=cosmossdk.io/math.Int" json:"min_uloop_out"`
+}
+
+func (m *MsgSellCompute) Reset()         { *m = MsgSellCompute{} }
+func (m *MsgSellCompute) String() string { return proto.CompactTextString(m) }
+func (*MsgSellCompute) ProtoMessage()    {}
+func (*MsgSellCompute) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{6}
+}
+func (m *MsgSellCompute) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSellCompute) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSellCompute.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSellCompute) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSellCompute.Merge(m, src)
+}
+func (m *MsgSellCompute) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSellCompute) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSellCompute.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSellCompute proto.InternalMessageInfo
+
+func (m *MsgSellCompute) GetOwner() string {
+	if m != nil {
+		return m.Owner
+	}
+	return ""
+}
+
+func (m *MsgSellCompute) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *MsgSellCompute) GetDays() uint32 {
+	if m != nil {
+		return m.Days
+	}
+	return 0
+}
+
+// MsgSellComputeResponse names the certificate and the amounts moved.
+type MsgSellComputeResponse struct {
+	StakeId uint64 `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	// proceeds is what the seller received (quote less the burned fee).
+	Proceeds   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=proceeds,proto3,customtype=cosmossdk.io/math.Int" json:"proceeds"`
+	Collateral cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=collateral,proto3,customtype=cosmossdk.io/math.Int" json:"collateral"`
+	Deposit    cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=deposit,proto3,customtype=cosmossdk.io/math.Int" json:"deposit"`
+	FeeBurned  cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=fee_burned,json=feeBurned,proto3,customtype=cosmossdk.io/math.Int" json:"fee_burned"`
+	End        time.Time             `protobuf:"bytes,6,opt,name=end,proto3,stdtime" json:"end"`
+}
+
+func (m *MsgSellComputeResponse) Reset()         { *m = MsgSellComputeResponse{} }
+func (m *MsgSellComputeResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSellComputeResponse) ProtoMessage()    {}
+func (*MsgSellComputeResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c8fd6ec887a241b7, []int{7}
+}
+func (m *MsgSellComputeResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSellComputeResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSellComputeResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSellComputeResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSellComputeResponse.Merge(m, src)
+}
+func (m *MsgSellComputeResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSellComputeResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSellComputeResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSellComputeResponse proto.InternalMessageInfo
+
+func (m *MsgSellComputeResponse) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *MsgSellComputeResponse) GetEnd() time.Time {
+	if m != nil {
+		return m.End
+	}
+	return time.Time{}
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "loopin.stake.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "loopin.stake.v1.MsgUpdateParamsResponse")
@@ -366,56 +490,67 @@ func init() {
 	proto.RegisterType((*MsgStakeLPResponse)(nil), "loopin.stake.v1.MsgStakeLPResponse")
 	proto.RegisterType((*MsgRenewStake)(nil), "loopin.stake.v1.MsgRenewStake")
 	proto.RegisterType((*MsgRenewStakeResponse)(nil), "loopin.stake.v1.MsgRenewStakeResponse")
+	proto.RegisterType((*MsgSellCompute)(nil), "loopin.stake.v1.MsgSellCompute")
+	proto.RegisterType((*MsgSellComputeResponse)(nil), "loopin.stake.v1.MsgSellComputeResponse")
 }
 
 func init() { proto.RegisterFile("loopin/stake/v1/tx.proto", fileDescriptor_c8fd6ec887a241b7) }
 
 var fileDescriptor_c8fd6ec887a241b7 = []byte{
-	// 693 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x54, 0xbd, 0x4e, 0x1b, 0x4b,
-	0x14, 0xf6, 0x9a, 0x3f, 0xfb, 0x00, 0x42, 0x77, 0x04, 0x17, 0x7b, 0x41, 0x6b, 0xe4, 0x2b, 0x5d,
-	0x59, 0x5c, 0x31, 0x7b, 0x21, 0x52, 0x0a, 0x52, 0xc5, 0x55, 0xac, 0x60, 0x05, 0x2d, 0xd0, 0xd0,
-	0x58, 0x6b, 0xef, 0xb0, 0xde, 0xc0, 0xce, 0xac, 0x76, 0xc6, 0x60, 0xba, 0x28, 0x65, 0x68, 0x78,
-	0x86, 0x54, 0x29, 0x29, 0x28, 0xf2, 0x08, 0x94, 0x88, 0x2a, 0x4a, 0x41, 0x22, 0x28, 0x78, 0x80,
-	0xbc, 0x40, 0x34, 0x33, 0x6b, 0x1b, 0x1b, 0x04, 0x0a, 0x4a, 0x1a, 0xcb, 0xe7, 0xef, 0x3b, 0xe7,
-	0xfb, 0xf6, 0xdb, 0x85, 0xdc, 0x1e, 0x63, 0x51, 0x40, 0x6d, 0x2e, 0xdc, 0x5d, 0x62, 0xef, 0x2f,
-	0xdb, 0xa2, 0x8d, 0xa3, 0x98, 0x09, 0x86, 0xa6, 0x74, 0x05, 0xab, 0x0a, 0xde, 0x5f, 0x36, 0xff,
-	0x72, 0xc3, 0x80, 0x32, 0x5b, 0xfd, 0xea, 0x1e, 0x73, 0xb6, 0xc1, 0x78, 0xc8, 0xb8, 0x1d, 0x72,
-	0x5f, 0xce, 0x86, 0xdc, 0x4f, 0x0a, 0x79, 0x5d, 0xa8, 0xa9, 0xc8, 0xd6, 0x41, 0x52, 0x9a, 0xf6,
-	0x99, 0xcf, 0x74, 0x5e, 0xfe, 0x4b, 0xb2, 0xf3, 0x83, 0x77, 0x44, 0x6e, 0xec, 0x86, 0x9d, 0x99,
-	0x82, 0xcf, 0x98, 0xbf, 0x47, 0x6c, 0x15, 0xd5, 0x5b, 0x3b, 0xb6, 0x08, 0x42, 0xc2, 0x85, 0x1b,
-	0x46, 0xba, 0xa1, 0xf8, 0xd9, 0x80, 0xa9, 0x2a, 0xf7, 0xb7, 0x22, 0xcf, 0x15, 0x64, 0x5d, 0x8d,
-	0xa2, 0xe7, 0x90, 0x75, 0x5b, 0xa2, 0xc9, 0xe2, 0x40, 0x1c, 0xe6, 0x8c, 0x05, 0xa3, 0x94, 0x2d,
-	0xe7, 0x2e, 0x4e, 0x97, 0xa6, 0x93, 0x6b, 0x5e, 0x7a, 0x5e, 0x4c, 0x38, 0xdf, 0x10, 0x71, 0x40,
-	0x7d, 0xa7, 0xd7, 0x8a, 0x56, 0x61, 0x54, 0x2f, 0xcf, 0xa5, 0x17, 0x8c, 0xd2, 0xf8, 0xca, 0x2c,
-	0x1e, 0x50, 0x02, 0xeb, 0x05, 0xe5, 0xec, 0xd9, 0x65, 0x21, 0xf5, 0xe9, 0xe6, 0x64, 0xd1, 0x70,
-	0x92, 0x89, 0xd5, 0xe5, 0xf7, 0x37, 0x27, 0x8b, 0x3d, 0xac, 0x0f, 0x37, 0x27, 0x8b, 0x56, 0xc2,
-	0xac, 0x9d, 0x70, 0x1b, 0x38, 0xb3, 0x98, 0x87, 0xd9, 0x81, 0x94, 0x43, 0x78, 0xc4, 0x28, 0x27,
-	0xc5, 0x1f, 0x06, 0x40, 0x95, 0xfb, 0x1b, 0x72, 0x6e, 0x6d, 0x1d, 0x61, 0x18, 0x61, 0x07, 0x94,
-	0xc4, 0x8f, 0x92, 0xd1, 0x6d, 0x68, 0x0e, 0xb2, 0x1e, 0xd9, 0x0f, 0x1a, 0xa4, 0x16, 0x78, 0x8a,
-	0xcb, 0xb0, 0x93, 0xd1, 0x89, 0x8a, 0x87, 0x4c, 0xc8, 0x78, 0xad, 0xd8, 0x15, 0x01, 0xa3, 0xb9,
-	0x21, 0x89, 0xe7, 0x74, 0x63, 0xe4, 0xc0, 0x44, 0xe8, 0xb6, 0x6b, 0x2d, 0x79, 0x79, 0x2d, 0xa0,
-	0xb9, 0x61, 0xb5, 0xef, 0x7f, 0x49, 0xf7, 0xeb, 0x65, 0x61, 0x46, 0xef, 0xe4, 0xde, 0x2e, 0x0e,
-	0x98, 0x1d, 0xba, 0xa2, 0x89, 0x2b, 0x54, 0x5c, 0x9c, 0x2e, 0x41, 0x72, 0x4c, 0x85, 0x0a, 0xad,
-	0x0a, 0x84, 0x6e, 0x7b, 0x4b, 0x82, 0x54, 0xe8, 0x6a, 0x49, 0x2a, 0xa3, 0x0f, 0x93, 0xaa, 0xe4,
-	0xef, 0xaa, 0x92, 0xd0, 0x2c, 0x1e, 0xa5, 0x01, 0xf5, 0xc2, 0x8e, 0x18, 0x28, 0x0f, 0x19, 0xd5,
-	0x2a, 0xc9, 0x18, 0x8a, 0xcc, 0x98, 0x8a, 0x2b, 0x1e, 0x5a, 0x83, 0x4c, 0x40, 0xdf, 0x92, 0x86,
-	0x20, 0x9a, 0xe7, 0x53, 0x6e, 0xed, 0x22, 0xa0, 0x37, 0x00, 0x3b, 0x84, 0xd4, 0xea, 0xad, 0x98,
-	0x12, 0x4f, 0x6b, 0xf3, 0x04, 0xbc, 0xec, 0x0e, 0x21, 0x65, 0x05, 0x81, 0x5e, 0xc0, 0x10, 0xa1,
-	0x9e, 0x52, 0x71, 0x7c, 0xc5, 0xc4, 0xda, 0xcb, 0xb8, 0xe3, 0x65, 0xbc, 0xd9, 0xf1, 0x72, 0x79,
-	0x52, 0x6e, 0x39, 0xfe, 0x56, 0x30, 0x34, 0x84, 0x9c, 0x92, 0x1e, 0x98, 0xac, 0x72, 0xdf, 0x21,
-	0x94, 0x1c, 0x28, 0x49, 0x7e, 0xd9, 0x06, 0xb7, 0x85, 0x4b, 0xf7, 0x0b, 0xf7, 0x37, 0x8c, 0x92,
-	0x88, 0x35, 0x9a, 0x5c, 0xd1, 0x9c, 0x74, 0x92, 0xe8, 0x8f, 0x18, 0xe0, 0xbf, 0x7e, 0x03, 0xcc,
-	0xdf, 0x35, 0x40, 0x8f, 0x63, 0xf1, 0xa3, 0x01, 0x33, 0x7d, 0x99, 0xae, 0x0d, 0x12, 0x31, 0x8d,
-	0xa7, 0x88, 0xf9, 0x7b, 0x8d, 0xb2, 0x72, 0x94, 0x86, 0xa1, 0x2a, 0xf7, 0xd1, 0x36, 0x4c, 0xf4,
-	0x7d, 0x78, 0x16, 0xee, 0x7c, 0x30, 0x06, 0x5e, 0x70, 0xb3, 0xf4, 0x58, 0x47, 0x97, 0xee, 0x6b,
-	0x18, 0xeb, 0xbc, 0xfe, 0x73, 0xf7, 0x0d, 0x25, 0x45, 0xf3, 0x9f, 0x07, 0x8a, 0x5d, 0xb0, 0x4d,
-	0x80, 0x5b, 0x3e, 0xb2, 0xee, 0x1b, 0xe9, 0xd5, 0xcd, 0x7f, 0x1f, 0xae, 0x77, 0x50, 0xcd, 0x91,
-	0x77, 0x52, 0x97, 0xf2, 0xab, 0xb3, 0x2b, 0xcb, 0x38, 0xbf, 0xb2, 0x8c, 0xef, 0x57, 0x96, 0x71,
-	0x7c, 0x6d, 0xa5, 0xce, 0xaf, 0xad, 0xd4, 0x97, 0x6b, 0x2b, 0xb5, 0x8d, 0xfd, 0x40, 0x34, 0x5b,
-	0x75, 0xdc, 0x60, 0xa1, 0xad, 0x21, 0x97, 0xa2, 0x98, 0x49, 0x11, 0xed, 0x01, 0x13, 0x88, 0xc3,
-	0x88, 0xf0, 0xfa, 0xa8, 0x7a, 0x9a, 0xcf, 0x7e, 0x06, 0x00, 0x00, 0xff, 0xff, 0xa8, 0xaf, 0xc1,
-	0x1a, 0x9c, 0x06, 0x00, 0x00,
+	// 836 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x55, 0x4f, 0x6f, 0x1b, 0x45,
+	0x14, 0xf7, 0xda, 0x89, 0x63, 0x3f, 0xd7, 0x54, 0x8c, 0xda, 0xc6, 0xde, 0x96, 0x75, 0x64, 0x24,
+	0xb0, 0x02, 0xd9, 0x25, 0x41, 0xe2, 0x60, 0x4e, 0x98, 0x0b, 0x86, 0x5a, 0x8d, 0xb6, 0xa9, 0x90,
+	0x7a, 0xb1, 0xd6, 0xde, 0xc9, 0x7a, 0xa9, 0x77, 0x66, 0xb5, 0x33, 0x9b, 0x3a, 0x37, 0xc4, 0x11,
+	0x2e, 0xfd, 0x0c, 0x9c, 0xb8, 0x20, 0xe5, 0xd0, 0x03, 0x1f, 0xa1, 0xc7, 0xaa, 0x27, 0xc4, 0x21,
+	0xa0, 0x04, 0x29, 0x1f, 0x00, 0x71, 0x47, 0x33, 0xb3, 0xeb, 0x7f, 0xb1, 0x12, 0x58, 0x85, 0xcb,
+	0x6a, 0xdf, 0xbc, 0xf7, 0x7e, 0xf3, 0xde, 0xef, 0xfd, 0x66, 0x06, 0x6a, 0x63, 0x4a, 0x43, 0x9f,
+	0x58, 0x8c, 0x3b, 0xcf, 0xb0, 0x75, 0xb4, 0x6b, 0xf1, 0x89, 0x19, 0x46, 0x94, 0x53, 0x74, 0x5b,
+	0x79, 0x4c, 0xe9, 0x31, 0x8f, 0x76, 0xf5, 0xb7, 0x9d, 0xc0, 0x27, 0xd4, 0x92, 0x5f, 0x15, 0xa3,
+	0x6f, 0x0e, 0x29, 0x0b, 0x28, 0xb3, 0x02, 0xe6, 0x89, 0xdc, 0x80, 0x79, 0x89, 0xa3, 0xae, 0x1c,
+	0x7d, 0x69, 0x59, 0xca, 0x48, 0x5c, 0x77, 0x3c, 0xea, 0x51, 0xb5, 0x2e, 0xfe, 0x92, 0xd5, 0x07,
+	0xcb, 0x75, 0x84, 0x4e, 0xe4, 0x04, 0x69, 0x4e, 0xc3, 0xa3, 0xd4, 0x1b, 0x63, 0x4b, 0x5a, 0x83,
+	0xf8, 0xd0, 0xe2, 0x7e, 0x80, 0x19, 0x77, 0x82, 0x50, 0x05, 0x34, 0x7f, 0xd1, 0xe0, 0x76, 0x8f,
+	0x79, 0x4f, 0x42, 0xd7, 0xe1, 0x78, 0x5f, 0xa6, 0xa2, 0x4f, 0xa0, 0xec, 0xc4, 0x7c, 0x44, 0x23,
+	0x9f, 0x1f, 0xd7, 0xb4, 0x2d, 0xad, 0x55, 0xee, 0xd4, 0xde, 0xbc, 0xdc, 0xb9, 0x93, 0x54, 0xf3,
+	0x99, 0xeb, 0x46, 0x98, 0xb1, 0xc7, 0x3c, 0xf2, 0x89, 0x67, 0xcf, 0x42, 0x51, 0x1b, 0x8a, 0x6a,
+	0xf3, 0x5a, 0x7e, 0x4b, 0x6b, 0x55, 0xf6, 0x36, 0xcd, 0x25, 0x26, 0x4c, 0xb5, 0x41, 0xa7, 0xfc,
+	0xea, 0xb4, 0x91, 0xfb, 0xe9, 0xe2, 0x64, 0x5b, 0xb3, 0x93, 0x8c, 0xf6, 0xee, 0x77, 0x17, 0x27,
+	0xdb, 0x33, 0xac, 0xef, 0x2f, 0x4e, 0xb6, 0x8d, 0xa4, 0xb3, 0x49, 0xd2, 0xdb, 0x52, 0x99, 0xcd,
+	0x3a, 0x6c, 0x2e, 0x2d, 0xd9, 0x98, 0x85, 0x94, 0x30, 0xdc, 0xfc, 0x4b, 0x03, 0xe8, 0x31, 0xef,
+	0xb1, 0xc8, 0x7b, 0xb8, 0x8f, 0x4c, 0x58, 0xa7, 0xcf, 0x09, 0x8e, 0xae, 0x6d, 0x46, 0x85, 0xa1,
+	0xfb, 0x50, 0x76, 0xf1, 0x91, 0x3f, 0xc4, 0x7d, 0xdf, 0x95, 0xbd, 0xac, 0xd9, 0x25, 0xb5, 0xd0,
+	0x75, 0x91, 0x0e, 0x25, 0x37, 0x8e, 0x1c, 0xee, 0x53, 0x52, 0x2b, 0x08, 0x3c, 0x7b, 0x6a, 0x23,
+	0x1b, 0x6e, 0x05, 0xce, 0xa4, 0x1f, 0x8b, 0xca, 0xfb, 0x3e, 0xa9, 0xad, 0xc9, 0xfd, 0x3e, 0x12,
+	0xed, 0xfe, 0x76, 0xda, 0xb8, 0xab, 0xf6, 0x64, 0xee, 0x33, 0xd3, 0xa7, 0x56, 0xe0, 0xf0, 0x91,
+	0xd9, 0x25, 0xfc, 0xcd, 0xcb, 0x1d, 0x48, 0x8a, 0xe9, 0x12, 0xae, 0x58, 0x81, 0xc0, 0x99, 0x3c,
+	0x11, 0x20, 0x5d, 0xd2, 0x6e, 0x09, 0x66, 0x54, 0x61, 0x82, 0x95, 0xfa, 0x65, 0x56, 0x92, 0x36,
+	0x9b, 0x3f, 0xe4, 0x01, 0xcd, 0xcc, 0x94, 0x0c, 0x54, 0x87, 0x92, 0x0c, 0x15, 0xcd, 0x68, 0xb2,
+	0x99, 0x0d, 0x69, 0x77, 0x5d, 0xf4, 0x10, 0x4a, 0x3e, 0xf9, 0x06, 0x0f, 0x39, 0x56, 0x7d, 0x66,
+	0xa9, 0x75, 0x8a, 0x80, 0x1e, 0x01, 0x1c, 0x62, 0xdc, 0x1f, 0xc4, 0x11, 0xc1, 0xae, 0xe2, 0x26,
+	0x03, 0x5e, 0xf9, 0x10, 0xe3, 0x8e, 0x84, 0x40, 0x9f, 0x42, 0x01, 0x13, 0x57, 0xb2, 0x58, 0xd9,
+	0xd3, 0x4d, 0xa5, 0x65, 0x33, 0xd5, 0xb2, 0x79, 0x90, 0x6a, 0xb9, 0x53, 0x15, 0xbb, 0xbc, 0xf8,
+	0xbd, 0xa1, 0x29, 0x08, 0x91, 0x25, 0x34, 0x50, 0xed, 0x31, 0xcf, 0xc6, 0x04, 0x3f, 0x97, 0x94,
+	0xfc, 0x67, 0x19, 0xcc, 0x13, 0x97, 0x5f, 0x24, 0xee, 0x1e, 0x14, 0x71, 0x48, 0x87, 0x23, 0x26,
+	0xdb, 0xac, 0xda, 0x89, 0xf5, 0xbf, 0x08, 0xe0, 0x83, 0x45, 0x01, 0x3c, 0xb8, 0x2c, 0x80, 0x59,
+	0x8f, 0xcd, 0x1f, 0x35, 0xb8, 0xbb, 0xb0, 0x32, 0x95, 0x41, 0x42, 0xa6, 0x96, 0x85, 0xcc, 0x9b,
+	0x15, 0x4a, 0xf3, 0x6f, 0x0d, 0xde, 0x12, 0x42, 0xc5, 0xe3, 0xf1, 0xe7, 0x34, 0x08, 0x63, 0x8e,
+	0x6f, 0xf6, 0x88, 0x22, 0x58, 0x73, 0x9d, 0xe3, 0x74, 0x36, 0xf2, 0x1f, 0x1d, 0x40, 0x35, 0xf0,
+	0x49, 0x32, 0x19, 0x1a, 0xf3, 0xcc, 0xa3, 0xa9, 0x04, 0x3e, 0x91, 0xa3, 0x79, 0x14, 0xf3, 0xf6,
+	0x87, 0x8b, 0xb3, 0x79, 0x67, 0xc5, 0xe1, 0x9c, 0x35, 0xd9, 0xfc, 0xb9, 0x00, 0xf7, 0x16, 0x97,
+	0xfe, 0xe5, 0x21, 0x0d, 0x23, 0x3a, 0xc4, 0xd8, 0x65, 0xd9, 0xb9, 0x4f, 0x11, 0xd0, 0x3e, 0xc0,
+	0x90, 0x8e, 0xc7, 0x0e, 0xc7, 0x91, 0x33, 0xce, 0x7c, 0x48, 0xe7, 0x30, 0xd0, 0x97, 0xb0, 0xe1,
+	0xe2, 0x90, 0x32, 0x3f, 0x3b, 0xa7, 0x29, 0xc0, 0xd2, 0x15, 0xb2, 0x7e, 0x63, 0x57, 0x48, 0x31,
+	0x8b, 0xea, 0xf7, 0xfe, 0xcc, 0x43, 0xa1, 0xc7, 0x3c, 0xf4, 0x14, 0x6e, 0x2d, 0x3c, 0x90, 0x5b,
+	0x97, 0x1e, 0xb6, 0xa5, 0x87, 0x48, 0x6f, 0x5d, 0x17, 0x31, 0x1d, 0xfc, 0x57, 0xb0, 0x91, 0x3e,
+	0x53, 0xf7, 0x57, 0x25, 0x25, 0x4e, 0xfd, 0xdd, 0x2b, 0x9c, 0x53, 0xb0, 0xaf, 0xa1, 0x32, 0x7f,
+	0xa8, 0x1a, 0x2b, 0x73, 0x66, 0x01, 0xfa, 0xfb, 0xd7, 0x04, 0x4c, 0x81, 0x0f, 0x00, 0xe6, 0x2e,
+	0x52, 0x63, 0x55, 0xda, 0xcc, 0xaf, 0xbf, 0x77, 0xb5, 0x3f, 0x45, 0xd5, 0xd7, 0xbf, 0x15, 0x5c,
+	0x77, 0xbe, 0x78, 0x75, 0x66, 0x68, 0xaf, 0xcf, 0x0c, 0xed, 0x8f, 0x33, 0x43, 0x7b, 0x71, 0x6e,
+	0xe4, 0x5e, 0x9f, 0x1b, 0xb9, 0x5f, 0xcf, 0x8d, 0xdc, 0x53, 0xd3, 0xf3, 0xf9, 0x28, 0x1e, 0x98,
+	0x43, 0x1a, 0x58, 0x0a, 0x72, 0x27, 0x8c, 0xa8, 0xb8, 0x45, 0xac, 0xa5, 0x93, 0xc6, 0x8f, 0x43,
+	0xcc, 0x06, 0x45, 0x39, 0xd8, 0x8f, 0xff, 0x09, 0x00, 0x00, 0xff, 0xff, 0x72, 0xc8, 0xbe, 0xa9,
+	0x9d, 0x09, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -436,6 +571,9 @@ type MsgClient interface {
 	// StakeLP commits a sealed device's time to its class's pool as a
 	// liquidity provider (PROTOCOL.md §3).
 	StakeLP(ctx context.Context, in *MsgStakeLP, opts ...grpc.CallOption) (*MsgStakeLPResponse, error)
+	// SellCompute sells whole days of a sealed device into its class's pool,
+	// locking collateral and a maintenance deposit (PROTOCOL.md §3).
+	SellCompute(ctx context.Context, in *MsgSellCompute, opts ...grpc.CallOption) (*MsgSellComputeResponse, error)
 	// RenewStake extends an active stake by whole epochs before its end.
 	RenewStake(ctx context.Context, in *MsgRenewStake, opts ...grpc.CallOption) (*MsgRenewStakeResponse, error)
 }
@@ -466,6 +604,15 @@ func (c *msgClient) StakeLP(ctx context.Context, in *MsgStakeLP, opts ...grpc.Ca
 	return out, nil
 }
 
+func (c *msgClient) SellCompute(ctx context.Context, in *MsgSellCompute, opts ...grpc.CallOption) (*MsgSellComputeResponse, error) {
+	out := new(MsgSellComputeResponse)
+	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Msg/SellCompute", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *msgClient) RenewStake(ctx context.Context, in *MsgRenewStake, opts ...grpc.CallOption) (*MsgRenewStakeResponse, error) {
 	out := new(MsgRenewStakeResponse)
 	err := c.cc.Invoke(ctx, "/loopin.stake.v1.Msg/RenewStake", in, out, opts...)
@@ -483,6 +630,9 @@ type MsgServer interface {
 	// StakeLP commits a sealed device's time to its class's pool as a
 	// liquidity provider (PROTOCOL.md §3).
 	StakeLP(context.Context, *MsgStakeLP) (*MsgStakeLPResponse, error)
+	// SellCompute sells whole days of a sealed device into its class's pool,
+	// locking collateral and a maintenance deposit (PROTOCOL.md §3).
+	SellCompute(context.Context, *MsgSellCompute) (*MsgSellComputeResponse, error)
 	// RenewStake extends an active stake by whole epochs before its end.
 	RenewStake(context.Context, *MsgRenewStake) (*MsgRenewStakeResponse, error)
 }
@@ -496,6 +646,9 @@ func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateP
 }
 func (*UnimplementedMsgServer) StakeLP(ctx context.Context, req *MsgStakeLP) (*MsgStakeLPResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StakeLP not implemented")
+}
+func (*UnimplementedMsgServer) SellCompute(ctx context.Context, req *MsgSellCompute) (*MsgSellComputeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SellCompute not implemented")
 }
 func (*UnimplementedMsgServer) RenewStake(ctx context.Context, req *MsgRenewStake) (*MsgRenewStakeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RenewStake not implemented")
@@ -541,6 +694,24 @@ func _Msg_StakeLP_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SellCompute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSellCompute)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SellCompute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.stake.v1.Msg/SellCompute",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SellCompute(ctx, req.(*MsgSellCompute))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Msg_RenewStake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(MsgRenewStake)
 	if err := dec(in); err != nil {
@@ -571,6 +742,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StakeLP",
 			Handler:    _Msg_StakeLP_Handler,
+		},
+		{
+			MethodName: "SellCompute",
+			Handler:    _Msg_SellCompute_Handler,
 		},
 		{
 			MethodName: "RenewStake",
@@ -843,6 +1018,132 @@ func (m *MsgRenewStakeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSellCompute) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSellCompute) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSellCompute) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.MinUloopOut.Size()
+		i -= size
+		if _, err := m.MinUloopOut.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.Days != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Days))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Owner) > 0 {
+		i -= len(m.Owner)
+		copy(dAtA[i:], m.Owner)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Owner)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSellComputeResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSellComputeResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSellComputeResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.End, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintTx(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.FeeBurned.Size()
+		i -= size
+		if _, err := m.FeeBurned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Deposit.Size()
+		i -= size
+		if _, err := m.Deposit.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Collateral.Size()
+		i -= size
+		if _, err := m.Collateral.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Proceeds.Size()
+		i -= size
+		if _, err := m.Proceeds.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -948,6 +1249,49 @@ func (m *MsgRenewStakeResponse) Size() (n int) {
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
 	n += 1 + l + sovTx(uint64(l))
 	l = m.Injected.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSellCompute) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Owner)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovTx(uint64(m.DeviceId))
+	}
+	if m.Days != 0 {
+		n += 1 + sovTx(uint64(m.Days))
+	}
+	l = m.MinUloopOut.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSellComputeResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovTx(uint64(m.StakeId))
+	}
+	l = m.Proceeds.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Collateral.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.Deposit.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = m.FeeBurned.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
 	n += 1 + l + sovTx(uint64(l))
 	return n
 }
@@ -1707,6 +2051,398 @@ func (m *MsgRenewStakeResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSellCompute) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSellCompute: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSellCompute: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owner", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owner = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Days", wireType)
+			}
+			m.Days = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Days |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinUloopOut", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MinUloopOut.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSellComputeResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSellComputeResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSellComputeResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proceeds", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Proceeds.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Collateral", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Collateral.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deposit", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Deposit.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FeeBurned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.FeeBurned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field End", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.End, dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
