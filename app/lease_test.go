@@ -386,7 +386,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 			case 0:
 				device++
 				miner := account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
-				end := c.Ctx().BlockTime().Add(time.Duration(2+arg)*time.Hour)
+				end := c.Ctx().BlockTime().Add(time.Duration(2+arg) * time.Hour)
 				if arg%3 == 0 { // a sale: pool-owned time
 					_, err := c.PoolsKeeper.OpenSale(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.ZeroInt())
 					if err != nil {
@@ -420,7 +420,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 			case 5:
 				if device > 0 {
 					id := 1 + uint64(arg)%device
-					if pos, err := c.PoolsKeeper.Position(c.Ctx(), id); err == nil {
+					if pos, err := c.PoolsKeeper.Position(c.Ctx(), id); err == nil && !pos.Sold {
 						_, err := c.PoolsKeeper.RenewPosition(c.Ctx(), id, pos.End.Add(time.Hour), math.NewInt(1<<62))
 						require.NoError(t, err)
 					}
