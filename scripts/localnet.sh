@@ -78,7 +78,10 @@ else
 
   # Short clocks so effects show within seconds: the epoch, gov voting,
   # a challenge every epoch, one failed report confirms a failure; every
-  # pool seals tiny (proof.TinyParams: 32 KiB) so a CPU miner seals at once.
+  # pool seals tiny (proof.TinyParams: 32 KiB) so a CPU miner seals at once;
+  # an LP stake lasts at least 10 minutes, a sold "day" is 2 minutes and a
+  # lease lasts 1 minute to 1 day, so a whole stake, sale and lease life
+  # cycle fits in minutes (docs/params.md).
   genesis=$HOME_DIR/config/genesis.json
   jq --arg epoch "$EPOCH" '
       .app_state.epochs.epochs[0].duration = $epoch
@@ -89,6 +92,10 @@ else
     | .app_state.pocps.params.challenge_interval = 1
     | .app_state.pocps.params.challenge_deadline = "120s"
     | .app_state.pocps.params.key_window = 1000
+    | .app_state.stake.params.min_lp_duration = "600s"
+    | .app_state.stake.params.day_length = "120s"
+    | .app_state.pools.params.min_lease_duration = "60s"
+    | .app_state.pools.params.max_lease_duration = "86400s"
     | .app_state.pools.pools |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
         "walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2})
   ' "$genesis" >"$genesis.tmp" && mv "$genesis.tmp" "$genesis"
@@ -135,6 +142,9 @@ Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--k
   loopind q rewards epoch 1
   loopind q pools pools
   loopind q pools pool rtx-4090
+  loopind q pools spot-price rtx-4090
+  loopind q pools capacity rtx-4090
+  loopind q stake stakes
   loopind q pocps verifiers
   loopind q pocps devices
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params
