@@ -137,7 +137,10 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	require.Equal(t, uint64(1), bought.DeviceId)
 	require.Equal(t, est.Price, bought.Price, "buys at the quoted price")
 	require.Equal(t, math.NewInt(10_000_000_000).Sub(est.Total), balance(c, client))
-	require.Equal(t, supply.Sub(est.Fee), c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "the fee is burned")
+	require.Equal(t, supply, c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "the fee waits for the epoch end")
+	require.Equal(t, est.Fee, poolOf(t, c, "rtx-4090").PendingBurn)
+	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventFeeCharged")
+	moduleBefore := balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName))
 	spotAfter, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{Pool: "rtx-4090"})
 	require.NoError(t, err)
 	require.True(t, spotAfter.SpotPrice.GT(spotBefore.SpotPrice), "scarcity raises the price")
@@ -160,7 +163,9 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "6d", MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, poolstypes.ErrNoIdleDevice)
 
-	c.NextBlock(t, 10*time.Hour)
+	c.NextBlock(t, 10*time.Hour) // an epoch end: the pending fee is burned
+	require.Equal(t, moduleBefore.Sub(est.Fee), balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName)), "the fee left the module, burned")
+	require.True(t, poolOf(t, c, "rtx-4090").PendingBurn.IsZero())
 	c.NextBlock(t, time.Second)
 	et, err := q.EstimateTerminate(c.Ctx(), &poolstypes.QueryEstimateTerminateRequest{LeaseId: bought.LeaseId})
 	require.NoError(t, err)

@@ -6,6 +6,8 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/loopin-project/loopin/x/pools/types"
 )
 
@@ -18,8 +20,14 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
 	}
+	// Trades send to the module address directly (collect): create the
+	// module account now so no plain account can take its address.
+	k.accountKeeper.GetModuleAccount(ctx, types.ModuleName)
 	for _, p := range gs.Pools {
 		if err := k.Pools.Set(ctx, p.Id, p); err != nil {
+			return err
+		}
+		if err := k.ClassIndex.Set(ctx, p.GpuClass, p.Id); err != nil {
 			return err
 		}
 	}
@@ -42,6 +50,16 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, l := range gs.Leases {
 		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+			return err
+		}
+		client, err := k.accountKeeper.AddressCodec().StringToBytes(l.Client)
+		if err != nil {
+			return err
+		}
+		if err := k.LeasesByClient.Set(ctx, collections.Join(sdk.AccAddress(client), l.Id)); err != nil {
+			return err
+		}
+		if err := k.LeasesByDevice.Set(ctx, collections.Join(l.DeviceId, l.Id)); err != nil {
 			return err
 		}
 		if l.Status == types.LEASE_STATUS_ACTIVE {

@@ -112,7 +112,11 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if err != nil {
 		return nil, err
 	}
-	h, err := q.leaseDuration(ctx, req.Duration)
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	h, err := leaseDuration(params, req.Duration)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -180,7 +184,7 @@ func (q Querier) LeasesByClient(ctx context.Context, req *types.QueryLeasesByCli
 	if err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "client: %v", err)
 	}
-	leases, page, err := query.CollectionPaginate(ctx, q.Leases.Indexes.ByClient, req.Pagination,
+	leases, page, err := query.CollectionPaginate(ctx, q.Keeper.LeasesByClient, req.Pagination,
 		func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (types.Lease, error) {
 			return q.Leases.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](client))
@@ -195,7 +199,7 @@ func (q Querier) LeasesByDevice(ctx context.Context, req *types.QueryLeasesByDev
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	leases, page, err := query.CollectionPaginate(ctx, q.Leases.Indexes.ByDevice, req.Pagination,
+	leases, page, err := query.CollectionPaginate(ctx, q.Keeper.LeasesByDevice, req.Pagination,
 		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Lease, error) {
 			return q.Leases.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.DeviceId))

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
-	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
 	"cosmossdk.io/math"
 
@@ -34,8 +33,12 @@ type Keeper struct {
 	Params collections.Item[types.Params]
 	// PoolSeq is the next pool id − 1.
 	PoolSeq collections.Sequence
-	// Pools holds every pool, indexed by GPU class (unique).
-	Pools *collections.IndexedMap[uint64, types.Pool, PoolIndexes]
+	// Pools holds every pool. A plain map: trades rewrite the pool, and
+	// only governance changes its class (see ClassIndex).
+	Pools collections.Map[uint64, types.Pool]
+	// ClassIndex maps a GPU class to its pool id (unique), written when a
+	// pool is created.
+	ClassIndex collections.Map[string, uint64]
 
 	// Positions maps device id → the committed device's Position.
 	Positions collections.Map[uint64, types.Position]
@@ -43,34 +46,18 @@ type Keeper struct {
 	Idle collections.KeySet[collections.Triple[uint64, int64, uint64]]
 	// LeaseSeq is the last lease id.
 	LeaseSeq collections.Sequence
-	// Leases holds every lease, indexed by client and by device.
-	Leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+	// Leases holds every lease.
+	Leases collections.Map[uint64, types.Lease]
+	// LeasesByClient and LeasesByDevice index leases; written once when a
+	// lease is bought (client and device never change), so lease updates
+	// cost no index work.
+	LeasesByClient collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	LeasesByDevice collections.KeySet[collections.Pair[uint64, uint64]]
 	// Queue holds (unix seconds, kind, id) of every lease end and
 	// commitment end still to come; BeginBlock pops what is due.
 	Queue collections.KeySet[collections.Triple[int64, uint64, uint64]]
 	// Snapshots maps (pool, unix seconds) → Π at an epoch end (TWAP).
 	Snapshots collections.Map[collections.Pair[uint64, int64], math.Int]
-}
-
-// LeaseIndexes are the secondary indexes of Leases.
-type LeaseIndexes struct {
-	ByClient *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
-	ByDevice *indexes.Multi[uint64, uint64, types.Lease]
-}
-
-// IndexesList implements collections.Indexes.
-func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
-	return []collections.Index[uint64, types.Lease]{i.ByClient, i.ByDevice}
-}
-
-// PoolIndexes are the secondary indexes of Pools.
-type PoolIndexes struct {
-	ByClass *indexes.Unique[string, uint64, types.Pool]
-}
-
-// IndexesList implements collections.Indexes.
-func (i PoolIndexes) IndexesList() []collections.Index[uint64, types.Pool] {
-	return []collections.Index[uint64, types.Pool]{i.ByClass}
 }
 
 // NewKeeper builds the x/pools keeper on storeService. It panics when
@@ -88,22 +75,17 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
-		Pools: collections.NewIndexedMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc),
-			PoolIndexes{ByClass: indexes.NewUnique(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Key,
-				func(_ uint64, p types.Pool) (string, error) { return p.GpuClass, nil })}),
-		Positions: collections.NewMap(sb, types.PositionsKey, "positions", collections.Uint64Key, codec.CollValue[types.Position](cdc)),
+		Pools:         collections.NewMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc)),
+		ClassIndex:    collections.NewMap(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Value),
+		Positions:     collections.NewMap(sb, types.PositionsKey, "positions", collections.Uint64Key, codec.CollValue[types.Position](cdc)),
 		Idle: collections.NewKeySet(sb, types.IdleKey, "idle",
 			collections.TripleKeyCodec(collections.Uint64Key, collections.Int64Key, collections.Uint64Key)),
 		LeaseSeq: collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
-		Leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key, codec.CollValue[types.Lease](cdc),
-			LeaseIndexes{
-				ByClient: indexes.NewMulti(sb, types.LeasesByClientKey, "leases_by_client", sdk.AccAddressKey, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (sdk.AccAddress, error) {
-						return ak.AddressCodec().StringToBytes(l.Client)
-					}),
-				ByDevice: indexes.NewMulti(sb, types.LeasesByDeviceKey, "leases_by_device", collections.Uint64Key, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (uint64, error) { return l.DeviceId, nil }),
-			}),
+		Leases:   collections.NewMap(sb, types.LeasesKey, "leases", collections.Uint64Key, codec.CollValue[types.Lease](cdc)),
+		LeasesByClient: collections.NewKeySet(sb, types.LeasesByClientKey, "leases_by_client",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		LeasesByDevice: collections.NewKeySet(sb, types.LeasesByDeviceKey, "leases_by_device",
+			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
 			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key)),
 		Snapshots: collections.NewMap(sb, types.SnapshotsKey, "snapshots",

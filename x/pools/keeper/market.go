@@ -12,6 +12,7 @@ import (
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/pools/ledger"
@@ -151,6 +152,11 @@ func (k Keeper) touch(ctx context.Context, pool types.Pool) (*ledger.Pool, error
 	if err != nil {
 		return nil, err
 	}
+	return touchWith(ctx, pool, params)
+}
+
+// touchWith is touch with the params already read.
+func touchWith(ctx context.Context, pool types.Pool, params types.Params) (*ledger.Pool, error) {
 	lp := loadLedger(pool, params)
 	if _, err := lp.Dissipate(max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
 		return nil, err
@@ -179,23 +185,30 @@ func (k Keeper) pay(ctx context.Context, addr string, amt *big.Int) error {
 	return k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, to, coins(amt))
 }
 
-// collect moves amt uloop from addr into the module account.
+// moduleAddress is the pools module account's address.
+var moduleAddress = authtypes.NewModuleAddress(types.ModuleName)
+
+// collect moves amt uloop from addr into the module account. It sends to
+// the module's address directly: the account exists from genesis, and
+// skipping its lookup saves a store read on every trade.
 func (k Keeper) collect(ctx context.Context, from sdk.AccAddress, amt *big.Int) error {
 	if amt.Sign() <= 0 {
 		return nil
 	}
-	return k.bankKeeper.SendCoinsFromAccountToModule(ctx, from, types.ModuleName, coins(amt))
+	return k.bankKeeper.SendCoins(ctx, from, moduleAddress, coins(amt))
 }
 
-// burnFee burns an exchange fee held by the module and emits EventFeeBurned.
-func (k Keeper) burnFee(ctx context.Context, poolID uint64, fee *big.Int, reason string) error {
+// chargeFee books an exchange fee the module now holds into pool's
+// pending burn (burned at the next epoch end, EpochEnd) and emits
+// EventFeeCharged. Burning once per epoch instead of per trade keeps a trade
+// to one bank transfer (docs/pools.md, gas).
+func chargeFee(ctx context.Context, pool *types.Pool, fee *big.Int, reason string) error {
 	if fee.Sign() <= 0 {
 		return nil
 	}
-	if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, coins(fee)); err != nil {
-		return err
-	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeBurned{PoolId: poolID, Amount: math.NewIntFromBigInt(fee), Reason: reason})
+	amt := math.NewIntFromBigInt(fee)
+	pool.PendingBurn = intOr0(pool.PendingBurn).Add(amt)
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeCharged{PoolId: pool.Id, Amount: amt, Reason: reason})
 }
 
 // ProcessQueue applies every lease end and commitment end due by now, in
@@ -568,13 +581,13 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 		return math.Int{}, err
 	}
 	pool.Devices++
+	if err := chargeFee(ctx, &pool, fee, "sell"); err != nil {
+		return math.Int{}, err
+	}
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return math.Int{}, err
 	}
 	if err := k.pay(ctx, sellerStr, got); err != nil {
-		return math.Int{}, err
-	}
-	if err := k.burnFee(ctx, poolID, fee, "sell"); err != nil {
 		return math.Int{}, err
 	}
 	proceeds := math.NewIntFromBigInt(got)
@@ -641,9 +654,10 @@ func (k Keeper) matchIdle(ctx context.Context, poolID uint64) (deviceID uint64, 
 }
 
 // EpochEnd accounts every pool up to the block time at an epoch end
-// (x/epochs hook): due queue entries first, then dissipation (O(1) per
-// pool, price-neutral), a Π snapshot for TWAP windows, and the pruning of
-// snapshots older than types.MaxTwapWindow.
+// (x/epochs hook): due queue entries first, then per pool the burn of the
+// exchange fees charged since the last epoch end (one BurnCoins for all),
+// dissipation (O(1) per pool, price-neutral), a Π snapshot for TWAP windows,
+// and the pruning of snapshots older than types.MaxTwapWindow.
 func (k Keeper) EpochEnd(ctx context.Context) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
 	if err := k.ProcessQueue(ctx, now); err != nil {
@@ -657,7 +671,20 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	burn := math.ZeroInt()
 	for _, pool := range all {
+		if pending := intOr0(pool.PendingBurn); pending.IsPositive() {
+			burn = burn.Add(pending)
+			pool.PendingBurn = math.ZeroInt()
+			if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeBurned{PoolId: pool.Id, Amount: pending}); err != nil {
+				return err
+			}
+			if pool.Status == types.POOL_STATUS_RETIRED {
+				if err := k.Pools.Set(ctx, pool.Id, pool); err != nil {
+					return err
+				}
+			}
+		}
 		if pool.Status == types.POOL_STATUS_RETIRED {
 			continue
 		}
@@ -680,6 +707,9 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 			Removed: math.NewIntFromBigInt(removed)}); err != nil {
 			return err
 		}
+	}
+	if burn.IsPositive() {
+		return k.bankKeeper.BurnCoins(ctx, types.ModuleName, sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, burn)))
 	}
 	return nil
 }

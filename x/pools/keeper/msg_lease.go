@@ -25,13 +25,9 @@ func checkDeadline(ctx context.Context, deadline *time.Time) error {
 	return nil
 }
 
-// leaseDuration parses a lease duration and checks it against the params.
-func (k Keeper) leaseDuration(ctx context.Context, s string) (int64, error) {
+// leaseDuration parses a lease duration and checks it against params.
+func leaseDuration(params types.Params, s string) (int64, error) {
 	d, err := types.ParseDuration(s)
-	if err != nil {
-		return 0, err
-	}
-	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -71,11 +67,15 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if pool.Status == types.POOL_STATUS_RETIRED {
 		return nil, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is retired", pool.GpuClass)
 	}
-	h, err := ms.leaseDuration(ctx, msg.Duration)
+	params, err := ms.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lp, err := ms.touch(ctx, pool)
+	h, err := leaseDuration(params, msg.Duration)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := touchWith(ctx, pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err != nil {
 		return nil, err
 	}
-	seq, err := ms.LeaseSeq.Peek(ctx)
+	seq, err := ms.LeaseSeq.Next(ctx) // a failure below reverts it with the transaction
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +110,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err := ms.collect(ctx, client, total); err != nil {
 		return nil, err
 	}
-	if err := ms.burnFee(ctx, pool.Id, fee, "buy"); err != nil {
-		return nil, err
-	}
-	if _, err := ms.LeaseSeq.Next(ctx); err != nil {
+	if err := chargeFee(ctx, &pool, fee, "buy"); err != nil {
 		return nil, err
 	}
 	l := types.Lease{Id: vl.ID, PoolId: pool.Id, DeviceId: deviceID, Client: msg.Client, Start: time.Unix(vl.Start, 0).UTC(),
@@ -121,6 +118,12 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	fromLease(&l, vl)
 	fromDevice(&pos, dev)
 	if err := ms.Leases.Set(ctx, l.Id, l); err != nil {
+		return nil, err
+	}
+	if err := ms.LeasesByClient.Set(ctx, collections.Join(sdk.AccAddress(client), l.Id)); err != nil {
+		return nil, err
+	}
+	if err := ms.LeasesByDevice.Set(ctx, collections.Join(deviceID, l.Id)); err != nil {
 		return nil, err
 	}
 	if err := ms.Positions.Set(ctx, deviceID, pos); err != nil {
@@ -178,7 +181,11 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	h, err := ms.leaseDuration(ctx, msg.Duration)
+	params, err := ms.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := leaseDuration(params, msg.Duration)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +200,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	lp, err := ms.touch(ctx, pool)
+	lp, err := touchWith(ctx, pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +217,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err := ms.collect(ctx, client, total); err != nil {
 		return nil, err
 	}
-	if err := ms.burnFee(ctx, pool.Id, fee, "extend"); err != nil {
+	if err := chargeFee(ctx, &pool, fee, "extend"); err != nil {
 		return nil, err
 	}
 	fromLease(&l, vl)
@@ -281,7 +288,7 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 	if err := ms.pay(ctx, l.Client, refund); err != nil {
 		return nil, err
 	}
-	if err := ms.burnFee(ctx, pool.Id, fee, "terminate"); err != nil {
+	if err := chargeFee(ctx, &pool, fee, "terminate"); err != nil {
 		return nil, err
 	}
 	fromLease(&l, vl)

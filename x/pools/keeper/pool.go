@@ -32,10 +32,10 @@ func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*
 	if err := pool.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := ms.Pools.Indexes.ByClass.MatchExact(ctx, pool.GpuClass); err == nil {
-		return nil, errorsmod.Wrapf(types.ErrPoolExists, "class %q", pool.GpuClass)
-	} else if !errors.Is(err, collections.ErrNotFound) {
+	if has, err := ms.ClassIndex.Has(ctx, pool.GpuClass); err != nil {
 		return nil, err
+	} else if has {
+		return nil, errorsmod.Wrapf(types.ErrPoolExists, "class %q", pool.GpuClass)
 	}
 	id, err := ms.PoolSeq.Next(ctx)
 	if err != nil {
@@ -43,6 +43,9 @@ func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*
 	}
 	pool.Id = id + 1
 	if err := ms.Pools.Set(ctx, pool.Id, pool); err != nil {
+		return nil, err
+	}
+	if err := ms.ClassIndex.Set(ctx, pool.GpuClass, pool.Id); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolCreated{PoolId: pool.Id, GpuClass: pool.GpuClass}); err != nil {
@@ -78,7 +81,7 @@ func (ms msgServer) SetPoolStatus(ctx context.Context, msg *types.MsgSetPoolStat
 
 // PoolByClass returns the pool of a GPU class; ErrPoolNotFound when none.
 func (k Keeper) PoolByClass(ctx context.Context, class string) (types.Pool, error) {
-	id, err := k.Pools.Indexes.ByClass.MatchExact(ctx, class)
+	id, err := k.ClassIndex.Get(ctx, class)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "no pool for class %q", class)
 	} else if err != nil {

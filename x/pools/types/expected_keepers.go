@@ -12,13 +12,17 @@ import (
 type AccountKeeper interface {
 	// AddressCodec decodes and encodes bech32 account addresses.
 	AddressCodec() address.Codec
+	// GetModuleAccount returns the module's account, creating it when
+	// missing (InitGenesis makes sure the pools account exists, since trades
+	// send to its address directly).
+	GetModuleAccount(ctx context.Context, moduleName string) sdk.ModuleAccountI
 }
 
 // BankKeeper is the part of x/bank that x/pools uses: clients and miners
 // pay into the pools module account, payouts and refunds leave it, and
 // exchange fees are burned from it.
 type BankKeeper interface {
-	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	SendCoins(ctx context.Context, fromAddr, toAddr sdk.AccAddress, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
 	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }
