@@ -217,6 +217,25 @@ func (n *node) tx(args ...string) {
 	require.Zero(n.t, res.Code, "deliver tx: %s", res.RawLog)
 }
 
+// txFails broadcasts a transaction that passes CheckTx but fails in the
+// block, and returns its raw log.
+func (n *node) txFails(args ...string) string {
+	n.t.Helper()
+	args = append(args, "--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag(), "--gas", "500000")
+	out := n.cli(args...)
+	var res struct {
+		Code   uint32 `json:"code"`
+		TxHash string `json:"txhash"`
+		RawLog string `json:"raw_log"`
+	}
+	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
+	require.Zero(n.t, res.Code, "check tx: %s", res.RawLog)
+	out, _ = n.try("q", "wait-tx", res.TxHash, "--node", n.nodeFlag(), "--timeout", "30s", "-o", "json")
+	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
+	require.NotZero(n.t, res.Code, "the transaction should have failed: %s", out)
+	return res.RawLog
+}
+
 // editGenesis rewrites config/genesis.json through edit.
 func (n *node) editGenesis(edit func(map[string]any)) {
 	n.t.Helper()
@@ -345,6 +364,28 @@ func TestSystemLocalChain(t *testing.T) {
 		require.Equal(t, sortedKeys(cliRes.Params), sortedKeys(restRes.Params), "%s CLI vs REST", module)
 	}
 
+	// The market's commands answer on an empty chain: an empty pool quotes
+	// its reference price, a purchase finds no idle device, a stake no
+	// device; failed transactions say why in the chain's own words.
+	out := n.cli("q", "pools", "spot-price", "rtx-4090", "--node", n.nodeFlag(), "-o", "json")
+	var spot struct {
+		SpotPrice  string `json:"spot_price"`
+		PerGpuHour string `json:"per_gpu_hour"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &spot), out)
+	require.Equal(t, "6.600000000000000000", spot.SpotPrice, "an empty rtx-4090 pool quotes its reference price")
+	require.Equal(t, "23760.000000000000000000", spot.PerGpuHour)
+	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "7d", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "no idle device")
+	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "30m", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "outside [1h0m0s, 720h0m0s]")
+	require.Contains(t, n.txFails("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--from", "alice"), "no idle device")
+	require.Contains(t, n.txFails("tx", "stake", "lp", "1", "7d", "100000", "--from", "alice"), "device not found")
+	out = n.cli("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag(), "-o", "json")
+	require.Contains(t, out, `"pool_id": "6"`)
+	out = n.cli("q", "stake", "stakes", "--node", n.nodeFlag(), "-o", "json")
+	require.NotContains(t, out, `"owner"`, "no stakes yet")
+
 	// Governance changes a LooPIN parameter (the only way to change one).
 	proposal := fmt.Sprintf(`{
   "messages": [{
@@ -369,7 +410,7 @@ func TestSystemLocalChain(t *testing.T) {
 			ExchangeFee string `json:"exchange_fee"`
 		} `json:"params"`
 	}
-	out := n.cli("q", "pools", "params", "--node", n.nodeFlag(), "-o", "json")
+	out = n.cli("q", "pools", "params", "--node", n.nodeFlag(), "-o", "json")
 	require.NoError(t, json.Unmarshal([]byte(out), &poolsParams), out)
 	require.Equal(t, "0.005000000000000000", poolsParams.Params.ExchangeFee)
 
