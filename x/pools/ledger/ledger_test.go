@@ -422,3 +422,59 @@ func TestSaleIncomeGoesToTheLPs(t *testing.T) {
 	_, err = p.Sell(4, 4000)
 	require.ErrorIs(t, err, ledger.ErrPoolTooShallow, "no LP to own sold time")
 }
+
+// The worked example with a sale of docs/pools.md ("Worked example with a
+// sale"): two LPs, a seller, an epoch of dissipation, a lease on the sold
+// device, and every commitment's end.
+func TestWorkedExampleWithSale(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	a, err := p.StakeLP(1, 1000)
+	require.NoError(t, err)
+	require.Equal(t, bi(10000), a, "1000 s at the reference price 10")
+	b, err := p.StakeLP(2, 2000)
+	require.NoError(t, err)
+	require.Equal(t, bi(20000), b, "2000 s at the spot price 10")
+	got, err := p.Sell(3, 1000)
+	require.NoError(t, err)
+	require.Equal(t, bi(7500-23), got, "⌊30000·1000/4000⌋ = 7500 less the fee ⌈22.5⌉ = 23")
+	require.Equal(t, bi(22500), p.L)
+	require.Equal(t, big.NewRat(45, 8), p.Price(), "the sale lowers the price to 5.625")
+
+	_, err = p.Advance(100) // an epoch: three idle devices for 100 s
+	require.NoError(t, err)
+	require.Equal(t, bi(22500-1688), p.L, "⌈22500·300/4000⌉ = 1688 left L")
+	require.Equal(t, int64(3700), p.H)
+	require.Equal(t, big.NewRat(20812, 3700).FloatString(3), p.Price().FloatString(3), "dissipation keeps the price (5.625)")
+	// A and B own the sold device's 100 s: ⌊22500·100/4000⌋ = 562, shared
+	// 950 : 1950 by their unsold time at the interval's midpoint t = 50.
+	accA := p.Accrued(p.Devices[1], nil)
+	accB := p.Accrued(p.Devices[2], nil)
+	require.Equal(t, bi(562+184), accA, "A: its own 100 s (562) and 950/2900 of 562 (184)")
+	require.Equal(t, bi(562+377), accB, "B: its own 100 s (562) and 1950/2900 of 562 (377)")
+
+	l, paid, err := p.BuyLease(3, 200) // a client leases the sold device
+	require.NoError(t, err)
+	require.Equal(t, bi(1190), l.Price, "⌈20812·200/3500⌉")
+	require.Equal(t, bi(1194), paid, "plus the fee ⌈3.57⌉ = 4")
+
+	paidOut := map[uint64]*big.Int{}
+	for _, at := range []int64{300, 1000, 2000} {
+		out, err := p.Advance(at)
+		require.NoError(t, err)
+		for id, v := range out {
+			paidOut[id] = v
+		}
+		checkInvariants(t, p)
+	}
+	require.Zero(t, paidOut[3].Sign(), "the seller was paid at the sale; the sold time's income went to the LPs")
+	require.Equal(t, bi(7302), paidOut[1], "A")
+	require.Equal(t, bi(16385), paidOut[2], "B")
+	require.Zero(t, p.L.Sign(), "all of L is paid out when all time is gone")
+	// In: 30000 injected + 1194 paid by the client = 31194. Out: the seller
+	// 7477, A 7302, B 16385; burned 23 + 4; dust 3.
+	require.Equal(t, bi(31194), p.In)
+	require.Equal(t, bi(7477+7302+16385), p.Out)
+	require.Equal(t, bi(27), p.Burned)
+	require.Equal(t, bi(3), p.Dust())
+	t.Logf("A %s, B %s, seller %s, burned %s, dust %s", paidOut[1], paidOut[2], got, p.Burned, p.Dust())
+}

@@ -95,9 +95,10 @@ type Pool struct {
 	HSold    int64
 	IdleSold int64
 	// J and K index the income of sold time shared by the LP positions
-	// (× Scale): J += S·Scale/U_LP and K += ΔJ·t for income S at time t,
-	// so a position with unsold time u(t) is owed Σ u(t_k)·ΔJ_k — for an
-	// idle one (u = E − t) that is E·ΔJ − ΔK, for a leased one u·ΔJ.
+	// (× Scale): J += S·Scale/U_LP(m) and K += ΔJ·2m for income S weighed
+	// at time m (shareOver), so a position with unsold time u(t) is owed
+	// Σ u(m_k)·ΔJ_k — for an idle one (u = E − t) that is (2E·ΔJ − ΔK)/2,
+	// for a leased one u·ΔJ.
 	J, K *big.Int
 	// Orphaned is sold-time income that found no LP position to share it
 	// (U_LP = 0); it stays with the module as dust.
@@ -184,26 +185,36 @@ func (p *Pool) Dissipate(t int64) (*big.Int, error) {
 			p.HSold -= dSold
 		}
 	}
+	t0 := p.Now
 	p.Now = t
-	p.share(shared)
+	p.shareOver(shared, t0, t)
 	return out, nil
 }
 
-// share spreads income s of sold time over the LP positions' unsold time
-// at Now through J and K (orphaned when there is none).
-func (p *Pool) share(s *big.Int) {
+// share spreads income s of sold time, arrived at Now, over the LP
+// positions' unsold time at Now (orphaned when there is none).
+func (p *Pool) share(s *big.Int) { p.shareOver(s, p.Now, p.Now) }
+
+// shareOver spreads income s earned over [t0, t1] (t1 = Now, nothing ended
+// inside) by the LP positions' unsold time at the interval's midpoint:
+// U_mid = U(t1) + Idle·(t1−t0)/2, and position p's weight u_p(mid) — exact
+// for income at an instant, second-order for income spread over an
+// interval (at most an epoch), and always Σ_p u_p(mid) = U_mid, so the
+// shares never exceed s. With t doubled to stay in integers:
+// J += ⌊2·s·Scale / (2·U(t1) + Idle·(t1−t0))⌋, K += ΔJ·(t0+t1).
+func (p *Pool) shareOver(s *big.Int, t0, t1 int64) {
 	if s.Sign() <= 0 {
 		return
 	}
-	u := p.H - p.HSold
-	if u <= 0 {
+	u2 := 2*(p.H-p.HSold) + p.Idle*(t1-t0)
+	if u2 <= 0 {
 		p.Orphaned.Add(p.Orphaned, s)
 		return
 	}
 	dj := new(big.Int).Mul(s, Scale)
-	dj.Quo(dj, big.NewInt(u))
+	dj.Lsh(dj, 1).Quo(dj, big.NewInt(u2))
 	p.J.Add(p.J, dj)
-	p.K.Add(p.K, dj.Mul(dj, big.NewInt(p.Now)))
+	p.K.Add(p.K, dj.Mul(dj, big.NewInt(t0+t1)))
 }
 
 // sharedAccrued is LP device d's share of sold-time income since its
@@ -218,8 +229,9 @@ func (p *Pool) sharedAccrued(d *Device, l *Lease) *big.Int {
 		acc = dj.Mul(dj, big.NewInt(d.End-l.End))
 	} else {
 		dk := new(big.Int).Sub(p.K, d.SharedK)
-		acc = dj.Mul(dj, big.NewInt(d.End))
+		acc = dj.Mul(dj, big.NewInt(2*d.End))
 		acc.Sub(acc, dk)
+		acc.Rsh(acc, 1)
 	}
 	if acc.Sign() <= 0 {
 		return new(big.Int)
