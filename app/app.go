@@ -257,8 +257,11 @@ func New(
 	app.PocpsKeeper.SetHooks(app.StakeKeeper.Hooks())
 	app.RewardsKeeper = rewardskeeper.NewKeeper(
 		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
-		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, govAuthority,
+		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority,
 	)
+	// A change of x/stake's maintenance rate β must keep β below the reward
+	// rate γ (whitepaper §5), which x/rewards knows.
+	app.StakeKeeper.SetBalanceCheck(app.RewardsKeeper.CheckBalance)
 	// PoL reads C_minted and C_held from x/rewards (set before any copy of
 	// the x/pocps keeper is handed out below).
 	app.PocpsKeeper.SetLoyaltyKeeper(rewardskeeper.Loyalty{K: app.RewardsKeeper})

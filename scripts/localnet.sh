@@ -140,6 +140,7 @@ Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--k
   loopind q rewards params
   loopind q epochs current-epoch loopin
   loopind q rewards epoch 1
+  loopind q rewards economics
   loopind q pools pools
   loopind q pools pool rtx-4090
   loopind q pools spot-price rtx-4090

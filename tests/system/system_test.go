@@ -385,6 +385,8 @@ func TestSystemLocalChain(t *testing.T) {
 	require.Contains(t, out, `"pool_id": "6"`)
 	out = n.cli("q", "stake", "stakes", "--node", n.nodeFlag(), "-o", "json")
 	require.NotContains(t, out, `"owner"`, "no stakes yet")
+	out = n.cli("q", "rewards", "economics", "--node", n.nodeFlag(), "-o", "json")
+	require.Contains(t, out, `"t_min": "6s"`, "T_min = α/(γ−β) with the default params")
 
 	// Governance changes a LooPIN parameter (the only way to change one).
 	proposal := fmt.Sprintf(`{

@@ -37,6 +37,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Show what epoch n minted and how it was split (validators, miners, verifiers, clients, sink)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "epoch"}},
 				},
+				{
+					RpcMethod: "Economics",
+					Use:       "economics",
+					Short:     "Show the balance condition: staking fee α, maintenance rate β, reward rate γ per GPU-second, T_min = α/(γ−β), and a warning when β ≥ γ",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -136,3 +136,14 @@ func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.
 	}
 	return &types.QueryPoolResponse{Pool: pool}, nil
 }
+
+// CommittedDevices counts the devices committed to every pool (x/rewards'
+// economics). It reads each pool once: O(pools).
+func (k Keeper) CommittedDevices(ctx context.Context) (uint64, error) {
+	var n uint64
+	err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
+		n += p.Devices
+		return false, nil
+	})
+	return n, err
+}

@@ -20,6 +20,15 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
 	}
+	// x/stake and x/epochs are initialised before x/rewards (app genesis
+	// order): β < γ is checked across the two modules here.
+	sp, err := k.stakeKeeper.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.checkBalance(ctx, gs.Params, sp.MaintenanceRate); err != nil {
+		return err
+	}
 	for _, e := range gs.Epochs {
 		if err := k.Epochs.Set(ctx, e.Epoch, e); err != nil {
 			return err

@@ -25,6 +25,7 @@ type Keeper struct {
 	poolsKeeper   types.PoolsKeeper
 	stakeKeeper   types.StakeKeeper
 	pocpsKeeper   types.PocpsKeeper
+	epochsKeeper  types.EpochsKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -50,7 +51,7 @@ type Keeper struct {
 // interfaces of types/expected_keepers.go.
 func NewKeeper(
 	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper,
-	pk types.PoolsKeeper, sk types.StakeKeeper, vk types.PocpsKeeper, authority string,
+	pk types.PoolsKeeper, sk types.StakeKeeper, vk types.PocpsKeeper, ek types.EpochsKeeper, authority string,
 ) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
@@ -63,6 +64,7 @@ func NewKeeper(
 		poolsKeeper:   pk,
 		stakeKeeper:   sk,
 		pocpsKeeper:   vk,
+		epochsKeeper:  ek,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Epochs:        collections.NewMap(sb, types.EpochsKey, "epochs", collections.Int64Key, codec.CollValue[types.EpochEmission](cdc)),

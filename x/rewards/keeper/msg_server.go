@@ -31,6 +31,13 @@ func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams
 	if err := msg.Params.Validate(); err != nil {
 		return nil, err
 	}
+	sp, err := ms.stakeKeeper.GetParams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := ms.checkBalance(ctx, msg.Params, sp.MaintenanceRate); err != nil {
+		return nil, err
+	}
 	if err := ms.Params.Set(ctx, msg.Params); err != nil {
 		return nil, err
 	}

@@ -18,3 +18,8 @@ var (
 	// ErrInvalidAddress is returned for a malformed address.
 	ErrInvalidAddress = errors.Register(ModuleName, 5, "invalid address")
 )
+
+// ErrBalance is returned when params would make the maintenance rate β
+// reach the reward rate γ: no stake could pay back its staking fee
+// (whitepaper §5, T_min = α/(γ−β)).
+var ErrBalance = errors.Register(ModuleName, 6, "balance condition β < γ violated")

@@ -6,6 +6,7 @@ import (
 	"cosmossdk.io/core/address"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
 
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -23,6 +24,14 @@ type AccountKeeper interface {
 type PoolsKeeper interface {
 	// GetParams returns the x/pools parameters.
 	GetParams(ctx context.Context) (poolstypes.Params, error)
+	// CommittedDevices counts the devices committed to every pool.
+	CommittedDevices(ctx context.Context) (uint64, error)
+}
+
+// EpochsKeeper is what x/rewards reads from x/epochs: the length of the
+// `loopin` epoch (γ is per GPU-second).
+type EpochsKeeper interface {
+	GetEpochInfo(ctx sdk.Context, identifier string) (epochstypes.EpochInfo, error)
 }
 
 // StakeKeeper is what x/rewards reads from x/stake: the staking fee α and

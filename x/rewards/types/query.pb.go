@@ -371,6 +371,141 @@ func (m *QueryMintedResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_QueryMintedResponse proto.InternalMessageInfo
 
+// QueryEconomicsRequest is the Query/Economics request type.
+type QueryEconomicsRequest struct {
+}
+
+func (m *QueryEconomicsRequest) Reset()         { *m = QueryEconomicsRequest{} }
+func (m *QueryEconomicsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEconomicsRequest) ProtoMessage()    {}
+func (*QueryEconomicsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{8}
+}
+func (m *QueryEconomicsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEconomicsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEconomicsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEconomicsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEconomicsRequest.Merge(m, src)
+}
+func (m *QueryEconomicsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEconomicsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEconomicsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEconomicsRequest proto.InternalMessageInfo
+
+// QueryEconomicsResponse is the balance condition T_min = α/(γ−β).
+type QueryEconomicsResponse struct {
+	// staking_fee is α, uloop burned per stake (x/stake).
+	StakingFee cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=staking_fee,json=stakingFee,proto3,customtype=cosmossdk.io/math.Int" json:"staking_fee"`
+	// maintenance_rate is β, uloop per GPU-second (x/stake).
+	MaintenanceRate cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=maintenance_rate,json=maintenanceRate,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"maintenance_rate"`
+	// gamma is γ, the miners' reward per committed GPU-second: the last
+	// epoch's miner share over (committed devices × epoch length), one device
+	// when none is committed.
+	Gamma cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=gamma,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"gamma"`
+	// committed_devices is the devices in the pools now.
+	CommittedDevices uint64 `protobuf:"varint,4,opt,name=committed_devices,json=committedDevices,proto3" json:"committed_devices,omitempty"`
+	// epoch_seconds is the length of the `loopin` epoch.
+	EpochSeconds uint64 `protobuf:"varint,5,opt,name=epoch_seconds,json=epochSeconds,proto3" json:"epoch_seconds,omitempty"`
+	// t_min_seconds is α/(γ−β), rounded up; 0 when β ≥ γ.
+	TMinSeconds uint64 `protobuf:"varint,6,opt,name=t_min_seconds,json=tMinSeconds,proto3" json:"t_min_seconds,omitempty"`
+	// t_min is t_min_seconds as a duration ("2m31s").
+	TMin string `protobuf:"bytes,7,opt,name=t_min,json=tMin,proto3" json:"t_min,omitempty"`
+	// warning is set when β ≥ γ: no stake can pay back its fee.
+	Warning        bool   `protobuf:"varint,8,opt,name=warning,proto3" json:"warning,omitempty"`
+	WarningMessage string `protobuf:"bytes,9,opt,name=warning_message,json=warningMessage,proto3" json:"warning_message,omitempty"`
+}
+
+func (m *QueryEconomicsResponse) Reset()         { *m = QueryEconomicsResponse{} }
+func (m *QueryEconomicsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEconomicsResponse) ProtoMessage()    {}
+func (*QueryEconomicsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_efa4dc3179c0b049, []int{9}
+}
+func (m *QueryEconomicsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEconomicsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEconomicsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEconomicsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEconomicsResponse.Merge(m, src)
+}
+func (m *QueryEconomicsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEconomicsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEconomicsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEconomicsResponse proto.InternalMessageInfo
+
+func (m *QueryEconomicsResponse) GetCommittedDevices() uint64 {
+	if m != nil {
+		return m.CommittedDevices
+	}
+	return 0
+}
+
+func (m *QueryEconomicsResponse) GetEpochSeconds() uint64 {
+	if m != nil {
+		return m.EpochSeconds
+	}
+	return 0
+}
+
+func (m *QueryEconomicsResponse) GetTMinSeconds() uint64 {
+	if m != nil {
+		return m.TMinSeconds
+	}
+	return 0
+}
+
+func (m *QueryEconomicsResponse) GetTMin() string {
+	if m != nil {
+		return m.TMin
+	}
+	return ""
+}
+
+func (m *QueryEconomicsResponse) GetWarning() bool {
+	if m != nil {
+		return m.Warning
+	}
+	return false
+}
+
+func (m *QueryEconomicsResponse) GetWarningMessage() string {
+	if m != nil {
+		return m.WarningMessage
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.rewards.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.rewards.v1.QueryParamsResponse")
@@ -380,48 +515,65 @@ func init() {
 	proto.RegisterType((*QueryPendingResponse)(nil), "loopin.rewards.v1.QueryPendingResponse")
 	proto.RegisterType((*QueryMintedRequest)(nil), "loopin.rewards.v1.QueryMintedRequest")
 	proto.RegisterType((*QueryMintedResponse)(nil), "loopin.rewards.v1.QueryMintedResponse")
+	proto.RegisterType((*QueryEconomicsRequest)(nil), "loopin.rewards.v1.QueryEconomicsRequest")
+	proto.RegisterType((*QueryEconomicsResponse)(nil), "loopin.rewards.v1.QueryEconomicsResponse")
 }
 
 func init() { proto.RegisterFile("loopin/rewards/v1/query.proto", fileDescriptor_efa4dc3179c0b049) }
 
 var fileDescriptor_efa4dc3179c0b049 = []byte{
-	// 572 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0x41, 0x6b, 0x13, 0x41,
-	0x14, 0xce, 0xaa, 0x49, 0xed, 0x78, 0xca, 0x18, 0xa1, 0x89, 0xba, 0x69, 0xb7, 0x4d, 0xb5, 0x6a,
-	0x77, 0xda, 0x7a, 0xf5, 0x14, 0x28, 0x5a, 0x41, 0xd0, 0x78, 0x13, 0xa4, 0x6e, 0xb3, 0xc3, 0x66,
-	0xb4, 0x3b, 0x6f, 0xbb, 0x33, 0xa9, 0xd6, 0x52, 0x04, 0xf1, 0xe0, 0x51, 0x10, 0xfc, 0x0d, 0x1e,
-	0x3d, 0xf8, 0x23, 0x7a, 0x2c, 0x7a, 0x11, 0x0f, 0x45, 0x12, 0xc1, 0xbf, 0x21, 0x99, 0x79, 0x5b,
-	0x1b, 0x92, 0x25, 0x17, 0x2f, 0xc9, 0xbc, 0x79, 0xdf, 0xf7, 0xde, 0xf7, 0xe6, 0x7b, 0x2c, 0xb9,
-	0xba, 0x0d, 0x90, 0x08, 0xc9, 0x52, 0xfe, 0x32, 0x48, 0x43, 0xc5, 0x76, 0x57, 0xd9, 0x4e, 0x97,
-	0xa7, 0x7b, 0x7e, 0x92, 0x82, 0x06, 0x5a, 0xb6, 0x69, 0x1f, 0xd3, 0xfe, 0xee, 0x6a, 0xad, 0x1c,
-	0xc4, 0x42, 0x02, 0x33, 0xbf, 0x16, 0x55, 0xab, 0x44, 0x10, 0x81, 0x39, 0xb2, 0xc1, 0x09, 0x6f,
-	0xab, 0x6d, 0x50, 0x31, 0xa8, 0x4d, 0x9b, 0xb0, 0x01, 0xa6, 0xae, 0x44, 0x00, 0xd1, 0x36, 0x67,
-	0x41, 0x22, 0x58, 0x20, 0x25, 0xe8, 0x40, 0x0b, 0x90, 0x59, 0xb6, 0x3e, 0xaa, 0x29, 0xe2, 0x92,
-	0x2b, 0x91, 0x01, 0xdc, 0x51, 0x40, 0x12, 0xa4, 0x41, 0x8c, 0x79, 0xaf, 0x42, 0xe8, 0xa3, 0xc1,
-	0x10, 0x0f, 0xcd, 0x65, 0x8b, 0xef, 0x74, 0xb9, 0xd2, 0xde, 0x63, 0x72, 0x71, 0xe8, 0x56, 0x25,
-	0x20, 0x15, 0xa7, 0x77, 0x48, 0xc9, 0x92, 0x67, 0x9c, 0x59, 0xe7, 0xfa, 0x85, 0xb5, 0xaa, 0x3f,
-	0x32, 0xb3, 0x6f, 0x29, 0xcd, 0xe9, 0xc3, 0xe3, 0x7a, 0xe1, 0xf3, 0x9f, 0x2f, 0x37, 0x9c, 0x16,
-	0x72, 0xbc, 0x25, 0x52, 0x36, 0x45, 0xd7, 0x13, 0x68, 0x77, 0xb0, 0x13, 0xad, 0x90, 0x22, 0x1f,
-	0xc4, 0xa6, 0xe2, 0xd9, 0x96, 0x0d, 0xbc, 0xa7, 0xa8, 0x0a, 0xa1, 0xd8, 0xfe, 0x2e, 0x39, 0xcf,
-	0x63, 0xa1, 0x94, 0x00, 0x89, 0x02, 0x66, 0xc7, 0x08, 0x30, 0x9c, 0x75, 0xc4, 0x9d, 0xd6, 0x71,
-	0x42, 0xf6, 0x58, 0x36, 0x1e, 0x97, 0xa1, 0x90, 0x51, 0xa6, 0x65, 0x86, 0x4c, 0x05, 0x61, 0x98,
-	0x72, 0x65, 0xe7, 0x9b, 0x6e, 0x65, 0xa1, 0xf7, 0x8c, 0x54, 0x86, 0x09, 0xa8, 0xe8, 0x1e, 0x29,
-	0x05, 0x31, 0x74, 0xa5, 0xb6, 0x84, 0xe6, 0xca, 0xa0, 0xdb, 0xcf, 0xe3, 0xfa, 0x25, 0x6b, 0xa1,
-	0x0a, 0x5f, 0xf8, 0x02, 0x58, 0x1c, 0xe8, 0x8e, 0xbf, 0x21, 0xf5, 0xb7, 0xaf, 0xcb, 0x04, 0xbd,
-	0xdd, 0x90, 0x1a, 0x1f, 0xc7, 0xf2, 0x3d, 0x1f, 0x27, 0x7e, 0x20, 0xa4, 0xe6, 0xe1, 0x64, 0x45,
-	0x9b, 0x38, 0x42, 0x86, 0xff, 0xdf, 0x82, 0xd6, 0x3e, 0x9d, 0x23, 0x45, 0xd3, 0x81, 0xbe, 0x26,
-	0x25, 0x6b, 0x2a, 0x6d, 0x8c, 0x79, 0xee, 0xd1, 0xed, 0xa9, 0x2d, 0x4e, 0x82, 0x59, 0xb1, 0xde,
-	0xdc, 0xdb, 0xef, 0xbf, 0x3f, 0x9e, 0xb9, 0x4c, 0xab, 0x2c, 0x6f, 0x49, 0xe9, 0x1b, 0x52, 0x34,
-	0x7e, 0xd2, 0x85, 0xbc, 0x9a, 0xa7, 0xb7, 0xa9, 0xd6, 0x98, 0x80, 0xc2, 0xc6, 0x4b, 0xa6, 0xf1,
-	0x3c, 0x9d, 0x1b, 0xd3, 0xd8, 0x2c, 0xa0, 0x62, 0xfb, 0xe6, 0xff, 0x80, 0xbe, 0x77, 0xc8, 0x14,
-	0xba, 0x4e, 0xf3, 0xe7, 0x1a, 0xda, 0xa3, 0xda, 0xb5, 0x89, 0x38, 0xd4, 0x71, 0xcb, 0xe8, 0x58,
-	0xa4, 0x0b, 0xe3, 0x1e, 0xc0, 0x62, 0xd9, 0x3e, 0x3a, 0x7e, 0x40, 0xdf, 0x39, 0xa4, 0x64, 0xed,
-	0xce, 0x37, 0x62, 0x68, 0x7d, 0xf2, 0x8d, 0x18, 0xde, 0x1a, 0xef, 0xa6, 0xd1, 0xd1, 0xa0, 0xf3,
-	0x63, 0x74, 0xc4, 0x06, 0xfa, 0x4f, 0x46, 0xf3, 0xfe, 0x61, 0xcf, 0x75, 0x8e, 0x7a, 0xae, 0xf3,
-	0xab, 0xe7, 0x3a, 0x1f, 0xfa, 0x6e, 0xe1, 0xa8, 0xef, 0x16, 0x7e, 0xf4, 0xdd, 0xc2, 0x93, 0x95,
-	0x48, 0xe8, 0x4e, 0x77, 0xcb, 0x6f, 0x43, 0x8c, 0x85, 0x96, 0x93, 0x14, 0x9e, 0xf3, 0xb6, 0xce,
-	0xea, 0xbe, 0x3a, 0xa9, 0xac, 0xf7, 0x12, 0xae, 0xb6, 0x4a, 0xe6, 0x23, 0x74, 0xfb, 0x6f, 0x00,
-	0x00, 0x00, 0xff, 0xff, 0xca, 0x72, 0x91, 0xa7, 0x5b, 0x05, 0x00, 0x00,
+	// 813 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xcf, 0x4f, 0x3b, 0x45,
+	0x14, 0xef, 0x7e, 0xa1, 0x85, 0x0e, 0x22, 0x74, 0x28, 0xba, 0x14, 0x5c, 0xca, 0xf2, 0xab, 0x88,
+	0xec, 0x02, 0x26, 0x9e, 0x3c, 0x11, 0x50, 0x31, 0x90, 0x48, 0xb9, 0x99, 0x98, 0x75, 0xd8, 0x1d,
+	0x97, 0x11, 0x66, 0x66, 0xd9, 0x99, 0x82, 0x48, 0x88, 0x89, 0x31, 0xc6, 0xa3, 0x89, 0x7f, 0x80,
+	0x57, 0x8f, 0x1e, 0xfc, 0x23, 0x38, 0x12, 0xbd, 0x18, 0x0f, 0xc4, 0x80, 0x89, 0x89, 0x7f, 0x85,
+	0xe9, 0xcc, 0x6c, 0xd3, 0xd2, 0x36, 0x35, 0xea, 0x05, 0x76, 0xde, 0xfb, 0xbc, 0xcf, 0xfb, 0xbc,
+	0x79, 0xf3, 0x5e, 0xc1, 0x6b, 0xe7, 0x9c, 0x27, 0x84, 0xf9, 0x29, 0xbe, 0x42, 0x69, 0x24, 0xfc,
+	0xcb, 0x2d, 0xff, 0xa2, 0x81, 0xd3, 0x6b, 0x2f, 0x49, 0xb9, 0xe4, 0xb0, 0xa4, 0xdd, 0x9e, 0x71,
+	0x7b, 0x97, 0x5b, 0x95, 0x12, 0xa2, 0x84, 0x71, 0x5f, 0xfd, 0xd5, 0xa8, 0x4a, 0x39, 0xe6, 0x31,
+	0x57, 0x9f, 0x7e, 0xf3, 0xcb, 0x58, 0x67, 0x42, 0x2e, 0x28, 0x17, 0x81, 0x76, 0xe8, 0x83, 0x71,
+	0xcd, 0xc5, 0x9c, 0xc7, 0xe7, 0xd8, 0x47, 0x09, 0xf1, 0x11, 0x63, 0x5c, 0x22, 0x49, 0x38, 0xcb,
+	0xbc, 0xf3, 0xdd, 0x9a, 0x62, 0xcc, 0xb0, 0x20, 0x19, 0xc0, 0xe9, 0x06, 0x24, 0x28, 0x45, 0xd4,
+	0xf8, 0xdd, 0x32, 0x80, 0x47, 0xcd, 0x22, 0x3e, 0x50, 0xc6, 0x3a, 0xbe, 0x68, 0x60, 0x21, 0xdd,
+	0x63, 0x30, 0xd5, 0x61, 0x15, 0x09, 0x67, 0x02, 0xc3, 0xb7, 0x41, 0x41, 0x07, 0xdb, 0x56, 0xd5,
+	0xaa, 0x8d, 0x6d, 0xcf, 0x78, 0x5d, 0x35, 0x7b, 0x3a, 0x64, 0xa7, 0x78, 0xf7, 0x30, 0x9f, 0xfb,
+	0xe1, 0xcf, 0x1f, 0x5f, 0xb7, 0xea, 0x26, 0xc6, 0x5d, 0x03, 0x25, 0x45, 0xba, 0x97, 0xf0, 0xf0,
+	0xd4, 0x64, 0x82, 0x65, 0x90, 0xc7, 0xcd, 0xb3, 0x62, 0x1c, 0xaa, 0xeb, 0x83, 0xfb, 0x91, 0x51,
+	0x65, 0xa0, 0x26, 0xfd, 0xbb, 0x60, 0x14, 0x53, 0x22, 0x04, 0xe1, 0xcc, 0x08, 0xa8, 0xf6, 0x10,
+	0xa0, 0x62, 0xf6, 0x0c, 0xae, 0x5d, 0x47, 0x2b, 0xd8, 0xf5, 0xb3, 0xf2, 0x30, 0x8b, 0x08, 0x8b,
+	0x33, 0x2d, 0x36, 0x18, 0x41, 0x51, 0x94, 0x62, 0xa1, 0xeb, 0x2b, 0xd6, 0xb3, 0xa3, 0xfb, 0x31,
+	0x28, 0x77, 0x06, 0x18, 0x45, 0xef, 0x81, 0x02, 0xa2, 0xbc, 0xc1, 0xa4, 0x0e, 0xd8, 0xd9, 0x6c,
+	0x66, 0xfb, 0xed, 0x61, 0x7e, 0x5a, 0xb7, 0x50, 0x44, 0x67, 0x1e, 0xe1, 0x3e, 0x45, 0xf2, 0xd4,
+	0xdb, 0x67, 0xf2, 0xe7, 0x9f, 0x36, 0x80, 0xe9, 0xed, 0x3e, 0x93, 0xe6, 0x72, 0x74, 0xbc, 0xeb,
+	0x99, 0x8a, 0x0f, 0x09, 0x93, 0x38, 0x1a, 0xac, 0x28, 0x30, 0x25, 0x64, 0xf8, 0xff, 0x5d, 0xd0,
+	0xab, 0x60, 0x5a, 0xb7, 0x20, 0xe4, 0x8c, 0x53, 0x12, 0xb6, 0xde, 0xc6, 0x5f, 0x43, 0xe0, 0x95,
+	0xe7, 0x1e, 0x93, 0xfd, 0x08, 0x8c, 0x09, 0x89, 0xce, 0x08, 0x8b, 0x83, 0x4f, 0x30, 0xfe, 0xd7,
+	0x12, 0x80, 0x21, 0x79, 0x07, 0x63, 0x88, 0xc0, 0x24, 0x45, 0xcd, 0x1a, 0x19, 0x62, 0x21, 0x0e,
+	0x52, 0x24, 0xb1, 0xfd, 0x42, 0xf1, 0xbe, 0x65, 0x78, 0x67, 0xbb, 0x79, 0x0f, 0x70, 0x8c, 0xc2,
+	0xeb, 0x5d, 0x1c, 0xb6, 0xb1, 0xef, 0xe2, 0x50, 0xb3, 0x4f, 0xb4, 0xf1, 0xd5, 0x91, 0xc4, 0xf0,
+	0x00, 0xe4, 0x63, 0x44, 0x29, 0xb2, 0x87, 0xfe, 0x13, 0xaf, 0x26, 0x81, 0xeb, 0xa0, 0x14, 0x72,
+	0x4a, 0x89, 0x94, 0x38, 0x0a, 0x22, 0x7c, 0x49, 0x42, 0x2c, 0xec, 0xe1, 0xaa, 0x55, 0x1b, 0xae,
+	0x4f, 0xb6, 0x1c, 0xbb, 0xda, 0x0e, 0x17, 0xc1, 0xb8, 0x7a, 0xf0, 0x81, 0xc0, 0x21, 0x67, 0x91,
+	0xb0, 0xf3, 0x0a, 0xf8, 0x92, 0x32, 0x1e, 0x6b, 0x1b, 0x74, 0xc1, 0xb8, 0x0c, 0x28, 0x61, 0x2d,
+	0x50, 0x41, 0x81, 0xc6, 0xe4, 0x21, 0x61, 0x19, 0x66, 0x0a, 0xe4, 0x15, 0xc6, 0x1e, 0x51, 0xcf,
+	0x64, 0xb8, 0xe9, 0x6b, 0xbe, 0x9e, 0x2b, 0x94, 0x32, 0xc2, 0x62, 0x7b, 0xb4, 0x6a, 0xd5, 0x46,
+	0xeb, 0xd9, 0x11, 0xae, 0x82, 0x09, 0xf3, 0x19, 0x50, 0x2c, 0x04, 0x8a, 0xb1, 0x5d, 0x54, 0x81,
+	0x2f, 0x1b, 0xf3, 0xa1, 0xb6, 0x6e, 0x7f, 0x9f, 0x07, 0x79, 0xd5, 0x6c, 0xf8, 0x39, 0x28, 0xe8,
+	0xd1, 0x86, 0xcb, 0x3d, 0x86, 0xae, 0x7b, 0x87, 0x54, 0x56, 0x06, 0xc1, 0xf4, 0xa3, 0x71, 0x17,
+	0xbe, 0xfc, 0xe5, 0x8f, 0xef, 0x5e, 0xcc, 0xc2, 0x19, 0xbf, 0xdf, 0xaa, 0x82, 0x5f, 0x80, 0xbc,
+	0x9a, 0x6a, 0xb8, 0xd4, 0x8f, 0xb3, 0x7d, 0xa7, 0x54, 0x96, 0x07, 0xa0, 0x4c, 0xe2, 0x35, 0x95,
+	0x78, 0x11, 0x2e, 0xf4, 0x48, 0xac, 0x1a, 0x20, 0xfc, 0x1b, 0xf5, 0xff, 0x16, 0x7e, 0x63, 0x81,
+	0x11, 0x33, 0xfb, 0xb0, 0x7f, 0x5d, 0x1d, 0xdb, 0xa4, 0xb2, 0x3a, 0x10, 0x67, 0x74, 0xbc, 0xa1,
+	0x74, 0xac, 0xc0, 0xa5, 0x5e, 0x17, 0xa0, 0xb1, 0xfe, 0x8d, 0x99, 0xfb, 0x5b, 0xf8, 0x95, 0x05,
+	0x0a, 0x7a, 0xe8, 0xfb, 0x37, 0xa2, 0x63, 0x89, 0xf4, 0x6f, 0x44, 0xe7, 0xee, 0x70, 0xd7, 0x95,
+	0x8e, 0x65, 0xb8, 0xd8, 0x43, 0x07, 0x55, 0xd0, 0x36, 0x19, 0x5f, 0x5b, 0xa0, 0xd8, 0x5a, 0x00,
+	0xb0, 0xd6, 0xf7, 0xc6, 0x9f, 0x6d, 0x8f, 0xca, 0xda, 0x3f, 0x40, 0x1a, 0x3d, 0x4b, 0x4a, 0x8f,
+	0x03, 0xe7, 0x7a, 0xf5, 0x27, 0x43, 0xef, 0xbc, 0x7f, 0xf7, 0xe8, 0x58, 0xf7, 0x8f, 0x8e, 0xf5,
+	0xfb, 0xa3, 0x63, 0x7d, 0xfb, 0xe4, 0xe4, 0xee, 0x9f, 0x9c, 0xdc, 0xaf, 0x4f, 0x4e, 0xee, 0xc3,
+	0xcd, 0x98, 0xc8, 0xd3, 0xc6, 0x89, 0x17, 0x72, 0x6a, 0x18, 0x36, 0x92, 0x94, 0x7f, 0x8a, 0x43,
+	0x99, 0x11, 0x7e, 0xd6, 0xa2, 0x94, 0xd7, 0x09, 0x16, 0x27, 0x05, 0xf5, 0x9b, 0xf8, 0xe6, 0xdf,
+	0x01, 0x00, 0x00, 0xff, 0xff, 0x42, 0xfd, 0x9a, 0x81, 0xea, 0x07, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -444,6 +596,10 @@ type QueryClient interface {
 	Pending(ctx context.Context, in *QueryPendingRequest, opts ...grpc.CallOption) (*QueryPendingResponse, error)
 	// Minted returns C_minted: the uloop ever minted to an address as rewards.
 	Minted(ctx context.Context, in *QueryMintedRequest, opts ...grpc.CallOption) (*QueryMintedResponse, error)
+	// Economics returns the balance condition of whitepaper §5: the staking
+	// fee α, the maintenance rate β, the realized reward rate γ and
+	// T_min = α/(γ−β), with a warning when β ≥ γ.
+	Economics(ctx context.Context, in *QueryEconomicsRequest, opts ...grpc.CallOption) (*QueryEconomicsResponse, error)
 }
 
 type queryClient struct {
@@ -490,6 +646,15 @@ func (c *queryClient) Minted(ctx context.Context, in *QueryMintedRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Economics(ctx context.Context, in *QueryEconomicsRequest, opts ...grpc.CallOption) (*QueryEconomicsResponse, error) {
+	out := new(QueryEconomicsResponse)
+	err := c.cc.Invoke(ctx, "/loopin.rewards.v1.Query/Economics", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the current x/rewards parameters.
@@ -500,6 +665,10 @@ type QueryServer interface {
 	Pending(context.Context, *QueryPendingRequest) (*QueryPendingResponse, error)
 	// Minted returns C_minted: the uloop ever minted to an address as rewards.
 	Minted(context.Context, *QueryMintedRequest) (*QueryMintedResponse, error)
+	// Economics returns the balance condition of whitepaper §5: the staking
+	// fee α, the maintenance rate β, the realized reward rate γ and
+	// T_min = α/(γ−β), with a warning when β ≥ γ.
+	Economics(context.Context, *QueryEconomicsRequest) (*QueryEconomicsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -517,6 +686,9 @@ func (*UnimplementedQueryServer) Pending(ctx context.Context, req *QueryPendingR
 }
 func (*UnimplementedQueryServer) Minted(ctx context.Context, req *QueryMintedRequest) (*QueryMintedResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Minted not implemented")
+}
+func (*UnimplementedQueryServer) Economics(ctx context.Context, req *QueryEconomicsRequest) (*QueryEconomicsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Economics not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -595,6 +767,24 @@ func _Query_Minted_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Economics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEconomicsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Economics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.rewards.v1.Query/Economics",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Economics(ctx, req.(*QueryEconomicsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "loopin.rewards.v1.Query",
@@ -615,6 +805,10 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Minted",
 			Handler:    _Query_Minted_Handler,
+		},
+		{
+			MethodName: "Economics",
+			Handler:    _Query_Economics_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -864,6 +1058,121 @@ func (m *QueryMintedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryEconomicsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEconomicsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEconomicsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEconomicsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEconomicsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.WarningMessage) > 0 {
+		i -= len(m.WarningMessage)
+		copy(dAtA[i:], m.WarningMessage)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.WarningMessage)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if m.Warning {
+		i--
+		if m.Warning {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.TMin) > 0 {
+		i -= len(m.TMin)
+		copy(dAtA[i:], m.TMin)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.TMin)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if m.TMinSeconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.TMinSeconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.EpochSeconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.EpochSeconds))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.CommittedDevices != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.CommittedDevices))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size := m.Gamma.Size()
+		i -= size
+		if _, err := m.Gamma.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.MaintenanceRate.Size()
+		i -= size
+		if _, err := m.MaintenanceRate.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.StakingFee.Size()
+		i -= size
+		if _, err := m.StakingFee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -963,6 +1272,50 @@ func (m *QueryMintedResponse) Size() (n int) {
 	_ = l
 	l = m.Amount.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEconomicsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryEconomicsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.StakingFee.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.MaintenanceRate.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Gamma.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.CommittedDevices != 0 {
+		n += 1 + sovQuery(uint64(m.CommittedDevices))
+	}
+	if m.EpochSeconds != 0 {
+		n += 1 + sovQuery(uint64(m.EpochSeconds))
+	}
+	if m.TMinSeconds != 0 {
+		n += 1 + sovQuery(uint64(m.TMinSeconds))
+	}
+	l = len(m.TMin)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Warning {
+		n += 2
+	}
+	l = len(m.WarningMessage)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -1567,6 +1920,349 @@ func (m *QueryMintedResponse) Unmarshal(dAtA []byte) error {
 			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEconomicsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEconomicsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEconomicsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEconomicsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEconomicsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEconomicsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakingFee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.StakingFee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaintenanceRate", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaintenanceRate.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Gamma", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Gamma.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommittedDevices", wireType)
+			}
+			m.CommittedDevices = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommittedDevices |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochSeconds", wireType)
+			}
+			m.EpochSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EpochSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TMinSeconds", wireType)
+			}
+			m.TMinSeconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.TMinSeconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TMin", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TMin = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Warning", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Warning = bool(v != 0)
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WarningMessage", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.WarningMessage = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

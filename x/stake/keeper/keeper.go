@@ -9,6 +9,7 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -25,6 +26,9 @@ type Keeper struct {
 	poolsKeeper   types.PoolsKeeper
 	pocpsKeeper   types.PocpsKeeper
 	epochsKeeper  types.EpochsKeeper
+	// balance checks a new maintenance rate against the reward rate
+	// (x/rewards, set by the app); nil accepts any.
+	balance *func(ctx context.Context, beta math.LegacyDec) error
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -75,6 +79,7 @@ func NewKeeper(
 		poolsKeeper:   pk,
 		pocpsKeeper:   vk,
 		epochsKeeper:  ek,
+		balance:       new(func(context.Context, math.LegacyDec) error),
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		StakeSeq:      collections.NewSequence(sb, types.StakeSeqKey, "stake_seq"),
@@ -101,4 +106,11 @@ func (k Keeper) Authority() string { return k.authority }
 // GetParams returns the current x/stake parameters, for other modules' keepers.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
+}
+
+// SetBalanceCheck sets the check x/stake's MsgUpdateParams runs on a new
+// maintenance rate β (x/rewards' CheckBalance: β < γ, whitepaper §5). Every
+// copy of the keeper shares it.
+func (k Keeper) SetBalanceCheck(check func(ctx context.Context, beta math.LegacyDec) error) {
+	*k.balance = check
 }

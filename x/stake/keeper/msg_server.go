@@ -31,6 +31,11 @@ func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams
 	if err := msg.Params.Validate(); err != nil {
 		return nil, err
 	}
+	if check := *ms.balance; check != nil {
+		if err := check(ctx, msg.Params.MaintenanceRate); err != nil {
+			return nil, err
+		}
+	}
 	if err := ms.Params.Set(ctx, msg.Params); err != nil {
 		return nil, err
 	}

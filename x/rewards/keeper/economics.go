@@ -1,0 +1,105 @@
+package keeper
+
+import (
+	"context"
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	chaintypes "github.com/loopin-project/loopin/types"
+	"github.com/loopin-project/loopin/x/rewards/types"
+)
+
+// epochSeconds is the length of the `loopin` epoch in seconds.
+func (k Keeper) epochSeconds(ctx context.Context) (int64, error) {
+	info, err := k.epochsKeeper.GetEpochInfo(sdk.UnwrapSDKContext(ctx), chaintypes.EpochIdentifier)
+	if err != nil {
+		return 0, err
+	}
+	if info.Duration < time.Second {
+		return 0, errorsmod.Wrapf(types.ErrInvalidParams, "the %s epoch lasts %s", chaintypes.EpochIdentifier, info.Duration)
+	}
+	return int64(info.Duration / time.Second), nil
+}
+
+// Gamma is the reward rate γ of whitepaper §5 in uloop per GPU-second:
+// the miners' share of an epoch's emission over devices × epoch seconds
+// (devices at least 1). It is the bound for β at genesis and in parameter
+// changes with devices = 1 (the most a single device can earn), and the
+// realized rate in the Economics query.
+func Gamma(p types.Params, epoch int64, devices uint64, epochSeconds int64) math.LegacyDec {
+	pot := share(Emission(p, max(epoch, 1)), p.MinerShare)
+	return math.LegacyNewDecFromInt(pot).QuoInt64(int64(max(devices, 1)) * epochSeconds)
+}
+
+// CheckBalance returns ErrBalance when the maintenance rate beta (uloop per
+// GPU-second) is not below γ for one device under the current x/rewards
+// params (the most any device can earn: T_min would be infinite for all).
+// x/stake calls it when governance changes beta; InitGenesis and
+// MsgUpdateParams call checkBalance with the new x/rewards params.
+func (k Keeper) CheckBalance(ctx context.Context, beta math.LegacyDec) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	return k.checkBalance(ctx, params, beta)
+}
+
+func (k Keeper) checkBalance(ctx context.Context, params types.Params, beta math.LegacyDec) error {
+	secs, err := k.epochSeconds(ctx)
+	if err != nil {
+		return err
+	}
+	gamma := Gamma(params, 1, 1, secs)
+	if beta.GTE(gamma) {
+		return errorsmod.Wrapf(types.ErrBalance,
+			"maintenance_rate β = %s uloop/GPU-s must be below the reward rate γ = %s uloop/GPU-s (miner_share × epoch_emission / %d s epoch, one device)",
+			beta, gamma, secs)
+	}
+	return nil
+}
+
+// Economics serves Query/Economics.
+func (q Querier) Economics(ctx context.Context, req *types.QueryEconomicsRequest) (*types.QueryEconomicsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	sp, err := q.stakeKeeper.GetParams(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	secs, err := q.epochSeconds(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	devices, err := q.poolsKeeper.CommittedDevices(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	epoch := int64(1)
+	if info, err := q.epochsKeeper.GetEpochInfo(sdk.UnwrapSDKContext(ctx), chaintypes.EpochIdentifier); err == nil {
+		epoch = max(info.CurrentEpoch, 1)
+	}
+	resp := &types.QueryEconomicsResponse{
+		StakingFee: sp.StakingFee, MaintenanceRate: sp.MaintenanceRate,
+		Gamma: Gamma(params, epoch, devices, secs), CommittedDevices: devices, EpochSeconds: uint64(secs),
+	}
+	if resp.MaintenanceRate.GTE(resp.Gamma) {
+		resp.Warning = true
+		resp.WarningMessage = "β ≥ γ: the maintenance rate eats the whole reward rate, no stake pays back its staking fee"
+		return resp, nil
+	}
+	tmin := math.LegacyNewDecFromInt(sp.StakingFee).Quo(resp.Gamma.Sub(resp.MaintenanceRate)).Ceil().TruncateInt64()
+	resp.TMinSeconds = uint64(tmin)
+	resp.TMin = (time.Duration(tmin) * time.Second).String()
+	return resp, nil
+}
