@@ -252,9 +252,6 @@ func New(
 	))
 	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		app.PoolsKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority)
-	// A confirmed failure runs x/stake's failure path (set before any copy
-	// of the x/pocps keeper is handed to a module below).
-	app.PocpsKeeper.SetHooks(app.StakeKeeper.Hooks())
 	app.RewardsKeeper = rewardskeeper.NewKeeper(
 		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority,
@@ -262,6 +259,13 @@ func New(
 	// A change of x/stake's maintenance rate β must keep β below the reward
 	// rate γ (whitepaper §5), which x/rewards knows.
 	app.StakeKeeper.SetBalanceCheck(app.RewardsKeeper.CheckBalance)
+	// A confirmed failure runs x/stake's failure path; a passed challenge
+	// re-weighs the device in the miners' stream (set before any copy of the
+	// x/pocps keeper is handed to a module below).
+	app.PocpsKeeper.SetHooks(pocpstypes.NewMultiPocpsHooks(app.StakeKeeper.Hooks(), app.RewardsKeeper.PocpsHooks()))
+	// Leases and commitments feed the clients' and miners' reward streams.
+	app.PoolsKeeper.SetHooks(app.RewardsKeeper.PoolsHooks())
+	app.StakeKeeper.SetStakeHooks(app.RewardsKeeper.StakeHooks())
 	// PoL reads C_minted and C_held from x/rewards (set before any copy of
 	// the x/pocps keeper is handed out below).
 	app.PocpsKeeper.SetLoyaltyKeeper(rewardskeeper.Loyalty{K: app.RewardsKeeper})

@@ -27,8 +27,9 @@ type Keeper struct {
 
 	// hooks are called on confirmed failures; set once by the app.
 	hooks types.PocpsHooks
-	// loyalty gives PoL's inputs; set once by the app.
-	loyalty types.LoyaltyKeeper
+	// loyalty gives PoL's inputs; set once by the app, shared by every copy
+	// of the keeper (x/rewards holds one made before it is set).
+	loyalty *types.LoyaltyKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -123,6 +124,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
+		loyalty: new(types.LoyaltyKeeper),
 		cdc:           cdc,
 		accountKeeper: ak,
 		stakingKeeper: sk,

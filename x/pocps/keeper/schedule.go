@@ -227,7 +227,10 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		if err := ms.countReport(ctx, val); err != nil {
 			return nil, err
 		}
-		return &types.MsgSubmitChallengeResultResponse{}, ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, "")
+		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitChallengeResultResponse{}, ms.Hooks().AfterDeviceScored(ctx, device.Id)
 	}
 
 	switch msg.Reason {

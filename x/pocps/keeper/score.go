@@ -16,10 +16,10 @@ import (
 // SetLoyaltyKeeper sets where PoL's inputs come from. It panics if called
 // twice (a wiring bug). Without one, C_minted = 0 and PoL = 1.
 func (k *Keeper) SetLoyaltyKeeper(lk types.LoyaltyKeeper) {
-	if k.loyalty != nil {
+	if *k.loyalty != nil {
 		panic("x/pocps: loyalty keeper already set")
 	}
-	k.loyalty = lk
+	*k.loyalty = lk
 }
 
 // DeviceScore computes a device's PoCPS score at the current block time:
@@ -47,15 +47,15 @@ func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, 
 	if _, _, in.WBench, err = k.poolsKeeper.ClassInfo(ctx, device.GpuClass); err != nil {
 		return types.Score{}, in, err
 	}
-	if k.loyalty != nil {
+	if loyalty := *k.loyalty; loyalty != nil {
 		owner, err := k.accountKeeper.AddressCodec().StringToBytes(device.Owner)
 		if err != nil {
 			return types.Score{}, in, err
 		}
-		if in.CMinted, err = k.loyalty.Minted(ctx, owner); err != nil {
+		if in.CMinted, err = loyalty.Minted(ctx, owner); err != nil {
 			return types.Score{}, in, err
 		}
-		if in.CHeld, err = k.loyalty.Held(ctx, owner); err != nil {
+		if in.CHeld, err = loyalty.Held(ctx, owner); err != nil {
 			return types.Score{}, in, err
 		}
 	}

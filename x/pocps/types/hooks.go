@@ -13,6 +13,9 @@ type PocpsHooks interface {
 	// `confirmations` independent verifiers (PROTOCOL.md §3–4). deviceID is
 	// the x/pocps device id. An error aborts the confirming transaction.
 	AfterDeviceFailed(ctx context.Context, deviceID uint64) error
+	// AfterDeviceScored is called when a passed challenge has updated a
+	// device's W (its PoCPS score changed): x/rewards re-weighs it.
+	AfterDeviceScored(ctx context.Context, deviceID uint64) error
 }
 
 // MultiPocpsHooks runs several PocpsHooks in order.
@@ -31,6 +34,16 @@ func (h MultiPocpsHooks) AfterDeviceFailed(ctx context.Context, deviceID uint64)
 	var errs error
 	for _, hook := range h {
 		errs = errors.Join(errs, hook.AfterDeviceFailed(ctx, deviceID))
+	}
+	return errs
+}
+
+// AfterDeviceScored calls every hook, even after one fails, and returns
+// all their errors joined.
+func (h MultiPocpsHooks) AfterDeviceScored(ctx context.Context, deviceID uint64) error {
+	var errs error
+	for _, hook := range h {
+		errs = errors.Join(errs, hook.AfterDeviceScored(ctx, deviceID))
 	}
 	return errs
 }

@@ -21,6 +21,11 @@ func (h recordingHook) AfterDeviceFailed(_ context.Context, id uint64) error {
 	return h.err
 }
 
+func (h recordingHook) AfterDeviceScored(_ context.Context, id uint64) error {
+	*h.calls = append(*h.calls, h.name+"-scored")
+	return h.err
+}
+
 func TestMultiPocpsHooksRunsAllInOrderAndJoinsErrors(t *testing.T) {
 	var calls []string
 	errB := errors.New("b failed")

@@ -22,6 +22,8 @@ type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
 	bankKeeper    types.BankKeeper
+	// hooks are set once by the app and shared by every copy of the keeper.
+	hooks *types.PoolsHooks
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -72,6 +74,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		cdc:           cdc,
 		accountKeeper: ak,
 		bankKeeper:    bk,
+		hooks:         new(types.PoolsHooks),
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
@@ -105,4 +108,27 @@ func (k Keeper) Authority() string { return k.authority }
 // GetParams returns the current x/pools parameters, for other modules' keepers.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
+}
+
+// SetHooks sets the lease callbacks (x/rewards). Every copy of the keeper
+// shares them. It panics if called twice (a wiring bug).
+func (k Keeper) SetHooks(h types.PoolsHooks) {
+	if *k.hooks != nil {
+		panic("x/pools: hooks already set")
+	}
+	*k.hooks = h
+}
+
+func (k Keeper) leaseStarted(ctx context.Context, id uint64, client string) error {
+	if h := *k.hooks; h != nil {
+		return h.AfterLeaseStarted(ctx, id, client)
+	}
+	return nil
+}
+
+func (k Keeper) leaseEnded(ctx context.Context, id uint64) error {
+	if h := *k.hooks; h != nil {
+		return h.AfterLeaseEnded(ctx, id)
+	}
+	return nil
 }

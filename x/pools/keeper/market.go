@@ -283,6 +283,9 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return err
 	}
+	if err := k.leaseEnded(ctx, l.Id); err != nil {
+		return err
+	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
 		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: math.ZeroInt()})
 }
@@ -506,6 +509,9 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 			return res, err
 		}
 		if err := k.pay(ctx, l.Client, client); err != nil {
+			return res, err
+		}
+		if err := k.leaseEnded(ctx, l.Id); err != nil {
 			return res, err
 		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{

@@ -138,6 +138,9 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err := ms.savePool(ctx, pool, lp); err != nil {
 		return nil, err
 	}
+	if err := ms.leaseStarted(ctx, l.Id, l.Client); err != nil {
+		return nil, err
+	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseBought{
 		LeaseId: l.Id, PoolId: pool.Id, DeviceId: deviceID, Client: msg.Client, Start: l.Start, End: l.End, Price: l.Price, Fee: l.Fees}); err != nil {
 		return nil, err
@@ -308,6 +311,9 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 		return nil, err
 	}
 	if err := ms.savePool(ctx, pool, lp); err != nil {
+		return nil, err
+	}
+	if err := ms.leaseEnded(ctx, l.Id); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{

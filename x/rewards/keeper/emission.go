@@ -42,9 +42,10 @@ type epochHooks struct{ k Keeper }
 // and splits it: the validators' share goes to the fee collector (x/
 // distribution pays it out); the verifiers' share is credited to the
 // verifiers in proportion to their accepted reports of the epoch; the
-// miners' and clients' shares go to the sink (their recipients come with
-// x/stake and leases), which the module holds, with every truncation
-// remainder. Its cost is bounded by the number of verifiers.
+// miners' and clients' shares close their streams' periods (weight ×
+// seconds, collected lazily by each account); what nobody can collect goes
+// to the sink, which the module holds. Its cost is bounded by the number of
+// verifiers and of accounts that ended in the epoch.
 func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch int64) error {
 	if identifier != chaintypes.EpochIdentifier || epoch < 1 {
 		return nil
@@ -79,10 +80,18 @@ func (h epochHooks) AfterEpochEnd(ctx context.Context, identifier string, epoch 
 	if err != nil {
 		return err
 	}
-	// The miners' and clients' shares have no recipients yet (x/stake and
-	// leases come with their issues): they go to the sink, with every
-	// truncation remainder.
-	rec.Sink = minted.Sub(rec.Validators).Sub(paid)
+	// Miners and clients: their streams' periods close with their pots;
+	// accounts collect lazily (stream.go). What no account can collect
+	// (no device or lease this epoch, truncation) goes to the sink.
+	miners, err := k.closePeriod(ctx, types.StreamMiners, rec.Miners)
+	if err != nil {
+		return err
+	}
+	clients, err := k.closePeriod(ctx, types.StreamClients, rec.Clients)
+	if err != nil {
+		return err
+	}
+	rec.Sink = minted.Sub(rec.Validators).Sub(paid).Sub(miners).Sub(clients)
 	if err := k.Epochs.Set(ctx, epoch, rec); err != nil {
 		return err
 	}

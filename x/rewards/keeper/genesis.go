@@ -50,6 +50,26 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			}
 		}
 	}
+	for _, gst := range gs.Streams {
+		if err := k.Streams.Set(ctx, gst.Stream, gst.State); err != nil {
+			return err
+		}
+		for _, p := range gst.Periods {
+			if err := k.Periods.Set(ctx, collections.Join(gst.Stream, p.Period), p.State); err != nil {
+				return err
+			}
+		}
+		for _, a := range gst.Accounts {
+			if err := k.RewardAccounts.Set(ctx, collections.Join(gst.Stream, a.Id), a.State); err != nil {
+				return err
+			}
+			if a.State.Ended {
+				if err := k.Ended.Set(ctx, collections.Join3(gst.Stream, a.State.SincePeriod, a.Id)); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	return nil
 }
 
@@ -80,6 +100,26 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 			return true, err
 		}
 		gs.Accounts = append(gs.Accounts, types.AccountRewards{Address: s, Pending: pending, Minted: minted})
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.Streams.Walk(ctx, nil, func(id uint32, st types.Stream) (bool, error) {
+		gst := types.GenesisStream{Stream: id, State: st}
+		if err := k.Periods.Walk(ctx, collections.NewPrefixedPairRange[uint32, uint64](id), func(key collections.Pair[uint32, uint64], p types.Period) (bool, error) {
+			gst.Periods = append(gst.Periods, types.GenesisPeriod{Period: key.K2(), State: p})
+			return false, nil
+		}); err != nil {
+			return true, err
+		}
+		if err := k.RewardAccounts.Walk(ctx, collections.NewPrefixedPairRange[uint32, uint64](id), func(key collections.Pair[uint32, uint64], a types.RewardAccount) (bool, error) {
+			gst.Accounts = append(gst.Accounts, types.GenesisRewardAccount{Id: key.K2(), State: a})
+			return false, nil
+		}); err != nil {
+			return true, err
+		}
+		gs.Streams = append(gs.Streams, gst)
 		return false, nil
 	})
 	return gs, err

@@ -41,6 +41,12 @@ type Keeper struct {
 	Pending collections.Map[sdk.AccAddress, math.Int]
 	// Minted is C_minted per address (PoL), uloop.
 	Minted collections.Map[sdk.AccAddress, math.Int]
+	// Streams, Periods, RewardAccounts and Ended are the miners' and
+	// clients' F1-style accounting (stream.go).
+	Streams        collections.Map[uint32, types.Stream]
+	Periods        collections.Map[collections.Pair[uint32, uint64], types.Period]
+	RewardAccounts collections.Map[collections.Pair[uint32, uint64], types.RewardAccount]
+	Ended          collections.KeySet[collections.Triple[uint32, uint64, uint64]]
 }
 
 // NewKeeper builds the x/rewards keeper on storeService. It panics when
@@ -70,6 +76,13 @@ func NewKeeper(
 		Epochs:        collections.NewMap(sb, types.EpochsKey, "epochs", collections.Int64Key, codec.CollValue[types.EpochEmission](cdc)),
 		Pending:       collections.NewMap(sb, types.PendingKey, "pending", sdk.AccAddressKey, sdk.IntValue),
 		Minted:        collections.NewMap(sb, types.MintedKey, "minted", sdk.AccAddressKey, sdk.IntValue),
+		Streams:       collections.NewMap(sb, types.StreamsKey, "streams", collections.Uint32Key, codec.CollValue[types.Stream](cdc)),
+		Periods: collections.NewMap(sb, types.PeriodsKey, "periods",
+			collections.PairKeyCodec(collections.Uint32Key, collections.Uint64Key), codec.CollValue[types.Period](cdc)),
+		RewardAccounts: collections.NewMap(sb, types.RewardAccountsKey, "reward_accounts",
+			collections.PairKeyCodec(collections.Uint32Key, collections.Uint64Key), codec.CollValue[types.RewardAccount](cdc)),
+		Ended: collections.NewKeySet(sb, types.EndedKey, "ended",
+			collections.TripleKeyCodec(collections.Uint32Key, collections.Uint64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

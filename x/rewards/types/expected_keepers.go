@@ -50,6 +50,10 @@ type PocpsKeeper interface {
 	// VerifierReports returns each verifier's operator account and its
 	// accepted reports in epoch, in address order.
 	VerifierReports(ctx context.Context, epoch int64) ([]sdk.AccAddress, []uint64, error)
+	// DeviceScore computes a device's PoCPS score now, with its inputs.
+	DeviceScore(ctx context.Context, deviceID uint64) (pocpstypes.Score, pocpstypes.ScoreInputs, error)
+	// GetDevice returns a registered device.
+	GetDevice(ctx context.Context, id uint64) (pocpstypes.Device, error)
 }
 
 // BankKeeper is the part of x/bank that x/rewards uses: minting the epoch

@@ -21,4 +21,21 @@ var (
 	PendingKey = collections.NewPrefix(2)
 	// MintedKey maps address → C_minted, uloop ever minted to it as rewards.
 	MintedKey = collections.NewPrefix(3)
+	// StreamsKey maps stream → Stream (miners 1, clients 2).
+	StreamsKey = collections.NewPrefix(4)
+	// PeriodsKey maps (stream, period) → closed Period.
+	PeriodsKey = collections.NewPrefix(5)
+	// RewardAccountsKey maps (stream, id) → RewardAccount.
+	RewardAccountsKey = collections.NewPrefix(6)
+	// EndedKey holds (stream, period, id) of accounts that ended in period.
+	EndedKey = collections.NewPrefix(7)
+)
+
+// Reward streams.
+const (
+	// StreamMiners pays the miners' share by committed device seconds ×
+	// PoCPS score × class weight.
+	StreamMiners uint32 = 1
+	// StreamClients pays the clients' share by leased GPU-seconds.
+	StreamClients uint32 = 2
 )

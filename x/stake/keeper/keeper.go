@@ -29,6 +29,8 @@ type Keeper struct {
 	// balance checks a new maintenance rate against the reward rate
 	// (x/rewards, set by the app); nil accepts any.
 	balance *func(ctx context.Context, beta math.LegacyDec) error
+	// hooks are set once by the app and shared by every copy of the keeper.
+	hooks *types.StakeHooks
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -80,6 +82,7 @@ func NewKeeper(
 		pocpsKeeper:   vk,
 		epochsKeeper:  ek,
 		balance:       new(func(context.Context, math.LegacyDec) error),
+		hooks:         new(types.StakeHooks),
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		StakeSeq:      collections.NewSequence(sb, types.StakeSeqKey, "stake_seq"),
@@ -113,4 +116,27 @@ func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 // copy of the keeper shares it.
 func (k Keeper) SetBalanceCheck(check func(ctx context.Context, beta math.LegacyDec) error) {
 	*k.balance = check
+}
+
+// SetStakeHooks sets the commitment callbacks (x/rewards). Every copy of
+// the keeper shares them. It panics if called twice (a wiring bug).
+func (k Keeper) SetStakeHooks(h types.StakeHooks) {
+	if *k.hooks != nil {
+		panic("x/stake: hooks already set")
+	}
+	*k.hooks = h
+}
+
+func (k Keeper) stakeStarted(ctx context.Context, deviceID uint64, owner string) error {
+	if h := *k.hooks; h != nil {
+		return h.AfterStakeStarted(ctx, deviceID, owner)
+	}
+	return nil
+}
+
+func (k Keeper) stakeEnded(ctx context.Context, deviceID uint64) error {
+	if h := *k.hooks; h != nil {
+		return h.AfterStakeEnded(ctx, deviceID)
+	}
+	return nil
 }

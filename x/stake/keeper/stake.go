@@ -127,6 +127,9 @@ func (ms msgServer) StakeLP(ctx context.Context, msg *types.MsgStakeLP) (*types.
 	if err := ms.pocpsKeeper.SetDeviceStake(ctx, msg.DeviceId, id); err != nil {
 		return nil, err
 	}
+	if err := ms.stakeStarted(ctx, msg.DeviceId, msg.Owner); err != nil {
+		return nil, err
+	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStaked{
 		StakeId: id, Owner: msg.Owner, DeviceId: msg.DeviceId, PoolId: pool.Id, Kind: s.Kind.String(), End: end}); err != nil {
 		return nil, err
@@ -228,6 +231,9 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		if err := k.pocpsKeeper.SetDeviceStake(ctx, s.DeviceId, 0); err != nil && !errors.Is(err, pocpstypes.ErrDeviceNotFound) {
 			return err
 		}
+		if err := k.stakeEnded(ctx, s.DeviceId); err != nil {
+			return err
+		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeExpired{StakeId: s.Id, Returned: s.Payout}); err != nil {
 			return err
 		}
@@ -298,9 +304,15 @@ func (h hooks) AfterDeviceFailed(ctx context.Context, deviceID uint64) error {
 	if err := k.pocpsKeeper.SetDeviceStake(ctx, deviceID, 0); err != nil {
 		return err
 	}
+	if err := k.stakeEnded(ctx, deviceID); err != nil {
+		return err
+	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
 		StakeId: s.Id, DeviceId: deviceID, Returned: res.Payout, Refunded: refunded, Burned: burned})
 }
+
+// AfterDeviceScored implements pocpstypes.PocpsHooks; x/stake does nothing.
+func (hooks) AfterDeviceScored(context.Context, uint64) error { return nil }
 
 func uloop(v math.Int) sdk.Coins { return sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, v)) }
 
@@ -370,6 +382,9 @@ func (ms msgServer) SellCompute(ctx context.Context, msg *types.MsgSellCompute) 
 		return nil, err
 	}
 	if err := ms.pocpsKeeper.SetDeviceStake(ctx, msg.DeviceId, id); err != nil {
+		return nil, err
+	}
+	if err := ms.stakeStarted(ctx, msg.DeviceId, msg.Owner); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStaked{
