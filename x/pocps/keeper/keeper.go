@@ -124,7 +124,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
-		loyalty: new(types.LoyaltyKeeper),
+		loyalty:       new(types.LoyaltyKeeper),
 		cdc:           cdc,
 		accountKeeper: ak,
 		stakingKeeper: sk,
