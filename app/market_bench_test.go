@@ -14,6 +14,7 @@ import (
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
 
@@ -215,6 +216,63 @@ func BenchmarkStakeExpiry(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/due, "ns/expiring-stake")
+		})
+	}
+}
+
+// BenchmarkRewardsEpochEnd measures x/rewards' epoch end (mint, split, the
+// two streams' periods closed) in the block where 100 of 1k, 10k and 100k
+// committed devices end their stakes: the closes settle the 100 ended
+// accounts and nothing else. Reported per epoch end.
+func BenchmarkRewardsEpochEnd(b *testing.B) {
+	const due = 100
+	for _, n := range marketSizes {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
+			c := benchStakes(b, n, due)
+			ctx := c.Ctx()
+			ctx = ctx.WithBlockTime(ctx.BlockTime().Add(7 * 24 * time.Hour))
+			hooks := c.RewardsKeeper.EpochHooks()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				cache, _ := ctx.CacheContext()
+				if err := c.PoolsKeeper.BeginBlocker(cache); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.StakeKeeper.BeginBlocker(cache); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := hooks.AfterEpochEnd(cache, chaintypes.EpochIdentifier, 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkClaimRewards measures MsgClaimRewards with 1k, 10k and 100k
+// reward accounts in the miners' stream.
+func BenchmarkClaimRewards(b *testing.B) {
+	for _, n := range marketSizes {
+		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
+			c := benchStakes(b, n, 100)
+			ctx := c.Ctx()
+			ctx = ctx.WithBlockTime(ctx.BlockTime().Add(time.Hour))
+			if err := c.RewardsKeeper.EpochHooks().AfterEpochEnd(ctx, chaintypes.EpochIdentifier, 2); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.RewardsKeeper.PocpsHooks().AfterDeviceScored(ctx, 1); err != nil {
+				b.Fatal(err)
+			}
+			msg := &rewardstypes.MsgClaimRewards{Claimant: c.Funded.String()}
+			b.ResetTimer()
+			for range b.N {
+				cache, _ := ctx.CacheContext()
+				if _, err := deliver(c, cache, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
