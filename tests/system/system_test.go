@@ -24,15 +24,18 @@ import (
 	"testing"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	_ "github.com/loopin-project/loopin/app" // loopin bech32 prefixes
+	"github.com/loopin-project/loopin/sidecar/chain"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
@@ -327,6 +330,23 @@ func TestSystemLocalChain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "2500000", bal.Balance.Amount.String())
 
+	// The sidecars' Go client (sidecar/chain) signs with a keyring key,
+	// simulates for gas, broadcasts and waits for the block; a transaction
+	// the chain would refuse fails in simulation with the chain's reason.
+	sc, err := chain.New(chain.Config{ChainID: chainID, RPC: n.nodeFlag(), GRPC: fmt.Sprintf("127.0.0.1:%d", n.grpc),
+		KeyringDir: n.home, KeyringBackend: "test", From: "alice"})
+	require.NoError(t, err)
+	defer sc.Close()
+	included, err := sc.Submit(ctx, 20*time.Second, &banktypes.MsgSend{FromAddress: alice, ToAddress: bob,
+		Amount: sdk.NewCoins(sdk.NewInt64Coin(denom, 500_000))})
+	require.NoError(t, err)
+	require.Positive(t, included.Height)
+	bal, err = banktypes.NewQueryClient(sc.Conn()).Balance(ctx, &banktypes.QueryBalanceRequest{Address: bob, Denom: denom})
+	require.NoError(t, err)
+	require.Equal(t, "3000000", bal.Balance.Amount.String())
+	_, err = sc.Submit(ctx, 20*time.Second, &poolstypes.MsgBuyLease{Client: alice, Pool: "rtx-4090", Duration: "2h", MaxUloopIn: sdkmath.NewInt(100_000)})
+	require.ErrorContains(t, err, "no idle device")
+
 	// Every LooPIN module's params answer on the CLI, REST and gRPC, and agree.
 	grpcParams := map[string]any{}
 	pools, err := poolstypes.NewQueryClient(conn).Params(ctx, &poolstypes.QueryParamsRequest{})
@@ -448,7 +468,7 @@ func TestSystemLocalChain(t *testing.T) {
 	m.cli("genesis", "validate")
 	m.configure()
 	m.start(initial + 2)
-	require.Equal(t, "2500000", m.balance(bob), "the transfer survives export and re-import")
+	require.Equal(t, "3000000", m.balance(bob), "the transfers survive export and re-import")
 	out = m.cli("q", "pools", "params", "--node", m.nodeFlag(), "-o", "json")
 	require.Contains(t, out, "0.005000000000000000", "the governance change survives export and re-import")
 }

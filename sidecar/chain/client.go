@@ -1,0 +1,175 @@
+// Package chain is the sidecars' connection to a LooPIN node: it signs
+// transactions with a key from a keyring, estimates their gas by
+// simulation, broadcasts them and waits until a block includes them; and it
+// gives gRPC access for queries. The miner and verifier sidecars
+// (PROTOCOL.md §6) are built on it. It uses the SDK's own client machinery
+// (client.Context, client/tx.Factory), the same path `loopind tx` takes.
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/log/v2"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	dbm "github.com/cosmos/cosmos-db"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/loopin-project/loopin/app"
+)
+
+// Config names the node and the signing key.
+type Config struct {
+	// ChainID is the chain's id, e.g. "loopin-local-1".
+	ChainID string
+	// RPC is the node's CometBFT RPC address, e.g. "tcp://127.0.0.1:26657".
+	RPC string
+	// GRPC is the node's gRPC address, e.g. "127.0.0.1:9090".
+	GRPC string
+	// KeyringDir and KeyringBackend locate the key ("test", "file", "os").
+	KeyringDir, KeyringBackend string
+	// From is the key's name in the keyring.
+	From string
+	// GasAdjustment multiplies the simulated gas (default 1.3).
+	GasAdjustment float64
+	// GasPrices are the prices offered, e.g. "0uloop" (default).
+	GasPrices string
+}
+
+type noAppOptions struct{}
+
+func (noAppOptions) Get(string) any { return nil }
+
+// Client signs and broadcasts for one key and serves gRPC queries.
+type Client struct {
+	cfg  Config
+	ctx  client.Context
+	txf  clienttx.Factory
+	conn *grpc.ClientConn
+	// Address is the signing key's account address.
+	Address sdk.AccAddress
+}
+
+// ErrTxFailed wraps a transaction that was included with a non-zero code;
+// the message carries the chain's log.
+var ErrTxFailed = errors.New("transaction failed")
+
+// New connects to the node of cfg with the key cfg.From. Errors: a missing
+// key, an unreachable address (the gRPC connection is lazy: the first query
+// reports a node that is down).
+func New(cfg Config) (*Client, error) {
+	if cfg.GasAdjustment == 0 {
+		cfg.GasAdjustment = 1.3
+	}
+	if cfg.GasPrices == "" {
+		cfg.GasPrices = "0uloop"
+	}
+	// The app's codecs know every module's interfaces (accounts, messages);
+	// an in-memory app is the simplest way to get them, as `loopind` does.
+	tmp := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, noAppOptions{})
+	enc := app.EncodingConfig{InterfaceRegistry: tmp.InterfaceRegistry(), Codec: tmp.AppCodec(), TxConfig: tmp.TxConfig(), Amino: tmp.LegacyAmino()}
+	kr, err := keyring.New("loopin", cfg.KeyringBackend, cfg.KeyringDir, nil, enc.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("keyring %s in %s: %w", cfg.KeyringBackend, cfg.KeyringDir, err)
+	}
+	rec, err := kr.Key(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("key %q in the %s keyring at %s: %w", cfg.From, cfg.KeyringBackend, cfg.KeyringDir, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	rpc, err := rpchttp.New(cfg.RPC, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("node RPC %s: %w", cfg.RPC, err)
+	}
+	conn, err := grpc.NewClient(cfg.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec.NewProtoCodec(enc.InterfaceRegistry).GRPCCodec())))
+	if err != nil {
+		return nil, fmt.Errorf("node gRPC %s: %w", cfg.GRPC, err)
+	}
+	cctx := client.Context{}.
+		WithCodec(enc.Codec).WithInterfaceRegistry(enc.InterfaceRegistry).WithTxConfig(enc.TxConfig).
+		WithLegacyAmino(enc.Amino).WithAccountRetriever(authtypes.AccountRetriever{}).
+		WithChainID(cfg.ChainID).WithKeyring(kr).WithFromName(cfg.From).WithFromAddress(addr).
+		WithClient(rpc).WithNodeURI(cfg.RPC).WithGRPCClient(conn).WithBroadcastMode("sync").WithSkipConfirmation(true)
+	txf := clienttx.Factory{}.
+		WithChainID(cfg.ChainID).WithKeybase(kr).WithTxConfig(enc.TxConfig).
+		WithAccountRetriever(authtypes.AccountRetriever{}).WithGasAdjustment(cfg.GasAdjustment).
+		WithSimulateAndExecute(true).WithGasPrices(cfg.GasPrices).WithFromName(cfg.From)
+	return &Client{cfg: cfg, ctx: cctx, txf: txf, conn: conn, Address: addr}, nil
+}
+
+// Conn is the gRPC connection for the modules' query clients, e.g.
+// poolstypes.NewQueryClient(c.Conn()).
+func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// Close releases the gRPC connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Submit signs msgs as the client's key, simulates them for gas,
+// broadcasts the transaction and waits up to timeout for a block to
+// include it. It returns the included transaction's response. Errors: the
+// simulation's error (the chain's message: the transaction would fail),
+// the broadcast's check (code ≠ 0), ErrTxFailed when the block ran it and
+// it failed, context.DeadlineExceeded when no block included it in time.
+func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	cctx := c.ctx.WithCmdContext(ctx)
+	txf, err := c.txf.Prepare(cctx)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", c.Address, err)
+	}
+	_, gas, err := clienttx.CalculateGas(cctx, txf, msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	txf = txf.WithGas(gas)
+	builder, err := txf.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := clienttx.Sign(ctx, txf, c.cfg.From, builder, true); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	bz, err := cctx.TxConfig.TxEncoder()(builder.GetTx())
+	if err != nil {
+		return nil, err
+	}
+	res, err := cctx.BroadcastTx(bz)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: %w", err)
+	}
+	if res.Code != 0 {
+		return res, fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		included, err := authtx.QueryTx(cctx, res.TxHash)
+		if err == nil {
+			if included.Code != 0 {
+				return included, fmt.Errorf("%w: code %d: %s", ErrTxFailed, included.Code, included.RawLog)
+			}
+			return included, nil
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("transaction %s not included after %s: %w", res.TxHash, timeout, context.DeadlineExceeded)
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
