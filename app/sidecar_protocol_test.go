@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/protocol"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// tamperingMiner answers honestly but corrupts the first residency opening.
+type tamperingMiner struct{ *protocol.Miner }
+
+func (m tamperingMiner) OpenResidency(ctx context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
+	bz, err := m.Miner.OpenResidency(ctx, nonce, walks)
+	if err != nil {
+		return nil, err
+	}
+	var rp proof.ResidencyProof
+	if err := rp.UnmarshalBinary(bz); err != nil {
+		return nil, err
+	}
+	rp.Walks[0].Result[0] ^= 1
+	return rp.MarshalBinary()
+}
+
+// The sidecars' protocol against the chain: the verifier's setup report
+// seals the device, its challenge report of an honest miner passes the
+// chain's re-check and sets W, and a tampering miner is reported "bad
+// proof" with a sample that fails on chain too, which fails the device.
+func TestSidecarProtocolAgainstTheChain(t *testing.T) {
+	ctx := context.Background()
+	c := app.Setup(t, shortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := withVerifier(t, c)
+	v := &protocol.Verifier{Seed: [32]byte{42}}
+
+	sealing, ch := registerSealed(t, c, "gpu-sidecar")
+	miner := protocol.NewMiner(sealing)
+	c.NextBlock(t, time.Second)
+	c.NextBlock(t, time.Second)
+	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	var seed proof.Hash
+	copy(seed[:], app.BlockHash(ch.SeedHeight))
+	setup, err := v.Setup(ctx, miner, hot.String(), ch, device, seed)
+	require.NoError(t, err)
+	_, err = deliver(c, c.Ctx(), setup)
+	require.NoError(t, err)
+	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, device.Status)
+	sealing.Discard()
+
+	pool := poolOf(t, c, device.GpuClass)
+	res := v.Challenge(ctx, miner, hot.String(), nextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.NoError(t, res.Err)
+	require.True(t, res.Msg.Passed)
+	_, err = deliver(c, c.Ctx(), res.Msg)
+	require.NoError(t, err, "the chain's re-check accepts the honest report")
+	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), device.Id)
+	require.NoError(t, err)
+	require.True(t, device.W.IsPositive(), "W measured by the verifier")
+
+	res = v.Challenge(ctx, tamperingMiner{miner}, hot.String(), nextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.Error(t, res.Err)
+	require.False(t, res.Msg.Passed)
+	require.Equal(t, "bad proof", res.Msg.Reason)
+	_, err = deliver(c, c.Ctx(), res.Msg)
+	require.NoError(t, err, "the failing sample is evidence the chain accepts")
+	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), device.Id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, device.Status)
+
+	// A miner that lost its seal cannot answer: "no answer".
+	lost := protocol.NewMiner(&proof.Sealing{Params: sealing.Params})
+	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.Error(t, res.Err)
+	require.Equal(t, "no answer", res.Msg.Reason)
+}
