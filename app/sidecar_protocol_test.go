@@ -2,13 +2,16 @@ package app_test
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 
 	"github.com/loopin-project/loopin/app"
 	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
@@ -30,7 +33,8 @@ func (m tamperingMiner) OpenResidency(ctx context.Context, nonce proof.Hash, wal
 }
 
 // The sidecars' protocol against the chain: the verifier's setup report
-// seals the device, its challenge report of an honest miner passes the
+// seals the device, its challenge report of an honest miner (over gRPC,
+// as between two sidecars) passes the
 // chain's re-check and sets W, and a tampering miner is reported "bad
 // proof" with a sample that fails on chain too, which fails the device.
 func TestSidecarProtocolAgainstTheChain(t *testing.T) {
@@ -57,8 +61,21 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, device.Status)
 	sealing.Discard()
 
+	// The honest challenge goes over gRPC, as between two sidecars.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
+	api := grpcapi.NewServer()
+	api.Add(device.Id, miner)
+	api.Register(srv)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	remote, err := grpcapi.Dial(lis.Addr().String(), device.Id)
+	require.NoError(t, err)
+	defer remote.Close()
+
 	pool := poolOf(t, c, device.GpuClass)
-	res := v.Challenge(ctx, miner, hot.String(), nextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
+	res := v.Challenge(ctx, remote, hot.String(), nextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.NoError(t, res.Err)
 	require.True(t, res.Msg.Passed)
 	_, err = deliver(c, c.Ctx(), res.Msg)
@@ -77,7 +94,14 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, device.Status)
 
-	// A miner that lost its seal cannot answer: "no answer".
+	// A sidecar asked for a device it does not serve, or a miner that lost
+	// its seal, cannot answer: "no answer".
+	other, err := grpcapi.Dial(lis.Addr().String(), device.Id+1)
+	require.NoError(t, err)
+	defer other.Close()
+	res = v.Challenge(ctx, other, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.ErrorContains(t, res.Err, "serves no device")
+	require.Equal(t, "no answer", res.Msg.Reason)
 	lost := protocol.NewMiner(&proof.Sealing{Params: sealing.Params})
 	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)

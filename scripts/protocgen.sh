@@ -47,18 +47,19 @@ for dir in $(find proto/loopin -name '*.proto' -exec dirname {} \; | sort -u); d
 done
 
 gen="$out/github.com/loopin-project/loopin"
+dirs="x sidecar"
 if [ "$mode" = write ]; then
-  find x -name '*.pb.go' -o -name '*.pb.gw.go' | xargs -r rm -f
-  cp -r "$gen/x" .
-  echo "generated: $(cd "$gen" && find x -type f | sort | tr '\n' ' ')"
+  find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' | xargs -r rm -f
+  for d in $dirs; do cp -r "$gen/$d" .; done
+  echo "generated: $(cd "$gen" && find $dirs -type f | sort | tr '\n' ' ')"
 else
   stale=0
   while read -r f; do
     if ! cmp -s "$gen/$f" "$f"; then echo "stale: $f" >&2; stale=1; fi
-  done < <(cd "$gen" && find x -type f | sort)
+  done < <(cd "$gen" && find $dirs -type f | sort)
   while read -r f; do
     [ -f "$gen/$f" ] || { echo "no longer generated: $f" >&2; stale=1; }
-  done < <(find x -name '*.pb.go' -o -name '*.pb.gw.go' | sort)
+  done < <(find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' | sort)
   if [ "$stale" = 1 ]; then
     echo "generated protobuf code is stale: run 'make proto-gen' and commit the result" >&2
     exit 1

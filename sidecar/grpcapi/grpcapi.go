@@ -1,0 +1,250 @@
+// Package grpcapi carries the PoCPS challenge protocol (sidecar/protocol)
+// over gRPC: Server serves a miner sidecar's devices to verifiers,
+// MinerClient is the verifier's protocol.MinerAPI for one device at a miner
+// sidecar's endpoint. The messages are loopin.sidecar.v1 (gogoproto), so
+// both sides use the SDK's gogoproto gRPC codec (Codec).
+package grpcapi
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/protocol"
+	"github.com/loopin-project/loopin/sidecar/types"
+)
+
+// Codec is the gRPC codec of the sidecar messages (gogoproto).
+func Codec() encoding.Codec {
+	return codec.NewProtoCodec(codectypes.NewInterfaceRegistry()).GRPCCodec()
+}
+
+// Server serves loopin.sidecar.v1.Miner for the devices a miner sidecar
+// holds, by device id. Safe for concurrent use.
+type Server struct {
+	mu      sync.RWMutex
+	devices map[uint64]protocol.MinerAPI
+}
+
+var _ types.MinerServer = (*Server)(nil)
+
+// NewServer returns a server with no device yet.
+func NewServer() *Server { return &Server{devices: map[uint64]protocol.MinerAPI{}} }
+
+// Add serves device id from m (replacing what served it).
+func (s *Server) Add(id uint64, m protocol.MinerAPI) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.devices[id] = m
+}
+
+// Register registers the service on g.
+func (s *Server) Register(g *grpc.Server) { types.RegisterMinerServer(g, s) }
+
+func (s *Server) device(id uint64) (protocol.MinerAPI, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.devices[id]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "this sidecar serves no device %d", id)
+	}
+	return m, nil
+}
+
+func hash(b []byte, what string) (proof.Hash, error) {
+	var h proof.Hash
+	if len(b) != len(h) {
+		return h, status.Errorf(codes.InvalidArgument, "%s must be %d bytes, got %d", what, len(h), len(b))
+	}
+	copy(h[:], b)
+	return h, nil
+}
+
+func answerErr(err error) error {
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Unavailable, err.Error())
+}
+
+// Setup implements types.MinerServer.
+func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.SetupResponse, error) {
+	m, err := s.device(req.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hash(req.Seed, "seed")
+	if err != nil {
+		return nil, err
+	}
+	pf, err := m.Setup(ctx, seed)
+	if err != nil {
+		return nil, answerErr(err)
+	}
+	return &types.SetupResponse{Proof: pf}, nil
+}
+
+// Residency implements types.MinerServer.
+func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*types.ResidencyResponse, error) {
+	m, err := s.device(req.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := hash(req.Nonce, "nonce")
+	if err != nil {
+		return nil, err
+	}
+	root, err := m.Residency(ctx, nonce)
+	if err != nil {
+		return nil, answerErr(err)
+	}
+	return &types.ResidencyResponse{Root: root[:]}, nil
+}
+
+// OpenResidency implements types.MinerServer.
+func (s *Server) OpenResidency(ctx context.Context, req *types.OpenResidencyRequest) (*types.ProofResponse, error) {
+	m, err := s.device(req.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := hash(req.Nonce, "nonce")
+	if err != nil {
+		return nil, err
+	}
+	pf, err := m.OpenResidency(ctx, nonce, req.Walks)
+	if err != nil {
+		return nil, answerErr(err)
+	}
+	return &types.ProofResponse{Proof: pf}, nil
+}
+
+// Gemm implements types.MinerServer.
+func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.GemmResponse, error) {
+	m, err := s.device(req.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hash(req.Seed, "seed")
+	if err != nil {
+		return nil, err
+	}
+	roots, err := m.Gemm(ctx, seed)
+	if err != nil {
+		return nil, answerErr(err)
+	}
+	resp := &types.GemmResponse{}
+	for _, r := range roots {
+		resp.Roots = append(resp.Roots, append([]byte(nil), r[:]...))
+	}
+	return resp, nil
+}
+
+// OpenGemm implements types.MinerServer.
+func (s *Server) OpenGemm(ctx context.Context, req *types.OpenGemmRequest) (*types.ProofResponse, error) {
+	m, err := s.device(req.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	seed, err := hash(req.Seed, "seed")
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]proof.RowRef, len(req.Rows))
+	for i, r := range req.Rows {
+		rows[i] = proof.RowRef{Round: r.Round, Row: r.Row}
+	}
+	pf, err := m.OpenGemm(ctx, seed, rows)
+	if err != nil {
+		return nil, answerErr(err)
+	}
+	return &types.ProofResponse{Proof: pf}, nil
+}
+
+// MinerClient is protocol.MinerAPI for one device at a miner sidecar.
+type MinerClient struct {
+	conn   *grpc.ClientConn
+	client types.MinerClient
+	device uint64
+}
+
+var _ protocol.MinerAPI = (*MinerClient)(nil)
+
+// Dial connects to the miner sidecar at endpoint (host:port, plaintext) for
+// device. The connection is lazy: an unreachable sidecar fails the first
+// call, which the verifier reports as "no answer".
+func Dial(endpoint string, device uint64) (*MinerClient, error) {
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(Codec())))
+	if err != nil {
+		return nil, fmt.Errorf("miner sidecar %s: %w", endpoint, err)
+	}
+	return &MinerClient{conn: conn, client: types.NewMinerClient(conn), device: device}, nil
+}
+
+// Close closes the connection.
+func (c *MinerClient) Close() error { return c.conn.Close() }
+
+// Setup implements protocol.MinerAPI.
+func (c *MinerClient) Setup(ctx context.Context, seed proof.Hash) ([]byte, error) {
+	resp, err := c.client.Setup(ctx, &types.SetupRequest{DeviceId: c.device, Seed: seed[:]})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Proof, nil
+}
+
+// Residency implements protocol.MinerAPI.
+func (c *MinerClient) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
+	resp, err := c.client.Residency(ctx, &types.ResidencyRequest{DeviceId: c.device, Nonce: nonce[:]})
+	if err != nil {
+		return proof.Hash{}, err
+	}
+	return hash(resp.Root, "root")
+}
+
+// OpenResidency implements protocol.MinerAPI.
+func (c *MinerClient) OpenResidency(ctx context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
+	resp, err := c.client.OpenResidency(ctx, &types.OpenResidencyRequest{DeviceId: c.device, Nonce: nonce[:], Walks: walks})
+	if err != nil {
+		return nil, err
+	}
+	return resp.Proof, nil
+}
+
+// Gemm implements protocol.MinerAPI.
+func (c *MinerClient) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
+	resp, err := c.client.Gemm(ctx, &types.GemmRequest{DeviceId: c.device, Seed: seed[:]})
+	if err != nil {
+		return nil, err
+	}
+	roots := make([]proof.Hash, len(resp.Roots))
+	for i, r := range resp.Roots {
+		if roots[i], err = hash(r, "root"); err != nil {
+			return nil, err
+		}
+	}
+	return roots, nil
+}
+
+// OpenGemm implements protocol.MinerAPI.
+func (c *MinerClient) OpenGemm(ctx context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error) {
+	req := &types.OpenGemmRequest{DeviceId: c.device, Seed: seed[:]}
+	for _, r := range rows {
+		req.Rows = append(req.Rows, &types.RowRef{Round: r.Round, Row: r.Row})
+	}
+	resp, err := c.client.OpenGemm(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Proof, nil
+}
