@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# make localnet: a single-validator LooPIN chain in ./.localnet, in the foreground.
+# make localnet: a single-validator LooPIN chain in ./.localnet with a miner
+# sidecar (CPU backend, tiny seal, LP stake on rtx-4090) and the validator's
+# verifier sidecar, in the foreground.
 #
 #   scripts/localnet.sh           build, create a fresh chain, start it
 #   scripts/localnet.sh --keep    build and resume the chain already in ./.localnet
@@ -7,7 +9,9 @@
 # Demo keys (test keyring, no passphrase): validator, miner, client.
 # Endpoints: CometBFT RPC :26657, gRPC :9090, REST :1317.
 # Environment: LOCALNET_HOME (default ./.localnet), LOCALNET_EPOCH (default 30s),
-# LOCALNET_BLOCK_TIME (default 1s). Ctrl-C stops the node cleanly.
+# LOCALNET_BLOCK_TIME (default 1s), LOCALNET_SIDECARS=0 (node only).
+# Ctrl-C stops the sidecars and the node cleanly. Logs of the sidecars:
+# .localnet/miner.log, .localnet/verifier.log.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +28,7 @@ KEEP=0
 for arg in "$@"; do
   case "$arg" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "localnet: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -120,6 +124,40 @@ else
 fi
 
 addr() { ld keys show "$1" -a --keyring-backend test; }
+SIDECARS=${LOCALNET_SIDECARS:-1}
+
+log "starting the node (log: $HOME_DIR/node.log)"
+"$BIN" start --home "$HOME_DIR" --log_level info --log_no_color >"$HOME_DIR/node.log" 2>&1 &
+node_pid=$!
+pids=("$node_pid")
+cleanup() {
+  trap - INT TERM EXIT
+  log "stopping"
+  for ((i=${#pids[@]}-1; i>=0; i--)); do kill -INT "${pids[$i]}" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+for _ in $(seq 1 60); do
+  ld status >/dev/null 2>&1 && break
+  kill -0 "$node_pid" 2>/dev/null || { tail -20 "$HOME_DIR/node.log"; echo "localnet: the node exited" >&2; exit 1; }
+  sleep 1
+done
+
+if [ "$SIDECARS" = 1 ]; then
+  # The validator's verifier: its hot key is the validator's own account here.
+  if ! ld q pocps verifiers -o json 2>/dev/null | grep -q '"hot_key"'; then
+    ld tx pocps register-verifier "$(addr validator)" 127.0.0.1:9500 --from validator --yes >/dev/null
+    sleep 2
+  fi
+  log "starting the verifier sidecar (log: $HOME_DIR/verifier.log)"
+  "$BIN" sidecar verifier --home "$HOME_DIR" --from validator >"$HOME_DIR/verifier.log" 2>&1 &
+  pids+=("$!")
+  log "starting the miner sidecar: CPU backend, tiny seal, LP stake on rtx-4090 (log: $HOME_DIR/miner.log)"
+  "$BIN" sidecar miner --home "$HOME_DIR" --from miner --class rtx-4090 --stake lp --duration 1h \
+    --listen 127.0.0.1:9400 >"$HOME_DIR/miner.log" 2>&1 &
+  pids+=("$!")
+fi
+
 cat <<MSG
 
 $(log "LooPIN localnet $CHAIN_ID")
@@ -129,9 +167,25 @@ $(log "LooPIN localnet $CHAIN_ID")
            miner     $(addr miner)
            client    $(addr client)
 
-Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--keep' resumes it):
+Try, from another terminal (Ctrl-C here stops everything; 'make localnet ARGS=--keep' resumes it).
+Within a minute the miner's device is sealed and staked; then:
   alias loopind="$BIN --home $HOME_DIR"
   loopind status
+  loopind q pocps devices                         # the miner's device, SEALED
+  loopind q stake stakes                          # its LP stake
+  loopind q pools pool rtx-4090                   # H and L fall each epoch, the price stays
+  loopind q pools estimate-buy rtx-4090 5m        # price, fee, total
+  loopind tx pools buy-lease rtx-4090 5m <total> --from client --yes
+  loopind q pools leases-by-client \$(loopind keys show client -a)
+  loopind q pools estimate-terminate 1
+  loopind tx pools terminate-lease 1 0 --from client --yes
+  loopind q pocps challenges-by-device 1          # challenges passed
+  loopind q pocps score 1
+  loopind q rewards pending \$(loopind keys show miner -a)
+  loopind q rewards pending \$(loopind keys show validator -a)
+  loopind q rewards pending \$(loopind keys show client -a)
+  loopind tx rewards claim --from miner --yes
+  loopind q rewards economics
   loopind q bank balances \$(loopind keys show client -a)
   loopind tx bank send client \$(loopind keys show miner -a) 1000000$DENOM --yes
   loopind q pools params
@@ -152,5 +206,7 @@ Try, from another terminal (Ctrl-C here stops the chain; 'make localnet ARGS=--k
 
 MSG
 
-log "starting the node (logs below)"
-exec "$BIN" start --home "$HOME_DIR" --log_level info --log_no_color
+log "running (sidecar and node logs follow; Ctrl-C stops)"
+tail -n +1 -F "$HOME_DIR/miner.log" "$HOME_DIR/verifier.log" 2>/dev/null &
+pids+=("$!")
+wait "$node_pid"

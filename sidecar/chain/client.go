@@ -173,3 +173,24 @@ func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.
 		}
 	}
 }
+
+// LatestBlock returns the height and hash of the node's latest block.
+func (c *Client) LatestBlock(ctx context.Context) (int64, []byte, error) {
+	st, err := c.ctx.Client.Status(ctx)
+	if err != nil {
+		return 0, nil, fmt.Errorf("node status: %w", err)
+	}
+	h := st.SyncInfo.LatestBlockHeight
+	hash, err := c.BlockHash(ctx, h)
+	return h, hash, err
+}
+
+// BlockHash returns the hash of block height (what x/pocps records as the
+// block's hash: the header hash).
+func (c *Client) BlockHash(ctx context.Context, height int64) ([]byte, error) {
+	b, err := c.ctx.Client.Block(ctx, &height)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", height, err)
+	}
+	return b.BlockID.Hash, nil
+}

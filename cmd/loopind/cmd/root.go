@@ -97,6 +97,7 @@ Start here:
 		txCommand(),
 		keys.Commands(),
 		GPUCmd(),
+		SidecarCmd(),
 	)
 
 	autoCliOpts := tempApp.AutoCliOpts()
