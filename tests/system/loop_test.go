@@ -1,0 +1,207 @@
+package system
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// sidecar is a running `loopind sidecar …` process.
+type sidecar struct {
+	cmd  *exec.Cmd
+	logs *strings.Builder
+}
+
+func (n *node) startSidecar(t *testing.T, args ...string) *sidecar {
+	t.Helper()
+	full := append([]string{"sidecar"}, args...)
+	full = append(full, "--home", n.home, "--chain-id", chainID, "--node", n.nodeFlag(),
+		"--node-grpc", fmt.Sprintf("127.0.0.1:%d", n.grpc))
+	s := &sidecar{cmd: exec.Command(n.bin, full...), logs: &strings.Builder{}}
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	require.NoError(t, s.cmd.Start())
+	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
+	return s
+}
+
+func (s *sidecar) stop(sig syscall.Signal) {
+	if s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// qjson runs a query and decodes its JSON output into v.
+func (n *node) qjson(v any, args ...string) error {
+	out, err := n.try(append(append([]string{"q"}, args...), "--node", n.nodeFlag(), "-o", "json")...)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(out), v)
+}
+
+func (n *node) pending(addr string) int64 {
+	var res struct {
+		Amount string `json:"amount"`
+	}
+	if n.qjson(&res, "rewards", "pending", addr) != nil {
+		return 0
+	}
+	v, _ := strconv.ParseInt(res.Amount, 10, 64)
+	return v
+}
+
+// TestSystemLoop runs the whole LooPIN loop on one machine, as `make
+// localnet` does: a node, the validator's verifier sidecar and a miner
+// sidecar on the CPU backend. The device is registered and sealed, its LP
+// stake becomes active, challenges pass, a client buys a lease on it and
+// terminates early with the estimated refund, rewards reach the miner, the
+// verifier and the client and a claim pays; then the miner sidecar dies,
+// its device cannot answer, the failure is confirmed and the stake fails.
+func TestSystemLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test builds and runs loopind; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	n := newNode(t, bin, filepath.Join(dir, "loop"))
+	n.cli("init", "loop", "--chain-id", chainID)
+	for _, k := range []string{"validator", "miner", "client"} {
+		n.cli("keys", "add", k, "--keyring-backend", "test")
+		n.cli("genesis", "add-genesis-account", k, "1000000000000"+denom, "--keyring-backend", "test")
+	}
+	// The localnet's short clocks and tiny seals (scripts/localnet.sh).
+	n.editGenesis(func(gs map[string]any) {
+		app := gs["app_state"].(map[string]any)
+		app["epochs"].(map[string]any)["epochs"].([]any)[0].(map[string]any)["duration"] = "8s"
+		pocps := app["pocps"].(map[string]any)["params"].(map[string]any)
+		pocps["confirmations"], pocps["challenge_interval"], pocps["challenge_deadline"] = 1, "1", "60s"
+		stake := app["stake"].(map[string]any)["params"].(map[string]any)
+		stake["min_lp_duration"], stake["day_length"] = "600s", "120s"
+		pools := app["pools"].(map[string]any)
+		pools["params"].(map[string]any)["min_lease_duration"] = "60s"
+		for _, p := range pools["pools"].([]any) {
+			p.(map[string]any)["seal"] = map[string]any{"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
+				"walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2}
+		}
+	})
+	n.cli("genesis", "gentx", "validator", "100000000000"+denom, "--chain-id", chainID, "--keyring-backend", "test")
+	n.cli("genesis", "collect-gentxs")
+	n.configure()
+	n.start(2)
+
+	validator, miner, client := n.addr("validator"), n.addr("miner"), n.addr("client")
+	n.tx("tx", "pocps", "register-verifier", validator, "127.0.0.1:9500", "--from", "validator")
+	n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
+	minerPort := freePort(t)
+	m := n.startSidecar(t, "miner", "--from", "miner", "--class", "rtx-4090", "--stake", "lp", "--duration", "1h",
+		"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--dir", filepath.Join(dir, "miner"))
+
+	// Registered, sealed by the verifier's setup report, staked as LP.
+	type challenges struct {
+		Challenges []struct {
+			Kind, Status string
+		} `json:"challenges"`
+	}
+	passed := func() int {
+		var cs challenges
+		if n.qjson(&cs, "pocps", "challenges-by-device", "1") != nil {
+			return 0
+		}
+		k := 0
+		for _, c := range cs.Challenges {
+			if c.Kind == "CHALLENGE_KIND_RESIDENCY" && c.Status == "CHALLENGE_STATUS_PASSED" {
+				k++
+			}
+		}
+		return k
+	}
+	require.Eventually(t, func() bool {
+		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
+		return err == nil && strings.Contains(out, "STAKE_STATUS_ACTIVE")
+	}, 60*time.Second, time.Second, "the miner's LP stake: %s", m.logs)
+	require.Eventually(t, func() bool { return passed() >= 2 }, 60*time.Second, time.Second, "two challenges passed")
+
+	// A client buys a lease at the quoted price; it names the device.
+	var est struct {
+		Total    string `json:"total"`
+		DeviceID string `json:"device_id"`
+	}
+	require.NoError(t, n.qjson(&est, "pools", "estimate-buy", "rtx-4090", "2m"))
+	require.Equal(t, "1", est.DeviceID)
+	total, err := strconv.ParseInt(est.Total, 10, 64)
+	require.NoError(t, err)
+	n.tx("tx", "pools", "buy-lease", "rtx-4090", "2m", strconv.FormatInt(total*11/10, 10), "--from", "client")
+	var lease struct {
+		Lease struct {
+			DeviceID string `json:"device_id"`
+			Client   string `json:"client"`
+			Price    string `json:"price"`
+			Refund   string `json:"refund"`
+			Status   string `json:"status"`
+		} `json:"lease"`
+	}
+	require.NoError(t, n.qjson(&lease, "pools", "lease", "1"))
+	require.Equal(t, "1", lease.Lease.DeviceID)
+	require.Equal(t, client, lease.Lease.Client)
+
+	// Early termination refunds what estimate-terminate said (one block of
+	// release later, so at most a few uloop less).
+	time.Sleep(3 * time.Second)
+	var et struct {
+		Refund string `json:"refund"`
+	}
+	require.NoError(t, n.qjson(&et, "pools", "estimate-terminate", "1"))
+	estimated, _ := strconv.ParseInt(et.Refund, 10, 64)
+	n.tx("tx", "pools", "terminate-lease", "1", strconv.FormatInt(estimated*9/10, 10), "--from", "client")
+	require.NoError(t, n.qjson(&lease, "pools", "lease", "1"))
+	require.Equal(t, "LEASE_STATUS_TERMINATED", lease.Lease.Status)
+	refund, _ := strconv.ParseInt(lease.Lease.Refund, 10, 64)
+	price, _ := strconv.ParseInt(lease.Lease.Price, 10, 64)
+	require.True(t, refund <= estimated && refund >= estimated-price/10, "refund %d, estimated %d", refund, estimated)
+
+	// Rewards reach the miner (its device passed challenges), the verifier
+	// (accepted reports; the validator's account is its hot key) and the
+	// client (its lease's seconds, booked when its last epoch closed).
+	require.Eventually(t, func() bool {
+		return n.pending(miner) > 0 && n.pending(validator) > 0 && n.pending(client) > 0
+	}, 60*time.Second, time.Second, "pending: miner %d, verifier %d, client %d", n.pending(miner), n.pending(validator), n.pending(client))
+	before := n.balance(miner)
+	n.tx("tx", "rewards", "claim", "--from", "miner")
+	after := n.balance(miner)
+	b, _ := strconv.ParseInt(before, 10, 64)
+	a, _ := strconv.ParseInt(after, 10, 64)
+	require.Greater(t, a, b, "the claim paid the miner")
+
+	// The miner sidecar dies with its seal in memory: the device cannot
+	// answer, the verifier reports "no answer", one confirmation fails it,
+	// and the stake fails (its uloop back to the miner).
+	m.stop(syscall.SIGKILL)
+	require.Eventually(t, func() bool {
+		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
+		return err == nil && strings.Contains(out, "STAKE_STATUS_FAILED")
+	}, 90*time.Second, time.Second, "the stake fails once the device stops answering")
+	var dev struct {
+		Device struct {
+			Status string `json:"status"`
+		} `json:"device"`
+	}
+	require.NoError(t, n.qjson(&dev, "pocps", "device", "1"))
+	require.Equal(t, "DEVICE_STATUS_FAILED", dev.Device.Status)
+}
