@@ -108,7 +108,7 @@ func TestSystemLoop(t *testing.T) {
 
 	validator, miner, client := n.addr("validator"), n.addr("miner"), n.addr("client")
 	n.tx("tx", "pocps", "register-verifier", validator, "127.0.0.1:9500", "--from", "validator")
-	n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
+	v := n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
 	minerPort := freePort(t)
 	m := n.startSidecar(t, "miner", "--from", "miner", "--class", "rtx-4090", "--stake", "lp", "--duration", "1h",
 		"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--dir", filepath.Join(dir, "miner"))
@@ -196,7 +196,7 @@ func TestSystemLoop(t *testing.T) {
 	require.Eventually(t, func() bool {
 		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
 		return err == nil && strings.Contains(out, "STAKE_STATUS_FAILED")
-	}, 90*time.Second, time.Second, "the stake fails once the device stops answering")
+	}, 120*time.Second, time.Second, "the stake fails once the device stops answering; verifier log:\n%s", tailString(v.logs.String(), 3000))
 	var dev struct {
 		Device struct {
 			Status string `json:"status"`
@@ -204,4 +204,11 @@ func TestSystemLoop(t *testing.T) {
 	}
 	require.NoError(t, n.qjson(&dev, "pocps", "device", "1"))
 	require.Equal(t, "DEVICE_STATUS_FAILED", dev.Device.Status)
+}
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }
