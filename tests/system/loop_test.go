@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,10 +15,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// syncBuf collects a process's output; safe to read while it writes.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // sidecar is a running `loopind sidecar …` process.
 type sidecar struct {
 	cmd  *exec.Cmd
-	logs *strings.Builder
+	logs *syncBuf
 }
 
 func (n *node) startSidecar(t *testing.T, args ...string) *sidecar {
@@ -25,7 +44,7 @@ func (n *node) startSidecar(t *testing.T, args ...string) *sidecar {
 	full := append([]string{"sidecar"}, args...)
 	full = append(full, "--home", n.home, "--chain-id", chainID, "--node", n.nodeFlag(),
 		"--node-grpc", fmt.Sprintf("127.0.0.1:%d", n.grpc))
-	s := &sidecar{cmd: exec.Command(n.bin, full...), logs: &strings.Builder{}}
+	s := &sidecar{cmd: exec.Command(n.bin, full...), logs: &syncBuf{}}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	require.NoError(t, s.cmd.Start())
 	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
@@ -135,7 +154,7 @@ func TestSystemLoop(t *testing.T) {
 	require.Eventually(t, func() bool {
 		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
 		return err == nil && strings.Contains(out, "STAKE_STATUS_ACTIVE")
-	}, 60*time.Second, time.Second, "the miner's LP stake: %s", m.logs)
+	}, 60*time.Second, time.Second, "the miner's LP stake: %s", m.logs.String())
 	require.Eventually(t, func() bool { return passed() >= 2 }, 60*time.Second, time.Second, "two challenges passed")
 
 	// A client buys a lease at the quoted price; it names the device.
@@ -188,6 +207,20 @@ func TestSystemLoop(t *testing.T) {
 	b, _ := strconv.ParseInt(before, 10, 64)
 	a, _ := strconv.ParseInt(after, 10, 64)
 	require.Greater(t, a, b, "the claim paid the miner")
+
+	// Restarting either sidecar loses nothing: the miner reloads its seal
+	// from disk (no reseal) and keeps answering, the verifier keeps its
+	// secret and carries on.
+	m.stop(syscall.SIGTERM)
+	v.stop(syscall.SIGTERM)
+	before2 := passed()
+	v = n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
+	m = n.startSidecar(t, "miner", "--from", "miner", "--class", "rtx-4090", "--stake", "lp", "--duration", "1h",
+		"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--dir", filepath.Join(dir, "miner"))
+	require.Eventually(t, func() bool { return passed() > before2 }, 60*time.Second, time.Second,
+		"a challenge passes after the restarts; miner log:\n%s", tailString(m.logs.String(), 2000))
+	require.Contains(t, m.logs.String(), "seal loaded from disk")
+	require.NotContains(t, m.logs.String(), "msg=sealing", "no reseal after a restart")
 
 	// The miner sidecar dies with its seal in memory: the device cannot
 	// answer, the verifier reports "no answer", one confirmation fails it,
