@@ -40,7 +40,7 @@ func (q Querier) poolNow(ctx context.Context, name string) (types.Pool, *ledger.
 	if err != nil {
 		return types.Pool{}, nil, grpcErr(err)
 	}
-	lp, err := q.touch(ctx, pool)
+	lp, err := q.touch(ctx, &pool)
 	if err != nil {
 		return types.Pool{}, nil, grpcErr(err)
 	}
@@ -151,7 +151,7 @@ func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimate
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	lp, err := q.touch(ctx, pool)
+	lp, err := q.touch(ctx, &pool)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -243,7 +243,7 @@ func (q Querier) Position(ctx context.Context, req *types.QueryPositionRequest) 
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	lp, err := q.touch(ctx, pool)
+	lp, err := q.touch(ctx, &pool)
 	if err != nil {
 		return nil, grpcErr(err)
 	}

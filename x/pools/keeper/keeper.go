@@ -119,16 +119,21 @@ func (k Keeper) SetHooks(h types.PoolsHooks) {
 	*k.hooks = h
 }
 
-func (k Keeper) leaseStarted(ctx context.Context, id uint64, client string) error {
+func (k Keeper) leaseEnded(ctx context.Context, l types.Lease) error {
 	if h := *k.hooks; h != nil {
-		return h.AfterLeaseStarted(ctx, id, client)
+		return h.AfterLeaseEnded(ctx, l)
 	}
 	return nil
 }
 
-func (k Keeper) leaseEnded(ctx context.Context, id uint64) error {
-	if h := *k.hooks; h != nil {
-		return h.AfterLeaseEnded(ctx, id)
-	}
-	return nil
+// LeasedSeconds is the leased GPU-seconds of every pool since genesis,
+// each accounted to its last touch (x/rewards reads it at epoch ends, after
+// x/pools' own epoch hook has touched every pool).
+func (k Keeper) LeasedSeconds(ctx context.Context) (math.Int, error) {
+	total := math.ZeroInt()
+	err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
+		total = total.Add(intOr0(p.LeasedSeconds))
+		return false, nil
+	})
+	return total, err
 }

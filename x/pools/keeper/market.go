@@ -147,7 +147,7 @@ func (k Keeper) lease(ctx context.Context, id uint64) (types.Lease, error) {
 
 // touch returns pool's ledger accounted up to the block time. BeginBlock
 // has applied every queue entry due by then, so nothing ends in between.
-func (k Keeper) touch(ctx context.Context, pool types.Pool) (*ledger.Pool, error) {
+func (k Keeper) touch(ctx context.Context, pool *types.Pool) (*ledger.Pool, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -156,12 +156,22 @@ func (k Keeper) touch(ctx context.Context, pool types.Pool) (*ledger.Pool, error
 }
 
 // touchWith is touch with the params already read.
-func touchWith(ctx context.Context, pool types.Pool, params types.Params) (*ledger.Pool, error) {
-	lp := loadLedger(pool, params)
-	if _, err := lp.Dissipate(max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
+func touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
+	lp := loadLedger(*pool, params)
+	if err := advance(pool, lp, max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
 		return nil, err
 	}
 	return lp, nil
+}
+
+// advance accounts pool up to t with nothing ending in between: the leased
+// devices' seconds join pool.leased_seconds, then lp dissipates.
+func advance(pool *types.Pool, lp *ledger.Pool, t int64) error {
+	if leased := int64(pool.Devices) - lp.Idle - lp.IdleSold; leased > 0 && t > lp.Now {
+		pool.LeasedSeconds = intOr0(pool.LeasedSeconds).Add(math.NewInt(leased * (t - lp.Now)))
+	}
+	_, err := lp.Dissipate(t)
+	return err
 }
 
 func (k Keeper) savePool(ctx context.Context, pool types.Pool, lp *ledger.Pool) error {
@@ -261,7 +271,7 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 		return err
 	}
 	lp := loadLedger(pool, params)
-	if _, err := lp.Dissipate(at); err != nil {
+	if err := advance(&pool, lp, at); err != nil {
 		return err
 	}
 	dev, vl := toDevice(pos), toLease(l)
@@ -283,7 +293,7 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return err
 	}
-	if err := k.leaseEnded(ctx, l.Id); err != nil {
+	if err := k.leaseEnded(ctx, l); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
@@ -304,7 +314,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 		return err
 	}
 	lp := loadLedger(pool, params)
-	if _, err := lp.Dissipate(at); err != nil {
+	if err := advance(&pool, lp, at); err != nil {
 		return err
 	}
 	dev := toDevice(pos)
@@ -351,7 +361,7 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 	} else if has {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -407,7 +417,7 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 	if pool.Status != types.POOL_STATUS_ACTIVE {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no renewals", pool.GpuClass, pool.Status)
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -479,7 +489,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 	if err != nil {
 		return res, err
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return res, err
 	}
@@ -511,7 +521,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 		if err := k.pay(ctx, l.Client, client); err != nil {
 			return res, err
 		}
-		if err := k.leaseEnded(ctx, l.Id); err != nil {
+		if err := k.leaseEnded(ctx, l); err != nil {
 			return res, err
 		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
@@ -558,7 +568,7 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 	} else if has {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -608,7 +618,7 @@ func (k Keeper) QuoteSell(ctx context.Context, poolID uint64, seconds int64) (pr
 	if err != nil {
 		return math.Int{}, math.LegacyDec{}, err
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return math.Int{}, math.LegacyDec{}, err
 	}
@@ -626,7 +636,7 @@ func (k Keeper) SpotPrice(ctx context.Context, poolID uint64) (math.LegacyDec, e
 	if err != nil {
 		return math.LegacyDec{}, err
 	}
-	lp, err := k.touch(ctx, pool)
+	lp, err := k.touch(ctx, &pool)
 	if err != nil {
 		return math.LegacyDec{}, err
 	}
@@ -694,7 +704,7 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 		if pool.Status == types.POOL_STATUS_RETIRED {
 			continue
 		}
-		lp, err := k.touch(ctx, pool)
+		lp, err := k.touch(ctx, &pool)
 		if err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err != nil {
 		return nil, err
 	}
-	lp, err := touchWith(ctx, pool, params)
+	lp, err := touchWith(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +136,6 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 		return nil, err
 	}
 	if err := ms.savePool(ctx, pool, lp); err != nil {
-		return nil, err
-	}
-	if err := ms.leaseStarted(ctx, l.Id, l.Client); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseBought{
@@ -203,7 +200,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	lp, err := touchWith(ctx, pool, params)
+	lp, err := touchWith(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +272,7 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 	if err != nil {
 		return nil, err
 	}
-	lp, err := ms.touch(ctx, pool)
+	lp, err := ms.touch(ctx, &pool)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +310,7 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 	if err := ms.savePool(ctx, pool, lp); err != nil {
 		return nil, err
 	}
-	if err := ms.leaseEnded(ctx, l.Id); err != nil {
+	if err := ms.leaseEnded(ctx, l); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{

@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
 
@@ -30,7 +31,10 @@ var rateScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil)
 func (k Keeper) getStream(ctx context.Context, id uint32) (types.Stream, error) {
 	st, err := k.Streams.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
-		return types.Stream{Weight: math.ZeroInt(), Accumulated: math.ZeroInt(), Cumulative: math.ZeroInt()}, nil
+		return types.Stream{Weight: math.ZeroInt(), Accumulated: math.ZeroInt(), Cumulative: math.ZeroInt(), Base: math.ZeroInt()}, nil
+	}
+	if st.Base.IsNil() {
+		st.Base = math.ZeroInt()
 	}
 	return st, err
 }
@@ -140,6 +144,23 @@ func (k Keeper) closePeriod(ctx context.Context, stream uint32, pot math.Int) (m
 		return math.Int{}, err
 	}
 	advance(&st, now)
+	if stream == types.StreamClients {
+		// The clients' weight-seconds are the pools' leased GPU-seconds of
+		// the period (x/pools' epoch hook ran first: every pool is
+		// accounted to now). The first period began an epoch ago.
+		if st.Period == 0 && st.PeriodStart == now {
+			secs, err := k.epochSeconds(ctx)
+			if err != nil {
+				return math.Int{}, err
+			}
+			st.PeriodStart = now - secs
+		}
+		total, err := k.poolsKeeper.LeasedSeconds(ctx)
+		if err != nil {
+			return math.Int{}, err
+		}
+		st.Accumulated, st.Base = total.Sub(st.Base), total
+	}
 	rate := new(big.Int)
 	allotted := new(big.Int)
 	if st.Accumulated.IsPositive() && pot.IsPositive() {
@@ -210,15 +231,72 @@ func (k Keeper) PoolsHooks() poolsHooks { return poolsHooks{k} }
 
 type poolsHooks struct{ k Keeper }
 
-// AfterLeaseStarted gives the lease weight 1: its client earns per leased
-// GPU-second.
-func (h poolsHooks) AfterLeaseStarted(ctx context.Context, leaseID uint64, client string) error {
-	return h.k.setWeight(ctx, types.StreamClients, leaseID, client, math.OneInt())
+// AfterLeaseEnded pays the client for its lease's GPU-seconds: those in
+// closed periods at once, through R (the lease has weight 1), those of the
+// open period when it closes (an ended account with them as pending).
+// Purchases write nothing here: the periods' totals come from x/pools.
+func (h poolsHooks) AfterLeaseEnded(ctx context.Context, l poolstypes.Lease) error {
+	k := h.k
+	st, err := k.getStream(ctx, types.StreamClients)
+	if err != nil {
+		return err
+	}
+	start, end := l.Start.Unix(), l.End.Unix()
+	if end <= start {
+		return nil
+	}
+	client, err := k.accountKeeper.AddressCodec().StringToBytes(l.Client)
+	if err != nil {
+		return err
+	}
+	if st.Period > 0 && start < st.PeriodStart {
+		rStart, err := k.rAt(ctx, types.StreamClients, st, start)
+		if err != nil {
+			return err
+		}
+		earned := new(big.Int).Sub(st.Cumulative.BigInt(), rStart)
+		earned.Quo(earned, rateScale)
+		if err := k.credit(ctx, client, math.NewIntFromBigInt(earned)); err != nil {
+			return err
+		}
+	}
+	open := end - max(start, st.PeriodStart)
+	if st.Period == 0 && st.PeriodStart == 0 {
+		open = end - start // no period closed yet: all of it is in the open one
+	}
+	if open <= 0 {
+		return nil
+	}
+	a := types.RewardAccount{Owner: l.Client, Weight: math.ZeroInt(), Since: end, SincePeriod: st.Period,
+		Pending: math.NewInt(open), Ended: true}
+	if err := k.RewardAccounts.Set(ctx, collections.Join(types.StreamClients, l.Id), a); err != nil {
+		return err
+	}
+	return k.Ended.Set(ctx, collections.Join3(types.StreamClients, st.Period, l.Id))
 }
 
-// AfterLeaseEnded ends the lease's account.
-func (h poolsHooks) AfterLeaseEnded(ctx context.Context, leaseID uint64) error {
-	return h.k.setWeight(ctx, types.StreamClients, leaseID, "", math.ZeroInt())
+// rAt is R at time t inside a closed period of stream: the period holding
+// t is found by binary search over the periods' starts.
+func (k Keeper) rAt(ctx context.Context, stream uint32, st types.Stream, t int64) (*big.Int, error) {
+	lo, hi := uint64(0), st.Period-1 // t lies in a closed period: [0, Period)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		p, err := k.Periods.Get(ctx, collections.Join(stream, mid))
+		if err != nil {
+			return nil, err
+		}
+		if p.Start <= t {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	p, err := k.Periods.Get(ctx, collections.Join(stream, lo))
+	if err != nil {
+		return nil, err
+	}
+	r := new(big.Int).Mul(p.Rate.BigInt(), big.NewInt(max(t-p.Start, 0)))
+	return r.Add(r, p.Cumulative.BigInt()), nil
 }
 
 // StakeHooks returns x/rewards' commitment callbacks: the miners' stream.

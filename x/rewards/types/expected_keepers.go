@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"cosmossdk.io/core/address"
+	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
@@ -26,6 +27,8 @@ type PoolsKeeper interface {
 	GetParams(ctx context.Context) (poolstypes.Params, error)
 	// CommittedDevices counts the devices committed to every pool.
 	CommittedDevices(ctx context.Context) (uint64, error)
+	// LeasedSeconds is the leased GPU-seconds of every pool since genesis.
+	LeasedSeconds(ctx context.Context) (math.Int, error)
 }
 
 // EpochsKeeper is what x/rewards reads from x/epochs: the length of the
