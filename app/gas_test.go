@@ -63,10 +63,7 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	terminate := simulateGas(t, c, client, &poolstypes.MsgTerminateLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	t.Logf("gas: bank send %d, buy-lease %d (%.2f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
 		send, buy, float64(buy)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
-	// The x/pools issue's target is 1.5×; the measured figure (with the
-	// clients' reward account a lease opens) is recorded and explained in
-	// docs/benchmarks.md. This bound catches regressions.
-	require.LessOrEqual(t, buy*100, send*160, "buy-lease within 1.6× a bank send")
+	require.LessOrEqual(t, buy*2, send*3, "buy-lease within 1.5× a bank send (the x/pools target)")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).

@@ -24,7 +24,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	// module account now so no plain account can take its address.
 	k.accountKeeper.GetModuleAccount(ctx, types.ModuleName)
 	for _, p := range gs.Pools {
-		if err := k.Pools.Set(ctx, p.Id, p); err != nil {
+		if err := k.setPool(ctx, p); err != nil {
 			return err
 		}
 		if err := k.ClassIndex.Set(ctx, p.GpuClass, p.Id); err != nil {
@@ -88,8 +88,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	gs := &types.GenesisState{Params: params}
 	if err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
-		gs.Pools = append(gs.Pools, p)
-		return false, nil
+		full, err := k.withStatics(ctx, p)
+		gs.Pools = append(gs.Pools, full)
+		return err != nil, err
 	}); err != nil {
 		return nil, err
 	}

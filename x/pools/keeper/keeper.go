@@ -35,9 +35,12 @@ type Keeper struct {
 	Params collections.Item[types.Params]
 	// PoolSeq is the next pool id − 1.
 	PoolSeq collections.Sequence
-	// Pools holds every pool. A plain map: trades rewrite the pool, and
-	// only governance changes its class (see ClassIndex).
-	Pools collections.Map[uint64, types.Pool]
+	// Pools holds every pool's id, class, status, reserves and indices —
+	// what trades rewrite; PoolStatics holds its static parameters
+	// (reference price, W_bench, seal sizes, deadlines), written only when
+	// the pool is created. getPool merges the two (pool_store.go).
+	Pools       collections.Map[uint64, types.Pool]
+	PoolStatics collections.Map[uint64, types.Pool]
 	// ClassIndex maps a GPU class to its pool id (unique), written when a
 	// pool is created.
 	ClassIndex collections.Map[string, uint64]
@@ -79,6 +82,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
 		Pools:         collections.NewMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc)),
+		PoolStatics:   collections.NewMap(sb, types.PoolStaticsKey, "pool_statics", collections.Uint64Key, codec.CollValue[types.Pool](cdc)),
 		ClassIndex:    collections.NewMap(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Value),
 		Positions:     collections.NewMap(sb, types.PositionsKey, "positions", collections.Uint64Key, codec.CollValue[types.Position](cdc)),
 		Idle: collections.NewKeySet(sb, types.IdleKey, "idle",

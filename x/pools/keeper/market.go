@@ -32,7 +32,10 @@ var decScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
 // loadLedger returns the ledger view of pool with the exchange fee of
 // params: the fee as a fraction of 10^18, the reference price as a rational.
 func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
-	ref := new(big.Rat).SetFrac(pool.ReferencePrice.BigInt(), decScale)
+	ref := new(big.Rat) // a trade reads the pool without its reference price, which only stakes use
+	if !pool.ReferencePrice.IsNil() {
+		ref.SetFrac(pool.ReferencePrice.BigInt(), decScale)
+	}
 	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), ref)
 	lp.H = pool.H.Int64()
 	lp.L = pool.L.BigInt()
@@ -111,21 +114,28 @@ func ledgerErr(err error) error {
 // ("rtx-4090"). Errors: ErrPoolNotFound.
 func (k Keeper) ResolvePool(ctx context.Context, name string) (types.Pool, error) {
 	if id, err := strconv.ParseUint(name, 10, 64); err == nil {
-		pool, err := k.Pools.Get(ctx, id)
-		if errors.Is(err, collections.ErrNotFound) {
-			return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
-		}
-		return pool, err
+		return k.getPool(ctx, id)
 	}
 	return k.PoolByClass(ctx, name)
 }
 
-func (k Keeper) pool(ctx context.Context, id uint64) (types.Pool, error) {
-	pool, err := k.Pools.Get(ctx, id)
-	if errors.Is(err, collections.ErrNotFound) {
-		return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
+// resolvePoolState is ResolvePool without the static parameters (a
+// trade's read: it needs the status and the reserves only).
+func (k Keeper) resolvePoolState(ctx context.Context, name string) (types.Pool, error) {
+	id, err := strconv.ParseUint(name, 10, 64)
+	if err != nil {
+		id, err = k.ClassIndex.Get(ctx, name)
+		if errors.Is(err, collections.ErrNotFound) {
+			return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "no pool for class %q", name)
+		} else if err != nil {
+			return types.Pool{}, err
+		}
 	}
-	return pool, err
+	return k.poolState(ctx, id)
+}
+
+func (k Keeper) pool(ctx context.Context, id uint64) (types.Pool, error) {
+	return k.getPool(ctx, id)
 }
 
 // Position returns a device's position. Errors: ErrPositionNotFound.
@@ -176,7 +186,7 @@ func advance(pool *types.Pool, lp *ledger.Pool, t int64) error {
 
 func (k Keeper) savePool(ctx context.Context, pool types.Pool, lp *ledger.Pool) error {
 	storeLedger(&pool, lp)
-	return k.Pools.Set(ctx, pool.Id, pool)
+	return k.setPoolState(ctx, pool)
 }
 
 func coins(amt *big.Int) sdk.Coins {
@@ -683,9 +693,15 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	all, err := pools.Values()
+	states, err := pools.Values()
 	if err != nil {
 		return err
+	}
+	all := make([]types.Pool, len(states))
+	for i, st := range states {
+		if all[i], err = k.withStatics(ctx, st); err != nil {
+			return err
+		}
 	}
 	burn := math.ZeroInt()
 	for _, pool := range all {
@@ -696,7 +712,7 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 				return err
 			}
 			if pool.Status == types.POOL_STATUS_RETIRED {
-				if err := k.Pools.Set(ctx, pool.Id, pool); err != nil {
+				if err := k.setPoolState(ctx, pool); err != nil {
 					return err
 				}
 			}

@@ -60,7 +60,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err := checkDeadline(ctx, msg.Deadline); err != nil {
 		return nil, err
 	}
-	pool, err := ms.ResolvePool(ctx, msg.Pool)
+	pool, err := ms.resolvePoolState(ctx, msg.Pool)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	pool, err := ms.pool(ctx, l.PoolId)
+	pool, err := ms.poolState(ctx, l.PoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 	if err != nil {
 		return nil, err
 	}
-	pool, err := ms.pool(ctx, l.PoolId)
+	pool, err := ms.poolState(ctx, l.PoolId)
 	if err != nil {
 		return nil, err
 	}

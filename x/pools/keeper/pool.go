@@ -42,7 +42,7 @@ func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*
 		return nil, err
 	}
 	pool.Id = id + 1
-	if err := ms.Pools.Set(ctx, pool.Id, pool); err != nil {
+	if err := ms.setPool(ctx, pool); err != nil {
 		return nil, err
 	}
 	if err := ms.ClassIndex.Set(ctx, pool.GpuClass, pool.Id); err != nil {
@@ -63,14 +63,12 @@ func (ms msgServer) SetPoolStatus(ctx context.Context, msg *types.MsgSetPoolStat
 	if _, ok := types.PoolStatus_name[int32(msg.Status)]; !ok || msg.Status == types.POOL_STATUS_UNSPECIFIED {
 		return nil, errorsmod.Wrapf(types.ErrInvalidPool, "status %d is not active, retiring or retired", msg.Status)
 	}
-	pool, err := ms.Pools.Get(ctx, msg.PoolId)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", msg.PoolId)
-	} else if err != nil {
+	pool, err := ms.poolState(ctx, msg.PoolId)
+	if err != nil {
 		return nil, err
 	}
 	pool.Status = msg.Status
-	if err := ms.Pools.Set(ctx, pool.Id, pool); err != nil {
+	if err := ms.setPoolState(ctx, pool); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolStatusChanged{PoolId: pool.Id, Status: pool.Status.String()}); err != nil {
@@ -87,7 +85,7 @@ func (k Keeper) PoolByClass(ctx context.Context, class string) (types.Pool, erro
 	} else if err != nil {
 		return types.Pool{}, err
 	}
-	return k.Pools.Get(ctx, id)
+	return k.getPool(ctx, id)
 }
 
 // ClassInfo is what x/pocps reads about a class: whether its pool takes new
@@ -107,7 +105,7 @@ func (q Querier) Pools(ctx context.Context, req *types.QueryPoolsRequest) (*type
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
 	pools, page, err := query.CollectionPaginate(ctx, q.Keeper.Pools, req.Pagination,
-		func(_ uint64, p types.Pool) (types.Pool, error) { return p, nil })
+		func(_ uint64, p types.Pool) (types.Pool, error) { return q.withStatics(ctx, p) })
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
@@ -122,10 +120,7 @@ func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.
 	var pool types.Pool
 	var err error
 	if id, perr := strconv.ParseUint(req.Pool, 10, 64); perr == nil {
-		pool, err = q.Keeper.Pools.Get(ctx, id)
-		if errors.Is(err, collections.ErrNotFound) {
-			err = errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
-		}
+		pool, err = q.getPool(ctx, id)
 	} else {
 		pool, err = q.PoolByClass(ctx, req.Pool)
 	}

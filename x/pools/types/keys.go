@@ -52,3 +52,8 @@ const (
 	QueueLeaseEnd      uint64 = 0
 	QueueCommitmentEnd uint64 = 1
 )
+
+// PoolStaticsKey maps pool id → the pool's static parameters (reference
+// price, W_bench, seal sizes, deadlines), kept apart from its reserves so a
+// trade does not rewrite them.
+var PoolStaticsKey = collections.NewPrefix(12)
