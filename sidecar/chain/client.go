@@ -65,6 +65,10 @@ type Client struct {
 // the message carries the chain's log.
 var ErrTxFailed = errors.New("transaction failed")
 
+// ErrRefused wraps a transaction the chain refused in simulation: it would
+// fail as it stands, so sending it again cannot help.
+var ErrRefused = errors.New("refused in simulation")
+
 // New connects to the node of cfg with the key cfg.From. Errors: a missing
 // key, an unreachable address (the gRPC connection is lazy: the first query
 // reports a node that is down).
@@ -133,7 +137,7 @@ func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.
 	}
 	_, gas, err := clienttx.CalculateGas(cctx, txf, msgs...)
 	if err != nil {
-		return nil, fmt.Errorf("simulate: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	txf = txf.WithGas(gas)
 	builder, err := txf.BuildUnsignedTx(msgs...)

@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/loopin-project/loopin/proof"
@@ -200,18 +199,11 @@ func submitSaved(ctx context.Context, c *chain.Client, path string) error {
 	} else {
 		_, err = c.Submit(ctx, 30*time.Second, &result)
 	}
-	if err != nil && !errors.Is(err, chain.ErrTxFailed) && !isRefused(err) {
+	if err != nil && !errors.Is(err, chain.ErrTxFailed) && !errors.Is(err, chain.ErrRefused) {
 		return err // the node is away: keep the report for the next try
 	}
 	_ = os.Remove(path)
 	return err
-}
-
-// isRefused reports a report the chain refused in simulation (late, no
-// longer pending, not this verifier's): retrying cannot help.
-func isRefused(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "simulate:") && !errors.Is(err, context.DeadlineExceeded)
 }
 
 // resubmit submits the reports a previous run saved and did not submit.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"cosmossdk.io/math"
@@ -62,24 +63,12 @@ func clientTomlChainID(home string) string {
 		return ""
 	}
 	var id string
-	for _, line := range splitLines(string(bz)) {
+	for _, line := range strings.Split(string(bz), "\n") {
 		if n, _ := fmt.Sscanf(line, "chain-id = %q", &id); n == 1 {
 			return id
 		}
 	}
 	return ""
-}
-
-func splitLines(s string) []string {
-	var out []string
-	start := 0
-	for i := range len(s) {
-		if s[i] == '\n' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 func signalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {

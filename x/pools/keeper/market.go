@@ -272,7 +272,7 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 	if err != nil {
 		return err
 	}
-	pool, err := k.pool(ctx, l.PoolId)
+	pool, err := k.poolState(ctx, l.PoolId)
 	if err != nil {
 		return err
 	}
@@ -315,7 +315,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 	if err != nil {
 		return err
 	}
-	pool, err := k.pool(ctx, pos.PoolId)
+	pool, err := k.poolState(ctx, pos.PoolId)
 	if err != nil {
 		return err
 	}
