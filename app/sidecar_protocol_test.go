@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
@@ -45,7 +46,9 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	v := &protocol.Verifier{Seed: [32]byte{42}}
 
 	sealing, ch := registerSealed(t, c, "gpu-sidecar")
-	miner := protocol.NewMiner(sealing)
+	seal, err := gpu.NewCPU(0).Restore(sealing)
+	require.NoError(t, err)
+	miner := protocol.NewMiner(seal)
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
 	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
@@ -102,7 +105,7 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	res = v.Challenge(ctx, other, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.ErrorContains(t, res.Err, "serves no device")
 	require.Equal(t, "no answer", res.Msg.Reason)
-	lost := protocol.NewMiner(&proof.Sealing{Params: sealing.Params})
+	lost := protocol.NewMiner(nil)
 	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.Equal(t, "no answer", res.Msg.Reason)

@@ -110,7 +110,17 @@ type cpuSeal struct {
 	gemm    *proof.GemmRun
 }
 
+// Restore answers from s's host layers.
+func (c *CPU) Restore(s *proof.Sealing) (Seal, error) {
+	if s == nil || len(s.Layers) == 0 || len(s.Trees) != len(s.Layers) {
+		return nil, errors.New("restore: the sealing has no layers")
+	}
+	return &cpuSeal{cpu: c, sealing: s}, nil
+}
+
 func (s *cpuSeal) Commitment() proof.Commitment { return s.sealing.Commitment() }
+
+func (s *cpuSeal) Sealing() *proof.Sealing { return s.sealing }
 
 func (s *cpuSeal) ProveSetup(seed proof.Hash) (*proof.SetupProof, error) {
 	return s.sealing.ProveSetup(seed)

@@ -154,7 +154,38 @@ type cudaSeal struct {
 	gemm    *proof.GemmRun
 }
 
+// Restore uploads s's sealed layer P to the device and answers from it.
+func (c *CUDA) Restore(s *proof.Sealing) (Seal, error) {
+	if s == nil || len(s.Layers) == 0 || len(s.Trees) != len(s.Layers) {
+		return nil, errors.New("restore: the sealing has no layers")
+	}
+	last := s.Layers[len(s.Layers)-1]
+	host := make([]byte, 0, len(last)*32)
+	for _, h := range last {
+		host = append(host, h[:]...)
+	}
+	seal := &cudaSeal{c: c, sealing: s}
+	err := c.d.do(func() error {
+		buf, err := c.d.alloc(uint64(len(host)))
+		if err != nil {
+			return err
+		}
+		if err := c.d.upload(buf, host); err != nil {
+			c.d.free(buf)
+			return err
+		}
+		seal.sealed = buf
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return seal, nil
+}
+
 func (s *cudaSeal) Commitment() proof.Commitment { return s.sealing.Commitment() }
+
+func (s *cudaSeal) Sealing() *proof.Sealing { return s.sealing }
 
 func (s *cudaSeal) ProveSetup(seed proof.Hash) (*proof.SetupProof, error) {
 	return s.sealing.ProveSetup(seed)

@@ -49,6 +49,11 @@ type Prover interface {
 	// Seal labels every layer for key ek and keeps them until Discard.
 	// progress, if not nil, is called after each layer.
 	Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (Seal, error)
+	// Restore takes back a seal made earlier (its layers and trees, kept
+	// on disk by the miner sidecar) without labeling again: the sealed
+	// layer P goes where the backend answers from. Errors: a sealing
+	// without layers, the device out of memory.
+	Restore(s *proof.Sealing) (Seal, error)
 	// Close releases the backend.
 	Close() error
 }
@@ -58,6 +63,9 @@ type Prover interface {
 type Seal interface {
 	// Commitment is the root of every layer.
 	Commitment() proof.Commitment
+	// Sealing is the host copy of the layers and their trees (every layer
+	// until Discard), what the miner sidecar keeps on disk.
+	Sealing() *proof.Sealing
 	// ProveSetup answers the setup challenge; it needs every layer.
 	ProveSetup(seed proof.Hash) (*proof.SetupProof, error)
 	// Discard drops every layer but P.

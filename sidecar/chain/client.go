@@ -14,6 +14,7 @@ import (
 
 	"cosmossdk.io/log/v2"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
 	dbm "github.com/cosmos/cosmos-db"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -54,6 +55,7 @@ func (noAppOptions) Get(string) any { return nil }
 // Client signs and broadcasts for one key and serves gRPC queries.
 type Client struct {
 	cfg  Config
+	rpc  *rpchttp.HTTP
 	ctx  client.Context
 	txf  clienttx.Factory
 	conn *grpc.ClientConn
@@ -113,15 +115,77 @@ func New(cfg Config) (*Client, error) {
 		WithChainID(cfg.ChainID).WithKeybase(kr).WithTxConfig(enc.TxConfig).
 		WithAccountRetriever(authtypes.AccountRetriever{}).WithGasAdjustment(cfg.GasAdjustment).
 		WithSimulateAndExecute(true).WithGasPrices(cfg.GasPrices).WithFromName(cfg.From)
-	return &Client{cfg: cfg, ctx: cctx, txf: txf, conn: conn, Address: addr}, nil
+	return &Client{cfg: cfg, rpc: rpc, ctx: cctx, txf: txf, conn: conn, Address: addr}, nil
 }
 
 // Conn is the gRPC connection for the modules' query clients, e.g.
 // poolstypes.NewQueryClient(c.Conn()).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
-// Close releases the gRPC connection.
-func (c *Client) Close() error { return c.conn.Close() }
+// Close releases the gRPC connection and the event subscription.
+func (c *Client) Close() error {
+	if c.rpc.IsRunning() {
+		_ = c.rpc.Stop()
+	}
+	return c.conn.Close()
+}
+
+// Head returns the height and time of the node's latest block (the chain's
+// clock, as the state machine sees it).
+func (c *Client) Head(ctx context.Context) (int64, time.Time, error) {
+	st, err := c.ctx.Client.Status(ctx)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("node status: %w", err)
+	}
+	return st.SyncInfo.LatestBlockHeight, st.SyncInfo.LatestBlockTime, nil
+}
+
+// NewBlocks subscribes to the node's new block headers over the CometBFT
+// websocket and sends each block's height until ctx ends. The channel is
+// closed when ctx ends or the subscription is lost; the caller falls back
+// to polling and subscribes again later. Errors: the websocket cannot be
+// reached or the node refuses the subscription.
+func (c *Client) NewBlocks(ctx context.Context) (<-chan int64, error) {
+	if !c.rpc.IsRunning() {
+		if err := c.rpc.Start(); err != nil {
+			return nil, fmt.Errorf("node websocket %s: %w", c.cfg.RPC, err)
+		}
+	}
+	subscriber := fmt.Sprintf("loopin-sidecar-%s-%d", c.Address, time.Now().UnixNano())
+	const query = "tm.event='NewBlockHeader'"
+	events, err := c.rpc.Subscribe(ctx, subscriber, query, 16)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to %s: %w", query, err)
+	}
+	out := make(chan int64, 1)
+	go func() {
+		defer close(out)
+		defer func() {
+			unsubCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = c.rpc.UnsubscribeAll(unsubCtx, subscriber)
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				h, ok := ev.Data.(cmttypes.EventDataNewBlockHeader)
+				if !ok {
+					continue
+				}
+				select {
+				case out <- h.Header.Height:
+				default: // the reader is behind: it reads the latest state anyway
+				}
+			}
+		}
+	}()
+	return out, nil
+}
 
 // Submit signs msgs as the client's key, simulates them for gas,
 // broadcasts the transaction and waits up to timeout for a block to

@@ -1,7 +1,9 @@
 // Package miner is the miner sidecar (`loopind sidecar miner`, PROTOCOL.md
-// §6): it seals a device (CPU reference prover), keeps the seal on disk,
-// registers the device, serves the challenge protocol over gRPC so the
-// verifiers can seal and challenge it, and stakes it once sealed.
+// §6): it seals a device on a gpu backend (CUDA or the CPU reference),
+// keeps the seal on disk, registers the device, serves the challenge
+// protocol and lease access over gRPC, stakes the device once a verifier
+// has sealed it, renews the stake when configured, and exports Prometheus
+// metrics.
 package miner
 
 import (
@@ -14,42 +16,68 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"cosmossdk.io/math"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
+	"github.com/loopin-project/loopin/sidecar/metrics"
 	"github.com/loopin-project/loopin/sidecar/protocol"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
 
-// Config is the miner sidecar's configuration.
+// Config is the miner sidecar's configuration (`loopind sidecar miner
+// init` writes it commented).
 type Config struct {
 	Chain chain.Config
+	// Backend is the prover: "auto" (CUDA when a driver and a device are
+	// found, else the CPU), "cuda" or "cpu".
+	Backend string
 	// Class is the device's GPU class (its pool), e.g. "rtx-4090".
 	Class string
 	// Name tells this device from others on the same host (fingerprint).
 	Name string
-	// Listen is where the challenge service listens; Endpoint is what the
-	// chain records for verifiers (Listen when empty).
+	// Listen is where the challenge and lease-access services listen;
+	// Endpoint is what the chain records for verifiers and lessees (Listen
+	// when empty).
 	Listen, Endpoint string
 	// Dir keeps the seal and the sidecar's state across restarts.
 	Dir string
 	// Stake is "lp", "sell" or "none"; Duration (LP, e.g. "10m") or Days
-	// (sale); MaxUloop bounds the LP injection.
+	// (sale); MaxUloop bounds the uloop an LP stake or renewal injects.
 	Stake    string
 	Duration string
 	Days     uint32
 	MaxUloop math.Int
+	// RenewEpochs > 0 renews an active LP stake by that many epochs
+	// whenever less than RenewBefore of it is left (chain time).
+	RenewEpochs uint32
+	RenewBefore time.Duration
 	// Privacy is the privacy level reported (0..100).
 	Privacy uint32
-	Log     *slog.Logger
+	// AccessHook is the shell command run to grant and revoke lease access
+	// (sidecar/access.Hook); empty refuses lease access.
+	AccessHook string
+	// Metrics is where /metrics is served (host:port; empty: not served).
+	Metrics string
+	// Poll is how often the chain is read (default 2 s).
+	Poll time.Duration
+	Log  *slog.Logger
 }
 
 // state is what the sidecar keeps in Dir/state.json.
@@ -62,8 +90,52 @@ type state struct {
 	StakeID     uint64 `json:"stake_id"`
 }
 
-// Run runs the miner sidecar until ctx ends. Errors: configuration, the
-// node unreachable at start, sealing or registration failing.
+// minerMetrics are the miner sidecar's Prometheus metrics.
+type minerMetrics struct {
+	sealProgress prometheus.Gauge
+	height       prometheus.Gauge
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	challenges   *prometheus.CounterVec
+	access       *prometheus.CounterVec
+	renewals     prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *minerMetrics {
+	m := &minerMetrics{
+		sealProgress: prometheus.NewGauge(prometheus.GaugeOpts{Name: "loopin_miner_seal_progress",
+			Help: "Fraction of the seal's layers labeled (1 once sealed or loaded from disk)."}),
+		height: prometheus.NewGauge(prometheus.GaugeOpts{Name: "loopin_miner_chain_height",
+			Help: "Latest block height seen on the node."}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "loopin_miner_requests_total",
+			Help: "Challenge and lease-access requests served, by gRPC method and status code."}, []string{"method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "loopin_miner_request_seconds",
+			Help: "Time to answer a request, by gRPC method (seconds).", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)}, []string{"method"}),
+		challenges: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "loopin_miner_challenges_total",
+			Help: "This device's challenges closed on chain while the sidecar ran, by outcome (passed, failed, missed)."}, []string{"outcome"}),
+		access: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "loopin_miner_lease_access_total",
+			Help: "Lease-access requests answered, by result (granted, refused)."}, []string{"result"}),
+		renewals: prometheus.NewCounter(prometheus.CounterOpts{Name: "loopin_miner_renewals_total",
+			Help: "LP stake renewals submitted and included."}),
+	}
+	reg.MustRegister(m.sealProgress, m.height, m.requests, m.latency, m.challenges, m.access, m.renewals)
+	return m
+}
+
+// interceptor counts and times every gRPC request.
+func (m *minerMetrics) interceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	start := time.Now()
+	resp, err := handler(ctx, req)
+	method := path.Base(info.FullMethod)
+	m.requests.WithLabelValues(method, status.Code(err).String()).Inc()
+	m.latency.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	return resp, err
+}
+
+// Run runs the miner sidecar until ctx ends, then stops gracefully (the
+// device stays registered). While the node is away it retries with
+// backoff. Errors: configuration (backend, key, directory, listen address),
+// sealing or registration refused by the chain, the device failed.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	if log == nil {
@@ -72,73 +144,239 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = cfg.Listen
 	}
+	if cfg.Poll == 0 {
+		cfg.Poll = 2 * time.Second
+	}
+	switch cfg.Stake {
+	case "lp", "sell", "none":
+	default:
+		return fmt.Errorf("stake must be lp, sell or none, not %q", cfg.Stake)
+	}
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return err
 	}
+	reg := metrics.NewRegistry()
+	mm := newMetrics(reg)
+	if err := metrics.Serve(ctx, cfg.Metrics, reg, log); err != nil {
+		return err
+	}
+	prover, err := gpu.Open(cfg.Backend)
+	if err != nil {
+		return fmt.Errorf("backend %q: %w", cfg.Backend, err)
+	}
+	defer prover.Close()
+	info := prover.Info()
+	log.Info("backend", "backend", info.Backend, "device", info.Device, "memory_bytes", info.MemoryBytes, "driver", info.Driver)
+
 	c, err := chain.New(cfg.Chain)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	if err := waitForNode(ctx, c, log); err != nil {
+		return err
+	}
 
 	st, sealing, err := load(cfg.Dir)
 	if err != nil {
 		return err
 	}
+	var seal gpu.Seal
 	if sealing == nil {
-		if st, sealing, err = register(ctx, c, cfg, log); err != nil {
+		if st, seal, err = register(ctx, c, prover, cfg, mm, log); err != nil {
 			return err
 		}
 	} else {
+		if seal, err = prover.Restore(sealing); err != nil {
+			return fmt.Errorf("restore the seal in %s: %w", cfg.Dir, err)
+		}
+		mm.sealProgress.Set(1)
 		log.Info("seal loaded from disk", "device", st.DeviceID, "dir", cfg.Dir)
 	}
+	defer seal.Close()
 
+	acc, err := access.NewServer(cfg.Chain.ChainID, leases{c}, access.Hook{Command: cfg.AccessHook, ChainID: cfg.Chain.ChainID},
+		filepath.Join(cfg.Dir, "access.json"), log, func(granted bool) {
+			if granted {
+				mm.access.WithLabelValues("granted").Inc()
+			} else {
+				mm.access.WithLabelValues("refused").Inc()
+			}
+		})
+	if err != nil {
+		return err
+	}
+	acc.Serve(st.DeviceID)
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
+	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()), grpc.UnaryInterceptor(mm.interceptor))
 	api := grpcapi.NewServer()
-	api.Add(st.DeviceID, protocol.NewMiner(sealing))
+	api.Add(st.DeviceID, protocol.NewMiner(seal))
 	api.Register(srv)
+	acc.Register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.GracefulStop()
-	log.Info("serving challenges", "device", st.DeviceID, "listen", cfg.Listen, "endpoint", cfg.Endpoint)
+	log.Info("serving challenges and lease access", "device", st.DeviceID, "listen", cfg.Listen, "endpoint", cfg.Endpoint,
+		"access_hook", cfg.AccessHook != "")
 
-	q := pocpstypes.NewQueryClient(c.Conn())
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
+	w := &watcher{c: c, cfg: cfg, st: st, mm: mm, acc: acc, log: log}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval, bo.MaxInterval = cfg.Poll, 30*time.Second
+	wait := time.Duration(0)
 	for {
 		select {
 		case <-ctx.Done():
 			log.Info("shutting down")
 			return nil
-		case <-tick.C:
+		case <-time.After(wait):
 		}
-		res, err := q.Device(ctx, &pocpstypes.QueryDeviceRequest{DeviceId: st.DeviceID})
-		if err != nil {
-			log.Warn("node unreachable, retrying", "err", err)
-			continue
-		}
-		d := res.Device
+		err := w.step(ctx)
 		switch {
-		case d.Status == pocpstypes.DEVICE_STATUS_FAILED:
-			log.Error("device failed verification: re-register it with a fresh seal (delete the sidecar dir)", "device", d.Id)
-			return errors.New("device failed verification")
-		case d.Status != pocpstypes.DEVICE_STATUS_SEALED || d.StakeId != 0 || st.StakeID != 0 || cfg.Stake == "none":
-			continue
+		case errors.Is(err, errDeviceFailed):
+			return err
+		case err != nil && ctx.Err() == nil:
+			wait = bo.NextBackOff()
+			log.Warn("node unreachable or refusing, retrying", "in", wait.Round(time.Millisecond), "err", err)
+		default:
+			bo.Reset()
+			wait = cfg.Poll
 		}
-		id, err := stake(ctx, c, cfg, d.Id)
+	}
+}
+
+var errDeviceFailed = errors.New("device failed verification: re-register it with a fresh seal (delete the sidecar dir)")
+
+// watcher is the miner's loop over the chain: stake, renewal, access
+// revocation and metrics.
+type watcher struct {
+	c          *chain.Client
+	cfg        Config
+	st         state
+	mm         *minerMetrics
+	acc        *access.Server
+	log        *slog.Logger
+	lastClosed uint64
+	counted    bool
+}
+
+// step reads the chain once and acts on it.
+func (w *watcher) step(ctx context.Context) error {
+	height, now, err := w.c.Head(ctx)
+	if err != nil {
+		return err
+	}
+	w.mm.height.Set(float64(height))
+	q := pocpstypes.NewQueryClient(w.c.Conn())
+	res, err := q.Device(ctx, &pocpstypes.QueryDeviceRequest{DeviceId: w.st.DeviceID})
+	if err != nil {
+		return err
+	}
+	d := res.Device
+	if d.Status == pocpstypes.DEVICE_STATUS_FAILED {
+		w.log.Error(errDeviceFailed.Error(), "device", d.Id)
+		return errDeviceFailed
+	}
+	if err := w.countChallenges(ctx, q); err != nil {
+		return err
+	}
+	if _, err := w.acc.Sweep(ctx); err != nil {
+		return err
+	}
+	switch {
+	case d.Status == pocpstypes.DEVICE_STATUS_SEALED && d.StakeId == 0 && w.st.StakeID == 0 && w.cfg.Stake != "none":
+		id, err := stake(ctx, w.c, w.cfg, d.Id)
 		if err != nil {
-			log.Warn("stake failed, retrying", "err", err)
-			continue
+			return fmt.Errorf("stake: %w", err)
 		}
-		st.StakeID = id
-		if err := save(cfg.Dir, st, nil); err != nil {
+		w.st.StakeID = id
+		if err := save(w.cfg.Dir, w.st, nil); err != nil {
 			return err
 		}
-		log.Info("staked", "device", d.Id, "stake", id, "kind", cfg.Stake)
+		w.log.Info("staked", "device", d.Id, "stake", id, "kind", w.cfg.Stake)
+	case w.cfg.RenewEpochs > 0 && d.StakeId != 0:
+		return w.renew(ctx, d.StakeId, now)
 	}
+	return nil
+}
+
+// renew renews the device's LP stake when less than RenewBefore is left.
+func (w *watcher) renew(ctx context.Context, id uint64, now time.Time) error {
+	res, err := staketypes.NewQueryClient(w.c.Conn()).Stake(ctx, &staketypes.QueryStakeRequest{StakeId: id})
+	if err != nil {
+		return err
+	}
+	s := res.Stake
+	if s.Kind != staketypes.STAKE_KIND_LP || s.Status != staketypes.STAKE_STATUS_ACTIVE || s.End.Sub(now) > w.cfg.RenewBefore {
+		return nil
+	}
+	if _, err := w.c.Submit(ctx, 30*time.Second, &staketypes.MsgRenewStake{Owner: w.c.Address.String(), StakeId: id,
+		Epochs: w.cfg.RenewEpochs, MaxUloopIn: w.cfg.MaxUloop}); err != nil {
+		return fmt.Errorf("renew stake %d: %w", id, err)
+	}
+	w.mm.renewals.Inc()
+	w.log.Info("stake renewed", "stake", id, "epochs", w.cfg.RenewEpochs, "was_ending", s.End.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// countChallenges counts the device's challenges closed since the last
+// look (the latest page; the first look only sets the mark).
+func (w *watcher) countChallenges(ctx context.Context, q pocpstypes.QueryClient) error {
+	res, err := q.ChallengesByDevice(ctx, &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: w.st.DeviceID,
+		Pagination: &query.PageRequest{Limit: 16, Reverse: true}})
+	if err != nil {
+		return err
+	}
+	mark := w.lastClosed
+	for _, ch := range res.Challenges {
+		if ch.Status == pocpstypes.CHALLENGE_STATUS_PENDING || ch.Id <= w.lastClosed {
+			continue
+		}
+		mark = max(mark, ch.Id)
+		if !w.counted {
+			continue
+		}
+		switch ch.Status {
+		case pocpstypes.CHALLENGE_STATUS_PASSED:
+			w.mm.challenges.WithLabelValues("passed").Inc()
+		case pocpstypes.CHALLENGE_STATUS_FAILED:
+			w.mm.challenges.WithLabelValues("failed").Inc()
+		default:
+			w.mm.challenges.WithLabelValues("missed").Inc()
+		}
+	}
+	w.lastClosed, w.counted = mark, true
+	return nil
+}
+
+// waitForNode waits, with backoff, until the node answers.
+func waitForNode(ctx context.Context, c *chain.Client, log *slog.Logger) error {
+	_, err := backoff.Retry(ctx, func() (int64, error) {
+		h, _, err := c.Head(ctx)
+		return h, err
+	}, backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, d time.Duration) {
+		log.Warn("node unreachable, retrying", "in", d.Round(time.Millisecond), "err", err)
+	}))
+	return err
+}
+
+// leases reads leases and the chain's time for sidecar/access.
+type leases struct{ c *chain.Client }
+
+func (l leases) Lease(ctx context.Context, id uint64) (poolstypes.Lease, error) {
+	res, err := poolstypes.NewQueryClient(l.c.Conn()).Lease(ctx, &poolstypes.QueryLeaseRequest{LeaseId: id})
+	if status.Code(err) == codes.NotFound {
+		return poolstypes.Lease{}, fmt.Errorf("%w: %d", access.ErrNoLease, id)
+	} else if err != nil {
+		return poolstypes.Lease{}, err
+	}
+	return res.Lease, nil
+}
+
+func (l leases) Time(ctx context.Context) (time.Time, error) {
+	_, t, err := l.c.Head(ctx)
+	return t, err
 }
 
 func stake(ctx context.Context, c *chain.Client, cfg Config, device uint64) (uint64, error) {
@@ -148,8 +386,6 @@ func stake(ctx context.Context, c *chain.Client, cfg Config, device uint64) (uin
 		_, err = c.Submit(ctx, 30*time.Second, &staketypes.MsgStakeLP{Owner: c.Address.String(), DeviceId: device, Duration: cfg.Duration, MaxUloopIn: cfg.MaxUloop})
 	case "sell":
 		_, err = c.Submit(ctx, 30*time.Second, &staketypes.MsgSellCompute{Owner: c.Address.String(), DeviceId: device, Days: cfg.Days, MinUloopOut: math.ZeroInt()})
-	default:
-		return 0, fmt.Errorf("stake must be lp, sell or none, not %q", cfg.Stake)
 	}
 	if err != nil {
 		return 0, err
@@ -161,16 +397,26 @@ func stake(ctx context.Context, c *chain.Client, cfg Config, device uint64) (uin
 	return res.Device.StakeId, nil
 }
 
+// fingerprint identifies the device: the CPU backend's stands for a host
+// and a name; a CUDA device adds its model (a production fingerprint
+// would read the GPU's UUID).
+func fingerprint(info gpu.Info, name, owner string) [32]byte {
+	host, _ := os.Hostname()
+	if info.Backend == gpu.BackendCUDA {
+		return sha256.Sum256([]byte("loopin/cuda-device/v1|" + host + "|" + info.Device + "|" + name + "|" + owner))
+	}
+	return sha256.Sum256([]byte("loopin/cpu-device/v1|" + host + "|" + name + "|" + owner))
+}
+
 // register seals a new device and registers it: the key is anchored to
 // the latest block, as x/pocps requires.
-func register(ctx context.Context, c *chain.Client, cfg Config, log *slog.Logger) (state, *proof.Sealing, error) {
+func register(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
 	pool, err := poolstypes.NewQueryClient(c.Conn()).Pool(ctx, &poolstypes.QueryPoolRequest{Pool: cfg.Class})
 	if err != nil {
 		return state{}, nil, fmt.Errorf("pool %s: %w", cfg.Class, err)
 	}
 	p := pool.Pool.Seal.ProofParams()
-	host, _ := os.Hostname()
-	fp := sha256.Sum256([]byte("loopin/cpu-device/v1|" + host + "|" + cfg.Name + "|" + c.Address.String()))
+	fp := fingerprint(prover.Info(), cfg.Name, c.Address.String())
 	latest, _, err := c.LatestBlock(ctx)
 	if err != nil {
 		return state{}, nil, err
@@ -185,20 +431,25 @@ func register(ctx context.Context, c *chain.Client, cfg Config, log *slog.Logger
 	var bh proof.Hash
 	copy(bh[:], hash)
 	ek := proof.DeviceKey(cfg.Chain.ChainID, c.Address, fp, bh)
-	log.Info("sealing", "class", cfg.Class, "bytes", p.SealBytes(), "layers", p.Layers)
-	s, err := proof.Seal(p, ek, func(done, total int) { log.Info("seal progress", "layer", done, "of", total) })
+	log.Info("sealing", "class", cfg.Class, "bytes", p.SealBytes(), "layers", p.Layers, "backend", prover.Info().Backend)
+	start := time.Now()
+	seal, err := prover.Seal(ctx, p, ek, func(done, total int) {
+		mm.sealProgress.Set(float64(done) / float64(total))
+		log.Info("seal progress", "layer", done, "of", total, "percent", 100*done/total, "elapsed", time.Since(start).Round(time.Millisecond))
+	})
 	if err != nil {
 		return state{}, nil, err
 	}
 	commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(p)}
-	for _, r := range s.Commitment().LayerRoots {
+	for _, r := range seal.Commitment().LayerRoots {
 		commit.LayerRoots = append(commit.LayerRoots, append([]byte(nil), r[:]...))
 	}
 	_, err = c.Submit(ctx, 30*time.Second, &pocpstypes.MsgRegisterDevice{
 		Owner: c.Address.String(), GpuClass: cfg.Class, Fingerprint: fp[:], KeyHeight: height,
-		Seal: commit, Endpoint: cfg.Endpoint, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (CPU backend)"},
+		Seal: commit, Endpoint: cfg.Endpoint, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (" + prover.Info().Backend + " backend)"},
 	})
 	if err != nil {
+		seal.Close()
 		return state{}, nil, fmt.Errorf("register: %w", err)
 	}
 	devs, err := pocpstypes.NewQueryClient(c.Conn()).DevicesByOwner(ctx, &pocpstypes.QueryDevicesByOwnerRequest{Owner: c.Address.String()})
@@ -216,11 +467,11 @@ func register(ctx context.Context, c *chain.Client, cfg Config, log *slog.Logger
 	}
 	pj, _ := json.Marshal(p)
 	st := state{DeviceID: id, Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj}
-	if err := save(cfg.Dir, st, s); err != nil {
+	if err := save(cfg.Dir, st, seal.Sealing()); err != nil {
 		return state{}, nil, err
 	}
 	log.Info("registered", "device", id, "key_height", height)
-	return st, s, nil
+	return st, seal, nil
 }
 
 // save writes state.json and, when s is given, the seal's layers.

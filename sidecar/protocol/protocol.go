@@ -18,7 +18,9 @@ import (
 
 	"cosmossdk.io/math"
 
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -39,20 +41,20 @@ type MinerAPI interface {
 	OpenGemm(ctx context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error)
 }
 
-// Miner answers MinerAPI for one sealed device from its sealing. It keeps
-// the latest residency and GEMM runs until they are opened. Safe for
+// Miner answers MinerAPI for one sealed device from its seal on a gpu
+// backend (gpu.Seal: CPU or CUDA). The seal keeps the latest residency and
+// GEMM runs until they are opened; one challenge runs at a time. Safe for
 // concurrent use.
 type Miner struct {
-	s    *proof.Sealing
-	mu   sync.Mutex
-	res  map[proof.Hash]*proof.ResidencyRun
-	gemm map[proof.Hash]*proof.GemmRun
+	s  gpu.Seal
+	mu sync.Mutex
+	// resNonce and gemmSeed name the runs the seal holds.
+	resNonce, gemmSeed *proof.Hash
 }
 
-// NewMiner answers from sealing s.
-func NewMiner(s *proof.Sealing) *Miner {
-	return &Miner{s: s, res: map[proof.Hash]*proof.ResidencyRun{}, gemm: map[proof.Hash]*proof.GemmRun{}}
-}
+// NewMiner answers from seal s (nil: a miner that lost its seal, which
+// answers ErrNoSeal).
+func NewMiner(s gpu.Seal) *Miner { return &Miner{s: s} }
 
 var _ MinerAPI = (*Miner)(nil)
 
@@ -60,22 +62,17 @@ var _ MinerAPI = (*Miner)(nil)
 // made): it cannot answer, and its verifier reports "no answer".
 var ErrNoSeal = errors.New("no seal in memory")
 
-func (m *Miner) sealed() error {
-	if m.s == nil || len(m.s.Layers) == 0 || len(m.s.Trees) == 0 {
-		return ErrNoSeal
-	}
-	return nil
-}
-
 // ErrUnknownRun is returned when an opening names a run the miner does not
-// hold (never started, or already opened).
+// hold (never started, or replaced by a later one).
 var ErrUnknownRun = errors.New("no such run: ask for the walk or the GEMM first")
 
 // Setup implements MinerAPI.
 func (m *Miner) Setup(_ context.Context, seed proof.Hash) ([]byte, error) {
-	if err := m.sealed(); err != nil {
-		return nil, err
+	if m.s == nil {
+		return nil, ErrNoSeal
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	pf, err := m.s.ProveSetup(seed)
 	if err != nil {
 		return nil, err
@@ -84,55 +81,63 @@ func (m *Miner) Setup(_ context.Context, seed proof.Hash) ([]byte, error) {
 }
 
 // Residency implements MinerAPI.
-func (m *Miner) Residency(_ context.Context, nonce proof.Hash) (proof.Hash, error) {
-	if err := m.sealed(); err != nil {
-		return proof.Hash{}, err
-	}
-	run, err := m.s.Residency(nonce)
-	if err != nil {
-		return proof.Hash{}, err
+func (m *Miner) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
+	if m.s == nil {
+		return proof.Hash{}, ErrNoSeal
 	}
 	m.mu.Lock()
-	m.res = map[proof.Hash]*proof.ResidencyRun{nonce: run} // one challenge at a time per device
-	m.mu.Unlock()
-	return run.Root(), nil
+	defer m.mu.Unlock()
+	root, err := m.s.Residency(ctx, nonce)
+	if err != nil {
+		m.resNonce = nil
+		return proof.Hash{}, err
+	}
+	m.resNonce = &nonce
+	return root, nil
 }
 
 // OpenResidency implements MinerAPI.
 func (m *Miner) OpenResidency(_ context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
 	m.mu.Lock()
-	run, ok := m.res[nonce]
-	m.mu.Unlock()
-	if !ok {
+	defer m.mu.Unlock()
+	if m.s == nil || m.resNonce == nil || *m.resNonce != nonce {
 		return nil, ErrUnknownRun
 	}
-	return m.s.OpenResidency(run, walks).MarshalBinary()
-}
-
-// Gemm implements MinerAPI.
-func (m *Miner) Gemm(_ context.Context, seed proof.Hash) ([]proof.Hash, error) {
-	if err := m.sealed(); err != nil {
-		return nil, err
-	}
-	run, err := m.s.Gemm(seed)
+	pf, err := m.s.OpenResidency(walks)
 	if err != nil {
 		return nil, err
 	}
+	return pf.MarshalBinary()
+}
+
+// Gemm implements MinerAPI.
+func (m *Miner) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
+	if m.s == nil {
+		return nil, ErrNoSeal
+	}
 	m.mu.Lock()
-	m.gemm = map[proof.Hash]*proof.GemmRun{seed: run}
-	m.mu.Unlock()
-	return run.Roots, nil
+	defer m.mu.Unlock()
+	roots, err := m.s.Gemm(ctx, seed)
+	if err != nil {
+		m.gemmSeed = nil
+		return nil, err
+	}
+	m.gemmSeed = &seed
+	return roots, nil
 }
 
 // OpenGemm implements MinerAPI.
 func (m *Miner) OpenGemm(_ context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error) {
 	m.mu.Lock()
-	run, ok := m.gemm[seed]
-	m.mu.Unlock()
-	if !ok {
+	defer m.mu.Unlock()
+	if m.s == nil || m.gemmSeed == nil || *m.gemmSeed != seed {
 		return nil, ErrUnknownRun
 	}
-	return m.s.OpenGemm(run, rows).MarshalBinary()
+	pf, err := m.s.OpenGemm(rows)
+	if err != nil {
+		return nil, err
+	}
+	return pf.MarshalBinary()
 }
 
 // Verifier runs challenges. Its Seed makes its secrets: the verifier secret
@@ -188,10 +193,26 @@ func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch 
 // Result is a challenge's outcome with what the verifier measured.
 type Result struct {
 	Msg *pocpstypes.MsgSubmitChallengeResult
+	// Transcript is everything sent and received, with the full openings
+	// (the report carries only a bounded sample of them). The caller sets
+	// its endpoint and commits it in Msg.TranscriptHash (TranscriptHash).
 	// Residency and Gemm are the measured round trips, verifier clock.
 	Residency, Gemm time.Duration
 	// Err is why the challenge failed (nil when it passed).
 	Err error
+	// Transcript is the challenge's full transcript.
+	Transcript *types.ChallengeTranscript
+}
+
+// TranscriptHash is the SHA-256 of t's protobuf encoding, the
+// transcript_hash a report commits to. Errors: t cannot be encoded.
+func TranscriptHash(t *types.ChallengeTranscript) ([]byte, error) {
+	bz, err := t.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(bz)
+	return h[:], nil
 }
 
 // Challenge runs residency/throughput challenge ch against the miner of
@@ -202,6 +223,20 @@ type Result struct {
 // "bad proof" with the failing opening in the sample. residencyDeadline and
 // gemmDeadline are the class's (x/pools).
 func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device,
+	residencyDeadline, gemmDeadline time.Duration,
+) *Result {
+	started := v.now()
+	res := v.challenge(ctx, miner, hotKey, ch, device, residencyDeadline, gemmDeadline)
+	t := res.Transcript
+	t.ChallengeId, t.DeviceId, t.Started = ch.Id, device.Id, started.UnixNano()
+	t.Passed, t.Reason = res.Msg.Passed, res.Msg.Reason
+	if res.Err != nil {
+		t.Error = res.Err.Error()
+	}
+	return res
+}
+
+func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device,
 	residencyDeadline, gemmDeadline time.Duration,
 ) *Result {
 	p := device.Seal.Params.ProofParams()
@@ -215,7 +250,8 @@ func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		HotKey: hotKey, ChallengeId: ch.Id, W: math.ZeroInt(), TranscriptHash: make([]byte, 32),
 		Nonce: nonce[:], GemmSeed: seed[:], VerifierSecret: secret[:],
 	}
-	res := &Result{Msg: msg}
+	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:]}
+	res := &Result{Msg: msg, Transcript: t}
 	fail := func(reason string, err error) *Result {
 		msg.Passed, msg.Reason, res.Err = false, reason, err
 		return res
@@ -230,7 +266,9 @@ func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	}
 	msg.ResidencyRoot = append([]byte(nil), root[:]...)
 	walks := proof.ResidencyAudit(p, nonce, root, secret)
+	t.ResidencyRoot, t.ResidencyNs, t.Walks = msg.ResidencyRoot, int64(res.Residency), walks
 	resBz, err := miner.OpenResidency(ctx, nonce, walks)
+	t.ResidencyProof = resBz
 	if err != nil {
 		return fail("no answer", fmt.Errorf("residency openings: %w", err))
 	}
@@ -261,7 +299,12 @@ func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		msg.GemmRoots = append(msg.GemmRoots, append([]byte(nil), r[:]...))
 	}
 	rows := proof.GemmAudit(p, seed, roots, secret)
+	t.GemmRoots, t.GemmNs = msg.GemmRoots, int64(res.Gemm)
+	for _, r := range rows {
+		t.Rows = append(t.Rows, &types.RowRef{Round: r.Round, Row: r.Row})
+	}
 	gemmBz, err := miner.OpenGemm(ctx, seed, rows)
+	t.GemmProof = gemmBz
 	if err != nil {
 		return fail("no answer", fmt.Errorf("gemm openings: %w", err))
 	}

@@ -166,6 +166,10 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 	if err != nil {
 		return nil, err
 	}
+	if n := len(msg.TranscriptHash); n != 0 && n != 32 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "transcript_hash must be 32 bytes (SHA-256) or empty, got %d", n)
+	}
+	c.TranscriptHash = msg.TranscriptHash
 	p := device.Seal.Params.ProofParams()
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.ResidencySample)+len(msg.GemmSample)), "pocps: verify challenge samples")

@@ -1,0 +1,366 @@
+// Package access is lease access (docs/operators.md "Lease access"): how
+// the lessee of a device reaches it. The lessee signs a request with its
+// account key (secp256k1, the key that bought the lease); the miner sidecar
+// serving the device checks the signature, the lease on chain and the
+// request's freshness, runs the operator's access hook (for example one
+// that installs the lessee's SSH key) and answers with what the hook
+// printed. When the lease ends, is terminated or breaks, the sidecar runs
+// the hook again to revoke it.
+//
+// Sign bytes (SignBytes):
+//
+//	"loopin/lease-access/v1\n" chain_id "\n" lease_id "\n" timestamp "\n" hex(SHA-256(payload))
+//
+// with lease_id and timestamp (Unix seconds) in decimal. The chain id binds
+// a request to one chain; the timestamp bounds replay to Window, and the
+// server refuses a signature it has already seen within that window.
+package access
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	"github.com/loopin-project/loopin/sidecar/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+)
+
+const (
+	// Window is how far a request's timestamp may be from the sidecar's
+	// clock (either way).
+	Window = 5 * time.Minute
+	// MaxPayload bounds the payload handed to the hook, bytes.
+	MaxPayload = 8 << 10
+	// MaxDetails bounds what the hook may print, bytes.
+	MaxDetails = 64 << 10
+	// HookTimeout bounds one run of the hook.
+	HookTimeout = 30 * time.Second
+)
+
+// SignBytes returns the bytes a lessee signs to ask for access to lease
+// leaseID on chain chainID at timestamp (Unix seconds) handing payload to
+// the hook. The format is in the package comment.
+func SignBytes(chainID string, leaseID uint64, timestamp int64, payload []byte) []byte {
+	h := sha256.Sum256(payload)
+	return []byte("loopin/lease-access/v1\n" + chainID + "\n" + strconv.FormatUint(leaseID, 10) + "\n" +
+		strconv.FormatInt(timestamp, 10) + "\n" + hex.EncodeToString(h[:]))
+}
+
+// Sign builds the request for lease leaseID signed by key from of kr at
+// time now. Errors: a missing key, a key that is not secp256k1, a payload
+// over MaxPayload.
+func Sign(kr keyring.Keyring, from, chainID string, leaseID uint64, payload []byte, now time.Time) (*types.AccessRequest, error) {
+	if len(payload) > MaxPayload {
+		return nil, fmt.Errorf("the payload has %d bytes, at most %d", len(payload), MaxPayload)
+	}
+	ts := now.Unix()
+	sig, pub, err := kr.Sign(from, SignBytes(chainID, leaseID, ts, payload), signing.SignMode_SIGN_MODE_DIRECT)
+	if err != nil {
+		return nil, fmt.Errorf("sign with key %q: %w", from, err)
+	}
+	if _, ok := pub.(*secp256k1.PubKey); !ok {
+		return nil, fmt.Errorf("key %q is %s: lease access needs a secp256k1 account key", from, pub.Type())
+	}
+	return &types.AccessRequest{LeaseId: leaseID, PubKey: pub.Bytes(), Timestamp: ts, Payload: payload, Signature: sig}, nil
+}
+
+// Request asks the miner sidecar at conn for access with req.
+func Request(ctx context.Context, conn grpc.ClientConnInterface, req *types.AccessRequest) (*types.AccessResponse, error) {
+	return types.NewLeaseAccessClient(conn).Access(ctx, req)
+}
+
+// Chain is what the server reads from the chain: a lease by id and the
+// chain's time (the latest block's).
+type Chain interface {
+	Lease(ctx context.Context, id uint64) (poolstypes.Lease, error)
+	Time(ctx context.Context) (time.Time, error)
+}
+
+// ErrNoLease is what Chain.Lease returns (wrapped) for an unknown lease.
+var ErrNoLease = errors.New("no such lease")
+
+// Hook is the operator's access hook: a shell command (sh -c) run with the
+// lease in its environment — LOOPIN_ACTION (grant or revoke),
+// LOOPIN_LEASE_ID, LOOPIN_DEVICE_ID, LOOPIN_CLIENT (bech32), LOOPIN_LEASE_END
+// (RFC 3339, UTC), LOOPIN_CHAIN_ID — and the lessee's payload on its
+// standard input. On grant its standard output is the access details sent
+// to the lessee; a non-zero exit refuses access.
+type Hook struct {
+	// Command is the shell command; empty means no hook: access is refused
+	// with a clear message.
+	Command string
+	ChainID string
+}
+
+// Run runs the hook for action on lease with payload and returns its
+// standard output. Errors: no hook, a non-zero exit (with its standard
+// error's tail), a timeout, output over MaxDetails.
+func (h Hook) Run(ctx context.Context, action string, lease poolstypes.Lease, payload []byte) (string, error) {
+	if h.Command == "" {
+		return "", errors.New("this miner has no access hook configured (access_hook in its config)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, HookTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-c", h.Command)
+	cmd.Env = append(os.Environ(),
+		"LOOPIN_ACTION="+action,
+		"LOOPIN_LEASE_ID="+strconv.FormatUint(lease.Id, 10),
+		"LOOPIN_DEVICE_ID="+strconv.FormatUint(lease.DeviceId, 10),
+		"LOOPIN_CLIENT="+lease.Client,
+		"LOOPIN_LEASE_END="+lease.End.UTC().Format(time.RFC3339),
+		"LOOPIN_CHAIN_ID="+h.ChainID,
+	)
+	cmd.Stdin = bytes.NewReader(payload)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := errOut.String()
+		if len(msg) > 512 {
+			msg = msg[len(msg)-512:]
+		}
+		return "", fmt.Errorf("access hook (%s) failed: %w: %s", action, err, msg)
+	}
+	if out.Len() > MaxDetails {
+		return "", fmt.Errorf("access hook printed %d bytes, at most %d", out.Len(), MaxDetails)
+	}
+	return out.String(), nil
+}
+
+// Server serves loopin.sidecar.v1.LeaseAccess for the devices a miner
+// sidecar serves. Granted leases are kept in a file so that a restarted
+// sidecar still revokes them (Sweep). Safe for concurrent use.
+type Server struct {
+	chainID string
+	chain   Chain
+	hook    Hook
+	path    string
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu      sync.Mutex
+	devices map[uint64]bool
+	seen    map[[32]byte]time.Time
+	granted map[uint64]poolstypes.Lease
+	// onAnswer is told each answer's outcome (metrics).
+	onAnswer func(granted bool)
+}
+
+var _ types.LeaseAccessServer = (*Server)(nil)
+
+// NewServer serves lease access on chain chainID with hook, keeping the
+// granted leases in path (a JSON file). onAnswer, if not nil, is called
+// with each answer's outcome (metrics). Errors: an unreadable path.
+func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Logger, onAnswer func(granted bool)) (*Server, error) {
+	s := &Server{chainID: chainID, chain: chain, hook: hook, path: path, log: log, now: time.Now,
+		devices: map[uint64]bool{}, seen: map[[32]byte]time.Time{}, granted: map[uint64]poolstypes.Lease{}, onAnswer: onAnswer}
+	bz, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		var leases []poolstypes.Lease
+		if err := json.Unmarshal(bz, &leases); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, l := range leases {
+			s.granted[l.Id] = l
+		}
+	}
+	return s, nil
+}
+
+// Serve adds device id to the devices whose leases this server grants.
+func (s *Server) Serve(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.devices[id] = true
+}
+
+// Register registers the service on g.
+func (s *Server) Register(g *grpc.Server) { types.RegisterLeaseAccessServer(g, s) }
+
+// Access implements types.LeaseAccessServer. Errors (gRPC codes):
+// InvalidArgument for a malformed request, Unauthenticated for a bad
+// signature, DeadlineExceeded for a stale timestamp, AlreadyExists for a
+// replayed one, NotFound for an unknown lease, PermissionDenied when the
+// key is not the lease's client, FailedPrecondition for a lease that is not
+// active or not on a device served here (or no hook configured), Internal
+// when the hook fails, Unavailable when the node cannot be read.
+func (s *Server) Access(ctx context.Context, req *types.AccessRequest) (*types.AccessResponse, error) {
+	resp, err := s.access(ctx, req)
+	if s.onAnswer != nil {
+		s.onAnswer(err == nil)
+	}
+	if err != nil {
+		s.log.Info("lease access refused", "lease", req.LeaseId, "err", err)
+	}
+	return resp, err
+}
+
+func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.AccessResponse, error) {
+	switch {
+	case len(req.Payload) > MaxPayload:
+		return nil, status.Errorf(codes.InvalidArgument, "payload has %d bytes, at most %d", len(req.Payload), MaxPayload)
+	case len(req.PubKey) != secp256k1.PubKeySize:
+		return nil, status.Errorf(codes.InvalidArgument, "pub_key must be a %d-byte compressed secp256k1 key, got %d bytes", secp256k1.PubKeySize, len(req.PubKey))
+	}
+	now := s.now()
+	if d := now.Sub(time.Unix(req.Timestamp, 0)); d > Window || d < -Window {
+		return nil, status.Errorf(codes.DeadlineExceeded, "the request was signed at %s, more than %s from this sidecar's clock (%s): sign it anew",
+			time.Unix(req.Timestamp, 0).UTC().Format(time.RFC3339), Window, now.UTC().Format(time.RFC3339))
+	}
+	pub := &secp256k1.PubKey{Key: req.PubKey}
+	if !pub.VerifySignature(SignBytes(s.chainID, req.LeaseId, req.Timestamp, req.Payload), req.Signature) {
+		return nil, status.Errorf(codes.Unauthenticated, "the signature does not verify for lease %d on chain %s", req.LeaseId, s.chainID)
+	}
+	sigHash := sha256.Sum256(req.Signature)
+	s.mu.Lock()
+	for k, t := range s.seen {
+		if now.Sub(t) > 2*Window {
+			delete(s.seen, k)
+		}
+	}
+	_, replayed := s.seen[sigHash]
+	s.seen[sigHash] = now
+	s.mu.Unlock()
+	if replayed {
+		return nil, status.Error(codes.AlreadyExists, "this signed request was already used: sign a new one")
+	}
+
+	lease, err := s.chain.Lease(ctx, req.LeaseId)
+	if errors.Is(err, ErrNoLease) {
+		return nil, status.Errorf(codes.NotFound, "lease %d does not exist", req.LeaseId)
+	} else if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "reading lease %d: %v", req.LeaseId, err)
+	}
+	s.mu.Lock()
+	served := s.devices[lease.DeviceId]
+	s.mu.Unlock()
+	if !served {
+		return nil, status.Errorf(codes.FailedPrecondition, "lease %d is on device %d, which this sidecar does not serve", lease.Id, lease.DeviceId)
+	}
+	client, err := sdk.AccAddressFromBech32(lease.Client)
+	if err != nil || !bytes.Equal(client, pub.Address()) {
+		return nil, status.Errorf(codes.PermissionDenied, "lease %d belongs to %s, not to the signing key", lease.Id, lease.Client)
+	}
+	chainNow, err := s.chain.Time(ctx)
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "reading the chain's time: %v", err)
+	}
+	if lease.Status != poolstypes.LEASE_STATUS_ACTIVE || !lease.End.After(chainNow) {
+		return nil, status.Errorf(codes.FailedPrecondition, "lease %d is not active (%s, end %s)", lease.Id, lease.Status, lease.End.UTC().Format(time.RFC3339))
+	}
+	if s.hook.Command == "" {
+		return nil, status.Error(codes.FailedPrecondition, "this miner has no access hook configured: ask its operator")
+	}
+	details, err := s.hook.Run(ctx, "grant", lease, req.Payload)
+	if err != nil {
+		s.log.Error("access hook failed", "lease", lease.Id, "err", err)
+		return nil, status.Errorf(codes.Internal, "the miner's access hook failed for lease %d", lease.Id)
+	}
+	if err := s.remember(lease, true); err != nil {
+		return nil, status.Errorf(codes.Internal, "recording the grant: %v", err)
+	}
+	s.log.Info("lease access granted", "lease", lease.Id, "device", lease.DeviceId, "client", lease.Client)
+	return &types.AccessResponse{LeaseId: lease.Id, DeviceId: lease.DeviceId, End: lease.End.Unix(), Details: details}, nil
+}
+
+// remember adds (grant) or drops a lease from the granted set and writes
+// the set to disk.
+func (s *Server) remember(lease poolstypes.Lease, grant bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if grant {
+		s.granted[lease.Id] = lease
+	} else {
+		delete(s.granted, lease.Id)
+	}
+	leases := make([]poolstypes.Lease, 0, len(s.granted))
+	for _, l := range s.granted {
+		leases = append(leases, l)
+	}
+	slices.SortFunc(leases, func(a, b poolstypes.Lease) int { return cmp.Compare(a.Id, b.Id) })
+	bz, err := json.Marshal(leases)
+	if err != nil {
+		return err
+	}
+	tmp := s.path + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tmp, bz, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, s.path)
+}
+
+// Sweep revokes access for every granted lease that is no longer active
+// (ended, terminated, broken, or past its end in chain time) by running
+// the hook with action revoke. A lease whose revocation fails stays
+// granted and is tried again at the next sweep. It returns the revoked
+// leases' ids.
+func (s *Server) Sweep(ctx context.Context) ([]uint64, error) {
+	s.mu.Lock()
+	ids := make([]uint64, 0, len(s.granted))
+	for id := range s.granted {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	chainNow, err := s.chain.Time(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []uint64
+	for _, id := range ids {
+		lease, err := s.chain.Lease(ctx, id)
+		if err != nil && !errors.Is(err, ErrNoLease) {
+			return revoked, err
+		}
+		if err == nil && lease.Status == poolstypes.LEASE_STATUS_ACTIVE && lease.End.After(chainNow) {
+			continue
+		}
+		s.mu.Lock()
+		granted := s.granted[id]
+		s.mu.Unlock()
+		if err == nil {
+			granted = lease
+		}
+		if _, err := s.hook.Run(ctx, "revoke", granted, nil); err != nil {
+			s.log.Error("revoking lease access failed, will retry", "lease", id, "err", err)
+			continue
+		}
+		if err := s.remember(granted, false); err != nil {
+			return revoked, err
+		}
+		s.log.Info("lease access revoked", "lease", id, "status", granted.Status.String())
+		revoked = append(revoked, id)
+	}
+	return revoked, nil
+}
