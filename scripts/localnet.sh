@@ -7,7 +7,8 @@
 #   scripts/localnet.sh --keep    build and resume the chain already in ./.localnet
 #
 # Demo keys (test keyring, no passphrase): validator, miner, client.
-# Endpoints: CometBFT RPC :26657, gRPC :9090, REST :1317.
+# Endpoints: CometBFT RPC :26657, gRPC :9090, REST :1317; miner sidecar :9400
+# (metrics :9401), verifier sidecar :9500 (metrics :9501).
 # Environment: LOCALNET_HOME (default ./.localnet), LOCALNET_EPOCH (default 30s),
 # LOCALNET_BLOCK_TIME (default 1s), LOCALNET_SIDECARS=0 (node only).
 # Ctrl-C stops the sidecars and the node cleanly. Logs of the sidecars:
@@ -28,7 +29,7 @@ KEEP=0
 for arg in "$@"; do
   case "$arg" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "localnet: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -150,12 +151,16 @@ if [ "$SIDECARS" = 1 ]; then
     sleep 2
   fi
   log "starting the verifier sidecar (log: $HOME_DIR/verifier.log)"
-  "$BIN" sidecar verifier --home "$HOME_DIR" --from validator >"$HOME_DIR/verifier.log" 2>&1 &
+  "$BIN" sidecar verifier --home "$HOME_DIR" --from validator --listen 127.0.0.1:9500 --metrics 127.0.0.1:9501 \
+    >"$HOME_DIR/verifier.log" 2>&1 &
   pids+=("$!")
   log "starting the miner sidecar: CPU backend, tiny seal, LP stake on rtx-4090 (log: $HOME_DIR/miner.log)"
-  "$BIN" sidecar miner --home "$HOME_DIR" --from miner --class rtx-4090 --stake lp --duration 1h \
-    --listen 127.0.0.1:9400 >"$HOME_DIR/miner.log" 2>&1 &
+  LOOPIN_ACCESS_DIR="$HOME_DIR/access" "$BIN" sidecar miner --home "$HOME_DIR" --from miner --backend cpu \
+    --class rtx-4090 --stake lp --duration 1h --listen 127.0.0.1:9400 --metrics 127.0.0.1:9401 \
+    --access-hook "$root/scripts/access-hook.sh" >"$HOME_DIR/miner.log" 2>&1 &
   pids+=("$!")
+  # A stand-in SSH public key for the client's lease access.
+  [ -f "$HOME_DIR/client.pub" ] || echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOfTheLocalnetClient client@localnet" >"$HOME_DIR/client.pub"
 fi
 
 cat <<MSG
@@ -177,10 +182,13 @@ Within a minute the miner's device is sealed and staked; then:
   loopind q pools estimate-buy rtx-4090 5m        # price, fee, total
   loopind tx pools buy-lease rtx-4090 5m <total> --from client --yes
   loopind q pools leases-by-client \$(loopind keys show client -a)
+  loopind lease access 1 --from client --payload-file $HOME_DIR/client.pub   # the miner's access hook answers
   loopind q pools estimate-terminate 1
   loopind tx pools terminate-lease 1 0 --from client --yes
   loopind q pocps challenges-by-device 1          # challenges passed
   loopind q pocps score 1
+  loopind sidecar transcript 2                    # a challenge's full transcript, checked against the chain
+  curl -s http://127.0.0.1:9401/metrics | grep ^loopin_   # miner metrics (verifier: :9501)
   loopind q rewards pending \$(loopind keys show miner -a)
   loopind q rewards pending \$(loopind keys show validator -a)
   loopind q rewards pending \$(loopind keys show client -a)

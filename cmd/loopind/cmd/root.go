@@ -98,6 +98,7 @@ Start here:
 		keys.Commands(),
 		GPUCmd(),
 		SidecarCmd(),
+		LeaseCmd(),
 	)
 
 	autoCliOpts := tempApp.AutoCliOpts()

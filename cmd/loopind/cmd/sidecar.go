@@ -2,16 +2,21 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"cosmossdk.io/math"
+	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
@@ -26,7 +31,7 @@ func SidecarCmd() *cobra.Command {
 		Use:   "sidecar",
 		Short: "Run the miner sidecar (seal, register, serve challenges, stake) or the verifier sidecar (challenge devices, report)",
 	}
-	cmd.AddCommand(minerCmd(), verifierCmd())
+	cmd.AddCommand(minerCmd(), verifierCmd(), TranscriptCmd())
 	return cmd
 }
 
@@ -78,80 +83,206 @@ func signalContext(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 func minerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "miner",
-		Short: "Seal a device on the CPU backend, register it, serve the challenge protocol and stake it once sealed",
-		Long: "The miner sidecar seals a device of --class with the class's seal parameters (keeping the seal in --dir, so a " +
-			"restart does not reseal), registers it with --endpoint as the address verifiers call, serves the challenge " +
-			"protocol on --listen, and once a verifier's setup report has sealed it on chain, stakes it as configured " +
-			"(--stake lp --duration 10m, or --stake sell --days 1). Ctrl-C stops it; the device stays registered.",
-		Example: "loopind sidecar miner --from miner --class rtx-4090 --stake lp --duration 10m --max-uloop-in 100000000000",
+		Short: "Seal a device, register it, serve the challenge protocol and lease access, stake it once sealed",
+		Long: "The miner sidecar seals a device of --class on --backend (auto: CUDA when a driver and a device are found, " +
+			"else the CPU reference) with the class's seal parameters, keeping the seal in --dir so a restart does not " +
+			"reseal; registers it with --endpoint as the address verifiers and lessees call; serves the challenge " +
+			"protocol and lease access on --listen; once a verifier's setup report has sealed it on chain, stakes it " +
+			"as configured (--stake lp --duration 10m, or --stake sell --days 1) and, with --renew-epochs, renews the " +
+			"LP stake before it ends. Lease access runs --access-hook (see docs/operators.md). Settings come from " +
+			"--config (default <home>/config/miner.toml when present; `loopind sidecar miner init` writes one), and a " +
+			"flag on the command line wins over the file. Ctrl-C stops it; the device stays registered.",
+		Example: "loopind sidecar miner init --home ~/.loopind\n" +
+			"loopind sidecar miner --from miner --class rtx-4090 --stake lp --duration 10m --max-uloop-in 100000000000",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfigFile(cmd, "miner.toml"); err != nil {
+				return err
+			}
 			cc, home, err := chainConfig(cmd)
 			if err != nil {
 				return err
 			}
 			f := cmd.Flags()
-			class, _ := f.GetString("class")
-			name, _ := f.GetString("name")
-			listen, _ := f.GetString("listen")
-			endpoint, _ := f.GetString("endpoint")
-			dir, _ := f.GetString("dir")
+			str := func(name string) string { v, _ := f.GetString(name); return v }
+			name := str("name")
+			dir := str("dir")
 			if dir == "" {
 				dir = filepath.Join(home, "sidecar", "miner-"+name)
 			}
-			stakeKind, _ := f.GetString("stake")
-			duration, _ := f.GetString("duration")
-			days, _ := f.GetUint32("days")
-			maxIn, _ := f.GetString("max-uloop-in")
+			maxIn := str("max-uloop-in")
 			max, ok := math.NewIntFromString(maxIn)
 			if !ok || max.IsNegative() {
 				return fmt.Errorf("--max-uloop-in %q is not a uloop amount", maxIn)
 			}
+			days, _ := f.GetUint32("days")
 			privacy, _ := f.GetUint32("privacy")
+			renewEpochs, _ := f.GetUint32("renew-epochs")
+			renewBefore, _ := f.GetDuration("renew-before")
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
-			return miner.Run(ctx, miner.Config{Chain: cc, Class: class, Name: name, Listen: listen, Endpoint: endpoint, Dir: dir,
-				Stake: stakeKind, Duration: duration, Days: days, MaxUloop: max, Privacy: privacy,
+			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Class: str("class"), Name: name,
+				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, Stake: str("stake"), Duration: str("duration"),
+				Days: days, MaxUloop: max, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
+				AccessHook: str("access-hook"), Metrics: str("metrics"),
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "miner")})
 		},
 	}
 	chainFlags(cmd)
-	cmd.Flags().String("class", "rtx-4090", "the device's GPU class (its pool)")
-	cmd.Flags().String("name", "gpu0", "this device's name on the host (part of its fingerprint)")
-	cmd.Flags().String("listen", "127.0.0.1:9400", "where the challenge service listens")
-	cmd.Flags().String("endpoint", "", "the address verifiers call, recorded on chain (default: --listen)")
-	cmd.Flags().String("dir", "", "where the seal and state live (default: <home>/sidecar/miner-<name>)")
-	cmd.Flags().String("stake", "lp", "once sealed: lp, sell or none")
-	cmd.Flags().String("duration", "7d", "LP stake duration (36h, 7d)")
-	cmd.Flags().Uint32("days", 1, "days to sell (--stake sell)")
-	cmd.Flags().String("max-uloop-in", "1000000000000", "the most uloop the LP stake may inject")
-	cmd.Flags().Uint32("privacy", 80, "the privacy level reported (PoP), 0..100")
+	f := cmd.Flags()
+	f.String("backend", "auto", "the prover: auto (CUDA when found, else CPU), cuda or cpu")
+	f.String("class", "rtx-4090", "the device's GPU class (its pool)")
+	f.String("name", "gpu0", "this device's name on the host (part of its fingerprint)")
+	f.String("listen", "127.0.0.1:9400", "where the challenge and lease-access services listen")
+	f.String("endpoint", "", "the address verifiers and lessees call, recorded on chain (default: --listen)")
+	f.String("dir", "", "where the seal and state live (default: <home>/sidecar/miner-<name>)")
+	f.String("stake", "lp", "once sealed: lp, sell or none")
+	f.String("duration", "7d", "LP stake duration (36h, 7d)")
+	f.Uint32("days", 1, "days to sell (--stake sell)")
+	f.String("max-uloop-in", "1000000000000", "the most uloop an LP stake or renewal may inject")
+	f.Uint32("renew-epochs", 0, "renew the LP stake by this many epochs when less than --renew-before is left (0: never)")
+	f.Duration("renew-before", time.Hour, "how much of the LP stake may be left before it is renewed (chain time)")
+	f.Uint32("privacy", 80, "the privacy level reported (PoP), 0..100")
+	f.String("access-hook", "", "shell command that grants (and revokes) lease access; its output goes to the lessee (docs/operators.md)")
+	f.String("metrics", "127.0.0.1:9401", "where Prometheus /metrics is served (empty: not served)")
+	f.String("config", "", "the configuration file (default: <home>/config/miner.toml when present)")
+	cmd.AddCommand(configInitCmd(cmd, "miner.toml"))
 	return cmd
 }
 
 func verifierCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verifier",
-		Short: "Run the challenges assigned to this validator's verifier and submit the reports with its hot key",
-		Long: "The verifier sidecar finds its validator from the registered hot key (--from), polls the challenges assigned " +
-			"to it, runs each against the device's miner sidecar on its own clock, audits the answers with its secret " +
-			"(kept in --dir) and submits the report. Reports are saved before submission and resubmitted after a restart.",
-		Example: "loopind sidecar verifier --from validator",
+		Short: "Run the challenges assigned to this validator's verifier, submit the reports and serve the transcripts",
+		Long: "The verifier sidecar finds its validator from the registered hot key (--from), follows new blocks over " +
+			"the node's websocket (polling when it is away), runs each challenge assigned to it against the device's " +
+			"miner sidecar on its own clock, audits the answers with its secret (kept in --dir), keeps the full " +
+			"transcript and serves it on --listen (the endpoint the validator registered), and submits the report, " +
+			"which commits to the transcript's SHA-256. Reports are saved before submission and resubmitted after a " +
+			"restart or while the node is away. Settings may come from --config (default <home>/config/verifier.toml " +
+			"when present; `loopind sidecar verifier init` writes one).",
+		Example: "loopind sidecar verifier --from validator --listen 127.0.0.1:9500",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfigFile(cmd, "verifier.toml"); err != nil {
+				return err
+			}
 			cc, home, err := chainConfig(cmd)
 			if err != nil {
 				return err
 			}
-			dir, _ := cmd.Flags().GetString("dir")
+			f := cmd.Flags()
+			dir, _ := f.GetString("dir")
 			if dir == "" {
 				dir = filepath.Join(home, "sidecar", "verifier")
 			}
+			listen, _ := f.GetString("listen")
+			metricsAddr, _ := f.GetString("metrics")
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
-			return verifier.Run(ctx, verifier.Config{Chain: cc, Dir: dir,
+			return verifier.Run(ctx, verifier.Config{Chain: cc, Dir: dir, Listen: listen, Metrics: metricsAddr,
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "verifier")})
 		},
 	}
 	chainFlags(cmd)
-	cmd.Flags().String("dir", "", "where the secret seed and pending reports live (default: <home>/sidecar/verifier)")
+	f := cmd.Flags()
+	f.String("dir", "", "where the secret seed, pending reports and transcripts live (default: <home>/sidecar/verifier)")
+	f.String("listen", "127.0.0.1:9500", "where the transcript service listens: the endpoint registered with register-verifier (empty: not served)")
+	f.String("metrics", "127.0.0.1:9501", "where Prometheus /metrics is served (empty: not served)")
+	f.String("config", "", "the configuration file (default: <home>/config/verifier.toml when present)")
+	cmd.AddCommand(configInitCmd(cmd, "verifier.toml"))
+	return cmd
+}
+
+// configPath is --config, or <home>/config/<file>.
+func configPath(cmd *cobra.Command, file string) string {
+	if p, _ := cmd.Flags().GetString("config"); p != "" {
+		return p
+	}
+	home, _ := cmd.Flags().GetString(flags.FlagHome)
+	return filepath.Join(home, "config", file)
+}
+
+// applyConfigFile sets the flags not given on the command line from the
+// sidecar's TOML file, whose keys are the flags' names. A missing default
+// file is no error; a missing --config file, an unknown key or a bad value
+// are.
+func applyConfigFile(cmd *cobra.Command, file string) error {
+	path := configPath(cmd, file)
+	bz, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var values map[string]any
+	if err := toml.Unmarshal(bz, &values); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fl := cmd.Flags().Lookup(k)
+		if fl == nil || k == "config" || k == flags.FlagHome {
+			return fmt.Errorf("%s: unknown key %q (the keys are the flags of `%s`)", path, k, cmd.CommandPath())
+		}
+		if fl.Changed {
+			continue
+		}
+		if err := fl.Value.Set(fmt.Sprint(values[k])); err != nil {
+			return fmt.Errorf("%s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+// configInitCmd is `<sidecar> init`: it writes the sidecar's flags, with
+// their help as comments and their defaults as values, to the config file.
+func configInitCmd(parent *cobra.Command, file string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a commented default configuration file for this sidecar (<home>/config/" + file + ")",
+		Long: "Writes every setting of `" + parent.Name() + "` with its help and default to the configuration file " +
+			"(--config, default <home>/config/" + file + "); edit it, then run the sidecar without flags. Refuses to " +
+			"overwrite an existing file unless --force.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, _ := cmd.Flags().GetString("config")
+			if path == "" {
+				home, _ := cmd.Flags().GetString(flags.FlagHome)
+				path = filepath.Join(home, "config", file)
+			}
+			force, _ := cmd.Flags().GetBool("force")
+			if _, err := os.Stat(path); err == nil && !force {
+				return fmt.Errorf("%s exists: edit it, or pass --force to overwrite it", path)
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "# %s configuration, written by `%s`.\n", parent.CommandPath(), cmd.CommandPath())
+			b.WriteString("# Each key is a flag of the sidecar; a flag given on the command line wins over this file.\n")
+			parent.LocalFlags().VisitAll(func(fl *pflag.Flag) {
+				if fl.Name == "config" || fl.Name == flags.FlagHome || fl.Hidden {
+					return
+				}
+				fmt.Fprintf(&b, "\n# %s\n", fl.Usage)
+				switch fl.Value.Type() {
+				case "uint32", "uint", "int", "int64", "uint64", "bool", "float64":
+					fmt.Fprintf(&b, "%s = %s\n", fl.Name, fl.DefValue)
+				default:
+					fmt.Fprintf(&b, "%s = %q\n", fl.Name, fl.DefValue)
+				}
+			})
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return err
+			}
+			if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", path)
+			return nil
+		},
+	}
+	cmd.Flags().String("config", "", "the file to write (default: <home>/config/"+file+")")
+	cmd.Flags().Bool("force", false, "overwrite an existing file")
 	return cmd
 }
