@@ -155,6 +155,11 @@ func TestChallengeResultsNeedEvidence(t *testing.T) {
 	_, err = deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
 
+	msg = answer(t, sealing, hot, ch)
+	msg.TranscriptHash = []byte("not a sha-256")
+	_, err = deliver(c, c.Ctx(), msg)
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
+
 	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.CHALLENGE_STATUS_PENDING, got.Status, "refused reports change nothing")

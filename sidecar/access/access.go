@@ -192,6 +192,10 @@ func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Lo
 	return s, nil
 }
 
+// SetClock replaces the clock requests' timestamps are checked against
+// (tests).
+func (s *Server) SetClock(now func() time.Time) { s.now = now }
+
 // Serve adds device id to the devices whose leases this server grants.
 func (s *Server) Serve(id uint64) {
 	s.mu.Lock()

@@ -1,0 +1,239 @@
+package access_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	cryptocodec "github.com/cosmos/cosmos-sdk/crypto/codec"
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/sidecar/access"
+	"github.com/loopin-project/loopin/sidecar/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+)
+
+const chainID = "loopin-test-1"
+
+// fakeChain holds leases and a chain time.
+type fakeChain struct {
+	leases map[uint64]poolstypes.Lease
+	now    time.Time
+	down   bool
+}
+
+func (f *fakeChain) Lease(_ context.Context, id uint64) (poolstypes.Lease, error) {
+	if f.down {
+		return poolstypes.Lease{}, fmt.Errorf("connection refused")
+	}
+	l, ok := f.leases[id]
+	if !ok {
+		return l, fmt.Errorf("%w: %d", access.ErrNoLease, id)
+	}
+	return l, nil
+}
+
+func (f *fakeChain) Time(context.Context) (time.Time, error) { return f.now, nil }
+
+type env struct {
+	kr     keyring.Keyring
+	chain  *fakeChain
+	srv    *access.Server
+	hook   string // the hook's command
+	keys   string // the hook's key directory
+	log    string // the hook's log of actions
+	now    time.Time
+	client sdk.AccAddress
+}
+
+// setup serves device 1 with a hook that records each action and prints
+// the lessee's payload back; lease 1 (device 1) and lease 2 (device 2)
+// belong to the key "client".
+func setup(t *testing.T, hook string) *env {
+	t.Helper()
+	reg := codectypes.NewInterfaceRegistry()
+	cryptocodec.RegisterInterfaces(reg)
+	kr := keyring.NewInMemory(codec.NewProtoCodec(reg))
+	for _, name := range []string{"client", "other"} {
+		_, _, err := kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, "", hd.Secp256k1)
+		require.NoError(t, err)
+	}
+	rec, err := kr.Key("client")
+	require.NoError(t, err)
+	client, err := rec.GetAddress()
+	require.NoError(t, err)
+	dir := t.TempDir()
+	e := &env{kr: kr, keys: filepath.Join(dir, "keys"), log: filepath.Join(dir, "actions"), client: client,
+		now: time.Unix(1_800_000_000, 0)}
+	if hook == "" {
+		hook = fmt.Sprintf(`mkdir -p %[1]s; echo "$LOOPIN_ACTION $LOOPIN_LEASE_ID $LOOPIN_DEVICE_ID $LOOPIN_CLIENT $LOOPIN_CHAIN_ID" >> %[2]s
+case $LOOPIN_ACTION in grant) cat > %[1]s/$LOOPIN_LEASE_ID; echo "ssh lease-$LOOPIN_LEASE_ID@host key=$(cat %[1]s/$LOOPIN_LEASE_ID)";; revoke) rm %[1]s/$LOOPIN_LEASE_ID;; esac`, e.keys, e.log)
+	}
+	e.hook = hook
+	end := e.now.Add(time.Hour)
+	e.chain = &fakeChain{now: e.now, leases: map[uint64]poolstypes.Lease{
+		1: {Id: 1, DeviceId: 1, Client: client.String(), End: end, Status: poolstypes.LEASE_STATUS_ACTIVE},
+		2: {Id: 2, DeviceId: 2, Client: client.String(), End: end, Status: poolstypes.LEASE_STATUS_ACTIVE},
+	}}
+	e.srv = e.server(t, hook)
+	return e
+}
+
+func (e *env) server(t *testing.T, hook string) *access.Server {
+	t.Helper()
+	srv, err := access.NewServer(chainID, e.chain, access.Hook{Command: hook, ChainID: chainID},
+		filepath.Join(filepath.Dir(e.keys), "access.json"), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.NoError(t, err)
+	srv.SetClock(func() time.Time { return e.now })
+	srv.Serve(1)
+	return srv
+}
+
+func (e *env) sign(t *testing.T, key string, lease uint64, payload string, at time.Time) *types.AccessRequest {
+	t.Helper()
+	req, err := access.Sign(e.kr, key, chainID, lease, []byte(payload), at)
+	require.NoError(t, err)
+	return req
+}
+
+func code(err error) codes.Code { return status.Code(err) }
+
+func TestAccessGrantsTheLesseeThroughTheHook(t *testing.T) {
+	e := setup(t, "")
+	resp, err := e.srv.Access(context.Background(), e.sign(t, "client", 1, "ssh-ed25519 AAAA lessee", e.now))
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), resp.LeaseId)
+	require.Equal(t, uint64(1), resp.DeviceId)
+	require.Equal(t, e.now.Add(time.Hour).Unix(), resp.End)
+	require.Equal(t, "ssh lease-1@host key=ssh-ed25519 AAAA lessee\n", resp.Details)
+	key, err := os.ReadFile(filepath.Join(e.keys, "1"))
+	require.NoError(t, err)
+	require.Equal(t, "ssh-ed25519 AAAA lessee", string(key))
+	log, err := os.ReadFile(e.log)
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("grant 1 1 %s %s\n", e.client, chainID), string(log))
+}
+
+func TestAccessRefusals(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	tampered := e.sign(t, "client", 1, "my key", e.now)
+	tampered.Payload = []byte("someone else's key")
+	otherLease := e.sign(t, "client", 1, "", e.now)
+	otherLease.LeaseId = 3
+	shortKey := e.sign(t, "client", 1, "", e.now)
+	shortKey.PubKey = shortKey.PubKey[:20]
+	for _, tc := range []struct {
+		name string
+		req  *types.AccessRequest
+		want codes.Code
+	}{
+		{"tampered payload", tampered, codes.Unauthenticated},
+		{"signature for another lease", otherLease, codes.Unauthenticated},
+		{"malformed key", shortKey, codes.InvalidArgument},
+		{"another account's key", e.sign(t, "other", 1, "", e.now), codes.PermissionDenied},
+		{"stale request", e.sign(t, "client", 1, "", e.now.Add(-access.Window-time.Second)), codes.DeadlineExceeded},
+		{"request from the future", e.sign(t, "client", 1, "", e.now.Add(access.Window+time.Second)), codes.DeadlineExceeded},
+		{"unknown lease", e.sign(t, "client", 9, "", e.now), codes.NotFound},
+		{"lease on a device not served here", e.sign(t, "client", 2, "", e.now), codes.FailedPrecondition},
+		{"payload too large", &types.AccessRequest{LeaseId: 1, Payload: make([]byte, access.MaxPayload+1)}, codes.InvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.srv.Access(ctx, tc.req)
+			require.Equal(t, tc.want, code(err), "%v", err)
+		})
+	}
+	_, err := os.Stat(e.log)
+	require.ErrorIs(t, err, os.ErrNotExist, "the hook never ran")
+
+	// A replayed request is refused even though it was valid once.
+	req := e.sign(t, "client", 1, "k", e.now)
+	_, err = e.srv.Access(ctx, req)
+	require.NoError(t, err)
+	_, err = e.srv.Access(ctx, req)
+	require.Equal(t, codes.AlreadyExists, code(err), "%v", err)
+
+	// A lease that is over, or past its end in chain time, gets no access.
+	l := e.chain.leases[1]
+	l.Status = poolstypes.LEASE_STATUS_TERMINATED
+	e.chain.leases[1] = l
+	_, err = e.srv.Access(ctx, e.sign(t, "client", 1, "k", e.now.Add(time.Second)))
+	require.Equal(t, codes.FailedPrecondition, code(err), "%v", err)
+	l.Status = poolstypes.LEASE_STATUS_ACTIVE
+	e.chain.leases[1] = l
+	e.chain.now = l.End
+	_, err = e.srv.Access(ctx, e.sign(t, "client", 1, "k", e.now.Add(2*time.Second)))
+	require.Equal(t, codes.FailedPrecondition, code(err), "%v", err)
+
+	// The node being away is Unavailable, not a refusal of the lease.
+	e.chain.down = true
+	_, err = e.srv.Access(ctx, e.sign(t, "client", 1, "k", e.now.Add(3*time.Second)))
+	require.Equal(t, codes.Unavailable, code(err), "%v", err)
+}
+
+func TestAccessHookFailureAndNoHook(t *testing.T) {
+	e := setup(t, `echo "no such user" >&2; exit 3`)
+	_, err := e.srv.Access(context.Background(), e.sign(t, "client", 1, "k", e.now))
+	require.Equal(t, codes.Internal, code(err), "%v", err)
+	require.NotContains(t, err.Error(), "no such user", "the hook's errors stay with the operator")
+
+	srv, err := access.NewServer(chainID, e.chain, access.Hook{}, filepath.Join(t.TempDir(), "a.json"), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	require.NoError(t, err)
+	srv.SetClock(func() time.Time { return e.now })
+	srv.Serve(1)
+	_, err = srv.Access(context.Background(), e.sign(t, "client", 1, "k", e.now))
+	require.Equal(t, codes.FailedPrecondition, code(err))
+	require.Contains(t, err.Error(), "no access hook")
+}
+
+func TestSweepRevokesEndedLeasesAcrossRestarts(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	_, err := e.srv.Access(ctx, e.sign(t, "client", 1, "k", e.now))
+	require.NoError(t, err)
+	revoked, err := e.srv.Sweep(ctx)
+	require.NoError(t, err)
+	require.Empty(t, revoked, "an active lease keeps its access")
+
+	// The sidecar restarts; the lease is terminated meanwhile. The new
+	// server remembers the grant and revokes it once.
+	l := e.chain.leases[1]
+	l.Status = poolstypes.LEASE_STATUS_TERMINATED
+	e.chain.leases[1] = l
+	srv := e.server(t, e.hook)
+	revoked, err = srv.Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1}, revoked)
+	_, err = os.Stat(filepath.Join(e.keys, "1"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the hook removed the key")
+	revoked, err = srv.Sweep(ctx)
+	require.NoError(t, err)
+	require.Empty(t, revoked)
+	log, err := os.ReadFile(e.log)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	require.Len(t, lines, 2)
+	require.True(t, strings.HasPrefix(lines[1], "revoke 1 1 "), lines[1])
+}
+
+func TestSignBytes(t *testing.T) {
+	// The format of the package comment: chain id, lease id, timestamp and
+	// the payload's SHA-256 (here of the empty payload).
+	require.Equal(t,
+		"loopin/lease-access/v1\nloopin-test-1\n7\n1800000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		string(access.SignBytes(chainID, 7, 1_800_000_000, nil)))
+}
