@@ -3,6 +3,9 @@ package system
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -89,10 +92,13 @@ func (n *node) pending(addr string) int64 {
 // TestSystemLoop runs the whole LooPIN loop on one machine, as `make
 // localnet` does: a node, the validator's verifier sidecar and a miner
 // sidecar on the CPU backend. The device is registered and sealed, its LP
-// stake becomes active, challenges pass, a client buys a lease on it and
-// terminates early with the estimated refund, rewards reach the miner, the
-// verifier and the client and a claim pays; then the miner sidecar dies,
-// its device cannot answer, the failure is confirmed and the stake fails.
+// stake becomes active and is renewed, challenges pass and their
+// transcripts check against the chain, a client buys a lease on it, gets
+// access through the miner's hook and terminates early with the estimated
+// refund (access revoked), both sidecars' metrics show it, rewards reach
+// the miner, the verifier and the client and a claim pays; restarts lose
+// nothing; then the miner sidecar dies, its device cannot answer, the
+// failure is confirmed and the stake fails.
 func TestSystemLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("system test builds and runs loopind; skipped with -short")
@@ -126,18 +132,36 @@ func TestSystemLoop(t *testing.T) {
 	n.start(2)
 
 	validator, miner, client := n.addr("validator"), n.addr("miner"), n.addr("client")
-	n.tx("tx", "pocps", "register-verifier", validator, "127.0.0.1:9500", "--from", "validator")
-	v := n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
-	minerPort := freePort(t)
-	m := n.startSidecar(t, "miner", "--from", "miner", "--class", "rtx-4090", "--stake", "lp", "--duration", "1h",
-		"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--dir", filepath.Join(dir, "miner"))
+	verifierEndpoint := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	verifierMetrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	n.tx("tx", "pocps", "register-verifier", validator, verifierEndpoint, "--from", "validator")
+	startVerifier := func() *sidecar {
+		return n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"),
+			"--listen", verifierEndpoint, "--metrics", verifierMetrics)
+	}
+	v := startVerifier()
+	// The miner: CPU backend, LP stake of 1 h renewed by an epoch whenever
+	// less than 61 min is left (so at once), the localnet's access hook.
+	minerPort, minerMetrics := freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	hook, err := filepath.Abs("../../scripts/access-hook.sh")
+	require.NoError(t, err)
+	keys := filepath.Join(dir, "access")
+	startMiner := func() *sidecar {
+		return n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--class", "rtx-4090", "--stake", "lp",
+			"--duration", "1h", "--renew-epochs", "1", "--renew-before", "61m",
+			"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--metrics", minerMetrics, "--dir", filepath.Join(dir, "miner"),
+			"--access-hook", "LOOPIN_ACCESS_DIR="+keys+" "+hook)
+	}
+	m := startMiner()
 
 	// Registered, sealed by the verifier's setup report, staked as LP.
 	type challenges struct {
 		Challenges []struct {
+			ID           string `json:"id"`
 			Kind, Status string
 		} `json:"challenges"`
 	}
+	lastPassed := ""
 	passed := func() int {
 		var cs challenges
 		if n.qjson(&cs, "pocps", "challenges-by-device", "1") != nil {
@@ -147,6 +171,7 @@ func TestSystemLoop(t *testing.T) {
 		for _, c := range cs.Challenges {
 			if c.Kind == "CHALLENGE_KIND_RESIDENCY" && c.Status == "CHALLENGE_STATUS_PASSED" {
 				k++
+				lastPassed = c.ID
 			}
 		}
 		return k
@@ -156,6 +181,32 @@ func TestSystemLoop(t *testing.T) {
 		return err == nil && strings.Contains(out, "STAKE_STATUS_ACTIVE")
 	}, 60*time.Second, time.Second, "the miner's LP stake: %s", m.logs.String())
 	require.Eventually(t, func() bool { return passed() >= 2 }, 60*time.Second, time.Second, "two challenges passed")
+
+	// The verifier serves the full transcript of a passed challenge; its
+	// hash is the one the chain recorded.
+	var tr struct {
+		ChallengeID string `json:"challenge_id"`
+		Passed      bool   `json:"passed"`
+		Walks       []int  `json:"walks"`
+	}
+	out, err := n.try("sidecar", "transcript", lastPassed, "--node", n.nodeFlag(), "-o", "json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &tr))
+	require.Equal(t, lastPassed, tr.ChallengeID)
+	require.True(t, tr.Passed)
+	require.Len(t, tr.Walks, 8, "every audited walk (the seal's samples)")
+
+	// The LP stake is renewed before its end: it now ends later than the
+	// hour it was staked for.
+	var st struct {
+		Stake struct {
+			Start time.Time `json:"start"`
+			End   time.Time `json:"end"`
+		} `json:"stake"`
+	}
+	require.Eventually(t, func() bool {
+		return n.qjson(&st, "stake", "stake", "1") == nil && st.Stake.End.Sub(st.Stake.Start) > time.Hour
+	}, 60*time.Second, time.Second, "the stake is renewed; miner log:\n%s", tailString(m.logs.String(), 2000))
 
 	// A client buys a lease at the quoted price; it names the device.
 	var est struct {
@@ -180,6 +231,22 @@ func TestSystemLoop(t *testing.T) {
 	require.Equal(t, "1", lease.Lease.DeviceID)
 	require.Equal(t, client, lease.Lease.Client)
 
+	// The client reaches the device: the miner checks its signed request
+	// and the lease, and its access hook installs the client's key. Another
+	// account's key gets nothing.
+	pub := filepath.Join(dir, "client.pub")
+	require.NoError(t, os.WriteFile(pub, []byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIClientKey client@test\n"), 0o600))
+	accessArgs := []string{"--node", n.nodeFlag(), "--chain-id", chainID, "--keyring-backend", "test", "--payload-file", pub}
+	out, err = n.try(append([]string{"lease", "access", "1", "--from", "client"}, accessArgs...)...)
+	require.NoError(t, err)
+	require.Contains(t, out, "lease 1 on device 1 for "+client)
+	require.Contains(t, out, "connect: ssh -p 2222 lease-1@127.0.0.1")
+	installed, err := os.ReadFile(filepath.Join(keys, "lease-1.pub"))
+	require.NoError(t, err)
+	require.Contains(t, string(installed), "client@test")
+	_, err = n.try(append([]string{"lease", "access", "1", "--from", "miner"}, accessArgs...)...)
+	require.ErrorContains(t, err, "belongs to "+client)
+
 	// Early termination refunds what estimate-terminate said (one block of
 	// release later, so at most a few uloop less).
 	time.Sleep(3 * time.Second)
@@ -194,6 +261,22 @@ func TestSystemLoop(t *testing.T) {
 	refund, _ := strconv.ParseInt(lease.Lease.Refund, 10, 64)
 	price, _ := strconv.ParseInt(lease.Lease.Price, 10, 64)
 	require.True(t, refund <= estimated && refund >= estimated-price/10, "refund %d, estimated %d", refund, estimated)
+	// Its access is revoked: the hook removed the key.
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(keys, "lease-1.pub"))
+		return os.IsNotExist(err)
+	}, 30*time.Second, time.Second, "access revoked after termination")
+
+	// Both sidecars export what they did.
+	minerOut := scrape(t, minerMetrics)
+	require.Contains(t, minerOut, `loopin_miner_lease_access_total{result="granted"} 1`)
+	require.Contains(t, minerOut, `loopin_miner_challenges_total{outcome="passed"}`)
+	require.Contains(t, minerOut, "loopin_miner_seal_progress 1")
+	require.Contains(t, minerOut, `loopin_miner_requests_total{code="OK",method="Residency"}`)
+	verifierOut := scrape(t, verifierMetrics)
+	require.Contains(t, verifierOut, `loopin_verifier_challenges_total{kind="residency",verdict="passed"}`)
+	require.Contains(t, verifierOut, `loopin_verifier_reports_total{outcome="accepted"}`)
+	require.Contains(t, verifierOut, "loopin_verifier_events_subscribed 1", "the verifier follows blocks over the websocket")
 
 	// Rewards reach the miner (its device passed challenges), the verifier
 	// (accepted reports; the validator's account is its hot key) and the
@@ -214,9 +297,8 @@ func TestSystemLoop(t *testing.T) {
 	m.stop(syscall.SIGTERM)
 	v.stop(syscall.SIGTERM)
 	before2 := passed()
-	v = n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"))
-	m = n.startSidecar(t, "miner", "--from", "miner", "--class", "rtx-4090", "--stake", "lp", "--duration", "1h",
-		"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--dir", filepath.Join(dir, "miner"))
+	v = startVerifier()
+	m = startMiner()
 	require.Eventually(t, func() bool { return passed() > before2 }, 60*time.Second, time.Second,
 		"a challenge passes after the restarts; miner log:\n%s", tailString(m.logs.String(), 2000))
 	require.Contains(t, m.logs.String(), "seal loaded from disk")
@@ -237,6 +319,17 @@ func TestSystemLoop(t *testing.T) {
 	}
 	require.NoError(t, n.qjson(&dev, "pocps", "device", "1"))
 	require.Equal(t, "DEVICE_STATUS_FAILED", dev.Device.Status)
+}
+
+// scrape reads a sidecar's Prometheus metrics.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	bz, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(bz)
 }
 
 func tailString(s string, n int) string {

@@ -104,6 +104,7 @@ func leaseAccessCmd() *cobra.Command {
 	}
 	flags.AddQueryFlagsToCmd(cmd)
 	cmd.Flags().String(flags.FlagFrom, "", "the key of the account that holds the lease")
+	cmd.Flags().String(flags.FlagChainID, "", "the chain's id, signed into the request (default: client.toml's)")
 	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "the keyring backend: os, file or test")
 	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory (default: the home directory)")
 	cmd.Flags().String("payload-file", "", "a file handed to the device's access hook (e.g. your SSH public key)")
@@ -120,7 +121,7 @@ func TranscriptCmd() *cobra.Command {
 		Short: "Fetch a challenge's full transcript from its verifier's sidecar and check it against the hash on chain",
 		Long: "Reads the challenge and its verifier's endpoint from the chain, asks that verifier sidecar for the full " +
 			"transcript (every request, answer, opening and timing), checks that its SHA-256 is the transcript_hash " +
-			"the accepted report recorded, and prints it as JSON.",
+			"the accepted report recorded, and prints it (-o json for JSON).",
 		Example: "loopind sidecar transcript 7",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
