@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
@@ -193,6 +194,23 @@ func Dial(endpoint string, device uint64) (*MinerClient, error) {
 
 // Close closes the connection.
 func (c *MinerClient) Close() error { return c.conn.Close() }
+
+// WaitReady connects and waits until the connection is ready or ctx ends
+// (gRPC reconnects with its own exponential backoff meanwhile), so that a
+// miner sidecar restarting for a few seconds is not reported as lost.
+// Errors: ctx's, with the connection's last state.
+func (c *MinerClient) WaitReady(ctx context.Context) error {
+	c.conn.Connect()
+	for {
+		st := c.conn.GetState()
+		if st == connectivity.Ready {
+			return nil
+		}
+		if !c.conn.WaitForStateChange(ctx, st) {
+			return fmt.Errorf("miner sidecar not reachable (%s): %w", st, ctx.Err())
+		}
+	}
+}
 
 // Setup implements protocol.MinerAPI.
 func (c *MinerClient) Setup(ctx context.Context, seed proof.Hash) ([]byte, error) {

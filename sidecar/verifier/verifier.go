@@ -278,6 +278,15 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		return err
 	}
 	defer miner.Close()
+	// A miner away for a moment (a restart) gets up to a quarter of the
+	// time left, at most 10 s, to come back before the challenge starts;
+	// the clock starts with the first request, so the wait costs it nothing.
+	wait := min(time.Until(ch.Deadline)/4, 10*time.Second)
+	readyCtx, cancelReady := context.WithTimeout(ctx, wait)
+	if err := miner.WaitReady(readyCtx); err != nil {
+		r.log.Warn("miner sidecar away, challenging anyway", "challenge", ch.Id, "device", device.Id, "endpoint", device.Endpoint, "err", err)
+	}
+	cancelReady()
 	callCtx, cancel := context.WithTimeout(ctx, time.Until(ch.Deadline))
 	defer cancel()
 	var msg interface {

@@ -291,11 +291,11 @@ func TestSystemLoop(t *testing.T) {
 	a, _ := strconv.ParseInt(after, 10, 64)
 	require.Greater(t, a, b, "the claim paid the miner")
 
-	// Restarting either sidecar loses nothing: the miner reloads its seal
-	// from disk (no reseal) and keeps answering, the verifier keeps its
-	// secret and carries on.
-	m.stop(syscall.SIGTERM)
-	v.stop(syscall.SIGTERM)
+	// Killing and restarting both sidecars loses nothing: the miner reloads
+	// its seal from disk (no reseal) and keeps answering, the verifier keeps
+	// its secret and carries on, waiting for the miner if it is back first.
+	v.stop(syscall.SIGKILL)
+	m.stop(syscall.SIGKILL)
 	before2 := passed()
 	v = startVerifier()
 	m = startMiner()
