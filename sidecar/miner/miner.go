@@ -174,6 +174,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer c.Close()
 	if err := waitForNode(ctx, c, log); err != nil {
+		if ctx.Err() != nil {
+			log.Info("shutting down")
+			return nil
+		}
 		return err
 	}
 
