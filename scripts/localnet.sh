@@ -196,20 +196,14 @@ Within a minute the miner's device is sealed and staked; then:
   loopind q rewards economics
   loopind q bank balances \$(loopind keys show client -a)
   loopind tx bank send client \$(loopind keys show miner -a) 1000000$DENOM --yes
-  loopind q pools params
-  loopind q stake params
-  loopind q pocps params
-  loopind q rewards params
+More to look at:
+  loopind q pools params; loopind q stake params; loopind q pocps params; loopind q rewards params
   loopind q epochs current-epoch loopin
   loopind q rewards epoch 1
-  loopind q rewards economics
   loopind q pools pools
-  loopind q pools pool rtx-4090
   loopind q pools spot-price rtx-4090
   loopind q pools capacity rtx-4090
-  loopind q stake stakes
   loopind q pocps verifiers
-  loopind q pocps devices
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params
 
 MSG

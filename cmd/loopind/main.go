@@ -15,8 +15,10 @@ import (
 
 func main() {
 	rootCmd := cmd.NewRootCmd()
+	// The error is printed once, here, rather than by cobra and again here.
+	rootCmd.SilenceErrors = true
 	if err := svrcmd.Execute(rootCmd, "LOOPIN", app.DefaultNodeHome); err != nil {
-		fmt.Fprintln(rootCmd.OutOrStderr(), err)
+		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)
 		os.Exit(1)
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -311,14 +312,10 @@ func (s *Server) remember(lease poolstypes.Lease, grant bool) error {
 	if err != nil {
 		return err
 	}
-	tmp := s.path + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
 		return err
 	}
-	if err := os.WriteFile(tmp, bz, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, s.path)
+	return renameio.WriteFile(s.path, bz, 0o600)
 }
 
 // Sweep revokes access for every granted lease that is no longer active

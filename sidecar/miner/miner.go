@@ -22,6 +22,7 @@ import (
 
 	"cosmossdk.io/math"
 	"github.com/cenkalti/backoff/v5"
+	"github.com/google/renameio/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -181,21 +182,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	st, sealing, err := load(cfg.Dir)
+	st, seal, err := setUp(ctx, c, prover, cfg, mm, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("shutting down")
+			return nil
+		}
 		return err
-	}
-	var seal gpu.Seal
-	if sealing == nil {
-		if st, seal, err = register(ctx, c, prover, cfg, mm, log); err != nil {
-			return err
-		}
-	} else {
-		if seal, err = prover.Restore(sealing); err != nil {
-			return fmt.Errorf("restore the seal in %s: %w", cfg.Dir, err)
-		}
-		mm.sealProgress.Set(1)
-		log.Info("seal loaded from disk", "device", st.DeviceID, "dir", cfg.Dir)
 	}
 	defer seal.Close()
 
@@ -239,6 +232,7 @@ func Run(ctx context.Context, cfg Config) error {
 		err := w.step(ctx)
 		switch {
 		case errors.Is(err, errDeviceFailed):
+			log.Error("stopping", "err", err)
 			return err
 		case err != nil && ctx.Err() == nil:
 			wait = bo.NextBackOff()
@@ -250,7 +244,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-var errDeviceFailed = errors.New("device failed verification: re-register it with a fresh seal (delete the sidecar dir)")
+// errDeviceFailed: the chain failed the device (its stake failed with
+// it); the sidecar stops, since the device's seal is worth nothing now.
+var errDeviceFailed = errors.New("device failed verification")
 
 // watcher is the miner's loop over the chain: stake, renewal, access
 // revocation and metrics.
@@ -279,8 +275,9 @@ func (w *watcher) step(ctx context.Context) error {
 	}
 	d := res.Device
 	if d.Status == pocpstypes.DEVICE_STATUS_FAILED {
-		w.log.Error(errDeviceFailed.Error(), "device", d.Id)
-		return errDeviceFailed
+		return fmt.Errorf("%w: device %d is FAILED on chain; to offer it again, deregister it "+
+			"(`loopind tx pocps deregister-device %d --from %s`), remove %s and start the sidecar to seal and register it anew",
+			errDeviceFailed, d.Id, d.Id, w.cfg.Chain.From, w.cfg.Dir)
 	}
 	if err := w.countChallenges(ctx, q); err != nil {
 		return err
@@ -412,15 +409,93 @@ func fingerprint(info gpu.Info, name, owner string) [32]byte {
 	return sha256.Sum256([]byte("loopin/cpu-device/v1|" + host + "|" + name + "|" + owner))
 }
 
-// register seals a new device and registers it: the key is anchored to
-// the latest block, as x/pocps requires.
-func register(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
+// setUp brings the device to "registered with a seal in memory": it
+// loads the seal kept in cfg.Dir, or seals anew, and registers the device
+// unless the chain already has it. Each step is saved before the next, so
+// a sidecar stopped at any point resumes without losing work: a seal saved
+// but not yet known registered is matched with the chain by fingerprint
+// and layer roots (adopted when the registration went through, registered
+// when it did not and its key is still in the key window, resealed when
+// the key is too old). Errors: the seal on disk is unreadable, this
+// fingerprint belongs to a device whose seal is not in cfg.Dir
+// (errFingerprintTaken), the chain refuses the registration.
+func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
+	st, sealing, err := load(cfg.Dir)
+	if err != nil {
+		return state{}, nil, err
+	}
+	if sealing == nil {
+		return sealAndRegister(ctx, c, prover, cfg, mm, log)
+	}
+	seal, err := prover.Restore(sealing)
+	if err != nil {
+		return state{}, nil, fmt.Errorf("restore the seal in %s: %w", cfg.Dir, err)
+	}
+	mm.sealProgress.Set(1)
+	if st.DeviceID != 0 {
+		log.Info("seal loaded from disk", "device", st.DeviceID, "dir", cfg.Dir)
+		return st, seal, nil
+	}
+	// Sealed, but the registration was not recorded: it may or may not
+	// have reached the chain.
+	log.Info("seal loaded from disk, registration not recorded: asking the chain", "dir", cfg.Dir)
+	d, err := deviceByFingerprint(ctx, c, st.Fingerprint)
+	if err != nil {
+		seal.Close()
+		return state{}, nil, err
+	}
+	if d != nil {
+		if !sameRoots(d.Seal.LayerRoots, seal.Commitment().LayerRoots) {
+			seal.Close()
+			return state{}, nil, fmt.Errorf("%w: device %d has this fingerprint with another seal than the one in %s: "+
+				"deregister it (`loopind tx pocps deregister-device %d --from %s`) or use another --name", errFingerprintTaken, d.Id, cfg.Dir, d.Id, cfg.Chain.From)
+		}
+		st.DeviceID = d.Id
+		if err := save(cfg.Dir, st, nil); err != nil {
+			seal.Close()
+			return state{}, nil, err
+		}
+		log.Info("registration found on chain", "device", d.Id)
+		return st, seal, nil
+	}
+	inWindow, err := keyInWindow(ctx, c, st.KeyHeight)
+	if err != nil {
+		seal.Close()
+		return state{}, nil, err
+	}
+	if !inWindow {
+		seal.Close()
+		log.Warn("the saved seal's key is older than the chain's key window: sealing anew", "key_height", st.KeyHeight)
+		return sealAndRegister(ctx, c, prover, cfg, mm, log)
+	}
+	if st, err = registerSealed(ctx, c, cfg, st, seal, prover.Info().Backend, log); err != nil {
+		seal.Close()
+		return state{}, nil, err
+	}
+	return st, seal, nil
+}
+
+// errFingerprintTaken: the chain has a device with this sidecar's
+// fingerprint whose seal this sidecar does not hold.
+var errFingerprintTaken = errors.New("fingerprint already registered")
+
+// sealAndRegister seals a new device and registers it: the key is anchored
+// to the block before the latest, as x/pocps requires. The fingerprint is
+// checked first, so a taken one costs no sealing.
+func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
 	pool, err := poolstypes.NewQueryClient(c.Conn()).Pool(ctx, &poolstypes.QueryPoolRequest{Pool: cfg.Class})
 	if err != nil {
 		return state{}, nil, fmt.Errorf("pool %s: %w", cfg.Class, err)
 	}
 	p := pool.Pool.Seal.ProofParams()
 	fp := fingerprint(prover.Info(), cfg.Name, c.Address.String())
+	if d, err := deviceByFingerprint(ctx, c, fp[:]); err != nil {
+		return state{}, nil, err
+	} else if d != nil {
+		return state{}, nil, fmt.Errorf("%w: device %d (%s, %s) was registered from this host with --name %q by %s, and %s holds no seal for it: "+
+			"run with the --dir that sealed it, deregister it (`loopind tx pocps deregister-device %d --from %s`) to seal it anew, "+
+			"or pick another --name for another device", errFingerprintTaken, d.Id, d.GpuClass, d.Status, cfg.Name, d.Owner, cfg.Dir, d.Id, cfg.Chain.From)
+	}
 	latest, _, err := c.LatestBlock(ctx)
 	if err != nil {
 		return state{}, nil, err
@@ -444,41 +519,107 @@ func register(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Confi
 	if err != nil {
 		return state{}, nil, err
 	}
+	pj, _ := json.Marshal(p)
+	st := state{Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj}
+	// The seal is on disk before the chain hears of it: a stop from here
+	// on resumes in setUp without resealing.
+	if err := save(cfg.Dir, st, seal.Sealing()); err != nil {
+		seal.Close()
+		return state{}, nil, err
+	}
+	if st, err = registerSealed(ctx, c, cfg, st, seal, prover.Info().Backend, log); err != nil {
+		seal.Close()
+		return state{}, nil, err
+	}
+	return st, seal, nil
+}
+
+// registerSealed submits MsgRegisterDevice for the seal st describes and
+// records the device's id in cfg.Dir.
+func registerSealed(ctx context.Context, c *chain.Client, cfg Config, st state, seal gpu.Seal, backend string, log *slog.Logger) (state, error) {
+	var p proof.Params
+	if err := json.Unmarshal(st.Params, &p); err != nil {
+		return st, err
+	}
 	commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(p)}
 	for _, r := range seal.Commitment().LayerRoots {
 		commit.LayerRoots = append(commit.LayerRoots, append([]byte(nil), r[:]...))
 	}
-	_, err = c.Submit(ctx, 30*time.Second, &pocpstypes.MsgRegisterDevice{
-		Owner: c.Address.String(), GpuClass: cfg.Class, Fingerprint: fp[:], KeyHeight: height,
-		Seal: commit, Endpoint: cfg.Endpoint, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (" + prover.Info().Backend + " backend)"},
+	_, err := c.Submit(ctx, 30*time.Second, &pocpstypes.MsgRegisterDevice{
+		Owner: c.Address.String(), GpuClass: cfg.Class, Fingerprint: st.Fingerprint, KeyHeight: st.KeyHeight,
+		Seal: commit, Endpoint: cfg.Endpoint, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (" + backend + " backend)"},
 	})
 	if err != nil {
-		seal.Close()
-		return state{}, nil, fmt.Errorf("register: %w", err)
+		return st, fmt.Errorf("register: %w", err)
 	}
-	devs, err := pocpstypes.NewQueryClient(c.Conn()).DevicesByOwner(ctx, &pocpstypes.QueryDevicesByOwnerRequest{Owner: c.Address.String()})
+	d, err := deviceByFingerprint(ctx, c, st.Fingerprint)
 	if err != nil {
-		return state{}, nil, err
+		return st, err
 	}
-	var id uint64
-	for _, d := range devs.Devices {
-		if bytes.Equal(d.Fingerprint, fp[:]) {
-			id = d.Id
-		}
+	if d == nil {
+		return st, errors.New("registered device not found by fingerprint")
 	}
-	if id == 0 {
-		return state{}, nil, errors.New("registered device not found by fingerprint")
+	st.DeviceID = d.Id
+	if err := save(cfg.Dir, st, nil); err != nil {
+		return st, err
 	}
-	pj, _ := json.Marshal(p)
-	st := state{DeviceID: id, Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj}
-	if err := save(cfg.Dir, st, seal.Sealing()); err != nil {
-		return state{}, nil, err
-	}
-	log.Info("registered", "device", id, "key_height", height)
-	return st, seal, nil
+	log.Info("registered", "device", d.Id, "key_height", st.KeyHeight)
+	return st, nil
 }
 
-// save writes state.json and, when s is given, the seal's layers.
+// deviceByFingerprint finds this owner's device with fingerprint fp (nil
+// when there is none), reading every page of the owner's devices.
+func deviceByFingerprint(ctx context.Context, c *chain.Client, fp []byte) (*pocpstypes.Device, error) {
+	q := pocpstypes.NewQueryClient(c.Conn())
+	var key []byte
+	for {
+		res, err := q.DevicesByOwner(ctx, &pocpstypes.QueryDevicesByOwnerRequest{Owner: c.Address.String(),
+			Pagination: &query.PageRequest{Key: key, Limit: 100}})
+		if err != nil {
+			return nil, fmt.Errorf("devices of %s: %w", c.Address, err)
+		}
+		for i := range res.Devices {
+			if bytes.Equal(res.Devices[i].Fingerprint, fp) {
+				return &res.Devices[i], nil
+			}
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return nil, nil
+		}
+		key = res.Pagination.NextKey
+	}
+}
+
+// keyInWindow tells whether a device key anchored at height may still be
+// registered (x/pocps' key_window).
+func keyInWindow(ctx context.Context, c *chain.Client, height int64) (bool, error) {
+	res, err := pocpstypes.NewQueryClient(c.Conn()).Params(ctx, &pocpstypes.QueryParamsRequest{})
+	if err != nil {
+		return false, err
+	}
+	latest, _, err := c.LatestBlock(ctx)
+	if err != nil {
+		return false, err
+	}
+	// The registration lands in a later block than latest: keep a margin.
+	return height >= latest+2-int64(res.Params.KeyWindow), nil
+}
+
+func sameRoots(onChain [][]byte, ours []proof.Hash) bool {
+	if len(onChain) != len(ours) {
+		return false
+	}
+	for i := range ours {
+		if !bytes.Equal(onChain[i], ours[i][:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// save writes state.json and, when s is given, the seal's layers first
+// (seal.bin), each atomically (a temporary file synced, then renamed): a
+// state.json on disk always describes a whole seal.bin.
 func save(dir string, st state, s *proof.Sealing) error {
 	bz, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
@@ -491,11 +632,11 @@ func save(dir string, st state, s *proof.Sealing) error {
 				buf.Write(h[:])
 			}
 		}
-		if err := os.WriteFile(filepath.Join(dir, "seal.bin"), buf.Bytes(), 0o600); err != nil {
+		if err := renameio.WriteFile(filepath.Join(dir, "seal.bin"), buf.Bytes(), 0o600); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, "state.json"), bz, 0o600)
+	return renameio.WriteFile(filepath.Join(dir, "state.json"), bz, 0o600)
 }
 
 // load reads the state and the seal back (nil sealing when there is none).

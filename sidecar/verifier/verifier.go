@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/google/renameio/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -188,6 +189,8 @@ type runner struct {
 	hot       string
 	validator string
 	done      map[uint64]bool
+	// warnedUnregistered is when "not a registered verifier" was last logged.
+	warnedUnregistered time.Time
 }
 
 // step reads the assigned challenges once and runs the new ones. Errors:
@@ -202,7 +205,11 @@ func (r *runner) step(ctx context.Context) error {
 	if r.validator == "" {
 		v, err := findValidator(ctx, q, r.hot)
 		if errors.Is(err, errNotRegistered) {
-			r.log.Warn("not a registered verifier yet", "hot_key", r.hot, "err", err)
+			// Said at once, then once a minute while it lasts.
+			if time.Since(r.warnedUnregistered) >= time.Minute {
+				r.log.Warn("not a registered verifier yet; waiting", "hot_key", r.hot, "err", err)
+				r.warnedUnregistered = time.Now()
+			}
 			return nil
 		} else if err != nil {
 			return err
@@ -331,7 +338,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		if res.Msg.TranscriptHash, err = protocol.TranscriptHash(res.Transcript); err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(r.cfg.Dir, "transcripts", strconv.FormatUint(ch.Id, 10)+".pb"), bz); err != nil {
+		if err := renameio.WriteFile(filepath.Join(r.cfg.Dir, "transcripts", strconv.FormatUint(ch.Id, 10)+".pb"), bz, 0o600); err != nil {
 			return err
 		}
 		r.mm.latency.WithLabelValues("residency").Observe(res.Residency.Seconds())
@@ -346,7 +353,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		return err
 	}
 	path := filepath.Join(r.cfg.Dir, "reports", strconv.FormatUint(ch.Id, 10)+"."+kindName(ch.Kind))
-	if err := writeFile(path, bz); err != nil {
+	if err := renameio.WriteFile(path, bz, 0o600); err != nil {
 		return err
 	}
 	if err := r.submitSaved(ctx, path); err != nil && !isFinal(err) {
@@ -360,15 +367,6 @@ func verdict(passed bool) string {
 		return "passed"
 	}
 	return "failed"
-}
-
-// writeFile writes bz to path atomically (a temporary file renamed).
-func writeFile(path string, bz []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, bz, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func kindName(k pocpstypes.ChallengeKind) string {
@@ -474,7 +472,7 @@ func loadSeed(dir string) ([32]byte, error) {
 		if _, err := rand.Read(seed[:]); err != nil {
 			return seed, err
 		}
-		return seed, os.WriteFile(path, seed[:], 0o600)
+		return seed, renameio.WriteFile(path, seed[:], 0o600)
 	} else if err != nil {
 		return seed, err
 	}

@@ -69,6 +69,22 @@ func (s *sidecar) stop(sig syscall.Signal) {
 	}
 }
 
+// exited waits up to d for the sidecar to exit by itself and returns its
+// error (nil when it exited 0); it fails the test if it still runs.
+func (s *sidecar) exited(t *testing.T, d time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		s.stop(syscall.SIGKILL)
+		t.Fatalf("the sidecar still runs after %s; its log:\n%s", d, tailString(s.logs.String(), 2000))
+		return nil
+	}
+}
+
 // qjson runs a query and decodes its JSON output into v.
 func (n *node) qjson(v any, args ...string) error {
 	out, err := n.try(append(append([]string{"q"}, args...), "--node", n.nodeFlag(), "-o", "json")...)
@@ -181,6 +197,15 @@ func TestSystemLoop(t *testing.T) {
 		return err == nil && strings.Contains(out, "STAKE_STATUS_ACTIVE")
 	}, 60*time.Second, time.Second, "the miner's LP stake: %s", m.logs.String())
 	require.Eventually(t, func() bool { return passed() >= 2 }, 60*time.Second, time.Second, "two challenges passed")
+
+	// A second sidecar for the same device (same host and --name) without
+	// its seal is refused before it seals, saying what to do.
+	dup := n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--stake", "none", "--dir", filepath.Join(dir, "miner-dup"),
+		"--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--metrics", "")
+	require.Error(t, dup.exited(t, 30*time.Second))
+	require.Contains(t, dup.logs.String(), "fingerprint already registered: device 1")
+	require.Contains(t, dup.logs.String(), "deregister-device 1")
+	require.NotContains(t, dup.logs.String(), "msg=sealing")
 
 	// The verifier serves the full transcript of a passed challenge; its
 	// hash is the one the chain recorded.
@@ -319,6 +344,49 @@ func TestSystemLoop(t *testing.T) {
 	}
 	require.NoError(t, n.qjson(&dev, "pocps", "device", "1"))
 	require.Equal(t, "DEVICE_STATUS_FAILED", dev.Device.Status)
+
+	// Started again with its seal, the failed device's sidecar stops and
+	// says how to offer the device anew.
+	m = startMiner()
+	require.Error(t, m.exited(t, 60*time.Second))
+	require.Contains(t, m.logs.String(), "device 1 is FAILED on chain")
+	require.Contains(t, m.logs.String(), "deregister-device 1")
+
+	// A miner stopped after its registration reached the chain but before
+	// it recorded the device's id (state.json without it) finds the device
+	// on chain by fingerprint and seal roots when it starts again: no
+	// reseal, no second registration.
+	dir2 := filepath.Join(dir, "miner2")
+	startMiner2 := func() *sidecar {
+		return n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--name", "gpu1", "--stake", "none",
+			"--dir", dir2, "--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--metrics", "")
+	}
+	m2 := startMiner2()
+	require.Eventually(t, func() bool { return strings.Contains(m2.logs.String(), "msg=registered") }, 60*time.Second, time.Second,
+		"the second device registers; its log:\n%s", m2.logs.String())
+	m2.stop(syscall.SIGKILL)
+	statePath := filepath.Join(dir2, "state.json")
+	bz, err := os.ReadFile(statePath)
+	require.NoError(t, err)
+	var saved map[string]any
+	require.NoError(t, json.Unmarshal(bz, &saved))
+	require.EqualValues(t, 2, saved["device_id"])
+	saved["device_id"] = 0
+	bz, err = json.Marshal(saved)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(statePath, bz, 0o600))
+	m2 = startMiner2()
+	require.Eventually(t, func() bool { return strings.Contains(m2.logs.String(), "registration found on chain") }, 60*time.Second, time.Second,
+		"the restarted sidecar adopts device 2; its log:\n%s", m2.logs.String())
+	require.Contains(t, m2.logs.String(), "device=2")
+	require.NotContains(t, m2.logs.String(), "msg=sealing", "no reseal")
+	var devs struct {
+		Devices []struct {
+			ID string `json:"id"`
+		} `json:"devices"`
+	}
+	require.NoError(t, n.qjson(&devs, "pocps", "devices-by-owner", miner))
+	require.Len(t, devs.Devices, 2, "no second registration")
 }
 
 // scrape reads a sidecar's Prometheus metrics.

@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -65,7 +67,9 @@ func leaseAccessCmd() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			lres, err := poolstypes.NewQueryClient(clientCtx).Lease(ctx, &poolstypes.QueryLeaseRequest{LeaseId: id})
-			if err != nil {
+			if status.Code(err) == codes.NotFound {
+				return fmt.Errorf("lease %d not found: `loopind q pools leases-by-client %s` lists yours", id, clientCtx.FromAddress)
+			} else if err != nil {
 				return fmt.Errorf("lease %d: %w", id, err)
 			}
 			lease := lres.Lease
