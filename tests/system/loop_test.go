@@ -329,10 +329,34 @@ func TestSystemLoop(t *testing.T) {
 	require.Contains(t, m.logs.String(), "seal loaded from disk")
 	require.NotContains(t, m.logs.String(), "msg=sealing", "no reseal after a restart")
 
-	// The miner sidecar dies with its seal in memory: the device cannot
-	// answer, the verifier reports "no answer", one confirmation fails it,
-	// and the stake fails (its uloop back to the miner).
+	// The miner sidecar hangs, then dies with its seal in memory, while the
+	// node is away: the verifier, inside the challenge, reports "no answer"
+	// and keeps the report on disk; it survives the verifier's own restart
+	// and is submitted once the node is back, still in time. One
+	// confirmation fails the device, and the stake fails (its uloop back
+	// to the miner).
+	awayBefore := strings.Count(v.logs.String(), "miner sidecar away")
+	require.NoError(t, m.cmd.Process.Signal(syscall.SIGSTOP))
+	require.Eventually(t, func() bool { return strings.Count(v.logs.String(), "miner sidecar away") > awayBefore },
+		60*time.Second, 200*time.Millisecond, "the verifier starts a challenge of the hung miner; its log:\n%s", tailString(v.logs.String(), 2000))
+	n.stop()
 	m.stop(syscall.SIGKILL)
+	require.Eventually(t, func() bool { return strings.Contains(v.logs.String(), "report kept for a later try") },
+		30*time.Second, 200*time.Millisecond, "the report waits for the node; verifier log:\n%s", tailString(v.logs.String(), 2000))
+	kept, err := filepath.Glob(filepath.Join(dir, "verifier", "reports", "*.result"))
+	require.NoError(t, err)
+	require.Len(t, kept, 1, "the report is on disk")
+	require.Contains(t, scrape(t, verifierMetrics), "loopin_verifier_reports_pending 1")
+	v.stop(syscall.SIGKILL)
+	h, err := n.height()
+	require.Error(t, err, "the node is stopped (height %d)", h)
+	n.start(2)
+	v = startVerifier()
+	require.Eventually(t, func() bool { return strings.Contains(v.logs.String(), "saved report submitted") },
+		60*time.Second, 200*time.Millisecond, "the saved report is submitted after the restarts; verifier log:\n%s", tailString(v.logs.String(), 2000))
+	kept, err = filepath.Glob(filepath.Join(dir, "verifier", "reports", "*.result"))
+	require.NoError(t, err)
+	require.Empty(t, kept, "the submitted report leaves the disk")
 	require.Eventually(t, func() bool {
 		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
 		return err == nil && strings.Contains(out, "STAKE_STATUS_FAILED")
