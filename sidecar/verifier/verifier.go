@@ -51,6 +51,9 @@ type Config struct {
 	Listen string
 	// Metrics is where /metrics is served (empty: not served).
 	Metrics string
+	// KeepTranscripts is how long a transcript is kept and served after it
+	// was written (0: forever); older ones are removed once an hour.
+	KeepTranscripts time.Duration
 	// Poll is how often the assigned challenges are read when the
 	// websocket is away (default 1 s); with it, every new block.
 	Poll time.Duration
@@ -191,6 +194,8 @@ type runner struct {
 	done      map[uint64]bool
 	// warnedUnregistered is when "not a registered verifier" was last logged.
 	warnedUnregistered time.Time
+	// pruned is when old transcripts were last removed.
+	pruned time.Time
 }
 
 // step reads the assigned challenges once and runs the new ones. Errors:
@@ -219,6 +224,15 @@ func (r *runner) step(ctx context.Context) error {
 	}
 	if err := r.resubmit(ctx); err != nil {
 		return err
+	}
+	if r.cfg.KeepTranscripts > 0 && time.Since(r.pruned) >= time.Hour {
+		n, err := pruneTranscripts(filepath.Join(r.cfg.Dir, "transcripts"), time.Now().Add(-r.cfg.KeepTranscripts))
+		if err != nil {
+			r.log.Warn("old transcripts not removed", "err", err)
+		} else if n > 0 {
+			r.log.Info("old transcripts removed", "count", n, "older_than", r.cfg.KeepTranscripts)
+		}
+		r.pruned = time.Now()
 	}
 	pending, err := q.PendingChallenges(ctx, &pocpstypes.QueryPendingChallengesRequest{Verifier: r.validator})
 	if err != nil {
@@ -265,6 +279,35 @@ func (t transcripts) Transcript(_ context.Context, req *types.TranscriptRequest)
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &tr, nil
+}
+
+// pruneTranscripts removes the transcripts (*.pb) in dir last written
+// before cutoff and returns how many it removed. Errors: dir unreadable,
+// a file that cannot be removed (the rest are still tried).
+func pruneTranscripts(dir string, cutoff time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		if e.IsDir() || filepath.Ext(e.Name()) != ".pb" {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if info.ModTime().Before(cutoff) {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n++
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 var errNotYet = errors.New("not yet")

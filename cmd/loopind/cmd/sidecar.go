@@ -176,9 +176,13 @@ func verifierCmd() *cobra.Command {
 			}
 			listen, _ := f.GetString("listen")
 			metricsAddr, _ := f.GetString("metrics")
+			keep, _ := f.GetDuration("keep-transcripts")
+			if keep < 0 {
+				return fmt.Errorf("--keep-transcripts %s: give a duration ≥ 0 (0 keeps them forever)", keep)
+			}
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
-			return verifier.Run(ctx, verifier.Config{Chain: cc, Dir: dir, Listen: listen, Metrics: metricsAddr,
+			return verifier.Run(ctx, verifier.Config{Chain: cc, Dir: dir, Listen: listen, Metrics: metricsAddr, KeepTranscripts: keep,
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "verifier")})
 		},
 	}
@@ -187,6 +191,7 @@ func verifierCmd() *cobra.Command {
 	f.String("dir", "", "where the secret seed, pending reports and transcripts live (default: <home>/sidecar/verifier)")
 	f.String("listen", "127.0.0.1:9500", "where the transcript service listens: the endpoint registered with register-verifier (empty: not served)")
 	f.String("metrics", "127.0.0.1:9501", "where Prometheus /metrics is served (empty: not served)")
+	f.Duration("keep-transcripts", 30*24*time.Hour, "how long transcripts are kept and served (0: forever)")
 	f.String("config", "", "the configuration file (default: <home>/config/verifier.toml when present)")
 	cmd.AddCommand(configInitCmd(cmd, "verifier.toml"))
 	return cmd
