@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -46,6 +46,12 @@ ptx-check: ## Fail if the committed PTX is stale
 
 gpu-test-binary: ## Build .gpu/gpu.test to run the GPU tests on a machine with a GPU
 	go test -c -o .gpu/gpu.test ./gpu
+
+gpu-device-bundle: gpu-test-binary ## .gpu/gpu.test and .gpu/loopind.gz (stripped, ~50 MB in all) for scripts/gpu-device-check.sh
+	go build -trimpath -ldflags '-s -w $(LDFLAGS)' -o .gpu/loopind.stripped ./cmd/loopind
+	gzip -9 -c .gpu/loopind.stripped > .gpu/loopind.gz
+	rm -f .gpu/loopind.stripped .gpu/loopind
+	@du -sh .gpu
 
 proto-gen: ## Regenerate *.pb.go and *.pb.gw.go from proto/ (offline)
 	scripts/protocgen.sh
