@@ -156,15 +156,17 @@ func TestSystemLoop(t *testing.T) {
 			"--listen", verifierEndpoint, "--metrics", verifierMetrics)
 	}
 	v := startVerifier()
-	// The miner: CPU backend, LP stake of 1 h renewed by an epoch whenever
-	// less than 61 min is left (so at once), the localnet's access hook.
+	// The miner: CPU backend, LP stake of 1 h renewed by 450 epochs (1 h)
+	// whenever less than 61 min is left (so at once, and then not again
+	// during the test: a renewal every epoch would race the test's own
+	// transactions from the miner's account), the localnet's access hook.
 	minerPort, minerMetrics := freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	hook, err := filepath.Abs("../../scripts/access-hook.sh")
 	require.NoError(t, err)
 	keys := filepath.Join(dir, "access")
 	startMiner := func() *sidecar {
 		return n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--class", "rtx-4090", "--stake", "lp",
-			"--duration", "1h", "--renew-epochs", "1", "--renew-before", "61m",
+			"--duration", "1h", "--renew-epochs", "450", "--renew-before", "61m",
 			"--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--metrics", minerMetrics, "--dir", filepath.Join(dir, "miner"),
 			"--access-hook", "LOOPIN_ACCESS_DIR="+keys+" "+hook)
 	}
