@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"cosmossdk.io/log/v2"
@@ -24,6 +25,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
@@ -187,13 +189,41 @@ func (c *Client) NewBlocks(ctx context.Context) (<-chan int64, error) {
 	return out, nil
 }
 
+// ErrSequence wraps a transaction the node's mempool refused for its
+// account sequence: another transaction from the same account (the
+// operator's, by hand) was still waiting for a block. It is not final:
+// sending again once that block is in goes through.
+var ErrSequence = errors.New("account sequence mismatch")
+
+// sequenceRetries is how many times Submit signs again after ErrSequence,
+// a second apart (a block, on the localnet).
+const sequenceRetries = 5
+
 // Submit signs msgs as the client's key, simulates them for gas,
 // broadcasts the transaction and waits up to timeout for a block to
-// include it. It returns the included transaction's response. Errors: the
+// include it. It returns the included transaction's response. A broadcast
+// refused for its account sequence is signed and sent again, up to
+// sequenceRetries times a second apart. Errors: ErrRefused with the
 // simulation's error (the chain's message: the transaction would fail),
-// the broadcast's check (code ≠ 0), ErrTxFailed when the block ran it and
-// it failed, context.DeadlineExceeded when no block included it in time.
+// ErrSequence when the sequence still did not match, ErrTxFailed for any
+// other refusal at the broadcast's check or when the block ran it and it
+// failed, context.DeadlineExceeded when no block included it in time.
 func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := c.submitOnce(ctx, timeout, msgs...)
+		if !errors.Is(err, ErrSequence) || attempt == sequenceRetries {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// submitOnce is one try of Submit.
+func (c *Client) submitOnce(ctx context.Context, timeout time.Duration, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	cctx := c.ctx.WithCmdContext(ctx)
 	txf, err := c.txf.Prepare(cctx)
 	if err != nil {
@@ -201,6 +231,12 @@ func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.
 	}
 	_, gas, err := clienttx.CalculateGas(cctx, txf, msgs...)
 	if err != nil {
+		// The simulation runs on the node's check state, which counts the
+		// account's transactions still in the mempool; across gRPC only the
+		// registered error's text tells a stale sequence from a refusal.
+		if strings.Contains(err.Error(), sdkerrors.ErrWrongSequence.Error()) {
+			return nil, fmt.Errorf("%w: %w", ErrSequence, err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	txf = txf.WithGas(gas)
@@ -218,6 +254,9 @@ func (c *Client) Submit(ctx context.Context, timeout time.Duration, msgs ...sdk.
 	res, err := cctx.BroadcastTx(bz)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: %w", err)
+	}
+	if res.Codespace == sdkerrors.ErrWrongSequence.Codespace() && res.Code == sdkerrors.ErrWrongSequence.ABCICode() {
+		return res, fmt.Errorf("%w: %s", ErrSequence, res.RawLog)
 	}
 	if res.Code != 0 {
 		return res, fmt.Errorf("%w: check: code %d: %s", ErrTxFailed, res.Code, res.RawLog)

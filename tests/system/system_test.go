@@ -344,6 +344,17 @@ func TestSystemLocalChain(t *testing.T) {
 	bal, err = banktypes.NewQueryClient(sc.Conn()).Balance(ctx, &banktypes.QueryBalanceRequest{Address: bob, Denom: denom})
 	require.NoError(t, err)
 	require.Equal(t, "3000000", bal.Balance.Amount.String())
+	// A transaction of the same account still in the mempool (an operator
+	// sending by hand) makes the client's first broadcast a sequence
+	// mismatch; it signs again once that one is in a block.
+	n.cli("tx", "bank", "send", "alice", bob, "1000"+denom, "--yes", "--broadcast-mode", "sync",
+		"--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
+	_, err = sc.Submit(ctx, 20*time.Second, &banktypes.MsgSend{FromAddress: alice, ToAddress: bob,
+		Amount: sdk.NewCoins(sdk.NewInt64Coin(denom, 1))})
+	require.NoError(t, err)
+	bal, err = banktypes.NewQueryClient(sc.Conn()).Balance(ctx, &banktypes.QueryBalanceRequest{Address: bob, Denom: denom})
+	require.NoError(t, err)
+	require.Equal(t, "3001001", bal.Balance.Amount.String(), "both sends are in")
 	_, err = sc.Submit(ctx, 20*time.Second, &poolstypes.MsgBuyLease{Client: alice, Pool: "rtx-4090", Duration: "2h", MaxUloopIn: sdkmath.NewInt(100_000)})
 	require.ErrorContains(t, err, "no idle device")
 
@@ -468,7 +479,7 @@ func TestSystemLocalChain(t *testing.T) {
 	m.cli("genesis", "validate")
 	m.configure()
 	m.start(initial + 2)
-	require.Equal(t, "3000000", m.balance(bob), "the transfers survive export and re-import")
+	require.Equal(t, "3001001", m.balance(bob), "the transfers survive export and re-import")
 	out = m.cli("q", "pools", "params", "--node", m.nodeFlag(), "-o", "json")
 	require.Contains(t, out, "0.005000000000000000", "the governance change survives export and re-import")
 }
