@@ -182,7 +182,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 
-	st, seal, err := setUp(ctx, c, prover, cfg, mm, log)
+	// Each step of setUp is saved before the next, so a try that fails for
+	// a passing reason (the node away, a block late, a sequence race) is
+	// tried again without losing work; any other error stops the sidecar.
+	up, err := backoff.Retry(ctx, func() (setUpResult, error) {
+		st, seal, err := setUp(ctx, c, prover, cfg, mm, log)
+		if err != nil && !transient(err) {
+			return setUpResult{}, backoff.Permanent(err)
+		}
+		return setUpResult{st, seal}, err
+	}, backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, d time.Duration) {
+		log.Warn("registration not done, retrying", "in", d.Round(time.Millisecond), "err", err)
+	}))
+	st, seal := up.st, up.seal
 	if err != nil {
 		if ctx.Err() != nil {
 			log.Info("shutting down")
@@ -473,6 +485,27 @@ func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, 
 		return state{}, nil, err
 	}
 	return st, seal, nil
+}
+
+// setUpResult carries setUp's two results through backoff.Retry.
+type setUpResult struct {
+	st   state
+	seal gpu.Seal
+}
+
+// transient tells a failure that a later try may not meet (the node or a
+// block away, a sequence race with another transaction of the account)
+// from one it will: the chain's refusal, a configuration or disk error.
+func transient(err error) bool {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, chain.ErrSequence), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.Is(err, chain.ErrRefused), errors.Is(err, chain.ErrTxFailed), errors.Is(err, errFingerprintTaken):
+		return false
+	}
+	code := status.Code(err)
+	return code == codes.Unavailable || code == codes.DeadlineExceeded
 }
 
 // errFingerprintTaken: the chain has a device with this sidecar's
