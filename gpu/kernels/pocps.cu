@@ -6,12 +6,22 @@
 //   clang++-19 -x cuda --cuda-device-only -nocudainc -nocudalib \
 //     --cuda-gpu-arch=sm_XX -O3 -S -o pocps_sm_XX.ptx pocps.cu
 // so there is no cuda_runtime.h: the qualifiers and types are defined here.
+//
+// With LOOPIN_HOST_EMULATION the same source compiles as host C++ for the
+// driver emulator the tests run on machines without a GPU
+// (gpu/testdata/emucuda/): its header gives the qualifiers, the thread
+// indices, __syncthreads and the two tensor/SIMD instructions below.
 
+#ifndef LOOPIN_HOST_EMULATION
 #include <__clang_cuda_builtin_vars.h>
 
 #define __global__ __attribute__((global))
 #define __device__ __attribute__((device))
+#define __shared__ __attribute__((shared))
 #define __forceinline__ __attribute__((always_inline)) inline
+#else
+#include "emu.h"
+#endif
 
 typedef unsigned char u8;
 typedef unsigned int u32;
@@ -231,7 +241,7 @@ extern "C" __global__ void transpose_b(const u8 *b, u8 *bt, u32 n) {
 extern "C" __global__ void gather_rows(const u8 *prev, const u8 *sealed, u64 n_labels, u32 m, u32 n, u8 *a) {
   u32 r = blockIdx.x;
   if (r >= m) return;
-  __attribute__((shared)) u64 g;
+  __shared__ u64 g;
   if (threadIdx.x == 0) {
     Sha256 s;
     u8 h[32];
@@ -252,6 +262,20 @@ extern "C" __global__ void gather_rows(const u8 *prev, const u8 *sealed, u64 n_l
 __device__ __forceinline__ u32 ld32(const u8 *p) { return *(const u32 *)p; }
 
 #if __CUDA_ARCH__ >= 800
+#ifndef LOOPIN_HOST_EMULATION
+// mma_s8 is one warp-wide mma.sync.m16n8k32 (int8 in, int32 accumulate):
+// d += A·B for this lane's fragments (PTX ISA, "Matrix fragments for
+// mma.m16n8k32": a0..a3 rows g, g+8 at columns 4t, 16+4t; b0, b1 rows 4t,
+// 16+4t of column g; d rows g, g+8 at columns 2t, 2t+1; g = lane/4, t = lane%4).
+__device__ static __forceinline__ void mma_s8(i32 d[4], u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#endif
+
 // gemm_s8 computes C (m×n int32) = A (m×n int8, row-major) · B, with B given
 // column-major as bt (n×n). Each warp computes a 16×32 tile with four
 // mma.sync.m16n8k32 per 32-wide k step. Exact int32 accumulation.
@@ -275,11 +299,7 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
       u32 col = tile_n * 32 + q * 8 + g;
       u32 b0 = ld32(bt + (u64)col * n + k + 4 * t);
       u32 b1 = ld32(bt + (u64)col * n + k + 16 + 4 * t);
-      asm volatile(
-          "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
-          "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-          : "+r"(acc[q][0]), "+r"(acc[q][1]), "+r"(acc[q][2]), "+r"(acc[q][3])
-          : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+      mma_s8(acc[q], a0, a1, a2, a3, b0, b1);
     }
   }
   for (int q = 0; q < 4; q++) {
@@ -291,6 +311,14 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
   }
 }
 #else
+#ifndef LOOPIN_HOST_EMULATION
+// dp4a_s32 is c + the dot product of the four signed bytes of a and b.
+__device__ static __forceinline__ i32 dp4a_s32(i32 a, i32 b, i32 c) {
+  asm("dp4a.s32.s32 %0, %1, %2, %0;" : "+r"(c) : "r"(a), "r"(b));
+  return c;
+}
+#endif
+
 // gemm_s8 without int8 tensor cores (sm_70/75): one thread per output,
 // dp4a over 4-byte groups. Same result, slower.
 extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32 n) {
@@ -300,7 +328,7 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
   i32 acc = 0;
   for (u32 k = 0; k < n; k += 4) {
     i32 va = (i32)ld32(a + r * n + k), vb = (i32)ld32(bt + j * n + k);
-    asm("dp4a.s32.s32 %0, %1, %2, %0;" : "+r"(acc) : "r"(va), "r"(vb));
+    acc = dp4a_s32(va, vb, acc);
   }
   c[idx] = acc;
 }
