@@ -44,10 +44,17 @@ type sidecar struct {
 
 func (n *node) startSidecar(t *testing.T, args ...string) *sidecar {
 	t.Helper()
+	return n.startSidecarEnv(t, nil, args...)
+}
+
+// startSidecarEnv starts a sidecar with env added to the test's environment.
+func (n *node) startSidecarEnv(t *testing.T, env []string, args ...string) *sidecar {
+	t.Helper()
 	full := append([]string{"sidecar"}, args...)
 	full = append(full, "--home", n.home, "--chain-id", chainID, "--node", n.nodeFlag(),
 		"--node-grpc", fmt.Sprintf("127.0.0.1:%d", n.grpc))
 	s := &sidecar{cmd: exec.Command(n.bin, full...), logs: &syncBuf{}}
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	require.NoError(t, s.cmd.Start())
 	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
@@ -382,9 +389,17 @@ func TestSystemLoop(t *testing.T) {
 	// it recorded the device's id (state.json without it) finds the device
 	// on chain by fingerprint and seal roots when it starts again: no
 	// reseal, no second registration.
+	// This miner runs on the CUDA backend, on the emulated driver of
+	// gpu/testdata/emucuda (kernels on the CPU) where a C++ compiler is at
+	// hand: it seals, restores its seal into device memory after the restart
+	// and answers the setup challenge from there.
 	dir2 := filepath.Join(dir, "miner2")
+	backend2, env2 := "cpu", []string(nil)
+	if lib, ok := emulatedCUDA(t, dir); ok {
+		backend2, env2 = "cuda", []string{"LD_LIBRARY_PATH=" + lib}
+	}
 	startMiner2 := func() *sidecar {
-		return n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--name", "gpu1", "--stake", "none",
+		return n.startSidecarEnv(t, env2, "miner", "--from", "miner", "--backend", backend2, "--name", "gpu1", "--stake", "none",
 			"--dir", dir2, "--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--metrics", "")
 	}
 	m2 := startMiner2()
@@ -413,6 +428,33 @@ func TestSystemLoop(t *testing.T) {
 	}
 	require.NoError(t, n.qjson(&devs, "pocps", "devices-by-owner", miner))
 	require.Len(t, devs.Devices, 2, "no second registration")
+	require.Eventually(t, func() bool {
+		return n.qjson(&dev, "pocps", "device", "2") == nil && dev.Device.Status == "DEVICE_STATUS_SEALED"
+	}, 60*time.Second, time.Second, "the verifier's setup challenge seals device 2 (%s backend); miner log:\n%s",
+		backend2, tailString(m2.logs.String(), 2000))
+	if backend2 == "cuda" {
+		require.Contains(t, m2.logs.String(), "backend=cuda")
+	}
+}
+
+// emulatedCUDA builds the emulated libcuda.so.1 (gpu/testdata/emucuda, the
+// sm_90 path) into dir/emucuda and returns that directory; false where no
+// C++ compiler is found.
+func emulatedCUDA(t *testing.T, dir string) (string, bool) {
+	t.Helper()
+	cxx, err := exec.LookPath("g++")
+	if err != nil {
+		t.Log("no g++: the second miner runs on the CPU backend")
+		return "", false
+	}
+	lib := filepath.Join(dir, "emucuda")
+	require.NoError(t, os.MkdirAll(lib, 0o755))
+	src, err := filepath.Abs("../../gpu/testdata/emucuda")
+	require.NoError(t, err)
+	out, err := exec.Command(cxx, "-std=c++20", "-O2", "-shared", "-fPIC", "-pthread", "-DLOOPIN_HOST_EMULATION",
+		"-D__CUDA_ARCH__=900", "-I"+src, "-o", filepath.Join(lib, "libcuda.so.1"), filepath.Join(src, "emucuda.cc")).CombinedOutput()
+	require.NoError(t, err, "build the emulated driver: %s", out)
+	return lib, true
 }
 
 // scrape reads a sidecar's Prometheus metrics.
