@@ -3,6 +3,7 @@
 package gpu_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,18 +11,27 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/gpu"
+	"github.com/loopin-project/loopin/proof"
 )
 
 // TestCUDABackendOnEmulatedDriver runs the CUDA backend, unchanged, on
-// the emulated libcuda.so.1 of testdata/emucuda: the loader picks the PTX
-// for the reported arch, and the kernels of gpu/kernels/pocps.cu, compiled
-// for the host, run every launch the backend makes. The results must match
-// testdata/vectors.json bit for bit, once with the sm_90 path (mma.sync
-// GEMM, a warp's 32 lanes on 32 threads) and once with the sm_70 path
-// (dp4a). This checks the backend's host code and the kernels' logic on a
-// machine without a GPU; the GPU's own behaviour still needs a device
-// (scripts/gpu-device-check.sh).
+// the emulated libcuda.so.1 of testdata/emucuda: the loader resolves the
+// driver's symbols, describes the device, picks the PTX for its arch and
+// finds every kernel; the kernels of gpu/kernels/pocps.cu, compiled for the
+// host, run every launch the backend makes, and the results must match
+// testdata/vectors.json bit for bit — on the sm_90a and sm_80 paths
+// (mma.sync GEMM, a warp's 32 lanes on 32 threads) and the sm_70 path
+// (dp4a); a failing launch is reported with the driver's message. This
+// checks the backend's host code and the kernels' logic on a machine
+// without a GPU; the GPU's own behaviour still needs a device
+// (scripts/gpu-device-check.sh). dlopen reads LD_LIBRARY_PATH at process
+// start, so each arch runs in a child process.
 func TestCUDABackendOnEmulatedDriver(t *testing.T) {
+	if os.Getenv("LOOPIN_EMUCUDA_CHILD") != "" {
+		t.Skip("in the child, only the tests it was started for run")
+	}
 	cxx := ""
 	for _, c := range []string{"g++", "clang++-19", "clang++"} {
 		if p, err := exec.LookPath(c); err == nil {
@@ -32,21 +42,48 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 	if cxx == "" {
 		t.Skip("no C++ compiler to build the emulated driver (apt-get install -y g++)")
 	}
-	for _, arch := range []string{"900", "700"} {
-		t.Run("sm_"+arch[:2], func(t *testing.T) {
+	for _, arch := range []string{"90", "80", "70"} {
+		t.Run("sm_"+arch, func(t *testing.T) {
 			dir := t.TempDir()
 			build := exec.Command(cxx, "-std=c++20", "-O2", "-shared", "-fPIC", "-pthread",
-				"-DLOOPIN_HOST_EMULATION", "-D__CUDA_ARCH__="+arch, "-Itestdata/emucuda",
+				"-DLOOPIN_HOST_EMULATION", "-D__CUDA_ARCH__="+arch+"0", "-Itestdata/emucuda",
 				"-o", filepath.Join(dir, "libcuda.so.1"), "testdata/emucuda/emucuda.cc")
 			out, err := build.CombinedOutput()
 			require.NoError(t, err, "build the emulated driver: %s", out)
-			child := exec.Command(os.Args[0], "-test.run", "^TestCUDAMatchesVectors$", "-test.v", "-test.count=1")
-			child.Env = append(os.Environ(), "LD_LIBRARY_PATH="+dir)
+			child := exec.Command(os.Args[0], "-test.run", "^(TestCUDAMatchesVectors|TestEmulatedDriverLoader)$", "-test.v", "-test.count=1")
+			child.Env = append(os.Environ(), "LOOPIN_EMUCUDA_CHILD="+arch, "LD_LIBRARY_PATH="+dir)
 			out, err = child.CombinedOutput()
 			require.NoError(t, err, "child:\n%s", out)
 			require.Contains(t, string(out), "--- PASS: TestCUDAMatchesVectors", "child:\n%s", out)
-			require.Contains(t, string(out), "LooPIN emulated GPU (host CPU, sm_"+arch[:2]+")", "the emulated driver was the one loaded")
+			require.Contains(t, string(out), "--- PASS: TestEmulatedDriverLoader", "child:\n%s", out)
 			require.False(t, strings.Contains(string(out), "--- SKIP"), "child:\n%s", out)
 		})
 	}
+}
+
+// TestEmulatedDriverLoader runs in TestCUDABackendOnEmulatedDriver's child
+// processes: the device as the emulated driver describes it, auto's
+// preference for a working driver, and a failing launch reported.
+func TestEmulatedDriverLoader(t *testing.T) {
+	arch := os.Getenv("LOOPIN_EMUCUDA_CHILD")
+	if arch == "" {
+		t.Skip("runs on the emulated driver only (TestCUDABackendOnEmulatedDriver)")
+	}
+	prover, err := gpu.Open(gpu.BackendCUDA)
+	require.NoError(t, err)
+	defer prover.Close()
+	require.Equal(t, gpu.Info{
+		Backend: gpu.BackendCUDA, Device: "LooPIN emulated GPU (host CPU, sm_" + arch + ")", MemoryBytes: 8 << 30,
+		Driver: "12.4", Compute: arch[:1] + "." + arch[1:], Workers: 4,
+	}, prover.Info())
+
+	auto, err := gpu.Open(gpu.BackendAuto)
+	require.NoError(t, err)
+	defer auto.Close()
+	require.Equal(t, gpu.BackendCUDA, auto.Info().Backend, "auto prefers a working driver")
+
+	t.Setenv("LOOPIN_EMU_FAIL_LAUNCH", "1") // cgo: the C environment follows
+	_, err = prover.Seal(context.Background(), proof.TinyParams(), proof.Hash{1}, nil)
+	require.ErrorContains(t, err, "launch label_layer")
+	require.ErrorContains(t, err, "emulated driver: launch refused")
 }
