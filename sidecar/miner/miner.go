@@ -60,11 +60,13 @@ type Config struct {
 	// Dir keeps the seal and the sidecar's state across restarts.
 	Dir string
 	// Stake is "lp", "sell" or "none"; Duration (LP, e.g. "10m") or Days
-	// (sale); MaxUloop bounds the uloop an LP stake or renewal injects.
-	Stake    string
-	Duration string
-	Days     uint32
-	MaxUloop math.Int
+	// (sale); MaxUloop bounds the uloop an LP stake or renewal injects,
+	// MinUloopOut the least a sale may pay (0: any price).
+	Stake       string
+	Duration    string
+	Days        uint32
+	MaxUloop    math.Int
+	MinUloopOut math.Int
 	// RenewEpochs > 0 renews an active LP stake by that many epochs
 	// whenever less than RenewBefore of it is left (chain time).
 	RenewEpochs uint32
@@ -149,7 +151,11 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Poll = 2 * time.Second
 	}
 	switch cfg.Stake {
-	case "lp", "sell", "none":
+	case "lp", "none":
+	case "sell":
+		if cfg.MinUloopOut.IsNil() || cfg.MinUloopOut.IsZero() {
+			log.Warn("selling at any price: --min-uloop-out is 0 (bound it near days × x/stake day_length × `loopind q pools spot-price <class>`)", "days", cfg.Days)
+		}
 	default:
 		return fmt.Errorf("stake must be lp, sell or none, not %q", cfg.Stake)
 	}
@@ -248,7 +254,11 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		case err != nil && ctx.Err() == nil:
 			wait = bo.NextBackOff()
-			log.Warn("node unreachable or refusing, retrying", "in", wait.Round(time.Millisecond), "err", err)
+			what := "node unreachable, retrying"
+			if errors.Is(err, chain.ErrRefused) || errors.Is(err, chain.ErrTxFailed) {
+				what = "the chain refuses this step (prices and state move), retrying"
+			}
+			log.Warn(what, "in", wait.Round(time.Millisecond), "err", err)
 		default:
 			bo.Reset()
 			wait = cfg.Poll
@@ -398,7 +408,11 @@ func stake(ctx context.Context, c *chain.Client, cfg Config, device uint64) (uin
 	case "lp":
 		_, err = c.Submit(ctx, 30*time.Second, &staketypes.MsgStakeLP{Owner: c.Address.String(), DeviceId: device, Duration: cfg.Duration, MaxUloopIn: cfg.MaxUloop})
 	case "sell":
-		_, err = c.Submit(ctx, 30*time.Second, &staketypes.MsgSellCompute{Owner: c.Address.String(), DeviceId: device, Days: cfg.Days, MinUloopOut: math.ZeroInt()})
+		min := cfg.MinUloopOut
+		if min.IsNil() {
+			min = math.ZeroInt()
+		}
+		_, err = c.Submit(ctx, 30*time.Second, &staketypes.MsgSellCompute{Owner: c.Address.String(), DeviceId: device, Days: cfg.Days, MinUloopOut: min})
 	}
 	if err != nil {
 		return 0, err

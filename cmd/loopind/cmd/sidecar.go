@@ -114,6 +114,11 @@ func minerCmd() *cobra.Command {
 			if !ok || max.IsNegative() {
 				return fmt.Errorf("--max-uloop-in %q is not a uloop amount", maxIn)
 			}
+			minOut := str("min-uloop-out")
+			min, ok := math.NewIntFromString(minOut)
+			if !ok || min.IsNegative() {
+				return fmt.Errorf("--min-uloop-out %q is not a uloop amount", minOut)
+			}
 			days, _ := f.GetUint32("days")
 			privacy, _ := f.GetUint32("privacy")
 			renewEpochs, _ := f.GetUint32("renew-epochs")
@@ -122,7 +127,7 @@ func minerCmd() *cobra.Command {
 			defer cancel()
 			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Class: str("class"), Name: name,
 				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, Stake: str("stake"), Duration: str("duration"),
-				Days: days, MaxUloop: max, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
+				Days: days, MaxUloop: max, MinUloopOut: min, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
 				AccessHook: str("access-hook"), Metrics: str("metrics"),
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "miner")})
 		},
@@ -139,6 +144,7 @@ func minerCmd() *cobra.Command {
 	f.String("duration", "7d", "LP stake duration (36h, 7d)")
 	f.Uint32("days", 1, "days to sell (--stake sell)")
 	f.String("max-uloop-in", "1000000000000", "the most uloop an LP stake or renewal may inject")
+	f.String("min-uloop-out", "0", "the least uloop a sale (--stake sell) may pay the seller (0: any price)")
 	f.Uint32("renew-epochs", 0, "renew the LP stake by this many epochs when less than --renew-before is left (0: never)")
 	f.Duration("renew-before", time.Hour, "how much of the LP stake may be left before it is renewed (chain time)")
 	f.Uint32("privacy", 80, "the privacy level reported (PoP), 0..100")
