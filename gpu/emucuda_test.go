@@ -21,7 +21,8 @@ import (
 // driver's symbols, describes the device, picks the PTX for its arch and
 // finds every kernel; the kernels of gpu/kernels/pocps.cu, compiled for the
 // host, run every launch the backend makes, and the results must match
-// testdata/vectors.json bit for bit — on the sm_90a and sm_80 paths
+// testdata/vectors.json bit for bit and its proofs verify — on the sm_90a
+// and sm_80 paths
 // (mma.sync GEMM, a warp's 32 lanes on 32 threads) and the sm_70 path
 // (dp4a); a failing launch is reported with the driver's message. This
 // checks the backend's host code and the kernels' logic on a machine
@@ -50,11 +51,12 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 				"-o", filepath.Join(dir, "libcuda.so.1"), "testdata/emucuda/emucuda.cc")
 			out, err := build.CombinedOutput()
 			require.NoError(t, err, "build the emulated driver: %s", out)
-			child := exec.Command(os.Args[0], "-test.run", "^(TestCUDAMatchesVectors|TestEmulatedDriverLoader)$", "-test.v", "-test.count=1")
+			child := exec.Command(os.Args[0], "-test.run", "^(TestCUDAMatchesVectors|TestCUDABackendProofsVerify|TestEmulatedDriverLoader)$", "-test.v", "-test.count=1")
 			child.Env = append(os.Environ(), "LOOPIN_EMUCUDA_CHILD="+arch, "LD_LIBRARY_PATH="+dir)
 			out, err = child.CombinedOutput()
 			require.NoError(t, err, "child:\n%s", out)
 			require.Contains(t, string(out), "--- PASS: TestCUDAMatchesVectors", "child:\n%s", out)
+			require.Contains(t, string(out), "--- PASS: TestCUDABackendProofsVerify", "child:\n%s", out)
 			require.Contains(t, string(out), "--- PASS: TestEmulatedDriverLoader", "child:\n%s", out)
 			require.False(t, strings.Contains(string(out), "--- SKIP"), "child:\n%s", out)
 		})

@@ -140,12 +140,29 @@ func TestCUDAMatchesVectors(t *testing.T) {
 // The CPU backend's parallel code must equal the sequential reference on
 // keys the vectors do not cover, and its proofs must verify.
 func TestCPUBackendProofsVerify(t *testing.T) {
+	proofsVerify(t, gpu.NewCPU(runtime.NumCPU()+3)) // uneven chunks
+}
+
+// The CUDA backend's seals equal the reference and its openings (read back
+// from device memory) verify.
+func TestCUDABackendProofsVerify(t *testing.T) {
+	prover, err := gpu.Open(gpu.BackendCUDA)
+	if errors.Is(err, gpu.ErrNoDriver) {
+		t.Skipf("no CUDA device here: %v", err)
+	}
+	require.NoError(t, err)
+	defer prover.Close()
+	proofsVerify(t, prover)
+}
+
+// proofsVerify seals two keys on prover, compares each commitment with the
+// reference's, and verifies a residency and a GEMM answer's openings.
+func proofsVerify(t *testing.T, prover gpu.Prover) {
 	ctx := context.Background()
 	p := proof.TinyParams()
-	cpu := gpu.NewCPU(runtime.NumCPU() + 3) // uneven chunks
 	for _, name := range []string{"a", "b"} {
 		ek := key(name)
-		seal, err := cpu.Seal(ctx, p, ek, nil)
+		seal, err := prover.Seal(ctx, p, ek, nil)
 		require.NoError(t, err)
 		ref, err := proof.Seal(p, ek, nil)
 		require.NoError(t, err)
