@@ -22,9 +22,9 @@ import (
 // finds every kernel; the kernels of gpu/kernels/pocps.cu, compiled for the
 // host, run every launch the backend makes, and the results must match
 // testdata/vectors.json bit for bit and its proofs verify — on the sm_90a
-// and sm_80 paths
-// (mma.sync GEMM, a warp's 32 lanes on 32 threads) and the sm_70 path
-// (dp4a); a failing launch is reported with the driver's message. This
+// and sm_80 paths (mma.sync GEMM, a warp's 32 lanes on 32 threads) and the
+// sm_70 path (dp4a); a failing launch is reported with the driver's
+// message. This
 // checks the backend's host code and the kernels' logic on a machine
 // without a GPU; the GPU's own behaviour still needs a device
 // (scripts/gpu-device-check.sh). dlopen reads LD_LIBRARY_PATH at process
