@@ -124,13 +124,21 @@ func TestCPUMatchesVectors(t *testing.T) {
 	}
 }
 
-func TestCUDAMatchesVectors(t *testing.T) {
+// openCUDA opens the CUDA backend, closed when the test ends; the test
+// skips where no driver or device is found.
+func openCUDA(t *testing.T) gpu.Prover {
+	t.Helper()
 	prover, err := gpu.Open(gpu.BackendCUDA)
 	if errors.Is(err, gpu.ErrNoDriver) {
 		t.Skipf("no CUDA device here: %v", err)
 	}
 	require.NoError(t, err)
-	defer prover.Close()
+	t.Cleanup(func() { _ = prover.Close() })
+	return prover
+}
+
+func TestCUDAMatchesVectors(t *testing.T) {
+	prover := openCUDA(t)
 	t.Logf("device: %+v", prover.Info())
 	for _, want := range loadVectors(t) {
 		require.Equal(t, want, compute(t, prover, want.Params), "CUDA must match the CPU reference bit for bit")
@@ -146,13 +154,7 @@ func TestCPUBackendProofsVerify(t *testing.T) {
 // The CUDA backend's seals equal the reference and its openings (read back
 // from device memory) verify.
 func TestCUDABackendProofsVerify(t *testing.T) {
-	prover, err := gpu.Open(gpu.BackendCUDA)
-	if errors.Is(err, gpu.ErrNoDriver) {
-		t.Skipf("no CUDA device here: %v", err)
-	}
-	require.NoError(t, err)
-	defer prover.Close()
-	proofsVerify(t, prover)
+	proofsVerify(t, openCUDA(t))
 }
 
 // proofsVerify seals two keys on prover, compares each commitment with the
