@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -46,6 +46,12 @@ ptx-check: ## Fail if the committed PTX is stale
 
 gpu-test-binary: ## Build .gpu/gpu.test to run the GPU tests on a machine with a GPU
 	go test -c -o .gpu/gpu.test ./gpu
+
+gpu-emu: ## Build the emulated libcuda.so.1 (kernels on the CPU) into .gpu/emucuda/sm_{90,80,70}
+	@for a in 90 80 70; do mkdir -p .gpu/emucuda/sm_$$a; \
+	  g++ -std=c++20 -O2 -shared -fPIC -pthread -DLOOPIN_HOST_EMULATION -D__CUDA_ARCH__=$${a}0 \
+	    -Igpu/testdata/emucuda -o .gpu/emucuda/sm_$$a/libcuda.so.1 gpu/testdata/emucuda/emucuda.cc || exit 1; done
+	@echo "try: LD_LIBRARY_PATH=.gpu/emucuda/sm_90 build/loopind gpu bench --backend cuda --seal-size 4MiB --layers 2 --gemm-dim 256 --rounds 2 --walks 4096"
 
 gpu-device-bundle: gpu-test-binary ## .gpu/gpu.test and .gpu/loopind.gz (stripped, ~50 MB in all) for scripts/gpu-device-check.sh
 	go build -trimpath -ldflags '-s -w $(LDFLAGS)' -o .gpu/loopind.stripped ./cmd/loopind
