@@ -48,9 +48,7 @@ gpu-test-binary: ## Build .gpu/gpu.test to run the GPU tests on a machine with a
 	go test -c -o .gpu/gpu.test ./gpu
 
 gpu-emu: ## Build the emulated libcuda.so.1 (kernels on the CPU) into .gpu/emucuda/sm_{90,80,70}
-	@for a in 90 80 70; do mkdir -p .gpu/emucuda/sm_$$a; \
-	  g++ -std=c++20 -O2 -shared -fPIC -pthread -DLOOPIN_HOST_EMULATION -D__CUDA_ARCH__=$${a}0 \
-	    -Igpu/testdata/emucuda -o .gpu/emucuda/sm_$$a/libcuda.so.1 gpu/testdata/emucuda/emucuda.cc || exit 1; done
+	@for a in 90 80 70; do gpu/testdata/emucuda/build.sh $$a .gpu/emucuda/sm_$$a || exit 1; done
 	@echo "try: LD_LIBRARY_PATH=.gpu/emucuda/sm_90 build/loopind gpu bench --backend cuda --seal-size 4MiB --layers 2 --gemm-dim 256 --rounds 2 --walks 4096"
 
 gpu-device-bundle: gpu-test-binary ## .gpu/gpu.test and .gpu/loopind.gz (stripped, ~50 MB in all) for scripts/gpu-device-check.sh
