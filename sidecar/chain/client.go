@@ -189,6 +189,13 @@ func (c *Client) NewBlocks(ctx context.Context) (<-chan int64, error) {
 	return out, nil
 }
 
+// Final tells the chain's final answers to a Submit — included and failed
+// (ErrTxFailed) or refused in simulation (ErrRefused) — from everything a
+// later try may change: the node away, no block in time, ErrSequence.
+func Final(err error) bool {
+	return errors.Is(err, ErrTxFailed) || errors.Is(err, ErrRefused)
+}
+
 // ErrSequence wraps a transaction the node's mempool refused for its
 // account sequence: another transaction from the same account (the
 // operator's, by hand) was still waiting for a block. It is not final:

@@ -255,7 +255,7 @@ func Run(ctx context.Context, cfg Config) error {
 		case err != nil && ctx.Err() == nil:
 			wait = bo.NextBackOff()
 			what := "node unreachable, retrying"
-			if errors.Is(err, chain.ErrRefused) || errors.Is(err, chain.ErrTxFailed) {
+			if chain.Final(err) {
 				what = "the chain refuses this step (prices and state move), retrying"
 			}
 			log.Warn(what, "in", wait.Round(time.Millisecond), "err", err)
@@ -445,7 +445,7 @@ func fingerprint(info gpu.Info, name, owner string) [32]byte {
 // the key is too old). Errors: the seal on disk is unreadable, this
 // fingerprint belongs to a device whose seal is not in cfg.Dir
 // (errFingerprintTaken), the chain refuses the registration.
-func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
+func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (_ state, _ gpu.Seal, err error) {
 	st, sealing, err := load(cfg.Dir)
 	if err != nil {
 		return state{}, nil, err
@@ -457,6 +457,12 @@ func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, 
 	if err != nil {
 		return state{}, nil, fmt.Errorf("restore the seal in %s: %w", cfg.Dir, err)
 	}
+	// The restored seal goes back with the state, or is closed.
+	defer func() {
+		if err != nil && seal != nil {
+			seal.Close()
+		}
+	}()
 	mm.sealProgress.Set(1)
 	if st.DeviceID != 0 {
 		log.Info("seal loaded from disk", "device", st.DeviceID, "dir", cfg.Dir)
@@ -467,18 +473,15 @@ func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, 
 	log.Info("seal loaded from disk, registration not recorded: asking the chain", "dir", cfg.Dir)
 	d, err := deviceByFingerprint(ctx, c, st.Fingerprint)
 	if err != nil {
-		seal.Close()
 		return state{}, nil, err
 	}
 	if d != nil {
 		if !sameRoots(d.Seal.LayerRoots, seal.Commitment().LayerRoots) {
-			seal.Close()
 			return state{}, nil, fmt.Errorf("%w: device %d has this fingerprint with another seal than the one in %s: "+
 				"deregister it (`loopind tx pocps deregister-device %d --from %s`) or use another --name", errFingerprintTaken, d.Id, cfg.Dir, d.Id, cfg.Chain.From)
 		}
 		st.DeviceID = d.Id
 		if err := save(cfg.Dir, st, nil); err != nil {
-			seal.Close()
 			return state{}, nil, err
 		}
 		log.Info("registration found on chain", "device", d.Id)
@@ -486,16 +489,15 @@ func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, 
 	}
 	inWindow, err := keyInWindow(ctx, c, st.KeyHeight)
 	if err != nil {
-		seal.Close()
 		return state{}, nil, err
 	}
 	if !inWindow {
 		seal.Close()
+		seal = nil
 		log.Warn("the saved seal's key is older than the chain's key window: sealing anew", "key_height", st.KeyHeight)
 		return sealAndRegister(ctx, c, prover, cfg, mm, log)
 	}
 	if st, err = registerSealed(ctx, c, cfg, st, seal, prover.Info().Backend, log); err != nil {
-		seal.Close()
 		return state{}, nil, err
 	}
 	return st, seal, nil
@@ -515,7 +517,7 @@ func transient(err error) bool {
 	switch {
 	case errors.Is(err, chain.ErrSequence), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
 		return true
-	case errors.Is(err, chain.ErrRefused), errors.Is(err, chain.ErrTxFailed), errors.Is(err, errFingerprintTaken):
+	case chain.Final(err), errors.Is(err, errFingerprintTaken):
 		return false
 	}
 	code := status.Code(err)

@@ -399,7 +399,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 	if err := renameio.WriteFile(path, bz, 0o600); err != nil {
 		return err
 	}
-	if err := r.submitSaved(ctx, path); err != nil && !isFinal(err) {
+	if err := r.submitSaved(ctx, path); err != nil && !chain.Final(err) {
 		r.log.Warn("report kept for a later try", "challenge", ch.Id, "err", err)
 	}
 	return nil
@@ -417,12 +417,6 @@ func kindName(k pocpstypes.ChallengeKind) string {
 		return "setup"
 	}
 	return "result"
-}
-
-// isFinal tells the chain's final answers (included and failed, or refused
-// in simulation) from a node that is away.
-func isFinal(err error) bool {
-	return errors.Is(err, chain.ErrTxFailed) || errors.Is(err, chain.ErrRefused)
 }
 
 // submitSaved submits a saved report and removes it once included or
@@ -449,7 +443,7 @@ func (r *runner) submitSaved(ctx context.Context, path string) error {
 	switch {
 	case err == nil:
 		r.mm.reports.WithLabelValues("accepted").Inc()
-	case isFinal(err):
+	case chain.Final(err):
 		r.mm.reports.WithLabelValues("refused").Inc()
 		r.log.Warn("report refused by the chain", "file", filepath.Base(path), "err", err)
 	default:
@@ -484,7 +478,7 @@ func (r *runner) resubmit(ctx context.Context) error {
 		switch {
 		case err == nil:
 			r.log.Info("saved report submitted", "file", e.Name())
-		case !isFinal(err):
+		case !chain.Final(err):
 			return err
 		}
 	}
