@@ -177,8 +177,7 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
   if (k.warp_wide && bx % 32 != 0) return 1;
   for (unsigned b = 0; b < gx; b++) {
     if (!k.warp_wide) {
-      gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, blockIdx = {b, 1, 1};
-      blockIdx.y = blockIdx.z = 0;
+      gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, blockIdx = {b, 0, 0};
       for (unsigned t = 0; t < bx; t++) {
         threadIdx = {t, 0, 0};
         k.call(params);
