@@ -141,12 +141,12 @@ func TestChallengeResultsNeedEvidence(t *testing.T) {
 	require.ErrorIs(t, err, pocpstypes.ErrBadSample)
 
 	msg = answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "bad proof"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_BAD_PROOF
 	_, err = deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrNoEvidence)
 
 	msg = answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "because"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FailureReason(99)
 	_, err = deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
 
@@ -175,7 +175,7 @@ func TestConfirmedFailureFailsTheDevice(t *testing.T) {
 	ch := nextResidencyChallenge(t, c, id)
 
 	msg := answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "late"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err := deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	var resp pocpstypes.MsgSubmitChallengeResultResponse
@@ -211,7 +211,7 @@ func TestFailureNeedsASecondVerifier(t *testing.T) {
 	sealing, id := sealedDevice(t, c, hot)
 	ch := nextResidencyChallenge(t, c, id)
 	msg := answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "no answer"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
 	res, err := deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	var resp pocpstypes.MsgSubmitChallengeResultResponse
@@ -332,7 +332,7 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 
 	first := nextResidencyChallenge(t, c, ch.DeviceId)
 	msg := answer(t, sealing, hots[first.Verifier], first)
-	msg.Passed, msg.Reason = false, "late"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err := deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	var resp pocpstypes.MsgSubmitChallengeResultResponse
@@ -350,7 +350,7 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 
 	// A report after the deadline is refused.
 	late := answer(t, sealing, hots[second.Verifier], second)
-	late.Passed, late.Reason = false, "no answer"
+	late.Passed, late.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
 	lateCtx := c.Ctx().WithBlockTime(second.Deadline.Add(time.Second))
 	_, err = deliver(c, lateCtx, late)
 	require.ErrorIs(t, err, pocpstypes.ErrDeadlinePassed)

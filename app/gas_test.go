@@ -50,7 +50,7 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	for i := uint64(1); i <= 3; i++ {
 		openLP(t, c, "rtx-4090", i, c.Funded, 8*24*time.Hour)
 	}
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: clientAddr.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -58,8 +58,8 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 
 	send := simulateGas(t, c, client, &banktypes.MsgSend{FromAddress: clientAddr.String(), ToAddress: c.Funded.String(),
 		Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000))})
-	buy := simulateGas(t, c, client, &poolstypes.MsgBuyLease{Client: clientAddr.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)})
-	extend := simulateGas(t, c, client, &poolstypes.MsgExtendLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, Duration: "1h", MaxUloopIn: math.NewInt(1 << 50)})
+	buy := simulateGas(t, c, client, &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	extend := simulateGas(t, c, client, &poolstypes.MsgExtendLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	terminate := simulateGas(t, c, client, &poolstypes.MsgTerminateLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	t.Logf("gas: bank send %d, buy-lease %d (%.2f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
 		send, buy, float64(buy)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
@@ -84,7 +84,7 @@ func TestStakeGasBesideABankSend(t *testing.T) {
 			Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_SEALED, W: math.ZeroInt(),
 		}))
 	}
-	res, err := stakeLP(c, minerAddr, 1, "8d")
+	res, err := stakeLP(c, minerAddr, 1, 8 * 24 * time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
@@ -92,7 +92,7 @@ func TestStakeGasBesideABankSend(t *testing.T) {
 
 	send := simulateGas(t, c, miner, &banktypes.MsgSend{FromAddress: minerAddr.String(), ToAddress: c.Funded.String(),
 		Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000))})
-	lp := simulateGas(t, c, miner, &staketypes.MsgStakeLP{Owner: minerAddr.String(), DeviceId: 2, Duration: "7d", MaxUloopIn: math.NewInt(1 << 50)})
+	lp := simulateGas(t, c, miner, &staketypes.MsgStakeLP{Owner: minerAddr.String(), DeviceId: 2, Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	sale := simulateGas(t, c, miner, &staketypes.MsgSellCompute{Owner: minerAddr.String(), DeviceId: 3, Days: 2, MinUloopOut: math.ZeroInt()})
 	renew := simulateGas(t, c, miner, &staketypes.MsgRenewStake{Owner: minerAddr.String(), StakeId: staked.StakeId, Epochs: 24, MaxUloopIn: math.NewInt(1 << 50)})
 	t.Logf("gas: bank send %d, stake lp %d (%.2f×), stake sell %d (%.2f×), stake renew %d (%.2f×)",

@@ -62,8 +62,8 @@ func checkPools(t testing.TB, c *app.TestChain) {
 	lps := map[uint64]*ledger.Pool{}
 	require.NoError(t, k.Pools.Walk(ctx, nil, func(id uint64, p poolstypes.Pool) (bool, error) {
 		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
-		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.H.Int64(), p.L.BigInt(), p.Pi.BigInt(), int64(p.Idle), p.Escrow.BigInt()
-		lp.HSold, lp.IdleSold, lp.J, lp.K = p.HSold.Int64(), int64(p.IdleSold), p.J.BigInt(), p.K.BigInt()
+		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
+		lp.HSold, lp.IdleSold, lp.J, lp.K = p.PoolOwnedSeconds.Int64(), int64(p.IdleSoldDevices), p.SoldIncomeIndex.BigInt(), p.SoldIncomeTimeIndex.BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
 		return false, err
@@ -72,8 +72,8 @@ func checkPools(t testing.TB, c *app.TestChain) {
 	require.NoError(t, k.Positions.Walk(ctx, nil, func(id uint64, pos poolstypes.Position) (bool, error) {
 		lp := lps[pos.PoolId]
 		end := pos.End.Unix()
-		dev := &ledger.Device{ID: id, End: end, Sold: pos.Sold, Lease: pos.LeaseId, Checkpoint: pos.Checkpoint.BigInt(),
-			SharedJ: pos.SharedJ.BigInt(), SharedK: pos.SharedK.BigInt(), Owed: pos.Owed.BigInt()}
+		dev := &ledger.Device{ID: id, End: end, Sold: pos.Sold, Lease: pos.LeaseId, Checkpoint: pos.PriceTimeCheckpoint.BigInt(),
+			SharedJ: pos.SoldIncomeIndexCheckpoint.BigInt(), SharedK: pos.SoldIncomeTimeIndexCheckpoint.BigInt(), Owed: pos.OwedUloop.BigInt()}
 		var vl *ledger.Lease
 		u := end - lp.Now
 		if pos.LeaseId != 0 {
@@ -111,26 +111,28 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	inA := openLP(t, c, "rtx-4090", 1, minerA, 10*24*time.Hour)
 	openLP(t, c, "rtx-4090", 2, minerB, 5*24*time.Hour)
 	pool := poolOf(t, c, "rtx-4090")
-	require.Equal(t, int64(15*24*3600), pool.H.Int64())
+	require.Equal(t, int64(15*24*3600), pool.UnsoldSeconds.Int64())
 	// The first stake is priced at the reference price (uloop/GPU-s), rounded up.
-	require.Equal(t, pool.ReferencePrice.MulInt64(10*24*3600).Ceil().TruncateInt(), inA)
+	class, err := c.PoolsKeeper.GPUClass(c.Ctx(), pool.Id)
+	require.NoError(t, err)
+	require.Equal(t, class.ReferencePrice.MulInt64(10*24*3600).Ceil().TruncateInt(), inA)
 	require.Equal(t, balance(c, minerA), math.NewInt(10_000_000_000).Sub(inA))
 	checkPools(t, c)
 	c.NextBlock(t, time.Minute)
 
-	est, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{Pool: "rtx-4090", Duration: "36h"})
+	est, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "rtx-4090", Duration: 36 * time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), est.DeviceId, "matched to the longest remaining commitment")
-	spotBefore, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{Pool: "rtx-4090"})
+	spotBefore, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{GpuClass: "rtx-4090"})
 	require.NoError(t, err)
 
 	// The slippage bound one uloop short refuses and changes nothing.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "36h", MaxUloopIn: est.Total.SubRaw(1)})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total.SubRaw(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
 	require.Equal(t, math.NewInt(10_000_000_000), balance(c, client))
 
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "36h", MaxUloopIn: est.Total})
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -138,14 +140,14 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	require.Equal(t, est.Price, bought.Price, "buys at the quoted price")
 	require.Equal(t, math.NewInt(10_000_000_000).Sub(est.Total), balance(c, client))
 	require.Equal(t, supply, c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "the fee waits for the epoch end")
-	require.Equal(t, est.Fee, poolOf(t, c, "rtx-4090").PendingBurn)
+	require.Equal(t, est.Fee, poolOf(t, c, "rtx-4090").PendingBurnUloop)
 	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventFeeCharged")
 	moduleBefore := balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName))
-	spotAfter, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{Pool: "rtx-4090"})
+	spotAfter, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{GpuClass: "rtx-4090"})
 	require.NoError(t, err)
 	require.True(t, spotAfter.SpotPrice.GT(spotBefore.SpotPrice), "scarcity raises the price")
-	require.Equal(t, spotBefore.L, spotAfter.L, "a lease takes time, not uloop")
-	require.Equal(t, spotBefore.H.SubRaw(36*3600), spotAfter.H)
+	require.Equal(t, spotBefore.ReserveUloop, spotAfter.ReserveUloop, "a lease takes time, not uloop")
+	require.Equal(t, spotBefore.UnsoldSeconds.SubRaw(36*3600), spotAfter.UnsoldSeconds)
 	checkPools(t, c)
 
 	byClient, err := q.LeasesByClient(c.Ctx(), &poolstypes.QueryLeasesByClientRequest{Client: client.String()})
@@ -157,15 +159,15 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 
 	// Device 1 is leased: the next purchase goes to device 2 or fails
 	// when device 2's commitment is too short.
-	est2, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{Pool: "rtx-4090", Duration: "2h"})
+	est2, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "rtx-4090", Duration: 2 * time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), est2.DeviceId)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "6d", MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 6 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, poolstypes.ErrNoIdleDevice)
 
 	c.NextBlock(t, 10*time.Hour) // an epoch end: the pending fee is burned
 	require.Equal(t, moduleBefore.Sub(est.Fee), balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName)), "the fee left the module, burned")
-	require.True(t, poolOf(t, c, "rtx-4090").PendingBurn.IsZero())
+	require.True(t, poolOf(t, c, "rtx-4090").PendingBurnUloop.IsZero())
 	c.NextBlock(t, time.Second)
 	et, err := q.EstimateTerminate(c.Ctx(), &poolstypes.QueryEstimateTerminateRequest{LeaseId: bought.LeaseId})
 	require.NoError(t, err)
@@ -187,22 +189,22 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	checkPools(t, c)
 
 	// A lease that runs to its end frees its device from the queue.
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "1h", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
-	capBefore, err := q.Capacity(c.Ctx(), &poolstypes.QueryCapacityRequest{Pool: "rtx-4090"})
+	capBefore, err := q.Capacity(c.Ctx(), &poolstypes.QueryCapacityRequest{GpuClass: "rtx-4090"})
 	require.NoError(t, err)
-	require.Equal(t, uint64(1), capBefore.Leased)
+	require.Equal(t, uint64(1), capBefore.LeasedDevices)
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Hour)
 	lease, err = q.Lease(c.Ctx(), &poolstypes.QueryLeaseRequest{LeaseId: bought.LeaseId})
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_ENDED, lease.Lease.Status)
 	require.Equal(t, lease.Lease.Price, lease.Lease.Released, "the whole escrow reached the device")
-	capAfter, err := q.Capacity(c.Ctx(), &poolstypes.QueryCapacityRequest{Pool: "rtx-4090"})
+	capAfter, err := q.Capacity(c.Ctx(), &poolstypes.QueryCapacityRequest{GpuClass: "rtx-4090"})
 	require.NoError(t, err)
-	require.Equal(t, uint64(0), capAfter.Leased)
-	require.Equal(t, uint64(2), capAfter.Idle)
+	require.Equal(t, uint64(0), capAfter.LeasedDevices)
+	require.Equal(t, uint64(2), capAfter.IdleDevices)
 	checkPools(t, c)
 }
 
@@ -210,10 +212,10 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 	c := app.Setup(t)
 	client := account(t, c, "client", 1_000_000)
 	miner := account(t, c, "miner", 10_000_000_000)
-	msg := func(pool, dur string, max int64) *poolstypes.MsgBuyLease {
-		return &poolstypes.MsgBuyLease{Client: client.String(), Pool: pool, Duration: dur, MaxUloopIn: math.NewInt(max)}
+	msg := func(pool string, dur time.Duration, max int64) *poolstypes.MsgBuyLease {
+		return &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: pool, Duration: dur, MaxUloopIn: math.NewInt(max)}
 	}
-	_, err := deliver(c, c.Ctx(), msg("rtx-4090", "2h", 1000))
+	_, err := deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1000))
 	require.ErrorIs(t, err, poolstypes.ErrNoIdleDevice, "an empty pool")
 	openLP(t, c, "rtx-4090", 7, miner, 8*24*time.Hour)
 	past := c.Ctx().BlockTime().Add(-time.Second)
@@ -221,30 +223,31 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 		msg  *poolstypes.MsgBuyLease
 		want error
 	}{
-		{msg("gtx-1080", "2h", 1000), poolstypes.ErrPoolNotFound},
-		{msg("99", "2h", 1000), poolstypes.ErrPoolNotFound},
-		{msg("rtx-4090", "30m", 1000), poolstypes.ErrInvalidDuration},
-		{msg("rtx-4090", "31d", 1000), poolstypes.ErrInvalidDuration},
-		{msg("rtx-4090", "two hours", 1000), poolstypes.ErrInvalidDuration},
-		{msg("rtx-4090", "9d", 1<<50), poolstypes.ErrNoIdleDevice},
-		{msg("rtx-4090", "2h", 1), poolstypes.ErrSlippage},
-		{&poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h"}, poolstypes.ErrInvalidAmount},
-		{&poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50), Deadline: &past}, poolstypes.ErrDeadlinePassed},
+		{msg("gtx-1080", 2*time.Hour, 1000), poolstypes.ErrPoolNotFound},
+		{msg("99", 2*time.Hour, 1000), poolstypes.ErrPoolNotFound},
+		{msg("rtx-4090", 30*time.Minute, 1000), poolstypes.ErrInvalidDuration},
+		{msg("rtx-4090", 31*24*time.Hour, 1000), poolstypes.ErrInvalidDuration},
+		{msg("rtx-4090", 1500*time.Millisecond, 1000), poolstypes.ErrInvalidDuration},
+		{msg("rtx-4090", -time.Hour, 1000), poolstypes.ErrInvalidDuration},
+		{msg("rtx-4090", 9*24*time.Hour, 1<<50), poolstypes.ErrNoIdleDevice},
+		{msg("rtx-4090", 2*time.Hour, 1), poolstypes.ErrSlippage},
+		{&poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour}, poolstypes.ErrInvalidAmount},
+		{&poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50), Deadline: &past}, poolstypes.ErrDeadlinePassed},
 	} {
 		_, err := deliver(c, c.Ctx(), tc.msg)
 		require.ErrorIs(t, err, tc.want, "%+v", tc.msg)
 	}
 	// Insufficient funds: the client holds 1 LOOP.
-	_, err = deliver(c, c.Ctx(), msg("rtx-4090", "7d", 1<<50))
+	_, err = deliver(c, c.Ctx(), msg("rtx-4090", 7*24*time.Hour, 1<<50))
 	require.ErrorContains(t, err, "insufficient funds")
 	require.Equal(t, math.NewInt(1_000_000), balance(c, client))
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: 42, Duration: "2h", MaxUloopIn: math.NewInt(1)})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: 42, Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1)})
 	require.ErrorIs(t, err, poolstypes.ErrLeaseNotFound)
 
 	// A retired pool sells nothing.
 	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: poolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRED})
 	require.NoError(t, err)
-	_, err = deliver(c, c.Ctx(), msg("rtx-4090", "2h", 1<<50))
+	_, err = deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1<<50))
 	require.ErrorIs(t, err, poolstypes.ErrPoolNotActive)
 	checkPools(t, c)
 }
@@ -254,19 +257,19 @@ func TestExtendLease(t *testing.T) {
 	client := account(t, c, "client", 10_000_000_000)
 	openLP(t, c, "a100", 1, account(t, c, "miner", 10_000_000_000), 3*24*time.Hour)
 	openLP(t, c, "a100", 2, account(t, c, "miner2", 10_000_000_000), 2*24*time.Hour)
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "a100", Duration: "1d", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "a100", Duration: 1 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	c.NextBlock(t, time.Hour)
-	hBefore := poolOf(t, c, "a100").H
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: "12h", MaxUloopIn: math.NewInt(1 << 50)})
+	hBefore := poolOf(t, c, "a100").UnsoldSeconds
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 12 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.NoError(t, err)
 	require.Equal(t, bought.End.Add(12*time.Hour), l.End)
-	require.True(t, poolOf(t, c, "a100").H.LT(hBefore))
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: "3d", MaxUloopIn: math.NewInt(1 << 50)})
+	require.True(t, poolOf(t, c, "a100").UnsoldSeconds.LT(hBefore))
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 3 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, poolstypes.ErrNotCovered)
 	checkPools(t, c)
 	// The extended end is the one the queue keeps.
@@ -287,22 +290,22 @@ func TestEpochDissipationAndSettlement(t *testing.T) {
 	miner := account(t, c, "miner", 10_000_000_000)
 	in := openLP(t, c, "l40", 1, miner, 5*time.Hour+30*time.Minute)
 	c.NextBlock(t, time.Second)
-	spot0 := poolOf(t, c, "l40").L.ToLegacyDec().Quo(poolOf(t, c, "l40").H.ToLegacyDec())
+	spot0 := poolOf(t, c, "l40").ReserveUloop.ToLegacyDec().Quo(poolOf(t, c, "l40").UnsoldSeconds.ToLegacyDec())
 	var hs []int64
 	for i := 0; i < 3; i++ {
 		c.NextBlock(t, time.Hour) // the `loopin` epoch is 1 h
 		p := poolOf(t, c, "l40")
-		hs = append(hs, p.H.Int64())
-		spot := p.L.ToLegacyDec().Quo(p.H.ToLegacyDec())
+		hs = append(hs, p.UnsoldSeconds.Int64())
+		spot := p.ReserveUloop.ToLegacyDec().Quo(p.UnsoldSeconds.ToLegacyDec())
 		// Each accounting step rounds at most one uloop out of L: 1/H each.
-		require.True(t, spot.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(p.H)), "I2: dissipation keeps the price: %s vs %s", spot, spot0)
+		require.True(t, spot.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(p.UnsoldSeconds)), "I2: dissipation keeps the price: %s vs %s", spot, spot0)
 		checkPools(t, c)
 	}
 	require.True(t, hs[0] > hs[1] && hs[1] > hs[2], "the stored reserves fall at each epoch end: %v", hs)
-	twap, err := q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{Pool: "l40", Window: "1h"})
+	twap, err := q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{GpuClass: "l40", Window: time.Hour})
 	require.NoError(t, err)
-	require.True(t, twap.Twap.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(poolOf(t, c, "l40").H)), "no trade: TWAP %s = spot %s", twap.Twap, spot0)
-	_, err = q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{Pool: "l40", Window: "7d"})
+	require.True(t, twap.Twap.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(poolOf(t, c, "l40").UnsoldSeconds)), "no trade: TWAP %s = spot %s", twap.Twap, spot0)
+	_, err = q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{GpuClass: "l40", Window: 7 * 24 * time.Hour})
 	require.Error(t, err, "no snapshot that old")
 
 	before := balance(c, miner)
@@ -311,7 +314,7 @@ func TestEpochDissipationAndSettlement(t *testing.T) {
 	require.ErrorIs(t, err, poolstypes.ErrPositionNotFound, "settled at its end")
 	paid := balance(c, miner).Sub(before)
 	require.True(t, paid.LTE(in) && in.Sub(paid).LTE(math.NewInt(10)), "I3: the lone LP gets back its injection less rounding: %s of %s", paid, in)
-	require.True(t, poolOf(t, c, "l40").H.IsZero())
+	require.True(t, poolOf(t, c, "l40").UnsoldSeconds.IsZero())
 	checkPools(t, c)
 }
 
@@ -320,7 +323,7 @@ func TestFailPositionRefundsTheClient(t *testing.T) {
 	miner, client := account(t, c, "miner", 10_000_000_000), account(t, c, "client", 10_000_000_000)
 	openLP(t, c, "h100-sxm", 3, miner, 4*24*time.Hour)
 	openLP(t, c, "h100-sxm", 4, account(t, c, "other", 10_000_000_000), 2*24*time.Hour)
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "h100-sxm", Duration: "2d", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "h100-sxm", Duration: 2 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -353,7 +356,7 @@ func TestRenewAndExportKeepTheQueue(t *testing.T) {
 	in, err := c.PoolsKeeper.RenewPosition(c.Ctx(), 9, c.Ctx().BlockTime().Add(5*time.Hour), math.NewInt(1<<50))
 	require.NoError(t, err)
 	require.True(t, in.IsPositive())
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "l40s", Duration: "4h", MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "l40s", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err, "the renewed commitment covers a 4 h lease")
 	c.NextBlock(t, time.Second)
 	checkPools(t, c)
@@ -402,8 +405,8 @@ func FuzzPoolsKeeper(f *testing.F) {
 				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.NewInt(1<<62))
 				require.NoError(t, err)
 			case 1:
-				res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090",
-					Duration: fmt.Sprintf("%dh", 1+arg%24), MaxUloopIn: math.NewInt(1 << 50)})
+				res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090",
+					Duration: time.Duration(1+arg%24) * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 				if err == nil {
 					var r poolstypes.MsgBuyLeaseResponse
 					require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
@@ -416,7 +419,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 			case 3:
 				if len(leases) > 0 {
 					_, _ = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)],
-						Duration: "1h", MaxUloopIn: math.NewInt(1 << 50)})
+						Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 				}
 			case 4:
 				if device > 0 {

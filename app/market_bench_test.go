@@ -51,7 +51,7 @@ func benchMarket(b *testing.B, n int) (*app.TestChain, sdk.AccAddress, []uint64)
 	client := c.Funded
 	var leases []uint64
 	for i := 0; i < n/2; i++ {
-		res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "1h", MaxUloopIn: math.NewInt(1 << 50)})
+		res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkBuyLease(b *testing.B) {
 		b.Run(fmt.Sprintf("devices=%d", n), func(b *testing.B) {
 			c, client, _ := benchMarket(b, n)
 			ctx := c.Ctx()
-			msg := &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)}
+			msg := &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)}
 			b.ResetTimer()
 			for range b.N {
 				cache, _ := ctx.CacheContext()
@@ -162,9 +162,9 @@ func benchStakes(b *testing.B, n, due int) *app.TestChain {
 		commitEvery(b, c, i)
 	}
 	for i := 1; i <= n; i++ {
-		dur := "8d"
+		dur := 8 * 24 * time.Hour
 		if i <= due {
-			dur = "7d"
+			dur = 7 * 24 * time.Hour
 		}
 		if _, err := stakeLP(c, c.Funded, uint64(i), dur); err != nil {
 			b.Fatal(err)
@@ -183,7 +183,7 @@ func BenchmarkStakeLP(b *testing.B) {
 		b.Run(fmt.Sprintf("stakes=%d", n), func(b *testing.B) {
 			c := benchStakes(b, n, 100)
 			ctx := c.Ctx()
-			msg := &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: uint64(n + 1), Duration: "7d", MaxUloopIn: math.NewInt(1 << 50)}
+			msg := &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: uint64(n + 1), Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)}
 			b.ResetTimer()
 			for range b.N {
 				cache, _ := ctx.CacheContext()

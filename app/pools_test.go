@@ -24,43 +24,48 @@ func TestGenesisPools(t *testing.T) {
 		if p.Status == poolstypes.POOL_STATUS_ACTIVE {
 			active[p.GpuClass] = true
 		}
-		require.True(t, p.H.IsZero() && p.L.IsZero(), "genesis pools are empty")
+		require.True(t, p.UnsoldSeconds.IsZero() && p.ReserveUloop.IsZero(), "genesis pools are empty")
 	}
 	require.Equal(t, map[string]bool{"h100-sxm": true, "h100-pcie": true, "a100": true, "l40": true, "l40s": true, "rtx-4090": true, "rtx-5090": true}, active)
 
-	byClass, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "t4"})
+	byClass, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{GpuClass: "t4"})
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.POOL_STATUS_RETIRING, byClass.Pool.Status)
-	byID, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "1"})
+	require.Equal(t, "t4", byClass.Class.Name)
+	require.Equal(t, byClass.Pool.Id, byClass.Class.PoolId)
+	byID, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{PoolId: 1})
 	require.NoError(t, err)
 	require.Equal(t, "h100-sxm", byID.Pool.GpuClass)
+	require.Equal(t, "h100-sxm", byID.Class.Name)
+	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{})
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
 	var def poolstypes.GenesisState
 	c.AppCodec().MustUnmarshalJSON(c.DefaultGenesis()[poolstypes.ModuleName], &def)
-	require.Equal(t, uint64(64<<30), def.Pools[0].Seal.ProofParams().SealBytes(), "a real chain seals 64 GiB on an H100 (test chains seal tiny)")
-	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "gtx-1080"})
+	require.Equal(t, uint64(64<<30), def.GpuClasses[0].Seal.ProofParams().SealBytes(), "a real chain seals 64 GiB on an H100 (test chains seal tiny)")
+	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{GpuClass: "gtx-1080"})
 	require.Equal(t, codes.NotFound, status.Code(err))
-	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{Pool: "99"})
+	_, err = q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{PoolId: 99})
 	require.Equal(t, codes.NotFound, status.Code(err))
 }
 
 func TestGovernanceCreatesAndRetiresPools(t *testing.T) {
 	c := app.Setup(t)
-	pool, err := poolstypes.NewClassPool("rtx-4090")
+	pool, err := poolstypes.NewGpuClass("rtx-4090")
 	require.NoError(t, err)
-	pool.GpuClass = "rtx-6090"
+	pool.Name = "rtx-6090"
 
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: c.Funded.String(), Pool: pool})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: c.Funded.String(), Class: pool})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidSigner)
 	dup := pool
-	dup.GpuClass = "a100"
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: dup})
+	dup.Name = "a100"
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: dup})
 	require.ErrorIs(t, err, poolstypes.ErrPoolExists)
 	bad := pool
 	bad.Seal.Labels = 1000
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: bad})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: bad})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
 
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Pool: pool})
+	res, err := deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: pool})
 	require.NoError(t, err)
 	var resp poolstypes.MsgCreatePoolResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))

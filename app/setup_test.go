@@ -75,7 +75,7 @@ func TestSetupChallengeSealsTheDevice(t *testing.T) {
 	require.GreaterOrEqual(t, c.Ctx().GasMeter().GasConsumed()-gasBefore, uint64(pocpskeeper.VerifyGasPerByte*len(proofBytes)), "verification is paid for")
 	var resp pocpstypes.MsgSubmitSetupResultResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
-	require.True(t, resp.Passed, resp.Reason)
+	require.True(t, resp.Passed, resp.Detail)
 
 	device, err := c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
@@ -121,7 +121,10 @@ func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 			var resp pocpstypes.MsgSubmitSetupResultResponse
 			require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
 			require.False(t, resp.Passed)
-			require.NotEmpty(t, resp.Reason)
+			require.NotEqual(t, pocpstypes.FAILURE_REASON_UNSPECIFIED, resp.FailureReason)
+			if resp.FailureReason == pocpstypes.FAILURE_REASON_BAD_PROOF {
+				require.NotEmpty(t, resp.Detail, "a bad proof says what failed the re-check")
+			}
 			device, err := c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
 			require.NoError(t, err)
 			require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, device.Status)
@@ -200,7 +203,7 @@ func TestReportForADeregisteredDevice(t *testing.T) {
 	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.CHALLENGE_STATUS_MISSED, got.Status)
-	require.Equal(t, "device deregistered", got.Reason)
+	require.Equal(t, pocpstypes.FAILURE_REASON_DEVICE_DEREGISTERED, got.FailureReason)
 	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), genesisValidator(t, c))
 	require.NoError(t, err)
 	require.Zero(t, v.Missed)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -88,7 +87,7 @@ func FuzzStakeLifecycle(f *testing.F) {
 			}))
 			pendingBurn := math.ZeroInt()
 			require.NoError(t, c.PoolsKeeper.Pools.Walk(c.Ctx(), nil, func(_ uint64, p poolstypes.Pool) (bool, error) {
-				pendingBurn = pendingBurn.Add(p.PendingBurn)
+				pendingBurn = pendingBurn.Add(p.PendingBurnUloop)
 				return false, nil
 			}))
 			supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
@@ -111,11 +110,11 @@ func FuzzStakeLifecycle(f *testing.F) {
 			id := 1 + arg%devices
 			switch ops[i] % 6 {
 			case 0:
-				run(&staketypes.MsgStakeLP{Owner: miner.String(), DeviceId: id, Duration: fmt.Sprintf("%dm", 1+arg%20), MaxUloopIn: math.NewInt(1 << 50)})
+				run(&staketypes.MsgStakeLP{Owner: miner.String(), DeviceId: id, Duration: time.Duration(1+arg%20) * time.Minute, MaxUloopIn: math.NewInt(1 << 50)})
 			case 1:
 				run(&staketypes.MsgSellCompute{Owner: miner.String(), DeviceId: id, Days: uint32(1 + arg%7), MinUloopOut: math.ZeroInt()})
 			case 2:
-				if res := run(&poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: fmt.Sprintf("%dm", 1+arg%5), MaxUloopIn: math.NewInt(1 << 50)}); res != nil {
+				if res := run(&poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: time.Duration(1+arg%5) * time.Minute, MaxUloopIn: math.NewInt(1 << 50)}); res != nil {
 					var r poolstypes.MsgBuyLeaseResponse
 					require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
 					leases = append(leases, r.LeaseId)

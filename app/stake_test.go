@@ -27,7 +27,7 @@ func eventTypes(res *sdk.Result) []string {
 	return types
 }
 
-func stakeLP(c *app.TestChain, owner sdk.AccAddress, deviceID uint64, duration string) (*sdk.Result, error) {
+func stakeLP(c *app.TestChain, owner sdk.AccAddress, deviceID uint64, duration time.Duration) (*sdk.Result, error) {
 	return deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: owner.String(), DeviceId: deviceID, Duration: duration, MaxUloopIn: math.NewInt(1 << 50)})
 }
 
@@ -39,7 +39,7 @@ func TestStakeLPLifecycle(t *testing.T) {
 
 	// An unsealed device cannot be staked.
 	_, ch := registerSealed(t, c, "gpu-unsealed")
-	_, err := stakeLP(c, c.Funded, ch.DeviceId, "7d")
+	_, err := stakeLP(c, c.Funded, ch.DeviceId, 7 * 24 * time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceNotSealed)
 
 	_, id := sealedDevice(t, c, hot)
@@ -47,35 +47,36 @@ func TestStakeLPLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		owner sdk.AccAddress
-		dur   string
+		dur   time.Duration
 		want  error
 	}{
-		{stranger, "7d", staketypes.ErrDeviceNotOwned},
-		{c.Funded, "1d", staketypes.ErrInvalidDuration},
-		{c.Funded, "a week", staketypes.ErrInvalidDuration},
+		{stranger, 7 * 24 * time.Hour, staketypes.ErrDeviceNotOwned},
+		{c.Funded, 24 * time.Hour, staketypes.ErrInvalidDuration},
+		{c.Funded, -time.Hour, staketypes.ErrInvalidDuration},
+		{c.Funded, 7*24*time.Hour + time.Millisecond, staketypes.ErrInvalidDuration},
 	} {
 		_, err := stakeLP(c, tc.owner, id, tc.dur)
 		require.ErrorIs(t, err, tc.want)
 	}
-	_, err = stakeLP(c, c.Funded, 999, "7d")
+	_, err = stakeLP(c, c.Funded, 999, 7 * 24 * time.Hour)
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: id, Duration: "7d", MaxUloopIn: math.NewInt(1)})
+	_, err = deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: id, Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
 
 	before := balance(c, c.Funded)
-	hBefore := poolOf(t, c, "rtx-4090").H
-	res, err := stakeLP(c, c.Funded, id, "7d")
+	hBefore := poolOf(t, c, "rtx-4090").UnsoldSeconds
+	res, err := stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
 	require.NoError(t, err)
 	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakingFeeBurned")
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
 	require.Equal(t, before.Sub(params.StakingFee).Sub(staked.Injected), balance(c, c.Funded), "fee burned and injection paid")
-	require.Equal(t, hBefore.AddRaw(7*24*3600), poolOf(t, c, "rtx-4090").H, "the device's time joins H")
+	require.Equal(t, hBefore.AddRaw(7*24*3600), poolOf(t, c, "rtx-4090").UnsoldSeconds, "the device's time joins H")
 	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), id)
 	require.NoError(t, err)
 	require.Equal(t, staked.StakeId, d.StakeId)
 
-	_, err = stakeLP(c, c.Funded, id, "7d")
+	_, err = stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceCommitted)
 	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: id})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceCommitted)
@@ -126,7 +127,7 @@ func TestStakeLPLifecycle(t *testing.T) {
 	// A retiring pool takes no new stakes.
 	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: poolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
-	_, err = stakeLP(c, c.Funded, id, "7d")
+	_, err = stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrWrongClass)
 
 	// Certificates survive an export.
@@ -145,12 +146,12 @@ func TestStakeFailurePath(t *testing.T) {
 	c.NextBlock(t, time.Second)
 	hot := withVerifier(t, c)
 	sealing, id := sealedDevice(t, c, hot)
-	res, err := stakeLP(c, c.Funded, id, "7d")
+	res, err := stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
 	client := account(t, c, "client", 10_000_000_000)
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -160,7 +161,7 @@ func TestStakeFailurePath(t *testing.T) {
 	ch := nextResidencyChallenge(t, c, id)
 	clientBefore, minerBefore := balance(c, client), balance(c, c.Funded)
 	msg := answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "late"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err = deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakeFailed")
@@ -181,7 +182,7 @@ func TestStakeFailurePath(t *testing.T) {
 	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), id)
 	require.NoError(t, err)
 	require.Zero(t, d.StakeId)
-	require.True(t, poolOf(t, c, "rtx-4090").H.IsZero(), "the failed device's time left the pool")
+	require.True(t, poolOf(t, c, "rtx-4090").UnsoldSeconds.IsZero(), "the failed device's time left the pool")
 	checkPools(t, c)
 	// Nothing was minted or burned by the failure of an LP stake except
 	// the epoch emissions x/rewards mints; the expiry queue no longer holds it.
@@ -222,7 +223,7 @@ func TestSellComputeAndExpiry(t *testing.T) {
 
 	_, err := sell(c, c.Funded, seller, 1)
 	require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity, "no LP position owns sold time yet")
-	_, err = stakeLP(c, c.Funded, lpDevice, "7d")
+	_, err = stakeLP(c, c.Funded, lpDevice, 7 * 24 * time.Hour)
 	require.NoError(t, err)
 	for _, days := range []uint32{0, 8} {
 		_, err = sell(c, c.Funded, seller, days)
@@ -242,7 +243,7 @@ func TestSellComputeAndExpiry(t *testing.T) {
 	require.Equal(t, params.MaintenanceRate.MulInt64(seconds).Ceil().TruncateInt(), sold.Deposit)
 	require.True(t, sold.Proceeds.IsPositive())
 	require.Equal(t, before.Sub(params.StakingFee).Sub(sold.Collateral).Sub(sold.Deposit).Add(sold.Proceeds), balance(c, c.Funded))
-	require.Equal(t, seconds, poolOf(t, c, "rtx-4090").HSold.Int64())
+	require.Equal(t, seconds, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
 	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventTimeSold")
 	stakeHeld(t, c)
 	checkPools(t, c)
@@ -258,7 +259,7 @@ func TestSellComputeAndExpiry(t *testing.T) {
 	require.Equal(t, staketypes.STAKE_STATUS_EXPIRED, s.Status)
 	require.Equal(t, sold.Collateral.Add(sold.Deposit), s.Payout)
 	require.Equal(t, before.Add(s.Payout), balance(c, c.Funded))
-	require.Zero(t, poolOf(t, c, "rtx-4090").HSold.Int64())
+	require.Zero(t, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
 	stakeHeld(t, c)
 	checkPools(t, c)
 }
@@ -271,17 +272,17 @@ func TestSaleFailurePath(t *testing.T) {
 	hot := withVerifier(t, c)
 	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
 	sealing, seller := sealedNamed(t, c, hot, "gpu-sale")
-	_, err := stakeLP(c, c.Funded, lpDevice, "8d")
+	_, err := stakeLP(c, c.Funded, lpDevice, 8 * 24 * time.Hour)
 	require.NoError(t, err)
 	client := account(t, c, "client", 10_000_000_000)
 	// Lease the LP device first so the sold device is the idle one matched next.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "4h", MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	res, err := sell(c, c.Funded, seller, 3)
 	require.NoError(t, err)
 	var sold staketypes.MsgSellComputeResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &sold))
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), Pool: "rtx-4090", Duration: "2h", MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -291,7 +292,7 @@ func TestSaleFailurePath(t *testing.T) {
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 	clientBefore := balance(c, client)
 	msg := answer(t, sealing, hot, ch)
-	msg.Passed, msg.Reason = false, "late"
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err = deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakeFailed")
@@ -305,7 +306,7 @@ func TestSaleFailurePath(t *testing.T) {
 	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_FAILED, s.Status)
-	require.Zero(t, poolOf(t, c, "rtx-4090").HSold.Int64())
+	require.Zero(t, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
 	stakeHeld(t, c)
 	checkPools(t, c)
 }

@@ -92,8 +92,8 @@ func SetupWithValidators(t testing.TB, n int, editGenesis ...func(GenesisState))
 	// Test chains seal tiny: every pool uses proof.TinyParams.
 	var pools poolstypes.GenesisState
 	a.AppCodec().MustUnmarshalJSON(genesis[poolstypes.ModuleName], &pools)
-	for i := range pools.Pools {
-		pools.Pools[i].Seal = poolstypes.ClassSealParamsFromProof(proof.TinyParams())
+	for i := range pools.GpuClasses {
+		pools.GpuClasses[i].Seal = poolstypes.ClassSealParamsFromProof(proof.TinyParams())
 	}
 	genesis[poolstypes.ModuleName] = a.AppCodec().MustMarshalJSON(&pools)
 	for _, edit := range editGenesis {

@@ -101,7 +101,7 @@ else
     | .app_state.stake.params.day_length = "120s"
     | .app_state.pools.params.min_lease_duration = "60s"
     | .app_state.pools.params.max_lease_duration = "86400s"
-    | .app_state.pools.pools |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
+    | .app_state.pools.gpu_classes |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
         "walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2})
   ' "$genesis" >"$genesis.tmp" && mv "$genesis.tmp" "$genesis"
 

@@ -63,7 +63,7 @@ type Config struct {
 	// (sale); MaxUloop bounds the uloop an LP stake or renewal injects,
 	// MinUloopOut the least a sale may pay (0: any price).
 	Stake       string
-	Duration    string
+	Duration    time.Duration
 	Days        uint32
 	MaxUloop    math.Int
 	MinUloopOut math.Int
@@ -532,11 +532,11 @@ var errFingerprintTaken = errors.New("fingerprint already registered")
 // to the block before the latest, as x/pocps requires. The fingerprint is
 // checked first, so a taken one costs no sealing.
 func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (state, gpu.Seal, error) {
-	pool, err := poolstypes.NewQueryClient(c.Conn()).Pool(ctx, &poolstypes.QueryPoolRequest{Pool: cfg.Class})
+	pool, err := poolstypes.NewQueryClient(c.Conn()).Pool(ctx, &poolstypes.QueryPoolRequest{GpuClass: cfg.Class})
 	if err != nil {
 		return state{}, nil, fmt.Errorf("pool %s: %w", cfg.Class, err)
 	}
-	p := pool.Pool.Seal.ProofParams()
+	p := pool.Class.Seal.ProofParams()
 	fp := fingerprint(prover.Info(), cfg.Name, c.Address.String())
 	if d, err := deviceByFingerprint(ctx, c, fp[:]); err != nil {
 		return state{}, nil, err

@@ -229,7 +229,7 @@ func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	res := v.challenge(ctx, miner, hotKey, ch, device, residencyDeadline, gemmDeadline)
 	t := res.Transcript
 	t.ChallengeId, t.DeviceId, t.Started = ch.Id, device.Id, started.UnixNano()
-	t.Passed, t.Reason = res.Msg.Passed, res.Msg.Reason
+	t.Passed, t.Reason = res.Msg.Passed, res.Msg.FailureReason.String()
 	if res.Err != nil {
 		t.Error = res.Err.Error()
 	}
@@ -252,8 +252,8 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	}
 	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:]}
 	res := &Result{Msg: msg, Transcript: t}
-	fail := func(reason string, err error) *Result {
-		msg.Passed, msg.Reason, res.Err = false, reason, err
+	fail := func(reason pocpstypes.FailureReason, err error) *Result {
+		msg.Passed, msg.FailureReason, res.Err = false, reason, err
 		return res
 	}
 
@@ -262,7 +262,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	res.Residency = v.now().Sub(start)
 	msg.ResidencyMs = uint64(res.Residency / time.Millisecond)
 	if err != nil {
-		return fail("no answer", fmt.Errorf("residency: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency: %w", err))
 	}
 	msg.ResidencyRoot = append([]byte(nil), root[:]...)
 	walks := proof.ResidencyAudit(p, nonce, root, secret)
@@ -270,11 +270,11 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	resBz, err := miner.OpenResidency(ctx, nonce, walks)
 	t.ResidencyProof = resBz
 	if err != nil {
-		return fail("no answer", fmt.Errorf("residency openings: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency openings: %w", err))
 	}
 	var rp proof.ResidencyProof
 	if err := rp.UnmarshalBinary(resBz); err != nil {
-		return fail("no answer", fmt.Errorf("residency openings: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency openings: %w", err))
 	}
 	resErr := proof.VerifyResidency(p, sealRoot, nonce, root, secret, &rp)
 	n := min(k, len(rp.Walks))
@@ -285,7 +285,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	}
 	sample := proof.ResidencyProof{Walks: rp.Walks[:n]}
 	if msg.ResidencySample, err = sample.MarshalBinary(); err != nil {
-		return fail("no answer", err)
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, err)
 	}
 
 	start = v.now()
@@ -293,7 +293,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	res.Gemm = v.now().Sub(start)
 	msg.GemmMs = uint64(res.Gemm / time.Millisecond)
 	if err != nil {
-		return fail("no answer", fmt.Errorf("gemm: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm: %w", err))
 	}
 	for _, r := range roots {
 		msg.GemmRoots = append(msg.GemmRoots, append([]byte(nil), r[:]...))
@@ -306,11 +306,11 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	gemmBz, err := miner.OpenGemm(ctx, seed, rows)
 	t.GemmProof = gemmBz
 	if err != nil {
-		return fail("no answer", fmt.Errorf("gemm openings: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm openings: %w", err))
 	}
 	var gp proof.GemmProof
 	if err := gp.UnmarshalBinary(gemmBz); err != nil {
-		return fail("no answer", fmt.Errorf("gemm openings: %w", err))
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm openings: %w", err))
 	}
 	f := proof.NewFreivalds(p, seed, secret, proof.GemmAuditRounds(p, seed, secret))
 	gemmErr := proof.VerifyGemm(p, sealRoot, seed, roots, secret, &gp, f)
@@ -325,18 +325,18 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	}
 	gsample := proof.GemmProof{Rows: gp.Rows[:n]}
 	if msg.GemmSample, err = gsample.MarshalBinary(); err != nil {
-		return fail("no answer", err)
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, err)
 	}
 
 	switch {
 	case resErr != nil:
-		return fail("bad proof", fmt.Errorf("residency: %w", resErr))
+		return fail(pocpstypes.FAILURE_REASON_BAD_PROOF, fmt.Errorf("residency: %w", resErr))
 	case gemmErr != nil:
-		return fail("bad proof", fmt.Errorf("gemm: %w", gemmErr))
+		return fail(pocpstypes.FAILURE_REASON_BAD_PROOF, fmt.Errorf("gemm: %w", gemmErr))
 	case proof.VerifyDeadline(res.Residency, residencyDeadline) != nil:
-		return fail("late", fmt.Errorf("residency took %s, deadline %s", res.Residency, residencyDeadline))
+		return fail(pocpstypes.FAILURE_REASON_LATE, fmt.Errorf("residency took %s, deadline %s", res.Residency, residencyDeadline))
 	case proof.VerifyDeadline(res.Gemm, gemmDeadline) != nil:
-		return fail("late", fmt.Errorf("gemm took %s, deadline %s", res.Gemm, gemmDeadline))
+		return fail(pocpstypes.FAILURE_REASON_LATE, fmt.Errorf("gemm took %s, deadline %s", res.Gemm, gemmDeadline))
 	}
 	msg.Passed = true
 	// W: the GEMM's int8 operations over the measured time (ops/s).

@@ -368,11 +368,11 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		msg = report
 		r.log.Info("setup proof checked", "challenge", ch.Id, "device", device.Id)
 	default:
-		pool, err := pq.Pool(ctx, &poolstypes.QueryPoolRequest{Pool: device.GpuClass})
+		pool, err := pq.Pool(ctx, &poolstypes.QueryPoolRequest{GpuClass: device.GpuClass})
 		if err != nil {
 			return err
 		}
-		res := r.v.Challenge(callCtx, miner, r.hot, ch, device, pool.Pool.ResidencyDeadline, pool.Pool.GemmDeadline)
+		res := r.v.Challenge(callCtx, miner, r.hot, ch, device, pool.Class.ResidencyDeadline, pool.Class.GemmDeadline)
 		res.Transcript.Endpoint = device.Endpoint
 		bz, err := res.Transcript.Marshal()
 		if err != nil {
@@ -388,7 +388,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		r.mm.latency.WithLabelValues("gemm").Observe(res.Gemm.Seconds())
 		r.mm.challenges.WithLabelValues("residency", verdict(res.Msg.Passed)).Inc()
 		msg = res.Msg
-		r.log.Info("challenge run", "challenge", ch.Id, "device", device.Id, "passed", res.Msg.Passed, "reason", res.Msg.Reason,
+		r.log.Info("challenge run", "challenge", ch.Id, "device", device.Id, "passed", res.Msg.Passed, "reason", res.Msg.FailureReason,
 			"residency", res.Residency, "gemm", res.Gemm, "w_ops_per_s", res.Msg.W.String(), "err", res.Err)
 	}
 	bz, err := msg.Marshal()

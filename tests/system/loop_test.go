@@ -145,7 +145,7 @@ func TestSystemLoop(t *testing.T) {
 		stake["min_lp_duration"], stake["day_length"] = "600s", "120s"
 		pools := app["pools"].(map[string]any)
 		pools["params"].(map[string]any)["min_lease_duration"] = "60s"
-		for _, p := range pools["pools"].([]any) {
+		for _, p := range pools["gpu_classes"].([]any) {
 			p.(map[string]any)["seal"] = map[string]any{"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
 				"walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2}
 		}

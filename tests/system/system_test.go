@@ -355,7 +355,7 @@ func TestSystemLocalChain(t *testing.T) {
 	bal, err = banktypes.NewQueryClient(sc.Conn()).Balance(ctx, &banktypes.QueryBalanceRequest{Address: bob, Denom: denom})
 	require.NoError(t, err)
 	require.Equal(t, "3001001", bal.Balance.Amount.String(), "both sends are in")
-	_, err = sc.Submit(ctx, 20*time.Second, &poolstypes.MsgBuyLease{Client: alice, Pool: "rtx-4090", Duration: "2h", MaxUloopIn: sdkmath.NewInt(100_000)})
+	_, err = sc.Submit(ctx, 20*time.Second, &poolstypes.MsgBuyLease{Client: alice, GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: sdkmath.NewInt(100_000)})
 	require.ErrorContains(t, err, "no idle device")
 
 	// Every LooPIN module's params answer on the CLI, REST and gRPC, and agree.
@@ -406,12 +406,12 @@ func TestSystemLocalChain(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &spot), out)
 	require.Equal(t, "6.600000000000000000", spot.SpotPrice, "an empty rtx-4090 pool quotes its reference price")
 	require.Equal(t, "23760.000000000000000000", spot.PerGpuHour)
-	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "7d", "--node", n.nodeFlag())
+	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "168h", "--node", n.nodeFlag())
 	require.ErrorContains(t, err, "no idle device")
 	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "30m", "--node", n.nodeFlag())
 	require.ErrorContains(t, err, "outside [1h0m0s, 720h0m0s]")
 	require.Contains(t, n.txFails("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--from", "alice"), "no idle device")
-	require.Contains(t, n.txFails("tx", "stake", "lp", "1", "7d", "100000", "--from", "alice"), "device not found")
+	require.Contains(t, n.txFails("tx", "stake", "lp", "1", "168h", "100000", "--from", "alice"), "device not found")
 	out = n.cli("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag(), "-o", "json")
 	require.Contains(t, out, `"pool_id": "6"`)
 	out = n.cli("q", "stake", "stakes", "--node", n.nodeFlag(), "-o", "json")

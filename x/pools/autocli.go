@@ -22,33 +22,34 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "Pools",
 					Use:       "pools",
-					Short:     "List every pool: class, status, reserves H (GPU-s) and L (uloop), W_bench, seal sizes",
+					Short:     "List every pool's state: class, status, unsold_seconds (H, GPU-s), reserve_uloop (L), devices, indices",
 				},
 				{
 					RpcMethod:      "Pool",
-					Use:            "pool [id|class]",
-					Short:          "Show one pool by id or GPU class (e.g. rtx-4090)",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+					Use:            "pool [gpu-class]",
+					Short:          "Show one pool's state and its GPU-class record (reference price, W_bench, seal sizes, deadlines)",
+					Example:        "loopind q pools pool rtx-4090\nloopind q pools pool --pool-id 6",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class", Optional: true}},
 				},
 				{
 					RpcMethod:      "SpotPrice",
-					Use:            "spot-price [id|class]",
-					Short:          "Show a pool's spot price L/H in uloop per GPU-second and per GPU-hour",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+					Use:            "spot-price [gpu-class]",
+					Short:          "Show a pool's spot price reserve_uloop / unsold_seconds in uloop per GPU-second and per GPU-hour",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}},
 				},
 				{
 					RpcMethod:      "Twap",
-					Use:            "twap [id|class] [window]",
-					Short:          "Show a pool's time-weighted average price over a window such as 24h or 7d (epoch-end snapshots)",
+					Use:            "twap [gpu-class] [window]",
+					Short:          "Show a pool's time-weighted average price over a window such as 24h or 168h (epoch-end snapshots)",
 					Example:        "loopind q pools twap rtx-4090 24h",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "window"}},
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}, {ProtoField: "window"}},
 				},
 				{
 					RpcMethod:      "EstimateBuy",
-					Use:            "estimate-buy [id|class] [duration]",
+					Use:            "estimate-buy [gpu-class] [duration]",
 					Short:          "Quote a lease: price, burned fee, total (use it as --max-uloop-in), price per GPU-hour, price impact, matched device",
-					Example:        "loopind q pools estimate-buy rtx-4090 36h\nloopind q pools estimate-buy 6 7d",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "duration"}},
+					Example:        "loopind q pools estimate-buy rtx-4090 36h\nloopind q pools estimate-buy h100-sxm 168h",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}, {ProtoField: "duration"}},
 				},
 				{
 					RpcMethod:      "EstimateTerminate",
@@ -76,9 +77,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod:      "Capacity",
-					Use:            "capacity [id|class]",
+					Use:            "capacity [gpu-class]",
 					Short:          "Show a pool's capacity book: devices committed, idle and leased, unsold GPU-seconds, longest lease buyable now",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}},
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}},
 				},
 				{
 					RpcMethod:      "Position",
@@ -115,13 +116,13 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "BuyLease",
-					Use:       "buy-lease [id|class] [duration] [max-uloop-in]",
-					Short:     "Buy exclusive use of one idle device for a duration (36h, 90m, 7d), paying at most max-uloop-in (quote with estimate-buy)",
+					Use:       "buy-lease [gpu-class] [duration] [max-uloop-in]",
+					Short:     "Buy exclusive use of one idle device for a duration (36h, 90m, 168h), paying at most max-uloop-in (quote with estimate-buy)",
 					Long: "Buy a lease at the pool's constant-product quote plus the exchange fee, which is burned. The lease is matched " +
 						"to the idle device with the longest remaining commitment. max-uloop-in is the slippage bound (price + fee); " +
 						"--deadline (RFC 3339) refuses execution after that block time.",
 					Example:        "loopind q pools estimate-buy rtx-4090 2h\nloopind tx pools buy-lease rtx-4090 2h 150000 --from client",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "pool"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
 				},
 				{
 					RpcMethod:      "ExtendLease",

@@ -59,11 +59,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "StakeLP",
 					Use:       "lp [device-id] [duration] [max-uloop-in]",
-					Short:     "Commit a sealed device to its class's pool as a liquidity provider for a duration (7d, 36h)",
+					Short:     "Commit a sealed device to its class's pool as a liquidity provider for a duration (168h, 36h; Go duration syntax)",
 					Long: "Burns the staking fee, then adds the device's time to its class's pool with the matching uloop at the " +
 						"spot price (the reference price in an empty pool), at most max-uloop-in. The device must be registered, " +
 						"sealed and not committed; the duration at least min_lp_duration.",
-					Example:        "loopind tx stake lp 1 7d 5000000000 --from miner",
+					Example:        "loopind tx stake lp 1 168h 5000000000 --from miner",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "duration"}, {ProtoField: "max_uloop_in"}},
 				},
 				{

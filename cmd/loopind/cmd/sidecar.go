@@ -104,6 +104,7 @@ func minerCmd() *cobra.Command {
 			}
 			f := cmd.Flags()
 			str := func(name string) string { v, _ := f.GetString(name); return v }
+			dur := func(name string) time.Duration { v, _ := f.GetDuration(name); return v }
 			name := str("name")
 			dir := str("dir")
 			if dir == "" {
@@ -126,7 +127,7 @@ func minerCmd() *cobra.Command {
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
 			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Class: str("class"), Name: name,
-				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, Stake: str("stake"), Duration: str("duration"),
+				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, Stake: str("stake"), Duration: dur("duration"),
 				Days: days, MaxUloop: max, MinUloopOut: min, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
 				AccessHook: str("access-hook"), Metrics: str("metrics"),
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "miner")})
@@ -141,7 +142,7 @@ func minerCmd() *cobra.Command {
 	f.String("endpoint", "", "the address verifiers and lessees call, recorded on chain (default: --listen)")
 	f.String("dir", "", "where the seal and state live (default: <home>/sidecar/miner-<name>)")
 	f.String("stake", "lp", "once sealed: lp, sell or none")
-	f.String("duration", "7d", "LP stake duration (36h, 7d)")
+	f.Duration("duration", 7*24*time.Hour, "LP stake duration (36h, 168h)")
 	f.Uint32("days", 1, "days to sell (--stake sell)")
 	f.String("max-uloop-in", "1000000000000", "the most uloop an LP stake or renewal may inject")
 	f.String("min-uloop-out", "0", "the least uloop a sale (--stake sell) may pay the seller (0: any price)")

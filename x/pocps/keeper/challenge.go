@@ -125,9 +125,10 @@ func (k Keeper) device(ctx context.Context, id uint64) (types.Device, error) {
 	return d, err
 }
 
-// closeChallenge records a challenge's outcome and takes it off the queue.
-func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status types.ChallengeStatus, reason string) error {
-	c.Status, c.Reason = status, reason
+// closeChallenge records a challenge's outcome (the reason and, for a bad
+// proof, the re-check's detail) and takes it off the queue.
+func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status types.ChallengeStatus, reason types.FailureReason, detail string) error {
+	c.Status, c.FailureReason, c.Detail = status, reason, detail
 	if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventChallengeResult{
-		ChallengeId: c.Id, DeviceId: c.DeviceId, Status: status.String(), Reason: reason,
+		ChallengeId: c.Id, DeviceId: c.DeviceId, Status: status.String(), FailureReason: reason, Detail: detail,
 	})
 }
 
@@ -162,31 +163,31 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 	}
 
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.Proof)), "pocps: verify setup proof")
-	reason := ""
+	reason, detail := types.FAILURE_REASON_UNSPECIFIED, ""
 	if len(msg.Proof) == 0 {
-		reason = "device did not answer"
+		reason = types.FAILURE_REASON_NO_ANSWER
 	} else {
 		var setup proof.SetupProof
 		if err := setup.UnmarshalBinary(msg.Proof); err != nil {
-			reason = err.Error()
+			reason, detail = types.FAILURE_REASON_BAD_PROOF, err.Error()
 		} else {
 			var key, seed proof.Hash
 			copy(key[:], device.Key)
 			copy(seed[:], seedHash)
 			if err := proof.VerifySetup(device.Seal.Params.ProofParams(), key, device.Seal.Commitment(), seed, &setup); err != nil {
-				reason = err.Error()
+				reason, detail = types.FAILURE_REASON_BAD_PROOF, err.Error()
 			}
 		}
 	}
-	if reason != "" {
+	if reason != types.FAILURE_REASON_UNSPECIFIED {
 		device.Status = types.DEVICE_STATUS_FAILED
 		if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
 			return nil, err
 		}
-		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason); err != nil {
+		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, detail); err != nil {
 			return nil, err
 		}
-		return &types.MsgSubmitSetupResultResponse{Passed: false, Reason: reason}, nil
+		return &types.MsgSubmitSetupResultResponse{Passed: false, FailureReason: reason, Detail: detail}, nil
 	}
 	device.Status = types.DEVICE_STATUS_SEALED
 	device.SealedAt = sdkCtx.BlockTime()
@@ -196,7 +197,7 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 	if err := ms.schedule(ctx, device.Id); err != nil {
 		return nil, err
 	}
-	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
+	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
 		return nil, err
 	}
 	if err := ms.countReport(ctx, val); err != nil {
@@ -279,12 +280,12 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 			return err
 		} else if !has {
 			// The owner deregistered the device: nobody missed anything.
-			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, "device deregistered"); err != nil {
+			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_DEVICE_DEREGISTERED, ""); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, "verifier missed the deadline"); err != nil {
+		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_MISSED_DEADLINE, ""); err != nil {
 			return err
 		}
 		valBz, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)

@@ -231,15 +231,16 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		if err := ms.countReport(ctx, val); err != nil {
 			return nil, err
 		}
-		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, ""); err != nil {
+		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
 			return nil, err
 		}
 		return &types.MsgSubmitChallengeResultResponse{}, ms.Hooks().AfterDeviceScored(ctx, device.Id)
 	}
 
-	switch msg.Reason {
-	case "late", "no answer":
-	case "bad proof":
+	detail := ""
+	switch msg.FailureReason {
+	case types.FAILURE_REASON_LATE, types.FAILURE_REASON_NO_ANSWER:
+	case types.FAILURE_REASON_BAD_PROOF:
 		err := samplesErr()
 		if err == nil {
 			return nil, errorsmod.Wrap(types.ErrNoEvidence, "the submitted samples pass the re-check")
@@ -247,15 +248,16 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 		if errorsmod.IsOf(err, types.ErrInvalidResult) {
 			return nil, err
 		}
+		detail = err.Error()
 		// Evidence-backed failures are accepted reports; "late" and "no
 		// answer" are taken on trust and earn nothing.
 		if err := ms.countReport(ctx, val); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, errorsmod.Wrapf(types.ErrInvalidResult, `a failure needs reason "late", "no answer" or "bad proof", got %q`, msg.Reason)
+		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "a failure needs failure_reason LATE, NO_ANSWER or BAD_PROOF, got %s", msg.FailureReason)
 	}
-	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, msg.Reason); err != nil {
+	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, msg.FailureReason, detail); err != nil {
 		return nil, err
 	}
 	params, err := ms.Params.Get(ctx)
@@ -280,7 +282,7 @@ func (ms msgServer) SubmitChallengeResult(ctx context.Context, msg *types.MsgSub
 	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
 		return nil, err
 	}
-	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: c.Id, Reason: msg.Reason}); err != nil {
+	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: c.Id, FailureReason: msg.FailureReason}); err != nil {
 		return nil, err
 	}
 	if err := ms.Hooks().AfterDeviceFailed(ctx, device.Id); err != nil {

@@ -24,10 +24,15 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	// module account now so no plain account can take its address.
 	k.accountKeeper.GetModuleAccount(ctx, types.ModuleName)
 	for _, p := range gs.Pools {
-		if err := k.setPool(ctx, p); err != nil {
+		if err := k.Pools.Set(ctx, p.Id, p); err != nil {
 			return err
 		}
 		if err := k.ClassIndex.Set(ctx, p.GpuClass, p.Id); err != nil {
+			return err
+		}
+	}
+	for _, c := range gs.GpuClasses {
+		if err := k.GpuClasses.Set(ctx, c.PoolId, c); err != nil {
 			return err
 		}
 	}
@@ -72,7 +77,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		return err
 	}
 	for _, s := range gs.Snapshots {
-		if err := k.Snapshots.Set(ctx, collections.Join(s.PoolId, s.Time.Unix()), s.Pi); err != nil {
+		if err := k.Snapshots.Set(ctx, collections.Join(s.PoolId, s.Time.Unix()), s.PriceTimeIndex); err != nil {
 			return err
 		}
 	}
@@ -88,9 +93,14 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	gs := &types.GenesisState{Params: params}
 	if err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
-		full, err := k.withStatics(ctx, p)
-		gs.Pools = append(gs.Pools, full)
-		return err != nil, err
+		gs.Pools = append(gs.Pools, p)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.GpuClasses.Walk(ctx, nil, func(_ uint64, c types.GpuClass) (bool, error) {
+		gs.GpuClasses = append(gs.GpuClasses, c)
+		return false, nil
 	}); err != nil {
 		return nil, err
 	}
@@ -116,7 +126,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	gs.NextLeaseId = seq + 1
 	err = k.Snapshots.Walk(ctx, nil, func(key collections.Pair[uint64, int64], pi math.Int) (bool, error) {
-		gs.Snapshots = append(gs.Snapshots, types.PriceSnapshot{PoolId: key.K1(), Time: timeUnix(key.K2()), Pi: pi})
+		gs.Snapshots = append(gs.Snapshots, types.PriceSnapshot{PoolId: key.K1(), Time: timeUnix(key.K2()), PriceTimeIndex: pi})
 		return false, nil
 	})
 	return gs, err

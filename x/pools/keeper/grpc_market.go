@@ -34,9 +34,9 @@ func grpcErr(err error) error {
 // poolNow resolves a pool and its ledger accounted to the query's block time.
 func (q Querier) poolNow(ctx context.Context, name string) (types.Pool, *ledger.Pool, error) {
 	if name == "" {
-		return types.Pool{}, nil, status.Error(codes.InvalidArgument, "give a pool id or a GPU class")
+		return types.Pool{}, nil, status.Error(codes.InvalidArgument, "give a GPU class, e.g. rtx-4090 (loopind q pools pools lists them)")
 	}
-	pool, err := q.ResolvePool(ctx, name)
+	pool, err := q.PoolByClass(ctx, name)
 	if err != nil {
 		return types.Pool{}, nil, grpcErr(err)
 	}
@@ -52,12 +52,12 @@ func (q Querier) SpotPrice(ctx context.Context, req *types.QuerySpotPriceRequest
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	pool, lp, err := q.poolNow(ctx, req.Pool)
+	_, lp, err := q.poolNow(ctx, req.GpuClass)
 	if err != nil {
 		return nil, err
 	}
-	spot := spotDec(lp, pool)
-	return &types.QuerySpotPriceResponse{SpotPrice: spot, PerGpuHour: spot.MulInt64(3600), H: math.NewInt(lp.H), L: math.NewIntFromBigInt(lp.L)}, nil
+	spot := spotDec(lp)
+	return &types.QuerySpotPriceResponse{SpotPrice: spot, PerGpuHour: spot.MulInt64(3600), UnsoldSeconds: math.NewInt(lp.H), ReserveUloop: math.NewIntFromBigInt(lp.L)}, nil
 }
 
 // Twap returns the time-weighted average price from the latest epoch-end
@@ -66,14 +66,14 @@ func (q Querier) Twap(ctx context.Context, req *types.QueryTwapRequest) (*types.
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	window, err := types.ParseDuration(req.Window)
-	if err != nil {
+	window := req.Window
+	if err := types.ValidateDuration("window", window); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	if window > types.MaxTwapWindow {
 		return nil, status.Errorf(codes.InvalidArgument, "window %s is longer than the %s of snapshots kept", window, types.MaxTwapWindow)
 	}
-	pool, lp, err := q.poolNow(ctx, req.Pool)
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	pool, lp, err := q.poolNow(ctx, req.Pool)
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimate
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	pool, err := q.pool(ctx, l.PoolId)
+	pool, err := q.getPool(ctx, l.PoolId)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
@@ -214,12 +214,12 @@ func (q Querier) Capacity(ctx context.Context, req *types.QueryCapacityRequest) 
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	pool, lp, err := q.poolNow(ctx, req.Pool)
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
 	if err != nil {
 		return nil, err
 	}
-	resp := &types.QueryCapacityResponse{PoolId: pool.Id, UnsoldSeconds: math.NewInt(lp.H), Devices: pool.Devices,
-		Idle: uint64(lp.Idle + lp.IdleSold), Leased: pool.Devices - uint64(lp.Idle+lp.IdleSold)}
+	resp := &types.QueryCapacityResponse{PoolId: pool.Id, UnsoldSeconds: math.NewInt(lp.H), CommittedDevices: pool.CommittedDevices,
+		IdleDevices: uint64(lp.Idle + lp.IdleSold), LeasedDevices: pool.CommittedDevices - uint64(lp.Idle+lp.IdleSold)}
 	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
 	if err != nil {
 		return nil, grpcErr(err)
@@ -239,7 +239,7 @@ func (q Querier) Position(ctx context.Context, req *types.QueryPositionRequest) 
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	pool, err := q.pool(ctx, pos.PoolId)
+	pool, err := q.getPool(ctx, pos.PoolId)
 	if err != nil {
 		return nil, grpcErr(err)
 	}

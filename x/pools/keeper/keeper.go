@@ -36,11 +36,12 @@ type Keeper struct {
 	// PoolSeq is the next pool id − 1.
 	PoolSeq collections.Sequence
 	// Pools holds every pool's id, class, status, reserves and indices —
-	// what trades rewrite; PoolStatics holds its static parameters
-	// (reference price, W_bench, seal sizes, deadlines), written only when
-	// the pool is created. getPool merges the two (pool_store.go).
-	Pools       collections.Map[uint64, types.Pool]
-	PoolStatics collections.Map[uint64, types.Pool]
+	// what trades rewrite.
+	Pools collections.Map[uint64, types.Pool]
+	// GpuClasses holds each pool's static class record (reference price,
+	// W_bench, seal sizes, deadlines), written only when the pool is
+	// created; read it through GPUClass.
+	GpuClasses collections.Map[uint64, types.GpuClass]
 	// ClassIndex maps a GPU class to its pool id (unique), written when a
 	// pool is created.
 	ClassIndex collections.Map[string, uint64]
@@ -82,7 +83,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
 		Pools:         collections.NewMap(sb, types.PoolsKey, "pools", collections.Uint64Key, codec.CollValue[types.Pool](cdc)),
-		PoolStatics:   collections.NewMap(sb, types.PoolStaticsKey, "pool_statics", collections.Uint64Key, codec.CollValue[types.Pool](cdc)),
+		GpuClasses:    collections.NewMap(sb, types.GpuClassesKey, "gpu_classes", collections.Uint64Key, codec.CollValue[types.GpuClass](cdc)),
 		ClassIndex:    collections.NewMap(sb, types.PoolsByClassKey, "pools_by_class", collections.StringKey, collections.Uint64Value),
 		Positions:     collections.NewMap(sb, types.PositionsKey, "positions", collections.Uint64Key, codec.CollValue[types.Position](cdc)),
 		Idle: collections.NewKeySet(sb, types.IdleKey, "idle",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math/big"
-	"strconv"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -30,21 +29,18 @@ import (
 var decScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
 
 // loadLedger returns the ledger view of pool with the exchange fee of
-// params: the fee as a fraction of 10^18, the reference price as a rational.
+// params: the fee as a fraction of 10^18. Its reference price is 0: only an
+// empty pool reads it, and touch loads it there (loadRefPrice).
 func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
-	ref := new(big.Rat) // a trade reads the pool without its reference price, which only stakes use
-	if !pool.ReferencePrice.IsNil() {
-		ref.SetFrac(pool.ReferencePrice.BigInt(), decScale)
-	}
-	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), ref)
-	lp.H = pool.H.Int64()
-	lp.L = pool.L.BigInt()
-	lp.Pi = pool.Pi.BigInt()
-	lp.Idle = int64(pool.Idle)
-	lp.Escrow = pool.Escrow.BigInt()
-	lp.HSold = intOr0(pool.HSold).Int64()
-	lp.IdleSold = int64(pool.IdleSold)
-	lp.J, lp.K, lp.Orphaned = intOr0(pool.J).BigInt(), intOr0(pool.K).BigInt(), intOr0(pool.Orphaned).BigInt()
+	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), new(big.Rat))
+	lp.H = pool.UnsoldSeconds.Int64()
+	lp.L = pool.ReserveUloop.BigInt()
+	lp.Pi = pool.PriceTimeIndex.BigInt()
+	lp.Idle = int64(pool.IdleDevices)
+	lp.Escrow = pool.EscrowUloop.BigInt()
+	lp.HSold = intOr0(pool.PoolOwnedSeconds).Int64()
+	lp.IdleSold = int64(pool.IdleSoldDevices)
+	lp.J, lp.K, lp.Orphaned = intOr0(pool.SoldIncomeIndex).BigInt(), intOr0(pool.SoldIncomeTimeIndex).BigInt(), intOr0(pool.OrphanedUloop).BigInt()
 	return lp
 }
 
@@ -58,29 +54,29 @@ func intOr0(v math.Int) math.Int {
 
 // storeLedger copies the ledger scalars back into pool.
 func storeLedger(pool *types.Pool, lp *ledger.Pool) {
-	pool.H = math.NewInt(lp.H)
-	pool.L = math.NewIntFromBigInt(lp.L)
-	pool.Pi = math.NewIntFromBigInt(lp.Pi)
-	pool.Idle = uint64(lp.Idle)
-	pool.Escrow = math.NewIntFromBigInt(lp.Escrow)
+	pool.UnsoldSeconds = math.NewInt(lp.H)
+	pool.ReserveUloop = math.NewIntFromBigInt(lp.L)
+	pool.PriceTimeIndex = math.NewIntFromBigInt(lp.Pi)
+	pool.IdleDevices = uint64(lp.Idle)
+	pool.EscrowUloop = math.NewIntFromBigInt(lp.Escrow)
 	pool.AccountedAt = time.Unix(lp.Now, 0).UTC()
-	pool.HSold = math.NewInt(lp.HSold)
-	pool.IdleSold = uint64(lp.IdleSold)
-	pool.J, pool.K, pool.Orphaned = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
+	pool.PoolOwnedSeconds = math.NewInt(lp.HSold)
+	pool.IdleSoldDevices = uint64(lp.IdleSold)
+	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
 }
 
 func toDevice(p types.Position) *ledger.Device {
-	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.Checkpoint.BigInt(),
-		SharedJ: intOr0(p.SharedJ).BigInt(), SharedK: intOr0(p.SharedK).BigInt(), Owed: p.Owed.BigInt()}
+	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
+		SharedJ: intOr0(p.SoldIncomeIndexCheckpoint).BigInt(), SharedK: intOr0(p.SoldIncomeTimeIndexCheckpoint).BigInt(), Owed: p.OwedUloop.BigInt()}
 }
 
 func fromDevice(p *types.Position, d *ledger.Device) {
 	p.End = time.Unix(d.End, 0).UTC()
 	p.Sold = d.Sold
 	p.LeaseId = d.Lease
-	p.Checkpoint = math.NewIntFromBigInt(d.Checkpoint)
-	p.SharedJ, p.SharedK = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
-	p.Owed = math.NewIntFromBigInt(d.Owed)
+	p.PriceTimeCheckpoint = math.NewIntFromBigInt(d.Checkpoint)
+	p.SoldIncomeIndexCheckpoint, p.SoldIncomeTimeIndexCheckpoint = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
+	p.OwedUloop = math.NewIntFromBigInt(d.Owed)
 }
 
 func toLease(l types.Lease) *ledger.Lease {
@@ -110,34 +106,6 @@ func ledgerErr(err error) error {
 	return err
 }
 
-// ResolvePool returns the pool named by an id ("6") or a GPU class
-// ("rtx-4090"). Errors: ErrPoolNotFound.
-func (k Keeper) ResolvePool(ctx context.Context, name string) (types.Pool, error) {
-	if id, err := strconv.ParseUint(name, 10, 64); err == nil {
-		return k.getPool(ctx, id)
-	}
-	return k.PoolByClass(ctx, name)
-}
-
-// resolvePoolState is ResolvePool without the static parameters (a
-// trade's read: it needs the status and the reserves only).
-func (k Keeper) resolvePoolState(ctx context.Context, name string) (types.Pool, error) {
-	id, err := strconv.ParseUint(name, 10, 64)
-	if err != nil {
-		id, err = k.ClassIndex.Get(ctx, name)
-		if errors.Is(err, collections.ErrNotFound) {
-			return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "no pool for class %q", name)
-		} else if err != nil {
-			return types.Pool{}, err
-		}
-	}
-	return k.poolState(ctx, id)
-}
-
-func (k Keeper) pool(ctx context.Context, id uint64) (types.Pool, error) {
-	return k.getPool(ctx, id)
-}
-
 // Position returns a device's position. Errors: ErrPositionNotFound.
 func (k Keeper) Position(ctx context.Context, deviceID uint64) (types.Position, error) {
 	p, err := k.Positions.Get(ctx, deviceID)
@@ -162,14 +130,24 @@ func (k Keeper) touch(ctx context.Context, pool *types.Pool) (*ledger.Pool, erro
 	if err != nil {
 		return nil, err
 	}
-	return touchWith(ctx, pool, params)
+	return k.touchWith(ctx, pool, params)
 }
 
-// touchWith is touch with the params already read.
-func touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
+// touchWith is touch with the params already read. An empty pool (H = 0)
+// also gets its class's reference price, the only rule that reads it (the
+// first stake and the spot price of an empty pool), so a trade on a pool
+// with unsold time reads no class record.
+func (k Keeper) touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
 	lp := loadLedger(*pool, params)
 	if err := advance(pool, lp, max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
 		return nil, err
+	}
+	if lp.H == 0 {
+		class, err := k.GPUClass(ctx, pool.Id)
+		if err != nil {
+			return nil, err
+		}
+		lp.RefPrice.SetFrac(class.ReferencePrice.BigInt(), decScale)
 	}
 	return lp, nil
 }
@@ -177,7 +155,7 @@ func touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*led
 // advance accounts pool up to t with nothing ending in between: the leased
 // devices' seconds join pool.leased_seconds, then lp dissipates.
 func advance(pool *types.Pool, lp *ledger.Pool, t int64) error {
-	if leased := int64(pool.Devices) - lp.Idle - lp.IdleSold; leased > 0 && t > lp.Now {
+	if leased := int64(pool.CommittedDevices) - lp.Idle - lp.IdleSold; leased > 0 && t > lp.Now {
 		pool.LeasedSeconds = intOr0(pool.LeasedSeconds).Add(math.NewInt(leased * (t - lp.Now)))
 	}
 	_, err := lp.Dissipate(t)
@@ -186,7 +164,7 @@ func advance(pool *types.Pool, lp *ledger.Pool, t int64) error {
 
 func (k Keeper) savePool(ctx context.Context, pool types.Pool, lp *ledger.Pool) error {
 	storeLedger(&pool, lp)
-	return k.setPoolState(ctx, pool)
+	return k.setPool(ctx, pool)
 }
 
 func coins(amt *big.Int) sdk.Coins {
@@ -227,7 +205,7 @@ func chargeFee(ctx context.Context, pool *types.Pool, fee *big.Int, reason strin
 		return nil
 	}
 	amt := math.NewIntFromBigInt(fee)
-	pool.PendingBurn = intOr0(pool.PendingBurn).Add(amt)
+	pool.PendingBurnUloop = intOr0(pool.PendingBurnUloop).Add(amt)
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeCharged{PoolId: pool.Id, Amount: amt, Reason: reason})
 }
 
@@ -272,7 +250,7 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 	if err != nil {
 		return err
 	}
-	pool, err := k.poolState(ctx, l.PoolId)
+	pool, err := k.getPool(ctx, l.PoolId)
 	if err != nil {
 		return err
 	}
@@ -315,7 +293,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 	if err != nil {
 		return err
 	}
-	pool, err := k.poolState(ctx, pos.PoolId)
+	pool, err := k.getPool(ctx, pos.PoolId)
 	if err != nil {
 		return err
 	}
@@ -341,7 +319,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 	if err := k.Positions.Remove(ctx, deviceID); err != nil {
 		return err
 	}
-	pool.Devices--
+	pool.CommittedDevices--
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return err
 	}
@@ -359,7 +337,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 // ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists, ErrInvalidAmount
 // (end not in the future), ErrSlippage, and the bank's insufficient funds.
 func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error) {
-	pool, err := k.pool(ctx, poolID)
+	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -390,7 +368,7 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 	if err != nil {
 		return math.Int{}, err
 	}
-	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, Injected: math.NewIntFromBigInt(in)}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, InjectedUloop: math.NewIntFromBigInt(in)}
 	fromDevice(&pos, dev)
 	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
 		return math.Int{}, err
@@ -401,7 +379,7 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
 		return math.Int{}, err
 	}
-	pool.Devices++
+	pool.CommittedDevices++
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return math.Int{}, err
 	}
@@ -420,7 +398,7 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 	if err != nil {
 		return math.Int{}, err
 	}
-	pool, err := k.pool(ctx, pos.PoolId)
+	pool, err := k.getPool(ctx, pos.PoolId)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -470,7 +448,7 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 		}
 	}
 	fromDevice(&pos, dev)
-	pos.Injected = pos.Injected.Add(math.NewIntFromBigInt(in))
+	pos.InjectedUloop = pos.InjectedUloop.Add(math.NewIntFromBigInt(in))
 	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
 		return math.Int{}, err
 	}
@@ -495,7 +473,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 	if err != nil {
 		return res, err
 	}
-	pool, err := k.pool(ctx, pos.PoolId)
+	pool, err := k.getPool(ctx, pos.PoolId)
 	if err != nil {
 		return res, err
 	}
@@ -547,7 +525,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 	if err := k.Positions.Remove(ctx, deviceID); err != nil {
 		return res, err
 	}
-	pool.Devices--
+	pool.CommittedDevices--
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return res, err
 	}
@@ -566,7 +544,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 // ErrInvalidAmount, ErrInsufficientLiquidity (no LP position to own the
 // time), ErrSlippage.
 func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error) {
-	pool, err := k.pool(ctx, poolID)
+	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -595,7 +573,7 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 	if err != nil {
 		return math.Int{}, err
 	}
-	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: sellerStr, Injected: math.ZeroInt()}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: sellerStr, InjectedUloop: math.ZeroInt()}
 	fromDevice(&pos, dev)
 	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
 		return math.Int{}, err
@@ -606,7 +584,7 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
 		return math.Int{}, err
 	}
-	pool.Devices++
+	pool.CommittedDevices++
 	if err := chargeFee(ctx, &pool, fee, "sell"); err != nil {
 		return math.Int{}, err
 	}
@@ -624,7 +602,7 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 // QuoteSell returns what selling seconds of device time into pool poolID
 // would pay now, and the spot price before it (for the collateral).
 func (k Keeper) QuoteSell(ctx context.Context, poolID uint64, seconds int64) (proceeds math.Int, spot math.LegacyDec, err error) {
-	pool, err := k.pool(ctx, poolID)
+	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
 		return math.Int{}, math.LegacyDec{}, err
 	}
@@ -636,13 +614,13 @@ func (k Keeper) QuoteSell(ctx context.Context, poolID uint64, seconds int64) (pr
 	if err != nil {
 		return math.Int{}, math.LegacyDec{}, ledgerErr(err)
 	}
-	return math.NewIntFromBigInt(out.Sub(out, fee)), spotDec(lp, pool), nil
+	return math.NewIntFromBigInt(out.Sub(out, fee)), spotDec(lp), nil
 }
 
 // SpotPrice returns pool's spot price L/H in uloop per GPU-second,
 // accounted to the block time (the reference price when H = 0).
 func (k Keeper) SpotPrice(ctx context.Context, poolID uint64) (math.LegacyDec, error) {
-	pool, err := k.pool(ctx, poolID)
+	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
 		return math.LegacyDec{}, err
 	}
@@ -650,12 +628,14 @@ func (k Keeper) SpotPrice(ctx context.Context, poolID uint64) (math.LegacyDec, e
 	if err != nil {
 		return math.LegacyDec{}, err
 	}
-	return spotDec(lp, pool), nil
+	return spotDec(lp), nil
 }
 
-func spotDec(lp *ledger.Pool, pool types.Pool) math.LegacyDec {
+// spotDec is lp's spot price L/H, uloop per GPU-second, rounded down to
+// 18 decimals; the reference price when H = 0 (touch loaded it).
+func spotDec(lp *ledger.Pool) math.LegacyDec {
 	if lp.H == 0 {
-		return pool.ReferencePrice
+		return math.LegacyNewDecFromBigIntWithPrec(new(big.Int).Quo(new(big.Int).Mul(lp.RefPrice.Num(), decScale), lp.RefPrice.Denom()), 18)
 	}
 	return math.LegacyNewDecFromBigInt(lp.L).QuoInt64(lp.H)
 }
@@ -697,22 +677,16 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	all := make([]types.Pool, len(states))
-	for i, st := range states {
-		if all[i], err = k.withStatics(ctx, st); err != nil {
-			return err
-		}
-	}
 	burn := math.ZeroInt()
-	for _, pool := range all {
-		if pending := intOr0(pool.PendingBurn); pending.IsPositive() {
+	for _, pool := range states {
+		if pending := intOr0(pool.PendingBurnUloop); pending.IsPositive() {
 			burn = burn.Add(pending)
-			pool.PendingBurn = math.ZeroInt()
+			pool.PendingBurnUloop = math.ZeroInt()
 			if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventFeeBurned{PoolId: pool.Id, Amount: pending}); err != nil {
 				return err
 			}
 			if pool.Status == types.POOL_STATUS_RETIRED {
-				if err := k.setPoolState(ctx, pool); err != nil {
+				if err := k.setPool(ctx, pool); err != nil {
 					return err
 				}
 			}
@@ -724,7 +698,7 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		removed := new(big.Int).Sub(pool.L.BigInt(), lp.L)
+		removed := new(big.Int).Sub(pool.ReserveUloop.BigInt(), lp.L)
 		if err := k.savePool(ctx, pool, lp); err != nil {
 			return err
 		}
@@ -735,7 +709,7 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 			return err
 		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDissipated{
-			PoolId: pool.Id, H: math.NewInt(lp.H), L: math.NewIntFromBigInt(lp.L), SpotPrice: spotDec(lp, pool),
+			PoolId: pool.Id, UnsoldSeconds: math.NewInt(lp.H), ReserveUloop: math.NewIntFromBigInt(lp.L), SpotPrice: spotDec(lp),
 			Removed: math.NewIntFromBigInt(removed)}); err != nil {
 			return err
 		}

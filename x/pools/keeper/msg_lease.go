@@ -25,10 +25,10 @@ func checkDeadline(ctx context.Context, deadline *time.Time) error {
 	return nil
 }
 
-// leaseDuration parses a lease duration and checks it against params.
-func leaseDuration(params types.Params, s string) (int64, error) {
-	d, err := types.ParseDuration(s)
-	if err != nil {
+// leaseDuration checks a lease duration against params and returns it in
+// seconds. Errors: ErrInvalidDuration.
+func leaseDuration(params types.Params, d time.Duration) (int64, error) {
+	if err := types.ValidateDuration("duration", d); err != nil {
 		return 0, err
 	}
 	if d < params.MinLeaseDuration || d > params.MaxLeaseDuration {
@@ -60,7 +60,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err := checkDeadline(ctx, msg.Deadline); err != nil {
 		return nil, err
 	}
-	pool, err := ms.resolvePoolState(ctx, msg.Pool)
+	pool, err := ms.PoolByClass(ctx, msg.GpuClass)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err != nil {
 		return nil, err
 	}
-	lp, err := touchWith(ctx, &pool, params)
+	lp, err := ms.touchWith(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	pool, err := ms.poolState(ctx, l.PoolId)
+	pool, err := ms.getPool(ctx, l.PoolId)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (ms msgServer) ExtendLease(ctx context.Context, msg *types.MsgExtendLease) 
 	if err != nil {
 		return nil, err
 	}
-	lp, err := touchWith(ctx, &pool, params)
+	lp, err := ms.touchWith(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (ms msgServer) TerminateLease(ctx context.Context, msg *types.MsgTerminateL
 	if err != nil {
 		return nil, err
 	}
-	pool, err := ms.poolState(ctx, l.PoolId)
+	pool, err := ms.getPool(ctx, l.PoolId)
 	if err != nil {
 		return nil, err
 	}

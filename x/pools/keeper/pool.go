@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -21,54 +20,64 @@ import (
 // CreatePool opens an empty active pool for a new class. Errors, changing
 // nothing: ErrInvalidSigner, ErrInvalidPool, ErrPoolExists.
 func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*types.MsgCreatePoolResponse, error) {
-	if msg.Authority != ms.authority {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSigner, "expected %s, got %s", ms.authority, msg.Authority)
-	}
-	pool := msg.Pool
-	pool.Status, pool.H, pool.L, pool.Pi, pool.Escrow = types.POOL_STATUS_ACTIVE, math.ZeroInt(), math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
-	pool.Idle, pool.Devices, pool.IdleSold = 0, 0, 0
-	pool.HSold, pool.J, pool.K, pool.Orphaned = math.ZeroInt(), math.ZeroInt(), math.ZeroInt(), math.ZeroInt()
-	pool.AccountedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
-	if err := pool.Validate(); err != nil {
+	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
 		return nil, err
 	}
-	if has, err := ms.ClassIndex.Has(ctx, pool.GpuClass); err != nil {
-		return nil, err
-	} else if has {
-		return nil, errorsmod.Wrapf(types.ErrPoolExists, "class %q", pool.GpuClass)
-	}
-	id, err := ms.PoolSeq.Next(ctx)
+	id, err := ms.Keeper.CreatePool(ctx, msg.Class)
 	if err != nil {
 		return nil, err
 	}
-	pool.Id = id + 1
-	if err := ms.setPool(ctx, pool); err != nil {
-		return nil, err
+	return &types.MsgCreatePoolResponse{PoolId: id}, nil
+}
+
+// CreatePool opens an empty, active pool for class (its PoolId is
+// ignored) accounted at the block time, stores the class record and returns
+// the new pool's id. Errors, changing nothing: ErrInvalidPool, ErrPoolExists.
+func (k Keeper) CreatePool(ctx context.Context, class types.GpuClass) (uint64, error) {
+	if err := class.Validate(); err != nil {
+		return 0, err
 	}
-	if err := ms.ClassIndex.Set(ctx, pool.GpuClass, pool.Id); err != nil {
-		return nil, err
+	if has, err := k.ClassIndex.Has(ctx, class.Name); err != nil {
+		return 0, err
+	} else if has {
+		return 0, errorsmod.Wrapf(types.ErrPoolExists, "class %q", class.Name)
+	}
+	seq, err := k.PoolSeq.Next(ctx)
+	if err != nil {
+		return 0, err
+	}
+	class.PoolId = seq + 1
+	pool := types.NewPool(class.PoolId, class.Name, sdk.UnwrapSDKContext(ctx).BlockTime())
+	if err := k.setPool(ctx, pool); err != nil {
+		return 0, err
+	}
+	if err := k.GpuClasses.Set(ctx, class.PoolId, class); err != nil {
+		return 0, err
+	}
+	if err := k.ClassIndex.Set(ctx, class.Name, class.PoolId); err != nil {
+		return 0, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolCreated{PoolId: pool.Id, GpuClass: pool.GpuClass}); err != nil {
-		return nil, err
+		return 0, err
 	}
-	return &types.MsgCreatePoolResponse{PoolId: pool.Id}, nil
+	return pool.Id, nil
 }
 
 // SetPoolStatus changes a pool's status. Errors, changing nothing:
 // ErrInvalidSigner, ErrPoolNotFound, ErrInvalidPool (unspecified status).
 func (ms msgServer) SetPoolStatus(ctx context.Context, msg *types.MsgSetPoolStatus) (*types.MsgSetPoolStatusResponse, error) {
-	if msg.Authority != ms.authority {
-		return nil, errorsmod.Wrapf(types.ErrInvalidSigner, "expected %s, got %s", ms.authority, msg.Authority)
+	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
+		return nil, err
 	}
 	if _, ok := types.PoolStatus_name[int32(msg.Status)]; !ok || msg.Status == types.POOL_STATUS_UNSPECIFIED {
 		return nil, errorsmod.Wrapf(types.ErrInvalidPool, "status %d is not active, retiring or retired", msg.Status)
 	}
-	pool, err := ms.poolState(ctx, msg.PoolId)
+	pool, err := ms.getPool(ctx, msg.PoolId)
 	if err != nil {
 		return nil, err
 	}
 	pool.Status = msg.Status
-	if err := ms.setPoolState(ctx, pool); err != nil {
+	if err := ms.setPool(ctx, pool); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolStatusChanged{PoolId: pool.Id, Status: pool.Status.String()}); err != nil {
@@ -96,7 +105,11 @@ func (k Keeper) ClassInfo(ctx context.Context, class string) (active bool, seal 
 	if err != nil {
 		return false, proof.Params{}, math.Int{}, err
 	}
-	return pool.Status == types.POOL_STATUS_ACTIVE, pool.Seal.ProofParams(), pool.WBench, nil
+	gc, err := k.GPUClass(ctx, pool.Id)
+	if err != nil {
+		return false, proof.Params{}, math.Int{}, err
+	}
+	return pool.Status == types.POOL_STATUS_ACTIVE, gc.Seal.ProofParams(), gc.WBench, nil
 }
 
 // Pools lists every pool by id, paginated.
@@ -105,31 +118,36 @@ func (q Querier) Pools(ctx context.Context, req *types.QueryPoolsRequest) (*type
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
 	pools, page, err := query.CollectionPaginate(ctx, q.Keeper.Pools, req.Pagination,
-		func(_ uint64, p types.Pool) (types.Pool, error) { return q.withStatics(ctx, p) })
+		func(_ uint64, p types.Pool) (types.Pool, error) { return p, nil })
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return &types.QueryPoolsResponse{Pools: pools, Pagination: page}, nil
 }
 
-// Pool returns one pool by id or by GPU class.
+// Pool returns one pool's state and class record, by GPU class or, with
+// gpu_class empty, by pool id.
 func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.QueryPoolResponse, error) {
-	if req == nil || req.Pool == "" {
-		return nil, status.Error(codes.InvalidArgument, "give a pool id or a GPU class")
+	if req == nil || (req.GpuClass == "" && req.PoolId == 0) {
+		return nil, status.Error(codes.InvalidArgument, "give a GPU class (e.g. rtx-4090) or --pool-id")
 	}
 	var pool types.Pool
 	var err error
-	if id, perr := strconv.ParseUint(req.Pool, 10, 64); perr == nil {
-		pool, err = q.getPool(ctx, id)
+	if req.GpuClass != "" {
+		pool, err = q.PoolByClass(ctx, req.GpuClass)
 	} else {
-		pool, err = q.PoolByClass(ctx, req.Pool)
+		pool, err = q.getPool(ctx, req.PoolId)
+	}
+	var class types.GpuClass
+	if err == nil {
+		class, err = q.GPUClass(ctx, pool.Id)
 	}
 	if errors.Is(err, types.ErrPoolNotFound) {
 		return nil, status.Error(codes.NotFound, err.Error())
 	} else if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	return &types.QueryPoolResponse{Pool: pool}, nil
+	return &types.QueryPoolResponse{Pool: pool, Class: class}, nil
 }
 
 // CommittedDevices counts the devices committed to every pool (x/rewards'
@@ -137,7 +155,7 @@ func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.
 func (k Keeper) CommittedDevices(ctx context.Context) (uint64, error) {
 	var n uint64
 	err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
-		n += p.Devices
+		n += p.CommittedDevices
 		return false, nil
 	})
 	return n, err

@@ -1,35 +1,19 @@
 package types
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"cosmossdk.io/errors"
 )
 
-// ParseDuration reads a lease or window duration: a Go duration ("36h",
-// "90m", "1h30m") or whole days ("7d"). It returns a positive whole number
-// of seconds; errors wrap ErrInvalidDuration.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseUint(days, 10, 32)
-		if err != nil || n == 0 || n > 36500 {
-			return 0, fmt.Errorf("%w: %q: days must be a whole number in [1, 36500], as in \"7d\"", ErrInvalidDuration, s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		d, err = time.ParseDuration(s)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %q: write a duration such as \"36h\", \"90m\" or \"7d\"", ErrInvalidDuration, s)
-		}
-	}
+// ValidateDuration checks a lease, extension or window duration: a positive
+// whole number of seconds (the CLI reads Go durations such as "36h", "90m"
+// or "168h"). Errors wrap ErrInvalidDuration.
+func ValidateDuration(name string, d time.Duration) error {
 	if d < time.Second || d%time.Second != 0 {
-		return 0, fmt.Errorf("%w: %q: must be a positive whole number of seconds", ErrInvalidDuration, s)
+		return errors.Wrapf(ErrInvalidDuration, "%s %s must be a positive whole number of seconds", name, d)
 	}
-	return d, nil
+	return nil
 }
 
 // MaxTwapWindow is the longest TWAP window the Twap query serves: epoch-end

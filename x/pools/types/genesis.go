@@ -5,12 +5,13 @@ import "fmt"
 // DefaultGenesis returns the x/pools genesis state of a new mainnet-like
 // chain: the params and one empty pool per genesis GPU class.
 func DefaultGenesis() *GenesisState {
-	pools := DefaultPools()
-	return &GenesisState{Params: DefaultParams(), Pools: pools, NextPoolId: uint64(len(pools) + 1), NextLeaseId: 1}
+	pools, classes := DefaultPools()
+	return &GenesisState{Params: DefaultParams(), Pools: pools, GpuClasses: classes, NextPoolId: uint64(len(pools) + 1), NextLeaseId: 1}
 }
 
 // Validate checks the genesis state: params, pools (valid, unique ids below
-// next_pool_id, one per class); it returns the first error found.
+// next_pool_id, one per class, each with one valid GpuClass record of the
+// same id and name); it returns the first error found.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -28,6 +29,23 @@ func (gs GenesisState) Validate() error {
 		}
 		ids[p.Id], classes[p.GpuClass] = true, true
 	}
+	if len(gs.GpuClasses) != len(gs.Pools) {
+		return fmt.Errorf("%d gpu_classes for %d pools: each pool needs its class record", len(gs.GpuClasses), len(gs.Pools))
+	}
+	named := map[uint64]string{}
+	for _, p := range gs.Pools {
+		named[p.Id] = p.GpuClass
+	}
+	seen := map[uint64]bool{}
+	for _, c := range gs.GpuClasses {
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		if name, ok := named[c.PoolId]; !ok || name != c.Name || seen[c.PoolId] {
+			return fmt.Errorf("gpu class %q names pool %d, which is not its pool (or has two records)", c.Name, c.PoolId)
+		}
+		seen[c.PoolId] = true
+	}
 	devices := map[uint64]Position{}
 	for _, pos := range gs.Positions {
 		if !ids[pos.PoolId] {
@@ -36,7 +54,7 @@ func (gs GenesisState) Validate() error {
 		if _, dup := devices[pos.DeviceId]; dup {
 			return fmt.Errorf("device %d has two positions", pos.DeviceId)
 		}
-		if pos.Checkpoint.IsNil() || pos.Owed.IsNil() || pos.Injected.IsNil() || pos.Owed.IsNegative() {
+		if pos.PriceTimeCheckpoint.IsNil() || pos.OwedUloop.IsNil() || pos.InjectedUloop.IsNil() || pos.OwedUloop.IsNegative() {
 			return fmt.Errorf("position of device %d: checkpoint, owed and injected must be set, owed ≥ 0", pos.DeviceId)
 		}
 		devices[pos.DeviceId] = pos
@@ -63,7 +81,7 @@ func (gs GenesisState) Validate() error {
 		}
 	}
 	for _, s := range gs.Snapshots {
-		if !ids[s.PoolId] || s.Pi.IsNil() {
+		if !ids[s.PoolId] || s.PriceTimeIndex.IsNil() {
 			return fmt.Errorf("snapshot of pool %d at %s: unknown pool or no Π", s.PoolId, s.Time)
 		}
 	}

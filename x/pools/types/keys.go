@@ -53,7 +53,7 @@ const (
 	QueueCommitmentEnd uint64 = 1
 )
 
-// PoolStaticsKey maps pool id → the pool's static parameters (reference
-// price, W_bench, seal sizes, deadlines), kept apart from its reserves so a
-// trade does not rewrite them.
-var PoolStaticsKey = collections.NewPrefix(12)
+// GpuClassesKey maps pool id → the pool's GpuClass record (reference price,
+// W_bench, seal sizes, deadlines), kept apart from its reserves so a trade
+// neither reads nor rewrites it.
+var GpuClassesKey = collections.NewPrefix(12)

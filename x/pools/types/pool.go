@@ -36,47 +36,81 @@ func ClassSealParamsFromProof(p proof.Params) ClassSealParams {
 	}
 }
 
-// NewClassPool returns the pool of a class with the datasheet-derived
+// NewGpuClass returns the record of a class with the datasheet-derived
 // parameters of proof.ClassParams and a reference price of the class's dense
 // int8 TOPS / 100 uloop per GPU-second (h100-sxm: 19.79 uloop/s, 0.07 LOOP
-// per GPU-hour). Status and reserves are for the caller to set.
-func NewClassPool(class string) (Pool, error) {
+// per GPU-hour). PoolId is for the caller to set. Errors: an unknown class
+// (proof.ClassParams).
+func NewGpuClass(class string) (GpuClass, error) {
 	seal, timing, err := proof.ClassParams(class)
 	if err != nil {
-		return Pool{}, err
+		return GpuClass{}, err
 	}
 	spec, _ := proof.Spec(class)
 	ref, err := math.LegacyNewDecFromStr(fmt.Sprintf("%.2f", spec.Int8OPS/1e14))
 	if err != nil {
-		return Pool{}, err
+		return GpuClass{}, err
 	}
-	return Pool{
-		GpuClass: class, Status: POOL_STATUS_ACTIVE, H: math.ZeroInt(), L: math.ZeroInt(), Pi: math.ZeroInt(), Escrow: math.ZeroInt(),
-		HSold: math.ZeroInt(), J: math.ZeroInt(), K: math.ZeroInt(), Orphaned: math.ZeroInt(),
-		ReferencePrice: ref, WBench: math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)),
+	return GpuClass{
+		Name: class, ReferencePrice: ref, WBench: math.NewIntFromBigInt(new(big.Int).SetUint64(timing.WBench)),
 		Seal: ClassSealParamsFromProof(seal), ResidencyDeadline: timing.ResidencyDeadline, GemmDeadline: timing.GemmDeadline,
 	}, nil
 }
 
-// DefaultPools returns the genesis pools (PROTOCOL.md §2): one per class of
-// proof.Classes, ids from 1, the RetiringClasses retiring.
-func DefaultPools() []Pool {
+// NewPool returns the empty, active pool id of a class: reserves and
+// indices zero, accounted at now.
+func NewPool(id uint64, class string, now time.Time) Pool {
+	return Pool{
+		Id: id, GpuClass: class, Status: POOL_STATUS_ACTIVE, AccountedAt: now,
+		UnsoldSeconds: math.ZeroInt(), ReserveUloop: math.ZeroInt(), PriceTimeIndex: math.ZeroInt(), EscrowUloop: math.ZeroInt(),
+		PoolOwnedSeconds: math.ZeroInt(), SoldIncomeIndex: math.ZeroInt(), SoldIncomeTimeIndex: math.ZeroInt(),
+		OrphanedUloop: math.ZeroInt(), PendingBurnUloop: math.ZeroInt(), LeasedSeconds: math.ZeroInt(),
+	}
+}
+
+// DefaultPools returns the genesis pools and their class records
+// (x/pools/README.md "Genesis"): one per class of proof.Classes, ids from 1,
+// the RetiringClasses retiring.
+func DefaultPools() ([]Pool, []GpuClass) {
 	pools := make([]Pool, 0, len(proof.Classes))
+	classes := make([]GpuClass, 0, len(proof.Classes))
 	for i, c := range proof.Classes {
-		p, err := NewClassPool(c.Class)
+		gc, err := NewGpuClass(c.Class)
 		if err != nil {
 			panic(err)
 		}
-		p.Id = uint64(i + 1)
+		gc.PoolId = uint64(i + 1)
+		p := NewPool(gc.PoolId, c.Class, time.Time{})
 		if RetiringClasses[c.Class] {
 			p.Status = POOL_STATUS_RETIRING
 		}
 		pools = append(pools, p)
+		classes = append(classes, gc)
 	}
-	return pools
+	return pools, classes
 }
 
-// Validate checks a pool's parameters; errors wrap ErrInvalidPool.
+// Validate checks a GPU-class record; errors wrap ErrInvalidPool.
+func (c GpuClass) Validate() error {
+	if !classRe.MatchString(c.Name) {
+		return errors.Wrapf(ErrInvalidPool, "gpu class %q must be 2–32 lower-case letters, digits and dashes", c.Name)
+	}
+	if c.WBench.IsNil() || !c.WBench.IsPositive() {
+		return errors.Wrapf(ErrInvalidPool, "class %q: w_bench must be positive", c.Name)
+	}
+	if c.ReferencePrice.IsNil() || !c.ReferencePrice.IsPositive() {
+		return errors.Wrapf(ErrInvalidPool, "class %q: reference_price must be positive", c.Name)
+	}
+	if err := c.Seal.ProofParams().Validate(); err != nil {
+		return errors.Wrapf(ErrInvalidPool, "class %q: %v", c.Name, err)
+	}
+	if c.ResidencyDeadline < time.Millisecond || c.GemmDeadline < time.Millisecond {
+		return errors.Wrapf(ErrInvalidPool, "class %q: deadlines must be at least 1ms", c.Name)
+	}
+	return nil
+}
+
+// Validate checks a pool's state; errors wrap ErrInvalidPool.
 func (p Pool) Validate() error {
 	if !classRe.MatchString(p.GpuClass) {
 		return errors.Wrapf(ErrInvalidPool, "gpu_class %q must be 2–32 lower-case letters, digits and dashes", p.GpuClass)
@@ -84,22 +118,16 @@ func (p Pool) Validate() error {
 	if _, ok := PoolStatus_name[int32(p.Status)]; !ok || p.Status == POOL_STATUS_UNSPECIFIED {
 		return errors.Wrapf(ErrInvalidPool, "pool %q has no valid status", p.GpuClass)
 	}
-	for name, v := range map[string]math.Int{"h": p.H, "l": p.L, "w_bench": p.WBench, "pi": p.Pi, "escrow": p.Escrow} {
-		if v.IsNil() || v.IsNegative() {
-			return errors.Wrapf(ErrInvalidPool, "pool %q: %s must be ≥ 0", p.GpuClass, name)
+	for _, f := range []struct {
+		name string
+		v    math.Int
+	}{
+		{"unsold_seconds", p.UnsoldSeconds}, {"reserve_uloop", p.ReserveUloop},
+		{"price_time_index", p.PriceTimeIndex}, {"escrow_uloop", p.EscrowUloop},
+	} {
+		if f.v.IsNil() || f.v.IsNegative() {
+			return errors.Wrapf(ErrInvalidPool, "pool %q: %s must be ≥ 0", p.GpuClass, f.name)
 		}
-	}
-	if !p.WBench.IsPositive() {
-		return errors.Wrapf(ErrInvalidPool, "pool %q: w_bench must be positive", p.GpuClass)
-	}
-	if p.ReferencePrice.IsNil() || !p.ReferencePrice.IsPositive() {
-		return errors.Wrapf(ErrInvalidPool, "pool %q: reference_price must be positive", p.GpuClass)
-	}
-	if err := p.Seal.ProofParams().Validate(); err != nil {
-		return errors.Wrapf(ErrInvalidPool, "pool %q: %v", p.GpuClass, err)
-	}
-	if p.ResidencyDeadline < time.Millisecond || p.GemmDeadline < time.Millisecond {
-		return errors.Wrapf(ErrInvalidPool, "pool %q: deadlines must be at least 1ms", p.GpuClass)
 	}
 	return nil
 }

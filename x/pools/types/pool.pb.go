@@ -4,8 +4,13 @@
 package types
 
 import (
-	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	io "io"
+	math "math"
+	math_bits "math/bits"
+	time "time"
+
+	cosmossdk_io_math "cosmossdk.io/math"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -13,10 +18,6 @@ import (
 	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
 	_ "google.golang.org/protobuf/types/known/durationpb"
 	_ "google.golang.org/protobuf/types/known/timestamppb"
-	io "io"
-	math "math"
-	math_bits "math/bits"
-	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -214,59 +215,146 @@ func (m *ClassSealParams) GetRounds() uint32 {
 	return 0
 }
 
-// Pool is one GPU class's dissipative constant-product pool
-// (PROTOCOL.md §2; accounting in x/pools/ledger, docs/pools.md).
+// GpuClass is a GPU class's static record: what the class is worth at the
+// start, how fast its devices must be and how its seals and challenges are
+// sized (x/pools/README.md "State"). It is written when the class's pool is
+// created and read through Keeper.GPUClass.
+type GpuClass struct {
+	// pool_id is the class's pool.
+	PoolId uint64 `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	// name is the class, e.g. "rtx-4090" (2–32 lower-case letters, digits, dashes).
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// reference_price prices the first stake in an empty pool, uloop per GPU-second.
+	ReferencePrice cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=reference_price,json=referencePrice,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reference_price"`
+	// w_bench is the class's benchmark throughput W_bench, int8 ops/s (PoW).
+	WBench cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=w_bench,json=wBench,proto3,customtype=cosmossdk.io/math.Int" json:"w_bench"`
+	// seal sizes the class's seals; x/pocps requires registrations to match.
+	Seal ClassSealParams `protobuf:"bytes,5,opt,name=seal,proto3" json:"seal"`
+	// residency_deadline and gemm_deadline bound the class's challenge
+	// answers, verifier clock.
+	ResidencyDeadline time.Duration `protobuf:"bytes,6,opt,name=residency_deadline,json=residencyDeadline,proto3,stdduration" json:"residency_deadline"`
+	GemmDeadline      time.Duration `protobuf:"bytes,7,opt,name=gemm_deadline,json=gemmDeadline,proto3,stdduration" json:"gemm_deadline"`
+}
+
+func (m *GpuClass) Reset()         { *m = GpuClass{} }
+func (m *GpuClass) String() string { return proto.CompactTextString(m) }
+func (*GpuClass) ProtoMessage()    {}
+func (*GpuClass) Descriptor() ([]byte, []int) {
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{1}
+}
+func (m *GpuClass) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *GpuClass) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_GpuClass.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *GpuClass) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_GpuClass.Merge(m, src)
+}
+func (m *GpuClass) XXX_Size() int {
+	return m.Size()
+}
+func (m *GpuClass) XXX_DiscardUnknown() {
+	xxx_messageInfo_GpuClass.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_GpuClass proto.InternalMessageInfo
+
+func (m *GpuClass) GetPoolId() uint64 {
+	if m != nil {
+		return m.PoolId
+	}
+	return 0
+}
+
+func (m *GpuClass) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *GpuClass) GetSeal() ClassSealParams {
+	if m != nil {
+		return m.Seal
+	}
+	return ClassSealParams{}
+}
+
+func (m *GpuClass) GetResidencyDeadline() time.Duration {
+	if m != nil {
+		return m.ResidencyDeadline
+	}
+	return 0
+}
+
+func (m *GpuClass) GetGemmDeadline() time.Duration {
+	if m != nil {
+		return m.GemmDeadline
+	}
+	return 0
+}
+
+// Pool is one GPU class's dissipative constant-product pool: its reserves
+// and indices, what trades rewrite (x/pools/README.md; accounting in
+// x/pools/ledger, derivations in docs/pools.md). The class's static record
+// is its GpuClass.
 type Pool struct {
-	Id       uint64     `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// gpu_class names the class (GpuClass.name).
 	GpuClass string     `protobuf:"bytes,2,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
 	Status   PoolStatus `protobuf:"varint,3,opt,name=status,proto3,enum=loopin.pools.v1.PoolStatus" json:"status,omitempty"`
-	// h is unsold GPU-seconds of every committed device.
-	H cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=h,proto3,customtype=cosmossdk.io/math.Int" json:"h"`
-	// l is the uloop the pool holds.
-	L cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=l,proto3,customtype=cosmossdk.io/math.Int" json:"l"`
-	// reference_price prices the first stake in an empty pool, uloop per GPU-second.
-	ReferencePrice cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=reference_price,json=referencePrice,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"reference_price"`
-	// w_bench is the class's benchmark throughput W_bench, int8 ops/s (PoW).
-	WBench cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=w_bench,json=wBench,proto3,customtype=cosmossdk.io/math.Int" json:"w_bench"`
-	// seal sizes the class's seals; x/pocps requires registrations to match.
-	Seal ClassSealParams `protobuf:"bytes,8,opt,name=seal,proto3" json:"seal"`
-	// Deadlines of the class's challenges, verifier clock.
-	ResidencyDeadline time.Duration `protobuf:"bytes,9,opt,name=residency_deadline,json=residencyDeadline,proto3,stdduration" json:"residency_deadline"`
-	GemmDeadline      time.Duration `protobuf:"bytes,10,opt,name=gemm_deadline,json=gemmDeadline,proto3,stdduration" json:"gemm_deadline"`
-	// pi is the price-time index Π = ∫P dt × 10^30 (uloop per GPU-second ×
-	// 10^30 × seconds): idle devices' dissipation payouts and the TWAP.
-	Pi cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=pi,proto3,customtype=cosmossdk.io/math.Int" json:"pi"`
+	// unsold_seconds is H: the unsold GPU-seconds of every committed device.
+	UnsoldSeconds cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=unsold_seconds,json=unsoldSeconds,proto3,customtype=cosmossdk.io/math.Int" json:"unsold_seconds"`
+	// reserve_uloop is L: the uloop the pool holds. The spot price is
+	// reserve_uloop / unsold_seconds, uloop per GPU-second.
+	ReserveUloop cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=reserve_uloop,json=reserveUloop,proto3,customtype=cosmossdk.io/math.Int" json:"reserve_uloop"`
+	// price_time_index is Π = ∫P dt × 10^30 (uloop per GPU-second × 10^30 ×
+	// seconds): idle devices' dissipation payouts and the TWAP.
+	PriceTimeIndex cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=price_time_index,json=priceTimeIndex,proto3,customtype=cosmossdk.io/math.Int" json:"price_time_index"`
 	// accounted_at is the time the reserves and Π are accounted up to.
-	AccountedAt time.Time `protobuf:"bytes,12,opt,name=accounted_at,json=accountedAt,proto3,stdtime" json:"accounted_at"`
-	// idle counts committed devices serving no lease.
-	Idle uint64 `protobuf:"varint,13,opt,name=idle,proto3" json:"idle,omitempty"`
-	// escrow is unreleased lease payments, uloop.
-	Escrow cosmossdk_io_math.Int `protobuf:"bytes,14,opt,name=escrow,proto3,customtype=cosmossdk.io/math.Int" json:"escrow"`
-	// devices counts committed devices (positions).
-	Devices uint64 `protobuf:"varint,15,opt,name=devices,proto3" json:"devices,omitempty"`
-	// h_sold is the part of h on sold devices (pool-owned time).
-	HSold cosmossdk_io_math.Int `protobuf:"bytes,16,opt,name=h_sold,json=hSold,proto3,customtype=cosmossdk.io/math.Int" json:"h_sold"`
-	// idle_sold counts idle sold devices (idle counts LP devices).
-	IdleSold uint64 `protobuf:"varint,17,opt,name=idle_sold,json=idleSold,proto3" json:"idle_sold,omitempty"`
-	// j and k index the income of sold time shared by the LP positions by
-	// unsold time (× 10^30; docs/pools.md "Sales").
-	J cosmossdk_io_math.Int `protobuf:"bytes,18,opt,name=j,proto3,customtype=cosmossdk.io/math.Int" json:"j"`
-	K cosmossdk_io_math.Int `protobuf:"bytes,19,opt,name=k,proto3,customtype=cosmossdk.io/math.Int" json:"k"`
-	// orphaned is sold-time income that found no LP position, kept as dust.
-	Orphaned cosmossdk_io_math.Int `protobuf:"bytes,20,opt,name=orphaned,proto3,customtype=cosmossdk.io/math.Int" json:"orphaned"`
-	// pending_burn is exchange fees charged since the last epoch end, held by
-	// the module and burned in one burn at the next epoch end.
-	PendingBurn cosmossdk_io_math.Int `protobuf:"bytes,21,opt,name=pending_burn,json=pendingBurn,proto3,customtype=cosmossdk.io/math.Int" json:"pending_burn"`
+	AccountedAt time.Time `protobuf:"bytes,7,opt,name=accounted_at,json=accountedAt,proto3,stdtime" json:"accounted_at"`
+	// committed_devices counts committed devices (positions), LP and sold.
+	CommittedDevices uint64 `protobuf:"varint,8,opt,name=committed_devices,json=committedDevices,proto3" json:"committed_devices,omitempty"`
+	// idle_devices counts committed LP devices serving no lease.
+	IdleDevices uint64 `protobuf:"varint,9,opt,name=idle_devices,json=idleDevices,proto3" json:"idle_devices,omitempty"`
+	// idle_sold_devices counts committed sold devices serving no lease.
+	IdleSoldDevices uint64 `protobuf:"varint,10,opt,name=idle_sold_devices,json=idleSoldDevices,proto3" json:"idle_sold_devices,omitempty"`
+	// escrow_uloop is unreleased lease payments, uloop.
+	EscrowUloop cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=escrow_uloop,json=escrowUloop,proto3,customtype=cosmossdk.io/math.Int" json:"escrow_uloop"`
+	// pool_owned_seconds is the part of unsold_seconds on sold devices (time
+	// the pool owns).
+	PoolOwnedSeconds cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=pool_owned_seconds,json=poolOwnedSeconds,proto3,customtype=cosmossdk.io/math.Int" json:"pool_owned_seconds"`
+	// sold_income_index (J) and sold_income_time_index (K) index the income of
+	// sold time shared by the LP positions by unsold time (× 10^30;
+	// docs/pools.md "Sales").
+	SoldIncomeIndex cosmossdk_io_math.Int `protobuf:"bytes,13,opt,name=sold_income_index,json=soldIncomeIndex,proto3,customtype=cosmossdk.io/math.Int" json:"sold_income_index"`
+	// sold_income_time_index is K (see sold_income_index).
+	SoldIncomeTimeIndex cosmossdk_io_math.Int `protobuf:"bytes,14,opt,name=sold_income_time_index,json=soldIncomeTimeIndex,proto3,customtype=cosmossdk.io/math.Int" json:"sold_income_time_index"`
+	// orphaned_uloop is sold-time income that found no LP position, kept as dust.
+	OrphanedUloop cosmossdk_io_math.Int `protobuf:"bytes,15,opt,name=orphaned_uloop,json=orphanedUloop,proto3,customtype=cosmossdk.io/math.Int" json:"orphaned_uloop"`
+	// pending_burn_uloop is exchange fees charged since the last epoch end, held
+	// by the module and burned in one burn at the next epoch end.
+	PendingBurnUloop cosmossdk_io_math.Int `protobuf:"bytes,16,opt,name=pending_burn_uloop,json=pendingBurnUloop,proto3,customtype=cosmossdk.io/math.Int" json:"pending_burn_uloop"`
 	// leased_seconds is ∫ leased devices dt since genesis, GPU-seconds: the
 	// clients' reward stream prices each epoch from it (x/rewards).
-	LeasedSeconds cosmossdk_io_math.Int `protobuf:"bytes,22,opt,name=leased_seconds,json=leasedSeconds,proto3,customtype=cosmossdk.io/math.Int" json:"leased_seconds"`
+	LeasedSeconds cosmossdk_io_math.Int `protobuf:"bytes,17,opt,name=leased_seconds,json=leasedSeconds,proto3,customtype=cosmossdk.io/math.Int" json:"leased_seconds"`
 }
 
 func (m *Pool) Reset()         { *m = Pool{} }
 func (m *Pool) String() string { return proto.CompactTextString(m) }
 func (*Pool) ProtoMessage()    {}
 func (*Pool) Descriptor() ([]byte, []int) {
-	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{1}
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{2}
 }
 func (m *Pool) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -316,27 +404,6 @@ func (m *Pool) GetStatus() PoolStatus {
 	return POOL_STATUS_UNSPECIFIED
 }
 
-func (m *Pool) GetSeal() ClassSealParams {
-	if m != nil {
-		return m.Seal
-	}
-	return ClassSealParams{}
-}
-
-func (m *Pool) GetResidencyDeadline() time.Duration {
-	if m != nil {
-		return m.ResidencyDeadline
-	}
-	return 0
-}
-
-func (m *Pool) GetGemmDeadline() time.Duration {
-	if m != nil {
-		return m.GemmDeadline
-	}
-	return 0
-}
-
 func (m *Pool) GetAccountedAt() time.Time {
 	if m != nil {
 		return m.AccountedAt
@@ -344,29 +411,29 @@ func (m *Pool) GetAccountedAt() time.Time {
 	return time.Time{}
 }
 
-func (m *Pool) GetIdle() uint64 {
+func (m *Pool) GetCommittedDevices() uint64 {
 	if m != nil {
-		return m.Idle
+		return m.CommittedDevices
 	}
 	return 0
 }
 
-func (m *Pool) GetDevices() uint64 {
+func (m *Pool) GetIdleDevices() uint64 {
 	if m != nil {
-		return m.Devices
+		return m.IdleDevices
 	}
 	return 0
 }
 
-func (m *Pool) GetIdleSold() uint64 {
+func (m *Pool) GetIdleSoldDevices() uint64 {
 	if m != nil {
-		return m.IdleSold
+		return m.IdleSoldDevices
 	}
 	return 0
 }
 
 // Position is a committed device's place in its pool: an LP device's own
-// unsold time, not a share of the pool (PROTOCOL.md §2, device-true), or a
+// unsold time, not a share of the pool (device-true: x/pools/README.md), or a
 // sold device whose time the pool owns (sold).
 type Position struct {
 	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
@@ -377,26 +444,27 @@ type Position struct {
 	End time.Time `protobuf:"bytes,4,opt,name=end,proto3,stdtime" json:"end"`
 	// lease_id is the lease the device serves, 0 when idle.
 	LeaseId uint64 `protobuf:"varint,5,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
-	// checkpoint is Π when the device last became idle or was settled.
-	Checkpoint cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=checkpoint,proto3,customtype=cosmossdk.io/math.Int" json:"checkpoint"`
-	// owed is uloop earned and not yet paid (index accrual booked at each
+	// price_time_checkpoint is Π when the device last became idle or was settled.
+	PriceTimeCheckpoint cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=price_time_checkpoint,json=priceTimeCheckpoint,proto3,customtype=cosmossdk.io/math.Int" json:"price_time_checkpoint"`
+	// owed_uloop is uloop earned and not yet paid (index accrual booked at each
 	// lease start, released lease revenue).
-	Owed cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=owed,proto3,customtype=cosmossdk.io/math.Int" json:"owed"`
-	// injected totals the uloop the miner put in (stake and renewals).
-	Injected cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=injected,proto3,customtype=cosmossdk.io/math.Int" json:"injected"`
+	OwedUloop cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=owed_uloop,json=owedUloop,proto3,customtype=cosmossdk.io/math.Int" json:"owed_uloop"`
+	// injected_uloop totals the uloop the miner put in (stake and renewals).
+	InjectedUloop cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=injected_uloop,json=injectedUloop,proto3,customtype=cosmossdk.io/math.Int" json:"injected_uloop"`
 	// sold marks time sold into the pool: its income goes to the LP positions.
 	Sold bool `protobuf:"varint,9,opt,name=sold,proto3" json:"sold,omitempty"`
-	// shared_j and shared_k are the pool's j and k at the last settlement of
-	// the position's share of sold-time income.
-	SharedJ cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=shared_j,json=sharedJ,proto3,customtype=cosmossdk.io/math.Int" json:"shared_j"`
-	SharedK cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=shared_k,json=sharedK,proto3,customtype=cosmossdk.io/math.Int" json:"shared_k"`
+	// sold_income_index_checkpoint and sold_income_time_index_checkpoint are
+	// the pool's J and K at the last settlement of the position's share of
+	// sold-time income.
+	SoldIncomeIndexCheckpoint     cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=sold_income_index_checkpoint,json=soldIncomeIndexCheckpoint,proto3,customtype=cosmossdk.io/math.Int" json:"sold_income_index_checkpoint"`
+	SoldIncomeTimeIndexCheckpoint cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=sold_income_time_index_checkpoint,json=soldIncomeTimeIndexCheckpoint,proto3,customtype=cosmossdk.io/math.Int" json:"sold_income_time_index_checkpoint"`
 }
 
 func (m *Position) Reset()         { *m = Position{} }
 func (m *Position) String() string { return proto.CompactTextString(m) }
 func (*Position) ProtoMessage()    {}
 func (*Position) Descriptor() ([]byte, []int) {
-	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{2}
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{3}
 }
 func (m *Position) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -493,7 +561,7 @@ func (m *Lease) Reset()         { *m = Lease{} }
 func (m *Lease) String() string { return proto.CompactTextString(m) }
 func (*Lease) ProtoMessage()    {}
 func (*Lease) Descriptor() ([]byte, []int) {
-	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{3}
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{4}
 }
 func (m *Lease) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -580,16 +648,16 @@ func (m *Lease) GetStatus() LeaseStatus {
 
 // PriceSnapshot is Π of a pool at an epoch end, for TWAP windows.
 type PriceSnapshot struct {
-	PoolId uint64                `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
-	Time   time.Time             `protobuf:"bytes,2,opt,name=time,proto3,stdtime" json:"time"`
-	Pi     cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=pi,proto3,customtype=cosmossdk.io/math.Int" json:"pi"`
+	PoolId         uint64                `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
+	Time           time.Time             `protobuf:"bytes,2,opt,name=time,proto3,stdtime" json:"time"`
+	PriceTimeIndex cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=price_time_index,json=priceTimeIndex,proto3,customtype=cosmossdk.io/math.Int" json:"price_time_index"`
 }
 
 func (m *PriceSnapshot) Reset()         { *m = PriceSnapshot{} }
 func (m *PriceSnapshot) String() string { return proto.CompactTextString(m) }
 func (*PriceSnapshot) ProtoMessage()    {}
 func (*PriceSnapshot) Descriptor() ([]byte, []int) {
-	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{4}
+	return fileDescriptor_7b0e5b4bcb1d6fcb, []int{5}
 }
 func (m *PriceSnapshot) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -636,6 +704,7 @@ func init() {
 	proto.RegisterEnum("loopin.pools.v1.PoolStatus", PoolStatus_name, PoolStatus_value)
 	proto.RegisterEnum("loopin.pools.v1.LeaseStatus", LeaseStatus_name, LeaseStatus_value)
 	proto.RegisterType((*ClassSealParams)(nil), "loopin.pools.v1.ClassSealParams")
+	proto.RegisterType((*GpuClass)(nil), "loopin.pools.v1.GpuClass")
 	proto.RegisterType((*Pool)(nil), "loopin.pools.v1.Pool")
 	proto.RegisterType((*Position)(nil), "loopin.pools.v1.Position")
 	proto.RegisterType((*Lease)(nil), "loopin.pools.v1.Lease")
@@ -645,88 +714,95 @@ func init() {
 func init() { proto.RegisterFile("loopin/pools/v1/pool.proto", fileDescriptor_7b0e5b4bcb1d6fcb) }
 
 var fileDescriptor_7b0e5b4bcb1d6fcb = []byte{
-	// 1281 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x57, 0x4f, 0x6f, 0x13, 0x47,
-	0x14, 0xcf, 0x3a, 0xb6, 0x63, 0x3f, 0xe7, 0x8f, 0x19, 0x42, 0xb2, 0x24, 0xc8, 0x41, 0x39, 0x21,
-	0x24, 0xd6, 0xfc, 0xa9, 0x7a, 0xa9, 0x0a, 0xb5, 0xb1, 0x01, 0x43, 0x08, 0x96, 0x6d, 0x8a, 0xd4,
-	0xcb, 0x6a, 0xb3, 0x33, 0xb1, 0x37, 0xd9, 0x9d, 0x59, 0xed, 0xac, 0x71, 0xd3, 0x4f, 0xd0, 0x23,
-	0x47, 0xee, 0x55, 0xa5, 0xf6, 0xd6, 0x03, 0x1f, 0x82, 0x23, 0xe2, 0x54, 0x55, 0x15, 0xad, 0xc8,
-	0x81, 0x73, 0xbf, 0x41, 0x35, 0x6f, 0xd6, 0xae, 0x13, 0x97, 0x83, 0xf7, 0x62, 0xed, 0x7b, 0x6f,
-	0xde, 0x6f, 0xde, 0xcc, 0xfb, 0xbd, 0x37, 0xcf, 0xb0, 0xe5, 0x0b, 0x11, 0x7a, 0xbc, 0x1a, 0x0a,
-	0xe1, 0xcb, 0xea, 0xcb, 0x5b, 0xf8, 0x61, 0x85, 0x91, 0x88, 0x05, 0x59, 0xd3, 0x36, 0x0b, 0x6d,
-	0xd6, 0xcb, 0x5b, 0x5b, 0x17, 0x9c, 0xc0, 0xe3, 0xa2, 0x8a, 0xbf, 0x7a, 0xcd, 0xd6, 0x65, 0x57,
-	0xc8, 0x40, 0x48, 0x1b, 0xa5, 0xaa, 0x16, 0x12, 0xd3, 0x7a, 0x5f, 0xf4, 0x85, 0xd6, 0xab, 0xaf,
-	0x44, 0x5b, 0xe9, 0x0b, 0xd1, 0xf7, 0x59, 0x15, 0xa5, 0x83, 0xe1, 0x61, 0x95, 0x0e, 0x23, 0x27,
-	0xf6, 0x04, 0x4f, 0xec, 0x3b, 0xe7, 0xed, 0xb1, 0x17, 0x30, 0x19, 0x3b, 0x41, 0xa8, 0x17, 0xec,
-	0xfe, 0x63, 0xc0, 0xda, 0x7d, 0xdf, 0x91, 0xb2, 0xcb, 0x1c, 0xbf, 0xed, 0x44, 0x4e, 0x20, 0xc9,
-	0x06, 0xe4, 0x7d, 0xe7, 0x80, 0xf9, 0xd2, 0x34, 0xae, 0x1a, 0xd7, 0xb2, 0x9d, 0x44, 0xd2, 0xfa,
-	0x13, 0x16, 0x49, 0x33, 0x73, 0xd5, 0xb8, 0xb6, 0xd2, 0x49, 0x24, 0x62, 0xc2, 0x52, 0xe8, 0x44,
-	0x8c, 0xc7, 0xd2, 0x5c, 0x44, 0xc3, 0x58, 0x54, 0x16, 0xe9, 0x04, 0xa1, 0xcf, 0xa4, 0x99, 0xd5,
-	0x96, 0x44, 0x24, 0xeb, 0x90, 0x1b, 0x39, 0xfe, 0xb1, 0x34, 0x73, 0xa8, 0xd7, 0x82, 0xd2, 0xca,
-	0x98, 0x85, 0xd2, 0xcc, 0x6b, 0x2d, 0x0a, 0x64, 0x1b, 0x8a, 0x7d, 0x16, 0x04, 0x76, 0x24, 0x46,
-	0xd2, 0x5c, 0x42, 0x4b, 0x41, 0x29, 0x3a, 0x62, 0x24, 0xc9, 0x65, 0xc0, 0x6f, 0x9b, 0x7a, 0x81,
-	0x59, 0xd0, 0x7b, 0x28, 0xb9, 0xe1, 0x05, 0x2a, 0xde, 0x48, 0x0c, 0x39, 0x95, 0x66, 0x51, 0xc7,
-	0xab, 0xa5, 0xdd, 0x4f, 0x00, 0xd9, 0xb6, 0x10, 0x3e, 0x59, 0x85, 0x8c, 0x47, 0x93, 0x43, 0x66,
-	0x3c, 0x8a, 0x1b, 0x85, 0x43, 0xdb, 0x55, 0xf7, 0x81, 0x67, 0x2c, 0x76, 0x0a, 0xfd, 0x70, 0x88,
-	0xf7, 0x43, 0xee, 0x40, 0x5e, 0xc6, 0x4e, 0x3c, 0xd4, 0x87, 0x5c, 0xbd, 0xbd, 0x6d, 0x9d, 0x4b,
-	0xa8, 0xa5, 0x30, 0xbb, 0xb8, 0xa4, 0x93, 0x2c, 0x25, 0x77, 0xc1, 0x18, 0xe0, 0xd1, 0x8b, 0xf5,
-	0x9b, 0x6f, 0x3f, 0xec, 0x2c, 0xfc, 0xf1, 0x61, 0xe7, 0x92, 0x4e, 0xab, 0xa4, 0xc7, 0x96, 0x27,
-	0xaa, 0x81, 0x13, 0x0f, 0xac, 0x16, 0x8f, 0xdf, 0xbf, 0xb9, 0x01, 0x49, 0xbe, 0x5b, 0x3c, 0xfe,
-	0xe5, 0xd3, 0x6f, 0xd7, 0x8d, 0x8e, 0x31, 0x50, 0xfe, 0x3e, 0x5e, 0x51, 0x2a, 0x7f, 0x9f, 0xd8,
-	0xb0, 0x16, 0xb1, 0x43, 0x16, 0x31, 0xee, 0x32, 0x3b, 0x8c, 0x3c, 0x97, 0xe1, 0xd5, 0x16, 0xeb,
-	0x5f, 0x26, 0x68, 0xdb, 0xb3, 0x68, 0x7b, 0xac, 0xef, 0xb8, 0x27, 0x0d, 0xe6, 0x4e, 0x61, 0x36,
-	0x98, 0xab, 0x31, 0x57, 0x27, 0x70, 0x6d, 0x85, 0x46, 0x5a, 0xb0, 0x34, 0xb2, 0x0f, 0x18, 0x77,
-	0x07, 0x98, 0x99, 0x34, 0x61, 0xe6, 0x47, 0x75, 0xe5, 0x4f, 0xee, 0x41, 0x56, 0x32, 0xc7, 0xc7,
-	0x2c, 0x96, 0x6e, 0x5f, 0x9d, 0xb9, 0xde, 0x73, 0x34, 0xad, 0x17, 0xd5, 0x4e, 0x1a, 0x02, 0x1d,
-	0xc9, 0x0b, 0x20, 0x11, 0x93, 0x1e, 0x65, 0xdc, 0x3d, 0xb1, 0x29, 0x73, 0xa8, 0xef, 0x71, 0x86,
-	0xb9, 0x2f, 0xdd, 0xbe, 0x6c, 0xe9, 0x4a, 0xb0, 0xc6, 0x95, 0x60, 0x35, 0x92, 0x4a, 0xa9, 0xaf,
-	0x28, 0x9c, 0xd7, 0x7f, 0xed, 0x18, 0x1a, 0xeb, 0xc2, 0x04, 0xa3, 0x91, 0x40, 0x90, 0xa7, 0xb0,
-	0xa2, 0x39, 0x36, 0xc6, 0x84, 0x39, 0x31, 0x97, 0x91, 0x92, 0x63, 0xb8, 0x6f, 0x20, 0x13, 0x7a,
-	0x66, 0x29, 0xe5, 0x75, 0x65, 0x42, 0x8f, 0xec, 0xc1, 0xb2, 0xe3, 0xba, 0x62, 0xc8, 0x63, 0x46,
-	0x6d, 0x27, 0x36, 0x97, 0x31, 0x9e, 0xad, 0x99, 0x78, 0x7a, 0xe3, 0x6a, 0xd7, 0x01, 0xbd, 0x9a,
-	0x04, 0x54, 0x9a, 0xb8, 0xd7, 0x62, 0x42, 0x20, 0xeb, 0x51, 0x9f, 0x99, 0x2b, 0x58, 0x08, 0xf8,
-	0x4d, 0x1e, 0x41, 0x9e, 0x49, 0x37, 0x12, 0x23, 0x73, 0x35, 0x6d, 0x5a, 0xb5, 0xbf, 0xea, 0x01,
-	0x94, 0xbd, 0xf4, 0x5c, 0x26, 0xcd, 0x35, 0xdc, 0x60, 0x2c, 0x92, 0x87, 0x90, 0x1f, 0xd8, 0x52,
-	0xf8, 0xd4, 0x2c, 0xa7, 0xdc, 0x23, 0x37, 0xe8, 0x0a, 0x1f, 0xeb, 0x56, 0x05, 0xad, 0xb1, 0x2e,
-	0xe0, 0x26, 0x05, 0xa5, 0x40, 0xe3, 0x5d, 0x30, 0x8e, 0x4c, 0x92, 0xb6, 0x84, 0x8e, 0x94, 0xff,
-	0xb1, 0x79, 0x31, 0xad, 0xff, 0x31, 0xd9, 0x83, 0x82, 0x88, 0xc2, 0x81, 0xc3, 0x19, 0x35, 0xd7,
-	0x53, 0xc2, 0x4c, 0x10, 0x48, 0x17, 0x96, 0x43, 0xc6, 0xa9, 0xc7, 0xfb, 0xf6, 0xc1, 0x30, 0xe2,
-	0xe6, 0xa5, 0x94, 0x88, 0xa5, 0x04, 0xa5, 0x3e, 0x8c, 0x38, 0x79, 0x01, 0xab, 0x3e, 0x73, 0x24,
-	0xa3, 0xb6, 0x64, 0xae, 0x50, 0x0d, 0x73, 0x23, 0x25, 0xec, 0x8a, 0xc6, 0xe9, 0x6a, 0x98, 0xdd,
-	0x3f, 0xb3, 0x50, 0x68, 0x0b, 0xe9, 0xa9, 0x9a, 0x50, 0x59, 0xd2, 0x99, 0xb7, 0x27, 0x4d, 0xb7,
-	0xa0, 0x15, 0x2d, 0x4a, 0x36, 0x61, 0x49, 0x15, 0xba, 0x32, 0x65, 0xf4, 0xa3, 0xa3, 0xc4, 0x16,
-	0x25, 0x16, 0xe4, 0xc4, 0x88, 0xb3, 0x08, 0xbb, 0x6e, 0xb1, 0x6e, 0xbe, 0x7f, 0x73, 0x63, 0x3d,
-	0xd9, 0xb5, 0x46, 0x69, 0xc4, 0xa4, 0xec, 0xc6, 0x91, 0xc7, 0xfb, 0x1d, 0xbd, 0x8c, 0x7c, 0x05,
-	0x8b, 0x8c, 0x53, 0xec, 0xb9, 0x73, 0x55, 0x84, 0xf2, 0x52, 0x8f, 0x09, 0x1e, 0x40, 0x85, 0x91,
-	0xd3, 0x64, 0x45, 0xb9, 0x45, 0x49, 0x1b, 0xc0, 0x1d, 0x30, 0xf7, 0x38, 0x14, 0x1e, 0x8f, 0x93,
-	0x26, 0x3a, 0xff, 0xfd, 0x4c, 0x61, 0x90, 0x06, 0x64, 0xc5, 0x88, 0xd1, 0xd4, 0x7d, 0x13, 0xbd,
-	0x15, 0xbd, 0x3c, 0x7e, 0xc4, 0xdc, 0x98, 0x51, 0xec, 0x9c, 0xa9, 0xe8, 0x35, 0x46, 0x50, 0xad,
-	0x00, 0x8b, 0x48, 0x35, 0xcd, 0x42, 0x07, 0xbf, 0xc9, 0x13, 0x28, 0xc8, 0x81, 0x13, 0x31, 0x6a,
-	0x1f, 0x61, 0xe3, 0x4b, 0xb3, 0xc3, 0x92, 0x46, 0x78, 0x3c, 0x05, 0x76, 0x9c, 0xba, 0x03, 0x26,
-	0x60, 0x4f, 0x76, 0x7f, 0xce, 0x41, 0x6e, 0x4f, 0xe5, 0x67, 0xe6, 0x25, 0xff, 0x2c, 0x9d, 0xce,
-	0x90, 0x70, 0xf1, 0x1c, 0x09, 0x6f, 0x42, 0xde, 0xf5, 0x3d, 0xc6, 0xe3, 0xe4, 0xc9, 0xfe, 0x3c,
-	0xd9, 0x92, 0x75, 0xe4, 0x9e, 0x1a, 0x58, 0x9c, 0x28, 0x46, 0xb6, 0xcc, 0xc5, 0x37, 0xed, 0x37,
-	0xa6, 0x6b, 0x3e, 0x15, 0x5d, 0x1f, 0x40, 0x4e, 0xbf, 0xe9, 0x69, 0x29, 0xa4, 0xdd, 0x15, 0x13,
-	0x0f, 0x19, 0x93, 0xa9, 0xf9, 0x83, 0xde, 0x8a, 0x89, 0x11, 0xd3, 0xf5, 0x8f, 0xfc, 0x49, 0xc5,
-	0xc4, 0x31, 0x02, 0x79, 0x0c, 0xa5, 0xf1, 0xb7, 0x7a, 0xe1, 0x60, 0xde, 0x0b, 0x82, 0xb1, 0x77,
-	0x2d, 0x26, 0x5f, 0x4c, 0x46, 0xb7, 0x12, 0x8e, 0x6e, 0x57, 0x66, 0x66, 0x0b, 0x64, 0xd1, 0xb9,
-	0xd9, 0xed, 0x11, 0xe4, 0x23, 0x76, 0x38, 0xe4, 0x14, 0x9f, 0xd7, 0x54, 0x4f, 0xa0, 0xf6, 0xdf,
-	0xfd, 0xd5, 0x80, 0x15, 0x1c, 0x97, 0xba, 0xdc, 0x09, 0xe5, 0x40, 0xc4, 0xd3, 0xfc, 0x34, 0xce,
-	0xf0, 0xf3, 0x6b, 0xc8, 0xaa, 0x11, 0x1d, 0x59, 0x3b, 0xd7, 0x79, 0xd1, 0x2d, 0x19, 0x2d, 0x16,
-	0xd3, 0x8f, 0x16, 0xd7, 0x7f, 0x00, 0xf8, 0x6f, 0x8e, 0x25, 0xdb, 0xb0, 0xd9, 0x7e, 0xf6, 0x6c,
-	0xcf, 0xee, 0xf6, 0x6a, 0xbd, 0xe7, 0x5d, 0xfb, 0xf9, 0x7e, 0xb7, 0xdd, 0xbc, 0xdf, 0x7a, 0xd0,
-	0x6a, 0x36, 0xca, 0x0b, 0x64, 0x03, 0xc8, 0xb4, 0xb1, 0x76, 0xbf, 0xd7, 0xfa, 0xb6, 0x59, 0x36,
-	0x88, 0x09, 0xeb, 0xd3, 0xfa, 0x4e, 0xb3, 0xd7, 0xea, 0xb4, 0xf6, 0x1f, 0x96, 0x33, 0x64, 0x13,
-	0x2e, 0xce, 0x58, 0x9a, 0x8d, 0xf2, 0xe2, 0x56, 0xf6, 0xc7, 0x9f, 0x2a, 0x0b, 0xd7, 0x5f, 0x1b,
-	0x50, 0x9a, 0xca, 0x04, 0xb9, 0x02, 0xe6, 0x5e, 0xb3, 0xd6, 0x6d, 0xfe, 0xff, 0xf6, 0x9b, 0x70,
-	0xf1, 0x8c, 0x75, 0xb2, 0xff, 0x06, 0x90, 0x33, 0x86, 0xe6, 0x7e, 0xa3, 0xd9, 0x28, 0x67, 0xd4,
-	0x61, 0xce, 0xe8, 0x7b, 0xcd, 0xce, 0xd3, 0xd6, 0x7e, 0xad, 0xa7, 0x22, 0x98, 0x41, 0xab, 0x77,
-	0x9e, 0x3d, 0x69, 0xee, 0x97, 0xb3, 0x3a, 0xb4, 0xfa, 0xa3, 0xb7, 0x1f, 0x2b, 0xc6, 0xbb, 0x8f,
-	0x15, 0xe3, 0xef, 0x8f, 0x15, 0xe3, 0xd5, 0x69, 0x65, 0xe1, 0xdd, 0x69, 0x65, 0xe1, 0xf7, 0xd3,
-	0xca, 0xc2, 0x77, 0x56, 0xdf, 0x8b, 0x07, 0xc3, 0x03, 0xcb, 0x15, 0x41, 0x55, 0xd3, 0xea, 0x46,
-	0x18, 0x09, 0xd5, 0x4f, 0x13, 0xb1, 0xfa, 0x7d, 0xf2, 0x7f, 0x30, 0x3e, 0x09, 0x99, 0x3c, 0xc8,
-	0x63, 0x2e, 0xef, 0xfc, 0x1b, 0x00, 0x00, 0xff, 0xff, 0x79, 0x7a, 0x04, 0xc6, 0x2c, 0x0e, 0x00,
-	0x00,
+	// 1399 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x57, 0x4f, 0x4f, 0x1b, 0x47,
+	0x14, 0xc7, 0xe0, 0xbf, 0xcf, 0xd8, 0x98, 0x81, 0x80, 0x81, 0xd4, 0x24, 0x9c, 0x22, 0xaa, 0xd8,
+	0xf9, 0x53, 0xf5, 0x52, 0x55, 0x91, 0x8d, 0x9d, 0x64, 0x5b, 0x02, 0xc8, 0x36, 0x45, 0x8a, 0xaa,
+	0xae, 0x96, 0xdd, 0xc1, 0x6c, 0xb3, 0x3b, 0xb3, 0xdd, 0xd9, 0xc5, 0x21, 0x9f, 0xa0, 0xc7, 0x1c,
+	0x73, 0xaf, 0x2a, 0xf5, 0xd8, 0x43, 0xbe, 0x41, 0x2f, 0x51, 0xd5, 0x43, 0x94, 0x53, 0xd5, 0x4a,
+	0x69, 0x95, 0x1c, 0x7a, 0xee, 0x37, 0xa8, 0xe6, 0xcf, 0xae, 0x0d, 0x26, 0x07, 0x56, 0xbd, 0x58,
+	0xfb, 0xe6, 0xcd, 0xfc, 0x66, 0xe6, 0xfd, 0x7e, 0xef, 0xcd, 0x33, 0xac, 0x3a, 0x94, 0x7a, 0x36,
+	0x69, 0x78, 0x94, 0x3a, 0xac, 0x71, 0x72, 0x5b, 0x7c, 0xd4, 0x3d, 0x9f, 0x06, 0x14, 0xcd, 0x49,
+	0x5f, 0x5d, 0xf8, 0xea, 0x27, 0xb7, 0x57, 0xe7, 0x0d, 0xd7, 0x26, 0xb4, 0x21, 0x7e, 0xe5, 0x9c,
+	0xd5, 0x15, 0x93, 0x32, 0x97, 0x32, 0x5d, 0x58, 0x0d, 0x69, 0x28, 0xd7, 0xe2, 0x80, 0x0e, 0xa8,
+	0x1c, 0xe7, 0x5f, 0x6a, 0xb4, 0x36, 0xa0, 0x74, 0xe0, 0xe0, 0x86, 0xb0, 0x0e, 0xc3, 0xa3, 0x86,
+	0x15, 0xfa, 0x46, 0x60, 0x53, 0xa2, 0xfc, 0xeb, 0xe7, 0xfd, 0x81, 0xed, 0x62, 0x16, 0x18, 0xae,
+	0x27, 0x27, 0x6c, 0xfc, 0x9b, 0x82, 0xb9, 0x2d, 0xc7, 0x60, 0xac, 0x87, 0x0d, 0x67, 0xcf, 0xf0,
+	0x0d, 0x97, 0xa1, 0x25, 0xc8, 0x3a, 0xc6, 0x21, 0x76, 0x58, 0x35, 0x75, 0x2d, 0x75, 0x23, 0xdd,
+	0x55, 0x96, 0x1c, 0x3f, 0xc5, 0x3e, 0xab, 0x4e, 0x5f, 0x4b, 0xdd, 0x28, 0x75, 0x95, 0x85, 0xaa,
+	0x90, 0xf3, 0x0c, 0x1f, 0x93, 0x80, 0x55, 0x67, 0x84, 0x23, 0x32, 0xb9, 0x87, 0x19, 0xae, 0xe7,
+	0x60, 0x56, 0x4d, 0x4b, 0x8f, 0x32, 0xd1, 0x22, 0x64, 0x86, 0x86, 0xf3, 0x84, 0x55, 0x33, 0x62,
+	0x5c, 0x1a, 0x7c, 0x94, 0x05, 0xd8, 0x63, 0xd5, 0xac, 0x1c, 0x15, 0x06, 0x5a, 0x83, 0xc2, 0x00,
+	0xbb, 0xae, 0xee, 0xd3, 0x21, 0xab, 0xe6, 0x84, 0x27, 0xcf, 0x07, 0xba, 0x74, 0xc8, 0xd0, 0x0a,
+	0x88, 0x6f, 0xdd, 0xb2, 0xdd, 0x6a, 0x5e, 0xee, 0xc1, 0xed, 0xb6, 0xed, 0xf2, 0xf3, 0xfa, 0x34,
+	0x24, 0x16, 0xab, 0x16, 0xe4, 0x79, 0xa5, 0xb5, 0xf1, 0xdb, 0x0c, 0xe4, 0x1f, 0x78, 0xa1, 0xb8,
+	0x36, 0x5a, 0x86, 0x1c, 0x67, 0x44, 0xb7, 0xad, 0xe8, 0xb6, 0xdc, 0xd4, 0x2c, 0x84, 0x20, 0x4d,
+	0x0c, 0x17, 0x8b, 0xbb, 0x16, 0xba, 0xe2, 0x1b, 0xe9, 0x30, 0xe7, 0xe3, 0x23, 0xec, 0x63, 0x62,
+	0x62, 0xdd, 0xf3, 0x6d, 0x13, 0x8b, 0x1b, 0x17, 0x5a, 0x9f, 0xbe, 0x7a, 0xbb, 0x3e, 0xf5, 0xc7,
+	0xdb, 0xf5, 0x35, 0xc9, 0x19, 0xb3, 0x9e, 0xd4, 0x6d, 0xda, 0x70, 0x8d, 0xe0, 0xb8, 0xbe, 0x8d,
+	0x07, 0x86, 0x79, 0xda, 0xc6, 0xe6, 0x9b, 0x97, 0x37, 0x41, 0x51, 0xda, 0xc6, 0xe6, 0x4f, 0xff,
+	0xfc, 0xbc, 0x99, 0xea, 0x96, 0x63, 0xb8, 0x3d, 0x8e, 0x86, 0x34, 0xc8, 0x0d, 0xf5, 0x43, 0x4c,
+	0xcc, 0x63, 0x11, 0xb0, 0x42, 0xeb, 0x96, 0x02, 0xbe, 0x32, 0x09, 0xac, 0x91, 0x60, 0x0c, 0x52,
+	0x23, 0x81, 0x84, 0xcc, 0x0e, 0x5b, 0x7c, 0x3d, 0xba, 0x07, 0x69, 0x86, 0x0d, 0x47, 0x04, 0xb8,
+	0x78, 0xe7, 0x5a, 0xfd, 0x9c, 0xfc, 0xea, 0xe7, 0x58, 0x6f, 0x15, 0xf8, 0x4e, 0x12, 0x42, 0x2c,
+	0x44, 0x07, 0x80, 0x7c, 0xcc, 0x6c, 0x0b, 0x13, 0xf3, 0x54, 0xb7, 0xb0, 0x61, 0x39, 0x36, 0xc1,
+	0x82, 0x99, 0xe2, 0x9d, 0x95, 0xba, 0x14, 0x56, 0x3d, 0x12, 0x56, 0xbd, 0xad, 0x84, 0xd7, 0x2a,
+	0x71, 0x9c, 0x17, 0x7f, 0xad, 0xa7, 0x24, 0xd6, 0x7c, 0x8c, 0xd1, 0x56, 0x10, 0xe8, 0x11, 0x94,
+	0x24, 0x65, 0x11, 0x66, 0xee, 0x92, 0x98, 0xb3, 0x82, 0x61, 0xb5, 0x7a, 0xe3, 0xd7, 0x02, 0xa4,
+	0xf7, 0x28, 0x75, 0x50, 0x19, 0xa6, 0x63, 0x16, 0xa7, 0x6d, 0x4b, 0xe8, 0xc6, 0x0b, 0x75, 0x93,
+	0x5f, 0x54, 0xd1, 0x98, 0x1f, 0x44, 0xbc, 0xdf, 0x85, 0x2c, 0x0b, 0x8c, 0x20, 0x94, 0x9a, 0x2d,
+	0xdf, 0x59, 0x9b, 0x08, 0x10, 0xc7, 0xec, 0x89, 0x29, 0x5d, 0x35, 0x15, 0x1d, 0x40, 0x39, 0x24,
+	0x8c, 0x3a, 0x96, 0xce, 0xb0, 0x49, 0xb9, 0xb2, 0x92, 0xb2, 0x54, 0x92, 0x38, 0x3d, 0x09, 0x83,
+	0xf6, 0xa1, 0xe4, 0x63, 0x86, 0xfd, 0x13, 0xac, 0x87, 0xfc, 0x1c, 0x82, 0xb5, 0x24, 0xb8, 0xb3,
+	0x0a, 0x66, 0x9f, 0xa3, 0xa0, 0xc7, 0x50, 0x11, 0x2a, 0xd5, 0x79, 0xda, 0xeb, 0x36, 0xb1, 0xf0,
+	0x53, 0x41, 0x60, 0x12, 0xe4, 0xb2, 0x40, 0xea, 0xdb, 0x2e, 0xd6, 0x38, 0x0e, 0xda, 0x86, 0x59,
+	0xc3, 0x34, 0x69, 0x48, 0x02, 0x6c, 0xe9, 0x46, 0xa0, 0x48, 0x5c, 0x9d, 0x20, 0xb1, 0x1f, 0x55,
+	0x1c, 0xc9, 0xe2, 0xf3, 0x98, 0xc5, 0x62, 0xbc, 0xbc, 0x19, 0xa0, 0x8f, 0x61, 0xde, 0xa4, 0xae,
+	0x6b, 0x07, 0x1c, 0xcd, 0xc2, 0x27, 0xb6, 0x89, 0x99, 0xc8, 0xe7, 0x74, 0xb7, 0x12, 0x3b, 0xda,
+	0x72, 0x1c, 0x5d, 0x87, 0x59, 0xdb, 0x72, 0x70, 0x3c, 0xaf, 0x20, 0xe6, 0x15, 0xf9, 0x58, 0x34,
+	0x65, 0x13, 0xe6, 0xc5, 0x14, 0x41, 0x56, 0x34, 0x0f, 0xc4, 0xbc, 0x39, 0xee, 0xe8, 0x51, 0x27,
+	0x86, 0xeb, 0xc1, 0x2c, 0x66, 0xa6, 0x4f, 0x87, 0x2a, 0xf6, 0xc5, 0x84, 0x11, 0x2a, 0x4a, 0x14,
+	0x19, 0xfa, 0x6f, 0x00, 0x89, 0xba, 0x42, 0x87, 0x04, 0x8f, 0xe4, 0x32, 0x9b, 0x10, 0xba, 0xc2,
+	0xb1, 0x76, 0x39, 0x54, 0xa4, 0x98, 0xaf, 0x61, 0x5e, 0xdc, 0xcd, 0x26, 0x26, 0x8d, 0xb9, 0x2d,
+	0x25, 0x84, 0x9f, 0xe3, 0x50, 0x9a, 0x40, 0x92, 0xe4, 0x62, 0x58, 0x1a, 0x47, 0x1f, 0x93, 0x4f,
+	0x39, 0xe1, 0x16, 0x0b, 0xa3, 0x2d, 0x46, 0x1a, 0x3a, 0x80, 0x32, 0xf5, 0xbd, 0x63, 0x83, 0x87,
+	0x48, 0xc6, 0x7e, 0x2e, 0x69, 0x3e, 0x45, 0x38, 0xa3, 0xe8, 0x63, 0x62, 0xd9, 0x64, 0xa0, 0x1f,
+	0x86, 0x3e, 0x51, 0xe0, 0x95, 0xc4, 0xd1, 0x97, 0x58, 0xad, 0xd0, 0x27, 0x12, 0xff, 0x00, 0xca,
+	0x0e, 0x36, 0xd8, 0x18, 0xb3, 0xf3, 0x49, 0x0f, 0x2e, 0x71, 0x14, 0xad, 0x1b, 0x7f, 0x66, 0x20,
+	0xbf, 0x47, 0x99, 0xcd, 0xcb, 0x1e, 0x2f, 0x60, 0x52, 0xba, 0xa3, 0xd7, 0x29, 0x2f, 0x07, 0x34,
+	0x6b, 0xfc, 0xe1, 0x9a, 0x3e, 0xf3, 0x70, 0xd5, 0x21, 0xc3, 0x45, 0xe7, 0xab, 0xa7, 0xa9, 0xfa,
+	0xe6, 0xe5, 0xcd, 0x45, 0xb5, 0x6b, 0xd3, 0xb2, 0x7c, 0xcc, 0x58, 0x2f, 0xf0, 0x6d, 0x32, 0xe8,
+	0xca, 0x69, 0xe8, 0x33, 0x98, 0xc1, 0xc4, 0x12, 0x95, 0xec, 0x52, 0xf9, 0xcb, 0x57, 0xf1, 0xe7,
+	0x57, 0x5c, 0x80, 0x1f, 0x23, 0x23, 0x8e, 0x91, 0x13, 0xb6, 0x66, 0x21, 0x0b, 0xae, 0x8c, 0x15,
+	0x1f, 0xf3, 0x18, 0x9b, 0x4f, 0x3c, 0x6a, 0x93, 0x20, 0x71, 0x05, 0x5a, 0x88, 0x2b, 0xd0, 0x56,
+	0x0c, 0x86, 0x76, 0x01, 0xe8, 0x30, 0x96, 0x4f, 0x2e, 0x21, 0x74, 0x81, 0x63, 0xc4, 0xd4, 0xda,
+	0xe4, 0x5b, 0x6c, 0x06, 0x31, 0x68, 0x3e, 0x29, 0xb5, 0x11, 0x8e, 0x04, 0x46, 0x90, 0xe6, 0x39,
+	0x20, 0xaa, 0x55, 0xbe, 0x2b, 0xbe, 0xd1, 0x77, 0x70, 0x75, 0x22, 0x8b, 0xc7, 0x43, 0x05, 0x09,
+	0xb7, 0x5e, 0x39, 0x97, 0xd0, 0x63, 0x01, 0x7b, 0x06, 0xd7, 0x2f, 0x4e, 0xed, 0xf1, 0x7d, 0x93,
+	0x96, 0xc0, 0x8f, 0x2e, 0xc8, 0xf2, 0xd1, 0xde, 0x1b, 0x3f, 0x66, 0x20, 0xb3, 0xcd, 0xe5, 0x31,
+	0xf1, 0x56, 0x7f, 0x50, 0xcd, 0x67, 0x72, 0x60, 0xe6, 0x5c, 0x0e, 0xdc, 0x82, 0xac, 0xe9, 0xd8,
+	0x98, 0x04, 0xea, 0x1d, 0xfe, 0xb0, 0xd6, 0xd5, 0x3c, 0x74, 0x8f, 0x77, 0x98, 0x86, 0x1f, 0xa8,
+	0xb6, 0xe8, 0x12, 0x72, 0x97, 0xeb, 0xa2, 0x6c, 0xc9, 0x26, 0xca, 0x96, 0xfb, 0x90, 0x91, 0x5d,
+	0x63, 0x52, 0x9d, 0xca, 0xe5, 0xa8, 0x0d, 0xe9, 0x23, 0xac, 0x1e, 0xc8, 0x24, 0x30, 0x62, 0x35,
+	0xda, 0x86, 0xbc, 0x8f, 0x65, 0xf9, 0x11, 0xa2, 0x4c, 0x82, 0x14, 0x23, 0xa0, 0x2f, 0xa0, 0x18,
+	0x7d, 0xf3, 0x76, 0x00, 0x2e, 0x1b, 0x20, 0x88, 0x56, 0x37, 0x03, 0xf4, 0x49, 0xdc, 0x9c, 0x15,
+	0x45, 0x73, 0x76, 0x75, 0xa2, 0x39, 0x13, 0x2a, 0x3a, 0xd7, 0x9d, 0x3d, 0x84, 0xac, 0x8f, 0x8f,
+	0x42, 0x62, 0x25, 0x7e, 0x66, 0xd5, 0xfa, 0x8d, 0x5f, 0x52, 0x50, 0x12, 0x0d, 0x79, 0x8f, 0x18,
+	0x1e, 0x3b, 0xa6, 0xc1, 0x87, 0xff, 0x26, 0x7c, 0x0e, 0x69, 0x9e, 0x42, 0x42, 0xb5, 0x97, 0xba,
+	0xaf, 0x58, 0x76, 0x61, 0x87, 0x36, 0xf3, 0xff, 0x74, 0x68, 0x9b, 0xcf, 0x00, 0x46, 0x3d, 0x2c,
+	0x5a, 0x83, 0xe5, 0xbd, 0xdd, 0xdd, 0x6d, 0xbd, 0xd7, 0x6f, 0xf6, 0xf7, 0x7b, 0xfa, 0xfe, 0x4e,
+	0x6f, 0xaf, 0xb3, 0xa5, 0xdd, 0xd7, 0x3a, 0xed, 0xca, 0x14, 0x5a, 0x02, 0x34, 0xee, 0x6c, 0x6e,
+	0xf5, 0xb5, 0xaf, 0x3a, 0x95, 0x14, 0xaa, 0xc2, 0xe2, 0xf8, 0x78, 0xb7, 0xd3, 0xd7, 0xba, 0xda,
+	0xce, 0x83, 0xca, 0x34, 0x5a, 0x86, 0x85, 0x09, 0x4f, 0xa7, 0x5d, 0x99, 0x59, 0x4d, 0x7f, 0xff,
+	0x43, 0x6d, 0x6a, 0xf3, 0x45, 0x0a, 0x8a, 0x63, 0x1c, 0xa1, 0xab, 0x50, 0xdd, 0xee, 0x34, 0x7b,
+	0x9d, 0x8b, 0xb7, 0x5f, 0x86, 0x85, 0x33, 0xde, 0x78, 0xff, 0x25, 0x40, 0x67, 0x1c, 0x9d, 0x9d,
+	0x76, 0xa7, 0x5d, 0x99, 0xe6, 0x97, 0x39, 0x33, 0xde, 0xef, 0x74, 0x1f, 0x69, 0x3b, 0xcd, 0x3e,
+	0x3f, 0xc1, 0x04, 0x5a, 0xab, 0xbb, 0xfb, 0x65, 0x67, 0xa7, 0x92, 0x96, 0x47, 0x6b, 0x3d, 0x7c,
+	0xf5, 0xae, 0x96, 0x7a, 0xfd, 0xae, 0x96, 0xfa, 0xfb, 0x5d, 0x2d, 0xf5, 0xfc, 0x7d, 0x6d, 0xea,
+	0xf5, 0xfb, 0xda, 0xd4, 0xef, 0xef, 0x6b, 0x53, 0x8f, 0xeb, 0x03, 0x3b, 0x38, 0x0e, 0x0f, 0xeb,
+	0x26, 0x75, 0x1b, 0x52, 0x70, 0x37, 0x3d, 0x9f, 0xf2, 0x1a, 0xae, 0xcc, 0xc6, 0x53, 0xf5, 0xd7,
+	0x3e, 0x38, 0xf5, 0x30, 0x3b, 0xcc, 0x0a, 0x96, 0xef, 0xfe, 0x17, 0x00, 0x00, 0xff, 0xff, 0x67,
+	0x99, 0xae, 0x09, 0xf7, 0x0f, 0x00, 0x00,
 }
 
 func (m *ClassSealParams) Marshal() (dAtA []byte, err error) {
@@ -797,6 +873,87 @@ func (m *ClassSealParams) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *GpuClass) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *GpuClass) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *GpuClass) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n1, err1 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.GemmDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline):])
+	if err1 != nil {
+		return 0, err1
+	}
+	i -= n1
+	i = encodeVarintPool(dAtA, i, uint64(n1))
+	i--
+	dAtA[i] = 0x3a
+	n2, err2 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.ResidencyDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline):])
+	if err2 != nil {
+		return 0, err2
+	}
+	i -= n2
+	i = encodeVarintPool(dAtA, i, uint64(n2))
+	i--
+	dAtA[i] = 0x32
+	{
+		size, err := m.Seal.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.WBench.Size()
+		i -= size
+		if _, err := m.WBench.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.ReferencePrice.Size()
+		i -= size
+		if _, err := m.ReferencePrice.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintPool(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.PoolId != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.PoolId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func (m *Pool) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -828,66 +985,11 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x1
 	i--
-	dAtA[i] = 0xb2
+	dAtA[i] = 0x8a
 	{
-		size := m.PendingBurn.Size()
+		size := m.PendingBurnUloop.Size()
 		i -= size
-		if _, err := m.PendingBurn.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintPool(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0xaa
-	{
-		size := m.Orphaned.Size()
-		i -= size
-		if _, err := m.Orphaned.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintPool(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0xa2
-	{
-		size := m.K.Size()
-		i -= size
-		if _, err := m.K.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintPool(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x9a
-	{
-		size := m.J.Size()
-		i -= size
-		if _, err := m.J.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintPool(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x92
-	if m.IdleSold != 0 {
-		i = encodeVarintPool(dAtA, i, uint64(m.IdleSold))
-		i--
-		dAtA[i] = 0x1
-		i--
-		dAtA[i] = 0x88
-	}
-	{
-		size := m.HSold.Size()
-		i -= size
-		if _, err := m.HSold.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.PendingBurnUloop.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -896,84 +998,83 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	dAtA[i] = 0x1
 	i--
 	dAtA[i] = 0x82
-	if m.Devices != 0 {
-		i = encodeVarintPool(dAtA, i, uint64(m.Devices))
-		i--
-		dAtA[i] = 0x78
-	}
 	{
-		size := m.Escrow.Size()
+		size := m.OrphanedUloop.Size()
 		i -= size
-		if _, err := m.Escrow.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.OrphanedUloop.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x7a
+	{
+		size := m.SoldIncomeTimeIndex.Size()
+		i -= size
+		if _, err := m.SoldIncomeTimeIndex.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
 	}
 	i--
 	dAtA[i] = 0x72
-	if m.Idle != 0 {
-		i = encodeVarintPool(dAtA, i, uint64(m.Idle))
-		i--
-		dAtA[i] = 0x68
+	{
+		size := m.SoldIncomeIndex.Size()
+		i -= size
+		if _, err := m.SoldIncomeIndex.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
 	}
-	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.AccountedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AccountedAt):])
-	if err1 != nil {
-		return 0, err1
+	i--
+	dAtA[i] = 0x6a
+	{
+		size := m.PoolOwnedSeconds.Size()
+		i -= size
+		if _, err := m.PoolOwnedSeconds.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintPool(dAtA, i, uint64(size))
 	}
-	i -= n1
-	i = encodeVarintPool(dAtA, i, uint64(n1))
 	i--
 	dAtA[i] = 0x62
 	{
-		size := m.Pi.Size()
+		size := m.EscrowUloop.Size()
 		i -= size
-		if _, err := m.Pi.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.EscrowUloop.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
 	}
 	i--
 	dAtA[i] = 0x5a
-	n2, err2 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.GemmDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline):])
-	if err2 != nil {
-		return 0, err2
+	if m.IdleSoldDevices != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.IdleSoldDevices))
+		i--
+		dAtA[i] = 0x50
 	}
-	i -= n2
-	i = encodeVarintPool(dAtA, i, uint64(n2))
-	i--
-	dAtA[i] = 0x52
-	n3, err3 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.ResidencyDeadline, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline):])
-	if err3 != nil {
-		return 0, err3
+	if m.IdleDevices != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.IdleDevices))
+		i--
+		dAtA[i] = 0x48
 	}
-	i -= n3
-	i = encodeVarintPool(dAtA, i, uint64(n3))
-	i--
-	dAtA[i] = 0x4a
-	{
-		size, err := m.Seal.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
-		i = encodeVarintPool(dAtA, i, uint64(size))
+	if m.CommittedDevices != 0 {
+		i = encodeVarintPool(dAtA, i, uint64(m.CommittedDevices))
+		i--
+		dAtA[i] = 0x40
 	}
-	i--
-	dAtA[i] = 0x42
-	{
-		size := m.WBench.Size()
-		i -= size
-		if _, err := m.WBench.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintPool(dAtA, i, uint64(size))
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.AccountedAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AccountedAt):])
+	if err4 != nil {
+		return 0, err4
 	}
+	i -= n4
+	i = encodeVarintPool(dAtA, i, uint64(n4))
 	i--
 	dAtA[i] = 0x3a
 	{
-		size := m.ReferencePrice.Size()
+		size := m.PriceTimeIndex.Size()
 		i -= size
-		if _, err := m.ReferencePrice.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.PriceTimeIndex.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -981,9 +1082,9 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x32
 	{
-		size := m.L.Size()
+		size := m.ReserveUloop.Size()
 		i -= size
-		if _, err := m.L.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.ReserveUloop.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -991,9 +1092,9 @@ func (m *Pool) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x2a
 	{
-		size := m.H.Size()
+		size := m.UnsoldSeconds.Size()
 		i -= size
-		if _, err := m.H.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.UnsoldSeconds.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1041,9 +1142,9 @@ func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	var l int
 	_ = l
 	{
-		size := m.SharedK.Size()
+		size := m.SoldIncomeTimeIndexCheckpoint.Size()
 		i -= size
-		if _, err := m.SharedK.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.SoldIncomeTimeIndexCheckpoint.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1051,9 +1152,9 @@ func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x5a
 	{
-		size := m.SharedJ.Size()
+		size := m.SoldIncomeIndexCheckpoint.Size()
 		i -= size
-		if _, err := m.SharedJ.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.SoldIncomeIndexCheckpoint.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1071,9 +1172,9 @@ func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		dAtA[i] = 0x48
 	}
 	{
-		size := m.Injected.Size()
+		size := m.InjectedUloop.Size()
 		i -= size
-		if _, err := m.Injected.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.InjectedUloop.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1081,9 +1182,9 @@ func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x42
 	{
-		size := m.Owed.Size()
+		size := m.OwedUloop.Size()
 		i -= size
-		if _, err := m.Owed.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.OwedUloop.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1091,9 +1192,9 @@ func (m *Position) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i--
 	dAtA[i] = 0x3a
 	{
-		size := m.Checkpoint.Size()
+		size := m.PriceTimeCheckpoint.Size()
 		i -= size
-		if _, err := m.Checkpoint.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.PriceTimeCheckpoint.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1268,9 +1369,9 @@ func (m *PriceSnapshot) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	var l int
 	_ = l
 	{
-		size := m.Pi.Size()
+		size := m.PriceTimeIndex.Size()
 		i -= size
-		if _, err := m.Pi.MarshalTo(dAtA[i:]); err != nil {
+		if _, err := m.PriceTimeIndex.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintPool(dAtA, i, uint64(size))
@@ -1340,6 +1441,32 @@ func (m *ClassSealParams) Size() (n int) {
 	return n
 }
 
+func (m *GpuClass) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.PoolId != 0 {
+		n += 1 + sovPool(uint64(m.PoolId))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovPool(uint64(l))
+	}
+	l = m.ReferencePrice.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.WBench.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.Seal.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline)
+	n += 1 + l + sovPool(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline)
+	n += 1 + l + sovPool(uint64(l))
+	return n
+}
+
 func (m *Pool) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1356,44 +1483,34 @@ func (m *Pool) Size() (n int) {
 	if m.Status != 0 {
 		n += 1 + sovPool(uint64(m.Status))
 	}
-	l = m.H.Size()
+	l = m.UnsoldSeconds.Size()
 	n += 1 + l + sovPool(uint64(l))
-	l = m.L.Size()
+	l = m.ReserveUloop.Size()
 	n += 1 + l + sovPool(uint64(l))
-	l = m.ReferencePrice.Size()
-	n += 1 + l + sovPool(uint64(l))
-	l = m.WBench.Size()
-	n += 1 + l + sovPool(uint64(l))
-	l = m.Seal.Size()
-	n += 1 + l + sovPool(uint64(l))
-	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.ResidencyDeadline)
-	n += 1 + l + sovPool(uint64(l))
-	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.GemmDeadline)
-	n += 1 + l + sovPool(uint64(l))
-	l = m.Pi.Size()
+	l = m.PriceTimeIndex.Size()
 	n += 1 + l + sovPool(uint64(l))
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AccountedAt)
 	n += 1 + l + sovPool(uint64(l))
-	if m.Idle != 0 {
-		n += 1 + sovPool(uint64(m.Idle))
+	if m.CommittedDevices != 0 {
+		n += 1 + sovPool(uint64(m.CommittedDevices))
 	}
-	l = m.Escrow.Size()
+	if m.IdleDevices != 0 {
+		n += 1 + sovPool(uint64(m.IdleDevices))
+	}
+	if m.IdleSoldDevices != 0 {
+		n += 1 + sovPool(uint64(m.IdleSoldDevices))
+	}
+	l = m.EscrowUloop.Size()
 	n += 1 + l + sovPool(uint64(l))
-	if m.Devices != 0 {
-		n += 1 + sovPool(uint64(m.Devices))
-	}
-	l = m.HSold.Size()
-	n += 2 + l + sovPool(uint64(l))
-	if m.IdleSold != 0 {
-		n += 2 + sovPool(uint64(m.IdleSold))
-	}
-	l = m.J.Size()
-	n += 2 + l + sovPool(uint64(l))
-	l = m.K.Size()
-	n += 2 + l + sovPool(uint64(l))
-	l = m.Orphaned.Size()
-	n += 2 + l + sovPool(uint64(l))
-	l = m.PendingBurn.Size()
+	l = m.PoolOwnedSeconds.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.SoldIncomeIndex.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.SoldIncomeTimeIndex.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.OrphanedUloop.Size()
+	n += 1 + l + sovPool(uint64(l))
+	l = m.PendingBurnUloop.Size()
 	n += 2 + l + sovPool(uint64(l))
 	l = m.LeasedSeconds.Size()
 	n += 2 + l + sovPool(uint64(l))
@@ -1421,18 +1538,18 @@ func (m *Position) Size() (n int) {
 	if m.LeaseId != 0 {
 		n += 1 + sovPool(uint64(m.LeaseId))
 	}
-	l = m.Checkpoint.Size()
+	l = m.PriceTimeCheckpoint.Size()
 	n += 1 + l + sovPool(uint64(l))
-	l = m.Owed.Size()
+	l = m.OwedUloop.Size()
 	n += 1 + l + sovPool(uint64(l))
-	l = m.Injected.Size()
+	l = m.InjectedUloop.Size()
 	n += 1 + l + sovPool(uint64(l))
 	if m.Sold {
 		n += 2
 	}
-	l = m.SharedJ.Size()
+	l = m.SoldIncomeIndexCheckpoint.Size()
 	n += 1 + l + sovPool(uint64(l))
-	l = m.SharedK.Size()
+	l = m.SoldIncomeTimeIndexCheckpoint.Size()
 	n += 1 + l + sovPool(uint64(l))
 	return n
 }
@@ -1487,7 +1604,7 @@ func (m *PriceSnapshot) Size() (n int) {
 	}
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time)
 	n += 1 + l + sovPool(uint64(l))
-	l = m.Pi.Size()
+	l = m.PriceTimeIndex.Size()
 	n += 1 + l + sovPool(uint64(l))
 	return n
 }
@@ -1719,6 +1836,274 @@ func (m *ClassSealParams) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
+func (m *GpuClass) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowPool
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: GpuClass: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: GpuClass: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolId", wireType)
+			}
+			m.PoolId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PoolId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReferencePrice", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ReferencePrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WBench", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.WBench.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seal", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Seal.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyDeadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.ResidencyDeadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmDeadline", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.GemmDeadline, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipPool(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthPool
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
 func (m *Pool) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -1820,7 +2205,7 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			}
 		case 4:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field H", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field UnsoldSeconds", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -1848,13 +2233,13 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.H.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.UnsoldSeconds.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 5:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field L", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field ReserveUloop", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -1882,13 +2267,13 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.L.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.ReserveUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 6:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ReferencePrice", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceTimeIndex", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -1916,178 +2301,11 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.ReferencePrice.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.PriceTimeIndex.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 7:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field WBench", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.WBench.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 8:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Seal", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Seal.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 9:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyDeadline", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.ResidencyDeadline, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 10:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GemmDeadline", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.GemmDeadline, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 11:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pi", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Pi.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 12:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field AccountedAt", wireType)
 			}
@@ -2120,11 +2338,11 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 13:
+		case 8:
 			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Idle", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field CommittedDevices", wireType)
 			}
-			m.Idle = 0
+			m.CommittedDevices = 0
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowPool
@@ -2134,14 +2352,52 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.Idle |= uint64(b&0x7F) << shift
+				m.CommittedDevices |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-		case 14:
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IdleDevices", wireType)
+			}
+			m.IdleDevices = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IdleDevices |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IdleSoldDevices", wireType)
+			}
+			m.IdleSoldDevices = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IdleSoldDevices |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Escrow", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field EscrowUloop", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2169,32 +2425,115 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Escrow.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.EscrowUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PoolOwnedSeconds", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PoolOwnedSeconds.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SoldIncomeIndex", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SoldIncomeIndex.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SoldIncomeTimeIndex", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SoldIncomeTimeIndex.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 15:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Devices", wireType)
-			}
-			m.Devices = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Devices |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 16:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field HSold", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field OrphanedUloop", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2222,166 +2561,45 @@ func (m *Pool) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.HSold.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.OrphanedUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PendingBurnUloop", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowPool
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthPool
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthPool
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PendingBurnUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 17:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field IdleSold", wireType)
-			}
-			m.IdleSold = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.IdleSold |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 18:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field J", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.J.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 19:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field K", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.K.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 20:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Orphaned", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Orphaned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 21:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field PendingBurn", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowPool
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthPool
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthPool
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.PendingBurn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 22:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field LeasedSeconds", wireType)
 			}
@@ -2589,7 +2807,7 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			}
 		case 6:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Checkpoint", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceTimeCheckpoint", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2617,13 +2835,13 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Checkpoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.PriceTimeCheckpoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 7:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field OwedUloop", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2651,13 +2869,13 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Owed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.OwedUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 8:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Injected", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field InjectedUloop", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2685,7 +2903,7 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Injected.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.InjectedUloop.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -2711,7 +2929,7 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			m.Sold = bool(v != 0)
 		case 10:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field SharedJ", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field SoldIncomeIndexCheckpoint", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2739,13 +2957,13 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.SharedJ.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.SoldIncomeIndexCheckpoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
 		case 11:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field SharedK", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field SoldIncomeTimeIndexCheckpoint", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -2773,7 +2991,7 @@ func (m *Position) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.SharedK.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.SoldIncomeTimeIndexCheckpoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -3274,7 +3492,7 @@ func (m *PriceSnapshot) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pi", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceTimeIndex", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -3302,7 +3520,7 @@ func (m *PriceSnapshot) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.Pi.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.PriceTimeIndex.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -3,8 +3,6 @@ package keeper
 import (
 	"context"
 
-	"cosmossdk.io/errors"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/x/stake/types"
@@ -25,8 +23,8 @@ func NewMsgServerImpl(k Keeper) types.MsgServer {
 // sender is not the authority, ErrInvalidParams when Validate fails; either
 // way nothing changes.
 func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
-	if msg.Authority != ms.authority {
-		return nil, errors.Wrapf(types.ErrInvalidSigner, "expected %s, got %s", ms.authority, msg.Authority)
+	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
+		return nil, err
 	}
 	if err := msg.Params.Validate(); err != nil {
 		return nil, err

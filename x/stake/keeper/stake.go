@@ -88,9 +88,9 @@ func (ms msgServer) StakeLP(ctx context.Context, msg *types.MsgStakeLP) (*types.
 	if err != nil {
 		return nil, err
 	}
-	d, err := poolstypes.ParseDuration(msg.Duration)
-	if err != nil {
-		return nil, errorsmod.Wrap(types.ErrInvalidDuration, err.Error())
+	d := msg.Duration
+	if d < time.Second || d%time.Second != 0 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "duration %s must be a positive whole number of seconds", d)
 	}
 	if d < params.MinLpDuration {
 		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "an LP stake lasts at least min_lp_duration %s, not %s", params.MinLpDuration, d)
