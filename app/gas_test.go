@@ -84,7 +84,7 @@ func TestStakeGasBesideABankSend(t *testing.T) {
 			Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_SEALED, W: math.ZeroInt(),
 		}))
 	}
-	res, err := stakeLP(c, minerAddr, 1, 8 * 24 * time.Hour)
+	res, err := stakeLP(c, minerAddr, 1, 8*24*time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))

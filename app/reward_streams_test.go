@@ -70,11 +70,11 @@ func TestMinersAndClientsShares(t *testing.T) {
 	open := st.Period
 
 	tA := c.Ctx().BlockTime().Unix()
-	_, err = stakeLP(c, minerA, 1, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, minerA, 1, 7*24*time.Hour)
 	require.NoError(t, err)
 	c.NextBlock(t, 4*time.Second)
 	tB := c.Ctx().BlockTime().Unix()
-	_, err = stakeLP(c, minerB, 2, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, minerB, 2, 7*24*time.Hour)
 	require.NoError(t, err)
 	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)

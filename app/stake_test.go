@@ -39,7 +39,7 @@ func TestStakeLPLifecycle(t *testing.T) {
 
 	// An unsealed device cannot be staked.
 	_, ch := registerSealed(t, c, "gpu-unsealed")
-	_, err := stakeLP(c, c.Funded, ch.DeviceId, 7 * 24 * time.Hour)
+	_, err := stakeLP(c, c.Funded, ch.DeviceId, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceNotSealed)
 
 	_, id := sealedDevice(t, c, hot)
@@ -58,14 +58,14 @@ func TestStakeLPLifecycle(t *testing.T) {
 		_, err := stakeLP(c, tc.owner, id, tc.dur)
 		require.ErrorIs(t, err, tc.want)
 	}
-	_, err = stakeLP(c, c.Funded, 999, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, c.Funded, 999, 7*24*time.Hour)
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
 	_, err = deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: id, Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
 
 	before := balance(c, c.Funded)
 	hBefore := poolOf(t, c, "rtx-4090").UnsoldSeconds
-	res, err := stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
+	res, err := stakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.NoError(t, err)
 	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakingFeeBurned")
 	var staked staketypes.MsgStakeLPResponse
@@ -76,7 +76,7 @@ func TestStakeLPLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, staked.StakeId, d.StakeId)
 
-	_, err = stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceCommitted)
 	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: id})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceCommitted)
@@ -127,7 +127,7 @@ func TestStakeLPLifecycle(t *testing.T) {
 	// A retiring pool takes no new stakes.
 	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: poolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
-	_, err = stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrWrongClass)
 
 	// Certificates survive an export.
@@ -146,7 +146,7 @@ func TestStakeFailurePath(t *testing.T) {
 	c.NextBlock(t, time.Second)
 	hot := withVerifier(t, c)
 	sealing, id := sealedDevice(t, c, hot)
-	res, err := stakeLP(c, c.Funded, id, 7 * 24 * time.Hour)
+	res, err := stakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
@@ -223,7 +223,7 @@ func TestSellComputeAndExpiry(t *testing.T) {
 
 	_, err := sell(c, c.Funded, seller, 1)
 	require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity, "no LP position owns sold time yet")
-	_, err = stakeLP(c, c.Funded, lpDevice, 7 * 24 * time.Hour)
+	_, err = stakeLP(c, c.Funded, lpDevice, 7*24*time.Hour)
 	require.NoError(t, err)
 	for _, days := range []uint32{0, 8} {
 		_, err = sell(c, c.Funded, seller, days)
@@ -272,7 +272,7 @@ func TestSaleFailurePath(t *testing.T) {
 	hot := withVerifier(t, c)
 	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
 	sealing, seller := sealedNamed(t, c, hot, "gpu-sale")
-	_, err := stakeLP(c, c.Funded, lpDevice, 8 * 24 * time.Hour)
+	_, err := stakeLP(c, c.Funded, lpDevice, 8*24*time.Hour)
 	require.NoError(t, err)
 	client := account(t, c, "client", 10_000_000_000)
 	// Lease the LP device first so the sold device is the idle one matched next.
