@@ -12,20 +12,17 @@ import (
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/gogoproto/proto"
-	"github.com/spf13/cast"
 
 	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
 	reflectionv1 "cosmossdk.io/api/cosmos/reflection/v1"
 	"cosmossdk.io/client/v2/autocli"
 	"cosmossdk.io/core/appmodule"
-	corestore "cosmossdk.io/core/store"
 	"cosmossdk.io/log/v2"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
-	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/grpc/cmtservice"
 	nodeservice "github.com/cosmos/cosmos-sdk/client/grpc/node"
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -43,61 +40,40 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/module"
 	"github.com/cosmos/cosmos-sdk/types/msgservice"
 	"github.com/cosmos/cosmos-sdk/version"
-	"github.com/cosmos/cosmos-sdk/x/auth"
 	"github.com/cosmos/cosmos-sdk/x/auth/ante"
 	authcodec "github.com/cosmos/cosmos-sdk/x/auth/codec"
 	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
-	authsims "github.com/cosmos/cosmos-sdk/x/auth/simulation"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	"github.com/cosmos/cosmos-sdk/x/authz"
 	authzkeeper "github.com/cosmos/cosmos-sdk/x/authz/keeper"
-	authzmodule "github.com/cosmos/cosmos-sdk/x/authz/module"
-	"github.com/cosmos/cosmos-sdk/x/bank"
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	"github.com/cosmos/cosmos-sdk/x/consensus"
 	consensusparamkeeper "github.com/cosmos/cosmos-sdk/x/consensus/keeper"
 	consensusparamtypes "github.com/cosmos/cosmos-sdk/x/consensus/types"
-	distr "github.com/cosmos/cosmos-sdk/x/distribution"
 	distrkeeper "github.com/cosmos/cosmos-sdk/x/distribution/keeper"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
-	"github.com/cosmos/cosmos-sdk/x/epochs"
 	epochskeeper "github.com/cosmos/cosmos-sdk/x/epochs/keeper"
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
-	"github.com/cosmos/cosmos-sdk/x/evidence"
 	evidencekeeper "github.com/cosmos/cosmos-sdk/x/evidence/keeper"
 	evidencetypes "github.com/cosmos/cosmos-sdk/x/evidence/types"
 	"github.com/cosmos/cosmos-sdk/x/feegrant"
 	feegrantkeeper "github.com/cosmos/cosmos-sdk/x/feegrant/keeper"
-	feegrantmodule "github.com/cosmos/cosmos-sdk/x/feegrant/module"
-	"github.com/cosmos/cosmos-sdk/x/genutil"
-	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
-	"github.com/cosmos/cosmos-sdk/x/gov"
-	govclient "github.com/cosmos/cosmos-sdk/x/gov/client"
 	govkeeper "github.com/cosmos/cosmos-sdk/x/gov/keeper"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
-	"github.com/cosmos/cosmos-sdk/x/slashing"
 	slashingkeeper "github.com/cosmos/cosmos-sdk/x/slashing/keeper"
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
-	"github.com/cosmos/cosmos-sdk/x/staking"
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	"github.com/cosmos/cosmos-sdk/x/tx/signing"
-	"github.com/cosmos/cosmos-sdk/x/upgrade"
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
-	"github.com/loopin-project/loopin/x/pocps"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
-	"github.com/loopin-project/loopin/x/pools"
 	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
-	"github.com/loopin-project/loopin/x/rewards"
 	rewardskeeper "github.com/loopin-project/loopin/x/rewards/keeper"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
-	"github.com/loopin-project/loopin/x/stake"
 	stakekeeper "github.com/loopin-project/loopin/x/stake/keeper"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
@@ -154,6 +130,10 @@ type App struct {
 	PocpsKeeper   pocpskeeper.Keeper
 	RewardsKeeper rewardskeeper.Keeper
 
+	// loopinEpochHooks are the LooPIN modules' epoch hooks, each run in its
+	// own cached context (hooks.go).
+	loopinEpochHooks *isolatedEpochHooks
+
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
 	configurator       module.Configurator
@@ -199,133 +179,8 @@ func New(
 		interfaceRegistry: interfaceRegistry,
 		keys:              keys,
 	}
-	govAuthority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	store := func(key string) corestore.KVStoreService { return runtime.NewKVStoreService(keys[key]) }
-
-	app.ConsensusParamsKeeper = consensusparamkeeper.NewKeeper(appCodec, store(consensusparamtypes.StoreKey), govAuthority, runtime.EventService{})
-	bApp.SetParamStore(app.ConsensusParamsKeeper.ParamsStore)
-
-	app.AccountKeeper = authkeeper.NewAccountKeeper(
-		appCodec, store(authtypes.StoreKey), authtypes.ProtoBaseAccount, maccPerms,
-		authcodec.NewBech32Codec(sdk.GetConfig().GetBech32AccountAddrPrefix()),
-		sdk.GetConfig().GetBech32AccountAddrPrefix(), govAuthority,
-	)
-	app.BankKeeper = bankkeeper.NewBaseKeeper(appCodec, store(banktypes.StoreKey), app.AccountKeeper, BlockedAddresses(), govAuthority, logger)
-	app.StakingKeeper = stakingkeeper.NewKeeper(
-		appCodec, store(stakingtypes.StoreKey), app.AccountKeeper, app.BankKeeper, govAuthority,
-		authcodec.NewBech32Codec(sdk.GetConfig().GetBech32ValidatorAddrPrefix()),
-		authcodec.NewBech32Codec(sdk.GetConfig().GetBech32ConsensusAddrPrefix()),
-	)
-	app.DistrKeeper = distrkeeper.NewKeeper(appCodec, store(distrtypes.StoreKey), app.AccountKeeper, app.BankKeeper, app.StakingKeeper, authtypes.FeeCollectorName, govAuthority)
-	app.SlashingKeeper = slashingkeeper.NewKeeper(appCodec, legacyAmino, store(slashingtypes.StoreKey), app.StakingKeeper, govAuthority)
-	app.FeeGrantKeeper = feegrantkeeper.NewKeeper(appCodec, store(feegrant.StoreKey), app.AccountKeeper)
-	app.AuthzKeeper = authzkeeper.NewKeeper(store(authzkeeper.StoreKey), appCodec, app.MsgServiceRouter(), app.AccountKeeper)
-
-	skipUpgradeHeights := map[int64]bool{}
-	for _, h := range cast.ToIntSlice(appOpts.Get(server.FlagUnsafeSkipUpgrades)) {
-		skipUpgradeHeights[int64(h)] = true
-	}
-	homePath := cast.ToString(appOpts.Get(flags.FlagHome))
-	app.UpgradeKeeper = upgradekeeper.NewKeeper(skipUpgradeHeights, store(upgradetypes.StoreKey), appCodec, homePath, app.BaseApp, govAuthority)
-
-	govKeeper := govkeeper.NewKeeper(
-		appCodec, store(govtypes.StoreKey), app.AccountKeeper, app.BankKeeper, app.DistrKeeper,
-		app.MsgServiceRouter(), govtypes.DefaultConfig(), govAuthority,
-		govkeeper.NewDefaultCalculateVoteResultsAndVotingPower(app.StakingKeeper),
-	)
-	app.GovKeeper = *govKeeper
-
-	app.EvidenceKeeper = *evidencekeeper.NewKeeper(
-		appCodec, store(evidencetypes.StoreKey), app.StakingKeeper, app.SlashingKeeper,
-		app.AccountKeeper.AddressCodec(), runtime.ProvideCometInfoService(),
-	)
-
-	epochsKeeper := epochskeeper.NewKeeper(store(epochstypes.StoreKey), appCodec)
-	app.EpochsKeeper = &epochsKeeper
-
-	// LooPIN keepers. Dependencies run one way: stake uses pools and pocps;
-	// rewards reads the others through its expected-keeper interfaces.
-	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, app.BankKeeper, govAuthority)
-	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, app.PoolsKeeper, govAuthority)
-	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
-		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),
-	))
-	app.StakeKeeper = stakekeeper.NewKeeper(appCodec, store(staketypes.StoreKey), app.AccountKeeper, app.BankKeeper,
-		app.PoolsKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority)
-	app.RewardsKeeper = rewardskeeper.NewKeeper(
-		appCodec, store(rewardstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
-		app.PoolsKeeper, app.StakeKeeper, app.PocpsKeeper, app.EpochsKeeper, govAuthority,
-	)
-	// A change of x/stake's maintenance rate β must keep β below the reward
-	// rate γ (whitepaper §5), which x/rewards knows.
-	app.StakeKeeper.SetBalanceCheck(app.RewardsKeeper.CheckBalance)
-	// A confirmed failure runs x/stake's failure path; a passed challenge
-	// re-weighs the device in the miners' stream (set before any copy of the
-	// x/pocps keeper is handed to a module below).
-	app.PocpsKeeper.SetHooks(pocpstypes.NewMultiPocpsHooks(app.StakeKeeper.Hooks(), app.RewardsKeeper.PocpsHooks()))
-	// Leases and commitments feed the clients' and miners' reward streams.
-	app.PoolsKeeper.SetHooks(app.RewardsKeeper.PoolsHooks())
-	app.StakeKeeper.SetStakeHooks(app.RewardsKeeper.StakeHooks())
-	// PoL reads C_minted and C_held from x/rewards (set before any copy of
-	// the x/pocps keeper is handed out below).
-	app.PocpsKeeper.SetLoyaltyKeeper(rewardskeeper.Loyalty{K: app.RewardsKeeper})
-	// At each `loopin` epoch end: x/pools dissipates and snapshots its
-	// pools, x/pocps challenges the devices due, then x/rewards mints and
-	// splits the emission.
-	app.EpochsKeeper.SetHooks(epochstypes.NewMultiEpochHooks(
-		app.PoolsKeeper.EpochHooks(), app.PocpsKeeper.EpochHooks(), app.RewardsKeeper.EpochHooks()))
-
-	app.ModuleManager = module.NewManager(
-		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),
-		auth.NewAppModule(appCodec, app.AccountKeeper, authsims.RandomGenesisAccounts, nil),
-		bank.NewAppModule(appCodec, app.BankKeeper, app.AccountKeeper, nil),
-		feegrantmodule.NewAppModule(appCodec, app.AccountKeeper, app.BankKeeper, app.FeeGrantKeeper, app.interfaceRegistry),
-		gov.NewAppModule(appCodec, &app.GovKeeper, app.AccountKeeper, app.BankKeeper, nil),
-		slashing.NewAppModule(appCodec, app.SlashingKeeper, app.AccountKeeper, app.BankKeeper, app.StakingKeeper, nil, app.interfaceRegistry),
-		distr.NewAppModule(appCodec, app.DistrKeeper, app.AccountKeeper, app.BankKeeper, app.StakingKeeper, nil),
-		staking.NewAppModule(appCodec, app.StakingKeeper, app.AccountKeeper, app.BankKeeper, nil),
-		upgrade.NewAppModule(app.UpgradeKeeper, app.AccountKeeper.AddressCodec()),
-		evidence.NewAppModule(app.EvidenceKeeper),
-		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, app.interfaceRegistry),
-		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
-		epochs.NewAppModule(app.EpochsKeeper),
-		pools.NewAppModule(appCodec, app.PoolsKeeper),
-		stake.NewAppModule(appCodec, app.StakeKeeper),
-		pocps.NewAppModule(appCodec, app.PocpsKeeper),
-		rewards.NewAppModule(appCodec, app.RewardsKeeper),
-	)
-
-	app.BasicModuleManager = module.NewBasicManagerFromManager(
-		app.ModuleManager,
-		map[string]module.AppModuleBasic{
-			genutiltypes.ModuleName: genutil.NewAppModuleBasic(genutiltypes.DefaultMessageValidator),
-			govtypes.ModuleName:     gov.NewAppModuleBasic([]govclient.ProposalHandler{}),
-			epochstypes.ModuleName:  epochsModuleBasic{epochs.NewAppModule(app.EpochsKeeper)},
-		},
-	)
-	app.BasicModuleManager.RegisterLegacyAminoCodec(legacyAmino)
-	app.BasicModuleManager.RegisterInterfaces(interfaceRegistry)
-
-	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
-	// x/epochs ticks first so that the LooPIN modules see the new epoch in
-	// the same block; distribution allocates fees before slashing.
-	app.ModuleManager.SetOrderBeginBlockers(
-		epochstypes.ModuleName, poolstypes.ModuleName, staketypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
-		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName, pocpstypes.ModuleName,
-	)
-	// x/bank must come first (SDK v0.54).
-	app.ModuleManager.SetOrderEndBlockers(
-		banktypes.ModuleName, govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName,
-	)
-	genesisOrder := []string{
-		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
-		slashingtypes.ModuleName, govtypes.ModuleName, upgradetypes.ModuleName, evidencetypes.ModuleName,
-		authz.ModuleName, feegrant.ModuleName, consensusparamtypes.ModuleName, epochstypes.ModuleName,
-		poolstypes.ModuleName, pocpstypes.ModuleName, staketypes.ModuleName, rewardstypes.ModuleName,
-		genutiltypes.ModuleName,
-	}
-	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
-	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
+	app.newKeepers(appOpts, logger)
+	app.newModuleManager()
 
 	app.configurator = module.NewConfigurator(appCodec, app.MsgServiceRouter(), app.GRPCQueryRouter())
 	if err := app.ModuleManager.RegisterServices(app.configurator); err != nil {

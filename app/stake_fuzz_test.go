@@ -130,7 +130,7 @@ func FuzzStakeLifecycle(f *testing.F) {
 					break
 				}
 				ctx, write := c.Ctx().CacheContext()
-				require.NoError(t, c.StakeKeeper.Hooks().AfterDeviceFailed(ctx, id))
+				require.NoError(t, c.StakeKeeper.FailDevice(ctx, id))
 				write()
 				burned = burned.Add(burnsIn(t, &sdk.Result{Events: ctx.EventManager().ABCIEvents()}))
 				done["failure"]++

@@ -9,9 +9,8 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
-
+	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
@@ -21,10 +20,6 @@ import (
 // node per 32 bytes of proof (and a GEMM row's column block costs about as
 // many PRG blocks as the row has bytes / 4).
 const VerifyGasPerByte = 30
-
-// maxDeadlinesPerBlock bounds the missed deadlines one block processes; the
-// rest wait for the next block (STYLE.md: bounded batches).
-const maxDeadlinesPerBlock = 100
 
 // assignment is what issuing challenges reads once: the verifiers with
 // fewer than max_missed misses (in address order) and the params. An epoch
@@ -115,16 +110,6 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	})
 }
 
-// device loads device id, mapping "not found" to ErrDeviceNotFound (the
-// owner may have deregistered it while a challenge was pending).
-func (k Keeper) device(ctx context.Context, id uint64) (types.Device, error) {
-	d, err := k.Devices.Get(ctx, id)
-	if errors.Is(err, collections.ErrNotFound) {
-		return d, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", id)
-	}
-	return d, err
-}
-
 // closeChallenge records a challenge's outcome (the reason and, for a bad
 // proof, the re-check's detail) and takes it off the queue.
 func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status types.ChallengeStatus, reason types.FailureReason, detail string) error {
@@ -145,19 +130,19 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 // fails the check, or an empty one (no answer), fails the device. Errors,
 // changing nothing: ErrNotAssigned, ErrChallengeNotFound,
 // ErrChallengeClosed, ErrWrongKind, ErrTooEarly, ErrDeadlinePassed.
-func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
-	c, val, err := ms.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
+func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
+	c, val, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
 	if err != nil {
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	seedHash, err := ms.BlockHashes.Get(ctx, c.SeedHeight)
+	seedHash, err := k.BlockHashes.Get(ctx, c.SeedHeight)
 	if errors.Is(err, collections.ErrNotFound) {
 		return nil, errorsmod.Wrapf(types.ErrTooEarly, "challenge %d is seeded by block %d", c.Id, c.SeedHeight)
 	} else if err != nil {
 		return nil, err
 	}
-	device, err := ms.device(ctx, c.DeviceId)
+	device, err := k.device(ctx, c.DeviceId)
 	if err != nil {
 		return nil, err
 	}
@@ -181,26 +166,26 @@ func (ms msgServer) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitS
 	}
 	if reason != types.FAILURE_REASON_UNSPECIFIED {
 		device.Status = types.DEVICE_STATUS_FAILED
-		if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 			return nil, err
 		}
-		if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, detail); err != nil {
+		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, detail); err != nil {
 			return nil, err
 		}
 		return &types.MsgSubmitSetupResultResponse{Passed: false, FailureReason: reason, Detail: detail}, nil
 	}
 	device.Status = types.DEVICE_STATUS_SEALED
 	device.SealedAt = sdkCtx.BlockTime()
-	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 		return nil, err
 	}
-	if err := ms.schedule(ctx, device.Id); err != nil {
+	if err := k.schedule(ctx, device.Id); err != nil {
 		return nil, err
 	}
-	if err := ms.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
+	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
 		return nil, err
 	}
-	if err := ms.countReport(ctx, val); err != nil {
+	if err := k.countReport(ctx, val); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceSealed{DeviceId: device.Id}); err != nil {
@@ -248,68 +233,147 @@ func (k Keeper) assignedPending(ctx context.Context, hotKey string, id uint64, k
 	return c, val, nil
 }
 
-// processDeadlines marks the pending challenges whose deadline has passed
-// as missed (at most maxDeadlinesPerBlock per block), counts the miss
-// against the verifier, and re-issues a missed setup challenge to another
-// verifier when there is one.
-func (k Keeper) processDeadlines(ctx context.Context) error {
-	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
-	it, err := k.DeadlineQueue.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).
-		EndExclusive(collections.Join(now, uint64(0))))
+// SubmitChallengeResult takes a verifier's report of a residency and
+// throughput challenge (PROTOCOL.md §4). A pass must come with samples that
+// pass the chain's re-check (VerifyResidencySample, VerifyGemmSample); it
+// updates W (moving average, weight 1/4) and the last verification. A
+// failure "bad proof" must come with samples that fail the re-check; "late"
+// and "no answer" are taken on trust. A failure is confirmed by a second,
+// independently assigned verifier: after `confirmations` failed reports the
+// device fails and the PocpsHooks run (x/stake's failure path). Errors,
+// changing nothing: ErrNotAssigned, ErrChallengeNotFound, ErrChallengeClosed,
+// ErrWrongKind, ErrDeadlinePassed, ErrInvalidResult, ErrBadSample,
+// ErrNoEvidence.
+func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitChallengeResult) (*types.MsgSubmitChallengeResultResponse, error) {
+	c, val, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_RESIDENCY)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var due []uint64
-	for ; it.Valid() && len(due) < maxDeadlinesPerBlock; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			it.Close()
-			return err
-		}
-		due = append(due, key.K2())
+	device, err := k.device(ctx, c.DeviceId)
+	if err != nil {
+		return nil, err
 	}
-	if err := it.Close(); err != nil {
-		return err
+	if n := len(msg.TranscriptHash); n != 0 && n != 32 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "transcript_hash must be 32 bytes (SHA-256) or empty, got %d", n)
 	}
-	for _, id := range due {
-		c, err := k.Challenges.Get(ctx, id)
-		if err != nil {
+	c.TranscriptHash = msg.TranscriptHash
+	p := device.Seal.Params.ProofParams()
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.ResidencySample)+len(msg.GemmSample)), "pocps: verify challenge samples")
+
+	samplesErr := func() error {
+		var nonce, seed, secret, resRoot, blockSeed proof.Hash
+		for _, f := range []struct {
+			dst  *proof.Hash
+			src  []byte
+			name string
+		}{{&nonce, msg.Nonce, "nonce"}, {&seed, msg.GemmSeed, "gemm_seed"}, {&secret, msg.VerifierSecret, "verifier_secret"}, {&resRoot, msg.ResidencyRoot, "residency_root"}} {
+			if len(f.src) != 32 {
+				return errorsmod.Wrapf(types.ErrInvalidResult, "%s must be 32 bytes", f.name)
+			}
+			copy(f.dst[:], f.src)
+		}
+		roots := make([]proof.Hash, len(msg.GemmRoots))
+		for i, r := range msg.GemmRoots {
+			if len(r) != 32 {
+				return errorsmod.Wrapf(types.ErrInvalidResult, "gemm root %d must be 32 bytes", i)
+			}
+			copy(roots[i][:], r)
+		}
+		var res proof.ResidencyProof
+		var gemm proof.GemmProof
+		if err := res.UnmarshalBinary(msg.ResidencySample); err != nil {
+			return errorsmod.Wrap(types.ErrInvalidResult, err.Error())
+		}
+		if err := gemm.UnmarshalBinary(msg.GemmSample); err != nil {
+			return errorsmod.Wrap(types.ErrInvalidResult, err.Error())
+		}
+		sealRoot := device.Seal.Commitment().SealRoot()
+		copy(blockSeed[:], sdkCtx.HeaderHash())
+		if err := proof.VerifyResidencySample(p, sealRoot, nonce, resRoot, secret, res.Walks); err != nil {
 			return err
 		}
-		if has, err := k.Devices.Has(ctx, c.DeviceId); err != nil {
-			return err
-		} else if !has {
-			// The owner deregistered the device: nobody missed anything.
-			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_DEVICE_DEREGISTERED, ""); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_MISSED_DEADLINE, ""); err != nil {
-			return err
-		}
-		valBz, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
-		if err != nil {
-			return err
-		}
-		val := sdk.ValAddress(valBz)
-		if v, err := k.Verifiers.Get(ctx, val); err == nil {
-			v.Missed++
-			if err := k.Verifiers.Set(ctx, val, v); err != nil {
-				return err
-			}
-		}
-		if c.Kind == types.CHALLENGE_KIND_SETUP {
-			device, err := k.Devices.Get(ctx, c.DeviceId)
-			if errors.Is(err, collections.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, val, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
-				return err
-			}
-		}
+		return proof.VerifyGemmSample(p, sealRoot, seed, roots, secret, blockSeed, gemm.Rows)
 	}
-	return nil
+
+	if msg.Passed {
+		if err := samplesErr(); err != nil {
+			if errorsmod.IsOf(err, types.ErrInvalidResult) {
+				return nil, err
+			}
+			return nil, errorsmod.Wrap(types.ErrBadSample, err.Error())
+		}
+		if msg.W.IsNil() || msg.W.IsNegative() {
+			return nil, errorsmod.Wrap(types.ErrInvalidResult, "w must be a non-negative number of ops/s")
+		}
+		if device.W.IsNil() || device.W.IsZero() {
+			device.W = msg.W
+		} else {
+			device.W = device.W.MulRaw(wEWMA - 1).Add(msg.W).QuoRaw(wEWMA)
+		}
+		device.LastVerified = sdkCtx.BlockTime()
+		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
+			return nil, err
+		}
+		if err := k.countReport(ctx, val); err != nil {
+			return nil, err
+		}
+		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitChallengeResultResponse{}, k.Hooks().AfterDeviceScored(ctx, device.Id)
+	}
+
+	detail := ""
+	switch msg.FailureReason {
+	case types.FAILURE_REASON_LATE, types.FAILURE_REASON_NO_ANSWER:
+	case types.FAILURE_REASON_BAD_PROOF:
+		err := samplesErr()
+		if err == nil {
+			return nil, errorsmod.Wrap(types.ErrNoEvidence, "the submitted samples pass the re-check")
+		}
+		if errorsmod.IsOf(err, types.ErrInvalidResult) {
+			return nil, err
+		}
+		detail = err.Error()
+		// Evidence-backed failures are accepted reports; "late" and "no
+		// answer" are taken on trust and earn nothing.
+		if err := k.countReport(ctx, val); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "a failure needs failure_reason LATE, NO_ANSWER or BAD_PROOF, got %s", msg.FailureReason)
+	}
+	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, msg.FailureReason, detail); err != nil {
+		return nil, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.Failures+1 < params.Confirmations {
+		next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, val, nil)
+		if errors.Is(err, types.ErrNoVerifier) {
+			return &types.MsgSubmitChallengeResultResponse{}, nil // confirmed at the next scheduled challenge
+		} else if err != nil {
+			return nil, err
+		}
+		next.Failures = c.Failures + 1
+		if err := k.Challenges.Set(ctx, next.Id, next); err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitChallengeResultResponse{ConfirmationId: next.Id}, nil
+	}
+	device.Status = types.DEVICE_STATUS_FAILED
+	device.W = math.ZeroInt()
+	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
+		return nil, err
+	}
+	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: c.Id, FailureReason: msg.FailureReason}); err != nil {
+		return nil, err
+	}
+	if err := k.Hooks().AfterDeviceFailed(ctx, device.Id); err != nil {
+		return nil, err
+	}
+	return &types.MsgSubmitChallengeResultResponse{DeviceFailed: true}, nil
 }

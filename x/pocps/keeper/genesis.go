@@ -5,9 +5,7 @@ import (
 	"fmt"
 
 	"cosmossdk.io/collections"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 

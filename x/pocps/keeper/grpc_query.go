@@ -5,14 +5,11 @@ import (
 	"errors"
 
 	"cosmossdk.io/collections"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
-
+	"github.com/loopin-project/loopin/x/pocps/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
 // Querier serves the x/pocps Query service.
@@ -142,4 +139,35 @@ func (q Querier) PendingChallenges(ctx context.Context, req *types.QueryPendingC
 		return nil, statusInvalid(err.Error())
 	}
 	return &types.QueryPendingChallengesResponse{Challenges: cs, Pagination: page}, nil
+}
+
+// Score serves Query/Score.
+func (q Querier) Score(ctx context.Context, req *types.QueryScoreRequest) (*types.QueryScoreResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	s, in, err := q.DeviceScore(ctx, req.DeviceId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "device %d not found", req.DeviceId)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryScoreResponse{
+		Pot: s.PoT, Pol: s.PoL, Pop: s.PoP, Pow: s.PoW, Pocps: s.PoCPS,
+		TimeInProtocolSeconds: int64(in.TimeInProtocol.Seconds()),
+		W:                     in.W.String(), WBench: in.WBench.String(),
+		CMinted: in.CMinted.String(), CHeld: in.CHeld.String(),
+	}, nil
+}
+
+// Verifiers lists the registered verifiers, paginated.
+func (q Querier) Verifiers(ctx context.Context, req *types.QueryVerifiersRequest) (*types.QueryVerifiersResponse, error) {
+	if req == nil {
+		return nil, statusInvalid("empty request")
+	}
+	vs, page, err := paginateVerifiers(ctx, q.Keeper, req)
+	if err != nil {
+		return nil, statusInvalid(err.Error())
+	}
+	return &types.QueryVerifiersResponse{Verifiers: vs, Pagination: page}, nil
 }

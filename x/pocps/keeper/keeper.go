@@ -10,12 +10,21 @@ import (
 	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
-
+	errorsmod "cosmossdk.io/errors"
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
+
+// checkAuthority refuses a governance Msg whose authority is not the
+// module's (or the consensus params' authority, when set), with
+// sdk.ValidateAuthority. Errors: ErrInvalidSigner.
+func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), k.authority, authority); err != nil {
+		return errorsmod.Wrap(types.ErrInvalidSigner, err.Error())
+	}
+	return nil
+}
 
 // Keeper owns the x/pocps store. Build it with NewKeeper; the zero value is
 // not usable.
@@ -25,11 +34,12 @@ type Keeper struct {
 	stakingKeeper types.StakingKeeper
 	poolsKeeper   types.PoolsKeeper
 
-	// hooks are called on confirmed failures; set once by the app.
+	// hooks are called on confirmed failures and passed challenges (x/stake,
+	// x/rewards); nil calls nothing.
 	hooks types.PocpsHooks
-	// loyalty gives PoL's inputs; set once by the app, shared by every copy
-	// of the keeper (x/rewards holds one made before it is set).
-	loyalty *types.LoyaltyKeeper
+	// loyalty gives PoL's inputs C_minted and C_held (x/rewards); nil makes
+	// C_minted = 0 and PoL = 1.
+	loyalty types.LoyaltyKeeper
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -117,14 +127,19 @@ func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceInd
 //
 // x/pocps reads x/staking (a verifier must be a bonded validator) and
 // x/pools (the class's pool, seal sizes and W_bench), and is told of
-// unbonding through StakingHooks.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, pk types.PoolsKeeper, authority string) Keeper {
+// unbonding through StakingHooks. loyalty gives PoL's inputs (x/rewards)
+// and hooks are called on failures and passes (x/stake, x/rewards); either
+// may be nil.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, pk types.PoolsKeeper,
+	loyalty types.LoyaltyKeeper, hooks types.PocpsHooks, authority string,
+) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
-		loyalty:       new(types.LoyaltyKeeper),
+		loyalty:       loyalty,
+		hooks:         hooks,
 		cdc:           cdc,
 		accountKeeper: ak,
 		stakingKeeper: sk,
@@ -168,46 +183,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 	return k
 }
 
-// SetHooks sets the callbacks made on confirmed device failures. It panics
-// if called twice (a wiring bug). The keeper is returned by pointer so that
-// the app's copy carries the hooks.
-func (k *Keeper) SetHooks(h types.PocpsHooks) *Keeper {
-	if k.hooks != nil {
-		panic("x/pocps: hooks already set")
-	}
-	k.hooks = h
-	return k
-}
-
-// Hooks returns the callbacks set by SetHooks, or a no-op set when none were.
-func (k Keeper) Hooks() types.PocpsHooks {
-	if k.hooks == nil {
-		return types.MultiPocpsHooks{}
-	}
-	return k.hooks
-}
-
 // Authority returns the bech32 address allowed to update the parameters.
 func (k Keeper) Authority() string { return k.authority }
 
 // GetParams returns the current x/pocps parameters, for other modules' keepers.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
-}
-
-// GetDevice returns device id, for x/stake. Errors: ErrDeviceNotFound.
-func (k Keeper) GetDevice(ctx context.Context, id uint64) (types.Device, error) {
-	return k.device(ctx, id)
-}
-
-// SetDeviceStake records the x/stake certificate committing device id (0
-// when the commitment ends); a committed device cannot be deregistered.
-// Errors: ErrDeviceNotFound.
-func (k Keeper) SetDeviceStake(ctx context.Context, id, stakeID uint64) error {
-	d, err := k.device(ctx, id)
-	if err != nil {
-		return err
-	}
-	d.StakeId = stakeID
-	return k.Devices.Set(ctx, id, d)
 }

@@ -2,25 +2,11 @@ package keeper
 
 import (
 	"context"
-	"errors"
 
-	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/loopin-project/loopin/x/pocps/types"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
-
-// SetLoyaltyKeeper sets where PoL's inputs come from. It panics if called
-// twice (a wiring bug). Without one, C_minted = 0 and PoL = 1.
-func (k *Keeper) SetLoyaltyKeeper(lk types.LoyaltyKeeper) {
-	if *k.loyalty != nil {
-		panic("x/pocps: loyalty keeper already set")
-	}
-	*k.loyalty = lk
-}
 
 // DeviceScore computes a device's PoCPS score at the current block time:
 // t from its sealing (0 unless sealed), P from its privacy report, W from
@@ -47,7 +33,7 @@ func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, 
 	if _, _, in.WBench, err = k.poolsKeeper.ClassInfo(ctx, device.GpuClass); err != nil {
 		return types.Score{}, in, err
 	}
-	if loyalty := *k.loyalty; loyalty != nil {
+	if loyalty := k.loyalty; loyalty != nil {
 		owner, err := k.accountKeeper.AddressCodec().StringToBytes(device.Owner)
 		if err != nil {
 			return types.Score{}, in, err
@@ -61,23 +47,4 @@ func (k Keeper) DeviceScore(ctx context.Context, deviceID uint64) (types.Score, 
 	}
 	score, err := params.Score(in)
 	return score, in, err
-}
-
-// Score serves Query/Score.
-func (q Querier) Score(ctx context.Context, req *types.QueryScoreRequest) (*types.QueryScoreResponse, error) {
-	if req == nil {
-		return nil, statusInvalid("empty request")
-	}
-	s, in, err := q.DeviceScore(ctx, req.DeviceId)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "device %d not found", req.DeviceId)
-	} else if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return &types.QueryScoreResponse{
-		Pot: s.PoT, Pol: s.PoL, Pop: s.PoP, Pow: s.PoW, Pocps: s.PoCPS,
-		TimeInProtocolSeconds: int64(in.TimeInProtocol.Seconds()),
-		W:                     in.W.String(), WBench: in.WBench.String(),
-		CMinted: in.CMinted.String(), CHeld: in.CHeld.String(),
-	}, nil
 }

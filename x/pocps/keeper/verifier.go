@@ -6,11 +6,8 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
-	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
-
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -18,8 +15,8 @@ import (
 // validator whose operator signs. Errors, changing nothing:
 // ErrInvalidVerifier (addresses, endpoint), ErrNotBondedValidator,
 // ErrHotKeyTaken.
-func (ms msgServer) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVerifier) (*types.MsgRegisterVerifierResponse, error) {
-	ac := ms.accountKeeper.AddressCodec()
+func (k Keeper) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVerifier) (*types.MsgRegisterVerifierResponse, error) {
+	ac := k.accountKeeper.AddressCodec()
 	operator, err := ac.StringToBytes(msg.Operator)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidVerifier, "invalid operator address %q: %v", msg.Operator, err)
@@ -32,11 +29,11 @@ func (ms msgServer) RegisterVerifier(ctx context.Context, msg *types.MsgRegister
 		return nil, errorsmod.Wrap(types.ErrInvalidVerifier, err.Error())
 	}
 	valAddr := sdk.ValAddress(operator)
-	valStr, err := ms.stakingKeeper.ValidatorAddressCodec().BytesToString(valAddr)
+	valStr, err := k.stakingKeeper.ValidatorAddressCodec().BytesToString(valAddr)
 	if err != nil {
 		return nil, err
 	}
-	val, err := ms.stakingKeeper.Validator(ctx, valAddr)
+	val, err := k.stakingKeeper.Validator(ctx, valAddr)
 	if errors.Is(err, stakingtypes.ErrNoValidatorFound) || (err == nil && val == nil) {
 		return nil, errorsmod.Wrapf(types.ErrNotBondedValidator, "%s is not a validator", valStr)
 	} else if err != nil {
@@ -45,17 +42,17 @@ func (ms msgServer) RegisterVerifier(ctx context.Context, msg *types.MsgRegister
 	if !val.IsBonded() || val.IsJailed() {
 		return nil, errorsmod.Wrapf(types.ErrNotBondedValidator, "validator %s is %s (jailed: %t)", valStr, val.GetStatus(), val.IsJailed())
 	}
-	if owner, err := ms.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hotKey); err == nil && !owner.Equals(valAddr) {
+	if owner, err := k.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hotKey); err == nil && !owner.Equals(valAddr) {
 		return nil, errorsmod.Wrapf(types.ErrHotKeyTaken, "hot key %s", msg.HotKey)
 	} else if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	v := types.Verifier{Validator: valStr, HotKey: msg.HotKey, Endpoint: msg.Endpoint, RegisteredAt: sdkCtx.BlockTime()}
-	if old, err := ms.Verifiers.Get(ctx, valAddr); err == nil {
+	if old, err := k.Verifiers.Get(ctx, valAddr); err == nil {
 		v.Missed = old.Missed // re-registering does not reset misses
 	}
-	if err := ms.Verifiers.Set(ctx, valAddr, v); err != nil {
+	if err := k.Verifiers.Set(ctx, valAddr, v); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventVerifierRegistered{
@@ -64,18 +61,6 @@ func (ms msgServer) RegisterVerifier(ctx context.Context, msg *types.MsgRegister
 		return nil, err
 	}
 	return &types.MsgRegisterVerifierResponse{}, nil
-}
-
-// Verifiers lists the registered verifiers, paginated.
-func (q Querier) Verifiers(ctx context.Context, req *types.QueryVerifiersRequest) (*types.QueryVerifiersResponse, error) {
-	if req == nil {
-		return nil, statusInvalid("empty request")
-	}
-	vs, page, err := paginateVerifiers(ctx, q.Keeper, req)
-	if err != nil {
-		return nil, statusInvalid(err.Error())
-	}
-	return &types.QueryVerifiersResponse{Verifiers: vs, Pagination: page}, nil
 }
 
 // removeVerifier deletes the verifier of valAddr, if any, with an event.
@@ -91,42 +76,3 @@ func (k Keeper) removeVerifier(ctx context.Context, valAddr sdk.ValAddress, reas
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventVerifierRemoved{Validator: v.Validator, Reason: reason})
 }
-
-// StakingHooks returns the x/staking callbacks of x/pocps: a validator that
-// begins unbonding (which includes being jailed) or is removed stops being
-// a verifier.
-func (k Keeper) StakingHooks() stakingtypes.StakingHooks { return stakingHooks{k} }
-
-type stakingHooks struct{ k Keeper }
-
-var _ stakingtypes.StakingHooks = stakingHooks{}
-
-func (h stakingHooks) AfterValidatorBeginUnbonding(ctx context.Context, _ sdk.ConsAddress, valAddr sdk.ValAddress) error {
-	return h.k.removeVerifier(ctx, valAddr, "validator began unbonding or was jailed")
-}
-
-func (h stakingHooks) AfterValidatorRemoved(ctx context.Context, _ sdk.ConsAddress, valAddr sdk.ValAddress) error {
-	return h.k.removeVerifier(ctx, valAddr, "validator removed")
-}
-
-func (stakingHooks) AfterValidatorCreated(context.Context, sdk.ValAddress) error   { return nil }
-func (stakingHooks) BeforeValidatorModified(context.Context, sdk.ValAddress) error { return nil }
-func (stakingHooks) AfterValidatorBonded(context.Context, sdk.ConsAddress, sdk.ValAddress) error {
-	return nil
-}
-func (stakingHooks) BeforeDelegationCreated(context.Context, sdk.AccAddress, sdk.ValAddress) error {
-	return nil
-}
-func (stakingHooks) BeforeDelegationSharesModified(context.Context, sdk.AccAddress, sdk.ValAddress) error {
-	return nil
-}
-func (stakingHooks) BeforeDelegationRemoved(context.Context, sdk.AccAddress, sdk.ValAddress) error {
-	return nil
-}
-func (stakingHooks) AfterDelegationModified(context.Context, sdk.AccAddress, sdk.ValAddress) error {
-	return nil
-}
-func (stakingHooks) BeforeValidatorSlashed(context.Context, sdk.ValAddress, math.LegacyDec) error {
-	return nil
-}
-func (stakingHooks) AfterUnbondingInitiated(context.Context, uint64) error { return nil }

@@ -5,9 +5,7 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/pools/types"
 )
 

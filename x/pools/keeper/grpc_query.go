@@ -2,12 +2,261 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"math/big"
+	"time"
 
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+	"github.com/loopin-project/loopin/x/pools/ledger"
+	"github.com/loopin-project/loopin/x/pools/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/loopin-project/loopin/x/pools/types"
 )
+
+// grpcErr turns a keeper error into a gRPC status: registered "not found"
+// errors become NotFound, other registered errors InvalidArgument.
+func grpcErr(err error) error {
+	switch {
+	case errors.Is(err, types.ErrPoolNotFound), errors.Is(err, types.ErrLeaseNotFound), errors.Is(err, types.ErrPositionNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, types.ErrInvalidDuration), errors.Is(err, types.ErrNoIdleDevice), errors.Is(err, types.ErrInsufficientLiquidity),
+		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return status.Error(codes.Internal, err.Error())
+}
+
+// poolNow resolves a pool and its ledger accounted to the query's block time.
+func (q Querier) poolNow(ctx context.Context, name string) (types.Pool, *ledger.Pool, error) {
+	if name == "" {
+		return types.Pool{}, nil, status.Error(codes.InvalidArgument, "give a GPU class, e.g. rtx-4090 (loopind q pools pools lists them)")
+	}
+	pool, err := q.PoolByClass(ctx, name)
+	if err != nil {
+		return types.Pool{}, nil, grpcErr(err)
+	}
+	lp, err := q.touch(ctx, &pool)
+	if err != nil {
+		return types.Pool{}, nil, grpcErr(err)
+	}
+	return pool, lp, nil
+}
+
+// SpotPrice returns L/H accounted to now, per GPU-second and per GPU-hour.
+func (q Querier) SpotPrice(ctx context.Context, req *types.QuerySpotPriceRequest) (*types.QuerySpotPriceResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	_, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err != nil {
+		return nil, err
+	}
+	spot := spotDec(lp)
+	return &types.QuerySpotPriceResponse{SpotPrice: spot, PerGpuHour: spot.MulInt64(3600), UnsoldSeconds: math.NewInt(lp.H), ReserveUloop: math.NewIntFromBigInt(lp.L)}, nil
+}
+
+// Twap returns the time-weighted average price from the latest epoch-end
+// snapshot at or before now − window to now.
+func (q Querier) Twap(ctx context.Context, req *types.QueryTwapRequest) (*types.QueryTwapResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	window := req.Window
+	if err := types.ValidateDuration("window", window); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if window > types.MaxTwapWindow {
+		return nil, status.Errorf(codes.InvalidArgument, "window %s is longer than the %s of snapshots kept", window, types.MaxTwapWindow)
+	}
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err != nil {
+		return nil, err
+	}
+	target := lp.Now - int64(window/time.Second)
+	it, err := q.Snapshots.Iterate(ctx, collections.NewPrefixedPairRange[uint64, int64](pool.Id).EndInclusive(target).Descending())
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return nil, status.Errorf(codes.FailedPrecondition, "pool %s has no price snapshot %s old yet (snapshots are taken at epoch ends)", pool.GpuClass, window)
+	}
+	kv, err := it.KeyValue()
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	from := kv.Key.K2()
+	if from == lp.Now {
+		return nil, status.Error(codes.FailedPrecondition, "the window must end after the snapshot it starts from")
+	}
+	twap, err := ledger.TWAP(kv.Value.BigInt(), lp.Pi, lp.Now-from)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	// Π is scaled by 10^30, LegacyDec by 10^18.
+	dec := math.LegacyNewDecFromBigIntWithPrec(twap.Quo(twap, big.NewInt(1_000_000_000_000)), math.LegacyPrecision)
+	return &types.QueryTwapResponse{Twap: dec, PerGpuHour: dec.MulInt64(3600), From: time.Unix(from, 0).UTC(), To: time.Unix(lp.Now, 0).UTC()}, nil
+}
+
+// EstimateBuy quotes what MsgBuyLease would do now, changing nothing.
+func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyRequest) (*types.QueryEstimateBuyResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err != nil {
+		return nil, err
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	h, err := leaseDuration(params, req.Duration)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	if !found || end-lp.Now < h {
+		return nil, status.Errorf(codes.FailedPrecondition, "%s: pool %s has no idle device whose commitment covers %s", types.ErrNoIdleDevice, pool.GpuClass, time.Duration(h)*time.Second)
+	}
+	price, fee, err := lp.QuoteBuy(h)
+	if err != nil {
+		return nil, grpcErr(ledgerErr(err))
+	}
+	total := new(big.Int).Add(price, fee)
+	perHour := math.LegacyNewDecFromBigInt(total).MulInt64(3600).QuoInt64(h)
+	impact := math.LegacyNewDec(lp.H).QuoInt64(lp.H - h).Sub(math.LegacyOneDec())
+	return &types.QueryEstimateBuyResponse{Price: math.NewIntFromBigInt(price), Fee: math.NewIntFromBigInt(fee), Total: math.NewIntFromBigInt(total),
+		PerGpuHour: perHour, PriceImpact: impact, DeviceId: deviceID, Seconds: uint64(h)}, nil
+}
+
+// EstimateTerminate quotes what MsgTerminateLease would refund now.
+func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimateTerminateRequest) (*types.QueryEstimateTerminateResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	l, err := q.lease(ctx, req.LeaseId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	pool, err := q.getPool(ctx, l.PoolId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	lp, err := q.touch(ctx, &pool)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	vl := toLease(l)
+	refund, fee, err := lp.QuoteTerminate(vl)
+	if err != nil {
+		return nil, grpcErr(ledgerErr(err))
+	}
+	return &types.QueryEstimateTerminateResponse{Refund: math.NewIntFromBigInt(refund), Fee: math.NewIntFromBigInt(fee), UnusedSeconds: uint64(vl.End - lp.Now)}, nil
+}
+
+// Lease returns one lease.
+func (q Querier) Lease(ctx context.Context, req *types.QueryLeaseRequest) (*types.QueryLeaseResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	l, err := q.lease(ctx, req.LeaseId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	return &types.QueryLeaseResponse{Lease: l}, nil
+}
+
+// LeasesByClient lists a client's leases by id, paginated.
+func (q Querier) LeasesByClient(ctx context.Context, req *types.QueryLeasesByClientRequest) (*types.QueryLeasesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	client, err := q.accountKeeper.AddressCodec().StringToBytes(req.Client)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "client: %v", err)
+	}
+	leases, page, err := query.CollectionPaginate(ctx, q.Keeper.LeasesByClient, req.Pagination,
+		func(key collections.Pair[sdk.AccAddress, uint64], _ collections.NoValue) (types.Lease, error) {
+			return q.Leases.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[sdk.AccAddress, uint64](client))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryLeasesResponse{Leases: leases, Pagination: page}, nil
+}
+
+// LeasesByDevice lists a device's leases by id, paginated.
+func (q Querier) LeasesByDevice(ctx context.Context, req *types.QueryLeasesByDeviceRequest) (*types.QueryLeasesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	leases, page, err := query.CollectionPaginate(ctx, q.Keeper.LeasesByDevice, req.Pagination,
+		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Lease, error) {
+			return q.Leases.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.DeviceId))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryLeasesResponse{Leases: leases, Pagination: page}, nil
+}
+
+// Capacity returns a pool's capacity book.
+func (q Querier) Capacity(ctx context.Context, req *types.QueryCapacityRequest) (*types.QueryCapacityResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err != nil {
+		return nil, err
+	}
+	resp := &types.QueryCapacityResponse{PoolId: pool.Id, UnsoldSeconds: math.NewInt(lp.H), CommittedDevices: pool.CommittedDevices,
+		IdleDevices: uint64(lp.Idle + lp.IdleSold), LeasedDevices: pool.CommittedDevices - uint64(lp.Idle+lp.IdleSold)}
+	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	if found && end > lp.Now {
+		resp.LongestLeaseSeconds, resp.LongestLeaseDevice = uint64(end-lp.Now), deviceID
+	}
+	return resp, nil
+}
+
+// Position returns a device's position and what it has earned so far.
+func (q Querier) Position(ctx context.Context, req *types.QueryPositionRequest) (*types.QueryPositionResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pos, err := q.Keeper.Position(ctx, req.DeviceId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	pool, err := q.getPool(ctx, pos.PoolId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	lp, err := q.touch(ctx, &pool)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
+	dev := toDevice(pos)
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		l, err := q.lease(ctx, dev.Lease)
+		if err != nil {
+			return nil, grpcErr(err)
+		}
+		vl = toLease(l)
+	}
+	earned := new(big.Int).Add(dev.Owed, lp.Accrued(dev, vl))
+	return &types.QueryPositionResponse{Position: pos, Earned: math.NewIntFromBigInt(earned)}, nil
+}
 
 // Querier serves the x/pools Query service.
 type Querier struct {
@@ -31,4 +280,42 @@ func (q Querier) Params(ctx context.Context, req *types.QueryParamsRequest) (*ty
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// Pools lists every pool by id, paginated.
+func (q Querier) Pools(ctx context.Context, req *types.QueryPoolsRequest) (*types.QueryPoolsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pools, page, err := query.CollectionPaginate(ctx, q.Keeper.Pools, req.Pagination,
+		func(_ uint64, p types.Pool) (types.Pool, error) { return p, nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryPoolsResponse{Pools: pools, Pagination: page}, nil
+}
+
+// Pool returns one pool's state and class record, by GPU class or, with
+// gpu_class empty, by pool id.
+func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.QueryPoolResponse, error) {
+	if req == nil || (req.GpuClass == "" && req.PoolId == 0) {
+		return nil, status.Error(codes.InvalidArgument, "give a GPU class (e.g. rtx-4090) or --pool-id")
+	}
+	var pool types.Pool
+	var err error
+	if req.GpuClass != "" {
+		pool, err = q.PoolByClass(ctx, req.GpuClass)
+	} else {
+		pool, err = q.getPool(ctx, req.PoolId)
+	}
+	var class types.GpuClass
+	if err == nil {
+		class, err = q.GPUClass(ctx, pool.Id)
+	}
+	if errors.Is(err, types.ErrPoolNotFound) {
+		return nil, status.Error(codes.NotFound, err.Error())
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryPoolResponse{Pool: pool, Class: class}, nil
 }

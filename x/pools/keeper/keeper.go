@@ -8,13 +8,22 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
-
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/pools/types"
 )
+
+// checkAuthority refuses a governance Msg whose authority is not the
+// module's (or the consensus params' authority, when set), with
+// sdk.ValidateAuthority. Errors: ErrInvalidSigner.
+func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), k.authority, authority); err != nil {
+		return errorsmod.Wrap(types.ErrInvalidSigner, err.Error())
+	}
+	return nil
+}
 
 // Keeper owns the x/pools store. Build it with NewKeeper; the zero value is
 // not usable.
@@ -22,8 +31,8 @@ type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
 	bankKeeper    types.BankKeeper
-	// hooks are set once by the app and shared by every copy of the keeper.
-	hooks *types.PoolsHooks
+	// hooks are told of lease ends (x/rewards); nil calls nothing.
+	hooks types.PoolsHooks
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -66,10 +75,11 @@ type Keeper struct {
 	Snapshots collections.Map[collections.Pair[uint64, int64], math.Int]
 }
 
-// NewKeeper builds the x/pools keeper on storeService. It panics when
+// NewKeeper builds the x/pools keeper on storeService. hooks receive the
+// lease callbacks (the app passes x/rewards'; nil for none). It panics when
 // authority is not a valid account address, as x/staking's keeper does: that
 // is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, authority string) Keeper {
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, hooks types.PoolsHooks, authority string) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -78,7 +88,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		cdc:           cdc,
 		accountKeeper: ak,
 		bankKeeper:    bk,
-		hooks:         new(types.PoolsHooks),
+		hooks:         hooks,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
@@ -113,32 +123,4 @@ func (k Keeper) Authority() string { return k.authority }
 // GetParams returns the current x/pools parameters, for other modules' keepers.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
-}
-
-// SetHooks sets the lease callbacks (x/rewards). Every copy of the keeper
-// shares them. It panics if called twice (a wiring bug).
-func (k Keeper) SetHooks(h types.PoolsHooks) {
-	if *k.hooks != nil {
-		panic("x/pools: hooks already set")
-	}
-	*k.hooks = h
-}
-
-func (k Keeper) leaseEnded(ctx context.Context, l types.Lease) error {
-	if h := *k.hooks; h != nil {
-		return h.AfterLeaseEnded(ctx, l)
-	}
-	return nil
-}
-
-// LeasedSeconds is the leased GPU-seconds of every pool since genesis,
-// each accounted to its last touch (x/rewards reads it at epoch ends, after
-// x/pools' own epoch hook has touched every pool).
-func (k Keeper) LeasedSeconds(ctx context.Context) (math.Int, error) {
-	total := math.ZeroInt()
-	err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
-		total = total.Add(intOr0(p.LeasedSeconds))
-		return false, nil
-	})
-	return total, err
 }

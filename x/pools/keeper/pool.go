@@ -7,27 +7,21 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/query"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/x/pools/types"
 )
 
-// CreatePool opens an empty active pool for a new class. Errors, changing
-// nothing: ErrInvalidSigner, ErrInvalidPool, ErrPoolExists.
-func (ms msgServer) CreatePool(ctx context.Context, msg *types.MsgCreatePool) (*types.MsgCreatePoolResponse, error) {
-	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
-		return nil, err
-	}
-	id, err := ms.Keeper.CreatePool(ctx, msg.Class)
-	if err != nil {
-		return nil, err
-	}
-	return &types.MsgCreatePoolResponse{PoolId: id}, nil
+// LeasedSeconds is the leased GPU-seconds of every pool since genesis,
+// each accounted to its last touch (x/rewards reads it at epoch ends, after
+// x/pools' own epoch hook has touched every pool).
+func (k Keeper) LeasedSeconds(ctx context.Context) (math.Int, error) {
+	total := math.ZeroInt()
+	err := k.Pools.Walk(ctx, nil, func(_ uint64, p types.Pool) (bool, error) {
+		total = total.Add(intOr0(p.LeasedSeconds))
+		return false, nil
+	})
+	return total, err
 }
 
 // CreatePool opens an empty, active pool for class (its PoolId is
@@ -63,29 +57,6 @@ func (k Keeper) CreatePool(ctx context.Context, class types.GpuClass) (uint64, e
 	return pool.Id, nil
 }
 
-// SetPoolStatus changes a pool's status. Errors, changing nothing:
-// ErrInvalidSigner, ErrPoolNotFound, ErrInvalidPool (unspecified status).
-func (ms msgServer) SetPoolStatus(ctx context.Context, msg *types.MsgSetPoolStatus) (*types.MsgSetPoolStatusResponse, error) {
-	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
-		return nil, err
-	}
-	if _, ok := types.PoolStatus_name[int32(msg.Status)]; !ok || msg.Status == types.POOL_STATUS_UNSPECIFIED {
-		return nil, errorsmod.Wrapf(types.ErrInvalidPool, "status %d is not active, retiring or retired", msg.Status)
-	}
-	pool, err := ms.getPool(ctx, msg.PoolId)
-	if err != nil {
-		return nil, err
-	}
-	pool.Status = msg.Status
-	if err := ms.setPool(ctx, pool); err != nil {
-		return nil, err
-	}
-	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolStatusChanged{PoolId: pool.Id, Status: pool.Status.String()}); err != nil {
-		return nil, err
-	}
-	return &types.MsgSetPoolStatusResponse{}, nil
-}
-
 // PoolByClass returns the pool of a GPU class; ErrPoolNotFound when none.
 func (k Keeper) PoolByClass(ctx context.Context, class string) (types.Pool, error) {
 	id, err := k.ClassIndex.Get(ctx, class)
@@ -112,44 +83,6 @@ func (k Keeper) ClassInfo(ctx context.Context, class string) (active bool, seal 
 	return pool.Status == types.POOL_STATUS_ACTIVE, gc.Seal.ProofParams(), gc.WBench, nil
 }
 
-// Pools lists every pool by id, paginated.
-func (q Querier) Pools(ctx context.Context, req *types.QueryPoolsRequest) (*types.QueryPoolsResponse, error) {
-	if req == nil {
-		return nil, status.Error(codes.InvalidArgument, "empty request")
-	}
-	pools, page, err := query.CollectionPaginate(ctx, q.Keeper.Pools, req.Pagination,
-		func(_ uint64, p types.Pool) (types.Pool, error) { return p, nil })
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	return &types.QueryPoolsResponse{Pools: pools, Pagination: page}, nil
-}
-
-// Pool returns one pool's state and class record, by GPU class or, with
-// gpu_class empty, by pool id.
-func (q Querier) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.QueryPoolResponse, error) {
-	if req == nil || (req.GpuClass == "" && req.PoolId == 0) {
-		return nil, status.Error(codes.InvalidArgument, "give a GPU class (e.g. rtx-4090) or --pool-id")
-	}
-	var pool types.Pool
-	var err error
-	if req.GpuClass != "" {
-		pool, err = q.PoolByClass(ctx, req.GpuClass)
-	} else {
-		pool, err = q.getPool(ctx, req.PoolId)
-	}
-	var class types.GpuClass
-	if err == nil {
-		class, err = q.GPUClass(ctx, pool.Id)
-	}
-	if errors.Is(err, types.ErrPoolNotFound) {
-		return nil, status.Error(codes.NotFound, err.Error())
-	} else if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	return &types.QueryPoolResponse{Pool: pool, Class: class}, nil
-}
-
 // CommittedDevices counts the devices committed to every pool (x/rewards'
 // economics). It reads each pool once: O(pools).
 func (k Keeper) CommittedDevices(ctx context.Context) (uint64, error) {
@@ -159,4 +92,44 @@ func (k Keeper) CommittedDevices(ctx context.Context) (uint64, error) {
 		return false, nil
 	})
 	return n, err
+}
+
+// getPool reads a pool's state (reserves and indices), what trades read and
+// write. Errors: ErrPoolNotFound.
+func (k Keeper) getPool(ctx context.Context, id uint64) (types.Pool, error) {
+	pool, err := k.Pools.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Pool{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", id)
+	}
+	return pool, err
+}
+
+// setPool writes a pool's state.
+func (k Keeper) setPool(ctx context.Context, p types.Pool) error {
+	return k.Pools.Set(ctx, p.Id, p)
+}
+
+// GPUClass returns the static class record of pool poolID: reference price
+// (uloop per GPU-second), W_bench (int8 ops/s), seal sizes and challenge
+// deadlines. It is the one reader of GpuClasses. Errors: ErrPoolNotFound.
+func (k Keeper) GPUClass(ctx context.Context, poolID uint64) (types.GpuClass, error) {
+	c, err := k.GpuClasses.Get(ctx, poolID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.GpuClass{}, errorsmod.Wrapf(types.ErrPoolNotFound, "pool %d", poolID)
+	}
+	return c, err
+}
+
+// SetPoolStatus changes pool poolID's status (governance: retire or
+// reactivate). Errors, changing nothing: ErrPoolNotFound.
+func (k Keeper) SetPoolStatus(ctx context.Context, poolID uint64, status types.PoolStatus) error {
+	pool, err := k.getPool(ctx, poolID)
+	if err != nil {
+		return err
+	}
+	pool.Status = status
+	if err := k.setPool(ctx, pool); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPoolStatusChanged{PoolId: pool.Id, Status: pool.Status.String()})
 }

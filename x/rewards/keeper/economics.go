@@ -6,11 +6,7 @@ import (
 
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
@@ -62,44 +58,4 @@ func (k Keeper) checkBalance(ctx context.Context, params types.Params, beta math
 			beta, gamma, secs)
 	}
 	return nil
-}
-
-// Economics serves Query/Economics.
-func (q Querier) Economics(ctx context.Context, req *types.QueryEconomicsRequest) (*types.QueryEconomicsResponse, error) {
-	if req == nil {
-		return nil, status.Error(codes.InvalidArgument, "empty request")
-	}
-	params, err := q.Keeper.Params.Get(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	sp, err := q.stakeKeeper.GetParams(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	secs, err := q.epochSeconds(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	devices, err := q.poolsKeeper.CommittedDevices(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
-	}
-	epoch := int64(1)
-	if info, err := q.epochsKeeper.GetEpochInfo(sdk.UnwrapSDKContext(ctx), chaintypes.EpochIdentifier); err == nil {
-		epoch = max(info.CurrentEpoch, 1)
-	}
-	resp := &types.QueryEconomicsResponse{
-		StakingFee: sp.StakingFee, MaintenanceRate: sp.MaintenanceRate,
-		Gamma: Gamma(params, epoch, devices, secs), CommittedDevices: devices, EpochSeconds: uint64(secs),
-	}
-	if resp.MaintenanceRate.GTE(resp.Gamma) {
-		resp.Warning = true
-		resp.WarningMessage = "β ≥ γ: the maintenance rate eats the whole reward rate, no stake pays back its staking fee"
-		return resp, nil
-	}
-	tmin := math.LegacyNewDecFromInt(sp.StakingFee).Quo(resp.Gamma.Sub(resp.MaintenanceRate)).Ceil().TruncateInt64()
-	resp.TMinSeconds = uint64(tmin)
-	resp.TMin = (time.Duration(tmin) * time.Second).String()
-	return resp, nil
 }

@@ -2,12 +2,109 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"time"
 
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	chaintypes "github.com/loopin-project/loopin/types"
+	"github.com/loopin-project/loopin/x/rewards/types"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-
-	"github.com/loopin-project/loopin/x/rewards/types"
 )
+
+func (q Querier) amountOf(ctx context.Context, m collections.Map[sdk.AccAddress, math.Int], address string) (math.Int, error) {
+	addr, err := q.accountKeeper.AddressCodec().StringToBytes(address)
+	if err != nil {
+		return math.Int{}, status.Errorf(codes.InvalidArgument, "invalid address %q: %v", address, err)
+	}
+	amt, err := m.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return math.ZeroInt(), nil
+	} else if err != nil {
+		return math.Int{}, status.Error(codes.Internal, err.Error())
+	}
+	return amt, nil
+}
+
+// Pending serves Query/Pending.
+func (q Querier) Pending(ctx context.Context, req *types.QueryPendingRequest) (*types.QueryPendingResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	amt, err := q.amountOf(ctx, q.Keeper.Pending, req.Address)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryPendingResponse{Amount: amt}, nil
+}
+
+// Minted serves Query/Minted.
+func (q Querier) Minted(ctx context.Context, req *types.QueryMintedRequest) (*types.QueryMintedResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	amt, err := q.amountOf(ctx, q.Keeper.Minted, req.Address)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QueryMintedResponse{Amount: amt}, nil
+}
+
+// Economics serves Query/Economics.
+func (q Querier) Economics(ctx context.Context, req *types.QueryEconomicsRequest) (*types.QueryEconomicsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	sp, err := q.stakeKeeper.GetParams(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	secs, err := q.epochSeconds(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	devices, err := q.poolsKeeper.CommittedDevices(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	epoch := int64(1)
+	if info, err := q.epochsKeeper.GetEpochInfo(sdk.UnwrapSDKContext(ctx), chaintypes.EpochIdentifier); err == nil {
+		epoch = max(info.CurrentEpoch, 1)
+	}
+	resp := &types.QueryEconomicsResponse{
+		StakingFee: sp.StakingFee, MaintenanceRate: sp.MaintenanceRate,
+		Gamma: Gamma(params, epoch, devices, secs), CommittedDevices: devices, EpochSeconds: uint64(secs),
+	}
+	if resp.MaintenanceRate.GTE(resp.Gamma) {
+		resp.Warning = true
+		resp.WarningMessage = "β ≥ γ: the maintenance rate eats the whole reward rate, no stake pays back its staking fee"
+		return resp, nil
+	}
+	tmin := math.LegacyNewDecFromInt(sp.StakingFee).Quo(resp.Gamma.Sub(resp.MaintenanceRate)).Ceil().TruncateInt64()
+	resp.TMinSeconds = uint64(tmin)
+	resp.TMin = (time.Duration(tmin) * time.Second).String()
+	return resp, nil
+}
+
+// Epoch serves Query/Epoch.
+func (q Querier) Epoch(ctx context.Context, req *types.QueryEpochRequest) (*types.QueryEpochResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	rec, err := q.Epochs.Get(ctx, req.Epoch)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "no emission recorded for epoch %d", req.Epoch)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryEpochResponse{Emission: rec}, nil
+}
 
 // Querier serves the x/rewards Query service.
 type Querier struct {

@@ -8,13 +8,22 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
-
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
+
+// checkAuthority refuses a governance Msg whose authority is not the
+// module's (or the consensus params' authority, when set), with
+// sdk.ValidateAuthority. Errors: ErrInvalidSigner.
+func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), k.authority, authority); err != nil {
+		return errorsmod.Wrap(types.ErrInvalidSigner, err.Error())
+	}
+	return nil
+}
 
 // Keeper owns the x/rewards store. Build it with NewKeeper; the zero value is
 // not usable.

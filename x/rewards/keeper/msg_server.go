@@ -2,11 +2,39 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
+	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
+
+// ClaimRewards pays the claimant its pending rewards from the module
+// account. Errors, changing nothing: ErrInvalidAddress, ErrNothingToClaim.
+func (ms msgServer) ClaimRewards(ctx context.Context, msg *types.MsgClaimRewards) (*types.MsgClaimRewardsResponse, error) {
+	addr, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Claimant)
+	if err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%q: %v", msg.Claimant, err)
+	}
+	amt, err := ms.Pending.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) || (err == nil && !amt.IsPositive()) {
+		return nil, errorsmod.Wrapf(types.ErrNothingToClaim, "%s has no pending rewards", msg.Claimant)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := ms.Pending.Remove(ctx, addr); err != nil {
+		return nil, err
+	}
+	if err := ms.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, amt))); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventRewardsClaimed{Claimant: msg.Claimant, Amount: amt.String()}); err != nil {
+		return nil, err
+	}
+	return &types.MsgClaimRewardsResponse{Amount: amt}, nil
+}
 
 type msgServer struct {
 	Keeper

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"math/big"
 
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
-	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
 
@@ -226,17 +225,35 @@ func (k Keeper) minerWeight(ctx context.Context, deviceID uint64) (math.Int, str
 	return score.PoCPS.MulInt64(1_000_000).TruncateInt().Mul(tops), device.Owner, nil
 }
 
-// PoolsHooks returns x/rewards' lease callbacks: the clients' stream.
-func (k Keeper) PoolsHooks() poolsHooks { return poolsHooks{k} }
+// rAt is R at time t inside a closed period of stream: the period holding
+// t is found by binary search over the periods' starts.
+func (k Keeper) rAt(ctx context.Context, stream uint32, st types.Stream, t int64) (*big.Int, error) {
+	lo, hi := uint64(0), st.Period-1 // t lies in a closed period: [0, Period)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		p, err := k.Periods.Get(ctx, collections.Join(stream, mid))
+		if err != nil {
+			return nil, err
+		}
+		if p.Start <= t {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	p, err := k.Periods.Get(ctx, collections.Join(stream, lo))
+	if err != nil {
+		return nil, err
+	}
+	r := new(big.Int).Mul(p.Rate.BigInt(), big.NewInt(max(t-p.Start, 0)))
+	return r.Add(r, p.Cumulative.BigInt()), nil
+}
 
-type poolsHooks struct{ k Keeper }
-
-// AfterLeaseEnded pays the client for its lease's GPU-seconds: those in
+// PayLease pays the client for its lease's GPU-seconds: those in
 // closed periods at once, through R (the lease has weight 1), those of the
 // open period when it closes (an ended account with them as pending).
 // Purchases write nothing here: the periods' totals come from x/pools.
-func (h poolsHooks) AfterLeaseEnded(ctx context.Context, l poolstypes.Lease) error {
-	k := h.k
+func (k Keeper) PayLease(ctx context.Context, l poolstypes.Lease) error {
 	st, err := k.getStream(ctx, types.StreamClients)
 	if err != nil {
 		return err
@@ -274,72 +291,3 @@ func (h poolsHooks) AfterLeaseEnded(ctx context.Context, l poolstypes.Lease) err
 	}
 	return k.Ended.Set(ctx, collections.Join3(types.StreamClients, st.Period, l.Id))
 }
-
-// rAt is R at time t inside a closed period of stream: the period holding
-// t is found by binary search over the periods' starts.
-func (k Keeper) rAt(ctx context.Context, stream uint32, st types.Stream, t int64) (*big.Int, error) {
-	lo, hi := uint64(0), st.Period-1 // t lies in a closed period: [0, Period)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		p, err := k.Periods.Get(ctx, collections.Join(stream, mid))
-		if err != nil {
-			return nil, err
-		}
-		if p.Start <= t {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
-	}
-	p, err := k.Periods.Get(ctx, collections.Join(stream, lo))
-	if err != nil {
-		return nil, err
-	}
-	r := new(big.Int).Mul(p.Rate.BigInt(), big.NewInt(max(t-p.Start, 0)))
-	return r.Add(r, p.Cumulative.BigInt()), nil
-}
-
-// StakeHooks returns x/rewards' commitment callbacks: the miners' stream.
-func (k Keeper) StakeHooks() stakeHooks { return stakeHooks{k} }
-
-type stakeHooks struct{ k Keeper }
-
-// AfterStakeStarted weighs the newly committed device by its score.
-func (h stakeHooks) AfterStakeStarted(ctx context.Context, deviceID uint64, owner string) error {
-	w, _, err := h.k.minerWeight(ctx, deviceID)
-	if err != nil {
-		return err
-	}
-	return h.k.setWeight(ctx, types.StreamMiners, deviceID, owner, w)
-}
-
-// AfterStakeEnded ends the device's account.
-func (h stakeHooks) AfterStakeEnded(ctx context.Context, deviceID uint64) error {
-	return h.k.setWeight(ctx, types.StreamMiners, deviceID, "", math.ZeroInt())
-}
-
-// PocpsHooks returns x/rewards' verification callbacks: a passed challenge
-// re-weighs a committed device.
-func (k Keeper) PocpsHooks() pocpsHooks { return pocpsHooks{k} }
-
-type pocpsHooks struct{ k Keeper }
-
-// AfterDeviceScored re-weighs the device if it earns (is committed).
-func (h pocpsHooks) AfterDeviceScored(ctx context.Context, deviceID uint64) error {
-	if has, err := h.k.RewardAccounts.Has(ctx, collections.Join(types.StreamMiners, deviceID)); err != nil || !has {
-		return err
-	}
-	a, err := h.k.RewardAccounts.Get(ctx, collections.Join(types.StreamMiners, deviceID))
-	if err != nil || a.Ended {
-		return err
-	}
-	w, owner, err := h.k.minerWeight(ctx, deviceID)
-	if err != nil {
-		return err
-	}
-	return h.k.setWeight(ctx, types.StreamMiners, deviceID, owner, w)
-}
-
-// AfterDeviceFailed does nothing: x/stake's failure path ends the stake,
-// which ends the account.
-func (pocpsHooks) AfterDeviceFailed(context.Context, uint64) error { return nil }

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"cosmossdk.io/collections"
-
 	"github.com/loopin-project/loopin/x/stake/types"
 )
 

@@ -9,13 +9,21 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/core/store"
-	"cosmossdk.io/math"
-
+	errorsmod "cosmossdk.io/errors"
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/x/stake/types"
 )
+
+// checkAuthority refuses a governance Msg whose authority is not the
+// module's (or the consensus params' authority, when set), with
+// sdk.ValidateAuthority. Errors: ErrInvalidSigner.
+func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
+	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), k.authority, authority); err != nil {
+		return errorsmod.Wrap(types.ErrInvalidSigner, err.Error())
+	}
+	return nil
+}
 
 // Keeper owns the x/stake store. Build it with NewKeeper; the zero value is
 // not usable.
@@ -26,11 +34,12 @@ type Keeper struct {
 	poolsKeeper   types.PoolsKeeper
 	pocpsKeeper   types.PocpsKeeper
 	epochsKeeper  types.EpochsKeeper
-	// balance checks a new maintenance rate against the reward rate
-	// (x/rewards, set by the app); nil accepts any.
-	balance *func(ctx context.Context, beta math.LegacyDec) error
-	// hooks are set once by the app and shared by every copy of the keeper.
-	hooks *types.StakeHooks
+	// balance checks a new maintenance rate β against the reward rate
+	// (x/rewards: β < γ); nil accepts any β.
+	balance types.BalanceChecker
+	// hooks are told of commitments starting and ending (x/rewards); nil
+	// calls nothing.
+	hooks types.StakeHooks
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -65,10 +74,13 @@ func (i StakeIndexes) IndexesList() []collections.Index[uint64, types.Stake] {
 // is a wiring bug, not a runtime condition.
 //
 // x/stake depends on x/pools (the pool its devices' time joins) and x/pocps
-// (device registration and seals); neither depends on x/stake.
+// (device registration and seals); neither depends on x/stake. balance
+// checks a new β (x/rewards' CheckBalance) and hooks are told of
+// commitments (x/rewards); either may be nil.
 func NewKeeper(
 	cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper,
-	pk types.PoolsKeeper, vk types.PocpsKeeper, ek types.EpochsKeeper, authority string,
+	pk types.PoolsKeeper, vk types.PocpsKeeper, ek types.EpochsKeeper,
+	balance types.BalanceChecker, hooks types.StakeHooks, authority string,
 ) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
@@ -81,8 +93,8 @@ func NewKeeper(
 		poolsKeeper:   pk,
 		pocpsKeeper:   vk,
 		epochsKeeper:  ek,
-		balance:       new(func(context.Context, math.LegacyDec) error),
-		hooks:         new(types.StakeHooks),
+		balance:       balance,
+		hooks:         hooks,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		StakeSeq:      collections.NewSequence(sb, types.StakeSeqKey, "stake_seq"),
@@ -111,32 +123,18 @@ func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
 }
 
-// SetBalanceCheck sets the check x/stake's MsgUpdateParams runs on a new
-// maintenance rate β (x/rewards' CheckBalance: β < γ, whitepaper §5). Every
-// copy of the keeper shares it.
-func (k Keeper) SetBalanceCheck(check func(ctx context.Context, beta math.LegacyDec) error) {
-	*k.balance = check
-}
-
-// SetStakeHooks sets the commitment callbacks (x/rewards). Every copy of
-// the keeper shares them. It panics if called twice (a wiring bug).
-func (k Keeper) SetStakeHooks(h types.StakeHooks) {
-	if *k.hooks != nil {
-		panic("x/stake: hooks already set")
-	}
-	*k.hooks = h
-}
-
+// stakeStarted calls the AfterStakeStarted hook, if any.
 func (k Keeper) stakeStarted(ctx context.Context, deviceID uint64, owner string) error {
-	if h := *k.hooks; h != nil {
-		return h.AfterStakeStarted(ctx, deviceID, owner)
+	if k.hooks != nil {
+		return k.hooks.AfterStakeStarted(ctx, deviceID, owner)
 	}
 	return nil
 }
 
+// stakeEnded calls the AfterStakeEnded hook, if any.
 func (k Keeper) stakeEnded(ctx context.Context, deviceID uint64) error {
-	if h := *k.hooks; h != nil {
-		return h.AfterStakeEnded(ctx, deviceID)
+	if k.hooks != nil {
+		return k.hooks.AfterStakeEnded(ctx, deviceID)
 	}
 	return nil
 }

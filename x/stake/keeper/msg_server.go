@@ -3,8 +3,9 @@ package keeper
 import (
 	"context"
 
+	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/loopin-project/loopin/x/stake/types"
 )
 
@@ -29,8 +30,8 @@ func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams
 	if err := msg.Params.Validate(); err != nil {
 		return nil, err
 	}
-	if check := *ms.balance; check != nil {
-		if err := check(ctx, msg.Params.MaintenanceRate); err != nil {
+	if ms.balance != nil {
+		if err := ms.balance.CheckBalance(ctx, msg.Params.MaintenanceRate); err != nil {
 			return nil, err
 		}
 	}
@@ -44,4 +45,54 @@ func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
+}
+
+// StakeLP burns the staking fee and commits a sealed device's time to its
+// class's pool as an LP position (PROTOCOL.md §3). Errors, changing
+// nothing: invalid address, ErrInvalidAmount, ErrDeviceNotFound (x/pocps),
+// ErrDeviceNotOwned, ErrDeviceNotSealed, ErrDeviceCommitted, ErrWrongClass,
+// ErrInvalidDuration, insufficient funds (fee or injection), and x/pools'
+// ErrSlippage.
+func (ms msgServer) StakeLP(ctx context.Context, msg *types.MsgStakeLP) (*types.MsgStakeLPResponse, error) {
+	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "owner: %v", err)
+	}
+	if msg.MaxUloopIn.IsNil() || msg.MaxUloopIn.IsNegative() {
+		return nil, errorsmod.Wrap(types.ErrInvalidAmount, "max_uloop_in must be a non-negative uloop amount")
+	}
+	return ms.Keeper.StakeLP(ctx, owner, msg.DeviceId, msg.Duration, msg.MaxUloopIn)
+}
+
+// RenewStake extends an active certificate by whole `loopin` epochs before
+// its end. Errors, changing nothing: ErrInvalidAmount, ErrStakeNotFound,
+// ErrDeviceNotOwned, ErrStakeEnded, ErrInvalidDuration (0 epochs), and
+// x/pools' ErrPoolNotActive (retiring pool), ErrSlippage, insufficient funds.
+func (ms msgServer) RenewStake(ctx context.Context, msg *types.MsgRenewStake) (*types.MsgRenewStakeResponse, error) {
+	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "owner: %v", err)
+	}
+	if msg.MaxUloopIn.IsNil() || msg.MaxUloopIn.IsNegative() {
+		return nil, errorsmod.Wrap(types.ErrInvalidAmount, "max_uloop_in must be a non-negative uloop amount")
+	}
+	return ms.Keeper.RenewStake(ctx, owner, msg.StakeId, msg.Epochs, msg.MaxUloopIn)
+}
+
+// SellCompute burns the staking fee, locks the collateral and the
+// maintenance deposit, and sells whole days of a sealed device into its
+// class's pool (PROTOCOL.md §2–3). Errors, changing nothing: invalid
+// address, ErrInvalidAmount, ErrInvalidDuration (days outside
+// [sell_min_days, sell_max_days]), the device checks of StakeLP, x/pools'
+// ErrInsufficientLiquidity (no LP position in the pool) and ErrSlippage,
+// insufficient funds for the fee, the collateral or the deposit.
+func (ms msgServer) SellCompute(ctx context.Context, msg *types.MsgSellCompute) (*types.MsgSellComputeResponse, error) {
+	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+	if err != nil {
+		return nil, errorsmod.Wrapf(sdkerrors.ErrInvalidAddress, "owner: %v", err)
+	}
+	if msg.MinUloopOut.IsNil() || msg.MinUloopOut.IsNegative() {
+		return nil, errorsmod.Wrap(types.ErrInvalidAmount, "min_uloop_out must be a non-negative uloop amount")
+	}
+	return ms.Keeper.SellCompute(ctx, owner, msg.DeviceId, msg.Days, msg.MinUloopOut)
 }

@@ -64,3 +64,9 @@ type PocpsKeeper interface {
 type EpochsKeeper interface {
 	GetEpochInfo(ctx sdk.Context, identifier string) (epochstypes.EpochInfo, error)
 }
+
+// BalanceChecker checks a new maintenance rate β against the reward rate γ
+// (x/rewards: β < γ, docs/rewards.md "Balance"), for MsgUpdateParams.
+type BalanceChecker interface {
+	CheckBalance(ctx context.Context, beta math.LegacyDec) error
+}

@@ -7,19 +7,44 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
+
+// device loads device id, mapping "not found" to ErrDeviceNotFound (the
+// owner may have deregistered it while a challenge was pending).
+func (k Keeper) device(ctx context.Context, id uint64) (types.Device, error) {
+	d, err := k.Devices.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return d, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d was deregistered", id)
+	}
+	return d, err
+}
+
+// GetDevice returns device id, for x/stake. Errors: ErrDeviceNotFound.
+func (k Keeper) GetDevice(ctx context.Context, id uint64) (types.Device, error) {
+	return k.device(ctx, id)
+}
+
+// SetDeviceStake records the x/stake certificate committing device id (0
+// when the commitment ends); a committed device cannot be deregistered.
+// Errors: ErrDeviceNotFound.
+func (k Keeper) SetDeviceStake(ctx context.Context, id, stakeID uint64) error {
+	d, err := k.device(ctx, id)
+	if err != nil {
+		return err
+	}
+	d.StakeId = stakeID
+	return k.Devices.Set(ctx, id, d)
+}
 
 // RegisterDevice registers a GPU (PROTOCOL.md §4). Its key is
 // proof.DeviceKey(chain-id, owner, fingerprint, hash of block key_height).
 // Errors, changing nothing: ErrInvalidDevice (malformed class, seal,
 // endpoint, privacy, fingerprint), ErrFingerprintTaken, ErrKeyHeight.
-func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice) (*types.MsgRegisterDeviceResponse, error) {
-	owner, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
+func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice) (*types.MsgRegisterDeviceResponse, error) {
+	owner, err := k.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "invalid owner address %q: %v", msg.Owner, err)
 	}
@@ -32,7 +57,7 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	if err := msg.Seal.Validate(); err != nil {
 		return nil, err
 	}
-	active, classSeal, _, err := ms.poolsKeeper.ClassInfo(ctx, msg.GpuClass)
+	active, classSeal, _, err := k.poolsKeeper.ClassInfo(ctx, msg.GpuClass)
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "gpu_class %q: %v", msg.GpuClass, err)
 	}
@@ -48,14 +73,14 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	if err := msg.Privacy.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := ms.Devices.Indexes.ByFingerprint.MatchExact(ctx, msg.Fingerprint); err == nil {
+	if _, err := k.Devices.Indexes.ByFingerprint.MatchExact(ctx, msg.Fingerprint); err == nil {
 		return nil, errorsmod.Wrapf(types.ErrFingerprintTaken, "fingerprint %X", msg.Fingerprint)
 	} else if !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
 
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	params, err := ms.Params.Get(ctx)
+	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +89,7 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 		return nil, errorsmod.Wrapf(types.ErrKeyHeight, "key_height %d must be in [%d, %d] (the last key_window = %d blocks)",
 			msg.KeyHeight, max(1, height-int64(params.KeyWindow)), height-1, params.KeyWindow)
 	}
-	blockHash, err := ms.BlockHashes.Get(ctx, msg.KeyHeight)
+	blockHash, err := k.BlockHashes.Get(ctx, msg.KeyHeight)
 	if errors.Is(err, collections.ErrNotFound) {
 		return nil, errorsmod.Wrapf(types.ErrKeyHeight, "no block hash recorded for height %d", msg.KeyHeight)
 	} else if err != nil {
@@ -76,7 +101,7 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 	copy(bh[:], blockHash)
 	key := proof.DeviceKey(sdkCtx.ChainID(), owner, fp, bh)
 
-	id, err := ms.DeviceSeq.Next(ctx)
+	id, err := k.DeviceSeq.Next(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +112,12 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 		Privacy: msg.Privacy, Status: types.DEVICE_STATUS_UNSEALED, RegisteredAt: sdkCtx.BlockTime(),
 		W: math.ZeroInt(),
 	}
-	if err := ms.Devices.Set(ctx, id, device); err != nil {
+	if err := k.Devices.Set(ctx, id, device); err != nil {
 		return nil, err
 	}
 	// The seal is checked before the device may be staked: a verifier gets
 	// its setup challenge now (none eligible: the registration fails).
-	if _, err := ms.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil, nil); err != nil {
+	if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil, nil); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{
@@ -104,8 +129,8 @@ func (ms msgServer) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDe
 }
 
 // ownedDevice loads a device and checks that owner owns it.
-func (ms msgServer) ownedDevice(ctx context.Context, id uint64, owner string) (types.Device, error) {
-	device, err := ms.Devices.Get(ctx, id)
+func (k Keeper) ownedDevice(ctx context.Context, id uint64, owner string) (types.Device, error) {
+	device, err := k.Devices.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
 		return device, errorsmod.Wrapf(types.ErrDeviceNotFound, "device %d", id)
 	} else if err != nil {
@@ -119,8 +144,8 @@ func (ms msgServer) ownedDevice(ctx context.Context, id uint64, owner string) (t
 
 // UpdateDevice changes a device's endpoint and privacy report. Errors:
 // ErrDeviceNotFound, ErrNotOwner, ErrInvalidDevice.
-func (ms msgServer) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*types.MsgUpdateDeviceResponse, error) {
-	device, err := ms.ownedDevice(ctx, msg.DeviceId, msg.Owner)
+func (k Keeper) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*types.MsgUpdateDeviceResponse, error) {
+	device, err := k.ownedDevice(ctx, msg.DeviceId, msg.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +156,7 @@ func (ms msgServer) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice
 		return nil, err
 	}
 	device.Endpoint, device.Privacy = msg.Endpoint, msg.Privacy
-	if err := ms.Devices.Set(ctx, device.Id, device); err != nil {
+	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceUpdated{
@@ -144,15 +169,15 @@ func (ms msgServer) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice
 
 // DeregisterDevice removes a device no stake commits. Errors:
 // ErrDeviceNotFound, ErrNotOwner, ErrDeviceCommitted.
-func (ms msgServer) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDevice) (*types.MsgDeregisterDeviceResponse, error) {
-	device, err := ms.ownedDevice(ctx, msg.DeviceId, msg.Owner)
+func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDevice) (*types.MsgDeregisterDeviceResponse, error) {
+	device, err := k.ownedDevice(ctx, msg.DeviceId, msg.Owner)
 	if err != nil {
 		return nil, err
 	}
 	if device.StakeId != 0 {
 		return nil, errorsmod.Wrapf(types.ErrDeviceCommitted, "device %d is committed by stake %d until it ends", device.Id, device.StakeId)
 	}
-	if err := ms.Devices.Remove(ctx, device.Id); err != nil {
+	if err := k.Devices.Remove(ctx, device.Id); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceDeregistered{

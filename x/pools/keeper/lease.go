@@ -1,0 +1,367 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"time"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/loopin-project/loopin/x/pools/ledger"
+	"github.com/loopin-project/loopin/x/pools/types"
+)
+
+func (k Keeper) lease(ctx context.Context, id uint64) (types.Lease, error) {
+	l, err := k.Leases.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Lease{}, errorsmod.Wrapf(types.ErrLeaseNotFound, "lease %d", id)
+	}
+	return l, err
+}
+
+func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
+	l, err := k.lease(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	pos, err := k.Position(ctx, l.DeviceId)
+	if err != nil {
+		return err
+	}
+	pool, err := k.getPool(ctx, l.PoolId)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	lp := loadLedger(pool, params)
+	if err := advance(&pool, lp, at); err != nil {
+		return err
+	}
+	dev, vl := toDevice(pos), toLease(l)
+	if err := lp.EndLease(dev, vl); err != nil {
+		return err
+	}
+	fromDevice(&pos, dev)
+	fromLease(&l, vl)
+	l.Status = types.LEASE_STATUS_ENDED
+	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		return err
+	}
+	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
+		return err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, pos.DeviceId)); err != nil {
+		return err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return err
+	}
+	if err := k.leaseEnded(ctx, l); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: math.ZeroInt()})
+}
+
+// matchIdle returns the idle device of poolID with the longest remaining
+// commitment and that commitment's end (unix seconds); found is false when
+// no device is idle. One reverse seek in the Idle index.
+func (k Keeper) matchIdle(ctx context.Context, poolID uint64) (deviceID uint64, end int64, found bool, err error) {
+	it, err := k.Idle.Iterate(ctx, collections.NewPrefixedTripleRangeReversed[uint64, int64, uint64](poolID))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return 0, 0, false, nil
+	}
+	key, err := it.Key()
+	if err != nil {
+		return 0, 0, false, err
+	}
+	return key.K3(), key.K2(), true, nil
+}
+
+// checkDeadline refuses a message whose deadline is before the block time.
+func checkDeadline(ctx context.Context, deadline *time.Time) error {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	if deadline != nil && now.After(*deadline) {
+		return errorsmod.Wrapf(types.ErrDeadlinePassed, "deadline %s is before the block time %s", deadline.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// leaseDuration checks a lease duration against params and returns it in
+// seconds. Errors: ErrInvalidDuration.
+func leaseDuration(params types.Params, d time.Duration) (int64, error) {
+	if err := types.ValidateDuration("duration", d); err != nil {
+		return 0, err
+	}
+	if d < params.MinLeaseDuration || d > params.MaxLeaseDuration {
+		return 0, errorsmod.Wrapf(types.ErrInvalidDuration, "%s is outside [%s, %s]", d, params.MinLeaseDuration, params.MaxLeaseDuration)
+	}
+	return int64(d / time.Second), nil
+}
+
+func checkAmount(name string, v math.Int) error {
+	if v.IsNil() || v.IsNegative() {
+		return errorsmod.Wrapf(types.ErrInvalidAmount, "%s must be a non-negative uloop amount", name)
+	}
+	return nil
+}
+
+// clientLease loads an active lease of client. Errors: ErrLeaseNotFound,
+// ErrNotLeaseClient, ErrLeaseEnded.
+func (k Keeper) clientLease(ctx context.Context, id uint64, client string) (types.Lease, error) {
+	l, err := k.lease(ctx, id)
+	if err != nil {
+		return types.Lease{}, err
+	}
+	if l.Client != client {
+		return types.Lease{}, errorsmod.Wrapf(types.ErrNotLeaseClient, "lease %d belongs to %s", id, l.Client)
+	}
+	if l.Status != types.LEASE_STATUS_ACTIVE {
+		return types.Lease{}, errorsmod.Wrapf(types.ErrLeaseEnded, "lease %d is %s", id, l.Status)
+	}
+	return l, nil
+}
+
+// BuyLease sells client d of the idle device of gpuClass's pool with the
+// longest remaining commitment, paying at most maxIn uloop (price + fee);
+// it matches the idle device with the longest remaining commitment
+// and sells its time at the constant-product quote (PROTOCOL.md §2). Errors,
+// changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
+// ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
+// ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
+func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass string, d time.Duration, maxIn math.Int) (*types.MsgBuyLeaseResponse, error) {
+	clientStr := client.String()
+	pool, err := k.PoolByClass(ctx, gpuClass)
+	if err != nil {
+		return nil, err
+	}
+	if pool.Status == types.POOL_STATUS_RETIRED {
+		return nil, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is retired", pool.GpuClass)
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := leaseDuration(params, d)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := k.touchWith(ctx, &pool, params)
+	if err != nil {
+		return nil, err
+	}
+	deviceID, end, found, err := k.matchIdle(ctx, pool.Id)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "pool %s has no idle device", pool.GpuClass)
+	}
+	if end-lp.Now < h {
+		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "the longest idle commitment in pool %s has %s left, less than %s",
+			pool.GpuClass, time.Duration(end-lp.Now)*time.Second, time.Duration(h)*time.Second)
+	}
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := k.LeaseSeq.Next(ctx) // a failure below reverts it with the transaction
+	if err != nil {
+		return nil, err
+	}
+	dev, vl := toDevice(pos), &ledger.Lease{ID: seq + 1}
+	price, fee, err := lp.BuyLease(dev, vl, h)
+	if err != nil {
+		return nil, ledgerErr(err)
+	}
+	total := new(big.Int).Add(price, fee)
+	if total.Cmp(maxIn.BigInt()) > 0 {
+		return nil, errorsmod.Wrapf(types.ErrSlippage, "the lease costs %s uloop (price %s + fee %s), more than max_uloop_in %s", total, price, fee, maxIn)
+	}
+	if err := k.collect(ctx, client, total); err != nil {
+		return nil, err
+	}
+	if err := chargeFee(ctx, &pool, fee, "buy"); err != nil {
+		return nil, err
+	}
+	l := types.Lease{Id: vl.ID, PoolId: pool.Id, DeviceId: deviceID, Client: clientStr, Start: time.Unix(vl.Start, 0).UTC(),
+		Fees: math.NewIntFromBigInt(fee), Status: types.LEASE_STATUS_ACTIVE, Refund: math.ZeroInt()}
+	fromLease(&l, vl)
+	fromDevice(&pos, dev)
+	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		return nil, err
+	}
+	if err := k.LeasesByClient.Set(ctx, collections.Join(client, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.LeasesByDevice.Set(ctx, collections.Join(deviceID, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return nil, err
+	}
+	if err := k.Idle.Remove(ctx, collections.Join3(pool.Id, end, deviceID)); err != nil {
+		return nil, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(vl.End, types.QueueLeaseEnd, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseBought{
+		LeaseId: l.Id, PoolId: pool.Id, DeviceId: deviceID, Client: clientStr, Start: l.Start, End: l.End, Price: l.Price, Fee: l.Fees}); err != nil {
+		return nil, err
+	}
+	return &types.MsgBuyLeaseResponse{LeaseId: l.Id, DeviceId: deviceID, Price: l.Price, Fee: l.Fees, End: l.End}, nil
+}
+
+// ExtendLease buys d more on the device serving client's lease leaseID,
+// paying at most maxIn uloop (price + fee), at the constant-product quote.
+// Errors, changing nothing: ErrLeaseNotFound, ErrNotLeaseClient,
+// ErrLeaseEnded, ErrPoolNotActive (retired), ErrInvalidDuration,
+// ErrNotCovered, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
+func (k Keeper) ExtendLease(ctx context.Context, client sdk.AccAddress, leaseID uint64, d time.Duration, maxIn math.Int) (*types.MsgExtendLeaseResponse, error) {
+	l, err := k.clientLease(ctx, leaseID, client.String())
+	if err != nil {
+		return nil, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h, err := leaseDuration(params, d)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := k.getPool(ctx, l.PoolId)
+	if err != nil {
+		return nil, err
+	}
+	if pool.Status == types.POOL_STATUS_RETIRED {
+		return nil, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is retired", pool.GpuClass)
+	}
+	pos, err := k.Position(ctx, l.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := k.touchWith(ctx, &pool, params)
+	if err != nil {
+		return nil, err
+	}
+	dev, vl := toDevice(pos), toLease(l)
+	oldEnd := vl.End
+	price, fee, err := lp.ExtendLease(dev, vl, h)
+	if err != nil {
+		return nil, ledgerErr(err)
+	}
+	total := new(big.Int).Add(price, fee)
+	if total.Cmp(maxIn.BigInt()) > 0 {
+		return nil, errorsmod.Wrapf(types.ErrSlippage, "the extension costs %s uloop (price %s + fee %s), more than max_uloop_in %s", total, price, fee, maxIn)
+	}
+	if err := k.collect(ctx, client, total); err != nil {
+		return nil, err
+	}
+	if err := chargeFee(ctx, &pool, fee, "extend"); err != nil {
+		return nil, err
+	}
+	fromLease(&l, vl)
+	fromDevice(&pos, dev)
+	l.Fees = l.Fees.Add(math.NewIntFromBigInt(fee))
+	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		return nil, err
+	}
+	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
+		return nil, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(vl.End, types.QueueLeaseEnd, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return nil, err
+	}
+	resp := &types.MsgExtendLeaseResponse{Price: math.NewIntFromBigInt(price), Fee: math.NewIntFromBigInt(fee), End: l.End}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseExtended{
+		LeaseId: l.Id, End: l.End, Price: resp.Price, Fee: resp.Fee}); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// TerminateLease ends client's lease leaseID now: the unused time returns
+// to the pool and the client gets the unreleased escrow less the exchange
+// fee (burned), at least minRefund uloop. Errors, changing nothing:
+// ErrLeaseNotFound, ErrNotLeaseClient, ErrLeaseEnded, ErrSlippage.
+func (k Keeper) TerminateLease(ctx context.Context, client sdk.AccAddress, leaseID uint64, minRefund math.Int) (*types.MsgTerminateLeaseResponse, error) {
+	l, err := k.clientLease(ctx, leaseID, client.String())
+	if err != nil {
+		return nil, err
+	}
+	pool, err := k.getPool(ctx, l.PoolId)
+	if err != nil {
+		return nil, err
+	}
+	pos, err := k.Position(ctx, l.DeviceId)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return nil, err
+	}
+	dev, vl := toDevice(pos), toLease(l)
+	oldEnd := vl.End
+	refund, fee, err := lp.Terminate(dev, vl)
+	if err != nil {
+		return nil, ledgerErr(err)
+	}
+	if refund.Cmp(minRefund.BigInt()) < 0 {
+		return nil, errorsmod.Wrapf(types.ErrSlippage, "the refund is %s uloop, less than min_refund %s", refund, minRefund)
+	}
+	if err := k.pay(ctx, l.Client, refund); err != nil {
+		return nil, err
+	}
+	if err := chargeFee(ctx, &pool, fee, "terminate"); err != nil {
+		return nil, err
+	}
+	fromLease(&l, vl)
+	fromDevice(&pos, dev)
+	l.Status, l.Refund = types.LEASE_STATUS_TERMINATED, math.NewIntFromBigInt(refund)
+	l.Fees = l.Fees.Add(math.NewIntFromBigInt(fee))
+	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+		return nil, err
+	}
+	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
+		return nil, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+		return nil, err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, pos.DeviceId)); err != nil {
+		return nil, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return nil, err
+	}
+	if err := k.leaseEnded(ctx, l); err != nil {
+		return nil, err
+	}
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: l.Refund}); err != nil {
+		return nil, err
+	}
+	return &types.MsgTerminateLeaseResponse{Refund: l.Refund, Fee: math.NewIntFromBigInt(fee)}, nil
+}

@@ -1,0 +1,148 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/loopin-project/loopin/x/pools/ledger"
+	"github.com/loopin-project/loopin/x/pools/types"
+)
+
+// The ledger bridge drives the rules of package ledger from the store: each pool's
+// scalars live in its Pool, each device's in its Position, each lease's in
+// its Lease; lease ends and commitment ends wait in Queue, keyed by time,
+// and BeginBlock applies the due ones in time order. Between two entries of
+// the queue nothing ends, so ledger.Pool.Dissipate is exact there, and every
+// operation touches only the records it names (I6).
+
+// decScale is 10^18, LegacyDec's fixed-point scale.
+var decScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+
+// loadLedger returns the ledger view of pool with the exchange fee of
+// params: the fee as a fraction of 10^18. Its reference price is 0: only an
+// empty pool reads it, and touch loads it there (loadRefPrice).
+func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
+	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), new(big.Rat))
+	lp.H = pool.UnsoldSeconds.Int64()
+	lp.L = pool.ReserveUloop.BigInt()
+	lp.Pi = pool.PriceTimeIndex.BigInt()
+	lp.Idle = int64(pool.IdleDevices)
+	lp.Escrow = pool.EscrowUloop.BigInt()
+	lp.HSold = intOr0(pool.PoolOwnedSeconds).Int64()
+	lp.IdleSold = int64(pool.IdleSoldDevices)
+	lp.J, lp.K, lp.Orphaned = intOr0(pool.SoldIncomeIndex).BigInt(), intOr0(pool.SoldIncomeTimeIndex).BigInt(), intOr0(pool.OrphanedUloop).BigInt()
+	return lp
+}
+
+// intOr0 reads an Int field that state written before it existed lacks.
+func intOr0(v math.Int) math.Int {
+	if v.IsNil() {
+		return math.ZeroInt()
+	}
+	return v
+}
+
+// storeLedger copies the ledger scalars back into pool.
+func storeLedger(pool *types.Pool, lp *ledger.Pool) {
+	pool.UnsoldSeconds = math.NewInt(lp.H)
+	pool.ReserveUloop = math.NewIntFromBigInt(lp.L)
+	pool.PriceTimeIndex = math.NewIntFromBigInt(lp.Pi)
+	pool.IdleDevices = uint64(lp.Idle)
+	pool.EscrowUloop = math.NewIntFromBigInt(lp.Escrow)
+	pool.AccountedAt = time.Unix(lp.Now, 0).UTC()
+	pool.PoolOwnedSeconds = math.NewInt(lp.HSold)
+	pool.IdleSoldDevices = uint64(lp.IdleSold)
+	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
+}
+
+func toDevice(p types.Position) *ledger.Device {
+	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
+		SharedJ: intOr0(p.SoldIncomeIndexCheckpoint).BigInt(), SharedK: intOr0(p.SoldIncomeTimeIndexCheckpoint).BigInt(), Owed: p.OwedUloop.BigInt()}
+}
+
+func fromDevice(p *types.Position, d *ledger.Device) {
+	p.End = time.Unix(d.End, 0).UTC()
+	p.Sold = d.Sold
+	p.LeaseId = d.Lease
+	p.PriceTimeCheckpoint = math.NewIntFromBigInt(d.Checkpoint)
+	p.SoldIncomeIndexCheckpoint, p.SoldIncomeTimeIndexCheckpoint = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
+	p.OwedUloop = math.NewIntFromBigInt(d.Owed)
+}
+
+func toLease(l types.Lease) *ledger.Lease {
+	return &ledger.Lease{ID: l.Id, Device: l.DeviceId, Start: l.Start.Unix(), End: l.End.Unix(), Price: l.Price.BigInt(),
+		Released: l.Released.BigInt(), ReleasedAt: l.ReleasedAt.Unix(), Ended: l.Status != types.LEASE_STATUS_ACTIVE}
+}
+
+func fromLease(l *types.Lease, v *ledger.Lease) {
+	l.End = time.Unix(v.End, 0).UTC()
+	l.Price = math.NewIntFromBigInt(v.Price)
+	l.Released = math.NewIntFromBigInt(v.Released)
+	l.ReleasedAt = time.Unix(v.ReleasedAt, 0).UTC()
+}
+
+// ledgerErr maps a ledger error to the registered error a user sees.
+func ledgerErr(err error) error {
+	switch {
+	case errors.Is(err, ledger.ErrPoolTooShallow):
+		return errorsmod.Wrap(types.ErrInsufficientLiquidity, err.Error())
+	case errors.Is(err, ledger.ErrNotCovered):
+		return errorsmod.Wrap(types.ErrNotCovered, err.Error())
+	case errors.Is(err, ledger.ErrLeaseEnded):
+		return types.ErrLeaseEnded
+	case errors.Is(err, ledger.ErrBadAmount):
+		return errorsmod.Wrap(types.ErrInvalidAmount, err.Error())
+	}
+	return err
+}
+
+// touch returns pool's ledger accounted up to the block time. BeginBlock
+// has applied every queue entry due by then, so nothing ends in between.
+func (k Keeper) touch(ctx context.Context, pool *types.Pool) (*ledger.Pool, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return k.touchWith(ctx, pool, params)
+}
+
+// touchWith is touch with the params already read. An empty pool (H = 0)
+// also gets its class's reference price, the only rule that reads it (the
+// first stake and the spot price of an empty pool), so a trade on a pool
+// with unsold time reads no class record.
+func (k Keeper) touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
+	lp := loadLedger(*pool, params)
+	if err := advance(pool, lp, max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
+		return nil, err
+	}
+	if lp.H == 0 {
+		class, err := k.GPUClass(ctx, pool.Id)
+		if err != nil {
+			return nil, err
+		}
+		lp.RefPrice.SetFrac(class.ReferencePrice.BigInt(), decScale)
+	}
+	return lp, nil
+}
+
+// advance accounts pool up to t with nothing ending in between: the leased
+// devices' seconds join pool.leased_seconds, then lp dissipates.
+func advance(pool *types.Pool, lp *ledger.Pool, t int64) error {
+	if leased := int64(pool.CommittedDevices) - lp.Idle - lp.IdleSold; leased > 0 && t > lp.Now {
+		pool.LeasedSeconds = intOr0(pool.LeasedSeconds).Add(math.NewInt(leased * (t - lp.Now)))
+	}
+	_, err := lp.Dissipate(t)
+	return err
+}
+
+func (k Keeper) savePool(ctx context.Context, pool types.Pool, lp *ledger.Pool) error {
+	storeLedger(&pool, lp)
+	return k.setPool(ctx, pool)
+}
+
+func timeUnix(s int64) time.Time { return time.Unix(s, 0).UTC() }

@@ -1,0 +1,335 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"time"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/loopin-project/loopin/x/pools/ledger"
+	"github.com/loopin-project/loopin/x/pools/types"
+)
+
+// Position returns a device's position. Errors: ErrPositionNotFound.
+func (k Keeper) Position(ctx context.Context, deviceID uint64) (types.Position, error) {
+	p, err := k.Positions.Get(ctx, deviceID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Position{}, errorsmod.Wrapf(types.ErrPositionNotFound, "device %d", deviceID)
+	}
+	return p, err
+}
+
+func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) error {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	pool, err := k.getPool(ctx, pos.PoolId)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	lp := loadLedger(pool, params)
+	if err := advance(&pool, lp, at); err != nil {
+		return err
+	}
+	dev := toDevice(pos)
+	owed, err := lp.EndCommitment(dev)
+	if dev.Sold {
+		owed = new(big.Int) // a sold device's income went to the LP positions
+	}
+	if err != nil {
+		return err
+	}
+	if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
+		return err
+	}
+	if err := k.Positions.Remove(ctx, deviceID); err != nil {
+		return err
+	}
+	pool.CommittedDevices--
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return err
+	}
+	if err := k.pay(ctx, pos.Owner, owed); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed)})
+}
+
+// OpenPosition commits device's time until end to the active pool poolID
+// as an LP position of owner (x/stake's MsgStakeLP): the time joins H and
+// owner pays the matching uloop at the spot price (PROTOCOL.md §2), at most
+// maxIn. It returns the injection. Errors, changing nothing:
+// ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists, ErrInvalidAmount
+// (end not in the future), ErrSlippage, and the bank's insufficient funds.
+func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error) {
+	pool, err := k.getPool(ctx, poolID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no new stakes", pool.GpuClass, pool.Status)
+	}
+	if has, err := k.Positions.Has(ctx, deviceID); err != nil {
+		return math.Int{}, err
+	} else if has {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := &ledger.Device{ID: deviceID, End: end.Unix()}
+	in, err := lp.StakeLP(dev)
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	if maxIn.IsNil() || in.Cmp(maxIn.BigInt()) > 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the stake needs %s uloop, more than the %s allowed", in, maxIn)
+	}
+	if err := k.collect(ctx, owner, in); err != nil {
+		return math.Int{}, err
+	}
+	ownerStr, err := k.accountKeeper.AddressCodec().BytesToString(owner)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, InjectedUloop: math.NewIntFromBigInt(in)}
+	fromDevice(&pos, dev)
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	pool.CommittedDevices++
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	inject := math.NewIntFromBigInt(in)
+	return inject, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionOpened{
+		DeviceId: deviceID, PoolId: poolID, Owner: ownerStr, End: pos.End, Injected: inject})
+}
+
+// RenewPosition extends device's commitment to newEnd (x/stake's
+// MsgRenewStake): the added time joins H and the owner pays the matching
+// uloop at the spot price, at most maxIn (whitepaper §4.2.2). A retiring
+// pool takes no renewals. Errors, changing nothing: ErrPositionNotFound,
+// ErrPoolNotActive, ErrInvalidAmount, ErrSlippage, insufficient funds.
+func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error) {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pool, err := k.getPool(ctx, pos.PoolId)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no renewals", pool.GpuClass, pool.Status)
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := toDevice(pos)
+	oldEnd := dev.End
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		l, err := k.lease(ctx, dev.Lease)
+		if err != nil {
+			return math.Int{}, err
+		}
+		vl = toLease(l)
+	}
+	in, err := lp.Renew(dev, vl, newEnd.Unix())
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	if maxIn.IsNil() || in.Cmp(maxIn.BigInt()) > 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the renewal needs %s uloop, more than the %s allowed", in, maxIn)
+	}
+	owner, err := k.accountKeeper.AddressCodec().StringToBytes(pos.Owner)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if err := k.collect(ctx, owner, in); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if dev.Lease == 0 {
+		if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
+			return math.Int{}, err
+		}
+		if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
+			return math.Int{}, err
+		}
+	}
+	fromDevice(&pos, dev)
+	pos.InjectedUloop = pos.InjectedUloop.Add(math.NewIntFromBigInt(in))
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	inject := math.NewIntFromBigInt(in)
+	return inject, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionRenewed{
+		DeviceId: deviceID, End: pos.End, Injected: inject})
+}
+
+// FailPosition removes a failed device from its pool (x/stake's failure
+// path, PROTOCOL.md §2–3). Its unsold time leaves H with its share of L and
+// a lease it serves is broken. LP device: the client is refunded the
+// unreleased escrow and the owner gets the uloop of its unsold time and
+// what the position earned. Sold device: both belong to the LP positions;
+// the client's refund is left to the seller's collateral (x/stake). Errors:
+// ErrPositionNotFound.
+func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailResult, error) {
+	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), CollateralRefund: math.ZeroInt()}
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return res, err
+	}
+	pool, err := k.getPool(ctx, pos.PoolId)
+	if err != nil {
+		return res, err
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return res, err
+	}
+	dev := toDevice(pos)
+	var l types.Lease
+	var vl *ledger.Lease
+	if dev.Lease != 0 {
+		if l, err = k.lease(ctx, dev.Lease); err != nil {
+			return res, err
+		}
+		vl = toLease(l)
+	}
+	oldEnd, leaseEnd := dev.End, l.End.Unix()
+	miner, client, collateral, err := lp.Fail(dev, vl)
+	if err != nil {
+		return res, err
+	}
+	res.Payout, res.Refund, res.CollateralRefund = math.NewIntFromBigInt(miner), math.NewIntFromBigInt(client), math.NewIntFromBigInt(collateral)
+	if vl != nil {
+		if err := k.Queue.Remove(ctx, collections.Join3(leaseEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+			return res, err
+		}
+		fromLease(&l, vl)
+		l.Status, l.Refund = types.LEASE_STATUS_BROKEN, res.Refund.Add(res.CollateralRefund)
+		res.Client = l.Client
+		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
+			return res, err
+		}
+		if err := k.pay(ctx, l.Client, client); err != nil {
+			return res, err
+		}
+		if err := k.leaseEnded(ctx, l); err != nil {
+			return res, err
+		}
+		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
+			LeaseId: l.Id, DeviceId: deviceID, Status: l.Status.String(), Refund: l.Refund}); err != nil {
+			return res, err
+		}
+	} else if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
+		return res, err
+	}
+	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return res, err
+	}
+	if err := k.Positions.Remove(ctx, deviceID); err != nil {
+		return res, err
+	}
+	pool.CommittedDevices--
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return res, err
+	}
+	if err := k.pay(ctx, pos.Owner, miner); err != nil {
+		return res, err
+	}
+	return res, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true})
+}
+
+// OpenSale sells device's time until end into the active pool poolID
+// (x/stake's MsgSellCompute, PROTOCOL.md §2 "Sale"): the time joins H as
+// pool-owned, seller receives the constant-product quote less the fee
+// (burned), at least minOut. It returns what the seller received. Errors,
+// changing nothing: ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists,
+// ErrInvalidAmount, ErrInsufficientLiquidity (no LP position to own the
+// time), ErrSlippage.
+func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error) {
+	pool, err := k.getPool(ctx, poolID)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if pool.Status != types.POOL_STATUS_ACTIVE {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no new sales", pool.GpuClass, pool.Status)
+	}
+	if has, err := k.Positions.Has(ctx, deviceID); err != nil {
+		return math.Int{}, err
+	} else if has {
+		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return math.Int{}, err
+	}
+	dev := &ledger.Device{ID: deviceID, End: end.Unix()}
+	out, fee, err := lp.Sell(dev)
+	if err != nil {
+		return math.Int{}, ledgerErr(err)
+	}
+	got := new(big.Int).Sub(out, fee)
+	if minOut.IsNil() || got.Cmp(minOut.BigInt()) < 0 {
+		return math.Int{}, errorsmod.Wrapf(types.ErrSlippage, "the sale pays %s uloop (quote %s − fee %s), less than the %s asked", got, out, fee, minOut)
+	}
+	sellerStr, err := k.accountKeeper.AddressCodec().BytesToString(seller)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pos := types.Position{DeviceId: deviceID, PoolId: poolID, Owner: sellerStr, InjectedUloop: math.ZeroInt()}
+	fromDevice(&pos, dev)
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+		return math.Int{}, err
+	}
+	pool.CommittedDevices++
+	if err := chargeFee(ctx, &pool, fee, "sell"); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return math.Int{}, err
+	}
+	if err := k.pay(ctx, sellerStr, got); err != nil {
+		return math.Int{}, err
+	}
+	proceeds := math.NewIntFromBigInt(got)
+	return proceeds, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventTimeSold{
+		DeviceId: deviceID, PoolId: poolID, Seller: sellerStr, End: pos.End, Proceeds: proceeds})
+}
