@@ -12,8 +12,9 @@
 // the constant-product quote (H falls, L stays, the price rises), extension,
 // early termination, lazy dissipation of idle time (price-neutral, paid to
 // each idle device through the price-time index Π = ∫P dt, which is also the
-// TWAP accumulator), lease ends, settlement at commitment end, renewal and
-// failure. Sales (pool-owned time) are not yet implemented (docs/pools.md).
+// TWAP accumulator), lease ends, settlement at commitment end, renewal,
+// failure, and sales: pool-owned time whose income the LP positions share
+// by unsold time through the indices J and K (docs/pools.md "Sales").
 //
 // Rounding is always in the pool's favour: quotes and injections round up,
 // payouts and refunds round down, and what dissipation removes from L rounds
