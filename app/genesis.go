@@ -16,7 +16,7 @@ import (
 type GenesisState map[string]json.RawMessage
 
 // DefaultEpochDuration is the length of the chain-wide `loopin` epoch at
-// genesis: one hour (PROTOCOL.md §1). A localnet shortens it in genesis.json.
+// genesis: one hour (docs/protocol.md §1). A localnet shortens it in genesis.json.
 const DefaultEpochDuration = time.Hour
 
 // DefaultEpochsGenesis is the x/epochs genesis of LooPIN: a single clock

@@ -35,7 +35,7 @@ type Timing struct {
 // verifier and device.
 const NetworkAllowance = 500 * time.Millisecond
 
-// Classes lists the genesis GPU classes (PROTOCOL.md §2).
+// Classes lists the genesis GPU classes (x/pools/README.md).
 var Classes = []ClassSpec{
 	{"h100-sxm", 80e9, 3.35e12, 1979e12},
 	{"h100-pcie", 80e9, 2.0e12, 1513e12},

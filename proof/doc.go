@@ -1,5 +1,5 @@
 // Package proof is the normative, pure-Go definition of the PoCPS proofs
-// (PROTOCOL.md §4): the seal (SDR-style layered labeling with Merkle
+// (x/pocps/README.md): the seal (SDR-style layered labeling with Merkle
 // commitments), the setup proof that the seal was computed correctly, the
 // residency challenge (data-dependent walks over the sealed layer), and the
 // throughput challenge (seal-gathered int8 GEMM audited with Freivalds'

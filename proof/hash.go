@@ -41,7 +41,7 @@ func (h *hasher) u32(v uint32) *hasher   { h.buf = binary.BigEndian.AppendUint32
 func (h *hasher) u64(v uint64) *hasher   { h.buf = binary.BigEndian.AppendUint64(h.buf, v); return h }
 func (h *hasher) sum() Hash              { return sha256.Sum256(h.buf) }
 
-// DeviceKey derives the public per-device key of PROTOCOL.md §4:
+// DeviceKey derives the public per-device key of x/pocps/README.md:
 //
 //	ek = SHA-256("loopin/pocps/v1/device-key" ‖ len‖chainID ‖ len‖owner ‖ fingerprint ‖ blockHash)
 //

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles gpu/kernels/pocps.cu to PTX for every target with Debian's clang-19
-# (no NVIDIA toolkit needed; PROTOCOL.md §7).
+# (no NVIDIA toolkit needed; docs/protocol.md §7).
 #
 #   scripts/ptx.sh            write gpu/ptx/pocps_<arch>.ptx
 #   scripts/ptx.sh --check    fail if the committed PTX differs from a fresh build

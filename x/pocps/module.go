@@ -1,5 +1,5 @@
 // Package pocps is x/pocps: devices, PoCPS challenges, verifiers and the
-// score PoCPS = PoT·PoL·PoP·PoW (PROTOCOL.md §4).
+// score PoCPS = PoT·PoL·PoP·PoW (x/pocps/README.md).
 package pocps
 
 import (

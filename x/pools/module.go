@@ -1,5 +1,5 @@
 // Package pools is x/pools: one dissipative constant-product pool per GPU
-// class, selling leases on real devices (PROTOCOL.md §2).
+// class, selling leases on real devices (x/pools/README.md).
 package pools
 
 import (

@@ -1,6 +1,6 @@
 // Package rewards is x/rewards: the epoch emission (the only mint on the chain)
 // and its PoCPS-weighted split to miners, verifiers, clients and validators
-// (PROTOCOL.md §5).
+// (x/rewards/README.md).
 package rewards
 
 import (

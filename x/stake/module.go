@@ -1,6 +1,6 @@
 // Package stake is x/stake: compute staking — miners commit registered devices to a pool
 // as LP stakes or as sales of future GPU days, with collateral, renewal,
-// expiry and failure (PROTOCOL.md §3).
+// expiry and failure (x/stake/README.md).
 package stake
 
 import (

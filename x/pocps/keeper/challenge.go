@@ -234,7 +234,7 @@ func (k Keeper) assignedPending(ctx context.Context, hotKey string, id uint64, k
 }
 
 // SubmitChallengeResult takes a verifier's report of a residency and
-// throughput challenge (PROTOCOL.md §4). A pass must come with samples that
+// throughput challenge (x/pocps/README.md). A pass must come with samples that
 // pass the chain's re-check (VerifyResidencySample, VerifyGemmSample); it
 // updates W (moving average, weight 1/4) and the last verification. A
 // failure "bad proof" must come with samples that fail the re-check; "late"

@@ -39,7 +39,7 @@ func (k Keeper) SetDeviceStake(ctx context.Context, id, stakeID uint64) error {
 	return k.Devices.Set(ctx, id, d)
 }
 
-// RegisterDevice registers a GPU (PROTOCOL.md §4). Its key is
+// RegisterDevice registers a GPU (x/pocps/README.md). Its key is
 // proof.DeviceKey(chain-id, owner, fingerprint, hash of block key_height).
 // Errors, changing nothing: ErrInvalidDevice (malformed class, seal,
 // endpoint, privacy, fingerprint), ErrFingerprintTaken, ErrKeyHeight.

@@ -10,7 +10,7 @@ import (
 // StakingHooks. x/stake implements them to run its failure path.
 type PocpsHooks interface {
 	// AfterDeviceFailed is called once a device's failure is confirmed by
-	// `confirmations` independent verifiers (PROTOCOL.md §3–4). deviceID is
+	// `confirmations` independent verifiers (x/stake/README.md, x/pocps/README.md). deviceID is
 	// the x/pocps device id. An error aborts the confirming transaction.
 	AfterDeviceFailed(ctx context.Context, deviceID uint64) error
 	// AfterDeviceScored is called when a passed challenge has updated a

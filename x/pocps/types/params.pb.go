@@ -30,8 +30,8 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the x/pocps parameters (PROTOCOL.md §4). The score parameters
-// are the mainnet-upgrade blog's α, β, γ, δ under the names of PROTOCOL.md:
+// Params are the x/pocps parameters (x/pocps/README.md). The score parameters
+// are the mainnet-upgrade blog's α, β, γ, δ under the names of x/pocps/README.md:
 //
 //	PoT = exp(alpha_time    · min(0, t − T0)             / T0)
 //	PoL = exp(beta_loyalty  · min(0, C_held − C_minted)   / C_minted)

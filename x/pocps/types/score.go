@@ -53,7 +53,7 @@ func factor(scale math.LegacyDec, deficit, reference math.Int) (math.LegacyDec, 
 	return loopmath.ExpNeg(exponent.Neg())
 }
 
-// Score computes PoCPS = PoT · PoL · PoP · PoW (PROTOCOL.md §4, the
+// Score computes PoCPS = PoT · PoL · PoP · PoW (x/pocps/README.md, the
 // mainnet-upgrade blog):
 //
 //	PoT = exp(alpha_time    · min(0, t − T0)           / T0)

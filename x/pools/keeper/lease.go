@@ -135,7 +135,7 @@ func (k Keeper) clientLease(ctx context.Context, id uint64, client string) (type
 // BuyLease sells client d of the idle device of gpuClass's pool with the
 // longest remaining commitment, paying at most maxIn uloop (price + fee);
 // it matches the idle device with the longest remaining commitment
-// and sells its time at the constant-product quote (PROTOCOL.md §2). Errors,
+// and sells its time at the constant-product quote (x/pools/README.md). Errors,
 // changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
 // ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
 // ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.

@@ -10,7 +10,7 @@ import (
 )
 
 // BuyLease matches the idle device with the longest remaining commitment
-// and sells its time at the constant-product quote (PROTOCOL.md §2). Errors,
+// and sells its time at the constant-product quote (x/pools/README.md). Errors,
 // changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
 // ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
 // ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.

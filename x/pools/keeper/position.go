@@ -67,7 +67,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 
 // OpenPosition commits device's time until end to the active pool poolID
 // as an LP position of owner (x/stake's MsgStakeLP): the time joins H and
-// owner pays the matching uloop at the spot price (PROTOCOL.md §2), at most
+// owner pays the matching uloop at the spot price (x/pools/README.md), at most
 // maxIn. It returns the injection. Errors, changing nothing:
 // ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists, ErrInvalidAmount
 // (end not in the future), ErrSlippage, and the bank's insufficient funds.
@@ -196,7 +196,7 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 }
 
 // FailPosition removes a failed device from its pool (x/stake's failure
-// path, PROTOCOL.md §2–3). Its unsold time leaves H with its share of L and
+// path, x/pools/README.md, x/stake/README.md). Its unsold time leaves H with its share of L and
 // a lease it serves is broken. LP device: the client is refunded the
 // unreleased escrow and the owner gets the uloop of its unsold time and
 // what the position earned. Sold device: both belong to the LP positions;
@@ -272,7 +272,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 }
 
 // OpenSale sells device's time until end into the active pool poolID
-// (x/stake's MsgSellCompute, PROTOCOL.md §2 "Sale"): the time joins H as
+// (x/stake's MsgSellCompute, x/pools/README.md "Sale"): the time joins H as
 // pool-owned, seller receives the constant-product quote less the fee
 // (burned), at least minOut. It returns what the seller received. Errors,
 // changing nothing: ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists,

@@ -1,5 +1,5 @@
 // Package ledger is the device-true accounting of one x/pools pool
-// (PROTOCOL.md §2), in pure deterministic Go: integer GPU-seconds, integer
+// (x/pools/README.md), in pure deterministic Go: integer GPU-seconds, integer
 // uloop, and a 10^30-scaled price-time index.
 //
 // Pool holds a pool's scalars (H, L, Π, the idle-device count, escrow) and
@@ -53,7 +53,7 @@ type Device struct {
 	ID  uint64
 	End int64 // commitment end, unix seconds
 	// Sold marks time sold into the pool: its income belongs to the LP
-	// positions together (PROTOCOL.md §2, I4), not to the device.
+	// positions together (x/pools/README.md, I4), not to the device.
 	Sold bool
 	// Lease is the lease the device serves, 0 when idle.
 	Lease uint64
@@ -354,7 +354,7 @@ func (p *Pool) QuoteSell(h int64) (out, fee *big.Int, err error) {
 }
 
 // Sell sells the time of device d (End set) from Now into the pool
-// (PROTOCOL.md §2 "Sale"): h = End − Now joins H as pool-owned time, the
+// (x/pools/README.md "Sale"): h = End − Now joins H as pool-owned time, the
 // seller receives the quote less the fee (burned), L falls, so the price
 // falls. It returns the quote and the fee.
 func (p *Pool) Sell(d *Device) (out, fee *big.Int, err error) {
@@ -553,7 +553,7 @@ func (p *Pool) Renew(d *Device, l *Lease, newEnd int64) (*big.Int, error) {
 }
 
 // Fail removes failed device d, serving lease l or idle with l nil
-// (PROTOCOL.md §2, §3). Its unsold time u leaves H with ⌊L·u/H⌋ of L
+// (x/pools/README.md, x/stake/README.md). Its unsold time u leaves H with ⌊L·u/H⌋ of L
 // (price-neutral up to rounding) and a lease it serves is broken.
 //
 // LP device: the client is refunded the unreleased escrow from the escrow

@@ -23,7 +23,7 @@ var (
 	PoolsByClassKey = collections.NewPrefix(3)
 )
 
-// Market state (PROTOCOL.md §2).
+// Market state (x/pools/README.md).
 var (
 	// PositionsKey maps device id → Position.
 	PositionsKey = collections.NewPrefix(4)

@@ -30,7 +30,7 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the x/pools parameters (PROTOCOL.md §2). They are changed only
+// Params are the x/pools parameters (x/pools/README.md). They are changed only
 // through MsgUpdateParams by the governance authority.
 type Params struct {
 	// exchange_fee is the fraction of every trade's uloop amount that is charged

@@ -14,7 +14,7 @@ import (
 )
 
 // This file is the F1-style accounting of the miners' and clients' shares
-// (PROTOCOL.md §5, docs/rewards.md). A stream's pot of epoch e is split in
+// (x/rewards/README.md, docs/rewards.md). A stream's pot of epoch e is split in
 // proportion to each account's weight × seconds in the epoch. The stream
 // keeps ∫W dt of the open period; at the epoch end the period closes with
 // rate = pot / ∫W dt and R (the time integral of the rate) moves on. An

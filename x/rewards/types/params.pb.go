@@ -26,7 +26,7 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the x/rewards parameters (PROTOCOL.md §5). The four shares must
+// Params are the x/rewards parameters (x/rewards/README.md). The four shares must
 // sum to exactly 1.
 type Params struct {
 	// epoch_emission is the uloop minted at the end of each epoch before any

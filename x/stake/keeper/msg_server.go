@@ -48,7 +48,7 @@ func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams
 }
 
 // StakeLP burns the staking fee and commits a sealed device's time to its
-// class's pool as an LP position (PROTOCOL.md §3). Errors, changing
+// class's pool as an LP position (x/stake/README.md). Errors, changing
 // nothing: invalid address, ErrInvalidAmount, ErrDeviceNotFound (x/pocps),
 // ErrDeviceNotOwned, ErrDeviceNotSealed, ErrDeviceCommitted, ErrWrongClass,
 // ErrInvalidDuration, insufficient funds (fee or injection), and x/pools'
@@ -81,7 +81,7 @@ func (ms msgServer) RenewStake(ctx context.Context, msg *types.MsgRenewStake) (*
 
 // SellCompute burns the staking fee, locks the collateral and the
 // maintenance deposit, and sells whole days of a sealed device into its
-// class's pool (PROTOCOL.md §2–3). Errors, changing nothing: invalid
+// class's pool (x/pools/README.md, x/stake/README.md). Errors, changing nothing: invalid
 // address, ErrInvalidAmount, ErrInvalidDuration (days outside
 // [sell_min_days, sell_max_days]), the device checks of StakeLP, x/pools'
 // ErrInsufficientLiquidity (no LP position in the pool) and ErrSlippage,

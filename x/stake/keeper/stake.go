@@ -52,7 +52,7 @@ func (k Keeper) committable(ctx context.Context, owner string, deviceID uint64) 
 }
 
 // burnFee takes the staking fee from owner and burns it (the burn
-// certificate of PROTOCOL.md §3).
+// certificate of x/stake/README.md).
 func (k Keeper) burnFee(ctx context.Context, stakeID uint64, owner sdk.AccAddress, fee math.Int) error {
 	if !fee.IsPositive() {
 		return nil
@@ -253,7 +253,7 @@ func (k Keeper) SellCompute(ctx context.Context, owner sdk.AccAddress, deviceID 
 }
 
 // FailDevice invalidates the device's active certificate at once
-// (PROTOCOL.md §3). LP stake: the position leaves its pool with its unsold
+// (x/stake/README.md). LP stake: the position leaves its pool with its unsold
 // time and matching uloop, returned to the miner with what it earned; a
 // lease it served is broken and refunded from its escrow. Sale: the
 // maintenance deposit is burned; from the collateral the broken lease's

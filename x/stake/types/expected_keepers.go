@@ -29,7 +29,7 @@ type BankKeeper interface {
 }
 
 // PoolsKeeper is the part of x/pools that x/stake uses. x/stake is the only
-// module that adds or removes device time in a pool (PROTOCOL.md §2–3).
+// module that adds or removes device time in a pool (x/pools/README.md, x/stake/README.md).
 type PoolsKeeper interface {
 	// GetParams returns the x/pools parameters.
 	GetParams(ctx context.Context) (poolstypes.Params, error)

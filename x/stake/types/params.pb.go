@@ -30,7 +30,7 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// Params are the x/stake parameters (PROTOCOL.md §3, mainnet-upgrade blog).
+// Params are the x/stake parameters (x/stake/README.md, mainnet-upgrade blog).
 // They are changed only through MsgUpdateParams by the governance authority.
 type Params struct {
 	// staking_fee is the uloop burned for every LP stake or sale (the

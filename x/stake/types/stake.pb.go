@@ -30,7 +30,7 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// StakeKind is how a device's time is committed (PROTOCOL.md §3).
+// StakeKind is how a device's time is committed (x/stake/README.md).
 type StakeKind int32
 
 const (

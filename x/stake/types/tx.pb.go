@@ -571,10 +571,10 @@ type MsgClient interface {
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 	// StakeLP commits a sealed device's time to its class's pool as a
-	// liquidity provider (PROTOCOL.md §3).
+	// liquidity provider (x/stake/README.md).
 	StakeLP(ctx context.Context, in *MsgStakeLP, opts ...grpc.CallOption) (*MsgStakeLPResponse, error)
 	// SellCompute sells whole days of a sealed device into its class's pool,
-	// locking collateral and a maintenance deposit (PROTOCOL.md §3).
+	// locking collateral and a maintenance deposit (x/stake/README.md).
 	SellCompute(ctx context.Context, in *MsgSellCompute, opts ...grpc.CallOption) (*MsgSellComputeResponse, error)
 	// RenewStake extends an active stake by whole epochs before its end.
 	RenewStake(ctx context.Context, in *MsgRenewStake, opts ...grpc.CallOption) (*MsgRenewStakeResponse, error)
@@ -630,10 +630,10 @@ type MsgServer interface {
 	// (the x/gov module account unless configured otherwise) may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 	// StakeLP commits a sealed device's time to its class's pool as a
-	// liquidity provider (PROTOCOL.md §3).
+	// liquidity provider (x/stake/README.md).
 	StakeLP(context.Context, *MsgStakeLP) (*MsgStakeLPResponse, error)
 	// SellCompute sells whole days of a sealed device into its class's pool,
-	// locking collateral and a maintenance deposit (PROTOCOL.md §3).
+	// locking collateral and a maintenance deposit (x/stake/README.md).
 	SellCompute(context.Context, *MsgSellCompute) (*MsgSellComputeResponse, error)
 	// RenewStake extends an active stake by whole epochs before its end.
 	RenewStake(context.Context, *MsgRenewStake) (*MsgRenewStakeResponse, error)
