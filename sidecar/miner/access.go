@@ -3,6 +3,8 @@ package miner
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -29,4 +31,19 @@ func (l leases) Lease(ctx context.Context, id uint64) (poolstypes.Lease, error) 
 func (l leases) Time(ctx context.Context) (time.Time, error) {
 	_, t, err := l.c.Head(ctx)
 	return t, err
+}
+
+// newAccess returns the lease-access server (sidecar/access) of the
+// sidecar: grants and revocations run cfg.AccessHook, the grants in force
+// are kept in cfg.Dir/access.json, and each answer is counted in mm.
+// Errors: access.json unreadable.
+func newAccess(cfg Config, c *chain.Client, mm *minerMetrics, log *slog.Logger) (*access.Server, error) {
+	return access.NewServer(cfg.Chain.ChainID, leases{c}, access.Hook{Command: cfg.AccessHook, ChainID: cfg.Chain.ChainID},
+		filepath.Join(cfg.Dir, "access.json"), log, func(granted bool) {
+			if granted {
+				mm.access.WithLabelValues("granted").Inc()
+			} else {
+				mm.access.WithLabelValues("refused").Inc()
+			}
+		})
 }

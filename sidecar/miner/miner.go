@@ -11,21 +11,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"path/filepath"
 	"time"
 
 	"cosmossdk.io/math"
 	"github.com/cenkalti/backoff/v5"
-	"google.golang.org/grpc"
 
 	"github.com/loopin-project/loopin/gpu"
-	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/chain"
-	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/metrics"
-	"github.com/loopin-project/loopin/sidecar/protocol"
+	"github.com/loopin-project/loopin/sidecar/supervise"
 )
 
 // Config is the miner sidecar's configuration (`loopind sidecar miner
@@ -70,9 +65,13 @@ type Config struct {
 }
 
 // Run runs the miner sidecar until ctx ends, then stops gracefully (the
-// device stays registered). While the node is away it retries with
-// backoff. Errors: configuration (backend, key, directory, listen address),
-// sealing or registration refused by the chain, the device failed.
+// device stays registered) and returns nil. While the node is away it
+// retries with backoff. The metrics server, the challenge and lease-access
+// server and the loop over the chain run supervised (sidecar/supervise):
+// when one fails the others stop and Run returns its error, naming the
+// server. Errors: configuration (backend, key, directory, listen
+// addresses), sealing or registration refused by the chain, the device
+// failed, a server failed.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	if log == nil {
@@ -98,9 +97,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	reg := metrics.NewRegistry()
 	mm := newMetrics(reg)
-	if err := metrics.Serve(ctx, cfg.Metrics, reg, log); err != nil {
+	metricsLis, err := metrics.Listen(cfg.Metrics)
+	if err != nil {
 		return err
 	}
+	g, _ := supervise.New(ctx)
+	if metricsLis != nil {
+		g.Go("metrics server", func(ctx context.Context) error { return metrics.Serve(ctx, metricsLis, reg, log) })
+	}
+	g.Go("", func(ctx context.Context) error { return run(ctx, g, cfg, mm, log) })
+	return g.Wait()
+}
+
+// run is the miner's own member of the group g: it opens the backend,
+// sets the device up (setUp), starts the challenge and lease-access server
+// in g and watches the chain until ctx ends (nil) or the device fails.
+func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, log *slog.Logger) error {
 	prover, err := gpu.Open(cfg.Backend)
 	if err != nil {
 		return fmt.Errorf("backend %q: %w", cfg.Backend, err)
@@ -144,28 +156,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer seal.Close()
 
-	acc, err := access.NewServer(cfg.Chain.ChainID, leases{c}, access.Hook{Command: cfg.AccessHook, ChainID: cfg.Chain.ChainID},
-		filepath.Join(cfg.Dir, "access.json"), log, func(granted bool) {
-			if granted {
-				mm.access.WithLabelValues("granted").Inc()
-			} else {
-				mm.access.WithLabelValues("refused").Inc()
-			}
-		})
+	acc, err := newAccess(cfg, c, mm, log)
 	if err != nil {
 		return err
 	}
 	acc.Serve(st.DeviceID)
-	lis, err := net.Listen("tcp", cfg.Listen)
+	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, acc, mm)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		return err
 	}
-	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()), grpc.UnaryInterceptor(mm.interceptor))
-	api := grpcapi.NewServer()
-	api.Add(st.DeviceID, protocol.NewMiner(seal))
-	api.Register(srv)
-	acc.Register(srv)
-	go func() { _ = srv.Serve(lis) }()
+	g.GRPC("challenge server", srv, lis)
+	// Stopped before the seal closes, so no request in flight reads it.
 	defer srv.GracefulStop()
 	log.Info("serving challenges and lease access", "device", st.DeviceID, "listen", cfg.Listen, "endpoint", cfg.Endpoint,
 		"access_hook", cfg.AccessHook != "")

@@ -3,16 +3,33 @@ package verifier
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/types"
 )
+
+// listenTranscripts listens on addr and returns the gRPC server of the
+// transcripts saved in dir (loopin.sidecar.v1.Verifier); the caller serves
+// it (supervise.Group.GRPC). Errors: addr cannot be listened on.
+func listenTranscripts(addr, dir string) (*grpc.Server, net.Listener, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
+	types.RegisterVerifierServer(srv, transcripts{dir: dir})
+	return srv, lis, nil
+}
 
 // transcripts serves the saved transcripts (loopin.sidecar.v1.Verifier).
 type transcripts struct{ dir string }

@@ -12,7 +12,6 @@ package verifier
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -23,10 +22,9 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/loopin-project/loopin/sidecar/chain"
-	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/metrics"
 	"github.com/loopin-project/loopin/sidecar/protocol"
-	"github.com/loopin-project/loopin/sidecar/types"
+	"github.com/loopin-project/loopin/sidecar/supervise"
 )
 
 // Config is the verifier sidecar's configuration. Chain.From is the hot
@@ -50,9 +48,12 @@ type Config struct {
 	Log  *slog.Logger
 }
 
-// Run runs the verifier sidecar until ctx ends, then stops gracefully.
-// While the node is away it retries with backoff. Errors: configuration
-// (key, directory, listen addresses).
+// Run runs the verifier sidecar until ctx ends, then stops gracefully and
+// returns nil. While the node is away it retries with backoff. The metrics
+// server, the transcript server and the loop over the chain run
+// supervised (sidecar/supervise): when one fails the others stop and Run
+// returns its error, naming the server. Errors: configuration (key,
+// directory, listen addresses), a server failed.
 func Run(ctx context.Context, cfg Config) error {
 	log := cfg.Log
 	if log == nil {
@@ -72,20 +73,36 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	reg := metrics.NewRegistry()
 	mm := newMetrics(reg)
-	if err := metrics.Serve(ctx, cfg.Metrics, reg, log); err != nil {
+	metricsLis, err := metrics.Listen(cfg.Metrics)
+	if err != nil {
 		return err
 	}
+	var srv *grpc.Server
+	var lis net.Listener
 	if cfg.Listen != "" {
-		lis, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+		if srv, lis, err = listenTranscripts(cfg.Listen, filepath.Join(cfg.Dir, "transcripts")); err != nil {
+			if metricsLis != nil {
+				_ = metricsLis.Close()
+			}
+			return err
 		}
-		srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
-		types.RegisterVerifierServer(srv, transcripts{dir: filepath.Join(cfg.Dir, "transcripts")})
-		go func() { _ = srv.Serve(lis) }()
-		defer srv.GracefulStop()
+	}
+	g, _ := supervise.New(ctx)
+	if metricsLis != nil {
+		g.Go("metrics server", func(ctx context.Context) error { return metrics.Serve(ctx, metricsLis, reg, log) })
+	}
+	if srv != nil {
+		g.GRPC("transcript server", srv, lis)
 		log.Info("serving transcripts", "listen", cfg.Listen)
 	}
+	g.Go("", func(ctx context.Context) error { return run(ctx, cfg, seed, mm, log) })
+	return g.Wait()
+}
+
+// run is the verifier's own member of the supervised group: it connects
+// to the node and runs the assigned challenges on every new block (or
+// poll) until ctx ends (nil). Errors: the key (chain.New).
+func run(ctx context.Context, cfg Config, seed [32]byte, mm *verifierMetrics, log *slog.Logger) error {
 	c, err := chain.New(cfg.Chain)
 	if err != nil {
 		return err
