@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"cosmossdk.io/math"
-	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
@@ -213,35 +213,41 @@ func configPath(cmd *cobra.Command, file string) string {
 }
 
 // applyConfigFile sets the flags not given on the command line from the
-// sidecar's TOML file, whose keys are the flags' names. A missing default
-// file is no error; a missing --config file, an unknown key or a bad value
-// are.
+// sidecar's TOML file, whose keys are the flags' names, read with viper (the
+// flags bound with BindPFlags; a value from the file is parsed by its flag,
+// so a bad one is an error, not a zero). A missing default file is no
+// error; a missing --config file, an unknown key (one that names no flag of
+// cmd, or a table) or a bad value are.
 func applyConfigFile(cmd *cobra.Command, file string) error {
 	path := configPath(cmd, file)
-	bz, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	var values map[string]any
-	if err := toml.Unmarshal(bz, &values); err != nil {
+	v := viper.New()
+	v.SetConfigFile(path)
+	v.SetConfigType("toml")
+	if err := v.ReadInConfig(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
+	// Before the flags are bound, the keys are the file's only.
+	keys := v.AllKeys()
 	sort.Strings(keys)
 	for _, k := range keys {
-		fl := cmd.Flags().Lookup(k)
-		if fl == nil || k == "config" || k == flags.FlagHome {
+		if fl := cmd.Flags().Lookup(k); fl == nil || k == "config" || k == flags.FlagHome {
 			return fmt.Errorf("%s: unknown key %q (the keys are the flags of `%s`)", path, k, cmd.CommandPath())
 		}
+	}
+	if err := v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		fl := cmd.Flags().Lookup(k)
 		if fl.Changed {
-			continue
+			continue // the command line wins
 		}
-		if err := fl.Value.Set(fmt.Sprint(values[k])); err != nil {
+		if err := fl.Value.Set(fmt.Sprint(v.Get(k))); err != nil {
 			return fmt.Errorf("%s: %s: %w", path, k, err)
 		}
 	}
