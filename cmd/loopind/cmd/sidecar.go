@@ -90,8 +90,10 @@ func minerCmd() *cobra.Command {
 			"protocol and lease access on --listen; once a verifier's setup report has sealed it on chain, stakes it " +
 			"as configured (--stake lp --duration 10m, or --stake sell --days 1) and, with --renew-epochs, renews the " +
 			"LP stake before it ends. Lease access runs --access-hook (see docs/operators.md). Settings come from " +
-			"--config (default <home>/config/miner.toml when present; `loopind sidecar miner init` writes one), and a " +
-			"flag on the command line wins over the file. Ctrl-C stops it; the device stays registered.",
+			"--config (default <home>/config/miner.toml when present; `loopind sidecar miner init` writes one; its keys are " +
+			"the flags' names) or from LOOPIND_<FLAG> environment variables (e.g. LOOPIND_MAX_ULOOP_IN): a flag on the " +
+			"command line wins over the environment, which wins over the file. A server that fails (challenge and lease " +
+			"access, metrics) stops the sidecar with an error naming it. Ctrl-C stops it; the device stays registered.",
 		Example: "loopind sidecar miner init --home ~/.loopind\n" +
 			"loopind sidecar miner --from miner --class rtx-4090 --stake lp --duration 10m --max-uloop-in 100000000000",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -165,7 +167,10 @@ func verifierCmd() *cobra.Command {
 			"transcript and serves it on --listen (the endpoint the validator registered), and submits the report, " +
 			"which commits to the transcript's SHA-256. Reports are saved before submission and resubmitted after a " +
 			"restart or while the node is away. Settings may come from --config (default <home>/config/verifier.toml " +
-			"when present; `loopind sidecar verifier init` writes one).",
+			"when present; `loopind sidecar verifier init` writes one; its keys are the flags' names) or from " +
+			"LOOPIND_<FLAG> environment variables (e.g. LOOPIND_KEEP_TRANSCRIPTS): a flag on the command line wins " +
+			"over the environment, which wins over the file. A server that fails (transcripts, metrics) stops the " +
+			"sidecar with an error naming it. Ctrl-C stops it.",
 		Example: "loopind sidecar verifier --from validator --listen 127.0.0.1:9500",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyConfigFile(cmd, "verifier.toml"); err != nil {
