@@ -13,10 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"cosmossdk.io/log/v2"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
-	dbm "github.com/cosmos/cosmos-db"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -50,10 +48,6 @@ type Config struct {
 	GasPrices string
 }
 
-type noAppOptions struct{}
-
-func (noAppOptions) Get(string) any { return nil }
-
 // Client signs and broadcasts for one key and serves gRPC queries.
 type Client struct {
 	cfg  Config
@@ -83,10 +77,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.GasPrices == "" {
 		cfg.GasPrices = "0uloop"
 	}
-	// The app's codecs know every module's interfaces (accounts, messages);
-	// an in-memory app is the simplest way to get them, as `loopind` does.
-	tmp := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, noAppOptions{})
-	enc := app.EncodingConfig{InterfaceRegistry: tmp.InterfaceRegistry(), Codec: tmp.AppCodec(), TxConfig: tmp.TxConfig(), Amino: tmp.LegacyAmino()}
+	// The codecs know every module's interfaces (accounts, messages),
+	// registered from the app's module list.
+	enc := app.MakeModuleEncodingConfig()
 	kr, err := keyring.New("loopin", cfg.KeyringBackend, cfg.KeyringDir, nil, enc.Codec)
 	if err != nil {
 		return nil, fmt.Errorf("keyring %s in %s: %w", cfg.KeyringBackend, cfg.KeyringDir, err)

@@ -24,31 +24,37 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// Serve serves reg at http://addr/metrics until ctx ends, then shuts the
-// server down gracefully. An empty addr serves nothing. Errors: addr cannot
-// be listened on (returned at once, before serving).
-func Serve(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) error {
+// Listen listens on addr for Serve; an empty addr gives a nil listener
+// and no error (metrics not served). Errors: addr cannot be listened on
+// (naming it), so that a taken port stops the sidecar at start.
+func Listen(addr string) (net.Listener, error) {
 	if addr == "" {
-		return nil
+		return nil, nil
 	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics listen %s: %w", addr, err)
+		return nil, fmt.Errorf("metrics listen %s: %w", addr, err)
 	}
+	return lis, nil
+}
+
+// Serve serves reg at /metrics on lis until ctx ends, then shuts the
+// server down gracefully (at most 5 s) and returns nil. It is a member of
+// the sidecar's supervised group (sidecar/supervise). Errors: the server
+// failed (an accept error, lis closed by someone else).
+func Serve(ctx context.Context, lis net.Listener, reg *prometheus.Registry, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "err", err)
-		}
-	}()
-	go func() {
-		<-ctx.Done()
+	stop := context.AfterFunc(ctx, func() {
 		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutCtx)
-	}()
+	})
+	defer stop()
 	log.Info("serving metrics", "url", "http://"+lis.Addr().String()+"/metrics")
+	if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }

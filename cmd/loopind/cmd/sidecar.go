@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"cosmossdk.io/math"
-	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 
 	"github.com/cosmos/cosmos-sdk/client/flags"
 
@@ -90,8 +90,10 @@ func minerCmd() *cobra.Command {
 			"protocol and lease access on --listen; once a verifier's setup report has sealed it on chain, stakes it " +
 			"as configured (--stake lp --duration 10m, or --stake sell --days 1) and, with --renew-epochs, renews the " +
 			"LP stake before it ends. Lease access runs --access-hook (see docs/operators.md). Settings come from " +
-			"--config (default <home>/config/miner.toml when present; `loopind sidecar miner init` writes one), and a " +
-			"flag on the command line wins over the file. Ctrl-C stops it; the device stays registered.",
+			"--config (default <home>/config/miner.toml when present; `loopind sidecar miner init` writes one; its keys are " +
+			"the flags' names) or from LOOPIND_<FLAG> environment variables (e.g. LOOPIND_MAX_ULOOP_IN): a flag on the " +
+			"command line wins over the environment, which wins over the file. A server that fails (challenge and lease " +
+			"access, metrics) stops the sidecar with an error naming it. Ctrl-C stops it; the device stays registered.",
 		Example: "loopind sidecar miner init --home ~/.loopind\n" +
 			"loopind sidecar miner --from miner --class rtx-4090 --stake lp --duration 10m --max-uloop-in 100000000000",
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -166,7 +168,10 @@ func verifierCmd() *cobra.Command {
 			"transcript and serves it on --listen (the endpoint the validator registered), and submits the report, " +
 			"which commits to the transcript's SHA-256. Reports are saved before submission and resubmitted after a " +
 			"restart or while the node is away. Settings may come from --config (default <home>/config/verifier.toml " +
-			"when present; `loopind sidecar verifier init` writes one).",
+			"when present; `loopind sidecar verifier init` writes one; its keys are the flags' names) or from " +
+			"LOOPIND_<FLAG> environment variables (e.g. LOOPIND_KEEP_TRANSCRIPTS): a flag on the command line wins " +
+			"over the environment, which wins over the file. A server that fails (transcripts, metrics) stops the " +
+			"sidecar with an error naming it. Ctrl-C stops it.",
 		Example: "loopind sidecar verifier --from validator --listen 127.0.0.1:9500",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := applyConfigFile(cmd, "verifier.toml"); err != nil {
@@ -214,35 +219,41 @@ func configPath(cmd *cobra.Command, file string) string {
 }
 
 // applyConfigFile sets the flags not given on the command line from the
-// sidecar's TOML file, whose keys are the flags' names. A missing default
-// file is no error; a missing --config file, an unknown key or a bad value
-// are.
+// sidecar's TOML file, whose keys are the flags' names, read with viper (the
+// flags bound with BindPFlags; a value from the file is parsed by its flag,
+// so a bad one is an error, not a zero). A missing default file is no
+// error; a missing --config file, an unknown key (one that names no flag of
+// cmd, or a table) or a bad value are.
 func applyConfigFile(cmd *cobra.Command, file string) error {
 	path := configPath(cmd, file)
-	bz, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !cmd.Flags().Changed("config") {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	var values map[string]any
-	if err := toml.Unmarshal(bz, &values); err != nil {
+	v := viper.New()
+	v.SetConfigFile(path)
+	v.SetConfigType("toml")
+	if err := v.ReadInConfig(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
+	// Before the flags are bound, the keys are the file's only.
+	keys := v.AllKeys()
 	sort.Strings(keys)
 	for _, k := range keys {
-		fl := cmd.Flags().Lookup(k)
-		if fl == nil || k == "config" || k == flags.FlagHome {
+		if fl := cmd.Flags().Lookup(k); fl == nil || k == "config" || k == flags.FlagHome {
 			return fmt.Errorf("%s: unknown key %q (the keys are the flags of `%s`)", path, k, cmd.CommandPath())
 		}
+	}
+	if err := v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		fl := cmd.Flags().Lookup(k)
 		if fl.Changed {
-			continue
+			continue // the command line wins
 		}
-		if err := fl.Value.Set(fmt.Sprint(values[k])); err != nil {
+		if err := fl.Value.Set(fmt.Sprint(v.Get(k))); err != nil {
 			return fmt.Errorf("%s: %s: %w", path, k, err)
 		}
 	}

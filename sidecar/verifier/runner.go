@@ -1,0 +1,228 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/chain"
+	"github.com/loopin-project/loopin/sidecar/grpcapi"
+	"github.com/loopin-project/loopin/sidecar/protocol"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+)
+
+// runner runs the assigned challenges.
+type runner struct {
+	c         *chain.Client
+	v         *protocol.Verifier
+	cfg       Config
+	mm        *verifierMetrics
+	log       *slog.Logger
+	hot       string
+	validator string
+	done      map[uint64]bool
+	// warnedUnregistered is when "not a registered verifier" was last logged.
+	warnedUnregistered time.Time
+	// pruned is when old transcripts were last removed.
+	pruned time.Time
+}
+
+// step reads the assigned challenges once and runs the new ones. Errors:
+// the node cannot be read.
+func (r *runner) step(ctx context.Context) error {
+	height, _, err := r.c.Head(ctx)
+	if err != nil {
+		return err
+	}
+	r.mm.height.Set(float64(height))
+	q := pocpstypes.NewQueryClient(r.c.Conn())
+	if r.validator == "" {
+		v, err := findValidator(ctx, q, r.hot)
+		if errors.Is(err, errNotRegistered) {
+			// Said at once, then once a minute while it lasts.
+			if time.Since(r.warnedUnregistered) >= time.Minute {
+				r.log.Warn("not a registered verifier yet; waiting", "hot_key", r.hot, "err", err)
+				r.warnedUnregistered = time.Now()
+			}
+			return nil
+		} else if err != nil {
+			return err
+		}
+		r.validator = v
+		r.log.Info("verifying", "validator", v, "hot_key", r.hot)
+	}
+	if err := r.resubmit(ctx); err != nil {
+		return err
+	}
+	if r.cfg.KeepTranscripts > 0 && time.Since(r.pruned) >= time.Hour {
+		n, err := pruneTranscripts(filepath.Join(r.cfg.Dir, "transcripts"), time.Now().Add(-r.cfg.KeepTranscripts))
+		if err != nil {
+			r.log.Warn("old transcripts not removed", "err", err)
+		} else if n > 0 {
+			r.log.Info("old transcripts removed", "count", n, "older_than", r.cfg.KeepTranscripts)
+		}
+		r.pruned = time.Now()
+	}
+	pending, err := q.PendingChallenges(ctx, &pocpstypes.QueryPendingChallengesRequest{Verifier: r.validator})
+	if err != nil {
+		return err
+	}
+	pq := poolstypes.NewQueryClient(r.c.Conn())
+	for _, ch := range pending.Challenges {
+		if r.done[ch.Id] {
+			continue
+		}
+		if err := r.handle(ctx, q, pq, ch); err != nil {
+			if !errors.Is(err, errNotYet) {
+				r.log.Warn("challenge not handled, will retry", "challenge", ch.Id, "err", err)
+			}
+			continue
+		}
+		r.done[ch.Id] = true
+	}
+	// Forget challenges no longer pending (bounded memory).
+	still := map[uint64]bool{}
+	for _, ch := range pending.Challenges {
+		if r.done[ch.Id] {
+			still[ch.Id] = true
+		}
+	}
+	r.done = still
+	return nil
+}
+
+var errNotYet = errors.New("not yet")
+
+// handle runs challenge ch, saves its transcript and report, and submits
+// the report. Once the report is saved the challenge is done: a
+// submission the node could not take is retried from disk (resubmit).
+// Errors: errNotYet (setup seed block still to come), the node unreadable,
+// the disk.
+func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolstypes.QueryClient, ch pocpstypes.Challenge) error {
+	dres, err := q.Device(ctx, &pocpstypes.QueryDeviceRequest{DeviceId: ch.DeviceId})
+	if err != nil {
+		return err
+	}
+	device := dres.Device
+	miner, err := grpcapi.Dial(device.Endpoint, device.Id)
+	if err != nil {
+		return err
+	}
+	defer miner.Close()
+	// A miner away for a moment (a restart) gets up to a quarter of the
+	// time left, at most 10 s, to come back before the challenge starts;
+	// the clock starts with the first request, so the wait costs it nothing.
+	wait := min(time.Until(ch.Deadline)/4, 10*time.Second)
+	readyCtx, cancelReady := context.WithTimeout(ctx, wait)
+	if err := miner.WaitReady(readyCtx); err != nil {
+		r.log.Warn("miner sidecar away, challenging anyway", "challenge", ch.Id, "device", device.Id, "endpoint", device.Endpoint, "err", err)
+	}
+	cancelReady()
+	callCtx, cancel := context.WithTimeout(ctx, time.Until(ch.Deadline))
+	defer cancel()
+	var msg interface {
+		Marshal() ([]byte, error)
+	}
+	switch ch.Kind {
+	case pocpstypes.CHALLENGE_KIND_SETUP:
+		height, _, err := r.c.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if height < ch.SeedHeight {
+			return errNotYet // the seed is a block still to come
+		}
+		bh, err := r.c.BlockHash(ctx, ch.SeedHeight)
+		if err != nil {
+			return err
+		}
+		var seed proof.Hash
+		copy(seed[:], bh)
+		start := time.Now()
+		report, err := r.v.Setup(callCtx, miner, r.hot, ch, device, seed)
+		r.mm.latency.WithLabelValues("setup").Observe(time.Since(start).Seconds())
+		if err != nil {
+			r.mm.challenges.WithLabelValues("setup", "failed").Inc()
+			return fmt.Errorf("setup of device %d: %w", device.Id, err)
+		}
+		r.mm.challenges.WithLabelValues("setup", "passed").Inc()
+		msg = report
+		r.log.Info("setup proof checked", "challenge", ch.Id, "device", device.Id)
+	default:
+		pool, err := pq.Pool(ctx, &poolstypes.QueryPoolRequest{GpuClass: device.GpuClass})
+		if err != nil {
+			return err
+		}
+		res := r.v.Challenge(callCtx, miner, r.hot, ch, device, pool.Class.ResidencyDeadline, pool.Class.GemmDeadline)
+		res.Transcript.Endpoint = device.Endpoint
+		bz, err := res.Transcript.Marshal()
+		if err != nil {
+			return err
+		}
+		if res.Msg.TranscriptHash, err = protocol.TranscriptHash(res.Transcript); err != nil {
+			return err
+		}
+		if err := renameio.WriteFile(filepath.Join(r.cfg.Dir, "transcripts", strconv.FormatUint(ch.Id, 10)+".pb"), bz, 0o600); err != nil {
+			return err
+		}
+		r.mm.latency.WithLabelValues("residency").Observe(res.Residency.Seconds())
+		r.mm.latency.WithLabelValues("gemm").Observe(res.Gemm.Seconds())
+		r.mm.challenges.WithLabelValues("residency", verdict(res.Msg.Passed)).Inc()
+		msg = res.Msg
+		attrs := []any{"challenge", ch.Id, "device", device.Id, "passed", res.Msg.Passed,
+			"residency", res.Residency, "gemm", res.Gemm, "w_ops_per_s", res.Msg.W.String()}
+		if !res.Msg.Passed {
+			attrs = append(attrs, "reason", res.Msg.FailureReason, "err", res.Err)
+		}
+		r.log.Info("challenge run", attrs...)
+	}
+	bz, err := msg.Marshal()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(r.cfg.Dir, "reports", strconv.FormatUint(ch.Id, 10)+"."+kindName(ch.Kind))
+	if err := renameio.WriteFile(path, bz, 0o600); err != nil {
+		return err
+	}
+	if err := r.submitSaved(ctx, path); err != nil && !chain.Final(err) {
+		r.log.Warn("report kept for a later try", "challenge", ch.Id, "err", err)
+	}
+	return nil
+}
+
+func verdict(passed bool) string {
+	if passed {
+		return "passed"
+	}
+	return "failed"
+}
+
+func kindName(k pocpstypes.ChallengeKind) string {
+	if k == pocpstypes.CHALLENGE_KIND_SETUP {
+		return "setup"
+	}
+	return "result"
+}
+
+var errNotRegistered = errors.New("not a registered verifier")
+
+func findValidator(ctx context.Context, q pocpstypes.QueryClient, hot string) (string, error) {
+	res, err := q.Verifiers(ctx, &pocpstypes.QueryVerifiersRequest{})
+	if err != nil {
+		return "", err
+	}
+	for _, v := range res.Verifiers {
+		if v.HotKey == hot {
+			return v.Validator, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no verifier has hot key %s: register with `loopind tx pocps register-verifier`", errNotRegistered, hot)
+}

@@ -1,0 +1,102 @@
+package verifier
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+
+	"github.com/loopin-project/loopin/sidecar/chain"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// submitSaved submits a saved report and removes it once included or
+// refused for good (the chain's answer is final); a node that is away
+// leaves it on disk.
+func (r *runner) submitSaved(ctx context.Context, path string) error {
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var setup pocpstypes.MsgSubmitSetupResult
+	var result pocpstypes.MsgSubmitChallengeResult
+	if filepath.Ext(path) == ".setup" {
+		if err := setup.Unmarshal(bz); err != nil {
+			return err
+		}
+		_, err = r.c.Submit(ctx, 30*time.Second, &setup)
+	} else {
+		if err := result.Unmarshal(bz); err != nil {
+			return err
+		}
+		_, err = r.c.Submit(ctx, 30*time.Second, &result)
+	}
+	switch {
+	case err == nil:
+		r.mm.reports.WithLabelValues("accepted").Inc()
+	case chain.Final(err):
+		r.mm.reports.WithLabelValues("refused").Inc()
+		r.log.Warn("report refused by the chain", "file", filepath.Base(path), "err", err)
+	default:
+		r.mm.reports.WithLabelValues("retry").Inc()
+		r.countPending()
+		return err // the node is away: keep the report for the next try
+	}
+	_ = os.Remove(path)
+	r.countPending()
+	return err
+}
+
+func (r *runner) countPending() {
+	setups, _ := filepath.Glob(filepath.Join(r.cfg.Dir, "reports", "*.setup"))
+	results, _ := filepath.Glob(filepath.Join(r.cfg.Dir, "reports", "*.result"))
+	r.mm.pending.Set(float64(len(setups) + len(results)))
+}
+
+// resubmit submits the reports saved and not yet submitted (a previous run's,
+// or ones the node could not take). Errors: the node is away (the rest wait
+// for the next try).
+func (r *runner) resubmit(ctx context.Context) error {
+	entries, err := os.ReadDir(filepath.Join(r.cfg.Dir, "reports"))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); ext != ".setup" && ext != ".result" {
+			continue
+		}
+		err := r.submitSaved(ctx, filepath.Join(r.cfg.Dir, "reports", e.Name()))
+		switch {
+		case err == nil:
+			r.log.Info("saved report submitted", "file", e.Name())
+		case !chain.Final(err):
+			return err
+		}
+	}
+	return nil
+}
+
+// loadSeed reads the verifier's secret seed, creating it on first start.
+func loadSeed(dir string) ([32]byte, error) {
+	var seed [32]byte
+	path := filepath.Join(dir, "seed")
+	bz, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if _, err := rand.Read(seed[:]); err != nil {
+			return seed, err
+		}
+		return seed, renameio.WriteFile(path, seed[:], 0o600)
+	} else if err != nil {
+		return seed, err
+	}
+	if len(bz) != 32 {
+		return seed, fmt.Errorf("%s: want 32 bytes", path)
+	}
+	copy(seed[:], bz)
+	return seed, nil
+}
