@@ -22,6 +22,17 @@ import (
 	"github.com/loopin-project/loopin/x/pools"
 	"github.com/loopin-project/loopin/x/rewards"
 	"github.com/loopin-project/loopin/x/stake"
+
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/cosmos-sdk/codec/address"
+	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
+	"github.com/cosmos/cosmos-sdk/std"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
+	"github.com/cosmos/cosmos-sdk/x/tx/signing"
 )
 
 // ModuleBasics returns the basics of every module the app wires (the SDK's
@@ -65,4 +76,36 @@ func MakeModuleEncodingConfig() EncodingConfig {
 	basics.RegisterLegacyAminoCodec(enc.Amino)
 	basics.RegisterInterfaces(enc.InterfaceRegistry)
 	return enc
+}
+
+// EncodingConfig holds the codecs and tx configuration of the application.
+type EncodingConfig struct {
+	InterfaceRegistry codectypes.InterfaceRegistry
+	Codec             codec.Codec
+	TxConfig          client.TxConfig
+	Amino             *codec.LegacyAmino
+}
+
+// MakeEncodingConfig builds the codecs with LooPIN's bech32 prefixes. The SDK
+// config must already carry those prefixes (SetAddressPrefixes).
+func MakeEncodingConfig() EncodingConfig {
+	interfaceRegistry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
+		ProtoFiles: proto.HybridResolver,
+		SigningOptions: signing.Options{
+			AddressCodec:          address.Bech32Codec{Bech32Prefix: sdk.GetConfig().GetBech32AccountAddrPrefix()},
+			ValidatorAddressCodec: address.Bech32Codec{Bech32Prefix: sdk.GetConfig().GetBech32ValidatorAddrPrefix()},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	appCodec := codec.NewProtoCodec(interfaceRegistry)
+	legacyAmino := codec.NewLegacyAmino()
+	txConfig := authtx.NewTxConfig(appCodec, authtx.DefaultSignModes)
+	if err := interfaceRegistry.SigningContext().Validate(); err != nil {
+		panic(err)
+	}
+	std.RegisterLegacyAminoCodec(legacyAmino)
+	std.RegisterInterfaces(interfaceRegistry)
+	return EncodingConfig{InterfaceRegistry: interfaceRegistry, Codec: appCodec, TxConfig: txConfig, Amino: legacyAmino}
 }
