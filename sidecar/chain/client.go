@@ -2,7 +2,7 @@
 // transactions with a key from a keyring, estimates their gas by
 // simulation, broadcasts them and waits until a block includes them; and it
 // gives gRPC access for queries. The miner and verifier sidecars
-// (PROTOCOL.md §6) are built on it. It uses the SDK's own client machinery
+// (docs/protocol.md §6) are built on it. It uses the SDK's own client machinery
 // (client.Context, client/tx.Factory), the same path `loopind tx` takes.
 package chain
 

@@ -1,5 +1,5 @@
 // Package protocol is the PoCPS challenge protocol between a verifier
-// sidecar and a miner sidecar (PROTOCOL.md §4, §6; docs/pocps.md),
+// sidecar and a miner sidecar (x/pocps/README.md, docs/protocol.md §6; docs/pocps.md),
 // independent of the transport: Miner answers for one sealed device,
 // Verifier runs a challenge against any MinerAPI on its own clock, audits
 // the answers with its secret and builds the report the chain re-checks

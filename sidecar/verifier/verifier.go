@@ -1,5 +1,5 @@
 // Package verifier is the verifier sidecar (`loopind sidecar verifier`,
-// PROTOCOL.md §6): for a registered verifier, it follows the chain's new
+// docs/protocol.md §6): for a registered verifier, it follows the chain's new
 // blocks over the CometBFT websocket (polling when the websocket is away),
 // runs each challenge assigned to its validator against the device's miner
 // sidecar (sidecar/protocol over sidecar/grpcapi) on its own clock, keeps
