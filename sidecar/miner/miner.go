@@ -1,4 +1,4 @@
-// Package miner is the miner sidecar (`loopind sidecar miner`, PROTOCOL.md
+// Package miner is the miner sidecar (`loopind sidecar miner`, docs/protocol.md
 // §6): it seals a device on a gpu backend (CUDA or the CPU reference),
 // keeps the seal on disk, registers the device, serves the challenge
 // protocol and lease access over gRPC, stakes the device once a verifier
