@@ -65,3 +65,12 @@ var (
 	// ErrInvalidResult is returned for a malformed result.
 	ErrInvalidResult = errors.Register(ModuleName, 22, "invalid challenge result")
 )
+
+// Stateless message errors (Msg.ValidateBasic, run at CheckTx).
+var (
+	// ErrInvalidAddress is returned for a missing or malformed bech32
+	// address.
+	ErrInvalidAddress = errors.Register(ModuleName, 23, "invalid address")
+	// ErrInvalidID is returned for an id of zero: ids start at 1.
+	ErrInvalidID = errors.Register(ModuleName, 24, "invalid id")
+)
