@@ -12,9 +12,11 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 
 	"github.com/loopin-project/loopin/app"
 	chaintypes "github.com/loopin-project/loopin/types"
@@ -113,4 +115,37 @@ func TestCheckTxRefusesMalformedMsgs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, seq+1, after)
 	require.Equal(t, balance.SubAmount(math.NewInt(1000)), c.BankKeeper.GetBalance(ctx, sender, chaintypes.BondDenom))
+}
+
+// Simulation (`--gas auto`) refuses a malformed message with the module's
+// error and no source frame: errorsmod's %v, which the SDK's tx service
+// uses, would append " [file.go:line]" of the build machine.
+func TestSimulateErrorHasNoSourcePath(t *testing.T) {
+	c := app.Setup(t)
+	priv := secp256k1.GenPrivKey()
+	sender := sdk.AccAddress(priv.PubKey().Address())
+	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, sender, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000))))
+	c.NextBlock(t, time.Second)
+	c.RegisterTxService(client.Context{})
+	handler := c.GRPCQueryRouter().Route("/cosmos.tx.v1beta1.Service/Simulate")
+	require.NotNil(t, handler)
+
+	acc := c.AccountKeeper.GetAccount(c.NewContext(true), sender)
+	txCfg := app.MakeEncodingConfig().TxConfig
+	for _, msg := range []sdk.Msg{
+		&poolstypes.MsgBuyLease{Client: sender.String(), GpuClass: "rtx-4090", MaxUloopIn: math.NewInt(1)},                      // ValidateBasic
+		&poolstypes.MsgBuyLease{Client: sender.String(), GpuClass: "nope-gpu", Duration: time.Hour, MaxUloopIn: math.NewInt(1)}, // the keeper
+	} {
+		tx, err := simtestutil.GenSignedMockTx(rand.New(rand.NewSource(1)), txCfg, []sdk.Msg{msg}, sdk.NewCoins(), simtestutil.DefaultGenTxGas,
+			c.ChainID(), []uint64{acc.GetAccountNumber()}, []uint64{acc.GetSequence()}, priv)
+		require.NoError(t, err)
+		bz, err := txCfg.TxEncoder()(tx)
+		require.NoError(t, err)
+		req, err := (&txtypes.SimulateRequest{TxBytes: bz}).Marshal()
+		require.NoError(t, err)
+		_, err = handler(c.NewContext(true), &abci.RequestQuery{Data: req})
+		require.Error(t, err)
+		require.Regexp(t, `invalid duration|pool not found`, err.Error())
+		require.NotContains(t, err.Error(), ".go:", "no source path: %s", err)
+	}
 }
