@@ -66,11 +66,10 @@ var (
 	ErrInvalidResult = errors.Register(ModuleName, 22, "invalid challenge result")
 )
 
-// Stateless message errors (Msg.ValidateBasic, run at CheckTx).
+// Stateless message errors (Msg.ValidateBasic, run at CheckTx). A
+// malformed address is refused with the message's own error
+// (ErrInvalidDevice, ErrInvalidVerifier, ErrInvalidResult).
 var (
-	// ErrInvalidAddress is returned for a missing or malformed bech32
-	// address.
-	ErrInvalidAddress = errors.Register(ModuleName, 23, "invalid address")
 	// ErrInvalidID is returned for an id of zero: ids start at 1.
-	ErrInvalidID = errors.Register(ModuleName, 24, "invalid id")
+	ErrInvalidID = errors.Register(ModuleName, 23, "invalid id")
 )

@@ -27,10 +27,11 @@ var (
 const HashSize = 32
 
 // validateAddress checks that field holds a bech32 account address with the
-// chain's prefix. Errors: ErrInvalidAddress.
-func validateAddress(field, addr string) error {
+// chain's prefix. Errors wrap kind, the message's error (as the keeper
+// refuses it: ErrInvalidDevice, ErrInvalidVerifier, ErrInvalidResult).
+func validateAddress(kind *errors.Error, field, addr string) error {
 	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
-		return errors.Wrapf(ErrInvalidAddress, "%s %q: %v", field, addr, err)
+		return errors.Wrapf(kind, "%s %q: %v", field, addr, err)
 	}
 	return nil
 }
@@ -51,7 +52,7 @@ func validateChallengeID(id uint64) error {
 
 // ValidateBasic checks the authority's address and the parameters.
 func (m *MsgUpdateParams) ValidateBasic() error {
-	if err := validateAddress("authority", m.Authority); err != nil {
+	if err := validateAddress(ErrInvalidSigner, "authority", m.Authority); err != nil {
 		return err
 	}
 	return m.Params.Validate()
@@ -61,7 +62,7 @@ func (m *MsgUpdateParams) ValidateBasic() error {
 // fingerprint's length, that key_height is a height, the seal's form, the
 // endpoint and the privacy report.
 func (m *MsgRegisterDevice) ValidateBasic() error {
-	if err := validateAddress("owner", m.Owner); err != nil {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
 		return err
 	}
 	if err := ValidateClass(m.GpuClass); err != nil {
@@ -85,7 +86,7 @@ func (m *MsgRegisterDevice) ValidateBasic() error {
 // ValidateBasic checks the owner's address, the device id, the endpoint
 // and the privacy report.
 func (m *MsgUpdateDevice) ValidateBasic() error {
-	if err := validateAddress("owner", m.Owner); err != nil {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
 		return err
 	}
 	if err := validateDeviceID(m.DeviceId); err != nil {
@@ -99,7 +100,7 @@ func (m *MsgUpdateDevice) ValidateBasic() error {
 
 // ValidateBasic checks the owner's address and the device id.
 func (m *MsgDeregisterDevice) ValidateBasic() error {
-	if err := validateAddress("owner", m.Owner); err != nil {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
 		return err
 	}
 	return validateDeviceID(m.DeviceId)
@@ -108,10 +109,10 @@ func (m *MsgDeregisterDevice) ValidateBasic() error {
 // ValidateBasic checks the operator's and the hot key's addresses and the
 // endpoint.
 func (m *MsgRegisterVerifier) ValidateBasic() error {
-	if err := validateAddress("operator", m.Operator); err != nil {
+	if err := validateAddress(ErrInvalidVerifier, "operator", m.Operator); err != nil {
 		return err
 	}
-	if err := validateAddress("hot_key", m.HotKey); err != nil {
+	if err := validateAddress(ErrInvalidVerifier, "hot_key", m.HotKey); err != nil {
 		return err
 	}
 	return validateEndpoint(ErrInvalidVerifier, m.Endpoint)
@@ -120,7 +121,7 @@ func (m *MsgRegisterVerifier) ValidateBasic() error {
 // ValidateBasic checks the hot key's address and the challenge id; an empty
 // proof is a valid report (the device did not answer).
 func (m *MsgSubmitSetupResult) ValidateBasic() error {
-	if err := validateAddress("hot_key", m.HotKey); err != nil {
+	if err := validateAddress(ErrInvalidResult, "hot_key", m.HotKey); err != nil {
 		return err
 	}
 	return validateChallengeID(m.ChallengeId)
@@ -132,7 +133,7 @@ func (m *MsgSubmitSetupResult) ValidateBasic() error {
 // pass or a BAD_PROOF report with, and w on a pass. Decoding and
 // re-checking the samples are the keeper's (metered by gas).
 func (m *MsgSubmitChallengeResult) ValidateBasic() error {
-	if err := validateAddress("hot_key", m.HotKey); err != nil {
+	if err := validateAddress(ErrInvalidResult, "hot_key", m.HotKey); err != nil {
 		return err
 	}
 	if err := validateChallengeID(m.ChallengeId); err != nil {

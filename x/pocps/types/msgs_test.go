@@ -43,7 +43,7 @@ func TestMsgValidateBasic(t *testing.T) {
 		in   []string
 	}{
 		{name: "register valid", msg: register(func(*types.MsgRegisterDevice) {})},
-		{name: "register bad owner", msg: register(func(m *types.MsgRegisterDevice) { m.Owner = "me" }), want: types.ErrInvalidAddress, in: []string{"owner", `"me"`}},
+		{name: "register bad owner", msg: register(func(m *types.MsgRegisterDevice) { m.Owner = "me" }), want: types.ErrInvalidDevice, in: []string{"owner", `"me"`}},
 		{name: "register bad class", msg: register(func(m *types.MsgRegisterDevice) { m.GpuClass = "RTX 4090" }), want: types.ErrInvalidDevice, in: []string{"gpu_class", `"RTX 4090"`}},
 		{name: "register short fingerprint", msg: register(func(m *types.MsgRegisterDevice) { m.Fingerprint = h(31) }), want: types.ErrInvalidDevice, in: []string{"fingerprint", "31"}},
 		{name: "register key height 0", msg: register(func(m *types.MsgRegisterDevice) { m.KeyHeight = 0 }), want: types.ErrKeyHeight, in: []string{"key_height", "0"}},
@@ -52,22 +52,22 @@ func TestMsgValidateBasic(t *testing.T) {
 		{name: "register bad privacy", msg: register(func(m *types.MsgRegisterDevice) { m.Privacy.Level = 101 }), want: types.ErrInvalidDevice, in: []string{"privacy level", "101"}},
 
 		{name: "update valid", msg: &types.MsgUpdateDevice{Owner: owner, DeviceId: 1, Endpoint: "d:1"}},
-		{name: "update bad owner", msg: &types.MsgUpdateDevice{Owner: "", DeviceId: 1, Endpoint: "d:1"}, want: types.ErrInvalidAddress, in: []string{"owner"}},
+		{name: "update bad owner", msg: &types.MsgUpdateDevice{Owner: "", DeviceId: 1, Endpoint: "d:1"}, want: types.ErrInvalidDevice, in: []string{"owner"}},
 		{name: "update device 0", msg: &types.MsgUpdateDevice{Owner: owner, Endpoint: "d:1"}, want: types.ErrInvalidID, in: []string{"device_id"}},
 		{name: "update bad port", msg: &types.MsgUpdateDevice{Owner: owner, DeviceId: 1, Endpoint: "d:70000"}, want: types.ErrInvalidDevice, in: []string{`"d:70000"`}},
 
 		{name: "deregister valid", msg: &types.MsgDeregisterDevice{Owner: owner, DeviceId: 1}},
-		{name: "deregister bad owner", msg: &types.MsgDeregisterDevice{Owner: "x", DeviceId: 1}, want: types.ErrInvalidAddress, in: []string{"owner"}},
+		{name: "deregister bad owner", msg: &types.MsgDeregisterDevice{Owner: "x", DeviceId: 1}, want: types.ErrInvalidDevice, in: []string{"owner"}},
 		{name: "deregister device 0", msg: &types.MsgDeregisterDevice{Owner: owner}, want: types.ErrInvalidID, in: []string{"device_id"}},
 
 		{name: "verifier valid", msg: &types.MsgRegisterVerifier{Operator: owner, HotKey: hot, Endpoint: "v:1"}},
-		{name: "verifier bad operator", msg: &types.MsgRegisterVerifier{Operator: "val", HotKey: hot, Endpoint: "v:1"}, want: types.ErrInvalidAddress, in: []string{"operator", `"val"`}},
-		{name: "verifier bad hot key", msg: &types.MsgRegisterVerifier{Operator: owner, HotKey: "", Endpoint: "v:1"}, want: types.ErrInvalidAddress, in: []string{"hot_key"}},
+		{name: "verifier bad operator", msg: &types.MsgRegisterVerifier{Operator: "val", HotKey: hot, Endpoint: "v:1"}, want: types.ErrInvalidVerifier, in: []string{"operator", `"val"`}},
+		{name: "verifier bad hot key", msg: &types.MsgRegisterVerifier{Operator: owner, HotKey: "", Endpoint: "v:1"}, want: types.ErrInvalidVerifier, in: []string{"hot_key"}},
 		{name: "verifier bad endpoint", msg: &types.MsgRegisterVerifier{Operator: owner, HotKey: hot, Endpoint: ""}, want: types.ErrInvalidVerifier, in: []string{"endpoint"}},
 
 		{name: "setup valid", msg: &types.MsgSubmitSetupResult{HotKey: hot, ChallengeId: 1, Proof: []byte{1}}},
 		{name: "setup no answer valid", msg: &types.MsgSubmitSetupResult{HotKey: hot, ChallengeId: 1}},
-		{name: "setup bad hot key", msg: &types.MsgSubmitSetupResult{HotKey: "h", ChallengeId: 1}, want: types.ErrInvalidAddress, in: []string{"hot_key"}},
+		{name: "setup bad hot key", msg: &types.MsgSubmitSetupResult{HotKey: "h", ChallengeId: 1}, want: types.ErrInvalidResult, in: []string{"hot_key"}},
 		{name: "setup challenge 0", msg: &types.MsgSubmitSetupResult{HotKey: hot}, want: types.ErrInvalidID, in: []string{"challenge_id"}},
 
 		{name: "result pass valid", msg: result(func(*types.MsgSubmitChallengeResult) {})},
@@ -77,7 +77,7 @@ func TestMsgValidateBasic(t *testing.T) {
 		})},
 		{name: "result no answer valid", msg: result(failed(types.FAILURE_REASON_NO_ANSWER))},
 		{name: "result bad proof valid", msg: result(failed(types.FAILURE_REASON_BAD_PROOF))},
-		{name: "result bad hot key", msg: result(func(m *types.MsgSubmitChallengeResult) { m.HotKey = "" }), want: types.ErrInvalidAddress, in: []string{"hot_key"}},
+		{name: "result bad hot key", msg: result(func(m *types.MsgSubmitChallengeResult) { m.HotKey = "" }), want: types.ErrInvalidResult, in: []string{"hot_key"}},
 		{name: "result challenge 0", msg: result(func(m *types.MsgSubmitChallengeResult) { m.ChallengeId = 0 }), want: types.ErrInvalidID, in: []string{"challenge_id"}},
 		{name: "result reason out of range", msg: result(failed(99)), want: types.ErrInvalidResult, in: []string{"failure_reason", "99"}},
 		{name: "result failure unspecified", msg: result(failed(types.FAILURE_REASON_UNSPECIFIED)), want: types.ErrInvalidResult, in: []string{"FAILURE_REASON_UNSPECIFIED"}},
@@ -94,7 +94,7 @@ func TestMsgValidateBasic(t *testing.T) {
 		{name: "result pass negative w", msg: result(func(m *types.MsgSubmitChallengeResult) { m.W = math.NewInt(-1) }), want: types.ErrInvalidResult, in: []string{"-1"}},
 
 		{name: "update params valid", msg: &types.MsgUpdateParams{Authority: owner, Params: types.DefaultParams()}},
-		{name: "update params bad authority", msg: &types.MsgUpdateParams{Params: types.DefaultParams()}, want: types.ErrInvalidAddress, in: []string{"authority"}},
+		{name: "update params bad authority", msg: &types.MsgUpdateParams{Params: types.DefaultParams()}, want: types.ErrInvalidSigner, in: []string{"authority"}},
 		{name: "update params invalid", msg: &types.MsgUpdateParams{Authority: owner}, want: types.ErrInvalidParams, in: []string{"challenge_interval"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
