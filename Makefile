@@ -15,10 +15,10 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
 all: build
 
 build: ## Build loopind into build/
-	go build -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/loopind
+	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/loopind
 
 install: ## Install loopind into $GOPATH/bin
-	go install -ldflags '$(LDFLAGS)' ./cmd/loopind
+	go install -trimpath -ldflags '$(LDFLAGS)' ./cmd/loopind
 
 localnet: ## Run a fresh single-validator localnet (ARGS=--keep resumes the last one)
 	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/localnet.sh $(ARGS)

@@ -330,7 +330,7 @@ func (app *App) RegisterAPIRoutes(apiSvr *api.Server, apiConfig config.APIConfig
 
 // RegisterTxService registers the tx gRPC service (simulate, broadcast, get tx).
 func (app *App) RegisterTxService(clientCtx client.Context) {
-	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, app.Simulate, app.interfaceRegistry)
+	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, simulateWithoutSource(app.Simulate), app.interfaceRegistry)
 }
 
 // RegisterTendermintService registers the CometBFT gRPC query service.

@@ -51,7 +51,7 @@ for port in 26656 26657 9090 1317; do
 done
 
 log "building loopind"
-go build -ldflags "${LOOPIN_LDFLAGS:-}" -o "$BIN" ./cmd/loopind
+go build -trimpath -ldflags "${LOOPIN_LDFLAGS:-}" -o "$BIN" ./cmd/loopind
 
 ld() { "$BIN" --home "$HOME_DIR" "$@"; }
 

@@ -106,6 +106,7 @@ Start here:
 	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
 		panic(err)
 	}
+	setTxDefaults(rootCmd) // txflags.go: simulate by default, --wait
 	return rootCmd
 }
 

@@ -75,17 +75,24 @@ func ValidateClass(class string) error {
 	return nil
 }
 
-// ValidateEndpoint checks a sidecar endpoint: host:port with a port in 1..65535.
+// ValidateEndpoint checks a sidecar endpoint: host:port with a port in
+// 1..65535. Errors wrap ErrInvalidDevice.
 func ValidateEndpoint(endpoint string) error {
+	return validateEndpoint(ErrInvalidDevice, endpoint)
+}
+
+// validateEndpoint is ValidateEndpoint with the registered error to wrap
+// (ErrInvalidDevice for a device, ErrInvalidVerifier for a verifier).
+func validateEndpoint(kind *errors.Error, endpoint string) error {
 	if len(endpoint) == 0 || len(endpoint) > MaxEndpointLength {
-		return errors.Wrapf(ErrInvalidDevice, "endpoint must be host:port, 1 to %d characters", MaxEndpointLength)
+		return errors.Wrapf(kind, "endpoint %q must be host:port, 1 to %d characters", endpoint, MaxEndpointLength)
 	}
 	host, port, err := net.SplitHostPort(endpoint)
 	if err != nil || host == "" {
-		return errors.Wrapf(ErrInvalidDevice, "endpoint %q must be host:port", endpoint)
+		return errors.Wrapf(kind, "endpoint %q must be host:port", endpoint)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < minEndpointPortText || n > 65535 {
-		return errors.Wrapf(ErrInvalidDevice, "endpoint %q has an invalid port", endpoint)
+		return errors.Wrapf(kind, "endpoint %q has an invalid port", endpoint)
 	}
 	return nil
 }

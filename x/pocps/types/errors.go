@@ -65,3 +65,11 @@ var (
 	// ErrInvalidResult is returned for a malformed result.
 	ErrInvalidResult = errors.Register(ModuleName, 22, "invalid challenge result")
 )
+
+// Stateless message errors (Msg.ValidateBasic, run at CheckTx). A
+// malformed address is refused with the message's own error
+// (ErrInvalidDevice, ErrInvalidVerifier, ErrInvalidResult).
+var (
+	// ErrInvalidID is returned for an id of zero: ids start at 1.
+	ErrInvalidID = errors.Register(ModuleName, 23, "invalid id")
+)

@@ -60,3 +60,12 @@ var (
 	// commitment.
 	ErrNotCovered = errors.Register(ModuleName, 19, "device commitment does not cover the lease")
 )
+
+// Stateless message errors (Msg.ValidateBasic, run at CheckTx).
+var (
+	// ErrInvalidAddress is returned for a missing or malformed bech32
+	// address.
+	ErrInvalidAddress = errors.Register(ModuleName, 20, "invalid address")
+	// ErrInvalidID is returned for an id of zero: ids start at 1.
+	ErrInvalidID = errors.Register(ModuleName, 21, "invalid id")
+)

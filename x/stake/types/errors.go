@@ -35,3 +35,12 @@ var (
 	// ErrInvalidAmount is returned for a missing or negative uloop bound.
 	ErrInvalidAmount = errors.Register(ModuleName, 11, "invalid amount")
 )
+
+// Stateless message errors (Msg.ValidateBasic, run at CheckTx).
+var (
+	// ErrInvalidAddress is returned for a missing or malformed bech32
+	// address.
+	ErrInvalidAddress = errors.Register(ModuleName, 12, "invalid address")
+	// ErrInvalidID is returned for an id of zero: ids start at 1.
+	ErrInvalidID = errors.Register(ModuleName, 13, "invalid id")
+)

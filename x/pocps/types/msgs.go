@@ -1,0 +1,177 @@
+package types
+
+import (
+	"cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// Stateless checks of every x/pocps Msg (sdk.HasValidateBasic), run by
+// BaseApp at CheckTx, in simulation and at DeliverTx. What needs state (the
+// class's pool and its seal sizes, key_height against the recent blocks,
+// the fingerprint's uniqueness, ownership, the assigned verifier, the
+// challenge's kind and deadline, the re-check of the samples) stays in the
+// keeper.
+var (
+	_ sdk.HasValidateBasic = (*MsgUpdateParams)(nil)
+	_ sdk.HasValidateBasic = (*MsgRegisterDevice)(nil)
+	_ sdk.HasValidateBasic = (*MsgUpdateDevice)(nil)
+	_ sdk.HasValidateBasic = (*MsgDeregisterDevice)(nil)
+	_ sdk.HasValidateBasic = (*MsgRegisterVerifier)(nil)
+	_ sdk.HasValidateBasic = (*MsgSubmitSetupResult)(nil)
+	_ sdk.HasValidateBasic = (*MsgSubmitChallengeResult)(nil)
+)
+
+// HashSize is the length of the nonce, GEMM seed, verifier secret and the
+// roots and transcript hash of a challenge result (SHA-256).
+const HashSize = 32
+
+// validateAddress checks that field holds a bech32 account address with the
+// chain's prefix. Errors wrap kind, the message's error (as the keeper
+// refuses it: ErrInvalidDevice, ErrInvalidVerifier, ErrInvalidResult).
+func validateAddress(kind *errors.Error, field, addr string) error {
+	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
+		return errors.Wrapf(kind, "%s %q: %v", field, addr, err)
+	}
+	return nil
+}
+
+func validateDeviceID(id uint64) error {
+	if id == 0 {
+		return errors.Wrap(ErrInvalidID, "device_id must be set (device ids start at 1)")
+	}
+	return nil
+}
+
+func validateChallengeID(id uint64) error {
+	if id == 0 {
+		return errors.Wrap(ErrInvalidID, "challenge_id must be set (challenge ids start at 1)")
+	}
+	return nil
+}
+
+// ValidateBasic checks the authority's address and the parameters.
+func (m *MsgUpdateParams) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidSigner, "authority", m.Authority); err != nil {
+		return err
+	}
+	return m.Params.Validate()
+}
+
+// ValidateBasic checks the owner's address, the class name, the
+// fingerprint's length, that key_height is a height, the seal's form, the
+// endpoint and the privacy report.
+func (m *MsgRegisterDevice) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
+		return err
+	}
+	if err := ValidateClass(m.GpuClass); err != nil {
+		return err
+	}
+	if len(m.Fingerprint) != FingerprintSize {
+		return errors.Wrapf(ErrInvalidDevice, "fingerprint must be %d bytes (SHA-256), got %d", FingerprintSize, len(m.Fingerprint))
+	}
+	if m.KeyHeight < 1 {
+		return errors.Wrapf(ErrKeyHeight, "key_height must be a block height (at least 1), got %d", m.KeyHeight)
+	}
+	if err := m.Seal.Validate(); err != nil {
+		return err
+	}
+	if err := ValidateEndpoint(m.Endpoint); err != nil {
+		return err
+	}
+	return m.Privacy.Validate()
+}
+
+// ValidateBasic checks the owner's address, the device id, the endpoint
+// and the privacy report.
+func (m *MsgUpdateDevice) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
+		return err
+	}
+	if err := validateDeviceID(m.DeviceId); err != nil {
+		return err
+	}
+	if err := ValidateEndpoint(m.Endpoint); err != nil {
+		return err
+	}
+	return m.Privacy.Validate()
+}
+
+// ValidateBasic checks the owner's address and the device id.
+func (m *MsgDeregisterDevice) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
+		return err
+	}
+	return validateDeviceID(m.DeviceId)
+}
+
+// ValidateBasic checks the operator's and the hot key's addresses and the
+// endpoint.
+func (m *MsgRegisterVerifier) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidVerifier, "operator", m.Operator); err != nil {
+		return err
+	}
+	if err := validateAddress(ErrInvalidVerifier, "hot_key", m.HotKey); err != nil {
+		return err
+	}
+	return validateEndpoint(ErrInvalidVerifier, m.Endpoint)
+}
+
+// ValidateBasic checks the hot key's address and the challenge id; an empty
+// proof is a valid report (the device did not answer).
+func (m *MsgSubmitSetupResult) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidResult, "hot_key", m.HotKey); err != nil {
+		return err
+	}
+	return validateChallengeID(m.ChallengeId)
+}
+
+// ValidateBasic checks the hot key's address, the challenge id, that the
+// verdict and failure_reason agree (no reason on a pass; LATE, NO_ANSWER or
+// BAD_PROOF on a failure), the lengths of the hashes the chain re-checks a
+// pass or a BAD_PROOF report with, and w on a pass. Decoding and
+// re-checking the samples are the keeper's (metered by gas).
+func (m *MsgSubmitChallengeResult) ValidateBasic() error {
+	if err := validateAddress(ErrInvalidResult, "hot_key", m.HotKey); err != nil {
+		return err
+	}
+	if err := validateChallengeID(m.ChallengeId); err != nil {
+		return err
+	}
+	if _, ok := FailureReason_name[int32(m.FailureReason)]; !ok {
+		return errors.Wrapf(ErrInvalidResult, "failure_reason %d is not a FailureReason", m.FailureReason)
+	}
+	if m.Passed && m.FailureReason != FAILURE_REASON_UNSPECIFIED {
+		return errors.Wrapf(ErrInvalidResult, "a pass has no failure_reason, got %s", m.FailureReason)
+	}
+	if !m.Passed {
+		switch m.FailureReason {
+		case FAILURE_REASON_LATE, FAILURE_REASON_NO_ANSWER, FAILURE_REASON_BAD_PROOF:
+		default:
+			return errors.Wrapf(ErrInvalidResult, "a failure needs failure_reason LATE, NO_ANSWER or BAD_PROOF, got %s", m.FailureReason)
+		}
+	}
+	if n := len(m.TranscriptHash); n != 0 && n != HashSize {
+		return errors.Wrapf(ErrInvalidResult, "transcript_hash must be %d bytes (SHA-256) or empty, got %d", HashSize, n)
+	}
+	if m.Passed || m.FailureReason == FAILURE_REASON_BAD_PROOF {
+		for _, f := range []struct {
+			name string
+			v    []byte
+		}{{"nonce", m.Nonce}, {"gemm_seed", m.GemmSeed}, {"verifier_secret", m.VerifierSecret}, {"residency_root", m.ResidencyRoot}} {
+			if len(f.v) != HashSize {
+				return errors.Wrapf(ErrInvalidResult, "%s must be %d bytes, got %d", f.name, HashSize, len(f.v))
+			}
+		}
+		for i, r := range m.GemmRoots {
+			if len(r) != HashSize {
+				return errors.Wrapf(ErrInvalidResult, "gemm_roots[%d] must be %d bytes, got %d", i, HashSize, len(r))
+			}
+		}
+	}
+	if m.Passed && (m.W.IsNil() || m.W.IsNegative()) {
+		return errors.Wrapf(ErrInvalidResult, "w must be a non-negative number of ops/s, got %s", m.W)
+	}
+	return nil
+}
