@@ -179,7 +179,7 @@ func New(
 	app.newKeepers(appOpts, logger)
 	app.newModuleManager()
 
-	app.configurator = module.NewConfigurator(appCodec, app.MsgServiceRouter(), app.GRPCQueryRouter())
+	app.configurator = module.NewConfigurator(appCodec, app.MsgServiceRouter(), queryRouter{app.GRPCQueryRouter()})
 	if err := app.ModuleManager.RegisterServices(app.configurator); err != nil {
 		panic(err)
 	}

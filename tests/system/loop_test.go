@@ -252,7 +252,11 @@ func TestSystemLoop(t *testing.T) {
 	require.Equal(t, "1", est.DeviceID)
 	total, err := strconv.ParseInt(est.Total, 10, 64)
 	require.NoError(t, err)
+	// A slippage bound of 1 uloop is refused before it is sent.
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "2m", "1", "--from", "client"), "slippage bound exceeded")
 	n.tx("tx", "pools", "buy-lease", "rtx-4090", "2m", strconv.FormatInt(total*11/10, 10), "--from", "client")
+	// Nobody else can end the client's lease.
+	require.Contains(t, n.txRefused("tx", "pools", "terminate-lease", "1", "0", "--from", "miner"), "lease not yours")
 	var lease struct {
 		Lease struct {
 			DeviceID string `json:"device_id"`

@@ -220,22 +220,37 @@ func (n *node) tx(args ...string) {
 	require.Zero(n.t, res.Code, "deliver tx: %s", res.RawLog)
 }
 
-// txFails broadcasts a transaction that passes CheckTx but fails in the
-// block, and returns its raw log.
-func (n *node) txFails(args ...string) string {
+// txRefused sends a transaction the chain refuses: the CLI simulates it
+// first (--gas auto is the default) and stops with the chain's error
+// before anything is broadcast. It returns the error the CLI printed.
+func (n *node) txRefused(args ...string) string {
 	n.t.Helper()
-	args = append(args, "--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag(), "--gas", "500000")
-	out := n.cli(args...)
+	args = append(args, "--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
+	out, err := n.try(args...)
+	require.Error(n.t, err, "the transaction should have been refused: %s", out)
+	require.NotContains(n.t, out, "txhash", "nothing is broadcast")
+	require.NotContains(n.t, err.Error(), ".go:", "no source path in the error")
+	return err.Error()
+}
+
+// txFailsInBlock broadcasts a transaction without simulating it (a fixed
+// --gas) and waits for its block (--wait): it passes CheckTx, fails in its
+// block, and the CLI prints the final result and exits non-zero. It
+// returns the result's raw log.
+func (n *node) txFailsInBlock(args ...string) string {
+	n.t.Helper()
+	args = append(args, "--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag(),
+		"--gas", "500000", "--wait")
+	out, err := n.try(args...)
+	require.Error(n.t, err, "the transaction should have failed in its block: %s", out)
 	var res struct {
 		Code   uint32 `json:"code"`
-		TxHash string `json:"txhash"`
+		Height string `json:"height"`
 		RawLog string `json:"raw_log"`
 	}
 	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
-	require.Zero(n.t, res.Code, "check tx: %s", res.RawLog)
-	out, _ = n.try("q", "wait-tx", res.TxHash, "--node", n.nodeFlag(), "--timeout", "30s", "-o", "json")
-	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
-	require.NotZero(n.t, res.Code, "the transaction should have failed: %s", out)
+	require.NotZero(n.t, res.Code, "the final result says it failed: %s", out)
+	require.NotEqual(n.t, "0", res.Height, "it was in a block")
 	return res.RawLog
 }
 
@@ -410,8 +425,15 @@ func TestSystemLocalChain(t *testing.T) {
 	require.ErrorContains(t, err, "no idle device")
 	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "30m", "--node", n.nodeFlag())
 	require.ErrorContains(t, err, "outside [1h0m0s, 720h0m0s]")
-	require.Contains(t, n.txFails("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--from", "alice"), "no idle device")
-	require.Contains(t, n.txFails("tx", "stake", "lp", "1", "168h", "100000", "--from", "alice"), "device not found")
+	// A transaction that would fail is refused before it is sent, with the
+	// chain's registered error; one sent without simulation fails in its
+	// block and --wait prints why.
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--from", "alice"), "no idle device")
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "nope-gpu", "5m", "1000", "--from", "alice"), "pool not found")
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "abc", "1000", "--from", "alice"), "invalid duration")
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "0s", "1000", "--from", "alice"), "invalid duration")
+	require.Contains(t, n.txRefused("tx", "pools", "terminate-lease", "7", "0", "--from", "alice"), "lease not found")
+	require.Contains(t, n.txFailsInBlock("tx", "stake", "lp", "1", "168h", "100000", "--from", "alice"), "device not found")
 	out = n.cli("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag(), "-o", "json")
 	require.Contains(t, out, `"pool_id": "6"`)
 	out = n.cli("q", "stake", "stakes", "--node", n.nodeFlag(), "-o", "json")
