@@ -18,7 +18,7 @@ func main() {
 	// The error is printed once, here, rather than by cobra and again here.
 	rootCmd.SilenceErrors = true
 	if err := svrcmd.Execute(rootCmd, "LOOPIN", app.DefaultNodeHome); err != nil {
-		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)
+		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", cmd.UserError(err))
 		os.Exit(1)
 	}
 }
