@@ -71,8 +71,9 @@ func newSimUser(name string) simUser {
 
 // sim builds random blocks of signed transactions from the committed state
 // of one chain. Transactions are valid or not as chance has it: wrong
-// owners, short durations, unknown ids, too little money, early, tampered
-// or missed reports.
+// owners or clients, short durations, unsealed or committed devices, too
+// little money, no liquidity, nothing to claim, early or tampered reports,
+// and challenges left to miss their deadline.
 type sim struct {
 	t       *testing.T
 	c       *apptesting.TestChain
@@ -113,8 +114,8 @@ func (s *sim) pick(us []simUser) simUser { return us[s.r.Intn(len(us))] }
 
 func (s *sim) chance(p float64) bool { return s.r.Float64() < p }
 
-// state is what the block is built from: the committed devices, stakes,
-// active leases and pending challenges.
+// simState is what a block is built from: the committed devices, active
+// leases and pending challenges.
 type simState struct {
 	devices    []pocpstypes.Device
 	leases     []poolstypes.Lease
