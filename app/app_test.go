@@ -15,9 +15,9 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -29,8 +29,6 @@ import (
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
 
-var govAuthority = authtypes.NewModuleAddress(govtypes.ModuleName).String()
-
 // paramsCase drives one LooPIN module's MsgUpdateParams and Query/Params
 // through the real app: valid builds a message that changes a parameter,
 // invalid one that Validate must refuse, get reads the params back over the
@@ -40,14 +38,14 @@ type paramsCase struct {
 	event   string
 	valid   func(authority string) (msg sdk.Msg, want any)
 	invalid func(authority string) sdk.Msg
-	get     func(t *testing.T, c *app.TestChain) any
+	get     func(t *testing.T, c *apptesting.TestChain) any
 	// decode fuzzes: it reads a MsgUpdateParams from protobuf bytes and
 	// reports whether its params pass Validate.
 	decode func(bz []byte, authority string) (msg sdk.Msg, want any, valid bool, err error)
 	// nilQuery calls Query/Params with a nil request.
-	nilQuery func(c *app.TestChain) error
+	nilQuery func(c *apptesting.TestChain) error
 	// initInvalid runs the keeper's InitGenesis with invalid params.
-	initInvalid func(c *app.TestChain, invalid sdk.Msg) error
+	initInvalid func(c *apptesting.TestChain, invalid sdk.Msg) error
 }
 
 func paramsCases() []paramsCase {
@@ -65,7 +63,7 @@ func paramsCases() []paramsCase {
 				p.MaxLeaseDuration = p.MinLeaseDuration - time.Second
 				return &poolstypes.MsgUpdateParams{Authority: a, Params: p}
 			},
-			get: func(t *testing.T, c *app.TestChain) any {
+			get: func(t *testing.T, c *apptesting.TestChain) any {
 				res, err := poolskeeper.NewQuerier(c.PoolsKeeper).Params(c.Ctx(), &poolstypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
@@ -77,11 +75,11 @@ func paramsCases() []paramsCase {
 				}
 				return &poolstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
 			},
-			nilQuery: func(c *app.TestChain) error {
+			nilQuery: func(c *apptesting.TestChain) error {
 				_, err := poolskeeper.NewQuerier(c.PoolsKeeper).Params(c.Ctx(), nil)
 				return err
 			},
-			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+			initInvalid: func(c *apptesting.TestChain, invalid sdk.Msg) error {
 				gs := poolstypes.DefaultGenesis()
 				gs.Params = invalid.(*poolstypes.MsgUpdateParams).Params
 				return c.PoolsKeeper.InitGenesis(c.Ctx(), *gs)
@@ -100,7 +98,7 @@ func paramsCases() []paramsCase {
 				p.SellMinDays = 8
 				return &staketypes.MsgUpdateParams{Authority: a, Params: p}
 			},
-			get: func(t *testing.T, c *app.TestChain) any {
+			get: func(t *testing.T, c *apptesting.TestChain) any {
 				res, err := stakekeeper.NewQuerier(c.StakeKeeper).Params(c.Ctx(), &staketypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
@@ -112,11 +110,11 @@ func paramsCases() []paramsCase {
 				}
 				return &staketypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
 			},
-			nilQuery: func(c *app.TestChain) error {
+			nilQuery: func(c *apptesting.TestChain) error {
 				_, err := stakekeeper.NewQuerier(c.StakeKeeper).Params(c.Ctx(), nil)
 				return err
 			},
-			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+			initInvalid: func(c *apptesting.TestChain, invalid sdk.Msg) error {
 				gs := staketypes.DefaultGenesis()
 				gs.Params = invalid.(*staketypes.MsgUpdateParams).Params
 				return c.StakeKeeper.InitGenesis(c.Ctx(), *gs)
@@ -135,7 +133,7 @@ func paramsCases() []paramsCase {
 				p.PLimit = 101
 				return &pocpstypes.MsgUpdateParams{Authority: a, Params: p}
 			},
-			get: func(t *testing.T, c *app.TestChain) any {
+			get: func(t *testing.T, c *apptesting.TestChain) any {
 				res, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Params(c.Ctx(), &pocpstypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
@@ -147,11 +145,11 @@ func paramsCases() []paramsCase {
 				}
 				return &pocpstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
 			},
-			nilQuery: func(c *app.TestChain) error {
+			nilQuery: func(c *apptesting.TestChain) error {
 				_, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Params(c.Ctx(), nil)
 				return err
 			},
-			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+			initInvalid: func(c *apptesting.TestChain, invalid sdk.Msg) error {
 				gs := pocpstypes.DefaultGenesis()
 				gs.Params = invalid.(*pocpstypes.MsgUpdateParams).Params
 				return c.PocpsKeeper.InitGenesis(c.Ctx(), *gs)
@@ -170,7 +168,7 @@ func paramsCases() []paramsCase {
 				p.MinerShare = math.LegacyNewDecWithPrec(80, 2) // shares sum to 1.1
 				return &rewardstypes.MsgUpdateParams{Authority: a, Params: p}
 			},
-			get: func(t *testing.T, c *app.TestChain) any {
+			get: func(t *testing.T, c *apptesting.TestChain) any {
 				res, err := rewardskeeper.NewQuerier(c.RewardsKeeper).Params(c.Ctx(), &rewardstypes.QueryParamsRequest{})
 				require.NoError(t, err)
 				return res.Params
@@ -182,11 +180,11 @@ func paramsCases() []paramsCase {
 				}
 				return &rewardstypes.MsgUpdateParams{Authority: a, Params: p}, p, p.Validate() == nil, nil
 			},
-			nilQuery: func(c *app.TestChain) error {
+			nilQuery: func(c *apptesting.TestChain) error {
 				_, err := rewardskeeper.NewQuerier(c.RewardsKeeper).Params(c.Ctx(), nil)
 				return err
 			},
-			initInvalid: func(c *app.TestChain, invalid sdk.Msg) error {
+			initInvalid: func(c *apptesting.TestChain, invalid sdk.Msg) error {
 				gs := rewardstypes.DefaultGenesis()
 				gs.Params = invalid.(*rewardstypes.MsgUpdateParams).Params
 				return c.RewardsKeeper.InitGenesis(c.Ctx(), *gs)
@@ -195,38 +193,27 @@ func paramsCases() []paramsCase {
 	}
 }
 
-// deliver runs msg through the app's Msg router as a transaction would:
-// in a cached context that is written only when the handler succeeds.
-func deliver(c *app.TestChain, ctx sdk.Context, msg sdk.Msg) (*sdk.Result, error) {
-	cache, write := ctx.CacheContext()
-	res, err := c.MsgServiceRouter().Handler(msg)(cache, msg)
-	if err == nil {
-		write()
-	}
-	return res, err
-}
-
 func TestUpdateParamsThroughTheApp(t *testing.T) {
 	for _, tc := range paramsCases() {
 		t.Run(tc.module, func(t *testing.T) {
-			c := app.Setup(t)
+			c := apptesting.Setup(t)
 			before := tc.get(t, c)
 
 			// A stranger cannot change the params.
 			stranger := c.Funded.String()
 			msg, _ := tc.valid(stranger)
-			_, err := deliver(c, c.Ctx(), msg)
+			_, err := apptesting.Deliver(c, c.Ctx(), msg)
 			require.ErrorContains(t, err, "invalid authority")
 			require.Equal(t, before, tc.get(t, c))
 
 			// Governance cannot set invalid params.
-			_, err = deliver(c, c.Ctx(), tc.invalid(govAuthority))
+			_, err = apptesting.Deliver(c, c.Ctx(), tc.invalid(apptesting.GovAuthority))
 			require.ErrorContains(t, err, "invalid params")
 			require.Equal(t, before, tc.get(t, c))
 
 			// Governance sets valid params; the change is visible and announced.
-			msg, want := tc.valid(govAuthority)
-			res, err := deliver(c, c.Ctx(), msg)
+			msg, want := tc.valid(apptesting.GovAuthority)
+			res, err := apptesting.Deliver(c, c.Ctx(), msg)
 			require.NoError(t, err)
 			require.Equal(t, want, tc.get(t, c))
 			require.NotEqual(t, before, want)
@@ -240,7 +227,7 @@ func TestUpdateParamsThroughTheApp(t *testing.T) {
 }
 
 func TestDefaultGenesis(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	gs := c.DefaultGenesis()
 	require.NoError(t, c.BasicModuleManager.ValidateGenesis(c.AppCodec(), c.TxConfig(), gs))
 	for _, m := range []string{poolstypes.ModuleName, staketypes.ModuleName, pocpstypes.ModuleName, rewardstypes.ModuleName, epochstypes.ModuleName} {
@@ -272,7 +259,7 @@ func TestOnlyRewardsMayMint(t *testing.T) {
 }
 
 func TestEpochClockTicks(t *testing.T) {
-	c := app.Setup(t, func(gs app.GenesisState) {
+	c := apptesting.Setup(t, func(gs app.GenesisState) {
 		var epochs epochstypes.GenesisState
 		epochs.Epochs = []epochstypes.EpochInfo{epochstypes.NewGenesisEpochInfo(chaintypes.EpochIdentifier, 10*time.Second)}
 		gs[epochstypes.ModuleName] = app.MakeEncodingConfig().Codec.MustMarshalJSON(&epochs)
@@ -288,20 +275,20 @@ func TestEpochClockTicks(t *testing.T) {
 }
 
 func TestExportImport(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 
 	// Change a parameter of every LooPIN module and move some funds, so that
 	// the export carries non-default state.
 	ctx := c.Ctx()
 	var wants []any
 	for _, tc := range paramsCases() {
-		msg, want := tc.valid(govAuthority)
-		_, err := deliver(c, ctx, msg)
+		msg, want := tc.valid(apptesting.GovAuthority)
+		_, err := apptesting.Deliver(c, ctx, msg)
 		require.NoError(t, err)
 		wants = append(wants, want)
 	}
 	receiver := sdk.AccAddress([]byte("receiver____________"))
-	_, err := deliver(c, ctx, &banktypes.MsgSend{
+	_, err := apptesting.Deliver(c, ctx, &banktypes.MsgSend{
 		FromAddress: c.Funded.String(),
 		ToAddress:   receiver.String(),
 		Amount:      sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 12345)),
@@ -322,13 +309,13 @@ func TestExportImport(t *testing.T) {
 }
 
 func TestQueriesAndGenesisRejectBadInput(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	for _, tc := range paramsCases() {
 		t.Run(tc.module, func(t *testing.T) {
 			before := tc.get(t, c)
 			err := tc.nilQuery(c)
 			require.Equal(t, codes.InvalidArgument, status.Code(err), "nil request: %v", err)
-			require.ErrorContains(t, tc.initInvalid(c, tc.invalid(govAuthority)), "invalid params")
+			require.ErrorContains(t, tc.initInvalid(c, tc.invalid(apptesting.GovAuthority)), "invalid params")
 			require.Equal(t, before, tc.get(t, c), "a rejected genesis changes nothing")
 		})
 	}
@@ -342,25 +329,25 @@ func TestQueriesAndGenesisRejectBadInput(t *testing.T) {
 func FuzzUpdateParams(f *testing.F) {
 	cases := paramsCases()
 	for i, tc := range cases {
-		msg, _ := tc.valid(govAuthority)
+		msg, _ := tc.valid(apptesting.GovAuthority)
 		bz, err := paramsBytes(msg)
 		require.NoError(f, err)
 		f.Add(uint8(i), bz)
-		bz, err = paramsBytes(tc.invalid(govAuthority))
+		bz, err = paramsBytes(tc.invalid(apptesting.GovAuthority))
 		require.NoError(f, err)
 		f.Add(uint8(i), bz)
 	}
 	f.Add(uint8(0), []byte{0x0a, 0x03, 'a', 'b', 'c'})
-	c := app.Setup(f)
+	c := apptesting.Setup(f)
 	f.Fuzz(func(t *testing.T, which uint8, bz []byte) {
 		tc := cases[int(which)%len(cases)]
-		msg, want, valid, err := tc.decode(bz, govAuthority)
+		msg, want, valid, err := tc.decode(bz, apptesting.GovAuthority)
 		if err != nil {
 			return // not a Params message at all
 		}
 		before := tc.get(t, c)
 		ctx, write := c.Ctx().CacheContext()
-		_, err = deliver(c, ctx, msg)
+		_, err = apptesting.Deliver(c, ctx, msg)
 		if !valid {
 			require.Error(t, err)
 			require.Equal(t, before, tc.get(t, c))

@@ -7,7 +7,7 @@ import (
 	"cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	rewardskeeper "github.com/loopin-project/loopin/x/rewards/keeper"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
@@ -17,7 +17,7 @@ import (
 // params: α = 10⁶ uloop, β = 0.001 uloop/GPU-s, an epoch of 1 h minting
 // 10⁹ uloop of which 70 % to miners.
 func TestEconomicsQueryAndBalanceCondition(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	q := rewardskeeper.NewQuerier(c.RewardsKeeper)
 	eco, err := q.Economics(c.Ctx(), &rewardstypes.QueryEconomicsRequest{})
 	require.NoError(t, err)
@@ -31,8 +31,8 @@ func TestEconomicsQueryAndBalanceCondition(t *testing.T) {
 	require.False(t, eco.Warning)
 
 	// Two committed devices share the miners' pot: γ halves, T_min doubles.
-	openLP(t, c, "rtx-4090", 1, c.Funded, 8*24*time.Hour)
-	openLP(t, c, "a100", 2, c.Funded, 8*24*time.Hour)
+	apptesting.OpenLP(t, c, "rtx-4090", 1, c.Funded, 8*24*time.Hour)
+	apptesting.OpenLP(t, c, "a100", 2, c.Funded, 8*24*time.Hour)
 	eco, err = q.Economics(c.Ctx(), &rewardstypes.QueryEconomicsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), eco.CommittedDevices)
@@ -44,7 +44,7 @@ func TestEconomicsQueryAndBalanceCondition(t *testing.T) {
 	require.NoError(t, err)
 	bad := sp
 	bad.MaintenanceRate = math.LegacyNewDec(200_000)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgUpdateParams{Authority: govAuthority, Params: bad})
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgUpdateParams{Authority: apptesting.GovAuthority, Params: bad})
 	require.ErrorIs(t, err, rewardstypes.ErrBalance)
 	require.ErrorContains(t, err, "β = 200000.000000000000000000")
 	require.ErrorContains(t, err, "γ = 194444.444444444444444444")
@@ -52,7 +52,7 @@ func TestEconomicsQueryAndBalanceCondition(t *testing.T) {
 	require.NoError(t, err)
 	starve := rp
 	starve.EpochEmission = math.NewInt(1) // 0 uloop to miners: γ = 0 ≤ β
-	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgUpdateParams{Authority: govAuthority, Params: starve})
+	_, err = apptesting.Deliver(c, c.Ctx(), &rewardstypes.MsgUpdateParams{Authority: apptesting.GovAuthority, Params: starve})
 	require.ErrorIs(t, err, rewardstypes.ErrBalance)
 	after, err := c.StakeKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -24,7 +25,7 @@ import (
 // simulateGas signs msgs as priv (a funded account) and simulates the
 // transaction against the last committed state, as `--gas auto` does. It
 // returns the gas used, ante handler (signature, fee, size) included.
-func simulateGas(t *testing.T, c *app.TestChain, priv *secp256k1.PrivKey, msgs ...sdk.Msg) uint64 {
+func simulateGas(t *testing.T, c *apptesting.TestChain, priv *secp256k1.PrivKey, msgs ...sdk.Msg) uint64 {
 	t.Helper()
 	addr := sdk.AccAddress(priv.PubKey().Address())
 	acc := c.AccountKeeper.GetAccount(c.Ctx(), addr)
@@ -43,14 +44,14 @@ func simulateGas(t *testing.T, c *app.TestChain, priv *secp256k1.PrivKey, msgs .
 // Gas of the x/pools messages beside a bank send on the same chain
 // (docs/benchmarks.md). Gas is deterministic, so a bound on it is a test.
 func TestPoolsGasBesideABankSend(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	client := secp256k1.GenPrivKey()
 	clientAddr := sdk.AccAddress(client.PubKey().Address())
 	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, clientAddr, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 10_000_000_000))))
 	for i := uint64(1); i <= 3; i++ {
-		openLP(t, c, "rtx-4090", i, c.Funded, 8*24*time.Hour)
+		apptesting.OpenLP(t, c, "rtx-4090", i, c.Funded, 8*24*time.Hour)
 	}
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -68,7 +69,7 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).
 func TestStakeGasBesideABankSend(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	miner := secp256k1.GenPrivKey()
 	minerAddr := sdk.AccAddress(miner.PubKey().Address())
 	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, minerAddr, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 100_000_000_000))))
@@ -84,7 +85,7 @@ func TestStakeGasBesideABankSend(t *testing.T) {
 			Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_SEALED, W: math.ZeroInt(),
 		}))
 	}
-	res, err := stakeLP(c, minerAddr, 1, 8*24*time.Hour)
+	res, err := apptesting.StakeLP(c, minerAddr, 1, 8*24*time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))

@@ -10,34 +10,12 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/loopin-project/loopin/app"
-	"github.com/loopin-project/loopin/proof"
-	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	"github.com/loopin-project/loopin/app/apptesting"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
 )
 
-// sealedFor writes a sealed rtx-4090 device owned by owner straight into
-// x/pocps (the setup flow has its own tests).
-func sealedFor(t *testing.T, c *app.TestChain, id uint64, owner sdk.AccAddress) {
-	t.Helper()
-	commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(proof.TinyParams())}
-	for range proof.TinyParams().Layers {
-		commit.LayerRoots = append(commit.LayerRoots, make([]byte, 32))
-	}
-	fp := make([]byte, 32)
-	fp[0], fp[1] = byte(id), 0xee
-	require.NoError(t, c.PocpsKeeper.Devices.Set(c.Ctx(), id, pocpstypes.Device{
-		Id: id, Owner: owner.String(), GpuClass: "rtx-4090", Fingerprint: fp, Key: make([]byte, 32),
-		Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_SEALED, W: math.ZeroInt(),
-		SealedAt: c.Ctx().BlockTime(),
-	}))
-	if seq, err := c.PocpsKeeper.DeviceSeq.Peek(c.Ctx()); err == nil && seq < id {
-		require.NoError(t, c.PocpsKeeper.DeviceSeq.Set(c.Ctx(), id))
-	}
-}
-
-func pending(c *app.TestChain, addr sdk.AccAddress) math.Int {
+func pending(c *apptesting.TestChain, addr sdk.AccAddress) math.Int {
 	v, err := c.RewardsKeeper.Pending.Get(c.Ctx(), addr)
 	if err != nil {
 		return math.ZeroInt()
@@ -51,11 +29,11 @@ func pending(c *app.TestChain, addr sdk.AccAddress) math.Int {
 // a lone lease takes the whole clients' pot of its periods. Nothing is
 // created: what the streams allot never exceeds the pots.
 func TestMinersAndClientsShares(t *testing.T) {
-	c := app.Setup(t, shortEpochs(1)) // 10 s epochs
-	minerA, minerB := account(t, c, "miner-a", 100_000_000_000), account(t, c, "miner-b", 100_000_000_000)
-	client := account(t, c, "client", 100_000_000_000)
-	sealedFor(t, c, 1, minerA)
-	sealedFor(t, c, 2, minerB)
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1)) // 10 s epochs
+	minerA, minerB := apptesting.Account(t, c, "miner-a", 100_000_000_000), apptesting.Account(t, c, "miner-b", 100_000_000_000)
+	client := apptesting.Account(t, c, "client", 100_000_000_000)
+	apptesting.PutSealedDevice(t, c, 1, minerA)
+	apptesting.PutSealedDevice(t, c, 2, minerB)
 	// Start right after an epoch end, so a whole period lies ahead.
 	periodClosed := func(stream uint32, p uint64) bool {
 		has, err := c.RewardsKeeper.Periods.Has(c.Ctx(), collections.Join(stream, p))
@@ -70,13 +48,13 @@ func TestMinersAndClientsShares(t *testing.T) {
 	open := st.Period
 
 	tA := c.Ctx().BlockTime().Unix()
-	_, err = stakeLP(c, minerA, 1, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, minerA, 1, 7*24*time.Hour)
 	require.NoError(t, err)
 	c.NextBlock(t, 4*time.Second)
 	tB := c.Ctx().BlockTime().Unix()
-	_, err = stakeLP(c, minerB, 2, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, minerB, 2, 7*24*time.Hour)
 	require.NoError(t, err)
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
@@ -108,7 +86,7 @@ func TestMinersAndClientsShares(t *testing.T) {
 	// The client: its lease is the only one, so it takes the clients' pots
 	// of the periods it ran in, credited when the lease ends.
 	require.True(t, pending(c, client).IsZero())
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	require.NoError(t, err)
 	clientsPeriod := func() uint64 {
 		cs, err := c.RewardsKeeper.Streams.Get(c.Ctx(), rewardstypes.StreamClients)
@@ -135,7 +113,7 @@ func TestMinersAndClientsShares(t *testing.T) {
 	require.True(t, st2.Period >= st.Period && st2.Cumulative.GTE(st.Cumulative), "R carried over")
 }
 
-func latestEmission(t *testing.T, c *app.TestChain) rewardstypes.EpochEmission {
+func latestEmission(t *testing.T, c *apptesting.TestChain) rewardstypes.EpochEmission {
 	t.Helper()
 	var rec rewardstypes.EpochEmission
 	require.NoError(t, c.RewardsKeeper.Epochs.Walk(c.Ctx(), nil, func(_ int64, e rewardstypes.EpochEmission) (bool, error) {

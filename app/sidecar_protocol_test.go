@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
@@ -40,12 +40,12 @@ func (m tamperingMiner) OpenResidency(ctx context.Context, nonce proof.Hash, wal
 // proof" with a sample that fails on chain too, which fails the device.
 func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	ctx := context.Background()
-	c := app.Setup(t, shortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
+	hot := apptesting.WithVerifier(t, c)
 	v := &protocol.Verifier{Seed: [32]byte{42}}
 
-	sealing, ch := registerSealed(t, c, "gpu-sidecar")
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-sidecar")
 	seal, err := gpu.NewCPU(0).Restore(sealing)
 	require.NoError(t, err)
 	miner := protocol.NewMiner(seal)
@@ -54,10 +54,10 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
 	var seed proof.Hash
-	copy(seed[:], app.BlockHash(ch.SeedHeight))
+	copy(seed[:], apptesting.BlockHash(ch.SeedHeight))
 	setup, err := v.Setup(ctx, miner, hot.String(), ch, device, seed)
 	require.NoError(t, err)
-	_, err = deliver(c, c.Ctx(), setup)
+	_, err = apptesting.Deliver(c, c.Ctx(), setup)
 	require.NoError(t, err)
 	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
@@ -77,9 +77,9 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.NoError(t, err)
 	defer remote.Close()
 
-	pool, err := c.PoolsKeeper.GPUClass(c.Ctx(), poolOf(t, c, device.GpuClass).Id)
+	pool, err := c.PoolsKeeper.GPUClass(c.Ctx(), apptesting.PoolOf(t, c, device.GpuClass).Id)
 	require.NoError(t, err)
-	honest := nextResidencyChallenge(t, c, device.Id)
+	honest := apptesting.NextResidencyChallenge(t, c, device.Id)
 	res := v.Challenge(ctx, remote, hot.String(), honest, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.NoError(t, res.Err)
 	require.True(t, res.Msg.Passed)
@@ -94,7 +94,7 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.Equal(t, res.Msg.GemmRoots, tr.GemmRoots)
 	res.Msg.TranscriptHash, err = protocol.TranscriptHash(tr)
 	require.NoError(t, err)
-	_, err = deliver(c, c.Ctx(), res.Msg)
+	_, err = apptesting.Deliver(c, c.Ctx(), res.Msg)
 	require.NoError(t, err, "the chain's re-check accepts the honest report")
 	closed, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), honest.Id)
 	require.NoError(t, err)
@@ -107,11 +107,11 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, device.W.IsPositive(), "W measured by the verifier")
 
-	res = v.Challenge(ctx, tamperingMiner{miner}, hot.String(), nextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
+	res = v.Challenge(ctx, tamperingMiner{miner}, hot.String(), apptesting.NextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.False(t, res.Msg.Passed)
 	require.Equal(t, pocpstypes.FAILURE_REASON_BAD_PROOF, res.Msg.FailureReason)
-	_, err = deliver(c, c.Ctx(), res.Msg)
+	_, err = apptesting.Deliver(c, c.Ctx(), res.Msg)
 	require.NoError(t, err, "the failing sample is evidence the chain accepts")
 	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), device.Id)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -23,7 +23,7 @@ import (
 // validators' share to the fee collector, the rest to the sink until its
 // recipients exist. Supply grows by exactly what the records say.
 func TestEpochEmission(t *testing.T) {
-	c := app.Setup(t, shortEpochs(2))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(2))
 	supply0 := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 	for range 35 { // three and a half 10 s epochs
 		c.NextBlock(t, time.Second)
@@ -58,11 +58,11 @@ func TestEpochEmission(t *testing.T) {
 // Verifiers earn the verifiers' share by accepted reports, can claim it,
 // and it counts as minted to them (C_minted).
 func TestVerifierRewardsAndClaim(t *testing.T) {
-	c := app.Setup(t, shortEpochs(2))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(2))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, _ = sealedDevice(t, c, hot) // one accepted setup report
-	operator := sdk.AccAddress(genesisValidator(t, c))
+	hot := apptesting.WithVerifier(t, c)
+	_, _ = apptesting.SealedDevice(t, c, hot) // one accepted setup report
+	operator := sdk.AccAddress(apptesting.GenesisValidator(t, c))
 	q := rewardskeeper.NewQuerier(c.RewardsKeeper)
 
 	var rec rewardstypes.EpochEmission
@@ -89,23 +89,23 @@ func TestVerifierRewardsAndClaim(t *testing.T) {
 	require.Equal(t, pending.Amount, minted.Amount)
 
 	before := c.BankKeeper.GetBalance(c.Ctx(), operator, chaintypes.BondDenom).Amount
-	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
+	_, err = apptesting.Deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
 	require.NoError(t, err)
 	after := c.BankKeeper.GetBalance(c.Ctx(), operator, chaintypes.BondDenom).Amount
 	require.Equal(t, before.Add(pending.Amount), after)
-	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
+	_, err = apptesting.Deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: operator.String()})
 	require.ErrorIs(t, err, rewardstypes.ErrNothingToClaim)
-	_, err = deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: "bogus"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &rewardstypes.MsgClaimRewards{Claimant: "bogus"})
 	require.ErrorIs(t, err, rewardstypes.ErrInvalidAddress)
 }
 
 // PoL reads C_minted and C_held from x/rewards: an owner that has sold half
 // of what it was minted scores exp(−7.324 · 0.5).
 func TestPoLReadsRewards(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, id := sealedDevice(t, c, hot)
+	hot := apptesting.WithVerifier(t, c)
+	_, id := apptesting.SealedDevice(t, c, hot)
 	held := c.BankKeeper.GetBalance(c.Ctx(), c.Funded, chaintypes.BondDenom).Amount
 	require.NoError(t, c.RewardsKeeper.Minted.Set(c.Ctx(), c.Funded, held.MulRaw(2)))
 	s, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Score(c.Ctx(), &pocpstypes.QueryScoreRequest{DeviceId: id})

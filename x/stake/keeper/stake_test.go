@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -9,9 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -19,30 +18,18 @@ import (
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
 
-func eventTypes(res *sdk.Result) []string {
-	var types []string
-	for _, ev := range res.GetEvents() {
-		types = append(types, ev.Type)
-	}
-	return types
-}
-
-func stakeLP(c *app.TestChain, owner sdk.AccAddress, deviceID uint64, duration time.Duration) (*sdk.Result, error) {
-	return deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: owner.String(), DeviceId: deviceID, Duration: duration, MaxUloopIn: math.NewInt(1 << 50)})
-}
-
 func TestStakeLPLifecycle(t *testing.T) {
-	c := app.Setup(t, shortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	stranger := account(t, c, "stranger", 10_000_000_000)
+	hot := apptesting.WithVerifier(t, c)
+	stranger := apptesting.Account(t, c, "stranger", 10_000_000_000)
 
 	// An unsealed device cannot be staked.
-	_, ch := registerSealed(t, c, "gpu-unsealed")
-	_, err := stakeLP(c, c.Funded, ch.DeviceId, 7*24*time.Hour)
+	_, ch := apptesting.RegisterSealed(t, c, "gpu-unsealed")
+	_, err := apptesting.StakeLP(c, c.Funded, ch.DeviceId, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceNotSealed)
 
-	_, id := sealedDevice(t, c, hot)
+	_, id := apptesting.SealedDevice(t, c, hot)
 	params, err := c.StakeKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -55,38 +42,38 @@ func TestStakeLPLifecycle(t *testing.T) {
 		{c.Funded, -time.Hour, staketypes.ErrInvalidDuration},
 		{c.Funded, 7*24*time.Hour + time.Millisecond, staketypes.ErrInvalidDuration},
 	} {
-		_, err := stakeLP(c, tc.owner, id, tc.dur)
+		_, err := apptesting.StakeLP(c, tc.owner, id, tc.dur)
 		require.ErrorIs(t, err, tc.want)
 	}
-	_, err = stakeLP(c, c.Funded, 999, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, c.Funded, 999, 7*24*time.Hour)
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: id, Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: id, Duration: 7 * 24 * time.Hour, MaxUloopIn: math.NewInt(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
 
-	before := balance(c, c.Funded)
-	hBefore := poolOf(t, c, "rtx-4090").UnsoldSeconds
-	res, err := stakeLP(c, c.Funded, id, 7*24*time.Hour)
+	before := apptesting.Balance(c, c.Funded)
+	hBefore := apptesting.PoolOf(t, c, "rtx-4090").UnsoldSeconds
+	res, err := apptesting.StakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.NoError(t, err)
-	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakingFeeBurned")
+	require.Contains(t, apptesting.EventTypes(res), "loopin.stake.v1.EventStakingFeeBurned")
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
-	require.Equal(t, before.Sub(params.StakingFee).Sub(staked.Injected), balance(c, c.Funded), "fee burned and injection paid")
-	require.Equal(t, hBefore.AddRaw(7*24*3600), poolOf(t, c, "rtx-4090").UnsoldSeconds, "the device's time joins H")
+	require.Equal(t, before.Sub(params.StakingFee).Sub(staked.Injected), apptesting.Balance(c, c.Funded), "fee burned and injection paid")
+	require.Equal(t, hBefore.AddRaw(7*24*3600), apptesting.PoolOf(t, c, "rtx-4090").UnsoldSeconds, "the device's time joins H")
 	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), id)
 	require.NoError(t, err)
 	require.Equal(t, staked.StakeId, d.StakeId)
 
-	_, err = stakeLP(c, c.Funded, id, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrDeviceCommitted)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: id})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: id})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceCommitted)
 
 	// Renewal by whole epochs (10 s here), by the owner only.
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: stranger.String(), StakeId: staked.StakeId, Epochs: 2, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: stranger.String(), StakeId: staked.StakeId, Epochs: 2, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, staketypes.ErrDeviceNotOwned)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 0, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 0, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, staketypes.ErrInvalidDuration)
-	res, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 2, MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 2, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var renewed staketypes.MsgRenewStakeResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &renewed))
@@ -109,25 +96,25 @@ func TestStakeLPLifecycle(t *testing.T) {
 	s, err := q.Stake(c.Ctx(), &staketypes.QueryStakeRequest{StakeId: staked.StakeId})
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_ACTIVE, s.Stake.Status)
-	before = balance(c, c.Funded)
+	before = apptesting.Balance(c, c.Funded)
 	c.NextBlock(t, time.Second)
 	s, err = q.Stake(c.Ctx(), &staketypes.QueryStakeRequest{StakeId: staked.StakeId})
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_EXPIRED, s.Stake.Status)
-	require.True(t, balance(c, c.Funded).GT(before), "the LP position's settlement is paid at the end")
+	require.True(t, apptesting.Balance(c, c.Funded).GT(before), "the LP position's settlement is paid at the end")
 	d, err = c.PocpsKeeper.GetDevice(c.Ctx(), id)
 	require.NoError(t, err)
 	require.Zero(t, d.StakeId)
 	_, err = c.PoolsKeeper.Position(c.Ctx(), id)
 	require.ErrorIs(t, err, poolstypes.ErrPositionNotFound)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: staked.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, staketypes.ErrStakeEnded)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 
 	// A retiring pool takes no new stakes.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: poolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRING})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: apptesting.PoolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
-	_, err = stakeLP(c, c.Funded, id, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.ErrorIs(t, err, staketypes.ErrWrongClass)
 
 	// Certificates survive an export.
@@ -142,48 +129,48 @@ func TestStakeLPLifecycle(t *testing.T) {
 // unused escrow, the miner gets its unsold time's uloop and what its
 // position earned, and every movement is an event.
 func TestStakeFailurePath(t *testing.T) {
-	c := app.Setup(t, shortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	sealing, id := sealedDevice(t, c, hot)
-	res, err := stakeLP(c, c.Funded, id, 7*24*time.Hour)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	res, err := apptesting.StakeLP(c, c.Funded, id, 7*24*time.Hour)
 	require.NoError(t, err)
 	var staked staketypes.MsgStakeLPResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
-	client := account(t, c, "client", 10_000_000_000)
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	client := apptesting.Account(t, c, "client", 10_000_000_000)
+	res, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	require.Equal(t, id, bought.DeviceId)
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 
-	ch := nextResidencyChallenge(t, c, id)
-	clientBefore, minerBefore := balance(c, client), balance(c, c.Funded)
-	msg := answer(t, sealing, hot, ch)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	clientBefore, minerBefore := apptesting.Balance(c, client), apptesting.Balance(c, c.Funded)
+	msg := apptesting.Answer(t, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
-	res, err = deliver(c, c.Ctx(), msg)
+	res, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
-	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakeFailed")
-	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventLeaseClosed")
+	require.Contains(t, apptesting.EventTypes(res), "loopin.stake.v1.EventStakeFailed")
+	require.Contains(t, apptesting.EventTypes(res), "loopin.pools.v1.EventLeaseClosed")
 
 	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), staked.StakeId)
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_FAILED, s.Status)
 	require.True(t, s.Payout.IsPositive())
-	require.Equal(t, minerBefore.Add(s.Payout), balance(c, c.Funded), "the miner gets its unsold time's uloop back")
+	require.Equal(t, minerBefore.Add(s.Payout), apptesting.Balance(c, c.Funded), "the miner gets its unsold time's uloop back")
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_BROKEN, l.Status)
 	require.True(t, l.Refund.IsPositive())
-	require.Equal(t, clientBefore.Add(l.Refund), balance(c, client), "the lessee is refunded its unused time")
+	require.Equal(t, clientBefore.Add(l.Refund), apptesting.Balance(c, client), "the lessee is refunded its unused time")
 	_, err = c.PoolsKeeper.Position(c.Ctx(), id)
 	require.ErrorIs(t, err, poolstypes.ErrPositionNotFound)
 	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), id)
 	require.NoError(t, err)
 	require.Zero(t, d.StakeId)
-	require.True(t, poolOf(t, c, "rtx-4090").UnsoldSeconds.IsZero(), "the failed device's time left the pool")
-	checkPools(t, c)
+	require.True(t, apptesting.PoolOf(t, c, "rtx-4090").UnsoldSeconds.IsZero(), "the failed device's time left the pool")
+	apptesting.CheckPools(t, c)
 	// Nothing was minted or burned by the failure of an LP stake except
 	// the epoch emissions x/rewards mints; the expiry queue no longer holds it.
 	require.True(t, c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount.GTE(supply))
@@ -196,34 +183,20 @@ func collectionsJoin(end int64, id uint64) collections.Pair[int64, uint64] {
 	return collections.Join(end, id)
 }
 
-// stakeHeld asserts the x/stake module account holds exactly the
-// collateral and deposits of the active sales (I5 for x/stake).
-func stakeHeld(t testing.TB, c *app.TestChain) {
-	t.Helper()
-	want := math.ZeroInt()
-	require.NoError(t, c.StakeKeeper.Stakes.Walk(c.Ctx(), nil, func(_ uint64, s staketypes.Stake) (bool, error) {
-		if s.Status == staketypes.STAKE_STATUS_ACTIVE {
-			want = want.Add(s.Collateral).Add(s.Deposit)
-		}
-		return false, nil
-	}))
-	require.Equal(t, want, balance(c, authtypes.NewModuleAddress(staketypes.ModuleName)))
-}
-
-func sell(c *app.TestChain, owner sdk.AccAddress, deviceID uint64, days uint32) (*sdk.Result, error) {
-	return deliver(c, c.Ctx(), &staketypes.MsgSellCompute{Owner: owner.String(), DeviceId: deviceID, Days: days, MinUloopOut: math.ZeroInt()})
+func sell(c *apptesting.TestChain, owner sdk.AccAddress, deviceID uint64, days uint32) (*sdk.Result, error) {
+	return apptesting.Deliver(c, c.Ctx(), &staketypes.MsgSellCompute{Owner: owner.String(), DeviceId: deviceID, Days: days, MinUloopOut: math.ZeroInt()})
 }
 
 func TestSellComputeAndExpiry(t *testing.T) {
-	c := app.Setup(t, shortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
-	_, seller := sealedNamed(t, c, hot, "gpu-sale")
+	hot := apptesting.WithVerifier(t, c)
+	_, lpDevice := apptesting.SealedNamed(t, c, hot, "gpu-lp")
+	_, seller := apptesting.SealedNamed(t, c, hot, "gpu-sale")
 
 	_, err := sell(c, c.Funded, seller, 1)
 	require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity, "no LP position owns sold time yet")
-	_, err = stakeLP(c, c.Funded, lpDevice, 7*24*time.Hour)
+	_, err = apptesting.StakeLP(c, c.Funded, lpDevice, 7*24*time.Hour)
 	require.NoError(t, err)
 	for _, days := range []uint32{0, 8} {
 		_, err = sell(c, c.Funded, seller, days)
@@ -231,9 +204,9 @@ func TestSellComputeAndExpiry(t *testing.T) {
 	}
 	params, err := c.StakeKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
-	spot, err := c.PoolsKeeper.SpotPrice(c.Ctx(), poolOf(t, c, "rtx-4090").Id)
+	spot, err := c.PoolsKeeper.SpotPrice(c.Ctx(), apptesting.PoolOf(t, c, "rtx-4090").Id)
 	require.NoError(t, err)
-	before := balance(c, c.Funded)
+	before := apptesting.Balance(c, c.Funded)
 	res, err := sell(c, c.Funded, seller, 2)
 	require.NoError(t, err)
 	var sold staketypes.MsgSellComputeResponse
@@ -242,71 +215,71 @@ func TestSellComputeAndExpiry(t *testing.T) {
 	require.Equal(t, spot.MulInt64(seconds).MulInt64(100).Ceil().TruncateInt(), sold.Collateral, "100 × the spot value of the sold time")
 	require.Equal(t, params.MaintenanceRate.MulInt64(seconds).Ceil().TruncateInt(), sold.Deposit)
 	require.True(t, sold.Proceeds.IsPositive())
-	require.Equal(t, before.Sub(params.StakingFee).Sub(sold.Collateral).Sub(sold.Deposit).Add(sold.Proceeds), balance(c, c.Funded))
-	require.Equal(t, seconds, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
-	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventTimeSold")
-	stakeHeld(t, c)
-	checkPools(t, c)
-	_, err = deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: sold.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
+	require.Equal(t, before.Sub(params.StakingFee).Sub(sold.Collateral).Sub(sold.Deposit).Add(sold.Proceeds), apptesting.Balance(c, c.Funded))
+	require.Equal(t, seconds, apptesting.PoolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
+	require.Contains(t, apptesting.EventTypes(res), "loopin.pools.v1.EventTimeSold")
+	apptesting.StakeHeld(t, c)
+	apptesting.CheckPools(t, c)
+	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: sold.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
 	require.Error(t, err, "a sale is not renewed")
 
 	// At the end the collateral and deposit come back.
 	c.NextBlock(t, 2*24*time.Hour-time.Second)
-	before = balance(c, c.Funded)
+	before = apptesting.Balance(c, c.Funded)
 	c.NextBlock(t, time.Second)
 	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_EXPIRED, s.Status)
 	require.Equal(t, sold.Collateral.Add(sold.Deposit), s.Payout)
-	require.Equal(t, before.Add(s.Payout), balance(c, c.Funded))
-	require.Zero(t, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
-	stakeHeld(t, c)
-	checkPools(t, c)
+	require.Equal(t, before.Add(s.Payout), apptesting.Balance(c, c.Funded))
+	require.Zero(t, apptesting.PoolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
+	apptesting.StakeHeld(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 // A sold device that fails: deposit burned, the lessee refunded from the
 // collateral, the rest of the collateral burned, the time's uloop to the LPs.
 func TestSaleFailurePath(t *testing.T) {
-	c := app.Setup(t, shortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, lpDevice := sealedNamed(t, c, hot, "gpu-lp")
-	sealing, seller := sealedNamed(t, c, hot, "gpu-sale")
-	_, err := stakeLP(c, c.Funded, lpDevice, 8*24*time.Hour)
+	hot := apptesting.WithVerifier(t, c)
+	_, lpDevice := apptesting.SealedNamed(t, c, hot, "gpu-lp")
+	sealing, seller := apptesting.SealedNamed(t, c, hot, "gpu-sale")
+	_, err := apptesting.StakeLP(c, c.Funded, lpDevice, 8*24*time.Hour)
 	require.NoError(t, err)
-	client := account(t, c, "client", 10_000_000_000)
+	client := apptesting.Account(t, c, "client", 10_000_000_000)
 	// Lease the LP device first so the sold device is the idle one matched next.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	res, err := sell(c, c.Funded, seller, 3)
 	require.NoError(t, err)
 	var sold staketypes.MsgSellComputeResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &sold))
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	require.Equal(t, seller, bought.DeviceId)
 
-	ch := nextResidencyChallenge(t, c, seller)
+	ch := apptesting.NextResidencyChallenge(t, c, seller)
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
-	clientBefore := balance(c, client)
-	msg := answer(t, sealing, hot, ch)
+	clientBefore := apptesting.Balance(c, client)
+	msg := apptesting.Answer(t, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
-	res, err = deliver(c, c.Ctx(), msg)
+	res, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
-	require.Contains(t, eventTypes(res), "loopin.stake.v1.EventStakeFailed")
+	require.Contains(t, apptesting.EventTypes(res), "loopin.stake.v1.EventStakeFailed")
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_BROKEN, l.Status)
 	require.True(t, l.Refund.IsPositive())
-	require.Equal(t, clientBefore.Add(l.Refund), balance(c, client), "refunded from the collateral")
+	require.Equal(t, clientBefore.Add(l.Refund), apptesting.Balance(c, client), "refunded from the collateral")
 	burned := sold.Collateral.Sub(l.Refund).Add(sold.Deposit)
 	require.Equal(t, supply.Sub(burned), c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "deposit and the rest of the collateral burned")
 	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
 	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_FAILED, s.Status)
-	require.Zero(t, poolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
-	stakeHeld(t, c)
-	checkPools(t, c)
+	require.Zero(t, apptesting.PoolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
+	apptesting.StakeHeld(t, c)
+	apptesting.CheckPools(t, c)
 }

@@ -1,123 +1,36 @@
-package app_test
+package keeper_test
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"math/big"
 	"testing"
 	"time"
 
 	"cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
-	"github.com/loopin-project/loopin/x/pools/ledger"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 )
 
-// account returns a fresh address funded with amount uloop from c.Funded.
-func account(t testing.TB, c *app.TestChain, name string, amount int64) sdk.AccAddress {
-	t.Helper()
-	h := sha256.Sum256([]byte(name))
-	addr := sdk.AccAddress(h[:20])
-	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, addr, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, amount))))
-	return addr
-}
-
-func balance(c *app.TestChain, addr sdk.AccAddress) math.Int {
-	return c.BankKeeper.GetBalance(c.Ctx(), addr, chaintypes.BondDenom).Amount
-}
-
-func poolOf(t testing.TB, c *app.TestChain, class string) poolstypes.Pool {
-	t.Helper()
-	p, err := c.PoolsKeeper.PoolByClass(c.Ctx(), class)
-	require.NoError(t, err)
-	return p
-}
-
-// openLP commits deviceID to class's pool for d as owner's LP position.
-func openLP(t testing.TB, c *app.TestChain, class string, deviceID uint64, owner sdk.AccAddress, d time.Duration) math.Int {
-	t.Helper()
-	in, err := c.PoolsKeeper.OpenPosition(c.Ctx(), poolOf(t, c, class).Id, deviceID, owner, c.Ctx().BlockTime().Add(d), math.NewInt(1<<62))
-	require.NoError(t, err)
-	return in
-}
-
-// checkPools asserts I1 (each pool's H is the unsold time of its
-// positions, accounted to now) and I5 (the module account holds at least
-// L + escrow + owed of every pool; the rest is rounding dust) over the
-// whole store. It scans: tests only.
-func checkPools(t testing.TB, c *app.TestChain) {
-	t.Helper()
-	ctx := c.Ctx()
-	k := c.PoolsKeeper
-	params, err := k.Params.Get(ctx)
-	require.NoError(t, err)
-	unsold, sold, owed := map[uint64]int64{}, map[uint64]int64{}, new(big.Int)
-	lps := map[uint64]*ledger.Pool{}
-	require.NoError(t, k.Pools.Walk(ctx, nil, func(id uint64, p poolstypes.Pool) (bool, error) {
-		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
-		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
-		lp.HSold, lp.IdleSold, lp.J, lp.K = p.PoolOwnedSeconds.Int64(), int64(p.IdleSoldDevices), p.SoldIncomeIndex.BigInt(), p.SoldIncomeTimeIndex.BigInt()
-		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
-		lps[id] = lp
-		return false, err
-	}))
-	_ = params
-	require.NoError(t, k.Positions.Walk(ctx, nil, func(id uint64, pos poolstypes.Position) (bool, error) {
-		lp := lps[pos.PoolId]
-		end := pos.End.Unix()
-		dev := &ledger.Device{ID: id, End: end, Sold: pos.Sold, Lease: pos.LeaseId, Checkpoint: pos.PriceTimeCheckpoint.BigInt(),
-			SharedJ: pos.SoldIncomeIndexCheckpoint.BigInt(), SharedK: pos.SoldIncomeTimeIndexCheckpoint.BigInt(), Owed: pos.OwedUloop.BigInt()}
-		var vl *ledger.Lease
-		u := end - lp.Now
-		if pos.LeaseId != 0 {
-			l, err := k.Leases.Get(ctx, pos.LeaseId)
-			require.NoError(t, err)
-			require.Equal(t, poolstypes.LEASE_STATUS_ACTIVE, l.Status)
-			u = end - l.End.Unix()
-			vl = &ledger.Lease{ID: l.Id, End: l.End.Unix()}
-		}
-		unsold[pos.PoolId] += u
-		if pos.Sold {
-			sold[pos.PoolId] += u
-		}
-		owed.Add(owed, dev.Owed)
-		owed.Add(owed, lp.Accrued(dev, vl))
-		return false, nil
-	}))
-	held := new(big.Int)
-	for id, lp := range lps {
-		require.Equal(t, unsold[id], lp.H, "I1: pool %d's H is its devices' unsold time", id)
-		require.Equal(t, sold[id], lp.HSold, "pool %d's sold time", id)
-		held.Add(held, lp.L)
-		held.Add(held, lp.Escrow)
-	}
-	held.Add(held, owed)
-	module := c.BankKeeper.GetBalance(ctx, authtypes.NewModuleAddress(poolstypes.ModuleName), chaintypes.BondDenom).Amount.BigInt()
-	require.True(t, module.Cmp(held) >= 0, "I5: module holds %s, owes %s", module, held)
-}
-
 func TestLeaseBuyTerminateAndEnd(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	q := poolskeeper.NewQuerier(c.PoolsKeeper)
-	minerA, minerB := account(t, c, "miner-a", 10_000_000_000), account(t, c, "miner-b", 10_000_000_000)
-	client := account(t, c, "client", 10_000_000_000)
-	inA := openLP(t, c, "rtx-4090", 1, minerA, 10*24*time.Hour)
-	openLP(t, c, "rtx-4090", 2, minerB, 5*24*time.Hour)
-	pool := poolOf(t, c, "rtx-4090")
+	minerA, minerB := apptesting.Account(t, c, "miner-a", 10_000_000_000), apptesting.Account(t, c, "miner-b", 10_000_000_000)
+	client := apptesting.Account(t, c, "client", 10_000_000_000)
+	inA := apptesting.OpenLP(t, c, "rtx-4090", 1, minerA, 10*24*time.Hour)
+	apptesting.OpenLP(t, c, "rtx-4090", 2, minerB, 5*24*time.Hour)
+	pool := apptesting.PoolOf(t, c, "rtx-4090")
 	require.Equal(t, int64(15*24*3600), pool.UnsoldSeconds.Int64())
 	// The first stake is priced at the reference price (uloop/GPU-s), rounded up.
 	class, err := c.PoolsKeeper.GPUClass(c.Ctx(), pool.Id)
 	require.NoError(t, err)
 	require.Equal(t, class.ReferencePrice.MulInt64(10*24*3600).Ceil().TruncateInt(), inA)
-	require.Equal(t, balance(c, minerA), math.NewInt(10_000_000_000).Sub(inA))
-	checkPools(t, c)
+	require.Equal(t, apptesting.Balance(c, minerA), math.NewInt(10_000_000_000).Sub(inA))
+	apptesting.CheckPools(t, c)
 	c.NextBlock(t, time.Minute)
 
 	est, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "rtx-4090", Duration: 36 * time.Hour})
@@ -127,28 +40,28 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	require.NoError(t, err)
 
 	// The slippage bound one uloop short refuses and changes nothing.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total.SubRaw(1)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total.SubRaw(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
-	require.Equal(t, math.NewInt(10_000_000_000), balance(c, client))
+	require.Equal(t, math.NewInt(10_000_000_000), apptesting.Balance(c, client))
 
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total})
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 36 * time.Hour, MaxUloopIn: est.Total})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	require.Equal(t, uint64(1), bought.DeviceId)
 	require.Equal(t, est.Price, bought.Price, "buys at the quoted price")
-	require.Equal(t, math.NewInt(10_000_000_000).Sub(est.Total), balance(c, client))
+	require.Equal(t, math.NewInt(10_000_000_000).Sub(est.Total), apptesting.Balance(c, client))
 	require.Equal(t, supply, c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "the fee waits for the epoch end")
-	require.Equal(t, est.Fee, poolOf(t, c, "rtx-4090").PendingBurnUloop)
-	require.Contains(t, eventTypes(res), "loopin.pools.v1.EventFeeCharged")
-	moduleBefore := balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName))
+	require.Equal(t, est.Fee, apptesting.PoolOf(t, c, "rtx-4090").PendingBurnUloop)
+	require.Contains(t, apptesting.EventTypes(res), "loopin.pools.v1.EventFeeCharged")
+	moduleBefore := apptesting.Balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName))
 	spotAfter, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{GpuClass: "rtx-4090"})
 	require.NoError(t, err)
 	require.True(t, spotAfter.SpotPrice.GT(spotBefore.SpotPrice), "scarcity raises the price")
 	require.Equal(t, spotBefore.ReserveUloop, spotAfter.ReserveUloop, "a lease takes time, not uloop")
 	require.Equal(t, spotBefore.UnsoldSeconds.SubRaw(36*3600), spotAfter.UnsoldSeconds)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 
 	byClient, err := q.LeasesByClient(c.Ctx(), &poolstypes.QueryLeasesByClientRequest{Client: client.String()})
 	require.NoError(t, err)
@@ -162,34 +75,34 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	est2, err := q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "rtx-4090", Duration: 2 * time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), est2.DeviceId)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 6 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 6 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, poolstypes.ErrNoIdleDevice)
 
 	c.NextBlock(t, 10*time.Hour) // an epoch end: the pending fee is burned
-	require.Equal(t, moduleBefore.Sub(est.Fee), balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName)), "the fee left the module, burned")
-	require.True(t, poolOf(t, c, "rtx-4090").PendingBurnUloop.IsZero())
+	require.Equal(t, moduleBefore.Sub(est.Fee), apptesting.Balance(c, authtypes.NewModuleAddress(poolstypes.ModuleName)), "the fee left the module, burned")
+	require.True(t, apptesting.PoolOf(t, c, "rtx-4090").PendingBurnUloop.IsZero())
 	c.NextBlock(t, time.Second)
 	et, err := q.EstimateTerminate(c.Ctx(), &poolstypes.QueryEstimateTerminateRequest{LeaseId: bought.LeaseId})
 	require.NoError(t, err)
-	stranger := account(t, c, "stranger", 1000)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: stranger.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
+	stranger := apptesting.Account(t, c, "stranger", 1000)
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: stranger.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	require.ErrorIs(t, err, poolstypes.ErrNotLeaseClient)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: et.Refund.AddRaw(1)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: et.Refund.AddRaw(1)})
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
-	before := balance(c, client)
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: et.Refund})
+	before := apptesting.Balance(c, client)
+	res, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: et.Refund})
 	require.NoError(t, err)
-	require.Equal(t, before.Add(et.Refund), balance(c, client), "termination refunds as estimated")
+	require.Equal(t, before.Add(et.Refund), apptesting.Balance(c, client), "termination refunds as estimated")
 	require.True(t, et.Refund.IsPositive())
 	lease, err := q.Lease(c.Ctx(), &poolstypes.QueryLeaseRequest{LeaseId: bought.LeaseId})
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_TERMINATED, lease.Lease.Status)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	require.ErrorIs(t, err, poolstypes.ErrLeaseEnded)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 
 	// A lease that runs to its end frees its device from the queue.
-	res, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	res, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	capBefore, err := q.Capacity(c.Ctx(), &poolstypes.QueryCapacityRequest{GpuClass: "rtx-4090"})
@@ -205,19 +118,19 @@ func TestLeaseBuyTerminateAndEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(0), capAfter.LeasedDevices)
 	require.Equal(t, uint64(2), capAfter.IdleDevices)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 func TestLeaseErrorsChangeNothing(t *testing.T) {
-	c := app.Setup(t)
-	client := account(t, c, "client", 1_000_000)
-	miner := account(t, c, "miner", 10_000_000_000)
+	c := apptesting.Setup(t)
+	client := apptesting.Account(t, c, "client", 1_000_000)
+	miner := apptesting.Account(t, c, "miner", 10_000_000_000)
 	msg := func(pool string, dur time.Duration, max int64) *poolstypes.MsgBuyLease {
 		return &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: pool, Duration: dur, MaxUloopIn: math.NewInt(max)}
 	}
-	_, err := deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1000))
+	_, err := apptesting.Deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1000))
 	require.ErrorIs(t, err, poolstypes.ErrNoIdleDevice, "an empty pool")
-	openLP(t, c, "rtx-4090", 7, miner, 8*24*time.Hour)
+	apptesting.OpenLP(t, c, "rtx-4090", 7, miner, 8*24*time.Hour)
 	past := c.Ctx().BlockTime().Add(-time.Second)
 	for _, tc := range []struct {
 		msg  *poolstypes.MsgBuyLease
@@ -234,44 +147,44 @@ func TestLeaseErrorsChangeNothing(t *testing.T) {
 		{&poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour}, poolstypes.ErrInvalidAmount},
 		{&poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50), Deadline: &past}, poolstypes.ErrDeadlinePassed},
 	} {
-		_, err := deliver(c, c.Ctx(), tc.msg)
+		_, err := apptesting.Deliver(c, c.Ctx(), tc.msg)
 		require.ErrorIs(t, err, tc.want, "%+v", tc.msg)
 	}
 	// Insufficient funds: the client holds 1 LOOP.
-	_, err = deliver(c, c.Ctx(), msg("rtx-4090", 7*24*time.Hour, 1<<50))
+	_, err = apptesting.Deliver(c, c.Ctx(), msg("rtx-4090", 7*24*time.Hour, 1<<50))
 	require.ErrorContains(t, err, "insufficient funds")
-	require.Equal(t, math.NewInt(1_000_000), balance(c, client))
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: 42, Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1)})
+	require.Equal(t, math.NewInt(1_000_000), apptesting.Balance(c, client))
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: 42, Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1)})
 	require.ErrorIs(t, err, poolstypes.ErrLeaseNotFound)
 
 	// A retired pool sells nothing.
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: poolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRED})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: apptesting.PoolOf(t, c, "rtx-4090").Id, Status: poolstypes.POOL_STATUS_RETIRED})
 	require.NoError(t, err)
-	_, err = deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1<<50))
+	_, err = apptesting.Deliver(c, c.Ctx(), msg("rtx-4090", 2*time.Hour, 1<<50))
 	require.ErrorIs(t, err, poolstypes.ErrPoolNotActive)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 func TestExtendLease(t *testing.T) {
-	c := app.Setup(t)
-	client := account(t, c, "client", 10_000_000_000)
-	openLP(t, c, "a100", 1, account(t, c, "miner", 10_000_000_000), 3*24*time.Hour)
-	openLP(t, c, "a100", 2, account(t, c, "miner2", 10_000_000_000), 2*24*time.Hour)
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "a100", Duration: 1 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	c := apptesting.Setup(t)
+	client := apptesting.Account(t, c, "client", 10_000_000_000)
+	apptesting.OpenLP(t, c, "a100", 1, apptesting.Account(t, c, "miner", 10_000_000_000), 3*24*time.Hour)
+	apptesting.OpenLP(t, c, "a100", 2, apptesting.Account(t, c, "miner2", 10_000_000_000), 2*24*time.Hour)
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "a100", Duration: 1 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	c.NextBlock(t, time.Hour)
-	hBefore := poolOf(t, c, "a100").UnsoldSeconds
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 12 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	hBefore := apptesting.PoolOf(t, c, "a100").UnsoldSeconds
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 12 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.NoError(t, err)
 	require.Equal(t, bought.End.Add(12*time.Hour), l.End)
-	require.True(t, poolOf(t, c, "a100").UnsoldSeconds.LT(hBefore))
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 3 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	require.True(t, apptesting.PoolOf(t, c, "a100").UnsoldSeconds.LT(hBefore))
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 3 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.ErrorIs(t, err, poolstypes.ErrNotCovered)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 	// The extended end is the one the queue keeps.
 	c.NextBlock(t, 36*time.Hour-time.Hour-time.Second)
 	l, _ = c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
@@ -279,76 +192,76 @@ func TestExtendLease(t *testing.T) {
 	c.NextBlock(t, 2*time.Second)
 	l, _ = c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.Equal(t, poolstypes.LEASE_STATUS_ENDED, l.Status)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 // Dissipation at epoch ends is price-neutral, and with no trade the TWAP
 // is the spot price; an LP alone gets back its injection at its end.
 func TestEpochDissipationAndSettlement(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	q := poolskeeper.NewQuerier(c.PoolsKeeper)
-	miner := account(t, c, "miner", 10_000_000_000)
-	in := openLP(t, c, "l40", 1, miner, 5*time.Hour+30*time.Minute)
+	miner := apptesting.Account(t, c, "miner", 10_000_000_000)
+	in := apptesting.OpenLP(t, c, "l40", 1, miner, 5*time.Hour+30*time.Minute)
 	c.NextBlock(t, time.Second)
-	spot0 := poolOf(t, c, "l40").ReserveUloop.ToLegacyDec().Quo(poolOf(t, c, "l40").UnsoldSeconds.ToLegacyDec())
+	spot0 := apptesting.PoolOf(t, c, "l40").ReserveUloop.ToLegacyDec().Quo(apptesting.PoolOf(t, c, "l40").UnsoldSeconds.ToLegacyDec())
 	var hs []int64
 	for i := 0; i < 3; i++ {
 		c.NextBlock(t, time.Hour) // the `loopin` epoch is 1 h
-		p := poolOf(t, c, "l40")
+		p := apptesting.PoolOf(t, c, "l40")
 		hs = append(hs, p.UnsoldSeconds.Int64())
 		spot := p.ReserveUloop.ToLegacyDec().Quo(p.UnsoldSeconds.ToLegacyDec())
 		// Each accounting step rounds at most one uloop out of L: 1/H each.
 		require.True(t, spot.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(p.UnsoldSeconds)), "I2: dissipation keeps the price: %s vs %s", spot, spot0)
-		checkPools(t, c)
+		apptesting.CheckPools(t, c)
 	}
 	require.True(t, hs[0] > hs[1] && hs[1] > hs[2], "the stored reserves fall at each epoch end: %v", hs)
 	twap, err := q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{GpuClass: "l40", Window: time.Hour})
 	require.NoError(t, err)
-	require.True(t, twap.Twap.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(poolOf(t, c, "l40").UnsoldSeconds)), "no trade: TWAP %s = spot %s", twap.Twap, spot0)
+	require.True(t, twap.Twap.Sub(spot0).Abs().LTE(math.LegacyNewDec(10).QuoInt(apptesting.PoolOf(t, c, "l40").UnsoldSeconds)), "no trade: TWAP %s = spot %s", twap.Twap, spot0)
 	_, err = q.Twap(c.Ctx(), &poolstypes.QueryTwapRequest{GpuClass: "l40", Window: 7 * 24 * time.Hour})
 	require.Error(t, err, "no snapshot that old")
 
-	before := balance(c, miner)
+	before := apptesting.Balance(c, miner)
 	c.NextBlock(t, 3*time.Hour)
 	_, err = c.PoolsKeeper.Position(c.Ctx(), 1)
 	require.ErrorIs(t, err, poolstypes.ErrPositionNotFound, "settled at its end")
-	paid := balance(c, miner).Sub(before)
+	paid := apptesting.Balance(c, miner).Sub(before)
 	require.True(t, paid.LTE(in) && in.Sub(paid).LTE(math.NewInt(10)), "I3: the lone LP gets back its injection less rounding: %s of %s", paid, in)
-	require.True(t, poolOf(t, c, "l40").UnsoldSeconds.IsZero())
-	checkPools(t, c)
+	require.True(t, apptesting.PoolOf(t, c, "l40").UnsoldSeconds.IsZero())
+	apptesting.CheckPools(t, c)
 }
 
 func TestFailPositionRefundsTheClient(t *testing.T) {
-	c := app.Setup(t)
-	miner, client := account(t, c, "miner", 10_000_000_000), account(t, c, "client", 10_000_000_000)
-	openLP(t, c, "h100-sxm", 3, miner, 4*24*time.Hour)
-	openLP(t, c, "h100-sxm", 4, account(t, c, "other", 10_000_000_000), 2*24*time.Hour)
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "h100-sxm", Duration: 2 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	c := apptesting.Setup(t)
+	miner, client := apptesting.Account(t, c, "miner", 10_000_000_000), apptesting.Account(t, c, "client", 10_000_000_000)
+	apptesting.OpenLP(t, c, "h100-sxm", 3, miner, 4*24*time.Hour)
+	apptesting.OpenLP(t, c, "h100-sxm", 4, apptesting.Account(t, c, "other", 10_000_000_000), 2*24*time.Hour)
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "h100-sxm", Duration: 2 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
 	require.Equal(t, uint64(3), bought.DeviceId)
 	c.NextBlock(t, 12*time.Hour)
-	clientBefore, minerBefore := balance(c, client), balance(c, miner)
+	clientBefore, minerBefore := apptesting.Balance(c, client), apptesting.Balance(c, miner)
 	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3)
 	require.NoError(t, err)
 	payout, refund := failed.Payout, failed.Refund
-	require.Equal(t, clientBefore.Add(refund), balance(c, client))
-	require.Equal(t, minerBefore.Add(payout), balance(c, miner))
+	require.Equal(t, clientBefore.Add(refund), apptesting.Balance(c, client))
+	require.Equal(t, minerBefore.Add(payout), apptesting.Balance(c, miner))
 	// 12 h of 48 h ran: three quarters of the escrow come back, no fee.
 	require.Equal(t, bought.Price.Sub(bought.Price.MulRaw(12).QuoRaw(48)), refund)
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), bought.LeaseId)
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_BROKEN, l.Status)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 	c.NextBlock(t, 3*24*time.Hour) // the broken lease's and the failed commitment's queue entries are gone
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 func TestRenewAndExportKeepTheQueue(t *testing.T) {
-	c := app.Setup(t)
-	miner, client := account(t, c, "miner", 10_000_000_000), account(t, c, "client", 10_000_000_000)
-	openLP(t, c, "l40s", 9, miner, 3*time.Hour)
+	c := apptesting.Setup(t)
+	miner, client := apptesting.Account(t, c, "miner", 10_000_000_000), apptesting.Account(t, c, "client", 10_000_000_000)
+	apptesting.OpenLP(t, c, "l40s", 9, miner, 3*time.Hour)
 	_, err := c.PoolsKeeper.RenewPosition(c.Ctx(), 9, c.Ctx().BlockTime().Add(5*time.Hour), math.NewInt(1))
 	require.ErrorIs(t, err, poolstypes.ErrSlippage)
 	_, err = c.PoolsKeeper.RenewPosition(c.Ctx(), 9, c.Ctx().BlockTime().Add(2*time.Hour), math.NewInt(1<<50))
@@ -356,13 +269,13 @@ func TestRenewAndExportKeepTheQueue(t *testing.T) {
 	in, err := c.PoolsKeeper.RenewPosition(c.Ctx(), 9, c.Ctx().BlockTime().Add(5*time.Hour), math.NewInt(1<<50))
 	require.NoError(t, err)
 	require.True(t, in.IsPositive())
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "l40s", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "l40s", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	require.NoError(t, err, "the renewed commitment covers a 4 h lease")
 	c.NextBlock(t, time.Second)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 
 	c = c.ExportAndRestart(t)
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 	c.NextBlock(t, 4*time.Hour)
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), 1)
 	require.NoError(t, err)
@@ -370,7 +283,7 @@ func TestRenewAndExportKeepTheQueue(t *testing.T) {
 	c.NextBlock(t, time.Hour)
 	_, err = c.PoolsKeeper.Position(c.Ctx(), 9)
 	require.ErrorIs(t, err, poolstypes.ErrPositionNotFound, "the commitment end survived the export")
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 // FuzzPoolsKeeper drives random stakes, purchases, extensions,
@@ -384,8 +297,8 @@ func FuzzPoolsKeeper(f *testing.F) {
 		if len(ops) > 60 {
 			ops = ops[:60]
 		}
-		c := app.Setup(t)
-		client := account(t, c, "client", 100_000_000_000)
+		c := apptesting.Setup(t)
+		client := apptesting.Account(t, c, "client", 100_000_000_000)
 		var leases []uint64
 		device := uint64(0)
 		for i := 0; i+1 < len(ops); i += 2 {
@@ -393,19 +306,19 @@ func FuzzPoolsKeeper(f *testing.F) {
 			switch ops[i] % 7 {
 			case 0:
 				device++
-				miner := account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
+				miner := apptesting.Account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
 				end := c.Ctx().BlockTime().Add(time.Duration(2+arg) * time.Hour)
 				if arg%3 == 0 { // a sale: pool-owned time
-					_, err := c.PoolsKeeper.OpenSale(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.ZeroInt())
+					_, err := c.PoolsKeeper.OpenSale(c.Ctx(), apptesting.PoolOf(t, c, "rtx-4090").Id, device, miner, end, math.ZeroInt())
 					if err != nil {
 						require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity)
 					}
 					break
 				}
-				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), poolOf(t, c, "rtx-4090").Id, device, miner, end, math.NewInt(1<<62))
+				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), apptesting.PoolOf(t, c, "rtx-4090").Id, device, miner, end, math.NewInt(1<<62))
 				require.NoError(t, err)
 			case 1:
-				res, err := deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090",
+				res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090",
 					Duration: time.Duration(1+arg%24) * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 				if err == nil {
 					var r poolstypes.MsgBuyLeaseResponse
@@ -414,11 +327,11 @@ func FuzzPoolsKeeper(f *testing.F) {
 				}
 			case 2:
 				if len(leases) > 0 {
-					_, _ = deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)], MinRefund: math.ZeroInt()})
+					_, _ = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)], MinRefund: math.ZeroInt()})
 				}
 			case 3:
 				if len(leases) > 0 {
-					_, _ = deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)],
+					_, _ = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)],
 						Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 				}
 			case 4:
@@ -436,7 +349,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 			case 6:
 				c.NextBlock(t, time.Duration(1+arg)*3*time.Minute)
 			}
-			checkPools(t, c)
+			apptesting.CheckPools(t, c)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -10,47 +10,17 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
-// registerSealed registers a tiny device for c.Funded and returns its seal
-// and the setup challenge the chain issued.
-func registerSealed(t testing.TB, c *app.TestChain, name string) (*proof.Sealing, pocpstypes.Challenge) {
-	t.Helper()
-	h := c.LastBlockHeight()
-	fp := fingerprint(name)
-	sealing, commit := sealFor(t, c, c.Funded, fp, h)
-	res, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
-	require.NoError(t, err)
-	var resp pocpstypes.MsgRegisterDeviceResponse
-	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
-	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
-	cs, err := q.ChallengesByDevice(c.Ctx(), &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: resp.DeviceId})
-	require.NoError(t, err)
-	require.Len(t, cs.Challenges, 1)
-	require.Equal(t, pocpstypes.CHALLENGE_KIND_SETUP, cs.Challenges[0].Kind)
-	return sealing, cs.Challenges[0]
-}
-
-func setupProofBytes(t testing.TB, s *proof.Sealing, seedHeight int64) []byte {
-	t.Helper()
-	var seed proof.Hash
-	copy(seed[:], app.BlockHash(seedHeight))
-	pf, err := s.ProveSetup(seed)
-	require.NoError(t, err)
-	bz, err := pf.MarshalBinary()
-	require.NoError(t, err)
-	return bz
-}
-
 func TestSetupChallengeSealsTheDevice(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	sealing, ch := registerSealed(t, c, "gpu-0")
+	hot := apptesting.WithVerifier(t, c)
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 
 	// The verifier sees its assignment.
 	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
@@ -59,18 +29,18 @@ func TestSetupChallengeSealsTheDevice(t *testing.T) {
 	require.Len(t, pending.Challenges, 1)
 
 	// Before the seed block exists there is nothing to prove.
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
 	require.ErrorIs(t, err, pocpstypes.ErrTooEarly)
 	c.NextBlock(t, time.Second) // the registration block
 	c.NextBlock(t, time.Second) // the seed block
 
 	// Only the assigned verifier's hot key may report.
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: c.Funded.String(), ChallengeId: ch.Id, Proof: []byte{1}})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: c.Funded.String(), ChallengeId: ch.Id, Proof: []byte{1}})
 	require.ErrorIs(t, err, pocpstypes.ErrNotAssigned)
 
-	proofBytes := setupProofBytes(t, sealing, ch.SeedHeight)
+	proofBytes := apptesting.SetupProofBytes(t, sealing, ch.SeedHeight)
 	gasBefore := c.Ctx().GasMeter().GasConsumed()
-	res, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: proofBytes})
+	res, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: proofBytes})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, c.Ctx().GasMeter().GasConsumed()-gasBefore, uint64(pocpskeeper.VerifyGasPerByte*len(proofBytes)), "verification is paid for")
 	var resp pocpstypes.MsgSubmitSetupResultResponse
@@ -88,7 +58,7 @@ func TestSetupChallengeSealsTheDevice(t *testing.T) {
 	require.Empty(t, pending.Challenges)
 
 	// A closed challenge takes no second report.
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
 	require.ErrorIs(t, err, pocpstypes.ErrChallengeClosed)
 }
 
@@ -96,10 +66,10 @@ func TestSetupChallengeSealsTheDevice(t *testing.T) {
 // the chain re-checks the evidence itself.
 func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 	for name, mutate := range map[string]func(s *proof.Sealing, seedHeight int64, t *testing.T) []byte{
-		"proof for another seed": func(s *proof.Sealing, h int64, t *testing.T) []byte { return setupProofBytes(t, s, h+5) },
+		"proof for another seed": func(s *proof.Sealing, h int64, t *testing.T) []byte { return apptesting.SetupProofBytes(t, s, h+5) },
 		"tampered label": func(s *proof.Sealing, h int64, t *testing.T) []byte {
 			var seed proof.Hash
-			copy(seed[:], app.BlockHash(h))
+			copy(seed[:], apptesting.BlockHash(h))
 			pf, err := s.ProveSetup(seed)
 			require.NoError(t, err)
 			pf.Samples[0].Label.Label[0] ^= 1
@@ -110,13 +80,13 @@ func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 		"no answer": func(*proof.Sealing, int64, *testing.T) []byte { return nil },
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := app.Setup(t)
+			c := apptesting.Setup(t)
 			c.NextBlock(t, time.Second)
-			hot := withVerifier(t, c)
-			sealing, ch := registerSealed(t, c, "gpu-0")
+			hot := apptesting.WithVerifier(t, c)
+			sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 			c.NextBlock(t, time.Second)
 			c.NextBlock(t, time.Second)
-			res, err := deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: mutate(sealing, ch.SeedHeight, t)})
+			res, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: mutate(sealing, ch.SeedHeight, t)})
 			require.NoError(t, err)
 			var resp pocpstypes.MsgSubmitSetupResultResponse
 			require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
@@ -133,29 +103,29 @@ func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 }
 
 func TestRegistrationNeedsAVerifierOtherThanTheOwner(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
-	fp := fingerprint("gpu-0")
-	_, commit := sealFor(t, c, c.Funded, fp, h)
-	_, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
+	fp := apptesting.Fingerprint("gpu-0")
+	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(c.Funded, fp, h, commit))
 	require.ErrorIs(t, err, pocpstypes.ErrNoVerifier)
 
 	// The validator's own device cannot be checked by its own verifier.
-	withVerifier(t, c)
-	operator := sdk.AccAddress(genesisValidator(t, c))
-	_, commit = sealFor(t, c, operator, fp, h)
-	_, err = deliver(c, c.Ctx(), registerMsg(c, operator, fp, h, commit))
+	apptesting.WithVerifier(t, c)
+	operator := sdk.AccAddress(apptesting.GenesisValidator(t, c))
+	_, commit = apptesting.SealFor(t, c, operator, fp, h)
+	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(operator, fp, h, commit))
 	require.ErrorIs(t, err, pocpstypes.ErrNoVerifier)
 }
 
 // A verifier that lets the deadline pass misses: the challenge closes, the
 // miss is counted, and the queue only touches what is due.
 func TestMissedSetupDeadline(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, ch := registerSealed(t, c, "gpu-0")
+	hot := apptesting.WithVerifier(t, c)
+	_, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 	params, err := c.PocpsKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
 
@@ -168,10 +138,10 @@ func TestMissedSetupDeadline(t *testing.T) {
 	got, err = c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.CHALLENGE_STATUS_MISSED, got.Status)
-	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), genesisValidator(t, c))
+	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), apptesting.GenesisValidator(t, c))
 	require.NoError(t, err)
 	require.Equal(t, uint32(1), v.Missed)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}})
 	require.ErrorIs(t, err, pocpstypes.ErrChallengeClosed)
 	has, err := c.PocpsKeeper.DeadlineQueue.Has(c.Ctx(), collectionsPair(got))
 	require.NoError(t, err)
@@ -185,15 +155,15 @@ func collectionsPair(c pocpstypes.Challenge) collections.Pair[int64, uint64] {
 // A device deregistered while its setup challenge is pending: the report
 // gets a clear error, not an internal one.
 func TestReportForADeregisteredDevice(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	sealing, ch := registerSealed(t, c, "gpu-0")
-	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: ch.DeviceId})
+	hot := apptesting.WithVerifier(t, c)
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
+	_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: ch.DeviceId})
 	require.NoError(t, err)
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: setupProofBytes(t, sealing, ch.SeedHeight)})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: apptesting.SetupProofBytes(t, sealing, ch.SeedHeight)})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
 
 	// Its deadline passes without a miss for the verifier.
@@ -204,7 +174,7 @@ func TestReportForADeregisteredDevice(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.CHALLENGE_STATUS_MISSED, got.Status)
 	require.Equal(t, pocpstypes.FAILURE_REASON_DEVICE_DEREGISTERED, got.FailureReason)
-	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), genesisValidator(t, c))
+	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), apptesting.GenesisValidator(t, c))
 	require.NoError(t, err)
 	require.Zero(t, v.Missed)
 }

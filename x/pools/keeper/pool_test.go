@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -8,13 +8,13 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 )
 
 func TestGenesisPools(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	q := poolskeeper.NewQuerier(c.PoolsKeeper)
 	all, err := q.Pools(c.Ctx(), &poolstypes.QueryPoolsRequest{})
 	require.NoError(t, err)
@@ -49,33 +49,33 @@ func TestGenesisPools(t *testing.T) {
 }
 
 func TestGovernanceCreatesAndRetiresPools(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	pool, err := poolstypes.NewGpuClass("rtx-4090")
 	require.NoError(t, err)
 	pool.Name = "rtx-6090"
 
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: c.Funded.String(), Class: pool})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: c.Funded.String(), Class: pool})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidSigner)
 	dup := pool
 	dup.Name = "a100"
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: dup})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: apptesting.GovAuthority, Class: dup})
 	require.ErrorIs(t, err, poolstypes.ErrPoolExists)
 	bad := pool
 	bad.Seal.Labels = 1000
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: bad})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: apptesting.GovAuthority, Class: bad})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
 
-	res, err := deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: govAuthority, Class: pool})
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgCreatePool{Authority: apptesting.GovAuthority, Class: pool})
 	require.NoError(t, err)
 	var resp poolstypes.MsgCreatePoolResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
 	require.Equal(t, uint64(14), resp.PoolId)
 
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 14, Status: poolstypes.POOL_STATUS_RETIRING})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 99, Status: poolstypes.POOL_STATUS_RETIRED})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 99, Status: poolstypes.POOL_STATUS_RETIRED})
 	require.ErrorIs(t, err, poolstypes.ErrPoolNotFound)
-	_, err = deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: govAuthority, PoolId: 14})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
 
 	c.NextBlock(t, time.Second)

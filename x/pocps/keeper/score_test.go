@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -10,16 +10,16 @@ import (
 
 	"cosmossdk.io/math"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
 func TestScoreQuery(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
-	hot := withVerifier(t, c)
-	_, id := sealedDevice(t, c, hot)
+	hot := apptesting.WithVerifier(t, c)
+	_, id := apptesting.SealedDevice(t, c, hot)
 	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
 
 	// Just sealed: PoT = exp(−2.303), no W yet: PoW = exp(−7.324); privacy

@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -8,48 +8,26 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
-// genesisValidator returns the TestChain's bonded validator.
-func genesisValidator(t testing.TB, c *app.TestChain) sdk.ValAddress {
-	t.Helper()
-	vals := genesisValidators(t, c)
-	require.Len(t, vals, 1)
-	return vals[0]
-}
-
-// genesisValidators returns the TestChain's bonded validators.
-func genesisValidators(t testing.TB, c *app.TestChain) []sdk.ValAddress {
-	t.Helper()
-	vals, err := c.StakingKeeper.GetAllValidators(c.Ctx())
-	require.NoError(t, err)
-	var out []sdk.ValAddress
-	for _, v := range vals {
-		addr, err := c.StakingKeeper.ValidatorAddressCodec().StringToBytes(v.OperatorAddress)
-		require.NoError(t, err)
-		out = append(out, addr)
-	}
-	return out
-}
-
 func TestRegisterVerifier(t *testing.T) {
-	c := app.Setup(t)
-	val := genesisValidator(t, c)
+	c := apptesting.Setup(t)
+	val := apptesting.GenesisValidator(t, c)
 	operator := sdk.AccAddress(val)
 	hot := sdk.AccAddress([]byte("hot_key_____________"))
 
 	// Only a validator's operator can register, with valid fields.
-	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: c.Funded.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: c.Funded.String(), HotKey: hot.String(), Endpoint: "v:9500"})
 	require.ErrorIs(t, err, pocpstypes.ErrNotBondedValidator)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: "nope", Endpoint: "v:9500"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: "nope", Endpoint: "v:9500"})
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v"})
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
 
-	res, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	res, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500"})
 	require.NoError(t, err)
 	require.Equal(t, "loopin.pocps.v1.EventVerifierRegistered", res.GetEvents()[len(res.GetEvents())-1].Type)
 
@@ -67,7 +45,7 @@ func TestRegisterVerifier(t *testing.T) {
 	require.NoError(t, err)
 	v.Missed = 2
 	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500"})
 	require.NoError(t, err)
 	v, err = c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
 	require.NoError(t, err)

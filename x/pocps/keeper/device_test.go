@@ -1,7 +1,6 @@
-package app_test
+package keeper_test
 
 import (
-	"crypto/sha256"
 	"testing"
 	"time"
 
@@ -13,59 +12,23 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
-func fingerprint(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
-
-// sealFor seals a tiny device the way a miner would before registering:
-// with the key anchored to the hash of block keyHeight.
-func sealFor(t testing.TB, c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight int64) (*proof.Sealing, pocpstypes.SealCommitment) {
-	t.Helper()
-	var f, bh proof.Hash
-	copy(f[:], fp)
-	copy(bh[:], app.BlockHash(keyHeight))
-	ek := proof.DeviceKey(c.ChainID(), owner, f, bh)
-	s, err := proof.Seal(proof.TinyParams(), ek, nil)
-	require.NoError(t, err)
-	commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(s.Params)}
-	for _, r := range s.Commitment().LayerRoots {
-		commit.LayerRoots = append(commit.LayerRoots, append([]byte(nil), r[:]...))
-	}
-	return s, commit
-}
-
-// withVerifier registers the genesis validator's verifier (the only one) and
-// returns its hot key.
-func withVerifier(t testing.TB, c *app.TestChain) sdk.AccAddress {
-	t.Helper()
-	val := genesisValidator(t, c)
-	hot := sdk.AccAddress([]byte("verifier_hot_key____"))
-	_, err := deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "verifier:9500"})
-	require.NoError(t, err)
-	return hot
-}
-
-func registerMsg(c *app.TestChain, owner sdk.AccAddress, fp []byte, keyHeight int64, seal pocpstypes.SealCommitment) *pocpstypes.MsgRegisterDevice {
-	return &pocpstypes.MsgRegisterDevice{
-		Owner: owner.String(), GpuClass: "rtx-4090", Fingerprint: fp, KeyHeight: keyHeight,
-		Seal: seal, Endpoint: "miner.example:9400", Privacy: pocpstypes.PrivacyReport{Level: 80, Details: "disk encryption"},
-	}
-}
-
 func TestRegisterDeviceDerivesTheMinersKey(t *testing.T) {
-	c := app.Setup(t)
-	withVerifier(t, c)
+	c := apptesting.Setup(t)
+	apptesting.WithVerifier(t, c)
 	for range 3 {
 		c.NextBlock(t, time.Second)
 	}
 	keyHeight := c.LastBlockHeight() - 1
-	fp := fingerprint("gpu-0")
-	sealing, commit := sealFor(t, c, c.Funded, fp, keyHeight)
+	fp := apptesting.Fingerprint("gpu-0")
+	sealing, commit := apptesting.SealFor(t, c, c.Funded, fp, keyHeight)
 
-	res, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, keyHeight, commit))
+	res, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(c.Funded, fp, keyHeight, commit))
 	require.NoError(t, err)
 	var resp pocpstypes.MsgRegisterDeviceResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
@@ -93,15 +56,15 @@ func TestRegisterDeviceDerivesTheMinersKey(t *testing.T) {
 }
 
 func TestRegisterDeviceRejectsBadInput(t *testing.T) {
-	c := app.Setup(t)
-	withVerifier(t, c)
+	c := apptesting.Setup(t)
+	apptesting.WithVerifier(t, c)
 	for range 3 {
 		c.NextBlock(t, time.Second)
 	}
 	h := c.LastBlockHeight()
-	fp := fingerprint("gpu-0")
-	_, commit := sealFor(t, c, c.Funded, fp, h-1)
-	_, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h-1, commit))
+	fp := apptesting.Fingerprint("gpu-0")
+	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h-1)
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(c.Funded, fp, h-1, commit))
 	require.NoError(t, err)
 
 	cases := []struct {
@@ -129,13 +92,13 @@ func TestRegisterDeviceRejectsBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := registerMsg(c, c.Funded, fp, h-1, commit)
+			msg := apptesting.RegisterMsg(c.Funded, fp, h-1, commit)
 			if tc.name != "fingerprint taken" {
-				msg.Fingerprint = fingerprint(tc.name)
+				msg.Fingerprint = apptesting.Fingerprint(tc.name)
 			}
 			msg.Seal.LayerRoots = append([][]byte(nil), commit.LayerRoots...)
 			tc.mutate(msg)
-			_, err := deliver(c, c.Ctx(), msg)
+			_, err := apptesting.Deliver(c, c.Ctx(), msg)
 			require.ErrorIs(t, err, tc.want)
 			next, err := c.PocpsKeeper.DeviceSeq.Peek(c.Ctx())
 			require.NoError(t, err)
@@ -145,24 +108,24 @@ func TestRegisterDeviceRejectsBadInput(t *testing.T) {
 }
 
 func TestUpdateAndDeregisterDevice(t *testing.T) {
-	c := app.Setup(t)
-	withVerifier(t, c)
+	c := apptesting.Setup(t)
+	apptesting.WithVerifier(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
-	fp := fingerprint("gpu-0")
-	_, commit := sealFor(t, c, c.Funded, fp, h)
+	fp := apptesting.Fingerprint("gpu-0")
+	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)
 	c.NextBlock(t, time.Second)
-	_, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(c.Funded, fp, h, commit))
 	require.NoError(t, err)
 	stranger := sdk.AccAddress([]byte("stranger____________")).String()
 
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: stranger, DeviceId: 1, Endpoint: "x:1"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: stranger, DeviceId: 1, Endpoint: "x:1"})
 	require.ErrorIs(t, err, pocpstypes.ErrNotOwner)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 7, Endpoint: "x:1"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 7, Endpoint: "x:1"})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceNotFound)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 1, Endpoint: "nohost"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 1, Endpoint: "nohost"})
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidDevice)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 1, Endpoint: "10.0.0.7:9400", Privacy: pocpstypes.PrivacyReport{Level: 95}})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: 1, Endpoint: "10.0.0.7:9400", Privacy: pocpstypes.PrivacyReport{Level: 95}})
 	require.NoError(t, err)
 	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), 1)
 	require.NoError(t, err)
@@ -172,21 +135,21 @@ func TestUpdateAndDeregisterDevice(t *testing.T) {
 	// A committed device cannot leave.
 	d.StakeId = 5
 	require.NoError(t, c.PocpsKeeper.Devices.Set(c.Ctx(), 1, d))
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: 1})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: 1})
 	require.ErrorIs(t, err, pocpstypes.ErrDeviceCommitted)
 	d.StakeId = 0
 	require.NoError(t, c.PocpsKeeper.Devices.Set(c.Ctx(), 1, d))
 
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: stranger, DeviceId: 1})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: stranger, DeviceId: 1})
 	require.ErrorIs(t, err, pocpstypes.ErrNotOwner)
-	_, err = deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: 1})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: 1})
 	require.NoError(t, err)
 	has, err := c.PocpsKeeper.Devices.Has(c.Ctx(), 1)
 	require.NoError(t, err)
 	require.False(t, has)
 
 	// The fingerprint is free again, under a new id.
-	res, err := deliver(c, c.Ctx(), registerMsg(c, c.Funded, fp, h, commit))
+	res, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(c.Funded, fp, h, commit))
 	require.NoError(t, err)
 	var resp pocpstypes.MsgRegisterDeviceResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
@@ -194,15 +157,15 @@ func TestUpdateAndDeregisterDevice(t *testing.T) {
 }
 
 func TestDeviceQueries(t *testing.T) {
-	c := app.Setup(t)
-	withVerifier(t, c)
+	c := apptesting.Setup(t)
+	apptesting.WithVerifier(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
 	other := sdk.AccAddress([]byte("other_owner_________"))
 	for i, owner := range []sdk.AccAddress{c.Funded, other, c.Funded} {
-		fp := fingerprint(string(rune('a' + i)))
-		_, commit := sealFor(t, c, owner, fp, h)
-		_, err := deliver(c, c.Ctx(), registerMsg(c, owner, fp, h, commit))
+		fp := apptesting.Fingerprint(string(rune('a' + i)))
+		_, commit := apptesting.SealFor(t, c, owner, fp, h)
+		_, err := apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(owner, fp, h, commit))
 		require.NoError(t, err)
 	}
 	q := pocpskeeper.NewQuerier(c.PocpsKeeper)
@@ -243,7 +206,7 @@ func TestDeviceQueries(t *testing.T) {
 // The block-hash anchors are bounded by key_window: each block adds one and
 // prunes old ones, a few at a time.
 func TestBlockHashWindow(t *testing.T) {
-	c := app.Setup(t, func(gs app.GenesisState) {
+	c := apptesting.Setup(t, func(gs app.GenesisState) {
 		var pg pocpstypes.GenesisState
 		cdc := app.MakeEncodingConfig().Codec
 		cdc.MustUnmarshalJSON(gs[pocpstypes.ModuleName], &pg)
@@ -256,7 +219,7 @@ func TestBlockHashWindow(t *testing.T) {
 	var heights []int64
 	require.NoError(t, c.PocpsKeeper.BlockHashes.Walk(c.Ctx(), nil, func(h int64, hash []byte) (bool, error) {
 		heights = append(heights, h)
-		require.Equal(t, app.BlockHash(h), hash)
+		require.Equal(t, apptesting.BlockHash(h), hash)
 		return false, nil
 	}))
 	last := c.LastBlockHeight()

@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"testing"
@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -58,7 +59,7 @@ func FuzzStakeLifecycle(f *testing.F) {
 		if len(ops) > 40 {
 			ops = ops[:40]
 		}
-		c := app.Setup(t, shortEpochs(1), func(gs app.GenesisState) {
+		c := apptesting.Setup(t, apptesting.ShortEpochs(1), func(gs app.GenesisState) {
 			cdc := app.MakeEncodingConfig().Codec
 			var sg staketypes.GenesisState
 			cdc.MustUnmarshalJSON(gs[staketypes.ModuleName], &sg)
@@ -71,10 +72,10 @@ func FuzzStakeLifecycle(f *testing.F) {
 			gs[poolstypes.ModuleName] = cdc.MustMarshalJSON(&pg)
 		})
 		const devices = 6
-		miner := account(t, c, "miner", 500_000_000_000)
-		client := account(t, c, "client", 500_000_000_000)
+		miner := apptesting.Account(t, c, "miner", 500_000_000_000)
+		client := apptesting.Account(t, c, "client", 500_000_000_000)
 		for id := uint64(1); id <= devices; id++ {
-			sealedFor(t, c, id, miner)
+			apptesting.PutSealedDevice(t, c, id, miner)
 		}
 		supply0 := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 		burned := math.ZeroInt()
@@ -92,12 +93,12 @@ func FuzzStakeLifecycle(f *testing.F) {
 			}))
 			supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 			require.Equal(t, supply0.Add(minted).Sub(burned.Sub(pendingBurn)), supply, "minted − burned = supply change")
-			checkPools(t, c)
-			stakeHeld(t, c)
+			apptesting.CheckPools(t, c)
+			apptesting.StakeHeld(t, c)
 		}
 		done := map[string]int{}
 		run := func(msg sdk.Msg) *sdk.Result {
-			res, err := deliver(c, c.Ctx(), msg)
+			res, err := apptesting.Deliver(c, c.Ctx(), msg)
 			if err != nil {
 				return nil
 			}

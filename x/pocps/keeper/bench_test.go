@@ -1,4 +1,4 @@
-package app_test
+package keeper_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -21,7 +21,7 @@ func BenchmarkEpochChallenges(b *testing.B) {
 	const due = 100
 	for _, total := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("devices=%d", total), func(b *testing.B) {
-			c := app.Setup(b)
+			c := apptesting.Setup(b)
 			ctx := c.Ctx()
 			benchVerifier(b, c)
 			commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(proof.TinyParams())}
@@ -61,7 +61,7 @@ func BenchmarkEpochChallenges(b *testing.B) {
 	}
 }
 
-func benchVerifier(b *testing.B, c *app.TestChain) string {
+func benchVerifier(b *testing.B, c *apptesting.TestChain) string {
 	b.Helper()
 	vals, err := c.StakingKeeper.GetAllValidators(c.Ctx())
 	if err != nil || len(vals) != 1 {
@@ -86,10 +86,10 @@ func benchVerifier(b *testing.B, c *app.TestChain) string {
 func BenchmarkChallengeResult(b *testing.B) {
 	for _, total := range []int{1_000, 10_000, 100_000} {
 		b.Run(fmt.Sprintf("devices=%d", total), func(b *testing.B) {
-			c := app.Setup(b, shortEpochs(2))
+			c := apptesting.Setup(b, apptesting.ShortEpochs(2))
 			c.NextBlock(b, time.Second)
-			hot := withVerifier(b, c)
-			sealing, id := sealedDevice(b, c, hot)
+			hot := apptesting.WithVerifier(b, c)
+			sealing, id := apptesting.SealedDevice(b, c, hot)
 			commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(proof.TinyParams())}
 			for range proof.TinyParams().Layers {
 				commit.LayerRoots = append(commit.LayerRoots, make([]byte, 32))
@@ -106,12 +106,12 @@ func BenchmarkChallengeResult(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			ch := nextResidencyChallenge(b, c, id)
-			msg := answer(b, sealing, hot, ch)
+			ch := apptesting.NextResidencyChallenge(b, c, id)
+			msg := apptesting.Answer(b, sealing, hot, ch)
 			b.ResetTimer()
 			for range b.N {
 				cache, _ := c.Ctx().CacheContext()
-				if _, err := deliver(c, cache, msg); err != nil {
+				if _, err := apptesting.Deliver(c, cache, msg); err != nil {
 					b.Fatal(err)
 				}
 			}

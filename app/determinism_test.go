@@ -1,0 +1,438 @@
+package app_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
+	"github.com/loopin-project/loopin/proof"
+	chaintypes "github.com/loopin-project/loopin/types"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+	poolstypes "github.com/loopin-project/loopin/x/pools/types"
+	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
+	staketypes "github.com/loopin-project/loopin/x/stake/types"
+)
+
+// The determinism test's chains: 10 s epochs with a challenge every epoch
+// and one confirmation, minute-long stakes and days, leases from 10 s, a 20 s
+// challenge deadline (so that unanswered challenges are missed within the
+// run), and the genesis validator's verifier registered with hotKey.
+func determinismGenesis(hot sdk.AccAddress) []func(app.GenesisState) {
+	return []func(app.GenesisState){
+		apptesting.ShortEpochs(1),
+		func(gs app.GenesisState) {
+			cdc := app.MakeEncodingConfig().Codec
+			var sg staketypes.GenesisState
+			cdc.MustUnmarshalJSON(gs[staketypes.ModuleName], &sg)
+			sg.Params.MinLpDuration, sg.Params.DayLength = time.Minute, time.Minute
+			gs[staketypes.ModuleName] = cdc.MustMarshalJSON(&sg)
+			var pg poolstypes.GenesisState
+			cdc.MustUnmarshalJSON(gs[poolstypes.ModuleName], &pg)
+			pg.Params.MinLeaseDuration = 10 * time.Second
+			gs[poolstypes.ModuleName] = cdc.MustMarshalJSON(&pg)
+			var staking stakingtypes.GenesisState
+			cdc.MustUnmarshalJSON(gs[stakingtypes.ModuleName], &staking)
+			var cg pocpstypes.GenesisState
+			cdc.MustUnmarshalJSON(gs[pocpstypes.ModuleName], &cg)
+			cg.Params.ChallengeDeadline = 20 * time.Second
+			cg.Params.MaxMissed = 1000
+			cg.Verifiers = []pocpstypes.Verifier{{Validator: staking.Validators[0].OperatorAddress, HotKey: hot.String(), Endpoint: "verifier:9500", RegisteredAt: apptesting.GenesisTime}}
+			gs[pocpstypes.ModuleName] = cdc.MustMarshalJSON(&cg)
+		},
+	}
+}
+
+// simUser is an account the simulation signs for.
+type simUser struct {
+	key  *secp256k1.PrivKey
+	addr sdk.AccAddress
+}
+
+func newSimUser(name string) simUser {
+	key := secp256k1.GenPrivKeyFromSecret([]byte("determinism " + name))
+	return simUser{key, sdk.AccAddress(key.PubKey().Address())}
+}
+
+// sim builds random blocks of signed transactions from the committed state
+// of one chain. Transactions are valid or not as chance has it: wrong
+// owners or clients, short durations, unsealed or committed devices, too
+// little money, no liquidity, nothing to claim, early or tampered reports,
+// and challenges left to miss their deadline.
+type sim struct {
+	t       *testing.T
+	c       *apptesting.TestChain
+	r       *rand.Rand
+	hot     simUser
+	miners  []simUser
+	clients []simUser
+	// seals are the miners' sealings by fingerprint, to answer challenges.
+	seals map[string]*proof.Sealing
+	// devices counts the fingerprints drawn so far.
+	devices int
+	// block's transactions being built: their bytes, the kind of each and
+	// the sequences used so far per signer.
+	txs   [][]byte
+	kinds []string
+	seqs  map[string]uint64
+}
+
+func (s *sim) users() []simUser {
+	return slices.Concat(s.miners, s.clients, []simUser{s.hot})
+}
+
+// add signs msg as u into the block being built, counted as kind.
+func (s *sim) add(kind string, u simUser, msg sdk.Msg) {
+	ctx := s.c.QueryCtx()
+	acc := s.c.AccountKeeper.GetAccount(ctx, u.addr)
+	require.NotNil(s.t, acc, "%s has no account", u.addr)
+	seq, ok := s.seqs[u.addr.String()]
+	if !ok {
+		seq = acc.GetSequence()
+	}
+	s.seqs[u.addr.String()] = seq + 1
+	s.txs = append(s.txs, s.c.SignTx(s.t, s.r, u.key, acc.GetAccountNumber(), seq, msg))
+	s.kinds = append(s.kinds, kind)
+}
+
+func (s *sim) pick(us []simUser) simUser { return us[s.r.Intn(len(us))] }
+
+func (s *sim) chance(p float64) bool { return s.r.Float64() < p }
+
+// simState is what a block is built from: the committed devices, active
+// leases and pending challenges.
+type simState struct {
+	devices    []pocpstypes.Device
+	leases     []poolstypes.Lease
+	challenges []pocpstypes.Challenge
+}
+
+func (s *sim) state() simState {
+	ctx := s.c.QueryCtx()
+	var st simState
+	require.NoError(s.t, s.c.PocpsKeeper.Devices.Walk(ctx, nil, func(_ uint64, d pocpstypes.Device) (bool, error) {
+		st.devices = append(st.devices, d)
+		return false, nil
+	}))
+	require.NoError(s.t, s.c.PoolsKeeper.Leases.Walk(ctx, nil, func(_ uint64, l poolstypes.Lease) (bool, error) {
+		if l.Status == poolstypes.LEASE_STATUS_ACTIVE {
+			st.leases = append(st.leases, l)
+		}
+		return false, nil
+	}))
+	require.NoError(s.t, s.c.PocpsKeeper.Challenges.Walk(ctx, nil, func(_ uint64, ch pocpstypes.Challenge) (bool, error) {
+		if ch.Status == pocpstypes.CHALLENGE_STATUS_PENDING {
+			st.challenges = append(st.challenges, ch)
+		}
+		return false, nil
+	}))
+	return st
+}
+
+// device picks a device: with free, most often a sealed one without a
+// stake (one that can be staked or sold), else any.
+func (s *sim) device(st simState, free bool) (pocpstypes.Device, bool) {
+	var ready []pocpstypes.Device
+	for _, d := range st.devices {
+		if d.Status == pocpstypes.DEVICE_STATUS_SEALED && d.StakeId == 0 {
+			ready = append(ready, d)
+		}
+	}
+	if free && len(ready) > 0 && s.chance(0.85) {
+		return ready[s.r.Intn(len(ready))], true
+	}
+	if len(st.devices) == 0 {
+		return pocpstypes.Device{}, false
+	}
+	return st.devices[s.r.Intn(len(st.devices))], true
+}
+
+// client is most often the lease's client, else any client.
+func (s *sim) client(l poolstypes.Lease) simUser {
+	if s.chance(0.8) {
+		for _, u := range s.clients {
+			if u.addr.String() == l.Client {
+				return u
+			}
+		}
+	}
+	return s.pick(s.clients)
+}
+
+func (s *sim) owner(d pocpstypes.Device) simUser {
+	for _, u := range s.miners {
+		if u.addr.String() == d.Owner {
+			return u
+		}
+	}
+	s.t.Fatalf("device %d has an owner the simulation does not know", d.Id)
+	return simUser{}
+}
+
+// block builds the next block: its time step and its transactions.
+func (s *sim) block() (time.Duration, [][]byte, []string) {
+	s.txs, s.kinds, s.seqs = nil, nil, map[string]uint64{}
+	st := s.state()
+	uloop := func(n int64) sdk.Coins { return sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, n)) }
+	next := s.c.LastBlockHeight() + 1
+
+	// The verifier answers most pending challenges, some too early, some
+	// with a tampered sample, a few as failed (which fails the device).
+	for _, ch := range st.challenges {
+		if !s.chance(0.7) {
+			continue
+		}
+		d, err := s.c.PocpsKeeper.Devices.Get(s.c.QueryCtx(), ch.DeviceId)
+		if err != nil {
+			continue
+		}
+		seal := s.seals[string(d.Fingerprint)]
+		switch ch.Kind {
+		case pocpstypes.CHALLENGE_KIND_SETUP:
+			var pf []byte
+			switch {
+			case ch.SeedHeight > next: // refused: the seed block is to come
+				if !s.chance(0.3) {
+					continue
+				}
+				pf = []byte{1}
+			case s.chance(0.03):
+				pf = []byte{0, 0, 0, 9} // a bad proof: the device fails
+			default:
+				pf = apptesting.SetupProofBytes(s.t, seal, ch.SeedHeight)
+			}
+			s.add("setup-result", s.hot, &pocpstypes.MsgSubmitSetupResult{HotKey: s.hot.addr.String(), ChallengeId: ch.Id, Proof: pf})
+		case pocpstypes.CHALLENGE_KIND_RESIDENCY:
+			msg := apptesting.Answer(s.t, seal, s.hot.addr, ch)
+			switch {
+			case s.chance(0.1):
+				msg.ResidencyRoot[0] ^= 1 // refused: the sample does not verify
+			case s.chance(0.02):
+				msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
+			default:
+				msg.W = math.NewInt(500_000 + s.r.Int63n(1_000_000))
+			}
+			s.add("challenge-result", s.hot, msg)
+		}
+	}
+
+	// The users send what chance picks.
+	for range s.r.Intn(6) {
+		switch s.r.Intn(11) {
+		case 0: // bank send, sometimes more than the sender holds
+			from, to := s.pick(s.users()), s.pick(s.users())
+			amount := 1 + s.r.Int63n(1_000_000)
+			if s.chance(0.2) {
+				amount = 1 << 55
+			}
+			s.add("send", from, &banktypes.MsgSend{FromAddress: from.addr.String(), ToAddress: to.addr.String(), Amount: uloop(amount)})
+		case 1: // register a device, sometimes with a key height to come
+			if s.devices >= 16 {
+				continue
+			}
+			s.devices++
+			m := s.pick(s.miners)
+			fp := apptesting.Fingerprint(fmt.Sprintf("determinism gpu %d", s.devices))
+			keyHeight := s.c.LastBlockHeight()
+			if s.chance(0.1) {
+				keyHeight += 5
+			}
+			seal, commit := apptesting.SealFor(s.t, s.c, m.addr, fp, keyHeight)
+			s.seals[string(fp)] = seal
+			s.add("register-device", m, apptesting.RegisterMsg(m.addr, fp, keyHeight, commit))
+		case 2: // update a device, sometimes not one's own
+			d, found := s.device(st, false)
+			if !found {
+				continue
+			}
+			u := s.owner(d)
+			if s.chance(0.2) {
+				u = s.pick(s.miners)
+			}
+			s.add("update-device", u, &pocpstypes.MsgUpdateDevice{Owner: u.addr.String(), DeviceId: d.Id, Endpoint: fmt.Sprintf("10.0.0.%d:9400", s.r.Intn(250)), Privacy: pocpstypes.PrivacyReport{Level: uint32(s.r.Intn(101))}})
+		case 3: // deregister a device, most often a free one (refused while it is committed)
+			if len(st.devices) < 6 || !s.chance(0.25) {
+				continue
+			}
+			d, _ := s.device(st, true)
+			s.add("deregister-device", s.owner(d), &pocpstypes.MsgDeregisterDevice{Owner: d.Owner, DeviceId: d.Id})
+		case 4: // stake a device as an LP, sometimes for too short
+			d, found := s.device(st, true)
+			if !found {
+				continue
+			}
+			dur := time.Duration(2+s.r.Intn(6)) * time.Minute
+			if s.chance(0.1) {
+				dur = 30 * time.Second
+			}
+			s.add("stake-lp", s.owner(d), &staketypes.MsgStakeLP{Owner: d.Owner, DeviceId: d.Id, Duration: dur, MaxUloopIn: math.NewInt(1 << 50)})
+		case 5: // sell a device's time, sometimes for too many days
+			d, found := s.device(st, true)
+			if !found {
+				continue
+			}
+			days := uint32(1 + s.r.Intn(2))
+			if s.chance(0.1) {
+				days = 9
+			}
+			s.add("sell-compute", s.owner(d), &staketypes.MsgSellCompute{Owner: d.Owner, DeviceId: d.Id, Days: days, MinUloopOut: math.ZeroInt()})
+		case 6: // renew a device's stake (a sale is not renewed)
+			var staked []pocpstypes.Device
+			for _, d := range st.devices {
+				if d.StakeId != 0 {
+					staked = append(staked, d)
+				}
+			}
+			if len(staked) == 0 {
+				continue
+			}
+			d := staked[s.r.Intn(len(staked))]
+			s.add("renew-stake", s.owner(d), &staketypes.MsgRenewStake{Owner: d.Owner, StakeId: d.StakeId, Epochs: uint32(1 + s.r.Intn(3)), MaxUloopIn: math.NewInt(1 << 50)})
+		case 7: // buy a lease
+			u := s.pick(s.clients)
+			s.add("buy-lease", u, &poolstypes.MsgBuyLease{Client: u.addr.String(), GpuClass: "rtx-4090", Duration: time.Duration(20+s.r.Intn(60)) * time.Second, MaxUloopIn: math.NewInt(1 << 50)})
+		case 8: // extend a lease, sometimes another's
+			if len(st.leases) == 0 {
+				continue
+			}
+			l := st.leases[s.r.Intn(len(st.leases))]
+			u := s.client(l)
+			s.add("extend-lease", u, &poolstypes.MsgExtendLease{Client: u.addr.String(), LeaseId: l.Id, Duration: time.Duration(10+s.r.Intn(30)) * time.Second, MaxUloopIn: math.NewInt(1 << 50)})
+		case 9: // terminate a lease, sometimes another's
+			if len(st.leases) == 0 {
+				continue
+			}
+			l := st.leases[s.r.Intn(len(st.leases))]
+			u := s.client(l)
+			s.add("terminate-lease", u, &poolstypes.MsgTerminateLease{Client: u.addr.String(), LeaseId: l.Id, MinRefund: math.ZeroInt()})
+		case 10: // claim rewards, whether there are any or not
+			u := s.pick(s.users())
+			s.add("claim-rewards", u, &rewardstypes.MsgClaimRewards{Claimant: u.addr.String()})
+		}
+	}
+	return time.Duration(1+s.r.Intn(4)) * time.Second, s.txs, s.kinds
+}
+
+// TestAppHashDeterminism runs the same seeded random blocks of signed
+// transactions, over every Msg a LooPIN user sends (bank sends; device
+// registration, update and deregistration; setup and challenge reports;
+// LP stakes, sales and renewals; lease purchases, extensions and
+// terminations; reward claims), valid and invalid ones mixed, through
+// FinalizeBlock (ante handler and router) on two fresh chains from the
+// same genesis, across many epoch ends, and asserts that the two chains
+// agree on every transaction's result and on the app hash of every block.
+// Each kind of transaction succeeds at least once and some fail, so the
+// comparison covers real state changes and refusals.
+func TestAppHashDeterminism(t *testing.T) {
+	const blocks = 200
+	seed := int64(7) // LOOPIN_DETERMINISM_SEED runs another sequence
+	if v := os.Getenv("LOOPIN_DETERMINISM_SEED"); v != "" {
+		seed, _ = strconv.ParseInt(v, 10, 64)
+	}
+	hot := newSimUser("verifier")
+	chain := func() *apptesting.TestChain {
+		return apptesting.SetupWithConfig(t, apptesting.Config{Rand: rand.New(rand.NewSource(seed)), Genesis: determinismGenesis(hot.addr)})
+	}
+	a, b := chain(), chain()
+	require.Equal(t, a.Funded, b.Funded, "same genesis accounts")
+	require.Equal(t, a.LastCommitID().Hash, b.LastCommitID().Hash, "same genesis, same first block")
+
+	s := &sim{t: t, c: a, r: rand.New(rand.NewSource(seed)), hot: hot, seals: map[string]*proof.Sealing{}}
+	for i := range 3 {
+		s.miners = append(s.miners, newSimUser(fmt.Sprintf("miner %d", i)))
+		s.clients = append(s.clients, newSimUser(fmt.Sprintf("client %d", i)))
+	}
+	// The first block funds every user from the genesis account.
+	var fund []sdk.Msg
+	for _, u := range s.users() {
+		fund = append(fund, &banktypes.MsgSend{FromAddress: a.Funded.String(), ToAddress: u.addr.String(),
+			Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 50_000_000_000))})
+	}
+	acc := a.AccountKeeper.GetAccount(a.QueryCtx(), a.Funded)
+	tx := a.SignTx(t, s.r, a.FundedKey, acc.GetAccountNumber(), acc.GetSequence(), fund...)
+
+	ok, failed := map[string]int{}, map[string]int{}
+	reasons := map[string][]string{}
+	run := func(h int, dt time.Duration, txs [][]byte, kinds []string) {
+		ra := a.FinalizeTxs(t, dt, txs)
+		rb := b.FinalizeTxs(t, dt, txs)
+		require.Len(t, ra.TxResults, len(txs))
+		require.Equal(t, ra.TxResults, rb.TxResults, "block %d: transaction results", h)
+		require.Equal(t, ra.AppHash, rb.AppHash, "block %d: app hash", h)
+		require.NotEmpty(t, ra.AppHash)
+		for i, res := range ra.TxResults {
+			if res.Code == abci.CodeTypeOK {
+				ok[kinds[i]]++
+				continue
+			}
+			failed[kinds[i]]++
+			// Refusals are the messages' own: no signature, sequence, gas
+			// or decoding failure (which would mean the harness is wrong).
+			require.False(t, res.Codespace == "sdk" && slices.Contains([]uint32{2, 4, 11, 13, 32}, res.Code),
+				"block %d, %s: ante handler refused: %s", h, kinds[i], res.Log)
+			if len(reasons[kinds[i]]) < 4 {
+				reasons[kinds[i]] = append(reasons[kinds[i]], res.Log)
+			}
+		}
+	}
+	start, err := a.EpochsKeeper.GetEpochInfo(a.QueryCtx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	run(0, time.Second, [][]byte{tx}, []string{"fund"})
+	require.Equal(t, 1, ok["fund"])
+	for h := 1; h <= blocks; h++ {
+		dt, txs, kinds := s.block()
+		run(h, dt, txs, kinds)
+	}
+	t.Logf("succeeded %v", ok)
+	t.Logf("failed %v", failed)
+	for k, r := range reasons {
+		t.Logf("%s: %q", k, r)
+	}
+
+	end, err := a.EpochsKeeper.GetEpochInfo(a.QueryCtx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, end.CurrentEpoch-start.CurrentEpoch, int64(20), "the run crosses many epoch ends")
+	for _, kind := range []string{"send", "register-device", "update-device", "deregister-device", "setup-result", "challenge-result",
+		"stake-lp", "sell-compute", "renew-stake", "buy-lease", "extend-lease", "terminate-lease", "claim-rewards"} {
+		require.Positive(t, ok[kind], "no %s succeeded", kind)
+	}
+	kindsFailed := 0
+	for _, n := range failed {
+		if n > 0 {
+			kindsFailed++
+		}
+	}
+	require.GreaterOrEqual(t, kindsFailed, 8, "invalid transactions of many kinds were refused: %v", failed)
+
+	// The invariants hold at the end, on both chains.
+	for _, c := range []*apptesting.TestChain{a, b} {
+		apptesting.CheckPools(t, c)
+		apptesting.StakeHeld(t, c)
+	}
+
+	// The control: a block that differs by one transfer of 1 uloop gives
+	// another app hash, so the equal hashes above stand for equal states.
+	from, to := s.clients[0], s.clients[1]
+	acc = a.AccountKeeper.GetAccount(a.QueryCtx(), from.addr)
+	tx = a.SignTx(t, s.r, from.key, acc.GetAccountNumber(), acc.GetSequence(),
+		&banktypes.MsgSend{FromAddress: from.addr.String(), ToAddress: to.addr.String(), Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1))})
+	ra := a.FinalizeTxs(t, time.Second, [][]byte{tx})
+	require.Equal(t, abci.CodeTypeOK, ra.TxResults[0].Code, ra.TxResults[0].Log)
+	rb := b.FinalizeTxs(t, time.Second, nil)
+	require.NotEqual(t, ra.AppHash, rb.AppHash, "one transfer more changes the app hash")
+}
