@@ -19,6 +19,7 @@ import (
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 
 	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -29,7 +30,7 @@ import (
 // checkTx signs msgs as priv with a fee of 1000 uloop at the account's
 // sequence in the check state and runs CheckTx on it, as a node does when
 // a transaction is sent.
-func checkTx(t *testing.T, c *app.TestChain, priv *secp256k1.PrivKey, msgs ...sdk.Msg) *abci.ResponseCheckTx {
+func checkTx(t *testing.T, c *apptesting.TestChain, priv *secp256k1.PrivKey, msgs ...sdk.Msg) *abci.ResponseCheckTx {
 	t.Helper()
 	addr := sdk.AccAddress(priv.PubKey().Address())
 	acc := c.AccountKeeper.GetAccount(c.NewContext(true), addr)
@@ -52,7 +53,7 @@ func checkTx(t *testing.T, c *app.TestChain, priv *secp256k1.PrivKey, msgs ...sd
 // well-formed message (which may still fail in the block: CheckTx runs no
 // message handler) passes and is charged, so the assertions can fail.
 func TestCheckTxRefusesMalformedMsgs(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	priv := secp256k1.GenPrivKey()
 	sender := sdk.AccAddress(priv.PubKey().Address())
 	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, sender, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000_000))))
@@ -121,7 +122,7 @@ func TestCheckTxRefusesMalformedMsgs(t *testing.T) {
 // error and no source frame: errorsmod's %v, which the SDK's tx service
 // uses, would append " [file.go:line]" of the build machine.
 func TestSimulateErrorHasNoSourcePath(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	priv := secp256k1.GenPrivKey()
 	sender := sdk.AccAddress(priv.PubKey().Address())
 	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, sender, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000))))

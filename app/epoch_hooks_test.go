@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	rewardstypes "github.com/loopin-project/loopin/x/rewards/types"
 )
@@ -17,14 +17,14 @@ import (
 // epoch and x/rewards still mints the emission. Once the params are back,
 // the next epoch end dissipates again.
 func TestFailingEpochHookDoesNotStopTheMint(t *testing.T) {
-	c := app.Setup(t, shortEpochs(2)) // 10 s epochs
-	miner := account(t, c, "miner", 10_000_000_000)
-	openLP(t, c, "rtx-4090", 1, miner, 10*24*time.Hour)
+	c := apptesting.Setup(t, apptesting.ShortEpochs(2)) // 10 s epochs
+	miner := apptesting.Account(t, c, "miner", 10_000_000_000)
+	apptesting.OpenLP(t, c, "rtx-4090", 1, miner, 10*24*time.Hour)
 	for len(emissions(t, c)) == 0 {
 		c.NextBlock(t, time.Second)
 	}
 
-	before := poolOf(t, c, "rtx-4090")
+	before := apptesting.PoolOf(t, c, "rtx-4090")
 	params, err := c.PoolsKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
 	require.NoError(t, c.PoolsKeeper.Params.Remove(c.Ctx())) // x/pools' EpochEnd now fails
@@ -36,7 +36,7 @@ func TestFailingEpochHookDoesNotStopTheMint(t *testing.T) {
 		c.NextBlock(t, time.Second)
 	}
 
-	after := poolOf(t, c, "rtx-4090")
+	after := apptesting.PoolOf(t, c, "rtx-4090")
 	require.Equal(t, before.AccountedAt, after.AccountedAt, "the failed dissipation wrote nothing")
 	require.Equal(t, before.ReserveUloop, after.ReserveUloop)
 	got, err := c.PocpsKeeper.CurrentEpoch.Get(c.Ctx())
@@ -52,14 +52,14 @@ func TestFailingEpochHookDoesNotStopTheMint(t *testing.T) {
 	for range 11 {
 		c.NextBlock(t, time.Second)
 	}
-	healed := poolOf(t, c, "rtx-4090")
+	healed := apptesting.PoolOf(t, c, "rtx-4090")
 	require.True(t, healed.AccountedAt.After(after.AccountedAt), "the next epoch end dissipates again")
 	require.True(t, healed.ReserveUloop.LT(after.ReserveUloop))
-	checkPools(t, c)
+	apptesting.CheckPools(t, c)
 }
 
 // emissions lists the EpochEmission records in epoch order.
-func emissions(t *testing.T, c *app.TestChain) []rewardstypes.EpochEmission {
+func emissions(t *testing.T, c *apptesting.TestChain) []rewardstypes.EpochEmission {
 	t.Helper()
 	var out []rewardstypes.EpochEmission
 	require.NoError(t, c.RewardsKeeper.Epochs.Walk(c.Ctx(), nil, func(_ int64, e rewardstypes.EpochEmission) (bool, error) {

@@ -8,7 +8,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/loopin-project/loopin/app"
+	"github.com/loopin-project/loopin/app/apptesting"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 )
@@ -17,7 +17,7 @@ import (
 // use) reads its status once: the log is the module's message and the
 // registered ABCI error, never "rpc error: … desc = rpc error: …".
 func TestQueryErrorsOverABCIReadOnce(t *testing.T) {
-	c := app.Setup(t)
+	c := apptesting.Setup(t)
 	c.NextBlock(t, time.Second)
 	for _, tc := range []struct {
 		path string
