@@ -35,8 +35,8 @@ test-system: ## Only the system test (builds and runs loopind)
 fuzz: ## Fuzz the Msg handlers, the pool ledger and the stake life cycle for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)
 	go test ./x/pools/ledger/ -run '^$$' -fuzz FuzzLedger -fuzztime $(or $(FUZZTIME),60s)
-	go test ./app/ -run '^$$' -fuzz FuzzPoolsKeeper -fuzztime $(or $(FUZZTIME),60s)
-	go test ./app/ -run '^$$' -fuzz FuzzStakeLifecycle -fuzztime $(or $(FUZZTIME),60s)
+	go test ./x/pools/keeper/ -run '^$$' -fuzz FuzzPoolsKeeper -fuzztime $(or $(FUZZTIME),60s)
+	go test ./x/stake/keeper/ -run '^$$' -fuzz FuzzStakeLifecycle -fuzztime $(or $(FUZZTIME),60s)
 
 ptx: ## Rebuild gpu/ptx/*.ptx from gpu/kernels with clang-19 (no NVIDIA toolkit needed)
 	scripts/ptx.sh

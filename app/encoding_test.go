@@ -61,7 +61,9 @@ func TestModuleEncoding(t *testing.T) {
 
 	full := app.New(log.NewNopLogger(), dbm.NewMemDB(), false, noAppOptions{})
 	sorted := func(l []string) []string { sort.Strings(l); return l }
-	list := func(r codectypes.InterfaceRegistry, iface string) []string { return sorted(r.ListImplementations(iface)) }
+	list := func(r codectypes.InterfaceRegistry, iface string) []string {
+		return sorted(r.ListImplementations(iface))
+	}
 	ifaces := sorted(full.InterfaceRegistry().ListAllInterfaces())
 	require.Equal(t, ifaces, sorted(reg.ListAllInterfaces()))
 	for _, iface := range ifaces {
