@@ -2,6 +2,7 @@ package types
 
 import (
 	"cosmossdk.io/errors"
+	chaintypes "github.com/loopin-project/loopin/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
@@ -30,10 +31,7 @@ const HashSize = 32
 // chain's prefix. Errors wrap kind, the message's error (as the keeper
 // refuses it: ErrInvalidDevice, ErrInvalidVerifier, ErrInvalidResult).
 func validateAddress(kind *errors.Error, field, addr string) error {
-	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
-		return errors.Wrapf(kind, "%s %q: %v", field, addr, err)
-	}
-	return nil
+	return chaintypes.CheckAddress(kind, field, addr)
 }
 
 func validateDeviceID(id uint64) error {

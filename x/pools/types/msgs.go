@@ -3,6 +3,7 @@ package types
 import (
 	"cosmossdk.io/errors"
 	"cosmossdk.io/math"
+	chaintypes "github.com/loopin-project/loopin/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
@@ -26,22 +27,13 @@ var (
 // validateAddress checks that field holds a bech32 account address with the
 // chain's prefix. Errors: ErrInvalidAddress.
 func validateAddress(field, addr string) error {
-	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
-		return errors.Wrapf(ErrInvalidAddress, "%s %q: %v", field, addr, err)
-	}
-	return nil
+	return chaintypes.CheckAddress(ErrInvalidAddress, field, addr)
 }
 
 // validateAmount checks that field is a set, non-negative uloop amount.
 // Errors: ErrInvalidAmount.
 func validateAmount(field string, v math.Int) error {
-	if v.IsNil() {
-		return errors.Wrapf(ErrInvalidAmount, "%s must be set (an amount of uloop)", field)
-	}
-	if v.IsNegative() {
-		return errors.Wrapf(ErrInvalidAmount, "%s must be a non-negative amount of uloop, got %s", field, v)
-	}
-	return nil
+	return chaintypes.CheckAmount(ErrInvalidAmount, field, v)
 }
 
 // ValidateClassName checks the form of a GPU class name: 2–32 lower-case

@@ -1,7 +1,7 @@
 package types
 
 import (
-	"cosmossdk.io/errors"
+	chaintypes "github.com/loopin-project/loopin/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
@@ -17,10 +17,7 @@ var (
 // validateAddress checks that field holds a bech32 account address with the
 // chain's prefix. Errors: ErrInvalidAddress.
 func validateAddress(field, addr string) error {
-	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
-		return errors.Wrapf(ErrInvalidAddress, "%s %q: %v", field, addr, err)
-	}
-	return nil
+	return chaintypes.CheckAddress(ErrInvalidAddress, field, addr)
 }
 
 // ValidateBasic checks the authority's address and the parameters (the
