@@ -24,7 +24,7 @@ func pending(c *apptesting.TestChain, addr sdk.AccAddress) math.Int {
 }
 
 // The miners' share goes to committed devices by weight × seconds and the
-// clients' share to leases by leased seconds (PROTOCOL.md §5): two equal
+// clients' share to leases by leased seconds (x/rewards/README.md): two equal
 // devices committed 10 s and 5 s of a period split the miners' pot 2 : 1;
 // a lone lease takes the whole clients' pot of its periods. Nothing is
 // created: what the streams allot never exceeds the pots.

@@ -2,7 +2,7 @@
 // kernel computes exactly the bytes the Go reference defines; the tests in
 // gpu/ compare them with testdata/vectors.json.
 //
-// Built without the NVIDIA toolkit (PROTOCOL.md §7):
+// Built without the NVIDIA toolkit (docs/protocol.md §7):
 //   clang++-19 -x cuda --cuda-device-only -nocudainc -nocudalib \
 //     --cuda-gpu-arch=sm_XX -O3 -S -o pocps_sm_XX.ptx pocps.cu
 // so there is no cuda_runtime.h: the qualifiers and types are defined here.
