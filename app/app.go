@@ -330,19 +330,19 @@ func (app *App) RegisterAPIRoutes(apiSvr *api.Server, apiConfig config.APIConfig
 
 // RegisterTxService registers the tx gRPC service (simulate, broadcast, get tx).
 func (app *App) RegisterTxService(clientCtx client.Context) {
-	authtx.RegisterTxService(app.GRPCQueryRouter(), clientCtx, simulateWithoutSource(app.Simulate), app.interfaceRegistry)
+	authtx.RegisterTxService(queryRouter{app.GRPCQueryRouter()}, clientCtx, simulateWithoutSource(app.Simulate), app.interfaceRegistry)
 }
 
 // RegisterTendermintService registers the CometBFT gRPC query service.
 func (app *App) RegisterTendermintService(clientCtx client.Context) {
 	cmtApp := server.NewCometABCIWrapper(app)
-	cmtservice.RegisterTendermintService(clientCtx, app.GRPCQueryRouter(), app.interfaceRegistry, cmtApp.Query)
+	cmtservice.RegisterTendermintService(clientCtx, queryRouter{app.GRPCQueryRouter()}, app.interfaceRegistry, cmtApp.Query)
 }
 
 // RegisterNodeService registers the node gRPC service (config, status with
 // the earliest stored height, as SDK v0.54 requires).
 func (app *App) RegisterNodeService(clientCtx client.Context, cfg config.Config) {
-	nodeservice.RegisterNodeService(clientCtx, app.GRPCQueryRouter(), cfg, func() int64 {
+	nodeservice.RegisterNodeService(clientCtx, queryRouter{app.GRPCQueryRouter()}, cfg, func() int64 {
 		return app.CommitMultiStore().EarliestVersion()
 	})
 }

@@ -47,8 +47,9 @@ func (e *sourcelessError) Unwrap() error     { return e.err }
 func (e *sourcelessError) Codespace() string { return e.codespace }
 func (e *sourcelessError) ABCICode() uint32  { return e.code }
 
-// queryRouter registers the modules' Query services on the BaseApp's
-// router with their status errors made to read once. A query that reaches
+// queryRouter registers Query services — the modules', the tx service's
+// (simulate), CometBFT's and the node's — on the BaseApp's router with
+// their status errors made to read once. A query that reaches
 // a module over ABCI (the CLI without --grpc-addr, REST) had its status
 // error printed twice: BaseApp wraps err.Error() — already "rpc error:
 // code = NotFound desc = …" — into a registered error, and the client

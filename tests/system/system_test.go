@@ -230,6 +230,7 @@ func (n *node) txRefused(args ...string) string {
 	require.Error(n.t, err, "the transaction should have been refused: %s", out)
 	require.NotContains(n.t, out, "txhash", "nothing is broadcast")
 	require.NotContains(n.t, err.Error(), ".go:", "no source path in the error")
+	require.NotContains(n.t, err.Error(), "desc = rpc error", "the error reads once")
 	return err.Error()
 }
 
