@@ -19,7 +19,7 @@ const (
 	tagGather     = "loopin/pocps/v1/gather"
 	tagGemmB      = "loopin/pocps/v1/gemm-b"
 	tagFreivalds  = "loopin/pocps/v1/freivalds"
-	tagAuditSetup = "loopin/pocps/v1/audit-setup"
+	tagAuditSetup = "loopin/pocps/v2/audit-setup"
 	tagAuditRes   = "loopin/pocps/v1/audit-residency"
 	tagAuditGemm  = "loopin/pocps/v1/audit-gemm"
 	tagDeviceKey  = "loopin/pocps/v1/device-key"

@@ -135,30 +135,39 @@ func VerifyResidency(p Params, sealRoot, nonce, root, verifierSecret Hash, proof
 	if proof == nil || len(proof.Walks) != len(want) {
 		return fmt.Errorf("%w: want %d audited walks", ErrSampleMismatch, len(want))
 	}
-	depth, walkDepth := p.Depth(), log2(uint64(p.Walks))
 	for j, o := range proof.Walks {
 		if o.Walk != want[j] {
 			return fmt.Errorf("walk sample %d: %w: opened walk %d, audit selects %d", j, ErrSampleMismatch, o.Walk, want[j])
 		}
-		if err := VerifyPath(root, LeafHash(o.Result[:]), uint64(o.Walk), walkDepth, o.ResultPath); err != nil {
-			return fmt.Errorf("walk %d result: %w", o.Walk, err)
+		if err := verifyWalk(p, sealRoot, nonce, root, o); err != nil {
+			return err
 		}
-		if len(o.Reads) != int(p.Steps) {
-			return fmt.Errorf("walk %d: %w: %d reads opened, %d steps", o.Walk, ErrSampleMismatch, len(o.Reads), p.Steps)
+	}
+	return nil
+}
+
+// verifyWalk replays one opened walk: its result's path to root and each
+// read's path to the seal root.
+func verifyWalk(p Params, sealRoot, nonce, root Hash, o WalkOpening) error {
+	depth, walkDepth := p.Depth(), log2(uint64(p.Walks))
+	if err := VerifyPath(root, LeafHash(o.Result[:]), uint64(o.Walk), walkDepth, o.ResultPath); err != nil {
+		return fmt.Errorf("walk %d result: %w", o.Walk, err)
+	}
+	if len(o.Reads) != int(p.Steps) {
+		return fmt.Errorf("walk %d: %w: %d reads opened, %d steps", o.Walk, ErrSampleMismatch, len(o.Reads), p.Steps)
+	}
+	x := WalkStart(nonce, o.Walk)
+	for st, rd := range o.Reads {
+		if rd.Index != WalkAddress(x, p.Labels) {
+			return fmt.Errorf("walk %d step %d: %w", o.Walk, st, ErrSampleMismatch)
 		}
-		x := WalkStart(nonce, o.Walk)
-		for st, rd := range o.Reads {
-			if rd.Index != WalkAddress(x, p.Labels) {
-				return fmt.Errorf("walk %d step %d: %w", o.Walk, st, ErrSampleMismatch)
-			}
-			if err := rd.verify(sealRoot, depth); err != nil {
-				return fmt.Errorf("walk %d step %d: %w", o.Walk, st, err)
-			}
-			x = WalkStep(x, rd.Label)
+		if err := rd.verify(sealRoot, depth); err != nil {
+			return fmt.Errorf("walk %d step %d: %w", o.Walk, st, err)
 		}
-		if x != o.Result {
-			return fmt.Errorf("walk %d: %w", o.Walk, ErrBadWalk)
-		}
+		x = WalkStep(x, rd.Label)
+	}
+	if x != o.Result {
+		return fmt.Errorf("walk %d: %w", o.Walk, ErrBadWalk)
 	}
 	return nil
 }

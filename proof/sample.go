@@ -1,76 +1,133 @@
 package proof
 
 import (
-	"errors"
 	"fmt"
 )
 
 // On-chain re-checks (docs/pocps.md §13). The verifier keeps the full audit
-// (k openings) and submits a bounded sample: the first j audited walks and
-// rows, in audit order, so the chain knows which positions the sample must
-// cover without trusting the verifier to choose them.
+// (k openings) and submits a bounded sample of device-signed openings, each
+// named by its audit position j, so the chain knows which walk or row each
+// must be without trusting the verifier to choose it.
 
-// ErrEmptySample is returned for a sample with no openings.
-var ErrEmptySample = errors.New("empty proof sample")
-
-// VerifyResidencySample checks the first len(walks) audited walks of a
-// residency commitment (1 ≤ len ≤ Samples) exactly as VerifyResidency does.
-func VerifyResidencySample(p Params, sealRoot, nonce, root, verifierSecret Hash, walks []WalkOpening) error {
-	if len(walks) == 0 {
-		return ErrEmptySample
+// VerifyWalkAt checks one opened walk at audit position j of a residency
+// commitment exactly as VerifyResidency does. Errors: ErrSampleMismatch
+// (position outside the audit, or not the walk it selects), ErrBadPath,
+// ErrBadWalk.
+func VerifyWalkAt(p Params, sealRoot, nonce, root, verifierSecret Hash, j uint32, o WalkOpening) error {
+	if err := p.Validate(); err != nil {
+		return err
 	}
-	if len(walks) > int(p.Samples) {
-		return fmt.Errorf("%w: %d walks, at most %d", ErrSampleMismatch, len(walks), p.Samples)
+	if j >= p.Samples {
+		return fmt.Errorf("%w: audit position %d, the audit has %d", ErrSampleMismatch, j, p.Samples)
 	}
-	sub := p
-	sub.Samples = uint32(len(walks)) // the audit list's first entries are the same
-	return VerifyResidency(sub, sealRoot, nonce, root, verifierSecret, &ResidencyProof{Walks: walks})
+	want := ResidencyAudit(p, nonce, root, verifierSecret)[j]
+	if o.Walk != want {
+		return fmt.Errorf("walk sample %d: %w: opened walk %d, audit selects %d", j, ErrSampleMismatch, o.Walk, want)
+	}
+	return verifyWalk(p, sealRoot, nonce, root, o)
 }
 
-// VerifyGemmSample checks the first len(rows) audited GEMM rows without
-// Freivalds' precomputation, as the chain can afford: each row's output and
-// label paths, and a 32-column block of the row recomputed exactly,
+// VerifyRowAt checks one opened GEMM row at audit position j without
+// Freivalds' precomputation, as the chain can afford: its output and label
+// paths, and a 32-column block of the row recomputed exactly,
 // C_t[r][c..c+31] = A_t[r] · B_t[·, c..c+31], with the block
 //
-//	c = 32 · (u64(SHA-256("loopin/pocps/v1/sample" ‖ blockSeed ‖ u32 j)[0:8]) mod (n/32))
+//	c = 32 · (u64(SHA-256("loopin/pocps/v1/sample" ‖ columnSeed ‖ u32 j)[0:8]) mod (n/32))
 //
-// chosen from blockSeed (the block hash at submission), which neither the
-// device nor the verifier knew. It costs n PRG blocks and 32·n
-// multiply-adds per row. A row whose every entry is wrong is caught for
-// sure; a row wrong in a fraction f of its entries with probability ≥ f.
-func VerifyGemmSample(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, blockSeed Hash, rows []GemmRowOpening) error {
-	if len(rows) == 0 {
-		return ErrEmptySample
+// chosen from columnSeed (ColumnSeed of the verifier's VRF proof, which the
+// device did not know when it signed the row). It costs n PRG blocks and
+// 32·n multiply-adds. A row whose every entry is wrong is caught for sure;
+// a row wrong in a fraction f of its entries with probability ≥ f — the
+// verifier's Freivalds check catches it, and CheckRowEntry proves it.
+// Errors: ErrSampleMismatch, ErrBadPath, ErrFreivalds.
+func VerifyRowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, columnSeed Hash, j uint32, o GemmRowOpening) error {
+	ref, err := rowAt(p, sealRoot, seed, roots, verifierSecret, j, o)
+	if err != nil {
+		return err
 	}
-	if len(rows) > int(p.Samples) || len(roots) != int(p.Rounds) {
-		return fmt.Errorf("%w: %d rows (at most %d), %d roots (want %d)", ErrSampleMismatch, len(rows), p.Samples, len(roots), p.Rounds)
-	}
-	refs := GemmAudit(p, seed, roots, verifierSecret)
 	n := int(p.GemmDim)
-	for j, o := range rows {
-		ref := refs[j]
-		if err := verifyRowOpening(p, sealRoot, seed, roots, j, ref, o); err != nil {
-			return err
-		}
-		// B_t row k, columns c..c+31, is PRG block k·n/32 + c/32 of B_t's stream.
-		c := 32 * sampleIndex(tagSample, blockSeed, uint32(j), uint64(n/32))
-		bseed := GemmBSeed(seed, ref.Round)
-		var acc [32]int32
-		for k := 0; k < n; k++ {
-			ak := int32(int8(o.A[k/LabelSize][k%LabelSize]))
-			if ak == 0 {
-				continue
-			}
-			block := PRGBlock(bseed, uint64(k*n/32)+c/32)
-			for col := range acc {
-				acc[col] += ak * int32(int8(block[col]))
-			}
-		}
-		for col := range acc {
-			if o.C[int(c)+col] != acc[col] {
-				return fmt.Errorf("row %+v column %d: %w", ref, int(c)+col, ErrFreivalds)
-			}
+	c := int(32 * sampleIndex(tagSample, columnSeed, j, uint64(n/32)))
+	for col := c; col < c+32; col++ {
+		if got, want := o.C[col], RowEntry(p, seed, ref.Round, o.A, col); got != want {
+			return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, col, got, want, ErrFreivalds)
 		}
 	}
 	return nil
+}
+
+// CheckRowEntry checks one opened GEMM row at audit position j and the one
+// entry C_t[r][column] the verifier names, recomputed exactly in O(n): one
+// wrong entry is provable (docs/pocps.md §14). Errors: as VerifyRowAt;
+// ErrFreivalds when the entry is wrong.
+func CheckRowEntry(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash, j uint32, o GemmRowOpening, column uint32) error {
+	ref, err := rowAt(p, sealRoot, seed, roots, verifierSecret, j, o)
+	if err != nil {
+		return err
+	}
+	if column >= p.GemmDim {
+		return fmt.Errorf("%w: column %d of a %d-column row", ErrSampleMismatch, column, p.GemmDim)
+	}
+	if got, want := o.C[column], RowEntry(p, seed, ref.Round, o.A, int(column)); got != want {
+		return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, column, got, want, ErrFreivalds)
+	}
+	return nil
+}
+
+// RowEntry computes C_t[r][col] = Σ_k A_t[r][k] · B_t[k][col] for the row
+// labels a (n/32 labels, n int8 entries): n PRG blocks and n multiply-adds.
+// B_t row k, column col, is byte col mod 32 of PRG block (k·n + col)/32 of
+// B_t's stream.
+func RowEntry(p Params, seed Hash, round uint32, a []Hash, col int) int32 {
+	n := int(p.GemmDim)
+	bseed := GemmBSeed(seed, round)
+	var acc int32
+	for k := 0; k < n; k++ {
+		ak := int32(int8(a[k/LabelSize][k%LabelSize]))
+		if ak == 0 {
+			continue
+		}
+		block := PRGBlock(bseed, uint64((k*n+col)/32))
+		acc += ak * int32(int8(block[col%32]))
+	}
+	return acc
+}
+
+// WrongEntry recomputes a whole opened row (n² multiply-adds: the verifier
+// does it only for a row that failed Freivalds' check) and returns the
+// first column whose entry is wrong; ok is false when the row is right.
+func WrongEntry(p Params, seed Hash, o GemmRowOpening) (column uint32, ok bool) {
+	n := int(p.GemmDim)
+	if len(o.C) != n || uint64(len(o.A)) != p.RowLabels() {
+		return 0, false
+	}
+	b := GemmB(p, seed, o.Ref.Round)
+	row := make([]int32, n)
+	for k := 0; k < n; k++ {
+		ak := int32(int8(o.A[k/LabelSize][k%LabelSize]))
+		if ak == 0 {
+			continue
+		}
+		for j, bv := range b[k*n : (k+1)*n] {
+			row[j] += ak * int32(bv)
+		}
+	}
+	for j := range row {
+		if row[j] != o.C[j] {
+			return uint32(j), true
+		}
+	}
+	return 0, false
+}
+
+// rowAt checks that o is the row audit position j selects, with valid
+// paths, and returns its reference.
+func rowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash, j uint32, o GemmRowOpening) (RowRef, error) {
+	if err := p.Validate(); err != nil {
+		return RowRef{}, err
+	}
+	if j >= p.Samples || len(roots) != int(p.Rounds) {
+		return RowRef{}, fmt.Errorf("%w: audit position %d (the audit has %d), %d roots (want %d)", ErrSampleMismatch, j, p.Samples, len(roots), p.Rounds)
+	}
+	ref := GemmAudit(p, seed, roots, verifierSecret)[j]
+	return ref, verifyRowOpening(p, sealRoot, seed, roots, int(j), ref, o)
 }

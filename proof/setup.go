@@ -34,15 +34,32 @@ type SetupProof struct {
 	Samples []SetupSample
 }
 
-// SetupPositions returns the (layer, index) pairs that seed selects for c.
+// KeptLayerSamples is how many setup samples open the sealed layer P (the
+// last one, the layer a device keeps): a seal with a fraction f of P not
+// computed from its parents passes setup with at most (1 − f)^20, 2⁻²⁰ at
+// f = ½ (docs/pocps.md §9). The other samples are drawn over all layers.
+const KeptLayerSamples = 20
+
+// KeptSamples is the number of setup samples drawn in the sealed layer:
+// min(KeptLayerSamples, k − ⌊k/4⌋), so that a quarter of the samples or
+// more are left for the other layers (20 of the classes' k = 32).
+func (p Params) KeptSamples() uint32 { return min(KeptLayerSamples, p.Samples-p.Samples/4) }
+
+// SetupPositions returns the (layer, index) pairs that seed selects for c:
+// the first KeptSamples in the sealed layer, the rest in any layer.
 func SetupPositions(p Params, c Commitment, seed Hash) (layers []uint32, indices []uint64) {
 	h := newHasher(tagAuditSetup, 32+32*len(c.LayerRoots)).bytes(seed[:])
 	for _, r := range c.LayerRoots {
 		h.bytes(r[:])
 	}
 	audit := h.sum()
+	kept := p.KeptSamples()
 	for j := uint32(0); j < p.Samples; j++ {
-		layers = append(layers, uint32(sampleIndex(tagSample, audit, 2*j, uint64(p.Layers))))
+		layer := p.Layers - 1
+		if j >= kept {
+			layer = uint32(sampleIndex(tagSample, audit, 2*j, uint64(p.Layers)))
+		}
+		layers = append(layers, layer)
 		indices = append(indices, sampleIndex(tagSample, audit, 2*j+1, p.Labels))
 	}
 	return layers, indices
