@@ -287,22 +287,33 @@ func VerifyGemm(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret Hash
 		if err := verifyRowOpening(p, sealRoot, seed, roots, j, ref, o); err != nil {
 			return err
 		}
-		x, y := f.X[ref.Round], f.Y[ref.Round]
-		if x == nil {
-			return fmt.Errorf("row %+v: no Freivalds vector for round %d", ref, ref.Round)
+		if err := VerifyRowFreivalds(o, f); err != nil {
+			return err
 		}
-		var lhs, rhs uint64
-		for q, a := range o.A {
-			for b, v := range a {
-				rhs = addmod61(rhs, mulmod61(fieldInt(int64(int8(v))), y[q*LabelSize+b]))
-			}
+	}
+	return nil
+}
+
+// VerifyRowFreivalds runs Freivalds' check C_t[r]·x_t ≡ A_t[r]·y_t (mod p)
+// on one opened row whose paths were checked. Errors: ErrFreivalds, or no
+// vector for the row's round in f.
+func VerifyRowFreivalds(o GemmRowOpening, f *Freivalds) error {
+	ref := o.Ref
+	x, y := f.X[ref.Round], f.Y[ref.Round]
+	if x == nil || len(y) < len(o.A)*LabelSize || len(x) < len(o.C) {
+		return fmt.Errorf("row %+v: no Freivalds vector for round %d", ref, ref.Round)
+	}
+	var lhs, rhs uint64
+	for q, a := range o.A {
+		for b, v := range a {
+			rhs = addmod61(rhs, mulmod61(fieldInt(int64(int8(v))), y[q*LabelSize+b]))
 		}
-		for jj, c := range o.C {
-			lhs = addmod61(lhs, mulmod61(fieldInt(int64(c)), x[jj]))
-		}
-		if lhs != rhs {
-			return fmt.Errorf("row %+v: %w", ref, ErrFreivalds)
-		}
+	}
+	for jj, c := range o.C {
+		lhs = addmod61(lhs, mulmod61(fieldInt(int64(c)), x[jj]))
+	}
+	if lhs != rhs {
+		return fmt.Errorf("row %+v: %w", ref, ErrFreivalds)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package apptesting
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"testing"
 	"time"
@@ -77,9 +78,35 @@ func WithVerifier(t testing.TB, c *TestChain) sdk.AccAddress {
 func WithVerifierKey(t testing.TB, c *TestChain, hot sdk.AccAddress) sdk.AccAddress {
 	t.Helper()
 	val := GenesisValidator(t, c)
-	_, err := Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "verifier:9500"})
+	_, err := Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "verifier:9500",
+		VrfKey: TestVRFKey(hot).PublicKey()})
 	require.NoError(t, err)
 	return hot
+}
+
+// TestVRFKey is the VRF key of the test verifier with hot key hot (from
+// SHA-256 of the address): what WithVerifierKey registers and the report
+// helpers sign with.
+func TestVRFKey(hot sdk.AccAddress) proof.VRFKey {
+	k, err := proof.NewVRFKey(sha256.Sum256(append([]byte("apptesting/vrf/"), hot...)))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+// TestDeviceKey is the answer key of the test device with fingerprint fp
+// (from SHA-256 of it): what RegisterMsg registers and the report helpers
+// sign the device's answers with.
+func TestDeviceKey(fp []byte) ed25519.PrivateKey {
+	seed := sha256.Sum256(append([]byte("apptesting/device-key/"), fp...))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// TestCertHash is the TLS certificate hash RegisterMsg registers.
+func TestCertHash(fp []byte) []byte {
+	h := sha256.Sum256(append([]byte("apptesting/tls/"), fp...))
+	return h[:]
 }
 
 // SealFor seals a tiny device the way a miner would before registering:
@@ -106,6 +133,7 @@ func RegisterMsg(owner sdk.AccAddress, fp []byte, keyHeight int64, seal pocpstyp
 	return &pocpstypes.MsgRegisterDevice{
 		Owner: owner.String(), GpuClass: "rtx-4090", Fingerprint: fp, KeyHeight: keyHeight,
 		Seal: seal, Endpoint: "miner.example:9400", Privacy: pocpstypes.PrivacyReport{Level: 80, Details: "disk encryption"},
+		DevicePubkey: TestDeviceKey(fp).Public().(ed25519.PublicKey), TlsCertHash: TestCertHash(fp),
 	}
 }
 
@@ -130,17 +158,35 @@ func RegisterSealed(t testing.TB, c *TestChain, name string) (*proof.Sealing, po
 	return sealing, cs.Challenges[0]
 }
 
-// SetupProofBytes is the encoded setup proof of s for the seed of block
-// seedHeight, as the verifier submits it in MsgSubmitSetupResult.
-func SetupProofBytes(t testing.TB, s *proof.Sealing, seedHeight int64) []byte {
+// VRF returns the VRF proof σ of the test verifier hot for challenge ch
+// and the secret it gives (proof.SecretFromVRF).
+func VRF(c *TestChain, hot sdk.AccAddress, ch pocpstypes.Challenge) ([]byte, proof.Hash) {
+	var nonce proof.Hash
+	copy(nonce[:], ch.Nonce)
+	sigma := TestVRFKey(hot).Prove(proof.VRFMessage(c.ChainID(), ch.Id, nonce))
+	return sigma, proof.SecretFromVRF(sigma)
+}
+
+// SetupReport is the verifier hot's report of setup challenge ch with the
+// device-signed setup proof of s, as the verifier sidecar submits it.
+func SetupReport(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitSetupResult {
 	t.Helper()
-	var seed proof.Hash
-	copy(seed[:], BlockHash(seedHeight))
+	sigma, seed := VRF(c, hot, ch)
 	pf, err := s.ProveSetup(seed)
 	require.NoError(t, err)
 	bz, err := pf.MarshalBinary()
 	require.NoError(t, err)
-	return bz
+	return &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: bz, VrfProof: sigma,
+		DeviceSignature: proof.SignAnswer(DeviceKeyOf(t, c, ch.DeviceId), c.ChainID(), ch.Id, proof.AnswerSetup, proof.SetupPayload(seed, bz))}
+}
+
+// DeviceKeyOf is the test answer key of device id (TestDeviceKey of its
+// fingerprint).
+func DeviceKeyOf(t testing.TB, c *TestChain, id uint64) ed25519.PrivateKey {
+	t.Helper()
+	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), id)
+	require.NoError(t, err)
+	return TestDeviceKey(d.Fingerprint)
 }
 
 // SealedDevice registers and seals the device "gpu-0" for c.Funded, the
@@ -157,7 +203,7 @@ func SealedNamed(t testing.TB, c *TestChain, hot sdk.AccAddress, name string) (*
 	sealing, ch := RegisterSealed(t, c, name)
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
-	_, err := Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: SetupProofBytes(t, sealing, ch.SeedHeight)})
+	_, err := Deliver(c, c.Ctx(), SetupReport(t, c, sealing, hot, ch))
 	require.NoError(t, err)
 	sealing.Discard()
 	return sealing, ch.DeviceId
@@ -184,34 +230,86 @@ func NextResidencyChallenge(t testing.TB, c *TestChain, deviceID uint64) pocpsty
 }
 
 // Answer runs challenge ch against the sealing as a verifier would and
-// builds the passing report sent by hot, with the first two audited walks
-// and GEMM rows as the sample and W = 10⁶. Nonce, GEMM seed and secret are
-// derived from the challenge id.
-func Answer(t testing.TB, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitChallengeResult {
+// builds the passing report sent by hot: the device-signed commitments and
+// the first two audited walks and GEMM rows, W = 10⁶ ops/s.
+func Answer(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitChallengeResult {
+	t.Helper()
+	a := Run(t, c, s, hot, ch)
+	return a.Report(2, 2)
+}
+
+// Answers is one challenge run by the test device against its sealing,
+// every answer signed with its test key: what a verifier receives.
+type Answers struct {
+	Msg                 *pocpstypes.MsgSubmitChallengeResult
+	Walks, Rows         []pocpstypes.SignedOpening
+	Nonce, Seed, Secret proof.Hash
+	ResidencyRoot       proof.Hash
+	GemmRoots           []proof.Hash
+	key                 ed25519.PrivateKey
+	chainID             string
+	challenge           uint64
+}
+
+// Run answers challenge ch with s: the residency and GEMM runs for the
+// challenge's nonce and seed, every audited walk and row opened and
+// signed. Msg is a pass without openings (Report adds them).
+func Run(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *Answers {
 	t.Helper()
 	p := s.Params
-	nonce, seed, secret := proof.Hash{1, byte(ch.Id)}, proof.Hash{2, byte(ch.Id)}, proof.Hash{3, byte(ch.Id)}
-	run, err := s.Residency(nonce)
+	key := DeviceKeyOf(t, c, ch.DeviceId)
+	a := &Answers{key: key, chainID: c.ChainID(), challenge: ch.Id}
+	copy(a.Nonce[:], ch.Nonce)
+	copy(a.Seed[:], ch.GemmSeed)
+	sigma, secret := VRF(c, hot, ch)
+	a.Secret = secret
+	run, err := s.Residency(a.Nonce)
 	require.NoError(t, err)
-	res := s.OpenResidency(run, proof.ResidencyAudit(p, nonce, run.Root(), secret)[:2])
-	g, err := s.Gemm(seed)
+	a.ResidencyRoot = run.Root()
+	for j, w := range proof.ResidencyAudit(p, a.Nonce, a.ResidencyRoot, secret) {
+		bz, err := s.OpenResidency(run, []uint32{w}).MarshalBinary()
+		require.NoError(t, err)
+		a.Walks = append(a.Walks, a.SignOpening(proof.AnswerResidencyOpening, uint32(j), bz))
+	}
+	g, err := s.Gemm(a.Seed)
 	require.NoError(t, err)
-	gemm := s.OpenGemm(g, proof.GemmAudit(p, seed, g.Roots, secret)[:2])
-	resBz, err := res.MarshalBinary()
-	require.NoError(t, err)
-	gemmBz, err := gemm.MarshalBinary()
-	require.NoError(t, err)
-	root := run.Root()
-	msg := &pocpstypes.MsgSubmitChallengeResult{
+	a.GemmRoots = g.Roots
+	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, secret) {
+		bz, err := s.OpenGemm(g, []proof.RowRef{ref}).MarshalBinary()
+		require.NoError(t, err)
+		a.Rows = append(a.Rows, a.SignOpening(proof.AnswerGemmOpening, uint32(j), bz))
+	}
+	a.Msg = &pocpstypes.MsgSubmitChallengeResult{
 		HotKey: hot.String(), ChallengeId: ch.Id, Passed: true, ResidencyMs: 12, GemmMs: 40,
-		W: math.NewInt(1_000_000), TranscriptHash: make([]byte, 32),
-		Nonce: nonce[:], GemmSeed: seed[:], VerifierSecret: secret[:], ResidencyRoot: root[:],
-		ResidencySample: resBz, GemmSample: gemmBz,
+		W: math.NewInt(1_000_000), TranscriptHash: make([]byte, 32), VrfProof: sigma,
+		ResidencyRoot:          append([]byte(nil), a.ResidencyRoot[:]...),
+		ResidencyRootSignature: proof.SignAnswer(key, a.chainID, ch.Id, proof.AnswerResidencyRoot, proof.RootPayload(a.Nonce, a.ResidencyRoot)),
+		GemmRootsSignature:     proof.SignAnswer(key, a.chainID, ch.Id, proof.AnswerGemmRoots, proof.RootPayload(a.Seed, g.Roots...)),
 	}
 	for _, r := range g.Roots {
-		msg.GemmRoots = append(msg.GemmRoots, append([]byte(nil), r[:]...))
+		a.Msg.GemmRoots = append(a.Msg.GemmRoots, append([]byte(nil), r[:]...))
 	}
-	return msg
+	return a
+}
+
+// SignOpening signs an opening's encoding at audit position j with the
+// device key, as the device does.
+func (a *Answers) SignOpening(kind proof.AnswerKind, j uint32, opening []byte) pocpstypes.SignedOpening {
+	return pocpstypes.SignedOpening{Position: j, Opening: opening,
+		Signature: proof.SignAnswer(a.key, a.chainID, a.challenge, kind, proof.OpeningPayload(a.Secret, j, opening))}
+}
+
+// Sign signs payload as the device's answer of kind to this challenge.
+func (a *Answers) Sign(kind proof.AnswerKind, payload []byte) []byte {
+	return proof.SignAnswer(a.key, a.chainID, a.challenge, kind, payload)
+}
+
+// Report is the passing report with the first walks and rows openings.
+func (a *Answers) Report(walks, rows int) *pocpstypes.MsgSubmitChallengeResult {
+	m := *a.Msg
+	m.ResidencyOpenings = append([]pocpstypes.SignedOpening(nil), a.Walks[:walks]...)
+	m.GemmOpenings = append([]pocpstypes.SignedOpening(nil), a.Rows[:rows]...)
+	return &m
 }
 
 // PutSealedDevice writes a sealed rtx-4090 device id owned by owner straight

@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -190,7 +191,58 @@ func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Lo
 			s.granted[l.Id] = l
 		}
 	}
+	if err := s.loadSeen(); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// seenEntry is one used request signature in the replay file.
+type seenEntry struct {
+	Hash []byte `json:"sig_sha256"`
+	At   int64  `json:"at"`
+}
+
+// replayPath keeps the signatures used within the last 2 × Window, so a
+// restarted sidecar still refuses a replayed request.
+func (s *Server) replayPath() string { return s.path + ".replay.json" }
+
+func (s *Server) loadSeen() error {
+	bz, err := os.ReadFile(s.replayPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	var entries []seenEntry
+	if err := json.Unmarshal(bz, &entries); err != nil {
+		return fmt.Errorf("%s: %w", s.replayPath(), err)
+	}
+	for _, e := range entries {
+		var h [32]byte
+		copy(h[:], e.Hash)
+		s.seen[h] = time.Unix(e.At, 0)
+	}
+	return nil
+}
+
+// saveSeen writes the used signatures (s.mu held), oldest first.
+func (s *Server) saveSeen() error {
+	entries := make([]seenEntry, 0, len(s.seen))
+	for h, t := range s.seen {
+		entries = append(entries, seenEntry{Hash: append([]byte(nil), h[:]...), At: t.Unix()})
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		if entries[i].At != entries[j].At {
+			return entries[i].At < entries[j].At
+		}
+		return bytes.Compare(entries[i].Hash, entries[j].Hash) < 0
+	})
+	bz, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	return renameio.WriteFile(s.replayPath(), bz, 0o600)
 }
 
 // SetClock replaces the clock requests' timestamps are checked against
@@ -249,10 +301,17 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 		}
 	}
 	_, replayed := s.seen[sigHash]
-	s.seen[sigHash] = now
+	var saveErr error
+	if !replayed {
+		s.seen[sigHash] = now
+		saveErr = s.saveSeen()
+	}
 	s.mu.Unlock()
 	if replayed {
 		return nil, status.Error(codes.AlreadyExists, "this signed request was already used: sign a new one")
+	}
+	if saveErr != nil {
+		return nil, status.Errorf(codes.Internal, "recording the request against replay: %v", saveErr)
 	}
 
 	lease, err := s.chain.Lease(ctx, req.LeaseId)

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/status"
 
@@ -22,6 +21,7 @@ import (
 
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/protocol"
+	"github.com/loopin-project/loopin/sidecar/tlspin"
 	"github.com/loopin-project/loopin/sidecar/types"
 )
 
@@ -79,7 +79,7 @@ func answerErr(err error) error {
 }
 
 // Setup implements types.MinerServer.
-func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.SetupResponse, error) {
+func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.SignedAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
 		return nil, err
@@ -88,15 +88,15 @@ func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.Set
 	if err != nil {
 		return nil, err
 	}
-	pf, err := m.Setup(ctx, seed)
+	pf, sig, err := m.Setup(ctx, req.ChallengeId, seed)
 	if err != nil {
 		return nil, answerErr(err)
 	}
-	return &types.SetupResponse{Proof: pf}, nil
+	return &types.SignedAnswer{Proof: pf, Signature: sig}, nil
 }
 
 // Residency implements types.MinerServer.
-func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*types.ResidencyResponse, error) {
+func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*types.RootsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
 		return nil, err
@@ -105,32 +105,20 @@ func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*t
 	if err != nil {
 		return nil, err
 	}
-	root, err := m.Residency(ctx, nonce)
+	root, sig, err := m.Residency(ctx, req.ChallengeId, nonce)
 	if err != nil {
 		return nil, answerErr(err)
 	}
-	return &types.ResidencyResponse{Root: root[:]}, nil
+	return &types.RootsAnswer{Roots: [][]byte{root[:]}, Signature: sig}, nil
 }
 
 // OpenResidency implements types.MinerServer.
-func (s *Server) OpenResidency(ctx context.Context, req *types.OpenResidencyRequest) (*types.ProofResponse, error) {
-	m, err := s.device(req.DeviceId)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := hash(req.Nonce, "nonce")
-	if err != nil {
-		return nil, err
-	}
-	pf, err := m.OpenResidency(ctx, nonce, req.Walks)
-	if err != nil {
-		return nil, answerErr(err)
-	}
-	return &types.ProofResponse{Proof: pf}, nil
+func (s *Server) OpenResidency(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
+	return s.open(ctx, req, protocol.MinerAPI.OpenResidency)
 }
 
 // Gemm implements types.MinerServer.
-func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.GemmResponse, error) {
+func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.RootsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
 		return nil, err
@@ -139,11 +127,11 @@ func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.GemmR
 	if err != nil {
 		return nil, err
 	}
-	roots, err := m.Gemm(ctx, seed)
+	roots, sig, err := m.Gemm(ctx, req.ChallengeId, seed)
 	if err != nil {
 		return nil, answerErr(err)
 	}
-	resp := &types.GemmResponse{}
+	resp := &types.RootsAnswer{Signature: sig}
 	for _, r := range roots {
 		resp.Roots = append(resp.Roots, append([]byte(nil), r[:]...))
 	}
@@ -151,24 +139,33 @@ func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.GemmR
 }
 
 // OpenGemm implements types.MinerServer.
-func (s *Server) OpenGemm(ctx context.Context, req *types.OpenGemmRequest) (*types.ProofResponse, error) {
+func (s *Server) OpenGemm(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
+	return s.open(ctx, req, protocol.MinerAPI.OpenGemm)
+}
+
+func (s *Server) open(ctx context.Context, req *types.OpenRequest,
+	open func(protocol.MinerAPI, context.Context, uint64, proof.Hash, proof.Hash, []uint32) ([]*types.Opening, error),
+) (*types.OpeningsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
 		return nil, err
 	}
-	seed, err := hash(req.Seed, "seed")
+	run, err := hash(req.Run, "run")
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]proof.RowRef, len(req.Rows))
-	for i, r := range req.Rows {
-		rows[i] = proof.RowRef{Round: r.Round, Row: r.Row}
+	secret, err := hash(req.Secret, "secret")
+	if err != nil {
+		return nil, err
 	}
-	pf, err := m.OpenGemm(ctx, seed, rows)
+	if len(req.Positions) > 1024 {
+		return nil, status.Errorf(codes.InvalidArgument, "%d positions, at most 1024", len(req.Positions))
+	}
+	os, err := open(m, ctx, req.ChallengeId, run, secret, req.Positions)
 	if err != nil {
 		return nil, answerErr(err)
 	}
-	return &types.ProofResponse{Proof: pf}, nil
+	return &types.OpeningsAnswer{Openings: os}, nil
 }
 
 // MinerClient is protocol.MinerAPI for one device at a miner sidecar.
@@ -180,11 +177,14 @@ type MinerClient struct {
 
 var _ protocol.MinerAPI = (*MinerClient)(nil)
 
-// Dial connects to the miner sidecar at endpoint (host:port, plaintext) for
-// device. The connection is lazy: an unreachable sidecar fails the first
-// call, which the verifier reports as "no answer".
-func Dial(endpoint string, device uint64) (*MinerClient, error) {
-	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()),
+// Dial connects to the miner sidecar at endpoint (host:port) for device
+// over TLS, accepting only the certificate whose SHA-256 is certHash (the
+// device's tls_cert_hash on chain; tlspin.ClientCredentials). The
+// connection is lazy: an unreachable sidecar, or one presenting another
+// certificate, fails the first call, which the verifier reports as "no
+// answer".
+func Dial(endpoint string, device uint64, certHash []byte) (*MinerClient, error) {
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(tlspin.ClientCredentials(certHash)),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(Codec())))
 	if err != nil {
 		return nil, fmt.Errorf("miner sidecar %s: %w", endpoint, err)
@@ -213,56 +213,56 @@ func (c *MinerClient) WaitReady(ctx context.Context) error {
 }
 
 // Setup implements protocol.MinerAPI.
-func (c *MinerClient) Setup(ctx context.Context, seed proof.Hash) ([]byte, error) {
-	resp, err := c.client.Setup(ctx, &types.SetupRequest{DeviceId: c.device, Seed: seed[:]})
+func (c *MinerClient) Setup(ctx context.Context, challenge uint64, seed proof.Hash) ([]byte, []byte, error) {
+	resp, err := c.client.Setup(ctx, &types.SetupRequest{DeviceId: c.device, ChallengeId: challenge, Seed: seed[:]})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return resp.Proof, nil
+	return resp.Proof, resp.Signature, nil
 }
 
 // Residency implements protocol.MinerAPI.
-func (c *MinerClient) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
-	resp, err := c.client.Residency(ctx, &types.ResidencyRequest{DeviceId: c.device, Nonce: nonce[:]})
+func (c *MinerClient) Residency(ctx context.Context, challenge uint64, nonce proof.Hash) (proof.Hash, []byte, error) {
+	resp, err := c.client.Residency(ctx, &types.ResidencyRequest{DeviceId: c.device, ChallengeId: challenge, Nonce: nonce[:]})
 	if err != nil {
-		return proof.Hash{}, err
+		return proof.Hash{}, nil, err
 	}
-	return hash(resp.Root, "root")
+	if len(resp.Roots) != 1 {
+		return proof.Hash{}, nil, fmt.Errorf("residency answer has %d roots, want 1", len(resp.Roots))
+	}
+	root, err := hash(resp.Roots[0], "root")
+	return root, resp.Signature, err
 }
 
 // OpenResidency implements protocol.MinerAPI.
-func (c *MinerClient) OpenResidency(ctx context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
-	resp, err := c.client.OpenResidency(ctx, &types.OpenResidencyRequest{DeviceId: c.device, Nonce: nonce[:], Walks: walks})
+func (c *MinerClient) OpenResidency(ctx context.Context, challenge uint64, nonce, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
+	resp, err := c.client.OpenResidency(ctx, &types.OpenRequest{DeviceId: c.device, ChallengeId: challenge, Run: nonce[:], Secret: secret[:], Positions: positions})
 	if err != nil {
 		return nil, err
 	}
-	return resp.Proof, nil
+	return resp.Openings, nil
 }
 
 // Gemm implements protocol.MinerAPI.
-func (c *MinerClient) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
-	resp, err := c.client.Gemm(ctx, &types.GemmRequest{DeviceId: c.device, Seed: seed[:]})
+func (c *MinerClient) Gemm(ctx context.Context, challenge uint64, seed proof.Hash) ([]proof.Hash, []byte, error) {
+	resp, err := c.client.Gemm(ctx, &types.GemmRequest{DeviceId: c.device, ChallengeId: challenge, Seed: seed[:]})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	roots := make([]proof.Hash, len(resp.Roots))
 	for i, r := range resp.Roots {
 		if roots[i], err = hash(r, "root"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return roots, nil
+	return roots, resp.Signature, nil
 }
 
 // OpenGemm implements protocol.MinerAPI.
-func (c *MinerClient) OpenGemm(ctx context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error) {
-	req := &types.OpenGemmRequest{DeviceId: c.device, Seed: seed[:]}
-	for _, r := range rows {
-		req.Rows = append(req.Rows, &types.RowRef{Round: r.Round, Row: r.Row})
-	}
-	resp, err := c.client.OpenGemm(ctx, req)
+func (c *MinerClient) OpenGemm(ctx context.Context, challenge uint64, seed, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
+	resp, err := c.client.OpenGemm(ctx, &types.OpenRequest{DeviceId: c.device, ChallengeId: challenge, Run: seed[:], Secret: secret[:], Positions: positions})
 	if err != nil {
 		return nil, err
 	}
-	return resp.Proof, nil
+	return resp.Openings, nil
 }

@@ -62,6 +62,9 @@ type Config struct {
 	// Poll is how often the chain is read (default 2 s).
 	Poll time.Duration
 	Log  *slog.Logger
+
+	// keys are loaded by Run from Dir (device key, TLS certificate).
+	keys *keys
 }
 
 // Run runs the miner sidecar until ctx ends, then stops gracefully (the
@@ -134,6 +137,9 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 		return err
 	}
 
+	if cfg.keys, err = loadKeys(cfg.Dir); err != nil {
+		return err
+	}
 	// Each step of setUp is saved before the next, so a try that fails for
 	// a passing reason (the node away, a block late, a sequence race) is
 	// tried again without losing work; any other error stops the sidecar.
@@ -155,13 +161,16 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 		return err
 	}
 	defer seal.Close()
+	if err := reconcileKeys(ctx, c, cfg, st.DeviceID, log); err != nil {
+		return err
+	}
 
 	acc, err := newAccess(cfg, c, mm, log)
 	if err != nil {
 		return err
 	}
 	acc.Serve(st.DeviceID)
-	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, acc, mm)
+	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, cfg.keys, cfg.Chain.ChainID, acc, mm)
 	if err != nil {
 		return err
 	}

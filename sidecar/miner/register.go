@@ -196,7 +196,7 @@ func registerSealed(ctx context.Context, c *chain.Client, cfg Config, st state, 
 	}
 	_, err := c.Submit(ctx, 30*time.Second, &pocpstypes.MsgRegisterDevice{
 		Owner: c.Address.String(), GpuClass: cfg.Class, Fingerprint: st.Fingerprint, KeyHeight: st.KeyHeight,
-		Seal: commit, Endpoint: cfg.Endpoint, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (" + backend + " backend)"},
+		Seal: commit, Endpoint: cfg.Endpoint, DevicePubkey: cfg.keys.public(), TlsCertHash: cfg.keys.certHash, Privacy: pocpstypes.PrivacyReport{Level: cfg.Privacy, Details: "loopind sidecar miner (" + backend + " backend)"},
 	})
 	if err != nil {
 		return st, fmt.Errorf("register: %w", err)

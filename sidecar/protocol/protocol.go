@@ -1,16 +1,18 @@
 // Package protocol is the PoCPS challenge protocol between a verifier
-// sidecar and a miner sidecar (x/pocps/README.md, docs/protocol.md §6; docs/pocps.md),
-// independent of the transport: Miner answers for one sealed device,
-// Verifier runs a challenge against any MinerAPI on its own clock, audits
-// the answers with its secret and builds the report the chain re-checks
-// (MsgSubmitSetupResult, MsgSubmitChallengeResult). The sidecars put a gRPC
-// transport and the chain client (sidecar/chain) around it.
+// sidecar and a miner sidecar (x/pocps/README.md, docs/protocol.md §6;
+// docs/pocps.md §14), independent of the transport: Miner answers for one
+// sealed device and signs every answer with the device key, Verifier runs
+// a challenge against any MinerAPI on its own clock, audits the answers
+// with the secret its VRF key gives for the challenge, and builds the
+// report the chain re-checks (MsgSubmitSetupResult,
+// MsgSubmitChallengeResult). The sidecars put a TLS gRPC transport and the
+// chain client (sidecar/chain) around it.
 package protocol
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,37 +26,50 @@ import (
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
-// MinerAPI is what a verifier asks of the miner sidecar of a device: the
-// setup proof for a seed, a residency walk and a GEMM for the verifier's
-// nonce and seed, then the openings the verifier's audit picks. Every
-// method may be slow (the device works) and fails with the miner's error.
+// MinerAPI is what a verifier asks of the miner sidecar of a device, for
+// challenge id: the setup proof for a seed, a residency walk and a GEMM for
+// the challenge's nonce and seed, then the openings at audit positions the
+// secret selects. Every answer is signed by the device key. Every method
+// may be slow (the device works) and fails with the miner's error.
 type MinerAPI interface {
-	// Setup returns the encoded setup proof for seed.
-	Setup(ctx context.Context, seed proof.Hash) ([]byte, error)
-	// Residency runs the walk for nonce and returns its root.
-	Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error)
-	// OpenResidency opens the walks of the run for nonce.
-	OpenResidency(ctx context.Context, nonce proof.Hash, walks []uint32) ([]byte, error)
-	// Gemm runs the GEMM for seed and returns its per-round roots.
-	Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error)
-	// OpenGemm opens the rows of the run for seed.
-	OpenGemm(ctx context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error)
+	// Setup returns the encoded setup proof for seed and its signature.
+	Setup(ctx context.Context, challenge uint64, seed proof.Hash) (pf []byte, sig []byte, err error)
+	// Residency runs the walk for nonce and returns its signed root.
+	Residency(ctx context.Context, challenge uint64, nonce proof.Hash) (root proof.Hash, sig []byte, err error)
+	// OpenResidency opens the audited walks at positions of the run for nonce.
+	OpenResidency(ctx context.Context, challenge uint64, nonce, secret proof.Hash, positions []uint32) ([]*types.Opening, error)
+	// Gemm runs the GEMM for seed and returns its signed round roots.
+	Gemm(ctx context.Context, challenge uint64, seed proof.Hash) (roots []proof.Hash, sig []byte, err error)
+	// OpenGemm opens the audited rows at positions of the run for seed.
+	OpenGemm(ctx context.Context, challenge uint64, seed, secret proof.Hash, positions []uint32) ([]*types.Opening, error)
 }
 
 // Miner answers MinerAPI for one sealed device from its seal on a gpu
-// backend (gpu.Seal: CPU or CUDA). The seal keeps the latest residency and
-// GEMM runs until they are opened; one challenge runs at a time. Safe for
-// concurrent use.
+// backend (gpu.Seal: CPU or CUDA), signing with the device key over the
+// chain id. The seal keeps the latest residency and GEMM runs until they
+// are opened; one challenge runs at a time. Safe for concurrent use.
 type Miner struct {
-	s  gpu.Seal
-	mu sync.Mutex
-	// resNonce and gemmSeed name the runs the seal holds.
-	resNonce, gemmSeed *proof.Hash
+	s       gpu.Seal
+	key     ed25519.PrivateKey
+	chainID string
+	mu      sync.Mutex
+	// res and gemm name the runs the seal holds.
+	res, gemm *run
 }
 
-// NewMiner answers from seal s (nil: a miner that lost its seal, which
-// answers ErrNoSeal).
-func NewMiner(s gpu.Seal) *Miner { return &Miner{s: s} }
+// run is a residency or GEMM run the seal holds: its challenge, nonce or
+// seed, and commitment.
+type run struct {
+	challenge uint64
+	input     proof.Hash
+	roots     []proof.Hash
+}
+
+// NewMiner answers from seal s with device key key for chain chainID (nil
+// s: a miner that lost its seal, which answers ErrNoSeal).
+func NewMiner(s gpu.Seal, key ed25519.PrivateKey, chainID string) *Miner {
+	return &Miner{s: s, key: key, chainID: chainID}
+}
 
 var _ MinerAPI = (*Miner)(nil)
 
@@ -66,90 +81,130 @@ var ErrNoSeal = errors.New("no seal in memory")
 // hold (never started, or replaced by a later one).
 var ErrUnknownRun = errors.New("no such run: ask for the walk or the GEMM first")
 
+func (m *Miner) sign(challenge uint64, kind proof.AnswerKind, payload []byte) []byte {
+	return proof.SignAnswer(m.key, m.chainID, challenge, kind, payload)
+}
+
 // Setup implements MinerAPI.
-func (m *Miner) Setup(_ context.Context, seed proof.Hash) ([]byte, error) {
+func (m *Miner) Setup(_ context.Context, challenge uint64, seed proof.Hash) ([]byte, []byte, error) {
 	if m.s == nil {
-		return nil, ErrNoSeal
+		return nil, nil, ErrNoSeal
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	pf, err := m.s.ProveSetup(seed)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pf.MarshalBinary()
+	bz, err := pf.MarshalBinary()
+	if err != nil {
+		return nil, nil, err
+	}
+	return bz, m.sign(challenge, proof.AnswerSetup, proof.SetupPayload(seed, bz)), nil
 }
 
 // Residency implements MinerAPI.
-func (m *Miner) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
+func (m *Miner) Residency(ctx context.Context, challenge uint64, nonce proof.Hash) (proof.Hash, []byte, error) {
 	if m.s == nil {
-		return proof.Hash{}, ErrNoSeal
+		return proof.Hash{}, nil, ErrNoSeal
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.res = nil
 	root, err := m.s.Residency(ctx, nonce)
 	if err != nil {
-		m.resNonce = nil
-		return proof.Hash{}, err
+		return proof.Hash{}, nil, err
 	}
-	m.resNonce = &nonce
-	return root, nil
+	m.res = &run{challenge: challenge, input: nonce, roots: []proof.Hash{root}}
+	return root, m.sign(challenge, proof.AnswerResidencyRoot, proof.RootPayload(nonce, root)), nil
 }
 
-// OpenResidency implements MinerAPI.
-func (m *Miner) OpenResidency(_ context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
+// OpenResidency implements MinerAPI: the walks are the audit of the
+// miner's own root and the given secret, so a verifier cannot have the
+// device sign a walk the audit does not select.
+func (m *Miner) OpenResidency(_ context.Context, challenge uint64, nonce, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.s == nil || m.resNonce == nil || *m.resNonce != nonce {
+	if m.s == nil || m.res == nil || m.res.challenge != challenge || m.res.input != nonce {
 		return nil, ErrUnknownRun
 	}
-	pf, err := m.s.OpenResidency(walks)
-	if err != nil {
-		return nil, err
+	p := m.s.Sealing().Params
+	audit := proof.ResidencyAudit(p, nonce, m.res.roots[0], secret)
+	var out []*types.Opening
+	for _, j := range positions {
+		if j >= uint32(len(audit)) {
+			return nil, fmt.Errorf("audit position %d: the audit has %d", j, len(audit))
+		}
+		pf, err := m.s.OpenResidency([]uint32{audit[j]})
+		if err != nil {
+			return nil, err
+		}
+		bz, err := pf.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: m.sign(challenge, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, j, bz))})
 	}
-	return pf.MarshalBinary()
+	return out, nil
 }
 
 // Gemm implements MinerAPI.
-func (m *Miner) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
+func (m *Miner) Gemm(ctx context.Context, challenge uint64, seed proof.Hash) ([]proof.Hash, []byte, error) {
 	if m.s == nil {
-		return nil, ErrNoSeal
+		return nil, nil, ErrNoSeal
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gemm = nil
 	roots, err := m.s.Gemm(ctx, seed)
 	if err != nil {
-		m.gemmSeed = nil
-		return nil, err
+		return nil, nil, err
 	}
-	m.gemmSeed = &seed
-	return roots, nil
+	m.gemm = &run{challenge: challenge, input: seed, roots: roots}
+	return roots, m.sign(challenge, proof.AnswerGemmRoots, proof.RootPayload(seed, roots...)), nil
 }
 
-// OpenGemm implements MinerAPI.
-func (m *Miner) OpenGemm(_ context.Context, seed proof.Hash, rows []proof.RowRef) ([]byte, error) {
+// OpenGemm implements MinerAPI, like OpenResidency.
+func (m *Miner) OpenGemm(_ context.Context, challenge uint64, seed, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.s == nil || m.gemmSeed == nil || *m.gemmSeed != seed {
+	if m.s == nil || m.gemm == nil || m.gemm.challenge != challenge || m.gemm.input != seed {
 		return nil, ErrUnknownRun
 	}
-	pf, err := m.s.OpenGemm(rows)
-	if err != nil {
-		return nil, err
+	p := m.s.Sealing().Params
+	audit := proof.GemmAudit(p, seed, m.gemm.roots, secret)
+	var out []*types.Opening
+	for _, j := range positions {
+		if j >= uint32(len(audit)) {
+			return nil, fmt.Errorf("audit position %d: the audit has %d", j, len(audit))
+		}
+		pf, err := m.s.OpenGemm([]proof.RowRef{audit[j]})
+		if err != nil {
+			return nil, err
+		}
+		bz, err := pf.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: m.sign(challenge, proof.AnswerGemmOpening, proof.OpeningPayload(secret, j, bz))})
 	}
-	return pf.MarshalBinary()
+	return out, nil
 }
 
-// Verifier runs challenges. Its Seed makes its secrets: the verifier secret
-// of a challenge, and the nonce and GEMM seed it sends, are hashes of Seed
-// and the challenge id, unknown to the miner beforehand and revealed to the
-// chain in the report. Now is its clock (time.Now when nil).
+// Verifier runs challenges. Its VRF key makes each challenge's secret:
+// proof.SecretFromVRF of its unique signature over the challenge, unknown
+// to the miner until the verifier reveals it after the commitment, and
+// checked by the chain. Now is its clock (time.Now when nil).
 type Verifier struct {
-	Seed [32]byte
-	Now  func() time.Time
+	VRF     proof.VRFKey
+	ChainID string
+	Now     func() time.Time
 	// SampleSize bounds how many audited walks and rows go on chain (the
 	// full audit stays in the verifier's transcript). Default 2.
 	SampleSize int
+	// OpenTimeout bounds each request for openings (default 30 s); the
+	// commitments are bounded by a multiple of their deadline.
+	OpenTimeout time.Duration
 }
 
 func (v *Verifier) now() time.Time {
@@ -159,48 +214,64 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-func (v *Verifier) derive(tag string, challengeID uint64) proof.Hash {
-	h := sha256.New()
-	h.Write([]byte("loopin/verifier/v1/" + tag))
-	h.Write(v.Seed[:])
-	h.Write(binary.BigEndian.AppendUint64(nil, challengeID))
-	var out proof.Hash
-	copy(out[:], h.Sum(nil))
-	return out
+// Secret returns the VRF proof σ of challenge ch and the secret it gives.
+func (v *Verifier) Secret(ch pocpstypes.Challenge) ([]byte, proof.Hash) {
+	var nonce proof.Hash
+	copy(nonce[:], ch.Nonce)
+	sigma := v.VRF.Prove(proof.VRFMessage(v.ChainID, ch.Id, nonce))
+	return sigma, proof.SecretFromVRF(sigma)
 }
 
-// Setup asks the miner for the setup proof of challenge ch (seed: the hash
-// of block ch.SeedHeight) and checks it as the chain will; it returns the
-// report. Errors: the miner's, or proof.VerifySetup's for a bad proof (no
-// report: the chain would reject it; the device stays unsealed).
-func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device, seed proof.Hash) (*pocpstypes.MsgSubmitSetupResult, error) {
-	bz, err := miner.Setup(ctx, seed)
+// call runs f with a deadline of limit (or ctx's, when sooner).
+func call[T any](ctx context.Context, limit time.Duration, f func(context.Context) (T, error)) (T, error) {
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return f(cctx)
+}
+
+// Setup asks the miner for the setup proof of challenge ch, seeded by the
+// verifier's secret, and always returns a report: the device-signed proof
+// (the chain re-checks it in full and seals or fails the device) or, when
+// the miner is silent, stalls past ctx or answers without a valid
+// signature, an empty proof ("no answer"). verdict is nil when the proof
+// passed the verifier's own check.
+func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device) (report *pocpstypes.MsgSubmitSetupResult, verdict error) {
+	sigma, seed := v.Secret(ch)
+	report = &pocpstypes.MsgSubmitSetupResult{HotKey: hotKey, ChallengeId: ch.Id, VrfProof: sigma}
+	type answer struct{ pf, sig []byte }
+	a, err := call(ctx, time.Until(ch.Deadline), func(ctx context.Context) (answer, error) {
+		pf, sig, err := miner.Setup(ctx, ch.Id, seed)
+		return answer{pf, sig}, err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("miner: %w", err)
+		return report, fmt.Errorf("no answer: %w", err)
 	}
+	if err := proof.VerifyAnswer(device.DevicePubkey, a.sig, v.ChainID, ch.Id, proof.AnswerSetup, proof.SetupPayload(seed, a.pf)); err != nil {
+		return report, fmt.Errorf("no answer: setup proof %w", err)
+	}
+	report.Proof, report.DeviceSignature = a.pf, a.sig
 	var pf proof.SetupProof
-	if err := pf.UnmarshalBinary(bz); err != nil {
-		return nil, fmt.Errorf("setup proof: %w", err)
+	if err := pf.UnmarshalBinary(a.pf); err != nil {
+		return report, fmt.Errorf("bad proof: %w", err)
 	}
 	var ek proof.Hash
 	copy(ek[:], device.Key)
 	if err := proof.VerifySetup(device.Seal.Params.ProofParams(), ek, device.Seal.Commitment(), seed, &pf); err != nil {
-		return nil, err
+		return report, fmt.Errorf("bad proof: %w", err)
 	}
-	return &pocpstypes.MsgSubmitSetupResult{HotKey: hotKey, ChallengeId: ch.Id, Proof: bz}, nil
+	return report, nil
 }
 
 // Result is a challenge's outcome with what the verifier measured.
 type Result struct {
 	Msg *pocpstypes.MsgSubmitChallengeResult
-	// Transcript is everything sent and received, with the full openings
-	// (the report carries only a bounded sample of them). The caller sets
-	// its endpoint and commits it in Msg.TranscriptHash (TranscriptHash).
 	// Residency and Gemm are the measured round trips, verifier clock.
 	Residency, Gemm time.Duration
 	// Err is why the challenge failed (nil when it passed).
 	Err error
-	// Transcript is the challenge's full transcript.
+	// Transcript is everything sent and received, with the full openings
+	// (the report carries only a bounded sample of them). The caller sets
+	// its endpoint and commits it in Msg.TranscriptHash (TranscriptHash).
 	Transcript *types.ChallengeTranscript
 }
 
@@ -216,11 +287,14 @@ func TranscriptHash(t *types.ChallengeTranscript) ([]byte, error) {
 }
 
 // Challenge runs residency/throughput challenge ch against the miner of
-// device: it sends its nonce and seed, times each answer on its own clock,
-// audits all the rows and walks its secret picks, and builds the report
-// with a bounded sample of openings. A miner that answers late fails
-// "late", one that does not answer fails "no answer", a wrong opening fails
-// "bad proof" with the failing opening in the sample. residencyDeadline and
+// device: it sends the challenge's nonce and seed, times each answer on
+// its own clock, reveals its secret, audits every walk and row the secret
+// selects, and builds the report. A miner that answers late fails "late";
+// one that does not answer within a bounded time (4 × the deadline plus
+// 1 s for a commitment, OpenTimeout for openings, never past ctx), or
+// answers without the device's signature, fails "no answer"; a signed
+// answer that fails the audit fails "bad proof" with that opening (and,
+// for a row, the wrong entry) as evidence. residencyDeadline and
 // gemmDeadline are the class's (x/pools).
 func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device,
 	residencyDeadline, gemmDeadline time.Duration,
@@ -236,103 +310,186 @@ func (v *Verifier) Challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	return res
 }
 
+func positions(n uint32) []uint32 {
+	out := make([]uint32, n)
+	for i := range out {
+		out[i] = uint32(i)
+	}
+	return out
+}
+
+func toSigned(os []*types.Opening) []pocpstypes.SignedOpening {
+	out := make([]pocpstypes.SignedOpening, len(os))
+	for i, o := range os {
+		out[i] = pocpstypes.SignedOpening{Position: o.Position, Opening: o.Opening, Signature: o.Signature}
+	}
+	return out
+}
+
 func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device,
 	residencyDeadline, gemmDeadline time.Duration,
 ) *Result {
 	p := device.Seal.Params.ProofParams()
 	sealRoot := device.Seal.Commitment().SealRoot()
-	secret, nonce, seed := v.derive("secret", ch.Id), v.derive("nonce", ch.Id), v.derive("gemm-seed", ch.Id)
+	pub := device.DevicePubkey
+	var nonce, seed proof.Hash
+	copy(nonce[:], ch.Nonce)
+	copy(seed[:], ch.GemmSeed)
+	sigma, secret := v.Secret(ch)
 	k := v.SampleSize
 	if k <= 0 {
 		k = 2
 	}
-	msg := &pocpstypes.MsgSubmitChallengeResult{
-		HotKey: hotKey, ChallengeId: ch.Id, W: math.ZeroInt(), TranscriptHash: make([]byte, 32),
-		Nonce: nonce[:], GemmSeed: seed[:], VerifierSecret: secret[:],
+	k = min(k, int(p.Samples))
+	openTimeout := v.OpenTimeout
+	if openTimeout <= 0 {
+		openTimeout = 30 * time.Second
 	}
-	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:]}
+	msg := &pocpstypes.MsgSubmitChallengeResult{
+		HotKey: hotKey, ChallengeId: ch.Id, W: math.ZeroInt(), TranscriptHash: make([]byte, 32), VrfProof: sigma,
+	}
+	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:], Secret: secret[:]}
 	res := &Result{Msg: msg, Transcript: t}
 	fail := func(reason pocpstypes.FailureReason, err error) *Result {
 		msg.Passed, msg.FailureReason, res.Err = false, reason, err
+		if reason != pocpstypes.FAILURE_REASON_BAD_PROOF {
+			// Only signed evidence goes on chain with a BAD_PROOF; the
+			// commitments stay in the transcript.
+			msg.ResidencyRoot, msg.ResidencyRootSignature, msg.GemmRoots, msg.GemmRootsSignature = nil, nil, nil, nil
+			msg.ResidencyOpenings, msg.GemmOpenings = nil, nil
+		}
 		return res
 	}
+	badProof := func(err error, residency, gemm []pocpstypes.SignedOpening) *Result {
+		msg.ResidencyOpenings, msg.GemmOpenings = residency, gemm
+		return fail(pocpstypes.FAILURE_REASON_BAD_PROOF, err)
+	}
 
+	type roots struct {
+		roots []proof.Hash
+		sig   []byte
+	}
 	start := v.now()
-	root, err := miner.Residency(ctx, nonce)
+	r, err := call(ctx, 4*residencyDeadline+time.Second, func(ctx context.Context) (roots, error) {
+		root, sig, err := miner.Residency(ctx, ch.Id, nonce)
+		return roots{[]proof.Hash{root}, sig}, err
+	})
 	res.Residency = v.now().Sub(start)
 	msg.ResidencyMs = uint64(res.Residency / time.Millisecond)
 	if err != nil {
 		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency: %w", err))
 	}
-	msg.ResidencyRoot = append([]byte(nil), root[:]...)
-	walks := proof.ResidencyAudit(p, nonce, root, secret)
-	t.ResidencyRoot, t.ResidencyNs, t.Walks = msg.ResidencyRoot, int64(res.Residency), walks
-	resBz, err := miner.OpenResidency(ctx, nonce, walks)
-	t.ResidencyProof = resBz
+	root := r.roots[0]
+	if err := proof.VerifyAnswer(pub, r.sig, v.ChainID, ch.Id, proof.AnswerResidencyRoot, proof.RootPayload(nonce, root)); err != nil {
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency root: %w", err))
+	}
+	msg.ResidencyRoot, msg.ResidencyRootSignature = append([]byte(nil), root[:]...), r.sig
+	t.ResidencyRoot, t.ResidencyRootSignature, t.ResidencyNs = msg.ResidencyRoot, r.sig, int64(res.Residency)
+	t.Walks = proof.ResidencyAudit(p, nonce, root, secret)
+	walks, err := call(ctx, openTimeout, func(ctx context.Context) ([]*types.Opening, error) {
+		return miner.OpenResidency(ctx, ch.Id, nonce, secret, positions(p.Samples))
+	})
+	t.ResidencyOpenings = walks
 	if err != nil {
 		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency openings: %w", err))
 	}
-	var rp proof.ResidencyProof
-	if err := rp.UnmarshalBinary(resBz); err != nil {
-		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency openings: %w", err))
+	if len(walks) != int(p.Samples) {
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency openings: %d of %d", len(walks), p.Samples))
 	}
-	resErr := proof.VerifyResidency(p, sealRoot, nonce, root, secret, &rp)
-	n := min(k, len(rp.Walks))
-	if resErr != nil {
-		n = failingPrefix(len(rp.Walks), int(p.Samples), k, func(i int) error {
-			return proof.VerifyResidencySample(p, sealRoot, nonce, root, secret, rp.Walks[:i])
-		})
+	for j, o := range walks {
+		if o.Position != uint32(j) {
+			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency opening %d at position %d", j, o.Position))
+		}
+		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency opening %d: %w", j, err))
+		}
 	}
-	sample := proof.ResidencyProof{Walks: rp.Walks[:n]}
-	if msg.ResidencySample, err = sample.MarshalBinary(); err != nil {
-		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, err)
+	for j, o := range walks {
+		var rp proof.ResidencyProof
+		err := rp.UnmarshalBinary(o.Opening)
+		if err == nil && len(rp.Walks) != 1 {
+			err = fmt.Errorf("%d walks in one opening", len(rp.Walks))
+		}
+		if err == nil {
+			err = proof.VerifyWalkAt(p, sealRoot, nonce, root, secret, uint32(j), rp.Walks[0])
+		}
+		if err != nil {
+			return badProof(fmt.Errorf("residency: %w", err), toSigned(walks[j:j+1]), nil)
+		}
 	}
+	msg.ResidencyOpenings = toSigned(walks[:k])
 
 	start = v.now()
-	roots, err := miner.Gemm(ctx, seed)
+	g, err := call(ctx, 4*gemmDeadline+time.Second, func(ctx context.Context) (roots, error) {
+		rs, sig, err := miner.Gemm(ctx, ch.Id, seed)
+		return roots{rs, sig}, err
+	})
 	res.Gemm = v.now().Sub(start)
 	msg.GemmMs = uint64(res.Gemm / time.Millisecond)
 	if err != nil {
 		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm: %w", err))
 	}
-	for _, r := range roots {
+	if err := proof.VerifyAnswer(pub, g.sig, v.ChainID, ch.Id, proof.AnswerGemmRoots, proof.RootPayload(seed, g.roots...)); err != nil {
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm roots: %w", err))
+	}
+	for _, r := range g.roots {
 		msg.GemmRoots = append(msg.GemmRoots, append([]byte(nil), r[:]...))
 	}
-	rows := proof.GemmAudit(p, seed, roots, secret)
-	t.GemmRoots, t.GemmNs = msg.GemmRoots, int64(res.Gemm)
-	for _, r := range rows {
-		t.Rows = append(t.Rows, &types.RowRef{Round: r.Round, Row: r.Row})
+	msg.GemmRootsSignature = g.sig
+	t.GemmRoots, t.GemmRootsSignature, t.GemmNs = msg.GemmRoots, g.sig, int64(res.Gemm)
+	if len(g.roots) != int(p.Rounds) {
+		// Signed, and wrong: any row opening proves it on chain.
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm: %d roots for %d rounds", len(g.roots), p.Rounds))
 	}
-	gemmBz, err := miner.OpenGemm(ctx, seed, rows)
-	t.GemmProof = gemmBz
+	rows, err := call(ctx, openTimeout, func(ctx context.Context) ([]*types.Opening, error) {
+		return miner.OpenGemm(ctx, ch.Id, seed, secret, positions(p.Samples))
+	})
+	t.GemmOpenings = rows
 	if err != nil {
 		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm openings: %w", err))
 	}
-	var gp proof.GemmProof
-	if err := gp.UnmarshalBinary(gemmBz); err != nil {
-		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm openings: %w", err))
+	if len(rows) != int(p.Samples) {
+		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm openings: %d of %d", len(rows), p.Samples))
+	}
+	for j, o := range rows {
+		if o.Position != uint32(j) {
+			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm opening %d at position %d", j, o.Position))
+		}
+		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerGemmOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm opening %d: %w", j, err))
+		}
 	}
 	f := proof.NewFreivalds(p, seed, secret, proof.GemmAuditRounds(p, seed, secret))
-	gemmErr := proof.VerifyGemm(p, sealRoot, seed, roots, secret, &gp, f)
-	n = min(k, len(gp.Rows))
-	if gemmErr != nil {
-		// The chain checks one 32-column block per row, chosen by the block
-		// hash at submission; a zero seed stands in for it here, so a row
-		// wrong only outside that block may still pass on chain.
-		n = failingPrefix(len(gp.Rows), int(p.Samples), k, func(i int) error {
-			return proof.VerifyGemmSample(p, sealRoot, seed, roots, secret, proof.Hash{}, gp.Rows[:i])
-		})
+	refs := proof.GemmAudit(p, seed, g.roots, secret)
+	for j, o := range rows {
+		var gp proof.GemmProof
+		err := gp.UnmarshalBinary(o.Opening)
+		if err == nil && len(gp.Rows) != 1 {
+			err = fmt.Errorf("%d rows in one opening", len(gp.Rows))
+		}
+		if err == nil {
+			// The chain's own check of this row (paths, a column block).
+			err = proof.VerifyRowAt(p, sealRoot, seed, g.roots, secret, proof.ColumnSeed(sigma), uint32(j), gp.Rows[0])
+		}
+		if err == nil && gp.Rows[0].Ref == refs[j] {
+			// Freivalds over the whole row; a failure is located exactly.
+			if ferr := proof.VerifyRowFreivalds(gp.Rows[0], f); ferr != nil {
+				col, wrong := proof.WrongEntry(p, seed, gp.Rows[0])
+				if !wrong {
+					continue // Freivalds' 1/p false alarm: nothing provable
+				}
+				evidence := toSigned(rows[j : j+1])
+				evidence[0].Column = col
+				return badProof(fmt.Errorf("gemm: %w", ferr), nil, evidence)
+			}
+		}
+		if err != nil {
+			return badProof(fmt.Errorf("gemm: %w", err), nil, toSigned(rows[j:j+1]))
+		}
 	}
-	gsample := proof.GemmProof{Rows: gp.Rows[:n]}
-	if msg.GemmSample, err = gsample.MarshalBinary(); err != nil {
-		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, err)
-	}
+	msg.GemmOpenings = toSigned(rows[:k])
 
 	switch {
-	case resErr != nil:
-		return fail(pocpstypes.FAILURE_REASON_BAD_PROOF, fmt.Errorf("residency: %w", resErr))
-	case gemmErr != nil:
-		return fail(pocpstypes.FAILURE_REASON_BAD_PROOF, fmt.Errorf("gemm: %w", gemmErr))
 	case proof.VerifyDeadline(res.Residency, residencyDeadline) != nil:
 		return fail(pocpstypes.FAILURE_REASON_LATE, fmt.Errorf("residency took %s, deadline %s", res.Residency, residencyDeadline))
 	case proof.VerifyDeadline(res.Gemm, gemmDeadline) != nil:
@@ -343,17 +500,4 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	secs := max(res.Gemm, time.Millisecond)
 	msg.W = math.NewIntFromUint64(p.GemmOps()).MulRaw(int64(time.Second)).QuoRaw(int64(secs))
 	return res
-}
-
-// failingPrefix returns the length of the shortest prefix (of at most
-// limit of the total openings) whose sample check fails, so the chain's
-// re-check of the sample sees the failure (samples are prefixes of the
-// audit list); k when none does.
-func failingPrefix(total, limit, k int, check func(n int) error) int {
-	for n := 1; n <= min(total, limit); n++ {
-		if check(n) != nil {
-			return n
-		}
-	}
-	return min(k, total)
 }

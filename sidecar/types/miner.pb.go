@@ -28,8 +28,9 @@ var _ = math.Inf
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
 type SetupRequest struct {
-	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Seed     []byte `protobuf:"bytes,2,opt,name=seed,proto3" json:"seed,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Seed        []byte `protobuf:"bytes,3,opt,name=seed,proto3" json:"seed,omitempty"`
 }
 
 func (m *SetupRequest) Reset()         { *m = SetupRequest{} }
@@ -72,6 +73,13 @@ func (m *SetupRequest) GetDeviceId() uint64 {
 	return 0
 }
 
+func (m *SetupRequest) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
 func (m *SetupRequest) GetSeed() []byte {
 	if m != nil {
 		return m.Seed
@@ -79,22 +87,24 @@ func (m *SetupRequest) GetSeed() []byte {
 	return nil
 }
 
-type SetupResponse struct {
-	Proof []byte `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+// SignedAnswer is an encoded proof with the device's signature.
+type SignedAnswer struct {
+	Proof     []byte `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+	Signature []byte `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
 }
 
-func (m *SetupResponse) Reset()         { *m = SetupResponse{} }
-func (m *SetupResponse) String() string { return proto.CompactTextString(m) }
-func (*SetupResponse) ProtoMessage()    {}
-func (*SetupResponse) Descriptor() ([]byte, []int) {
+func (m *SignedAnswer) Reset()         { *m = SignedAnswer{} }
+func (m *SignedAnswer) String() string { return proto.CompactTextString(m) }
+func (*SignedAnswer) ProtoMessage()    {}
+func (*SignedAnswer) Descriptor() ([]byte, []int) {
 	return fileDescriptor_cd7f740ee872b433, []int{1}
 }
-func (m *SetupResponse) XXX_Unmarshal(b []byte) error {
+func (m *SignedAnswer) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *SetupResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *SignedAnswer) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_SetupResponse.Marshal(b, m, deterministic)
+		return xxx_messageInfo_SignedAnswer.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -104,28 +114,36 @@ func (m *SetupResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error
 		return b[:n], nil
 	}
 }
-func (m *SetupResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_SetupResponse.Merge(m, src)
+func (m *SignedAnswer) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SignedAnswer.Merge(m, src)
 }
-func (m *SetupResponse) XXX_Size() int {
+func (m *SignedAnswer) XXX_Size() int {
 	return m.Size()
 }
-func (m *SetupResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_SetupResponse.DiscardUnknown(m)
+func (m *SignedAnswer) XXX_DiscardUnknown() {
+	xxx_messageInfo_SignedAnswer.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_SetupResponse proto.InternalMessageInfo
+var xxx_messageInfo_SignedAnswer proto.InternalMessageInfo
 
-func (m *SetupResponse) GetProof() []byte {
+func (m *SignedAnswer) GetProof() []byte {
 	if m != nil {
 		return m.Proof
 	}
 	return nil
 }
 
+func (m *SignedAnswer) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
+}
+
 type ResidencyRequest struct {
-	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Nonce    []byte `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Nonce       []byte `protobuf:"bytes,3,opt,name=nonce,proto3" json:"nonce,omitempty"`
 }
 
 func (m *ResidencyRequest) Reset()         { *m = ResidencyRequest{} }
@@ -168,6 +186,13 @@ func (m *ResidencyRequest) GetDeviceId() uint64 {
 	return 0
 }
 
+func (m *ResidencyRequest) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
 func (m *ResidencyRequest) GetNonce() []byte {
 	if m != nil {
 		return m.Nonce
@@ -175,120 +200,17 @@ func (m *ResidencyRequest) GetNonce() []byte {
 	return nil
 }
 
-type ResidencyResponse struct {
-	Root []byte `protobuf:"bytes,1,opt,name=root,proto3" json:"root,omitempty"`
-}
-
-func (m *ResidencyResponse) Reset()         { *m = ResidencyResponse{} }
-func (m *ResidencyResponse) String() string { return proto.CompactTextString(m) }
-func (*ResidencyResponse) ProtoMessage()    {}
-func (*ResidencyResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{3}
-}
-func (m *ResidencyResponse) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *ResidencyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_ResidencyResponse.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *ResidencyResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_ResidencyResponse.Merge(m, src)
-}
-func (m *ResidencyResponse) XXX_Size() int {
-	return m.Size()
-}
-func (m *ResidencyResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_ResidencyResponse.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_ResidencyResponse proto.InternalMessageInfo
-
-func (m *ResidencyResponse) GetRoot() []byte {
-	if m != nil {
-		return m.Root
-	}
-	return nil
-}
-
-type OpenResidencyRequest struct {
-	DeviceId uint64   `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Nonce    []byte   `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
-	Walks    []uint32 `protobuf:"varint,3,rep,packed,name=walks,proto3" json:"walks,omitempty"`
-}
-
-func (m *OpenResidencyRequest) Reset()         { *m = OpenResidencyRequest{} }
-func (m *OpenResidencyRequest) String() string { return proto.CompactTextString(m) }
-func (*OpenResidencyRequest) ProtoMessage()    {}
-func (*OpenResidencyRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{4}
-}
-func (m *OpenResidencyRequest) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *OpenResidencyRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_OpenResidencyRequest.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *OpenResidencyRequest) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_OpenResidencyRequest.Merge(m, src)
-}
-func (m *OpenResidencyRequest) XXX_Size() int {
-	return m.Size()
-}
-func (m *OpenResidencyRequest) XXX_DiscardUnknown() {
-	xxx_messageInfo_OpenResidencyRequest.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_OpenResidencyRequest proto.InternalMessageInfo
-
-func (m *OpenResidencyRequest) GetDeviceId() uint64 {
-	if m != nil {
-		return m.DeviceId
-	}
-	return 0
-}
-
-func (m *OpenResidencyRequest) GetNonce() []byte {
-	if m != nil {
-		return m.Nonce
-	}
-	return nil
-}
-
-func (m *OpenResidencyRequest) GetWalks() []uint32 {
-	if m != nil {
-		return m.Walks
-	}
-	return nil
-}
-
 type GemmRequest struct {
-	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Seed     []byte `protobuf:"bytes,2,opt,name=seed,proto3" json:"seed,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	Seed        []byte `protobuf:"bytes,3,opt,name=seed,proto3" json:"seed,omitempty"`
 }
 
 func (m *GemmRequest) Reset()         { *m = GemmRequest{} }
 func (m *GemmRequest) String() string { return proto.CompactTextString(m) }
 func (*GemmRequest) ProtoMessage()    {}
 func (*GemmRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{5}
+	return fileDescriptor_cd7f740ee872b433, []int{3}
 }
 func (m *GemmRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -324,6 +246,13 @@ func (m *GemmRequest) GetDeviceId() uint64 {
 	return 0
 }
 
+func (m *GemmRequest) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
 func (m *GemmRequest) GetSeed() []byte {
 	if m != nil {
 		return m.Seed
@@ -331,22 +260,25 @@ func (m *GemmRequest) GetSeed() []byte {
 	return nil
 }
 
-type GemmResponse struct {
-	Roots [][]byte `protobuf:"bytes,1,rep,name=roots,proto3" json:"roots,omitempty"`
+// RootsAnswer is a commitment (one residency root, or the GEMM's round
+// roots) with the device's signature.
+type RootsAnswer struct {
+	Roots     [][]byte `protobuf:"bytes,1,rep,name=roots,proto3" json:"roots,omitempty"`
+	Signature []byte   `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
 }
 
-func (m *GemmResponse) Reset()         { *m = GemmResponse{} }
-func (m *GemmResponse) String() string { return proto.CompactTextString(m) }
-func (*GemmResponse) ProtoMessage()    {}
-func (*GemmResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{6}
+func (m *RootsAnswer) Reset()         { *m = RootsAnswer{} }
+func (m *RootsAnswer) String() string { return proto.CompactTextString(m) }
+func (*RootsAnswer) ProtoMessage()    {}
+func (*RootsAnswer) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cd7f740ee872b433, []int{4}
 }
-func (m *GemmResponse) XXX_Unmarshal(b []byte) error {
+func (m *RootsAnswer) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *GemmResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *RootsAnswer) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_GemmResponse.Marshal(b, m, deterministic)
+		return xxx_messageInfo_RootsAnswer.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -356,43 +288,56 @@ func (m *GemmResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error)
 		return b[:n], nil
 	}
 }
-func (m *GemmResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_GemmResponse.Merge(m, src)
+func (m *RootsAnswer) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RootsAnswer.Merge(m, src)
 }
-func (m *GemmResponse) XXX_Size() int {
+func (m *RootsAnswer) XXX_Size() int {
 	return m.Size()
 }
-func (m *GemmResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_GemmResponse.DiscardUnknown(m)
+func (m *RootsAnswer) XXX_DiscardUnknown() {
+	xxx_messageInfo_RootsAnswer.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_GemmResponse proto.InternalMessageInfo
+var xxx_messageInfo_RootsAnswer proto.InternalMessageInfo
 
-func (m *GemmResponse) GetRoots() [][]byte {
+func (m *RootsAnswer) GetRoots() [][]byte {
 	if m != nil {
 		return m.Roots
 	}
 	return nil
 }
 
-// RowRef names one audited GEMM output row.
-type RowRef struct {
-	Round uint32 `protobuf:"varint,1,opt,name=round,proto3" json:"round,omitempty"`
-	Row   uint32 `protobuf:"varint,2,opt,name=row,proto3" json:"row,omitempty"`
+func (m *RootsAnswer) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
 }
 
-func (m *RowRef) Reset()         { *m = RowRef{} }
-func (m *RowRef) String() string { return proto.CompactTextString(m) }
-func (*RowRef) ProtoMessage()    {}
-func (*RowRef) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{7}
+// OpenRequest asks for the openings of a run: the device recomputes the
+// audit from its commitment and the revealed secret, and opens the
+// entries at positions.
+type OpenRequest struct {
+	DeviceId    uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+	// nonce (residency) or seed (GEMM) names the run.
+	Run       []byte   `protobuf:"bytes,3,opt,name=run,proto3" json:"run,omitempty"`
+	Secret    []byte   `protobuf:"bytes,4,opt,name=secret,proto3" json:"secret,omitempty"`
+	Positions []uint32 `protobuf:"varint,5,rep,packed,name=positions,proto3" json:"positions,omitempty"`
 }
-func (m *RowRef) XXX_Unmarshal(b []byte) error {
+
+func (m *OpenRequest) Reset()         { *m = OpenRequest{} }
+func (m *OpenRequest) String() string { return proto.CompactTextString(m) }
+func (*OpenRequest) ProtoMessage()    {}
+func (*OpenRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cd7f740ee872b433, []int{5}
+}
+func (m *OpenRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *RowRef) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *OpenRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_RowRef.Marshal(b, m, deterministic)
+		return xxx_messageInfo_OpenRequest.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -402,108 +347,72 @@ func (m *RowRef) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 		return b[:n], nil
 	}
 }
-func (m *RowRef) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_RowRef.Merge(m, src)
+func (m *OpenRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_OpenRequest.Merge(m, src)
 }
-func (m *RowRef) XXX_Size() int {
+func (m *OpenRequest) XXX_Size() int {
 	return m.Size()
 }
-func (m *RowRef) XXX_DiscardUnknown() {
-	xxx_messageInfo_RowRef.DiscardUnknown(m)
+func (m *OpenRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_OpenRequest.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_RowRef proto.InternalMessageInfo
+var xxx_messageInfo_OpenRequest proto.InternalMessageInfo
 
-func (m *RowRef) GetRound() uint32 {
-	if m != nil {
-		return m.Round
-	}
-	return 0
-}
-
-func (m *RowRef) GetRow() uint32 {
-	if m != nil {
-		return m.Row
-	}
-	return 0
-}
-
-type OpenGemmRequest struct {
-	DeviceId uint64    `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
-	Seed     []byte    `protobuf:"bytes,2,opt,name=seed,proto3" json:"seed,omitempty"`
-	Rows     []*RowRef `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
-}
-
-func (m *OpenGemmRequest) Reset()         { *m = OpenGemmRequest{} }
-func (m *OpenGemmRequest) String() string { return proto.CompactTextString(m) }
-func (*OpenGemmRequest) ProtoMessage()    {}
-func (*OpenGemmRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{8}
-}
-func (m *OpenGemmRequest) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *OpenGemmRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_OpenGemmRequest.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *OpenGemmRequest) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_OpenGemmRequest.Merge(m, src)
-}
-func (m *OpenGemmRequest) XXX_Size() int {
-	return m.Size()
-}
-func (m *OpenGemmRequest) XXX_DiscardUnknown() {
-	xxx_messageInfo_OpenGemmRequest.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_OpenGemmRequest proto.InternalMessageInfo
-
-func (m *OpenGemmRequest) GetDeviceId() uint64 {
+func (m *OpenRequest) GetDeviceId() uint64 {
 	if m != nil {
 		return m.DeviceId
 	}
 	return 0
 }
 
-func (m *OpenGemmRequest) GetSeed() []byte {
+func (m *OpenRequest) GetChallengeId() uint64 {
 	if m != nil {
-		return m.Seed
+		return m.ChallengeId
+	}
+	return 0
+}
+
+func (m *OpenRequest) GetRun() []byte {
+	if m != nil {
+		return m.Run
 	}
 	return nil
 }
 
-func (m *OpenGemmRequest) GetRows() []*RowRef {
+func (m *OpenRequest) GetSecret() []byte {
 	if m != nil {
-		return m.Rows
+		return m.Secret
 	}
 	return nil
 }
 
-type ProofResponse struct {
-	Proof []byte `protobuf:"bytes,1,opt,name=proof,proto3" json:"proof,omitempty"`
+func (m *OpenRequest) GetPositions() []uint32 {
+	if m != nil {
+		return m.Positions
+	}
+	return nil
 }
 
-func (m *ProofResponse) Reset()         { *m = ProofResponse{} }
-func (m *ProofResponse) String() string { return proto.CompactTextString(m) }
-func (*ProofResponse) ProtoMessage()    {}
-func (*ProofResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_cd7f740ee872b433, []int{9}
+// Opening is one audited walk or row: a one-entry proof encoding.
+type Opening struct {
+	Position  uint32 `protobuf:"varint,1,opt,name=position,proto3" json:"position,omitempty"`
+	Opening   []byte `protobuf:"bytes,2,opt,name=opening,proto3" json:"opening,omitempty"`
+	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
 }
-func (m *ProofResponse) XXX_Unmarshal(b []byte) error {
+
+func (m *Opening) Reset()         { *m = Opening{} }
+func (m *Opening) String() string { return proto.CompactTextString(m) }
+func (*Opening) ProtoMessage()    {}
+func (*Opening) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cd7f740ee872b433, []int{6}
+}
+func (m *Opening) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *ProofResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *Opening) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_ProofResponse.Marshal(b, m, deterministic)
+		return xxx_messageInfo_Opening.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -513,72 +422,130 @@ func (m *ProofResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error
 		return b[:n], nil
 	}
 }
-func (m *ProofResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_ProofResponse.Merge(m, src)
+func (m *Opening) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Opening.Merge(m, src)
 }
-func (m *ProofResponse) XXX_Size() int {
+func (m *Opening) XXX_Size() int {
 	return m.Size()
 }
-func (m *ProofResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_ProofResponse.DiscardUnknown(m)
+func (m *Opening) XXX_DiscardUnknown() {
+	xxx_messageInfo_Opening.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_ProofResponse proto.InternalMessageInfo
+var xxx_messageInfo_Opening proto.InternalMessageInfo
 
-func (m *ProofResponse) GetProof() []byte {
+func (m *Opening) GetPosition() uint32 {
 	if m != nil {
-		return m.Proof
+		return m.Position
+	}
+	return 0
+}
+
+func (m *Opening) GetOpening() []byte {
+	if m != nil {
+		return m.Opening
+	}
+	return nil
+}
+
+func (m *Opening) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
+}
+
+type OpeningsAnswer struct {
+	Openings []*Opening `protobuf:"bytes,1,rep,name=openings,proto3" json:"openings,omitempty"`
+}
+
+func (m *OpeningsAnswer) Reset()         { *m = OpeningsAnswer{} }
+func (m *OpeningsAnswer) String() string { return proto.CompactTextString(m) }
+func (*OpeningsAnswer) ProtoMessage()    {}
+func (*OpeningsAnswer) Descriptor() ([]byte, []int) {
+	return fileDescriptor_cd7f740ee872b433, []int{7}
+}
+func (m *OpeningsAnswer) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *OpeningsAnswer) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_OpeningsAnswer.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *OpeningsAnswer) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_OpeningsAnswer.Merge(m, src)
+}
+func (m *OpeningsAnswer) XXX_Size() int {
+	return m.Size()
+}
+func (m *OpeningsAnswer) XXX_DiscardUnknown() {
+	xxx_messageInfo_OpeningsAnswer.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_OpeningsAnswer proto.InternalMessageInfo
+
+func (m *OpeningsAnswer) GetOpenings() []*Opening {
+	if m != nil {
+		return m.Openings
 	}
 	return nil
 }
 
 func init() {
 	proto.RegisterType((*SetupRequest)(nil), "loopin.sidecar.v1.SetupRequest")
-	proto.RegisterType((*SetupResponse)(nil), "loopin.sidecar.v1.SetupResponse")
+	proto.RegisterType((*SignedAnswer)(nil), "loopin.sidecar.v1.SignedAnswer")
 	proto.RegisterType((*ResidencyRequest)(nil), "loopin.sidecar.v1.ResidencyRequest")
-	proto.RegisterType((*ResidencyResponse)(nil), "loopin.sidecar.v1.ResidencyResponse")
-	proto.RegisterType((*OpenResidencyRequest)(nil), "loopin.sidecar.v1.OpenResidencyRequest")
 	proto.RegisterType((*GemmRequest)(nil), "loopin.sidecar.v1.GemmRequest")
-	proto.RegisterType((*GemmResponse)(nil), "loopin.sidecar.v1.GemmResponse")
-	proto.RegisterType((*RowRef)(nil), "loopin.sidecar.v1.RowRef")
-	proto.RegisterType((*OpenGemmRequest)(nil), "loopin.sidecar.v1.OpenGemmRequest")
-	proto.RegisterType((*ProofResponse)(nil), "loopin.sidecar.v1.ProofResponse")
+	proto.RegisterType((*RootsAnswer)(nil), "loopin.sidecar.v1.RootsAnswer")
+	proto.RegisterType((*OpenRequest)(nil), "loopin.sidecar.v1.OpenRequest")
+	proto.RegisterType((*Opening)(nil), "loopin.sidecar.v1.Opening")
+	proto.RegisterType((*OpeningsAnswer)(nil), "loopin.sidecar.v1.OpeningsAnswer")
 }
 
 func init() { proto.RegisterFile("loopin/sidecar/v1/miner.proto", fileDescriptor_cd7f740ee872b433) }
 
 var fileDescriptor_cd7f740ee872b433 = []byte{
-	// 468 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0xcd, 0x6e, 0xd3, 0x40,
-	0x10, 0x8e, 0x71, 0x52, 0xb5, 0xd3, 0x58, 0xb4, 0xab, 0x1c, 0x42, 0x10, 0xae, 0xb5, 0x14, 0x35,
-	0x97, 0xda, 0xb4, 0xdc, 0x41, 0x42, 0x42, 0x05, 0x24, 0x44, 0xb5, 0x48, 0x1c, 0x7a, 0xa9, 0x5a,
-	0x7b, 0x0a, 0x86, 0x66, 0x77, 0xeb, 0xb5, 0x63, 0xf5, 0x2d, 0x78, 0x06, 0x9e, 0x86, 0x63, 0x8f,
-	0x1c, 0x51, 0xf2, 0x22, 0x68, 0x7f, 0x00, 0xb7, 0x38, 0x05, 0x41, 0x6f, 0x3b, 0x3b, 0x33, 0xdf,
-	0xf7, 0xed, 0xcc, 0xa7, 0x85, 0x7b, 0xa7, 0x42, 0xc8, 0x9c, 0x27, 0x2a, 0xcf, 0x30, 0x3d, 0x2a,
-	0x92, 0xe9, 0x4e, 0x32, 0xc9, 0x39, 0x16, 0xb1, 0x2c, 0x44, 0x29, 0xc8, 0xba, 0x4d, 0xc7, 0x2e,
-	0x1d, 0x4f, 0x77, 0xe8, 0x13, 0xe8, 0xbf, 0xc1, 0xb2, 0x92, 0x0c, 0xcf, 0x2a, 0x54, 0x25, 0xb9,
-	0x0b, 0x2b, 0x19, 0x4e, 0xf3, 0x14, 0x0f, 0xf3, 0x6c, 0xe8, 0x45, 0xde, 0xb8, 0xcb, 0x96, 0xed,
-	0xc5, 0x8b, 0x8c, 0x10, 0xe8, 0x2a, 0xc4, 0x6c, 0x78, 0x2b, 0xf2, 0xc6, 0x7d, 0x66, 0xce, 0xf4,
-	0x01, 0x04, 0x0e, 0x40, 0x49, 0xc1, 0x15, 0x92, 0x01, 0xf4, 0x64, 0x21, 0xc4, 0x89, 0xe9, 0xee,
-	0x33, 0x1b, 0xd0, 0x67, 0xb0, 0xc6, 0x50, 0xf3, 0xf2, 0xf4, 0xfc, 0xaf, 0xb8, 0x06, 0xd0, 0xe3,
-	0x82, 0xa7, 0xe8, 0xc8, 0x6c, 0x40, 0xb7, 0x60, 0xbd, 0x01, 0xe3, 0x18, 0x09, 0x74, 0x0b, 0x21,
-	0x4a, 0x47, 0x68, 0xce, 0xf4, 0x10, 0x06, 0xaf, 0x25, 0xf2, 0x1b, 0xe0, 0xd4, 0xb7, 0xf5, 0xd1,
-	0xe9, 0x47, 0x35, 0xf4, 0x23, 0x7f, 0x1c, 0x30, 0x1b, 0xd0, 0xc7, 0xb0, 0xba, 0x87, 0x93, 0xc9,
-	0x3f, 0xcf, 0x6d, 0x13, 0xfa, 0xb6, 0xff, 0xd7, 0xd8, 0xb4, 0x70, 0x35, 0xf4, 0x22, 0x5f, 0x73,
-	0x9b, 0x80, 0x3e, 0x84, 0x25, 0x26, 0x6a, 0x86, 0x27, 0x36, 0x5f, 0x71, 0x0b, 0x1e, 0x30, 0x1b,
-	0x90, 0x35, 0xf0, 0x0b, 0x51, 0x1b, 0xe0, 0x80, 0xe9, 0x23, 0x3d, 0x83, 0xdb, 0xfa, 0xe1, 0xff,
-	0xa3, 0x8d, 0x6c, 0xeb, 0x81, 0xd6, 0xf6, 0xc1, 0xab, 0xbb, 0x77, 0xe2, 0xdf, 0x6c, 0x13, 0x5b,
-	0x51, 0xcc, 0x94, 0x69, 0x0b, 0xec, 0xeb, 0x25, 0x5f, 0x6f, 0x81, 0xdd, 0xcf, 0x3e, 0xf4, 0x5e,
-	0x69, 0x37, 0x92, 0x97, 0xd0, 0x33, 0x9e, 0x21, 0x1b, 0x2d, 0xd0, 0x4d, 0x3b, 0x8e, 0xa2, 0xc5,
-	0x05, 0x8e, 0xeb, 0x2d, 0xac, 0xfc, 0x5c, 0x32, 0xb9, 0xdf, 0x26, 0xf5, 0x8a, 0x05, 0x46, 0x9b,
-	0xd7, 0x17, 0x39, 0xdc, 0x03, 0x08, 0x2e, 0x19, 0x88, 0x6c, 0xb5, 0xb4, 0xb5, 0x59, 0xac, 0x55,
-	0xf3, 0xe5, 0xf9, 0xec, 0x41, 0x57, 0xef, 0x87, 0x84, 0x2d, 0x95, 0x8d, 0xc5, 0x8d, 0x36, 0x16,
-	0xe6, 0x1d, 0xd0, 0x3e, 0x2c, 0xff, 0x58, 0x36, 0xa1, 0x0b, 0xf4, 0x35, 0x01, 0xff, 0x28, 0xed,
-	0xe9, 0xf3, 0x2f, 0xb3, 0xd0, 0xbb, 0x98, 0x85, 0xde, 0xb7, 0x59, 0xe8, 0x7d, 0x9a, 0x87, 0x9d,
-	0x8b, 0x79, 0xd8, 0xf9, 0x3a, 0x0f, 0x3b, 0x07, 0xf1, 0xbb, 0xbc, 0x7c, 0x5f, 0x1d, 0xc7, 0xa9,
-	0x98, 0x24, 0x16, 0x65, 0x5b, 0x16, 0xe2, 0x03, 0xa6, 0x65, 0x72, 0xe5, 0xd7, 0x29, 0xcf, 0x25,
-	0xaa, 0xe3, 0x25, 0xf3, 0xe7, 0x3c, 0xfa, 0x1e, 0x00, 0x00, 0xff, 0xff, 0xa3, 0x9b, 0x5b, 0x78,
-	0x94, 0x04, 0x00, 0x00,
+	// 501 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x54, 0xc1, 0x6e, 0xd3, 0x40,
+	0x10, 0xad, 0x71, 0xd2, 0x26, 0x13, 0x07, 0x95, 0x55, 0x85, 0xac, 0x00, 0x26, 0x35, 0x97, 0x5c,
+	0xb0, 0xd5, 0x22, 0x71, 0x6f, 0x0f, 0xd0, 0x1c, 0x2a, 0xd0, 0xf6, 0x86, 0x84, 0x50, 0x62, 0x0f,
+	0xce, 0xa2, 0x64, 0xd7, 0xec, 0xae, 0x83, 0xfa, 0x15, 0x70, 0xe1, 0x9f, 0x38, 0xf6, 0xc8, 0x11,
+	0x25, 0x3f, 0x82, 0xbc, 0xb6, 0x93, 0x10, 0x1c, 0x55, 0x48, 0xe5, 0xe6, 0xf7, 0x66, 0xf6, 0xe9,
+	0xcd, 0xf8, 0xed, 0xc2, 0x93, 0xa9, 0x10, 0x29, 0xe3, 0xa1, 0x62, 0x31, 0x46, 0x23, 0x19, 0xce,
+	0x4f, 0xc2, 0x19, 0xe3, 0x28, 0x83, 0x54, 0x0a, 0x2d, 0xc8, 0x83, 0xa2, 0x1c, 0x94, 0xe5, 0x60,
+	0x7e, 0xe2, 0x8f, 0xc1, 0xb9, 0x42, 0x9d, 0xa5, 0x14, 0x3f, 0x67, 0xa8, 0x34, 0x79, 0x04, 0xed,
+	0x18, 0xe7, 0x2c, 0xc2, 0x0f, 0x2c, 0x76, 0xad, 0xbe, 0x35, 0x68, 0xd0, 0x56, 0x41, 0x0c, 0x63,
+	0x72, 0x0c, 0x4e, 0x34, 0x19, 0x4d, 0xa7, 0xc8, 0x13, 0x53, 0xbf, 0x67, 0xea, 0x9d, 0x15, 0x37,
+	0x8c, 0x09, 0x81, 0x86, 0x42, 0x8c, 0x5d, 0xbb, 0x6f, 0x0d, 0x1c, 0x6a, 0xbe, 0xfd, 0x73, 0x70,
+	0xae, 0x58, 0xc2, 0x31, 0x3e, 0xe3, 0xea, 0x0b, 0x4a, 0x72, 0x04, 0xcd, 0x54, 0x0a, 0xf1, 0xd1,
+	0xe8, 0x3b, 0xb4, 0x00, 0xe4, 0x31, 0xb4, 0x15, 0x4b, 0xf8, 0x48, 0x67, 0x12, 0x8d, 0xb2, 0x43,
+	0xd7, 0x84, 0x3f, 0x81, 0x43, 0x8a, 0xb9, 0x6f, 0x1e, 0x5d, 0xdf, 0x95, 0xd7, 0x23, 0x68, 0x72,
+	0xc1, 0x23, 0x2c, 0xcd, 0x16, 0xc0, 0x1f, 0x41, 0xe7, 0x35, 0xce, 0x66, 0xff, 0x73, 0x21, 0x67,
+	0xd0, 0xa1, 0x42, 0x68, 0xb5, 0xde, 0x87, 0xcc, 0xa1, 0x6b, 0xf5, 0xed, 0xdc, 0x87, 0x01, 0xb7,
+	0xec, 0xe3, 0xbb, 0x05, 0x9d, 0x37, 0x29, 0xf2, 0xbb, 0xb2, 0x79, 0x08, 0xb6, 0xcc, 0x78, 0xe9,
+	0x32, 0xff, 0x24, 0x0f, 0x61, 0x5f, 0x61, 0x24, 0x51, 0xbb, 0x0d, 0x43, 0x96, 0x28, 0xf7, 0x95,
+	0x0a, 0xc5, 0x34, 0x13, 0x5c, 0xb9, 0xcd, 0xbe, 0x3d, 0xe8, 0xd2, 0x35, 0xe1, 0xbf, 0x87, 0x83,
+	0xdc, 0x16, 0xe3, 0x09, 0xe9, 0x41, 0xab, 0xe2, 0x8d, 0xa3, 0x2e, 0x5d, 0x61, 0xe2, 0xc2, 0x81,
+	0x28, 0xda, 0xca, 0xd1, 0x2a, 0xf8, 0xe7, 0xd8, 0xf6, 0xf6, 0xd8, 0x17, 0x70, 0xbf, 0x94, 0xaf,
+	0x96, 0xf7, 0x12, 0x5a, 0xe5, 0xd1, 0x62, 0x7f, 0x9d, 0xd3, 0x5e, 0xf0, 0x57, 0xcc, 0x83, 0xf2,
+	0x10, 0x5d, 0xf5, 0x9e, 0x7e, 0xb5, 0xa1, 0x79, 0x99, 0xdf, 0x0d, 0x32, 0x84, 0xa6, 0xb9, 0x02,
+	0xe4, 0x69, 0xcd, 0xc1, 0xcd, 0xcb, 0xd1, 0xab, 0x6d, 0xd8, 0x4c, 0xf6, 0x5b, 0x68, 0xaf, 0x52,
+	0x4a, 0x9e, 0xd5, 0x74, 0x6f, 0x67, 0xb8, 0xe7, 0xd5, 0x35, 0x6d, 0x64, 0x83, 0x42, 0xb7, 0xf8,
+	0xcd, 0x95, 0xaa, 0xb7, 0x63, 0xba, 0x4a, 0xf0, 0x78, 0xf7, 0xf4, 0x95, 0xe6, 0x2b, 0x68, 0xe4,
+	0x09, 0xaf, 0x95, 0xda, 0x88, 0xfe, 0xad, 0xde, 0x2e, 0xa1, 0x95, 0x2b, 0xef, 0xd4, 0xfa, 0x37,
+	0x5b, 0xe7, 0x17, 0x3f, 0x16, 0x9e, 0x75, 0xb3, 0xf0, 0xac, 0x5f, 0x0b, 0xcf, 0xfa, 0xb6, 0xf4,
+	0xf6, 0x6e, 0x96, 0xde, 0xde, 0xcf, 0xa5, 0xb7, 0xf7, 0x2e, 0x48, 0x98, 0x9e, 0x64, 0xe3, 0x20,
+	0x12, 0xb3, 0xb0, 0x90, 0x79, 0x9e, 0x4a, 0xf1, 0x09, 0x23, 0x1d, 0x6e, 0x3d, 0x78, 0xfa, 0x3a,
+	0x45, 0x35, 0xde, 0x37, 0xcf, 0xdd, 0x8b, 0xdf, 0x01, 0x00, 0x00, 0xff, 0xff, 0x40, 0xbc, 0x75,
+	0x3f, 0x0f, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -593,16 +560,16 @@ const _ = grpc.SupportPackageIsVersion4
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://godoc.org/google.golang.org/grpc#ClientConn.NewStream.
 type MinerClient interface {
-	// Setup returns the setup proof of device_id for seed.
-	Setup(ctx context.Context, in *SetupRequest, opts ...grpc.CallOption) (*SetupResponse, error)
-	// Residency runs the residency walk for nonce and returns its root.
-	Residency(ctx context.Context, in *ResidencyRequest, opts ...grpc.CallOption) (*ResidencyResponse, error)
-	// OpenResidency opens walks of the run for nonce.
-	OpenResidency(ctx context.Context, in *OpenResidencyRequest, opts ...grpc.CallOption) (*ProofResponse, error)
-	// Gemm runs the seal-gathered GEMM for seed and returns its round roots.
-	Gemm(ctx context.Context, in *GemmRequest, opts ...grpc.CallOption) (*GemmResponse, error)
-	// OpenGemm opens rows of the run for seed.
-	OpenGemm(ctx context.Context, in *OpenGemmRequest, opts ...grpc.CallOption) (*ProofResponse, error)
+	// Setup returns the signed setup proof of device_id for seed.
+	Setup(ctx context.Context, in *SetupRequest, opts ...grpc.CallOption) (*SignedAnswer, error)
+	// Residency runs the residency walk for nonce and returns its signed root.
+	Residency(ctx context.Context, in *ResidencyRequest, opts ...grpc.CallOption) (*RootsAnswer, error)
+	// OpenResidency opens the audited walks at the given audit positions.
+	OpenResidency(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpeningsAnswer, error)
+	// Gemm runs the seal-gathered GEMM for seed and returns its signed roots.
+	Gemm(ctx context.Context, in *GemmRequest, opts ...grpc.CallOption) (*RootsAnswer, error)
+	// OpenGemm opens the audited rows at the given audit positions.
+	OpenGemm(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpeningsAnswer, error)
 }
 
 type minerClient struct {
@@ -613,8 +580,8 @@ func NewMinerClient(cc grpc1.ClientConn) MinerClient {
 	return &minerClient{cc}
 }
 
-func (c *minerClient) Setup(ctx context.Context, in *SetupRequest, opts ...grpc.CallOption) (*SetupResponse, error) {
-	out := new(SetupResponse)
+func (c *minerClient) Setup(ctx context.Context, in *SetupRequest, opts ...grpc.CallOption) (*SignedAnswer, error) {
+	out := new(SignedAnswer)
 	err := c.cc.Invoke(ctx, "/loopin.sidecar.v1.Miner/Setup", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -622,8 +589,8 @@ func (c *minerClient) Setup(ctx context.Context, in *SetupRequest, opts ...grpc.
 	return out, nil
 }
 
-func (c *minerClient) Residency(ctx context.Context, in *ResidencyRequest, opts ...grpc.CallOption) (*ResidencyResponse, error) {
-	out := new(ResidencyResponse)
+func (c *minerClient) Residency(ctx context.Context, in *ResidencyRequest, opts ...grpc.CallOption) (*RootsAnswer, error) {
+	out := new(RootsAnswer)
 	err := c.cc.Invoke(ctx, "/loopin.sidecar.v1.Miner/Residency", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -631,8 +598,8 @@ func (c *minerClient) Residency(ctx context.Context, in *ResidencyRequest, opts 
 	return out, nil
 }
 
-func (c *minerClient) OpenResidency(ctx context.Context, in *OpenResidencyRequest, opts ...grpc.CallOption) (*ProofResponse, error) {
-	out := new(ProofResponse)
+func (c *minerClient) OpenResidency(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpeningsAnswer, error) {
+	out := new(OpeningsAnswer)
 	err := c.cc.Invoke(ctx, "/loopin.sidecar.v1.Miner/OpenResidency", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -640,8 +607,8 @@ func (c *minerClient) OpenResidency(ctx context.Context, in *OpenResidencyReques
 	return out, nil
 }
 
-func (c *minerClient) Gemm(ctx context.Context, in *GemmRequest, opts ...grpc.CallOption) (*GemmResponse, error) {
-	out := new(GemmResponse)
+func (c *minerClient) Gemm(ctx context.Context, in *GemmRequest, opts ...grpc.CallOption) (*RootsAnswer, error) {
+	out := new(RootsAnswer)
 	err := c.cc.Invoke(ctx, "/loopin.sidecar.v1.Miner/Gemm", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -649,8 +616,8 @@ func (c *minerClient) Gemm(ctx context.Context, in *GemmRequest, opts ...grpc.Ca
 	return out, nil
 }
 
-func (c *minerClient) OpenGemm(ctx context.Context, in *OpenGemmRequest, opts ...grpc.CallOption) (*ProofResponse, error) {
-	out := new(ProofResponse)
+func (c *minerClient) OpenGemm(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpeningsAnswer, error) {
+	out := new(OpeningsAnswer)
 	err := c.cc.Invoke(ctx, "/loopin.sidecar.v1.Miner/OpenGemm", in, out, opts...)
 	if err != nil {
 		return nil, err
@@ -660,35 +627,35 @@ func (c *minerClient) OpenGemm(ctx context.Context, in *OpenGemmRequest, opts ..
 
 // MinerServer is the server API for Miner service.
 type MinerServer interface {
-	// Setup returns the setup proof of device_id for seed.
-	Setup(context.Context, *SetupRequest) (*SetupResponse, error)
-	// Residency runs the residency walk for nonce and returns its root.
-	Residency(context.Context, *ResidencyRequest) (*ResidencyResponse, error)
-	// OpenResidency opens walks of the run for nonce.
-	OpenResidency(context.Context, *OpenResidencyRequest) (*ProofResponse, error)
-	// Gemm runs the seal-gathered GEMM for seed and returns its round roots.
-	Gemm(context.Context, *GemmRequest) (*GemmResponse, error)
-	// OpenGemm opens rows of the run for seed.
-	OpenGemm(context.Context, *OpenGemmRequest) (*ProofResponse, error)
+	// Setup returns the signed setup proof of device_id for seed.
+	Setup(context.Context, *SetupRequest) (*SignedAnswer, error)
+	// Residency runs the residency walk for nonce and returns its signed root.
+	Residency(context.Context, *ResidencyRequest) (*RootsAnswer, error)
+	// OpenResidency opens the audited walks at the given audit positions.
+	OpenResidency(context.Context, *OpenRequest) (*OpeningsAnswer, error)
+	// Gemm runs the seal-gathered GEMM for seed and returns its signed roots.
+	Gemm(context.Context, *GemmRequest) (*RootsAnswer, error)
+	// OpenGemm opens the audited rows at the given audit positions.
+	OpenGemm(context.Context, *OpenRequest) (*OpeningsAnswer, error)
 }
 
 // UnimplementedMinerServer can be embedded to have forward compatible implementations.
 type UnimplementedMinerServer struct {
 }
 
-func (*UnimplementedMinerServer) Setup(ctx context.Context, req *SetupRequest) (*SetupResponse, error) {
+func (*UnimplementedMinerServer) Setup(ctx context.Context, req *SetupRequest) (*SignedAnswer, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Setup not implemented")
 }
-func (*UnimplementedMinerServer) Residency(ctx context.Context, req *ResidencyRequest) (*ResidencyResponse, error) {
+func (*UnimplementedMinerServer) Residency(ctx context.Context, req *ResidencyRequest) (*RootsAnswer, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Residency not implemented")
 }
-func (*UnimplementedMinerServer) OpenResidency(ctx context.Context, req *OpenResidencyRequest) (*ProofResponse, error) {
+func (*UnimplementedMinerServer) OpenResidency(ctx context.Context, req *OpenRequest) (*OpeningsAnswer, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method OpenResidency not implemented")
 }
-func (*UnimplementedMinerServer) Gemm(ctx context.Context, req *GemmRequest) (*GemmResponse, error) {
+func (*UnimplementedMinerServer) Gemm(ctx context.Context, req *GemmRequest) (*RootsAnswer, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Gemm not implemented")
 }
-func (*UnimplementedMinerServer) OpenGemm(ctx context.Context, req *OpenGemmRequest) (*ProofResponse, error) {
+func (*UnimplementedMinerServer) OpenGemm(ctx context.Context, req *OpenRequest) (*OpeningsAnswer, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method OpenGemm not implemented")
 }
 
@@ -733,7 +700,7 @@ func _Miner_Residency_Handler(srv interface{}, ctx context.Context, dec func(int
 }
 
 func _Miner_OpenResidency_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(OpenResidencyRequest)
+	in := new(OpenRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -745,7 +712,7 @@ func _Miner_OpenResidency_Handler(srv interface{}, ctx context.Context, dec func
 		FullMethod: "/loopin.sidecar.v1.Miner/OpenResidency",
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(MinerServer).OpenResidency(ctx, req.(*OpenResidencyRequest))
+		return srv.(MinerServer).OpenResidency(ctx, req.(*OpenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -769,7 +736,7 @@ func _Miner_Gemm_Handler(srv interface{}, ctx context.Context, dec func(interfac
 }
 
 func _Miner_OpenGemm_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(OpenGemmRequest)
+	in := new(OpenRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -781,7 +748,7 @@ func _Miner_OpenGemm_Handler(srv interface{}, ctx context.Context, dec func(inte
 		FullMethod: "/loopin.sidecar.v1.Miner/OpenGemm",
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(MinerServer).OpenGemm(ctx, req.(*OpenGemmRequest))
+		return srv.(MinerServer).OpenGemm(ctx, req.(*OpenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -841,7 +808,12 @@ func (m *SetupRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		copy(dAtA[i:], m.Seed)
 		i = encodeVarintMiner(dAtA, i, uint64(len(m.Seed)))
 		i--
-		dAtA[i] = 0x12
+		dAtA[i] = 0x1a
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintMiner(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
 	}
 	if m.DeviceId != 0 {
 		i = encodeVarintMiner(dAtA, i, uint64(m.DeviceId))
@@ -851,7 +823,7 @@ func (m *SetupRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *SetupResponse) Marshal() (dAtA []byte, err error) {
+func (m *SignedAnswer) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -861,16 +833,23 @@ func (m *SetupResponse) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *SetupResponse) MarshalTo(dAtA []byte) (int, error) {
+func (m *SignedAnswer) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *SetupResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *SignedAnswer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Signature)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Proof) > 0 {
 		i -= len(m.Proof)
 		copy(dAtA[i:], m.Proof)
@@ -906,90 +885,12 @@ func (m *ResidencyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		copy(dAtA[i:], m.Nonce)
 		i = encodeVarintMiner(dAtA, i, uint64(len(m.Nonce)))
 		i--
-		dAtA[i] = 0x12
-	}
-	if m.DeviceId != 0 {
-		i = encodeVarintMiner(dAtA, i, uint64(m.DeviceId))
-		i--
-		dAtA[i] = 0x8
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *ResidencyResponse) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *ResidencyResponse) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *ResidencyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	if len(m.Root) > 0 {
-		i -= len(m.Root)
-		copy(dAtA[i:], m.Root)
-		i = encodeVarintMiner(dAtA, i, uint64(len(m.Root)))
-		i--
-		dAtA[i] = 0xa
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *OpenResidencyRequest) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *OpenResidencyRequest) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *OpenResidencyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	if len(m.Walks) > 0 {
-		dAtA2 := make([]byte, len(m.Walks)*10)
-		var j1 int
-		for _, num := range m.Walks {
-			for num >= 1<<7 {
-				dAtA2[j1] = uint8(uint64(num)&0x7f | 0x80)
-				num >>= 7
-				j1++
-			}
-			dAtA2[j1] = uint8(num)
-			j1++
-		}
-		i -= j1
-		copy(dAtA[i:], dAtA2[:j1])
-		i = encodeVarintMiner(dAtA, i, uint64(j1))
-		i--
 		dAtA[i] = 0x1a
 	}
-	if len(m.Nonce) > 0 {
-		i -= len(m.Nonce)
-		copy(dAtA[i:], m.Nonce)
-		i = encodeVarintMiner(dAtA, i, uint64(len(m.Nonce)))
+	if m.ChallengeId != 0 {
+		i = encodeVarintMiner(dAtA, i, uint64(m.ChallengeId))
 		i--
-		dAtA[i] = 0x12
+		dAtA[i] = 0x10
 	}
 	if m.DeviceId != 0 {
 		i = encodeVarintMiner(dAtA, i, uint64(m.DeviceId))
@@ -1024,7 +925,12 @@ func (m *GemmRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		copy(dAtA[i:], m.Seed)
 		i = encodeVarintMiner(dAtA, i, uint64(len(m.Seed)))
 		i--
-		dAtA[i] = 0x12
+		dAtA[i] = 0x1a
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintMiner(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x10
 	}
 	if m.DeviceId != 0 {
 		i = encodeVarintMiner(dAtA, i, uint64(m.DeviceId))
@@ -1034,7 +940,7 @@ func (m *GemmRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *GemmResponse) Marshal() (dAtA []byte, err error) {
+func (m *RootsAnswer) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -1044,16 +950,23 @@ func (m *GemmResponse) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *GemmResponse) MarshalTo(dAtA []byte) (int, error) {
+func (m *RootsAnswer) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *GemmResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *RootsAnswer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Signature)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Roots) > 0 {
 		for iNdEx := len(m.Roots) - 1; iNdEx >= 0; iNdEx-- {
 			i -= len(m.Roots[iNdEx])
@@ -1066,7 +979,7 @@ func (m *GemmResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *RowRef) Marshal() (dAtA []byte, err error) {
+func (m *OpenRequest) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -1076,69 +989,52 @@ func (m *RowRef) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *RowRef) MarshalTo(dAtA []byte) (int, error) {
+func (m *OpenRequest) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *RowRef) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *OpenRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
-	if m.Row != 0 {
-		i = encodeVarintMiner(dAtA, i, uint64(m.Row))
+	if len(m.Positions) > 0 {
+		dAtA2 := make([]byte, len(m.Positions)*10)
+		var j1 int
+		for _, num := range m.Positions {
+			for num >= 1<<7 {
+				dAtA2[j1] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j1++
+			}
+			dAtA2[j1] = uint8(num)
+			j1++
+		}
+		i -= j1
+		copy(dAtA[i:], dAtA2[:j1])
+		i = encodeVarintMiner(dAtA, i, uint64(j1))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.Secret) > 0 {
+		i -= len(m.Secret)
+		copy(dAtA[i:], m.Secret)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Secret)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Run) > 0 {
+		i -= len(m.Run)
+		copy(dAtA[i:], m.Run)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Run)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ChallengeId != 0 {
+		i = encodeVarintMiner(dAtA, i, uint64(m.ChallengeId))
 		i--
 		dAtA[i] = 0x10
-	}
-	if m.Round != 0 {
-		i = encodeVarintMiner(dAtA, i, uint64(m.Round))
-		i--
-		dAtA[i] = 0x8
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *OpenGemmRequest) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *OpenGemmRequest) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *OpenGemmRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	if len(m.Rows) > 0 {
-		for iNdEx := len(m.Rows) - 1; iNdEx >= 0; iNdEx-- {
-			{
-				size, err := m.Rows[iNdEx].MarshalToSizedBuffer(dAtA[:i])
-				if err != nil {
-					return 0, err
-				}
-				i -= size
-				i = encodeVarintMiner(dAtA, i, uint64(size))
-			}
-			i--
-			dAtA[i] = 0x1a
-		}
-	}
-	if len(m.Seed) > 0 {
-		i -= len(m.Seed)
-		copy(dAtA[i:], m.Seed)
-		i = encodeVarintMiner(dAtA, i, uint64(len(m.Seed)))
-		i--
-		dAtA[i] = 0x12
 	}
 	if m.DeviceId != 0 {
 		i = encodeVarintMiner(dAtA, i, uint64(m.DeviceId))
@@ -1148,7 +1044,7 @@ func (m *OpenGemmRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *ProofResponse) Marshal() (dAtA []byte, err error) {
+func (m *Opening) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -1158,22 +1054,71 @@ func (m *ProofResponse) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *ProofResponse) MarshalTo(dAtA []byte) (int, error) {
+func (m *Opening) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *ProofResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *Opening) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
-	if len(m.Proof) > 0 {
-		i -= len(m.Proof)
-		copy(dAtA[i:], m.Proof)
-		i = encodeVarintMiner(dAtA, i, uint64(len(m.Proof)))
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Signature)))
 		i--
-		dAtA[i] = 0xa
+		dAtA[i] = 0x1a
+	}
+	if len(m.Opening) > 0 {
+		i -= len(m.Opening)
+		copy(dAtA[i:], m.Opening)
+		i = encodeVarintMiner(dAtA, i, uint64(len(m.Opening)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Position != 0 {
+		i = encodeVarintMiner(dAtA, i, uint64(m.Position))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *OpeningsAnswer) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *OpeningsAnswer) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *OpeningsAnswer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Openings) > 0 {
+		for iNdEx := len(m.Openings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Openings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintMiner(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
 	}
 	return len(dAtA) - i, nil
 }
@@ -1198,6 +1143,9 @@ func (m *SetupRequest) Size() (n int) {
 	if m.DeviceId != 0 {
 		n += 1 + sovMiner(uint64(m.DeviceId))
 	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovMiner(uint64(m.ChallengeId))
+	}
 	l = len(m.Seed)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
@@ -1205,13 +1153,17 @@ func (m *SetupRequest) Size() (n int) {
 	return n
 }
 
-func (m *SetupResponse) Size() (n int) {
+func (m *SignedAnswer) Size() (n int) {
 	if m == nil {
 		return 0
 	}
 	var l int
 	_ = l
 	l = len(m.Proof)
+	if l > 0 {
+		n += 1 + l + sovMiner(uint64(l))
+	}
+	l = len(m.Signature)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
 	}
@@ -1227,45 +1179,12 @@ func (m *ResidencyRequest) Size() (n int) {
 	if m.DeviceId != 0 {
 		n += 1 + sovMiner(uint64(m.DeviceId))
 	}
-	l = len(m.Nonce)
-	if l > 0 {
-		n += 1 + l + sovMiner(uint64(l))
-	}
-	return n
-}
-
-func (m *ResidencyResponse) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Root)
-	if l > 0 {
-		n += 1 + l + sovMiner(uint64(l))
-	}
-	return n
-}
-
-func (m *OpenResidencyRequest) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	if m.DeviceId != 0 {
-		n += 1 + sovMiner(uint64(m.DeviceId))
+	if m.ChallengeId != 0 {
+		n += 1 + sovMiner(uint64(m.ChallengeId))
 	}
 	l = len(m.Nonce)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
-	}
-	if len(m.Walks) > 0 {
-		l = 0
-		for _, e := range m.Walks {
-			l += sovMiner(uint64(e))
-		}
-		n += 1 + sovMiner(uint64(l)) + l
 	}
 	return n
 }
@@ -1279,6 +1198,9 @@ func (m *GemmRequest) Size() (n int) {
 	if m.DeviceId != 0 {
 		n += 1 + sovMiner(uint64(m.DeviceId))
 	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovMiner(uint64(m.ChallengeId))
+	}
 	l = len(m.Seed)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
@@ -1286,7 +1208,7 @@ func (m *GemmRequest) Size() (n int) {
 	return n
 }
 
-func (m *GemmResponse) Size() (n int) {
+func (m *RootsAnswer) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -1298,25 +1220,14 @@ func (m *GemmResponse) Size() (n int) {
 			n += 1 + l + sovMiner(uint64(l))
 		}
 	}
-	return n
-}
-
-func (m *RowRef) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	if m.Round != 0 {
-		n += 1 + sovMiner(uint64(m.Round))
-	}
-	if m.Row != 0 {
-		n += 1 + sovMiner(uint64(m.Row))
+	l = len(m.Signature)
+	if l > 0 {
+		n += 1 + l + sovMiner(uint64(l))
 	}
 	return n
 }
 
-func (m *OpenGemmRequest) Size() (n int) {
+func (m *OpenRequest) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -1325,28 +1236,58 @@ func (m *OpenGemmRequest) Size() (n int) {
 	if m.DeviceId != 0 {
 		n += 1 + sovMiner(uint64(m.DeviceId))
 	}
-	l = len(m.Seed)
+	if m.ChallengeId != 0 {
+		n += 1 + sovMiner(uint64(m.ChallengeId))
+	}
+	l = len(m.Run)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
 	}
-	if len(m.Rows) > 0 {
-		for _, e := range m.Rows {
-			l = e.Size()
-			n += 1 + l + sovMiner(uint64(l))
+	l = len(m.Secret)
+	if l > 0 {
+		n += 1 + l + sovMiner(uint64(l))
+	}
+	if len(m.Positions) > 0 {
+		l = 0
+		for _, e := range m.Positions {
+			l += sovMiner(uint64(e))
 		}
+		n += 1 + sovMiner(uint64(l)) + l
 	}
 	return n
 }
 
-func (m *ProofResponse) Size() (n int) {
+func (m *Opening) Size() (n int) {
 	if m == nil {
 		return 0
 	}
 	var l int
 	_ = l
-	l = len(m.Proof)
+	if m.Position != 0 {
+		n += 1 + sovMiner(uint64(m.Position))
+	}
+	l = len(m.Opening)
 	if l > 0 {
 		n += 1 + l + sovMiner(uint64(l))
+	}
+	l = len(m.Signature)
+	if l > 0 {
+		n += 1 + l + sovMiner(uint64(l))
+	}
+	return n
+}
+
+func (m *OpeningsAnswer) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Openings) > 0 {
+		for _, e := range m.Openings {
+			l = e.Size()
+			n += 1 + l + sovMiner(uint64(l))
+		}
 	}
 	return n
 }
@@ -1406,6 +1347,25 @@ func (m *SetupRequest) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Seed", wireType)
 			}
@@ -1460,7 +1420,7 @@ func (m *SetupRequest) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *SetupResponse) Unmarshal(dAtA []byte) error {
+func (m *SignedAnswer) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -1483,10 +1443,10 @@ func (m *SetupResponse) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: SetupResponse: wiretype end group for non-group")
+			return fmt.Errorf("proto: SignedAnswer: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: SetupResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: SignedAnswer: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
@@ -1521,6 +1481,40 @@ func (m *SetupResponse) Unmarshal(dAtA []byte) error {
 			m.Proof = append(m.Proof[:0], dAtA[iNdEx:postIndex]...)
 			if m.Proof == nil {
 				m.Proof = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMiner
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
 			}
 			iNdEx = postIndex
 		default:
@@ -1593,178 +1587,10 @@ func (m *ResidencyRequest) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthMiner
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
-			if m.Nonce == nil {
-				m.Nonce = []byte{}
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipMiner(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *ResidencyResponse) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowMiner
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: ResidencyResponse: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: ResidencyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Root", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthMiner
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Root = append(m.Root[:0], dAtA[iNdEx:postIndex]...)
-			if m.Root == nil {
-				m.Root = []byte{}
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipMiner(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *OpenResidencyRequest) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowMiner
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: OpenResidencyRequest: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: OpenResidencyRequest: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
 			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
 			}
-			m.DeviceId = 0
+			m.ChallengeId = 0
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowMiner
@@ -1774,12 +1600,12 @@ func (m *OpenResidencyRequest) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.DeviceId |= uint64(b&0x7F) << shift
+				m.ChallengeId |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-		case 2:
+		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
 			}
@@ -1813,82 +1639,6 @@ func (m *OpenResidencyRequest) Unmarshal(dAtA []byte) error {
 				m.Nonce = []byte{}
 			}
 			iNdEx = postIndex
-		case 3:
-			if wireType == 0 {
-				var v uint32
-				for shift := uint(0); ; shift += 7 {
-					if shift >= 64 {
-						return ErrIntOverflowMiner
-					}
-					if iNdEx >= l {
-						return io.ErrUnexpectedEOF
-					}
-					b := dAtA[iNdEx]
-					iNdEx++
-					v |= uint32(b&0x7F) << shift
-					if b < 0x80 {
-						break
-					}
-				}
-				m.Walks = append(m.Walks, v)
-			} else if wireType == 2 {
-				var packedLen int
-				for shift := uint(0); ; shift += 7 {
-					if shift >= 64 {
-						return ErrIntOverflowMiner
-					}
-					if iNdEx >= l {
-						return io.ErrUnexpectedEOF
-					}
-					b := dAtA[iNdEx]
-					iNdEx++
-					packedLen |= int(b&0x7F) << shift
-					if b < 0x80 {
-						break
-					}
-				}
-				if packedLen < 0 {
-					return ErrInvalidLengthMiner
-				}
-				postIndex := iNdEx + packedLen
-				if postIndex < 0 {
-					return ErrInvalidLengthMiner
-				}
-				if postIndex > l {
-					return io.ErrUnexpectedEOF
-				}
-				var elementCount int
-				var count int
-				for _, integer := range dAtA[iNdEx:postIndex] {
-					if integer < 128 {
-						count++
-					}
-				}
-				elementCount = count
-				if elementCount != 0 && len(m.Walks) == 0 {
-					m.Walks = make([]uint32, 0, elementCount)
-				}
-				for iNdEx < postIndex {
-					var v uint32
-					for shift := uint(0); ; shift += 7 {
-						if shift >= 64 {
-							return ErrIntOverflowMiner
-						}
-						if iNdEx >= l {
-							return io.ErrUnexpectedEOF
-						}
-						b := dAtA[iNdEx]
-						iNdEx++
-						v |= uint32(b&0x7F) << shift
-						if b < 0x80 {
-							break
-						}
-					}
-					m.Walks = append(m.Walks, v)
-				}
-			} else {
-				return fmt.Errorf("proto: wrong wireType = %d for field Walks", wireType)
-			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipMiner(dAtA[iNdEx:])
@@ -1959,6 +1709,25 @@ func (m *GemmRequest) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Seed", wireType)
 			}
@@ -2013,7 +1782,7 @@ func (m *GemmRequest) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *GemmResponse) Unmarshal(dAtA []byte) error {
+func (m *RootsAnswer) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -2036,10 +1805,10 @@ func (m *GemmResponse) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: GemmResponse: wiretype end group for non-group")
+			return fmt.Errorf("proto: RootsAnswer: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: GemmResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: RootsAnswer: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
@@ -2074,166 +1843,9 @@ func (m *GemmResponse) Unmarshal(dAtA []byte) error {
 			m.Roots = append(m.Roots, make([]byte, postIndex-iNdEx))
 			copy(m.Roots[len(m.Roots)-1], dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipMiner(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *RowRef) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowMiner
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: RowRef: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: RowRef: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Round", wireType)
-			}
-			m.Round = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Round |= uint32(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 2:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Row", wireType)
-			}
-			m.Row = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Row |= uint32(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		default:
-			iNdEx = preIndex
-			skippy, err := skipMiner(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *OpenGemmRequest) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowMiner
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: OpenGemmRequest: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: OpenGemmRequest: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
-			}
-			m.DeviceId = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.DeviceId |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
 		case 2:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Seed", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
 			}
 			var byteLen int
 			for shift := uint(0); ; shift += 7 {
@@ -2260,14 +1872,433 @@ func (m *OpenGemmRequest) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Seed = append(m.Seed[:0], dAtA[iNdEx:postIndex]...)
-			if m.Seed == nil {
-				m.Seed = []byte{}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMiner(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *OpenRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMiner
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: OpenRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: OpenRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Run", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMiner
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Run = append(m.Run[:0], dAtA[iNdEx:postIndex]...)
+			if m.Run == nil {
+				m.Run = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Secret", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMiner
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Secret = append(m.Secret[:0], dAtA[iNdEx:postIndex]...)
+			if m.Secret == nil {
+				m.Secret = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType == 0 {
+				var v uint32
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowMiner
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint32(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Positions = append(m.Positions, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowMiner
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthMiner
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthMiner
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Positions) == 0 {
+					m.Positions = make([]uint32, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint32
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowMiner
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint32(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Positions = append(m.Positions, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Positions", wireType)
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMiner(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Opening) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMiner
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Opening: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Opening: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Position", wireType)
+			}
+			m.Position = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Position |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Opening", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMiner
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Opening = append(m.Opening[:0], dAtA[iNdEx:postIndex]...)
+			if m.Opening == nil {
+				m.Opening = []byte{}
 			}
 			iNdEx = postIndex
 		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Rows", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowMiner
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthMiner
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipMiner(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthMiner
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *OpeningsAnswer) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowMiner
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: OpeningsAnswer: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: OpeningsAnswer: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Openings", wireType)
 			}
 			var msglen int
 			for shift := uint(0); ; shift += 7 {
@@ -2294,93 +2325,9 @@ func (m *OpenGemmRequest) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Rows = append(m.Rows, &RowRef{})
-			if err := m.Rows[len(m.Rows)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			m.Openings = append(m.Openings, &Opening{})
+			if err := m.Openings[len(m.Openings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipMiner(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *ProofResponse) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowMiner
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: ProofResponse: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: ProofResponse: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Proof", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowMiner
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthMiner
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthMiner
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Proof = append(m.Proof[:0], dAtA[iNdEx:postIndex]...)
-			if m.Proof == nil {
-				m.Proof = []byte{}
 			}
 			iNdEx = postIndex
 		default:

@@ -86,18 +86,23 @@ type ChallengeTranscript struct {
 	ResidencyRoot []byte   `protobuf:"bytes,6,opt,name=residency_root,json=residencyRoot,proto3" json:"residency_root,omitempty"`
 	ResidencyNs   int64    `protobuf:"varint,7,opt,name=residency_ns,json=residencyNs,proto3" json:"residency_ns,omitempty"`
 	Walks         []uint32 `protobuf:"varint,8,rep,packed,name=walks,proto3" json:"walks,omitempty"`
-	// residency_proof is the miner's full opening of the walks asked.
-	ResidencyProof []byte    `protobuf:"bytes,9,opt,name=residency_proof,json=residencyProof,proto3" json:"residency_proof,omitempty"`
-	GemmSeed       []byte    `protobuf:"bytes,10,opt,name=gemm_seed,json=gemmSeed,proto3" json:"gemm_seed,omitempty"`
-	GemmRoots      [][]byte  `protobuf:"bytes,11,rep,name=gemm_roots,json=gemmRoots,proto3" json:"gemm_roots,omitempty"`
-	GemmNs         int64     `protobuf:"varint,12,opt,name=gemm_ns,json=gemmNs,proto3" json:"gemm_ns,omitempty"`
-	Rows           []*RowRef `protobuf:"bytes,13,rep,name=rows,proto3" json:"rows,omitempty"`
-	// gemm_proof is the miner's full opening of the rows asked.
-	GemmProof []byte `protobuf:"bytes,14,opt,name=gemm_proof,json=gemmProof,proto3" json:"gemm_proof,omitempty"`
-	Passed    bool   `protobuf:"varint,15,opt,name=passed,proto3" json:"passed,omitempty"`
-	Reason    string `protobuf:"bytes,16,opt,name=reason,proto3" json:"reason,omitempty"`
+	// residency_openings are the miner's signed openings of every audited
+	// walk, in audit order.
+	ResidencyOpenings []*Opening `protobuf:"bytes,18,rep,name=residency_openings,json=residencyOpenings,proto3" json:"residency_openings,omitempty"`
+	GemmSeed          []byte     `protobuf:"bytes,10,opt,name=gemm_seed,json=gemmSeed,proto3" json:"gemm_seed,omitempty"`
+	GemmRoots         [][]byte   `protobuf:"bytes,11,rep,name=gemm_roots,json=gemmRoots,proto3" json:"gemm_roots,omitempty"`
+	GemmNs            int64      `protobuf:"varint,12,opt,name=gemm_ns,json=gemmNs,proto3" json:"gemm_ns,omitempty"`
+	// gemm_openings are the miner's signed openings of every audited row.
+	GemmOpenings []*Opening `protobuf:"bytes,19,rep,name=gemm_openings,json=gemmOpenings,proto3" json:"gemm_openings,omitempty"`
+	Passed       bool       `protobuf:"varint,15,opt,name=passed,proto3" json:"passed,omitempty"`
+	Reason       string     `protobuf:"bytes,16,opt,name=reason,proto3" json:"reason,omitempty"`
 	// error is the verifier's account of a failure ("" when it passed).
 	Error string `protobuf:"bytes,17,opt,name=error,proto3" json:"error,omitempty"`
+	// secret is the audit secret (proof.SecretFromVRF of the report's
+	// vrf_proof); the signatures are the device's over its commitments.
+	Secret                 []byte `protobuf:"bytes,20,opt,name=secret,proto3" json:"secret,omitempty"`
+	ResidencyRootSignature []byte `protobuf:"bytes,21,opt,name=residency_root_signature,json=residencyRootSignature,proto3" json:"residency_root_signature,omitempty"`
+	GemmRootsSignature     []byte `protobuf:"bytes,22,opt,name=gemm_roots_signature,json=gemmRootsSignature,proto3" json:"gemm_roots_signature,omitempty"`
 }
 
 func (m *ChallengeTranscript) Reset()         { *m = ChallengeTranscript{} }
@@ -189,9 +194,9 @@ func (m *ChallengeTranscript) GetWalks() []uint32 {
 	return nil
 }
 
-func (m *ChallengeTranscript) GetResidencyProof() []byte {
+func (m *ChallengeTranscript) GetResidencyOpenings() []*Opening {
 	if m != nil {
-		return m.ResidencyProof
+		return m.ResidencyOpenings
 	}
 	return nil
 }
@@ -217,16 +222,9 @@ func (m *ChallengeTranscript) GetGemmNs() int64 {
 	return 0
 }
 
-func (m *ChallengeTranscript) GetRows() []*RowRef {
+func (m *ChallengeTranscript) GetGemmOpenings() []*Opening {
 	if m != nil {
-		return m.Rows
-	}
-	return nil
-}
-
-func (m *ChallengeTranscript) GetGemmProof() []byte {
-	if m != nil {
-		return m.GemmProof
+		return m.GemmOpenings
 	}
 	return nil
 }
@@ -252,6 +250,27 @@ func (m *ChallengeTranscript) GetError() string {
 	return ""
 }
 
+func (m *ChallengeTranscript) GetSecret() []byte {
+	if m != nil {
+		return m.Secret
+	}
+	return nil
+}
+
+func (m *ChallengeTranscript) GetResidencyRootSignature() []byte {
+	if m != nil {
+		return m.ResidencyRootSignature
+	}
+	return nil
+}
+
+func (m *ChallengeTranscript) GetGemmRootsSignature() []byte {
+	if m != nil {
+		return m.GemmRootsSignature
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*TranscriptRequest)(nil), "loopin.sidecar.v1.TranscriptRequest")
 	proto.RegisterType((*ChallengeTranscript)(nil), "loopin.sidecar.v1.ChallengeTranscript")
@@ -260,38 +279,43 @@ func init() {
 func init() { proto.RegisterFile("loopin/sidecar/v1/verifier.proto", fileDescriptor_2cb1590971a76a58) }
 
 var fileDescriptor_2cb1590971a76a58 = []byte{
-	// 487 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x53, 0xcd, 0x6e, 0x13, 0x31,
-	0x10, 0xee, 0x92, 0x34, 0xd9, 0x4c, 0x92, 0x96, 0x18, 0x04, 0x26, 0xa8, 0xab, 0xa5, 0xe2, 0x67,
-	0x2f, 0xdd, 0xa8, 0x45, 0xe2, 0x01, 0xe0, 0x42, 0x2f, 0x15, 0x32, 0x88, 0x43, 0x2f, 0xd1, 0x76,
-	0x3d, 0x49, 0x0d, 0x89, 0xbd, 0xd8, 0x6e, 0xa2, 0xbe, 0x05, 0x12, 0x2f, 0xc5, 0xb1, 0x47, 0x8e,
-	0x28, 0x79, 0x11, 0x64, 0x6f, 0xb2, 0x41, 0x24, 0x07, 0x8e, 0xdf, 0xcf, 0xcc, 0x7c, 0xb6, 0xc7,
-	0x10, 0x4f, 0x94, 0x2a, 0x84, 0x1c, 0x18, 0xc1, 0x31, 0xcf, 0xf4, 0x60, 0x76, 0x3a, 0x98, 0xa1,
-	0x16, 0x23, 0x81, 0x3a, 0x2d, 0xb4, 0xb2, 0x8a, 0xf4, 0x4a, 0x47, 0xba, 0x72, 0xa4, 0xb3, 0xd3,
-	0xfe, 0xd1, 0x76, 0xd1, 0x54, 0xc8, 0x75, 0xc5, 0xf1, 0x1b, 0xe8, 0x7d, 0xd2, 0x99, 0x34, 0xb9,
-	0x16, 0x85, 0x65, 0xf8, 0xed, 0x06, 0x8d, 0x25, 0xcf, 0xa0, 0x93, 0x5f, 0x67, 0x93, 0x09, 0xca,
-	0x31, 0x0e, 0x05, 0xa7, 0x41, 0x1c, 0x24, 0x75, 0xd6, 0xae, 0xb8, 0x73, 0x7e, 0xfc, 0xa3, 0x0e,
-	0x0f, 0xde, 0xad, 0xf1, 0xa6, 0xc3, 0x7f, 0x94, 0x92, 0xa7, 0xd0, 0xe2, 0x38, 0x13, 0xb9, 0xd7,
-	0xef, 0x79, 0x3d, 0x2c, 0x89, 0x73, 0x4e, 0xfa, 0x10, 0xa2, 0xe4, 0x85, 0x12, 0xd2, 0xd2, 0x5a,
-	0x1c, 0x24, 0x2d, 0x56, 0x61, 0x42, 0xa1, 0x69, 0x6c, 0xa6, 0x2d, 0x72, 0x5a, 0x8f, 0x83, 0xa4,
-	0xc6, 0xd6, 0x90, 0x3c, 0x84, 0x7d, 0xa9, 0x64, 0x8e, 0x74, 0x3f, 0x0e, 0x92, 0x0e, 0x2b, 0x01,
-	0x79, 0x01, 0x07, 0x1a, 0xdd, 0xb9, 0x65, 0x7e, 0x3b, 0xd4, 0x4a, 0x59, 0xda, 0xf0, 0x72, 0xb7,
-	0x62, 0x99, 0x52, 0x3e, 0xf2, 0xc6, 0x26, 0x0d, 0x6d, 0xfa, 0xde, 0xed, 0x8a, 0xbb, 0x30, 0xae,
-	0xff, 0x3c, 0x9b, 0x7c, 0x35, 0x34, 0x8c, 0x6b, 0x49, 0x97, 0x95, 0x80, 0xbc, 0x82, 0xc3, 0x4d,
-	0x61, 0xa1, 0x95, 0x1a, 0xd1, 0x96, 0x1f, 0xb0, 0x19, 0xfb, 0xc1, 0xb1, 0xee, 0xc4, 0x63, 0x9c,
-	0x4e, 0x87, 0x06, 0x91, 0x53, 0xf0, 0x96, 0xd0, 0x11, 0x1f, 0x11, 0x39, 0x39, 0x02, 0xf0, 0xa2,
-	0x0b, 0x68, 0x68, 0x3b, 0xae, 0x25, 0x1d, 0xe6, 0xed, 0x2e, 0x9c, 0x21, 0x8f, 0xa1, 0xe9, 0x65,
-	0x69, 0x68, 0xc7, 0x07, 0x6b, 0x38, 0x78, 0x61, 0xc8, 0x09, 0xd4, 0xb5, 0x9a, 0x1b, 0xda, 0x8d,
-	0x6b, 0x49, 0xfb, 0xec, 0x49, 0xba, 0xf5, 0xf4, 0x29, 0x53, 0x73, 0x86, 0x23, 0xe6, 0x6d, 0xd5,
-	0x98, 0x32, 0xe7, 0x81, 0x0f, 0xe1, 0xc7, 0x94, 0x11, 0x1f, 0x41, 0xa3, 0xc8, 0x8c, 0x41, 0x4e,
-	0x0f, 0xe3, 0x20, 0x09, 0xd9, 0x0a, 0x39, 0x5e, 0x63, 0x66, 0x94, 0xa4, 0xf7, 0xfd, 0x6b, 0xac,
-	0x90, 0xbb, 0x11, 0xd4, 0x5a, 0x69, 0xda, 0xf3, 0x74, 0x09, 0xce, 0x46, 0x10, 0x7e, 0x5e, 0x6d,
-	0x24, 0xb9, 0x04, 0xf8, 0x6b, 0x2f, 0x9e, 0xef, 0xc8, 0xb7, 0xb5, 0x78, 0xfd, 0x97, 0x3b, 0x5c,
-	0x3b, 0xb6, 0xec, 0xed, 0xfb, 0x9f, 0x8b, 0x28, 0xb8, 0x5b, 0x44, 0xc1, 0xef, 0x45, 0x14, 0x7c,
-	0x5f, 0x46, 0x7b, 0x77, 0xcb, 0x68, 0xef, 0xd7, 0x32, 0xda, 0xbb, 0x4c, 0xc7, 0xc2, 0x5e, 0xdf,
-	0x5c, 0xa5, 0xb9, 0x9a, 0x0e, 0xca, 0x5e, 0x27, 0x85, 0x56, 0x5f, 0x30, 0xb7, 0x83, 0x7f, 0x3e,
-	0x82, 0xbd, 0x2d, 0xd0, 0x5c, 0x35, 0xfc, 0x37, 0x78, 0xfd, 0x27, 0x00, 0x00, 0xff, 0xff, 0x17,
-	0xd3, 0x7e, 0x5a, 0x5c, 0x03, 0x00, 0x00,
+	// 561 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x53, 0x4d, 0x6f, 0xd3, 0x40,
+	0x10, 0xad, 0x89, 0x9b, 0x3a, 0x9b, 0xef, 0x6d, 0x08, 0xab, 0xa0, 0x5a, 0xa6, 0x02, 0xe4, 0x0b,
+	0x0e, 0x2d, 0x12, 0xe2, 0x86, 0x04, 0x17, 0x92, 0x43, 0x91, 0xb6, 0x88, 0x43, 0x2f, 0x91, 0x6b,
+	0x4f, 0xd2, 0x85, 0x64, 0xd7, 0xec, 0x6e, 0x52, 0xf5, 0x5f, 0xf0, 0xb3, 0x38, 0xf6, 0xc8, 0x11,
+	0x92, 0x3f, 0x82, 0xbc, 0x76, 0x9c, 0x96, 0x44, 0x82, 0xe3, 0x7b, 0xf3, 0xde, 0xf8, 0xed, 0x8c,
+	0x07, 0x79, 0x53, 0x21, 0x12, 0xc6, 0xfb, 0x8a, 0xc5, 0x10, 0x85, 0xb2, 0xbf, 0x38, 0xe9, 0x2f,
+	0x40, 0xb2, 0x31, 0x03, 0x19, 0x24, 0x52, 0x68, 0x81, 0xdb, 0x99, 0x22, 0xc8, 0x15, 0xc1, 0xe2,
+	0xa4, 0x77, 0xb4, 0x6d, 0x9a, 0x31, 0xbe, 0x76, 0x1c, 0xbf, 0x46, 0xed, 0x4f, 0x32, 0xe4, 0x2a,
+	0x92, 0x2c, 0xd1, 0x14, 0xbe, 0xcd, 0x41, 0x69, 0xfc, 0x04, 0xd5, 0xa2, 0xab, 0x70, 0x3a, 0x05,
+	0x3e, 0x81, 0x11, 0x8b, 0x89, 0xe5, 0x59, 0xbe, 0x4d, 0xab, 0x05, 0x37, 0x88, 0x8f, 0x7f, 0xef,
+	0xa3, 0xc3, 0xf7, 0x6b, 0xbc, 0xe9, 0xf0, 0x1f, 0x56, 0xfc, 0x18, 0x55, 0x62, 0x58, 0xb0, 0xc8,
+	0xd4, 0x1f, 0x98, 0xba, 0x93, 0x11, 0x83, 0x18, 0xf7, 0x90, 0x03, 0x3c, 0x4e, 0x04, 0xe3, 0x9a,
+	0x94, 0x3c, 0xcb, 0xaf, 0xd0, 0x02, 0x63, 0x82, 0x0e, 0x94, 0x0e, 0xa5, 0x86, 0x98, 0xd8, 0x9e,
+	0xe5, 0x97, 0xe8, 0x1a, 0xe2, 0x0e, 0xda, 0xe7, 0x82, 0x47, 0x40, 0xf6, 0x3d, 0xcb, 0xaf, 0xd1,
+	0x0c, 0xe0, 0x67, 0xa8, 0x21, 0x21, 0x7d, 0x37, 0x8f, 0x6e, 0x46, 0x52, 0x08, 0x4d, 0xca, 0xa6,
+	0x5c, 0x2f, 0x58, 0x2a, 0x84, 0x89, 0xbc, 0x91, 0x71, 0x45, 0x0e, 0x4c, 0xef, 0x6a, 0xc1, 0x9d,
+	0xa9, 0xb4, 0xff, 0x75, 0x38, 0xfd, 0xaa, 0x88, 0xe3, 0x95, 0xfc, 0x3a, 0xcd, 0x00, 0x1e, 0x20,
+	0xbc, 0x31, 0x8a, 0x04, 0x38, 0xe3, 0x13, 0x45, 0xb0, 0x57, 0xf2, 0xab, 0xa7, 0xbd, 0x60, 0x6b,
+	0x15, 0xc1, 0xc7, 0x4c, 0x42, 0xdb, 0x85, 0x2b, 0x67, 0x54, 0x3a, 0x93, 0x09, 0xcc, 0x66, 0x23,
+	0x05, 0x10, 0x13, 0x64, 0x52, 0x3a, 0x29, 0x71, 0x0e, 0x10, 0xe3, 0x23, 0x84, 0x4c, 0x31, 0x7d,
+	0x82, 0x22, 0x55, 0xaf, 0xe4, 0xd7, 0xa8, 0x91, 0xa7, 0xf1, 0x15, 0x7e, 0x84, 0x0e, 0x4c, 0x99,
+	0x2b, 0x52, 0x33, 0xd1, 0xcb, 0x29, 0x3c, 0x53, 0xf8, 0x2d, 0xaa, 0x9b, 0x42, 0x11, 0xed, 0xf0,
+	0x9f, 0xd1, 0x6a, 0xa9, 0xa1, 0x48, 0xd5, 0x45, 0xe5, 0x24, 0x54, 0x0a, 0x62, 0xd2, 0xf4, 0x2c,
+	0xdf, 0xa1, 0x39, 0x4a, 0x79, 0x09, 0xa1, 0x12, 0x9c, 0xb4, 0xcc, 0x8a, 0x72, 0x94, 0x8e, 0x09,
+	0xa4, 0x14, 0x92, 0xb4, 0x0d, 0x9d, 0x81, 0x54, 0xad, 0x20, 0x92, 0xa0, 0x49, 0xc7, 0x3c, 0x2c,
+	0x47, 0xf8, 0x0d, 0x22, 0xf7, 0xd7, 0x33, 0x52, 0x6c, 0xc2, 0x43, 0x3d, 0x97, 0x40, 0x1e, 0x1a,
+	0x65, 0xf7, 0xde, 0xa2, 0xce, 0xd7, 0x55, 0xfc, 0x12, 0x75, 0x36, 0x03, 0xb9, 0xe3, 0xea, 0x1a,
+	0x17, 0x2e, 0x46, 0x53, 0x38, 0x86, 0xb6, 0x53, 0x69, 0xa1, 0xa1, 0xed, 0xd4, 0x5b, 0x8d, 0xa1,
+	0xed, 0x34, 0x5a, 0x4d, 0xda, 0xdc, 0x7c, 0x3b, 0x91, 0x42, 0x8c, 0xa9, 0x2d, 0xc5, 0xb5, 0xa2,
+	0xd9, 0xa4, 0x0d, 0x73, 0x3a, 0x46, 0xce, 0xe7, 0xfc, 0xbe, 0xf0, 0x05, 0x42, 0x77, 0xfe, 0xf2,
+	0xa7, 0x3b, 0x46, 0xb8, 0x75, 0x46, 0xbd, 0xe7, 0x3b, 0x54, 0x3b, 0x6e, 0xe6, 0xdd, 0x87, 0x1f,
+	0x4b, 0xd7, 0xba, 0x5d, 0xba, 0xd6, 0xaf, 0xa5, 0x6b, 0x7d, 0x5f, 0xb9, 0x7b, 0xb7, 0x2b, 0x77,
+	0xef, 0xe7, 0xca, 0xdd, 0xbb, 0x08, 0x26, 0x4c, 0x5f, 0xcd, 0x2f, 0x83, 0x48, 0xcc, 0xfa, 0x59,
+	0xaf, 0x17, 0x89, 0x14, 0x5f, 0x20, 0xd2, 0xfd, 0xbf, 0xce, 0x5a, 0xdf, 0x24, 0xa0, 0x2e, 0xcb,
+	0xe6, 0xa8, 0x5f, 0xfd, 0x09, 0x00, 0x00, 0xff, 0xff, 0xb4, 0xd8, 0xf9, 0x35, 0x2a, 0x04, 0x00,
+	0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -425,6 +449,65 @@ func (m *ChallengeTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.GemmRootsSignature) > 0 {
+		i -= len(m.GemmRootsSignature)
+		copy(dAtA[i:], m.GemmRootsSignature)
+		i = encodeVarintVerifier(dAtA, i, uint64(len(m.GemmRootsSignature)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xb2
+	}
+	if len(m.ResidencyRootSignature) > 0 {
+		i -= len(m.ResidencyRootSignature)
+		copy(dAtA[i:], m.ResidencyRootSignature)
+		i = encodeVarintVerifier(dAtA, i, uint64(len(m.ResidencyRootSignature)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xaa
+	}
+	if len(m.Secret) > 0 {
+		i -= len(m.Secret)
+		copy(dAtA[i:], m.Secret)
+		i = encodeVarintVerifier(dAtA, i, uint64(len(m.Secret)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xa2
+	}
+	if len(m.GemmOpenings) > 0 {
+		for iNdEx := len(m.GemmOpenings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.GemmOpenings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintVerifier(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x9a
+		}
+	}
+	if len(m.ResidencyOpenings) > 0 {
+		for iNdEx := len(m.ResidencyOpenings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.ResidencyOpenings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintVerifier(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x92
+		}
+	}
 	if len(m.Error) > 0 {
 		i -= len(m.Error)
 		copy(dAtA[i:], m.Error)
@@ -453,27 +536,6 @@ func (m *ChallengeTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i--
 		dAtA[i] = 0x78
 	}
-	if len(m.GemmProof) > 0 {
-		i -= len(m.GemmProof)
-		copy(dAtA[i:], m.GemmProof)
-		i = encodeVarintVerifier(dAtA, i, uint64(len(m.GemmProof)))
-		i--
-		dAtA[i] = 0x72
-	}
-	if len(m.Rows) > 0 {
-		for iNdEx := len(m.Rows) - 1; iNdEx >= 0; iNdEx-- {
-			{
-				size, err := m.Rows[iNdEx].MarshalToSizedBuffer(dAtA[:i])
-				if err != nil {
-					return 0, err
-				}
-				i -= size
-				i = encodeVarintVerifier(dAtA, i, uint64(size))
-			}
-			i--
-			dAtA[i] = 0x6a
-		}
-	}
 	if m.GemmNs != 0 {
 		i = encodeVarintVerifier(dAtA, i, uint64(m.GemmNs))
 		i--
@@ -494,13 +556,6 @@ func (m *ChallengeTranscript) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintVerifier(dAtA, i, uint64(len(m.GemmSeed)))
 		i--
 		dAtA[i] = 0x52
-	}
-	if len(m.ResidencyProof) > 0 {
-		i -= len(m.ResidencyProof)
-		copy(dAtA[i:], m.ResidencyProof)
-		i = encodeVarintVerifier(dAtA, i, uint64(len(m.ResidencyProof)))
-		i--
-		dAtA[i] = 0x4a
 	}
 	if len(m.Walks) > 0 {
 		dAtA2 := make([]byte, len(m.Walks)*10)
@@ -624,10 +679,6 @@ func (m *ChallengeTranscript) Size() (n int) {
 		}
 		n += 1 + sovVerifier(uint64(l)) + l
 	}
-	l = len(m.ResidencyProof)
-	if l > 0 {
-		n += 1 + l + sovVerifier(uint64(l))
-	}
 	l = len(m.GemmSeed)
 	if l > 0 {
 		n += 1 + l + sovVerifier(uint64(l))
@@ -641,16 +692,6 @@ func (m *ChallengeTranscript) Size() (n int) {
 	if m.GemmNs != 0 {
 		n += 1 + sovVerifier(uint64(m.GemmNs))
 	}
-	if len(m.Rows) > 0 {
-		for _, e := range m.Rows {
-			l = e.Size()
-			n += 1 + l + sovVerifier(uint64(l))
-		}
-	}
-	l = len(m.GemmProof)
-	if l > 0 {
-		n += 1 + l + sovVerifier(uint64(l))
-	}
 	if m.Passed {
 		n += 2
 	}
@@ -659,6 +700,30 @@ func (m *ChallengeTranscript) Size() (n int) {
 		n += 2 + l + sovVerifier(uint64(l))
 	}
 	l = len(m.Error)
+	if l > 0 {
+		n += 2 + l + sovVerifier(uint64(l))
+	}
+	if len(m.ResidencyOpenings) > 0 {
+		for _, e := range m.ResidencyOpenings {
+			l = e.Size()
+			n += 2 + l + sovVerifier(uint64(l))
+		}
+	}
+	if len(m.GemmOpenings) > 0 {
+		for _, e := range m.GemmOpenings {
+			l = e.Size()
+			n += 2 + l + sovVerifier(uint64(l))
+		}
+	}
+	l = len(m.Secret)
+	if l > 0 {
+		n += 2 + l + sovVerifier(uint64(l))
+	}
+	l = len(m.ResidencyRootSignature)
+	if l > 0 {
+		n += 2 + l + sovVerifier(uint64(l))
+	}
+	l = len(m.GemmRootsSignature)
 	if l > 0 {
 		n += 2 + l + sovVerifier(uint64(l))
 	}
@@ -1021,40 +1086,6 @@ func (m *ChallengeTranscript) Unmarshal(dAtA []byte) error {
 			} else {
 				return fmt.Errorf("proto: wrong wireType = %d for field Walks", wireType)
 			}
-		case 9:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyProof", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowVerifier
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.ResidencyProof = append(m.ResidencyProof[:0], dAtA[iNdEx:postIndex]...)
-			if m.ResidencyProof == nil {
-				m.ResidencyProof = []byte{}
-			}
-			iNdEx = postIndex
 		case 10:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field GemmSeed", wireType)
@@ -1140,74 +1171,6 @@ func (m *ChallengeTranscript) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 13:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Rows", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowVerifier
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Rows = append(m.Rows, &RowRef{})
-			if err := m.Rows[len(m.Rows)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 14:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GemmProof", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowVerifier
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthVerifier
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.GemmProof = append(m.GemmProof[:0], dAtA[iNdEx:postIndex]...)
-			if m.GemmProof == nil {
-				m.GemmProof = []byte{}
-			}
-			iNdEx = postIndex
 		case 15:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Passed", wireType)
@@ -1291,6 +1254,176 @@ func (m *ChallengeTranscript) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Error = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyOpenings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowVerifier
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResidencyOpenings = append(m.ResidencyOpenings, &Opening{})
+			if err := m.ResidencyOpenings[len(m.ResidencyOpenings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 19:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmOpenings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowVerifier
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmOpenings = append(m.GemmOpenings, &Opening{})
+			if err := m.GemmOpenings[len(m.GemmOpenings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 20:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Secret", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowVerifier
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Secret = append(m.Secret[:0], dAtA[iNdEx:postIndex]...)
+			if m.Secret == nil {
+				m.Secret = []byte{}
+			}
+			iNdEx = postIndex
+		case 21:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyRootSignature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowVerifier
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResidencyRootSignature = append(m.ResidencyRootSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResidencyRootSignature == nil {
+				m.ResidencyRootSignature = []byte{}
+			}
+			iNdEx = postIndex
+		case 22:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmRootsSignature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowVerifier
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthVerifier
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmRootsSignature = append(m.GemmRootsSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.GemmRootsSignature == nil {
+				m.GemmRootsSignature = []byte{}
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

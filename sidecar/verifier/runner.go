@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/renameio/v2"
 
-	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
@@ -104,15 +103,14 @@ var errNotYet = errors.New("not yet")
 // handle runs challenge ch, saves its transcript and report, and submits
 // the report. Once the report is saved the challenge is done: a
 // submission the node could not take is retried from disk (resubmit).
-// Errors: errNotYet (setup seed block still to come), the node unreadable,
-// the disk.
+// Errors: the node unreadable, the disk.
 func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolstypes.QueryClient, ch pocpstypes.Challenge) error {
 	dres, err := q.Device(ctx, &pocpstypes.QueryDeviceRequest{DeviceId: ch.DeviceId})
 	if err != nil {
 		return err
 	}
 	device := dres.Device
-	miner, err := grpcapi.Dial(device.Endpoint, device.Id)
+	miner, err := grpcapi.Dial(device.Endpoint, device.Id, device.TlsCertHash)
 	if err != nil {
 		return err
 	}
@@ -126,42 +124,36 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		r.log.Warn("miner sidecar away, challenging anyway", "challenge", ch.Id, "device", device.Id, "endpoint", device.Endpoint, "err", err)
 	}
 	cancelReady()
-	callCtx, cancel := context.WithTimeout(ctx, time.Until(ch.Deadline))
+	// The miner's answers must come in time for the report to land before
+	// the deadline, whatever the miner does (silent, stalling, garbage):
+	// the last fifth of the time left (2–30 s) is kept for submitting.
+	left := time.Until(ch.Deadline)
+	callCtx, cancel := context.WithTimeout(ctx, left-min(max(left/5, 2*time.Second), 30*time.Second))
 	defer cancel()
 	var msg interface {
 		Marshal() ([]byte, error)
 	}
 	switch ch.Kind {
 	case pocpstypes.CHALLENGE_KIND_SETUP:
-		height, _, err := r.c.Head(ctx)
-		if err != nil {
-			return err
-		}
-		if height < ch.SeedHeight {
-			return errNotYet // the seed is a block still to come
-		}
-		bh, err := r.c.BlockHash(ctx, ch.SeedHeight)
-		if err != nil {
-			return err
-		}
-		var seed proof.Hash
-		copy(seed[:], bh)
 		start := time.Now()
-		report, err := r.v.Setup(callCtx, miner, r.hot, ch, device, seed)
+		report, verdict := r.v.Setup(callCtx, miner, r.hot, ch, device)
 		r.mm.latency.WithLabelValues("setup").Observe(time.Since(start).Seconds())
-		if err != nil {
-			r.mm.challenges.WithLabelValues("setup", "failed").Inc()
-			return fmt.Errorf("setup of device %d: %w", device.Id, err)
-		}
-		r.mm.challenges.WithLabelValues("setup", "passed").Inc()
+		r.mm.challenges.WithLabelValues("setup", verdict2(verdict)).Inc()
 		msg = report
-		r.log.Info("setup proof checked", "challenge", ch.Id, "device", device.Id)
+		if verdict != nil {
+			r.log.Warn("setup failed; reporting it", "challenge", ch.Id, "device", device.Id, "err", verdict)
+		} else {
+			r.log.Info("setup proof checked", "challenge", ch.Id, "device", device.Id)
+		}
 	default:
 		pool, err := pq.Pool(ctx, &poolstypes.QueryPoolRequest{GpuClass: device.GpuClass})
 		if err != nil {
 			return err
 		}
 		res := r.v.Challenge(callCtx, miner, r.hot, ch, device, pool.Class.ResidencyDeadline, pool.Class.GemmDeadline)
+		if limit := pool.Class.WBench.MulRaw(pocpstypes.MaxWMultiple); res.Msg.Passed && res.Msg.W.GT(limit) {
+			res.Msg.W = limit // the chain takes at most MaxWMultiple × W_bench
+		}
 		res.Transcript.Endpoint = device.Endpoint
 		bz, err := res.Transcript.Marshal()
 		if err != nil {
@@ -197,6 +189,8 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 	}
 	return nil
 }
+
+func verdict2(err error) string { return verdict(err == nil) }
 
 func verdict(passed bool) string {
 	if passed {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
@@ -99,4 +100,22 @@ func loadSeed(dir string) ([32]byte, error) {
 	}
 	copy(seed[:], bz)
 	return seed, nil
+}
+
+// VRFPublicKey is the VRF public key of the verifier whose directory is
+// dir (its seed is created there the first time): 48 bytes, what
+// MsgRegisterVerifier.vrf_key registers. Errors: the directory.
+func VRFPublicKey(dir string) ([]byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	seed, err := loadSeed(dir)
+	if err != nil {
+		return nil, err
+	}
+	k, err := proof.NewVRFKey(seed)
+	if err != nil {
+		return nil, err
+	}
+	return k.PublicKey(), nil
 }

@@ -15,18 +15,26 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
+	"github.com/loopin-project/loopin/sidecar/tlspin"
 	"github.com/loopin-project/loopin/sidecar/types"
 )
 
 // listenTranscripts listens on addr and returns the gRPC server of the
-// transcripts saved in dir (loopin.sidecar.v1.Verifier); the caller serves
-// it (supervise.Group.GRPC). Errors: addr cannot be listened on.
-func listenTranscripts(addr, dir string) (*grpc.Server, net.Listener, error) {
+// transcripts saved in dir (loopin.sidecar.v1.Verifier), over TLS with the
+// certificate kept in keyDir (created the first time); the caller serves
+// it (supervise.Group.GRPC). A transcript's integrity is its hash on
+// chain, so clients need not pin the certificate. Errors: addr cannot be
+// listened on, the certificate.
+func listenTranscripts(addr, dir, keyDir string) (*grpc.Server, net.Listener, error) {
+	cert, _, err := tlspin.LoadOrCreate(keyDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
+	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(cert)), grpc.ForceServerCodec(grpcapi.Codec()))
 	types.RegisterVerifierServer(srv, transcripts{dir: dir})
 	return srv, lis, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"google.golang.org/grpc"
 
+	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	"github.com/loopin-project/loopin/sidecar/metrics"
 	"github.com/loopin-project/loopin/sidecar/protocol"
@@ -80,7 +81,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var srv *grpc.Server
 	var lis net.Listener
 	if cfg.Listen != "" {
-		if srv, lis, err = listenTranscripts(cfg.Listen, filepath.Join(cfg.Dir, "transcripts")); err != nil {
+		if srv, lis, err = listenTranscripts(cfg.Listen, filepath.Join(cfg.Dir, "transcripts"), cfg.Dir); err != nil {
 			if metricsLis != nil {
 				_ = metricsLis.Close()
 			}
@@ -108,7 +109,11 @@ func run(ctx context.Context, cfg Config, seed [32]byte, mm *verifierMetrics, lo
 		return err
 	}
 	defer c.Close()
-	r := &runner{c: c, v: &protocol.Verifier{Seed: seed}, cfg: cfg, mm: mm, log: log, hot: c.Address.String(), done: map[uint64]bool{}}
+	vrf, err := proof.NewVRFKey(seed)
+	if err != nil {
+		return err
+	}
+	r := &runner{c: c, v: &protocol.Verifier{VRF: vrf, ChainID: cfg.Chain.ChainID}, cfg: cfg, mm: mm, log: log, hot: c.Address.String(), done: map[uint64]bool{}}
 
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = cfg.Poll, 30*time.Second

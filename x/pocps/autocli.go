@@ -98,10 +98,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod:      "RegisterVerifier",
-					Use:            "register-verifier [hot-key-address] [endpoint]",
-					Short:          "Register your validator's verifier sidecar (sign with the validator operator's key)",
-					Example:        "loopind tx pocps register-verifier loopin1... 127.0.0.1:9500 --from validator",
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "hot_key"}, {ProtoField: "endpoint"}},
+					Use:            "register-verifier [hot-key-address] [endpoint] [vrf-key-hex]",
+					Short:          "Register your validator's verifier sidecar: its hot key, transcript endpoint and VRF key (sign with the validator operator's key)",
+					Long:           "vrf-key-hex is what `loopind sidecar verifier vrf-key --dir <the sidecar's dir>` prints: the BLS key the chain checks each challenge's secret against (docs/pocps.md §14).",
+					Example:        "loopind tx pocps register-verifier loopin1... 127.0.0.1:9500 $(loopind sidecar verifier vrf-key) --from validator",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "hot_key"}, {ProtoField: "endpoint"}, {ProtoField: "vrf_key"}},
 				},
 				{
 					RpcMethod:      "SubmitSetupResult",

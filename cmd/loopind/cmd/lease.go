@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -21,6 +22,7 @@ import (
 	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
+	"github.com/loopin-project/loopin/sidecar/tlspin"
 	"github.com/loopin-project/loopin/sidecar/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
@@ -87,7 +89,9 @@ func leaseAccessCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			conn, err := grpc.NewClient(dres.Device.Endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			// TLS pinned to the certificate the device registered: a man in
+			// the middle presents another and the handshake fails.
+			conn, err := grpc.NewClient(dres.Device.Endpoint, grpc.WithTransportCredentials(tlspin.ClientCredentials(dres.Device.TlsCertHash)),
 				grpc.WithDefaultCallOptions(grpc.ForceCodec(grpcapi.Codec())))
 			if err != nil {
 				return fmt.Errorf("miner sidecar %s: %w", dres.Device.Endpoint, err)
@@ -160,7 +164,9 @@ func TranscriptCmd() *cobra.Command {
 			if endpoint == "" {
 				return fmt.Errorf("the verifier of challenge %d (%s) is no longer registered", id, ch.Verifier)
 			}
-			conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			// TLS for privacy; the transcript's integrity is its hash on chain,
+			// checked below, so the verifier's certificate is not pinned.
+			conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, InsecureSkipVerify: true})),
 				grpc.WithDefaultCallOptions(grpc.ForceCodec(grpcapi.Codec())))
 			if err != nil {
 				return err

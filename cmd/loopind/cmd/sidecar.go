@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -205,7 +206,38 @@ func verifierCmd() *cobra.Command {
 	f.String("metrics", "127.0.0.1:9501", "where Prometheus /metrics is served (empty: not served)")
 	f.Duration("keep-transcripts", 30*24*time.Hour, "how long transcripts are kept and served (0: forever)")
 	f.String("config", "", "the configuration file (default: <home>/config/verifier.toml when present)")
-	cmd.AddCommand(configInitCmd(cmd, "verifier.toml"))
+	cmd.AddCommand(configInitCmd(cmd, "verifier.toml"), vrfKeyCmd())
+	return cmd
+}
+
+// vrfKeyCmd is `loopind sidecar verifier vrf-key`: the verifier's VRF
+// public key, to register with register-verifier.
+func vrfKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "vrf-key",
+		Short: "Print the verifier's VRF public key (hex), the third argument of `loopind tx pocps register-verifier`",
+		Long: "The verifier derives each challenge's secret from its unique BLS signature over the challenge " +
+			"(docs/pocps.md §14); the chain checks it against the key registered with the verifier. The key comes " +
+			"from the secret seed in --dir, which is created the first time (keep it: another seed is another key, " +
+			"and reports signed with it are refused until the validator registers the new key).",
+		Example: "loopind tx pocps register-verifier $(loopind keys show hot -a) 127.0.0.1:9500 " +
+			"$(loopind sidecar verifier vrf-key) --from validator",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, _ := cmd.Flags().GetString("dir")
+			if dir == "" {
+				home, _ := cmd.Flags().GetString(flags.FlagHome)
+				dir = filepath.Join(home, "sidecar", "verifier")
+			}
+			key, err := verifier.VRFPublicKey(dir)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), hex.EncodeToString(key))
+			return nil
+		},
+	}
+	cmd.Flags().String("dir", "", "the verifier sidecar's directory (default: <home>/sidecar/verifier)")
 	return cmd
 }
 

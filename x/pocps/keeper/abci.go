@@ -3,9 +3,11 @@ package keeper
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -14,7 +16,7 @@ import (
 const maxPrunePerBlock = 4
 
 // BeginBlocker records this block's hash (device-key anchors, challenge
-// seeds), processes the challenges whose deadline passed (a bounded batch
+// nonces), fixes the block's draw seed from the beacon, processes the challenges whose deadline passed (a bounded batch
 // from the time-keyed queue) and drops at most maxPrunePerBlock hashes older
 // than key_window. Its work never grows with the number of devices.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
@@ -24,6 +26,14 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		if err := k.BlockHashes.Set(ctx, height, append([]byte(nil), hash...)); err != nil {
 			return err
 		}
+	}
+	beacon, err := k.Beacon.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	seed := proof.BlockDrawSeed(beacon, height)
+	if err := k.DrawSeed.Set(ctx, seed[:]); err != nil {
+		return err
 	}
 	if err := k.processDeadlines(ctx); err != nil {
 		return err
@@ -172,7 +182,16 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 			} else if err != nil {
 				return err
 			}
-			if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, val, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
+			next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, append(slices.Clone(c.ReportedBy), c.Verifier), nil)
+			if errors.Is(err, types.ErrNoVerifier) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			// A miss is not a failure report: the count carries over, the
+			// verifier that missed is not asked again.
+			next.Failures = c.Failures
+			if err := k.Challenges.Set(ctx, next.Id, next); err != nil {
 				return err
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"cosmossdk.io/collections"
@@ -49,30 +51,54 @@ func (k Keeper) loadAssignment(ctx context.Context) (*assignment, error) {
 	return a, err
 }
 
-// pick chooses a verifier for a device of owner from the block's
-// randomness among the loaded ones whose operator is not the owner, other
-// than exclude. Returns ErrNoVerifier when none is eligible.
-func (a *assignment) pick(ctx context.Context, owner sdk.AccAddress, exclude sdk.ValAddress, salt uint64) (string, error) {
+// pick chooses a verifier for a device of owner among the loaded ones
+// whose operator is not the owner and not in exclude (validator operator
+// addresses), from the block's draw seed (proof.BlockDrawSeed: the beacon
+// at BeginBlock, which neither this block's proposer nor its transactions
+// move) and salt. Returns ErrNoVerifier when none is eligible.
+func (a *assignment) pick(ctx context.Context, k Keeper, owner sdk.AccAddress, exclude []string, salt uint64) (string, error) {
 	var eligible []string
 	for i, val := range a.verifiers {
-		if !sdk.AccAddress(val).Equals(owner) && !val.Equals(exclude) {
+		if !sdk.AccAddress(val).Equals(owner) && !slices.Contains(exclude, a.names[i]) {
 			eligible = append(eligible, a.names[i])
 		}
 	}
 	if len(eligible) == 0 {
 		return "", errorsmod.Wrap(types.ErrNoVerifier, "register a verifier (loopind tx pocps register-verifier) that is not the device owner")
 	}
-	seed := sha256.New()
-	seed.Write([]byte("loopin/pocps/v1/assign"))
-	seed.Write(sdk.UnwrapSDKContext(ctx).HeaderHash())
-	seed.Write(binary.BigEndian.AppendUint64(nil, salt))
-	return eligible[binary.BigEndian.Uint64(seed.Sum(nil)[:8])%uint64(len(eligible))], nil
+	draw, err := k.draw(ctx, "loopin/pocps/v2/assign", salt)
+	if err != nil {
+		return "", err
+	}
+	return eligible[draw%uint64(len(eligible))], nil
+}
+
+// draw returns a u64 of the block's draw seed for tag and salt:
+// u64(SHA-256(tag ‖ draw seed ‖ u64 salt)[0:8]).
+func (k Keeper) draw(ctx context.Context, tag string, salt uint64) (uint64, error) {
+	seed, err := k.DrawSeed.Get(ctx)
+	if errors.Is(err, collections.ErrNotFound) {
+		// Before the first BeginBlock (genesis transactions): the empty
+		// beacon's seed for this height.
+		s := proof.BlockDrawSeed(nil, sdk.UnwrapSDKContext(ctx).BlockHeight())
+		seed = s[:]
+	} else if err != nil {
+		return 0, err
+	}
+	h := sha256.New()
+	h.Write([]byte(tag))
+	h.Write(seed)
+	h.Write(binary.BigEndian.AppendUint64(nil, salt))
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8]), nil
 }
 
 // issueChallenge assigns a new challenge of kind for device to a verifier
-// and queues its deadline. Its seed is the hash of the next block. a may be
-// nil (it is then loaded); callers issuing many challenges pass one.
-func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude sdk.ValAddress, a *assignment) (types.Challenge, error) {
+// not in exclude (recorded as the challenge's reported_by) and queues its
+// deadline. Its nonce and GEMM seed are derived from the chain id, its id
+// and this block's hash (proof.ChallengeNonce, proof.ChallengeGemmSeed).
+// a may be nil (it is then loaded); callers issuing many challenges pass
+// one. Errors: ErrNoVerifier.
+func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude []string, a *assignment) (types.Challenge, error) {
 	if a == nil {
 		var err error
 		if a, err = k.loadAssignment(ctx); err != nil {
@@ -88,14 +114,16 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 		return types.Challenge{}, err
 	}
 	id++
-	name, err := a.pick(ctx, owner, exclude, id)
+	name, err := a.pick(ctx, k, owner, exclude, id)
 	if err != nil {
 		return types.Challenge{}, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	nonce := proof.ChallengeNonce(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
+	seed := proof.ChallengeGemmSeed(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
-		IssuedHeight: sdkCtx.BlockHeight(), SeedHeight: sdkCtx.BlockHeight() + 1,
+		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], GemmSeed: seed[:], ReportedBy: exclude,
 		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
@@ -106,7 +134,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	}
 	return c, sdkCtx.EventManager().EmitTypedEvent(&types.EventChallengeIssued{
 		ChallengeId: id, DeviceId: device.Id, Kind: kind.String(), Verifier: name,
-		SeedHeight: c.SeedHeight, Deadline: c.Deadline.UTC().Format(time.RFC3339),
+		Deadline: c.Deadline.UTC().Format(time.RFC3339),
 	})
 }
 
@@ -125,46 +153,79 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 	})
 }
 
+// challengeSecret checks a report's VRF proof against the assigned
+// verifier's registered key and the challenge (proof.VRFMessage), mixes
+// it into the beacon and returns the challenge's secret. Errors: ErrBadVRF.
+func (k Keeper) challengeSecret(ctx context.Context, c types.Challenge, v types.Verifier, vrfProof []byte) (proof.Hash, error) {
+	var nonce proof.Hash
+	copy(nonce[:], c.Nonce)
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	sdkCtx.GasMeter().ConsumeGas(VerifyVRFGas, "pocps: verify VRF proof")
+	if err := proof.VerifyVRF(v.VrfKey, proof.VRFMessage(sdkCtx.ChainID(), c.Id, nonce), vrfProof); err != nil {
+		return proof.Hash{}, errorsmod.Wrapf(types.ErrBadVRF, "challenge %d: %v", c.Id, err)
+	}
+	beacon, err := k.Beacon.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return proof.Hash{}, err
+	}
+	next := proof.NextBeacon(beacon, vrfProof)
+	if err := k.Beacon.Set(ctx, next[:]); err != nil {
+		return proof.Hash{}, err
+	}
+	return proof.SecretFromVRF(vrfProof), nil
+}
+
+// VerifyVRFGas is charged for checking a VRF proof (two pairings on
+// BLS12-381, about 1.5 ms of one core).
+const VerifyVRFGas = 50_000
+
 // SubmitSetupResult re-checks a setup proof in full (proof.VerifySetup with
-// the seed block's hash) and seals the device when it passes. A proof that
-// fails the check, or an empty one (no answer), fails the device. Errors,
-// changing nothing: ErrNotAssigned, ErrChallengeNotFound,
-// ErrChallengeClosed, ErrWrongKind, ErrTooEarly, ErrDeadlinePassed.
+// the seed proof.SecretFromVRF of the verifier's VRF proof) and seals the
+// device when it passes. A device-signed proof that fails the check fails
+// the device at once; an empty proof (no answer) is taken on trust and
+// re-issued to another verifier until `confirmations` verifiers said so.
+// Errors, changing nothing: ErrNotAssigned, ErrChallengeNotFound,
+// ErrChallengeClosed, ErrWrongKind, ErrDeadlinePassed, ErrBadVRF,
+// ErrBadSignature (a proof the device did not sign for this seed).
 func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetupResult) (*types.MsgSubmitSetupResultResponse, error) {
-	c, val, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
+	c, val, v, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_SETUP)
 	if err != nil {
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	seedHash, err := k.BlockHashes.Get(ctx, c.SeedHeight)
-	if errors.Is(err, collections.ErrNotFound) {
-		return nil, errorsmod.Wrapf(types.ErrTooEarly, "challenge %d is seeded by block %d", c.Id, c.SeedHeight)
-	} else if err != nil {
+	device, err := k.device(ctx, c.DeviceId)
+	if err != nil {
 		return nil, err
 	}
-	device, err := k.device(ctx, c.DeviceId)
+	seed, err := k.challengeSecret(ctx, c, v, msg.VrfProof)
 	if err != nil {
 		return nil, err
 	}
 
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.Proof)), "pocps: verify setup proof")
-	reason, detail := types.FAILURE_REASON_UNSPECIFIED, ""
 	if len(msg.Proof) == 0 {
-		reason = types.FAILURE_REASON_NO_ANSWER
+		return &types.MsgSubmitSetupResultResponse{Passed: false, FailureReason: types.FAILURE_REASON_NO_ANSWER},
+			k.failOnTrust(ctx, c, val, device, types.FAILURE_REASON_NO_ANSWER)
+	}
+	if err := proof.VerifyAnswer(device.DevicePubkey, msg.DeviceSignature, sdkCtx.ChainID(), c.Id, proof.AnswerSetup, proof.SetupPayload(seed, msg.Proof)); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrBadSignature, "setup proof of challenge %d: %v", c.Id, err)
+	}
+	reason, detail := types.FAILURE_REASON_UNSPECIFIED, ""
+	var setup proof.SetupProof
+	if err := setup.UnmarshalBinary(msg.Proof); err != nil {
+		reason, detail = types.FAILURE_REASON_BAD_PROOF, err.Error()
 	} else {
-		var setup proof.SetupProof
-		if err := setup.UnmarshalBinary(msg.Proof); err != nil {
+		var key proof.Hash
+		copy(key[:], device.Key)
+		if err := proof.VerifySetup(device.Seal.Params.ProofParams(), key, device.Seal.Commitment(), seed, &setup); err != nil {
 			reason, detail = types.FAILURE_REASON_BAD_PROOF, err.Error()
-		} else {
-			var key, seed proof.Hash
-			copy(key[:], device.Key)
-			copy(seed[:], seedHash)
-			if err := proof.VerifySetup(device.Seal.Params.ProofParams(), key, device.Seal.Commitment(), seed, &setup); err != nil {
-				reason, detail = types.FAILURE_REASON_BAD_PROOF, err.Error()
-			}
 		}
 	}
+	if err := k.countReport(ctx, val); err != nil {
+		return nil, err
+	}
 	if reason != types.FAILURE_REASON_UNSPECIFIED {
+		// Device-signed evidence: the device fails on this report alone.
 		device.Status = types.DEVICE_STATUS_FAILED
 		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 			return nil, err
@@ -185,9 +246,6 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_PASSED, types.FAILURE_REASON_UNSPECIFIED, ""); err != nil {
 		return nil, err
 	}
-	if err := k.countReport(ctx, val); err != nil {
-		return nil, err
-	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceSealed{DeviceId: device.Id}); err != nil {
 		return nil, err
 	}
@@ -196,56 +254,67 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 
 // assignedPending loads challenge id and checks that hotKey is the hot key
 // of its assigned verifier, that it is pending, of kind, and not past its
-// deadline. It returns the challenge and the verifier's operator address.
-func (k Keeper) assignedPending(ctx context.Context, hotKey string, id uint64, kind types.ChallengeKind) (types.Challenge, sdk.ValAddress, error) {
+// deadline. It returns the challenge, the verifier's operator address and
+// its record.
+func (k Keeper) assignedPending(ctx context.Context, hotKey string, id uint64, kind types.ChallengeKind) (types.Challenge, sdk.ValAddress, types.Verifier, error) {
+	var none types.Verifier
 	hot, err := k.accountKeeper.AddressCodec().StringToBytes(hotKey)
 	if err != nil {
-		return types.Challenge{}, nil, errorsmod.Wrapf(types.ErrNotAssigned, "invalid hot key %q", hotKey)
+		return types.Challenge{}, nil, none, errorsmod.Wrapf(types.ErrNotAssigned, "invalid hot key %q", hotKey)
 	}
 	val, err := k.Verifiers.Indexes.ByHotKey.MatchExact(ctx, hot)
 	if errors.Is(err, collections.ErrNotFound) {
-		return types.Challenge{}, nil, errorsmod.Wrapf(types.ErrNotAssigned, "%s is no verifier's hot key", hotKey)
+		return types.Challenge{}, nil, none, errorsmod.Wrapf(types.ErrNotAssigned, "%s is no verifier's hot key", hotKey)
 	} else if err != nil {
-		return types.Challenge{}, nil, err
+		return types.Challenge{}, nil, none, err
 	}
 	c, err := k.Challenges.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
-		return c, nil, errorsmod.Wrapf(types.ErrChallengeNotFound, "challenge %d", id)
+		return c, nil, none, errorsmod.Wrapf(types.ErrChallengeNotFound, "challenge %d", id)
 	} else if err != nil {
-		return c, nil, err
+		return c, nil, none, err
 	}
 	assigned, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
 	if err != nil {
-		return c, nil, err
+		return c, nil, none, err
 	}
 	if !sdk.ValAddress(assigned).Equals(val) {
-		return c, nil, errorsmod.Wrapf(types.ErrNotAssigned, "challenge %d is assigned to %s", c.Id, c.Verifier)
+		return c, nil, none, errorsmod.Wrapf(types.ErrNotAssigned, "challenge %d is assigned to %s", c.Id, c.Verifier)
 	}
 	if c.Status != types.CHALLENGE_STATUS_PENDING {
-		return c, nil, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s", c.Id, c.Status)
+		return c, nil, none, errorsmod.Wrapf(types.ErrChallengeClosed, "challenge %d is %s", c.Id, c.Status)
 	}
 	if c.Kind != kind {
-		return c, nil, errorsmod.Wrapf(types.ErrWrongKind, "challenge %d is %s", c.Id, c.Kind)
+		return c, nil, none, errorsmod.Wrapf(types.ErrWrongKind, "challenge %d is %s", c.Id, c.Kind)
 	}
 	if sdk.UnwrapSDKContext(ctx).BlockTime().After(c.Deadline) {
-		return c, nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "challenge %d closed at %s", c.Id, c.Deadline)
+		return c, nil, none, errorsmod.Wrapf(types.ErrDeadlinePassed, "challenge %d closed at %s", c.Id, c.Deadline)
 	}
-	return c, val, nil
+	v, err := k.Verifiers.Get(ctx, val)
+	if err != nil {
+		return c, nil, none, err
+	}
+	return c, val, v, nil
 }
 
 // SubmitChallengeResult takes a verifier's report of a residency and
-// throughput challenge (x/pocps/README.md). A pass must come with samples that
-// pass the chain's re-check (VerifyResidencySample, VerifyGemmSample); it
-// updates W (moving average, weight 1/4) and the last verification. A
-// failure "bad proof" must come with samples that fail the re-check; "late"
-// and "no answer" are taken on trust. A failure is confirmed by a second,
-// independently assigned verifier: after `confirmations` failed reports the
-// device fails and the PocpsHooks run (x/stake's failure path). Errors,
-// changing nothing: ErrNotAssigned, ErrChallengeNotFound, ErrChallengeClosed,
-// ErrWrongKind, ErrDeadlinePassed, ErrInvalidResult, ErrBadSample,
-// ErrNoEvidence.
+// throughput challenge (x/pocps/README.md, docs/pocps.md §14). Every
+// commitment and opening must carry the device's signature over this
+// challenge, and the audit secret is the assigned verifier's VRF output.
+// A pass must come with the first signed walks and rows in audit order,
+// each passing the chain's re-check (proof.VerifyWalkAt, proof.VerifyRowAt);
+// it updates W (moving average, weight 1/4, W at most types.MaxWMultiple ×
+// W_bench) and the last verification. "bad proof" must come with a signed
+// opening that fails the re-check (for a row: its paths, the chain's
+// column block or the entry the report names, proof.CheckRowEntry); the
+// device fails at once. "late" and "no answer" are taken on trust: after
+// `confirmations` such reports from different verifiers the device fails
+// and the PocpsHooks run (x/stake's failure path). Errors, changing
+// nothing: ErrNotAssigned, ErrChallengeNotFound, ErrChallengeClosed,
+// ErrWrongKind, ErrDeadlinePassed, ErrBadVRF, ErrBadSignature,
+// ErrInvalidResult, ErrBadSample, ErrNoEvidence.
 func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitChallengeResult) (*types.MsgSubmitChallengeResultResponse, error) {
-	c, val, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_RESIDENCY)
+	c, val, v, err := k.assignedPending(ctx, msg.HotKey, msg.ChallengeId, types.CHALLENGE_KIND_RESIDENCY)
 	if err != nil {
 		return nil, err
 	}
@@ -256,55 +325,34 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 	if n := len(msg.TranscriptHash); n != 0 && n != 32 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "transcript_hash must be 32 bytes (SHA-256) or empty, got %d", n)
 	}
-	c.TranscriptHash = msg.TranscriptHash
-	p := device.Seal.Params.ProofParams()
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.ResidencySample)+len(msg.GemmSample)), "pocps: verify challenge samples")
-
-	samplesErr := func() error {
-		var nonce, seed, secret, resRoot, blockSeed proof.Hash
-		for _, f := range []struct {
-			dst  *proof.Hash
-			src  []byte
-			name string
-		}{{&nonce, msg.Nonce, "nonce"}, {&seed, msg.GemmSeed, "gemm_seed"}, {&secret, msg.VerifierSecret, "verifier_secret"}, {&resRoot, msg.ResidencyRoot, "residency_root"}} {
-			if len(f.src) != 32 {
-				return errorsmod.Wrapf(types.ErrInvalidResult, "%s must be 32 bytes", f.name)
-			}
-			copy(f.dst[:], f.src)
-		}
-		roots := make([]proof.Hash, len(msg.GemmRoots))
-		for i, r := range msg.GemmRoots {
-			if len(r) != 32 {
-				return errorsmod.Wrapf(types.ErrInvalidResult, "gemm root %d must be 32 bytes", i)
-			}
-			copy(roots[i][:], r)
-		}
-		var res proof.ResidencyProof
-		var gemm proof.GemmProof
-		if err := res.UnmarshalBinary(msg.ResidencySample); err != nil {
-			return errorsmod.Wrap(types.ErrInvalidResult, err.Error())
-		}
-		if err := gemm.UnmarshalBinary(msg.GemmSample); err != nil {
-			return errorsmod.Wrap(types.ErrInvalidResult, err.Error())
-		}
-		sealRoot := device.Seal.Commitment().SealRoot()
-		copy(blockSeed[:], sdkCtx.HeaderHash())
-		if err := proof.VerifyResidencySample(p, sealRoot, nonce, resRoot, secret, res.Walks); err != nil {
-			return err
-		}
-		return proof.VerifyGemmSample(p, sealRoot, seed, roots, secret, blockSeed, gemm.Rows)
+	secret, err := k.challengeSecret(ctx, c, v, msg.VrfProof)
+	if err != nil {
+		return nil, err
 	}
+	c.TranscriptHash = msg.TranscriptHash
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
 
-	if msg.Passed {
-		if err := samplesErr(); err != nil {
-			if errorsmod.IsOf(err, types.ErrInvalidResult) {
-				return nil, err
-			}
-			return nil, errorsmod.Wrap(types.ErrBadSample, err.Error())
+	switch {
+	case msg.Passed:
+		_, _, wBench, err := k.poolsKeeper.ClassInfo(ctx, device.GpuClass)
+		if err != nil {
+			return nil, err
 		}
 		if msg.W.IsNil() || msg.W.IsNegative() {
 			return nil, errorsmod.Wrap(types.ErrInvalidResult, "w must be a non-negative number of ops/s")
+		}
+		if limit := wBench.MulRaw(types.MaxWMultiple); msg.W.GT(limit) {
+			return nil, errorsmod.Wrapf(types.ErrInvalidResult, "w %s ops/s is above %d × the class's W_bench (%s)", msg.W, types.MaxWMultiple, limit)
+		}
+		ev, err := k.checkEvidence(ctx, c, device, secret, msg)
+		if err != nil {
+			return nil, err
+		}
+		if ev.failed != nil {
+			return nil, errorsmod.Wrap(types.ErrBadSample, ev.failed.Error())
+		}
+		if !ev.prefix {
+			return nil, errorsmod.Wrap(types.ErrInvalidResult, "a pass opens the first audited walks and rows, in audit order (positions 0, 1, …)")
 		}
 		if device.W.IsNil() || device.W.IsZero() {
 			device.W = msg.W
@@ -322,58 +370,177 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 			return nil, err
 		}
 		return &types.MsgSubmitChallengeResultResponse{}, k.Hooks().AfterDeviceScored(ctx, device.Id)
-	}
 
-	detail := ""
-	switch msg.FailureReason {
-	case types.FAILURE_REASON_LATE, types.FAILURE_REASON_NO_ANSWER:
-	case types.FAILURE_REASON_BAD_PROOF:
-		err := samplesErr()
-		if err == nil {
-			return nil, errorsmod.Wrap(types.ErrNoEvidence, "the submitted samples pass the re-check")
-		}
-		if errorsmod.IsOf(err, types.ErrInvalidResult) {
+	case msg.FailureReason == types.FAILURE_REASON_BAD_PROOF:
+		ev, err := k.checkEvidence(ctx, c, device, secret, msg)
+		if err != nil {
 			return nil, err
 		}
-		detail = err.Error()
-		// Evidence-backed failures are accepted reports; "late" and "no
-		// answer" are taken on trust and earn nothing.
+		if ev.failed == nil {
+			return nil, errorsmod.Wrap(types.ErrNoEvidence, "every device-signed opening passes the re-check")
+		}
+		// Device-signed evidence the chain checked: an accepted report, and
+		// the device fails on it alone.
 		if err := k.countReport(ctx, val); err != nil {
 			return nil, err
 		}
+		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, msg.FailureReason, ev.failed.Error()); err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitChallengeResultResponse{DeviceFailed: true}, k.failDevice(ctx, device, c.Id, msg.FailureReason)
+
+	case msg.FailureReason == types.FAILURE_REASON_LATE, msg.FailureReason == types.FAILURE_REASON_NO_ANSWER:
+		next, failed, err := k.failOnTrustResult(ctx, c, val, device, msg.FailureReason)
+		if err != nil {
+			return nil, err
+		}
+		return &types.MsgSubmitChallengeResultResponse{DeviceFailed: failed, ConfirmationId: next}, nil
 	default:
 		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "a failure needs failure_reason LATE, NO_ANSWER or BAD_PROOF, got %s", msg.FailureReason)
 	}
-	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, msg.FailureReason, detail); err != nil {
-		return nil, err
+}
+
+// evidence is what checkEvidence found: the first opening that fails the
+// re-check (nil: all pass) and whether the openings are the audit's first
+// positions in order (a pass must be).
+type evidence struct {
+	failed error
+	prefix bool
+}
+
+// checkEvidence checks every device signature of a report (commitments
+// and openings: an unsigned or wrongly signed one refuses the report with
+// ErrBadSignature, since it proves nothing about the device) and re-checks
+// each opening. Decoding errors of signed openings are the device's and
+// count as failures. Gas: VerifyGasPerByte per byte of openings.
+func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device types.Device, secret proof.Hash, msg *types.MsgSubmitChallengeResult) (evidence, error) {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	chainID, pub := sdkCtx.ChainID(), device.DevicePubkey
+	p := device.Seal.Params.ProofParams()
+	sealRoot := device.Seal.Commitment().SealRoot()
+	var nonce, seed, resRoot proof.Hash
+	copy(nonce[:], c.Nonce)
+	copy(seed[:], c.GemmSeed)
+	if len(msg.ResidencyRoot) != 32 {
+		return evidence{}, errorsmod.Wrap(types.ErrInvalidResult, "residency_root must be 32 bytes")
+	}
+	copy(resRoot[:], msg.ResidencyRoot)
+	if err := proof.VerifyAnswer(pub, msg.ResidencyRootSignature, chainID, c.Id, proof.AnswerResidencyRoot, proof.RootPayload(nonce, resRoot)); err != nil {
+		return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "residency root: %v", err)
+	}
+	roots := make([]proof.Hash, len(msg.GemmRoots))
+	for i, r := range msg.GemmRoots {
+		if len(r) != 32 {
+			return evidence{}, errorsmod.Wrapf(types.ErrInvalidResult, "gemm root %d must be 32 bytes", i)
+		}
+		copy(roots[i][:], r)
+	}
+	if len(roots) > 0 {
+		if err := proof.VerifyAnswer(pub, msg.GemmRootsSignature, chainID, c.Id, proof.AnswerGemmRoots, proof.RootPayload(seed, roots...)); err != nil {
+			return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "gemm roots: %v", err)
+		}
+	} else if len(msg.GemmOpenings) > 0 {
+		return evidence{}, errorsmod.Wrap(types.ErrInvalidResult, "gemm openings without the signed gemm roots")
+	}
+	var bytes uint64
+	for _, o := range msg.ResidencyOpenings {
+		bytes += uint64(len(o.Opening))
+	}
+	for _, o := range msg.GemmOpenings {
+		bytes += uint64(len(o.Opening))
+	}
+	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*bytes, "pocps: verify challenge openings")
+
+	ev := evidence{prefix: true}
+	columnSeed := proof.ColumnSeed(msg.VrfProof)
+	for i, o := range msg.ResidencyOpenings {
+		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+			return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "residency opening %d: %v", i, err)
+		}
+		ev.prefix = ev.prefix && o.Position == uint32(i)
+		if ev.failed != nil {
+			continue
+		}
+		var rp proof.ResidencyProof
+		if err := rp.UnmarshalBinary(o.Opening); err != nil || len(rp.Walks) != 1 {
+			ev.failed = fmt.Errorf("residency opening at position %d is not one encoded walk (%v)", o.Position, err)
+			continue
+		}
+		if err := proof.VerifyWalkAt(p, sealRoot, nonce, resRoot, secret, o.Position, rp.Walks[0]); err != nil {
+			ev.failed = fmt.Errorf("residency: %w", err)
+		}
+	}
+	for i, o := range msg.GemmOpenings {
+		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerGemmOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+			return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "gemm opening %d: %v", i, err)
+		}
+		ev.prefix = ev.prefix && o.Position == uint32(i)
+		if ev.failed != nil {
+			continue
+		}
+		var gp proof.GemmProof
+		if err := gp.UnmarshalBinary(o.Opening); err != nil || len(gp.Rows) != 1 {
+			ev.failed = fmt.Errorf("gemm opening at position %d is not one encoded row (%v)", o.Position, err)
+			continue
+		}
+		if err := proof.VerifyRowAt(p, sealRoot, seed, roots, secret, columnSeed, o.Position, gp.Rows[0]); err != nil {
+			ev.failed = fmt.Errorf("gemm: %w", err)
+		} else if !msg.Passed {
+			if err := proof.CheckRowEntry(p, sealRoot, seed, roots, secret, o.Position, gp.Rows[0], o.Column); err != nil {
+				ev.failed = fmt.Errorf("gemm: %w", err)
+			}
+		}
+	}
+	return ev, nil
+}
+
+// failOnTrustResult records a "late" or "no answer" report of a residency
+// challenge: it closes the challenge and issues a confirmation to a
+// verifier that has not reported on this chain yet, or, at the
+// `confirmations`-th report, fails the device. It returns the
+// confirmation's id (0: none) and whether the device failed.
+func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, val sdk.ValAddress, device types.Device, reason types.FailureReason) (uint64, bool, error) {
+	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, ""); err != nil {
+		return 0, false, err
 	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return nil, err
+		return 0, false, err
 	}
 	if c.Failures+1 < params.Confirmations {
-		next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, val, nil)
+		next, err := k.issueChallenge(ctx, device, c.Kind, append(slices.Clone(c.ReportedBy), c.Verifier), nil)
 		if errors.Is(err, types.ErrNoVerifier) {
-			return &types.MsgSubmitChallengeResultResponse{}, nil // confirmed at the next scheduled challenge
+			return 0, false, nil // confirmed at the next scheduled challenge
 		} else if err != nil {
-			return nil, err
+			return 0, false, err
 		}
 		next.Failures = c.Failures + 1
-		if err := k.Challenges.Set(ctx, next.Id, next); err != nil {
-			return nil, err
-		}
-		return &types.MsgSubmitChallengeResultResponse{ConfirmationId: next.Id}, nil
+		return next.Id, false, k.Challenges.Set(ctx, next.Id, next)
 	}
+	if c.Kind == types.CHALLENGE_KIND_SETUP {
+		device.Status = types.DEVICE_STATUS_FAILED
+		return 0, true, k.Devices.Set(ctx, device.Id, device)
+	}
+	return 0, true, k.failDevice(ctx, device, c.Id, reason)
+}
+
+// failOnTrust is failOnTrustResult for a setup report.
+func (k Keeper) failOnTrust(ctx context.Context, c types.Challenge, val sdk.ValAddress, device types.Device, reason types.FailureReason) error {
+	_, _, err := k.failOnTrustResult(ctx, c, val, device, reason)
+	return err
+}
+
+// failDevice marks a device FAILED (W reset, out of the schedule at its
+// next due epoch), emits EventDeviceFailed and runs
+// PocpsHooks.AfterDeviceFailed (x/stake's failure path, then x/rewards).
+func (k Keeper) failDevice(ctx context.Context, device types.Device, challengeID uint64, reason types.FailureReason) error {
 	device.Status = types.DEVICE_STATUS_FAILED
 	device.W = math.ZeroInt()
 	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
-		return nil, err
+		return err
 	}
-	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: c.Id, FailureReason: msg.FailureReason}); err != nil {
-		return nil, err
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: challengeID, FailureReason: reason}); err != nil {
+		return err
 	}
-	if err := k.Hooks().AfterDeviceFailed(ctx, device.Id); err != nil {
-		return nil, err
-	}
-	return &types.MsgSubmitChallengeResultResponse{DeviceFailed: true}, nil
+	return k.Hooks().AfterDeviceFailed(ctx, device.Id)
 }

@@ -106,8 +106,12 @@ func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice
 		return nil, err
 	}
 	id++ // ids start at 1; 0 means "none" in references
+	ownerStr, err := k.accountKeeper.AddressCodec().BytesToString(owner)
+	if err != nil {
+		return nil, err
+	}
 	device := types.Device{
-		Id: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Fingerprint: msg.Fingerprint,
+		Id: id, Owner: ownerStr, DevicePubkey: msg.DevicePubkey, TlsCertHash: msg.TlsCertHash, GpuClass: msg.GpuClass, Fingerprint: msg.Fingerprint,
 		Key: key[:], KeyHeight: msg.KeyHeight, Seal: msg.Seal, Endpoint: msg.Endpoint,
 		Privacy: msg.Privacy, Status: types.DEVICE_STATUS_UNSEALED, RegisteredAt: sdkCtx.BlockTime(),
 		W: math.ZeroInt(),
@@ -121,14 +125,15 @@ func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{
-		DeviceId: id, Owner: msg.Owner, GpuClass: msg.GpuClass, Key: key[:],
+		DeviceId: id, Owner: ownerStr, GpuClass: msg.GpuClass, Key: key[:],
 	}); err != nil {
 		return nil, err
 	}
 	return &types.MsgRegisterDeviceResponse{DeviceId: id, Key: key[:]}, nil
 }
 
-// ownedDevice loads a device and checks that owner owns it.
+// ownedDevice loads a device and checks that owner owns it (addresses
+// compared as bytes: a differently cased bech32 string is the same owner).
 func (k Keeper) ownedDevice(ctx context.Context, id uint64, owner string) (types.Device, error) {
 	device, err := k.Devices.Get(ctx, id)
 	if errors.Is(err, collections.ErrNotFound) {
@@ -136,13 +141,17 @@ func (k Keeper) ownedDevice(ctx context.Context, id uint64, owner string) (types
 	} else if err != nil {
 		return device, err
 	}
-	if device.Owner != owner {
+	ac := k.accountKeeper.AddressCodec()
+	want, err1 := ac.StringToBytes(device.Owner)
+	got, err2 := ac.StringToBytes(owner)
+	if err1 != nil || err2 != nil || !sdk.AccAddress(want).Equals(sdk.AccAddress(got)) {
 		return device, errorsmod.Wrapf(types.ErrNotOwner, "device %d belongs to %s", id, device.Owner)
 	}
 	return device, nil
 }
 
-// UpdateDevice changes a device's endpoint and privacy report. Errors:
+// UpdateDevice changes a device's endpoint and privacy report, and its
+// pinned TLS certificate hash when the message carries one. Errors:
 // ErrDeviceNotFound, ErrNotOwner, ErrInvalidDevice.
 func (k Keeper) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*types.MsgUpdateDeviceResponse, error) {
 	device, err := k.ownedDevice(ctx, msg.DeviceId, msg.Owner)
@@ -154,6 +163,11 @@ func (k Keeper) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*
 	}
 	if err := msg.Privacy.Validate(); err != nil {
 		return nil, err
+	}
+	if n := len(msg.TlsCertHash); n != 0 && n != types.HashSize {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDevice, "tls_cert_hash must be empty (unchanged) or %d bytes, got %d", types.HashSize, n)
+	} else if n != 0 {
+		device.TlsCertHash = msg.TlsCertHash
 	}
 	device.Endpoint, device.Privacy = msg.Endpoint, msg.Privacy
 	if err := k.Devices.Set(ctx, device.Id, device); err != nil {

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cosmossdk.io/collections"
@@ -49,6 +50,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	if len(gs.Beacon) > 0 {
+		if err := k.Beacon.Set(ctx, gs.Beacon); err != nil {
+			return err
+		}
+	}
 	if err := k.CurrentEpoch.Set(ctx, gs.CurrentEpoch); err != nil {
 		return err
 	}
@@ -86,6 +92,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		gs.Schedule = append(gs.Schedule, types.ScheduleEntry{DueEpoch: key.K1(), DeviceId: key.K2()})
 		return false, nil
 	}); err != nil {
+		return nil, err
+	}
+	if gs.Beacon, err = k.Beacon.Get(ctx); err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
 	if gs.CurrentEpoch, err = k.currentEpoch(ctx); err != nil {

@@ -75,6 +75,13 @@ type Keeper struct {
 	// Reports counts each verifier's accepted reports per epoch, for
 	// x/rewards' verifier share; epochs older than two are pruned.
 	Reports collections.Map[collections.Pair[int64, sdk.ValAddress], uint64]
+	// Beacon is the randomness beacon (docs/pocps.md §14): each accepted
+	// report mixes in its verifier's VRF output (proof.NextBeacon).
+	Beacon collections.Item[[]byte]
+	// DrawSeed is the seed of the current block's draws (verifier
+	// assignment, schedule offsets), proof.BlockDrawSeed of the beacon at
+	// BeginBlock: no transaction of the block, and not its header, moves it.
+	DrawSeed collections.Item[[]byte]
 }
 
 // ChallengeIndexes are the secondary indexes of Challenges.
@@ -150,6 +157,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		Devices: collections.NewIndexedMap(sb, types.DevicesKey, "devices", collections.Uint64Key,
 			codec.CollValue[types.Device](cdc), newDeviceIndexes(sb, ak.AddressCodec())),
 		BlockHashes: collections.NewMap(sb, types.BlockHashesKey, "block_hashes", collections.Int64Key, collections.BytesValue),
+		Beacon:      collections.NewItem(sb, types.BeaconKey, "beacon", collections.BytesValue),
+		DrawSeed:    collections.NewItem(sb, types.DrawSeedKey, "draw_seed", collections.BytesValue),
 		Verifiers: collections.NewIndexedMap(sb, types.VerifiersKey, "verifiers", sdk.ValAddressKey,
 			codec.CollValue[types.Verifier](cdc), VerifierIndexes{
 				ByHotKey: indexes.NewUnique(sb, types.VerifiersByHotKeyKey, "verifiers_by_hot_key", sdk.AccAddressKey, sdk.ValAddressKey,

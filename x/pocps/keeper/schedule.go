@@ -2,8 +2,6 @@ package keeper
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 
 	"cosmossdk.io/collections"
@@ -11,7 +9,8 @@ import (
 )
 
 // schedule queues device for a challenge within the next
-// challenge_interval epochs, at an offset drawn from the block hash.
+// challenge_interval epochs, at an offset drawn from the block's draw seed
+// (the beacon, not the header: the proposer cannot move it).
 func (k Keeper) schedule(ctx context.Context, deviceID uint64) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -21,11 +20,11 @@ func (k Keeper) schedule(ctx context.Context, deviceID uint64) error {
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	h.Write([]byte("loopin/pocps/v1/schedule"))
-	h.Write(sdk.UnwrapSDKContext(ctx).HeaderHash())
-	h.Write(binary.BigEndian.AppendUint64(nil, deviceID))
-	offset := int64(binary.BigEndian.Uint64(h.Sum(nil)[:8]) % uint64(params.ChallengeInterval))
+	draw, err := k.draw(ctx, "loopin/pocps/v2/schedule", deviceID)
+	if err != nil {
+		return err
+	}
+	offset := int64(draw % uint64(params.ChallengeInterval))
 	return k.Schedule.Set(ctx, collections.Join(epoch+1+offset, deviceID))
 }
 

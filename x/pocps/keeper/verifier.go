@@ -8,12 +8,13 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
 // RegisterVerifier registers or updates the verifier sidecar of the
 // validator whose operator signs. Errors, changing nothing:
-// ErrInvalidVerifier (addresses, endpoint), ErrNotBondedValidator,
+// ErrInvalidVerifier (addresses, endpoint, VRF key), ErrNotBondedValidator,
 // ErrHotKeyTaken.
 func (k Keeper) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVerifier) (*types.MsgRegisterVerifierResponse, error) {
 	ac := k.accountKeeper.AddressCodec()
@@ -27,6 +28,9 @@ func (k Keeper) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVeri
 	}
 	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
 		return nil, errorsmod.Wrap(types.ErrInvalidVerifier, err.Error())
+	}
+	if err := proof.ValidateVRFKey(msg.VrfKey); err != nil {
+		return nil, errorsmod.Wrapf(types.ErrInvalidVerifier, "vrf_key: %v", err)
 	}
 	valAddr := sdk.ValAddress(operator)
 	valStr, err := k.stakingKeeper.ValidatorAddressCodec().BytesToString(valAddr)
@@ -48,7 +52,7 @@ func (k Keeper) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVeri
 		return nil, err
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	v := types.Verifier{Validator: valStr, HotKey: msg.HotKey, Endpoint: msg.Endpoint, RegisteredAt: sdkCtx.BlockTime()}
+	v := types.Verifier{Validator: valStr, HotKey: msg.HotKey, Endpoint: msg.Endpoint, VrfKey: msg.VrfKey, RegisteredAt: sdkCtx.BlockTime()}
 	if old, err := k.Verifiers.Get(ctx, valAddr); err == nil {
 		v.Missed = old.Missed // re-registering does not reset misses
 	}

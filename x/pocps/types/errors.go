@@ -72,4 +72,10 @@ var (
 var (
 	// ErrInvalidID is returned for an id of zero: ids start at 1.
 	ErrInvalidID = errors.Register(ModuleName, 23, "invalid id")
+	// ErrBadSignature: an answer in a report is not signed by the device
+	// for this challenge (docs/pocps.md §14).
+	ErrBadSignature = errors.Register(ModuleName, 24, "answer not signed by the device for this challenge")
+	// ErrBadVRF: the report's vrf_proof is not the assigned verifier's
+	// unique signature of the challenge.
+	ErrBadVRF = errors.Register(ModuleName, 25, "VRF proof does not verify")
 )

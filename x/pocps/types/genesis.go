@@ -14,6 +14,9 @@ func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
 	}
+	if n := len(gs.Beacon); n != 0 && n != HashSize {
+		return fmt.Errorf("beacon must be empty or %d bytes, got %d", HashSize, n)
+	}
 	ids := make(map[uint64]bool, len(gs.Devices))
 	fingerprints := make(map[string]bool, len(gs.Devices))
 	for _, d := range gs.Devices {

@@ -45,4 +45,9 @@ var (
 	CurrentEpochKey = collections.NewPrefix(14)
 	// ReportsKey counts accepted reports per (epoch, verifier).
 	ReportsKey = collections.NewPrefix(15)
+	// BeaconKey is the randomness beacon, mixed with every accepted
+	// report's VRF output.
+	BeaconKey = collections.NewPrefix(16)
+	// DrawSeedKey is the seed of this block's draws, fixed at BeginBlock.
+	DrawSeedKey = collections.NewPrefix(17)
 )

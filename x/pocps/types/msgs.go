@@ -2,6 +2,8 @@ package types
 
 import (
 	"cosmossdk.io/errors"
+
+	"github.com/loopin-project/loopin/proof"
 	chaintypes "github.com/loopin-project/loopin/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -78,11 +80,17 @@ func (m *MsgRegisterDevice) ValidateBasic() error {
 	if err := ValidateEndpoint(m.Endpoint); err != nil {
 		return err
 	}
+	if len(m.DevicePubkey) != proof.DevicePublicKeySize {
+		return errors.Wrapf(ErrInvalidDevice, "device_pubkey must be an Ed25519 key of %d bytes, got %d", proof.DevicePublicKeySize, len(m.DevicePubkey))
+	}
+	if len(m.TlsCertHash) != HashSize {
+		return errors.Wrapf(ErrInvalidDevice, "tls_cert_hash must be the SHA-256 (%d bytes) of the miner's TLS certificate, got %d", HashSize, len(m.TlsCertHash))
+	}
 	return m.Privacy.Validate()
 }
 
-// ValidateBasic checks the owner's address, the device id, the endpoint
-// and the privacy report.
+// ValidateBasic checks the owner's address, the device id, the endpoint,
+// the privacy report and the TLS certificate hash when one is given.
 func (m *MsgUpdateDevice) ValidateBasic() error {
 	if err := validateAddress(ErrInvalidDevice, "owner", m.Owner); err != nil {
 		return err
@@ -92,6 +100,9 @@ func (m *MsgUpdateDevice) ValidateBasic() error {
 	}
 	if err := ValidateEndpoint(m.Endpoint); err != nil {
 		return err
+	}
+	if n := len(m.TlsCertHash); n != 0 && n != HashSize {
+		return errors.Wrapf(ErrInvalidDevice, "tls_cert_hash must be empty (unchanged) or %d bytes, got %d", HashSize, n)
 	}
 	return m.Privacy.Validate()
 }
@@ -104,8 +115,8 @@ func (m *MsgDeregisterDevice) ValidateBasic() error {
 	return validateDeviceID(m.DeviceId)
 }
 
-// ValidateBasic checks the operator's and the hot key's addresses and the
-// endpoint.
+// ValidateBasic checks the operator's and the hot key's addresses, the
+// endpoint and the VRF key.
 func (m *MsgRegisterVerifier) ValidateBasic() error {
 	if err := validateAddress(ErrInvalidVerifier, "operator", m.Operator); err != nil {
 		return err
@@ -113,17 +124,37 @@ func (m *MsgRegisterVerifier) ValidateBasic() error {
 	if err := validateAddress(ErrInvalidVerifier, "hot_key", m.HotKey); err != nil {
 		return err
 	}
-	return validateEndpoint(ErrInvalidVerifier, m.Endpoint)
+	if err := validateEndpoint(ErrInvalidVerifier, m.Endpoint); err != nil {
+		return err
+	}
+	if err := proof.ValidateVRFKey(m.VrfKey); err != nil {
+		return errors.Wrapf(ErrInvalidVerifier, "vrf_key: %v (loopind sidecar verifier vrf-key prints it)", err)
+	}
+	return nil
 }
 
-// ValidateBasic checks the hot key's address and the challenge id; an empty
-// proof is a valid report (the device did not answer).
+// ValidateBasic checks the hot key's address, the challenge id, the VRF
+// proof's length and, with a proof, the device signature's; an empty proof
+// is a valid report (the device did not answer).
 func (m *MsgSubmitSetupResult) ValidateBasic() error {
 	if err := validateAddress(ErrInvalidResult, "hot_key", m.HotKey); err != nil {
 		return err
 	}
-	return validateChallengeID(m.ChallengeId)
+	if err := validateChallengeID(m.ChallengeId); err != nil {
+		return err
+	}
+	if len(m.VrfProof) != proof.VRFProofSize {
+		return errors.Wrapf(ErrInvalidResult, "vrf_proof must be %d bytes, got %d", proof.VRFProofSize, len(m.VrfProof))
+	}
+	if len(m.Proof) != 0 && len(m.DeviceSignature) != proof.DeviceSignatureSize {
+		return errors.Wrapf(ErrInvalidResult, "a setup proof needs the device's signature (%d bytes), got %d", proof.DeviceSignatureSize, len(m.DeviceSignature))
+	}
+	return nil
 }
+
+// MaxOpenings bounds the openings of each kind in one report (proof
+// Params.Samples is at most 1024).
+const MaxOpenings = 1024
 
 // ValidateBasic checks the hot key's address, the challenge id, that the
 // verdict and failure_reason agree (no reason on a pass; LATE, NO_ANSWER or
@@ -153,20 +184,42 @@ func (m *MsgSubmitChallengeResult) ValidateBasic() error {
 	if n := len(m.TranscriptHash); n != 0 && n != HashSize {
 		return errors.Wrapf(ErrInvalidResult, "transcript_hash must be %d bytes (SHA-256) or empty, got %d", HashSize, n)
 	}
+	if len(m.VrfProof) != proof.VRFProofSize {
+		return errors.Wrapf(ErrInvalidResult, "vrf_proof must be %d bytes, got %d", proof.VRFProofSize, len(m.VrfProof))
+	}
 	if m.Passed || m.FailureReason == FAILURE_REASON_BAD_PROOF {
-		for _, f := range []struct {
-			name string
-			v    []byte
-		}{{"nonce", m.Nonce}, {"gemm_seed", m.GemmSeed}, {"verifier_secret", m.VerifierSecret}, {"residency_root", m.ResidencyRoot}} {
-			if len(f.v) != HashSize {
-				return errors.Wrapf(ErrInvalidResult, "%s must be %d bytes, got %d", f.name, HashSize, len(f.v))
-			}
+		if len(m.ResidencyRoot) != HashSize || len(m.ResidencyRootSignature) != proof.DeviceSignatureSize {
+			return errors.Wrapf(ErrInvalidResult, "residency_root (%d bytes) and its device signature (%d bytes) are required, got %d and %d",
+				HashSize, proof.DeviceSignatureSize, len(m.ResidencyRoot), len(m.ResidencyRootSignature))
 		}
 		for i, r := range m.GemmRoots {
 			if len(r) != HashSize {
 				return errors.Wrapf(ErrInvalidResult, "gemm_roots[%d] must be %d bytes, got %d", i, HashSize, len(r))
 			}
 		}
+		if len(m.GemmRoots) > 0 && len(m.GemmRootsSignature) != proof.DeviceSignatureSize {
+			return errors.Wrapf(ErrInvalidResult, "gemm_roots need the device's signature (%d bytes), got %d", proof.DeviceSignatureSize, len(m.GemmRootsSignature))
+		}
+		for _, f := range []struct {
+			name string
+			list []SignedOpening
+		}{{"residency_openings", m.ResidencyOpenings}, {"gemm_openings", m.GemmOpenings}} {
+			name, list := f.name, f.list
+			if len(list) > MaxOpenings {
+				return errors.Wrapf(ErrInvalidResult, "%s: %d openings, at most %d", name, len(list), MaxOpenings)
+			}
+			for i, o := range list {
+				if len(o.Opening) == 0 || len(o.Signature) != proof.DeviceSignatureSize {
+					return errors.Wrapf(ErrInvalidResult, "%s[%d] needs an opening and the device's signature (%d bytes)", name, i, proof.DeviceSignatureSize)
+				}
+			}
+		}
+	}
+	switch {
+	case m.Passed && (len(m.ResidencyOpenings) == 0 || len(m.GemmOpenings) == 0 || len(m.GemmRoots) == 0):
+		return errors.Wrap(ErrInvalidResult, "a pass needs the GEMM roots and at least one signed walk and one signed row")
+	case !m.Passed && m.FailureReason == FAILURE_REASON_BAD_PROOF && len(m.ResidencyOpenings)+len(m.GemmOpenings) == 0:
+		return errors.Wrap(ErrNoEvidence, "BAD_PROOF needs a device-signed opening that fails the re-check")
 	}
 	if m.Passed && (m.W.IsNil() || m.W.IsNegative()) {
 		return errors.Wrapf(ErrInvalidResult, "w must be a non-negative number of ops/s, got %s", m.W)

@@ -91,3 +91,8 @@ func (p Params) Score(in ScoreInputs) (Score, error) {
 	s.PoCPS = s.PoT.MulTruncate(s.PoL).MulTruncate(s.PoP).MulTruncate(s.PoW)
 	return s, nil
 }
+
+// MaxWMultiple bounds a reported W: at most MaxWMultiple × the class's
+// W_bench ops/s (MsgSubmitChallengeResult), so the moving average and the
+// score's products stay far from math.Int's 256 bits.
+const MaxWMultiple = 4

@@ -136,6 +136,10 @@ type MsgRegisterDevice struct {
 	Seal        SealCommitment `protobuf:"bytes,5,opt,name=seal,proto3" json:"seal"`
 	Endpoint    string         `protobuf:"bytes,6,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	Privacy     PrivacyReport  `protobuf:"bytes,7,opt,name=privacy,proto3" json:"privacy"`
+	// device_pubkey is the device's Ed25519 answer key (32 bytes).
+	DevicePubkey []byte `protobuf:"bytes,8,opt,name=device_pubkey,json=devicePubkey,proto3" json:"device_pubkey,omitempty"`
+	// tls_cert_hash is the SHA-256 of the miner sidecar's TLS certificate.
+	TlsCertHash []byte `protobuf:"bytes,9,opt,name=tls_cert_hash,json=tlsCertHash,proto3" json:"tls_cert_hash,omitempty"`
 }
 
 func (m *MsgRegisterDevice) Reset()         { *m = MsgRegisterDevice{} }
@@ -220,6 +224,20 @@ func (m *MsgRegisterDevice) GetPrivacy() PrivacyReport {
 	return PrivacyReport{}
 }
 
+func (m *MsgRegisterDevice) GetDevicePubkey() []byte {
+	if m != nil {
+		return m.DevicePubkey
+	}
+	return nil
+}
+
+func (m *MsgRegisterDevice) GetTlsCertHash() []byte {
+	if m != nil {
+		return m.TlsCertHash
+	}
+	return nil
+}
+
 // MsgRegisterDeviceResponse returns the new device's id and key.
 type MsgRegisterDeviceResponse struct {
 	DeviceId uint64 `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
@@ -279,6 +297,9 @@ type MsgUpdateDevice struct {
 	DeviceId uint64        `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	Endpoint string        `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
 	Privacy  PrivacyReport `protobuf:"bytes,4,opt,name=privacy,proto3" json:"privacy"`
+	// tls_cert_hash, when set, replaces the pinned TLS certificate hash (a
+	// renewed certificate); empty keeps it.
+	TlsCertHash []byte `protobuf:"bytes,5,opt,name=tls_cert_hash,json=tlsCertHash,proto3" json:"tls_cert_hash,omitempty"`
 }
 
 func (m *MsgUpdateDevice) Reset()         { *m = MsgUpdateDevice{} }
@@ -340,6 +361,13 @@ func (m *MsgUpdateDevice) GetPrivacy() PrivacyReport {
 		return m.Privacy
 	}
 	return PrivacyReport{}
+}
+
+func (m *MsgUpdateDevice) GetTlsCertHash() []byte {
+	if m != nil {
+		return m.TlsCertHash
+	}
+	return nil
 }
 
 // MsgUpdateDeviceResponse is empty.
@@ -477,6 +505,9 @@ type MsgRegisterVerifier struct {
 	Operator string `protobuf:"bytes,1,opt,name=operator,proto3" json:"operator,omitempty"`
 	HotKey   string `protobuf:"bytes,2,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
 	Endpoint string `protobuf:"bytes,3,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// vrf_key is the verifier sidecar's BLS12-381 public key (48 bytes):
+	// `loopind sidecar verifier vrf-key` prints it.
+	VrfKey []byte `protobuf:"bytes,4,opt,name=vrf_key,json=vrfKey,proto3" json:"vrf_key,omitempty"`
 }
 
 func (m *MsgRegisterVerifier) Reset()         { *m = MsgRegisterVerifier{} }
@@ -533,6 +564,13 @@ func (m *MsgRegisterVerifier) GetEndpoint() string {
 	return ""
 }
 
+func (m *MsgRegisterVerifier) GetVrfKey() []byte {
+	if m != nil {
+		return m.VrfKey
+	}
+	return nil
+}
+
 // MsgRegisterVerifierResponse is empty.
 type MsgRegisterVerifierResponse struct {
 }
@@ -576,8 +614,15 @@ var xxx_messageInfo_MsgRegisterVerifierResponse proto.InternalMessageInfo
 type MsgSubmitSetupResult struct {
 	HotKey      string `protobuf:"bytes,1,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
 	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
-	// proof is proof.SetupProof in its binary encoding (docs/pocps.md §10).
+	// proof is proof.SetupProof in its binary encoding (docs/pocps.md §10);
+	// empty when the device did not answer.
 	Proof []byte `protobuf:"bytes,3,opt,name=proof,proto3" json:"proof,omitempty"`
+	// vrf_proof is the verifier's BLS signature of proof.VRFMessage for the
+	// challenge (96 bytes); the setup seed is proof.SecretFromVRF(vrf_proof).
+	VrfProof []byte `protobuf:"bytes,4,opt,name=vrf_proof,json=vrfProof,proto3" json:"vrf_proof,omitempty"`
+	// device_signature is the device's signature of the proof
+	// (proof.AnswerSetup over the seed and the proof's hash).
+	DeviceSignature []byte `protobuf:"bytes,5,opt,name=device_signature,json=deviceSignature,proto3" json:"device_signature,omitempty"`
 }
 
 func (m *MsgSubmitSetupResult) Reset()         { *m = MsgSubmitSetupResult{} }
@@ -630,6 +675,20 @@ func (m *MsgSubmitSetupResult) GetChallengeId() uint64 {
 func (m *MsgSubmitSetupResult) GetProof() []byte {
 	if m != nil {
 		return m.Proof
+	}
+	return nil
+}
+
+func (m *MsgSubmitSetupResult) GetVrfProof() []byte {
+	if m != nil {
+		return m.VrfProof
+	}
+	return nil
+}
+
+func (m *MsgSubmitSetupResult) GetDeviceSignature() []byte {
+	if m != nil {
+		return m.DeviceSignature
 	}
 	return nil
 }
@@ -697,15 +756,17 @@ func (m *MsgSubmitSetupResultResponse) GetDetail() string {
 }
 
 // MsgSubmitChallengeResult reports a residency and throughput challenge,
-// signed by the assigned verifier's hot key. The verifier chose nonce,
-// gemm_seed and verifier_secret; it reveals them so that the chain can
-// recompute which walks and rows were audited and re-check the samples.
+// signed by the assigned verifier's hot key. The nonce and GEMM seed are
+// the challenge's (derived on chain); the audit secret is
+// proof.SecretFromVRF(vrf_proof); every commitment and opening is signed by
+// the device (docs/pocps.md §14).
 type MsgSubmitChallengeResult struct {
 	HotKey      string `protobuf:"bytes,1,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
 	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
 	// passed is the verifier's verdict; failure_reason is required when it is
 	// false: LATE or NO_ANSWER (taken on trust, confirmed by a second
-	// verifier) or BAD_PROOF (the samples must fail the chain's re-check).
+	// verifier) or BAD_PROOF (a device-signed opening must fail the chain's
+	// re-check).
 	Passed        bool          `protobuf:"varint,3,opt,name=passed,proto3" json:"passed,omitempty"`
 	FailureReason FailureReason `protobuf:"varint,4,opt,name=failure_reason,json=failureReason,proto3,enum=loopin.pocps.v1.FailureReason" json:"failure_reason,omitempty"`
 	// Times measured on the verifier's clock, in milliseconds.
@@ -714,15 +775,19 @@ type MsgSubmitChallengeResult struct {
 	// w is R·2·m·n² / GEMM time, int8 ops/s.
 	W cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=w,proto3,customtype=cosmossdk.io/math.Int" json:"w"`
 	// transcript_hash commits the full transcript the verifier keeps.
-	TranscriptHash []byte   `protobuf:"bytes,8,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
-	Nonce          []byte   `protobuf:"bytes,9,opt,name=nonce,proto3" json:"nonce,omitempty"`
-	GemmSeed       []byte   `protobuf:"bytes,10,opt,name=gemm_seed,json=gemmSeed,proto3" json:"gemm_seed,omitempty"`
-	VerifierSecret []byte   `protobuf:"bytes,11,opt,name=verifier_secret,json=verifierSecret,proto3" json:"verifier_secret,omitempty"`
-	ResidencyRoot  []byte   `protobuf:"bytes,12,opt,name=residency_root,json=residencyRoot,proto3" json:"residency_root,omitempty"`
-	GemmRoots      [][]byte `protobuf:"bytes,13,rep,name=gemm_roots,json=gemmRoots,proto3" json:"gemm_roots,omitempty"`
-	// The first audited walks and rows, binary-encoded (docs/pocps.md §10).
-	ResidencySample []byte `protobuf:"bytes,14,opt,name=residency_sample,json=residencySample,proto3" json:"residency_sample,omitempty"`
-	GemmSample      []byte `protobuf:"bytes,15,opt,name=gemm_sample,json=gemmSample,proto3" json:"gemm_sample,omitempty"`
+	TranscriptHash []byte `protobuf:"bytes,8,opt,name=transcript_hash,json=transcriptHash,proto3" json:"transcript_hash,omitempty"`
+	// residency_root and gemm_roots are the device's commitments, each with
+	// the device's signature (empty when the device did not answer).
+	ResidencyRoot          []byte   `protobuf:"bytes,12,opt,name=residency_root,json=residencyRoot,proto3" json:"residency_root,omitempty"`
+	GemmRoots              [][]byte `protobuf:"bytes,13,rep,name=gemm_roots,json=gemmRoots,proto3" json:"gemm_roots,omitempty"`
+	ResidencyRootSignature []byte   `protobuf:"bytes,17,opt,name=residency_root_signature,json=residencyRootSignature,proto3" json:"residency_root_signature,omitempty"`
+	GemmRootsSignature     []byte   `protobuf:"bytes,18,opt,name=gemm_roots_signature,json=gemmRootsSignature,proto3" json:"gemm_roots_signature,omitempty"`
+	// vrf_proof is the verifier's BLS signature of proof.VRFMessage (96 bytes).
+	VrfProof []byte `protobuf:"bytes,16,opt,name=vrf_proof,json=vrfProof,proto3" json:"vrf_proof,omitempty"`
+	// Device-signed openings of audited walks and rows: for a pass the first
+	// ones in audit order, for BAD_PROOF at least one that fails.
+	ResidencyOpenings []SignedOpening `protobuf:"bytes,19,rep,name=residency_openings,json=residencyOpenings,proto3" json:"residency_openings"`
+	GemmOpenings      []SignedOpening `protobuf:"bytes,20,rep,name=gemm_openings,json=gemmOpenings,proto3" json:"gemm_openings"`
 }
 
 func (m *MsgSubmitChallengeResult) Reset()         { *m = MsgSubmitChallengeResult{} }
@@ -807,27 +872,6 @@ func (m *MsgSubmitChallengeResult) GetTranscriptHash() []byte {
 	return nil
 }
 
-func (m *MsgSubmitChallengeResult) GetNonce() []byte {
-	if m != nil {
-		return m.Nonce
-	}
-	return nil
-}
-
-func (m *MsgSubmitChallengeResult) GetGemmSeed() []byte {
-	if m != nil {
-		return m.GemmSeed
-	}
-	return nil
-}
-
-func (m *MsgSubmitChallengeResult) GetVerifierSecret() []byte {
-	if m != nil {
-		return m.VerifierSecret
-	}
-	return nil
-}
-
 func (m *MsgSubmitChallengeResult) GetResidencyRoot() []byte {
 	if m != nil {
 		return m.ResidencyRoot
@@ -842,18 +886,116 @@ func (m *MsgSubmitChallengeResult) GetGemmRoots() [][]byte {
 	return nil
 }
 
-func (m *MsgSubmitChallengeResult) GetResidencySample() []byte {
+func (m *MsgSubmitChallengeResult) GetResidencyRootSignature() []byte {
 	if m != nil {
-		return m.ResidencySample
+		return m.ResidencyRootSignature
 	}
 	return nil
 }
 
-func (m *MsgSubmitChallengeResult) GetGemmSample() []byte {
+func (m *MsgSubmitChallengeResult) GetGemmRootsSignature() []byte {
 	if m != nil {
-		return m.GemmSample
+		return m.GemmRootsSignature
 	}
 	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetVrfProof() []byte {
+	if m != nil {
+		return m.VrfProof
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetResidencyOpenings() []SignedOpening {
+	if m != nil {
+		return m.ResidencyOpenings
+	}
+	return nil
+}
+
+func (m *MsgSubmitChallengeResult) GetGemmOpenings() []SignedOpening {
+	if m != nil {
+		return m.GemmOpenings
+	}
+	return nil
+}
+
+// SignedOpening is one audited walk or GEMM row as the device gave it.
+type SignedOpening struct {
+	// position is the index j in the audit list (proof.ResidencyAudit,
+	// proof.GemmAudit).
+	Position uint32 `protobuf:"varint,1,opt,name=position,proto3" json:"position,omitempty"`
+	// opening is a one-walk proof.ResidencyProof or one-row proof.GemmProof
+	// in its binary encoding (docs/pocps.md §10).
+	Opening []byte `protobuf:"bytes,2,opt,name=opening,proto3" json:"opening,omitempty"`
+	// signature is the device's (proof.AnswerResidencyOpening or
+	// proof.AnswerGemmOpening over the secret, position and opening).
+	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	// column names, for a GEMM row in a BAD_PROOF report, the output entry
+	// the chain recomputes (proof.CheckRowEntry).
+	Column uint32 `protobuf:"varint,4,opt,name=column,proto3" json:"column,omitempty"`
+}
+
+func (m *SignedOpening) Reset()         { *m = SignedOpening{} }
+func (m *SignedOpening) String() string { return proto.CompactTextString(m) }
+func (*SignedOpening) ProtoMessage()    {}
+func (*SignedOpening) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da769d66d31e27d3, []int{13}
+}
+func (m *SignedOpening) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SignedOpening) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SignedOpening.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SignedOpening) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SignedOpening.Merge(m, src)
+}
+func (m *SignedOpening) XXX_Size() int {
+	return m.Size()
+}
+func (m *SignedOpening) XXX_DiscardUnknown() {
+	xxx_messageInfo_SignedOpening.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SignedOpening proto.InternalMessageInfo
+
+func (m *SignedOpening) GetPosition() uint32 {
+	if m != nil {
+		return m.Position
+	}
+	return 0
+}
+
+func (m *SignedOpening) GetOpening() []byte {
+	if m != nil {
+		return m.Opening
+	}
+	return nil
+}
+
+func (m *SignedOpening) GetSignature() []byte {
+	if m != nil {
+		return m.Signature
+	}
+	return nil
+}
+
+func (m *SignedOpening) GetColumn() uint32 {
+	if m != nil {
+		return m.Column
+	}
+	return 0
 }
 
 // MsgSubmitChallengeResultResponse says what the chain concluded.
@@ -868,7 +1010,7 @@ func (m *MsgSubmitChallengeResultResponse) Reset()         { *m = MsgSubmitChall
 func (m *MsgSubmitChallengeResultResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgSubmitChallengeResultResponse) ProtoMessage()    {}
 func (*MsgSubmitChallengeResultResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_da769d66d31e27d3, []int{13}
+	return fileDescriptor_da769d66d31e27d3, []int{14}
 }
 func (m *MsgSubmitChallengeResultResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -925,89 +1067,103 @@ func init() {
 	proto.RegisterType((*MsgSubmitSetupResult)(nil), "loopin.pocps.v1.MsgSubmitSetupResult")
 	proto.RegisterType((*MsgSubmitSetupResultResponse)(nil), "loopin.pocps.v1.MsgSubmitSetupResultResponse")
 	proto.RegisterType((*MsgSubmitChallengeResult)(nil), "loopin.pocps.v1.MsgSubmitChallengeResult")
+	proto.RegisterType((*SignedOpening)(nil), "loopin.pocps.v1.SignedOpening")
 	proto.RegisterType((*MsgSubmitChallengeResultResponse)(nil), "loopin.pocps.v1.MsgSubmitChallengeResultResponse")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/tx.proto", fileDescriptor_da769d66d31e27d3) }
 
 var fileDescriptor_da769d66d31e27d3 = []byte{
-	// 1210 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0x3f, 0x6f, 0x1b, 0x37,
-	0x14, 0xf7, 0x59, 0x7f, 0x2c, 0x51, 0xb2, 0x6c, 0xb3, 0x4e, 0x7d, 0x56, 0x12, 0x59, 0x51, 0x12,
-	0x44, 0x31, 0x6a, 0xa9, 0x4e, 0x83, 0xa2, 0xf0, 0x10, 0xa0, 0x76, 0x1a, 0xd8, 0x2d, 0x04, 0x14,
-	0x27, 0xb4, 0x43, 0x16, 0xf5, 0x7c, 0x47, 0x9d, 0x58, 0xeb, 0x8e, 0x07, 0x92, 0xb2, 0xa3, 0xad,
-	0xe8, 0xd8, 0xa9, 0x4b, 0xb7, 0x7e, 0x80, 0x8e, 0x1e, 0x32, 0xe4, 0x23, 0x64, 0x34, 0x32, 0x05,
-	0x1d, 0x82, 0xc2, 0x1e, 0xbc, 0x75, 0xe9, 0x17, 0x28, 0x48, 0x9e, 0x4e, 0xd2, 0x9d, 0x64, 0x19,
-	0x2e, 0xba, 0x18, 0xe2, 0x7b, 0x3f, 0xbe, 0xf7, 0x7b, 0x3f, 0xbe, 0x47, 0x9e, 0x81, 0xde, 0x25,
-	0xc4, 0xc7, 0x5e, 0xdd, 0x27, 0x96, 0xcf, 0xea, 0xc7, 0xdb, 0x75, 0xfe, 0xaa, 0xe6, 0x53, 0xc2,
-	0x09, 0x5c, 0x52, 0x9e, 0x9a, 0xf4, 0xd4, 0x8e, 0xb7, 0x8b, 0x2b, 0xa6, 0x8b, 0x3d, 0x52, 0x97,
-	0x7f, 0x15, 0xa6, 0xb8, 0x66, 0x11, 0xe6, 0x12, 0x56, 0x77, 0x99, 0x23, 0xf6, 0xba, 0xcc, 0x09,
-	0x1c, 0xeb, 0xca, 0xd1, 0x92, 0xab, 0xba, 0x5a, 0x04, 0xae, 0x55, 0x87, 0x38, 0x44, 0xd9, 0xc5,
-	0xaf, 0xc0, 0x7a, 0x27, 0xca, 0xc3, 0x46, 0xc7, 0xd8, 0x42, 0xd3, 0xbc, 0xbe, 0x49, 0x4d, 0x37,
-	0x88, 0x58, 0x79, 0xa3, 0x81, 0xa5, 0x06, 0x73, 0xbe, 0xf3, 0x6d, 0x93, 0xa3, 0x6f, 0xa5, 0x07,
-	0x7e, 0x0e, 0xb2, 0x66, 0x8f, 0x77, 0x08, 0xc5, 0xbc, 0xaf, 0x6b, 0x65, 0xad, 0x9a, 0xdd, 0xd5,
-	0xdf, 0xbd, 0xde, 0x5a, 0x0d, 0xa8, 0x7c, 0x69, 0xdb, 0x14, 0x31, 0xd6, 0xe4, 0x14, 0x7b, 0x8e,
-	0x31, 0x84, 0xc2, 0x1d, 0x90, 0x56, 0xb1, 0xf5, 0xf9, 0xb2, 0x56, 0xcd, 0x3d, 0x59, 0xab, 0x45,
-	0x64, 0xa8, 0xa9, 0x04, 0xbb, 0xd9, 0xb7, 0x1f, 0x36, 0xe6, 0xfe, 0xb8, 0x3c, 0xdd, 0xd4, 0x8c,
-	0x60, 0xc7, 0xce, 0xf6, 0xcf, 0x97, 0xa7, 0x9b, 0xc3, 0x58, 0xbf, 0x5c, 0x9e, 0x6e, 0x96, 0x02,
-	0xe2, 0xaf, 0x02, 0xea, 0x11, 0x9a, 0x95, 0x75, 0xb0, 0x16, 0x31, 0x19, 0x88, 0xf9, 0xc4, 0x63,
-	0xa8, 0xf2, 0xcf, 0x3c, 0x58, 0x69, 0x30, 0xc7, 0x40, 0x0e, 0x66, 0x1c, 0xd1, 0xe7, 0x52, 0x0f,
-	0x58, 0x03, 0x29, 0x72, 0xe2, 0x21, 0x3a, 0xb3, 0x26, 0x05, 0x83, 0xb7, 0x41, 0xd6, 0xf1, 0x7b,
-	0x2d, 0xab, 0x6b, 0x32, 0x55, 0x52, 0xd6, 0xc8, 0x38, 0x7e, 0x6f, 0x4f, 0xac, 0x61, 0x19, 0xe4,
-	0xda, 0xd8, 0x73, 0x10, 0xf5, 0x29, 0xf6, 0xb8, 0x9e, 0x28, 0x6b, 0xd5, 0xbc, 0x31, 0x6a, 0x82,
-	0x77, 0x01, 0x38, 0x42, 0xfd, 0x56, 0x07, 0x61, 0xa7, 0xc3, 0xf5, 0x64, 0x59, 0xab, 0x26, 0x8c,
-	0xec, 0x11, 0xea, 0xef, 0x4b, 0x03, 0x7c, 0x06, 0x92, 0x0c, 0x99, 0x5d, 0x3d, 0x25, 0xb5, 0xda,
-	0x88, 0x69, 0xd5, 0x44, 0x66, 0x77, 0x8f, 0xb8, 0x2e, 0xe6, 0x2e, 0xf2, 0xf8, 0xa8, 0x66, 0x72,
-	0x1f, 0x2c, 0x82, 0x0c, 0xf2, 0x6c, 0x9f, 0x88, 0xec, 0x69, 0x45, 0x6e, 0xb0, 0x86, 0x7b, 0x60,
-	0xc1, 0xa7, 0xf8, 0xd8, 0xb4, 0xfa, 0xfa, 0x82, 0x0c, 0x5f, 0x8a, 0x1f, 0x85, 0xf2, 0x1b, 0xc8,
-	0x27, 0x74, 0x2c, 0xfa, 0x60, 0xe7, 0x4e, 0x5d, 0x1c, 0x89, 0x92, 0x42, 0x1c, 0x47, 0x39, 0x7e,
-	0x1c, 0xe3, 0xfa, 0x56, 0xbe, 0x06, 0xeb, 0x31, 0xe3, 0xe0, 0x48, 0x84, 0x98, 0xaa, 0x2d, 0x5b,
-	0xd8, 0x96, 0x07, 0x90, 0x34, 0x32, 0xca, 0x70, 0x60, 0xc3, 0x65, 0x90, 0x38, 0x42, 0x7d, 0xa9,
-	0x71, 0xde, 0x10, 0x3f, 0x2b, 0x7f, 0x8f, 0xf6, 0xe5, 0xcd, 0xcf, 0x6f, 0x98, 0x72, 0x3e, 0x92,
-	0x72, 0x54, 0xbe, 0xc4, 0x74, 0xf9, 0x92, 0x37, 0x96, 0x6f, 0x6b, 0x5c, 0xbe, 0xa9, 0xdd, 0x1c,
-	0x88, 0x37, 0xda, 0xcd, 0xe3, 0xd2, 0x55, 0x7e, 0xd3, 0xc0, 0x47, 0x0d, 0xe6, 0x3c, 0x47, 0xf4,
-	0x3f, 0xf7, 0xf3, 0x54, 0x3d, 0xd4, 0x00, 0x0e, 0xe9, 0x56, 0xe2, 0x74, 0xa3, 0xf9, 0x2b, 0x77,
-	0xc1, 0xed, 0x09, 0xe6, 0x90, 0xf6, 0x99, 0xa2, 0x3d, 0xe8, 0x87, 0xef, 0x11, 0xc5, 0x6d, 0x8c,
-	0x28, 0x7c, 0x0a, 0x32, 0xc4, 0x47, 0xd4, 0xe4, 0x64, 0x36, 0xf3, 0x10, 0x09, 0xb7, 0xc1, 0x42,
-	0x87, 0xf0, 0xd6, 0xa0, 0x4d, 0xae, 0xda, 0x94, 0xee, 0x10, 0xfe, 0x0d, 0xea, 0x5f, 0x75, 0xc4,
-	0x3b, 0x4f, 0x45, 0xb9, 0x61, 0xf4, 0x29, 0x15, 0x47, 0xa9, 0x07, 0x15, 0x47, 0xcd, 0x61, 0xc5,
-	0x6f, 0x34, 0xb0, 0xda, 0x60, 0x4e, 0xb3, 0x77, 0xe8, 0x62, 0xde, 0x44, 0xbc, 0xe7, 0x1b, 0x88,
-	0xf5, 0xba, 0x7c, 0x94, 0xbc, 0x76, 0x4d, 0xf2, 0xf7, 0x40, 0xde, 0xea, 0x98, 0xdd, 0x2e, 0xf2,
-	0x9c, 0x91, 0xf3, 0xca, 0x85, 0xb6, 0x03, 0x1b, 0xae, 0x82, 0x94, 0x4f, 0x09, 0x69, 0x07, 0x97,
-	0x8f, 0x5a, 0xa8, 0xca, 0x06, 0xe9, 0x44, 0x61, 0xf7, 0xe3, 0x85, 0xc5, 0x18, 0x8a, 0x1e, 0xbb,
-	0x33, 0xc9, 0x11, 0xce, 0xef, 0xc7, 0xe2, 0x72, 0x67, 0x0c, 0xa9, 0xe1, 0xcd, 0x18, 0xc1, 0x0a,
-	0x7e, 0x05, 0x0a, 0x6d, 0x13, 0x77, 0x7b, 0x14, 0xb5, 0x28, 0x32, 0x19, 0xf1, 0x24, 0xd3, 0xc2,
-	0x84, 0x91, 0x79, 0xa1, 0x60, 0x86, 0x44, 0x19, 0x8b, 0xed, 0xd1, 0xa5, 0x08, 0x6f, 0x23, 0x6e,
-	0xe2, 0x6e, 0x70, 0x52, 0xc1, 0xaa, 0xf2, 0x7b, 0x0a, 0xe8, 0x21, 0xaf, 0xbd, 0x41, 0xf1, 0xff,
-	0xab, 0xac, 0xc3, 0x4a, 0x13, 0x33, 0x2a, 0x4d, 0xde, 0xa4, 0xd2, 0x7b, 0x20, 0x4f, 0x11, 0xc3,
-	0x36, 0xf2, 0xac, 0x7e, 0xcb, 0x65, 0xf2, 0xfe, 0x4f, 0x1a, 0xb9, 0xd0, 0xd6, 0x60, 0x70, 0x0d,
-	0x2c, 0x38, 0xc8, 0x75, 0x85, 0x37, 0x2d, 0xbd, 0x69, 0xb1, 0x6c, 0x30, 0xf8, 0x0c, 0x68, 0x27,
-	0xf2, 0x46, 0xcf, 0xee, 0x7e, 0x2a, 0xae, 0x9c, 0x3f, 0x3f, 0x6c, 0xdc, 0x52, 0xe5, 0x32, 0xfb,
-	0xa8, 0x86, 0x49, 0xdd, 0x35, 0x79, 0xa7, 0x76, 0xe0, 0xf1, 0x77, 0xaf, 0xb7, 0x40, 0xa0, 0xc3,
-	0x81, 0xc7, 0xd5, 0xcd, 0xa4, 0x9d, 0xc0, 0x47, 0x60, 0x89, 0x53, 0xd3, 0x63, 0x16, 0xc5, 0x3e,
-	0x6f, 0x75, 0x4c, 0xd6, 0xd1, 0x33, 0xb2, 0x77, 0x0a, 0x43, 0xf3, 0xbe, 0xc9, 0x3a, 0xa2, 0xb5,
-	0x3c, 0xe2, 0x59, 0x48, 0xcf, 0xaa, 0xd6, 0x92, 0x0b, 0xf9, 0x20, 0x0a, 0x5e, 0x0c, 0x21, 0x5b,
-	0x07, 0xd2, 0x93, 0x11, 0x86, 0x26, 0x42, 0xb6, 0x88, 0x7d, 0x1c, 0x0c, 0x44, 0x8b, 0x21, 0x8b,
-	0x22, 0xae, 0xe7, 0x54, 0xec, 0x81, 0xb9, 0x29, 0xad, 0xf0, 0x21, 0x28, 0x0c, 0x05, 0xa0, 0x84,
-	0x70, 0x3d, 0x2f, 0x71, 0x8b, 0xa1, 0xd5, 0x20, 0x44, 0x3e, 0x9f, 0x32, 0x99, 0x40, 0x30, 0x7d,
-	0xb1, 0x9c, 0xa8, 0xe6, 0x0d, 0x99, 0x5e, 0x78, 0x19, 0x7c, 0x0c, 0x96, 0x87, 0x51, 0x98, 0xe9,
-	0xfa, 0x5d, 0xa4, 0x17, 0x64, 0x9c, 0xa5, 0xd0, 0xde, 0x94, 0x66, 0xb8, 0x01, 0x72, 0x8a, 0xb6,
-	0x42, 0x2d, 0x49, 0x94, 0x0c, 0xae, 0x00, 0x3b, 0x5f, 0x44, 0x47, 0xe6, 0xd1, 0xb4, 0x91, 0x89,
-	0x74, 0x60, 0xc5, 0x07, 0xe5, 0x69, 0xbe, 0x70, 0x72, 0xee, 0x83, 0xc5, 0xe0, 0xda, 0x15, 0x8d,
-	0x10, 0x0e, 0x50, 0x5e, 0x19, 0x5f, 0x48, 0x9b, 0x50, 0xcf, 0x22, 0x5e, 0x1b, 0x53, 0xd7, 0xe4,
-	0x98, 0x78, 0xc3, 0xd6, 0x2c, 0x8c, 0x9a, 0x0f, 0xec, 0x27, 0xef, 0x53, 0x20, 0xd1, 0x60, 0x0e,
-	0x7c, 0x09, 0xf2, 0x63, 0x1f, 0x6d, 0xe5, 0x58, 0x17, 0x46, 0x3e, 0x8e, 0x8a, 0xd5, 0x59, 0x88,
-	0x90, 0xf1, 0x0f, 0xa0, 0x10, 0xf9, 0x74, 0xaa, 0x4c, 0xda, 0x3b, 0x8e, 0x29, 0x6e, 0xce, 0xc6,
-	0x84, 0x19, 0x42, 0xf6, 0x41, 0xfc, 0x2b, 0xd8, 0x07, 0xd1, 0xab, 0xb3, 0x10, 0x61, 0xec, 0x36,
-	0x58, 0x8e, 0x3d, 0x95, 0x0f, 0x26, 0xed, 0x8e, 0xa2, 0x8a, 0x9f, 0x5c, 0x07, 0x35, 0x9a, 0x27,
-	0xf6, 0xb6, 0x3d, 0xb8, 0x4a, 0x83, 0x01, 0x6a, 0x72, 0x9e, 0x69, 0xaf, 0x0a, 0xc4, 0x60, 0x25,
-	0xfe, 0xa2, 0x3c, 0x9c, 0x14, 0x22, 0x06, 0x2b, 0x6e, 0x5d, 0x0b, 0x16, 0xa6, 0xea, 0x81, 0x5b,
-	0x93, 0x6f, 0xda, 0xc7, 0xd3, 0xe3, 0x44, 0xa0, 0xc5, 0xed, 0x6b, 0x43, 0x07, 0x69, 0x8b, 0xa9,
-	0x9f, 0xc4, 0x05, 0xb5, 0xbb, 0xff, 0xf6, 0xbc, 0xa4, 0x9d, 0x9d, 0x97, 0xb4, 0xbf, 0xce, 0x4b,
-	0xda, 0xaf, 0x17, 0xa5, 0xb9, 0xb3, 0x8b, 0xd2, 0xdc, 0xfb, 0x8b, 0xd2, 0xdc, 0xcb, 0x9a, 0x83,
-	0x79, 0xa7, 0x77, 0x58, 0xb3, 0x88, 0x5b, 0x57, 0xd1, 0xb7, 0x7c, 0x4a, 0x7e, 0x44, 0x16, 0xaf,
-	0x47, 0x26, 0x95, 0xf7, 0x7d, 0xc4, 0x0e, 0xd3, 0xf2, 0x9f, 0x9b, 0xcf, 0xfe, 0x0d, 0x00, 0x00,
-	0xff, 0xff, 0xfb, 0xac, 0x87, 0x66, 0xa2, 0x0d, 0x00, 0x00,
+	// 1422 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0xcd, 0x6f, 0x13, 0x47,
+	0x1b, 0xcf, 0xc6, 0x4e, 0x62, 0x8f, 0x3f, 0x33, 0x04, 0xb2, 0x18, 0x30, 0xc6, 0x80, 0x30, 0xd1,
+	0x1b, 0x9b, 0xf0, 0xa2, 0x57, 0x28, 0x07, 0xa4, 0x37, 0xe1, 0x45, 0x24, 0xc8, 0x6f, 0xd1, 0x46,
+	0xad, 0x2a, 0x2e, 0xee, 0x66, 0x77, 0xbc, 0xde, 0xc6, 0xbb, 0xb3, 0x9a, 0x19, 0x1b, 0xac, 0x5e,
+	0x50, 0x2f, 0x95, 0x7a, 0xaa, 0x2a, 0xf5, 0x7f, 0xe8, 0x91, 0x03, 0x87, 0x1e, 0xfa, 0x07, 0x70,
+	0x44, 0x9c, 0x50, 0x0f, 0xa8, 0x82, 0x03, 0xea, 0x7f, 0x51, 0xcd, 0x87, 0x77, 0xed, 0x5d, 0x3b,
+	0x49, 0xa9, 0x7a, 0x89, 0xfc, 0x7c, 0xcc, 0x33, 0xbf, 0xe7, 0xf7, 0x7c, 0xec, 0x04, 0xe8, 0x7d,
+	0x8c, 0x03, 0xd7, 0x6f, 0x05, 0xd8, 0x0a, 0x68, 0x6b, 0xb8, 0xd5, 0x62, 0xcf, 0x9a, 0x01, 0xc1,
+	0x0c, 0xc3, 0x92, 0xb4, 0x34, 0x85, 0xa5, 0x39, 0xdc, 0xaa, 0xac, 0x9a, 0x9e, 0xeb, 0xe3, 0x96,
+	0xf8, 0x2b, 0x7d, 0x2a, 0xeb, 0x16, 0xa6, 0x1e, 0xa6, 0x2d, 0x8f, 0x3a, 0xfc, 0xac, 0x47, 0x1d,
+	0x65, 0x38, 0x2f, 0x0d, 0x1d, 0x21, 0xb5, 0xa4, 0xa0, 0x4c, 0x6b, 0x0e, 0x76, 0xb0, 0xd4, 0xf3,
+	0x5f, 0x4a, 0x7b, 0x31, 0x8e, 0xc3, 0x46, 0x43, 0xd7, 0x42, 0xf3, 0xac, 0x81, 0x49, 0x4c, 0x4f,
+	0x45, 0xac, 0xff, 0xa2, 0x81, 0x52, 0x9b, 0x3a, 0x9f, 0x07, 0xb6, 0xc9, 0xd0, 0x63, 0x61, 0x81,
+	0xff, 0x01, 0x59, 0x73, 0xc0, 0x7a, 0x98, 0xb8, 0x6c, 0xa4, 0x6b, 0x35, 0xad, 0x91, 0xdd, 0xd1,
+	0xdf, 0xbc, 0xdc, 0x5c, 0x53, 0x50, 0xfe, 0x6b, 0xdb, 0x04, 0x51, 0x7a, 0xc0, 0x88, 0xeb, 0x3b,
+	0x46, 0xe4, 0x0a, 0xb7, 0xc1, 0xb2, 0x8c, 0xad, 0x2f, 0xd6, 0xb4, 0x46, 0xee, 0xf6, 0x7a, 0x33,
+	0x46, 0x43, 0x53, 0x5e, 0xb0, 0x93, 0x7d, 0xf5, 0xee, 0xf2, 0xc2, 0xcf, 0x1f, 0x5f, 0x6c, 0x68,
+	0x86, 0x3a, 0xb1, 0xbd, 0xf5, 0xed, 0xc7, 0x17, 0x1b, 0x51, 0xac, 0xef, 0x3f, 0xbe, 0xd8, 0xa8,
+	0x2a, 0xe0, 0xcf, 0x14, 0xf4, 0x18, 0xcc, 0xfa, 0x79, 0xb0, 0x1e, 0x53, 0x19, 0x88, 0x06, 0xd8,
+	0xa7, 0xa8, 0xfe, 0x6b, 0x0a, 0xac, 0xb6, 0xa9, 0x63, 0x20, 0xc7, 0xa5, 0x0c, 0x91, 0xfb, 0x82,
+	0x0f, 0xd8, 0x04, 0x4b, 0xf8, 0xa9, 0x8f, 0xc8, 0x89, 0x39, 0x49, 0x37, 0x78, 0x01, 0x64, 0x9d,
+	0x60, 0xd0, 0xb1, 0xfa, 0x26, 0x95, 0x29, 0x65, 0x8d, 0x8c, 0x13, 0x0c, 0x76, 0xb9, 0x0c, 0x6b,
+	0x20, 0xd7, 0x75, 0x7d, 0x07, 0x91, 0x80, 0xb8, 0x3e, 0xd3, 0x53, 0x35, 0xad, 0x91, 0x37, 0x26,
+	0x55, 0xf0, 0x12, 0x00, 0x47, 0x68, 0xd4, 0xe9, 0x21, 0xd7, 0xe9, 0x31, 0x3d, 0x5d, 0xd3, 0x1a,
+	0x29, 0x23, 0x7b, 0x84, 0x46, 0x0f, 0x85, 0x02, 0xde, 0x03, 0x69, 0x8a, 0xcc, 0xbe, 0xbe, 0x24,
+	0xb8, 0xba, 0x9c, 0xe0, 0xea, 0x00, 0x99, 0xfd, 0x5d, 0xec, 0x79, 0x2e, 0xf3, 0x90, 0xcf, 0x26,
+	0x39, 0x13, 0xe7, 0x60, 0x05, 0x64, 0x90, 0x6f, 0x07, 0x98, 0xdf, 0xbe, 0x2c, 0xc1, 0x8d, 0x65,
+	0xb8, 0x0b, 0x56, 0x02, 0xe2, 0x0e, 0x4d, 0x6b, 0xa4, 0xaf, 0x88, 0xf0, 0xd5, 0x64, 0x29, 0xa4,
+	0xdd, 0x40, 0x01, 0x26, 0x53, 0xd1, 0xc7, 0x27, 0xe1, 0x55, 0x50, 0x90, 0x8d, 0xd4, 0x09, 0x06,
+	0x87, 0x47, 0x68, 0xa4, 0x67, 0x44, 0x8e, 0x79, 0xa9, 0x7c, 0x2c, 0x74, 0xb0, 0x0e, 0x0a, 0xac,
+	0x4f, 0x3b, 0x16, 0x22, 0xac, 0xd3, 0x33, 0x69, 0x4f, 0xcf, 0x4a, 0x22, 0x58, 0x9f, 0xee, 0x22,
+	0xc2, 0x1e, 0x9a, 0xb4, 0xb7, 0xdd, 0xe2, 0xb5, 0x95, 0x9c, 0xf2, 0xba, 0xd6, 0x92, 0x75, 0x9d,
+	0x2e, 0x54, 0x7d, 0x1f, 0x9c, 0x4f, 0x28, 0xc7, 0xb5, 0xe5, 0x55, 0x51, 0xb0, 0x5c, 0x5b, 0x54,
+	0x32, 0x6d, 0x64, 0xa4, 0x62, 0xcf, 0x86, 0x65, 0x90, 0xe2, 0x48, 0x17, 0x05, 0x08, 0xfe, 0xb3,
+	0xfe, 0xe3, 0xe2, 0x44, 0x83, 0x7f, 0x7a, 0x23, 0x44, 0x57, 0x2e, 0xc6, 0xae, 0x9c, 0xac, 0x43,
+	0x6a, 0x7e, 0x1d, 0xd2, 0x9f, 0x5c, 0x87, 0x04, 0xc5, 0x4b, 0x49, 0x8a, 0x37, 0xa7, 0x29, 0x9e,
+	0x3b, 0x3a, 0x8a, 0xe0, 0xc9, 0xd1, 0x99, 0xa6, 0xb7, 0xfe, 0x93, 0x06, 0xce, 0xb4, 0xa9, 0x73,
+	0x1f, 0x91, 0xbf, 0x3d, 0x3c, 0x73, 0x39, 0x93, 0xd3, 0x1e, 0xc1, 0xad, 0x27, 0xe1, 0xc6, 0xef,
+	0xaf, 0x5f, 0x02, 0x17, 0x66, 0xa8, 0x43, 0xd8, 0x7f, 0x48, 0xd8, 0xe3, 0x9e, 0xf9, 0x02, 0x11,
+	0xb7, 0xeb, 0x22, 0x02, 0xef, 0x80, 0x0c, 0x0e, 0x10, 0x31, 0x19, 0x3e, 0x19, 0x79, 0xe8, 0x09,
+	0xb7, 0xc0, 0x4a, 0x0f, 0xb3, 0xce, 0xb8, 0x95, 0x8e, 0x3b, 0xb4, 0xdc, 0xc3, 0xec, 0x11, 0x1a,
+	0x1d, 0xdb, 0x06, 0xeb, 0x60, 0x65, 0x48, 0xba, 0x22, 0x5c, 0x5a, 0xd4, 0x6e, 0x79, 0x48, 0xba,
+	0x8f, 0xd0, 0x68, 0xfb, 0x0e, 0xe7, 0x21, 0xbc, 0x76, 0x0e, 0x15, 0xf1, 0x9c, 0x14, 0x15, 0x71,
+	0x75, 0x48, 0xc5, 0xf3, 0x45, 0xb0, 0xd6, 0xa6, 0xce, 0xc1, 0xe0, 0xd0, 0x73, 0xd9, 0x01, 0x62,
+	0x83, 0xc0, 0x40, 0x74, 0xd0, 0x67, 0x93, 0x59, 0x69, 0xa7, 0xcc, 0xea, 0x0a, 0xc8, 0x5b, 0x3d,
+	0xb3, 0xdf, 0x47, 0xbe, 0x33, 0x51, 0xc8, 0x5c, 0xa8, 0xdb, 0xb3, 0xe1, 0x1a, 0x58, 0x0a, 0x08,
+	0xc6, 0x5d, 0xb5, 0x02, 0xa5, 0xc0, 0xcb, 0xcf, 0x53, 0x96, 0x16, 0x99, 0x74, 0x66, 0x48, 0xba,
+	0x8f, 0x85, 0xf1, 0x26, 0x28, 0xab, 0xde, 0xa0, 0xae, 0xe3, 0x9b, 0x6c, 0x40, 0x90, 0x6a, 0xea,
+	0x92, 0xd4, 0x1f, 0x8c, 0xd5, 0x92, 0xa1, 0x31, 0x6c, 0x4e, 0xd0, 0xd5, 0x24, 0x41, 0x89, 0x4c,
+	0x79, 0x13, 0x5f, 0x9c, 0x65, 0x08, 0x97, 0xc8, 0x39, 0xfe, 0xa9, 0xa2, 0x14, 0xc9, 0x0d, 0x92,
+	0x31, 0x94, 0x04, 0xff, 0x07, 0x8a, 0x5d, 0xd3, 0xed, 0x0f, 0x08, 0xea, 0x10, 0x64, 0x52, 0xec,
+	0x8b, 0x8c, 0x8b, 0x33, 0xe6, 0xf6, 0x81, 0x74, 0x33, 0x84, 0x97, 0x51, 0xe8, 0x4e, 0x8a, 0x3c,
+	0xbc, 0x8d, 0x98, 0xe9, 0xf6, 0x55, 0x2b, 0x28, 0xa9, 0xfe, 0xdd, 0x0a, 0xd0, 0x43, 0x5c, 0xbb,
+	0x63, 0x12, 0xff, 0xd1, 0xf2, 0x44, 0x99, 0xa6, 0x4e, 0xc8, 0x34, 0xfd, 0x29, 0x99, 0x5e, 0x01,
+	0x79, 0x82, 0xa8, 0x6b, 0x23, 0xdf, 0x1a, 0x75, 0x3c, 0x2a, 0xca, 0x98, 0x36, 0x72, 0xa1, 0xae,
+	0x4d, 0x79, 0xf7, 0x3b, 0xc8, 0xf3, 0xb8, 0x75, 0x59, 0x58, 0x97, 0xb9, 0xd8, 0xa6, 0xf0, 0x1e,
+	0xd0, 0x9e, 0x8a, 0xef, 0x53, 0x76, 0xe7, 0x16, 0xdf, 0x7b, 0xbf, 0xbd, 0xbb, 0x7c, 0x56, 0xa6,
+	0x4b, 0xed, 0xa3, 0xa6, 0x8b, 0x5b, 0x9e, 0xc9, 0x7a, 0xcd, 0x3d, 0x9f, 0xbd, 0x79, 0xb9, 0x09,
+	0x14, 0x0f, 0x7b, 0x3e, 0x93, 0xeb, 0x51, 0x7b, 0x0a, 0x6f, 0x80, 0x12, 0x23, 0xa6, 0x4f, 0x2d,
+	0xe2, 0x06, 0x6a, 0x35, 0xca, 0x4f, 0x54, 0x31, 0x52, 0xf3, 0xed, 0x08, 0xaf, 0x83, 0x62, 0x04,
+	0x92, 0x60, 0xcc, 0xf4, 0xbc, 0xf0, 0x2b, 0x84, 0x5a, 0x03, 0x63, 0xf1, 0xc1, 0x16, 0x40, 0xb9,
+	0x07, 0xd5, 0x0b, 0xb5, 0x54, 0x23, 0x6f, 0x64, 0xb9, 0x86, 0x5b, 0x29, 0xbc, 0x0b, 0xf4, 0xe9,
+	0x28, 0x13, 0xdd, 0xbb, 0x2a, 0xe2, 0x9d, 0x9b, 0x8a, 0x17, 0x36, 0x31, 0xbc, 0x05, 0xd6, 0xa2,
+	0xc0, 0x13, 0xa7, 0xa0, 0x38, 0x05, 0xc3, 0x2b, 0xa2, 0x13, 0x53, 0xe3, 0x53, 0x8e, 0x8d, 0xcf,
+	0x97, 0x00, 0x46, 0x40, 0x70, 0x80, 0x7c, 0xd7, 0x77, 0xa8, 0x7e, 0xa6, 0x96, 0x9a, 0xf9, 0x81,
+	0xe1, 0x41, 0x91, 0xfd, 0x99, 0x74, 0x9b, 0xfc, 0xc0, 0xac, 0x86, 0x41, 0x94, 0x91, 0xc2, 0xff,
+	0x83, 0x82, 0x00, 0x1a, 0x06, 0x5d, 0xfb, 0xab, 0x41, 0xf3, 0xfc, 0xfc, 0x38, 0xde, 0xf6, 0xdd,
+	0xf8, 0xf4, 0xde, 0x98, 0x37, 0xbd, 0xb1, 0x61, 0xd8, 0x4f, 0x67, 0xb2, 0x65, 0xb0, 0x9f, 0xce,
+	0x80, 0x72, 0x6e, 0x3f, 0x9d, 0xc9, 0x95, 0xf3, 0xfb, 0xe9, 0x4c, 0xb1, 0x5c, 0xda, 0x4f, 0x67,
+	0x4a, 0xe5, 0xb2, 0xb1, 0xe4, 0x63, 0xdf, 0x42, 0xb2, 0x38, 0x1d, 0x8a, 0x90, 0x6d, 0x94, 0x86,
+	0x6a, 0x0d, 0x76, 0x28, 0xb2, 0x08, 0x62, 0x46, 0x39, 0xa2, 0x88, 0x9a, 0x5e, 0xd0, 0x47, 0x46,
+	0x4e, 0x7a, 0x0b, 0xa1, 0xfe, 0x0d, 0x28, 0x4c, 0xe5, 0xc0, 0xf7, 0x77, 0x80, 0xa9, 0xcb, 0x5c,
+	0xec, 0x8b, 0xf1, 0x2b, 0x18, 0xa1, 0x0c, 0x75, 0xb0, 0xa2, 0x18, 0x51, 0x2f, 0x8b, 0xb1, 0x08,
+	0x2f, 0x82, 0x6c, 0x54, 0x4e, 0xb9, 0x00, 0x23, 0x05, 0x9f, 0x3d, 0x0b, 0xf7, 0x07, 0x9e, 0x9c,
+	0xad, 0x82, 0xa1, 0xa4, 0x7a, 0x00, 0x6a, 0xf3, 0x12, 0x0f, 0x37, 0x54, 0xf4, 0xfa, 0xe2, 0x03,
+	0x17, 0x2e, 0x2a, 0xf5, 0xfa, 0x7a, 0x20, 0x74, 0x7c, 0x02, 0x2c, 0xec, 0x77, 0x5d, 0xe2, 0x99,
+	0x1c, 0x68, 0xb4, 0x02, 0x8a, 0x93, 0xea, 0x3d, 0xfb, 0xf6, 0xdb, 0x25, 0x90, 0x6a, 0x53, 0x07,
+	0x3e, 0x01, 0xf9, 0xa9, 0xa7, 0x7e, 0x2d, 0x51, 0xd9, 0xd8, 0x93, 0xba, 0xd2, 0x38, 0xc9, 0x23,
+	0x44, 0xfc, 0x15, 0x28, 0xc6, 0x1e, 0xdc, 0xf5, 0x59, 0x67, 0xa7, 0x7d, 0x2a, 0x1b, 0x27, 0xfb,
+	0x84, 0x37, 0x84, 0xe8, 0x55, 0xfc, 0x63, 0xd0, 0xab, 0xe8, 0x8d, 0x93, 0x3c, 0xc2, 0xd8, 0x5d,
+	0x50, 0x4e, 0xbc, 0x79, 0xae, 0xcd, 0x3a, 0x1d, 0xf7, 0xaa, 0xfc, 0xeb, 0x34, 0x5e, 0x93, 0xf7,
+	0x24, 0x1e, 0x29, 0xd7, 0x8e, 0xe3, 0x60, 0xec, 0x35, 0xfb, 0x9e, 0x79, 0xaf, 0x00, 0xe8, 0x82,
+	0xd5, 0xe4, 0x0b, 0xe0, 0xfa, 0xac, 0x10, 0x09, 0xb7, 0xca, 0xe6, 0xa9, 0xdc, 0xc2, 0xab, 0x06,
+	0xe0, 0xec, 0xec, 0x2f, 0xda, 0xcd, 0xf9, 0x71, 0x62, 0xae, 0x95, 0xad, 0x53, 0xbb, 0x8e, 0xaf,
+	0xad, 0x2c, 0x3d, 0xe7, 0x1b, 0x67, 0xe7, 0xe1, 0xab, 0xf7, 0x55, 0xed, 0xf5, 0xfb, 0xaa, 0xf6,
+	0xfb, 0xfb, 0xaa, 0xf6, 0xc3, 0x87, 0xea, 0xc2, 0xeb, 0x0f, 0xd5, 0x85, 0xb7, 0x1f, 0xaa, 0x0b,
+	0x4f, 0x9a, 0x8e, 0xcb, 0x7a, 0x83, 0xc3, 0xa6, 0x85, 0xbd, 0x96, 0x8c, 0xbe, 0x19, 0x10, 0xfc,
+	0x35, 0xb2, 0x58, 0x2b, 0xb6, 0x86, 0xd8, 0x28, 0x40, 0xf4, 0x70, 0x59, 0xfc, 0x4b, 0xfc, 0xef,
+	0x3f, 0x03, 0x00, 0x00, 0xff, 0xff, 0x84, 0x07, 0x7b, 0x94, 0xd8, 0x0f, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1416,6 +1572,20 @@ func (m *MsgRegisterDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.TlsCertHash) > 0 {
+		i -= len(m.TlsCertHash)
+		copy(dAtA[i:], m.TlsCertHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.TlsCertHash)))
+		i--
+		dAtA[i] = 0x4a
+	}
+	if len(m.DevicePubkey) > 0 {
+		i -= len(m.DevicePubkey)
+		copy(dAtA[i:], m.DevicePubkey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.DevicePubkey)))
+		i--
+		dAtA[i] = 0x42
+	}
 	{
 		size, err := m.Privacy.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -1527,6 +1697,13 @@ func (m *MsgUpdateDevice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.TlsCertHash) > 0 {
+		i -= len(m.TlsCertHash)
+		copy(dAtA[i:], m.TlsCertHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.TlsCertHash)))
+		i--
+		dAtA[i] = 0x2a
+	}
 	{
 		size, err := m.Privacy.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -1660,6 +1837,13 @@ func (m *MsgRegisterVerifier) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.VrfKey) > 0 {
+		i -= len(m.VrfKey)
+		copy(dAtA[i:], m.VrfKey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.VrfKey)))
+		i--
+		dAtA[i] = 0x22
+	}
 	if len(m.Endpoint) > 0 {
 		i -= len(m.Endpoint)
 		copy(dAtA[i:], m.Endpoint)
@@ -1727,6 +1911,20 @@ func (m *MsgSubmitSetupResult) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.DeviceSignature) > 0 {
+		i -= len(m.DeviceSignature)
+		copy(dAtA[i:], m.DeviceSignature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.DeviceSignature)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.VrfProof) > 0 {
+		i -= len(m.VrfProof)
+		copy(dAtA[i:], m.VrfProof)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.VrfProof)))
+		i--
+		dAtA[i] = 0x22
+	}
 	if len(m.Proof) > 0 {
 		i -= len(m.Proof)
 		copy(dAtA[i:], m.Proof)
@@ -1814,19 +2012,64 @@ func (m *MsgSubmitChallengeResult) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
-	if len(m.GemmSample) > 0 {
-		i -= len(m.GemmSample)
-		copy(dAtA[i:], m.GemmSample)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.GemmSample)))
-		i--
-		dAtA[i] = 0x7a
+	if len(m.GemmOpenings) > 0 {
+		for iNdEx := len(m.GemmOpenings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.GemmOpenings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0xa2
+		}
 	}
-	if len(m.ResidencySample) > 0 {
-		i -= len(m.ResidencySample)
-		copy(dAtA[i:], m.ResidencySample)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.ResidencySample)))
+	if len(m.ResidencyOpenings) > 0 {
+		for iNdEx := len(m.ResidencyOpenings) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.ResidencyOpenings[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x9a
+		}
+	}
+	if len(m.GemmRootsSignature) > 0 {
+		i -= len(m.GemmRootsSignature)
+		copy(dAtA[i:], m.GemmRootsSignature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.GemmRootsSignature)))
 		i--
-		dAtA[i] = 0x72
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x92
+	}
+	if len(m.ResidencyRootSignature) > 0 {
+		i -= len(m.ResidencyRootSignature)
+		copy(dAtA[i:], m.ResidencyRootSignature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResidencyRootSignature)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x8a
+	}
+	if len(m.VrfProof) > 0 {
+		i -= len(m.VrfProof)
+		copy(dAtA[i:], m.VrfProof)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.VrfProof)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x82
 	}
 	if len(m.GemmRoots) > 0 {
 		for iNdEx := len(m.GemmRoots) - 1; iNdEx >= 0; iNdEx-- {
@@ -1843,27 +2086,6 @@ func (m *MsgSubmitChallengeResult) MarshalToSizedBuffer(dAtA []byte) (int, error
 		i = encodeVarintTx(dAtA, i, uint64(len(m.ResidencyRoot)))
 		i--
 		dAtA[i] = 0x62
-	}
-	if len(m.VerifierSecret) > 0 {
-		i -= len(m.VerifierSecret)
-		copy(dAtA[i:], m.VerifierSecret)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.VerifierSecret)))
-		i--
-		dAtA[i] = 0x5a
-	}
-	if len(m.GemmSeed) > 0 {
-		i -= len(m.GemmSeed)
-		copy(dAtA[i:], m.GemmSeed)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.GemmSeed)))
-		i--
-		dAtA[i] = 0x52
-	}
-	if len(m.Nonce) > 0 {
-		i -= len(m.Nonce)
-		copy(dAtA[i:], m.Nonce)
-		i = encodeVarintTx(dAtA, i, uint64(len(m.Nonce)))
-		i--
-		dAtA[i] = 0x4a
 	}
 	if len(m.TranscriptHash) > 0 {
 		i -= len(m.TranscriptHash)
@@ -1918,6 +2140,53 @@ func (m *MsgSubmitChallengeResult) MarshalToSizedBuffer(dAtA []byte) (int, error
 		i = encodeVarintTx(dAtA, i, uint64(len(m.HotKey)))
 		i--
 		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SignedOpening) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SignedOpening) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SignedOpening) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Column != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Column))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Signature) > 0 {
+		i -= len(m.Signature)
+		copy(dAtA[i:], m.Signature)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Signature)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Opening) > 0 {
+		i -= len(m.Opening)
+		copy(dAtA[i:], m.Opening)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Opening)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Position != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Position))
+		i--
+		dAtA[i] = 0x8
 	}
 	return len(dAtA) - i, nil
 }
@@ -2024,6 +2293,14 @@ func (m *MsgRegisterDevice) Size() (n int) {
 	}
 	l = m.Privacy.Size()
 	n += 1 + l + sovTx(uint64(l))
+	l = len(m.DevicePubkey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.TlsCertHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -2062,6 +2339,10 @@ func (m *MsgUpdateDevice) Size() (n int) {
 	}
 	l = m.Privacy.Size()
 	n += 1 + l + sovTx(uint64(l))
+	l = len(m.TlsCertHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -2117,6 +2398,10 @@ func (m *MsgRegisterVerifier) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
+	l = len(m.VrfKey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -2143,6 +2428,14 @@ func (m *MsgSubmitSetupResult) Size() (n int) {
 		n += 1 + sovTx(uint64(m.ChallengeId))
 	}
 	l = len(m.Proof)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.VrfProof)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.DeviceSignature)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
@@ -2199,18 +2492,6 @@ func (m *MsgSubmitChallengeResult) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
-	l = len(m.Nonce)
-	if l > 0 {
-		n += 1 + l + sovTx(uint64(l))
-	}
-	l = len(m.GemmSeed)
-	if l > 0 {
-		n += 1 + l + sovTx(uint64(l))
-	}
-	l = len(m.VerifierSecret)
-	if l > 0 {
-		n += 1 + l + sovTx(uint64(l))
-	}
 	l = len(m.ResidencyRoot)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
@@ -2221,13 +2502,52 @@ func (m *MsgSubmitChallengeResult) Size() (n int) {
 			n += 1 + l + sovTx(uint64(l))
 		}
 	}
-	l = len(m.ResidencySample)
+	l = len(m.VrfProof)
+	if l > 0 {
+		n += 2 + l + sovTx(uint64(l))
+	}
+	l = len(m.ResidencyRootSignature)
+	if l > 0 {
+		n += 2 + l + sovTx(uint64(l))
+	}
+	l = len(m.GemmRootsSignature)
+	if l > 0 {
+		n += 2 + l + sovTx(uint64(l))
+	}
+	if len(m.ResidencyOpenings) > 0 {
+		for _, e := range m.ResidencyOpenings {
+			l = e.Size()
+			n += 2 + l + sovTx(uint64(l))
+		}
+	}
+	if len(m.GemmOpenings) > 0 {
+		for _, e := range m.GemmOpenings {
+			l = e.Size()
+			n += 2 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *SignedOpening) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Position != 0 {
+		n += 1 + sovTx(uint64(m.Position))
+	}
+	l = len(m.Opening)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
-	l = len(m.GemmSample)
+	l = len(m.Signature)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Column != 0 {
+		n += 1 + sovTx(uint64(m.Column))
 	}
 	return n
 }
@@ -2662,6 +2982,74 @@ func (m *MsgRegisterDevice) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DevicePubkey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DevicePubkey = append(m.DevicePubkey[:0], dAtA[iNdEx:postIndex]...)
+			if m.DevicePubkey == nil {
+				m.DevicePubkey = []byte{}
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TlsCertHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TlsCertHash = append(m.TlsCertHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.TlsCertHash == nil {
+				m.TlsCertHash = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
@@ -2929,6 +3317,40 @@ func (m *MsgUpdateDevice) Unmarshal(dAtA []byte) error {
 			}
 			if err := m.Privacy.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TlsCertHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.TlsCertHash = append(m.TlsCertHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.TlsCertHash == nil {
+				m.TlsCertHash = []byte{}
 			}
 			iNdEx = postIndex
 		default:
@@ -3278,6 +3700,40 @@ func (m *MsgRegisterVerifier) Unmarshal(dAtA []byte) error {
 			}
 			m.Endpoint = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VrfKey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.VrfKey = append(m.VrfKey[:0], dAtA[iNdEx:postIndex]...)
+			if m.VrfKey == nil {
+				m.VrfKey = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
@@ -3461,6 +3917,74 @@ func (m *MsgSubmitSetupResult) Unmarshal(dAtA []byte) error {
 			m.Proof = append(m.Proof[:0], dAtA[iNdEx:postIndex]...)
 			if m.Proof == nil {
 				m.Proof = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field VrfProof", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.VrfProof = append(m.VrfProof[:0], dAtA[iNdEx:postIndex]...)
+			if m.VrfProof == nil {
+				m.VrfProof = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceSignature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.DeviceSignature = append(m.DeviceSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.DeviceSignature == nil {
+				m.DeviceSignature = []byte{}
 			}
 			iNdEx = postIndex
 		default:
@@ -3830,108 +4354,6 @@ func (m *MsgSubmitChallengeResult) Unmarshal(dAtA []byte) error {
 				m.TranscriptHash = []byte{}
 			}
 			iNdEx = postIndex
-		case 9:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTx
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthTx
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTx
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
-			if m.Nonce == nil {
-				m.Nonce = []byte{}
-			}
-			iNdEx = postIndex
-		case 10:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GemmSeed", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTx
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthTx
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTx
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.GemmSeed = append(m.GemmSeed[:0], dAtA[iNdEx:postIndex]...)
-			if m.GemmSeed == nil {
-				m.GemmSeed = []byte{}
-			}
-			iNdEx = postIndex
-		case 11:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field VerifierSecret", wireType)
-			}
-			var byteLen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTx
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				byteLen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if byteLen < 0 {
-				return ErrInvalidLengthTx
-			}
-			postIndex := iNdEx + byteLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTx
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.VerifierSecret = append(m.VerifierSecret[:0], dAtA[iNdEx:postIndex]...)
-			if m.VerifierSecret == nil {
-				m.VerifierSecret = []byte{}
-			}
-			iNdEx = postIndex
 		case 12:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyRoot", wireType)
@@ -3998,9 +4420,9 @@ func (m *MsgSubmitChallengeResult) Unmarshal(dAtA []byte) error {
 			m.GemmRoots = append(m.GemmRoots, make([]byte, postIndex-iNdEx))
 			copy(m.GemmRoots[len(m.GemmRoots)-1], dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
-		case 14:
+		case 16:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ResidencySample", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field VrfProof", wireType)
 			}
 			var byteLen int
 			for shift := uint(0); ; shift += 7 {
@@ -4027,14 +4449,14 @@ func (m *MsgSubmitChallengeResult) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.ResidencySample = append(m.ResidencySample[:0], dAtA[iNdEx:postIndex]...)
-			if m.ResidencySample == nil {
-				m.ResidencySample = []byte{}
+			m.VrfProof = append(m.VrfProof[:0], dAtA[iNdEx:postIndex]...)
+			if m.VrfProof == nil {
+				m.VrfProof = []byte{}
 			}
 			iNdEx = postIndex
-		case 15:
+		case 17:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GemmSample", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyRootSignature", wireType)
 			}
 			var byteLen int
 			for shift := uint(0); ; shift += 7 {
@@ -4061,11 +4483,269 @@ func (m *MsgSubmitChallengeResult) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.GemmSample = append(m.GemmSample[:0], dAtA[iNdEx:postIndex]...)
-			if m.GemmSample == nil {
-				m.GemmSample = []byte{}
+			m.ResidencyRootSignature = append(m.ResidencyRootSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResidencyRootSignature == nil {
+				m.ResidencyRootSignature = []byte{}
 			}
 			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmRootsSignature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmRootsSignature = append(m.GemmRootsSignature[:0], dAtA[iNdEx:postIndex]...)
+			if m.GemmRootsSignature == nil {
+				m.GemmRootsSignature = []byte{}
+			}
+			iNdEx = postIndex
+		case 19:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResidencyOpenings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResidencyOpenings = append(m.ResidencyOpenings, SignedOpening{})
+			if err := m.ResidencyOpenings[len(m.ResidencyOpenings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 20:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GemmOpenings", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GemmOpenings = append(m.GemmOpenings, SignedOpening{})
+			if err := m.GemmOpenings[len(m.GemmOpenings)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SignedOpening) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SignedOpening: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SignedOpening: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Position", wireType)
+			}
+			m.Position = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Position |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Opening", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Opening = append(m.Opening[:0], dAtA[iNdEx:postIndex]...)
+			if m.Opening == nil {
+				m.Opening = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Signature", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Signature = append(m.Signature[:0], dAtA[iNdEx:postIndex]...)
+			if m.Signature == nil {
+				m.Signature = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Column", wireType)
+			}
+			m.Column = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Column |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
