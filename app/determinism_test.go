@@ -189,7 +189,6 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 	s.txs, s.kinds, s.seqs = nil, nil, map[string]uint64{}
 	st := s.state()
 	uloop := func(n int64) sdk.Coins { return sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, n)) }
-	next := s.c.LastBlockHeight() + 1
 
 	// The verifier answers most pending challenges, some too early, some
 	// with a tampered sample, a few as failed (which fails the device).
@@ -204,24 +203,19 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 		seal := s.seals[string(d.Fingerprint)]
 		switch ch.Kind {
 		case pocpstypes.CHALLENGE_KIND_SETUP:
-			var pf []byte
-			switch {
-			case ch.SeedHeight > next: // refused: the seed block is to come
-				if !s.chance(0.3) {
-					continue
-				}
-				pf = []byte{1}
-			case s.chance(0.03):
-				pf = []byte{0, 0, 0, 9} // a bad proof: the device fails
-			default:
-				pf = apptesting.SetupProofBytes(s.t, seal, ch.SeedHeight)
-			}
-			s.add("setup-result", s.hot, &pocpstypes.MsgSubmitSetupResult{HotKey: s.hot.addr.String(), ChallengeId: ch.Id, Proof: pf})
-		case pocpstypes.CHALLENGE_KIND_RESIDENCY:
-			msg := apptesting.Answer(s.t, seal, s.hot.addr, ch)
+			msg := apptesting.SetupReport(s.t, s.c, seal, s.hot.addr, ch)
 			switch {
 			case s.chance(0.1):
-				msg.ResidencyRoot[0] ^= 1 // refused: the sample does not verify
+				msg.DeviceSignature[0] ^= 1 // refused: not the device's signature
+			case s.chance(0.03):
+				msg.Proof = nil // no answer: the device fails at `confirmations`
+			}
+			s.add("setup-result", s.hot, msg)
+		case pocpstypes.CHALLENGE_KIND_RESIDENCY:
+			msg := apptesting.Answer(s.t, s.c, seal, s.hot.addr, ch)
+			switch {
+			case s.chance(0.1):
+				msg.ResidencyRoot[0] ^= 1 // refused: the root is not the device's signed one
 			case s.chance(0.02):
 				msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 			default:

@@ -73,7 +73,7 @@ func busyChain(t *testing.T) *apptesting.TestChain {
 	// A passed residency challenge scores the LP device (its miner earns);
 	// the next one stays pending.
 	ch := apptesting.NextResidencyChallenge(t, c, lp)
-	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, lpSeal, hot, ch))
+	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, c, lpSeal, hot, ch))
 	require.NoError(t, err)
 	for range 12 {
 		c.NextBlock(t, time.Second)

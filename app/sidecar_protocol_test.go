@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net"
 	"testing"
 	"time"
@@ -14,49 +15,67 @@ import (
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
+	"github.com/loopin-project/loopin/sidecar/tlspin"
+	"github.com/loopin-project/loopin/sidecar/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
-// tamperingMiner answers honestly but corrupts the first residency opening.
-type tamperingMiner struct{ *protocol.Miner }
+// tamperingMiner answers with the device key but corrupts the first
+// residency opening and signs the corrupted one: a cheating device, whose
+// own signature makes its wrong answer evidence.
+type tamperingMiner struct {
+	*protocol.Miner
+	key     ed25519.PrivateKey
+	chainID string
+}
 
-func (m tamperingMiner) OpenResidency(ctx context.Context, nonce proof.Hash, walks []uint32) ([]byte, error) {
-	bz, err := m.Miner.OpenResidency(ctx, nonce, walks)
+func (m tamperingMiner) OpenResidency(ctx context.Context, ch uint64, nonce, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
+	os, err := m.Miner.OpenResidency(ctx, ch, nonce, secret, positions)
 	if err != nil {
 		return nil, err
 	}
 	var rp proof.ResidencyProof
-	if err := rp.UnmarshalBinary(bz); err != nil {
+	if err := rp.UnmarshalBinary(os[0].Opening); err != nil {
 		return nil, err
 	}
-	rp.Walks[0].Result[0] ^= 1
-	return rp.MarshalBinary()
+	rp.Walks[0].Reads[3].Label[0] ^= 1
+	bz, err := rp.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	os[0].Opening = bz
+	os[0].Signature = proof.SignAnswer(m.key, m.chainID, ch, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, os[0].Position, bz))
+	return os, nil
 }
 
+// unsignedMiner answers honestly but signs with another key: a device
+// that cannot be held to its answers, reported "no answer".
+type unsignedMiner struct{ *protocol.Miner }
+
 // The sidecars' protocol against the chain: the verifier's setup report
-// seals the device, its challenge report of an honest miner (over gRPC,
-// as between two sidecars) passes the
-// chain's re-check and sets W, and a tampering miner is reported "bad
-// proof" with a sample that fails on chain too, which fails the device.
+// seals the device, its challenge report of an honest miner (over TLS
+// gRPC pinned to the registered certificate, as between two sidecars)
+// passes the chain's re-check and sets W, a tampering miner is reported
+// "bad proof" with its own signed opening, which fails the device on chain,
+// and a miner behind another certificate, one that lost its seal or one
+// whose answers are not signed by the device are "no answer".
 func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	ctx := context.Background()
 	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
 	hot := apptesting.WithVerifier(t, c)
-	v := &protocol.Verifier{Seed: [32]byte{42}}
+	v := &protocol.Verifier{VRF: apptesting.TestVRFKey(hot), ChainID: c.ChainID()}
 
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-sidecar")
 	seal, err := gpu.NewCPU(0).Restore(sealing)
 	require.NoError(t, err)
-	miner := protocol.NewMiner(seal)
-	c.NextBlock(t, time.Second)
+	key := apptesting.DeviceKeyOf(t, c, ch.DeviceId)
+	miner := protocol.NewMiner(seal, key, c.ChainID())
 	c.NextBlock(t, time.Second)
 	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
-	var seed proof.Hash
-	copy(seed[:], apptesting.BlockHash(ch.SeedHeight))
-	setup, err := v.Setup(ctx, miner, hot.String(), ch, device, seed)
-	require.NoError(t, err)
+	setup, verdict := v.Setup(ctx, miner, hot.String(), ch, device)
+	require.NoError(t, verdict)
 	_, err = apptesting.Deliver(c, c.Ctx(), setup)
 	require.NoError(t, err)
 	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
@@ -64,16 +83,20 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, device.Status)
 	sealing.Discard()
 
-	// The honest challenge goes over gRPC, as between two sidecars.
+	// The honest challenge goes over TLS gRPC, as between two sidecars,
+	// the client pinning the certificate hash; the test pins the one it
+	// serves (the chain's record is apptesting's stand-in hash).
+	cert, certHash, err := tlspin.LoadOrCreate(t.TempDir())
+	require.NoError(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := grpc.NewServer(grpc.ForceServerCodec(grpcapi.Codec()))
+	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(cert)), grpc.ForceServerCodec(grpcapi.Codec()))
 	api := grpcapi.NewServer()
 	api.Add(device.Id, miner)
 	api.Register(srv)
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Stop()
-	remote, err := grpcapi.Dial(lis.Addr().String(), device.Id)
+	remote, err := grpcapi.Dial(lis.Addr().String(), device.Id, certHash)
 	require.NoError(t, err)
 	defer remote.Close()
 
@@ -83,14 +106,16 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	res := v.Challenge(ctx, remote, hot.String(), honest, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.NoError(t, res.Err)
 	require.True(t, res.Msg.Passed)
-	// The transcript holds the full openings (the report only a sample)
-	// and the report commits to it; the chain records the commitment.
+	// The transcript holds every signed opening (the report only a
+	// sample) and the report commits to it; the chain records the
+	// commitment.
 	tr := res.Transcript
 	require.Equal(t, honest.Id, tr.ChallengeId)
 	require.True(t, tr.Passed)
 	require.Len(t, tr.Walks, int(sealing.Params.Samples))
-	require.Greater(t, len(tr.ResidencyProof), len(res.Msg.ResidencySample))
-	require.Greater(t, len(tr.GemmProof), len(res.Msg.GemmSample))
+	require.Len(t, tr.ResidencyOpenings, int(sealing.Params.Samples))
+	require.Greater(t, len(tr.ResidencyOpenings), len(res.Msg.ResidencyOpenings))
+	require.Greater(t, len(tr.GemmOpenings), len(res.Msg.GemmOpenings))
 	require.Equal(t, res.Msg.GemmRoots, tr.GemmRoots)
 	res.Msg.TranscriptHash, err = protocol.TranscriptHash(tr)
 	require.NoError(t, err)
@@ -107,26 +132,95 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, device.W.IsPositive(), "W measured by the verifier")
 
-	res = v.Challenge(ctx, tamperingMiner{miner}, hot.String(), apptesting.NextResidencyChallenge(t, c, device.Id), device, pool.ResidencyDeadline, pool.GemmDeadline)
+	// A man in the middle (another certificate than the pinned one) gets
+	// no handshake: "no answer", and nothing the device signed is exposed.
+	mitm, err := grpcapi.Dial(lis.Addr().String(), device.Id, make([]byte, 32))
+	require.NoError(t, err)
+	defer mitm.Close()
+	next := apptesting.NextResidencyChallenge(t, c, device.Id)
+	res = v.Challenge(ctx, mitm, hot.String(), next, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.ErrorContains(t, res.Err, "not the one registered on chain")
+	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
+
+	// Answers signed with another key than the registered one: no answer.
+	other, _, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	res = v.Challenge(ctx, unsignedMiner{protocol.NewMiner(seal, ed25519.NewKeyFromSeed(other[:32]), c.ChainID())}, hot.String(), next, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	require.ErrorIs(t, res.Err, proof.ErrBadSignature)
+	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
+	require.Empty(t, res.Msg.ResidencyOpenings, "no unsigned evidence goes on chain")
+
+	res = v.Challenge(ctx, tamperingMiner{miner, key, c.ChainID()}, hot.String(), next, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.False(t, res.Msg.Passed)
 	require.Equal(t, pocpstypes.FAILURE_REASON_BAD_PROOF, res.Msg.FailureReason)
-	_, err = apptesting.Deliver(c, c.Ctx(), res.Msg)
-	require.NoError(t, err, "the failing sample is evidence the chain accepts")
+	require.Len(t, res.Msg.ResidencyOpenings, 1, "the failing signed opening is the evidence")
+	resp, err := apptesting.Deliver(c, c.Ctx(), res.Msg)
+	require.NoError(t, err, "the device's own signed wrong opening is evidence the chain accepts")
+	require.NotNil(t, resp)
 	device, err = c.PocpsKeeper.GetDevice(c.Ctx(), device.Id)
 	require.NoError(t, err)
-	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, device.Status)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, device.Status, "signed evidence fails the device on one report")
 
 	// A sidecar asked for a device it does not serve, or a miner that lost
 	// its seal, cannot answer: "no answer".
-	other, err := grpcapi.Dial(lis.Addr().String(), device.Id+1)
+	stranger, err := grpcapi.Dial(lis.Addr().String(), device.Id+1, certHash)
 	require.NoError(t, err)
-	defer other.Close()
-	res = v.Challenge(ctx, other, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	defer stranger.Close()
+	res = v.Challenge(ctx, stranger, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.ErrorContains(t, res.Err, "serves no device")
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
-	lost := protocol.NewMiner(nil)
-	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	lost := protocol.NewMiner(nil, key, c.ChainID())
+	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
+}
+
+// A miner that stalls is reported "no answer" within the verifier's
+// bounds, never at the cost of the verifier's own deadline.
+func TestStallingMinerIsReportedInTime(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-stall")
+	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	v := &protocol.Verifier{VRF: apptesting.TestVRFKey(hot), ChainID: c.ChainID(), OpenTimeout: 50 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	report, verdict := v.Setup(ctx, stallingMiner{}, hot.String(), ch, device)
+	require.ErrorIs(t, verdict, context.DeadlineExceeded)
+	require.Empty(t, report.Proof, "an empty proof: no answer")
+	_, err = apptesting.Deliver(c, c.Ctx(), report)
+	require.NoError(t, err, "the chain takes the no-answer report")
+	_ = sealing
+
+	res := v.Challenge(context.Background(), stallingMiner{}, hot.String(), pocpstypes.Challenge{Id: 50, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)},
+		device, 10*time.Millisecond, 10*time.Millisecond)
+	require.ErrorIs(t, res.Err, context.DeadlineExceeded)
+	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
+}
+
+// stallingMiner never answers: every call waits for its context.
+type stallingMiner struct{}
+
+func (stallingMiner) Setup(ctx context.Context, _ uint64, _ proof.Hash) ([]byte, []byte, error) {
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+func (stallingMiner) Residency(ctx context.Context, _ uint64, _ proof.Hash) (proof.Hash, []byte, error) {
+	<-ctx.Done()
+	return proof.Hash{}, nil, ctx.Err()
+}
+func (stallingMiner) OpenResidency(ctx context.Context, _ uint64, _, _ proof.Hash, _ []uint32) ([]*types.Opening, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+func (stallingMiner) Gemm(ctx context.Context, _ uint64, _ proof.Hash) ([]proof.Hash, []byte, error) {
+	<-ctx.Done()
+	return nil, nil, ctx.Err()
+}
+func (stallingMiner) OpenGemm(ctx context.Context, _ uint64, _, _ proof.Hash, _ []uint32) ([]*types.Opening, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
 }

@@ -51,6 +51,6 @@ func TestVRFSecretIsUniqueAndBound(t *testing.T) {
 		bad[i] ^= 0x01
 		require.ErrorIs(t, proof.VerifyVRF(k.PublicKey(), msg, bad), proof.ErrBadVRF, "byte %d", i)
 	}
-	require.ErrorIs(t, proof.ValidateVRFKey(make([]byte, proof.VRFPublicKeySize)), proof.ErrBadVRF)
+	require.ErrorIs(t, proof.ValidateVRFKey(make([]byte, proof.VRFPublicKeySize)), proof.ErrBadVRFKey)
 	require.NotEqual(t, proof.SecretFromVRF(sigma), proof.ColumnSeed(sigma))
 }

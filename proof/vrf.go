@@ -65,14 +65,18 @@ func VerifyVRF(pub, msg, sigma []byte) error {
 	return nil
 }
 
-// ValidateVRFKey checks that pub is a valid VRF public key. Errors: ErrBadVRF.
+// ErrBadVRFKey is returned for bytes that are not a VRF public key.
+var ErrBadVRFKey = errors.New("not a VRF public key (a compressed BLS12-381 G1 point)")
+
+// ValidateVRFKey checks that pub is a valid VRF public key. Errors:
+// ErrBadVRFKey.
 func ValidateVRFKey(pub []byte) error {
 	if len(pub) != VRFPublicKeySize {
-		return fmt.Errorf("%w: key of %d bytes, want %d", ErrBadVRF, len(pub), VRFPublicKeySize)
+		return fmt.Errorf("%w: %d bytes, want %d", ErrBadVRFKey, len(pub), VRFPublicKeySize)
 	}
 	var pk bls.PublicKey[bls.KeyG1SigG2]
 	if err := pk.UnmarshalBinary(pub); err != nil || !pk.Validate() {
-		return fmt.Errorf("%w: malformed key", ErrBadVRF)
+		return fmt.Errorf("%w: malformed", ErrBadVRFKey)
 	}
 	return nil
 }

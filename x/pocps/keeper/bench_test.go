@@ -107,7 +107,7 @@ func BenchmarkChallengeResult(b *testing.B) {
 				}
 			}
 			ch := apptesting.NextResidencyChallenge(b, c, id)
-			msg := apptesting.Answer(b, sealing, hot, ch)
+			msg := apptesting.Answer(b, c, sealing, hot, ch)
 			b.ResetTimer()
 			for range b.N {
 				cache, _ := c.Ctx().CacheContext()

@@ -351,6 +351,9 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		if ev.failed != nil {
 			return nil, errorsmod.Wrap(types.ErrBadSample, ev.failed.Error())
 		}
+		if len(msg.ResidencyOpenings) == 0 || len(msg.GemmOpenings) == 0 {
+			return nil, errorsmod.Wrap(types.ErrInvalidResult, "a pass needs at least one signed walk and one signed row")
+		}
 		if !ev.prefix {
 			return nil, errorsmod.Wrap(types.ErrInvalidResult, "a pass opens the first audited walks and rows, in audit order (positions 0, 1, …)")
 		}

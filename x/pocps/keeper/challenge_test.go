@@ -26,7 +26,7 @@ func TestScheduledChallengePassUpdatesW(t *testing.T) {
 	sealing, id := apptesting.SealedDevice(t, c, hot)
 
 	ch := apptesting.NextResidencyChallenge(t, c, id)
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	_, err := apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
 	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), id)
@@ -36,7 +36,7 @@ func TestScheduledChallengePassUpdatesW(t *testing.T) {
 
 	// The next one moves W by a quarter of the difference.
 	ch = apptesting.NextResidencyChallenge(t, c, id)
-	msg = apptesting.Answer(t, sealing, hot, ch)
+	msg = apptesting.Answer(t, c, sealing, hot, ch)
 	msg.W = math.NewInt(2_000_000)
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
@@ -45,8 +45,9 @@ func TestScheduledChallengePassUpdatesW(t *testing.T) {
 	require.Equal(t, math.NewInt(1_250_000), d.W)
 }
 
-// A "pass" whose samples do not verify, and a "bad proof" failure whose
-// samples do, are both refused: the chain re-checks the evidence.
+// A "pass" whose answers are not the device's, and a "bad proof" failure
+// whose signed openings pass, are both refused: the chain re-checks the
+// evidence.
 func TestChallengeResultsNeedEvidence(t *testing.T) {
 	c := apptesting.Setup(t, apptesting.ShortEpochs(2))
 	c.NextBlock(t, time.Second)
@@ -54,27 +55,27 @@ func TestChallengeResultsNeedEvidence(t *testing.T) {
 	sealing, id := apptesting.SealedDevice(t, c, hot)
 	ch := apptesting.NextResidencyChallenge(t, c, id)
 
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	msg.ResidencyRoot[0] ^= 1
 	_, err := apptesting.Deliver(c, c.Ctx(), msg)
-	require.ErrorIs(t, err, pocpstypes.ErrBadSample)
+	require.ErrorIs(t, err, pocpstypes.ErrBadSignature, "a root the device did not sign")
 
-	msg = apptesting.Answer(t, sealing, hot, ch)
+	msg = apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_BAD_PROOF
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrNoEvidence)
 
-	msg = apptesting.Answer(t, sealing, hot, ch)
+	msg = apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FailureReason(99)
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
 
-	msg = apptesting.Answer(t, sealing, hot, ch)
-	msg.Nonce = msg.Nonce[:5]
+	msg = apptesting.Answer(t, c, sealing, hot, ch)
+	msg.ResidencyOpenings = nil
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
-	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult, "a pass without walks")
 
-	msg = apptesting.Answer(t, sealing, hot, ch)
+	msg = apptesting.Answer(t, c, sealing, hot, ch)
 	msg.TranscriptHash = []byte("not a sha-256")
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
@@ -93,7 +94,7 @@ func TestConfirmedFailureFailsTheDevice(t *testing.T) {
 	sealing, id := apptesting.SealedDevice(t, c, hot)
 	ch := apptesting.NextResidencyChallenge(t, c, id)
 
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err := apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
@@ -129,7 +130,7 @@ func TestFailureNeedsASecondVerifier(t *testing.T) {
 	hot := apptesting.WithVerifier(t, c)
 	sealing, id := apptesting.SealedDevice(t, c, hot)
 	ch := apptesting.NextResidencyChallenge(t, c, id)
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
 	res, err := apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
@@ -177,7 +178,7 @@ func TestScheduleFairness(t *testing.T) {
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
 	for _, r := range regs {
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: r.ch.Id, Proof: apptesting.SetupProofBytes(t, r.s, r.ch.SeedHeight)})
+		_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, r.s, hot, r.ch))
 		require.NoError(t, err)
 	}
 	start, err := c.EpochsKeeper.GetEpochInfo(c.Ctx(), chaintypes.EpochIdentifier)
@@ -236,7 +237,8 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 	hots := map[string]sdk.AccAddress{}
 	for i, val := range apptesting.GenesisValidators(t, c) {
 		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "v:9500"})
+		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "v:9500",
+			VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
 		require.NoError(t, err)
 		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
 		require.NoError(t, err)
@@ -245,12 +247,12 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
-	_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hots[ch.Verifier].String(), ChallengeId: ch.Id, Proof: apptesting.SetupProofBytes(t, sealing, ch.SeedHeight)})
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
 	require.NoError(t, err)
 	sealing.Discard()
 
 	first := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
-	msg := apptesting.Answer(t, sealing, hots[first.Verifier], first)
+	msg := apptesting.Answer(t, c, sealing, hots[first.Verifier], first)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err := apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
@@ -268,7 +270,7 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
 
 	// A report after the deadline is refused.
-	late := apptesting.Answer(t, sealing, hots[second.Verifier], second)
+	late := apptesting.Answer(t, c, sealing, hots[second.Verifier], second)
 	late.Passed, late.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
 	lateCtx := c.Ctx().WithBlockTime(second.Deadline.Add(time.Second))
 	_, err = apptesting.Deliver(c, lateCtx, late)

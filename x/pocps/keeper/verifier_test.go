@@ -18,16 +18,19 @@ func TestRegisterVerifier(t *testing.T) {
 	val := apptesting.GenesisValidator(t, c)
 	operator := sdk.AccAddress(val)
 	hot := sdk.AccAddress([]byte("hot_key_____________"))
+	vrfKey := apptesting.TestVRFKey(hot).PublicKey()
+	_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500", VrfKey: vrfKey[:47]})
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier, "a VRF key is required")
 
 	// Only a validator's operator can register, with valid fields.
-	_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: c.Funded.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: c.Funded.String(), HotKey: hot.String(), Endpoint: "v:9500", VrfKey: vrfKey})
 	require.ErrorIs(t, err, pocpstypes.ErrNotBondedValidator)
-	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: "nope", Endpoint: "v:9500"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: "nope", Endpoint: "v:9500", VrfKey: vrfKey})
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
-	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v", VrfKey: vrfKey})
 	require.ErrorIs(t, err, pocpstypes.ErrInvalidVerifier)
 
-	res, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500"})
+	res, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v:9500", VrfKey: vrfKey})
 	require.NoError(t, err)
 	require.Equal(t, "loopin.pocps.v1.EventVerifierRegistered", res.GetEvents()[len(res.GetEvents())-1].Type)
 
@@ -45,7 +48,7 @@ func TestRegisterVerifier(t *testing.T) {
 	require.NoError(t, err)
 	v.Missed = 2
 	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
-	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500"})
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500", VrfKey: vrfKey})
 	require.NoError(t, err)
 	v, err = c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
 	require.NoError(t, err)

@@ -147,7 +147,7 @@ func TestStakeFailurePath(t *testing.T) {
 
 	ch := apptesting.NextResidencyChallenge(t, c, id)
 	clientBefore, minerBefore := apptesting.Balance(c, client), apptesting.Balance(c, c.Funded)
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
@@ -264,7 +264,7 @@ func TestSaleFailurePath(t *testing.T) {
 	ch := apptesting.NextResidencyChallenge(t, c, seller)
 	supply := c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount
 	clientBefore := apptesting.Balance(c, client)
-	msg := apptesting.Answer(t, sealing, hot, ch)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_LATE
 	res, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)

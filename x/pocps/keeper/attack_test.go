@@ -1,0 +1,312 @@
+package keeper_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/app/apptesting"
+	"github.com/loopin-project/loopin/proof"
+	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// The attacks of docs/pocps.md §14's soundness table, each built and
+// refused (or made unprofitable).
+
+// Forged failure: a verifier (or two) fails an honest device without
+// contacting it. A "bad proof" needs an opening the device signed that
+// fails the re-check; without openings, with openings the verifier made
+// and signed itself, or with the device's honest openings, it is refused,
+// changes nothing and earns nothing.
+func TestAttackForgedFailureIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	a := apptesting.Run(t, c, sealing, hot, ch)
+	reports := func() uint64 {
+		accounts, counts, err := c.PocpsKeeper.VerifierReports(c.Ctx(), 2)
+		require.NoError(t, err)
+		n := uint64(0)
+		for i := range accounts {
+			n += counts[i]
+		}
+		return n
+	}
+	before := reports()
+
+	badProof := func(edit func(m *pocpstypes.MsgSubmitChallengeResult)) error {
+		m := a.Report(2, 2)
+		m.Passed, m.FailureReason, m.W = false, pocpstypes.FAILURE_REASON_BAD_PROOF, math.ZeroInt()
+		edit(m)
+		_, err := apptesting.Deliver(c, c.Ctx(), m)
+		return err
+	}
+	// The empty sample that used to count as evidence.
+	require.ErrorIs(t, badProof(func(m *pocpstypes.MsgSubmitChallengeResult) {
+		m.ResidencyOpenings, m.GemmOpenings = nil, nil
+	}), pocpstypes.ErrNoEvidence)
+	// A wrong opening the verifier made: not the device's signature.
+	require.ErrorIs(t, badProof(func(m *pocpstypes.MsgSubmitChallengeResult) {
+		o := m.ResidencyOpenings[0]
+		o.Opening = append([]byte(nil), o.Opening...)
+		o.Opening[len(o.Opening)-1] ^= 1
+		m.ResidencyOpenings = []pocpstypes.SignedOpening{o}
+	}), pocpstypes.ErrBadSignature)
+	// The device's honest openings pass the re-check: no evidence.
+	require.ErrorIs(t, badProof(func(*pocpstypes.MsgSubmitChallengeResult) {}), pocpstypes.ErrNoEvidence)
+	// A GEMM row named wrong at a column where it is right.
+	require.ErrorIs(t, badProof(func(m *pocpstypes.MsgSubmitChallengeResult) {
+		m.ResidencyOpenings = nil
+		m.GemmOpenings = m.GemmOpenings[:1]
+		m.GemmOpenings[0].Column = 5
+	}), pocpstypes.ErrNoEvidence)
+
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.CHALLENGE_STATUS_PENDING, got.Status)
+	require.Equal(t, before, reports(), "a refused report earns nothing")
+}
+
+// Replay: an old passing report resubmitted for a later challenge. Its VRF
+// proof is for the old challenge; with a fresh VRF proof, the device's
+// signatures are for the old challenge's nonce, secret and id.
+func TestAttackReplayedReportIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	first := apptesting.NextResidencyChallenge(t, c, id)
+	old := apptesting.Answer(t, c, sealing, hot, first)
+	_, err := apptesting.Deliver(c, c.Ctx(), old)
+	require.NoError(t, err)
+
+	second := apptesting.NextResidencyChallenge(t, c, id)
+	require.NotEqual(t, first.Nonce, second.Nonce, "every challenge has its own nonce")
+	replay := *old
+	replay.ChallengeId = second.Id
+	_, err = apptesting.Deliver(c, c.Ctx(), &replay)
+	require.ErrorIs(t, err, pocpstypes.ErrBadVRF)
+	replay.VrfProof, _ = apptesting.VRF(c, hot, second)
+	_, err = apptesting.Deliver(c, c.Ctx(), &replay)
+	require.ErrorIs(t, err, pocpstypes.ErrBadSignature, "the device signed the old challenge, not this one")
+	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), second.Id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.CHALLENGE_STATUS_PENDING, got.Status)
+
+	// A device that no longer exists answers nothing: the replay was the
+	// only way to keep it earning.
+	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, c, sealing, hot, second))
+	require.NoError(t, err, "the fresh answer passes")
+}
+
+// The verifier cannot choose the audit secret: only its registered key's
+// unique BLS signature of the challenge is accepted.
+func TestAttackChosenSecretIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
+	for name, sigma := range map[string][]byte{
+		"another message":       apptesting.TestVRFKey(hot).Prove([]byte("grinding 1")),
+		"another key":           apptesting.TestVRFKey(c.Funded).Prove(proof.VRFMessage(c.ChainID(), ch.Id, [32]byte(ch.Nonce))),
+		"another chain":         apptesting.TestVRFKey(hot).Prove(proof.VRFMessage("other-chain", ch.Id, [32]byte(ch.Nonce))),
+		"not a point":           make([]byte, proof.VRFProofSize),
+		"a flipped compression": flip(msg.VrfProof, 0),
+	} {
+		m := *msg
+		m.VrfProof = sigma
+		_, err := apptesting.Deliver(c, c.Ctx(), &m)
+		require.ErrorIs(t, err, pocpstypes.ErrBadVRF, name)
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	out := append([]byte(nil), b...)
+	out[i] ^= 0x20
+	return out
+}
+
+// Overflow: a W near 2²⁵⁶ used to make the device's next pass panic. W is
+// bounded by MaxWMultiple × W_bench; the bound itself keeps every later
+// moving average well inside math.Int.
+func TestAttackHugeWIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	_, _, wBench, err := c.PoolsKeeper.ClassInfo(c.Ctx(), "rtx-4090")
+	require.NoError(t, err)
+	limit := wBench.MulRaw(pocpstypes.MaxWMultiple)
+
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	msg := apptesting.Answer(t, c, sealing, hot, ch)
+	huge, ok := math.NewIntFromString("115792089237316195423570985008687907853269984665640564039457584007913129639935")
+	require.True(t, ok)
+	for _, w := range []math.Int{huge, limit.AddRaw(1)} {
+		msg.W = w
+		_, err = apptesting.Deliver(c, c.Ctx(), msg)
+		require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
+	}
+	for range 3 { // the bound, again and again
+		msg.W = limit
+		_, err = apptesting.Deliver(c, c.Ctx(), msg)
+		require.NoError(t, err)
+		ch = apptesting.NextResidencyChallenge(t, c, id)
+		msg = apptesting.Answer(t, c, sealing, hot, ch)
+	}
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), id)
+	require.NoError(t, err)
+	require.True(t, d.W.Equal(limit))
+	score, err := pocpskeeper.NewQuerier(c.PocpsKeeper).Score(c.Ctx(), &pocpstypes.QueryScoreRequest{DeviceId: id})
+	require.NoError(t, err)
+	require.NotNil(t, score)
+}
+
+// Grinding: the proposer re-rolls the block header until the draw suits
+// it. Assignment and schedule draw from the beacon fixed at BeginBlock,
+// so two blocks that differ only in their header hash draw alike.
+func TestAttackHeaderGrindingMovesNoDraw(t *testing.T) {
+	c := apptesting.SetupWithValidators(t, 4, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	for i, val := range apptesting.GenesisValidators(t, c) {
+		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
+		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
+			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
+		require.NoError(t, err)
+	}
+	c.NextBlock(t, time.Second)
+	h := c.LastBlockHeight()
+	assigned := map[string]bool{}
+	for g := range 16 {
+		ctx, _ := c.Ctx().CacheContext()
+		ctx = ctx.WithHeaderHash([]byte(fmt.Sprintf("ground header %02d______________", g)))
+		fp := apptesting.Fingerprint("gpu-grind")
+		_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)
+		_, err := apptesting.Deliver(c, ctx, apptesting.RegisterMsg(c.Funded, fp, h, commit))
+		require.NoError(t, err)
+		cs, err := pocpskeeper.NewQuerier(c.PocpsKeeper).ChallengesByDevice(ctx, &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: 1})
+		require.NoError(t, err)
+		assigned[cs.Challenges[0].Verifier] = true
+	}
+	require.Len(t, assigned, 1, "16 header hashes, one verifier: the header does not steer the draw")
+}
+
+// Confirmations never go to a verifier that already reported on the same
+// failure: with three verifiers and confirmations = 3, the three reports
+// come from three different verifiers.
+func TestAttackConfirmationsAreIndependent(t *testing.T) {
+	c := apptesting.SetupWithValidators(t, 3, apptesting.ShortEpochs(3))
+	c.NextBlock(t, time.Second)
+	hots := map[string]sdk.AccAddress{}
+	for i, val := range apptesting.GenesisValidators(t, c) {
+		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
+		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
+			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
+		require.NoError(t, err)
+		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
+		require.NoError(t, err)
+		hots[name] = hot
+	}
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
+	c.NextBlock(t, time.Second)
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
+	require.NoError(t, err)
+	sealing.Discard()
+
+	cur := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
+	seen := map[string]bool{}
+	for i := range 3 {
+		require.False(t, seen[cur.Verifier], "report %d goes to a verifier that already reported", i)
+		seen[cur.Verifier] = true
+		msg := apptesting.Answer(t, c, sealing, hots[cur.Verifier], cur)
+		msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
+		res, err := apptesting.Deliver(c, c.Ctx(), msg)
+		require.NoError(t, err)
+		var resp pocpstypes.MsgSubmitChallengeResultResponse
+		require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+		if i < 2 {
+			require.False(t, resp.DeviceFailed)
+			cur, err = c.PocpsKeeper.Challenges.Get(c.Ctx(), resp.ConfirmationId)
+			require.NoError(t, err)
+			require.Len(t, cur.ReportedBy, i+1)
+			continue
+		}
+		require.True(t, resp.DeviceFailed, "three independent reports confirm it")
+	}
+}
+
+// One wrong GEMM entry: a device commits a round with one entry wrong per
+// row. The chain's column block misses it with probability 1 − 32/n, but
+// the verifier names the entry and the chain recomputes it: proven, the
+// device fails, and the honest verifier's report is accepted (it used to
+// be refused and cost the verifier a miss).
+func TestAttackOneWrongGemmEntryIsProvable(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	a := apptesting.Run(t, c, sealing, hot, ch)
+
+	p := sealing.Params
+	g, err := sealing.Gemm(a.Seed)
+	require.NoError(t, err)
+	n := int(p.GemmDim)
+	last := p.Rounds - 1
+	leaves := make([]proof.Hash, p.GemmRows)
+	for r := 0; r < int(p.GemmRows); r++ {
+		g.C[last][r*n+(r*7)%n] += 3
+		leaves[r] = proof.RowLeaf(g.C[last][r*n : (r+1)*n])
+	}
+	tree, err := proof.NewTree(leaves)
+	require.NoError(t, err)
+	g.Trees[last], g.Roots[last] = tree, tree.Root()
+
+	msg := a.Report(1, 0)
+	msg.GemmRoots = nil
+	for _, r := range g.Roots {
+		msg.GemmRoots = append(msg.GemmRoots, append([]byte(nil), r[:]...))
+	}
+	msg.GemmRootsSignature = a.Sign(proof.AnswerGemmRoots, proof.RootPayload(a.Seed, g.Roots...))
+	var evidence *pocpstypes.SignedOpening
+	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, a.Secret) {
+		if ref.Round != last {
+			continue
+		}
+		pf := sealing.OpenGemm(g, []proof.RowRef{ref})
+		col, wrong := proof.WrongEntry(p, a.Seed, pf.Rows[0])
+		require.True(t, wrong)
+		bz, err := pf.MarshalBinary()
+		require.NoError(t, err)
+		o := a.SignOpening(proof.AnswerGemmOpening, uint32(j), bz)
+		o.Column = col
+		evidence = &o
+		break
+	}
+	require.NotNil(t, evidence, "the audit picks a row of the last round")
+	msg.Passed, msg.FailureReason, msg.W = false, pocpstypes.FAILURE_REASON_BAD_PROOF, math.ZeroInt()
+	msg.ResidencyOpenings = nil
+	msg.GemmOpenings = []pocpstypes.SignedOpening{*evidence}
+	res, err := apptesting.Deliver(c, c.Ctx(), msg)
+	require.NoError(t, err, "one wrong entry is provable")
+	var resp pocpstypes.MsgSubmitChallengeResultResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+	require.True(t, resp.DeviceFailed, "signed evidence fails the device on one report")
+	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
+	require.NoError(t, err)
+	require.Contains(t, got.Detail, "column")
+}
