@@ -52,7 +52,7 @@ func determinismGenesis(hot sdk.AccAddress) []func(app.GenesisState) {
 			cdc.MustUnmarshalJSON(gs[pocpstypes.ModuleName], &cg)
 			cg.Params.ChallengeDeadline = 20 * time.Second
 			cg.Params.MaxMissed = 1000
-			cg.Verifiers = []pocpstypes.Verifier{{Validator: staking.Validators[0].OperatorAddress, HotKey: hot.String(), Endpoint: "verifier:9500", RegisteredAt: apptesting.GenesisTime}}
+			cg.Verifiers = []pocpstypes.Verifier{{Validator: staking.Validators[0].OperatorAddress, HotKey: hot.String(), Endpoint: "verifier:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey(), RegisteredAt: apptesting.GenesisTime}}
 			gs[pocpstypes.ModuleName] = cdc.MustMarshalJSON(&cg)
 		},
 	}

@@ -74,7 +74,7 @@ func benchVerifier(b *testing.B, c *apptesting.TestChain) string {
 	hot := make([]byte, 20)
 	hot[0] = 7
 	hotStr, _ := c.AccountKeeper.AddressCodec().BytesToString(hot)
-	if err := c.PocpsKeeper.Verifiers.Set(c.Ctx(), valBz, pocpstypes.Verifier{Validator: vals[0].OperatorAddress, HotKey: hotStr, Endpoint: "v:1"}); err != nil {
+	if err := c.PocpsKeeper.Verifiers.Set(c.Ctx(), valBz, pocpstypes.Verifier{Validator: vals[0].OperatorAddress, HotKey: hotStr, Endpoint: "v:1", VrfKey: apptesting.TestVRFKey(hot).PublicKey()}); err != nil {
 		b.Fatal(err)
 	}
 	return vals[0].OperatorAddress

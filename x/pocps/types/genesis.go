@@ -1,6 +1,10 @@
 package types
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/loopin-project/loopin/proof"
+)
 
 // DefaultGenesis returns the x/pocps genesis state of a new mainnet-like chain.
 func DefaultGenesis() *GenesisState {
@@ -16,6 +20,11 @@ func (gs GenesisState) Validate() error {
 	}
 	if n := len(gs.Beacon); n != 0 && n != HashSize {
 		return fmt.Errorf("beacon must be empty or %d bytes, got %d", HashSize, n)
+	}
+	for _, v := range gs.Verifiers {
+		if err := proof.ValidateVRFKey(v.VrfKey); err != nil {
+			return fmt.Errorf("verifier %s: vrf_key: %w", v.Validator, err)
+		}
 	}
 	ids := make(map[uint64]bool, len(gs.Devices))
 	fingerprints := make(map[string]bool, len(gs.Devices))
