@@ -147,7 +147,7 @@ done
 if [ "$SIDECARS" = 1 ]; then
   # The validator's verifier: its hot key is the validator's own account here.
   if ! ld q pocps verifiers -o json 2>/dev/null | grep -q '"hot_key"'; then
-    ld tx pocps register-verifier "$(addr validator)" 127.0.0.1:9500 --from validator --yes >/dev/null
+    ld tx pocps register-verifier "$(addr validator)" 127.0.0.1:9500 "$("$BIN" sidecar verifier vrf-key --home "$HOME_DIR")" --from validator --yes >/dev/null
     sleep 2
   fi
   log "starting the verifier sidecar (log: $HOME_DIR/verifier.log)"

@@ -158,7 +158,8 @@ func TestSystemLoop(t *testing.T) {
 	validator, miner, client := n.addr("validator"), n.addr("miner"), n.addr("client")
 	verifierEndpoint := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	verifierMetrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	n.tx("tx", "pocps", "register-verifier", validator, verifierEndpoint, "--from", "validator")
+	vrfKey := strings.TrimSpace(n.cli("sidecar", "verifier", "vrf-key", "--dir", filepath.Join(dir, "verifier")))
+	n.tx("tx", "pocps", "register-verifier", validator, verifierEndpoint, vrfKey, "--from", "validator")
 	startVerifier := func() *sidecar {
 		return n.startSidecar(t, "verifier", "--from", "validator", "--dir", filepath.Join(dir, "verifier"),
 			"--listen", verifierEndpoint, "--metrics", verifierMetrics)
