@@ -2,6 +2,7 @@ package gpu_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/vectors.json from the CPU reference")
@@ -170,6 +172,10 @@ func proofsVerify(t *testing.T, prover gpu.Prover) {
 		require.NoError(t, err)
 		require.Equal(t, ref.Commitment(), seal.Commitment())
 		sealRoot := seal.Commitment().SealRoot()
+		cpuSeal, err := gpu.NewCPU(1).Seal(ctx, p, ek, nil)
+		require.NoError(t, err)
+		signedAnswersMatch(t, seal, cpuSeal, name)
+		require.NoError(t, cpuSeal.Close())
 		seal.Discard()
 
 		nonce, secret := key(name+"nonce"), key(name+"secret")
@@ -186,6 +192,49 @@ func proofsVerify(t *testing.T, prover gpu.Prover) {
 		require.NoError(t, proof.VerifyGemm(p, sealRoot, nonce, roots, secret, gp, nil))
 		require.NoError(t, seal.Close())
 	}
+}
+
+// signedAnswersMatch answers one challenge of each kind from seal a and
+// from seal b through the miner sidecar's protocol.Miner with the same
+// device key, and requires every signed answer — setup proof, roots,
+// openings and their Ed25519 signatures — to be the same bytes: the CUDA
+// backend's evidence is the CPU reference's.
+func signedAnswersMatch(t *testing.T, a, b gpu.Seal, name string) {
+	t.Helper()
+	ctx := context.Background()
+	dk := ed25519.NewKeyFromSeed(func() []byte { k := key(name + "device"); return k[:] }())
+	ma, mb := protocol.NewMiner(a, dk, "loopin-test-1"), protocol.NewMiner(b, dk, "loopin-test-1")
+	seed, nonce, secret := key(name+"setup"), key(name+"nonce"), key(name+"secret")
+	pa, sa, err := ma.Setup(ctx, 7, seed)
+	require.NoError(t, err)
+	pb, sb, err := mb.Setup(ctx, 7, seed)
+	require.NoError(t, err)
+	require.Equal(t, pb, pa, "setup proof")
+	require.Equal(t, sb, sa, "setup signature")
+	require.NoError(t, proof.VerifyAnswer(dk.Public().(ed25519.PublicKey), sa, "loopin-test-1", 7, proof.AnswerSetup, proof.SetupPayload(seed, pa)))
+	positions := []uint32{0, 1, 2}
+	ra, rsa, err := ma.Residency(ctx, 8, nonce)
+	require.NoError(t, err)
+	rb, rsb, err := mb.Residency(ctx, 8, nonce)
+	require.NoError(t, err)
+	require.Equal(t, rb, ra)
+	require.Equal(t, rsb, rsa)
+	oa, err := ma.OpenResidency(ctx, 8, nonce, secret, positions)
+	require.NoError(t, err)
+	ob, err := mb.OpenResidency(ctx, 8, nonce, secret, positions)
+	require.NoError(t, err)
+	require.Equal(t, ob, oa, "signed walk openings")
+	ga, gsa, err := ma.Gemm(ctx, 8, nonce)
+	require.NoError(t, err)
+	gb, gsb, err := mb.Gemm(ctx, 8, nonce)
+	require.NoError(t, err)
+	require.Equal(t, gb, ga)
+	require.Equal(t, gsb, gsa)
+	oa, err = ma.OpenGemm(ctx, 8, nonce, secret, positions)
+	require.NoError(t, err)
+	ob, err = mb.OpenGemm(ctx, 8, nonce, secret, positions)
+	require.NoError(t, err)
+	require.Equal(t, ob, oa, "signed row openings")
 }
 
 func TestOpen(t *testing.T) {
