@@ -32,11 +32,12 @@ test-unit: ## Everything but the system test
 test-system: ## Only the system test (builds and runs loopind)
 	go test -count=1 -run TestSystem ./tests/system/...
 
-fuzz: ## Fuzz the Msg handlers, the pool ledger and the stake life cycle for FUZZTIME (default 60s) each
+fuzz: ## Fuzz the Msg handlers, the pool ledger, the stake life cycle and the PoCPS score for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)
 	go test ./x/pools/ledger/ -run '^$$' -fuzz FuzzLedger -fuzztime $(or $(FUZZTIME),60s)
 	go test ./x/pools/keeper/ -run '^$$' -fuzz FuzzPoolsKeeper -fuzztime $(or $(FUZZTIME),60s)
 	go test ./x/stake/keeper/ -run '^$$' -fuzz FuzzStakeLifecycle -fuzztime $(or $(FUZZTIME),60s)
+	go test ./x/pocps/types/ -run '^$$' -fuzz FuzzScoreExtremeInputs -fuzztime $(or $(FUZZTIME),60s)
 
 ptx: ## Rebuild gpu/ptx/*.ptx from gpu/kernels with clang-19 (no NVIDIA toolkit needed)
 	scripts/ptx.sh

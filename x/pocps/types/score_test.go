@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"math/big"
 	"testing"
 	"time"
 
@@ -90,4 +91,39 @@ func TestScoreIsMonotone(t *testing.T) {
 		require.True(t, s.PoT.LTE(prev), "day %d", day)
 		prev = s.PoT
 	}
+}
+
+// FuzzScoreExtremeInputs feeds the score math.Int inputs up to 2²⁵⁶ − 1
+// (what a reported W or a minted total could reach without the bounds):
+// it never panics, returns every factor in [0, 1], or refuses the inputs
+// with an error. `make fuzz` runs it longer.
+func FuzzScoreExtremeInputs(f *testing.F) {
+	f.Add(uint64(0), uint8(0), uint8(0), uint8(0), uint8(0), uint8(50))
+	f.Add(^uint64(0), uint8(255), uint8(255), uint8(255), uint8(255), uint8(100))
+	f.Add(uint64(1), uint8(200), uint8(1), uint8(255), uint8(0), uint8(0))
+	p := types.DefaultParams()
+	max256 := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+	toInt := func(seed uint64, bits uint8) math.Int {
+		v := new(big.Int).Lsh(new(big.Int).SetUint64(seed|1), uint(bits))
+		if v.Cmp(max256) > 0 {
+			v = max256
+		}
+		return math.NewIntFromBigInt(v)
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, wBits, benchBits, mintedBits, heldBits, privacy uint8) {
+		in := types.ScoreInputs{
+			TimeInProtocol: time.Duration(seed % uint64(1<<62)),
+			CMinted:        toInt(seed, mintedBits), CHeld: toInt(seed>>3, heldBits),
+			Privacy: uint32(privacy) % 101,
+			W:       toInt(seed>>7, wBits), WBench: toInt(seed>>11, benchBits),
+		}
+		s, err := p.Score(in)
+		if err != nil {
+			return
+		}
+		for _, v := range []math.LegacyDec{s.PoT, s.PoL, s.PoP, s.PoW, s.PoCPS} {
+			require.False(t, v.IsNegative(), "%+v", in)
+			require.True(t, v.LTE(math.LegacyOneDec()), "%+v", in)
+		}
+	})
 }
