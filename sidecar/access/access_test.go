@@ -237,3 +237,21 @@ func TestSignBytes(t *testing.T) {
 		"loopin/lease-access/v1\nloopin-test-1\n7\n1800000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 		string(access.SignBytes(chainID, 7, 1_800_000_000, nil)))
 }
+
+// A signed request captured on the wire and replayed after the miner
+// sidecar restarts is still refused: the replay cache is on disk.
+func TestAccessReplayCacheSurvivesRestart(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	req := e.sign(t, "client", 1, "my key", e.now)
+	_, err := e.srv.Access(ctx, req)
+	require.NoError(t, err)
+	_, err = e.srv.Access(ctx, req)
+	require.Equal(t, codes.AlreadyExists, code(err))
+
+	restarted := e.server(t, e.hook)
+	_, err = restarted.Access(ctx, req)
+	require.Equal(t, codes.AlreadyExists, code(err), "the restarted sidecar remembers the used signature")
+	_, err = restarted.Access(ctx, e.sign(t, "client", 1, "my key", e.now.Add(time.Second)))
+	require.NoError(t, err, "a freshly signed request is granted")
+}
