@@ -54,3 +54,33 @@ func TestVRFSecretIsUniqueAndBound(t *testing.T) {
 	require.ErrorIs(t, proof.ValidateVRFKey(make([]byte, proof.VRFPublicKeySize)), proof.ErrBadVRFKey)
 	require.NotEqual(t, proof.SecretFromVRF(sigma), proof.ColumnSeed(sigma))
 }
+
+func BenchmarkVerifyVRF(b *testing.B) {
+	k, err := proof.NewVRFKey(key("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := proof.VRFMessage("loopin-1", 7, key("nonce"))
+	sigma, pub := k.Prove(msg), k.PublicKey()
+	b.ResetTimer()
+	for range b.N {
+		if err := proof.VerifyVRF(pub, msg, sigma); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyAnswer(b *testing.B) {
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := proof.OpeningPayload(key("secret"), 3, make([]byte, 32<<10))
+	sig := proof.SignAnswer(priv, "loopin-1", 7, proof.AnswerResidencyOpening, payload)
+	b.ResetTimer()
+	for range b.N {
+		if err := proof.VerifyAnswer(pub, sig, "loopin-1", 7, proof.AnswerResidencyOpening, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -47,9 +47,22 @@ func VerifyRowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, co
 	}
 	n := int(p.GemmDim)
 	c := int(32 * sampleIndex(tagSample, columnSeed, j, uint64(n/32)))
-	for col := c; col < c+32; col++ {
-		if got, want := o.C[col], RowEntry(p, seed, ref.Round, o.A, col); got != want {
-			return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, col, got, want, ErrFreivalds)
+	// B_t row k, columns c..c+31, is PRG block k·n/32 + c/32 of B_t's stream.
+	bseed := GemmBSeed(seed, ref.Round)
+	var acc [32]int32
+	for k := 0; k < n; k++ {
+		ak := int32(int8(o.A[k/LabelSize][k%LabelSize]))
+		if ak == 0 {
+			continue
+		}
+		block := PRGBlock(bseed, uint64(k*n/32+c/32))
+		for col := range acc {
+			acc[col] += ak * int32(int8(block[col]))
+		}
+	}
+	for col := range acc {
+		if got := o.C[c+col]; got != acc[col] {
+			return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, c+col, got, acc[col], ErrFreivalds)
 		}
 	}
 	return nil
