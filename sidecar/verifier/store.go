@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/loopin-project/loopin/proof"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -20,23 +22,30 @@ import (
 // refused for good (the chain's answer is final); a node that is away
 // leaves it on disk.
 func (r *runner) submitSaved(ctx context.Context, path string) error {
-	bz, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var setup pocpstypes.MsgSubmitSetupResult
-	var result pocpstypes.MsgSubmitChallengeResult
+	var msg interface {
+		sdk.Msg
+		Unmarshal([]byte) error
+	} = &pocpstypes.MsgSubmitChallengeResult{}
 	if filepath.Ext(path) == ".setup" {
-		if err := setup.Unmarshal(bz); err != nil {
-			return err
-		}
-		_, err = r.c.Submit(ctx, 30*time.Second, &setup)
-	} else {
-		if err := result.Unmarshal(bz); err != nil {
-			return err
-		}
-		_, err = r.c.Submit(ctx, 30*time.Second, &result)
+		msg = &pocpstypes.MsgSubmitSetupResult{}
 	}
+	bz, err := os.ReadFile(path)
+	if err == nil {
+		err = msg.Unmarshal(bz)
+	}
+	if err != nil {
+		// A file this verifier cannot read back (damaged, or written by an
+		// older version in another format) can never be submitted: set it
+		// aside so the other reports still go, and say so once.
+		aside := path + ".unreadable"
+		if mvErr := os.Rename(path, aside); mvErr != nil {
+			return fmt.Errorf("saved report %s unreadable (%v) and not set aside: %w", path, err, mvErr)
+		}
+		r.log.Warn("saved report unreadable, set aside", "file", filepath.Base(aside), "err", err)
+		r.countPending()
+		return errUnreadable
+	}
+	_, err = r.c.Submit(ctx, 30*time.Second, msg)
 	switch {
 	case err == nil:
 		r.mm.reports.WithLabelValues("accepted").Inc()
@@ -52,6 +61,9 @@ func (r *runner) submitSaved(ctx context.Context, path string) error {
 	r.countPending()
 	return err
 }
+
+// errUnreadable is submitSaved's answer for a saved report it set aside.
+var errUnreadable = errors.New("saved report unreadable")
 
 func (r *runner) countPending() {
 	setups, _ := filepath.Glob(filepath.Join(r.cfg.Dir, "reports", "*.setup"))
@@ -75,7 +87,8 @@ func (r *runner) resubmit(ctx context.Context) error {
 		switch {
 		case err == nil:
 			r.log.Info("saved report submitted", "file", e.Name())
-		case !chain.Final(err):
+		case errors.Is(err, errUnreadable), chain.Final(err):
+		default:
 			return err
 		}
 	}

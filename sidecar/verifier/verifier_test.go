@@ -1,11 +1,15 @@
 package verifier
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/loopin-project/loopin/sidecar/metrics"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,4 +42,20 @@ func TestPruneTranscripts(t *testing.T) {
 
 	_, err = pruneTranscripts(filepath.Join(dir, "missing"), now)
 	require.Error(t, err, "an unreadable directory is an error")
+}
+
+// A saved report that cannot be read back (damaged, or an older version's
+// format) is set aside with a warning, and the other saved reports still
+// go: it used to stop every resubmission.
+func TestUnreadableSavedReportIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "reports"), 0o700))
+	bad := filepath.Join(dir, "reports", "7.result")
+	require.NoError(t, os.WriteFile(bad, []byte{0xff, 0xff, 0xff}, 0o600))
+	r := &runner{cfg: Config{Dir: dir}, mm: newMetrics(metrics.NewRegistry()), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	require.NoError(t, r.resubmit(context.Background()), "nothing left to submit, no node needed")
+	_, err := os.Stat(bad)
+	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = os.Stat(bad + ".unreadable")
+	require.NoError(t, err, "kept for the operator to look at")
 }

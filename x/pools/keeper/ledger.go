@@ -25,7 +25,7 @@ var decScale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
 
 // loadLedger returns the ledger view of pool with the exchange fee of
 // params: the fee as a fraction of 10^18. Its reference price is 0: only an
-// empty pool reads it, and touch loads it there (loadRefPrice).
+// empty pool reads it, and touchWith sets it there from the pool's class.
 func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp := ledger.NewPool(pool.AccountedAt.Unix(), params.ExchangeFee.BigInt().Int64(), decScale.Int64(), new(big.Rat))
 	lp.H = pool.UnsoldSeconds.Int64()

@@ -2,12 +2,9 @@ package keeper
 
 import (
 	"context"
-	"errors"
 
-	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 )
 
@@ -18,22 +15,7 @@ func (ms msgServer) ClaimRewards(ctx context.Context, msg *types.MsgClaimRewards
 	if err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%q: %v", msg.Claimant, err)
 	}
-	amt, err := ms.Pending.Get(ctx, addr)
-	if errors.Is(err, collections.ErrNotFound) || (err == nil && !amt.IsPositive()) {
-		return nil, errorsmod.Wrapf(types.ErrNothingToClaim, "%s has no pending rewards", msg.Claimant)
-	} else if err != nil {
-		return nil, err
-	}
-	if err := ms.Pending.Remove(ctx, addr); err != nil {
-		return nil, err
-	}
-	if err := ms.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, amt))); err != nil {
-		return nil, err
-	}
-	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventRewardsClaimed{Claimant: msg.Claimant, Amount: amt.String()}); err != nil {
-		return nil, err
-	}
-	return &types.MsgClaimRewardsResponse{Amount: amt}, nil
+	return ms.Keeper.ClaimRewards(ctx, addr)
 }
 
 type msgServer struct {

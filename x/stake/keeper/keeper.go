@@ -15,9 +15,9 @@ import (
 	"github.com/loopin-project/loopin/x/stake/types"
 )
 
-// checkAuthority refuses a governance Msg whose authority is not the
-// module's (or the consensus params' authority, when set), with
-// sdk.ValidateAuthority. Errors: ErrInvalidSigner.
+// checkAuthority refuses a governance Msg whose authority is not the one
+// sdk.ValidateAuthority expects: the consensus params' authority when one
+// is set, otherwise the module's. Errors: ErrInvalidSigner.
 func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
 	if err := sdk.ValidateAuthority(sdk.UnwrapSDKContext(ctx), k.authority, authority); err != nil {
 		return errorsmod.Wrap(types.ErrInvalidSigner, err.Error())
