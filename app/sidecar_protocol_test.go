@@ -27,6 +27,13 @@ type tamperingMiner struct {
 	*protocol.Miner
 	key     ed25519.PrivateKey
 	chainID string
+	root    *proof.Hash
+}
+
+func (m tamperingMiner) Residency(ctx context.Context, ch uint64, nonce proof.Hash) (proof.Hash, []byte, error) {
+	root, sig, err := m.Miner.Residency(ctx, ch, nonce)
+	*m.root = root
+	return root, sig, err
 }
 
 func (m tamperingMiner) OpenResidency(ctx context.Context, ch uint64, nonce, secret proof.Hash, positions []uint32) ([]*types.Opening, error) {
@@ -44,7 +51,7 @@ func (m tamperingMiner) OpenResidency(ctx context.Context, ch uint64, nonce, sec
 		return nil, err
 	}
 	os[0].Opening = bz
-	os[0].Signature = proof.SignAnswer(m.key, m.chainID, ch, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, os[0].Position, bz))
+	os[0].Signature = proof.SignAnswer(m.key, m.chainID, ch, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, os[0].Position, proof.RootPayload(nonce, *m.root), bz))
 	return os, nil
 }
 
@@ -150,7 +157,7 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
 	require.Empty(t, res.Msg.ResidencyOpenings, "no unsigned evidence goes on chain")
 
-	res = v.Challenge(ctx, tamperingMiner{miner, key, c.ChainID()}, hot.String(), next, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	res = v.Challenge(ctx, tamperingMiner{miner, key, c.ChainID(), new(proof.Hash)}, hot.String(), next, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.False(t, res.Msg.Passed)
 	require.Equal(t, pocpstypes.FAILURE_REASON_BAD_PROOF, res.Msg.FailureReason)
@@ -167,11 +174,11 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	stranger, err := grpcapi.Dial(lis.Addr().String(), device.Id+1, certHash)
 	require.NoError(t, err)
 	defer stranger.Close()
-	res = v.Challenge(ctx, stranger, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	res = v.Challenge(ctx, stranger, hot.String(), pocpstypes.Challenge{Id: 98, DeviceId: device.Id, Nonce: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.ErrorContains(t, res.Err, "serves no device")
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
 	lost := protocol.NewMiner(nil, key, c.ChainID())
-	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
+	res = v.Challenge(ctx, lost, hot.String(), pocpstypes.Challenge{Id: 99, DeviceId: device.Id, Nonce: make([]byte, 32)}, device, pool.ResidencyDeadline, pool.GemmDeadline)
 	require.Error(t, res.Err)
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)
 }
@@ -195,7 +202,7 @@ func TestStallingMinerIsReportedInTime(t *testing.T) {
 	require.NoError(t, err, "the chain takes the no-answer report")
 	_ = sealing
 
-	res := v.Challenge(context.Background(), stallingMiner{}, hot.String(), pocpstypes.Challenge{Id: 50, Nonce: make([]byte, 32), GemmSeed: make([]byte, 32)},
+	res := v.Challenge(context.Background(), stallingMiner{}, hot.String(), pocpstypes.Challenge{Id: 50, Nonce: make([]byte, 32)},
 		device, 10*time.Millisecond, 10*time.Millisecond)
 	require.ErrorIs(t, res.Err, context.DeadlineExceeded)
 	require.Equal(t, pocpstypes.FAILURE_REASON_NO_ANSWER, res.Msg.FailureReason)

@@ -27,10 +27,10 @@ const (
 	// AnswerGemmRoots signs GEMM seed ‖ root₀ ‖ … ‖ root_{R−1}.
 	AnswerGemmRoots AnswerKind = 3
 	// AnswerResidencyOpening signs secret ‖ u32 audit position ‖
-	// SHA-256(one-walk ResidencyProof encoding).
+	// SHA-256(nonce ‖ root) ‖ SHA-256(one-walk ResidencyProof encoding).
 	AnswerResidencyOpening AnswerKind = 4
 	// AnswerGemmOpening signs secret ‖ u32 audit position ‖
-	// SHA-256(one-row GemmProof encoding).
+	// SHA-256(seed ‖ roots) ‖ SHA-256(one-row GemmProof encoding).
 	AnswerGemmOpening AnswerKind = 5
 )
 
@@ -38,9 +38,12 @@ const (
 const (
 	tagAnswer    = "loopin/pocps/v2/answer"
 	tagNonce     = "loopin/pocps/v2/nonce"
-	tagGemmSeed  = "loopin/pocps/v2/gemm-seed"
 	tagVRF       = "loopin/pocps/v2/vrf"
-	tagSecret    = "loopin/pocps/v2/secret"
+	tagSetupSeed = "loopin/pocps/v2/setup-seed"
+	tagResNonce  = "loopin/pocps/v2/residency-nonce"
+	tagResSecret = "loopin/pocps/v2/residency-secret"
+	tagGemmSeed  = "loopin/pocps/v2/gemm-seed"
+	tagGemmSec   = "loopin/pocps/v2/gemm-secret"
 	tagColumns   = "loopin/pocps/v2/columns"
 	tagBeacon    = "loopin/pocps/v2/beacon"
 	tagBeaconMix = "loopin/pocps/v2/beacon-block"
@@ -101,33 +104,35 @@ func RootPayload(first Hash, roots ...Hash) []byte {
 }
 
 // OpeningPayload is the payload of an AnswerResidencyOpening or
-// AnswerGemmOpening: the verifier secret the device audited with, the
-// audit position and the hash of the opening's encoding.
-func OpeningPayload(secret Hash, position uint32, opening []byte) []byte {
-	h := sha256.Sum256(opening)
+// AnswerGemmOpening: the secret the device audited with, the audit
+// position, the hash of the commitment the opening belongs to
+// (RootPayload of the run: nonce and root, or seed and roots) and the hash
+// of the opening's encoding. The commitment ties the opening to its run:
+// an opening of another run (a verifier asking the device to walk twice)
+// does not verify against the signed root.
+func OpeningPayload(secret Hash, position uint32, commitment, opening []byte) []byte {
+	c, o := sha256.Sum256(commitment), sha256.Sum256(opening)
 	out := append([]byte(nil), secret[:]...)
 	out = append(out, byte(position>>24), byte(position>>16), byte(position>>8), byte(position))
-	return append(out, h[:]...)
+	out = append(out, c[:]...)
+	return append(out, o[:]...)
 }
 
-// ChallengeNonce is the residency nonce of a challenge, derived on chain
-// when it is issued:
+// ChallengeNonce is a challenge's public nonce, derived on chain when it
+// is issued, the input of the verifier's VRF (VRFMessage):
 //
 //	SHA-256("loopin/pocps/v2/nonce" ‖ u32 len(chainID) ‖ chainID ‖ u64 challengeID ‖ issue block hash)
+//
+// It is public from issuance, so the device's work is not seeded by it but
+// by the Secrets of the VRF proof, which only the verifier knows until it
+// sends them.
 func ChallengeNonce(chainID string, challengeID uint64, issueBlockHash []byte) Hash {
 	return newHasher(tagNonce, 4+len(chainID)+8+len(issueBlockHash)).
 		u32(uint32(len(chainID))).bytes([]byte(chainID)).u64(challengeID).bytes(issueBlockHash).sum()
 }
 
-// ChallengeGemmSeed is the GEMM seed of a challenge, derived like the nonce
-// with the tag "loopin/pocps/v2/gemm-seed".
-func ChallengeGemmSeed(chainID string, challengeID uint64, issueBlockHash []byte) Hash {
-	return newHasher(tagGemmSeed, 4+len(chainID)+8+len(issueBlockHash)).
-		u32(uint32(len(chainID))).bytes([]byte(chainID)).u64(challengeID).bytes(issueBlockHash).sum()
-}
-
 // VRFMessage is what the assigned verifier signs with its VRF key (BLS) to
-// produce the challenge's secret:
+// produce the challenge's secrets:
 //
 //	"loopin/pocps/v2/vrf" ‖ u32 len(chainID) ‖ chainID ‖ u64 challengeID ‖ nonce
 func VRFMessage(chainID string, challengeID uint64, nonce Hash) []byte {
@@ -135,18 +140,37 @@ func VRFMessage(chainID string, challengeID uint64, nonce Hash) []byte {
 		u32(uint32(len(chainID))).bytes([]byte(chainID)).u64(challengeID).bytes(nonce[:]).buf
 }
 
-// SecretFromVRF is the challenge secret: SHA-256("loopin/pocps/v2/secret" ‖
-// σ), σ the verifier's VRF proof. For a setup challenge it is the setup
-// seed; for a residency challenge the audit secret.
-func SecretFromVRF(vrfProof []byte) Hash {
-	return newHasher(tagSecret, len(vrfProof)).bytes(vrfProof).sum()
+// Secrets are the values of one challenge, each SHA-256(tag ‖ σ) of the
+// verifier's VRF proof σ with its own tag ("loopin/pocps/v2/<name>"). The
+// verifier reveals each only when its step comes (docs/pocps.md §14): the
+// residency nonce when it asks for the walk, the residency secret after
+// the root is signed, the GEMM seed when it asks for the GEMM, the GEMM
+// secret after the roots are signed; σ itself only in the report. None of
+// them tells the device another, so no step can be prepared before it is
+// asked for, and the audit of a step is unknown until its commitment.
+type Secrets struct {
+	// SetupSeed seeds a setup challenge's samples (setup-seed).
+	SetupSeed Hash
+	// ResidencyNonce and ResidencySecret are the walk's nonce and audit
+	// secret (residency-nonce, residency-secret).
+	ResidencyNonce, ResidencySecret Hash
+	// GemmSeed and GemmSecret are the GEMM's seed and audit secret
+	// (gemm-seed, gemm-secret).
+	GemmSeed, GemmSecret Hash
+	// Columns seeds the column blocks the chain recomputes for a pass
+	// (columns); the device never learns it before the report.
+	Columns Hash
 }
 
-// ColumnSeed is the seed of the GEMM column blocks the chain recomputes for
-// a passing report: SHA-256("loopin/pocps/v2/columns" ‖ σ). The device
-// never sees σ before it has signed its rows (it is given the secret).
-func ColumnSeed(vrfProof []byte) Hash {
-	return newHasher(tagColumns, len(vrfProof)).bytes(vrfProof).sum()
+// SecretsFromVRF derives a challenge's Secrets from the VRF proof σ.
+func SecretsFromVRF(vrfProof []byte) Secrets {
+	h := func(tag string) Hash { return newHasher(tag, len(vrfProof)).bytes(vrfProof).sum() }
+	return Secrets{
+		SetupSeed:      h(tagSetupSeed),
+		ResidencyNonce: h(tagResNonce), ResidencySecret: h(tagResSecret),
+		GemmSeed: h(tagGemmSeed), GemmSecret: h(tagGemmSec),
+		Columns: h(tagColumns),
+	}
 }
 
 // NextBeacon mixes a verifier's VRF output into the chain's randomness

@@ -26,7 +26,6 @@ func TestAnswersAreBoundToChainAndChallenge(t *testing.T) {
 		require.ErrorIs(t, err, proof.ErrBadSignature, name)
 	}
 	require.NotEqual(t, proof.ChallengeNonce("loopin-1", 7, []byte("blk")), proof.ChallengeNonce("loopin-1", 8, []byte("blk")))
-	require.NotEqual(t, proof.ChallengeNonce("loopin-1", 7, []byte("blk")), proof.ChallengeGemmSeed("loopin-1", 7, []byte("blk")))
 }
 
 // TestVRFSecretIsUniqueAndBound checks what makes the audit secret not
@@ -52,7 +51,15 @@ func TestVRFSecretIsUniqueAndBound(t *testing.T) {
 		require.ErrorIs(t, proof.VerifyVRF(k.PublicKey(), msg, bad), proof.ErrBadVRF, "byte %d", i)
 	}
 	require.ErrorIs(t, proof.ValidateVRFKey(make([]byte, proof.VRFPublicKeySize)), proof.ErrBadVRFKey)
-	require.NotEqual(t, proof.SecretFromVRF(sigma), proof.ColumnSeed(sigma))
+	// Each secret is its own hash of σ: revealing one tells nothing of
+	// another.
+	sec := proof.SecretsFromVRF(sigma)
+	all := []proof.Hash{sec.SetupSeed, sec.ResidencyNonce, sec.ResidencySecret, sec.GemmSeed, sec.GemmSecret, sec.Columns}
+	for i := range all {
+		for j := range i {
+			require.NotEqual(t, all[j], all[i])
+		}
+	}
 }
 
 func BenchmarkVerifyVRF(b *testing.B) {
@@ -75,7 +82,7 @@ func BenchmarkVerifyAnswer(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	payload := proof.OpeningPayload(key("secret"), 3, make([]byte, 32<<10))
+	payload := proof.OpeningPayload(key("secret"), 3, proof.RootPayload(key("nonce"), key("root")), make([]byte, 32<<10))
 	sig := proof.SignAnswer(priv, "loopin-1", 7, proof.AnswerResidencyOpening, payload)
 	b.ResetTimer()
 	for range b.N {

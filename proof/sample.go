@@ -34,8 +34,8 @@ func VerifyWalkAt(p Params, sealRoot, nonce, root, verifierSecret Hash, j uint32
 //
 //	c = 32 · (u64(SHA-256("loopin/pocps/v1/sample" ‖ columnSeed ‖ u32 j)[0:8]) mod (n/32))
 //
-// chosen from columnSeed (ColumnSeed of the verifier's VRF proof, which the
-// device did not know when it signed the row). It costs n PRG blocks and
+// chosen from columnSeed (Secrets.Columns of the verifier's VRF proof,
+// which the device did not know when it signed the row). It costs n PRG blocks and
 // 32·n multiply-adds. A row whose every entry is wrong is caught for sure;
 // a row wrong in a fraction f of its entries with probability ≥ f — the
 // verifier's Freivalds check catches it, and CheckRowEntry proves it.

@@ -9,7 +9,7 @@ import (
 
 // The verifier's VRF is a BLS signature on BLS12-381 (IETF BLS, basic
 // scheme, keys in G1, signatures in G2; cloudflare/circl): a signature is
-// unique for a key and message, so the secret SecretFromVRF derives from it
+// unique for a key and message, so the Secrets derived from it
 // is fixed by the challenge — the verifier cannot choose it — and unknown
 // to everyone else until the verifier reveals it.
 

@@ -159,19 +159,20 @@ func RegisterSealed(t testing.TB, c *TestChain, name string) (*proof.Sealing, po
 }
 
 // VRF returns the VRF proof σ of the test verifier hot for challenge ch
-// and the secret it gives (proof.SecretFromVRF).
-func VRF(c *TestChain, hot sdk.AccAddress, ch pocpstypes.Challenge) ([]byte, proof.Hash) {
+// and the secrets it gives (proof.SecretsFromVRF).
+func VRF(c *TestChain, hot sdk.AccAddress, ch pocpstypes.Challenge) ([]byte, proof.Secrets) {
 	var nonce proof.Hash
 	copy(nonce[:], ch.Nonce)
 	sigma := TestVRFKey(hot).Prove(proof.VRFMessage(c.ChainID(), ch.Id, nonce))
-	return sigma, proof.SecretFromVRF(sigma)
+	return sigma, proof.SecretsFromVRF(sigma)
 }
 
 // SetupReport is the verifier hot's report of setup challenge ch with the
 // device-signed setup proof of s, as the verifier sidecar submits it.
 func SetupReport(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch pocpstypes.Challenge) *pocpstypes.MsgSubmitSetupResult {
 	t.Helper()
-	sigma, seed := VRF(c, hot, ch)
+	sigma, sec := VRF(c, hot, ch)
+	seed := sec.SetupSeed
 	pf, err := s.ProveSetup(seed)
 	require.NoError(t, err)
 	bz, err := pf.MarshalBinary()
@@ -241,14 +242,15 @@ func Answer(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch
 // Answers is one challenge run by the test device against its sealing,
 // every answer signed with its test key: what a verifier receives.
 type Answers struct {
-	Msg                 *pocpstypes.MsgSubmitChallengeResult
-	Walks, Rows         []pocpstypes.SignedOpening
-	Nonce, Seed, Secret proof.Hash
-	ResidencyRoot       proof.Hash
-	GemmRoots           []proof.Hash
-	key                 ed25519.PrivateKey
-	chainID             string
-	challenge           uint64
+	Msg                         *pocpstypes.MsgSubmitChallengeResult
+	Walks, Rows                 []pocpstypes.SignedOpening
+	Nonce, Seed                 proof.Hash
+	ResidencySecret, GemmSecret proof.Hash
+	ResidencyRoot               proof.Hash
+	GemmRoots                   []proof.Hash
+	key                         ed25519.PrivateKey
+	chainID                     string
+	challenge                   uint64
 }
 
 // Run answers challenge ch with s: the residency and GEMM runs for the
@@ -259,14 +261,12 @@ func Run(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch po
 	p := s.Params
 	key := DeviceKeyOf(t, c, ch.DeviceId)
 	a := &Answers{key: key, chainID: c.ChainID(), challenge: ch.Id}
-	copy(a.Nonce[:], ch.Nonce)
-	copy(a.Seed[:], ch.GemmSeed)
-	sigma, secret := VRF(c, hot, ch)
-	a.Secret = secret
+	sigma, sec := VRF(c, hot, ch)
+	a.Nonce, a.Seed, a.ResidencySecret, a.GemmSecret = sec.ResidencyNonce, sec.GemmSeed, sec.ResidencySecret, sec.GemmSecret
 	run, err := s.Residency(a.Nonce)
 	require.NoError(t, err)
 	a.ResidencyRoot = run.Root()
-	for j, w := range proof.ResidencyAudit(p, a.Nonce, a.ResidencyRoot, secret) {
+	for j, w := range proof.ResidencyAudit(p, a.Nonce, a.ResidencyRoot, a.ResidencySecret) {
 		bz, err := s.OpenResidency(run, []uint32{w}).MarshalBinary()
 		require.NoError(t, err)
 		a.Walks = append(a.Walks, a.SignOpening(proof.AnswerResidencyOpening, uint32(j), bz))
@@ -274,7 +274,7 @@ func Run(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch po
 	g, err := s.Gemm(a.Seed)
 	require.NoError(t, err)
 	a.GemmRoots = g.Roots
-	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, secret) {
+	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, a.GemmSecret) {
 		bz, err := s.OpenGemm(g, []proof.RowRef{ref}).MarshalBinary()
 		require.NoError(t, err)
 		a.Rows = append(a.Rows, a.SignOpening(proof.AnswerGemmOpening, uint32(j), bz))
@@ -292,11 +292,16 @@ func Run(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, ch po
 	return a
 }
 
-// SignOpening signs an opening's encoding at audit position j with the
-// device key, as the device does.
+// SignOpening signs an opening's encoding at audit position j of the
+// run's commitment (a.ResidencyRoot, or a.GemmRoots) with the device key,
+// as the device does.
 func (a *Answers) SignOpening(kind proof.AnswerKind, j uint32, opening []byte) pocpstypes.SignedOpening {
+	secret, commit := a.ResidencySecret, proof.RootPayload(a.Nonce, a.ResidencyRoot)
+	if kind == proof.AnswerGemmOpening {
+		secret, commit = a.GemmSecret, proof.RootPayload(a.Seed, a.GemmRoots...)
+	}
 	return pocpstypes.SignedOpening{Position: j, Opening: opening,
-		Signature: proof.SignAnswer(a.key, a.chainID, a.challenge, kind, proof.OpeningPayload(a.Secret, j, opening))}
+		Signature: proof.SignAnswer(a.key, a.chainID, a.challenge, kind, proof.OpeningPayload(secret, j, commit, opening))}
 }
 
 // Sign signs payload as the device's answer of kind to this challenge.

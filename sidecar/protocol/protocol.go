@@ -143,7 +143,8 @@ func (m *Miner) OpenResidency(_ context.Context, challenge uint64, nonce, secret
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: m.sign(challenge, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, j, bz))})
+		sig := m.sign(challenge, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, j, proof.RootPayload(nonce, m.res.roots[0]), bz))
+		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: sig})
 	}
 	return out, nil
 }
@@ -186,15 +187,17 @@ func (m *Miner) OpenGemm(_ context.Context, challenge uint64, seed, secret proof
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: m.sign(challenge, proof.AnswerGemmOpening, proof.OpeningPayload(secret, j, bz))})
+		sig := m.sign(challenge, proof.AnswerGemmOpening, proof.OpeningPayload(secret, j, proof.RootPayload(seed, m.gemm.roots...), bz))
+		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: sig})
 	}
 	return out, nil
 }
 
-// Verifier runs challenges. Its VRF key makes each challenge's secret:
-// proof.SecretFromVRF of its unique signature over the challenge, unknown
-// to the miner until the verifier reveals it after the commitment, and
-// checked by the chain. Now is its clock (time.Now when nil).
+// Verifier runs challenges. Its VRF key makes each challenge's secrets
+// (proof.SecretsFromVRF of its unique signature over the challenge): the
+// residency nonce, GEMM seed and audit secrets, each unknown to the miner
+// until the verifier sends it, and checked by the chain. Now is its clock
+// (time.Now when nil).
 type Verifier struct {
 	VRF     proof.VRFKey
 	ChainID string
@@ -214,12 +217,12 @@ func (v *Verifier) now() time.Time {
 	return time.Now()
 }
 
-// Secret returns the VRF proof σ of challenge ch and the secret it gives.
-func (v *Verifier) Secret(ch pocpstypes.Challenge) ([]byte, proof.Hash) {
+// Secrets returns the VRF proof σ of challenge ch and the secrets it gives.
+func (v *Verifier) Secrets(ch pocpstypes.Challenge) ([]byte, proof.Secrets) {
 	var nonce proof.Hash
 	copy(nonce[:], ch.Nonce)
 	sigma := v.VRF.Prove(proof.VRFMessage(v.ChainID, ch.Id, nonce))
-	return sigma, proof.SecretFromVRF(sigma)
+	return sigma, proof.SecretsFromVRF(sigma)
 }
 
 // call runs f with a deadline of limit (or ctx's, when sooner).
@@ -230,19 +233,32 @@ func call[T any](ctx context.Context, limit time.Duration, f func(context.Contex
 }
 
 // Setup asks the miner for the setup proof of challenge ch, seeded by the
-// verifier's secret, and always returns a report: the device-signed proof
-// (the chain re-checks it in full and seals or fails the device) or, when
-// the miner is silent, stalls past ctx or answers without a valid
-// signature, an empty proof ("no answer"). verdict is nil when the proof
-// passed the verifier's own check.
+// verifier's SetupSeed, and always returns a report: the device-signed
+// proof (the chain re-checks it in full and seals or fails the device) or,
+// when the miner is silent, stalls past ctx or answers without a valid
+// signature, an empty proof ("no answer"). The setup is not timed, so a
+// miner that is away (a restart) is asked again, with backoff, until ctx
+// ends. verdict is nil when the proof passed the verifier's own check.
 func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch pocpstypes.Challenge, device pocpstypes.Device) (report *pocpstypes.MsgSubmitSetupResult, verdict error) {
-	sigma, seed := v.Secret(ch)
+	sigma, sec := v.Secrets(ch)
+	seed := sec.SetupSeed
 	report = &pocpstypes.MsgSubmitSetupResult{HotKey: hotKey, ChallengeId: ch.Id, VrfProof: sigma}
 	type answer struct{ pf, sig []byte }
-	a, err := call(ctx, time.Until(ch.Deadline), func(ctx context.Context) (answer, error) {
-		pf, sig, err := miner.Setup(ctx, ch.Id, seed)
-		return answer{pf, sig}, err
-	})
+	var a answer
+	var err error
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		a, err = call(ctx, time.Until(ch.Deadline), func(ctx context.Context) (answer, error) {
+			pf, sig, err := miner.Setup(ctx, ch.Id, seed)
+			return answer{pf, sig}, err
+		})
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
 	if err != nil {
 		return report, fmt.Errorf("no answer: %w", err)
 	}
@@ -332,10 +348,8 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	p := device.Seal.Params.ProofParams()
 	sealRoot := device.Seal.Commitment().SealRoot()
 	pub := device.DevicePubkey
-	var nonce, seed proof.Hash
-	copy(nonce[:], ch.Nonce)
-	copy(seed[:], ch.GemmSeed)
-	sigma, secret := v.Secret(ch)
+	sigma, sec := v.Secrets(ch)
+	nonce, seed := sec.ResidencyNonce, sec.GemmSeed
 	k := v.SampleSize
 	if k <= 0 {
 		k = 2
@@ -348,7 +362,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	msg := &pocpstypes.MsgSubmitChallengeResult{
 		HotKey: hotKey, ChallengeId: ch.Id, W: math.ZeroInt(), TranscriptHash: make([]byte, 32), VrfProof: sigma,
 	}
-	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:], Secret: secret[:]}
+	t := &types.ChallengeTranscript{Nonce: nonce[:], GemmSeed: seed[:], Secret: sec.ResidencySecret[:], GemmSecret: sec.GemmSecret[:]}
 	res := &Result{Msg: msg, Transcript: t}
 	fail := func(reason pocpstypes.FailureReason, err error) *Result {
 		msg.Passed, msg.FailureReason, res.Err = false, reason, err
@@ -385,9 +399,9 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 	}
 	msg.ResidencyRoot, msg.ResidencyRootSignature = append([]byte(nil), root[:]...), r.sig
 	t.ResidencyRoot, t.ResidencyRootSignature, t.ResidencyNs = msg.ResidencyRoot, r.sig, int64(res.Residency)
-	t.Walks = proof.ResidencyAudit(p, nonce, root, secret)
+	t.Walks = proof.ResidencyAudit(p, nonce, root, sec.ResidencySecret)
 	walks, err := call(ctx, openTimeout, func(ctx context.Context) ([]*types.Opening, error) {
-		return miner.OpenResidency(ctx, ch.Id, nonce, secret, positions(p.Samples))
+		return miner.OpenResidency(ctx, ch.Id, nonce, sec.ResidencySecret, positions(p.Samples))
 	})
 	t.ResidencyOpenings = walks
 	if err != nil {
@@ -400,7 +414,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		if o.Position != uint32(j) {
 			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency opening %d at position %d", j, o.Position))
 		}
-		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(sec.ResidencySecret, o.Position, proof.RootPayload(nonce, root), o.Opening)); err != nil {
 			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("residency opening %d: %w", j, err))
 		}
 	}
@@ -411,7 +425,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 			err = fmt.Errorf("%d walks in one opening", len(rp.Walks))
 		}
 		if err == nil {
-			err = proof.VerifyWalkAt(p, sealRoot, nonce, root, secret, uint32(j), rp.Walks[0])
+			err = proof.VerifyWalkAt(p, sealRoot, nonce, root, sec.ResidencySecret, uint32(j), rp.Walks[0])
 		}
 		if err != nil {
 			return badProof(fmt.Errorf("residency: %w", err), toSigned(walks[j:j+1]), nil)
@@ -442,7 +456,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm: %d roots for %d rounds", len(g.roots), p.Rounds))
 	}
 	rows, err := call(ctx, openTimeout, func(ctx context.Context) ([]*types.Opening, error) {
-		return miner.OpenGemm(ctx, ch.Id, seed, secret, positions(p.Samples))
+		return miner.OpenGemm(ctx, ch.Id, seed, sec.GemmSecret, positions(p.Samples))
 	})
 	t.GemmOpenings = rows
 	if err != nil {
@@ -455,12 +469,12 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		if o.Position != uint32(j) {
 			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm opening %d at position %d", j, o.Position))
 		}
-		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerGemmOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+		if err := proof.VerifyAnswer(pub, o.Signature, v.ChainID, ch.Id, proof.AnswerGemmOpening, proof.OpeningPayload(sec.GemmSecret, o.Position, proof.RootPayload(seed, g.roots...), o.Opening)); err != nil {
 			return fail(pocpstypes.FAILURE_REASON_NO_ANSWER, fmt.Errorf("gemm opening %d: %w", j, err))
 		}
 	}
-	f := proof.NewFreivalds(p, seed, secret, proof.GemmAuditRounds(p, seed, secret))
-	refs := proof.GemmAudit(p, seed, g.roots, secret)
+	f := proof.NewFreivalds(p, seed, sec.GemmSecret, proof.GemmAuditRounds(p, seed, sec.GemmSecret))
+	refs := proof.GemmAudit(p, seed, g.roots, sec.GemmSecret)
 	for j, o := range rows {
 		var gp proof.GemmProof
 		err := gp.UnmarshalBinary(o.Opening)
@@ -469,7 +483,7 @@ func (v *Verifier) challenge(ctx context.Context, miner MinerAPI, hotKey string,
 		}
 		if err == nil {
 			// The chain's own check of this row (paths, a column block).
-			err = proof.VerifyRowAt(p, sealRoot, seed, g.roots, secret, proof.ColumnSeed(sigma), uint32(j), gp.Rows[0])
+			err = proof.VerifyRowAt(p, sealRoot, seed, g.roots, sec.GemmSecret, sec.Columns, uint32(j), gp.Rows[0])
 		}
 		if err == nil && gp.Rows[0].Ref == refs[j] {
 			// Freivalds over the whole row; a failure is located exactly.

@@ -275,6 +275,7 @@ func TestAttackOneWrongGemmEntryIsProvable(t *testing.T) {
 	tree, err := proof.NewTree(leaves)
 	require.NoError(t, err)
 	g.Trees[last], g.Roots[last] = tree, tree.Root()
+	a.GemmRoots = g.Roots // the device commits the wrong round
 
 	msg := a.Report(1, 0)
 	msg.GemmRoots = nil
@@ -283,7 +284,7 @@ func TestAttackOneWrongGemmEntryIsProvable(t *testing.T) {
 	}
 	msg.GemmRootsSignature = a.Sign(proof.AnswerGemmRoots, proof.RootPayload(a.Seed, g.Roots...))
 	var evidence *pocpstypes.SignedOpening
-	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, a.Secret) {
+	for j, ref := range proof.GemmAudit(p, a.Seed, g.Roots, a.GemmSecret) {
 		if ref.Round != last {
 			continue
 		}
@@ -309,4 +310,79 @@ func TestAttackOneWrongGemmEntryIsProvable(t *testing.T) {
 	got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
 	require.NoError(t, err)
 	require.Contains(t, got.Detail, "column")
+}
+
+// A verifier names a column outside the row for an honest signed row: the
+// column is the verifier's claim, not the device's answer, so the report
+// is refused (it used to count as evidence).
+func TestAttackColumnOutOfRangeIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	m := apptesting.Run(t, c, sealing, hot, ch).Report(1, 1)
+	m.Passed, m.FailureReason, m.W = false, pocpstypes.FAILURE_REASON_BAD_PROOF, math.ZeroInt()
+	m.ResidencyOpenings = nil
+	m.GemmOpenings[0].Column = 1 << 31
+	_, err := apptesting.Deliver(c, c.Ctx(), m)
+	require.ErrorIs(t, err, pocpstypes.ErrInvalidResult)
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+}
+
+// A verifier asks the honest device to walk twice in one challenge (the
+// real nonce, then another) and pairs the real signed root with an opening
+// of the other run: the opening's signature covers its own run's
+// commitment, so it does not verify against the real root.
+func TestAttackCrossRunOpeningIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	real := apptesting.Run(t, c, sealing, hot, ch)
+
+	// The second run: same challenge id, another nonce, honestly signed.
+	fake := *real
+	fake.Nonce = proof.Hash{0xfa, 0xce}
+	run, err := sealing.Residency(fake.Nonce)
+	require.NoError(t, err)
+	fake.ResidencyRoot = run.Root()
+	w := proof.ResidencyAudit(sealing.Params, fake.Nonce, fake.ResidencyRoot, fake.ResidencySecret)[0]
+	bz, err := sealing.OpenResidency(run, []uint32{w}).MarshalBinary()
+	require.NoError(t, err)
+	crossed := fake.SignOpening(proof.AnswerResidencyOpening, 0, bz)
+
+	m := real.Report(1, 1)
+	m.Passed, m.FailureReason, m.W = false, pocpstypes.FAILURE_REASON_BAD_PROOF, math.ZeroInt()
+	m.ResidencyOpenings, m.GemmOpenings = []pocpstypes.SignedOpening{crossed}, nil
+	_, err = apptesting.Deliver(c, c.Ctx(), m)
+	require.ErrorIs(t, err, pocpstypes.ErrBadSignature)
+}
+
+// Precomputation: the challenge's nonce is public from issuance, but the
+// device's walk is seeded by the residency nonce the verifier derives from
+// its VRF proof and sends with the request. A device that walked ahead of
+// time over the public nonce has a root the chain does not take.
+func TestAttackPrecomputedResidencyIsRefused(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	a := apptesting.Run(t, c, sealing, hot, ch)
+	require.NotEqual(t, ch.Nonce, a.Nonce[:], "the walk's nonce is not the public one")
+
+	var public proof.Hash
+	copy(public[:], ch.Nonce)
+	early, err := sealing.Residency(public)
+	require.NoError(t, err)
+	m := a.Report(1, 1)
+	root := early.Root()
+	m.ResidencyRoot = root[:]
+	m.ResidencyRootSignature = a.Sign(proof.AnswerResidencyRoot, proof.RootPayload(public, early.Root()))
+	_, err = apptesting.Deliver(c, c.Ctx(), m)
+	require.ErrorIs(t, err, pocpstypes.ErrBadSignature)
 }

@@ -94,8 +94,9 @@ func (k Keeper) draw(ctx context.Context, tag string, salt uint64) (uint64, erro
 
 // issueChallenge assigns a new challenge of kind for device to a verifier
 // not in exclude (recorded as the challenge's reported_by) and queues its
-// deadline. Its nonce and GEMM seed are derived from the chain id, its id
-// and this block's hash (proof.ChallengeNonce, proof.ChallengeGemmSeed).
+// deadline. Its public nonce is derived from the chain id, its id and this
+// block's hash (proof.ChallengeNonce); what the device works on comes from
+// the verifier's VRF proof of it (proof.SecretsFromVRF).
 // a may be nil (it is then loaded); callers issuing many challenges pass
 // one. Errors: ErrNoVerifier.
 func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude []string, a *assignment) (types.Challenge, error) {
@@ -120,10 +121,9 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	nonce := proof.ChallengeNonce(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
-	seed := proof.ChallengeGemmSeed(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
-		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], GemmSeed: seed[:], ReportedBy: exclude,
+		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude,
 		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
@@ -155,24 +155,24 @@ func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status ty
 
 // challengeSecret checks a report's VRF proof against the assigned
 // verifier's registered key and the challenge (proof.VRFMessage), mixes
-// it into the beacon and returns the challenge's secret. Errors: ErrBadVRF.
-func (k Keeper) challengeSecret(ctx context.Context, c types.Challenge, v types.Verifier, vrfProof []byte) (proof.Hash, error) {
+// it into the beacon and returns the challenge's secrets. Errors: ErrBadVRF.
+func (k Keeper) challengeSecrets(ctx context.Context, c types.Challenge, v types.Verifier, vrfProof []byte) (proof.Secrets, error) {
 	var nonce proof.Hash
 	copy(nonce[:], c.Nonce)
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	sdkCtx.GasMeter().ConsumeGas(VerifyVRFGas, "pocps: verify VRF proof")
 	if err := proof.VerifyVRF(v.VrfKey, proof.VRFMessage(sdkCtx.ChainID(), c.Id, nonce), vrfProof); err != nil {
-		return proof.Hash{}, errorsmod.Wrapf(types.ErrBadVRF, "challenge %d: %v", c.Id, err)
+		return proof.Secrets{}, errorsmod.Wrapf(types.ErrBadVRF, "challenge %d: %v", c.Id, err)
 	}
 	beacon, err := k.Beacon.Get(ctx)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
-		return proof.Hash{}, err
+		return proof.Secrets{}, err
 	}
 	next := proof.NextBeacon(beacon, vrfProof)
 	if err := k.Beacon.Set(ctx, next[:]); err != nil {
-		return proof.Hash{}, err
+		return proof.Secrets{}, err
 	}
-	return proof.SecretFromVRF(vrfProof), nil
+	return proof.SecretsFromVRF(vrfProof), nil
 }
 
 // VerifyVRFGas is charged for checking a VRF proof: two pairings on
@@ -181,7 +181,7 @@ func (k Keeper) challengeSecret(ctx context.Context, c types.Challenge, v types.
 const VerifyVRFGas = 70_000
 
 // SubmitSetupResult re-checks a setup proof in full (proof.VerifySetup with
-// the seed proof.SecretFromVRF of the verifier's VRF proof) and seals the
+// the SetupSeed of the verifier's VRF proof) and seals the
 // device when it passes. A device-signed proof that fails the check fails
 // the device at once; an empty proof (no answer) is taken on trust and
 // re-issued to another verifier until `confirmations` verifiers said so.
@@ -198,10 +198,11 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 	if err != nil {
 		return nil, err
 	}
-	seed, err := k.challengeSecret(ctx, c, v, msg.VrfProof)
+	secrets, err := k.challengeSecrets(ctx, c, v, msg.VrfProof)
 	if err != nil {
 		return nil, err
 	}
+	seed := secrets.SetupSeed
 
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.Proof)), "pocps: verify setup proof")
 	if len(msg.Proof) == 0 {
@@ -326,7 +327,7 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 	if n := len(msg.TranscriptHash); n != 0 && n != 32 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "transcript_hash must be 32 bytes (SHA-256) or empty, got %d", n)
 	}
-	secret, err := k.challengeSecret(ctx, c, v, msg.VrfProof)
+	secrets, err := k.challengeSecrets(ctx, c, v, msg.VrfProof)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +346,7 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		if limit := wBench.MulRaw(types.MaxWMultiple); msg.W.GT(limit) {
 			return nil, errorsmod.Wrapf(types.ErrInvalidResult, "w %s ops/s is above %d × the class's W_bench (%s)", msg.W, types.MaxWMultiple, limit)
 		}
-		ev, err := k.checkEvidence(ctx, c, device, secret, msg)
+		ev, err := k.checkEvidence(ctx, c, device, secrets, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +377,7 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		return &types.MsgSubmitChallengeResultResponse{}, k.Hooks().AfterDeviceScored(ctx, device.Id)
 
 	case msg.FailureReason == types.FAILURE_REASON_BAD_PROOF:
-		ev, err := k.checkEvidence(ctx, c, device, secret, msg)
+		ev, err := k.checkEvidence(ctx, c, device, secrets, msg)
 		if err != nil {
 			return nil, err
 		}
@@ -417,14 +418,13 @@ type evidence struct {
 // ErrBadSignature, since it proves nothing about the device) and re-checks
 // each opening. Decoding errors of signed openings are the device's and
 // count as failures. Gas: VerifyGasPerByte per byte of openings.
-func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device types.Device, secret proof.Hash, msg *types.MsgSubmitChallengeResult) (evidence, error) {
+func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device types.Device, sec proof.Secrets, msg *types.MsgSubmitChallengeResult) (evidence, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	chainID, pub := sdkCtx.ChainID(), device.DevicePubkey
 	p := device.Seal.Params.ProofParams()
 	sealRoot := device.Seal.Commitment().SealRoot()
-	var nonce, seed, resRoot proof.Hash
-	copy(nonce[:], c.Nonce)
-	copy(seed[:], c.GemmSeed)
+	nonce, seed := sec.ResidencyNonce, sec.GemmSeed
+	var resRoot proof.Hash
 	if len(msg.ResidencyRoot) != 32 {
 		return evidence{}, errorsmod.Wrap(types.ErrInvalidResult, "residency_root must be 32 bytes")
 	}
@@ -456,9 +456,9 @@ func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device typ
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*bytes, "pocps: verify challenge openings")
 
 	ev := evidence{prefix: true}
-	columnSeed := proof.ColumnSeed(msg.VrfProof)
+	resCommit, gemmCommit := proof.RootPayload(nonce, resRoot), proof.RootPayload(seed, roots...)
 	for i, o := range msg.ResidencyOpenings {
-		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(sec.ResidencySecret, o.Position, resCommit, o.Opening)); err != nil {
 			return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "residency opening %d: %v", i, err)
 		}
 		ev.prefix = ev.prefix && o.Position == uint32(i)
@@ -470,13 +470,17 @@ func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device typ
 			ev.failed = fmt.Errorf("residency opening at position %d is not one encoded walk (%v)", o.Position, err)
 			continue
 		}
-		if err := proof.VerifyWalkAt(p, sealRoot, nonce, resRoot, secret, o.Position, rp.Walks[0]); err != nil {
+		if err := proof.VerifyWalkAt(p, sealRoot, nonce, resRoot, sec.ResidencySecret, o.Position, rp.Walks[0]); err != nil {
 			ev.failed = fmt.Errorf("residency: %w", err)
 		}
 	}
 	for i, o := range msg.GemmOpenings {
-		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerGemmOpening, proof.OpeningPayload(secret, o.Position, o.Opening)); err != nil {
+		if err := proof.VerifyAnswer(pub, o.Signature, chainID, c.Id, proof.AnswerGemmOpening, proof.OpeningPayload(sec.GemmSecret, o.Position, gemmCommit, o.Opening)); err != nil {
 			return evidence{}, errorsmod.Wrapf(types.ErrBadSignature, "gemm opening %d: %v", i, err)
+		}
+		if !msg.Passed && o.Column >= p.GemmDim {
+			// The column is the verifier's claim, not the device's answer.
+			return evidence{}, errorsmod.Wrapf(types.ErrInvalidResult, "gemm opening %d names column %d of a %d-column row", i, o.Column, p.GemmDim)
 		}
 		ev.prefix = ev.prefix && o.Position == uint32(i)
 		if ev.failed != nil {
@@ -487,10 +491,10 @@ func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device typ
 			ev.failed = fmt.Errorf("gemm opening at position %d is not one encoded row (%v)", o.Position, err)
 			continue
 		}
-		if err := proof.VerifyRowAt(p, sealRoot, seed, roots, secret, columnSeed, o.Position, gp.Rows[0]); err != nil {
+		if err := proof.VerifyRowAt(p, sealRoot, seed, roots, sec.GemmSecret, sec.Columns, o.Position, gp.Rows[0]); err != nil {
 			ev.failed = fmt.Errorf("gemm: %w", err)
 		} else if !msg.Passed {
-			if err := proof.CheckRowEntry(p, sealRoot, seed, roots, secret, o.Position, gp.Rows[0], o.Column); err != nil {
+			if err := proof.CheckRowEntry(p, sealRoot, seed, roots, sec.GemmSecret, o.Position, gp.Rows[0], o.Column); err != nil {
 				ev.failed = fmt.Errorf("gemm: %w", err)
 			}
 		}

@@ -84,7 +84,8 @@ func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 		failed bool
 	}{
 		{name: "tampered label, signed", failed: true, edit: func(t *testing.T, c *apptesting.TestChain, s *proof.Sealing, ch pocpstypes.Challenge, m *pocpstypes.MsgSubmitSetupResult) {
-			_, seed := apptesting.VRF(c, apptesting.VerifierHotKey, ch)
+			_, sec := apptesting.VRF(c, apptesting.VerifierHotKey, ch)
+			seed := sec.SetupSeed
 			pf, err := s.ProveSetup(seed)
 			require.NoError(t, err)
 			pf.Samples[0].Label.Label[0] ^= 1
@@ -92,7 +93,8 @@ func TestSetupChallengeRejectsBadProofs(t *testing.T) {
 			m.DeviceSignature = signed(c, ch, seed, m.Proof)
 		}},
 		{name: "garbage, signed", failed: true, edit: func(t *testing.T, c *apptesting.TestChain, _ *proof.Sealing, ch pocpstypes.Challenge, m *pocpstypes.MsgSubmitSetupResult) {
-			_, seed := apptesting.VRF(c, apptesting.VerifierHotKey, ch)
+			_, sec := apptesting.VRF(c, apptesting.VerifierHotKey, ch)
+			seed := sec.SetupSeed
 			m.Proof = []byte{0, 0, 0, 9}
 			m.DeviceSignature = signed(c, ch, seed, m.Proof)
 		}},
