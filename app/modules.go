@@ -80,9 +80,12 @@ func (app *App) newModuleManager() {
 	app.ModuleManager.SetOrderPreBlockers(upgradetypes.ModuleName, authtypes.ModuleName)
 	// x/epochs ticks first so that the LooPIN modules see the new epoch in
 	// the same block; distribution allocates fees before slashing.
+	// x/pocps first: it fixes the block's draw seed (the beacon at the
+	// block's start) that the epoch-end challenges of x/epochs' hooks draw
+	// their verifiers from.
 	app.ModuleManager.SetOrderBeginBlockers(
-		epochstypes.ModuleName, poolstypes.ModuleName, staketypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName,
-		evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName, pocpstypes.ModuleName,
+		pocpstypes.ModuleName, epochstypes.ModuleName, poolstypes.ModuleName, staketypes.ModuleName, distrtypes.ModuleName,
+		slashingtypes.ModuleName, evidencetypes.ModuleName, stakingtypes.ModuleName, authz.ModuleName,
 	)
 	// x/bank must come first (SDK v0.54).
 	app.ModuleManager.SetOrderEndBlockers(

@@ -110,7 +110,7 @@ func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 				return err
 			}
 		}
-		if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, nil, a); err != nil && !errors.Is(err, types.ErrNoVerifier) {
+		if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, nil, a, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
 			return err
 		}
 		if err := k.Schedule.Set(ctx, collections.Join(epoch+int64(params.ChallengeInterval), device.Id)); err != nil {
@@ -182,7 +182,7 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 			} else if err != nil {
 				return err
 			}
-			next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, append(slices.Clone(c.ReportedBy), c.Verifier), nil)
+			next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, append(slices.Clone(c.ReportedBy), c.Verifier), nil, &c)
 			if errors.Is(err, types.ErrNoVerifier) {
 				continue
 			} else if err != nil {

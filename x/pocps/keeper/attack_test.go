@@ -386,3 +386,45 @@ func TestAttackPrecomputedResidencyIsRefused(t *testing.T) {
 	_, err = apptesting.Deliver(c, c.Ctx(), m)
 	require.ErrorIs(t, err, pocpstypes.ErrBadSignature)
 }
+
+// Two colluding verifiers: the first waits for a block whose draw would
+// hand the confirmation to its partner, then reports "no answer". The
+// confirmation is drawn from the draw seed the failing challenge was
+// issued with, so the block the report comes in does not move it.
+func TestAttackConfirmationCannotBeSteeredByTiming(t *testing.T) {
+	c := apptesting.SetupWithValidators(t, 4, apptesting.ShortEpochs(2))
+	c.NextBlock(t, time.Second)
+	hots := map[string]sdk.AccAddress{}
+	for i, val := range apptesting.GenesisValidators(t, c) {
+		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
+		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
+			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
+		require.NoError(t, err)
+		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
+		require.NoError(t, err)
+		hots[name] = hot
+	}
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
+	c.NextBlock(t, time.Second)
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
+	require.NoError(t, err)
+	sealing.Discard()
+	first := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
+	msg := apptesting.Answer(t, c, sealing, hots[first.Verifier], first)
+	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
+
+	confirmers := map[string]bool{}
+	for range 8 { // the colluder tries eight blocks
+		c.NextBlock(t, time.Second)
+		ctx, _ := c.Ctx().CacheContext()
+		res, err := apptesting.Deliver(c, ctx, msg)
+		require.NoError(t, err)
+		var resp pocpstypes.MsgSubmitChallengeResultResponse
+		require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+		next, err := c.PocpsKeeper.Challenges.Get(ctx, resp.ConfirmationId)
+		require.NoError(t, err)
+		require.NotEqual(t, first.Verifier, next.Verifier)
+		confirmers[next.Verifier] = true
+	}
+	require.Len(t, confirmers, 1, "every block hands the confirmation to the same verifier")
+}

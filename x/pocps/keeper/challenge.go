@@ -53,10 +53,10 @@ func (k Keeper) loadAssignment(ctx context.Context) (*assignment, error) {
 
 // pick chooses a verifier for a device of owner among the loaded ones
 // whose operator is not the owner and not in exclude (validator operator
-// addresses), from the block's draw seed (proof.BlockDrawSeed: the beacon
-// at BeginBlock, which neither this block's proposer nor its transactions
-// move) and salt. Returns ErrNoVerifier when none is eligible.
-func (a *assignment) pick(ctx context.Context, k Keeper, owner sdk.AccAddress, exclude []string, salt uint64) (string, error) {
+// addresses), from seed (a draw seed: proof.BlockDrawSeed, the beacon at
+// some block's BeginBlock, which neither that block's proposer nor its
+// transactions move) and salt. Returns ErrNoVerifier when none is eligible.
+func (a *assignment) pick(seed []byte, owner sdk.AccAddress, exclude []string, salt uint64) (string, error) {
 	var eligible []string
 	for i, val := range a.verifiers {
 		if !sdk.AccAddress(val).Equals(owner) && !slices.Contains(exclude, a.names[i]) {
@@ -66,40 +66,51 @@ func (a *assignment) pick(ctx context.Context, k Keeper, owner sdk.AccAddress, e
 	if len(eligible) == 0 {
 		return "", errorsmod.Wrap(types.ErrNoVerifier, "register a verifier (loopind tx pocps register-verifier) that is not the device owner")
 	}
-	draw, err := k.draw(ctx, "loopin/pocps/v2/assign", salt)
-	if err != nil {
-		return "", err
-	}
-	return eligible[draw%uint64(len(eligible))], nil
+	return eligible[drawFrom(seed, "loopin/pocps/v2/assign", salt)%uint64(len(eligible))], nil
 }
 
-// draw returns a u64 of the block's draw seed for tag and salt:
-// u64(SHA-256(tag ‖ draw seed ‖ u64 salt)[0:8]).
-func (k Keeper) draw(ctx context.Context, tag string, salt uint64) (uint64, error) {
+// blockDrawSeed is the current block's draw seed (DrawSeed, fixed at
+// BeginBlock).
+func (k Keeper) blockDrawSeed(ctx context.Context) ([]byte, error) {
 	seed, err := k.DrawSeed.Get(ctx)
 	if errors.Is(err, collections.ErrNotFound) {
 		// Before the first BeginBlock (genesis transactions): the empty
 		// beacon's seed for this height.
 		s := proof.BlockDrawSeed(nil, sdk.UnwrapSDKContext(ctx).BlockHeight())
-		seed = s[:]
-	} else if err != nil {
-		return 0, err
+		return s[:], nil
 	}
+	return seed, err
+}
+
+// drawFrom is u64(SHA-256(tag ‖ seed ‖ u64 salt)[0:8]).
+func drawFrom(seed []byte, tag string, salt uint64) uint64 {
 	h := sha256.New()
 	h.Write([]byte(tag))
 	h.Write(seed)
 	h.Write(binary.BigEndian.AppendUint64(nil, salt))
-	return binary.BigEndian.Uint64(h.Sum(nil)[:8]), nil
+	return binary.BigEndian.Uint64(h.Sum(nil)[:8])
+}
+
+// draw returns a u64 of the current block's draw seed for tag and salt.
+func (k Keeper) draw(ctx context.Context, tag string, salt uint64) (uint64, error) {
+	seed, err := k.blockDrawSeed(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return drawFrom(seed, tag, salt), nil
 }
 
 // issueChallenge assigns a new challenge of kind for device to a verifier
 // not in exclude (recorded as the challenge's reported_by) and queues its
-// deadline. Its public nonce is derived from the chain id, its id and this
+// deadline. The verifier is drawn from the current block's draw seed with
+// the new challenge's id as salt, or, for a follow-up of challenge prev
+// (a confirmation, a re-issued setup), from prev's draw seed with prev's
+// id as salt: fixed when prev was issued, whenever its report comes. Its public nonce is derived from the chain id, its id and this
 // block's hash (proof.ChallengeNonce); what the device works on comes from
 // the verifier's VRF proof of it (proof.SecretsFromVRF).
 // a may be nil (it is then loaded); callers issuing many challenges pass
 // one. Errors: ErrNoVerifier.
-func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude []string, a *assignment) (types.Challenge, error) {
+func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind types.ChallengeKind, exclude []string, a *assignment, prev *types.Challenge) (types.Challenge, error) {
 	if a == nil {
 		var err error
 		if a, err = k.loadAssignment(ctx); err != nil {
@@ -115,7 +126,13 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 		return types.Challenge{}, err
 	}
 	id++
-	name, err := a.pick(ctx, k, owner, exclude, id)
+	seed, salt := []byte(nil), id
+	if prev != nil && len(prev.DrawSeed) > 0 {
+		seed, salt = prev.DrawSeed, prev.Id
+	} else if seed, err = k.blockDrawSeed(ctx); err != nil {
+		return types.Challenge{}, err
+	}
+	name, err := a.pick(seed, owner, exclude, salt)
 	if err != nil {
 		return types.Challenge{}, err
 	}
@@ -123,7 +140,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	nonce := proof.ChallengeNonce(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
-		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude,
+		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude, DrawSeed: seed,
 		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
@@ -516,7 +533,7 @@ func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, val sd
 		return 0, false, err
 	}
 	if c.Failures+1 < params.Confirmations {
-		next, err := k.issueChallenge(ctx, device, c.Kind, append(slices.Clone(c.ReportedBy), c.Verifier), nil)
+		next, err := k.issueChallenge(ctx, device, c.Kind, append(slices.Clone(c.ReportedBy), c.Verifier), nil, &c)
 		if errors.Is(err, types.ErrNoVerifier) {
 			return 0, false, nil // confirmed at the next scheduled challenge
 		} else if err != nil {

@@ -121,7 +121,7 @@ func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice
 	}
 	// The seal is checked before the device may be staked: a verifier gets
 	// its setup challenge now (none eligible: the registration fails).
-	if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil, nil); err != nil {
+	if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, nil, nil, nil); err != nil {
 		return nil, err
 	}
 	if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventDeviceRegistered{
