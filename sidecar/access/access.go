@@ -293,6 +293,24 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 	if !pub.VerifySignature(SignBytes(s.chainID, req.LeaseId, req.Timestamp, req.Payload), req.Signature) {
 		return nil, status.Errorf(codes.Unauthenticated, "the signature does not verify for lease %d on chain %s", req.LeaseId, s.chainID)
 	}
+	lease, err := s.chain.Lease(ctx, req.LeaseId)
+	if errors.Is(err, ErrNoLease) {
+		return nil, status.Errorf(codes.NotFound, "lease %d does not exist", req.LeaseId)
+	} else if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "reading lease %d: %v", req.LeaseId, err)
+	}
+	s.mu.Lock()
+	served := s.devices[lease.DeviceId]
+	s.mu.Unlock()
+	if !served {
+		return nil, status.Errorf(codes.FailedPrecondition, "lease %d is on device %d, which this sidecar does not serve", lease.Id, lease.DeviceId)
+	}
+	client, err := sdk.AccAddressFromBech32(lease.Client)
+	if err != nil || !bytes.Equal(client, pub.Address()) {
+		return nil, status.Errorf(codes.PermissionDenied, "lease %d belongs to %s, not to the signing key", lease.Id, lease.Client)
+	}
+	// Recorded against replay only now: a signature that is not the lessee's
+	// (any key can sign) never reaches the replay file.
 	sigHash := sha256.Sum256(req.Signature)
 	s.mu.Lock()
 	for k, t := range s.seen {
@@ -314,22 +332,6 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 		return nil, status.Errorf(codes.Internal, "recording the request against replay: %v", saveErr)
 	}
 
-	lease, err := s.chain.Lease(ctx, req.LeaseId)
-	if errors.Is(err, ErrNoLease) {
-		return nil, status.Errorf(codes.NotFound, "lease %d does not exist", req.LeaseId)
-	} else if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "reading lease %d: %v", req.LeaseId, err)
-	}
-	s.mu.Lock()
-	served := s.devices[lease.DeviceId]
-	s.mu.Unlock()
-	if !served {
-		return nil, status.Errorf(codes.FailedPrecondition, "lease %d is on device %d, which this sidecar does not serve", lease.Id, lease.DeviceId)
-	}
-	client, err := sdk.AccAddressFromBech32(lease.Client)
-	if err != nil || !bytes.Equal(client, pub.Address()) {
-		return nil, status.Errorf(codes.PermissionDenied, "lease %d belongs to %s, not to the signing key", lease.Id, lease.Client)
-	}
 	chainNow, err := s.chain.Time(ctx)
 	if err != nil {
 		return nil, status.Errorf(codes.Unavailable, "reading the chain's time: %v", err)

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -27,7 +29,16 @@ type runner struct {
 	log       *slog.Logger
 	hot       string
 	validator string
-	done      map[uint64]bool
+	// mu guards done and inFlight: challenges run concurrently, each in
+	// its own goroutine (wg), so a stalling miner does not eat the time of
+	// the challenges behind it.
+	mu       sync.Mutex
+	done     map[uint64]bool
+	inFlight map[uint64]bool
+	wg       sync.WaitGroup
+	// submitMu serializes submissions from the hot key (one account
+	// sequence).
+	submitMu sync.Mutex
 	// warnedUnregistered is when "not a registered verifier" was last logged.
 	warnedUnregistered time.Time
 	// pruned is when old transcripts were last removed.
@@ -75,17 +86,33 @@ func (r *runner) step(ctx context.Context) error {
 		return err
 	}
 	pq := poolstypes.NewQueryClient(r.c.Conn())
-	for _, ch := range pending.Challenges {
-		if r.done[ch.Id] {
+	// Earliest deadline first, at most maxConcurrent at a time.
+	chs := slices.Clone(pending.Challenges)
+	slices.SortStableFunc(chs, func(a, b pocpstypes.Challenge) int { return a.Deadline.Compare(b.Deadline) })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inFlight == nil {
+		r.inFlight = map[uint64]bool{}
+	}
+	for _, ch := range chs {
+		if r.done[ch.Id] || r.inFlight[ch.Id] || len(r.inFlight) >= maxConcurrent {
 			continue
 		}
-		if err := r.handle(ctx, q, pq, ch); err != nil {
-			if !errors.Is(err, errNotYet) {
+		r.inFlight[ch.Id] = true
+		r.wg.Add(1)
+		go func(ch pocpstypes.Challenge) {
+			defer r.wg.Done()
+			err := r.handle(ctx, q, pq, ch)
+			if err != nil && ctx.Err() == nil {
 				r.log.Warn("challenge not handled, will retry", "challenge", ch.Id, "err", err)
 			}
-			continue
-		}
-		r.done[ch.Id] = true
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			delete(r.inFlight, ch.Id)
+			if err == nil {
+				r.done[ch.Id] = true
+			}
+		}(ch)
 	}
 	// Forget challenges no longer pending (bounded memory).
 	still := map[uint64]bool{}
@@ -98,7 +125,8 @@ func (r *runner) step(ctx context.Context) error {
 	return nil
 }
 
-var errNotYet = errors.New("not yet")
+// maxConcurrent bounds the challenges a verifier runs at once.
+const maxConcurrent = 8
 
 // handle runs challenge ch, saves its transcript and report, and submits
 // the report. Once the report is saved the challenge is done: a
@@ -184,7 +212,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 	if err := renameio.WriteFile(path, bz, 0o600); err != nil {
 		return err
 	}
-	if err := r.submitSaved(ctx, path); err != nil && !chain.Final(err) {
+	if err := r.submitSavedLocked(ctx, path); err != nil && !chain.Final(err) {
 		r.log.Warn("report kept for a later try", "challenge", ch.Id, "err", err)
 	}
 	return nil

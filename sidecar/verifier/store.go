@@ -18,6 +18,14 @@ import (
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
+// submitSavedLocked is submitSaved under submitMu: reports are submitted
+// one at a time (one account sequence).
+func (r *runner) submitSavedLocked(ctx context.Context, path string) error {
+	r.submitMu.Lock()
+	defer r.submitMu.Unlock()
+	return r.submitSaved(ctx, path)
+}
+
 // submitSaved submits a saved report and removes it once included or
 // refused for good (the chain's answer is final); a node that is away
 // leaves it on disk.
@@ -30,6 +38,9 @@ func (r *runner) submitSaved(ctx context.Context, path string) error {
 		msg = &pocpstypes.MsgSubmitSetupResult{}
 	}
 	bz, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // submitted meanwhile (a resubmission or its own challenge's)
+	}
 	if err == nil {
 		err = msg.Unmarshal(bz)
 	}
@@ -83,7 +94,7 @@ func (r *runner) resubmit(ctx context.Context) error {
 		if ext := filepath.Ext(e.Name()); ext != ".setup" && ext != ".result" {
 			continue
 		}
-		err := r.submitSaved(ctx, filepath.Join(r.cfg.Dir, "reports", e.Name()))
+		err := r.submitSavedLocked(ctx, filepath.Join(r.cfg.Dir, "reports", e.Name()))
 		switch {
 		case err == nil:
 			r.log.Info("saved report submitted", "file", e.Name())

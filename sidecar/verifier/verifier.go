@@ -114,6 +114,7 @@ func run(ctx context.Context, cfg Config, seed [32]byte, mm *verifierMetrics, lo
 		return err
 	}
 	r := &runner{c: c, v: &protocol.Verifier{VRF: vrf, ChainID: cfg.Chain.ChainID}, cfg: cfg, mm: mm, log: log, hot: c.Address.String(), done: map[uint64]bool{}}
+	defer r.wg.Wait() // the challenges in flight end with ctx
 
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = cfg.Poll, 30*time.Second
