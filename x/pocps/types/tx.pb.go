@@ -618,7 +618,7 @@ type MsgSubmitSetupResult struct {
 	// empty when the device did not answer.
 	Proof []byte `protobuf:"bytes,3,opt,name=proof,proto3" json:"proof,omitempty"`
 	// vrf_proof is the verifier's BLS signature of proof.VRFMessage for the
-	// challenge (96 bytes); the setup seed is proof.SecretFromVRF(vrf_proof).
+	// challenge (96 bytes); the setup seed is proof.SecretsFromVRF(vrf_proof).SetupSeed.
 	VrfProof []byte `protobuf:"bytes,4,opt,name=vrf_proof,json=vrfProof,proto3" json:"vrf_proof,omitempty"`
 	// device_signature is the device's signature of the proof
 	// (proof.AnswerSetup over the seed and the proof's hash).
@@ -756,10 +756,10 @@ func (m *MsgSubmitSetupResultResponse) GetDetail() string {
 }
 
 // MsgSubmitChallengeResult reports a residency and throughput challenge,
-// signed by the assigned verifier's hot key. The nonce and GEMM seed are
-// the challenge's (derived on chain); the audit secret is
-// proof.SecretFromVRF(vrf_proof); every commitment and opening is signed by
-// the device (docs/pocps.md §14).
+// signed by the assigned verifier's hot key. The walk's nonce, the GEMM
+// seed and the audit secrets are proof.SecretsFromVRF(vrf_proof), σ the
+// verifier's unique signature of the challenge; every commitment and
+// opening is signed by the device (docs/pocps.md §14).
 type MsgSubmitChallengeResult struct {
 	HotKey      string `protobuf:"bytes,1,opt,name=hot_key,json=hotKey,proto3" json:"hot_key,omitempty"`
 	ChallengeId uint64 `protobuf:"varint,2,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
