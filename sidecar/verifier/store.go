@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -91,8 +93,17 @@ func (r *runner) resubmit(ctx context.Context) error {
 		return err
 	}
 	for _, e := range entries {
-		if ext := filepath.Ext(e.Name()); ext != ".setup" && ext != ".result" {
+		ext := filepath.Ext(e.Name())
+		if ext != ".setup" && ext != ".result" {
 			continue
+		}
+		if id, err := strconv.ParseUint(strings.TrimSuffix(e.Name(), ext), 10, 64); err == nil {
+			r.mu.Lock()
+			running := r.inFlight[id]
+			r.mu.Unlock()
+			if running {
+				continue // its own challenge submits it
+			}
 		}
 		err := r.submitSavedLocked(ctx, filepath.Join(r.cfg.Dir, "reports", e.Name()))
 		switch {
