@@ -3,6 +3,7 @@ package apptesting
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -337,4 +338,22 @@ func PutSealedDevice(t testing.TB, c *TestChain, id uint64, owner sdk.AccAddress
 	if seq, err := c.PocpsKeeper.DeviceSeq.Peek(c.Ctx()); err == nil && seq < id {
 		require.NoError(t, c.PocpsKeeper.DeviceSeq.Set(c.Ctx(), id))
 	}
+}
+
+// WithVerifiers registers a verifier for every genesis validator, hot key
+// "hot_key_<i>", each with its TestVRFKey, and returns the hot keys by
+// validator operator address (the Challenge.Verifier string).
+func WithVerifiers(t testing.TB, c *TestChain) map[string]sdk.AccAddress {
+	t.Helper()
+	hots := map[string]sdk.AccAddress{}
+	for i, val := range GenesisValidators(t, c) {
+		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
+		_, err := Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
+			Endpoint: "v:9500", VrfKey: TestVRFKey(hot).PublicKey()})
+		require.NoError(t, err)
+		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
+		require.NoError(t, err)
+		hots[name] = hot
+	}
+	return hots
 }

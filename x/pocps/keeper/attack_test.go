@@ -9,8 +9,6 @@ import (
 
 	"cosmossdk.io/math"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
 	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
@@ -182,12 +180,7 @@ func TestAttackHugeWIsRefused(t *testing.T) {
 func TestAttackHeaderGrindingMovesNoDraw(t *testing.T) {
 	c := apptesting.SetupWithValidators(t, 4, apptesting.ShortEpochs(1))
 	c.NextBlock(t, time.Second)
-	for i, val := range apptesting.GenesisValidators(t, c) {
-		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
-			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
-		require.NoError(t, err)
-	}
+	apptesting.WithVerifiers(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
 	assigned := map[string]bool{}
@@ -211,16 +204,7 @@ func TestAttackHeaderGrindingMovesNoDraw(t *testing.T) {
 func TestAttackConfirmationsAreIndependent(t *testing.T) {
 	c := apptesting.SetupWithValidators(t, 3, apptesting.ShortEpochs(3))
 	c.NextBlock(t, time.Second)
-	hots := map[string]sdk.AccAddress{}
-	for i, val := range apptesting.GenesisValidators(t, c) {
-		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
-			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
-		require.NoError(t, err)
-		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
-		require.NoError(t, err)
-		hots[name] = hot
-	}
+	hots := apptesting.WithVerifiers(t, c)
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 	c.NextBlock(t, time.Second)
 	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
@@ -394,16 +378,7 @@ func TestAttackPrecomputedResidencyIsRefused(t *testing.T) {
 func TestAttackConfirmationCannotBeSteeredByTiming(t *testing.T) {
 	c := apptesting.SetupWithValidators(t, 4, apptesting.ShortEpochs(2))
 	c.NextBlock(t, time.Second)
-	hots := map[string]sdk.AccAddress{}
-	for i, val := range apptesting.GenesisValidators(t, c) {
-		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(),
-			Endpoint: "v:9500", VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
-		require.NoError(t, err)
-		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
-		require.NoError(t, err)
-		hots[name] = hot
-	}
+	hots := apptesting.WithVerifiers(t, c)
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 	c.NextBlock(t, time.Second)
 	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))

@@ -1,15 +1,12 @@
 package keeper_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/math"
-
-	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/loopin-project/loopin/app"
 	"github.com/loopin-project/loopin/app/apptesting"
@@ -234,16 +231,7 @@ func TestMaxMissedStopsAssignment(t *testing.T) {
 func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 	c := apptesting.SetupWithValidators(t, 2, apptesting.ShortEpochs(2))
 	c.NextBlock(t, time.Second)
-	hots := map[string]sdk.AccAddress{}
-	for i, val := range apptesting.GenesisValidators(t, c) {
-		hot := sdk.AccAddress([]byte(fmt.Sprintf("hot_key_%012d", i)))
-		_, err := apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(val).String(), HotKey: hot.String(), Endpoint: "v:9500",
-			VrfKey: apptesting.TestVRFKey(hot).PublicKey()})
-		require.NoError(t, err)
-		name, err := c.StakingKeeper.ValidatorAddressCodec().BytesToString(val)
-		require.NoError(t, err)
-		hots[name] = hot
-	}
+	hots := apptesting.WithVerifiers(t, c)
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
 	c.NextBlock(t, time.Second)
 	c.NextBlock(t, time.Second)
