@@ -3,11 +3,15 @@ package app_test
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"google.golang.org/grpc"
 
 	"github.com/loopin-project/loopin/app/apptesting"
@@ -230,4 +234,75 @@ func (stallingMiner) Gemm(ctx context.Context, _ uint64, _ proof.Hash) ([]proof.
 func (stallingMiner) OpenGemm(ctx context.Context, _ uint64, _, _ proof.Hash, _ []uint32) ([]*types.Opening, error) {
 	<-ctx.Done()
 	return nil, ctx.Err()
+}
+
+// Only the assigned verifier gets answers: the miner serves a challenge's
+// requests signed by the hot key the chain assigned it, and refuses the
+// unsigned and another key's (a third party could otherwise start or
+// replace the device's runs and make it miss).
+func TestMinerServesOnlyTheAssignedVerifier(t *testing.T) {
+	ctx := context.Background()
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hotKey := secp256k1.GenPrivKey()
+	hot := apptesting.WithVerifierKey(t, c, sdk.AccAddress(hotKey.PubKey().Address()))
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-auth")
+	seal, err := gpu.NewCPU(0).Restore(sealing)
+	require.NoError(t, err)
+	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+
+	cert, certHash, err := tlspin.LoadOrCreate(t.TempDir())
+	require.NoError(t, err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(cert)), grpc.ForceServerCodec(grpcapi.Codec()))
+	api := grpcapi.NewServer()
+	api.RequireAuth(c.ChainID(), func(_ context.Context, dev, id uint64) ([]byte, error) {
+		got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), id)
+		if err != nil || got.DeviceId != dev || got.Status != pocpstypes.CHALLENGE_STATUS_PENDING {
+			return nil, fmt.Errorf("not a pending challenge of device %d", dev)
+		}
+		valBz, err := c.StakingKeeper.ValidatorAddressCodec().StringToBytes(got.Verifier)
+		if err != nil {
+			return nil, err
+		}
+		v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), valBz)
+		if err != nil {
+			return nil, err
+		}
+		return sdk.AccAddressFromBech32(v.HotKey)
+	})
+	api.Add(device.Id, protocol.NewMiner(seal, apptesting.DeviceKeyOf(t, c, device.Id), c.ChainID()))
+	api.Register(srv)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+	signer := func(k *secp256k1.PrivKey) grpcapi.Signer {
+		return func(d []byte) ([]byte, []byte, error) {
+			sig, err := k.Sign(d)
+			return k.PubKey().Bytes(), sig, err
+		}
+	}
+	v := &protocol.Verifier{VRF: apptesting.TestVRFKey(hot), ChainID: c.ChainID()}
+	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Second) }
+
+	for name, opts := range map[string][]grpcapi.DialOption{
+		"unsigned":    nil,
+		"another key": {grpcapi.WithSigner(c.ChainID(), signer(secp256k1.GenPrivKey()))},
+	} {
+		stranger, err := grpcapi.Dial(lis.Addr().String(), device.Id, certHash, opts...)
+		require.NoError(t, err)
+		cctx, cancel := short()
+		_, verdict := v.Setup(cctx, stranger, hot.String(), ch, device)
+		cancel()
+		require.Error(t, verdict, name)
+		require.Contains(t, verdict.Error(), map[string]string{"unsigned": "Unauthenticated", "another key": "PermissionDenied"}[name], name)
+		stranger.Close()
+	}
+	assigned, err := grpcapi.Dial(lis.Addr().String(), device.Id, certHash, grpcapi.WithSigner(c.ChainID(), signer(hotKey)))
+	require.NoError(t, err)
+	defer assigned.Close()
+	report, verdict := v.Setup(ctx, assigned, hot.String(), ch, device)
+	require.NoError(t, verdict)
+	require.NotEmpty(t, report.Proof, "the assigned verifier gets the signed setup proof")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
@@ -116,6 +117,17 @@ func New(cfg Config) (*Client, error) {
 // Conn is the gRPC connection for the modules' query clients, e.g.
 // poolstypes.NewQueryClient(c.Conn()).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
+
+// SignBytes signs msg with the client's key (off chain: the verifier's
+// requests to miner sidecars) and returns its compressed public key and
+// the signature. Errors: the keyring's.
+func (c *Client) SignBytes(msg []byte) (pubKey, sig []byte, err error) {
+	sig, pub, err := c.ctx.Keyring.Sign(c.cfg.From, msg, signing.SignMode_SIGN_MODE_DIRECT)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pub.Bytes(), sig, nil
+}
 
 // Close releases the gRPC connection and the event subscription.
 func (c *Client) Close() error {

@@ -35,12 +35,21 @@ func Codec() encoding.Codec {
 type Server struct {
 	mu      sync.RWMutex
 	devices map[uint64]protocol.MinerAPI
+	chainID string
+	auth    Authorizer
 }
 
 var _ types.MinerServer = (*Server)(nil)
 
-// NewServer returns a server with no device yet.
+// NewServer returns a server with no device yet that serves anyone
+// (tests); RequireAuth makes it serve only assigned verifiers.
 func NewServer() *Server { return &Server{devices: map[uint64]protocol.MinerAPI{}} }
+
+// RequireAuth serves only requests signed (RequestDigest for chainID) by
+// the hot key auth allows for their device and challenge.
+func (s *Server) RequireAuth(chainID string, auth Authorizer) {
+	s.chainID, s.auth = chainID, auth
+}
 
 // Add serves device id from m (replacing what served it).
 func (s *Server) Add(id uint64, m protocol.MinerAPI) {
@@ -84,6 +93,9 @@ func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.Sig
 	if err != nil {
 		return nil, err
 	}
+	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Setup", req); err != nil {
+		return nil, err
+	}
 	seed, err := hash(req.Seed, "seed")
 	if err != nil {
 		return nil, err
@@ -101,6 +113,9 @@ func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*t
 	if err != nil {
 		return nil, err
 	}
+	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Residency", req); err != nil {
+		return nil, err
+	}
 	nonce, err := hash(req.Nonce, "nonce")
 	if err != nil {
 		return nil, err
@@ -114,13 +129,16 @@ func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*t
 
 // OpenResidency implements types.MinerServer.
 func (s *Server) OpenResidency(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
-	return s.open(ctx, req, protocol.MinerAPI.OpenResidency)
+	return s.open(ctx, "/loopin.sidecar.v1.Miner/OpenResidency", req, protocol.MinerAPI.OpenResidency)
 }
 
 // Gemm implements types.MinerServer.
 func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.RootsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Gemm", req); err != nil {
 		return nil, err
 	}
 	seed, err := hash(req.Seed, "seed")
@@ -140,14 +158,17 @@ func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.Roots
 
 // OpenGemm implements types.MinerServer.
 func (s *Server) OpenGemm(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
-	return s.open(ctx, req, protocol.MinerAPI.OpenGemm)
+	return s.open(ctx, "/loopin.sidecar.v1.Miner/OpenGemm", req, protocol.MinerAPI.OpenGemm)
 }
 
-func (s *Server) open(ctx context.Context, req *types.OpenRequest,
+func (s *Server) open(ctx context.Context, method string, req *types.OpenRequest,
 	open func(protocol.MinerAPI, context.Context, uint64, proof.Hash, proof.Hash, []uint32) ([]*types.Opening, error),
 ) (*types.OpeningsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, method, req); err != nil {
 		return nil, err
 	}
 	run, err := hash(req.Run, "run")
@@ -168,6 +189,21 @@ func (s *Server) open(ctx context.Context, req *types.OpenRequest,
 	return &types.OpeningsAnswer{Openings: os}, nil
 }
 
+// DialOption configures Dial.
+type DialOption func(*dialOptions)
+
+type dialOptions struct {
+	chainID string
+	sign    Signer
+}
+
+// WithSigner signs every request for chain chainID with sign (the
+// verifier's hot key): a miner that requires authentication serves only
+// the assigned verifier.
+func WithSigner(chainID string, sign Signer) DialOption {
+	return func(o *dialOptions) { o.chainID, o.sign = chainID, sign }
+}
+
 // MinerClient is protocol.MinerAPI for one device at a miner sidecar.
 type MinerClient struct {
 	conn   *grpc.ClientConn
@@ -183,9 +219,17 @@ var _ protocol.MinerAPI = (*MinerClient)(nil)
 // connection is lazy: an unreachable sidecar, or one presenting another
 // certificate, fails the first call, which the verifier reports as "no
 // answer".
-func Dial(endpoint string, device uint64, certHash []byte) (*MinerClient, error) {
-	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(tlspin.ClientCredentials(certHash)),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(Codec())))
+func Dial(endpoint string, device uint64, certHash []byte, opts ...DialOption) (*MinerClient, error) {
+	var o dialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	grpcOpts := []grpc.DialOption{grpc.WithTransportCredentials(tlspin.ClientCredentials(certHash))}
+	if o.sign != nil {
+		grpcOpts = append(grpcOpts, grpc.WithUnaryInterceptor(signingInterceptor(o.chainID, o.sign)))
+	}
+	conn, err := grpc.NewClient(endpoint, append(grpcOpts,
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(Codec())))...)
 	if err != nil {
 		return nil, fmt.Errorf("miner sidecar %s: %w", endpoint, err)
 	}

@@ -170,7 +170,7 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 		return err
 	}
 	acc.Serve(st.DeviceID)
-	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, cfg.keys, cfg.Chain.ChainID, acc, mm)
+	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, cfg.keys, cfg.Chain.ChainID, newAuthorizer(c).allowed, acc, mm)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"cosmossdk.io/math"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
@@ -247,11 +249,10 @@ func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch 
 	var a answer
 	var err error
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		a, err = call(ctx, time.Until(ch.Deadline), func(ctx context.Context) (answer, error) {
-			pf, sig, err := miner.Setup(ctx, ch.Id, seed)
-			return answer{pf, sig}, err
-		})
-		if err == nil || ctx.Err() != nil {
+		// ctx bounds it (the runner keeps the challenge's deadline).
+		pf, sig, err2 := miner.Setup(ctx, ch.Id, seed)
+		a, err = answer{pf, sig}, err2
+		if err == nil || ctx.Err() != nil || final(err) {
 			break
 		}
 		select {
@@ -276,6 +277,17 @@ func (v *Verifier) Setup(ctx context.Context, miner MinerAPI, hotKey string, ch 
 		return report, fmt.Errorf("bad proof: %w", err)
 	}
 	return report, nil
+}
+
+// final tells a miner's refusal that asking again cannot change (it is not
+// this verifier's challenge, the request is malformed, the device is not
+// served there) from a miner that is away or busy.
+func final(err error) bool {
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied, codes.InvalidArgument, codes.NotFound:
+		return true
+	}
+	return false
 }
 
 // Result is a challenge's outcome with what the verifier measured.

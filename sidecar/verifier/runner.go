@@ -138,7 +138,7 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		return err
 	}
 	device := dres.Device
-	miner, err := grpcapi.Dial(device.Endpoint, device.Id, device.TlsCertHash)
+	miner, err := grpcapi.Dial(device.Endpoint, device.Id, device.TlsCertHash, grpcapi.WithSigner(r.cfg.Chain.ChainID, r.c.SignBytes))
 	if err != nil {
 		return err
 	}

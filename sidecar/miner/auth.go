@@ -1,0 +1,82 @@
+package miner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/loopin-project/loopin/sidecar/chain"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
+)
+
+// authorizer answers grpcapi.Authorizer from the chain: a challenge's
+// requests come only from the hot key of its assigned verifier, and only
+// while it is pending for this device. Answers are cached per challenge
+// (at most maxCached, cleared when full), so only a challenge's first
+// request reads the chain.
+type authorizer struct {
+	c      *chain.Client
+	mu     sync.Mutex
+	cached map[uint64]cachedAuth
+}
+
+type cachedAuth struct {
+	device uint64
+	hot    []byte
+}
+
+const maxCached = 256
+
+func newAuthorizer(c *chain.Client) *authorizer {
+	return &authorizer{c: c, cached: map[uint64]cachedAuth{}}
+}
+
+// allowed implements grpcapi.Authorizer. Errors: the challenge is unknown,
+// closed or another device's, its verifier is no longer registered, the
+// node cannot be read.
+func (a *authorizer) allowed(ctx context.Context, device, challenge uint64) ([]byte, error) {
+	a.mu.Lock()
+	hit, ok := a.cached[challenge]
+	a.mu.Unlock()
+	if ok {
+		if hit.device != device {
+			return nil, fmt.Errorf("it is device %d's", hit.device)
+		}
+		return hit.hot, nil
+	}
+	q := pocpstypes.NewQueryClient(a.c.Conn())
+	res, err := q.Challenge(ctx, &pocpstypes.QueryChallengeRequest{ChallengeId: challenge})
+	if err != nil {
+		return nil, err
+	}
+	ch := res.Challenge
+	switch {
+	case ch.DeviceId != device:
+		return nil, fmt.Errorf("it is device %d's", ch.DeviceId)
+	case ch.Status != pocpstypes.CHALLENGE_STATUS_PENDING:
+		return nil, fmt.Errorf("it is %s", ch.Status)
+	}
+	vs, err := q.Verifiers(ctx, &pocpstypes.QueryVerifiersRequest{})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs.Verifiers {
+		if v.Validator != ch.Verifier {
+			continue
+		}
+		hot, err := sdk.AccAddressFromBech32(v.HotKey)
+		if err != nil {
+			return nil, err
+		}
+		a.mu.Lock()
+		if len(a.cached) >= maxCached {
+			a.cached = map[uint64]cachedAuth{}
+		}
+		a.cached[challenge] = cachedAuth{device: device, hot: hot}
+		a.mu.Unlock()
+		return hot, nil
+	}
+	return nil, fmt.Errorf("its verifier %s is no longer registered", ch.Verifier)
+}
