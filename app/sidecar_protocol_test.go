@@ -306,3 +306,24 @@ func TestMinerServesOnlyTheAssignedVerifier(t *testing.T) {
 	require.NoError(t, verdict)
 	require.NotEmpty(t, report.Proof, "the assigned verifier gets the signed setup proof")
 }
+
+// A verifier whose challenge is closed comes back while another verifier's
+// challenge runs on the same device, to replace that run: the miner runs a
+// challenge again only while its run is still the latest.
+func TestMinerRefusesAnOldChallengesRun(t *testing.T) {
+	ctx := context.Background()
+	s, err := gpu.NewCPU(1).Seal(ctx, proof.TinyParams(), proof.Hash{1}, nil)
+	require.NoError(t, err)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	m := protocol.NewMiner(s, key, "loopin-test-1")
+	_, _, err = m.Residency(ctx, 7, proof.Hash{7})
+	require.NoError(t, err)
+	_, _, err = m.Residency(ctx, 7, proof.Hash{7})
+	require.NoError(t, err, "the latest run may run again (a verifier restarted)")
+	_, _, err = m.Residency(ctx, 8, proof.Hash{8})
+	require.NoError(t, err)
+	_, _, err = m.Residency(ctx, 7, proof.Hash{7})
+	require.ErrorIs(t, err, protocol.ErrAlreadyRan)
+	_, err = m.OpenResidency(ctx, 8, proof.Hash{8}, proof.Hash{}, []uint32{0})
+	require.NoError(t, err, "challenge 8's run is intact")
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -54,8 +55,13 @@ type Signer func(digest []byte) (pubKey, sig []byte, err error)
 
 // Authorizer returns the account address of the hot key allowed to ask
 // device for challenge (the assigned verifier's, for a pending challenge
-// of that device), or an error saying why none is.
+// of that device), or an error saying why none is: wrapping ErrNotAllowed
+// for a refusal, anything else (the node unreachable) for a failure the
+// verifier may retry.
 type Authorizer func(ctx context.Context, device, challenge uint64) ([]byte, error)
+
+// ErrNotAllowed is an Authorizer's refusal.
+var ErrNotAllowed = errors.New("not allowed")
 
 // signingInterceptor signs every request with sign for chain chainID.
 func signingInterceptor(chainID string, sign Signer) grpc.UnaryClientInterceptor {
@@ -99,8 +105,10 @@ func (s *Server) authorize(ctx context.Context, method string, req challengeRequ
 		return status.Error(codes.Unauthenticated, "the request's signature does not verify")
 	}
 	allowed, err := s.auth(ctx, req.GetDeviceId(), req.GetChallengeId())
-	if err != nil {
+	if errors.Is(err, ErrNotAllowed) {
 		return status.Errorf(codes.PermissionDenied, "challenge %d: %v", req.GetChallengeId(), err)
+	} else if err != nil {
+		return status.Errorf(codes.Unavailable, "challenge %d: the miner cannot read the chain: %v", req.GetChallengeId(), err)
 	}
 	if !bytes.Equal(allowed, pub.Address()) {
 		return status.Errorf(codes.PermissionDenied, "challenge %d is not assigned to this key", req.GetChallengeId())

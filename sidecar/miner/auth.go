@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/loopin-project/loopin/sidecar/chain"
+	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -23,8 +26,9 @@ type authorizer struct {
 }
 
 type cachedAuth struct {
-	device uint64
-	hot    []byte
+	device   uint64
+	hot      []byte
+	deadline time.Time
 }
 
 const maxCached = 256
@@ -40,9 +44,9 @@ func (a *authorizer) allowed(ctx context.Context, device, challenge uint64) ([]b
 	a.mu.Lock()
 	hit, ok := a.cached[challenge]
 	a.mu.Unlock()
-	if ok {
+	if ok && time.Now().Before(hit.deadline) {
 		if hit.device != device {
-			return nil, fmt.Errorf("it is device %d's", hit.device)
+			return nil, fmt.Errorf("%w: it is device %d's", grpcapi.ErrNotAllowed, hit.device)
 		}
 		return hit.hot, nil
 	}
@@ -54,29 +58,39 @@ func (a *authorizer) allowed(ctx context.Context, device, challenge uint64) ([]b
 	ch := res.Challenge
 	switch {
 	case ch.DeviceId != device:
-		return nil, fmt.Errorf("it is device %d's", ch.DeviceId)
+		return nil, fmt.Errorf("%w: it is device %d's", grpcapi.ErrNotAllowed, ch.DeviceId)
 	case ch.Status != pocpstypes.CHALLENGE_STATUS_PENDING:
-		return nil, fmt.Errorf("it is %s", ch.Status)
+		return nil, fmt.Errorf("%w: it is %s", grpcapi.ErrNotAllowed, ch.Status)
 	}
-	vs, err := q.Verifiers(ctx, &pocpstypes.QueryVerifiersRequest{})
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range vs.Verifiers {
-		if v.Validator != ch.Verifier {
-			continue
-		}
-		hot, err := sdk.AccAddressFromBech32(v.HotKey)
+	var next []byte
+	for {
+		vs, err := q.Verifiers(ctx, &pocpstypes.QueryVerifiersRequest{Pagination: &query.PageRequest{Key: next}})
 		if err != nil {
 			return nil, err
 		}
-		a.mu.Lock()
-		if len(a.cached) >= maxCached {
-			a.cached = map[uint64]cachedAuth{}
+		for _, v := range vs.Verifiers {
+			if v.Validator != ch.Verifier {
+				continue
+			}
+			hot, err := sdk.AccAddressFromBech32(v.HotKey)
+			if err != nil {
+				return nil, err
+			}
+			a.mu.Lock()
+			if len(a.cached) >= maxCached {
+				a.cached = map[uint64]cachedAuth{}
+			}
+			// Kept until the challenge's deadline: a closed challenge's
+			// verifier can still ask, but the miner runs each challenge
+			// once (protocol.ErrAlreadyRan).
+			a.cached[challenge] = cachedAuth{device: device, hot: hot, deadline: ch.Deadline}
+			a.mu.Unlock()
+			return hot, nil
 		}
-		a.cached[challenge] = cachedAuth{device: device, hot: hot}
-		a.mu.Unlock()
-		return hot, nil
+		if vs.Pagination == nil || len(vs.Pagination.NextKey) == 0 {
+			break
+		}
+		next = vs.Pagination.NextKey
 	}
-	return nil, fmt.Errorf("its verifier %s is no longer registered", ch.Verifier)
+	return nil, fmt.Errorf("%w: its verifier %s is no longer registered", grpcapi.ErrNotAllowed, ch.Verifier)
 }

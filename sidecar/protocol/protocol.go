@@ -57,6 +57,41 @@ type Miner struct {
 	mu      sync.Mutex
 	// res and gemm name the runs the seal holds.
 	res, gemm *run
+	// ran holds the challenges whose residency or GEMM already ran (the
+	// last maxRan), so a verifier cannot come back with its own old
+	// challenge to replace another's run (once).
+	ran map[runKey]bool
+}
+
+// runKey names one run: a challenge and its kind (residency or GEMM).
+type runKey struct {
+	challenge uint64
+	gemm      bool
+}
+
+const maxRan = 1024
+
+// ErrAlreadyRan is returned for a second walk or GEMM of one challenge.
+var ErrAlreadyRan = errors.New("this challenge already ran and another challenge's run followed it")
+
+// once records that challenge's run of the kind starts, or refuses it: a
+// challenge that ran before may run again only while its run is still the
+// seal's latest of that kind (a verifier restarted mid-challenge), never
+// once another challenge's run has followed. Callers hold m.mu.
+func (m *Miner) once(challenge uint64, gemm bool) error {
+	k := runKey{challenge, gemm}
+	latest := m.res
+	if gemm {
+		latest = m.gemm
+	}
+	if m.ran[k] && (latest == nil || latest.challenge != challenge) {
+		return ErrAlreadyRan
+	}
+	if m.ran == nil || len(m.ran) >= maxRan {
+		m.ran = map[runKey]bool{}
+	}
+	m.ran[k] = true
+	return nil
 }
 
 // run is a residency or GEMM run the seal holds: its challenge, nonce or
@@ -112,6 +147,9 @@ func (m *Miner) Residency(ctx context.Context, challenge uint64, nonce proof.Has
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.once(challenge, false); err != nil {
+		return proof.Hash{}, nil, err
+	}
 	m.res = nil
 	root, err := m.s.Residency(ctx, nonce)
 	if err != nil {
@@ -158,6 +196,9 @@ func (m *Miner) Gemm(ctx context.Context, challenge uint64, seed proof.Hash) ([]
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.once(challenge, true); err != nil {
+		return nil, nil, err
+	}
 	m.gemm = nil
 	roots, err := m.s.Gemm(ctx, seed)
 	if err != nil {

@@ -204,6 +204,12 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 		}
 		r.log.Info("challenge run", attrs...)
 	}
+	if ctx.Err() != nil {
+		// Stopped mid-run (shutdown): what the miner did not answer is not
+		// its failure, so no report; the challenge is run again after a
+		// restart if it is still pending.
+		return ctx.Err()
+	}
 	bz, err := msg.Marshal()
 	if err != nil {
 		return err

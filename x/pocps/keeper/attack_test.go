@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"cosmossdk.io/math"
 
 	"github.com/loopin-project/loopin/app/apptesting"
@@ -402,4 +404,28 @@ func TestAttackConfirmationCannotBeSteeredByTiming(t *testing.T) {
 		confirmers[next.Verifier] = true
 	}
 	require.Len(t, confirmers, 1, "every block hands the confirmation to the same verifier")
+}
+
+// A verifier re-registers another VRF key while its challenge is pending
+// (ground offline for a secret it likes, or to steer the beacon): the
+// challenge keeps the key it was issued with.
+func TestAttackVRFRekeyDoesNotCount(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	sealing, id := apptesting.SealedDevice(t, c, hot)
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	other, err := proof.NewVRFKey(proof.Hash{42})
+	require.NoError(t, err)
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(apptesting.GenesisValidator(t, c)).String(),
+		HotKey: hot.String(), Endpoint: "verifier:9500", VrfKey: other.PublicKey()})
+	require.NoError(t, err)
+
+	msg := apptesting.Answer(t, c, sealing, hot, ch) // signed with the issued key
+	rekeyed := *msg
+	rekeyed.VrfProof = other.Prove(proof.VRFMessage(c.ChainID(), ch.Id, [32]byte(ch.Nonce)))
+	_, err = apptesting.Deliver(c, c.Ctx(), &rekeyed)
+	require.ErrorIs(t, err, pocpstypes.ErrBadVRF, "the new key does not count for a challenge issued before it")
+	_, err = apptesting.Deliver(c, c.Ctx(), msg)
+	require.NoError(t, err)
 }

@@ -30,6 +30,7 @@ type assignment struct {
 	params    types.Params
 	verifiers []sdk.ValAddress
 	names     []string
+	vrfKeys   map[string][]byte
 }
 
 // loadAssignment reads the eligible verifiers and the params. The set is
@@ -40,11 +41,12 @@ func (k Keeper) loadAssignment(ctx context.Context) (*assignment, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &assignment{params: params}
+	a := &assignment{params: params, vrfKeys: map[string][]byte{}}
 	err = k.Verifiers.Walk(ctx, nil, func(val sdk.ValAddress, v types.Verifier) (bool, error) {
 		if v.Missed < params.MaxMissed {
 			a.verifiers = append(a.verifiers, val)
 			a.names = append(a.names, v.Validator)
+			a.vrfKeys[v.Validator] = v.VrfKey
 		}
 		return false, nil
 	})
@@ -103,9 +105,10 @@ func (k Keeper) draw(ctx context.Context, tag string, salt uint64) (uint64, erro
 // issueChallenge assigns a new challenge of kind for device to a verifier
 // not in exclude (recorded as the challenge's reported_by) and queues its
 // deadline. The verifier is drawn from the current block's draw seed with
-// the new challenge's id as salt, or, for a follow-up of challenge prev
-// (a confirmation, a re-issued setup), from prev's draw seed with prev's
-// id as salt: fixed when prev was issued, whenever its report comes. Its public nonce is derived from the chain id, its id and this
+// the device id and the challenge's place in its chain as salt, or, for a
+// follow-up of challenge prev (a confirmation, a re-issued setup), from
+// prev's draw seed with the same salt: fixed when the chain's first
+// challenge was issued, whenever the reports come. Its public nonce is derived from the chain id, its id and this
 // block's hash (proof.ChallengeNonce); what the device works on comes from
 // the verifier's VRF proof of it (proof.SecretsFromVRF).
 // a may be nil (it is then loaded); callers issuing many challenges pass
@@ -126,9 +129,12 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 		return types.Challenge{}, err
 	}
 	id++
-	seed, salt := []byte(nil), id
+	// The salt names the device and the place in its chain of challenges,
+	// not the global challenge counter, which other transactions move.
+	salt := device.Id<<10 | uint64(len(exclude))
+	seed := []byte(nil)
 	if prev != nil && len(prev.DrawSeed) > 0 {
-		seed, salt = prev.DrawSeed, prev.Id
+		seed = prev.DrawSeed
 	} else if seed, err = k.blockDrawSeed(ctx); err != nil {
 		return types.Challenge{}, err
 	}
@@ -140,7 +146,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	nonce := proof.ChallengeNonce(sdkCtx.ChainID(), id, sdkCtx.HeaderHash())
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
-		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude, DrawSeed: seed,
+		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude, DrawSeed: seed, VrfKey: a.vrfKeys[name],
 		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
@@ -178,7 +184,11 @@ func (k Keeper) challengeSecrets(ctx context.Context, c types.Challenge, v types
 	copy(nonce[:], c.Nonce)
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	sdkCtx.GasMeter().ConsumeGas(VerifyVRFGas, "pocps: verify VRF proof")
-	if err := proof.VerifyVRF(v.VrfKey, proof.VRFMessage(sdkCtx.ChainID(), c.Id, nonce), vrfProof); err != nil {
+	key := c.VrfKey
+	if len(key) == 0 {
+		key = v.VrfKey // a challenge imported from a genesis without the key
+	}
+	if err := proof.VerifyVRF(key, proof.VRFMessage(sdkCtx.ChainID(), c.Id, nonce), vrfProof); err != nil {
 		return proof.Secrets{}, errorsmod.Wrapf(types.ErrBadVRF, "challenge %d: %v", c.Id, err)
 	}
 	beacon, err := k.Beacon.Get(ctx)
