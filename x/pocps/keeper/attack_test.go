@@ -204,14 +204,7 @@ func TestAttackHeaderGrindingMovesNoDraw(t *testing.T) {
 // failure: with three verifiers and confirmations = 3, the three reports
 // come from three different verifiers.
 func TestAttackConfirmationsAreIndependent(t *testing.T) {
-	c := apptesting.SetupWithValidators(t, 3, apptesting.ShortEpochs(3))
-	c.NextBlock(t, time.Second)
-	hots := apptesting.WithVerifiers(t, c)
-	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
-	c.NextBlock(t, time.Second)
-	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
-	require.NoError(t, err)
-	sealing.Discard()
+	c, hots, sealing, ch := sealedAmongVerifiers(t, 3, 3)
 
 	cur := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
 	seen := map[string]bool{}
@@ -378,14 +371,7 @@ func TestAttackPrecomputedResidencyIsRefused(t *testing.T) {
 // confirmation is drawn from the draw seed the failing challenge was
 // issued with, so the block the report comes in does not move it.
 func TestAttackConfirmationCannotBeSteeredByTiming(t *testing.T) {
-	c := apptesting.SetupWithValidators(t, 4, apptesting.ShortEpochs(2))
-	c.NextBlock(t, time.Second)
-	hots := apptesting.WithVerifiers(t, c)
-	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
-	c.NextBlock(t, time.Second)
-	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
-	require.NoError(t, err)
-	sealing.Discard()
+	c, hots, sealing, ch := sealedAmongVerifiers(t, 4, 2)
 	first := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
 	msg := apptesting.Answer(t, c, sealing, hots[first.Verifier], first)
 	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/math"
@@ -229,15 +230,7 @@ func TestMaxMissedStopsAssignment(t *testing.T) {
 // a challenge to the other one; its failure fails the device. A late report
 // is refused.
 func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
-	c := apptesting.SetupWithValidators(t, 2, apptesting.ShortEpochs(2))
-	c.NextBlock(t, time.Second)
-	hots := apptesting.WithVerifiers(t, c)
-	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
-	c.NextBlock(t, time.Second)
-	c.NextBlock(t, time.Second)
-	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
-	require.NoError(t, err)
-	sealing.Discard()
+	c, hots, sealing, ch := sealedAmongVerifiers(t, 2, 2)
 
 	first := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
 	msg := apptesting.Answer(t, c, sealing, hots[first.Verifier], first)
@@ -271,4 +264,22 @@ func TestFailureConfirmedByAnIndependentVerifier(t *testing.T) {
 	d, err = c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, d.Status)
+}
+
+// sealedAmongVerifiers starts a chain of validators validators, each with
+// a verifier (apptesting.WithVerifiers), and the given confirmations, and
+// seals the device "gpu-0" through its assigned verifier. It returns the
+// chain, the hot keys by validator, the sealing (setup layers discarded)
+// and the setup challenge.
+func sealedAmongVerifiers(t *testing.T, validators int, confirmations uint32) (*apptesting.TestChain, map[string]sdk.AccAddress, *proof.Sealing, pocpstypes.Challenge) {
+	t.Helper()
+	c := apptesting.SetupWithValidators(t, validators, apptesting.ShortEpochs(confirmations))
+	c.NextBlock(t, time.Second)
+	hots := apptesting.WithVerifiers(t, c)
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
+	c.NextBlock(t, time.Second)
+	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch))
+	require.NoError(t, err)
+	sealing.Discard()
+	return c, hots, sealing, ch
 }
