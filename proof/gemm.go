@@ -129,8 +129,13 @@ func (s *Sealing) Gemm(seed Hash) (*GemmRun, error) {
 // Merkle leaf. It is the CPU reference of the gather, GEMM and row-leaf
 // kernels, shared by every CPU prover.
 func GemmRow(p Params, sealed []Hash, prev Hash, b []int8, r uint32, a []int8, row []int32) Hash {
-	n := int(p.GemmDim)
 	gatherRow(p, sealed, GatherIndex(p, prev, r), a)
+	mulRow(int(p.GemmDim), a, b, row)
+	return RowLeaf(row)
+}
+
+// mulRow adds a·B to row: a has n int8 entries, B is n×n row-major.
+func mulRow(n int, a, b []int8, row []int32) {
 	for k := 0; k < n; k++ {
 		ak := int32(a[k])
 		if ak == 0 {
@@ -140,7 +145,6 @@ func GemmRow(p Params, sealed []Hash, prev Hash, b []int8, r uint32, a []int8, r
 			row[j] += ak * int32(bv)
 		}
 	}
-	return RowLeaf(row)
 }
 
 // RowRef names one audited GEMM output row.

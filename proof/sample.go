@@ -47,22 +47,10 @@ func VerifyRowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, co
 	}
 	n := int(p.GemmDim)
 	c := int(32 * sampleIndex(tagSample, columnSeed, j, uint64(n/32)))
-	// B_t row k, columns c..c+31, is PRG block k·n/32 + c/32 of B_t's stream.
-	bseed := GemmBSeed(seed, ref.Round)
-	var acc [32]int32
-	for k := 0; k < n; k++ {
-		ak := int32(int8(o.A[k/LabelSize][k%LabelSize]))
-		if ak == 0 {
-			continue
-		}
-		block := PRGBlock(bseed, uint64(k*n/32+c/32))
-		for col := range acc {
-			acc[col] += ak * int32(int8(block[col]))
-		}
-	}
-	for col := range acc {
-		if got := o.C[c+col]; got != acc[col] {
-			return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, c+col, got, acc[col], ErrFreivalds)
+	block := columnBlock(p, seed, ref.Round, o.A, c)
+	for col := range block {
+		if got := o.C[c+col]; got != block[col] {
+			return fmt.Errorf("row %+v column %d is %d, A·B gives %d: %w", ref, c+col, got, block[col], ErrFreivalds)
 		}
 	}
 	return nil
@@ -87,20 +75,27 @@ func CheckRowEntry(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret H
 }
 
 // RowEntry computes C_t[r][col] = Σ_k A_t[r][k] · B_t[k][col] for the row
-// labels a (n/32 labels, n int8 entries): n PRG blocks and n multiply-adds.
-// B_t row k, column col, is byte col mod 32 of PRG block (k·n + col)/32 of
-// B_t's stream.
+// labels a (n/32 labels, n int8 entries), as one entry of columnBlock: n
+// PRG blocks and 32·n multiply-adds.
 func RowEntry(p Params, seed Hash, round uint32, a []Hash, col int) int32 {
+	return columnBlock(p, seed, round, a, col&^31)[col&31]
+}
+
+// columnBlock computes C_t[r][c..c+31] exactly (c a multiple of 32): B_t
+// row k, columns c..c+31, is PRG block k·n/32 + c/32 of B_t's stream.
+func columnBlock(p Params, seed Hash, round uint32, a []Hash, c int) [32]int32 {
 	n := int(p.GemmDim)
 	bseed := GemmBSeed(seed, round)
-	var acc int32
+	var acc [32]int32
 	for k := 0; k < n; k++ {
 		ak := int32(int8(a[k/LabelSize][k%LabelSize]))
 		if ak == 0 {
 			continue
 		}
-		block := PRGBlock(bseed, uint64((k*n+col)/32))
-		acc += ak * int32(int8(block[col%32]))
+		block := PRGBlock(bseed, uint64(k*n/32+c/32))
+		for col := range acc {
+			acc[col] += ak * int32(int8(block[col]))
+		}
 	}
 	return acc
 }
@@ -113,17 +108,12 @@ func WrongEntry(p Params, seed Hash, o GemmRowOpening) (column uint32, ok bool) 
 	if len(o.C) != n || uint64(len(o.A)) != p.RowLabels() {
 		return 0, false
 	}
-	b := GemmB(p, seed, o.Ref.Round)
-	row := make([]int32, n)
-	for k := 0; k < n; k++ {
-		ak := int32(int8(o.A[k/LabelSize][k%LabelSize]))
-		if ak == 0 {
-			continue
-		}
-		for j, bv := range b[k*n : (k+1)*n] {
-			row[j] += ak * int32(bv)
-		}
+	a := make([]int8, n)
+	for k := range a {
+		a[k] = int8(o.A[k/LabelSize][k%LabelSize])
 	}
+	row := make([]int32, n)
+	mulRow(n, a, GemmB(p, seed, o.Ref.Round), row)
 	for j := range row {
 		if row[j] != o.C[j] {
 			return uint32(j), true

@@ -50,6 +50,15 @@ func (k VRFKey) PublicKey() []byte {
 // Prove returns the VRF proof σ of msg, 96 bytes.
 func (k VRFKey) Prove(msg []byte) []byte { return bls.Sign(k.k, msg) }
 
+// ProveChallenge returns σ for challenge challengeID of chain chainID with
+// public nonce (VRFMessage) and the Secrets it gives.
+func (k VRFKey) ProveChallenge(chainID string, challengeID uint64, nonce []byte) ([]byte, Secrets) {
+	var n Hash
+	copy(n[:], nonce)
+	sigma := k.Prove(VRFMessage(chainID, challengeID, n))
+	return sigma, SecretsFromVRF(sigma)
+}
+
 // VerifyVRF checks σ against the public key and msg. Errors: ErrBadVRF.
 func VerifyVRF(pub, msg, sigma []byte) error {
 	if len(pub) != VRFPublicKeySize || len(sigma) != VRFProofSize {

@@ -162,10 +162,7 @@ func RegisterSealed(t testing.TB, c *TestChain, name string) (*proof.Sealing, po
 // VRF returns the VRF proof σ of the test verifier hot for challenge ch
 // and the secrets it gives (proof.SecretsFromVRF).
 func VRF(c *TestChain, hot sdk.AccAddress, ch pocpstypes.Challenge) ([]byte, proof.Secrets) {
-	var nonce proof.Hash
-	copy(nonce[:], ch.Nonce)
-	sigma := TestVRFKey(hot).Prove(proof.VRFMessage(c.ChainID(), ch.Id, nonce))
-	return sigma, proof.SecretsFromVRF(sigma)
+	return TestVRFKey(hot).ProveChallenge(c.ChainID(), ch.Id, ch.Nonce)
 }
 
 // SetupReport is the verifier hot's report of setup challenge ch with the

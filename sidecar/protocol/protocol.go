@@ -262,10 +262,7 @@ func (v *Verifier) now() time.Time {
 
 // Secrets returns the VRF proof σ of challenge ch and the secrets it gives.
 func (v *Verifier) Secrets(ch pocpstypes.Challenge) ([]byte, proof.Secrets) {
-	var nonce proof.Hash
-	copy(nonce[:], ch.Nonce)
-	sigma := v.VRF.Prove(proof.VRFMessage(v.ChainID, ch.Id, nonce))
-	return sigma, proof.SecretsFromVRF(sigma)
+	return v.VRF.ProveChallenge(v.ChainID, ch.Id, ch.Nonce)
 }
 
 // call runs f with a deadline of limit (or ctx's, when sooner).

@@ -164,12 +164,12 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 	switch ch.Kind {
 	case pocpstypes.CHALLENGE_KIND_SETUP:
 		start := time.Now()
-		report, verdict := r.v.Setup(callCtx, miner, r.hot, ch, device)
+		report, verdictErr := r.v.Setup(callCtx, miner, r.hot, ch, device)
 		r.mm.latency.WithLabelValues("setup").Observe(time.Since(start).Seconds())
-		r.mm.challenges.WithLabelValues("setup", verdict2(verdict)).Inc()
+		r.mm.challenges.WithLabelValues("setup", verdict(verdictErr == nil)).Inc()
 		msg = report
-		if verdict != nil {
-			r.log.Warn("setup failed; reporting it", "challenge", ch.Id, "device", device.Id, "err", verdict)
+		if verdictErr != nil {
+			r.log.Warn("setup failed; reporting it", "challenge", ch.Id, "device", device.Id, "err", verdictErr)
 		} else {
 			r.log.Info("setup proof checked", "challenge", ch.Id, "device", device.Id)
 		}
@@ -223,8 +223,6 @@ func (r *runner) handle(ctx context.Context, q pocpstypes.QueryClient, pq poolst
 	}
 	return nil
 }
-
-func verdict2(err error) string { return verdict(err == nil) }
 
 func verdict(passed bool) string {
 	if passed {

@@ -234,7 +234,7 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 	sdkCtx.GasMeter().ConsumeGas(VerifyGasPerByte*uint64(len(msg.Proof)), "pocps: verify setup proof")
 	if len(msg.Proof) == 0 {
 		return &types.MsgSubmitSetupResultResponse{Passed: false, FailureReason: types.FAILURE_REASON_NO_ANSWER},
-			k.failOnTrust(ctx, c, val, device, types.FAILURE_REASON_NO_ANSWER)
+			k.failOnTrust(ctx, c, device, types.FAILURE_REASON_NO_ANSWER)
 	}
 	if err := proof.VerifyAnswer(device.DevicePubkey, msg.DeviceSignature, sdkCtx.ChainID(), c.Id, proof.AnswerSetup, proof.SetupPayload(seed, msg.Proof)); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrBadSignature, "setup proof of challenge %d: %v", c.Id, err)
@@ -351,9 +351,8 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 	if err != nil {
 		return nil, err
 	}
-	if n := len(msg.TranscriptHash); n != 0 && n != 32 {
-		return nil, errorsmod.Wrapf(types.ErrInvalidResult, "transcript_hash must be 32 bytes (SHA-256) or empty, got %d", n)
-	}
+	// The stateless checks (lengths, the verdict's form, w) are
+	// MsgSubmitChallengeResult.ValidateBasic's, run before every handler.
 	secrets, err := k.challengeSecrets(ctx, c, v, msg.VrfProof)
 	if err != nil {
 		return nil, err
@@ -367,9 +366,6 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		if err != nil {
 			return nil, err
 		}
-		if msg.W.IsNil() || msg.W.IsNegative() {
-			return nil, errorsmod.Wrap(types.ErrInvalidResult, "w must be a non-negative number of ops/s")
-		}
 		if limit := wBench.MulRaw(types.MaxWMultiple); msg.W.GT(limit) {
 			return nil, errorsmod.Wrapf(types.ErrInvalidResult, "w %s ops/s is above %d × the class's W_bench (%s)", msg.W, types.MaxWMultiple, limit)
 		}
@@ -379,9 +375,6 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		}
 		if ev.failed != nil {
 			return nil, errorsmod.Wrap(types.ErrBadSample, ev.failed.Error())
-		}
-		if len(msg.ResidencyOpenings) == 0 || len(msg.GemmOpenings) == 0 {
-			return nil, errorsmod.Wrap(types.ErrInvalidResult, "a pass needs at least one signed walk and one signed row")
 		}
 		if !ev.prefix {
 			return nil, errorsmod.Wrap(types.ErrInvalidResult, "a pass opens the first audited walks and rows, in audit order (positions 0, 1, …)")
@@ -422,7 +415,7 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		return &types.MsgSubmitChallengeResultResponse{DeviceFailed: true}, k.failDevice(ctx, device, c.Id, msg.FailureReason)
 
 	case msg.FailureReason == types.FAILURE_REASON_LATE, msg.FailureReason == types.FAILURE_REASON_NO_ANSWER:
-		next, failed, err := k.failOnTrustResult(ctx, c, val, device, msg.FailureReason)
+		next, failed, err := k.failOnTrustResult(ctx, c, device, msg.FailureReason)
 		if err != nil {
 			return nil, err
 		}
@@ -534,7 +527,7 @@ func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device typ
 // verifier that has not reported on this chain yet, or, at the
 // `confirmations`-th report, fails the device. It returns the
 // confirmation's id (0: none) and whether the device failed.
-func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, val sdk.ValAddress, device types.Device, reason types.FailureReason) (uint64, bool, error) {
+func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, device types.Device, reason types.FailureReason) (uint64, bool, error) {
 	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, ""); err != nil {
 		return 0, false, err
 	}
@@ -559,9 +552,10 @@ func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, val sd
 	return 0, true, k.failDevice(ctx, device, c.Id, reason)
 }
 
-// failOnTrust is failOnTrustResult for a setup report.
-func (k Keeper) failOnTrust(ctx context.Context, c types.Challenge, val sdk.ValAddress, device types.Device, reason types.FailureReason) error {
-	_, _, err := k.failOnTrustResult(ctx, c, val, device, reason)
+// failOnTrust is failOnTrustResult for a setup report, whose response
+// says only that it failed.
+func (k Keeper) failOnTrust(ctx context.Context, c types.Challenge, device types.Device, reason types.FailureReason) error {
+	_, _, err := k.failOnTrustResult(ctx, c, device, reason)
 	return err
 }
 
