@@ -255,3 +255,18 @@ func TestAccessReplayCacheSurvivesRestart(t *testing.T) {
 	_, err = restarted.Access(ctx, e.sign(t, "client", 1, "my key", e.now.Add(time.Second)))
 	require.NoError(t, err, "a freshly signed request is granted")
 }
+
+// Any key can sign a request; only the lessee's are recorded against
+// replay, so strangers cannot fill the replay file.
+func TestAccessReplayFileHoldsOnlyLesseeRequests(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	_, err := e.srv.Access(ctx, e.sign(t, "other", 1, "k", e.now))
+	require.Equal(t, codes.PermissionDenied, code(err))
+	_, err = os.Stat(filepath.Join(filepath.Dir(e.keys), "access.json.replay.json"))
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing recorded for a stranger")
+	_, err = e.srv.Access(ctx, e.sign(t, "client", 1, "k", e.now))
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(filepath.Dir(e.keys), "access.json.replay.json"))
+	require.NoError(t, err, "the lessee's request is recorded")
+}

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -414,4 +415,97 @@ func TestAttackVRFRekeyDoesNotCount(t *testing.T) {
 	require.ErrorIs(t, err, pocpstypes.ErrBadVRF, "the new key does not count for a challenge issued before it")
 	_, err = apptesting.Deliver(c, c.Ctx(), msg)
 	require.NoError(t, err)
+}
+
+// A lazy setup verifier reports "no answer" for a device it never
+// contacted: the setup goes to another verifier, the device is not
+// failed, the report earns nothing, and the honest verifier seals it.
+func TestAttackLazySetupVerifierDoesNotFailTheDevice(t *testing.T) {
+	c := apptesting.SetupWithValidators(t, 2, apptesting.ShortEpochs(2))
+	c.NextBlock(t, time.Second)
+	hots := apptesting.WithVerifiers(t, c)
+	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-0")
+	c.NextBlock(t, time.Second)
+	lazy := apptesting.SetupReport(t, c, sealing, hots[ch.Verifier], ch)
+	lazy.Proof, lazy.DeviceSignature = nil, nil
+	_, err := apptesting.Deliver(c, c.Ctx(), lazy)
+	require.NoError(t, err)
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_UNSEALED, d.Status, "one verifier's word fails nothing")
+	accounts, _, err := c.PocpsKeeper.VerifierReports(c.Ctx(), 1)
+	require.NoError(t, err)
+	require.Empty(t, accounts, "a report on trust earns nothing")
+
+	cs, err := pocpskeeper.NewQuerier(c.PocpsKeeper).ChallengesByDevice(c.Ctx(), &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: ch.DeviceId})
+	require.NoError(t, err)
+	require.Len(t, cs.Challenges, 2)
+	next := cs.Challenges[1]
+	require.Equal(t, pocpstypes.CHALLENGE_KIND_SETUP, next.Kind)
+	require.NotEqual(t, ch.Verifier, next.Verifier, "the setup goes to the other verifier")
+	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.SetupReport(t, c, sealing, hots[next.Verifier], next))
+	require.NoError(t, err)
+	d, err = c.PocpsKeeper.Devices.Get(c.Ctx(), ch.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+}
+
+// A proposer orders the block's transactions so that an accepted report
+// (which moves the beacon) comes before a registration, to change which
+// verifier the registration draws: the block's draws use the seed fixed at
+// its BeginBlock, so the order moves nothing.
+func TestAttackTransactionOrderMovesNoDraw(t *testing.T) {
+	c, hots, sealing, ch := sealedAmongVerifiers(t, 4, 1)
+	res := apptesting.NextResidencyChallenge(t, c, ch.DeviceId)
+	report := apptesting.Answer(t, c, sealing, hots[res.Verifier], res)
+	h := c.LastBlockHeight()
+	fp := apptesting.Fingerprint("gpu-late")
+	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)
+	register := apptesting.RegisterMsg(c.Funded, fp, h, commit)
+	verifierOf := func(ctx sdk.Context) string {
+		resp, err := apptesting.Deliver(c, ctx, register)
+		require.NoError(t, err)
+		var r pocpstypes.MsgRegisterDeviceResponse
+		require.NoError(t, c.AppCodec().Unmarshal(resp.MsgResponses[0].Value, &r))
+		cs, err := pocpskeeper.NewQuerier(c.PocpsKeeper).ChallengesByDevice(ctx, &pocpstypes.QueryChallengesByDeviceRequest{DeviceId: r.DeviceId})
+		require.NoError(t, err)
+		return cs.Challenges[0].Verifier
+	}
+	plain, _ := c.Ctx().CacheContext()
+	reordered, _ := c.Ctx().CacheContext()
+	beacon, err := c.PocpsKeeper.Beacon.Get(reordered)
+	require.NoError(t, err)
+	_, err = apptesting.Deliver(c, reordered, report)
+	require.NoError(t, err)
+	moved, err := c.PocpsKeeper.Beacon.Get(reordered)
+	require.NoError(t, err)
+	require.NotEqual(t, beacon, moved, "the report moved the beacon")
+	require.Equal(t, verifierOf(plain), verifierOf(reordered))
+}
+
+// The owner's address in another spelling (upper-case bech32) is the same
+// owner: the device stores the canonical string and ownership compares
+// bytes, so x/stake's owner checks and x/pocps' agree.
+func TestOwnerSpellingIsCanonical(t *testing.T) {
+	c := apptesting.Setup(t)
+	c.NextBlock(t, time.Second)
+	apptesting.WithVerifier(t, c)
+	h := c.LastBlockHeight()
+	fp := apptesting.Fingerprint("gpu-upper")
+	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)
+	msg := apptesting.RegisterMsg(c.Funded, fp, h, commit)
+	msg.Owner = strings.ToUpper(msg.Owner)
+	res, err := apptesting.Deliver(c, c.Ctx(), msg)
+	require.NoError(t, err)
+	var r pocpstypes.MsgRegisterDeviceResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
+	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), r.DeviceId)
+	require.NoError(t, err)
+	require.Equal(t, c.Funded.String(), d.Owner, "stored canonical")
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: c.Funded.String(), DeviceId: r.DeviceId, Endpoint: "d:2"})
+	require.NoError(t, err)
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: strings.ToUpper(c.Funded.String()), DeviceId: r.DeviceId, Endpoint: "d:3"})
+	require.NoError(t, err, "either spelling owns it")
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgUpdateDevice{Owner: sdk.AccAddress(make([]byte, 20)).String(), DeviceId: r.DeviceId, Endpoint: "d:4"})
+	require.ErrorIs(t, err, pocpstypes.ErrNotOwner)
 }
