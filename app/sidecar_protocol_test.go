@@ -256,8 +256,8 @@ func TestMinerServesOnlyTheAssignedVerifier(t *testing.T) {
 	require.NoError(t, err)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(cert)), grpc.ForceServerCodec(grpcapi.Codec()))
 	api := grpcapi.NewServer()
+	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(cert)), grpc.ForceServerCodec(grpcapi.Codec()), grpc.UnaryInterceptor(api.AuthInterceptor()))
 	api.RequireAuth(c.ChainID(), func(_ context.Context, dev, id uint64) ([]byte, error) {
 		got, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), id)
 		if err != nil || got.DeviceId != dev || got.Status != pocpstypes.CHALLENGE_STATUS_PENDING {

@@ -83,6 +83,20 @@ func signingInterceptor(chainID string, sign Signer) grpc.UnaryClientInterceptor
 	}
 }
 
+// AuthInterceptor checks every challenge request (one with a challenge id:
+// the Miner service's) before its handler runs (authorize); other services
+// on the same server (lease access) pass through.
+func (s *Server) AuthInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if r, ok := req.(challengeRequest); ok {
+			if err := s.authorize(ctx, info.FullMethod, r); err != nil {
+				return nil, err
+			}
+		}
+		return handler(ctx, req)
+	}
+}
+
 // authorize checks that req of method is signed by the hot key auth allows
 // for its device and challenge. Errors (gRPC codes): Unauthenticated for a
 // missing or bad signature, PermissionDenied for another key or a

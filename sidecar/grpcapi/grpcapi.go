@@ -58,7 +58,8 @@ func (s *Server) Add(id uint64, m protocol.MinerAPI) {
 	s.devices[id] = m
 }
 
-// Register registers the service on g.
+// Register registers the service on g. A server that requires
+// authentication must also be built with AuthInterceptor.
 func (s *Server) Register(g *grpc.Server) { types.RegisterMinerServer(g, s) }
 
 func (s *Server) device(id uint64) (protocol.MinerAPI, error) {
@@ -93,9 +94,6 @@ func (s *Server) Setup(ctx context.Context, req *types.SetupRequest) (*types.Sig
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Setup", req); err != nil {
-		return nil, err
-	}
 	seed, err := hash(req.Seed, "seed")
 	if err != nil {
 		return nil, err
@@ -113,9 +111,6 @@ func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*t
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Residency", req); err != nil {
-		return nil, err
-	}
 	nonce, err := hash(req.Nonce, "nonce")
 	if err != nil {
 		return nil, err
@@ -129,16 +124,13 @@ func (s *Server) Residency(ctx context.Context, req *types.ResidencyRequest) (*t
 
 // OpenResidency implements types.MinerServer.
 func (s *Server) OpenResidency(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
-	return s.open(ctx, "/loopin.sidecar.v1.Miner/OpenResidency", req, protocol.MinerAPI.OpenResidency)
+	return s.open(ctx, req, protocol.MinerAPI.OpenResidency)
 }
 
 // Gemm implements types.MinerServer.
 func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.RootsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, "/loopin.sidecar.v1.Miner/Gemm", req); err != nil {
 		return nil, err
 	}
 	seed, err := hash(req.Seed, "seed")
@@ -158,17 +150,14 @@ func (s *Server) Gemm(ctx context.Context, req *types.GemmRequest) (*types.Roots
 
 // OpenGemm implements types.MinerServer.
 func (s *Server) OpenGemm(ctx context.Context, req *types.OpenRequest) (*types.OpeningsAnswer, error) {
-	return s.open(ctx, "/loopin.sidecar.v1.Miner/OpenGemm", req, protocol.MinerAPI.OpenGemm)
+	return s.open(ctx, req, protocol.MinerAPI.OpenGemm)
 }
 
-func (s *Server) open(ctx context.Context, method string, req *types.OpenRequest,
+func (s *Server) open(ctx context.Context, req *types.OpenRequest,
 	open func(protocol.MinerAPI, context.Context, uint64, proof.Hash, proof.Hash, []uint32) ([]*types.Opening, error),
 ) (*types.OpeningsAnswer, error) {
 	m, err := s.device(req.DeviceId)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, method, req); err != nil {
 		return nil, err
 	}
 	run, err := hash(req.Run, "run")

@@ -25,9 +25,10 @@ func listenChallenges(addr string, device uint64, seal gpu.Seal, k *keys, chainI
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(k.cert)), grpc.ForceServerCodec(grpcapi.Codec()), grpc.UnaryInterceptor(mm.interceptor))
 	api := grpcapi.NewServer()
 	api.RequireAuth(chainID, auth)
+	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(k.cert)), grpc.ForceServerCodec(grpcapi.Codec()),
+		grpc.ChainUnaryInterceptor(mm.interceptor, api.AuthInterceptor()))
 	api.Add(device, protocol.NewMiner(seal, k.device, chainID))
 	api.Register(srv)
 	acc.Register(srv)
