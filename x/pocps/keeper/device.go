@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"errors"
+	"time"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -200,4 +201,67 @@ func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDe
 		return nil, err
 	}
 	return &types.MsgDeregisterDeviceResponse{}, nil
+}
+
+// LastPass returns when device id last proved itself: its last passed
+// residency challenge, or its seal when none has passed since (zero time:
+// never sealed). x/pools prefers recently verified devices when matching
+// and x/stake claws back lease revenue released since then. Errors:
+// ErrDeviceNotFound.
+func (k Keeper) LastPass(ctx context.Context, id uint64) (time.Time, error) {
+	d, err := k.device(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if d.LastVerified.After(d.SealedAt) {
+		return d.LastVerified, nil
+	}
+	return d.SealedAt, nil
+}
+
+// ChallengeDevice issues a residency challenge of sealed device id now,
+// unless one of its challenges is already pending (its id is returned
+// then, and nothing changes). x/stake calls it for the final challenge of
+// a sale; a client's "no access" report (MsgReportLease) calls it too.
+// Errors: ErrDeviceNotFound, ErrInvalidDevice (not sealed), ErrNoVerifier.
+func (k Keeper) ChallengeDevice(ctx context.Context, id uint64) (uint64, error) {
+	d, err := k.device(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if d.Status != types.DEVICE_STATUS_SEALED {
+		return 0, errorsmod.Wrapf(types.ErrInvalidDevice, "device %d is %s: only a sealed device is challenged", id, d.Status)
+	}
+	if pending, err := k.pendingChallenge(ctx, id); err != nil || pending != 0 {
+		return pending, err
+	}
+	c, err := k.issueChallenge(ctx, d, types.CHALLENGE_KIND_RESIDENCY, nil, nil, nil)
+	return c.Id, err
+}
+
+// pendingChallenge returns the id of a pending challenge of device id (0:
+// none). It reads the device's challenges newest first and stops at the
+// first closed residency or setup one it meets after the pending ones, so
+// it reads O(pending + 1) records.
+func (k Keeper) pendingChallenge(ctx context.Context, id uint64) (uint64, error) {
+	it, err := k.Challenges.Indexes.ByDevice.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](id).Descending())
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		pk, err := it.PrimaryKey()
+		if err != nil {
+			return 0, err
+		}
+		c, err := k.Challenges.Get(ctx, pk)
+		if err != nil {
+			return 0, err
+		}
+		if c.Status == types.CHALLENGE_STATUS_PENDING {
+			return c.Id, nil
+		}
+		return 0, nil
+	}
+	return 0, nil
 }
