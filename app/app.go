@@ -88,6 +88,7 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	poolstypes.ModuleName:          {authtypes.Burner},
 	staketypes.ModuleName:          {authtypes.Burner},
+	pocpstypes.ModuleName:          {authtypes.Burner},
 	rewardstypes.ModuleName:        {authtypes.Minter},
 }
 

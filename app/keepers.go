@@ -104,7 +104,7 @@ func (app *App) newKeepers(appOpts servertypes.AppOptions, logger log.Logger) {
 	hooks := loopinHooks{app}
 	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
 		hooks.pools(), govAuthority)
-	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.StakingKeeper, app.PoolsKeeper,
+	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.BankKeeper, app.StakingKeeper, app.PoolsKeeper,
 		hooks.loyalty(), hooks.pocps(), govAuthority)
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(
 		app.DistrKeeper.Hooks(), app.SlashingKeeper.Hooks(), app.PocpsKeeper.StakingHooks(),

@@ -118,8 +118,14 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod:      "DeregisterDevice",
 					Use:            "deregister-device [device-id]",
-					Short:          "Remove a device that no stake commits",
+					Short:          "Remove a device that no stake commits (an unsealed device's registration deposit is burned)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}},
+				},
+				{
+					RpcMethod:      "ReportLease",
+					Use:            "report-lease [lease-id]",
+					Short:          "Report that your leased device does not serve you: it is challenged now (also: loopind lease report)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
 				},
 			},
 		},

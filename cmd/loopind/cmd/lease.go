@@ -18,6 +18,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
 
 	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
@@ -35,7 +36,35 @@ func LeaseCmd() *cobra.Command {
 		Short: "Use a lease you hold: reach the leased device through its miner sidecar",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(leaseAccessCmd())
+	cmd.AddCommand(leaseAccessCmd(), leaseReportCmd())
+	return cmd
+}
+
+func leaseReportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report [lease-id]",
+		Short: "Report that the leased device does not serve you: the chain challenges it now",
+		Long: "Sends MsgReportLease signed by --from (the lease's client). The device serving the lease gets a " +
+			"residency challenge at once (or the pending one stands); if it fails and the failure is confirmed, " +
+			"the lease is refunded its unused time and the revenue the device was paid since its last passed " +
+			"challenge (docs/pocps.md §15). A device that passed less than challenge_deadline ago is not " +
+			"challenged again yet: the error says when to report again.",
+		Example: "loopind lease report 1 --from client",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil || id == 0 {
+				return fmt.Errorf("lease id %q is not a positive integer", args[0])
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			msg := &pocpstypes.MsgReportLease{Client: clientCtx.GetFromAddress().String(), LeaseId: id}
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -16,9 +15,12 @@ import (
 const maxPrunePerBlock = 4
 
 // BeginBlocker records this block's hash (device-key anchors, challenge
-// nonces), fixes the block's draw seed from the beacon, processes the challenges whose deadline passed (a bounded batch
-// from the time-keyed queue) and drops at most maxPrunePerBlock hashes older
-// than key_window. Its work never grows with the number of devices.
+// nonces), fixes the block's draw seed from the beacon, processes the
+// challenges whose deadline passed, issues the scheduled challenges an
+// epoch end left over, prunes devices and challenges past retention (each
+// a bounded batch from a time-keyed queue) and drops at most
+// maxPrunePerBlock hashes older than key_window. Its work never grows with
+// the number of devices.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	height := sdkCtx.BlockHeight()
@@ -36,6 +38,12 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		return err
 	}
 	if err := k.processDeadlines(ctx); err != nil {
+		return err
+	}
+	if err := k.issueDue(ctx); err != nil {
+		return err
+	}
+	if err := k.prune(ctx); err != nil {
 		return err
 	}
 	params, err := k.Params.Get(ctx)
@@ -70,9 +78,10 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 	return nil
 }
 
-// EpochEnd challenges every sealed device due in the ended `loopin`
-// epoch and re-queues it challenge_interval epochs later. It touches only
-// the devices due now (the schedule is keyed by epoch), never all devices.
+// EpochEnd records the ended `loopin` epoch, drops report counts no
+// longer read, and issues the challenges of the devices due by it (at most
+// maxIssuesPerBlock; BeginBlock issues the rest in the next blocks). It
+// touches only the devices due now (the schedule is keyed by epoch).
 func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	if err := k.CurrentEpoch.Set(ctx, epoch); err != nil {
 		return err
@@ -82,42 +91,7 @@ func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	if err := k.Reports.Clear(ctx, collections.NewPrefixUntilPairRange[int64, sdk.ValAddress](epoch-2)); err != nil {
 		return err
 	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
-	}
-	keys, err := collectKeys(ctx, k.Schedule, new(collections.Range[collections.Pair[int64, uint64]]).
-		EndInclusive(collections.Join(epoch, ^uint64(0))))
-	if err != nil {
-		return err
-	}
-	var a *assignment // loaded once, at the first due device
-	for _, key := range keys {
-		if err := k.Schedule.Remove(ctx, key); err != nil {
-			return err
-		}
-		device, err := k.Devices.Get(ctx, key.K2())
-		if errors.Is(err, collections.ErrNotFound) {
-			continue // deregistered
-		} else if err != nil {
-			return err
-		}
-		if device.Status != types.DEVICE_STATUS_SEALED {
-			continue // failed: no longer scheduled
-		}
-		if a == nil {
-			if a, err = k.loadAssignment(ctx); err != nil {
-				return err
-			}
-		}
-		if _, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, nil, a, nil); err != nil && !errors.Is(err, types.ErrNoVerifier) {
-			return err
-		}
-		if err := k.Schedule.Set(ctx, collections.Join(epoch+int64(params.ChallengeInterval), device.Id)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return k.issueDue(ctx)
 }
 
 // maxDeadlinesPerBlock bounds the missed deadlines one block processes; the
@@ -125,9 +99,13 @@ func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 const maxDeadlinesPerBlock = 100
 
 // processDeadlines marks the pending challenges whose deadline has passed
-// as missed (at most maxDeadlinesPerBlock per block), counts the miss
-// against the verifier, and re-issues a missed setup challenge to another
-// verifier when there is one.
+// as missed (at most maxDeadlinesPerBlock per block) and counts the miss
+// against the verifier: a report of a silent or wrong device is never a
+// miss, only no report is. A missed challenge is re-issued to a verifier
+// its chain has not asked; a setup gets max_setup_attempts in all, then
+// times out (the device fails, its deposit is burned); a residency or
+// confirmation challenge with nobody left to ask waits for the device's
+// next scheduled challenge, its failures kept on the device.
 func (k Keeper) processDeadlines(ctx context.Context) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
 	it, err := k.DeadlineQueue.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).
@@ -147,51 +125,53 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 	if err := it.Close(); err != nil {
 		return err
 	}
+	if len(due) == 0 {
+		return nil
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
 	for _, id := range due {
 		c, err := k.Challenges.Get(ctx, id)
 		if err != nil {
 			return err
 		}
-		if has, err := k.Devices.Has(ctx, c.DeviceId); err != nil {
-			return err
-		} else if !has {
+		device, err := k.Devices.Get(ctx, c.DeviceId)
+		if errors.Is(err, collections.ErrNotFound) {
 			// The owner deregistered the device: nobody missed anything.
 			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_DEVICE_DEREGISTERED, ""); err != nil {
 				return err
 			}
 			continue
+		} else if err != nil {
+			return err
 		}
 		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_MISSED_DEADLINE, ""); err != nil {
 			return err
 		}
-		valBz, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(c.Verifier)
-		if err != nil {
+		if err := k.recordMiss(ctx, c.Verifier, params); err != nil {
 			return err
 		}
-		val := sdk.ValAddress(valBz)
-		if v, err := k.Verifiers.Get(ctx, val); err == nil {
-			v.Missed++
-			if err := k.Verifiers.Set(ctx, val, v); err != nil {
-				return err
-			}
-		}
-		if c.Kind == types.CHALLENGE_KIND_SETUP {
-			device, err := k.Devices.Get(ctx, c.DeviceId)
-			if errors.Is(err, collections.ErrNotFound) {
+		switch {
+		case c.Kind == types.CHALLENGE_KIND_SETUP && device.Status == types.DEVICE_STATUS_UNSEALED:
+			if c.Attempt+1 >= params.MaxSetupAttempts {
+				if err := k.failSetup(ctx, device, "setup timed out", false); err != nil {
+					return err
+				}
 				continue
-			} else if err != nil {
-				return err
 			}
-			next, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, append(slices.Clone(c.ReportedBy), c.Verifier), nil, &c)
+			_, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, followUpExclude(c), nil, &c)
 			if errors.Is(err, types.ErrNoVerifier) {
-				continue
+				if err := k.failSetup(ctx, device, "no verifier left", true); err != nil {
+					return err
+				}
 			} else if err != nil {
 				return err
 			}
-			// A miss is not a failure report: the count carries over, the
-			// verifier that missed is not asked again.
-			next.Failures = c.Failures
-			if err := k.Challenges.Set(ctx, next.Id, next); err != nil {
+		case c.Kind == types.CHALLENGE_KIND_RESIDENCY && device.Status == types.DEVICE_STATUS_SEALED:
+			_, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, union(followUpExclude(c), device.FailureReporters), nil, &c)
+			if err != nil && !errors.Is(err, types.ErrNoVerifier) {
 				return err
 			}
 		}

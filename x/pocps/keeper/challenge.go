@@ -24,7 +24,7 @@ import (
 const VerifyGasPerByte = 30
 
 // assignment is what issuing challenges reads once: the verifiers with
-// fewer than max_missed misses (in address order) and the params. An epoch
+// fewer than max_missed (decayed) misses (in address order) and the params. An epoch
 // end that challenges many devices loads it once, not once per device.
 type assignment struct {
 	params    types.Params
@@ -43,7 +43,11 @@ func (k Keeper) loadAssignment(ctx context.Context) (*assignment, error) {
 	}
 	a := &assignment{params: params, vrfKeys: map[string][]byte{}}
 	err = k.Verifiers.Walk(ctx, nil, func(val sdk.ValAddress, v types.Verifier) (bool, error) {
-		if v.Missed < params.MaxMissed {
+		missed, err := k.missesOf(ctx, val, params)
+		if err != nil {
+			return true, err
+		}
+		if missed < params.MaxMissed {
 			a.verifiers = append(a.verifiers, val)
 			a.names = append(a.names, v.Validator)
 			a.vrfKeys[v.Validator] = v.VrfKey
@@ -131,7 +135,11 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	id++
 	// The salt names the device and the place in its chain of challenges,
 	// not the global challenge counter, which other transactions move.
-	salt := device.Id<<10 | uint64(len(exclude))
+	attempt := uint32(0)
+	if prev != nil {
+		attempt = prev.Attempt + 1
+	}
+	salt := device.Id<<10 | uint64(attempt&0x3ff)
 	seed := []byte(nil)
 	if prev != nil && len(prev.DrawSeed) > 0 {
 		seed = prev.DrawSeed
@@ -147,6 +155,7 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 	c := types.Challenge{
 		Id: id, DeviceId: device.Id, Kind: kind, Verifier: name,
 		IssuedHeight: sdkCtx.BlockHeight(), Nonce: nonce[:], ReportedBy: exclude, DrawSeed: seed, VrfKey: a.vrfKeys[name],
+		Attempt: attempt, Failures: device.Failures,
 		Deadline: sdkCtx.BlockTime().Add(a.params.ChallengeDeadline), Status: types.CHALLENGE_STATUS_PENDING,
 	}
 	if err := k.Challenges.Set(ctx, id, c); err != nil {
@@ -162,13 +171,22 @@ func (k Keeper) issueChallenge(ctx context.Context, device types.Device, kind ty
 }
 
 // closeChallenge records a challenge's outcome (the reason and, for a bad
-// proof, the re-check's detail) and takes it off the queue.
+// proof, the re-check's detail), takes it off the deadline queue and
+// queues its pruning challenge_retention later.
 func (k Keeper) closeChallenge(ctx context.Context, c types.Challenge, status types.ChallengeStatus, reason types.FailureReason, detail string) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
 	c.Status, c.FailureReason, c.Detail = status, reason, detail
+	c.ClosedAt = sdk.UnwrapSDKContext(ctx).BlockTime()
 	if err := k.Challenges.Set(ctx, c.Id, c); err != nil {
 		return err
 	}
 	if err := k.DeadlineQueue.Remove(ctx, collections.Join(c.Deadline.Unix(), c.Id)); err != nil {
+		return err
+	}
+	if err := k.ChallengePrune.Set(ctx, collections.Join(c.ClosedAt.Add(params.ChallengeRetention).Unix(), c.Id)); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventChallengeResult{
@@ -254,9 +272,9 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 		return nil, err
 	}
 	if reason != types.FAILURE_REASON_UNSPECIFIED {
-		// Device-signed evidence: the device fails on this report alone.
-		device.Status = types.DEVICE_STATUS_FAILED
-		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
+		// Device-signed evidence: the device fails on this report alone
+		// and its deposit is burned.
+		if err := k.failSetup(ctx, device, "setup failed", false); err != nil {
 			return nil, err
 		}
 		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, detail); err != nil {
@@ -266,6 +284,10 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 	}
 	device.Status = types.DEVICE_STATUS_SEALED
 	device.SealedAt = sdkCtx.BlockTime()
+	clearFailures(&device)
+	if err := k.returnDeposit(ctx, &device); err != nil {
+		return nil, err
+	}
 	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 		return nil, err
 	}
@@ -385,6 +407,7 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 			device.W = device.W.MulRaw(wEWMA - 1).Add(msg.W).QuoRaw(wEWMA)
 		}
 		device.LastVerified = sdkCtx.BlockTime()
+		clearFailures(&device)
 		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 			return nil, err
 		}
@@ -522,36 +545,6 @@ func (k Keeper) checkEvidence(ctx context.Context, c types.Challenge, device typ
 	return ev, nil
 }
 
-// failOnTrustResult records a "late" or "no answer" report of a residency
-// challenge: it closes the challenge and issues a confirmation to a
-// verifier that has not reported on this chain yet, or, at the
-// `confirmations`-th report, fails the device. It returns the
-// confirmation's id (0: none) and whether the device failed.
-func (k Keeper) failOnTrustResult(ctx context.Context, c types.Challenge, device types.Device, reason types.FailureReason) (uint64, bool, error) {
-	if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_FAILED, reason, ""); err != nil {
-		return 0, false, err
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	if c.Failures+1 < params.Confirmations {
-		next, err := k.issueChallenge(ctx, device, c.Kind, append(slices.Clone(c.ReportedBy), c.Verifier), nil, &c)
-		if errors.Is(err, types.ErrNoVerifier) {
-			return 0, false, nil // confirmed at the next scheduled challenge
-		} else if err != nil {
-			return 0, false, err
-		}
-		next.Failures = c.Failures + 1
-		return next.Id, false, k.Challenges.Set(ctx, next.Id, next)
-	}
-	if c.Kind == types.CHALLENGE_KIND_SETUP {
-		device.Status = types.DEVICE_STATUS_FAILED
-		return 0, true, k.Devices.Set(ctx, device.Id, device)
-	}
-	return 0, true, k.failDevice(ctx, device, c.Id, reason)
-}
-
 // failOnTrust is failOnTrustResult for a setup report, whose response
 // says only that it failed.
 func (k Keeper) failOnTrust(ctx context.Context, c types.Challenge, device types.Device, reason types.FailureReason) error {
@@ -560,12 +553,11 @@ func (k Keeper) failOnTrust(ctx context.Context, c types.Challenge, device types
 }
 
 // failDevice marks a device FAILED (W reset, out of the schedule at its
-// next due epoch), emits EventDeviceFailed and runs
+// next due epoch, pruned device_retention later), emits EventDeviceFailed and runs
 // PocpsHooks.AfterDeviceFailed (x/stake's failure path, then x/rewards).
 func (k Keeper) failDevice(ctx context.Context, device types.Device, challengeID uint64, reason types.FailureReason) error {
-	device.Status = types.DEVICE_STATUS_FAILED
 	device.W = math.ZeroInt()
-	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
+	if err := k.markFailed(ctx, &device); err != nil {
 		return err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceFailed{DeviceId: device.Id, ChallengeId: challengeID, FailureReason: reason}); err != nil {

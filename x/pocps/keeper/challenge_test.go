@@ -120,25 +120,56 @@ func TestConfirmedFailureFailsTheDevice(t *testing.T) {
 	}
 }
 
-// With confirmations = 2 and a single verifier, the failure waits for a
-// second, independent verifier: nobody else can confirm it yet.
-func TestFailureNeedsASecondVerifier(t *testing.T) {
+// With confirmations = 2 and a single verifier nobody else can confirm a
+// failure: the confirmation goes back to the same verifier, and the device
+// fails at max_failures failed reports in a row (docs/pocps.md §15). A pass
+// in between clears the count.
+func TestSingleVerifierEndsAnOfflineDevice(t *testing.T) {
 	c := apptesting.Setup(t, apptesting.ShortEpochs(2))
 	c.NextBlock(t, time.Second)
 	hot := apptesting.WithVerifier(t, c)
 	sealing, id := apptesting.SealedDevice(t, c, hot)
-	ch := apptesting.NextResidencyChallenge(t, c, id)
-	msg := apptesting.Answer(t, c, sealing, hot, ch)
-	msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
-	res, err := apptesting.Deliver(c, c.Ctx(), msg)
+	params, err := c.PocpsKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
-	var resp pocpstypes.MsgSubmitChallengeResultResponse
-	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
-	require.False(t, resp.DeviceFailed)
-	require.Zero(t, resp.ConfirmationId, "the only verifier cannot confirm its own report")
+	require.Equal(t, uint32(2), params.Confirmations)
+	report := func(ch pocpstypes.Challenge, pass bool) pocpstypes.MsgSubmitChallengeResultResponse {
+		msg := apptesting.Answer(t, c, sealing, hot, ch)
+		if !pass {
+			msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
+		}
+		res, err := apptesting.Deliver(c, c.Ctx(), msg)
+		require.NoError(t, err)
+		var resp pocpstypes.MsgSubmitChallengeResultResponse
+		require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+		return resp
+	}
+	ch := apptesting.NextResidencyChallenge(t, c, id)
+	resp := report(ch, false)
+	require.NotZero(t, resp.ConfirmationId, "the only verifier is asked again")
+	// A pass clears the failure.
+	confirm, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), resp.ConfirmationId)
+	require.NoError(t, err)
+	require.Equal(t, uint32(1), confirm.Failures)
+	report(confirm, true)
 	d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), id)
 	require.NoError(t, err)
-	require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+	require.Zero(t, d.Failures)
+	require.Empty(t, d.FailureReporters)
+
+	// Offline: max_failures reports in a row end it.
+	ch = apptesting.NextResidencyChallenge(t, c, id)
+	for i := uint32(1); i <= params.MaxFailures; i++ {
+		resp = report(ch, false)
+		if i < params.MaxFailures {
+			require.False(t, resp.DeviceFailed, "failure %d of %d", i, params.MaxFailures)
+			ch, err = c.PocpsKeeper.Challenges.Get(c.Ctx(), resp.ConfirmationId)
+			require.NoError(t, err)
+		}
+	}
+	require.True(t, resp.DeviceFailed)
+	d, err = c.PocpsKeeper.Devices.Get(c.Ctx(), id)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.DEVICE_STATUS_FAILED, d.Status)
 }
 
 // Over many epochs every sealed device is challenged once per
@@ -213,12 +244,12 @@ func TestMaxMissedStopsAssignment(t *testing.T) {
 	val := apptesting.GenesisValidator(t, c)
 	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
 	require.NoError(t, err)
-	v.Missed = params.MaxMissed - 1
-	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	m := pocpstypes.VerifierMisses{Validator: v.Validator, Missed: params.MaxMissed - 1}
+	require.NoError(t, c.PocpsKeeper.Misses.Set(c.Ctx(), val, m))
 	_, _ = apptesting.RegisterSealed(t, c, "gpu-0") // still eligible one miss below the limit
 
-	v.Missed = params.MaxMissed
-	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	m.Missed = params.MaxMissed
+	require.NoError(t, c.PocpsKeeper.Misses.Set(c.Ctx(), val, m))
 	h := c.LastBlockHeight()
 	fp := apptesting.Fingerprint("gpu-1")
 	_, commit := apptesting.SealFor(t, c, c.Funded, fp, h)

@@ -40,10 +40,13 @@ func (k Keeper) SetDeviceStake(ctx context.Context, id, stakeID uint64) error {
 	return k.Devices.Set(ctx, id, d)
 }
 
-// RegisterDevice registers a GPU (x/pocps/README.md). Its key is
-// proof.DeviceKey(chain-id, owner, fingerprint, hash of block key_height).
-// Errors, changing nothing: ErrInvalidDevice (malformed class, seal,
-// endpoint, privacy, fingerprint), ErrFingerprintTaken, ErrKeyHeight.
+// RegisterDevice registers a GPU (x/pocps/README.md) and locks the
+// registration deposit (returned at seal, burned if the setup fails). Its
+// key is proof.DeviceKey(chain-id, owner, fingerprint, hash of block
+// key_height). Errors, changing nothing: ErrInvalidDevice (malformed class,
+// seal, endpoint, privacy, fingerprint), ErrFingerprintTaken (the owner
+// already registered it), ErrKeyHeight, ErrNoVerifier, insufficient funds
+// for the deposit.
 func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice) (*types.MsgRegisterDeviceResponse, error) {
 	owner, err := k.accountKeeper.AddressCodec().StringToBytes(msg.Owner)
 	if err != nil {
@@ -74,8 +77,8 @@ func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice
 	if err := msg.Privacy.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := k.Devices.Indexes.ByFingerprint.MatchExact(ctx, msg.Fingerprint); err == nil {
-		return nil, errorsmod.Wrapf(types.ErrFingerprintTaken, "fingerprint %X", msg.Fingerprint)
+	if _, err := k.Devices.Indexes.ByFingerprint.MatchExact(ctx, collections.Join(sdk.AccAddress(owner), msg.Fingerprint)); err == nil {
+		return nil, errorsmod.Wrapf(types.ErrFingerprintTaken, "%s already registered fingerprint %X", msg.Owner, msg.Fingerprint)
 	} else if !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
@@ -115,7 +118,10 @@ func (k Keeper) RegisterDevice(ctx context.Context, msg *types.MsgRegisterDevice
 		Id: id, Owner: ownerStr, DevicePubkey: msg.DevicePubkey, TlsCertHash: msg.TlsCertHash, GpuClass: msg.GpuClass, Fingerprint: msg.Fingerprint,
 		Key: key[:], KeyHeight: msg.KeyHeight, Seal: msg.Seal, Endpoint: msg.Endpoint,
 		Privacy: msg.Privacy, Status: types.DEVICE_STATUS_UNSEALED, RegisteredAt: sdkCtx.BlockTime(),
-		W: math.ZeroInt(),
+		W: math.ZeroInt(), Deposit: params.RegistrationDeposit,
+	}
+	if err := k.lockDeposit(ctx, owner, id, params.RegistrationDeposit); err != nil {
+		return nil, err
 	}
 	if err := k.Devices.Set(ctx, id, device); err != nil {
 		return nil, err
@@ -182,8 +188,10 @@ func (k Keeper) UpdateDevice(ctx context.Context, msg *types.MsgUpdateDevice) (*
 	return &types.MsgUpdateDeviceResponse{}, nil
 }
 
-// DeregisterDevice removes a device no stake commits. Errors:
-// ErrDeviceNotFound, ErrNotOwner, ErrDeviceCommitted.
+// DeregisterDevice removes a device no stake commits. An unsealed device's
+// deposit is burned (the setup it asked for was never completed); a sealed
+// one's was returned at seal. Errors: ErrDeviceNotFound, ErrNotOwner,
+// ErrDeviceCommitted.
 func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDevice) (*types.MsgDeregisterDeviceResponse, error) {
 	device, err := k.ownedDevice(ctx, msg.DeviceId, msg.Owner)
 	if err != nil {
@@ -191,6 +199,9 @@ func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDe
 	}
 	if device.StakeId != 0 {
 		return nil, errorsmod.Wrapf(types.ErrDeviceCommitted, "device %d is committed by stake %d until it ends", device.Id, device.StakeId)
+	}
+	if err := k.burnDeposit(ctx, &device, "deregistered unsealed"); err != nil {
+		return nil, err
 	}
 	if err := k.Devices.Remove(ctx, device.Id); err != nil {
 		return nil, err

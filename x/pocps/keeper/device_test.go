@@ -161,7 +161,7 @@ func TestDeviceQueries(t *testing.T) {
 	apptesting.WithVerifier(t, c)
 	c.NextBlock(t, time.Second)
 	h := c.LastBlockHeight()
-	other := sdk.AccAddress([]byte("other_owner_________"))
+	other := apptesting.Account(t, c, "other owner", 100_000_000) // pays the registration deposit
 	for i, owner := range []sdk.AccAddress{c.Funded, other, c.Funded} {
 		fp := apptesting.Fingerprint(string(rune('a' + i)))
 		_, commit := apptesting.SealFor(t, c, owner, fp, h)

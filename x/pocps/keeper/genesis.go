@@ -22,6 +22,20 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.Devices.Set(ctx, d.Id, d); err != nil {
 			return err
 		}
+		if d.Status == types.DEVICE_STATUS_FAILED {
+			if err := k.DevicePrune.Set(ctx, collections.Join(d.FailedAt.Add(gs.Params.DeviceRetention).Unix(), d.Id)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range gs.Misses {
+		valAddr, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(m.Validator)
+		if err != nil {
+			return fmt.Errorf("misses of %q: %w", m.Validator, err)
+		}
+		if err := k.Misses.Set(ctx, valAddr, m); err != nil {
+			return err
+		}
 	}
 	for _, v := range gs.Verifiers {
 		valAddr, err := k.stakingKeeper.ValidatorAddressCodec().StringToBytes(v.Validator)
@@ -40,6 +54,8 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			if err := k.DeadlineQueue.Set(ctx, collections.Join(c.Deadline.Unix(), c.Id)); err != nil {
 				return err
 			}
+		} else if err := k.ChallengePrune.Set(ctx, collections.Join(c.ClosedAt.Add(gs.Params.ChallengeRetention).Unix(), c.Id)); err != nil {
+			return err
 		}
 	}
 	if err := k.ChallengeSeq.Set(ctx, max(gs.NextChallengeId, 1)-1); err != nil {
@@ -78,6 +94,12 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	if err := k.Verifiers.Walk(ctx, nil, func(_ sdk.ValAddress, v types.Verifier) (bool, error) {
 		gs.Verifiers = append(gs.Verifiers, v)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.Misses.Walk(ctx, nil, func(_ sdk.ValAddress, m types.VerifierMisses) (bool, error) {
+		gs.Misses = append(gs.Misses, m)
 		return false, nil
 	}); err != nil {
 		return nil, err

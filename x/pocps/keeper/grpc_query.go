@@ -85,8 +85,17 @@ func (q Querier) DevicesByOwner(ctx context.Context, req *types.QueryDevicesByOw
 func statusInvalid(msg string) error { return status.Error(codes.InvalidArgument, msg) }
 
 func paginateVerifiers(ctx context.Context, k Keeper, req *types.QueryVerifiersRequest) ([]types.Verifier, *query.PageResponse, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	return query.CollectionPaginate(ctx, k.Verifiers, req.Pagination,
-		func(_ sdk.ValAddress, v types.Verifier) (types.Verifier, error) { return v, nil })
+		func(val sdk.ValAddress, v types.Verifier) (types.Verifier, error) {
+			// missed is the validator's decayed count now (Misses).
+			m, err := k.missesOf(ctx, val, params)
+			v.Missed = m
+			return v, err
+		})
 }
 
 // Challenge returns one challenge; codes.NotFound when it does not exist.

@@ -31,6 +31,7 @@ func (k Keeper) checkAuthority(ctx context.Context, authority string) error {
 type Keeper struct {
 	cdc           codec.BinaryCodec
 	accountKeeper types.AccountKeeper
+	bankKeeper    types.BankKeeper
 	stakingKeeper types.StakingKeeper
 	poolsKeeper   types.PoolsKeeper
 
@@ -52,7 +53,8 @@ type Keeper struct {
 	// DeviceSeq is the next device id (ids start at 1).
 	DeviceSeq collections.Sequence
 	// Devices holds every registered device, indexed by owner and by
-	// fingerprint (unique across the chain).
+	// (owner, fingerprint), unique: a fingerprint copied from the mempool
+	// by another account does not block its owner.
 	Devices *collections.IndexedMap[uint64, types.Device, DeviceIndexes]
 	// BlockHashes holds the hash of each of the last key_window blocks, the
 	// anchors of device keys.
@@ -82,6 +84,15 @@ type Keeper struct {
 	// assignment, schedule offsets), proof.BlockDrawSeed of the beacon at
 	// BeginBlock: no transaction of the block, and not its header, moves it.
 	DrawSeed collections.Item[[]byte]
+	// DevicePrune orders FAILED devices by when they are pruned (unix
+	// seconds: failed_at + device_retention, id).
+	DevicePrune collections.KeySet[collections.Pair[int64, uint64]]
+	// ChallengePrune orders closed challenges by when they are pruned
+	// (closed_at + challenge_retention, id).
+	ChallengePrune collections.KeySet[collections.Pair[int64, uint64]]
+	// Misses holds each validator's decayed count of missed deadlines; it
+	// outlives the Verifier record (docs/pocps.md §15).
+	Misses collections.Map[sdk.ValAddress, types.VerifierMisses]
 }
 
 // ChallengeIndexes are the secondary indexes of Challenges.
@@ -110,8 +121,8 @@ func (i VerifierIndexes) IndexesList() []collections.Index[sdk.ValAddress, types
 type DeviceIndexes struct {
 	// ByOwner lists an owner's devices.
 	ByOwner *indexes.Multi[sdk.AccAddress, uint64, types.Device]
-	// ByFingerprint finds the device of a fingerprint; unique.
-	ByFingerprint *indexes.Unique[[]byte, uint64, types.Device]
+	// ByFingerprint finds an owner's device of a fingerprint; unique.
+	ByFingerprint *indexes.Unique[collections.Pair[sdk.AccAddress, []byte], uint64, types.Device]
 }
 
 // IndexesList implements collections.Indexes.
@@ -123,8 +134,12 @@ func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceInd
 	return DeviceIndexes{
 		ByOwner: indexes.NewMulti(sb, types.DevicesByOwnerKey, "devices_by_owner", sdk.AccAddressKey, collections.Uint64Key,
 			func(_ uint64, d types.Device) (sdk.AccAddress, error) { return ac.StringToBytes(d.Owner) }),
-		ByFingerprint: indexes.NewUnique(sb, types.DevicesByFingerprintKey, "devices_by_fingerprint", collections.BytesKey, collections.Uint64Key,
-			func(_ uint64, d types.Device) ([]byte, error) { return d.Fingerprint, nil }),
+		ByFingerprint: indexes.NewUnique(sb, types.DevicesByFingerprintKey, "devices_by_fingerprint",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.BytesKey), collections.Uint64Key,
+			func(_ uint64, d types.Device) (collections.Pair[sdk.AccAddress, []byte], error) {
+				owner, err := ac.StringToBytes(d.Owner)
+				return collections.Join(sdk.AccAddress(owner), d.Fingerprint), err
+			}),
 	}
 }
 
@@ -137,7 +152,7 @@ func newDeviceIndexes(sb *collections.SchemaBuilder, ac address.Codec) DeviceInd
 // unbonding through StakingHooks. loyalty gives PoL's inputs (x/rewards)
 // and hooks are called on failures and passes (x/stake, x/rewards); either
 // may be nil.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, sk types.StakingKeeper, pk types.PoolsKeeper,
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, sk types.StakingKeeper, pk types.PoolsKeeper,
 	loyalty types.LoyaltyKeeper, hooks types.PocpsHooks, authority string,
 ) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
@@ -149,6 +164,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		hooks:         hooks,
 		cdc:           cdc,
 		accountKeeper: ak,
+		bankKeeper:    bk,
 		stakingKeeper: sk,
 		poolsKeeper:   pk,
 		authority:     authority,
@@ -183,6 +199,11 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		CurrentEpoch: collections.NewItem(sb, types.CurrentEpochKey, "current_epoch", collections.Int64Value),
 		Reports: collections.NewMap(sb, types.ReportsKey, "reports",
 			collections.PairKeyCodec(collections.Int64Key, sdk.ValAddressKey), collections.Uint64Value),
+		DevicePrune: collections.NewKeySet(sb, types.DevicePruneKey, "device_prune",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		ChallengePrune: collections.NewKeySet(sb, types.ChallengePruneKey, "challenge_prune",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Misses: collections.NewMap(sb, types.MissesKey, "misses", sdk.ValAddressKey, codec.CollValue[types.VerifierMisses](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"cosmossdk.io/collections"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	chaintypes "github.com/loopin-project/loopin/types"
 
 	"github.com/loopin-project/loopin/app/apptesting"
 	"github.com/loopin-project/loopin/proof"
@@ -203,6 +204,7 @@ func TestRegistrationNeedsAVerifierOtherThanTheOwner(t *testing.T) {
 	// The validator's own device cannot be checked by its own verifier.
 	apptesting.WithVerifier(t, c)
 	operator := sdk.AccAddress(apptesting.GenesisValidator(t, c))
+	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, operator, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 100_000_000))))
 	_, commit = apptesting.SealFor(t, c, operator, fp, h)
 	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.RegisterMsg(operator, fp, h, commit))
 	require.ErrorIs(t, err, pocpstypes.ErrNoVerifier)
@@ -227,9 +229,9 @@ func TestMissedSetupDeadline(t *testing.T) {
 	got, err = c.PocpsKeeper.Challenges.Get(c.Ctx(), ch.Id)
 	require.NoError(t, err)
 	require.Equal(t, pocpstypes.CHALLENGE_STATUS_MISSED, got.Status)
-	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), apptesting.GenesisValidator(t, c))
+	m, err := c.PocpsKeeper.Misses.Get(c.Ctx(), apptesting.GenesisValidator(t, c))
 	require.NoError(t, err)
-	require.Equal(t, uint32(1), v.Missed)
+	require.Equal(t, uint32(1), m.Missed)
 	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgSubmitSetupResult{HotKey: hot.String(), ChallengeId: ch.Id, Proof: []byte{1}, VrfProof: make([]byte, 96), DeviceSignature: make([]byte, 64)})
 	require.ErrorIs(t, err, pocpstypes.ErrChallengeClosed)
 	has, err := c.PocpsKeeper.DeadlineQueue.Has(c.Ctx(), collectionsPair(got))

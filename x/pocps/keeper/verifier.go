@@ -53,9 +53,8 @@ func (k Keeper) RegisterVerifier(ctx context.Context, msg *types.MsgRegisterVeri
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	v := types.Verifier{Validator: valStr, HotKey: msg.HotKey, Endpoint: msg.Endpoint, VrfKey: msg.VrfKey, RegisteredAt: sdkCtx.BlockTime()}
-	if old, err := k.Verifiers.Get(ctx, valAddr); err == nil {
-		v.Missed = old.Missed // re-registering does not reset misses
-	}
+	// Misses live in the Misses map, not here: re-registering, even after
+	// jailing removed the record, does not reset them.
 	if err := k.Verifiers.Set(ctx, valAddr, v); err != nil {
 		return nil, err
 	}

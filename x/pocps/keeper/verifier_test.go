@@ -46,14 +46,16 @@ func TestRegisterVerifier(t *testing.T) {
 	// Re-registering updates the endpoint and keeps the miss count.
 	v, err := c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
 	require.NoError(t, err)
-	v.Missed = 2
-	require.NoError(t, c.PocpsKeeper.Verifiers.Set(c.Ctx(), val, v))
+	require.NoError(t, c.PocpsKeeper.Misses.Set(c.Ctx(), val, pocpstypes.VerifierMisses{Validator: v.Validator, Missed: 2}))
 	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgRegisterVerifier{Operator: operator.String(), HotKey: hot.String(), Endpoint: "v2:9500", VrfKey: vrfKey})
 	require.NoError(t, err)
 	v, err = c.PocpsKeeper.Verifiers.Get(c.Ctx(), val)
 	require.NoError(t, err)
 	require.Equal(t, "v2:9500", v.Endpoint)
-	require.Equal(t, uint32(2), v.Missed)
+	q = pocpskeeper.NewQuerier(c.PocpsKeeper)
+	vs, err := q.Verifiers(c.Ctx(), &pocpstypes.QueryVerifiersRequest{})
+	require.NoError(t, err)
+	require.Equal(t, uint32(2), vs.Verifiers[0].Missed, "the query shows the decayed misses")
 
 	// Verifiers survive export and re-import.
 	c.NextBlock(t, 1)
@@ -74,4 +76,9 @@ func TestRegisterVerifier(t *testing.T) {
 	require.False(t, has)
 	_, err = next.PocpsKeeper.Verifiers.Indexes.ByHotKey.MatchExact(next.Ctx(), hot)
 	require.Error(t, err, "the hot key is free again")
+
+	// Jailed, then registered again: the misses are still there.
+	m, err := next.PocpsKeeper.Misses.Get(next.Ctx(), val)
+	require.NoError(t, err, "misses survive export and the verifier's removal")
+	require.Equal(t, uint32(2), m.Missed)
 }

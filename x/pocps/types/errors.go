@@ -78,4 +78,12 @@ var (
 	// ErrBadVRF: the report's vrf_proof is not the assigned verifier's
 	// unique signature of the challenge.
 	ErrBadVRF = errors.Register(ModuleName, 25, "VRF proof does not verify")
+	// ErrNotLessee is returned when a lease is reported by someone other
+	// than its client.
+	ErrNotLessee = errors.Register(ModuleName, 26, "not the lease's client")
+	// ErrLeaseNotActive is returned when a reported lease has ended.
+	ErrLeaseNotActive = errors.Register(ModuleName, 27, "lease is not active")
+	// ErrReportTooSoon is returned when a reported device passed a
+	// challenge less than challenge_deadline ago.
+	ErrReportTooSoon = errors.Register(ModuleName, 28, "device passed a challenge moments ago")
 )

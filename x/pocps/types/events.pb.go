@@ -4,7 +4,9 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	io "io"
@@ -638,6 +640,276 @@ func (m *EventDeviceFailed) GetFailureReason() FailureReason {
 	return FAILURE_REASON_UNSPECIFIED
 }
 
+// EventDepositLocked, EventDepositReturned and EventDepositBurned follow a
+// device's registration deposit (uloop).
+type EventDepositLocked struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Amount   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *EventDepositLocked) Reset()         { *m = EventDepositLocked{} }
+func (m *EventDepositLocked) String() string { return proto.CompactTextString(m) }
+func (*EventDepositLocked) ProtoMessage()    {}
+func (*EventDepositLocked) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{10}
+}
+func (m *EventDepositLocked) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDepositLocked) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDepositLocked.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDepositLocked) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDepositLocked.Merge(m, src)
+}
+func (m *EventDepositLocked) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDepositLocked) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDepositLocked.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDepositLocked proto.InternalMessageInfo
+
+func (m *EventDepositLocked) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+type EventDepositReturned struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Amount   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+}
+
+func (m *EventDepositReturned) Reset()         { *m = EventDepositReturned{} }
+func (m *EventDepositReturned) String() string { return proto.CompactTextString(m) }
+func (*EventDepositReturned) ProtoMessage()    {}
+func (*EventDepositReturned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{11}
+}
+func (m *EventDepositReturned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDepositReturned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDepositReturned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDepositReturned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDepositReturned.Merge(m, src)
+}
+func (m *EventDepositReturned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDepositReturned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDepositReturned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDepositReturned proto.InternalMessageInfo
+
+func (m *EventDepositReturned) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+type EventDepositBurned struct {
+	DeviceId uint64                `protobuf:"varint,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Amount   cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=amount,proto3,customtype=cosmossdk.io/math.Int" json:"amount"`
+	// reason: "setup failed", "setup timed out", "deregistered unsealed".
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventDepositBurned) Reset()         { *m = EventDepositBurned{} }
+func (m *EventDepositBurned) String() string { return proto.CompactTextString(m) }
+func (*EventDepositBurned) ProtoMessage()    {}
+func (*EventDepositBurned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{12}
+}
+func (m *EventDepositBurned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventDepositBurned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventDepositBurned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventDepositBurned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventDepositBurned.Merge(m, src)
+}
+func (m *EventDepositBurned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventDepositBurned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventDepositBurned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventDepositBurned proto.InternalMessageInfo
+
+func (m *EventDepositBurned) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventDepositBurned) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventLeaseReported is a lessee's "no access" report and the challenge it
+// caused.
+type EventLeaseReported struct {
+	LeaseId     uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	DeviceId    uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Client      string `protobuf:"bytes,3,opt,name=client,proto3" json:"client,omitempty"`
+	ChallengeId uint64 `protobuf:"varint,4,opt,name=challenge_id,json=challengeId,proto3" json:"challenge_id,omitempty"`
+}
+
+func (m *EventLeaseReported) Reset()         { *m = EventLeaseReported{} }
+func (m *EventLeaseReported) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseReported) ProtoMessage()    {}
+func (*EventLeaseReported) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{13}
+}
+func (m *EventLeaseReported) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseReported) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseReported.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseReported) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseReported.Merge(m, src)
+}
+func (m *EventLeaseReported) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseReported) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseReported.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseReported proto.InternalMessageInfo
+
+func (m *EventLeaseReported) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventLeaseReported) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventLeaseReported) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *EventLeaseReported) GetChallengeId() uint64 {
+	if m != nil {
+		return m.ChallengeId
+	}
+	return 0
+}
+
+// EventPruned counts what a block pruned after retention (devices,
+// challenges).
+type EventPruned struct {
+	Kind  string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Count uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+}
+
+func (m *EventPruned) Reset()         { *m = EventPruned{} }
+func (m *EventPruned) String() string { return proto.CompactTextString(m) }
+func (*EventPruned) ProtoMessage()    {}
+func (*EventPruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ba9355862f49a51, []int{14}
+}
+func (m *EventPruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPruned.Merge(m, src)
+}
+func (m *EventPruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPruned proto.InternalMessageInfo
+
+func (m *EventPruned) GetKind() string {
+	if m != nil {
+		return m.Kind
+	}
+	return ""
+}
+
+func (m *EventPruned) GetCount() uint32 {
+	if m != nil {
+		return m.Count
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.pocps.v1.EventParamsUpdated")
 	proto.RegisterType((*EventDeviceRegistered)(nil), "loopin.pocps.v1.EventDeviceRegistered")
@@ -649,51 +921,66 @@ func init() {
 	proto.RegisterType((*EventChallengeResult)(nil), "loopin.pocps.v1.EventChallengeResult")
 	proto.RegisterType((*EventDeviceSealed)(nil), "loopin.pocps.v1.EventDeviceSealed")
 	proto.RegisterType((*EventDeviceFailed)(nil), "loopin.pocps.v1.EventDeviceFailed")
+	proto.RegisterType((*EventDepositLocked)(nil), "loopin.pocps.v1.EventDepositLocked")
+	proto.RegisterType((*EventDepositReturned)(nil), "loopin.pocps.v1.EventDepositReturned")
+	proto.RegisterType((*EventDepositBurned)(nil), "loopin.pocps.v1.EventDepositBurned")
+	proto.RegisterType((*EventLeaseReported)(nil), "loopin.pocps.v1.EventLeaseReported")
+	proto.RegisterType((*EventPruned)(nil), "loopin.pocps.v1.EventPruned")
 }
 
 func init() { proto.RegisterFile("loopin/pocps/v1/events.proto", fileDescriptor_6ba9355862f49a51) }
 
 var fileDescriptor_6ba9355862f49a51 = []byte{
-	// 619 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0xcd, 0x6e, 0xd3, 0x4c,
-	0x14, 0x8d, 0x9b, 0xd4, 0x5f, 0x32, 0xfd, 0xf9, 0x8a, 0x55, 0xda, 0xa8, 0x54, 0xa6, 0x98, 0x4d,
-	0x37, 0x38, 0xb4, 0x88, 0x17, 0xe8, 0x0f, 0xa2, 0xd0, 0x05, 0x32, 0x82, 0x05, 0x9b, 0x68, 0xea,
-	0xb9, 0xb5, 0x87, 0x4e, 0x3d, 0xd6, 0xcc, 0xd8, 0x90, 0xb7, 0x60, 0xcd, 0x7b, 0xf0, 0x0e, 0xdd,
-	0x20, 0x75, 0xc9, 0x0a, 0xa1, 0xf6, 0x45, 0xd0, 0xfc, 0x24, 0x4d, 0x13, 0x41, 0x24, 0xba, 0x9b,
-	0x73, 0xef, 0xcc, 0x39, 0xf7, 0x9c, 0xdc, 0x18, 0x6d, 0x32, 0xce, 0x4b, 0x5a, 0xf4, 0x4a, 0x9e,
-	0x96, 0xb2, 0x57, 0xef, 0xf4, 0xa0, 0x86, 0x42, 0xc9, 0xb8, 0x14, 0x5c, 0xf1, 0xe0, 0x7f, 0xdb,
-	0x8d, 0x4d, 0x37, 0xae, 0x77, 0x36, 0x56, 0x33, 0x9e, 0x71, 0xd3, 0xeb, 0xe9, 0x93, 0xbd, 0xb6,
-	0x31, 0x45, 0x52, 0x62, 0x81, 0xcf, 0xe5, 0x9f, 0xba, 0x04, 0x6a, 0x9a, 0x82, 0xed, 0x46, 0x14,
-	0x05, 0x87, 0x5a, 0xf2, 0x8d, 0x79, 0xf2, 0xae, 0x24, 0x58, 0x01, 0x09, 0x36, 0x51, 0x07, 0x57,
-	0x2a, 0xe7, 0x82, 0xaa, 0x41, 0xd7, 0xdb, 0xf2, 0xb6, 0x3b, 0xc9, 0x4d, 0x21, 0x78, 0x8e, 0x7c,
-	0xab, 0xd0, 0x9d, 0xdb, 0xf2, 0xb6, 0x17, 0x76, 0xd7, 0xe3, 0x89, 0x39, 0x63, 0xcb, 0xb6, 0xd7,
-	0xba, 0xf8, 0xf9, 0xb0, 0x91, 0xb8, 0xcb, 0xd1, 0x00, 0xdd, 0x37, 0x52, 0x07, 0x46, 0x3f, 0x81,
-	0x8c, 0x4a, 0x05, 0x02, 0x48, 0xf0, 0x00, 0x75, 0xec, 0x4c, 0x7d, 0x4a, 0x8c, 0x5a, 0x2b, 0x69,
-	0xdb, 0xc2, 0x11, 0x09, 0x56, 0xd1, 0x3c, 0xff, 0x54, 0x80, 0x30, 0x5a, 0x9d, 0xc4, 0x02, 0xfd,
-	0x24, 0x2b, 0xab, 0x7e, 0xca, 0xb0, 0x94, 0xdd, 0xa6, 0xe9, 0xb4, 0xb3, 0xb2, 0xda, 0xd7, 0x38,
-	0x58, 0x41, 0xcd, 0x33, 0x18, 0x74, 0x5b, 0x5b, 0xde, 0xf6, 0x62, 0xa2, 0x8f, 0x91, 0x70, 0x2e,
-	0xad, 0xf4, 0xd0, 0xe5, 0x5f, 0x75, 0x37, 0x50, 0x1b, 0x0a, 0x52, 0x72, 0x5a, 0x28, 0x27, 0x3d,
-	0xc2, 0xc1, 0x63, 0xb4, 0x54, 0x0a, 0x5a, 0xe3, 0x74, 0xd0, 0x67, 0x50, 0x03, 0x33, 0x13, 0x2c,
-	0x25, 0x8b, 0xae, 0x78, 0xac, 0x6b, 0xd1, 0x31, 0x5a, 0x1f, 0xd3, 0x3c, 0x00, 0x71, 0x17, 0xc3,
-	0x11, 0x73, 0x6c, 0xef, 0x41, 0xd0, 0x53, 0x0a, 0x62, 0x2c, 0xbe, 0x4d, 0xd4, 0xa9, 0x31, 0xa3,
-	0x04, 0x2b, 0x2e, 0x86, 0x3f, 0xd6, 0xa8, 0x10, 0xac, 0xa3, 0xff, 0x72, 0xae, 0xfa, 0x3a, 0x10,
-	0x4b, 0xe8, 0xe7, 0x5c, 0xbd, 0x86, 0xc1, 0x2d, 0x83, 0xcd, 0xdb, 0x06, 0xa3, 0x63, 0xb4, 0x3a,
-	0xa1, 0x76, 0xce, 0xeb, 0x99, 0x52, 0x6b, 0xc8, 0x17, 0x80, 0x25, 0x2f, 0x86, 0x4a, 0x16, 0x45,
-	0xdf, 0x3c, 0x47, 0xb7, 0x9f, 0x63, 0xc6, 0xa0, 0xc8, 0xe0, 0x48, 0xca, 0x0a, 0x48, 0xf0, 0x08,
-	0x2d, 0xa6, 0xc3, 0xd2, 0x4d, 0x14, 0x0b, 0xa3, 0xda, 0xd1, 0x44, 0x54, 0x73, 0x13, 0x51, 0x05,
-	0xa8, 0x75, 0x46, 0x0b, 0xe2, 0xc6, 0x37, 0x67, 0x6d, 0xab, 0x76, 0x53, 0x9b, 0x0d, 0xe8, 0x24,
-	0x23, 0xac, 0x7b, 0x04, 0x30, 0x61, 0xb4, 0x80, 0xae, 0x6f, 0x7b, 0x43, 0xfc, 0xaa, 0xd5, 0x9e,
-	0x5f, 0xf1, 0x93, 0x05, 0x09, 0x40, 0xfa, 0x39, 0xd0, 0x2c, 0x57, 0xd1, 0xf7, 0xa9, 0xb9, 0x13,
-	0x90, 0x15, 0x53, 0x77, 0x9e, 0x7b, 0x0d, 0xf9, 0x52, 0x61, 0x55, 0x0d, 0x57, 0xd7, 0xa1, 0xe0,
-	0x10, 0x2d, 0x9f, 0x62, 0xca, 0x2a, 0x01, 0x7d, 0x17, 0xa4, 0x76, 0xb0, 0xbc, 0x1b, 0x4e, 0xfd,
-	0xc1, 0x5e, 0xd8, 0x6b, 0x89, 0xb9, 0x95, 0x2c, 0x9d, 0x8e, 0x43, 0x4d, 0x4f, 0x40, 0x61, 0xca,
-	0xba, 0xf3, 0x96, 0xde, 0xa2, 0xe8, 0x29, 0xba, 0x37, 0xb6, 0x91, 0x6f, 0x01, 0xb3, 0x19, 0xbb,
-	0x18, 0x7d, 0xf5, 0x6e, 0x3d, 0xd1, 0xaa, 0xb3, 0xd6, 0x77, 0x32, 0x9b, 0xb9, 0xe9, 0x6c, 0xa6,
-	0x6d, 0x36, 0xff, 0xc1, 0xe6, 0xde, 0xcb, 0x8b, 0xab, 0xd0, 0xbb, 0xbc, 0x0a, 0xbd, 0x5f, 0x57,
-	0xa1, 0xf7, 0xe5, 0x3a, 0x6c, 0x5c, 0x5e, 0x87, 0x8d, 0x1f, 0xd7, 0x61, 0xe3, 0x43, 0x9c, 0x51,
-	0x95, 0x57, 0x27, 0x71, 0xca, 0xcf, 0x7b, 0x96, 0xf2, 0x49, 0x29, 0xf8, 0x47, 0x48, 0x95, 0x83,
-	0xbd, 0xcf, 0xee, 0x73, 0xa8, 0x06, 0x25, 0xc8, 0x13, 0xdf, 0x7c, 0x0b, 0x9f, 0xfd, 0x0e, 0x00,
-	0x00, 0xff, 0xff, 0x9a, 0x9f, 0x94, 0xdb, 0x8e, 0x05, 0x00, 0x00,
+	// 781 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4f, 0x6f, 0xeb, 0x44,
+	0x10, 0x8f, 0x9b, 0xc4, 0x2f, 0xd9, 0x34, 0x8f, 0x87, 0x95, 0xf7, 0x9a, 0x96, 0x2a, 0x2d, 0xe6,
+	0x52, 0x09, 0xd5, 0xa1, 0x45, 0x88, 0x7b, 0xda, 0x22, 0x02, 0x39, 0xa0, 0x45, 0x70, 0xe0, 0x12,
+	0x6d, 0xed, 0xa9, 0xbd, 0xc4, 0xf1, 0x5a, 0xbb, 0x6b, 0xd3, 0x7c, 0x02, 0x6e, 0x88, 0x33, 0x9f,
+	0x03, 0xbe, 0x43, 0x2f, 0x48, 0x15, 0x27, 0xc4, 0xa1, 0x42, 0xed, 0x17, 0x41, 0xeb, 0x5d, 0xa7,
+	0xf9, 0x23, 0x08, 0x7a, 0x95, 0x7a, 0xf3, 0x6f, 0x66, 0x77, 0x7e, 0xf3, 0x1b, 0xcf, 0xcc, 0xa2,
+	0xfd, 0x98, 0xb1, 0x94, 0x26, 0xfd, 0x94, 0xf9, 0xa9, 0xe8, 0xe7, 0x27, 0x7d, 0xc8, 0x21, 0x91,
+	0xc2, 0x4b, 0x39, 0x93, 0xcc, 0x79, 0x47, 0x7b, 0xbd, 0xc2, 0xeb, 0xe5, 0x27, 0x7b, 0xbb, 0x3e,
+	0x13, 0x53, 0x26, 0xc6, 0x85, 0xbb, 0xaf, 0x81, 0x3e, 0xbb, 0xd7, 0x09, 0x59, 0xc8, 0xb4, 0x5d,
+	0x7d, 0x19, 0xeb, 0x5a, 0xfc, 0x94, 0x70, 0x32, 0x15, 0xff, 0xe6, 0x0d, 0x20, 0xa7, 0x3e, 0x68,
+	0xaf, 0x4b, 0x91, 0x73, 0xa1, 0xb2, 0xf9, 0xaa, 0xb8, 0xf2, 0x4d, 0x1a, 0x10, 0x09, 0x81, 0xb3,
+	0x8f, 0x9a, 0x24, 0x93, 0x11, 0xe3, 0x54, 0xce, 0xba, 0xd6, 0xa1, 0x75, 0xd4, 0xc4, 0x8f, 0x06,
+	0xe7, 0x13, 0x64, 0x6b, 0x86, 0xee, 0xd6, 0xa1, 0x75, 0xd4, 0x3a, 0xdd, 0xf1, 0x56, 0x24, 0x78,
+	0x3a, 0xda, 0xa0, 0x76, 0x73, 0x77, 0x50, 0xc1, 0xe6, 0xb0, 0x3b, 0x43, 0xaf, 0x0b, 0xaa, 0xf3,
+	0x82, 0x1f, 0x43, 0x48, 0x85, 0x04, 0x0e, 0x81, 0xf3, 0x1e, 0x6a, 0xea, 0x9c, 0xc6, 0x34, 0x28,
+	0xd8, 0x6a, 0xb8, 0xa1, 0x0d, 0xc3, 0xc0, 0xe9, 0xa0, 0x3a, 0xfb, 0x21, 0x01, 0x5e, 0x70, 0x35,
+	0xb1, 0x06, 0xea, 0x4a, 0x98, 0x66, 0x63, 0x3f, 0x26, 0x42, 0x74, 0xab, 0x85, 0xa7, 0x11, 0xa6,
+	0xd9, 0x99, 0xc2, 0xce, 0x2b, 0x54, 0x9d, 0xc0, 0xac, 0x5b, 0x3b, 0xb4, 0x8e, 0xb6, 0xb1, 0xfa,
+	0x74, 0xb9, 0x51, 0xa9, 0xa9, 0x4b, 0x95, 0xff, 0xc9, 0xbb, 0x87, 0x1a, 0x90, 0x04, 0x29, 0xa3,
+	0x89, 0x34, 0xd4, 0x73, 0xec, 0x7c, 0x80, 0xda, 0x29, 0xa7, 0x39, 0xf1, 0x67, 0xe3, 0x18, 0x72,
+	0x88, 0x8b, 0x0c, 0xda, 0x78, 0xdb, 0x18, 0x47, 0xca, 0xe6, 0x8e, 0xd0, 0xce, 0x02, 0xe7, 0x39,
+	0xf0, 0xa7, 0x08, 0x76, 0x63, 0x13, 0xed, 0x5b, 0xe0, 0xf4, 0x8a, 0x02, 0x5f, 0x28, 0xdf, 0x3e,
+	0x6a, 0xe6, 0x24, 0xa6, 0x01, 0x91, 0x8c, 0x97, 0x3f, 0x6b, 0x6e, 0x70, 0x76, 0xd0, 0x8b, 0x88,
+	0xc9, 0xb1, 0x2a, 0x88, 0x0e, 0x68, 0x47, 0x4c, 0x7e, 0x09, 0xb3, 0x25, 0x81, 0xd5, 0x65, 0x81,
+	0xee, 0x08, 0x75, 0x56, 0xd8, 0xa6, 0x2c, 0xdf, 0x48, 0xf5, 0x06, 0xd9, 0x1c, 0x88, 0x60, 0x49,
+	0xc9, 0xa4, 0x91, 0xfb, 0x9b, 0x65, 0xc2, 0x9d, 0x45, 0x24, 0x8e, 0x21, 0x09, 0x61, 0x28, 0x44,
+	0x06, 0x81, 0xf3, 0x3e, 0xda, 0xf6, 0x4b, 0xd3, 0x63, 0x29, 0x5a, 0x73, 0xdb, 0x70, 0xa5, 0x54,
+	0x5b, 0x2b, 0xa5, 0x72, 0x50, 0x6d, 0x42, 0x93, 0xc0, 0xa4, 0x5f, 0x7c, 0x2b, 0x59, 0xb9, 0xc9,
+	0xba, 0xe8, 0x80, 0x26, 0x9e, 0x63, 0xe5, 0x0b, 0x80, 0x04, 0x31, 0x4d, 0xa0, 0x6b, 0x6b, 0x5f,
+	0x89, 0xbf, 0xa8, 0x35, 0xea, 0xaf, 0x6c, 0xdc, 0x12, 0x00, 0xc1, 0x38, 0x02, 0x1a, 0x46, 0xd2,
+	0xfd, 0x7d, 0x2d, 0x6f, 0x0c, 0x22, 0x8b, 0xe5, 0x93, 0xf3, 0x7e, 0x83, 0x6c, 0x21, 0x89, 0xcc,
+	0xca, 0xd6, 0x35, 0xc8, 0xb9, 0x40, 0x2f, 0xaf, 0x08, 0x8d, 0x33, 0x0e, 0x63, 0x53, 0x48, 0xa5,
+	0xe0, 0xe5, 0x69, 0x6f, 0x6d, 0xc0, 0x3e, 0xd3, 0xc7, 0x70, 0x71, 0x0a, 0xb7, 0xaf, 0x16, 0xa1,
+	0x0a, 0x1f, 0x80, 0x24, 0x34, 0xee, 0xd6, 0x75, 0x78, 0x8d, 0xdc, 0x8f, 0xd0, 0xbb, 0x0b, 0x1d,
+	0xf9, 0x35, 0x90, 0x78, 0x43, 0x2f, 0xba, 0xbf, 0x58, 0x4b, 0x57, 0x14, 0xeb, 0xa6, 0xf6, 0x5d,
+	0xad, 0xcd, 0xd6, 0x7a, 0x6d, 0xd6, 0x65, 0x56, 0xdf, 0x42, 0xa6, 0x9b, 0xcf, 0x87, 0x3a, 0x65,
+	0x82, 0xca, 0x11, 0xf3, 0x27, 0x9b, 0x92, 0x3b, 0x43, 0x36, 0x99, 0xb2, 0xac, 0x1c, 0xe9, 0xc1,
+	0x87, 0x6a, 0x41, 0xfd, 0x75, 0x77, 0xf0, 0x5a, 0x6f, 0x59, 0x11, 0x4c, 0x3c, 0xca, 0xfa, 0x53,
+	0x22, 0x23, 0x6f, 0x98, 0xc8, 0x3f, 0x7e, 0x3d, 0x46, 0x66, 0xfd, 0x0e, 0x13, 0x89, 0xcd, 0x55,
+	0xf7, 0xda, 0x74, 0x85, 0xe1, 0xc5, 0x20, 0x33, 0x9e, 0x3c, 0x0b, 0xf3, 0x4f, 0xd6, 0xb2, 0xe4,
+	0xc1, 0x33, 0x11, 0x2f, 0x4c, 0x76, 0x75, 0x69, 0xb2, 0x7f, 0x2c, 0x13, 0x1a, 0x01, 0x11, 0x80,
+	0x21, 0x65, 0x5c, 0x2d, 0xd6, 0x5d, 0xd4, 0x88, 0x95, 0xe1, 0x31, 0x9f, 0x17, 0x05, 0xfe, 0x1f,
+	0x73, 0xe1, 0xc7, 0x14, 0xe6, 0x0b, 0xc9, 0xa0, 0xb5, 0x9e, 0xaa, 0xad, 0xf5, 0x94, 0xfb, 0x29,
+	0x6a, 0xe9, 0x77, 0x8c, 0x67, 0xaa, 0x24, 0xe5, 0x66, 0xb0, 0x16, 0x36, 0x43, 0x07, 0xd5, 0xfd,
+	0x79, 0x21, 0xda, 0x58, 0x83, 0xc1, 0xe7, 0x37, 0xf7, 0x3d, 0xeb, 0xf6, 0xbe, 0x67, 0xfd, 0x7d,
+	0xdf, 0xb3, 0x7e, 0x7e, 0xe8, 0x55, 0x6e, 0x1f, 0x7a, 0x95, 0x3f, 0x1f, 0x7a, 0x95, 0xef, 0xbc,
+	0x90, 0xca, 0x28, 0xbb, 0xf4, 0x7c, 0x36, 0xed, 0xeb, 0xc6, 0x3c, 0x4e, 0x39, 0xfb, 0x1e, 0x7c,
+	0x69, 0x60, 0xff, 0xda, 0x3c, 0xaa, 0x72, 0x96, 0x82, 0xb8, 0xb4, 0x8b, 0x17, 0xf5, 0xe3, 0x7f,
+	0x02, 0x00, 0x00, 0xff, 0xff, 0x35, 0xd8, 0xdd, 0x36, 0xef, 0x07, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -1113,6 +1400,207 @@ func (m *EventDeviceFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventDepositLocked) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDepositLocked) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDepositLocked) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDepositReturned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDepositReturned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDepositReturned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventDepositBurned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventDepositBurned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventDepositBurned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	{
+		size := m.Amount.Size()
+		i -= size
+		if _, err := m.Amount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventLeaseReported) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseReported) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChallengeId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Count != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Count))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Kind) > 0 {
+		i -= len(m.Kind)
+		copy(dAtA[i:], m.Kind)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Kind)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -1315,6 +1803,90 @@ func (m *EventDeviceFailed) Size() (n int) {
 	}
 	if m.FailureReason != 0 {
 		n += 1 + sovEvents(uint64(m.FailureReason))
+	}
+	return n
+}
+
+func (m *EventDepositLocked) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventDepositReturned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventDepositBurned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventLeaseReported) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.ChallengeId))
+	}
+	return n
+}
+
+func (m *EventPruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Kind)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Count != 0 {
+		n += 1 + sovEvents(uint64(m.Count))
 	}
 	return n
 }
@@ -2594,6 +3166,587 @@ func (m *EventDeviceFailed) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.FailureReason |= FailureReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDepositLocked) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDepositLocked: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDepositLocked: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDepositReturned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDepositReturned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDepositReturned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventDepositBurned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventDepositBurned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventDepositBurned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseReported) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseReported: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseReported: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChallengeId", wireType)
+			}
+			m.ChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Kind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Count", wireType)
+			}
+			m.Count = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Count |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

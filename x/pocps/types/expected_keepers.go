@@ -42,4 +42,16 @@ type LoyaltyKeeper interface {
 // when the class has no pool.
 type PoolsKeeper interface {
 	ClassInfo(ctx context.Context, class string) (active bool, seal proof.Params, wBench math.Int, err error)
+	// LeaseInfo returns lease id's client (bech32), the device serving it
+	// and whether it is active. Errors: x/pools' ErrLeaseNotFound.
+	LeaseInfo(ctx context.Context, id uint64) (client string, deviceID uint64, active bool, err error)
+}
+
+// BankKeeper is the part of x/bank that x/pocps uses: the registration
+// deposit is locked in, returned from and burned by the x/pocps module
+// account (Burner).
+type BankKeeper interface {
+	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }

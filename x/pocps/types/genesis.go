@@ -12,7 +12,7 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate checks the genesis state: params, devices (unique ids below
-// next_device_id, unique fingerprints, valid fields); it returns the first
+// next_device_id, fingerprints unique per owner, valid fields); it returns the first
 // error found.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
@@ -36,10 +36,15 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("duplicate device id %d", d.Id)
 		}
 		ids[d.Id] = true
-		if len(d.Fingerprint) != FingerprintSize || fingerprints[string(d.Fingerprint)] {
-			return fmt.Errorf("device %d: fingerprint missing or registered twice", d.Id)
+		// Fingerprints are unique per owner (the index is (owner, fingerprint)).
+		fpKey := d.Owner + "/" + string(d.Fingerprint)
+		if len(d.Fingerprint) != FingerprintSize || fingerprints[fpKey] {
+			return fmt.Errorf("device %d: fingerprint missing or registered twice by %s", d.Id, d.Owner)
 		}
-		fingerprints[string(d.Fingerprint)] = true
+		fingerprints[fpKey] = true
+		if !d.Deposit.IsNil() && d.Deposit.IsNegative() {
+			return fmt.Errorf("device %d: negative deposit %s", d.Id, d.Deposit)
+		}
 		if err := ValidateClass(d.GpuClass); err != nil {
 			return fmt.Errorf("device %d: %w", d.Id, err)
 		}

@@ -21,7 +21,7 @@ var (
 	DevicesKey = collections.NewPrefix(2)
 	// DevicesByOwnerKey indexes devices by owner (owner, id).
 	DevicesByOwnerKey = collections.NewPrefix(3)
-	// DevicesByFingerprintKey indexes devices by fingerprint (unique).
+	// DevicesByFingerprintKey indexes devices by (owner, fingerprint), unique.
 	DevicesByFingerprintKey = collections.NewPrefix(4)
 	// BlockHashesKey maps height → block hash for the last key_window blocks.
 	BlockHashesKey = collections.NewPrefix(5)
@@ -50,4 +50,11 @@ var (
 	BeaconKey = collections.NewPrefix(16)
 	// DrawSeedKey is the seed of this block's draws, fixed at BeginBlock.
 	DrawSeedKey = collections.NewPrefix(17)
+	// DevicePruneKey orders FAILED devices by when they are pruned (unix
+	// seconds, id).
+	DevicePruneKey = collections.NewPrefix(18)
+	// ChallengePruneKey orders closed challenges by when they are pruned.
+	ChallengePruneKey = collections.NewPrefix(19)
+	// MissesKey maps validator operator address → VerifierMisses.
+	MissesKey = collections.NewPrefix(20)
 )

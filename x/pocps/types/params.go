@@ -41,7 +41,23 @@ const (
 	DefaultKeyWindow = 14400
 	// MaxKeyWindow bounds the block hashes x/pocps keeps.
 	MaxKeyWindow = 1_000_000
+	// DefaultMissHalfLife halves a verifier's misses every 24 epochs (a day).
+	DefaultMissHalfLife = 24
+	// DefaultMaxFailures fails a device after 3 failed reports in a row when
+	// fewer than `confirmations` different verifiers could be asked.
+	DefaultMaxFailures = 3
+	// DefaultMaxSetupAttempts bounds one registration's setup challenges.
+	DefaultMaxSetupAttempts = 4
+	// DefaultDeviceRetention keeps a FAILED device a week.
+	DefaultDeviceRetention = 7 * 24 * time.Hour
+	// DefaultChallengeRetention keeps a closed challenge a week.
+	DefaultChallengeRetention = 7 * 24 * time.Hour
 )
+
+// DefaultRegistrationDeposit is 10 LOOP (10⁷ uloop): about ten setup
+// checks' worth of a verifier's time at the staking fee's price (1 LOOP
+// for a stake), and refunded in full to an honest miner.
+var DefaultRegistrationDeposit = math.NewInt(10_000_000)
 
 // DefaultParams returns the mainnet x/pocps parameters.
 func DefaultParams() Params {
@@ -57,6 +73,13 @@ func DefaultParams() Params {
 		PLimit:            DefaultPLimit,
 		DeltaWork:         DefaultDeltaWork,
 		KeyWindow:         DefaultKeyWindow,
+
+		RegistrationDeposit: DefaultRegistrationDeposit,
+		MissHalfLife:        DefaultMissHalfLife,
+		MaxFailures:         DefaultMaxFailures,
+		MaxSetupAttempts:    DefaultMaxSetupAttempts,
+		DeviceRetention:     DefaultDeviceRetention,
+		ChallengeRetention:  DefaultChallengeRetention,
 	}
 }
 
@@ -83,6 +106,24 @@ func (p Params) Validate() error {
 	}
 	if p.KeyWindow < 1 || p.KeyWindow > MaxKeyWindow {
 		return errors.Wrapf(ErrInvalidParams, "key_window must be in [1, %d] blocks, got %d", MaxKeyWindow, p.KeyWindow)
+	}
+	if p.RegistrationDeposit.IsNil() || p.RegistrationDeposit.IsNegative() {
+		return errors.Wrapf(ErrInvalidParams, "registration_deposit must be a non-negative uloop amount, got %s", p.RegistrationDeposit)
+	}
+	if p.MissHalfLife < 1 {
+		return errors.Wrapf(ErrInvalidParams, "miss_half_life must be at least 1 epoch, got %d", p.MissHalfLife)
+	}
+	if p.MaxFailures < p.Confirmations {
+		return errors.Wrapf(ErrInvalidParams, "max_failures must be at least confirmations (%d), got %d", p.Confirmations, p.MaxFailures)
+	}
+	if p.MaxSetupAttempts < p.Confirmations || p.MaxSetupAttempts > 64 {
+		return errors.Wrapf(ErrInvalidParams, "max_setup_attempts must be in [confirmations (%d), 64], got %d", p.Confirmations, p.MaxSetupAttempts)
+	}
+	if p.DeviceRetention < time.Second {
+		return errors.Wrapf(ErrInvalidParams, "device_retention must be at least 1s, got %s", p.DeviceRetention)
+	}
+	if p.ChallengeRetention < p.ChallengeDeadline {
+		return errors.Wrapf(ErrInvalidParams, "challenge_retention must be at least challenge_deadline (%s), got %s", p.ChallengeDeadline, p.ChallengeRetention)
 	}
 	for _, c := range []struct {
 		name string
