@@ -76,6 +76,7 @@ func TestCheckTxRefusesMalformedMsgs(t *testing.T) {
 		{"stake lp device 0", &staketypes.MsgStakeLP{Owner: me, Duration: 168 * time.Hour, MaxUloopIn: math.NewInt(1)}, staketypes.ErrInvalidID, "device_id"},
 		{"stake renew 0 epochs", &staketypes.MsgRenewStake{Owner: me, StakeId: 1, MaxUloopIn: math.NewInt(1)}, staketypes.ErrInvalidDuration, "epochs"},
 		{"register-verifier bad hot key", &pocpstypes.MsgRegisterVerifier{Operator: me, HotKey: "loopin1nope", Endpoint: "v:1"}, pocpstypes.ErrInvalidVerifier, "hot_key"},
+		{"report-lease id 0", &pocpstypes.MsgReportLease{Client: me}, pocpstypes.ErrInvalidID, "lease_id"},
 		{"challenge result bad reason", &pocpstypes.MsgSubmitChallengeResult{HotKey: me, ChallengeId: 1, FailureReason: 42}, pocpstypes.ErrInvalidResult, "failure_reason 42"},
 		{"rewards update-params bad params", &rewardstypes.MsgUpdateParams{Authority: me, Params: badEmission}, rewardstypes.ErrInvalidParams, "epoch_emission"},
 	} {

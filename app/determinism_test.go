@@ -227,7 +227,7 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 
 	// The users send what chance picks.
 	for range s.r.Intn(6) {
-		switch s.r.Intn(11) {
+		switch s.r.Intn(12) {
 		case 0: // bank send, sometimes more than the sender holds
 			from, to := s.pick(s.users()), s.pick(s.users())
 			amount := 1 + s.r.Int63n(1_000_000)
@@ -317,6 +317,13 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 		case 10: // claim rewards, whether there are any or not
 			u := s.pick(s.users())
 			s.add("claim-rewards", u, &rewardstypes.MsgClaimRewards{Claimant: u.addr.String()})
+		case 11: // report a lease as not served, sometimes another's
+			if len(st.leases) == 0 {
+				continue
+			}
+			l := st.leases[s.r.Intn(len(st.leases))]
+			u := s.client(l)
+			s.add("report-lease", u, &pocpstypes.MsgReportLease{Client: u.addr.String(), LeaseId: l.Id})
 		}
 	}
 	return time.Duration(1+s.r.Intn(4)) * time.Second, s.txs, s.kinds
@@ -326,7 +333,7 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 // transactions, over every Msg a LooPIN user sends (bank sends; device
 // registration, update and deregistration; setup and challenge reports;
 // LP stakes, sales and renewals; lease purchases, extensions and
-// terminations; reward claims), valid and invalid ones mixed, through
+// terminations; lease reports; reward claims), valid and invalid ones mixed, through
 // FinalizeBlock (ante handler and router) on two fresh chains from the
 // same genesis, across many epoch ends, and asserts that the two chains
 // agree on every transaction's result and on the app hash of every block.

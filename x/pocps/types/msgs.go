@@ -23,6 +23,7 @@ var (
 	_ sdk.HasValidateBasic = (*MsgRegisterVerifier)(nil)
 	_ sdk.HasValidateBasic = (*MsgSubmitSetupResult)(nil)
 	_ sdk.HasValidateBasic = (*MsgSubmitChallengeResult)(nil)
+	_ sdk.HasValidateBasic = (*MsgReportLease)(nil)
 )
 
 // HashSize is the length of the nonce, GEMM seed, verifier secret and the
@@ -223,6 +224,18 @@ func (m *MsgSubmitChallengeResult) ValidateBasic() error {
 	}
 	if m.Passed && (m.W.IsNil() || m.W.IsNegative()) {
 		return errors.Wrapf(ErrInvalidResult, "w must be a non-negative number of ops/s, got %s", m.W)
+	}
+	return nil
+}
+
+// ValidateBasic checks the client's address and the lease id. Errors:
+// ErrNotLessee (address), ErrInvalidID.
+func (m *MsgReportLease) ValidateBasic() error {
+	if err := validateAddress(ErrNotLessee, "client", m.Client); err != nil {
+		return err
+	}
+	if m.LeaseId == 0 {
+		return errors.Wrap(ErrInvalidID, "lease_id must be set (lease ids start at 1)")
 	}
 	return nil
 }
