@@ -183,6 +183,7 @@ Within a minute the miner's device is sealed and staked; then:
   loopind tx pools buy-lease rtx-4090 5m <total> --from client --yes
   loopind q pools leases-by-client \$(loopind keys show client -a)
   loopind lease access 1 --from client --payload-file $HOME_DIR/client.pub   # the miner's access hook answers
+  loopind lease report 1 --from client --yes     # "no access": the device is challenged now
   loopind q pools estimate-terminate 1
   loopind tx pools terminate-lease 1 0 --from client --yes
   loopind q pocps challenges-by-device 1          # challenges passed
