@@ -97,6 +97,7 @@ else
     | .app_state.pocps.params.challenge_interval = 1
     | .app_state.pocps.params.challenge_deadline = "120s"
     | .app_state.pocps.params.key_window = 1000
+    | .app_state.pocps.params.report_cooldown = "10s"
     | .app_state.stake.params.min_lp_duration = "600s"
     | .app_state.stake.params.day_length = "120s"
     | .app_state.pools.params.min_lease_duration = "60s"

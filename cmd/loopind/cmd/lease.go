@@ -47,7 +47,7 @@ func leaseReportCmd() *cobra.Command {
 		Long: "Sends MsgReportLease signed by --from (the lease's client). The device serving the lease gets a " +
 			"residency challenge at once (or the pending one stands); if it fails and the failure is confirmed, " +
 			"the lease is refunded its unused time and the revenue the device was paid since its last passed " +
-			"challenge (docs/pocps.md §15). A device that passed less than challenge_deadline ago is not " +
+			"challenge (docs/pocps.md §15). A device that passed less than report_cooldown ago is not " +
 			"challenged again yet: the error says when to report again.",
 		Example: "loopind lease report 1 --from client",
 		Args:    cobra.ExactArgs(1),

@@ -398,7 +398,7 @@ func (k Keeper) prune(ctx context.Context) error {
 
 // ReportLease takes a lessee's "no access" report (docs/pocps.md §15): the
 // device serving the active lease gets a residency challenge now, or the
-// pending one stands. A device that passed less than challenge_deadline ago
+// pending one stands. A device that passed less than report_cooldown ago
 // is not challenged again yet. Errors, changing nothing: x/pools'
 // ErrLeaseNotFound, ErrNotLessee, ErrLeaseNotActive, ErrDeviceNotFound,
 // ErrReportTooSoon, ErrInvalidDevice (not sealed), ErrNoVerifier.
@@ -431,7 +431,7 @@ func (k Keeper) ReportLease(ctx context.Context, msg *types.MsgReportLease) (*ty
 		if err != nil {
 			return nil, err
 		}
-		if again := last.Add(params.ChallengeDeadline); sdk.UnwrapSDKContext(ctx).BlockTime().Before(again) {
+		if again := last.Add(params.ReportCooldown); sdk.UnwrapSDKContext(ctx).BlockTime().Before(again) {
 			return nil, errorsmod.Wrapf(types.ErrReportTooSoon, "device %d passed a challenge at %s; report again after %s",
 				deviceID, last.UTC().Format(time.RFC3339), again.UTC().Format(time.RFC3339))
 		}

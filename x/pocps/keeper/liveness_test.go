@@ -335,7 +335,7 @@ func TestLeaseReport(t *testing.T) {
 	_, err = apptesting.Deliver(c, c.Ctx(), report)
 	require.ErrorIs(t, err, pocpstypes.ErrReportTooSoon, "sealed a moment ago")
 	params := paramsOf(t, c)
-	c.NextBlock(t, params.ChallengeDeadline)
+	c.NextBlock(t, params.ReportCooldown)
 
 	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgReportLease{Client: owner.String(), LeaseId: lease.LeaseId})
 	require.ErrorIs(t, err, pocpstypes.ErrNotLessee)

@@ -52,6 +52,9 @@ const (
 	DefaultDeviceRetention = 7 * 24 * time.Hour
 	// DefaultChallengeRetention keeps a closed challenge a week.
 	DefaultChallengeRetention = 7 * 24 * time.Hour
+	// DefaultReportCooldown refuses a lease report within 10 minutes of
+	// the device's last pass.
+	DefaultReportCooldown = 10 * time.Minute
 )
 
 // DefaultRegistrationDeposit is 10 LOOP (10⁷ uloop): about ten setup
@@ -80,6 +83,7 @@ func DefaultParams() Params {
 		MaxSetupAttempts:    DefaultMaxSetupAttempts,
 		DeviceRetention:     DefaultDeviceRetention,
 		ChallengeRetention:  DefaultChallengeRetention,
+		ReportCooldown:      DefaultReportCooldown,
 	}
 }
 
@@ -124,6 +128,9 @@ func (p Params) Validate() error {
 	}
 	if p.ChallengeRetention < p.ChallengeDeadline {
 		return errors.Wrapf(ErrInvalidParams, "challenge_retention must be at least challenge_deadline (%s), got %s", p.ChallengeDeadline, p.ChallengeRetention)
+	}
+	if p.ReportCooldown < time.Second {
+		return errors.Wrapf(ErrInvalidParams, "report_cooldown must be at least 1s, got %s", p.ReportCooldown)
 	}
 	for _, c := range []struct {
 		name string

@@ -1055,7 +1055,7 @@ func (m *MsgSubmitChallengeResultResponse) GetConfirmationId() uint64 {
 
 // MsgReportLease reports that the device of an active lease does not serve
 // its client; the device gets a residency challenge now (at most one
-// pending, none within challenge_deadline of its last pass).
+// pending, none within report_cooldown of its last pass).
 type MsgReportLease struct {
 	// client is the lessee.
 	Client  string `protobuf:"bytes,1,opt,name=client,proto3" json:"client,omitempty"`
