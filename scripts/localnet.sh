@@ -84,9 +84,12 @@ else
   # Short clocks so effects show within seconds: the epoch, gov voting,
   # a challenge every epoch, one failed report confirms a failure; every
   # pool seals tiny (proof.TinyParams: 32 KiB) so a CPU miner seals at once;
-  # an LP stake lasts at least 10 minutes, a sold "day" is 2 minutes and a
-  # lease lasts 1 minute to 1 day, so a whole stake, sale and lease life
-  # cycle fits in minutes (docs/params.md).
+  # an LP stake lasts at least 10 minutes, a sold "day" is 2 minutes, a
+  # sale's collateral comes back 5 minutes after its end (the grace must be
+  # ≥ challenge_interval × epoch + challenge_deadline: 1 × 30 s + 120 s; keep
+  # it so with a longer LOCALNET_EPOCH), ended stakes are pruned after an
+  # hour and a lease lasts 1 minute to 1 day, so a whole stake, sale and
+  # lease life cycle fits in minutes (docs/params.md).
   genesis=$HOME_DIR/config/genesis.json
   jq --arg epoch "$EPOCH" '
       .app_state.epochs.epochs[0].duration = $epoch
@@ -100,6 +103,8 @@ else
     | .app_state.pocps.params.report_cooldown = "10s"
     | .app_state.stake.params.min_lp_duration = "600s"
     | .app_state.stake.params.day_length = "120s"
+    | .app_state.stake.params.sale_grace_period = "300s"
+    | .app_state.stake.params.stake_retention = "3600s"
     | .app_state.pools.params.min_lease_duration = "60s"
     | .app_state.pools.params.max_lease_duration = "86400s"
     | .app_state.pools.gpu_classes |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,

@@ -22,16 +22,16 @@ func StakeLP(c *TestChain, owner sdk.AccAddress, deviceID uint64, duration time.
 }
 
 // StakeHeld asserts that the x/stake module account holds exactly the
-// collateral and deposits of the active sales (I5 for x/stake) in the block
-// being built.
+// collateral and deposits of the active sales and of the sales in their
+// grace (I5 for x/stake) in the block being built.
 func StakeHeld(t testing.TB, c *TestChain) {
 	t.Helper()
 	want := math.ZeroInt()
 	require.NoError(t, c.StakeKeeper.Stakes.Walk(c.Ctx(), nil, func(_ uint64, s staketypes.Stake) (bool, error) {
-		if s.Status == staketypes.STAKE_STATUS_ACTIVE {
+		if s.Status == staketypes.STAKE_STATUS_ACTIVE || s.Status == staketypes.STAKE_STATUS_GRACE {
 			want = want.Add(s.Collateral).Add(s.Deposit)
 		}
 		return false, nil
 	}))
-	require.Equal(t, want, Balance(c, authtypes.NewModuleAddress(staketypes.ModuleName)), "x/stake holds the active sales' collateral and deposits")
+	require.Equal(t, want, Balance(c, authtypes.NewModuleAddress(staketypes.ModuleName)), "x/stake holds the collateral and deposits of the sales active or in their grace")
 }

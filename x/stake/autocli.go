@@ -73,7 +73,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Long: "Burns the staking fee, locks collateral_multiplier × the spot value of the sold time and a maintenance " +
 						"deposit of maintenance_rate per GPU-second, and sells the days (of day_length) into the pool at the " +
 						"constant-product quote less the burned exchange fee, at least min-uloop-out. Collateral and deposit come " +
-						"back at the end if no verification failed.",
+						"back sale_grace_period after the end (the device stays committed and is challenged once more until " +
+						"then) if no verification failed.",
 					Example:        "loopind tx stake sell 1 3 0 --from miner",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "device_id"}, {ProtoField: "days"}, {ProtoField: "min_uloop_out"}},
 				},

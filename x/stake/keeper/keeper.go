@@ -12,6 +12,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/stake/types"
 )
 
@@ -56,6 +57,12 @@ type Keeper struct {
 	// Expiry queues active certificates by (end unix seconds, id);
 	// BeginBlock pops what ends.
 	Expiry collections.KeySet[collections.Pair[int64, uint64]]
+	// Release queues sales in their grace by (release_at unix seconds,
+	// id); BeginBlock pays back collateral and deposit of what is due.
+	Release collections.KeySet[collections.Pair[int64, uint64]]
+	// Prune queues ended certificates by (prune_at unix seconds, id);
+	// BeginBlock removes what is due from Stakes and its indexes.
+	Prune collections.KeySet[collections.Pair[int64, uint64]]
 }
 
 // StakeIndexes are the secondary indexes of Stakes.
@@ -105,7 +112,9 @@ func NewKeeper(
 				ByDevice: indexes.NewMulti(sb, types.StakesByDeviceKey, "stakes_by_device", collections.Uint64Key, collections.Uint64Key,
 					func(_ uint64, s types.Stake) (uint64, error) { return s.DeviceId, nil }),
 			}),
-		Expiry: collections.NewKeySet(sb, types.ExpiryKey, "expiry", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Expiry:  collections.NewKeySet(sb, types.ExpiryKey, "expiry", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Release: collections.NewKeySet(sb, types.ReleaseKey, "release", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		Prune:   collections.NewKeySet(sb, types.PruneKey, "prune", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -113,6 +122,27 @@ func NewKeeper(
 	}
 	k.Schema = schema
 	return k
+}
+
+// checkGrace refuses params whose sale_grace_period is shorter than one
+// challenge interval of x/pocps plus its challenge deadline
+// (types.MinSaleGracePeriod): a seller could then go offline right after
+// the last scheduled challenge before its sale's end and be paid back
+// before any further challenge is due. Errors: ErrInvalidParams.
+func (k Keeper) checkGrace(ctx context.Context, p types.Params) error {
+	pp, err := k.pocpsKeeper.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := k.epochsKeeper.GetEpochInfo(sdk.UnwrapSDKContext(ctx), chaintypes.EpochIdentifier)
+	if err != nil {
+		return err
+	}
+	if floor := types.MinSaleGracePeriod(pp.ChallengeInterval, info.Duration, pp.ChallengeDeadline); p.SaleGracePeriod < floor {
+		return errorsmod.Wrapf(types.ErrInvalidParams, "sale_grace_period %s must be at least challenge_interval × epoch + challenge_deadline = %d × %s + %s = %s",
+			p.SaleGracePeriod, pp.ChallengeInterval, info.Duration, pp.ChallengeDeadline, floor)
+	}
+	return nil
 }
 
 // Authority returns the bech32 address allowed to update the parameters.

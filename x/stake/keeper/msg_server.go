@@ -21,13 +21,18 @@ func NewMsgServerImpl(k Keeper) types.MsgServer {
 }
 
 // UpdateParams replaces all parameters. Errors: ErrInvalidSigner when the
-// sender is not the authority, ErrInvalidParams when Validate fails; either
-// way nothing changes.
+// sender is not the authority, ErrInvalidParams when Validate fails or
+// sale_grace_period is below types.MinSaleGracePeriod of x/pocps'
+// challenge_interval and challenge_deadline and the `loopin` epoch, and
+// x/rewards' ErrBalance; whatever the error, nothing changes.
 func (ms msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams) (*types.MsgUpdateParamsResponse, error) {
 	if err := ms.checkAuthority(ctx, msg.Authority); err != nil {
 		return nil, err
 	}
 	if err := msg.Params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ms.checkGrace(ctx, msg.Params); err != nil {
 		return nil, err
 	}
 	if ms.balance != nil {

@@ -73,8 +73,9 @@ func uloop(v math.Int) sdk.Coins { return sdk.NewCoins(sdk.NewCoin(chaintypes.Bo
 // to its class's pool for d as an LP position, injecting at most maxIn
 // uloop at the spot price. Errors, changing nothing: ErrDeviceNotFound
 // (x/pocps), ErrDeviceNotOwned, ErrDeviceNotSealed, ErrDeviceCommitted,
-// ErrWrongClass, ErrInvalidDuration, insufficient funds (fee or
-// injection), and x/pools' ErrSlippage.
+// ErrWrongClass, ErrInvalidDuration (d not whole seconds, below
+// min_lp_duration or above types.MaxCommitment), insufficient funds (fee
+// or injection), and x/pools' ErrSlippage.
 func (k Keeper) StakeLP(ctx context.Context, owner sdk.AccAddress, deviceID uint64, d time.Duration, maxIn math.Int) (*types.MsgStakeLPResponse, error) {
 	ownerStr := owner.String()
 	params, err := k.Params.Get(ctx)
@@ -86,6 +87,9 @@ func (k Keeper) StakeLP(ctx context.Context, owner sdk.AccAddress, deviceID uint
 	}
 	if d < params.MinLpDuration {
 		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "an LP stake lasts at least min_lp_duration %s, not %s", params.MinLpDuration, d)
+	}
+	if d > types.MaxCommitment {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "an LP stake lasts at most %s, not %s", types.MaxCommitment, d)
 	}
 	_, pool, err := k.committable(ctx, ownerStr, deviceID)
 	if err != nil {
@@ -132,8 +136,10 @@ func (k Keeper) StakeLP(ctx context.Context, owner sdk.AccAddress, deviceID uint
 // RenewStake extends owner's active LP certificate stakeID by epochs whole
 // `loopin` epochs before its end, injecting at most maxIn uloop. Errors,
 // changing nothing: ErrStakeNotFound, ErrDeviceNotOwned, ErrStakeEnded,
-// ErrInvalidDuration (0 epochs, a sale), and x/pools' ErrPoolNotActive
-// (retiring pool), ErrSlippage, insufficient funds.
+// ErrInvalidDuration (0 epochs, a sale, a renewed end more than
+// types.MaxCommitment after the block time — checked before multiplying,
+// so no epochs value overflows), and x/pools' ErrPoolNotActive (retiring
+// pool), ErrSlippage, insufficient funds.
 func (k Keeper) RenewStake(ctx context.Context, owner sdk.AccAddress, stakeID uint64, epochs uint32, maxIn math.Int) (*types.MsgRenewStakeResponse, error) {
 	s, err := k.stake(ctx, stakeID)
 	if err != nil {
@@ -155,6 +161,13 @@ func (k Keeper) RenewStake(ctx context.Context, owner sdk.AccAddress, stakeID ui
 	info, err := k.epochsKeeper.GetEpochInfo(sdkCtx, chaintypes.EpochIdentifier)
 	if err != nil {
 		return nil, err
+	}
+	// The renewed end may lie at most MaxCommitment after now: room is what
+	// is left of it (s.End is after now here), and epochs × epoch length is
+	// compared by division, so the product never overflows.
+	room := types.MaxCommitment - s.End.Sub(sdkCtx.BlockTime())
+	if info.Duration <= 0 || room < info.Duration || uint64(epochs) > uint64(room/info.Duration) {
+		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "%d epochs of %s would end stake %d more than %s from now", epochs, info.Duration, s.Id, types.MaxCommitment)
 	}
 	added := time.Duration(epochs) * info.Duration
 	newEnd := s.End.Add(added)
@@ -252,14 +265,19 @@ func (k Keeper) SellCompute(ctx context.Context, owner sdk.AccAddress, deviceID 
 	return &types.MsgSellComputeResponse{StakeId: id, Proceeds: proceeds, Collateral: collateral, Deposit: deposit, FeeBurned: params.StakingFee, End: end}, nil
 }
 
-// FailDevice invalidates the device's active certificate at once
+// FailDevice invalidates the device's certificate at once
 // (x/stake/README.md). LP stake: the position leaves its pool with its unsold
 // time and matching uloop, returned to the miner with what it earned; a
 // lease it served is broken and refunded from its escrow. Sale: the
 // maintenance deposit is burned; from the collateral the broken lease's
 // client is refunded its unused time; the rest of the collateral is burned;
-// the sold time leaves the pool with its uloop to the LP positions. A device
-// with no active certificate needs nothing.
+// the sold time leaves the pool with its uloop to the LP positions. A sale
+// in its grace (its end has passed, its time has left the pool, no lease
+// is left): collateral and deposit are burned whole (failInGrace). A
+// certificate whose end has come but that the bounded expiry batch has not
+// reached yet is ended first, as BeginBlock would have (an LP stake then
+// needs nothing more, a sale is failed in its grace). A device with no
+// active certificate needs nothing.
 func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	device, err := k.pocpsKeeper.GetDevice(ctx, deviceID)
 	if err != nil {
@@ -271,6 +289,18 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	s, err := k.stake(ctx, device.StakeId)
 	if err != nil {
 		return err
+	}
+	if s.Status == types.STAKE_STATUS_ACTIVE && sdk.UnwrapSDKContext(ctx).BlockTime().Unix() >= s.End.Unix() {
+		// x/pools' queue has already ended the position at s.End.
+		if err := k.expire(ctx, s); err != nil {
+			return err
+		}
+		if s, err = k.stake(ctx, s.Id); err != nil {
+			return err
+		}
+	}
+	if s.Status == types.STAKE_STATUS_GRACE {
+		return k.failInGrace(ctx, s)
 	}
 	if s.Status != types.STAKE_STATUS_ACTIVE {
 		return nil
@@ -303,10 +333,7 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 		return err
 	}
 	s.Status, s.Payout = types.STAKE_STATUS_FAILED, res.Payout
-	if err := k.Stakes.Set(ctx, s.Id, s); err != nil {
-		return err
-	}
-	if err := k.pocpsKeeper.SetDeviceStake(ctx, deviceID, 0); err != nil {
+	if err := k.closeStake(ctx, s); err != nil {
 		return err
 	}
 	if err := k.stakeEnded(ctx, deviceID); err != nil {
@@ -314,4 +341,27 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
 		StakeId: s.Id, DeviceId: deviceID, Returned: res.Payout, Refunded: refunded, Burned: burned})
+}
+
+// failInGrace fails sale s in its grace: there is no lease left to refund
+// and its time already left the pool, so its collateral and maintenance
+// deposit are burned whole, nothing returns to the seller, it leaves the
+// release queue and its device is freed. The miners' reward account ended
+// at the sale's end already.
+func (k Keeper) failInGrace(ctx context.Context, s types.Stake) error {
+	burned := s.Collateral.Add(s.Deposit)
+	if burned.IsPositive() {
+		if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, uloop(burned)); err != nil {
+			return err
+		}
+	}
+	if err := k.Release.Remove(ctx, collections.Join(s.ReleaseAt.Unix(), s.Id)); err != nil {
+		return err
+	}
+	s.Status, s.Payout = types.STAKE_STATUS_FAILED, math.ZeroInt()
+	if err := k.closeStake(ctx, s); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
+		StakeId: s.Id, DeviceId: s.DeviceId, Returned: math.ZeroInt(), Refunded: math.ZeroInt(), Burned: burned})
 }

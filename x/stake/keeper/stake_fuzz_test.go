@@ -49,7 +49,8 @@ func burnsIn(t *testing.T, res *sdk.Result) math.Int {
 // conservation (supply = genesis supply + minted − burned, where burned is
 // what the events announced less the exchange fees still waiting for the
 // epoch-end burn), x/pools' I1 and I5 over the store, and that the x/stake
-// module holds exactly the active sales' collateral and deposits.
+// module holds exactly the collateral and deposits of the sales active or
+// in their grace (a failure in the grace burns them: EventStakeFailed).
 func FuzzStakeLifecycle(f *testing.F) {
 	f.Add([]byte{0, 1, 1, 2, 2, 0, 5, 3, 3, 1, 5, 9, 4, 2, 5, 30})
 	f.Add([]byte{0, 1, 0, 2, 1, 3, 2, 1, 4, 3, 5, 200, 3, 1, 4, 1, 5, 255, 5, 255})

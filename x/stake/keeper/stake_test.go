@@ -188,11 +188,11 @@ func sell(c *apptesting.TestChain, owner sdk.AccAddress, deviceID uint64, days u
 }
 
 func TestSellComputeAndExpiry(t *testing.T) {
-	c := apptesting.Setup(t, apptesting.ShortEpochs(1))
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1), patientVerifiers)
 	c.NextBlock(t, time.Second)
 	hot := apptesting.WithVerifier(t, c)
 	_, lpDevice := apptesting.SealedNamed(t, c, hot, "gpu-lp")
-	_, seller := apptesting.SealedNamed(t, c, hot, "gpu-sale")
+	saleSealing, seller := apptesting.SealedNamed(t, c, hot, "gpu-sale")
 
 	_, err := sell(c, c.Funded, seller, 1)
 	require.ErrorIs(t, err, poolstypes.ErrInsufficientLiquidity, "no LP position owns sold time yet")
@@ -223,16 +223,52 @@ func TestSellComputeAndExpiry(t *testing.T) {
 	_, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgRenewStake{Owner: c.Funded.String(), StakeId: sold.StakeId, Epochs: 1, MaxUloopIn: math.NewInt(1 << 50)})
 	require.Error(t, err, "a sale is not renewed")
 
-	// At the end the collateral and deposit come back.
-	c.NextBlock(t, 2*24*time.Hour-time.Second)
+	// At the end the sale enters its grace: its time has left the pool, but
+	// the collateral and deposit stay locked, the device stays committed
+	// and x/pocps challenges it once more.
+	c.NextBlock(t, sold.End.Sub(c.Now())-time.Second)
 	before = apptesting.Balance(c, c.Funded)
 	c.NextBlock(t, time.Second)
 	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
 	require.NoError(t, err)
+	require.Equal(t, staketypes.STAKE_STATUS_GRACE, s.Status)
+	require.Equal(t, sold.End.Add(params.SaleGracePeriod), s.ReleaseAt)
+	require.Equal(t, before, apptesting.Balance(c, c.Funded), "nothing comes back at the end")
+	require.Zero(t, apptesting.PoolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64(), "the sold time left the pool at the end")
+	d, err := c.PocpsKeeper.GetDevice(c.Ctx(), seller)
+	require.NoError(t, err)
+	require.Equal(t, sold.StakeId, d.StakeId, "the device stays committed through the grace")
+	_, err = apptesting.Deliver(c, c.Ctx(), &pocpstypes.MsgDeregisterDevice{Owner: c.Funded.String(), DeviceId: seller})
+	require.ErrorIs(t, err, pocpstypes.ErrDeviceCommitted, "no deregistering to dodge the final challenge")
+	_, err = sell(c, c.Funded, seller, 1)
+	require.ErrorIs(t, err, staketypes.ErrDeviceCommitted, "no new sale before the grace ends")
+	apptesting.StakeHeld(t, c)
+	apptesting.CheckPools(t, c)
+
+	// The honest seller answers its final challenge.
+	require.NotZero(t, s.FinalChallengeId)
+	final, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), s.FinalChallengeId)
+	require.NoError(t, err)
+	require.Equal(t, pocpstypes.CHALLENGE_STATUS_PENDING, final.Status)
+	_, err = apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, c, saleSealing, hot, final))
+	require.NoError(t, err)
+
+	// Collateral and deposit come back at end + grace, not before.
+	c.NextBlock(t, s.ReleaseAt.Sub(c.Now())-time.Second)
+	s, err = c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
+	require.NoError(t, err)
+	require.Equal(t, staketypes.STAKE_STATUS_GRACE, s.Status)
+	require.Equal(t, before, apptesting.Balance(c, c.Funded), "nothing comes back before end + grace")
+	apptesting.StakeHeld(t, c)
+	c.NextBlock(t, time.Second)
+	s, err = c.StakeKeeper.Stakes.Get(c.Ctx(), sold.StakeId)
+	require.NoError(t, err)
 	require.Equal(t, staketypes.STAKE_STATUS_EXPIRED, s.Status)
 	require.Equal(t, sold.Collateral.Add(sold.Deposit), s.Payout)
 	require.Equal(t, before.Add(s.Payout), apptesting.Balance(c, c.Funded))
-	require.Zero(t, apptesting.PoolOf(t, c, "rtx-4090").PoolOwnedSeconds.Int64())
+	d, err = c.PocpsKeeper.GetDevice(c.Ctx(), seller)
+	require.NoError(t, err)
+	require.Zero(t, d.StakeId, "the device is free after the grace")
 	apptesting.StakeHeld(t, c)
 	apptesting.CheckPools(t, c)
 }

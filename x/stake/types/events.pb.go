@@ -269,7 +269,189 @@ func (m *EventStakeRenewed) GetEnd() time.Time {
 	return time.Time{}
 }
 
-// EventStakeExpired is emitted when a certificate reaches its end.
+// EventStakeGraceStarted is emitted when a sale reaches its end: its time
+// has left the pool, its collateral and deposit stay locked until
+// release_at, and final_challenge_id (0: none) tests the device once more.
+type EventStakeGraceStarted struct {
+	StakeId          uint64    `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	DeviceId         uint64    `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	ReleaseAt        time.Time `protobuf:"bytes,3,opt,name=release_at,json=releaseAt,proto3,stdtime" json:"release_at"`
+	FinalChallengeId uint64    `protobuf:"varint,4,opt,name=final_challenge_id,json=finalChallengeId,proto3" json:"final_challenge_id,omitempty"`
+}
+
+func (m *EventStakeGraceStarted) Reset()         { *m = EventStakeGraceStarted{} }
+func (m *EventStakeGraceStarted) String() string { return proto.CompactTextString(m) }
+func (*EventStakeGraceStarted) ProtoMessage()    {}
+func (*EventStakeGraceStarted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{4}
+}
+func (m *EventStakeGraceStarted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakeGraceStarted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakeGraceStarted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakeGraceStarted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakeGraceStarted.Merge(m, src)
+}
+func (m *EventStakeGraceStarted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakeGraceStarted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakeGraceStarted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakeGraceStarted proto.InternalMessageInfo
+
+func (m *EventStakeGraceStarted) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *EventStakeGraceStarted) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventStakeGraceStarted) GetReleaseAt() time.Time {
+	if m != nil {
+		return m.ReleaseAt
+	}
+	return time.Time{}
+}
+
+func (m *EventStakeGraceStarted) GetFinalChallengeId() uint64 {
+	if m != nil {
+		return m.FinalChallengeId
+	}
+	return 0
+}
+
+// EventFinalChallengeSkipped is emitted when x/pocps could not issue the
+// final challenge of a sale at its end (no verifier, the device not
+// sealed); the grace still runs and the scheduled challenges still count.
+type EventFinalChallengeSkipped struct {
+	StakeId  uint64 `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+	DeviceId uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// reason is x/pocps' error.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventFinalChallengeSkipped) Reset()         { *m = EventFinalChallengeSkipped{} }
+func (m *EventFinalChallengeSkipped) String() string { return proto.CompactTextString(m) }
+func (*EventFinalChallengeSkipped) ProtoMessage()    {}
+func (*EventFinalChallengeSkipped) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{5}
+}
+func (m *EventFinalChallengeSkipped) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventFinalChallengeSkipped) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventFinalChallengeSkipped.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventFinalChallengeSkipped) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventFinalChallengeSkipped.Merge(m, src)
+}
+func (m *EventFinalChallengeSkipped) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventFinalChallengeSkipped) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventFinalChallengeSkipped.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventFinalChallengeSkipped proto.InternalMessageInfo
+
+func (m *EventFinalChallengeSkipped) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+func (m *EventFinalChallengeSkipped) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *EventFinalChallengeSkipped) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventStakePruned is emitted when an ended certificate is removed from
+// state after stake_retention.
+type EventStakePruned struct {
+	StakeId uint64 `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
+}
+
+func (m *EventStakePruned) Reset()         { *m = EventStakePruned{} }
+func (m *EventStakePruned) String() string { return proto.CompactTextString(m) }
+func (*EventStakePruned) ProtoMessage()    {}
+func (*EventStakePruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_d78698bec7f4e070, []int{6}
+}
+func (m *EventStakePruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventStakePruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventStakePruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventStakePruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventStakePruned.Merge(m, src)
+}
+func (m *EventStakePruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventStakePruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventStakePruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventStakePruned proto.InternalMessageInfo
+
+func (m *EventStakePruned) GetStakeId() uint64 {
+	if m != nil {
+		return m.StakeId
+	}
+	return 0
+}
+
+// EventStakeExpired is emitted when a certificate reaches its end (a sale:
+// the end of its grace, when collateral and deposit are returned).
 type EventStakeExpired struct {
 	StakeId  uint64                `protobuf:"varint,1,opt,name=stake_id,json=stakeId,proto3" json:"stake_id,omitempty"`
 	Returned cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=returned,proto3,customtype=cosmossdk.io/math.Int" json:"returned"`
@@ -279,7 +461,7 @@ func (m *EventStakeExpired) Reset()         { *m = EventStakeExpired{} }
 func (m *EventStakeExpired) String() string { return proto.CompactTextString(m) }
 func (*EventStakeExpired) ProtoMessage()    {}
 func (*EventStakeExpired) Descriptor() ([]byte, []int) {
-	return fileDescriptor_d78698bec7f4e070, []int{4}
+	return fileDescriptor_d78698bec7f4e070, []int{7}
 }
 func (m *EventStakeExpired) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -330,7 +512,7 @@ func (m *EventStakeFailed) Reset()         { *m = EventStakeFailed{} }
 func (m *EventStakeFailed) String() string { return proto.CompactTextString(m) }
 func (*EventStakeFailed) ProtoMessage()    {}
 func (*EventStakeFailed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_d78698bec7f4e070, []int{5}
+	return fileDescriptor_d78698bec7f4e070, []int{8}
 }
 func (m *EventStakeFailed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -378,6 +560,9 @@ func init() {
 	proto.RegisterType((*EventStaked)(nil), "loopin.stake.v1.EventStaked")
 	proto.RegisterType((*EventStakingFeeBurned)(nil), "loopin.stake.v1.EventStakingFeeBurned")
 	proto.RegisterType((*EventStakeRenewed)(nil), "loopin.stake.v1.EventStakeRenewed")
+	proto.RegisterType((*EventStakeGraceStarted)(nil), "loopin.stake.v1.EventStakeGraceStarted")
+	proto.RegisterType((*EventFinalChallengeSkipped)(nil), "loopin.stake.v1.EventFinalChallengeSkipped")
+	proto.RegisterType((*EventStakePruned)(nil), "loopin.stake.v1.EventStakePruned")
 	proto.RegisterType((*EventStakeExpired)(nil), "loopin.stake.v1.EventStakeExpired")
 	proto.RegisterType((*EventStakeFailed)(nil), "loopin.stake.v1.EventStakeFailed")
 }
@@ -385,41 +570,47 @@ func init() {
 func init() { proto.RegisterFile("loopin/stake/v1/events.proto", fileDescriptor_d78698bec7f4e070) }
 
 var fileDescriptor_d78698bec7f4e070 = []byte{
-	// 545 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x3d, 0x6f, 0xd3, 0x40,
-	0x18, 0x8e, 0xf3, 0xe1, 0x26, 0x57, 0x21, 0xe8, 0xa9, 0x55, 0xd3, 0x50, 0x39, 0x95, 0xa7, 0x0a,
-	0xa9, 0x77, 0x14, 0xc4, 0xc4, 0x66, 0xa9, 0x55, 0x2d, 0x31, 0x20, 0x03, 0x0b, 0x4b, 0x75, 0xc9,
-	0x5d, 0x9d, 0x23, 0xf1, 0x9d, 0x65, 0x9f, 0xd3, 0x56, 0xe2, 0x47, 0xf4, 0x67, 0x30, 0x76, 0xe0,
-	0x2f, 0x20, 0x75, 0xac, 0x98, 0x10, 0x43, 0x41, 0xc9, 0xc0, 0xdf, 0x40, 0xbe, 0xbb, 0x36, 0x25,
-	0x48, 0x19, 0xd2, 0x25, 0xf2, 0xfb, 0xf1, 0x3c, 0xcf, 0xfb, 0xbc, 0x7e, 0x63, 0xb0, 0x3d, 0x92,
-	0x32, 0xe5, 0x02, 0xe7, 0x8a, 0x0c, 0x19, 0x1e, 0xef, 0x63, 0x36, 0x66, 0x42, 0xe5, 0x28, 0xcd,
-	0xa4, 0x92, 0xf0, 0xb1, 0xa9, 0x22, 0x5d, 0x45, 0xe3, 0xfd, 0xce, 0x7a, 0x2c, 0x63, 0xa9, 0x6b,
-	0xb8, 0x7c, 0x32, 0x6d, 0x9d, 0x35, 0x92, 0x70, 0x21, 0xb1, 0xfe, 0xb5, 0xa9, 0xad, 0xbe, 0xcc,
-	0x13, 0x99, 0x1f, 0x9b, 0x5e, 0x13, 0xd8, 0x52, 0x37, 0x96, 0x32, 0x1e, 0x31, 0xac, 0xa3, 0x5e,
-	0x71, 0x82, 0x15, 0x4f, 0x58, 0xae, 0x48, 0x92, 0xda, 0x86, 0xff, 0x66, 0x4a, 0x49, 0x46, 0x12,
-	0x0b, 0xf7, 0x39, 0x80, 0x07, 0xe5, 0x8c, 0x6f, 0x75, 0xf2, 0x43, 0x4a, 0x89, 0x62, 0x14, 0x6e,
-	0x83, 0x16, 0x29, 0xd4, 0x40, 0x66, 0x5c, 0x9d, 0xb7, 0x9d, 0x1d, 0x67, 0xb7, 0x15, 0xcd, 0x12,
-	0xf0, 0x15, 0x70, 0x0d, 0x47, 0xbb, 0xba, 0xe3, 0xec, 0xae, 0xbe, 0xd8, 0x44, 0x73, 0xc6, 0x90,
-	0x61, 0x0b, 0xea, 0x57, 0x37, 0xdd, 0x4a, 0x64, 0x9b, 0xfd, 0x6f, 0x0e, 0x58, 0xd5, 0x5a, 0xef,
-	0xca, 0x36, 0x0a, 0xb7, 0x40, 0x53, 0x03, 0x8e, 0x39, 0xd5, 0x1a, 0xf5, 0x68, 0x45, 0xc7, 0x21,
-	0x85, 0xeb, 0xa0, 0x21, 0x4f, 0x05, 0xcb, 0xb4, 0x40, 0x2b, 0x32, 0x01, 0x7c, 0x0a, 0x5a, 0x94,
-	0x8d, 0x79, 0x5f, 0x23, 0x6a, 0x1a, 0xd1, 0x34, 0x89, 0x90, 0xc2, 0x4d, 0xb0, 0x92, 0x4a, 0x39,
-	0x2a, 0x4b, 0x75, 0x5d, 0x72, 0xcb, 0x30, 0xa4, 0x10, 0x82, 0xfa, 0x90, 0x0b, 0xda, 0x6e, 0x68,
-	0x2a, 0xfd, 0x0c, 0x5f, 0x83, 0x1a, 0x13, 0xb4, 0xed, 0xea, 0xf1, 0x3b, 0xc8, 0xac, 0x10, 0xdd,
-	0xae, 0x10, 0xbd, 0xbf, 0x5d, 0x61, 0xf0, 0xa8, 0x74, 0x70, 0xf1, 0xab, 0xeb, 0x7c, 0xf9, 0x73,
-	0xf9, 0xcc, 0x89, 0x4a, 0x94, 0xff, 0x19, 0x6c, 0xdc, 0xd9, 0xe0, 0x22, 0x3e, 0x64, 0x2c, 0x28,
-	0x32, 0xb1, 0xd8, 0xd0, 0x11, 0x70, 0x49, 0x22, 0x0b, 0xa1, 0x8c, 0xa3, 0xe0, 0x79, 0xc9, 0xfb,
-	0xf3, 0xa6, 0xbb, 0x61, 0xde, 0x65, 0x4e, 0x87, 0x88, 0x4b, 0x9c, 0x10, 0x35, 0x40, 0xa1, 0x50,
-	0xdf, 0xbf, 0xee, 0x01, 0xfb, 0x92, 0x43, 0xa1, 0x8c, 0xb4, 0xc5, 0xfb, 0x43, 0xb0, 0x36, 0x5b,
-	0x62, 0xc4, 0x04, 0x3b, 0x5d, 0xac, 0x6c, 0xad, 0x56, 0x97, 0xb4, 0x7a, 0x4f, 0xec, 0xe0, 0x2c,
-	0xe5, 0xd9, 0x62, 0xb1, 0x37, 0xa0, 0x99, 0x31, 0xa5, 0xb7, 0xb1, 0xb4, 0xd1, 0x3b, 0x06, 0xff,
-	0xb2, 0x0a, 0x9e, 0xcc, 0xe4, 0x0f, 0x09, 0x1f, 0x2d, 0x56, 0xff, 0xe7, 0x3e, 0xaa, 0x73, 0xf7,
-	0x71, 0x7f, 0xb4, 0xda, 0x43, 0x47, 0x33, 0x6c, 0x27, 0x85, 0xa0, 0xcc, 0x9c, 0xdb, 0x92, 0x6c,
-	0x86, 0xa1, 0xbc, 0x8e, 0x9e, 0x99, 0xac, 0xb1, 0xec, 0x75, 0x18, 0x7c, 0x70, 0x74, 0x35, 0xf1,
-	0x9c, 0xeb, 0x89, 0xe7, 0xfc, 0x9e, 0x78, 0xce, 0xc5, 0xd4, 0xab, 0x5c, 0x4f, 0xbd, 0xca, 0x8f,
-	0xa9, 0x57, 0xf9, 0x88, 0x62, 0xae, 0x06, 0x45, 0x0f, 0xf5, 0x65, 0x82, 0xcd, 0xdf, 0x75, 0x2f,
-	0xcd, 0xe4, 0x27, 0xd6, 0x57, 0x36, 0xc4, 0x67, 0xf6, 0x13, 0xa1, 0xce, 0x53, 0x96, 0xf7, 0x5c,
-	0x7d, 0x22, 0x2f, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0x00, 0x27, 0x37, 0x39, 0xd3, 0x04, 0x00,
+	// 641 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x4d, 0x4f, 0x13, 0x41,
+	0x18, 0xee, 0x96, 0x52, 0xe8, 0x10, 0x23, 0x4c, 0xf8, 0x28, 0x95, 0xb4, 0x64, 0x4f, 0xc4, 0xc8,
+	0xae, 0x68, 0x3c, 0x79, 0xb2, 0x06, 0xa4, 0x89, 0x07, 0xb2, 0xe8, 0xc5, 0x4b, 0x33, 0xed, 0xbc,
+	0x6c, 0xc7, 0xee, 0xce, 0x6c, 0x66, 0x67, 0x0b, 0x24, 0xfc, 0x08, 0x7e, 0x86, 0x47, 0x0e, 0xfe,
+	0x05, 0x13, 0x8e, 0xc4, 0x93, 0xf1, 0x80, 0x06, 0x0e, 0xfe, 0x0d, 0xb3, 0x33, 0x03, 0x05, 0x4c,
+	0x9a, 0xd8, 0x5e, 0x36, 0xfb, 0xce, 0xf3, 0x7e, 0x3c, 0xcf, 0xfb, 0xcc, 0x2e, 0x5a, 0x8b, 0x84,
+	0x48, 0x18, 0xf7, 0x53, 0x45, 0xfa, 0xe0, 0x0f, 0xb6, 0x7c, 0x18, 0x00, 0x57, 0xa9, 0x97, 0x48,
+	0xa1, 0x04, 0x7e, 0x6c, 0x50, 0x4f, 0xa3, 0xde, 0x60, 0xab, 0xb6, 0x18, 0x8a, 0x50, 0x68, 0xcc,
+	0xcf, 0xdf, 0x4c, 0x5a, 0x6d, 0x81, 0xc4, 0x8c, 0x0b, 0x5f, 0x3f, 0xed, 0xd1, 0x6a, 0x57, 0xa4,
+	0xb1, 0x48, 0xdb, 0x26, 0xd7, 0x04, 0x16, 0x6a, 0x84, 0x42, 0x84, 0x11, 0xf8, 0x3a, 0xea, 0x64,
+	0x07, 0xbe, 0x62, 0x31, 0xa4, 0x8a, 0xc4, 0x89, 0x4d, 0xf8, 0x87, 0x53, 0x42, 0x24, 0x89, 0x6d,
+	0xb9, 0xcb, 0x10, 0xde, 0xce, 0x39, 0xee, 0xe9, 0xc3, 0x8f, 0x09, 0x25, 0x0a, 0x28, 0x5e, 0x43,
+	0x15, 0x92, 0xa9, 0x9e, 0x90, 0x4c, 0x1d, 0x57, 0x9d, 0x75, 0x67, 0xa3, 0x12, 0x0c, 0x0f, 0xf0,
+	0x2b, 0x54, 0x36, 0x3d, 0xaa, 0xc5, 0x75, 0x67, 0x63, 0xee, 0xc5, 0x8a, 0xf7, 0x40, 0x98, 0x67,
+	0xba, 0x35, 0x4b, 0xe7, 0x97, 0x8d, 0x42, 0x60, 0x93, 0xdd, 0x6f, 0x0e, 0x9a, 0xd3, 0xb3, 0xf6,
+	0xf3, 0x34, 0x8a, 0x57, 0xd1, 0xac, 0x2e, 0x68, 0x33, 0xaa, 0x67, 0x94, 0x82, 0x19, 0x1d, 0xb7,
+	0x28, 0x5e, 0x44, 0xd3, 0xe2, 0x90, 0x83, 0xd4, 0x03, 0x2a, 0x81, 0x09, 0xf0, 0x13, 0x54, 0xa1,
+	0x30, 0x60, 0x5d, 0x5d, 0x31, 0xa5, 0x2b, 0x66, 0xcd, 0x41, 0x8b, 0xe2, 0x15, 0x34, 0x93, 0x08,
+	0x11, 0xe5, 0x50, 0x49, 0x43, 0xe5, 0x3c, 0x6c, 0x51, 0x8c, 0x51, 0xa9, 0xcf, 0x38, 0xad, 0x4e,
+	0xeb, 0x56, 0xfa, 0x1d, 0xbf, 0x46, 0x53, 0xc0, 0x69, 0xb5, 0xac, 0xe9, 0xd7, 0x3c, 0xb3, 0x42,
+	0xef, 0x66, 0x85, 0xde, 0x87, 0x9b, 0x15, 0x36, 0x1f, 0xe5, 0x0a, 0x4e, 0x7f, 0x35, 0x9c, 0x2f,
+	0x7f, 0xce, 0x9e, 0x3a, 0x41, 0x5e, 0xe5, 0x9e, 0xa0, 0xa5, 0x5b, 0x19, 0x8c, 0x87, 0x3b, 0x00,
+	0xcd, 0x4c, 0xf2, 0xd1, 0x82, 0x76, 0x51, 0x99, 0xc4, 0x22, 0xe3, 0xca, 0x28, 0x6a, 0x3e, 0xcf,
+	0xfb, 0xfe, 0xbc, 0x6c, 0x2c, 0x19, 0x2f, 0x53, 0xda, 0xf7, 0x98, 0xf0, 0x63, 0xa2, 0x7a, 0x5e,
+	0x8b, 0xab, 0xef, 0x5f, 0x37, 0x91, 0x35, 0xb9, 0xc5, 0x95, 0x19, 0x6d, 0xeb, 0xdd, 0x3e, 0x5a,
+	0x18, 0x2e, 0x31, 0x00, 0x0e, 0x87, 0xa3, 0x27, 0x5b, 0xa9, 0xc5, 0xb1, 0xa4, 0x9e, 0x3b, 0x68,
+	0x79, 0x38, 0xed, 0x9d, 0x24, 0x5d, 0xd8, 0x57, 0x44, 0xaa, 0xd1, 0x23, 0xef, 0xf9, 0x54, 0x7c,
+	0xe0, 0xd3, 0x2e, 0x42, 0x12, 0x22, 0x20, 0x29, 0xb4, 0x89, 0xd2, 0x2e, 0xfe, 0x17, 0xad, 0x8a,
+	0x2d, 0x7e, 0xa3, 0xf0, 0x33, 0x84, 0x0f, 0x18, 0x27, 0x51, 0xbb, 0xdb, 0x23, 0x51, 0x04, 0x3c,
+	0x84, 0xa1, 0xf9, 0xf3, 0x1a, 0x79, 0x7b, 0x03, 0xb4, 0xa8, 0x1b, 0xa1, 0x9a, 0x56, 0xb2, 0x73,
+	0x0f, 0xd8, 0xef, 0xb3, 0x24, 0x99, 0x40, 0xcd, 0x32, 0x2a, 0x4b, 0x20, 0xa9, 0xe0, 0x5a, 0x49,
+	0x25, 0xb0, 0x91, 0xbb, 0x89, 0xe6, 0x87, 0x7b, 0xdb, 0x93, 0xd9, 0xe8, 0xeb, 0xe1, 0x9e, 0xdc,
+	0x35, 0x75, 0xfb, 0x28, 0x61, 0x72, 0x34, 0xa7, 0xf7, 0x68, 0x56, 0x82, 0xd2, 0xb7, 0x6e, 0xec,
+	0x0b, 0x75, 0xdb, 0xc1, 0x3d, 0x2b, 0xde, 0x65, 0xbb, 0x43, 0x58, 0x34, 0xc1, 0x46, 0xee, 0x52,
+	0x9b, 0x9a, 0x94, 0x9a, 0xe9, 0x76, 0x90, 0x71, 0x0a, 0xc6, 0xd9, 0x31, 0xbb, 0x99, 0x0e, 0xf9,
+	0x57, 0xd8, 0x31, 0xcc, 0xa6, 0xc7, 0xfd, 0x0a, 0x4d, 0x7d, 0x73, 0xf7, 0xfc, 0xaa, 0xee, 0x5c,
+	0x5c, 0xd5, 0x9d, 0xdf, 0x57, 0x75, 0xe7, 0xf4, 0xba, 0x5e, 0xb8, 0xb8, 0xae, 0x17, 0x7e, 0x5c,
+	0xd7, 0x0b, 0x9f, 0xbc, 0x90, 0xa9, 0x5e, 0xd6, 0xf1, 0xba, 0x22, 0xf6, 0xcd, 0x6f, 0x71, 0x33,
+	0x91, 0xe2, 0x33, 0x74, 0x95, 0x0d, 0xfd, 0x23, 0xfb, 0x2b, 0x56, 0xc7, 0x09, 0xa4, 0x9d, 0xb2,
+	0xbe, 0xf3, 0x2f, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0xfe, 0x88, 0x43, 0x2d, 0x3b, 0x06, 0x00,
 	0x00,
 }
 
@@ -589,6 +780,120 @@ func (m *EventStakeRenewed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i = encodeVarintEvents(dAtA, i, uint64(n3))
 	i--
 	dAtA[i] = 0x12
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakeGraceStarted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakeGraceStarted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakeGraceStarted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.FinalChallengeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FinalChallengeId))
+		i--
+		dAtA[i] = 0x20
+	}
+	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ReleaseAt, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleaseAt):])
+	if err4 != nil {
+		return 0, err4
+	}
+	i -= n4
+	i = encodeVarintEvents(dAtA, i, uint64(n4))
+	i--
+	dAtA[i] = 0x1a
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventFinalChallengeSkipped) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventFinalChallengeSkipped) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventFinalChallengeSkipped) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.DeviceId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.StakeId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventStakePruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventStakePruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventStakePruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
 	if m.StakeId != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.StakeId))
 		i--
@@ -777,6 +1082,57 @@ func (m *EventStakeRenewed) Size() (n int) {
 	}
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.End)
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventStakeGraceStarted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ReleaseAt)
+	n += 1 + l + sovEvents(uint64(l))
+	if m.FinalChallengeId != 0 {
+		n += 1 + sovEvents(uint64(m.FinalChallengeId))
+	}
+	return n
+}
+
+func (m *EventFinalChallengeSkipped) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovEvents(uint64(m.DeviceId))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventStakePruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.StakeId != 0 {
+		n += 1 + sovEvents(uint64(m.StakeId))
+	}
 	return n
 }
 
@@ -1324,6 +1680,335 @@ func (m *EventStakeRenewed) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakeGraceStarted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakeGraceStarted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakeGraceStarted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReleaseAt", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ReleaseAt, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FinalChallengeId", wireType)
+			}
+			m.FinalChallengeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FinalChallengeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventFinalChallengeSkipped) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventFinalChallengeSkipped: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventFinalChallengeSkipped: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventStakePruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventStakePruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventStakePruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StakeId", wireType)
+			}
+			m.StakeId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StakeId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

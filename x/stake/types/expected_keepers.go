@@ -57,6 +57,10 @@ type PocpsKeeper interface {
 	GetDevice(ctx context.Context, id uint64) (pocpstypes.Device, error)
 	// SetDeviceStake records the certificate committing a device (0: none).
 	SetDeviceStake(ctx context.Context, id, stakeID uint64) error
+	// ChallengeDevice issues a residency challenge of a sealed device now
+	// (or returns its pending one): the final challenge of a sale. Errors:
+	// ErrDeviceNotFound, ErrInvalidDevice (not sealed), ErrNoVerifier.
+	ChallengeDevice(ctx context.Context, id uint64) (challengeID uint64, err error)
 }
 
 // EpochsKeeper is the part of x/epochs that x/stake uses: the length of

@@ -8,8 +8,10 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate checks the genesis state: params, certificates with unique ids
-// below next_stake_id, a known kind and status, and at most one active
-// certificate per device; it returns the first error found.
+// below next_stake_id, a known kind and status, a grace only for a sale
+// with its release time at or after its end, and at most one certificate
+// committing each device (active or in its grace); it returns the first
+// error found.
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -29,9 +31,12 @@ func (gs GenesisState) Validate() error {
 		if s.FeeBurned.IsNil() || s.Injected.IsNil() || s.Collateral.IsNil() || s.Deposit.IsNil() || s.Payout.IsNil() {
 			return fmt.Errorf("stake %d: fee_burned, injected, collateral, deposit and payout must be set", s.Id)
 		}
-		if s.Status == STAKE_STATUS_ACTIVE {
+		if s.Status == STAKE_STATUS_GRACE && (s.Kind != STAKE_KIND_SALE || s.ReleaseAt.Before(s.End)) {
+			return fmt.Errorf("stake %d: only a sale has a grace, and it ends (release_at %s) at or after the sale's end %s", s.Id, s.ReleaseAt, s.End)
+		}
+		if s.Status == STAKE_STATUS_ACTIVE || s.Status == STAKE_STATUS_GRACE {
 			if active[s.DeviceId] {
-				return fmt.Errorf("device %d has two active stakes", s.DeviceId)
+				return fmt.Errorf("device %d has two active stakes (active or in their grace)", s.DeviceId)
 			}
 			active[s.DeviceId] = true
 		}

@@ -27,6 +27,22 @@ const (
 	DefaultCollateralMultiplier = 100
 	// DefaultDayLength is one calendar day.
 	DefaultDayLength = 24 * time.Hour
+	// DefaultSaleGracePeriod keeps a sale's collateral and deposit locked
+	// 7 hours after its end: x/pocps' default challenge_interval (6 epochs
+	// of 1 h) plus its challenge_deadline (10 min), rounded up to the hour.
+	DefaultSaleGracePeriod = 7 * time.Hour
+	// DefaultStakeRetention keeps an ended certificate queryable 7 days.
+	DefaultStakeRetention = 7 * 24 * time.Hour
+
+	// MaxSaleGracePeriod bounds sale_grace_period: a seller's collateral
+	// is never locked more than 30 days past the sale.
+	MaxSaleGracePeriod = 30 * 24 * time.Hour
+	// MaxStakeRetention bounds stake_retention (one year).
+	MaxStakeRetention = 365 * 24 * time.Hour
+	// MaxCommitment bounds how far in the future a commitment may end,
+	// from the block time: an LP stake or a renewal running past it is
+	// refused (ErrInvalidDuration). 10 years of 365 days.
+	MaxCommitment = 10 * 365 * 24 * time.Hour
 )
 
 // DefaultParams returns the mainnet x/stake parameters.
@@ -39,11 +55,15 @@ func DefaultParams() Params {
 		CollateralMultiplier: DefaultCollateralMultiplier,
 		MaintenanceRate:      DefaultMaintenanceRate,
 		DayLength:            DefaultDayLength,
+		SaleGracePeriod:      DefaultSaleGracePeriod,
+		StakeRetention:       DefaultStakeRetention,
 	}
 }
 
 // Validate checks every parameter; it returns ErrInvalidParams wrapped with
-// the name and value of the first bad one.
+// the name and value of the first bad one. The floor of sale_grace_period
+// that depends on x/pocps and x/epochs (MinSaleGracePeriod) is checked by
+// MsgUpdateParams, which can read them.
 func (p Params) Validate() error {
 	if p.StakingFee.IsNil() || p.StakingFee.IsNegative() {
 		return errors.Wrapf(ErrInvalidParams, "staking_fee must be a non-negative amount of uloop, got %s", p.StakingFee)
@@ -63,5 +83,34 @@ func (p Params) Validate() error {
 	if p.DayLength < time.Second || p.DayLength%time.Second != 0 {
 		return errors.Wrapf(ErrInvalidParams, "day_length must be a whole number of seconds ≥ 1s, got %s", p.DayLength)
 	}
+	if int64(p.SellMaxDays) > int64(MaxCommitment/p.DayLength) {
+		return errors.Wrapf(ErrInvalidParams, "sell_max_days × day_length must be at most %s, got %d × %s", MaxCommitment, p.SellMaxDays, p.DayLength)
+	}
+	if p.SaleGracePeriod < time.Second || p.SaleGracePeriod > MaxSaleGracePeriod || p.SaleGracePeriod%time.Second != 0 {
+		return errors.Wrapf(ErrInvalidParams, "sale_grace_period must be a whole number of seconds in [1s, %s], got %s", MaxSaleGracePeriod, p.SaleGracePeriod)
+	}
+	if p.StakeRetention < time.Second || p.StakeRetention > MaxStakeRetention || p.StakeRetention%time.Second != 0 {
+		return errors.Wrapf(ErrInvalidParams, "stake_retention must be a whole number of seconds in [1s, %s], got %s", MaxStakeRetention, p.StakeRetention)
+	}
 	return nil
+}
+
+// MinSaleGracePeriod is the shortest sale_grace_period that still catches
+// a seller going offline right after its last scheduled challenge before
+// the end: one challenge interval (challengeInterval epochs of epoch) for
+// the next scheduled challenge, plus challengeDeadline for its report.
+// It saturates at the largest time.Duration instead of overflowing.
+func MinSaleGracePeriod(challengeInterval uint32, epoch, challengeDeadline time.Duration) time.Duration {
+	const maxDuration = time.Duration(1<<63 - 1)
+	if epoch < 0 || challengeDeadline < 0 {
+		return maxDuration
+	}
+	if epoch > 0 && int64(challengeInterval) > int64(maxDuration/epoch) {
+		return maxDuration
+	}
+	d := time.Duration(challengeInterval) * epoch
+	if d > maxDuration-challengeDeadline {
+		return maxDuration
+	}
+	return d + challengeDeadline
 }
