@@ -237,7 +237,7 @@ func (k Keeper) setWeight(ctx context.Context, stream uint32, id uint64, owner s
 // closePeriod closes the open period of stream at the epoch end with pot
 // uloop: rate = pot·10³⁰/∫W dt, R moves on, and the accounts that ended in
 // the period are paid and removed. It returns what the accounts will be
-// paid in total at most (⌊rate·∫W dt/10³⁰⌋; the rest of pot is the
+// paid in total at most (⌈rate·∫W dt/10³⁰⌉ ≤ pot; the rest of pot is the
 // caller's sink) and what the rebate cap withheld since the previous
 // close (the stream's Withheld, which it resets).
 func (k Keeper) closePeriod(ctx context.Context, stream uint32, pot math.Int) (allotted, withheld math.Int, err error) {
@@ -268,7 +268,13 @@ func (k Keeper) closePeriod(ctx context.Context, stream uint32, pot math.Int) (a
 	all := new(big.Int)
 	if st.Accumulated.IsPositive() && pot.IsPositive() {
 		rate.Mul(pot.BigInt(), rateScale).Quo(rate, st.Accumulated.BigInt())
-		all.Mul(rate, st.Accumulated.BigInt()).Quo(all, rateScale)
+		// Rounded up: each account's credit rounds down its own sum over
+		// periods, which may exceed the sum of the periods' rounded-down
+		// shares; rounding this up keeps the sink (pot − allotted) from
+		// ever counting uloop an account can still collect. It stays ≤
+		// pot, as rate is rounded down.
+		all.Mul(rate, st.Accumulated.BigInt())
+		all.Add(all, new(big.Int).Sub(rateScale, big.NewInt(1))).Quo(all, rateScale)
 	}
 	closed := st.Period
 	if err := k.Periods.Set(ctx, collections.Join(stream, closed), types.Period{
