@@ -70,5 +70,14 @@ func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventEpochEmission{Emission: rec}); err != nil {
 		return err
 	}
-	return k.prune(ctx, params, epoch)
+	// Pruning is housekeeping: should it fail, the mint stands and the
+	// records wait for the next epoch end.
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	cacheCtx, write := sdkCtx.CacheContext()
+	if err := k.prune(cacheCtx, params, epoch); err != nil {
+		sdkCtx.Logger().Error("x/rewards: pruning failed, retried at the next epoch end", "epoch", epoch, "err", err)
+		return nil
+	}
+	write()
+	return nil
 }

@@ -160,16 +160,31 @@ func TestWashLeaseDoesNotPay(t *testing.T) {
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), wash)
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), l.DeviceId, "the miner's own device serves the lease")
+	buyFee := l.Fees
 	// An honest client rents the other device.
 	_, err = apptesting.StakeLP(c, lp, 2, 7*24*time.Hour)
 	require.NoError(t, err)
 	fair := buyLease(t, c, honest, 2*time.Hour)
+	// The wash lease is extended: another fee burned, a higher cap.
+	pr.snapshot(t, c)
+	c.NextBlock(t, time.Minute)
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: second.String(), LeaseId: wash, Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	require.NoError(t, err)
 
+	sawOpen := false
 	for i := 0; !leasePaid(t, c, wash) || !leasePaid(t, c, fair); i++ {
 		require.Less(t, i, 400, "both leases end and are paid")
+		// Between the lease's end and its last period's close, the cap is
+		// spent on the closed periods: the open one is left nothing.
+		if a, err := c.RewardsKeeper.RewardAccounts.Get(c.Ctx(), collections.Join(rewardstypes.StreamClients, wash)); err == nil {
+			sawOpen = true
+			require.True(t, a.Capped && a.CapLeft.IsZero() && a.Pending.IsPositive(), "the open period's account: %v", a)
+			require.True(t, pendingOf(c, second).IsPositive())
+		}
 		pr.snapshot(t, c)
 		c.NextBlock(t, time.Minute)
 	}
+	require.True(t, sawOpen, "the lease ended inside a period")
 	pr.snapshot(t, c)
 	params, err := c.RewardsKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
@@ -179,7 +194,7 @@ func TestWashLeaseDoesNotPay(t *testing.T) {
 	l, err = c.PoolsKeeper.Leases.Get(c.Ctx(), wash)
 	require.NoError(t, err)
 	require.Equal(t, poolstypes.LEASE_STATUS_ENDED, l.Status)
-	require.True(t, l.Fees.IsPositive())
+	require.True(t, l.Fees.GT(buyFee), "the extension's fee counts: %s after %s", l.Fees, buyFee)
 	require.Equal(t, before.Sub(l.Price).Sub(l.Fees), apptesting.Balance(c, second), "the second account paid price + fee")
 	require.Equal(t, l.Price, l.Released, "the whole price was released to the miner's device")
 	require.True(t, position(t, c, 1).OwedUloop.Sub(owedBefore).GTE(l.Released), "and booked to the miner's position")
@@ -192,7 +207,7 @@ func TestWashLeaseDoesNotPay(t *testing.T) {
 	// cost that did not come back to the miner — is negative.
 	reward := pendingOf(c, second)
 	capWash := params.ClientRebateCap.MulInt(l.Fees).TruncateInt()
-	require.Equal(t, capWash, reward, "the lease is paid its cap, ⌊0.5 × fees⌋")
+	require.Equal(t, capWash, reward, "the lease is paid its cap, ⌊0.5 × fees⌋, over both of its payments")
 	cost := l.Price.Add(l.Fees).Sub(l.Released).Sub(l.Refund)
 	net := reward.Sub(cost)
 	require.True(t, net.IsNegative(), "wash leasing loses money: reward %s, cost %s", reward, cost)
