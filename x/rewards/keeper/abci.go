@@ -15,8 +15,9 @@ import (
 // verifiers in proportion to their accepted reports of the epoch; the
 // miners' and clients' shares close their streams' periods (weight ×
 // seconds, collected lazily by each account); what nobody can collect goes
-// to the sink, which the module holds. Its cost is bounded by the number of
-// verifiers and of accounts that ended in the epoch.
+// to the sink, which the module holds. Last, records nothing can read any
+// more are pruned (prune.go), a bounded number. Its cost is bounded by the
+// number of verifiers and of accounts that ended in the epoch.
 func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -50,17 +51,33 @@ func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	// Miners and clients: their streams' periods close with their pots;
 	// accounts collect lazily (stream.go). What no account can collect
 	// (no device or lease this epoch, truncation) goes to the sink.
-	miners, err := k.closePeriod(ctx, types.StreamMiners, rec.Miners)
+	// What the clients' rebate cap withheld since the last epoch end is
+	// recorded apart (EpochEmission.withheld); like the sink, the module
+	// keeps it.
+	miners, withheldMiners, err := k.closePeriod(ctx, types.StreamMiners, rec.Miners)
 	if err != nil {
 		return err
 	}
-	clients, err := k.closePeriod(ctx, types.StreamClients, rec.Clients)
+	clients, withheldClients, err := k.closePeriod(ctx, types.StreamClients, rec.Clients)
 	if err != nil {
 		return err
 	}
 	rec.Sink = minted.Sub(rec.Validators).Sub(paid).Sub(miners).Sub(clients)
+	rec.Withheld = withheldMiners.Add(withheldClients)
 	if err := k.Epochs.Set(ctx, epoch, rec); err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventEpochEmission{Emission: rec})
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventEpochEmission{Emission: rec}); err != nil {
+		return err
+	}
+	// Pruning is housekeeping: should it fail, the mint stands and the
+	// records wait for the next epoch end.
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	cacheCtx, write := sdkCtx.CacheContext()
+	if err := k.prune(cacheCtx, params, epoch); err != nil {
+		sdkCtx.Logger().Error("x/rewards: pruning failed, retried at the next epoch end", "epoch", epoch, "err", err)
+		return nil
+	}
+	write()
+	return nil
 }

@@ -61,10 +61,19 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			if err := k.RewardAccounts.Set(ctx, collections.Join(gst.Stream, a.Id), a.State); err != nil {
 				return err
 			}
+			// PeriodRefs is derived from the accounts.
+			if err := k.ref(ctx, gst.Stream, a.State.SincePeriod); err != nil {
+				return err
+			}
 			if a.State.Ended {
 				if err := k.Ended.Set(ctx, collections.Join3(gst.Stream, a.State.SincePeriod, a.Id)); err != nil {
 					return err
 				}
+			}
+		}
+		for _, l := range gst.EndedLeases {
+			if err := k.EndedLeases.Set(ctx, l.Id, l.Start); err != nil {
+				return err
 			}
 		}
 	}
@@ -116,6 +125,14 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 			return false, nil
 		}); err != nil {
 			return true, err
+		}
+		if id == types.StreamClients {
+			if err := k.EndedLeases.Walk(ctx, nil, func(lease uint64, start int64) (bool, error) {
+				gst.EndedLeases = append(gst.EndedLeases, types.GenesisEndedLease{Id: lease, Start: start})
+				return false, nil
+			}); err != nil {
+				return true, err
+			}
 		}
 		gs.Streams = append(gs.Streams, gst)
 		return false, nil

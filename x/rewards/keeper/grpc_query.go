@@ -99,11 +99,36 @@ func (q Querier) Epoch(ctx context.Context, req *types.QueryEpochRequest) (*type
 	}
 	rec, err := q.Epochs.Get(ctx, req.Epoch)
 	if errors.Is(err, collections.ErrNotFound) {
-		return nil, status.Errorf(codes.NotFound, "no emission recorded for epoch %d", req.Epoch)
+		return nil, q.epochNotFound(ctx, req.Epoch)
 	} else if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryEpochResponse{Emission: rec}, nil
+}
+
+// epochNotFound is the NotFound error for an epoch without a record: one
+// older than the oldest record kept was pruned (epoch_retention).
+func (q Querier) epochNotFound(ctx context.Context, epoch int64) error {
+	it, err := q.Epochs.Iterate(ctx, nil)
+	if err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	defer it.Close()
+	if it.Valid() {
+		oldest, err := it.Key()
+		if err != nil {
+			return status.Error(codes.Internal, err.Error())
+		}
+		if epoch >= 1 && epoch < oldest {
+			retention := uint64(0)
+			if params, err := q.Keeper.Params.Get(ctx); err == nil {
+				retention = params.EpochRetention
+			}
+			return status.Errorf(codes.NotFound, "the record of epoch %d was pruned: x/rewards keeps the last %d epochs (epoch_retention), the oldest kept is epoch %d",
+				epoch, retention, oldest)
+		}
+	}
+	return status.Errorf(codes.NotFound, "no emission recorded for epoch %d", epoch)
 }
 
 // Querier serves the x/rewards Query service.

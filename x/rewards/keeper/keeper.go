@@ -56,6 +56,14 @@ type Keeper struct {
 	Periods        collections.Map[collections.Pair[uint32, uint64], types.Period]
 	RewardAccounts collections.Map[collections.Pair[uint32, uint64], types.RewardAccount]
 	Ended          collections.KeySet[collections.Triple[uint32, uint64, uint64]]
+	// PeriodRefs counts, per (stream, period), the accounts last settled
+	// in that period: a closed period nobody refers to is never settled
+	// against again (stream.go). Derived: InitGenesis rebuilds it.
+	PeriodRefs collections.Map[collections.Pair[uint32, uint64], uint64]
+	// EndedLeases holds the x/pools leases at or above the clients' lease
+	// cursor that have ended and been paid, with their start (unix
+	// seconds), until the cursor passes them (stream.go).
+	EndedLeases collections.Map[uint64, int64]
 }
 
 // NewKeeper builds the x/rewards keeper on storeService. It panics when
@@ -92,6 +100,9 @@ func NewKeeper(
 			collections.PairKeyCodec(collections.Uint32Key, collections.Uint64Key), codec.CollValue[types.RewardAccount](cdc)),
 		Ended: collections.NewKeySet(sb, types.EndedKey, "ended",
 			collections.TripleKeyCodec(collections.Uint32Key, collections.Uint64Key, collections.Uint64Key)),
+		PeriodRefs: collections.NewMap(sb, types.PeriodRefsKey, "period_refs",
+			collections.PairKeyCodec(collections.Uint32Key, collections.Uint64Key), collections.Uint64Value),
+		EndedLeases: collections.NewMap(sb, types.EndedLeasesKey, "ended_leases", collections.Uint64Key, collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -176,36 +176,231 @@ func (m *EventRewardsClaimed) GetAmount() string {
 	return ""
 }
 
+// EventLeaseRewardCapped is emitted when client_rebate_cap withholds part
+// of what a lease earned from the clients' share (at the lease's end for
+// its closed periods, at its last period's close for the rest).
+type EventLeaseRewardCapped struct {
+	// lease_id is the x/pools lease.
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// client is the lease's client, who was paid paid.
+	Client string `protobuf:"bytes,2,opt,name=client,proto3" json:"client,omitempty"`
+	// paid is what the client was credited now, uloop.
+	Paid string `protobuf:"bytes,3,opt,name=paid,proto3" json:"paid,omitempty"`
+	// withheld is what went to the sink instead, uloop.
+	Withheld string `protobuf:"bytes,4,opt,name=withheld,proto3" json:"withheld,omitempty"`
+}
+
+func (m *EventLeaseRewardCapped) Reset()         { *m = EventLeaseRewardCapped{} }
+func (m *EventLeaseRewardCapped) String() string { return proto.CompactTextString(m) }
+func (*EventLeaseRewardCapped) ProtoMessage()    {}
+func (*EventLeaseRewardCapped) Descriptor() ([]byte, []int) {
+	return fileDescriptor_37f14b1ddaf7f7ae, []int{3}
+}
+func (m *EventLeaseRewardCapped) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventLeaseRewardCapped) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventLeaseRewardCapped.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventLeaseRewardCapped) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventLeaseRewardCapped.Merge(m, src)
+}
+func (m *EventLeaseRewardCapped) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventLeaseRewardCapped) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventLeaseRewardCapped.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventLeaseRewardCapped proto.InternalMessageInfo
+
+func (m *EventLeaseRewardCapped) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventLeaseRewardCapped) GetClient() string {
+	if m != nil {
+		return m.Client
+	}
+	return ""
+}
+
+func (m *EventLeaseRewardCapped) GetPaid() string {
+	if m != nil {
+		return m.Paid
+	}
+	return ""
+}
+
+func (m *EventLeaseRewardCapped) GetWithheld() string {
+	if m != nil {
+		return m.Withheld
+	}
+	return ""
+}
+
+// EventEpochsPruned is emitted at an epoch end that deleted epoch records
+// older than epoch_retention: epochs first..last (some may have had no
+// record).
+type EventEpochsPruned struct {
+	First int64 `protobuf:"varint,1,opt,name=first,proto3" json:"first,omitempty"`
+	Last  int64 `protobuf:"varint,2,opt,name=last,proto3" json:"last,omitempty"`
+}
+
+func (m *EventEpochsPruned) Reset()         { *m = EventEpochsPruned{} }
+func (m *EventEpochsPruned) String() string { return proto.CompactTextString(m) }
+func (*EventEpochsPruned) ProtoMessage()    {}
+func (*EventEpochsPruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_37f14b1ddaf7f7ae, []int{4}
+}
+func (m *EventEpochsPruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochsPruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochsPruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochsPruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochsPruned.Merge(m, src)
+}
+func (m *EventEpochsPruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochsPruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochsPruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochsPruned proto.InternalMessageInfo
+
+func (m *EventEpochsPruned) GetFirst() int64 {
+	if m != nil {
+		return m.First
+	}
+	return 0
+}
+
+func (m *EventEpochsPruned) GetLast() int64 {
+	if m != nil {
+		return m.Last
+	}
+	return 0
+}
+
+// EventPeriodPruned is emitted when a closed period of a stream is deleted
+// because nothing can read it again (docs/rewards.md, "Bounded records").
+type EventPeriodPruned struct {
+	Stream uint32 `protobuf:"varint,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Period uint64 `protobuf:"varint,2,opt,name=period,proto3" json:"period,omitempty"`
+}
+
+func (m *EventPeriodPruned) Reset()         { *m = EventPeriodPruned{} }
+func (m *EventPeriodPruned) String() string { return proto.CompactTextString(m) }
+func (*EventPeriodPruned) ProtoMessage()    {}
+func (*EventPeriodPruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_37f14b1ddaf7f7ae, []int{5}
+}
+func (m *EventPeriodPruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPeriodPruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPeriodPruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPeriodPruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPeriodPruned.Merge(m, src)
+}
+func (m *EventPeriodPruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPeriodPruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPeriodPruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPeriodPruned proto.InternalMessageInfo
+
+func (m *EventPeriodPruned) GetStream() uint32 {
+	if m != nil {
+		return m.Stream
+	}
+	return 0
+}
+
+func (m *EventPeriodPruned) GetPeriod() uint64 {
+	if m != nil {
+		return m.Period
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventParamsUpdated)(nil), "loopin.rewards.v1.EventParamsUpdated")
 	proto.RegisterType((*EventEpochEmission)(nil), "loopin.rewards.v1.EventEpochEmission")
 	proto.RegisterType((*EventRewardsClaimed)(nil), "loopin.rewards.v1.EventRewardsClaimed")
+	proto.RegisterType((*EventLeaseRewardCapped)(nil), "loopin.rewards.v1.EventLeaseRewardCapped")
+	proto.RegisterType((*EventEpochsPruned)(nil), "loopin.rewards.v1.EventEpochsPruned")
+	proto.RegisterType((*EventPeriodPruned)(nil), "loopin.rewards.v1.EventPeriodPruned")
 }
 
 func init() { proto.RegisterFile("loopin/rewards/v1/events.proto", fileDescriptor_37f14b1ddaf7f7ae) }
 
 var fileDescriptor_37f14b1ddaf7f7ae = []byte{
-	// 313 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x6c, 0x90, 0xc1, 0x4e, 0x02, 0x31,
-	0x10, 0x86, 0x77, 0x8d, 0x21, 0x50, 0x4e, 0x56, 0x63, 0x70, 0x63, 0x0a, 0xe1, 0xc4, 0xc5, 0xad,
-	0xe0, 0xc1, 0x3b, 0x86, 0x83, 0x9e, 0xcc, 0x26, 0x26, 0xc6, 0x5b, 0xd9, 0x6d, 0x96, 0x2a, 0xdb,
-	0x69, 0xda, 0x82, 0xf2, 0x16, 0x3e, 0x16, 0x47, 0x8e, 0x9e, 0x8c, 0x81, 0x17, 0x31, 0xb4, 0x0d,
-	0xc6, 0xc0, 0x6d, 0x66, 0xfe, 0x99, 0xef, 0x9f, 0x19, 0x44, 0xa6, 0x00, 0x4a, 0x48, 0xaa, 0xf9,
-	0x3b, 0xd3, 0x85, 0xa1, 0xf3, 0x3e, 0xe5, 0x73, 0x2e, 0xad, 0x49, 0x95, 0x06, 0x0b, 0xf8, 0xc4,
-	0xeb, 0x69, 0xd0, 0xd3, 0x79, 0x3f, 0x39, 0x2b, 0xa1, 0x04, 0xa7, 0xd2, 0x6d, 0xe4, 0x1b, 0x93,
-	0xf6, 0x3e, 0xa8, 0xe4, 0x92, 0x1b, 0x11, 0x48, 0xc9, 0x01, 0x27, 0xc5, 0x34, 0xab, 0x82, 0xde,
-	0x7d, 0x43, 0x78, 0xb4, 0x75, 0x7e, 0x74, 0xc5, 0x27, 0x55, 0x30, 0xcb, 0x0b, 0x7c, 0x89, 0x1a,
-	0x6c, 0x66, 0x27, 0xa0, 0x85, 0x5d, 0xb4, 0xe2, 0x4e, 0xdc, 0x6b, 0x64, 0x7f, 0x05, 0x7c, 0x8b,
-	0x6a, 0x9e, 0xd1, 0x3a, 0xea, 0xc4, 0xbd, 0xe6, 0xe0, 0x22, 0xdd, 0x5b, 0x37, 0xf5, 0xbc, 0xe1,
-	0xf1, 0xf2, 0xbb, 0x1d, 0x65, 0xa1, 0xbd, 0xfb, 0x1c, 0xcc, 0x46, 0x0a, 0xf2, 0xc9, 0xa8, 0x12,
-	0xc6, 0x08, 0x90, 0x78, 0x88, 0xea, 0x3c, 0xc4, 0xce, 0xab, 0x39, 0xe8, 0x1c, 0x00, 0xfe, 0x9b,
-	0x09, 0xdc, 0xdd, 0x5c, 0xf7, 0x1e, 0x9d, 0x3a, 0x72, 0xe6, 0x07, 0xee, 0xa6, 0x4c, 0x54, 0xbc,
-	0xc0, 0x09, 0xaa, 0xe7, 0xdb, 0x90, 0x49, 0x1b, 0xce, 0xd8, 0xe5, 0xf8, 0x1c, 0xd5, 0x58, 0x05,
-	0x33, 0x69, 0xdd, 0x15, 0x8d, 0x2c, 0x64, 0xc3, 0x87, 0xe5, 0x9a, 0xc4, 0xab, 0x35, 0x89, 0x7f,
-	0xd6, 0x24, 0xfe, 0xdc, 0x90, 0x68, 0xb5, 0x21, 0xd1, 0xd7, 0x86, 0x44, 0x2f, 0xd7, 0xa5, 0xb0,
-	0x93, 0xd9, 0x38, 0xcd, 0xa1, 0xa2, 0x7e, 0xc1, 0x2b, 0xa5, 0xe1, 0x95, 0xe7, 0x36, 0xa4, 0xf4,
-	0x63, 0xf7, 0x67, 0xbb, 0x50, 0xdc, 0x8c, 0x6b, 0xee, 0xc9, 0x37, 0xbf, 0x01, 0x00, 0x00, 0xff,
-	0xff, 0x57, 0x1f, 0xf7, 0x2c, 0xf0, 0x01, 0x00, 0x00,
+	// 442 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x6c, 0x92, 0xcf, 0x6e, 0xd3, 0x40,
+	0x10, 0xc6, 0x63, 0x62, 0x42, 0xb2, 0x15, 0x87, 0x2e, 0x55, 0x94, 0x46, 0xc8, 0x8d, 0x7c, 0xea,
+	0x05, 0x9b, 0x96, 0x03, 0x27, 0x2e, 0x89, 0x72, 0x28, 0xe2, 0x10, 0xad, 0x84, 0x84, 0xb8, 0xa0,
+	0xad, 0x77, 0xb0, 0x17, 0x6c, 0xef, 0x6a, 0x77, 0x9d, 0x52, 0xf1, 0x12, 0x3c, 0x56, 0x8f, 0x3d,
+	0x72, 0x42, 0x28, 0x79, 0x11, 0xb4, 0x7f, 0x48, 0x54, 0x35, 0xb7, 0xf9, 0x66, 0xe6, 0xfb, 0xcd,
+	0x8c, 0xbd, 0x28, 0xa9, 0x85, 0x90, 0xbc, 0xcd, 0x15, 0xdc, 0x50, 0xc5, 0x74, 0xbe, 0xbe, 0xc8,
+	0x61, 0x0d, 0xad, 0xd1, 0x99, 0x54, 0xc2, 0x08, 0x7c, 0xec, 0xeb, 0x59, 0xa8, 0x67, 0xeb, 0x8b,
+	0xe9, 0x49, 0x29, 0x4a, 0xe1, 0xaa, 0xb9, 0x8d, 0x7c, 0xe3, 0xf4, 0xec, 0x31, 0xa8, 0x84, 0x16,
+	0x34, 0x0f, 0xa4, 0xe9, 0x81, 0x49, 0x92, 0x2a, 0xda, 0x84, 0x7a, 0xfa, 0x1d, 0xe1, 0xa5, 0x9d,
+	0xbc, 0x72, 0xc9, 0x8f, 0x92, 0x51, 0x03, 0x0c, 0xbf, 0x44, 0x23, 0xda, 0x99, 0x4a, 0x28, 0x6e,
+	0x6e, 0x27, 0xd1, 0x2c, 0x3a, 0x1f, 0x91, 0x7d, 0x02, 0xbf, 0x45, 0x03, 0xcf, 0x98, 0x3c, 0x99,
+	0x45, 0xe7, 0x47, 0x97, 0xa7, 0xd9, 0xa3, 0x75, 0x33, 0xcf, 0x9b, 0xc7, 0x77, 0x7f, 0xce, 0x7a,
+	0x24, 0xb4, 0xa7, 0x9f, 0xc2, 0xb0, 0xa5, 0x14, 0x45, 0xb5, 0x6c, 0xb8, 0xd6, 0x5c, 0xb4, 0x78,
+	0x8e, 0x86, 0x10, 0x62, 0x37, 0xeb, 0xe8, 0x72, 0x76, 0x00, 0xf8, 0xc0, 0x13, 0xb8, 0x3b, 0x5f,
+	0x7a, 0x85, 0x5e, 0x38, 0x32, 0xf1, 0x86, 0x45, 0x4d, 0x79, 0x03, 0x0c, 0x4f, 0xd1, 0xb0, 0xb0,
+	0x21, 0x6d, 0x4d, 0x38, 0x63, 0xa7, 0xf1, 0x18, 0x0d, 0x68, 0x23, 0xba, 0xd6, 0xb8, 0x2b, 0x46,
+	0x24, 0xa8, 0xf4, 0x27, 0x1a, 0x3b, 0xd4, 0x07, 0xa0, 0x1a, 0x3c, 0x6f, 0x41, 0xa5, 0x04, 0x86,
+	0x4f, 0xd1, 0xb0, 0xb6, 0xc9, 0x2f, 0x9c, 0x39, 0x5a, 0x4c, 0x9e, 0x39, 0x7d, 0xc5, 0x2c, 0xac,
+	0xa8, 0x39, 0xec, 0x61, 0x5e, 0x61, 0x8c, 0x62, 0x49, 0x39, 0x9b, 0xf4, 0x5d, 0xd6, 0xc5, 0x76,
+	0xa9, 0x1b, 0x6e, 0xaa, 0x0a, 0x6a, 0x36, 0x89, 0xfd, 0x52, 0xff, 0x75, 0xfa, 0x0e, 0x1d, 0xef,
+	0xbf, 0x90, 0x5e, 0xa9, 0xae, 0x05, 0x86, 0x4f, 0xd0, 0xd3, 0xaf, 0x5c, 0x69, 0x7f, 0x42, 0x9f,
+	0x78, 0x61, 0xd1, 0x35, 0xd5, 0x7e, 0x60, 0x9f, 0xb8, 0x38, 0x5d, 0x04, 0xfb, 0x0a, 0x14, 0x17,
+	0x2c, 0xd8, 0xc7, 0x68, 0xa0, 0x8d, 0x02, 0xda, 0x38, 0xff, 0x73, 0x12, 0x94, 0xcd, 0x4b, 0xd7,
+	0xe7, 0x10, 0x31, 0x09, 0x6a, 0xfe, 0xfe, 0x6e, 0x93, 0x44, 0xf7, 0x9b, 0x24, 0xfa, 0xbb, 0x49,
+	0xa2, 0x5f, 0xdb, 0xa4, 0x77, 0xbf, 0x4d, 0x7a, 0xbf, 0xb7, 0x49, 0xef, 0xf3, 0xeb, 0x92, 0x9b,
+	0xaa, 0xbb, 0xce, 0x0a, 0xd1, 0xe4, 0xfe, 0x0f, 0xbd, 0x92, 0x4a, 0x7c, 0x83, 0xc2, 0x04, 0x99,
+	0xff, 0xd8, 0x3d, 0x34, 0x73, 0x2b, 0x41, 0x5f, 0x0f, 0xdc, 0x2b, 0x7b, 0xf3, 0x2f, 0x00, 0x00,
+	0xff, 0xff, 0xa7, 0x23, 0x7b, 0xd9, 0xf1, 0x02, 0x00, 0x00,
 }
 
 func (m *EventParamsUpdated) Marshal() (dAtA []byte, err error) {
@@ -318,6 +513,121 @@ func (m *EventRewardsClaimed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventLeaseRewardCapped) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventLeaseRewardCapped) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventLeaseRewardCapped) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Withheld) > 0 {
+		i -= len(m.Withheld)
+		copy(dAtA[i:], m.Withheld)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Withheld)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Paid) > 0 {
+		i -= len(m.Paid)
+		copy(dAtA[i:], m.Paid)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Paid)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Client) > 0 {
+		i -= len(m.Client)
+		copy(dAtA[i:], m.Client)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Client)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochsPruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochsPruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochsPruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Last != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Last))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.First != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.First))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventPeriodPruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPeriodPruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPeriodPruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Period != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Period))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Stream != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Stream))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -368,6 +678,60 @@ func (m *EventRewardsClaimed) Size() (n int) {
 	l = len(m.Amount)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventLeaseRewardCapped) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.Client)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Paid)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Withheld)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventEpochsPruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.First != 0 {
+		n += 1 + sovEvents(uint64(m.First))
+	}
+	if m.Last != 0 {
+		n += 1 + sovEvents(uint64(m.Last))
+	}
+	return n
+}
+
+func (m *EventPeriodPruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Stream != 0 {
+		n += 1 + sovEvents(uint64(m.Stream))
+	}
+	if m.Period != 0 {
+		n += 1 + sovEvents(uint64(m.Period))
 	}
 	return n
 }
@@ -669,6 +1033,347 @@ func (m *EventRewardsClaimed) Unmarshal(dAtA []byte) error {
 			}
 			m.Amount = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventLeaseRewardCapped) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventLeaseRewardCapped: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventLeaseRewardCapped: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Client", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Client = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Paid = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Withheld", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Withheld = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochsPruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochsPruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochsPruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field First", wireType)
+			}
+			m.First = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.First |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Last", wireType)
+			}
+			m.Last = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Last |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPeriodPruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPeriodPruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPeriodPruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Stream", wireType)
+			}
+			m.Stream = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Stream |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Period", wireType)
+			}
+			m.Period = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Period |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])

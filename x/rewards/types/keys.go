@@ -29,6 +29,28 @@ var (
 	RewardAccountsKey = collections.NewPrefix(6)
 	// EndedKey holds (stream, period, id) of accounts that ended in period.
 	EndedKey = collections.NewPrefix(7)
+	// PeriodRefsKey maps (stream, period) → the number of accounts last
+	// settled in period (derived: rebuilt at genesis).
+	PeriodRefsKey = collections.NewPrefix(8)
+	// EndedLeasesKey maps an x/pools lease id at or above the clients'
+	// lease cursor that has ended and been paid → its start, unix seconds.
+	EndedLeasesKey = collections.NewPrefix(9)
+)
+
+// Pruning batches: what one epoch end deletes or walks at most, so its cost
+// stays bounded when a backlog builds up (a lowered epoch_retention, a
+// genesis import, a long lease that held the lease cursor back).
+const (
+	// PruneBatch is the most epoch records, and the most closed clients'
+	// periods, one epoch end deletes (one of each is due per epoch).
+	PruneBatch = 16
+	// LeaseCursorBatch is the most ended leases one epoch end moves the
+	// clients' lease cursor past.
+	LeaseCursorBatch = 256
+	// LeaseCursorStep is the most ended leases one lease end moves the
+	// cursor past (besides its own): more than the one it may add, so the
+	// set of ended leases above the cursor drains as leases end.
+	LeaseCursorStep = 4
 )
 
 // Reward streams.

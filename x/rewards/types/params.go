@@ -19,21 +19,30 @@ var (
 	DefaultClientShare = math.LegacyNewDecWithPrec(10, 2)
 	// DefaultValidatorShare is 10 %, sent to the fee collector.
 	DefaultValidatorShare = math.LegacyNewDecWithPrec(10, 2)
+	// DefaultClientRebateCap lets a lease earn from the clients' share at
+	// most half the exchange fees it burned.
+	DefaultClientRebateCap = math.LegacyNewDecWithPrec(5, 1)
 )
 
-// DefaultDecayInterval is one year of 1-hour epochs.
-const DefaultDecayInterval = 365 * 24
+const (
+	// DefaultDecayInterval is one year of 1-hour epochs.
+	DefaultDecayInterval = 365 * 24
+	// DefaultEpochRetention keeps 30 days of 1-hour epoch records.
+	DefaultEpochRetention = 30 * 24
+)
 
 // DefaultParams returns the mainnet x/rewards parameters.
 func DefaultParams() Params {
 	return Params{
-		EpochEmission:  DefaultEpochEmission,
-		DecayRate:      DefaultDecayRate,
-		DecayInterval:  DefaultDecayInterval,
-		MinerShare:     DefaultMinerShare,
-		VerifierShare:  DefaultVerifierShare,
-		ClientShare:    DefaultClientShare,
-		ValidatorShare: DefaultValidatorShare,
+		EpochEmission:   DefaultEpochEmission,
+		DecayRate:       DefaultDecayRate,
+		DecayInterval:   DefaultDecayInterval,
+		MinerShare:      DefaultMinerShare,
+		VerifierShare:   DefaultVerifierShare,
+		ClientShare:     DefaultClientShare,
+		ValidatorShare:  DefaultValidatorShare,
+		ClientRebateCap: DefaultClientRebateCap,
+		EpochRetention:  DefaultEpochRetention,
 	}
 }
 
@@ -66,6 +75,14 @@ func (p Params) Validate() error {
 	}
 	if !sum.Equal(math.LegacyOneDec()) {
 		return errors.Wrapf(ErrInvalidParams, "miner_share + verifier_share + client_share + validator_share must be 1, got %s", sum)
+	}
+	// Below 1, a lease never earns back the fees it burned: wash leasing
+	// one's own device cannot pay (docs/rewards.md).
+	if p.ClientRebateCap.IsNil() || p.ClientRebateCap.IsNegative() || p.ClientRebateCap.GTE(math.LegacyOneDec()) {
+		return errors.Wrapf(ErrInvalidParams, "client_rebate_cap must be in [0, 1), got %s", p.ClientRebateCap)
+	}
+	if p.EpochRetention == 0 {
+		return errors.Wrapf(ErrInvalidParams, "epoch_retention must be at least 1 epoch")
 	}
 	return nil
 }
