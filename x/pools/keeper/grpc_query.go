@@ -23,7 +23,7 @@ func grpcErr(err error) error {
 	case errors.Is(err, types.ErrPoolNotFound), errors.Is(err, types.ErrLeaseNotFound), errors.Is(err, types.ErrPositionNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, types.ErrInvalidDuration), errors.Is(err, types.ErrNoIdleDevice), errors.Is(err, types.ErrInsufficientLiquidity),
-		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive):
+		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive), errors.Is(err, types.ErrPoolBusy):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return status.Error(codes.Internal, err.Error())
@@ -118,11 +118,11 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
+	deviceID, _, found, err := q.match(ctx, pool.Id, lp.Now, h, params.MatchLivenessWindow)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	if !found || end-lp.Now < h {
+	if !found {
 		return nil, status.Errorf(codes.FailedPrecondition, "%s: pool %s has no idle device whose commitment covers %s", types.ErrNoIdleDevice, pool.GpuClass, time.Duration(h)*time.Second)
 	}
 	price, fee, err := lp.QuoteBuy(h)
