@@ -46,7 +46,7 @@ func (k Keeper) ProcessQueue(ctx context.Context, now int64) error {
 		if err != nil {
 			return err
 		}
-		if err := k.setBacklog(ctx, id, more); err != nil {
+		if err := k.setBacklog(ctx, id, more, now); err != nil {
 			return err
 		}
 	}
@@ -96,9 +96,9 @@ func (k Keeper) processPoolQueue(ctx context.Context, poolID uint64, now int64, 
 	return more, nil
 }
 
-// setBacklog records whether pool poolID has due queue entries left over
-// (queue_backlog), emitting EventQueueBacklog when that changes.
-func (k Keeper) setBacklog(ctx context.Context, poolID uint64, backlog bool) error {
+// setBacklog records whether pool poolID has queue entries due by now left
+// over (queue_backlog), emitting EventQueueBacklog when that changes.
+func (k Keeper) setBacklog(ctx context.Context, poolID uint64, backlog bool, now int64) error {
 	pool, err := k.Pools.Get(ctx, poolID)
 	if errors.Is(err, collections.ErrNotFound) {
 		return nil
@@ -112,7 +112,13 @@ func (k Keeper) setBacklog(ctx context.Context, poolID uint64, backlog bool) err
 	if err := k.setPool(ctx, pool); err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventQueueBacklog{PoolId: pool.Id, Backlog: backlog, AccountedTo: pool.AccountedAt})
+	to := now
+	if first, found, err := k.firstQueued(ctx, poolID); err != nil {
+		return err
+	} else if found && first < now {
+		to = first
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventQueueBacklog{PoolId: pool.Id, Backlog: backlog, AccountedTo: timeUnix(to)})
 }
 
 // PruneLeases removes at most types.MaxPruneBatch closed leases whose
@@ -188,7 +194,8 @@ func (k Keeper) queuePrune(ctx context.Context, l types.Lease, params types.Para
 // snapshot for TWAP windows, and the pruning of snapshots older than
 // types.MaxTwapWindow. A retired pool is accounted like any other while it
 // holds positions or escrow (its leases still run, and x/rewards reads their
-// leased seconds); an empty retired pool is skipped. A pool with a queue
+// leased seconds); an empty retired pool is only pruned of old snapshots.
+// A pool with a queue
 // backlog is accounted, and snapshotted, up to its oldest unapplied entry.
 func (k Keeper) EpochEnd(ctx context.Context) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
@@ -222,6 +229,9 @@ func (k Keeper) EpochEnd(ctx context.Context) error {
 				if err := k.setPool(ctx, pool); err != nil {
 					return err
 				}
+			}
+			if err := k.pruneSnapshots(ctx, pool.Id, now-int64(types.MaxTwapWindow/time.Second)); err != nil {
+				return err
 			}
 			continue
 		}

@@ -328,6 +328,8 @@ func TestQueueBacklogIsBoundedAndKeepsTheLedger(t *testing.T) {
 	require.ErrorIs(t, err, poolstypes.ErrPoolBusy)
 	other := buyLease(t, c, client, "a100", time.Hour)
 	require.NotZero(t, other.LeaseId)
+	_, err = q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "l40", Duration: time.Hour})
+	require.Equal(t, codes.FailedPrecondition, status.Code(err), "the estimate says the purchase would wait")
 	spot, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{GpuClass: "l40"})
 	require.NoError(t, err, "queries answer as of the accounted time")
 	require.True(t, spot.SpotPrice.IsPositive())

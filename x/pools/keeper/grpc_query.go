@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
@@ -110,6 +111,9 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if err != nil {
 		return nil, err
 	}
+	if pool.QueueBacklog {
+		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: a purchase waits for due lease and commitment ends to be applied", pool.GpuClass))
+	}
 	params, err := q.Keeper.Params.Get(ctx)
 	if err != nil {
 		return nil, grpcErr(err)
@@ -148,6 +152,9 @@ func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimate
 	pool, err := q.getPool(ctx, l.PoolId)
 	if err != nil {
 		return nil, grpcErr(err)
+	}
+	if pool.QueueBacklog {
+		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: a termination waits for due lease and commitment ends to be applied", pool.GpuClass))
 	}
 	lp, err := q.touch(ctx, &pool)
 	if err != nil {

@@ -454,8 +454,8 @@ type EventQueueBacklog struct {
 	PoolId uint64 `protobuf:"varint,1,opt,name=pool_id,json=poolId,proto3" json:"pool_id,omitempty"`
 	// backlog is the pool's new queue_backlog.
 	Backlog bool `protobuf:"varint,2,opt,name=backlog,proto3" json:"backlog,omitempty"`
-	// accounted_to is the time the pool is accounted up to (its oldest
-	// unapplied end while backlog is set).
+	// accounted_to is how far the pool may be accounted: its oldest unapplied
+	// end while backlog is set, the block time once it is cleared.
 	AccountedTo time.Time `protobuf:"bytes,3,opt,name=accounted_to,json=accountedTo,proto3,stdtime" json:"accounted_to"`
 }
 
