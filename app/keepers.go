@@ -97,13 +97,13 @@ func (app *App) newKeepers(appOpts servertypes.AppOptions, logger log.Logger) {
 
 	// LooPIN keepers, in dependency order: pools, then pocps (reads pools),
 	// stake (calls pools and pocps), rewards (reads all three). The
-	// callbacks that run the other way (pools → rewards, pocps → stake and
-	// rewards, stake → rewards) are the App's hook adapters (hooks.go),
+	// callbacks that run the other way (pools → rewards, pools' matching →
+	// pocps' LastPass, pocps → stake and rewards, stake → rewards) are the App's hook adapters (hooks.go),
 	// which reach the receiving keeper when called: no keeper is set after
 	// construction, so no copy can miss one.
 	hooks := loopinHooks{app}
 	app.PoolsKeeper = poolskeeper.NewKeeper(appCodec, store(poolstypes.StoreKey), app.AccountKeeper, app.BankKeeper,
-		hooks.pools(), govAuthority)
+		hooks.pools(), hooks.liveness(), govAuthority)
 	app.PocpsKeeper = pocpskeeper.NewKeeper(appCodec, store(pocpstypes.StoreKey), app.AccountKeeper, app.BankKeeper, app.StakingKeeper, app.PoolsKeeper,
 		hooks.loyalty(), hooks.pocps(), govAuthority)
 	app.StakingKeeper.SetHooks(stakingtypes.NewMultiStakingHooks(

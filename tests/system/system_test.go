@@ -447,7 +447,7 @@ func TestSystemLocalChain(t *testing.T) {
   "messages": [{
     "@type": "/loopin.pools.v1.MsgUpdateParams",
     "authority": %q,
-    "params": {"exchange_fee": "0.005", "min_lease_duration": "3600s", "max_lease_duration": "2592000s"}
+    "params": {"exchange_fee": "0.005", "min_lease_duration": "3600s", "max_lease_duration": "2592000s", "match_liveness_window": "46800s", "lease_retention": "604800s"}
   }],
   "deposit": "10000000uloop",
   "title": "Raise the exchange fee",

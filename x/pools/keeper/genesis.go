@@ -10,7 +10,8 @@ import (
 )
 
 // InitGenesis validates gs and writes it to the store; the Idle index and
-// the Queue are rebuilt from the positions and active leases.
+// the Queue are rebuilt from the positions and active leases, and the
+// PruneQueue from the closed leases (close time + lease_retention).
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -42,7 +43,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 		end := pos.End.Unix()
-		if err := k.Queue.Set(ctx, collections.Join3(end, types.QueueCommitmentEnd, pos.DeviceId)); err != nil {
+		if err := k.Queue.Set(ctx, commitmentEndKey(pos.PoolId, end, pos.DeviceId)); err != nil {
 			return err
 		}
 		if pos.LeaseId == 0 {
@@ -66,9 +67,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 		if l.Status == types.LEASE_STATUS_ACTIVE {
-			if err := k.Queue.Set(ctx, collections.Join3(l.End.Unix(), types.QueueLeaseEnd, l.Id)); err != nil {
+			if err := k.Queue.Set(ctx, leaseEndKey(l.PoolId, l.End.Unix(), l.Id)); err != nil {
 				return err
 			}
+		} else if err := k.queuePrune(ctx, l, gs.Params); err != nil {
+			return err
 		}
 	}
 	if err := k.LeaseSeq.Set(ctx, max(gs.NextLeaseId, 1)-1); err != nil {

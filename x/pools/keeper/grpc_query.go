@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
@@ -23,7 +24,7 @@ func grpcErr(err error) error {
 	case errors.Is(err, types.ErrPoolNotFound), errors.Is(err, types.ErrLeaseNotFound), errors.Is(err, types.ErrPositionNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, types.ErrInvalidDuration), errors.Is(err, types.ErrNoIdleDevice), errors.Is(err, types.ErrInsufficientLiquidity),
-		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive):
+		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive), errors.Is(err, types.ErrPoolBusy):
 		return status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return status.Error(codes.Internal, err.Error())
@@ -110,6 +111,9 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if err != nil {
 		return nil, err
 	}
+	if pool.QueueBacklog {
+		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: a purchase waits for due lease and commitment ends to be applied", pool.GpuClass))
+	}
 	params, err := q.Keeper.Params.Get(ctx)
 	if err != nil {
 		return nil, grpcErr(err)
@@ -118,11 +122,11 @@ func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyReq
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	deviceID, end, found, err := q.matchIdle(ctx, pool.Id)
+	deviceID, _, found, err := q.match(ctx, pool.Id, lp.Now, h, params.MatchLivenessWindow)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	if !found || end-lp.Now < h {
+	if !found {
 		return nil, status.Errorf(codes.FailedPrecondition, "%s: pool %s has no idle device whose commitment covers %s", types.ErrNoIdleDevice, pool.GpuClass, time.Duration(h)*time.Second)
 	}
 	price, fee, err := lp.QuoteBuy(h)
@@ -148,6 +152,9 @@ func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimate
 	pool, err := q.getPool(ctx, l.PoolId)
 	if err != nil {
 		return nil, grpcErr(err)
+	}
+	if pool.QueueBacklog {
+		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: a termination waits for due lease and commitment ends to be applied", pool.GpuClass))
 	}
 	lp, err := q.touch(ctx, &pool)
 	if err != nil {

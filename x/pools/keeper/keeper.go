@@ -33,6 +33,9 @@ type Keeper struct {
 	bankKeeper    types.BankKeeper
 	// hooks are told of lease ends (x/rewards); nil calls nothing.
 	hooks types.PoolsHooks
+	// liveness tells when a device last passed a challenge (x/pocps), for
+	// matching; nil matches by commitment alone.
+	liveness types.LivenessReader
 
 	// authority is the bech32 address allowed to send MsgUpdateParams
 	// (the x/gov module account by default).
@@ -68,18 +71,26 @@ type Keeper struct {
 	// cost no index work.
 	LeasesByClient collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	LeasesByDevice collections.KeySet[collections.Pair[uint64, uint64]]
-	// Queue holds (unix seconds, kind, id) of every lease end and
-	// commitment end still to come; BeginBlock pops what is due.
-	Queue collections.KeySet[collections.Triple[int64, uint64, uint64]]
+	// Queue holds (pool, unix seconds, types.QueueEntry(kind, id)) of every
+	// lease end and commitment end still to come, per pool in time order;
+	// BeginBlock applies what is due, at most types.MaxQueueBatch per pool.
+	Queue collections.KeySet[collections.Triple[uint64, int64, uint64]]
+	// PruneQueue holds (unix seconds, lease id) of every closed lease: when
+	// it is pruned (closed + lease_retention). BeginBlock prunes what is
+	// due, at most types.MaxPruneBatch per block.
+	PruneQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// Snapshots maps (pool, unix seconds) → Π at an epoch end (TWAP).
 	Snapshots collections.Map[collections.Pair[uint64, int64], math.Int]
 }
 
 // NewKeeper builds the x/pools keeper on storeService. hooks receive the
-// lease callbacks (the app passes x/rewards'; nil for none). It panics when
-// authority is not a valid account address, as x/staking's keeper does: that
-// is a wiring bug, not a runtime condition.
-func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, hooks types.PoolsHooks, authority string) Keeper {
+// lease callbacks (the app passes x/rewards'; nil for none); liveness tells
+// matching when a device last passed a challenge (the app passes an adapter
+// to x/pocps, which is built after this keeper; nil matches by commitment
+// alone). It panics when authority is not a valid account address, as
+// x/staking's keeper does: that is a wiring bug, not a runtime condition.
+func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak types.AccountKeeper, bk types.BankKeeper, hooks types.PoolsHooks,
+	liveness types.LivenessReader, authority string) Keeper {
 	if _, err := ak.AddressCodec().StringToBytes(authority); err != nil {
 		panic(fmt.Errorf("x/%s: invalid authority address %q: %w", types.ModuleName, authority, err))
 	}
@@ -89,6 +100,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		accountKeeper: ak,
 		bankKeeper:    bk,
 		hooks:         hooks,
+		liveness:      liveness,
 		authority:     authority,
 		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		PoolSeq:       collections.NewSequence(sb, types.PoolSeqKey, "pool_seq"),
@@ -105,7 +117,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 		LeasesByDevice: collections.NewKeySet(sb, types.LeasesByDeviceKey, "leases_by_device",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)),
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
-			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key)),
+			collections.TripleKeyCodec(collections.Uint64Key, collections.Int64Key, collections.Uint64Key)),
+		PruneQueue: collections.NewKeySet(sb, types.PruneQueueKey, "prune_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		Snapshots: collections.NewMap(sb, types.SnapshotsKey, "snapshots",
 			collections.PairKeyCodec(collections.Uint64Key, collections.Int64Key), sdk.IntValue),
 	}

@@ -53,6 +53,9 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
 		return err
 	}
+	if err := k.queuePrune(ctx, l, params); err != nil {
+		return err
+	}
 	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
 		return err
 	}
@@ -66,7 +69,7 @@ func (k Keeper) endLease(ctx context.Context, at int64, leaseID uint64) error {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
-		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: math.ZeroInt()})
+		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: math.ZeroInt(), Clawback: math.ZeroInt()})
 }
 
 // matchIdle returns the idle device of poolID with the longest remaining
@@ -86,6 +89,66 @@ func (k Keeper) matchIdle(ctx context.Context, poolID uint64) (deviceID uint64, 
 		return 0, 0, false, err
 	}
 	return key.K3(), key.K2(), true, nil
+}
+
+// match returns the idle device of poolID that a lease of h seconds bought
+// at now gets, and its commitment end (unix seconds): among at most
+// types.MatchScan idle devices whose commitments cover the lease, from the
+// longest commitment down, the first whose last passed challenge is within
+// window of now; when none is (or the keeper has no liveness reader, or
+// only one device covers the lease), the one with the longest commitment.
+// found is false when no idle device covers h. It reads at most MatchScan
+// index keys and as many liveness records, whatever the number of devices.
+func (k Keeper) match(ctx context.Context, poolID uint64, now, h int64, window time.Duration) (deviceID uint64, end int64, found bool, err error) {
+	it, err := k.Idle.Iterate(ctx, collections.NewPrefixedTripleRangeReversed[uint64, int64, uint64](poolID))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer it.Close()
+	var first collections.Triple[uint64, int64, uint64]
+	for n := 0; it.Valid() && n < types.MatchScan; it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if key.K2()-now < h {
+			break // the index is in commitment order: no later device covers h
+		}
+		n++
+		if n == 1 {
+			first, found = key, true
+			if k.liveness == nil {
+				break
+			}
+			continue
+		}
+		if n == 2 { // there is a choice: is the longest commitment live?
+			live, err := k.live(ctx, first.K3(), now, window)
+			if err != nil {
+				return 0, 0, false, err
+			}
+			if live {
+				return first.K3(), first.K2(), true, nil
+			}
+		}
+		live, err := k.live(ctx, key.K3(), now, window)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if live {
+			return key.K3(), key.K2(), true, nil
+		}
+	}
+	return first.K3(), first.K2(), found, nil
+}
+
+// live reports whether device last passed a challenge within window of now.
+func (k Keeper) live(ctx context.Context, device uint64, now int64, window time.Duration) (bool, error) {
+	last, err := k.liveness.LastPass(ctx, device)
+	if err != nil || last.IsZero() {
+		return false, err
+	}
+	return now-last.Unix() <= int64(window/time.Second), nil
 }
 
 // checkDeadline refuses a message whose deadline is before the block time.
@@ -132,12 +195,13 @@ func (k Keeper) clientLease(ctx context.Context, id uint64, client string) (type
 	return l, nil
 }
 
-// BuyLease sells client d of the idle device of gpuClass's pool with the
-// longest remaining commitment, paying at most maxIn uloop (price + fee);
-// it matches the idle device with the longest remaining commitment
-// and sells its time at the constant-product quote (x/pools/README.md). Errors,
-// changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
-// ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
+// BuyLease sells client d of an idle device of gpuClass's pool, paying at
+// most maxIn uloop (price + fee): it matches the idle device with the
+// longest remaining commitment, preferring one that passed a challenge
+// within match_liveness_window (match), and sells its time at the
+// constant-product quote (x/pools/README.md). Errors, changing nothing:
+// invalid address, ErrInvalidAmount, ErrDeadlinePassed, ErrPoolNotFound,
+// ErrPoolNotActive (retired), ErrPoolBusy, ErrInvalidDuration,
 // ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
 func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass string, d time.Duration, maxIn math.Int) (*types.MsgBuyLeaseResponse, error) {
 	clientStr := client.String()
@@ -156,20 +220,16 @@ func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass st
 	if err != nil {
 		return nil, err
 	}
-	lp, err := k.touchWith(ctx, &pool, params)
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
-	deviceID, end, found, err := k.matchIdle(ctx, pool.Id)
+	deviceID, end, found, err := k.match(ctx, pool.Id, lp.Now, h, params.MatchLivenessWindow)
 	if err != nil {
 		return nil, err
 	}
 	if !found {
-		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "pool %s has no idle device", pool.GpuClass)
-	}
-	if end-lp.Now < h {
-		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "the longest idle commitment in pool %s has %s left, less than %s",
-			pool.GpuClass, time.Duration(end-lp.Now)*time.Second, time.Duration(h)*time.Second)
+		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "pool %s has no idle device whose commitment covers %s", pool.GpuClass, time.Duration(h)*time.Second)
 	}
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
@@ -213,7 +273,7 @@ func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass st
 	if err := k.Idle.Remove(ctx, collections.Join3(pool.Id, end, deviceID)); err != nil {
 		return nil, err
 	}
-	if err := k.Queue.Set(ctx, collections.Join3(vl.End, types.QueueLeaseEnd, l.Id)); err != nil {
+	if err := k.Queue.Set(ctx, leaseEndKey(pool.Id, vl.End, l.Id)); err != nil {
 		return nil, err
 	}
 	if err := k.savePool(ctx, pool, lp); err != nil {
@@ -229,7 +289,7 @@ func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass st
 // ExtendLease buys d more on the device serving client's lease leaseID,
 // paying at most maxIn uloop (price + fee), at the constant-product quote.
 // Errors, changing nothing: ErrLeaseNotFound, ErrNotLeaseClient,
-// ErrLeaseEnded, ErrPoolNotActive (retired), ErrInvalidDuration,
+// ErrLeaseEnded, ErrPoolNotActive (retired), ErrPoolBusy, ErrInvalidDuration,
 // ErrNotCovered, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
 func (k Keeper) ExtendLease(ctx context.Context, client sdk.AccAddress, leaseID uint64, d time.Duration, maxIn math.Int) (*types.MsgExtendLeaseResponse, error) {
 	l, err := k.clientLease(ctx, leaseID, client.String())
@@ -255,7 +315,7 @@ func (k Keeper) ExtendLease(ctx context.Context, client sdk.AccAddress, leaseID 
 	if err != nil {
 		return nil, err
 	}
-	lp, err := k.touchWith(ctx, &pool, params)
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +344,10 @@ func (k Keeper) ExtendLease(ctx context.Context, client sdk.AccAddress, leaseID 
 	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
 		return nil, err
 	}
-	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+	if err := k.Queue.Remove(ctx, leaseEndKey(pool.Id, oldEnd, l.Id)); err != nil {
 		return nil, err
 	}
-	if err := k.Queue.Set(ctx, collections.Join3(vl.End, types.QueueLeaseEnd, l.Id)); err != nil {
+	if err := k.Queue.Set(ctx, leaseEndKey(pool.Id, vl.End, l.Id)); err != nil {
 		return nil, err
 	}
 	if err := k.savePool(ctx, pool, lp); err != nil {
@@ -303,8 +363,9 @@ func (k Keeper) ExtendLease(ctx context.Context, client sdk.AccAddress, leaseID 
 
 // TerminateLease ends client's lease leaseID now: the unused time returns
 // to the pool and the client gets the unreleased escrow less the exchange
-// fee (burned), at least minRefund uloop. Errors, changing nothing:
-// ErrLeaseNotFound, ErrNotLeaseClient, ErrLeaseEnded, ErrSlippage.
+// fee (burned), at least minRefund uloop. The lease is pruned
+// lease_retention later. Errors, changing nothing: ErrLeaseNotFound,
+// ErrNotLeaseClient, ErrLeaseEnded, ErrPoolBusy, ErrSlippage.
 func (k Keeper) TerminateLease(ctx context.Context, client sdk.AccAddress, leaseID uint64, minRefund math.Int) (*types.MsgTerminateLeaseResponse, error) {
 	l, err := k.clientLease(ctx, leaseID, client.String())
 	if err != nil {
@@ -318,7 +379,11 @@ func (k Keeper) TerminateLease(ctx context.Context, client sdk.AccAddress, lease
 	if err != nil {
 		return nil, err
 	}
-	lp, err := k.touch(ctx, &pool)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return nil, err
 	}
@@ -344,10 +409,13 @@ func (k Keeper) TerminateLease(ctx context.Context, client sdk.AccAddress, lease
 	if err := k.Leases.Set(ctx, l.Id, l); err != nil {
 		return nil, err
 	}
+	if err := k.queuePrune(ctx, l, params); err != nil {
+		return nil, err
+	}
 	if err := k.Positions.Set(ctx, pos.DeviceId, pos); err != nil {
 		return nil, err
 	}
-	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+	if err := k.Queue.Remove(ctx, leaseEndKey(pool.Id, oldEnd, l.Id)); err != nil {
 		return nil, err
 	}
 	if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, dev.End, pos.DeviceId)); err != nil {
@@ -360,7 +428,7 @@ func (k Keeper) TerminateLease(ctx context.Context, client sdk.AccAddress, lease
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
-		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: l.Refund}); err != nil {
+		LeaseId: l.Id, DeviceId: l.DeviceId, Status: l.Status.String(), Refund: l.Refund, Clawback: math.ZeroInt()}); err != nil {
 		return nil, err
 	}
 	return &types.MsgTerminateLeaseResponse{Refund: l.Refund, Fee: math.NewIntFromBigInt(fee)}, nil

@@ -243,8 +243,9 @@ func TestFailPositionRefundsTheClient(t *testing.T) {
 	require.Equal(t, uint64(3), bought.DeviceId)
 	c.NextBlock(t, 12*time.Hour)
 	clientBefore, minerBefore := apptesting.Balance(c, client), apptesting.Balance(c, miner)
-	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3)
+	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3, c.Ctx().BlockTime()) // it passed a challenge just now
 	require.NoError(t, err)
+	require.True(t, failed.Clawback.IsZero(), "an honest device keeps what it served")
 	payout, refund := failed.Payout, failed.Refund
 	require.Equal(t, clientBefore.Add(refund), apptesting.Balance(c, client))
 	require.Equal(t, minerBefore.Add(payout), apptesting.Balance(c, miner))
@@ -336,7 +337,9 @@ func FuzzPoolsKeeper(f *testing.F) {
 				}
 			case 4:
 				if device > 0 {
-					_, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device)
+					// It last passed up to 4 h ago (a clawback when that is
+					// before the block time).
+					_, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device, c.Ctx().BlockTime().Add(-time.Duration(arg%5)*time.Hour))
 				}
 			case 5:
 				if device > 0 {

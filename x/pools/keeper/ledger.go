@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -101,8 +102,7 @@ func ledgerErr(err error) error {
 	return err
 }
 
-// touch returns pool's ledger accounted up to the block time. BeginBlock
-// has applied every queue entry due by then, so nothing ends in between.
+// touch returns pool's ledger accounted as far as it may be (touchWith).
 func (k Keeper) touch(ctx context.Context, pool *types.Pool) (*ledger.Pool, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -111,13 +111,46 @@ func (k Keeper) touch(ctx context.Context, pool *types.Pool) (*ledger.Pool, erro
 	return k.touchWith(ctx, pool, params)
 }
 
-// touchWith is touch with the params already read. An empty pool (H = 0)
-// also gets its class's reference price, the only rule that reads it (the
-// first stake and the spot price of an empty pool), so a trade on a pool
-// with unsold time reads no class record.
+// touchWith returns pool's ledger accounted up to the block time, or only
+// up to the pool's oldest queue entry when that is earlier: an end not
+// applied yet (a backlog BeginBlock carries to the next block, or a caller
+// that runs before x/pools' BeginBlock, as x/pocps' deadline processing
+// does), which must be applied before the pool's time passes it (ledger time
+// never goes backwards). It is for what may happen as of that time: a
+// failure, an epoch end, a query. Nothing ends in between, so the
+// dissipation is exact. One queue seek.
 func (k Keeper) touchWith(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
+	to := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
+	first, found, err := k.firstQueued(ctx, pool.Id)
+	if err != nil {
+		return nil, err
+	}
+	if found && first < to {
+		to = first
+	}
+	return k.touchTo(ctx, pool, params, to)
+}
+
+// touchTrade returns pool's ledger accounted up to the block time, for a
+// trade or a stake, which happens at the block time; it refuses with
+// ErrPoolBusy while the pool's queue_backlog is set. Trades run in
+// transactions, after BeginBlock has applied the pool's due ends or set the
+// flag, so they read no queue entry.
+func (k Keeper) touchTrade(ctx context.Context, pool *types.Pool, params types.Params) (*ledger.Pool, error) {
+	if pool.QueueBacklog {
+		return nil, errorsmod.Wrapf(types.ErrPoolBusy, "pool %s still has lease and commitment ends due by now to apply (at most %d per block); retry in a later block",
+			pool.GpuClass, types.MaxQueueBatch)
+	}
+	return k.touchTo(ctx, pool, params, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())
+}
+
+// touchTo accounts pool up to t (never back). An empty pool (H = 0) also
+// gets its class's reference price, the only rule that reads it (the first
+// stake and the spot price of an empty pool), so a trade on a pool with
+// unsold time reads no class record.
+func (k Keeper) touchTo(ctx context.Context, pool *types.Pool, params types.Params, t int64) (*ledger.Pool, error) {
 	lp := loadLedger(*pool, params)
-	if err := advance(pool, lp, max(lp.Now, sdk.UnwrapSDKContext(ctx).BlockTime().Unix())); err != nil {
+	if err := advance(pool, lp, max(lp.Now, t)); err != nil {
 		return nil, err
 	}
 	if lp.H == 0 {
@@ -128,6 +161,34 @@ func (k Keeper) touchWith(ctx context.Context, pool *types.Pool, params types.Pa
 		lp.RefPrice.SetFrac(class.ReferencePrice.BigInt(), decScale)
 	}
 	return lp, nil
+}
+
+// firstQueued returns the time of poolID's oldest queue entry (found false
+// when it has none).
+func (k Keeper) firstQueued(ctx context.Context, poolID uint64) (int64, bool, error) {
+	it, err := k.Queue.Iterate(ctx, collections.NewPrefixedTripleRange[uint64, int64, uint64](poolID))
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return 0, false, nil
+	}
+	key, err := it.Key()
+	if err != nil {
+		return 0, false, err
+	}
+	return key.K2(), true, nil
+}
+
+// leaseEndKey and commitmentEndKey are the Queue keys of a lease's end and
+// a device's commitment end in pool poolID at unix time at.
+func leaseEndKey(poolID uint64, at int64, leaseID uint64) collections.Triple[uint64, int64, uint64] {
+	return collections.Join3(poolID, at, types.QueueEntry(types.QueueLeaseEnd, leaseID))
+}
+
+func commitmentEndKey(poolID uint64, at int64, deviceID uint64) collections.Triple[uint64, int64, uint64] {
+	return collections.Join3(poolID, at, types.QueueEntry(types.QueueCommitmentEnd, deviceID))
 }
 
 // advance accounts pool up to t with nothing ending in between: the leased

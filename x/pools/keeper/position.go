@@ -62,15 +62,16 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
-		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed)})
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed), Clawback: math.ZeroInt()})
 }
 
 // OpenPosition commits device's time until end to the active pool poolID
 // as an LP position of owner (x/stake's MsgStakeLP): the time joins H and
 // owner pays the matching uloop at the spot price (x/pools/README.md), at most
 // maxIn. It returns the injection. Errors, changing nothing:
-// ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists, ErrInvalidAmount
-// (end not in the future), ErrSlippage, and the bank's insufficient funds.
+// ErrPoolNotFound, ErrPoolNotActive, ErrPoolBusy, ErrPositionExists,
+// ErrInvalidAmount (end not in the future), ErrSlippage, and the bank's
+// insufficient funds.
 func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error) {
 	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
@@ -84,7 +85,11 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 	} else if has {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
 	}
-	lp, err := k.touch(ctx, &pool)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return math.Int{}, err
+	}
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -111,7 +116,7 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
 		return math.Int{}, err
 	}
-	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+	if err := k.Queue.Set(ctx, commitmentEndKey(poolID, dev.End, deviceID)); err != nil {
 		return math.Int{}, err
 	}
 	pool.CommittedDevices++
@@ -127,7 +132,8 @@ func (k Keeper) OpenPosition(ctx context.Context, poolID, deviceID uint64, owner
 // MsgRenewStake): the added time joins H and the owner pays the matching
 // uloop at the spot price, at most maxIn (whitepaper §4.2.2). A retiring
 // pool takes no renewals. Errors, changing nothing: ErrPositionNotFound,
-// ErrPoolNotActive, ErrInvalidAmount, ErrSlippage, insufficient funds.
+// ErrPoolNotActive, ErrPoolBusy, ErrInvalidAmount, ErrSlippage, insufficient
+// funds.
 func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error) {
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
@@ -140,7 +146,11 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 	if pool.Status != types.POOL_STATUS_ACTIVE {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no renewals", pool.GpuClass, pool.Status)
 	}
-	lp, err := k.touch(ctx, &pool)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return math.Int{}, err
+	}
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -168,10 +178,10 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 	if err := k.collect(ctx, owner, in); err != nil {
 		return math.Int{}, err
 	}
-	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+	if err := k.Queue.Remove(ctx, commitmentEndKey(pos.PoolId, oldEnd, deviceID)); err != nil {
 		return math.Int{}, err
 	}
-	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+	if err := k.Queue.Set(ctx, commitmentEndKey(pos.PoolId, dev.End, deviceID)); err != nil {
 		return math.Int{}, err
 	}
 	if dev.Lease == 0 {
@@ -196,14 +206,19 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 }
 
 // FailPosition removes a failed device from its pool (x/stake's failure
-// path, x/pools/README.md, x/stake/README.md). Its unsold time leaves H with its share of L and
-// a lease it serves is broken. LP device: the client is refunded the
-// unreleased escrow and the owner gets the uloop of its unsold time and
-// what the position earned. Sold device: both belong to the LP positions;
-// the client's refund is left to the seller's collateral (x/stake). Errors:
-// ErrPositionNotFound.
-func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailResult, error) {
-	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), CollateralRefund: math.ZeroInt()}
+// path, x/pools/README.md, x/stake/README.md); since is when the device last
+// passed a challenge (x/pocps LastPass; the zero time when it never did).
+// Its unsold time leaves H with its share of L and a lease it serves is
+// broken (pruned lease_retention later). LP device: the client is refunded
+// the unreleased escrow and the revenue released to the device since since
+// (the clawback: an offline device keeps nothing it did not serve); the
+// owner gets the uloop of its unsold time and the rest of what the position
+// earned. Sold device: both belong to the LP positions; the client's refund
+// is left to the seller's collateral (x/stake). The failure is accounted at
+// the block time, or at the pool's oldest unapplied queue entry when that is
+// earlier (touchWith). Errors: ErrPositionNotFound.
+func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Time) (types.FailResult, error) {
+	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), Clawback: math.ZeroInt(), CollateralRefund: math.ZeroInt()}
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
 		return res, err
@@ -212,7 +227,11 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 	if err != nil {
 		return res, err
 	}
-	lp, err := k.touch(ctx, &pool)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return res, err
+	}
+	lp, err := k.touchWith(ctx, &pool, params)
 	if err != nil {
 		return res, err
 	}
@@ -226,13 +245,14 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 		vl = toLease(l)
 	}
 	oldEnd, leaseEnd := dev.End, l.End.Unix()
-	miner, client, collateral, err := lp.Fail(dev, vl)
+	f, err := lp.Fail(dev, vl, since.Unix())
 	if err != nil {
 		return res, err
 	}
-	res.Payout, res.Refund, res.CollateralRefund = math.NewIntFromBigInt(miner), math.NewIntFromBigInt(client), math.NewIntFromBigInt(collateral)
+	res.Payout, res.Refund, res.Clawback = math.NewIntFromBigInt(f.Miner), math.NewIntFromBigInt(f.Client), math.NewIntFromBigInt(f.Clawback)
+	res.CollateralRefund = math.NewIntFromBigInt(f.Collateral)
 	if vl != nil {
-		if err := k.Queue.Remove(ctx, collections.Join3(leaseEnd, types.QueueLeaseEnd, l.Id)); err != nil {
+		if err := k.Queue.Remove(ctx, leaseEndKey(pos.PoolId, leaseEnd, l.Id)); err != nil {
 			return res, err
 		}
 		fromLease(&l, vl)
@@ -241,20 +261,23 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 		if err := k.Leases.Set(ctx, l.Id, l); err != nil {
 			return res, err
 		}
-		if err := k.pay(ctx, l.Client, client); err != nil {
+		if err := k.queuePrune(ctx, l, params); err != nil {
+			return res, err
+		}
+		if err := k.pay(ctx, l.Client, f.Client); err != nil {
 			return res, err
 		}
 		if err := k.leaseEnded(ctx, l); err != nil {
 			return res, err
 		}
 		if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseClosed{
-			LeaseId: l.Id, DeviceId: deviceID, Status: l.Status.String(), Refund: l.Refund}); err != nil {
+			LeaseId: l.Id, DeviceId: deviceID, Status: l.Status.String(), Refund: l.Refund, Clawback: res.Clawback}); err != nil {
 			return res, err
 		}
 	} else if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
 		return res, err
 	}
-	if err := k.Queue.Remove(ctx, collections.Join3(oldEnd, types.QueueCommitmentEnd, deviceID)); err != nil {
+	if err := k.Queue.Remove(ctx, commitmentEndKey(pos.PoolId, oldEnd, deviceID)); err != nil {
 		return res, err
 	}
 	if err := k.Positions.Remove(ctx, deviceID); err != nil {
@@ -264,20 +287,20 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64) (types.FailRe
 	if err := k.savePool(ctx, pool, lp); err != nil {
 		return res, err
 	}
-	if err := k.pay(ctx, pos.Owner, miner); err != nil {
+	if err := k.pay(ctx, pos.Owner, f.Miner); err != nil {
 		return res, err
 	}
 	return res, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
-		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true})
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true, Clawback: res.Clawback})
 }
 
 // OpenSale sells device's time until end into the active pool poolID
 // (x/stake's MsgSellCompute, x/pools/README.md "Sale"): the time joins H as
 // pool-owned, seller receives the constant-product quote less the fee
 // (burned), at least minOut. It returns what the seller received. Errors,
-// changing nothing: ErrPoolNotFound, ErrPoolNotActive, ErrPositionExists,
-// ErrInvalidAmount, ErrInsufficientLiquidity (no LP position to own the
-// time), ErrSlippage.
+// changing nothing: ErrPoolNotFound, ErrPoolNotActive, ErrPoolBusy,
+// ErrPositionExists, ErrInvalidAmount, ErrInsufficientLiquidity (no LP
+// position to own the time), ErrSlippage.
 func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error) {
 	pool, err := k.getPool(ctx, poolID)
 	if err != nil {
@@ -291,7 +314,11 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 	} else if has {
 		return math.Int{}, errorsmod.Wrapf(types.ErrPositionExists, "device %d", deviceID)
 	}
-	lp, err := k.touch(ctx, &pool)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return math.Int{}, err
+	}
+	lp, err := k.touchTrade(ctx, &pool, params)
 	if err != nil {
 		return math.Int{}, err
 	}
@@ -316,7 +343,7 @@ func (k Keeper) OpenSale(ctx context.Context, poolID, deviceID uint64, seller sd
 	if err := k.Idle.Set(ctx, collections.Join3(poolID, dev.End, deviceID)); err != nil {
 		return math.Int{}, err
 	}
-	if err := k.Queue.Set(ctx, collections.Join3(dev.End, types.QueueCommitmentEnd, deviceID)); err != nil {
+	if err := k.Queue.Set(ctx, commitmentEndKey(poolID, dev.End, deviceID)); err != nil {
 		return math.Int{}, err
 	}
 	pool.CommittedDevices++

@@ -181,26 +181,27 @@ func (b *Book) Renew(id uint64, newEnd int64) (*big.Int, error) {
 	return in, nil
 }
 
-// Fail removes failed device id and returns the miner's payout, the
-// client's refund paid by the pool and the refund owed by a seller's
-// collateral (not the pool's money).
-func (b *Book) Fail(id uint64) (miner, client, collateral *big.Int, err error) {
+// Fail removes failed device id, which last passed a challenge at since
+// (unix seconds), and returns what moved: the miner's payout and the
+// client's refund (clawback included) are paid by the pool; the refund owed
+// by a seller's collateral is not the pool's money.
+func (b *Book) Fail(id uint64, since int64) (Failure, error) {
 	d, ok := b.Devices[id]
 	if !ok {
-		return nil, nil, nil, ErrUnknownDevice
+		return Failure{}, ErrUnknownDevice
 	}
 	var l *Lease
 	if d.Lease != 0 {
 		l = b.Leases[d.Lease]
 	}
-	miner, client, collateral, err = b.Pool.Fail(d, l)
+	f, err := b.Pool.Fail(d, l, since)
 	if err != nil {
-		return nil, nil, nil, err
+		return Failure{}, err
 	}
-	b.Out.Add(b.Out, miner)
-	b.Out.Add(b.Out, client)
+	b.Out.Add(b.Out, f.Miner)
+	b.Out.Add(b.Out, f.Client)
 	delete(b.Devices, id)
-	return miner, client, collateral, nil
+	return f, nil
 }
 
 // Sell sells device id's time until end into the pool and returns what

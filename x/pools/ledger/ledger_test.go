@@ -230,9 +230,22 @@ func FuzzLedger(f *testing.F) {
 				}
 			case 5: // fail some device
 				for id := uint64(1) + uint64(arg)%max(1, next); id < next; id++ {
-					if _, ok := p.Devices[id]; ok {
-						_, _, _, err := p.Fail(id)
+					if d, ok := p.Devices[id]; ok {
+						// The device last passed a challenge up to 5000 s ago.
+						var l *ledger.Lease
+						if d.Lease != 0 {
+							l = p.Leases[d.Lease]
+						}
+						f, err := p.Fail(id, p.Now-arg%5000)
 						require.NoError(t, err)
+						if l != nil {
+							require.LessOrEqual(t, f.Clawback.Cmp(l.Released), 0, "a clawback never exceeds what was released")
+						} else {
+							require.Zero(t, f.Clawback.Sign(), "an idle device has nothing to claw back")
+						}
+						if d.Sold {
+							require.Zero(t, f.Clawback.Sign(), "a sold device's revenue went to the LPs")
+						}
 						break
 					}
 				}
@@ -291,17 +304,73 @@ func TestRenewAndFail(t *testing.T) {
 	_, err = p.Advance(10)
 	require.NoError(t, err)
 	priceBefore := p.Price()
-	miner, client, _, err := p.Fail(2)
+	f, err := p.Fail(2, 10) // it passed a challenge just now: nothing to claw back
 	require.NoError(t, err)
 	released := new(big.Int).Quo(new(big.Int).Mul(l.Price, bi(10)), bi(40))
-	require.Equal(t, new(big.Int).Sub(l.Price, released), client)
-	require.True(t, miner.Sign() > 0)
+	require.Equal(t, new(big.Int).Sub(l.Price, released), f.Client)
+	require.Zero(t, f.Clawback.Sign())
+	require.True(t, f.Miner.Sign() > 0)
 	diff := new(big.Rat).Sub(p.Price(), priceBefore)
 	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, p.H)) <= 0, "a failure is price-neutral up to rounding")
 	require.NotContains(t, p.Devices, uint64(2))
 	checkInvariants(t, p)
-	_, _, _, err = p.Fail(2)
+	_, err = p.Fail(2, 10)
 	require.ErrorIs(t, err, ledger.ErrUnknownDevice)
+}
+
+// An LP device that fails while serving a lease forfeits to the client the
+// revenue released since its last passed challenge (Clawback): the released
+// escrow is linear, so the part after the pass is its time share; the rest
+// stays the miner's, and no money is created (I5).
+func TestFailClawsBackRevenueSinceTheLastPass(t *testing.T) {
+	setup := func() (*ledger.Book, *ledger.Lease) {
+		p := ledger.New(0, 3, 1000, 10)
+		_, err := p.StakeLP(1, 1000)
+		require.NoError(t, err)
+		_, err = p.StakeLP(2, 1000)
+		require.NoError(t, err)
+		_, err = p.Advance(100)
+		require.NoError(t, err)
+		l, _, err := p.BuyLease(1, 400) // [100, 500)
+		require.NoError(t, err)
+		_, err = p.Advance(300) // 200 s into the lease: half released
+		require.NoError(t, err)
+		return p, l
+	}
+	// Honest device: it passed at 300, now; nothing is clawed back.
+	p, l := setup()
+	honest, err := p.Fail(1, 300)
+	require.NoError(t, err)
+	require.Zero(t, honest.Clawback.Sign())
+	unreleased := new(big.Int).Sub(l.Price, l.Released)
+	require.Equal(t, unreleased, honest.Client)
+	checkInvariants(t, p)
+
+	// Offline since 150, 50 s into the lease: the revenue released over
+	// [150, 300] — 150 of the 200 s — goes back to the client.
+	p, l = setup()
+	offline, err := p.Fail(1, 150)
+	require.NoError(t, err)
+	want := new(big.Int).Quo(new(big.Int).Mul(l.Released, bi(150)), bi(200))
+	require.Equal(t, want, offline.Clawback)
+	require.Equal(t, new(big.Int).Add(unreleased, want), offline.Client)
+	require.Equal(t, new(big.Int).Sub(honest.Miner, want), offline.Miner, "the miner keeps only what was released before its last pass")
+	checkInvariants(t, p)
+
+	// Last passed before the lease began: everything released is clawed back.
+	p, l = setup()
+	never, err := p.Fail(1, 20)
+	require.NoError(t, err)
+	require.Equal(t, l.Released, never.Clawback)
+	require.Equal(t, l.Price, never.Client, "the client gets its whole payment back")
+	checkInvariants(t, p)
+
+	// An idle device has no lease revenue to claw back.
+	idle, err := p.Fail(2, 0)
+	require.NoError(t, err)
+	require.Zero(t, idle.Clawback.Sign())
+	require.Zero(t, idle.Client.Sign())
+	checkInvariants(t, p)
 }
 
 // Π doubles as the TWAP accumulator: with no trades the TWAP is the spot
@@ -408,11 +477,12 @@ func TestSaleIncomeGoesToTheLPs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = p.Advance(150)
 	require.NoError(t, err)
-	miner, client, collateral, err := p.Fail(3)
+	f, err := p.Fail(3, 0) // never passed: still nothing to claw back from a sold device
 	require.NoError(t, err)
-	require.Zero(t, miner.Sign())
-	require.Zero(t, client.Sign())
-	require.Equal(t, new(big.Int).Sub(l2.Price, l2.Released), collateral)
+	require.Zero(t, f.Miner.Sign())
+	require.Zero(t, f.Client.Sign())
+	require.Zero(t, f.Clawback.Sign())
+	require.Equal(t, new(big.Int).Sub(l2.Price, l2.Released), f.Collateral)
 	require.Equal(t, int64(0), p.HSold)
 	checkInvariants(t, p)
 	_, err = p.Advance(3000)

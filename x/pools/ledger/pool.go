@@ -552,25 +552,62 @@ func (p *Pool) Renew(d *Device, l *Lease, newEnd int64) (*big.Int, error) {
 	return inject, nil
 }
 
+// Failure is what Fail moved, uloop.
+type Failure struct {
+	// Miner is what the LP device's owner gets: the uloop of its unsold time
+	// and what the position is owed, less Clawback (0 for a sold device).
+	Miner *big.Int
+	// Client is what the pool refunds the broken lease's client: the
+	// unreleased escrow and Clawback (LP device; 0 for a sold device).
+	Client *big.Int
+	// Clawback is the part of Client taken back from the lease revenue
+	// released to the LP device since its last passed challenge.
+	Clawback *big.Int
+	// Collateral is the refund a sold device's client is owed by the
+	// seller's collateral (x/stake), not the pool's money.
+	Collateral *big.Int
+}
+
+// Clawback is what failing LP device d at Now takes back from lease l's
+// released revenue when the device last proved itself at since (unix
+// seconds): the revenue released over [max(since, l.Start), Now], taken as
+// l.Released × (Now − max(since, l.Start)) / (Now − l.Start) rounded down
+// (release is linear), and never more than d.Owed. Call it after l's escrow
+// is released up to Now; it changes nothing.
+func (p *Pool) Clawback(d *Device, l *Lease, since int64) *big.Int {
+	from := max(since, l.Start)
+	if d.Sold || p.Now <= from || p.Now <= l.Start {
+		return new(big.Int)
+	}
+	c := new(big.Int).Mul(l.Released, big.NewInt(p.Now-from))
+	c.Quo(c, big.NewInt(p.Now-l.Start))
+	if c.Cmp(d.Owed) > 0 {
+		c.Set(d.Owed)
+	}
+	return c
+}
+
 // Fail removes failed device d, serving lease l or idle with l nil
-// (x/pools/README.md, x/stake/README.md). Its unsold time u leaves H with ⌊L·u/H⌋ of L
-// (price-neutral up to rounding) and a lease it serves is broken.
+// (x/pools/README.md, x/stake/README.md), at Now; since is when the device
+// last passed a challenge (unix seconds). Its unsold time u leaves H with
+// ⌊L·u/H⌋ of L (price-neutral up to rounding) and a lease it serves is
+// broken.
 //
 // LP device: the client is refunded the unreleased escrow from the escrow
-// (no fee: not the client's doing); the miner gets the uloop of its unsold
-// time and what the position is owed. It returns (miner payout, client
-// refund paid by the pool, 0).
+// (no fee: not the client's doing) and the Clawback of the revenue released
+// to the device since since; the miner gets the uloop of its unsold time and
+// what the position is owed, less the clawback.
 //
 // Sold device: the time and the unreleased escrow belonged to the LP
 // positions, so both go to them; the client's refund for its unused time
-// is owed by the seller's collateral (x/stake). It returns (0, 0, refund
-// owed by the collateral).
-func (p *Pool) Fail(d *Device, l *Lease) (miner, client, collateral *big.Int, err error) {
+// is owed by the seller's collateral (x/stake), and nothing is clawed back
+// (the released revenue went to the LP positions, not to the seller).
+func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	if (d.Lease != 0) != (l != nil) {
-		return nil, nil, nil, fmt.Errorf("%w: device %d lease %d", ErrUnknownLease, d.ID, d.Lease)
+		return Failure{}, fmt.Errorf("%w: device %d lease %d", ErrUnknownLease, d.ID, d.Lease)
 	}
 	u := p.Unsold(d, l) // a broken lease's time was sold and never returns
-	client, collateral = new(big.Int), new(big.Int)
+	f := Failure{Miner: new(big.Int), Client: new(big.Int), Clawback: new(big.Int), Collateral: new(big.Int)}
 	if l != nil {
 		p.release(d, l)
 		p.settleShared(d, l)
@@ -578,9 +615,11 @@ func (p *Pool) Fail(d *Device, l *Lease) (miner, client, collateral *big.Int, er
 		p.Escrow.Sub(p.Escrow, unreleased)
 		if d.Sold {
 			p.share(unreleased)
-			collateral = unreleased
+			f.Collateral = unreleased
 		} else {
-			client = unreleased
+			f.Clawback = p.Clawback(d, l, since)
+			d.Owed.Sub(d.Owed, f.Clawback)
+			f.Client = unreleased.Add(unreleased, f.Clawback)
 		}
 		l.End, l.Ended = p.Now, true
 		d.Lease = 0
@@ -596,10 +635,9 @@ func (p *Pool) Fail(d *Device, l *Lease) (miner, client, collateral *big.Int, er
 	p.L.Sub(p.L, share)
 	if d.Sold {
 		p.share(share)
-		miner = new(big.Int)
 	} else {
-		miner = new(big.Int).Add(share, d.Owed)
+		f.Miner.Add(share, d.Owed)
 	}
 	d.Owed = new(big.Int)
-	return miner, client, collateral, nil
+	return f, nil
 }

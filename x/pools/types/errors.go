@@ -59,6 +59,11 @@ var (
 	// ErrNotCovered is returned when an extension runs past the device's
 	// commitment.
 	ErrNotCovered = errors.Register(ModuleName, 19, "device commitment does not cover the lease")
+	// ErrPoolBusy is returned when a trade or stake touches a pool whose
+	// queue_backlog is set: lease and commitment ends due by now wait for
+	// the next block's BeginBlock, and the pool's time may not pass them.
+	// Retry in a later block.
+	ErrPoolBusy = errors.Register(ModuleName, 22, "pool is applying a backlog of due lease and commitment ends")
 )
 
 // Stateless message errors (Msg.ValidateBasic, run at CheckTx).

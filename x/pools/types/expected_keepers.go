@@ -2,6 +2,7 @@ package types
 
 import (
 	"context"
+	"time"
 
 	"cosmossdk.io/core/address"
 
@@ -25,4 +26,11 @@ type BankKeeper interface {
 	SendCoins(ctx context.Context, fromAddr, toAddr sdk.AccAddress, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
 	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
+}
+
+// LivenessReader tells when a device last proved itself (x/pocps: its last
+// passed residency challenge, or its seal), for matching leases to devices
+// that are online. A device it does not know reads as the zero time (never).
+type LivenessReader interface {
+	LastPass(ctx context.Context, deviceID uint64) (time.Time, error)
 }

@@ -39,21 +39,51 @@ var (
 	LeasesByClientKey = collections.NewPrefix(8)
 	// LeasesByDeviceKey indexes leases by device.
 	LeasesByDeviceKey = collections.NewPrefix(9)
-	// QueueKey is the time-keyed queue of lease ends and commitment ends:
-	// (unix seconds, kind, id), kind QueueLeaseEnd before QueueCommitmentEnd.
-	QueueKey = collections.NewPrefix(10)
+	// Prefix 10 held the global queue (unix seconds, kind, id) before the
+	// queue was split by pool (QueueKey); it is not reused.
 	// SnapshotsKey maps (pool, unix seconds) → Π at an epoch end.
 	SnapshotsKey = collections.NewPrefix(11)
 )
 
-// Kinds of queue entries; at one time, lease ends come first so a device
-// freed at its commitment end idles for no time.
+// Kinds of queue entries, in the top bit of an entry's third key part
+// (kind | id): at one time lease ends sort first, so a device freed at its
+// commitment end idles for no time. Lease and device ids stay below 2^63.
 const (
 	QueueLeaseEnd      uint64 = 0
-	QueueCommitmentEnd uint64 = 1
+	QueueCommitmentEnd uint64 = 1 << 63
 )
+
+// QueueEntry returns the third key part of a queue entry of kind for id.
+func QueueEntry(kind, id uint64) uint64 { return kind | id }
+
+// QueueKindID splits a queue entry's third key part into its kind and id.
+func QueueKindID(e uint64) (kind, id uint64) { return e & QueueCommitmentEnd, e &^ QueueCommitmentEnd }
 
 // GpuClassesKey maps pool id → the pool's GpuClass record (reference price,
 // W_bench, seal sizes, deadlines), kept apart from its reserves so a trade
 // neither reads nor rewrites it.
 var GpuClassesKey = collections.NewPrefix(12)
+
+// Bounded state (x/pools/README.md "Block and epoch logic").
+var (
+	// PruneQueueKey is the time-keyed queue of closed leases to prune:
+	// (unix seconds, lease id), the lease's close time plus lease_retention.
+	PruneQueueKey = collections.NewPrefix(13)
+	// QueueKey is the per-pool time-keyed queue of lease ends and commitment
+	// ends: (pool, unix seconds, QueueEntry(kind, id)).
+	QueueKey = collections.NewPrefix(14)
+)
+
+// Per-block bounds of BeginBlock's work (x/pools/README.md).
+const (
+	// MaxQueueBatch is the most lease and commitment ends of one pool that one
+	// pass of the queue applies (BeginBlock, and the epoch end's pass); the
+	// rest waits for the next block with the pool's queue_backlog set.
+	MaxQueueBatch = 100
+	// MaxPruneBatch is the most closed leases one block prunes.
+	MaxPruneBatch = 100
+	// MatchScan is the most idle devices MsgBuyLease looks at, from the
+	// longest commitment down, for one that passed a challenge within
+	// match_liveness_window.
+	MatchScan = 8
+)

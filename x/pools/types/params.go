@@ -15,6 +15,12 @@ var (
 	DefaultMinLeaseDuration = time.Hour
 	// DefaultMaxLeaseDuration is 30 days of GPU time.
 	DefaultMaxLeaseDuration = 30 * 24 * time.Hour
+	// DefaultMatchLivenessWindow is two challenge intervals of 6 h plus the
+	// 10 min answer deadline, rounded up to 13 h: a device that passed its
+	// last scheduled challenge, or the one before it, counts as live.
+	DefaultMatchLivenessWindow = 13 * time.Hour
+	// DefaultLeaseRetention keeps a closed lease queryable for 7 days.
+	DefaultLeaseRetention = 7 * 24 * time.Hour
 	// MaxExchangeFee bounds exchange_fee: a fee of half the trade or more is
 	// a misconfiguration, not a market.
 	MaxExchangeFee = math.LegacyNewDecWithPrec(5, 1)
@@ -26,6 +32,9 @@ func DefaultParams() Params {
 		ExchangeFee:      DefaultExchangeFee,
 		MinLeaseDuration: DefaultMinLeaseDuration,
 		MaxLeaseDuration: DefaultMaxLeaseDuration,
+
+		MatchLivenessWindow: DefaultMatchLivenessWindow,
+		LeaseRetention:      DefaultLeaseRetention,
 	}
 }
 
@@ -43,6 +52,14 @@ func (p Params) Validate() error {
 	}
 	if p.MaxLeaseDuration < p.MinLeaseDuration {
 		return errors.Wrapf(ErrInvalidParams, "max_lease_duration %s is below min_lease_duration %s", p.MaxLeaseDuration, p.MinLeaseDuration)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"match_liveness_window", p.MatchLivenessWindow}, {"lease_retention", p.LeaseRetention}} {
+		if d.v < time.Second || d.v%time.Second != 0 {
+			return errors.Wrapf(ErrInvalidParams, "%s must be whole seconds, at least 1s, got %s", d.name, d.v)
+		}
 	}
 	return nil
 }

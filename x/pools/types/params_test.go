@@ -26,6 +26,12 @@ func TestParamsValidate(t *testing.T) {
 		{"fractional seconds", func(p *types.Params) { p.MaxLeaseDuration = time.Hour + time.Millisecond }, "whole seconds"},
 		{"max below min", func(p *types.Params) { p.MaxLeaseDuration = p.MinLeaseDuration - time.Second }, "max_lease_duration"},
 		{"max equals min", func(p *types.Params) { p.MaxLeaseDuration = p.MinLeaseDuration }, ""},
+		{"zero liveness window", func(p *types.Params) { p.MatchLivenessWindow = 0 }, "match_liveness_window"},
+		{"fractional liveness window", func(p *types.Params) { p.MatchLivenessWindow = time.Hour + time.Millisecond }, "match_liveness_window"},
+		{"one-second liveness window", func(p *types.Params) { p.MatchLivenessWindow = time.Second }, ""},
+		{"zero retention", func(p *types.Params) { p.LeaseRetention = 0 }, "lease_retention"},
+		{"negative retention", func(p *types.Params) { p.LeaseRetention = -time.Hour }, "lease_retention"},
+		{"fractional retention", func(p *types.Params) { p.LeaseRetention = 1500 * time.Millisecond }, "lease_retention"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -137,9 +137,13 @@ type FailResult struct {
 	// Payout is what the LP owner got back (its unsold time's uloop and what
 	// the position earned); 0 for a sold device.
 	Payout math.Int
-	// Refund is what the pool refunded a broken lease's client from its
-	// escrow (LP device).
+	// Refund is what the pool refunded a broken lease's client (LP device):
+	// the unreleased escrow and Clawback.
 	Refund math.Int
+	// Clawback is the part of Refund taken back from the lease revenue
+	// released to the device since its last passed challenge (so out of
+	// what the owner would have been paid).
+	Clawback math.Int
 	// CollateralRefund is what a sold device's broken lease is owed for its
 	// unused time, to be paid from the seller's collateral by x/stake.
 	CollateralRefund math.Int

@@ -268,7 +268,9 @@ func (k Keeper) SellCompute(ctx context.Context, owner sdk.AccAddress, deviceID 
 // FailDevice invalidates the device's certificate at once
 // (x/stake/README.md). LP stake: the position leaves its pool with its unsold
 // time and matching uloop, returned to the miner with what it earned; a
-// lease it served is broken and refunded from its escrow. Sale: the
+// lease it served is broken and refunded from its escrow, with the revenue
+// released to the device since its last passed challenge (x/pocps LastPass)
+// clawed back to the client. Sale: the
 // maintenance deposit is burned; from the collateral the broken lease's
 // client is refunded its unused time; the rest of the collateral is burned;
 // the sold time leaves the pool with its uloop to the LP positions. A sale
@@ -305,7 +307,11 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	if s.Status != types.STAKE_STATUS_ACTIVE {
 		return nil
 	}
-	res, err := k.poolsKeeper.FailPosition(ctx, deviceID)
+	since, err := k.pocpsKeeper.LastPass(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	res, err := k.poolsKeeper.FailPosition(ctx, deviceID, since)
 	if err != nil {
 		return err
 	}

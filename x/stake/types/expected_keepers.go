@@ -39,8 +39,10 @@ type PoolsKeeper interface {
 	OpenPosition(ctx context.Context, poolID, deviceID uint64, owner sdk.AccAddress, end time.Time, maxIn math.Int) (math.Int, error)
 	// RenewPosition extends a position to newEnd.
 	RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error)
-	// FailPosition removes a failed device's position.
-	FailPosition(ctx context.Context, deviceID uint64) (poolstypes.FailResult, error)
+	// FailPosition removes a failed device's position; since is when it
+	// last passed a challenge (the lease revenue released after it goes back
+	// to the client).
+	FailPosition(ctx context.Context, deviceID uint64, since time.Time) (poolstypes.FailResult, error)
 	// OpenSale sells a device's time until end into a pool.
 	OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error)
 	// QuoteSell quotes a sale of seconds of device time and gives the spot price.
@@ -61,6 +63,8 @@ type PocpsKeeper interface {
 	// (or returns its pending one): the final challenge of a sale. Errors:
 	// ErrDeviceNotFound, ErrInvalidDevice (not sealed), ErrNoVerifier.
 	ChallengeDevice(ctx context.Context, id uint64) (challengeID uint64, err error)
+	// LastPass returns when a device last passed a challenge (or was sealed).
+	LastPass(ctx context.Context, id uint64) (time.Time, error)
 }
 
 // EpochsKeeper is the part of x/epochs that x/stake uses: the length of
