@@ -73,6 +73,7 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	const deviceKey = 1 + 8 // x/pocps' Devices prefix and the id
 	absent := 2 * (cfg.ReadCostFlat + cfg.ReadCostPerByte*deviceKey)
 	require.LessOrEqual(t, (buy-absent)*2, send*3, "buy-lease, less its liveness reads, within 1.5× a bank send (the x/pools target)")
+	require.LessOrEqual(t, buy*5, send*8, "buy-lease, liveness reads included, within 1.6× a bank send")
 
 	// The usual case: the devices are x/pocps', sealed and proven just now;
 	// matching reads the longest commitment's record and takes it.
@@ -86,6 +87,7 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	read := cfg.ReadCostFlat + cfg.ReadCostPerByte*(deviceKey+uint64(len(c.AppCodec().MustMarshal(&record))))
 	t.Logf("gas: buy-lease matched to a live device %d (%.2f×; its x/pocps record read %d)", live, float64(live)/float64(send), read)
 	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send")
+	require.LessOrEqual(t, live*5, send*8, "buy-lease matched to a live device, within 1.6× a bank send")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).
