@@ -7,6 +7,7 @@ import (
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/loopin-project/loopin/proof"
+	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -80,7 +81,7 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 
 // EpochEnd records the ended `loopin` epoch, drops report counts no
 // longer read, and issues the challenges of the devices due by it (at most
-// maxIssuesPerBlock; BeginBlock issues the rest in the next blocks). It
+// MaxIssuesPerBlock; BeginBlock issues the rest in the next blocks). It
 // touches only the devices due now (the schedule is keyed by epoch).
 func (k Keeper) EpochEnd(ctx context.Context, epoch int64) error {
 	if err := k.CurrentEpoch.Set(ctx, epoch); err != nil {
@@ -108,21 +109,10 @@ const maxDeadlinesPerBlock = 100
 // next scheduled challenge, its failures kept on the device.
 func (k Keeper) processDeadlines(ctx context.Context) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
-	it, err := k.DeadlineQueue.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).
-		EndExclusive(collections.Join(now, uint64(0))))
+	// Deadlines strictly before now: a report at the deadline's second
+	// still lands (assignedPending refuses only after it).
+	due, err := chaintypes.DueKeys(ctx, k.DeadlineQueue, now-1, maxDeadlinesPerBlock)
 	if err != nil {
-		return err
-	}
-	var due []uint64
-	for ; it.Valid() && len(due) < maxDeadlinesPerBlock; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			it.Close()
-			return err
-		}
-		due = append(due, key.K2())
-	}
-	if err := it.Close(); err != nil {
 		return err
 	}
 	if len(due) == 0 {
@@ -132,20 +122,22 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range due {
-		c, err := k.Challenges.Get(ctx, id)
+	// First every miss is closed and counted, so that a verifier which
+	// reached max_missed in this batch gets none of its re-issues.
+	var missed []types.Challenge
+	for _, key := range due {
+		c, err := k.Challenges.Get(ctx, key.K2())
 		if err != nil {
 			return err
 		}
-		device, err := k.Devices.Get(ctx, c.DeviceId)
-		if errors.Is(err, collections.ErrNotFound) {
+		if has, err := k.Devices.Has(ctx, c.DeviceId); err != nil {
+			return err
+		} else if !has {
 			// The owner deregistered the device: nobody missed anything.
 			if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_DEVICE_DEREGISTERED, ""); err != nil {
 				return err
 			}
 			continue
-		} else if err != nil {
-			return err
 		}
 		if err := k.closeChallenge(ctx, c, types.CHALLENGE_STATUS_MISSED, types.FAILURE_REASON_MISSED_DEADLINE, ""); err != nil {
 			return err
@@ -153,27 +145,44 @@ func (k Keeper) processDeadlines(ctx context.Context) error {
 		if err := k.recordMiss(ctx, c.Verifier, params); err != nil {
 			return err
 		}
+		missed = append(missed, c)
+	}
+	var a *assignment // loaded once, at the first re-issue
+	for _, c := range missed {
+		device, err := k.Devices.Get(ctx, c.DeviceId)
+		if err != nil {
+			return err
+		}
+		setup := c.Kind == types.CHALLENGE_KIND_SETUP && device.Status == types.DEVICE_STATUS_UNSEALED
+		residency := c.Kind == types.CHALLENGE_KIND_RESIDENCY && device.Status == types.DEVICE_STATUS_SEALED
+		if setup && c.Attempt+1 >= params.MaxSetupAttempts {
+			if err := k.failSetup(ctx, device, "setup timed out", false); err != nil {
+				return err
+			}
+			continue
+		}
+		if !setup && !residency {
+			continue // sealed, failed or timed out meanwhile
+		}
+		if a == nil {
+			if a, err = k.loadAssignment(ctx); err != nil {
+				return err
+			}
+		}
+		exclude := followUpExclude(c)
+		if residency {
+			exclude = union(exclude, device.FailureReporters)
+		}
+		_, err = k.issueChallenge(ctx, device, c.Kind, exclude, a, &c)
 		switch {
-		case c.Kind == types.CHALLENGE_KIND_SETUP && device.Status == types.DEVICE_STATUS_UNSEALED:
-			if c.Attempt+1 >= params.MaxSetupAttempts {
-				if err := k.failSetup(ctx, device, "setup timed out", false); err != nil {
-					return err
-				}
-				continue
-			}
-			_, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_SETUP, followUpExclude(c), nil, &c)
-			if errors.Is(err, types.ErrNoVerifier) {
-				if err := k.failSetup(ctx, device, "no verifier left", true); err != nil {
-					return err
-				}
-			} else if err != nil {
+		case errors.Is(err, types.ErrNoVerifier) && setup:
+			if err := k.failSetup(ctx, device, "no verifier left", true); err != nil {
 				return err
 			}
-		case c.Kind == types.CHALLENGE_KIND_RESIDENCY && device.Status == types.DEVICE_STATUS_SEALED:
-			_, err := k.issueChallenge(ctx, device, types.CHALLENGE_KIND_RESIDENCY, union(followUpExclude(c), device.FailureReporters), nil, &c)
-			if err != nil && !errors.Is(err, types.ErrNoVerifier) {
-				return err
-			}
+		case errors.Is(err, types.ErrNoVerifier):
+			// Nobody left to ask: the device's next scheduled challenge.
+		case err != nil:
+			return err
 		}
 	}
 	return nil

@@ -236,6 +236,15 @@ func (k Keeper) LastPass(ctx context.Context, id uint64) (time.Time, error) {
 // a sale; a client's "no access" report (MsgReportLease) calls it too.
 // Errors: ErrDeviceNotFound, ErrInvalidDevice (not sealed), ErrNoVerifier.
 func (k Keeper) ChallengeDevice(ctx context.Context, id uint64) (uint64, error) {
+	if pending, err := k.pendingChallenge(ctx, id); err != nil || pending != 0 {
+		return pending, err
+	}
+	return k.challengeSealed(ctx, id)
+}
+
+// challengeSealed issues a residency challenge of sealed device id now.
+// Errors: ErrDeviceNotFound, ErrInvalidDevice (not sealed), ErrNoVerifier.
+func (k Keeper) challengeSealed(ctx context.Context, id uint64) (uint64, error) {
 	d, err := k.device(ctx, id)
 	if err != nil {
 		return 0, err
@@ -243,36 +252,28 @@ func (k Keeper) ChallengeDevice(ctx context.Context, id uint64) (uint64, error) 
 	if d.Status != types.DEVICE_STATUS_SEALED {
 		return 0, errorsmod.Wrapf(types.ErrInvalidDevice, "device %d is %s: only a sealed device is challenged", id, d.Status)
 	}
-	if pending, err := k.pendingChallenge(ctx, id); err != nil || pending != 0 {
-		return pending, err
-	}
 	c, err := k.issueChallenge(ctx, d, types.CHALLENGE_KIND_RESIDENCY, nil, nil, nil)
 	return c.Id, err
 }
 
-// pendingChallenge returns the id of a pending challenge of device id (0:
-// none). It reads the device's challenges newest first and stops at the
-// first closed residency or setup one it meets after the pending ones, so
-// it reads O(pending + 1) records.
+// pendingChallenge returns the id of device id's newest challenge if it is
+// still pending, else 0: one index seek and one record read.
 func (k Keeper) pendingChallenge(ctx context.Context, id uint64) (uint64, error) {
 	it, err := k.Challenges.Indexes.ByDevice.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](id).Descending())
 	if err != nil {
 		return 0, err
 	}
 	defer it.Close()
-	for ; it.Valid(); it.Next() {
-		pk, err := it.PrimaryKey()
-		if err != nil {
-			return 0, err
-		}
-		c, err := k.Challenges.Get(ctx, pk)
-		if err != nil {
-			return 0, err
-		}
-		if c.Status == types.CHALLENGE_STATUS_PENDING {
-			return c.Id, nil
-		}
+	if !it.Valid() {
 		return 0, nil
 	}
-	return 0, nil
+	pk, err := it.PrimaryKey()
+	if err != nil {
+		return 0, err
+	}
+	c, err := k.Challenges.Get(ctx, pk)
+	if err != nil || c.Status != types.CHALLENGE_STATUS_PENDING {
+		return 0, err
+	}
+	return c.Id, nil
 }

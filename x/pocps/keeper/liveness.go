@@ -19,10 +19,10 @@ import (
 // verifier's own and decay, failures that live on the device, re-issued
 // challenges, randomized schedule windows, clients' reports and pruning.
 
-// maxIssuesPerBlock bounds the scheduled challenges one block issues; the
+// MaxIssuesPerBlock bounds the scheduled challenges one block issues; the
 // devices still due wait for the next block (the schedule is keyed by
 // epoch, so they are found first).
-const maxIssuesPerBlock = 200
+const MaxIssuesPerBlock = 200
 
 // maxPrunedPerBlock bounds the devices and the challenges one block prunes.
 const maxPrunedPerBlock = 100
@@ -81,7 +81,7 @@ func (k Keeper) lockDeposit(ctx context.Context, owner sdk.AccAddress, deviceID 
 	if !amount.IsPositive() {
 		return nil
 	}
-	if err := k.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, uloop(amount)); err != nil {
+	if err := k.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, chaintypes.Uloop(amount)); err != nil {
 		return errorsmod.Wrapf(err, "registration deposit of %suloop (registration_deposit)", amount)
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDepositLocked{DeviceId: deviceID, Amount: amount})
@@ -99,7 +99,7 @@ func (k Keeper) returnDeposit(ctx context.Context, device *types.Device) error {
 	if err != nil {
 		return err
 	}
-	if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, uloop(amount)); err != nil {
+	if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, chaintypes.Uloop(amount)); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDepositReturned{DeviceId: device.Id, Amount: amount})
@@ -113,13 +113,11 @@ func (k Keeper) burnDeposit(ctx context.Context, device *types.Device, reason st
 	if !amount.IsPositive() {
 		return nil
 	}
-	if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, uloop(amount)); err != nil {
+	if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, chaintypes.Uloop(amount)); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDepositBurned{DeviceId: device.Id, Amount: amount, Reason: reason})
 }
-
-func uloop(v math.Int) sdk.Coins { return sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, v)) }
 
 func intOrZero(v math.Int) math.Int {
 	if v.IsNil() {
@@ -259,7 +257,7 @@ func nextDueEpoch(epoch int64, interval uint32, draw uint64) int64 {
 }
 
 // issueDue issues the residency challenges of the sealed devices due by
-// the current epoch, at most maxIssuesPerBlock (the rest wait for the next
+// the current epoch, at most MaxIssuesPerBlock (the rest wait for the next
 // block), and re-queues each in its next window; one that failed or left
 // is dropped.
 func (k Keeper) issueDue(ctx context.Context) error {
@@ -267,21 +265,8 @@ func (k Keeper) issueDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	it, err := k.Schedule.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).
-		EndInclusive(collections.Join(epoch, ^uint64(0))))
+	keys, err := chaintypes.DueKeys(ctx, k.Schedule, epoch, MaxIssuesPerBlock)
 	if err != nil {
-		return err
-	}
-	var keys []collections.Pair[int64, uint64]
-	for ; it.Valid() && len(keys) < maxIssuesPerBlock; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			it.Close()
-			return err
-		}
-		keys = append(keys, key)
-	}
-	if err := it.Close(); err != nil {
 		return err
 	}
 	var a *assignment // loaded once, at the first due device
@@ -327,23 +312,7 @@ func (k Keeper) prune(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	due := func(set collections.KeySet[collections.Pair[int64, uint64]]) ([]collections.Pair[int64, uint64], error) {
-		it, err := set.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).EndInclusive(collections.Join(now.Unix(), ^uint64(0))))
-		if err != nil {
-			return nil, err
-		}
-		defer it.Close()
-		var keys []collections.Pair[int64, uint64]
-		for ; it.Valid() && len(keys) < maxPrunedPerBlock; it.Next() {
-			key, err := it.Key()
-			if err != nil {
-				return nil, err
-			}
-			keys = append(keys, key)
-		}
-		return keys, nil
-	}
-	devices, err := due(k.DevicePrune)
+	devices, err := chaintypes.DueKeys(ctx, k.DevicePrune, now.Unix(), maxPrunedPerBlock)
 	if err != nil {
 		return err
 	}
@@ -372,7 +341,7 @@ func (k Keeper) prune(ctx context.Context) error {
 		}
 		pruned++
 	}
-	challenges, err := due(k.ChallengePrune)
+	challenges, err := chaintypes.DueKeys(ctx, k.ChallengePrune, now.Unix(), maxPrunedPerBlock)
 	if err != nil {
 		return err
 	}
@@ -436,9 +405,11 @@ func (k Keeper) ReportLease(ctx context.Context, msg *types.MsgReportLease) (*ty
 				deviceID, last.UTC().Format(time.RFC3339), again.UTC().Format(time.RFC3339))
 		}
 	}
-	id, err := k.ChallengeDevice(ctx, deviceID)
-	if err != nil {
-		return nil, err
+	id := pending
+	if id == 0 {
+		if id, err = k.challengeSealed(ctx, deviceID); err != nil {
+			return nil, err
+		}
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventLeaseReported{
 		LeaseId: msg.LeaseId, DeviceId: deviceID, Client: client, ChallengeId: id}); err != nil {

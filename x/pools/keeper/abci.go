@@ -126,20 +126,8 @@ func (k Keeper) setBacklog(ctx context.Context, poolID uint64, backlog bool, now
 // LeasesByDevice entries, emitting EventLeasePruned for each; queries of
 // them then answer ErrLeaseNotFound. The rest waits for the next block.
 func (k Keeper) PruneLeases(ctx context.Context, now int64) error {
-	it, err := k.PruneQueue.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).EndInclusive(collections.Join(now, ^uint64(0))))
+	keys, err := chaintypes.DueKeys(ctx, k.PruneQueue, now, types.MaxPruneBatch)
 	if err != nil {
-		return err
-	}
-	keys := make([]collections.Pair[int64, uint64], 0, types.MaxPruneBatch)
-	for ; it.Valid() && len(keys) < types.MaxPruneBatch; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			it.Close()
-			return err
-		}
-		keys = append(keys, key)
-	}
-	if err := it.Close(); err != nil {
 		return err
 	}
 	for _, key := range keys {

@@ -6,6 +6,7 @@ import (
 
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	chaintypes "github.com/loopin-project/loopin/types"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	"github.com/loopin-project/loopin/x/stake/types"
 )
@@ -24,7 +25,7 @@ import (
 // never grows with the number of stakes.
 func (k Keeper) BeginBlocker(ctx context.Context) error {
 	now := sdk.UnwrapSDKContext(ctx).BlockTime().Unix()
-	due, err := dueKeys(ctx, k.Expiry, now, types.MaxExpiriesPerBlock)
+	due, err := chaintypes.DueKeys(ctx, k.Expiry, now, types.MaxExpiriesPerBlock)
 	if err != nil {
 		return err
 	}
@@ -37,7 +38,7 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	if due, err = dueKeys(ctx, k.Release, now, types.MaxReleasesPerBlock); err != nil {
+	if due, err = chaintypes.DueKeys(ctx, k.Release, now, types.MaxReleasesPerBlock); err != nil {
 		return err
 	}
 	for _, key := range due {
@@ -49,7 +50,7 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	if due, err = dueKeys(ctx, k.Prune, now, types.MaxPrunesPerBlock); err != nil {
+	if due, err = chaintypes.DueKeys(ctx, k.Prune, now, types.MaxPrunesPerBlock); err != nil {
 		return err
 	}
 	for _, key := range due {
@@ -58,25 +59,6 @@ func (k Keeper) BeginBlocker(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// dueKeys returns at most limit keys of queue q whose time (unix seconds)
-// is at or before now, oldest first.
-func dueKeys(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], now int64, limit int) ([]collections.Pair[int64, uint64], error) {
-	it, err := q.Iterate(ctx, new(collections.Range[collections.Pair[int64, uint64]]).EndInclusive(collections.Join(now, ^uint64(0))))
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var keys []collections.Pair[int64, uint64]
-	for ; it.Valid() && len(keys) < limit; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
 }
 
 // expire ends active certificate s at its end, taking it off Expiry. An LP
@@ -162,7 +144,7 @@ func (k Keeper) release(ctx context.Context, s types.Stake) error {
 		if err != nil {
 			return err
 		}
-		if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, uloop(s.Payout)); err != nil {
+		if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, owner, chaintypes.Uloop(s.Payout)); err != nil {
 			return err
 		}
 	}

@@ -67,8 +67,6 @@ func (k Keeper) burnFee(ctx context.Context, stakeID uint64, owner sdk.AccAddres
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakingFeeBurned{StakeId: stakeID, Amount: fee})
 }
 
-func uloop(v math.Int) sdk.Coins { return sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, v)) }
-
 // StakeLP burns the staking fee and commits owner's sealed device deviceID
 // to its class's pool for d as an LP position, injecting at most maxIn
 // uloop at the spot price. Errors, changing nothing: ErrDeviceNotFound
@@ -231,7 +229,7 @@ func (k Keeper) SellCompute(ctx context.Context, owner sdk.AccAddress, deviceID 
 		return nil, err
 	}
 	if locked := collateral.Add(deposit); locked.IsPositive() {
-		if err := k.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, uloop(locked)); err != nil {
+		if err := k.bankKeeper.SendCoinsFromAccountToModule(ctx, owner, types.ModuleName, chaintypes.Uloop(locked)); err != nil {
 			return nil, errorsmod.Wrapf(err, "collateral %suloop and maintenance deposit %suloop", collateral, deposit)
 		}
 	}
@@ -323,14 +321,14 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 			if err != nil {
 				return err
 			}
-			if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, client, uloop(toClient)); err != nil {
+			if err := k.bankKeeper.SendCoinsFromModuleToAccount(ctx, types.ModuleName, client, chaintypes.Uloop(toClient)); err != nil {
 				return err
 			}
 		}
 		refunded = refunded.Add(toClient)
 		burned = s.Collateral.Sub(toClient).Add(s.Deposit)
 		if burned.IsPositive() {
-			if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, uloop(burned)); err != nil {
+			if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, chaintypes.Uloop(burned)); err != nil {
 				return err
 			}
 		}
@@ -357,7 +355,7 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 func (k Keeper) failInGrace(ctx context.Context, s types.Stake) error {
 	burned := s.Collateral.Add(s.Deposit)
 	if burned.IsPositive() {
-		if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, uloop(burned)); err != nil {
+		if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, chaintypes.Uloop(burned)); err != nil {
 			return err
 		}
 	}
