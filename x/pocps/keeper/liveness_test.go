@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -413,4 +414,74 @@ func paramsOf(t *testing.T, c *apptesting.TestChain) pocpstypes.Params {
 	p, err := c.PocpsKeeper.Params.Get(c.Ctx())
 	require.NoError(t, err)
 	return p
+}
+
+// Grinding the schedule: the proposer re-rolls the header of an epoch-end
+// block to move a device's next challenge epoch. The draw comes from the
+// beacon fixed at BeginBlock, so every header gives the same epoch.
+func TestAttackHeaderGrindingMovesNoScheduleDraw(t *testing.T) {
+	c := apptesting.Setup(t)
+	c.NextBlock(t, time.Second)
+	apptesting.WithVerifier(t, c)
+	owner := apptesting.Account(t, c, "owner", 1)
+	for id := uint64(1); id <= 8; id++ {
+		apptesting.PutSealedDevice(t, c, id, owner)
+		require.NoError(t, c.PocpsKeeper.Schedule.Set(c.Ctx(), collections.Join(int64(1), id)))
+	}
+	c.NextBlock(t, time.Second)
+	var first []collections.Pair[int64, uint64]
+	for g := range 16 {
+		ctx, _ := c.Ctx().CacheContext()
+		ctx = ctx.WithHeaderHash([]byte(fmt.Sprintf("ground header %02d______________", g)))
+		require.NoError(t, c.PocpsKeeper.EpochEnd(ctx, 1))
+		it, err := c.PocpsKeeper.Schedule.Iterate(ctx, nil)
+		require.NoError(t, err)
+		keys, err := it.Keys()
+		require.NoError(t, err)
+		require.Len(t, keys, 8)
+		if first == nil {
+			first = keys
+		}
+		require.Equal(t, first, keys, "header %d moved a device's next challenge", g)
+	}
+}
+
+// A lying verifier reports "no answer" for an honest device whenever it is
+// assigned. With an honest second verifier the confirmation goes to it, its
+// pass clears the failure, and the liar never wears the device down to
+// max_failures, however many rounds it tries.
+func TestAttackLyingVerifierCannotWearDownAnHonestDevice(t *testing.T) {
+	c, hots, sealing, _ := sealedAmongVerifiers(t, 2, 2)
+	liar := ""
+	for name := range hots {
+		if liar == "" || name < liar {
+			liar = name // the lower address lies
+		}
+	}
+	lies := 0
+	for round := 0; lies < 4 && round < 40; round++ {
+		ch := apptesting.NextResidencyChallenge(t, c, 1)
+		msg := apptesting.Answer(t, c, sealing, hots[ch.Verifier], ch)
+		if ch.Verifier == liar {
+			msg.Passed, msg.FailureReason = false, pocpstypes.FAILURE_REASON_NO_ANSWER
+			lies++
+		}
+		res, err := apptesting.Deliver(c, c.Ctx(), msg)
+		require.NoError(t, err)
+		var resp pocpstypes.MsgSubmitChallengeResultResponse
+		require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
+		require.False(t, resp.DeviceFailed, "round %d", round)
+		if resp.ConfirmationId != 0 {
+			confirm, err := c.PocpsKeeper.Challenges.Get(c.Ctx(), resp.ConfirmationId)
+			require.NoError(t, err)
+			require.NotEqual(t, liar, confirm.Verifier, "the liar confirms nobody's failure but its own report's")
+			_, err = apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, c, sealing, hots[confirm.Verifier], confirm))
+			require.NoError(t, err)
+		}
+		d, err := c.PocpsKeeper.Devices.Get(c.Ctx(), 1)
+		require.NoError(t, err)
+		require.Equal(t, pocpstypes.DEVICE_STATUS_SEALED, d.Status)
+		require.Zero(t, d.Failures, "the honest pass cleared the lie")
+	}
+	require.GreaterOrEqual(t, lies, 3, "the liar got enough rounds to reach max_failures alone")
 }
