@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/math"
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cosmos/gogoproto/proto"
 
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
@@ -84,4 +86,24 @@ func (c *TestChain) SignTx(t testing.TB, r *rand.Rand, priv cryptotypes.PrivKey,
 	bz, err := txCfg.TxEncoder()(tx)
 	require.NoError(t, err)
 	return bz
+}
+
+// TypedEvent decodes the last event of res whose type is msg's proto name
+// into msg, failing the test when there is none.
+func TypedEvent(t testing.TB, res *sdk.Result, msg proto.Message) {
+	t.Helper()
+	name := proto.MessageName(msg)
+	evs := res.GetEvents()
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Type != name {
+			continue
+		}
+		got, err := sdk.ParseTypedEvent(abci.Event(evs[i]))
+		require.NoError(t, err)
+		bz, err := proto.Marshal(got)
+		require.NoError(t, err)
+		require.NoError(t, proto.Unmarshal(bz, msg))
+		return
+	}
+	t.Fatalf("no %s event", name)
 }

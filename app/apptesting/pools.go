@@ -52,6 +52,7 @@ func CheckPools(t testing.TB, c *TestChain) {
 		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
 		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
 		lp.HSold, lp.IdleSold, lp.J, lp.K = p.PoolOwnedSeconds.Int64(), int64(p.IdleSoldDevices), p.SoldIncomeIndex.BigInt(), p.SoldIncomeTimeIndex.BigInt()
+		lp.Stream, lp.Carry = p.SoldStreamRate.BigInt(), p.StreamCarry.BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
 		return false, err
@@ -63,6 +64,10 @@ func CheckPools(t testing.TB, c *TestChain) {
 			SharedJ: pos.SoldIncomeIndexCheckpoint.BigInt(), SharedK: pos.SoldIncomeTimeIndexCheckpoint.BigInt(), Owed: pos.OwedUloop.BigInt()}
 		var vl *ledger.Lease
 		u := end - lp.Now
+		if pos.FailureStream != nil {
+			u = 0 // a failed sold device holds no time, only its stream (in escrow)
+			dev.Failed = true
+		}
 		if pos.LeaseId != 0 {
 			l, err := k.Leases.Get(ctx, pos.LeaseId)
 			require.NoError(t, err)

@@ -46,7 +46,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.Queue.Set(ctx, commitmentEndKey(pos.PoolId, end, pos.DeviceId)); err != nil {
 			return err
 		}
-		if pos.LeaseId == 0 {
+		if pos.LeaseId == 0 && pos.FailureStream == nil { // a failed sold device is never idle
 			if err := k.Idle.Set(ctx, collections.Join3(pos.PoolId, end, pos.DeviceId)); err != nil {
 				return err
 			}

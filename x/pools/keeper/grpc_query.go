@@ -160,8 +160,12 @@ func (q Querier) EstimateTerminate(ctx context.Context, req *types.QueryEstimate
 	if err != nil {
 		return nil, grpcErr(err)
 	}
+	pos, err := q.Keeper.Position(ctx, l.DeviceId)
+	if err != nil {
+		return nil, grpcErr(err)
+	}
 	vl := toLease(l)
-	refund, fee, err := lp.QuoteTerminate(vl)
+	refund, fee, err := lp.QuoteTerminate(toDevice(pos), vl)
 	if err != nil {
 		return nil, grpcErr(ledgerErr(err))
 	}

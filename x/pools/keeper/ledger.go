@@ -37,6 +37,7 @@ func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp.HSold = intOr0(pool.PoolOwnedSeconds).Int64()
 	lp.IdleSold = int64(pool.IdleSoldDevices)
 	lp.J, lp.K, lp.Orphaned = intOr0(pool.SoldIncomeIndex).BigInt(), intOr0(pool.SoldIncomeTimeIndex).BigInt(), intOr0(pool.OrphanedUloop).BigInt()
+	lp.Stream, lp.Carry = intOr0(pool.SoldStreamRate).BigInt(), intOr0(pool.StreamCarry).BigInt()
 	return lp
 }
 
@@ -59,11 +60,16 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 	pool.PoolOwnedSeconds = math.NewInt(lp.HSold)
 	pool.IdleSoldDevices = uint64(lp.IdleSold)
 	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
+	pool.SoldStreamRate, pool.StreamCarry = math.NewIntFromBigInt(lp.Stream), math.NewIntFromBigInt(lp.Carry)
 }
 
 func toDevice(p types.Position) *ledger.Device {
-	return &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
+	d := &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
 		SharedJ: intOr0(p.SoldIncomeIndexCheckpoint).BigInt(), SharedK: intOr0(p.SoldIncomeTimeIndexCheckpoint).BigInt(), Owed: p.OwedUloop.BigInt()}
+	if s := p.FailureStream; s != nil {
+		d.Failed, d.StreamRate, d.StreamLeft, d.StreamAt = true, s.Rate.BigInt(), s.Left.BigInt(), s.At.Unix()
+	}
+	return d
 }
 
 func fromDevice(p *types.Position, d *ledger.Device) {
@@ -73,11 +79,19 @@ func fromDevice(p *types.Position, d *ledger.Device) {
 	p.PriceTimeCheckpoint = math.NewIntFromBigInt(d.Checkpoint)
 	p.SoldIncomeIndexCheckpoint, p.SoldIncomeTimeIndexCheckpoint = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
 	p.OwedUloop = math.NewIntFromBigInt(d.Owed)
+	p.FailureStream = nil
+	if d.Failed {
+		p.FailureStream = &types.FailureStream{Rate: math.NewIntFromBigInt(d.StreamRate), Left: math.NewIntFromBigInt(d.StreamLeft), At: timeUnix(d.StreamAt)}
+	}
 }
 
 func toLease(l types.Lease) *ledger.Lease {
-	return &ledger.Lease{ID: l.Id, Device: l.DeviceId, Start: l.Start.Unix(), End: l.End.Unix(), Price: l.Price.BigInt(),
+	v := &ledger.Lease{ID: l.Id, Device: l.DeviceId, Start: l.Start.Unix(), End: l.End.Unix(), Price: l.Price.BigInt(),
 		Released: l.Released.BigInt(), ReleasedAt: l.ReleasedAt.Unix(), Ended: l.Status != types.LEASE_STATUS_ACTIVE}
+	if l.ReleaseRate != nil && !l.ReleaseRate.IsNil() {
+		v.Rate = l.ReleaseRate.BigInt()
+	}
+	return v
 }
 
 func fromLease(l *types.Lease, v *ledger.Lease) {
@@ -85,6 +99,11 @@ func fromLease(l *types.Lease, v *ledger.Lease) {
 	l.Price = math.NewIntFromBigInt(v.Price)
 	l.Released = math.NewIntFromBigInt(v.Released)
 	l.ReleasedAt = time.Unix(v.ReleasedAt, 0).UTC()
+	l.ReleaseRate = nil
+	if v.Rate != nil && v.Rate.Sign() > 0 {
+		r := math.NewIntFromBigInt(v.Rate)
+		l.ReleaseRate = &r
+	}
 }
 
 // ledgerErr maps a ledger error to the registered error a user sees.

@@ -41,6 +41,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 		return err
 	}
 	dev := toDevice(pos)
+	failed := dev.Failed
 	owed, err := lp.EndCommitment(dev)
 	if dev.Sold {
 		owed = new(big.Int) // a sold device's income went to the LP positions
@@ -48,10 +49,15 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 	if err != nil {
 		return err
 	}
-	if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
+	if err := k.Positions.Remove(ctx, deviceID); err != nil {
 		return err
 	}
-	if err := k.Positions.Remove(ctx, deviceID); err != nil {
+	if failed {
+		// The end of a failed sold device's stream: it left Idle and the
+		// committed count when it failed.
+		return k.savePool(ctx, pool, lp)
+	}
+	if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, dev.End, deviceID)); err != nil {
 		return err
 	}
 	pool.CommittedDevices--
@@ -62,7 +68,7 @@ func (k Keeper) endCommitment(ctx context.Context, at int64, deviceID uint64) er
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
-		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed), Clawback: math.ZeroInt()})
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: math.NewIntFromBigInt(owed), Clawback: math.ZeroInt(), Streamed: math.ZeroInt()})
 }
 
 // OpenPosition commits device's time until end to the active pool poolID
@@ -218,10 +224,13 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 // the block time, or at the pool's oldest unapplied queue entry when that is
 // earlier (touchWith). Errors: ErrPositionNotFound.
 func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Time) (types.FailResult, error) {
-	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), Clawback: math.ZeroInt(), CollateralRefund: math.ZeroInt()}
+	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), Clawback: math.ZeroInt(), CollateralRefund: math.ZeroInt(), PenaltyCap: math.ZeroInt()}
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
 		return res, err
+	}
+	if pos.FailureStream != nil {
+		return res, errorsmod.Wrapf(types.ErrPositionNotFound, "device %d already failed", deviceID)
 	}
 	pool, err := k.getPool(ctx, pos.PoolId)
 	if err != nil {
@@ -277,11 +286,21 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Ti
 	} else if err := k.Idle.Remove(ctx, collections.Join3(pos.PoolId, oldEnd, deviceID)); err != nil {
 		return res, err
 	}
-	if err := k.Queue.Remove(ctx, commitmentEndKey(pos.PoolId, oldEnd, deviceID)); err != nil {
-		return res, err
-	}
-	if err := k.Positions.Remove(ctx, deviceID); err != nil {
-		return res, err
+	if dev.Failed {
+		// A sold device stays until its end, streaming what its failure
+		// left to the LP positions; its commitment end is the stream's.
+		res.PenaltyCap = math.NewIntFromBigInt(f.TimeValue)
+		fromDevice(&pos, dev)
+		if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+			return res, err
+		}
+	} else {
+		if err := k.Queue.Remove(ctx, commitmentEndKey(pos.PoolId, oldEnd, deviceID)); err != nil {
+			return res, err
+		}
+		if err := k.Positions.Remove(ctx, deviceID); err != nil {
+			return res, err
+		}
 	}
 	pool.CommittedDevices--
 	if err := k.savePool(ctx, pool, lp); err != nil {
@@ -291,7 +310,49 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Ti
 		return res, err
 	}
 	return res, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventPositionSettled{
-		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true, Clawback: res.Clawback})
+		DeviceId: deviceID, PoolId: pos.PoolId, Owner: pos.Owner, Payout: res.Payout, Failed: true, Clawback: res.Clawback,
+		Streamed: math.NewIntFromBigInt(f.Streamed)})
+}
+
+// FundStream adds amount uloop, which the caller has already sent to the
+// x/pools module account (x/stake: the failed seller's penalty, at most
+// FailResult.PenaltyCap), to failed sold device deviceID's stream: the LP
+// positions receive it over the rest of its commitment, as they hold their
+// unsold time (docs/pools.md "Sold-time income"). Errors:
+// ErrPositionNotFound when the device has no failure stream, ErrInvalidAmount
+// when the stream has ended or amount is negative.
+func (k Keeper) FundStream(ctx context.Context, deviceID uint64, amount math.Int) error {
+	pos, err := k.Position(ctx, deviceID)
+	if err != nil {
+		return err
+	}
+	if pos.FailureStream == nil {
+		return errorsmod.Wrapf(types.ErrPositionNotFound, "device %d has no failure stream", deviceID)
+	}
+	if !amount.IsPositive() {
+		return nil
+	}
+	pool, err := k.getPool(ctx, pos.PoolId)
+	if err != nil {
+		return err
+	}
+	lp, err := k.touch(ctx, &pool)
+	if err != nil {
+		return err
+	}
+	dev := toDevice(pos)
+	if err := lp.FundStream(dev, amount.BigInt()); err != nil {
+		return ledgerErr(err)
+	}
+	fromDevice(&pos, dev)
+	if err := k.Positions.Set(ctx, deviceID, pos); err != nil {
+		return err
+	}
+	if err := k.savePool(ctx, pool, lp); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStreamFunded{
+		DeviceId: deviceID, PoolId: pos.PoolId, Amount: amount, End: pos.End})
 }
 
 // OpenSale sells device's time until end into the active pool poolID

@@ -200,8 +200,24 @@ func (b *Book) Fail(id uint64, since int64) (Failure, error) {
 	}
 	b.Out.Add(b.Out, f.Miner)
 	b.Out.Add(b.Out, f.Client)
-	delete(b.Devices, id)
+	if !d.Failed {
+		delete(b.Devices, id) // a failed sold device stays until its stream ends
+	}
 	return f, nil
+}
+
+// FundStream pays amount into failed sold device id's stream (what x/stake
+// does with a failed seller's penalty).
+func (b *Book) FundStream(id uint64, amount *big.Int) error {
+	d, ok := b.Devices[id]
+	if !ok {
+		return ErrUnknownDevice
+	}
+	if err := b.Pool.FundStream(d, amount); err != nil {
+		return err
+	}
+	b.In.Add(b.In, amount)
+	return nil
 }
 
 // Sell sells device id's time until end into the pool and returns what

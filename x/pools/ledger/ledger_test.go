@@ -51,11 +51,11 @@ func TestWorkedExample(t *testing.T) {
 
 	price, fee, err := p.QuoteBuy(40)
 	require.NoError(t, err)
-	require.Equal(t, bi(467), price, "ceil(2800·40/240)")
-	require.Equal(t, bi(2), fee, "ceil(467 × 0.3 %)")
+	require.Equal(t, bi(432), price, "⌈2800·ln(280/240)⌉ = ⌈431.62⌉")
+	require.Equal(t, bi(2), fee, "ceil(432 × 0.3 %)")
 	l, paid, err := p.BuyLease(2, 40)
 	require.NoError(t, err)
-	require.Equal(t, bi(469), paid)
+	require.Equal(t, bi(434), paid)
 	require.Equal(t, int64(240), p.H)
 	require.Equal(t, bi(2800), p.L, "a lease takes time, not uloop")
 	require.Equal(t, big.NewRat(35, 3), p.Price(), "scarcity raises the price to 11.67")
@@ -64,7 +64,7 @@ func TestWorkedExample(t *testing.T) {
 	_, err = p.Advance(50) // device 1 alone idle; the lease ends at 50
 	require.NoError(t, err)
 	require.True(t, p.Leases[l.ID].Ended)
-	require.Equal(t, bi(467+100), p.Devices[2].Owed, "I4: the device owns its lease revenue (467) and its 10 s idle (100)")
+	require.Equal(t, bi(432+100), p.Devices[2].Owed, "I4: the device owns its lease revenue (432) and its 10 s idle (100)")
 	checkInvariants(t, p)
 
 	payouts, err := p.Advance(100) // device 1's commitment ends
@@ -77,8 +77,8 @@ func TestWorkedExample(t *testing.T) {
 	require.True(t, p.L.Sign() == 0, "all of L is paid out when all time is gone: %s", p.L)
 	total := new(big.Int).Add(payouts[1], payouts2[2])
 	require.Equal(t, new(big.Int).Sub(p.Out, bi(0)), total)
-	// Everything that came in (3000 + 469) left as payouts, fee burned, or dust.
-	require.Equal(t, bi(3469), new(big.Int).Add(new(big.Int).Add(p.Out, p.Burned), p.Dust()))
+	// Everything that came in (3000 + 434) left as payouts, fee burned, or dust.
+	require.Equal(t, bi(3434), new(big.Int).Add(new(big.Int).Add(p.Out, p.Burned), p.Dust()))
 	require.True(t, p.Dust().Cmp(bi(10)) <= 0, "dust is a few uloop: %s", p.Dust())
 	t.Logf("payouts: device 1 %s, device 2 %s, burned %s, dust %s", payouts[1], payouts2[2], p.Burned, p.Dust())
 }
@@ -252,7 +252,7 @@ func FuzzLedger(f *testing.F) {
 			case 3: // terminate some lease: the refund is the quote
 				if len(leases) > 0 {
 					l := p.Leases[leases[int(arg)%len(leases)]]
-					quote, _, qerr := p.QuoteTerminate(l)
+					quote, _, qerr := p.QuoteTerminate(p.Devices[l.Device], l)
 					refund, err := p.Terminate(l.ID)
 					require.Equal(t, qerr == nil, err == nil)
 					if err == nil {
@@ -524,8 +524,8 @@ func TestWorkedExampleWithSale(t *testing.T) {
 
 	l, paid, err := p.BuyLease(3, 200) // a client leases the sold device
 	require.NoError(t, err)
-	require.Equal(t, bi(1190), l.Price, "⌈20812·200/3500⌉")
-	require.Equal(t, bi(1194), paid, "plus the fee ⌈3.57⌉ = 4")
+	require.Equal(t, bi(1157), l.Price, "⌈20812·ln(3700/3500)⌉ = ⌈1156.5⌉")
+	require.Equal(t, bi(1161), paid, "plus the fee ⌈3.47⌉ = 4")
 
 	paidOut := map[uint64]*big.Int{}
 	for _, at := range []int64{300, 1000, 2000} {
@@ -537,13 +537,13 @@ func TestWorkedExampleWithSale(t *testing.T) {
 		checkInvariants(t, p)
 	}
 	require.Zero(t, paidOut[3].Sign(), "the seller was paid at the sale; the sold time's income went to the LPs")
-	require.Equal(t, bi(7302), paidOut[1], "A")
-	require.Equal(t, bi(16385), paidOut[2], "B")
+	require.Equal(t, bi(7310), paidOut[1], "A")
+	require.Equal(t, bi(16344), paidOut[2], "B")
 	require.Zero(t, p.L.Sign(), "all of L is paid out when all time is gone")
-	// In: 30000 injected + 1194 paid by the client = 31194. Out: the seller
-	// 7477, A 7302, B 16385; burned 23 + 4; dust 3.
-	require.Equal(t, bi(31194), p.In)
-	require.Equal(t, bi(7477+7302+16385), p.Out)
+	// In: 30000 injected + 1161 paid by the client = 31161. Out: the seller
+	// 7477, A 7310, B 16344; burned 23 + 4; dust 3.
+	require.Equal(t, bi(31161), p.In)
+	require.Equal(t, bi(7477+7310+16344), p.Out)
 	require.Equal(t, bi(27), p.Burned)
 	require.Equal(t, bi(3), p.Dust())
 	t.Logf("A %s, B %s, seller %s, burned %s, dust %s", paidOut[1], paidOut[2], got, p.Burned, p.Dust())

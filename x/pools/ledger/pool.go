@@ -65,6 +65,17 @@ type Device struct {
 	// Owed is uloop owed to the position and not yet paid (settled index
 	// accrual, released lease revenue and its share of sold-time income).
 	Owed *big.Int
+	// Failed marks a sold device that failed before End: it holds no time
+	// (its unsold time left H) and stays only to stream what its failure
+	// left to the LP positions — the uloop of its unsold time, a broken
+	// lease's unreleased escrow and the seller's penalty — from the failure
+	// to End, as its idle time would have paid them (docs/pools.md "Sold-time
+	// income"). StreamLeft is what is left to stream as of StreamAt, at
+	// StreamRate (uloop × Scale per second, part of Pool.Stream).
+	Failed     bool
+	StreamRate *big.Int
+	StreamLeft *big.Int
+	StreamAt   int64
 }
 
 // Lease is a client's exclusive use of one device over [Start, End).
@@ -78,6 +89,12 @@ type Lease struct {
 	Released   *big.Int
 	ReleasedAt int64
 	Ended      bool
+	// Rate is a sold device's lease release rate, uloop × Scale per second
+	// from ReleasedAt, ⌊(Price − Released)·Scale/(End − ReleasedAt)⌋: its
+	// revenue belongs to the LP positions and reaches them continuously
+	// through Pool.Stream (nil or 0 for an LP device's lease, released to
+	// the device at its touches).
+	Rate *big.Int
 }
 
 // Pool is one GPU class's pool: the scalars every rule reads and writes.
@@ -104,8 +121,18 @@ type Pool struct {
 	// Orphaned is sold-time income that found no LP position to share it
 	// (U_LP = 0); it stays with the module as dust.
 	Orphaned *big.Int
-	// Escrow is unreleased lease payments, uloop.
+	// Escrow is uloop paid in and not yet released: unreleased lease
+	// payments and what failed sold devices have left to stream. Sold
+	// time's part runs out through Stream, rounded down (Carry), while each
+	// lease and stream books its own part rounded up, so Escrow may keep a
+	// uloop of rounding per sold lease and stream: dust in the pool's
+	// favour.
 	Escrow *big.Int
+	// Stream is the rate at which sold time's income reaches the LP
+	// positions, uloop × Scale per second: the Rate of every lease on a sold
+	// device and the StreamRate of every failed sold device. Carry is the
+	// part below one uloop not yet shared.
+	Stream, Carry *big.Int
 	// FeeNum/FeeDen is the exchange fee, burned on every trade.
 	FeeNum, FeeDen int64
 	// RefPrice prices the first stake in an empty pool, uloop per
@@ -117,7 +144,7 @@ type Pool struct {
 // and the reference price (uloop per GPU-second) for its first stake.
 func NewPool(now int64, feeNum, feeDen int64, refPrice *big.Rat) *Pool {
 	return &Pool{L: new(big.Int), Pi: new(big.Int), Now: now, Escrow: new(big.Int), J: new(big.Int), K: new(big.Int),
-		Orphaned: new(big.Int), FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
+		Orphaned: new(big.Int), Stream: new(big.Int), Carry: new(big.Int), FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
 }
 
 // Clone returns a deep copy, for quotes that must not change the pool.
@@ -125,6 +152,7 @@ func (p *Pool) Clone() *Pool {
 	c := *p
 	c.L, c.Pi, c.Escrow, c.RefPrice = new(big.Int).Set(p.L), new(big.Int).Set(p.Pi), new(big.Int).Set(p.Escrow), new(big.Rat).Set(p.RefPrice)
 	c.J, c.K, c.Orphaned = new(big.Int).Set(p.J), new(big.Int).Set(p.K), new(big.Int).Set(p.Orphaned)
+	c.Stream, c.Carry = new(big.Int).Set(p.Stream), new(big.Int).Set(p.Carry)
 	return &c
 }
 
@@ -155,13 +183,16 @@ func (p *Pool) Price() *big.Rat {
 	return new(big.Rat).SetFrac(p.L, big.NewInt(p.H))
 }
 
-// Dissipate accounts [Now, t) in which no lease or commitment ends (the
-// caller processes those first, in time order): every idle device loses
-// t − Now of unsold time, and ⌈L·D/H⌉ uloop leaves L with it (D = idle
+// Dissipate accounts [Now, t) in which no lease, commitment or stream ends
+// (the caller processes those first, in time order): every idle device
+// loses t − Now of unsold time, and ⌈L·D/H⌉ uloop leaves L with it (D = idle
 // devices × (t − Now)); Π grows by ⌊L·(t−Now)·Scale/H⌋ whether or not a
-// device idles. Idle LP devices claim their part through Π; the part of
-// idle sold devices, ⌊L·D_sold/H⌋, is shared by the LP positions at t. It
-// returns the uloop removed from L.
+// device idles. Idle LP devices claim their part through Π. Sold time's
+// income over the interval — the part of idle sold devices, ⌊L·D_sold/H⌋,
+// and Stream·(t − Now) of released lease escrow and failure streams — is
+// shared by the LP positions over the interval (shareOver), so a position
+// earns it only for the time it held unsold time (docs/pools.md "Sold-time
+// income"). It returns the uloop removed from L.
 func (p *Pool) Dissipate(t int64) (*big.Int, error) {
 	out := new(big.Int)
 	dt := t - p.Now
@@ -185,6 +216,19 @@ func (p *Pool) Dissipate(t int64) (*big.Int, error) {
 			p.H -= d
 			p.HSold -= dSold
 		}
+	}
+	if dt > 0 && p.Stream.Sign() > 0 {
+		// Released escrow and failure streams, rounded down with the
+		// remainder carried: what leaves Escrow never exceeds what the
+		// leases and streams book (rounded up).
+		s := new(big.Int).Mul(p.Stream, big.NewInt(dt))
+		s.Add(s, p.Carry)
+		s.QuoRem(s, Scale, p.Carry)
+		if s.Cmp(p.Escrow) > 0 {
+			s.Set(p.Escrow)
+		}
+		p.Escrow.Sub(p.Escrow, s)
+		shared.Add(shared, s)
 	}
 	t0 := p.Now
 	p.Now = t
@@ -295,24 +339,67 @@ func (p *Pool) takeH(d *Device, h int64) {
 	}
 }
 
-// release moves the escrow of l released up to min(Now, End) to device d:
-// the unreleased part runs out linearly from ReleasedAt to End, rounded down.
+// release books the escrow of l released up to min(Now, End). An LP
+// device's lease runs out linearly from ReleasedAt to End, rounded down, to
+// the device. A sold device's lease has already reached the LP positions
+// through Stream: its own record books ⌈Rate·Δt/Scale⌉ (never more than
+// is left), so the lease's unreleased part never counts what Stream paid.
 func (p *Pool) release(d *Device, l *Lease) {
 	until := min(p.Now, l.End)
 	if until <= l.ReleasedAt {
 		return
 	}
 	left := new(big.Int).Sub(l.Price, l.Released)
+	if d.Sold {
+		delta := streamed(l.Rate, until-l.ReleasedAt)
+		if delta.Cmp(left) > 0 {
+			delta.Set(left)
+		}
+		l.Released.Add(l.Released, delta)
+		l.ReleasedAt = until
+		return
+	}
 	delta := new(big.Int).Mul(left, big.NewInt(until-l.ReleasedAt))
 	delta.Quo(delta, big.NewInt(l.End-l.ReleasedAt))
 	l.Released.Add(l.Released, delta)
 	l.ReleasedAt = until
 	p.Escrow.Sub(p.Escrow, delta)
-	if d.Sold {
-		p.share(delta)
-	} else {
-		d.Owed.Add(d.Owed, delta)
+	d.Owed.Add(d.Owed, delta)
+}
+
+// streamed is what a stream at rate (uloop × Scale per second) books over
+// dt seconds: ⌈rate·dt/Scale⌉.
+func streamed(rate *big.Int, dt int64) *big.Int {
+	if rate == nil || rate.Sign() == 0 || dt <= 0 {
+		return new(big.Int)
 	}
+	return ceilDiv(new(big.Int).Mul(rate, big.NewInt(dt)), Scale)
+}
+
+// streamRate is ⌊amount·Scale/dt⌋: the rate that runs amount out over dt
+// seconds without exceeding it.
+func streamRate(amount *big.Int, dt int64) *big.Int {
+	if dt <= 0 || amount.Sign() <= 0 {
+		return new(big.Int)
+	}
+	r := new(big.Int).Mul(amount, Scale)
+	return r.Quo(r, big.NewInt(dt))
+}
+
+// rateLease (re)starts sold lease l's stream from Now over what is left of
+// it; call after release.
+func (p *Pool) rateLease(l *Lease) {
+	p.unrateLease(l)
+	l.Rate = streamRate(new(big.Int).Sub(l.Price, l.Released), l.End-p.Now)
+	p.Stream.Add(p.Stream, l.Rate)
+}
+
+// unrateLease stops sold lease l's stream.
+func (p *Pool) unrateLease(l *Lease) {
+	if l.Rate != nil {
+		p.Stream.Sub(p.Stream, l.Rate)
+	}
+	l.Rate = new(big.Int)
 }
 
 // StakeLP commits device d (ID set, End its commitment end) to the pool at
@@ -387,8 +474,15 @@ func (p *Pool) fee(amount *big.Int) *big.Int {
 	return ceilDiv(new(big.Int).Mul(amount, big.NewInt(p.FeeNum)), big.NewInt(p.FeeDen))
 }
 
-// QuoteBuy returns the constant-product price X = ⌈L·h/(H−h)⌉ of h
-// GPU-seconds and the fee ⌈X·fee⌉ on it, without changing anything.
+// QuoteBuy returns the price X = ⌈L·ln(H/(H−h))⌉ of h GPU-seconds and the
+// fee ⌈X·fee⌉ on it, without changing anything. A purchase leaves L in
+// place (the payment is escrowed) and takes h from H, so the spot price L/x
+// rises as x falls from H to H − h; X is its integral, ∫ L/x dx, which
+// makes the cost path-independent: a lease and its extensions bought at
+// one time cost what one purchase of their sum costs, never less and at
+// most a uloop more per piece (docs/pools.md "Price rule"). The logarithm
+// is an upper bound (LnRatioUp), so X rounds up. Errors: ErrBadAmount,
+// ErrPoolTooShallow when h is not below H.
 func (p *Pool) QuoteBuy(h int64) (price, fee *big.Int, err error) {
 	if h <= 0 {
 		return nil, nil, fmt.Errorf("%w: duration must be positive", ErrBadAmount)
@@ -396,7 +490,7 @@ func (p *Pool) QuoteBuy(h int64) (price, fee *big.Int, err error) {
 	if h >= p.H {
 		return nil, nil, fmt.Errorf("%w: %d of %d unsold GPU-seconds", ErrPoolTooShallow, h, p.H)
 	}
-	price = ceilDiv(new(big.Int).Mul(p.L, big.NewInt(h)), big.NewInt(p.H-h))
+	price = ceilDiv(new(big.Int).Mul(p.L, LnRatioUp(p.H, p.H-h)), Scale)
 	return price, p.fee(price), nil
 }
 
@@ -405,6 +499,9 @@ func (p *Pool) QuoteBuy(h int64) (price, fee *big.Int, err error) {
 // escrowed for the device, H drops by h and L stays, so the price rises. It
 // returns X and the fee.
 func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err error) {
+	if d.Failed {
+		return nil, nil, ErrUnknownDevice
+	}
 	if d.Lease != 0 {
 		return nil, nil, ErrDeviceBusy
 	}
@@ -422,6 +519,9 @@ func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err 
 	d.Lease = l.ID
 	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
+	if d.Sold {
+		p.rateLease(l)
+	}
 	return price, fee, nil
 }
 
@@ -446,16 +546,19 @@ func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, e
 	l.End += h
 	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
+	if d.Sold {
+		p.rateLease(l)
+	}
 	return price, fee, nil
 }
 
-// QuoteTerminate returns what terminating l at Now would refund and burn,
-// without changing anything.
-func (p *Pool) QuoteTerminate(l *Lease) (refund, fee *big.Int, err error) {
+// QuoteTerminate returns what terminating lease l of device d at Now would
+// refund and burn, without changing anything.
+func (p *Pool) QuoteTerminate(d *Device, l *Lease) (refund, fee *big.Int, err error) {
 	if l.Ended || p.Now >= l.End {
 		return nil, nil, ErrLeaseEnded
 	}
-	scratch := &Device{Owed: new(big.Int)}
+	scratch := &Device{Sold: d.Sold, Owed: new(big.Int)}
 	c := *l
 	c.Released = new(big.Int).Set(l.Released)
 	q := p.Clone()
@@ -473,12 +576,15 @@ func (p *Pool) QuoteTerminate(l *Lease) (refund, fee *big.Int, err error) {
 // escrow, and the client gets the unreleased escrow minus the fee (burned).
 // It returns the refund and the fee.
 func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) {
-	refund, fee, err = p.QuoteTerminate(l)
+	refund, fee, err = p.QuoteTerminate(d, l)
 	if err != nil {
 		return nil, nil, err
 	}
 	p.release(d, l)
 	p.settleShared(d, l)
+	if d.Sold {
+		p.unrateLease(l)
+	}
 	p.Escrow.Sub(p.Escrow, new(big.Int).Add(refund, fee))
 	p.H += l.End - p.Now
 	if d.Sold {
@@ -501,6 +607,15 @@ func (p *Pool) EndLease(d *Device, l *Lease) error {
 	}
 	p.release(d, l)
 	p.settleShared(d, l)
+	if d.Sold {
+		// Stream booked the lease rounded down; what is left (under a
+		// uloop) has no owner to weigh it for and stays as dust.
+		p.unrateLease(l)
+		left := new(big.Int).Sub(l.Price, l.Released)
+		p.Escrow.Sub(p.Escrow, left)
+		p.Orphaned.Add(p.Orphaned, left)
+		l.Released.Set(l.Price)
+	}
 	l.Ended = true
 	p.setIdle(d)
 	return nil
@@ -516,6 +631,16 @@ func (p *Pool) EndCommitment(d *Device) (*big.Int, error) {
 	if p.Now != d.End {
 		return nil, fmt.Errorf("%w: commitment ends at %d, pool is at %d", ErrBadAmount, d.End, p.Now)
 	}
+	if d.Failed {
+		// A failed sold device's stream ends: what rounding left of it
+		// stays as dust.
+		left := p.settleStream(d)
+		p.Stream.Sub(p.Stream, d.StreamRate)
+		d.StreamRate, d.StreamLeft = new(big.Int), new(big.Int)
+		p.Escrow.Sub(p.Escrow, left)
+		p.Orphaned.Add(p.Orphaned, left)
+		return new(big.Int), nil
+	}
 	p.settleIdle(d)
 	p.unsetIdle(d)
 	owed := d.Owed
@@ -526,6 +651,9 @@ func (p *Pool) EndCommitment(d *Device) (*big.Int, error) {
 // Unsold is device d's unsold time at Now: End − Now when idle, End − the
 // lease's end when it serves lease l.
 func (p *Pool) Unsold(d *Device, l *Lease) int64 {
+	if d.Failed {
+		return 0
+	}
 	if d.Lease != 0 && l != nil {
 		return d.End - l.End
 	}
@@ -566,6 +694,13 @@ type Failure struct {
 	// Collateral is the refund a sold device's client is owed by the
 	// seller's collateral (x/stake), not the pool's money.
 	Collateral *big.Int
+	// TimeValue is ⌊L·u/H⌋, the uloop of the device's unsold time u that
+	// left L with it: the miner's (LP device) or the LP positions' (sold).
+	TimeValue *big.Int
+	// Streamed is what a sold device's failure left to the LP positions
+	// (its TimeValue and a broken lease's unreleased escrow), streamed to
+	// them from now to the device's commitment end (Device.Failed).
+	Streamed *big.Int
 }
 
 // Clawback is what failing LP device d at Now takes back from lease l's
@@ -603,20 +738,27 @@ func (p *Pool) Clawback(d *Device, l *Lease, since int64) *big.Int {
 // is owed by the seller's collateral (x/stake), and nothing is clawed back
 // (the released revenue went to the LP positions, not to the seller).
 func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
+	if d.Failed {
+		return Failure{}, ErrUnknownDevice
+	}
 	if (d.Lease != 0) != (l != nil) {
 		return Failure{}, fmt.Errorf("%w: device %d lease %d", ErrUnknownLease, d.ID, d.Lease)
 	}
 	u := p.Unsold(d, l) // a broken lease's time was sold and never returns
-	f := Failure{Miner: new(big.Int), Client: new(big.Int), Clawback: new(big.Int), Collateral: new(big.Int)}
+	f := Failure{Miner: new(big.Int), Client: new(big.Int), Clawback: new(big.Int), Collateral: new(big.Int),
+		TimeValue: new(big.Int), Streamed: new(big.Int)}
 	if l != nil {
 		p.release(d, l)
 		p.settleShared(d, l)
 		unreleased := new(big.Int).Sub(l.Price, l.Released)
-		p.Escrow.Sub(p.Escrow, unreleased)
 		if d.Sold {
-			p.share(unreleased)
-			f.Collateral = unreleased
+			// The unreleased escrow stays in Escrow, now the device's
+			// stream's; the client's refund is the collateral's.
+			p.unrateLease(l)
+			f.Streamed.Add(f.Streamed, unreleased)
+			f.Collateral.Set(unreleased)
 		} else {
+			p.Escrow.Sub(p.Escrow, unreleased)
 			f.Clawback = p.Clawback(d, l, since)
 			d.Owed.Sub(d.Owed, f.Clawback)
 			f.Client = unreleased.Add(unreleased, f.Clawback)
@@ -627,17 +769,67 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 		p.settleIdle(d)
 		p.unsetIdle(d)
 	}
-	share := new(big.Int)
 	if p.H > 0 && u > 0 {
-		share.Mul(p.L, big.NewInt(u)).Quo(share, big.NewInt(p.H))
+		f.TimeValue.Mul(p.L, big.NewInt(u)).Quo(f.TimeValue, big.NewInt(p.H))
 	}
 	p.takeH(d, u)
-	p.L.Sub(p.L, share)
+	p.L.Sub(p.L, f.TimeValue)
 	if d.Sold {
-		p.share(share)
+		p.Escrow.Add(p.Escrow, f.TimeValue)
+		f.Streamed.Add(f.Streamed, f.TimeValue)
+		p.openStream(d, f.Streamed)
 	} else {
-		f.Miner.Add(share, d.Owed)
+		f.Miner.Add(f.TimeValue, d.Owed)
 	}
 	d.Owed = new(big.Int)
 	return f, nil
+}
+
+// openStream marks sold device d failed and streams amount (already in
+// Escrow) to the LP positions from Now to d.End, as d's idle time would
+// have paid them; at or after d.End it is shared at once.
+func (p *Pool) openStream(d *Device, amount *big.Int) {
+	d.Failed, d.StreamAt = true, p.Now
+	d.StreamLeft, d.StreamRate = new(big.Int).Set(amount), new(big.Int)
+	if d.End <= p.Now {
+		p.Escrow.Sub(p.Escrow, amount)
+		p.share(amount)
+		d.StreamLeft = new(big.Int)
+		return
+	}
+	d.StreamRate = streamRate(amount, d.End-p.Now)
+	p.Stream.Add(p.Stream, d.StreamRate)
+}
+
+// settleStream books what failed device d has streamed up to Now and
+// returns what is left of it.
+func (p *Pool) settleStream(d *Device) *big.Int {
+	booked := streamed(d.StreamRate, min(p.Now, d.End)-d.StreamAt)
+	if booked.Cmp(d.StreamLeft) > 0 {
+		booked.Set(d.StreamLeft)
+	}
+	d.StreamLeft = new(big.Int).Sub(d.StreamLeft, booked)
+	d.StreamAt = min(p.Now, d.End)
+	return new(big.Int).Set(d.StreamLeft)
+}
+
+// FundStream adds amount uloop, paid into the pool by the caller (x/stake:
+// the failed seller's penalty), to failed sold device d's stream, which
+// runs on to d.End at the new rate. Errors: ErrUnknownDevice when d is not
+// a failed sold device, ErrBadAmount when the stream has ended or amount
+// is negative.
+func (p *Pool) FundStream(d *Device, amount *big.Int) error {
+	if !d.Failed {
+		return fmt.Errorf("%w: device %d has no failure stream", ErrUnknownDevice, d.ID)
+	}
+	if amount.Sign() < 0 || p.Now >= d.End {
+		return fmt.Errorf("%w: stream of device %d ends at %d", ErrBadAmount, d.ID, d.End)
+	}
+	left := p.settleStream(d)
+	p.Stream.Sub(p.Stream, d.StreamRate)
+	d.StreamLeft = left.Add(left, amount)
+	p.Escrow.Add(p.Escrow, amount)
+	d.StreamRate = streamRate(d.StreamLeft, d.End-p.Now)
+	p.Stream.Add(p.Stream, d.StreamRate)
+	return nil
 }

@@ -57,6 +57,9 @@ func (gs GenesisState) Validate() error {
 		if pos.PriceTimeCheckpoint.IsNil() || pos.OwedUloop.IsNil() || pos.InjectedUloop.IsNil() || pos.OwedUloop.IsNegative() {
 			return fmt.Errorf("position of device %d: checkpoint, owed and injected must be set, owed ≥ 0", pos.DeviceId)
 		}
+		if f := pos.FailureStream; f != nil && (!pos.Sold || pos.LeaseId != 0 || f.Rate.IsNil() || f.Left.IsNil() || f.Rate.IsNegative() || f.Left.IsNegative()) {
+			return fmt.Errorf("position of device %d: a failure stream is a sold device's, serving no lease, with rate and left ≥ 0", pos.DeviceId)
+		}
 		devices[pos.DeviceId] = pos
 	}
 	leases := map[uint64]bool{}
@@ -65,7 +68,8 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("lease id %d must be unique and in [1, next_lease_id = %d)", l.Id, gs.NextLeaseId)
 		}
 		leases[l.Id] = true
-		if l.Price.IsNil() || l.Released.IsNil() || l.Fees.IsNil() || l.Refund.IsNil() || l.Released.GT(l.Price) {
+		if l.Price.IsNil() || l.Released.IsNil() || l.Fees.IsNil() || l.Refund.IsNil() || l.Released.GT(l.Price) ||
+			(l.ReleaseRate != nil && (l.ReleaseRate.IsNil() || l.ReleaseRate.IsNegative())) {
 			return fmt.Errorf("lease %d: price, released, fees and refund must be set, released ≤ price", l.Id)
 		}
 		if l.Status == LEASE_STATUS_ACTIVE {

@@ -149,4 +149,10 @@ type FailResult struct {
 	CollateralRefund math.Int
 	// Client is the broken lease's client, empty when none.
 	Client string
+	// PenaltyCap is, for a sold device that failed before its end, the most
+	// of the seller's penalty the LP positions take (x/stake): the uloop of
+	// the undelivered unsold time (⌊L·u/H⌋) — they are paid its value a
+	// second time, from the seller; the rest of the penalty is burned
+	// (docs/stake.md "Failure"). 0 otherwise.
+	PenaltyCap math.Int
 }

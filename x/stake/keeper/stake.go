@@ -313,7 +313,7 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	if err != nil {
 		return err
 	}
-	refunded, burned := res.Refund, math.ZeroInt()
+	refunded, burned, toLPs := res.Refund, math.ZeroInt(), math.ZeroInt()
 	if s.Kind == types.STAKE_KIND_SALE {
 		toClient := math.MinInt(res.CollateralRefund, s.Collateral)
 		if toClient.IsPositive() {
@@ -326,7 +326,19 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 			}
 		}
 		refunded = refunded.Add(toClient)
-		burned = s.Collateral.Sub(toClient).Add(s.Deposit)
+		// The LP positions that bought the undelivered time are paid its
+		// value again from the rest, streamed to them until the sale's end;
+		// the rest is burned (docs/stake.md "Failure").
+		toLPs = math.MinInt(s.Collateral.Sub(toClient), res.PenaltyCap)
+		if toLPs.IsPositive() {
+			if err := k.bankKeeper.SendCoinsFromModuleToModule(ctx, types.ModuleName, poolstypes.ModuleName, chaintypes.Uloop(toLPs)); err != nil {
+				return err
+			}
+			if err := k.poolsKeeper.FundStream(ctx, deviceID, toLPs); err != nil {
+				return err
+			}
+		}
+		burned = s.Collateral.Sub(toClient).Sub(toLPs).Add(s.Deposit)
 		if burned.IsPositive() {
 			if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, chaintypes.Uloop(burned)); err != nil {
 				return err
@@ -344,7 +356,7 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
-		StakeId: s.Id, DeviceId: deviceID, Returned: res.Payout, Refunded: refunded, Burned: burned})
+		StakeId: s.Id, DeviceId: deviceID, Returned: res.Payout, Refunded: refunded, Burned: burned, ToLps: toLPs})
 }
 
 // failInGrace fails sale s in its grace: there is no lease left to refund
@@ -367,5 +379,5 @@ func (k Keeper) failInGrace(ctx context.Context, s types.Stake) error {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventStakeFailed{
-		StakeId: s.Id, DeviceId: s.DeviceId, Returned: math.ZeroInt(), Refunded: math.ZeroInt(), Burned: burned})
+		StakeId: s.Id, DeviceId: s.DeviceId, Returned: math.ZeroInt(), Refunded: math.ZeroInt(), Burned: burned, ToLps: math.ZeroInt()})
 }

@@ -25,6 +25,7 @@ type AccountKeeper interface {
 type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, senderAddr sdk.AccAddress, recipientModule string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipientAddr sdk.AccAddress, amt sdk.Coins) error
+	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
 	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }
 
@@ -43,6 +44,9 @@ type PoolsKeeper interface {
 	// last passed a challenge (the lease revenue released after it goes back
 	// to the client).
 	FailPosition(ctx context.Context, deviceID uint64, since time.Time) (poolstypes.FailResult, error)
+	// FundStream streams amount, already sent to the x/pools module
+	// account, to the LP positions that own a failed sold device's time.
+	FundStream(ctx context.Context, deviceID uint64, amount math.Int) error
 	// OpenSale sells a device's time until end into a pool.
 	OpenSale(ctx context.Context, poolID, deviceID uint64, seller sdk.AccAddress, end time.Time, minOut math.Int) (math.Int, error)
 	// QuoteSell quotes a sale of seconds of device time and gives the spot price.
