@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"encoding/binary"
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -188,6 +189,10 @@ func FuzzLedger(f *testing.F) {
 	f.Add([]byte{0, 50, 0, 0, 90, 0, 2, 0, 20, 4, 0, 9, 1, 0, 30, 5, 0, 1, 1, 3, 0})
 	f.Add([]byte{0, 100, 0, 7, 50, 0, 1, 0, 10, 2, 0, 1, 2, 0, 5, 1, 0, 30, 7, 20, 0, 1, 0, 90, 5, 0, 2, 1, 1, 0})
 	f.Add([]byte{0, 10, 0, 0, 20, 0, 7, 1, 0, 2, 0, 40, 2, 0, 40, 1, 0, 7, 3, 0, 0, 6, 0, 9, 5, 0, 2, 1, 2, 0})
+	// A sale, a lease on it, a just-in-time LP around its end; a sold
+	// device's failure, a penalty, a just-in-time LP; a split quote.
+	f.Add([]byte{0, 0, 200, 7, 0, 100, 2, 0, 1, 8, 0, 50, 1, 0, 90, 10, 0, 30})
+	f.Add([]byte{0, 0, 200, 7, 0, 100, 5, 0, 2, 9, 0, 40, 8, 1, 0, 1, 1, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		p := ledger.New(1_000, 3, 1000, 25)
 		next := uint64(1)
@@ -199,7 +204,7 @@ func FuzzLedger(f *testing.F) {
 			// rounding by at most one uloop.
 			events := int64(len(p.Devices) + len(p.Leases) + 1)
 			trade := false
-			switch ops[i] % 8 {
+			switch ops[i] % 11 {
 			case 0: // stake
 				if _, err := p.StakeLP(next, p.Now+1+arg*7); err == nil {
 					next++
@@ -230,7 +235,7 @@ func FuzzLedger(f *testing.F) {
 				}
 			case 5: // fail some device
 				for id := uint64(1) + uint64(arg)%max(1, next); id < next; id++ {
-					if d, ok := p.Devices[id]; ok {
+					if d, ok := p.Devices[id]; ok && !d.Failed {
 						// The device last passed a challenge up to 5000 s ago.
 						var l *ledger.Lease
 						if d.Lease != 0 {
@@ -265,6 +270,61 @@ func FuzzLedger(f *testing.F) {
 					next++
 					trade = true
 				}
+			case 8: // a just-in-time LP: stakes a very long commitment, waits, leaves by failure
+				if p.H == 0 || p.Stream.Sign() == 0 && p.HSold == 0 {
+					break
+				}
+				price := p.Price()
+				sold := int64(0)
+				for _, d := range p.Devices {
+					if d.Sold && !d.Failed {
+						sold++
+					}
+				}
+				in, err := p.StakeLP(next, p.Now+100_000_000)
+				require.NoError(t, err)
+				jit := next
+				next++
+				dt := 1 + arg%4000
+				// All the sold time's income the window can hold: the streams
+				// running now and every sold device idle at the spot price.
+				bound := new(big.Rat).Mul(price, big.NewRat(sold*dt, 1))
+				bound.Add(bound, new(big.Rat).SetFrac(new(big.Int).Mul(p.Stream, big.NewInt(dt)), ledger.Scale))
+				_, err = p.Advance(p.Now + dt)
+				require.NoError(t, err)
+				f, err := p.Fail(jit, p.Now)
+				require.NoError(t, err)
+				gain := new(big.Rat).SetInt(new(big.Int).Sub(f.Miner, in))
+				// Rounding: the price moves by a uloop per interval over 1/H
+				// (I2), worth about a uloop on the attacker's time.
+				slack := big.NewRat(2*events+3, 1)
+				require.True(t, gain.Cmp(new(big.Rat).Add(bound, slack)) <= 0,
+					"I3/I4: a position present %d s gained %s, more than all the sold-time income of its window %s", dt, gain.FloatString(0), bound.FloatString(0))
+			case 9: // pay a penalty into a failed sold device's stream
+				for _, id := range sortedIDs(p) {
+					if d := p.Devices[id]; d.Failed && d.End > p.Now {
+						require.NoError(t, p.FundStream(id, big.NewInt(arg)))
+						break
+					}
+				}
+			case 10: // split versus whole: pieces bought at one time cost the whole
+				n := 1 + arg%5
+				h := 1 + arg%max(1, p.H/(n+1))
+				if p.H <= n*h {
+					break
+				}
+				whole, _, err := p.QuoteBuy(n * h)
+				require.NoError(t, err)
+				q := p.Pool.Clone()
+				sum := new(big.Int)
+				for range n {
+					x, _, err := q.QuoteBuy(h)
+					require.NoError(t, err)
+					sum.Add(sum, x)
+					q.H -= h
+				}
+				require.True(t, sum.Cmp(whole) >= 0, "pieces %s below the whole %s", sum, whole)
+				require.True(t, new(big.Int).Sub(sum, whole).Cmp(big.NewInt(n)) <= 0, "pieces %s beyond rounding of the whole %s", sum, whole)
 			case 6: // extend some lease
 				if len(leases) > 0 {
 					if _, err := p.Extend(leases[int(arg)%len(leases)], 1+arg%300); err == nil {
@@ -277,7 +337,7 @@ func FuzzLedger(f *testing.F) {
 			if !trade && before != nil && after != nil {
 				diff := new(big.Rat).Sub(after, before)
 				diff.Abs(diff)
-				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%7, before.FloatString(6), after.FloatString(6))
+				require.True(t, diff.Cmp(big.NewRat(events, p.H)) <= 0, "I2: op %d moved the price from %s to %s without a trade", ops[i]%11, before.FloatString(6), after.FloatString(6))
 			}
 		}
 	})
@@ -547,4 +607,14 @@ func TestWorkedExampleWithSale(t *testing.T) {
 	require.Equal(t, bi(27), p.Burned)
 	require.Equal(t, bi(3), p.Dust())
 	t.Logf("A %s, B %s, seller %s, burned %s, dust %s", paidOut[1], paidOut[2], got, p.Burned, p.Dust())
+}
+
+// sortedIDs lists p's device ids in order, for deterministic choices.
+func sortedIDs(p *ledger.Book) []uint64 {
+	ids := make([]uint64, 0, len(p.Devices))
+	for id := range p.Devices {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -1,0 +1,188 @@
+package ledger_test
+
+import (
+	"math/big"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/loopin-project/loopin/x/pools/ledger"
+)
+
+// The price rule's worked example (docs/pools.md "Price rule"): one device
+// of 1000 s at 10 uloop/GPU-s (H = 1000, L = 10 000). A lease of 400 s costs
+// ⌈10 000·ln(1000/600)⌉ = 5109 at once, and 5110 as 100 s plus three
+// extensions of 100 s in the same second (1054 + 1178 + 1336 + 1542: one
+// uloop of rounding, in the pool's favour). Under the former rule
+// ⌈L·h/(H−h)⌉ the whole cost 6667 and the pieces 5458 — 18 % less.
+func TestSplitPurchaseCostsTheWhole(t *testing.T) {
+	whole := ledger.New(0, 0, 1000, 10)
+	_, err := whole.StakeLP(1, 1000)
+	require.NoError(t, err)
+	_, paid, err := whole.BuyLease(1, 400)
+	require.NoError(t, err)
+	require.Equal(t, bi(5109), paid)
+
+	split := ledger.New(0, 0, 1000, 10)
+	_, err = split.StakeLP(1, 1000)
+	require.NoError(t, err)
+	l, first, err := split.BuyLease(1, 100)
+	require.NoError(t, err)
+	pieces := []*big.Int{first}
+	for range 3 {
+		p, err := split.Extend(l.ID, 100)
+		require.NoError(t, err)
+		pieces = append(pieces, p)
+	}
+	require.Equal(t, []*big.Int{bi(1054), bi(1178), bi(1336), bi(1542)}, pieces)
+	require.Equal(t, bi(5110), split.In.Sub(split.In, bi(10_000)))
+	require.Equal(t, whole.H, split.H, "the same time sold")
+	require.Equal(t, whole.Price(), split.Price(), "the same spot price after")
+}
+
+// The case at scale: a 6-day lease bought at once or as 1 h plus
+// 143 one-hour extensions costs the same within a uloop per piece, never
+// less; the former rule gave the pieces a 25 % discount.
+func TestSixDayLeaseInPiecesCostsTheWhole(t *testing.T) {
+	setup := func() *ledger.Book {
+		p := ledger.New(0, 3, 1000, 7)
+		for id := uint64(1); id <= 3; id++ {
+			_, err := p.StakeLP(id, 10*86400)
+			require.NoError(t, err)
+		}
+		return p
+	}
+	whole := setup()
+	_, paidWhole, err := whole.BuyLease(1, 144*3600)
+	require.NoError(t, err)
+
+	split := setup()
+	l, paid, err := split.BuyLease(1, 3600)
+	require.NoError(t, err)
+	total := new(big.Int).Set(paid)
+	for range 143 {
+		p, err := split.Extend(l.ID, 3600)
+		require.NoError(t, err)
+		total.Add(total, p)
+	}
+	require.True(t, total.Cmp(paidWhole) >= 0, "pieces %s never below the whole %s", total, paidWhole)
+	// Price and fee each round up once per piece.
+	require.True(t, new(big.Int).Sub(total, paidWhole).Cmp(bi(2*144)) <= 0, "pieces %s within rounding of the whole %s", total, paidWhole)
+	require.Equal(t, whole.Escrow.Int64()/1000, split.Escrow.Int64()/1000, "the leased device is owed the same")
+}
+
+// A just-in-time LP (the attack): LPs A and B hold their time
+// while a sold device serves a long lease; a minute before it ends an
+// attacker stakes a very long commitment and leaves by failure a minute
+// after. The lease's revenue reached the LPs as it ran, so the attacker gets
+// only its share of the two minutes it was there; A and B keep the rest.
+func TestAttackJustInTimeLPTakesOnlyItsMinutes(t *testing.T) {
+	const day = 86400
+	run := func(attack bool) (a, b, gain *big.Int, leasePrice *big.Int) {
+		p := ledger.New(0, 3, 1000, 10)
+		_, err := p.StakeLP(1, 30*day)
+		require.NoError(t, err)
+		_, err = p.StakeLP(2, 30*day)
+		require.NoError(t, err)
+		_, err = p.Sell(3, 20*day)
+		require.NoError(t, err)
+		l, _, err := p.BuyLease(3, 10*day)
+		require.NoError(t, err)
+		leasePrice = l.Price
+		_, err = p.Advance(10*day - 60)
+		require.NoError(t, err)
+		gain = new(big.Int)
+		if attack {
+			in, err := p.StakeLP(9, 10*day-60+3650*day) // ten years
+			require.NoError(t, err)
+			_, err = p.Advance(10*day + 60) // the lease ends at 10 days
+			require.NoError(t, err)
+			checkInvariants(t, p)
+			f, err := p.Fail(9, p.Now)
+			require.NoError(t, err)
+			gain.Sub(f.Miner, in)
+		}
+		paid, err := p.Advance(30 * day)
+		require.NoError(t, err)
+		checkInvariants(t, p)
+		return paid[1], paid[2], gain, leasePrice
+	}
+	a0, b0, _, price := run(false)
+	a1, b1, gain, _ := run(true)
+	// The sold device's income over the attacker's two minutes: the lease's
+	// rate for 60 s, then its idle time at the spot price for 60 s — a few
+	// thousand uloop against a lease of millions.
+	window := new(big.Int).Quo(new(big.Int).Mul(price, bi(60)), bi(10*day))
+	window.Mul(window, bi(3))
+	require.True(t, gain.Cmp(window) <= 0, "the attacker gains %s, at most the window's income %s (the lease paid %s)", gain, window, price)
+	lost := new(big.Int).Sub(new(big.Int).Add(a0, b0), new(big.Int).Add(a1, b1))
+	require.True(t, lost.Cmp(new(big.Int).Add(gain, bi(10))) <= 0, "A and B lose only what the attacker took: %s", lost)
+	require.True(t, new(big.Int).Mul(gain, bi(1000)).Cmp(price) < 0, "the attack takes under 0.1 %% of the lease's revenue: %s of %s", gain, price)
+}
+
+// A failed sold device's income — its unsold time's uloop, the broken
+// lease's unreleased escrow and the seller's penalty — streams to the LP
+// positions until its commitment end: an LP that stakes just before the
+// failure and leaves soon after gets its share of that window only.
+func TestAttackJustInTimeLPAtASaleFailure(t *testing.T) {
+	const day = 86400
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 30*day)
+	require.NoError(t, err)
+	_, err = p.Sell(2, 10*day)
+	require.NoError(t, err)
+	_, _, err = p.BuyLease(2, 4*day)
+	require.NoError(t, err)
+	_, err = p.Advance(day)
+	require.NoError(t, err)
+	in, err := p.StakeLP(9, day+3650*day)
+	require.NoError(t, err)
+	f, err := p.Fail(2, 0)
+	require.NoError(t, err)
+	require.True(t, f.Streamed.Sign() > 0 && f.Collateral.Sign() > 0, "the time's value and the unreleased escrow stream; the client is the collateral's")
+	require.True(t, p.Devices[2].Failed, "the failed sold device stays to stream")
+	penalty := new(big.Int).Set(f.TimeValue)
+	require.NoError(t, p.FundStream(2, penalty))
+	total := new(big.Int).Add(f.Streamed, penalty)
+	checkInvariants(t, p)
+
+	_, err = p.Advance(day + 60)
+	require.NoError(t, err)
+	g, err := p.Fail(9, p.Now)
+	require.NoError(t, err)
+	gain := new(big.Int).Sub(g.Miner, in)
+	// 60 s of a stream spread over the 9 days left.
+	window := new(big.Int).Quo(new(big.Int).Mul(total, bi(60)), bi(9*day))
+	require.True(t, gain.Cmp(new(big.Int).Add(window, bi(2))) <= 0, "gain %s ≤ the window's stream %s of %s", gain, window, total)
+
+	paid, err := p.Advance(30 * day)
+	require.NoError(t, err)
+	checkInvariants(t, p)
+	_, still := p.Devices[2]
+	require.False(t, still, "the stream ended with the sold commitment")
+	require.Zero(t, p.Stream.Sign(), "no stream left")
+	require.True(t, paid[1].Cmp(total) > 0, "A, present throughout, got the stream (%s of %s) besides its own time", paid[1], total)
+}
+
+// FundStream refuses a device without a failure stream and a stream that
+// has ended, changing nothing.
+func TestFundStreamErrors(t *testing.T) {
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 1000)
+	require.NoError(t, err)
+	_, err = p.Sell(2, 500)
+	require.NoError(t, err)
+	require.ErrorIs(t, p.FundStream(1, bi(5)), ledger.ErrUnknownDevice)
+	require.ErrorIs(t, p.FundStream(2, bi(5)), ledger.ErrUnknownDevice, "a sold device that has not failed")
+	_, err = p.Fail(2, 0)
+	require.NoError(t, err)
+	_, err = p.Fail(2, 0)
+	require.ErrorIs(t, err, ledger.ErrUnknownDevice, "failed once")
+	_, _, err = p.BuyLease(2, 10)
+	require.ErrorIs(t, err, ledger.ErrUnknownDevice, "a failed device sells nothing")
+	require.ErrorIs(t, p.FundStream(2, bi(-1)), ledger.ErrBadAmount)
+	_, err = p.Advance(500)
+	require.NoError(t, err)
+	require.ErrorIs(t, p.FundStream(2, bi(5)), ledger.ErrUnknownDevice, "gone at its end")
+	checkInvariants(t, p)
+}
