@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"fmt"
+	"math/big"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/loopin-project/loopin/app/apptesting"
 	chaintypes "github.com/loopin-project/loopin/types"
 	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
+	"github.com/loopin-project/loopin/x/pools/ledger"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 )
 
@@ -294,6 +296,10 @@ func FuzzPoolsKeeper(f *testing.F) {
 	f.Add([]byte{0, 5, 0, 9, 1, 2, 3, 4, 3, 0, 2, 7, 1, 0, 5, 1})
 	f.Add([]byte{0, 1, 0, 2, 1, 1, 1, 3, 2, 8, 4, 1, 6, 2, 5, 0, 3, 3, 1, 9})
 	f.Add([]byte{0, 7, 0, 3, 1, 2, 1, 5, 6, 9, 1, 1, 4, 2, 6, 4, 2, 0, 3, 1, 6, 30, 1, 1})
+	// A sale, a lease on it, a just-in-time LP; a sale that fails, its
+	// penalty, a just-in-time LP.
+	f.Add([]byte{0, 4, 0, 3, 1, 30, 6, 5, 7, 3})
+	f.Add([]byte{0, 4, 0, 3, 1, 30, 4, 1, 8, 9, 7, 2, 6, 40})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 60 {
 			ops = ops[:60]
@@ -304,7 +310,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 		device := uint64(0)
 		for i := 0; i+1 < len(ops); i += 2 {
 			arg := int64(ops[i+1])
-			switch ops[i] % 7 {
+			switch ops[i] % 9 {
 			case 0:
 				device++
 				miner := apptesting.Account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
@@ -351,6 +357,45 @@ func FuzzPoolsKeeper(f *testing.F) {
 				}
 			case 6:
 				c.NextBlock(t, time.Duration(1+arg)*3*time.Minute)
+			case 7: // a just-in-time LP: a ten-year commitment, a few minutes, out by failure
+				pool := apptesting.PoolOf(t, c, "rtx-4090")
+				if pool.QueueBacklog || pool.UnsoldSeconds.IsZero() || pool.PoolOwnedSeconds.IsZero() && pool.SoldStreamRate.IsZero() {
+					break
+				}
+				sold := int64(0)
+				require.NoError(t, c.PoolsKeeper.Positions.Walk(c.Ctx(), nil, func(_ uint64, p poolstypes.Position) (bool, error) {
+					if p.Sold && p.FailureStream == nil {
+						sold++
+					}
+					return false, nil
+				}))
+				price := new(big.Rat).SetFrac(pool.ReserveUloop.BigInt(), pool.UnsoldSeconds.BigInt())
+				device++
+				miner := apptesting.Account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
+				in, err := c.PoolsKeeper.OpenPosition(c.Ctx(), pool.Id, device, miner, c.Ctx().BlockTime().Add(3650*24*time.Hour), math.NewInt(1<<62))
+				require.NoError(t, err)
+				pool = apptesting.PoolOf(t, c, "rtx-4090")
+				dt := (1 + arg%10) * 60
+				c.NextBlock(t, time.Duration(dt)*time.Second)
+				res, err := c.PoolsKeeper.FailPosition(c.Ctx(), device, c.Ctx().BlockTime())
+				require.NoError(t, err)
+				// All the sold-time income the window can hold: the streams
+				// running at its start and every sold device idle at the spot
+				// price; a few uloop of rounding on a ten-year position.
+				bound := new(big.Rat).Mul(price, big.NewRat(sold*dt, 1))
+				bound.Add(bound, new(big.Rat).SetFrac(pool.SoldStreamRate.MulRaw(dt).BigInt(), ledger.Scale))
+				bound.Add(bound, big.NewRat(20, 1))
+				gain := new(big.Rat).SetInt(res.Payout.Sub(in).BigInt())
+				require.True(t, gain.Cmp(bound) <= 0, "a position present %d s gained %s, more than the window's sold-time income %s", dt, gain.FloatString(0), bound.FloatString(0))
+			case 8: // a failed seller's penalty joins its device's stream
+				require.NoError(t, c.PoolsKeeper.Positions.Walk(c.Ctx(), nil, func(id uint64, p poolstypes.Position) (bool, error) {
+					if p.FailureStream == nil || !p.End.After(c.Ctx().BlockTime()) {
+						return false, nil
+					}
+					amount := math.NewInt(1 + arg*1000)
+					require.NoError(t, c.BankKeeper.SendCoinsFromAccountToModule(c.Ctx(), client, poolstypes.ModuleName, chaintypes.Uloop(amount)))
+					return true, c.PoolsKeeper.FundStream(c.Ctx(), id, amount)
+				}))
 			}
 			apptesting.CheckPools(t, c)
 		}
