@@ -52,7 +52,7 @@ func CheckPools(t testing.TB, c *TestChain) {
 		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
 		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
 		lp.HSold, lp.IdleSold, lp.J, lp.K = p.PoolOwnedSeconds.Int64(), int64(p.IdleSoldDevices), p.SoldIncomeIndex.BigInt(), p.SoldIncomeTimeIndex.BigInt()
-		lp.Stream, lp.Carry = p.SoldStreamRate.BigInt(), p.StreamCarry.BigInt()
+		lp.Stream, lp.Carry = p.SoldStream().BigInt(), p.Carry().BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
 		return false, err

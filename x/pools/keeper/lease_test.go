@@ -359,7 +359,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 				c.NextBlock(t, time.Duration(1+arg)*3*time.Minute)
 			case 7: // a just-in-time LP: a ten-year commitment, a few minutes, out by failure
 				pool := apptesting.PoolOf(t, c, "rtx-4090")
-				if pool.QueueBacklog || pool.UnsoldSeconds.IsZero() || pool.PoolOwnedSeconds.IsZero() && pool.SoldStreamRate.IsZero() {
+				if pool.QueueBacklog || pool.UnsoldSeconds.IsZero() || pool.PoolOwnedSeconds.IsZero() && pool.SoldStream().IsZero() {
 					break
 				}
 				sold := int64(0)
@@ -383,7 +383,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 				// running at its start and every sold device idle at the spot
 				// price; a few uloop of rounding on a ten-year position.
 				bound := new(big.Rat).Mul(price, big.NewRat(sold*dt, 1))
-				bound.Add(bound, new(big.Rat).SetFrac(pool.SoldStreamRate.MulRaw(dt).BigInt(), ledger.Scale))
+				bound.Add(bound, new(big.Rat).SetFrac(pool.SoldStream().MulRaw(dt).BigInt(), ledger.Scale))
 				bound.Add(bound, big.NewRat(20, 1))
 				gain := new(big.Rat).SetInt(res.Payout.Sub(in).BigInt())
 				require.True(t, gain.Cmp(bound) <= 0, "a position present %d s gained %s, more than the window's sold-time income %s", dt, gain.FloatString(0), bound.FloatString(0))

@@ -37,7 +37,7 @@ func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp.HSold = intOr0(pool.PoolOwnedSeconds).Int64()
 	lp.IdleSold = int64(pool.IdleSoldDevices)
 	lp.J, lp.K, lp.Orphaned = intOr0(pool.SoldIncomeIndex).BigInt(), intOr0(pool.SoldIncomeTimeIndex).BigInt(), intOr0(pool.OrphanedUloop).BigInt()
-	lp.Stream, lp.Carry = intOr0(pool.SoldStreamRate).BigInt(), intOr0(pool.StreamCarry).BigInt()
+	lp.Stream, lp.Carry = intPtrOr0(pool.SoldStreamRate), intPtrOr0(pool.StreamCarry)
 	return lp
 }
 
@@ -47,6 +47,23 @@ func intOr0(v math.Int) math.Int {
 		return math.ZeroInt()
 	}
 	return v
+}
+
+// intPtrOr0 reads an optional Int field (nil: zero) as a new big.Int.
+func intPtrOr0(v *math.Int) *big.Int {
+	if v == nil || v.IsNil() {
+		return new(big.Int)
+	}
+	return v.BigInt()
+}
+
+// intPtrOrNil writes an optional Int field: nil when v is zero.
+func intPtrOrNil(v *big.Int) *math.Int {
+	if v.Sign() == 0 {
+		return nil
+	}
+	i := math.NewIntFromBigInt(v)
+	return &i
 }
 
 // storeLedger copies the ledger scalars back into pool.
@@ -60,7 +77,7 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 	pool.PoolOwnedSeconds = math.NewInt(lp.HSold)
 	pool.IdleSoldDevices = uint64(lp.IdleSold)
 	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
-	pool.SoldStreamRate, pool.StreamCarry = math.NewIntFromBigInt(lp.Stream), math.NewIntFromBigInt(lp.Carry)
+	pool.SoldStreamRate, pool.StreamCarry = intPtrOrNil(lp.Stream), intPtrOrNil(lp.Carry)
 }
 
 func toDevice(p types.Position) *ledger.Device {

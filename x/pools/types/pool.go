@@ -156,3 +156,20 @@ type FailResult struct {
 	// (docs/stake.md "Failure"). 0 otherwise.
 	PenaltyCap math.Int
 }
+
+// SoldStream returns sold_stream_rate (uloop × 10^30 per second), zero when
+// the pool streams nothing.
+func (p Pool) SoldStream() math.Int {
+	if p.SoldStreamRate == nil || p.SoldStreamRate.IsNil() {
+		return math.ZeroInt()
+	}
+	return *p.SoldStreamRate
+}
+
+// Carry returns stream_carry (uloop × 10^30), zero when unset.
+func (p Pool) Carry() math.Int {
+	if p.StreamCarry == nil || p.StreamCarry.IsNil() {
+		return math.ZeroInt()
+	}
+	return *p.StreamCarry
+}
