@@ -199,7 +199,7 @@ func (k Keeper) clientLease(ctx context.Context, id uint64, client string) (type
 // most maxIn uloop (price + fee): it matches the idle device with the
 // longest remaining commitment, preferring one that passed a challenge
 // within match_liveness_window (match), and sells its time at the
-// constant-product quote (x/pools/README.md). Errors, changing nothing:
+// quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). Errors, changing nothing:
 // invalid address, ErrInvalidAmount, ErrDeadlinePassed, ErrPoolNotFound,
 // ErrPoolNotActive (retired), ErrPoolBusy, ErrInvalidDuration,
 // ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
@@ -287,7 +287,7 @@ func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass st
 }
 
 // ExtendLease buys d more on the device serving client's lease leaseID,
-// paying at most maxIn uloop (price + fee), at the constant-product quote.
+// paying at most maxIn uloop (price + fee), at the quote ⌈L·ln(H/(H−h))⌉.
 // Errors, changing nothing: ErrLeaseNotFound, ErrNotLeaseClient,
 // ErrLeaseEnded, ErrPoolNotActive (retired), ErrPoolBusy, ErrInvalidDuration,
 // ErrNotCovered, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.

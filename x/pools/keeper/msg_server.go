@@ -10,7 +10,7 @@ import (
 )
 
 // BuyLease matches the idle device with the longest remaining commitment
-// and sells its time at the constant-product quote (x/pools/README.md). Errors,
+// and sells its time at the quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). Errors,
 // changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
 // ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
 // ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
@@ -28,7 +28,7 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	return ms.Keeper.BuyLease(ctx, client, msg.GpuClass, msg.Duration, msg.MaxUloopIn)
 }
 
-// ExtendLease buys more time on the lease's device at the constant-product
+// ExtendLease buys more time on the lease's device at the path-independent
 // quote. Errors, changing nothing: invalid address, ErrInvalidAmount,
 // ErrDeadlinePassed, ErrLeaseNotFound, ErrNotLeaseClient, ErrLeaseEnded,
 // ErrPoolNotActive (retired), ErrInvalidDuration, ErrNotCovered,

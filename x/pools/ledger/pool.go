@@ -9,12 +9,14 @@
 // as the reference model the property tests run.
 //
 // The rules: LP stakes (time joins H at the spot price), leases bought at
-// the constant-product quote (H falls, L stays, the price rises), extension,
+// the spot price integrated over the time bought, ⌈L·ln(H/(H−h))⌉ (H falls,
+// L stays, the price rises; path-independent), extension,
 // early termination, lazy dissipation of idle time (price-neutral, paid to
 // each idle device through the price-time index Π = ∫P dt, which is also the
 // TWAP accumulator), lease ends, settlement at commitment end, renewal,
 // failure, and sales: pool-owned time whose income the LP positions share
-// by unsold time through the indices J and K (docs/pools.md "Sales").
+// by unsold time through the indices J and K, continuously as it accrues
+// (Stream; docs/pools.md "Sold-time income").
 //
 // Rounding is always in the pool's favour: quotes and injections round up,
 // payouts and refunds round down, and what dissipation removes from L rounds
@@ -526,7 +528,7 @@ func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err 
 }
 
 // ExtendLease buys h more GPU-seconds of the device d that serves lease l,
-// at the constant-product quote, when d's commitment covers the new end.
+// at QuoteBuy's price, when d's commitment covers the new end.
 // The extension joins the escrow, released to the new end. It returns X
 // and the fee.
 func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err error) {
@@ -734,9 +736,13 @@ func (p *Pool) Clawback(d *Device, l *Lease, since int64) *big.Int {
 // what the position is owed, less the clawback.
 //
 // Sold device: the time and the unreleased escrow belonged to the LP
-// positions, so both go to them; the client's refund for its unused time
-// is owed by the seller's collateral (x/stake), and nothing is clawed back
-// (the released revenue went to the LP positions, not to the seller).
+// positions, so both go to them — streamed from Now to d.End (d stays,
+// Failed, until then; Failure.Streamed), as d's idle time would have paid
+// them, so only positions present over that time share it; the client's
+// refund for its unused time is owed by the seller's collateral (x/stake),
+// and nothing is clawed back (the released revenue went to the LP
+// positions, not to the seller). Errors: ErrUnknownDevice when d already
+// failed, ErrUnknownLease when l is not d's lease.
 func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	if d.Failed {
 		return Failure{}, ErrUnknownDevice

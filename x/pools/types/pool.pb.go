@@ -625,7 +625,7 @@ type Lease struct {
 	Client   string    `protobuf:"bytes,4,opt,name=client,proto3" json:"client,omitempty"`
 	Start    time.Time `protobuf:"bytes,5,opt,name=start,proto3,stdtime" json:"start"`
 	End      time.Time `protobuf:"bytes,6,opt,name=end,proto3,stdtime" json:"end"`
-	// price is the escrowed uloop: every constant-product quote paid for the
+	// price is the escrowed uloop: every quote paid for the
 	// lease (purchase and extensions), fees excluded.
 	Price cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
 	// fees is the exchange fee burned on the lease's trades, uloop.
