@@ -332,9 +332,16 @@ func FuzzPoolsKeeper(f *testing.F) {
 					require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
 					leases = append(leases, r.LeaseId)
 				}
-			case 2:
+			case 2: // terminate: the refund is EstimateTerminate's, for LP and sold devices alike
 				if len(leases) > 0 {
-					_, _ = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: leases[int(arg)%len(leases)], MinRefund: math.ZeroInt()})
+					id := leases[int(arg)%len(leases)]
+					est, qerr := poolskeeper.NewQuerier(c.PoolsKeeper).EstimateTerminate(c.Ctx(), &poolstypes.QueryEstimateTerminateRequest{LeaseId: id})
+					before := apptesting.Balance(c, client)
+					_, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: id, MinRefund: math.ZeroInt()})
+					if err == nil {
+						require.NoError(t, qerr)
+						require.Equal(t, before.Add(est.Refund), apptesting.Balance(c, client), "termination refunds what EstimateTerminate said")
+					}
 				}
 			case 3:
 				if len(leases) > 0 {
