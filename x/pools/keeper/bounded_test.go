@@ -49,6 +49,7 @@ func setLastPass(t *testing.T, c *apptesting.TestChain, id uint64, owner sdk.Acc
 	require.NoError(t, err)
 	d.SealedAt, d.LastVerified = at, at
 	require.NoError(t, c.PocpsKeeper.Devices.Set(c.Ctx(), id, d))
+	require.NoError(t, c.PocpsKeeper.LastPasses.Set(c.Ctx(), id, at.UnixNano()), "as a pass records it")
 }
 
 // A retired pool that still serves leases is accounted at every epoch end
