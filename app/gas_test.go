@@ -74,6 +74,18 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	t.Logf("gas: bank send %d, buy-lease %d (%.3f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
 		send, live, float64(live)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
 
+	// The optional fields: a named device is read directly (no index walk,
+	// no liveness read); min_commitment_end adds a comparison.
+	named := *buyMsg
+	named.DeviceId = 2
+	namedGas := simulateGas(t, c, client, &named)
+	guarded := *buyMsg
+	minEnd := c.Ctx().BlockTime().Add(7 * 24 * time.Hour)
+	guarded.MinCommitmentEnd = &minEnd
+	guardedGas := simulateGas(t, c, client, &guarded)
+	t.Logf("gas: buy-lease --device %d (%.3f×), --min-commitment-end %d (%.3f×)",
+		namedGas, float64(namedGas)/float64(send), guardedGas, float64(guardedGas)/float64(send))
+
 	// Both idle devices stale (their last passes older than
 	// match_liveness_window): matching reads both and falls back to the
 	// longest commitment.
@@ -93,6 +105,8 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send (the x/pools target)")
 	require.LessOrEqual(t, live*5, send*8, "buy-lease, liveness read included, within 1.6× a bank send")
 	require.LessOrEqual(t, staleGas*5, send*8, "buy-lease reading two stale devices, within 1.6× a bank send")
+	require.Less(t, namedGas, live, "naming the device costs less than matching")
+	require.LessOrEqual(t, guardedGas*5, send*8, "buy-lease with min_commitment_end, within 1.6× a bank send")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).
