@@ -103,10 +103,15 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	read := cfg.ReadCostFlat + cfg.ReadCostPerByte*(1+8+8)
 	require.GreaterOrEqual(t, staleGas-live, read, "the stale case makes one more liveness read (and one more index step)")
 	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send (the x/pools target)")
-	require.LessOrEqual(t, live*5, send*8, "buy-lease, liveness read included, within 1.6× a bank send")
-	require.LessOrEqual(t, staleGas*5, send*8, "buy-lease reading two stale devices, within 1.6× a bank send")
+	require.LessOrEqual(t, namedGas*2, send*3, "buy-lease on a named device (no liveness read), within 1.5× a bank send")
 	require.Less(t, namedGas, live, "naming the device costs less than matching")
-	require.LessOrEqual(t, guardedGas*5, send*8, "buy-lease with min_commitment_end, within 1.6× a bank send")
+	// With the read the target is not met yet: the read's flat 1 000 gas
+	// puts the purchase about 500 gas over 1.5× (docs/pools.md, "Gas of
+	// the purchase, with the compact last-pass index"). These bounds keep
+	// it where it is.
+	require.LessOrEqual(t, live*100, send*152, "buy-lease, one liveness read included, within 1.52× a bank send")
+	require.LessOrEqual(t, staleGas*100, send*155, "buy-lease reading two stale devices, within 1.55× a bank send")
+	require.LessOrEqual(t, guardedGas*100, send*152, "buy-lease with min_commitment_end, within 1.52× a bank send")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).
