@@ -49,45 +49,69 @@ func TestPoolsGasBesideABankSend(t *testing.T) {
 	client := secp256k1.GenPrivKey()
 	clientAddr := sdk.AccAddress(client.PubKey().Address())
 	require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, clientAddr, sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 10_000_000_000))))
+	// Three x/pocps devices, sealed now, committed for the same 8 days:
+	// the first purchase takes device 3 (equal ends: the highest id).
 	for i := uint64(1); i <= 3; i++ {
+		apptesting.PutSealedDevice(t, c, i, c.Funded)
 		apptesting.OpenLP(t, c, "rtx-4090", i, c.Funded, 8*24*time.Hour)
 	}
-	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	buyMsg := &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)}
+	res, err := apptesting.Deliver(c, c.Ctx(), buyMsg)
 	require.NoError(t, err)
 	var bought poolstypes.MsgBuyLeaseResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
+	require.Equal(t, uint64(3), bought.DeviceId)
 	c.NextBlock(t, time.Minute)
 
 	send := simulateGas(t, c, client, &banktypes.MsgSend{FromAddress: clientAddr.String(), ToAddress: c.Funded.String(),
 		Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1_000_000))})
-	buy := simulateGas(t, c, client, &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	// The usual case: devices 1 and 2 are idle and proven just now; matching
+	// reads the longest commitment's (device 2's) x/pocps last pass and
+	// takes it.
+	live := simulateGas(t, c, client, buyMsg)
 	extend := simulateGas(t, c, client, &poolstypes.MsgExtendLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, Duration: time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
 	terminate := simulateGas(t, c, client, &poolstypes.MsgTerminateLease{Client: clientAddr.String(), LeaseId: bought.LeaseId, MinRefund: math.ZeroInt()})
-	t.Logf("gas: bank send %d, buy-lease %d (%.2f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
-		send, buy, float64(buy)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
-	// Matching weighs the idle devices by when x/pocps last saw them pass a
-	// challenge (LastPass), one read of x/pocps' device record each: here
-	// two idle devices that x/pocps does not know, two reads of an absent
-	// key. The x/pools target bounds the rest of the purchase.
-	cfg := storetypes.KVGasConfig()
-	const deviceKey = 1 + 8 // x/pocps' Devices prefix and the id
-	absent := 2 * (cfg.ReadCostFlat + cfg.ReadCostPerByte*deviceKey)
-	require.LessOrEqual(t, (buy-absent)*2, send*3, "buy-lease, less its liveness reads, within 1.5× a bank send (the x/pools target)")
-	require.LessOrEqual(t, buy*5, send*8, "buy-lease, liveness reads included, within 1.6× a bank send")
+	t.Logf("gas: bank send %d, buy-lease %d (%.3f×), extend-lease %d (%.2f×), terminate-lease %d (%.2f×)",
+		send, live, float64(live)/float64(send), extend, float64(extend)/float64(send), terminate, float64(terminate)/float64(send))
 
-	// The usual case: the devices are x/pocps', sealed and proven just now;
-	// matching reads the longest commitment's record and takes it.
-	for i := uint64(2); i <= 3; i++ {
-		apptesting.PutSealedDevice(t, c, i, c.Funded)
+	// The optional fields: a named device is read directly (no index walk,
+	// no liveness read); min_commitment_end adds a comparison.
+	named := *buyMsg
+	named.DeviceId = 2
+	namedGas := simulateGas(t, c, client, &named)
+	guarded := *buyMsg
+	minEnd := c.Ctx().BlockTime().Add(7 * 24 * time.Hour)
+	guarded.MinCommitmentEnd = &minEnd
+	guardedGas := simulateGas(t, c, client, &guarded)
+	t.Logf("gas: buy-lease --device %d (%.3f×), --min-commitment-end %d (%.3f×)",
+		namedGas, float64(namedGas)/float64(send), guardedGas, float64(guardedGas)/float64(send))
+
+	// Both idle devices stale (their last passes older than
+	// match_liveness_window): matching reads both and falls back to the
+	// longest commitment.
+	stale := c.Ctx().BlockTime().Add(-48 * time.Hour)
+	for i := uint64(1); i <= 2; i++ {
+		require.NoError(t, c.PocpsKeeper.LastPasses.Set(c.Ctx(), i, stale.UnixNano()))
 	}
-	record, err := c.PocpsKeeper.Devices.Get(c.Ctx(), 3)
-	require.NoError(t, err)
 	c.NextBlock(t, time.Second)
-	live := simulateGas(t, c, client, &poolstypes.MsgBuyLease{Client: clientAddr.String(), GpuClass: "rtx-4090", Duration: 2 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
-	read := cfg.ReadCostFlat + cfg.ReadCostPerByte*(deviceKey+uint64(len(c.AppCodec().MustMarshal(&record))))
-	t.Logf("gas: buy-lease matched to a live device %d (%.2f×; its x/pocps record read %d)", live, float64(live)/float64(send), read)
-	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send")
-	require.LessOrEqual(t, live*5, send*8, "buy-lease matched to a live device, within 1.6× a bank send")
+	staleGas := simulateGas(t, c, client, buyMsg)
+	t.Logf("gas: buy-lease with both idle devices stale %d (%.3f×)", staleGas, float64(staleGas)/float64(send))
+
+	// A liveness read is one x/pocps LastPasses record: prefix and id, and
+	// the unix nanoseconds.
+	cfg := storetypes.KVGasConfig()
+	read := cfg.ReadCostFlat + cfg.ReadCostPerByte*(1+8+8)
+	require.GreaterOrEqual(t, staleGas-live, read, "the stale case makes one more liveness read (and one more index step)")
+	require.LessOrEqual(t, (live-read)*2, send*3, "buy-lease, less its liveness read, within 1.5× a bank send (the x/pools target)")
+	require.LessOrEqual(t, namedGas*2, send*3, "buy-lease on a named device (no liveness read), within 1.5× a bank send")
+	require.Less(t, namedGas, live, "naming the device costs less than matching")
+	// With the read the target is not met yet: the read's flat 1 000 gas
+	// puts the purchase about 500 gas over 1.5× (docs/pools.md, "Gas of
+	// the purchase, with the compact last-pass index"). These bounds keep
+	// it where it is.
+	require.LessOrEqual(t, live*100, send*152, "buy-lease, one liveness read included, within 1.52× a bank send")
+	require.LessOrEqual(t, staleGas*100, send*155, "buy-lease reading two stale devices, within 1.55× a bank send")
+	require.LessOrEqual(t, guardedGas*100, send*152, "buy-lease with min_commitment_end, within 1.52× a bank send")
 }
 
 // Gas of the x/stake messages beside a bank send (docs/benchmarks.md).

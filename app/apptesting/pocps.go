@@ -317,8 +317,8 @@ func (a *Answers) Report(walks, rows int) *pocpstypes.MsgSubmitChallengeResult {
 
 // PutSealedDevice writes a sealed rtx-4090 device id owned by owner straight
 // into x/pocps, with a dummy tiny seal commitment (for tests of what
-// happens after sealing; the setup flow has its own tests), and moves the
-// device sequence past id.
+// happens after sealing; the setup flow has its own tests) with its
+// LastPasses entry (sealed now), and moves the device sequence past id.
 func PutSealedDevice(t testing.TB, c *TestChain, id uint64, owner sdk.AccAddress) {
 	t.Helper()
 	commit := pocpstypes.SealCommitment{Params: pocpstypes.SealParamsFromProof(proof.TinyParams())}
@@ -332,6 +332,7 @@ func PutSealedDevice(t testing.TB, c *TestChain, id uint64, owner sdk.AccAddress
 		Seal: commit, Endpoint: "d:1", Status: pocpstypes.DEVICE_STATUS_SEALED, W: math.ZeroInt(),
 		SealedAt: c.Ctx().BlockTime(),
 	}))
+	require.NoError(t, c.PocpsKeeper.LastPasses.Set(c.Ctx(), id, c.Ctx().BlockTime().UnixNano()), "as the seal records it")
 	if seq, err := c.PocpsKeeper.DeviceSeq.Peek(c.Ctx()); err == nil && seq < id {
 		require.NoError(t, c.PocpsKeeper.DeviceSeq.Set(c.Ctx(), id))
 	}

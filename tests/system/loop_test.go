@@ -246,16 +246,32 @@ func TestSystemLoop(t *testing.T) {
 
 	// A client buys a lease at the quoted price; it names the device.
 	var est struct {
-		Total    string `json:"total"`
-		DeviceID string `json:"device_id"`
+		Total         string `json:"total"`
+		DeviceID      string `json:"device_id"`
+		CommitmentEnd string `json:"commitment_end"`
 	}
 	require.NoError(t, n.qjson(&est, "pools", "estimate-buy", "rtx-4090", "2m"))
 	require.Equal(t, "1", est.DeviceID)
 	total, err := strconv.ParseInt(est.Total, 10, 64)
 	require.NoError(t, err)
+	var named struct {
+		Total string `json:"total"`
+	}
+	require.NoError(t, n.qjson(&named, "pools", "estimate-buy", "rtx-4090", "2m", "--device", est.DeviceID, "--min-commitment-end", est.CommitmentEnd))
+	require.Equal(t, est.Total, named.Total, "the same quote for the device named")
+	var maxImpact struct {
+		Seconds  string `json:"seconds"`
+		DeviceID string `json:"device_id"`
+		Limit    string `json:"limit"`
+	}
+	require.NoError(t, n.qjson(&maxImpact, "pools", "estimate-buy-max-impact", "rtx-4090", "0.5"))
+	require.Equal(t, "1", maxImpact.DeviceID)
+	require.NotEmpty(t, maxImpact.Limit)
 	// A slippage bound of 1 uloop is refused before it is sent.
 	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "2m", "1", "--from", "client"), "slippage bound exceeded")
-	n.tx("tx", "pools", "buy-lease", "rtx-4090", "2m", strconv.FormatInt(total*11/10, 10), "--from", "client")
+	// Bought on the quoted device, so that no earlier purchase in the block
+	// can move it to another.
+	n.tx("tx", "pools", "buy-lease", "rtx-4090", "2m", strconv.FormatInt(total*11/10, 10), "--device", est.DeviceID, "--from", "client")
 	// Nobody else can end the client's lease.
 	require.Contains(t, n.txRefused("tx", "pools", "terminate-lease", "1", "0", "--from", "miner"), "lease not yours")
 	var lease struct {

@@ -426,6 +426,30 @@ func TestSystemLocalChain(t *testing.T) {
 	require.ErrorContains(t, err, "no idle device")
 	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "30m", "--node", n.nodeFlag())
 	require.ErrorContains(t, err, "outside [1h0m0s, 720h0m0s]")
+	_, err = n.try("q", "pools", "estimate-buy", "rtx-4090", "2h", "--device", "3", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "device is not in this pool")
+	_, err = n.try("q", "pools", "estimate-sell", "rtx-4090", "48h", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "no LP position", "an empty pool takes no sale")
+	_, err = n.try("q", "pools", "estimate-buy-max-impact", "rtx-4090", "0.01", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "no idle device")
+	_, err = n.try("q", "pools", "estimate-buy-max-impact", "rtx-4090", "1%", "--node", n.nodeFlag())
+	require.ErrorContains(t, err, "max_price_impact")
+	// The quotes answer on REST too, in the same words.
+	for path, want := range map[string]string{
+		"estimate_sell?duration=48h":                                       "no LP position",
+		"estimate_buy_max_impact?max_price_impact=0.01":                    "no idle device",
+		"estimate_buy?duration=2h&device_id=3":                             "device is not in this pool",
+		"estimate_buy?duration=2h&min_commitment_end=1960-01-01T00:00:00Z": "min_commitment_end",
+		"estimate_sell?duration=1500ms":                                    "whole number of seconds",
+	} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/loopin/pools/v1/pools/rtx-4090/%s", n.rest, path))
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.NotEqual(t, http.StatusOK, resp.StatusCode, path)
+		require.Contains(t, string(body), want, path)
+	}
 	// A transaction that would fail is refused before it is sent, with the
 	// chain's registered error; one sent without simulation fails in its
 	// block and --wait prints why.
@@ -433,6 +457,8 @@ func TestSystemLocalChain(t *testing.T) {
 	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "nope-gpu", "5m", "1000", "--from", "alice"), "pool not found")
 	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "abc", "1000", "--from", "alice"), "invalid duration")
 	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "0s", "1000", "--from", "alice"), "invalid duration")
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--device", "3", "--from", "alice"), "device is not in this pool")
+	require.Contains(t, n.txRefused("tx", "pools", "buy-lease", "rtx-4090", "2h", "100000", "--min-commitment-end", "1969-12-31T00:00:00Z", "--from", "alice"), "invalid time")
 	require.Contains(t, n.txRefused("tx", "pools", "terminate-lease", "7", "0", "--from", "alice"), "lease not found")
 	require.Contains(t, n.txFailsInBlock("tx", "stake", "lp", "1", "168h", "100000", "--from", "alice"), "device not found")
 	out = n.cli("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag(), "-o", "json")

@@ -291,6 +291,9 @@ func (k Keeper) SubmitSetupResult(ctx context.Context, msg *types.MsgSubmitSetup
 	if err := k.Devices.Set(ctx, device.Id, device); err != nil {
 		return nil, err
 	}
+	if err := k.recordPass(ctx, device.Id, lastPassOf(device)); err != nil {
+		return nil, err
+	}
 	if err := k.schedule(ctx, device.Id); err != nil {
 		return nil, err
 	}
@@ -409,6 +412,9 @@ func (k Keeper) SubmitChallengeResult(ctx context.Context, msg *types.MsgSubmitC
 		device.LastVerified = sdkCtx.BlockTime()
 		clearFailures(&device)
 		if err := k.Devices.Set(ctx, device.Id, device); err != nil {
+			return nil, err
+		}
+		if err := k.recordPass(ctx, device.Id, device.LastVerified); err != nil {
 			return nil, err
 		}
 		if err := k.countReport(ctx, val); err != nil {

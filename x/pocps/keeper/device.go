@@ -203,7 +203,7 @@ func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDe
 	if err := k.burnDeposit(ctx, &device, "deregistered unsealed"); err != nil {
 		return nil, err
 	}
-	if err := k.Devices.Remove(ctx, device.Id); err != nil {
+	if err := k.removeDevice(ctx, device.Id); err != nil {
 		return nil, err
 	}
 	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventDeviceDeregistered{
@@ -217,17 +217,44 @@ func (k Keeper) DeregisterDevice(ctx context.Context, msg *types.MsgDeregisterDe
 // LastPass returns when device id last proved itself: its last passed
 // residency challenge, or its seal when none has passed since (zero time:
 // never sealed). x/pools prefers recently verified devices when matching
-// and x/stake claws back lease revenue released since then. Errors:
-// ErrDeviceNotFound.
+// and x/stake claws back lease revenue released since then. It reads the
+// compact LastPasses index (one key of 17 bytes); a device without an
+// entry there (never sealed, or state written before the index) is read
+// from its record. Errors: ErrDeviceNotFound.
 func (k Keeper) LastPass(ctx context.Context, id uint64) (time.Time, error) {
+	ns, err := k.LastPasses.Get(ctx, id)
+	if err == nil {
+		return time.Unix(0, ns).UTC(), nil
+	} else if !errors.Is(err, collections.ErrNotFound) {
+		return time.Time{}, err
+	}
 	d, err := k.device(ctx, id)
 	if err != nil {
 		return time.Time{}, err
 	}
+	return lastPassOf(d), nil
+}
+
+// lastPassOf is max(d.LastVerified, d.SealedAt), what LastPasses holds for d.
+func lastPassOf(d types.Device) time.Time {
 	if d.LastVerified.After(d.SealedAt) {
-		return d.LastVerified, nil
+		return d.LastVerified
 	}
-	return d.SealedAt, nil
+	return d.SealedAt
+}
+
+// recordPass notes in LastPasses that device id proved itself (sealed or
+// passed a residency challenge) at at.
+func (k Keeper) recordPass(ctx context.Context, id uint64, at time.Time) error {
+	return k.LastPasses.Set(ctx, id, at.UnixNano())
+}
+
+// removeDevice deletes device id's record and its LastPasses entry.
+func (k Keeper) removeDevice(ctx context.Context, id uint64) error {
+	if err := k.Devices.Remove(ctx, id); err != nil {
+		return err
+	}
+	return k.LastPasses.Remove(ctx, id)
 }
 
 // ChallengeDevice issues a residency challenge of sealed device id now,

@@ -22,6 +22,12 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.Devices.Set(ctx, d.Id, d); err != nil {
 			return err
 		}
+		// LastPasses is derived, not exported: the devices carry it.
+		if last := lastPassOf(d); !last.IsZero() {
+			if err := k.recordPass(ctx, d.Id, last); err != nil {
+				return err
+			}
+		}
 		if d.Status == types.DEVICE_STATUS_FAILED {
 			if err := k.DevicePrune.Set(ctx, collections.Join(d.FailedAt.Add(gs.Params.DeviceRetention).Unix(), d.Id)); err != nil {
 				return err

@@ -93,6 +93,14 @@ type Keeper struct {
 	// Misses holds each validator's decayed count of missed deadlines; it
 	// outlives the Verifier record (docs/pocps.md §15).
 	Misses collections.Map[sdk.ValAddress, types.VerifierMisses]
+	// LastPasses maps device id → unix nanoseconds of the device's last
+	// passed residency challenge or, when none passed since, its seal: the
+	// compact copy of max(last_verified, sealed_at) that LastPass reads
+	// (x/pools reads it for every device it weighs when matching a lease,
+	// so it is one small record instead of the whole device). Written where
+	// a seal or pass is recorded, removed with the device, derived from the
+	// devices at InitGenesis (not exported).
+	LastPasses collections.Map[uint64, int64]
 }
 
 // ChallengeIndexes are the secondary indexes of Challenges.
@@ -203,7 +211,8 @@ func NewKeeper(cdc codec.BinaryCodec, storeService store.KVStoreService, ak type
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		ChallengePrune: collections.NewKeySet(sb, types.ChallengePruneKey, "challenge_prune",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
-		Misses: collections.NewMap(sb, types.MissesKey, "misses", sdk.ValAddressKey, codec.CollValue[types.VerifierMisses](cdc)),
+		Misses:     collections.NewMap(sb, types.MissesKey, "misses", sdk.ValAddressKey, codec.CollValue[types.VerifierMisses](cdc)),
+		LastPasses: collections.NewMap(sb, types.LastPassesKey, "last_passes", collections.Uint64Key, collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -336,7 +336,7 @@ func (k Keeper) prune(ctx context.Context) error {
 			}
 			continue
 		}
-		if err := k.Devices.Remove(ctx, d.Id); err != nil {
+		if err := k.removeDevice(ctx, d.Id); err != nil {
 			return err
 		}
 		pruned++

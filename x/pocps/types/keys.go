@@ -57,4 +57,7 @@ var (
 	ChallengePruneKey = collections.NewPrefix(19)
 	// MissesKey maps validator operator address → VerifierMisses.
 	MissesKey = collections.NewPrefix(20)
+	// LastPassesKey maps device id → unix nanoseconds of its last passed
+	// residency challenge or its seal (Keeper.LastPass).
+	LastPassesKey = collections.NewPrefix(21)
 )

@@ -49,6 +49,7 @@ func setLastPass(t *testing.T, c *apptesting.TestChain, id uint64, owner sdk.Acc
 	require.NoError(t, err)
 	d.SealedAt, d.LastVerified = at, at
 	require.NoError(t, c.PocpsKeeper.Devices.Set(c.Ctx(), id, d))
+	require.NoError(t, c.PocpsKeeper.LastPasses.Set(c.Ctx(), id, at.UnixNano()), "as a pass records it")
 }
 
 // A retired pool that still serves leases is accounted at every epoch end
@@ -67,6 +68,8 @@ func TestRetiredPoolKeepsAccountingItsLeases(t *testing.T) {
 		require.NoError(t, err)
 	}
 	c.NextBlock(t, time.Second)
+	_, err := poolskeeper.NewQuerier(c.PoolsKeeper).EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "l40", Duration: time.Hour})
+	require.ErrorContains(t, err, poolstypes.ErrPoolNotActive.Error(), "the estimate refuses as the purchase does")
 	before, emptyBefore := apptesting.PoolOf(t, c, "l40"), apptesting.PoolOf(t, c, "a100")
 	total, err := c.PoolsKeeper.LeasedSeconds(c.Ctx())
 	require.NoError(t, err)
@@ -330,6 +333,10 @@ func TestQueueBacklogIsBoundedAndKeepsTheLedger(t *testing.T) {
 	require.NotZero(t, other.LeaseId)
 	_, err = q.EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: "l40", Duration: time.Hour})
 	require.Equal(t, codes.FailedPrecondition, status.Code(err), "the estimate says the purchase would wait")
+	_, err = q.EstimateBuyMaxImpact(c.Ctx(), &poolstypes.QueryEstimateBuyMaxImpactRequest{GpuClass: "l40", MaxPriceImpact: "0.01"})
+	require.ErrorContains(t, err, poolstypes.ErrPoolBusy.Error())
+	_, err = q.EstimateSell(c.Ctx(), &poolstypes.QueryEstimateSellRequest{GpuClass: "l40", Duration: 24 * time.Hour})
+	require.ErrorContains(t, err, poolstypes.ErrPoolBusy.Error(), "so would a sale")
 	spot, err := q.SpotPrice(c.Ctx(), &poolstypes.QuerySpotPriceRequest{GpuClass: "l40"})
 	require.NoError(t, err, "queries answer as of the accounted time")
 	require.True(t, spot.SpotPrice.IsPositive())

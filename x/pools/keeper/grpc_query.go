@@ -21,11 +21,16 @@ import (
 // errors become NotFound, other registered errors InvalidArgument.
 func grpcErr(err error) error {
 	switch {
-	case errors.Is(err, types.ErrPoolNotFound), errors.Is(err, types.ErrLeaseNotFound), errors.Is(err, types.ErrPositionNotFound):
+	case errors.Is(err, types.ErrPoolNotFound), errors.Is(err, types.ErrLeaseNotFound), errors.Is(err, types.ErrPositionNotFound),
+		errors.Is(err, types.ErrDeviceNotInPool):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, types.ErrInvalidDuration), errors.Is(err, types.ErrNoIdleDevice), errors.Is(err, types.ErrInsufficientLiquidity),
-		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive), errors.Is(err, types.ErrPoolBusy):
+		errors.Is(err, types.ErrLeaseEnded), errors.Is(err, types.ErrPoolNotActive), errors.Is(err, types.ErrPoolBusy),
+		errors.Is(err, types.ErrDeviceNotIdle), errors.Is(err, types.ErrNotCovered), errors.Is(err, types.ErrCommitmentEndsEarly),
+		errors.Is(err, types.ErrPriceImpact):
 		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, types.ErrInvalidTime), errors.Is(err, types.ErrInvalidAmount):
+		return status.Error(codes.InvalidArgument, err.Error())
 	}
 	return status.Error(codes.Internal, err.Error())
 }
@@ -102,42 +107,70 @@ func (q Querier) Twap(ctx context.Context, req *types.QueryTwapRequest) (*types.
 	return &types.QueryTwapResponse{Twap: dec, PerGpuHour: dec.MulInt64(3600), From: time.Unix(from, 0).UTC(), To: time.Unix(lp.Now, 0).UTC()}, nil
 }
 
-// EstimateBuy quotes what MsgBuyLease would do now, changing nothing.
+// EstimateBuy quotes what MsgBuyLease with the same duration, device_id
+// and min_commitment_end would do now, changing nothing: the device it
+// would be on (pick), price, fee, total, per GPU-hour and price impact, or
+// the error the purchase would fail with (retired pool, backlog, duration,
+// no such device, ...).
 func (q Querier) EstimateBuy(ctx context.Context, req *types.QueryEstimateBuyRequest) (*types.QueryEstimateBuyResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	pool, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err := types.ValidateMinCommitmentEnd(req.MinCommitmentEnd); err != nil {
+		return nil, grpcErr(err)
+	}
+	pool, lp, params, err := q.tradeNow(ctx, req.GpuClass, "a purchase")
 	if err != nil {
 		return nil, err
-	}
-	if pool.QueueBacklog {
-		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: a purchase waits for due lease and commitment ends to be applied", pool.GpuClass))
-	}
-	params, err := q.Keeper.Params.Get(ctx)
-	if err != nil {
-		return nil, grpcErr(err)
 	}
 	h, err := leaseDuration(params, req.Duration)
 	if err != nil {
 		return nil, grpcErr(err)
 	}
-	deviceID, _, found, err := q.match(ctx, pool.Id, lp.Now, h, params.MatchLivenessWindow)
+	pos, end, err := q.pick(ctx, pool, lp.Now, h, params.MatchLivenessWindow, types.DeviceChoice{DeviceID: req.DeviceId, MinCommitmentEnd: req.MinCommitmentEnd})
 	if err != nil {
 		return nil, grpcErr(err)
-	}
-	if !found {
-		return nil, status.Errorf(codes.FailedPrecondition, "%s: pool %s has no idle device whose commitment covers %s", types.ErrNoIdleDevice, pool.GpuClass, time.Duration(h)*time.Second)
 	}
 	price, fee, err := lp.QuoteBuy(h)
 	if err != nil {
 		return nil, grpcErr(ledgerErr(err))
 	}
 	total := new(big.Int).Add(price, fee)
-	perHour := math.LegacyNewDecFromBigInt(total).MulInt64(3600).QuoInt64(h)
-	impact := math.LegacyNewDec(lp.H).QuoInt64(lp.H - h).Sub(math.LegacyOneDec())
 	return &types.QueryEstimateBuyResponse{Price: math.NewIntFromBigInt(price), Fee: math.NewIntFromBigInt(fee), Total: math.NewIntFromBigInt(total),
-		PerGpuHour: perHour, PriceImpact: impact, DeviceId: deviceID, Seconds: uint64(h)}, nil
+		PerGpuHour: perGPUHour(total, h), PriceImpact: buyImpact(lp, h), DeviceId: pos.DeviceId, Seconds: uint64(h), CommitmentEnd: timeUnix(end)}, nil
+}
+
+// tradeNow resolves a pool for a quote of a trade at the block time
+// (what, e.g. "a purchase", for the error): the pool and its ledger
+// accounted to now, and the params; a retired pool or one with a queue
+// backlog is refused with the error the trade would meet.
+func (q Querier) tradeNow(ctx context.Context, name, what string) (types.Pool, *ledger.Pool, types.Params, error) {
+	pool, lp, err := q.poolNow(ctx, name)
+	if err != nil {
+		return types.Pool{}, nil, types.Params{}, err
+	}
+	if pool.Status == types.POOL_STATUS_RETIRED {
+		return types.Pool{}, nil, types.Params{}, grpcErr(errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is retired", pool.GpuClass))
+	}
+	if pool.QueueBacklog {
+		return types.Pool{}, nil, types.Params{}, grpcErr(errorsmod.Wrapf(types.ErrPoolBusy, "pool %s: %s waits for due lease and commitment ends to be applied", pool.GpuClass, what))
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return types.Pool{}, nil, types.Params{}, grpcErr(err)
+	}
+	return pool, lp, params, nil
+}
+
+// perGPUHour is amount uloop for h GPU-seconds, per GPU-hour.
+func perGPUHour(amount *big.Int, h int64) math.LegacyDec {
+	return math.LegacyNewDecFromBigInt(amount).MulInt64(3600).QuoInt64(h)
+}
+
+// buyImpact is the spot-price impact of buying h of lp's unsold time: L
+// stays and H falls by h, so spot after / spot before − 1 = H/(H−h) − 1.
+func buyImpact(lp *ledger.Pool, h int64) math.LegacyDec {
+	return math.LegacyNewDec(lp.H).QuoInt64(lp.H - h).Sub(math.LegacyOneDec())
 }
 
 // EstimateTerminate quotes what MsgTerminateLease would refund now.

@@ -142,6 +142,65 @@ func (k Keeper) match(ctx context.Context, poolID uint64, now, h int64, window t
 	return first.K3(), first.K2(), found, nil
 }
 
+// pick returns the position of the idle device of pool that a lease of h
+// seconds bought at now is on, with choice (MsgBuyLease's device_id and
+// min_commitment_end), and its commitment end (unix seconds). With no
+// device named it is match's device, refused (never replaced) when its
+// commitment ends before choice.MinCommitmentEnd; with a device named it is
+// that device or an error. The named path reads the device's position
+// alone: no index walk, no liveness read. Errors: ErrNoIdleDevice,
+// ErrDeviceNotInPool, ErrDeviceNotIdle, ErrNotCovered,
+// ErrCommitmentEndsEarly.
+func (k Keeper) pick(ctx context.Context, pool types.Pool, now, h int64, window time.Duration, choice types.DeviceChoice) (types.Position, int64, error) {
+	lease := time.Duration(h) * time.Second
+	if choice.DeviceID == 0 {
+		deviceID, end, found, err := k.match(ctx, pool.Id, now, h, window)
+		if err != nil {
+			return types.Position{}, 0, err
+		}
+		if !found {
+			return types.Position{}, 0, errorsmod.Wrapf(types.ErrNoIdleDevice, "pool %s has no idle device whose commitment covers %s", pool.GpuClass, lease)
+		}
+		if err := checkMinEnd(choice, deviceID, end); err != nil {
+			return types.Position{}, 0, err
+		}
+		pos, err := k.Position(ctx, deviceID)
+		return pos, end, err
+	}
+	pos, err := k.Positions.Get(ctx, choice.DeviceID)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Position{}, 0, errorsmod.Wrapf(types.ErrDeviceNotInPool, "device %d holds no position in any pool (loopind q pools capacity %s names an idle one)", choice.DeviceID, pool.GpuClass)
+	} else if err != nil {
+		return types.Position{}, 0, err
+	}
+	if pos.PoolId != pool.Id {
+		return types.Position{}, 0, errorsmod.Wrapf(types.ErrDeviceNotInPool, "device %d is in pool %d, not in pool %s (%d)", choice.DeviceID, pos.PoolId, pool.GpuClass, pool.Id)
+	}
+	if pos.LeaseId != 0 {
+		return types.Position{}, 0, errorsmod.Wrapf(types.ErrDeviceNotIdle, "device %d serves lease %d", choice.DeviceID, pos.LeaseId)
+	}
+	end := pos.End.Unix()
+	if end-now < h {
+		return types.Position{}, 0, errorsmod.Wrapf(types.ErrNotCovered, "device %d's commitment ends at %s, %s from now: it does not cover %s",
+			choice.DeviceID, pos.End.UTC().Format(time.RFC3339), time.Duration(max(end-now, 0))*time.Second, lease)
+	}
+	if err := checkMinEnd(choice, choice.DeviceID, end); err != nil {
+		return types.Position{}, 0, err
+	}
+	return pos, end, nil
+}
+
+// checkMinEnd refuses device deviceID, whose commitment ends at end (unix
+// seconds), when that is before choice.MinCommitmentEnd. Errors:
+// ErrCommitmentEndsEarly.
+func checkMinEnd(choice types.DeviceChoice, deviceID uint64, end int64) error {
+	if choice.MinCommitmentEnd != nil && timeUnix(end).Before(*choice.MinCommitmentEnd) {
+		return errorsmod.Wrapf(types.ErrCommitmentEndsEarly, "the lease would be on device %d, whose commitment ends at %s, before min_commitment_end %s",
+			deviceID, timeUnix(end).Format(time.RFC3339), choice.MinCommitmentEnd.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // live reports whether device last passed a challenge within window of now.
 func (k Keeper) live(ctx context.Context, device uint64, now int64, window time.Duration) (bool, error) {
 	last, err := k.liveness.LastPass(ctx, device)
@@ -199,11 +258,15 @@ func (k Keeper) clientLease(ctx context.Context, id uint64, client string) (type
 // most maxIn uloop (price + fee): it matches the idle device with the
 // longest remaining commitment, preferring one that passed a challenge
 // within match_liveness_window (match), and sells its time at the
-// quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). Errors, changing nothing:
+// quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). choice can name the device
+// the lease must be on and the earliest commitment end it may have (pick):
+// the purchase is then on that device, or fails. Errors, changing nothing:
 // invalid address, ErrInvalidAmount, ErrDeadlinePassed, ErrPoolNotFound,
 // ErrPoolNotActive (retired), ErrPoolBusy, ErrInvalidDuration,
-// ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
-func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass string, d time.Duration, maxIn math.Int) (*types.MsgBuyLeaseResponse, error) {
+// ErrNoIdleDevice, ErrDeviceNotInPool, ErrDeviceNotIdle, ErrNotCovered,
+// ErrCommitmentEndsEarly, ErrInsufficientLiquidity, ErrSlippage,
+// insufficient funds.
+func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass string, d time.Duration, maxIn math.Int, choice types.DeviceChoice) (*types.MsgBuyLeaseResponse, error) {
 	clientStr := client.String()
 	pool, err := k.PoolByClass(ctx, gpuClass)
 	if err != nil {
@@ -224,17 +287,11 @@ func (k Keeper) BuyLease(ctx context.Context, client sdk.AccAddress, gpuClass st
 	if err != nil {
 		return nil, err
 	}
-	deviceID, end, found, err := k.match(ctx, pool.Id, lp.Now, h, params.MatchLivenessWindow)
+	pos, end, err := k.pick(ctx, pool, lp.Now, h, params.MatchLivenessWindow, choice)
 	if err != nil {
 		return nil, err
 	}
-	if !found {
-		return nil, errorsmod.Wrapf(types.ErrNoIdleDevice, "pool %s has no idle device whose commitment covers %s", pool.GpuClass, time.Duration(h)*time.Second)
-	}
-	pos, err := k.Position(ctx, deviceID)
-	if err != nil {
-		return nil, err
-	}
+	deviceID := pos.DeviceId
 	seq, err := k.LeaseSeq.Next(ctx) // a failure below reverts it with the transaction
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
@@ -325,13 +326,40 @@ func FuzzPoolsKeeper(f *testing.F) {
 				_, err := c.PoolsKeeper.OpenPosition(c.Ctx(), apptesting.PoolOf(t, c, "rtx-4090").Id, device, miner, end, math.NewInt(1<<62))
 				require.NoError(t, err)
 			case 1:
-				res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090",
-					Duration: time.Duration(1+arg%24) * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
-				if err == nil {
-					var r poolstypes.MsgBuyLeaseResponse
-					require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
-					leases = append(leases, r.LeaseId)
+				// Some purchases name a device, some a min_commitment_end;
+				// each does what EstimateBuy with the same fields says.
+				msg := &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090",
+					Duration: time.Duration(1+arg%24) * time.Hour, MaxUloopIn: math.NewInt(1 << 50)}
+				switch {
+				case arg%4 == 3 && device > 0:
+					msg.DeviceId = 1 + uint64(arg/4)%device
+				case arg%4 == 2:
+					minEnd := c.Ctx().BlockTime().Add(time.Duration(arg%48) * time.Hour)
+					msg.MinCommitmentEnd = &minEnd
 				}
+				est, estErr := poolskeeper.NewQuerier(c.PoolsKeeper).EstimateBuy(c.Ctx(), &poolstypes.QueryEstimateBuyRequest{GpuClass: msg.GpuClass,
+					Duration: msg.Duration, DeviceId: msg.DeviceId, MinCommitmentEnd: msg.MinCommitmentEnd})
+				res, err := apptesting.Deliver(c, c.Ctx(), msg)
+				if err != nil {
+					require.Error(t, estErr, "the estimate fails as the purchase does: %v", err)
+					var registered *errorsmod.Error
+					require.ErrorAs(t, err, &registered, "a registered error")
+					require.ErrorContains(t, estErr, registered.Error(), "with the same registered error")
+					break
+				}
+				require.NoError(t, estErr)
+				var r poolstypes.MsgBuyLeaseResponse
+				require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &r))
+				require.Equal(t, est.DeviceId, r.DeviceId)
+				require.Equal(t, est.Price, r.Price)
+				require.Equal(t, est.Fee, r.Fee)
+				if msg.DeviceId != 0 {
+					require.Equal(t, msg.DeviceId, r.DeviceId)
+				}
+				if msg.MinCommitmentEnd != nil {
+					require.False(t, est.CommitmentEnd.Before(*msg.MinCommitmentEnd))
+				}
+				leases = append(leases, r.LeaseId)
 			case 2: // terminate: the refund is EstimateTerminate's, for LP and sold devices alike
 				if len(leases) > 0 {
 					id := leases[int(arg)%len(leases)]

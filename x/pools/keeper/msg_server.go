@@ -10,10 +10,13 @@ import (
 )
 
 // BuyLease matches the idle device with the longest remaining commitment
-// and sells its time at the quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). Errors,
-// changing nothing: invalid address, ErrInvalidAmount, ErrDeadlinePassed,
-// ErrPoolNotFound, ErrPoolNotActive (retired), ErrInvalidDuration,
-// ErrNoIdleDevice, ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
+// (or takes the one device_id names) and sells its time at the
+// quote ⌈L·ln(H/(H−h))⌉ (docs/pools.md "Price rule"). Errors, changing nothing:
+// invalid address, ErrInvalidAmount, ErrInvalidTime, ErrDeadlinePassed,
+// ErrPoolNotFound, ErrPoolNotActive (retired), ErrPoolBusy,
+// ErrInvalidDuration, ErrNoIdleDevice, ErrDeviceNotInPool,
+// ErrDeviceNotIdle, ErrNotCovered, ErrCommitmentEndsEarly,
+// ErrInsufficientLiquidity, ErrSlippage, insufficient funds.
 func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*types.MsgBuyLeaseResponse, error) {
 	client, err := ms.accountKeeper.AddressCodec().StringToBytes(msg.Client)
 	if err != nil {
@@ -25,7 +28,11 @@ func (ms msgServer) BuyLease(ctx context.Context, msg *types.MsgBuyLease) (*type
 	if err := checkDeadline(ctx, msg.Deadline); err != nil {
 		return nil, err
 	}
-	return ms.Keeper.BuyLease(ctx, client, msg.GpuClass, msg.Duration, msg.MaxUloopIn)
+	if err := types.ValidateMinCommitmentEnd(msg.MinCommitmentEnd); err != nil {
+		return nil, err
+	}
+	return ms.Keeper.BuyLease(ctx, client, msg.GpuClass, msg.Duration, msg.MaxUloopIn,
+		types.DeviceChoice{DeviceID: msg.DeviceId, MinCommitmentEnd: msg.MinCommitmentEnd})
 }
 
 // ExtendLease buys more time on the lease's device at the path-independent

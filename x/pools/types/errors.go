@@ -57,13 +57,29 @@ var (
 	// or a commitment that does not end in the future.
 	ErrInvalidAmount = errors.Register(ModuleName, 18, "invalid amount")
 	// ErrNotCovered is returned when an extension runs past the device's
-	// commitment.
+	// commitment, or a purchase names a device (MsgBuyLease.device_id) whose
+	// commitment ends before the lease would.
 	ErrNotCovered = errors.Register(ModuleName, 19, "device commitment does not cover the lease")
 	// ErrPoolBusy is returned when a trade or stake touches a pool whose
 	// queue_backlog is set: lease and commitment ends due by now wait for
 	// the next block's BeginBlock, and the pool's time may not pass them.
 	// Retry in a later block.
 	ErrPoolBusy = errors.Register(ModuleName, 22, "pool is applying a backlog of due lease and commitment ends")
+	// ErrDeviceNotInPool is returned when a purchase names a device
+	// (MsgBuyLease.device_id) that holds no position in the pool of its
+	// gpu_class.
+	ErrDeviceNotInPool = errors.Register(ModuleName, 23, "device is not in this pool")
+	// ErrDeviceNotIdle is returned when a purchase names a device that
+	// serves a lease.
+	ErrDeviceNotIdle = errors.Register(ModuleName, 24, "device is not idle")
+	// ErrCommitmentEndsEarly is returned when the device a purchase would
+	// be on (named, or matched) has a commitment that ends before the
+	// purchase's min_commitment_end.
+	ErrCommitmentEndsEarly = errors.Register(ModuleName, 25, "device commitment ends before min_commitment_end")
+	// ErrPriceImpact is returned by EstimateBuyMaxImpact when even the
+	// shortest lease (min_lease_duration) would move the spot price by more
+	// than the bound asked.
+	ErrPriceImpact = errors.Register(ModuleName, 26, "price impact above the bound")
 )
 
 // Stateless message errors (Msg.ValidateBasic, run at CheckTx).
@@ -73,4 +89,7 @@ var (
 	ErrInvalidAddress = errors.Register(ModuleName, 20, "invalid address")
 	// ErrInvalidID is returned for an id of zero: ids start at 1.
 	ErrInvalidID = errors.Register(ModuleName, 21, "invalid id")
+	// ErrInvalidTime is returned for a timestamp that cannot be meant,
+	// such as a min_commitment_end before 1970.
+	ErrInvalidTime = errors.Register(ModuleName, 27, "invalid time")
 )

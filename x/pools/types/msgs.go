@@ -1,6 +1,8 @@
 package types
 
 import (
+	"time"
+
 	"cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	chaintypes "github.com/loopin-project/loopin/types"
@@ -78,7 +80,9 @@ func (m *MsgSetPoolStatus) ValidateBasic() error {
 }
 
 // ValidateBasic checks the client's address, the class name, that the
-// duration is a positive whole number of seconds and the slippage bound.
+// duration is a positive whole number of seconds, the slippage bound and,
+// when set, min_commitment_end (ValidateMinCommitmentEnd). device_id needs
+// no check: 0 is "any device", any other id is the keeper's to look up.
 func (m *MsgBuyLease) ValidateBasic() error {
 	if err := validateAddress("client", m.Client); err != nil {
 		return err
@@ -89,7 +93,32 @@ func (m *MsgBuyLease) ValidateBasic() error {
 	if err := ValidateDuration("duration", m.Duration); err != nil {
 		return err
 	}
+	if err := ValidateMinCommitmentEnd(m.MinCommitmentEnd); err != nil {
+		return err
+	}
 	return validateAmount("max_uloop_in", m.MaxUloopIn)
+}
+
+// ValidateMinCommitmentEnd checks an optional min_commitment_end: unset,
+// or a time after the Unix epoch (commitment ends are unix seconds after
+// it). Whether a device's commitment reaches it is the keeper's to say.
+// Errors: ErrInvalidTime.
+func ValidateMinCommitmentEnd(t *time.Time) error {
+	if t != nil && t.Unix() <= 0 {
+		return errors.Wrapf(ErrInvalidTime, "min_commitment_end %s is not after 1970: give an RFC 3339 time such as 2027-01-31T00:00:00Z", t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// DeviceChoice is what a purchase asks of the device it is on
+// (MsgBuyLease's device_id and min_commitment_end, EstimateBuy's same
+// fields). The zero value asks nothing: the usual matching.
+type DeviceChoice struct {
+	// DeviceID, when not 0, is the device the lease must be on.
+	DeviceID uint64
+	// MinCommitmentEnd, when not nil, is the earliest commitment end the
+	// device may have.
+	MinCommitmentEnd *time.Time
 }
 
 // ValidateBasic checks the client's address, the lease id, that the

@@ -89,6 +89,10 @@ func TestMsgValidateBasic(t *testing.T) {
 		{name: "buy fractional duration", msg: buy(func(m *types.MsgBuyLease) { m.Duration = 1500 * time.Millisecond }), want: types.ErrInvalidDuration, in: []string{"1.5s"}},
 		{name: "buy nil bound", msg: buy(func(m *types.MsgBuyLease) { m.MaxUloopIn = math.Int{} }), want: types.ErrInvalidAmount, in: []string{"max_uloop_in"}},
 		{name: "buy negative bound", msg: buy(func(m *types.MsgBuyLease) { m.MaxUloopIn = math.NewInt(-1) }), want: types.ErrInvalidAmount, in: []string{"max_uloop_in", "-1"}},
+		{name: "buy on a named device valid", msg: buy(func(m *types.MsgBuyLease) { m.DeviceId = 7 })},
+		{name: "buy with min commitment end valid", msg: buy(func(m *types.MsgBuyLease) { e := time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC); m.MinCommitmentEnd = &e })},
+		{name: "buy min commitment end at the epoch", msg: buy(func(m *types.MsgBuyLease) { e := time.Unix(0, 0); m.MinCommitmentEnd = &e }), want: types.ErrInvalidTime, in: []string{"min_commitment_end", "1970-01-01T00:00:00Z"}},
+		{name: "buy zero min commitment end", msg: buy(func(m *types.MsgBuyLease) { m.MinCommitmentEnd = &time.Time{} }), want: types.ErrInvalidTime, in: []string{"min_commitment_end"}},
 
 		{name: "extend valid", msg: extend(func(*types.MsgExtendLease) {})},
 		{name: "extend bad client", msg: extend(func(m *types.MsgExtendLease) { m.Client = wrong }), want: types.ErrInvalidAddress, in: []string{"client"}},

@@ -38,6 +38,44 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// BuyLimit says which bound stopped the longest lease of
+// EstimateBuyMaxImpact.
+type BuyLimit int32
+
+const (
+	// BUY_LIMIT_UNSPECIFIED is not used.
+	BuyLimit_BUY_LIMIT_UNSPECIFIED BuyLimit = 0
+	// BUY_LIMIT_PRICE_IMPACT: one second more would exceed max_price_impact.
+	BuyLimit_BUY_LIMIT_PRICE_IMPACT BuyLimit = 1
+	// BUY_LIMIT_MAX_LEASE_DURATION: the lease is max_lease_duration long.
+	BuyLimit_BUY_LIMIT_MAX_LEASE_DURATION BuyLimit = 2
+	// BUY_LIMIT_COMMITMENT: the lease takes the longest idle commitment's
+	// remaining time (a lease is on one device).
+	BuyLimit_BUY_LIMIT_COMMITMENT BuyLimit = 3
+)
+
+var BuyLimit_name = map[int32]string{
+	0: "BUY_LIMIT_UNSPECIFIED",
+	1: "BUY_LIMIT_PRICE_IMPACT",
+	2: "BUY_LIMIT_MAX_LEASE_DURATION",
+	3: "BUY_LIMIT_COMMITMENT",
+}
+
+var BuyLimit_value = map[string]int32{
+	"BUY_LIMIT_UNSPECIFIED":        0,
+	"BUY_LIMIT_PRICE_IMPACT":       1,
+	"BUY_LIMIT_MAX_LEASE_DURATION": 2,
+	"BUY_LIMIT_COMMITMENT":         3,
+}
+
+func (x BuyLimit) String() string {
+	return proto.EnumName(BuyLimit_name, int32(x))
+}
+
+func (BuyLimit) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{0}
+}
+
 // QueryParamsRequest is the Query/Params request type.
 type QueryParamsRequest struct {
 }
@@ -527,10 +565,18 @@ func (m *QueryTwapResponse) GetTo() time.Time {
 	return time.Time{}
 }
 
-// QueryEstimateBuyRequest names a pool by GPU class and a lease duration (CLI: "36h", "168h").
+// QueryEstimateBuyRequest names a pool by GPU class and a lease duration
+// (CLI: "36h", "168h"), with MsgBuyLease's optional device_id and
+// min_commitment_end: the estimate names the device the purchase would be
+// on, or fails as it would.
 type QueryEstimateBuyRequest struct {
 	GpuClass string        `protobuf:"bytes,1,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
 	Duration time.Duration `protobuf:"bytes,2,opt,name=duration,proto3,stdduration" json:"duration"`
+	// device_id, when not 0, is the device the lease must be on (MsgBuyLease's).
+	DeviceId uint64 `protobuf:"varint,3,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// min_commitment_end, when set, is the earliest commitment end the
+	// matched device may have (MsgBuyLease's).
+	MinCommitmentEnd *time.Time `protobuf:"bytes,4,opt,name=min_commitment_end,json=minCommitmentEnd,proto3,stdtime" json:"min_commitment_end,omitempty"`
 }
 
 func (m *QueryEstimateBuyRequest) Reset()         { *m = QueryEstimateBuyRequest{} }
@@ -580,6 +626,20 @@ func (m *QueryEstimateBuyRequest) GetDuration() time.Duration {
 	return 0
 }
 
+func (m *QueryEstimateBuyRequest) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryEstimateBuyRequest) GetMinCommitmentEnd() *time.Time {
+	if m != nil {
+		return m.MinCommitmentEnd
+	}
+	return nil
+}
+
 // QueryEstimateBuyResponse is what MsgBuyLease would do now.
 type QueryEstimateBuyResponse struct {
 	// price is the constant-product quote X escrowed for the device, uloop.
@@ -595,6 +655,10 @@ type QueryEstimateBuyResponse struct {
 	// device_id is the device it would be matched to.
 	DeviceId uint64 `protobuf:"varint,6,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	Seconds  uint64 `protobuf:"varint,7,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	// commitment_end is when that device's commitment ends: the latest a
+	// lease on it can be extended to. Pass device_id as --device (or this as
+	// --min-commitment-end) so that the purchase cannot land elsewhere.
+	CommitmentEnd time.Time `protobuf:"bytes,8,opt,name=commitment_end,json=commitmentEnd,proto3,stdtime" json:"commitment_end"`
 }
 
 func (m *QueryEstimateBuyResponse) Reset()         { *m = QueryEstimateBuyResponse{} }
@@ -644,6 +708,273 @@ func (m *QueryEstimateBuyResponse) GetSeconds() uint64 {
 	return 0
 }
 
+func (m *QueryEstimateBuyResponse) GetCommitmentEnd() time.Time {
+	if m != nil {
+		return m.CommitmentEnd
+	}
+	return time.Time{}
+}
+
+// QueryEstimateBuyMaxImpactRequest names a pool by GPU class and the
+// largest price impact a lease may have.
+type QueryEstimateBuyMaxImpactRequest struct {
+	GpuClass string `protobuf:"bytes,1,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	// max_price_impact is a decimal fraction: the most the lease may raise
+	// the spot price, as spot after / spot before − 1 (0.01 for 1 %).
+	MaxPriceImpact string `protobuf:"bytes,2,opt,name=max_price_impact,json=maxPriceImpact,proto3" json:"max_price_impact,omitempty"`
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) Reset()         { *m = QueryEstimateBuyMaxImpactRequest{} }
+func (m *QueryEstimateBuyMaxImpactRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateBuyMaxImpactRequest) ProtoMessage()    {}
+func (*QueryEstimateBuyMaxImpactRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{12}
+}
+func (m *QueryEstimateBuyMaxImpactRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateBuyMaxImpactRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateBuyMaxImpactRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateBuyMaxImpactRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateBuyMaxImpactRequest.Merge(m, src)
+}
+func (m *QueryEstimateBuyMaxImpactRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateBuyMaxImpactRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateBuyMaxImpactRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateBuyMaxImpactRequest proto.InternalMessageInfo
+
+func (m *QueryEstimateBuyMaxImpactRequest) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) GetMaxPriceImpact() string {
+	if m != nil {
+		return m.MaxPriceImpact
+	}
+	return ""
+}
+
+// QueryEstimateBuyMaxImpactResponse is the longest whole-second lease,
+// within [min_lease_duration, max_lease_duration] and covered by one idle
+// device's commitment, whose price impact is at most max_price_impact, and
+// what MsgBuyLease of that duration would do now.
+type QueryEstimateBuyMaxImpactResponse struct {
+	// seconds is the lease length (buy it as "<seconds>s").
+	Seconds uint64 `protobuf:"varint,1,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	// device_id is the device the purchase would be on (pass it as --device
+	// so that it cannot land elsewhere).
+	DeviceId uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	// price is the quote escrowed for the device, uloop.
+	Price cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=price,proto3,customtype=cosmossdk.io/math.Int" json:"price"`
+	// fee is burned on top of price, uloop.
+	Fee cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	// total is price + fee: the least max_uloop_in that buys it now.
+	Total cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=total,proto3,customtype=cosmossdk.io/math.Int" json:"total"`
+	// per_gpu_hour is total per GPU-hour of the lease, uloop.
+	PerGpuHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=per_gpu_hour,json=perGpuHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"per_gpu_hour"`
+	// price_impact is the spot price after over before, minus 1: h/(H−h),
+	// at most max_price_impact.
+	PriceImpact cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=price_impact,json=priceImpact,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"price_impact"`
+	// limit is the bound that stopped the lease from being longer.
+	Limit BuyLimit `protobuf:"varint,8,opt,name=limit,proto3,enum=loopin.pools.v1.BuyLimit" json:"limit,omitempty"`
+	// commitment_end is when the device's commitment ends.
+	CommitmentEnd time.Time `protobuf:"bytes,9,opt,name=commitment_end,json=commitmentEnd,proto3,stdtime" json:"commitment_end"`
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) Reset()         { *m = QueryEstimateBuyMaxImpactResponse{} }
+func (m *QueryEstimateBuyMaxImpactResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateBuyMaxImpactResponse) ProtoMessage()    {}
+func (*QueryEstimateBuyMaxImpactResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{13}
+}
+func (m *QueryEstimateBuyMaxImpactResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateBuyMaxImpactResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateBuyMaxImpactResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateBuyMaxImpactResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateBuyMaxImpactResponse.Merge(m, src)
+}
+func (m *QueryEstimateBuyMaxImpactResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateBuyMaxImpactResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateBuyMaxImpactResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateBuyMaxImpactResponse proto.InternalMessageInfo
+
+func (m *QueryEstimateBuyMaxImpactResponse) GetSeconds() uint64 {
+	if m != nil {
+		return m.Seconds
+	}
+	return 0
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) GetDeviceId() uint64 {
+	if m != nil {
+		return m.DeviceId
+	}
+	return 0
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) GetLimit() BuyLimit {
+	if m != nil {
+		return m.Limit
+	}
+	return BuyLimit_BUY_LIMIT_UNSPECIFIED
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) GetCommitmentEnd() time.Time {
+	if m != nil {
+		return m.CommitmentEnd
+	}
+	return time.Time{}
+}
+
+// QueryEstimateSellRequest names a pool by GPU class and the length of the
+// sale. x/stake's MsgSellCompute sells days whole days of day_length
+// (`loopind q stake params`): give days × day_length (CLI: "48h" for two
+// days of 24 h).
+type QueryEstimateSellRequest struct {
+	GpuClass string `protobuf:"bytes,1,opt,name=gpu_class,json=gpuClass,proto3" json:"gpu_class,omitempty"`
+	// duration is the sold time, whole seconds.
+	Duration time.Duration `protobuf:"bytes,2,opt,name=duration,proto3,stdduration" json:"duration"`
+}
+
+func (m *QueryEstimateSellRequest) Reset()         { *m = QueryEstimateSellRequest{} }
+func (m *QueryEstimateSellRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateSellRequest) ProtoMessage()    {}
+func (*QueryEstimateSellRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{14}
+}
+func (m *QueryEstimateSellRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateSellRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateSellRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateSellRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateSellRequest.Merge(m, src)
+}
+func (m *QueryEstimateSellRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateSellRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateSellRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateSellRequest proto.InternalMessageInfo
+
+func (m *QueryEstimateSellRequest) GetGpuClass() string {
+	if m != nil {
+		return m.GpuClass
+	}
+	return ""
+}
+
+func (m *QueryEstimateSellRequest) GetDuration() time.Duration {
+	if m != nil {
+		return m.Duration
+	}
+	return 0
+}
+
+// QueryEstimateSellResponse is what selling that time into the pool
+// (MsgSellCompute) would pay now.
+type QueryEstimateSellResponse struct {
+	// out is the constant-product quote paid out of the pool's reserve, uloop.
+	Out cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=out,proto3,customtype=cosmossdk.io/math.Int" json:"out"`
+	// fee is burned from out, uloop.
+	Fee cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	// proceeds is out − fee: what the seller receives (MsgSellCompute's
+	// proceeds; use it as --min-uloop-out).
+	Proceeds cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=proceeds,proto3,customtype=cosmossdk.io/math.Int" json:"proceeds"`
+	// per_gpu_hour is proceeds per GPU-hour sold, uloop.
+	PerGpuHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=per_gpu_hour,json=perGpuHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"per_gpu_hour"`
+	// price_impact is the spot price after the sale over before, minus 1:
+	// negative, a sale lowers the price.
+	PriceImpact cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=price_impact,json=priceImpact,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"price_impact"`
+	// seconds is the sold time, GPU-seconds.
+	Seconds uint64 `protobuf:"varint,6,opt,name=seconds,proto3" json:"seconds,omitempty"`
+}
+
+func (m *QueryEstimateSellResponse) Reset()         { *m = QueryEstimateSellResponse{} }
+func (m *QueryEstimateSellResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryEstimateSellResponse) ProtoMessage()    {}
+func (*QueryEstimateSellResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_680ccbba77d649e7, []int{15}
+}
+func (m *QueryEstimateSellResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryEstimateSellResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryEstimateSellResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryEstimateSellResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryEstimateSellResponse.Merge(m, src)
+}
+func (m *QueryEstimateSellResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryEstimateSellResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryEstimateSellResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryEstimateSellResponse proto.InternalMessageInfo
+
+func (m *QueryEstimateSellResponse) GetSeconds() uint64 {
+	if m != nil {
+		return m.Seconds
+	}
+	return 0
+}
+
 // QueryEstimateTerminateRequest names a lease.
 type QueryEstimateTerminateRequest struct {
 	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
@@ -653,7 +984,7 @@ func (m *QueryEstimateTerminateRequest) Reset()         { *m = QueryEstimateTerm
 func (m *QueryEstimateTerminateRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryEstimateTerminateRequest) ProtoMessage()    {}
 func (*QueryEstimateTerminateRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{12}
+	return fileDescriptor_680ccbba77d649e7, []int{16}
 }
 func (m *QueryEstimateTerminateRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -701,7 +1032,7 @@ func (m *QueryEstimateTerminateResponse) Reset()         { *m = QueryEstimateTer
 func (m *QueryEstimateTerminateResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryEstimateTerminateResponse) ProtoMessage()    {}
 func (*QueryEstimateTerminateResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{13}
+	return fileDescriptor_680ccbba77d649e7, []int{17}
 }
 func (m *QueryEstimateTerminateResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -746,7 +1077,7 @@ func (m *QueryLeaseRequest) Reset()         { *m = QueryLeaseRequest{} }
 func (m *QueryLeaseRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryLeaseRequest) ProtoMessage()    {}
 func (*QueryLeaseRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{14}
+	return fileDescriptor_680ccbba77d649e7, []int{18}
 }
 func (m *QueryLeaseRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -791,7 +1122,7 @@ func (m *QueryLeaseResponse) Reset()         { *m = QueryLeaseResponse{} }
 func (m *QueryLeaseResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryLeaseResponse) ProtoMessage()    {}
 func (*QueryLeaseResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{15}
+	return fileDescriptor_680ccbba77d649e7, []int{19}
 }
 func (m *QueryLeaseResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -837,7 +1168,7 @@ func (m *QueryLeasesByClientRequest) Reset()         { *m = QueryLeasesByClientR
 func (m *QueryLeasesByClientRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryLeasesByClientRequest) ProtoMessage()    {}
 func (*QueryLeasesByClientRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{16}
+	return fileDescriptor_680ccbba77d649e7, []int{20}
 }
 func (m *QueryLeasesByClientRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -890,7 +1221,7 @@ func (m *QueryLeasesByDeviceRequest) Reset()         { *m = QueryLeasesByDeviceR
 func (m *QueryLeasesByDeviceRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryLeasesByDeviceRequest) ProtoMessage()    {}
 func (*QueryLeasesByDeviceRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{17}
+	return fileDescriptor_680ccbba77d649e7, []int{21}
 }
 func (m *QueryLeasesByDeviceRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -943,7 +1274,7 @@ func (m *QueryLeasesResponse) Reset()         { *m = QueryLeasesResponse{} }
 func (m *QueryLeasesResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryLeasesResponse) ProtoMessage()    {}
 func (*QueryLeasesResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{18}
+	return fileDescriptor_680ccbba77d649e7, []int{22}
 }
 func (m *QueryLeasesResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -995,7 +1326,7 @@ func (m *QueryCapacityRequest) Reset()         { *m = QueryCapacityRequest{} }
 func (m *QueryCapacityRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryCapacityRequest) ProtoMessage()    {}
 func (*QueryCapacityRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{19}
+	return fileDescriptor_680ccbba77d649e7, []int{23}
 }
 func (m *QueryCapacityRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1050,7 +1381,7 @@ func (m *QueryCapacityResponse) Reset()         { *m = QueryCapacityResponse{} }
 func (m *QueryCapacityResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryCapacityResponse) ProtoMessage()    {}
 func (*QueryCapacityResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{20}
+	return fileDescriptor_680ccbba77d649e7, []int{24}
 }
 func (m *QueryCapacityResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1130,7 +1461,7 @@ func (m *QueryPositionRequest) Reset()         { *m = QueryPositionRequest{} }
 func (m *QueryPositionRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryPositionRequest) ProtoMessage()    {}
 func (*QueryPositionRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{21}
+	return fileDescriptor_680ccbba77d649e7, []int{25}
 }
 func (m *QueryPositionRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1177,7 +1508,7 @@ func (m *QueryPositionResponse) Reset()         { *m = QueryPositionResponse{} }
 func (m *QueryPositionResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryPositionResponse) ProtoMessage()    {}
 func (*QueryPositionResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_680ccbba77d649e7, []int{22}
+	return fileDescriptor_680ccbba77d649e7, []int{26}
 }
 func (m *QueryPositionResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -1214,6 +1545,7 @@ func (m *QueryPositionResponse) GetPosition() Position {
 }
 
 func init() {
+	proto.RegisterEnum("loopin.pools.v1.BuyLimit", BuyLimit_name, BuyLimit_value)
 	proto.RegisterType((*QueryParamsRequest)(nil), "loopin.pools.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "loopin.pools.v1.QueryParamsResponse")
 	proto.RegisterType((*QueryPoolsRequest)(nil), "loopin.pools.v1.QueryPoolsRequest")
@@ -1226,6 +1558,10 @@ func init() {
 	proto.RegisterType((*QueryTwapResponse)(nil), "loopin.pools.v1.QueryTwapResponse")
 	proto.RegisterType((*QueryEstimateBuyRequest)(nil), "loopin.pools.v1.QueryEstimateBuyRequest")
 	proto.RegisterType((*QueryEstimateBuyResponse)(nil), "loopin.pools.v1.QueryEstimateBuyResponse")
+	proto.RegisterType((*QueryEstimateBuyMaxImpactRequest)(nil), "loopin.pools.v1.QueryEstimateBuyMaxImpactRequest")
+	proto.RegisterType((*QueryEstimateBuyMaxImpactResponse)(nil), "loopin.pools.v1.QueryEstimateBuyMaxImpactResponse")
+	proto.RegisterType((*QueryEstimateSellRequest)(nil), "loopin.pools.v1.QueryEstimateSellRequest")
+	proto.RegisterType((*QueryEstimateSellResponse)(nil), "loopin.pools.v1.QueryEstimateSellResponse")
 	proto.RegisterType((*QueryEstimateTerminateRequest)(nil), "loopin.pools.v1.QueryEstimateTerminateRequest")
 	proto.RegisterType((*QueryEstimateTerminateResponse)(nil), "loopin.pools.v1.QueryEstimateTerminateResponse")
 	proto.RegisterType((*QueryLeaseRequest)(nil), "loopin.pools.v1.QueryLeaseRequest")
@@ -1242,110 +1578,133 @@ func init() {
 func init() { proto.RegisterFile("loopin/pools/v1/query.proto", fileDescriptor_680ccbba77d649e7) }
 
 var fileDescriptor_680ccbba77d649e7 = []byte{
-	// 1633 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x57, 0xdd, 0x6f, 0x13, 0xc7,
-	0x16, 0xcf, 0x3a, 0xb6, 0x49, 0x4e, 0x12, 0x2e, 0x19, 0x12, 0xe2, 0x98, 0x7b, 0x1d, 0x58, 0x20,
-	0x84, 0x70, 0xb3, 0x4b, 0xc2, 0x97, 0x40, 0x42, 0xe2, 0x86, 0x5c, 0x48, 0x2a, 0x5a, 0x85, 0x10,
-	0xd4, 0x96, 0x3e, 0x58, 0x6b, 0xef, 0xc4, 0x6c, 0x6b, 0xef, 0x2c, 0xbb, 0xb3, 0x49, 0xad, 0x90,
-	0x4a, 0xad, 0xd4, 0x87, 0xbe, 0x54, 0x48, 0xa8, 0xdf, 0x8f, 0xbc, 0xf4, 0xb1, 0x12, 0xfc, 0x11,
-	0x3c, 0x52, 0xaa, 0x4a, 0x15, 0x0f, 0xb4, 0x82, 0xaa, 0xfd, 0x1b, 0xfa, 0x56, 0xed, 0xcc, 0xd9,
-	0xf5, 0xfa, 0x2b, 0x71, 0x42, 0xfa, 0x92, 0x78, 0x67, 0xce, 0xf9, 0x9d, 0xdf, 0xf9, 0x98, 0x33,
-	0x67, 0xe0, 0x60, 0x99, 0x31, 0xc7, 0xb2, 0x75, 0x87, 0xb1, 0xb2, 0xa7, 0xaf, 0x4e, 0xeb, 0x77,
-	0x7d, 0xea, 0x56, 0x35, 0xc7, 0x65, 0x9c, 0x91, 0x7f, 0xc9, 0x4d, 0x4d, 0x6c, 0x6a, 0xab, 0xd3,
-	0xd9, 0x41, 0xa3, 0x62, 0xd9, 0x4c, 0x17, 0x7f, 0xa5, 0x4c, 0x76, 0xa8, 0xc4, 0x4a, 0x4c, 0xfc,
-	0xd4, 0x83, 0x5f, 0xb8, 0x3a, 0x59, 0x64, 0x5e, 0x85, 0x79, 0x7a, 0xc1, 0xf0, 0xa8, 0x84, 0xd4,
-	0x57, 0xa7, 0x0b, 0x94, 0x1b, 0xd3, 0xba, 0x63, 0x94, 0x2c, 0xdb, 0xe0, 0x16, 0xb3, 0x51, 0xf6,
-	0xdf, 0x25, 0xc6, 0x4a, 0x65, 0xaa, 0x1b, 0x8e, 0xa5, 0x1b, 0xb6, 0xcd, 0xb8, 0xd8, 0xf4, 0x70,
-	0x37, 0xdb, 0x48, 0x30, 0xf8, 0x11, 0x6a, 0x36, 0xed, 0x19, 0xae, 0x51, 0x09, 0x35, 0x47, 0x25,
-	0x87, 0xbc, 0x24, 0x27, 0x3f, 0x70, 0x6b, 0x0c, 0x4d, 0x8a, 0xaf, 0x82, 0xbf, 0xa2, 0x73, 0xab,
-	0x42, 0x3d, 0x6e, 0x54, 0x1c, 0x14, 0xc8, 0x35, 0x0a, 0x98, 0xbe, 0x1b, 0xe3, 0xac, 0x0e, 0x01,
-	0xb9, 0x11, 0x78, 0xb5, 0x28, 0x0c, 0x2e, 0xd1, 0xbb, 0x3e, 0xf5, 0xb8, 0x7a, 0x03, 0xf6, 0xd7,
-	0xad, 0x7a, 0x0e, 0xb3, 0x3d, 0x4a, 0x2e, 0x42, 0x5a, 0x12, 0xcb, 0x28, 0x87, 0x94, 0x89, 0xbe,
-	0x99, 0x11, 0xad, 0x21, 0xae, 0x9a, 0x54, 0x98, 0xed, 0x7d, 0xf2, 0x62, 0xac, 0xeb, 0xfb, 0x3f,
-	0x7f, 0x98, 0x54, 0x96, 0x50, 0x43, 0x7d, 0x0f, 0x06, 0x25, 0x64, 0x20, 0x8a, 0x76, 0xc8, 0x55,
-	0x80, 0x5a, 0x14, 0x11, 0x74, 0x5c, 0x43, 0x0f, 0x83, 0x90, 0x6b, 0x32, 0x8b, 0x18, 0x72, 0x6d,
-	0xd1, 0x28, 0x51, 0xd4, 0x5d, 0x8a, 0x69, 0xaa, 0x5f, 0x28, 0xa1, 0x1b, 0x12, 0x1d, 0xf9, 0x9e,
-	0x83, 0x94, 0x60, 0x96, 0x51, 0x0e, 0x75, 0x4f, 0xf4, 0xcd, 0x0c, 0x37, 0xd3, 0x65, 0xac, 0x1c,
-	0x27, 0x2b, 0xc5, 0xc9, 0xb5, 0x3a, 0x5a, 0x09, 0x41, 0xeb, 0xf8, 0x96, 0xb4, 0xa4, 0xd1, 0x3a,
-	0x5e, 0xf3, 0xb0, 0x2f, 0xa2, 0x15, 0xfa, 0x7c, 0x10, 0x7a, 0x4b, 0x8e, 0x9f, 0x2f, 0x96, 0x0d,
-	0x4f, 0xc6, 0xb1, 0x77, 0xa9, 0xa7, 0xe4, 0xf8, 0x57, 0x82, 0x6f, 0x32, 0x02, 0x7b, 0x02, 0x0a,
-	0x79, 0xcb, 0x14, 0x66, 0x93, 0x4b, 0xe9, 0xe0, 0x73, 0xc1, 0x54, 0x3f, 0x55, 0x62, 0xf1, 0x8b,
-	0x1c, 0x3c, 0x03, 0xc9, 0x60, 0x1f, 0x23, 0xb7, 0xb5, 0x7f, 0x42, 0x9a, 0x5c, 0x84, 0x94, 0xb4,
-	0x2e, 0x3d, 0x1b, 0x6d, 0x52, 0xbb, 0x86, 0x74, 0xea, 0x42, 0x23, 0x54, 0xd4, 0x33, 0x30, 0x2c,
-	0x68, 0xdc, 0x74, 0x18, 0x5f, 0x74, 0xad, 0x22, 0xed, 0xc4, 0x2d, 0xf5, 0xaf, 0x04, 0x1c, 0x68,
-	0x54, 0x43, 0x17, 0x6e, 0x01, 0x78, 0x0e, 0xe3, 0x79, 0x27, 0x58, 0x95, 0x8a, 0xb3, 0xe7, 0x02,
-	0xb3, 0xcf, 0x5f, 0x8c, 0x1d, 0x94, 0x21, 0xf7, 0xcc, 0x0f, 0x34, 0x8b, 0xe9, 0x15, 0x83, 0xdf,
-	0xd1, 0xae, 0xd3, 0x92, 0x51, 0xac, 0xce, 0xd1, 0xe2, 0xb3, 0xc7, 0x53, 0x80, 0x19, 0x99, 0xa3,
-	0x45, 0xc9, 0xb1, 0xd7, 0x0b, 0xe1, 0xc9, 0x3b, 0xd0, 0xef, 0x50, 0x37, 0x1f, 0x50, 0xba, 0xc3,
-	0x7c, 0x57, 0xb8, 0xba, 0x73, 0x60, 0x70, 0xa8, 0x7b, 0xcd, 0xf1, 0xe7, 0x99, 0xef, 0x92, 0xb7,
-	0x61, 0xaf, 0x6f, 0x7b, 0xac, 0x6c, 0xe6, 0x3d, 0x5a, 0x64, 0xb6, 0xe9, 0x65, 0xba, 0x05, 0xf6,
-	0x29, 0xc4, 0x1e, 0x6e, 0xc6, 0x5e, 0xb0, 0x79, 0x0c, 0x75, 0xc1, 0xe6, 0x12, 0x75, 0x40, 0xe2,
-	0xdc, 0x94, 0x30, 0xe4, 0x16, 0x0c, 0xb8, 0xd4, 0xa3, 0xee, 0x2a, 0xcd, 0xfb, 0x41, 0x46, 0x32,
-	0xc9, 0x1d, 0xe2, 0xf6, 0x23, 0xcc, 0xad, 0x00, 0x45, 0xbd, 0x8b, 0x35, 0xb8, 0xbc, 0x66, 0x38,
-	0x1d, 0xd5, 0xe0, 0x65, 0x48, 0xaf, 0x59, 0xb6, 0xc9, 0xd6, 0xa2, 0xfa, 0x90, 0x3d, 0x44, 0x0b,
-	0x7b, 0x88, 0x36, 0x87, 0x3d, 0x64, 0x76, 0x20, 0xe0, 0xf6, 0xf5, 0xaf, 0x63, 0x0a, 0x9e, 0x75,
-	0xa9, 0xa7, 0x3e, 0x4a, 0x60, 0xb1, 0x4a, 0x9b, 0x98, 0xe9, 0x37, 0x20, 0xc9, 0xd7, 0x0c, 0xe7,
-	0x35, 0x73, 0x2c, 0x30, 0xfe, 0xc1, 0xf4, 0x5e, 0x82, 0xe4, 0x8a, 0xcb, 0x2a, 0x22, 0xa9, 0x7d,
-	0x33, 0xd9, 0x26, 0xdf, 0x97, 0xc3, 0x06, 0x2b, 0x9d, 0xbf, 0x1f, 0x39, 0x2f, 0xd4, 0xc8, 0x05,
-	0x48, 0x70, 0x26, 0x32, 0xb7, 0x2d, 0xe5, 0x04, 0x67, 0xea, 0x3d, 0x18, 0x11, 0x41, 0xfb, 0xbf,
-	0xc7, 0xad, 0x8a, 0xc1, 0xe9, 0xac, 0x5f, 0xed, 0x28, 0x5f, 0x73, 0xd0, 0x13, 0x36, 0xf5, 0x6d,
-	0x67, 0x2c, 0xd2, 0x54, 0x9f, 0x77, 0x43, 0xa6, 0xd9, 0x3c, 0xa6, 0xee, 0x2a, 0xa4, 0xe2, 0xe7,
-	0x73, 0xfb, 0x25, 0x29, 0xd5, 0xc9, 0x2c, 0x74, 0xaf, 0x50, 0x8a, 0xd9, 0xda, 0x3e, 0x4a, 0xa0,
-	0x1c, 0x70, 0xe1, 0x8c, 0x1b, 0xe5, 0x1d, 0x1f, 0x3b, 0xa9, 0xde, 0x54, 0x42, 0xc9, 0x5d, 0x2b,
-	0xa1, 0x77, 0xa1, 0x5f, 0xb8, 0x9b, 0xb7, 0x2a, 0x8e, 0x51, 0xe4, 0x99, 0xd4, 0x6b, 0x21, 0xf7,
-	0x09, 0xac, 0x05, 0x01, 0x15, 0x14, 0x82, 0x49, 0x57, 0x05, 0xb6, 0x99, 0x49, 0x8b, 0x1b, 0xa2,
-	0x47, 0x2e, 0x2c, 0x98, 0x24, 0x03, 0x7b, 0xc2, 0x96, 0xb4, 0x47, 0x6c, 0x85, 0x9f, 0xea, 0x45,
-	0xf8, 0x4f, 0x5d, 0x6e, 0x97, 0xa9, 0x5b, 0x09, 0xee, 0xa8, 0xa8, 0x7b, 0x8f, 0x42, 0x4f, 0x99,
-	0x1a, 0x9e, 0x80, 0x55, 0xa4, 0xae, 0xf8, 0x5e, 0x30, 0xd5, 0x9f, 0x15, 0xc8, 0xb5, 0x53, 0xc6,
-	0xf2, 0x98, 0x87, 0xb4, 0x4b, 0x57, 0x7c, 0xdb, 0xdc, 0x71, 0x7d, 0xa0, 0xfe, 0xae, 0x14, 0xc8,
-	0xb1, 0xa0, 0x41, 0xfb, 0x1e, 0xad, 0x6f, 0xd0, 0xc9, 0xa0, 0xdd, 0x06, 0xab, 0xd8, 0x6e, 0x55,
-	0x0d, 0x7b, 0xd4, 0xf5, 0xc0, 0xcf, 0x0e, 0xe2, 0xf0, 0x26, 0x8e, 0x18, 0x28, 0x8f, 0xae, 0x9f,
-	0x87, 0x94, 0x10, 0xc0, 0x2b, 0xf8, 0x40, 0xd3, 0x5d, 0x2a, 0xc4, 0xeb, 0x2e, 0x52, 0x21, 0xaf,
-	0x7e, 0xa9, 0x40, 0xb6, 0x86, 0xe7, 0xcd, 0x56, 0xaf, 0x94, 0x2d, 0x6a, 0xf3, 0x90, 0xc8, 0x29,
-	0x48, 0x17, 0xc5, 0x02, 0x86, 0x34, 0xf3, 0xec, 0xf1, 0xd4, 0x10, 0xba, 0xfb, 0x3f, 0xd3, 0x74,
-	0xa9, 0xe7, 0xdd, 0xe4, 0xae, 0x65, 0x97, 0x96, 0x50, 0xae, 0x61, 0x96, 0x4a, 0xec, 0x78, 0x96,
-	0xfa, 0xb8, 0x91, 0xd8, 0x9c, 0xa8, 0xaf, 0x58, 0x2b, 0xaa, 0x55, 0xa0, 0xd2, 0x50, 0x81, 0xbb,
-	0xc5, 0xe1, 0x1b, 0x05, 0x07, 0x50, 0xc9, 0x21, 0x8a, 0xf6, 0x05, 0x48, 0x8b, 0xe8, 0x85, 0x13,
-	0x5d, 0x07, 0xe1, 0x46, 0x85, 0xdd, 0x9b, 0xe9, 0x4e, 0xc3, 0x90, 0xa0, 0x76, 0xc5, 0x70, 0x8c,
-	0xa2, 0xc5, 0x3b, 0xea, 0xd1, 0xea, 0x1f, 0x09, 0x9c, 0x9b, 0x6a, 0x5a, 0xe8, 0x52, 0x6c, 0xe2,
-	0x53, 0xe2, 0x13, 0x5f, 0x8b, 0x39, 0x23, 0xb1, 0x3b, 0x73, 0xc6, 0x49, 0x18, 0x2c, 0xb2, 0x4a,
-	0xc5, 0xe2, 0x9c, 0x9a, 0x79, 0x99, 0xba, 0xf0, 0x88, 0xec, 0x8b, 0x36, 0x64, 0xd2, 0x3d, 0x72,
-	0x18, 0xfa, 0x2d, 0xb3, 0x4c, 0x23, 0xb9, 0xa4, 0x90, 0xeb, 0x0b, 0xd6, 0x42, 0x91, 0x63, 0xb0,
-	0x57, 0xc4, 0xb8, 0x06, 0x96, 0x92, 0xe7, 0x4d, 0xae, 0x86, 0x62, 0x33, 0x30, 0x5c, 0x66, 0x76,
-	0x89, 0x7a, 0x3c, 0x2f, 0x8f, 0x58, 0xe8, 0x96, 0x6c, 0x63, 0xfb, 0x71, 0x53, 0x24, 0x30, 0xa4,
-	0x7a, 0x0a, 0x86, 0xea, 0x75, 0xa4, 0x05, 0x6c, 0x6f, 0x24, 0xae, 0x22, 0xcd, 0x44, 0xd9, 0x59,
-	0x64, 0x9e, 0x15, 0xa4, 0xab, 0x93, 0xb2, 0x55, 0x1f, 0x2a, 0x98, 0x9d, 0x9a, 0x16, 0x66, 0xe7,
-	0x32, 0xf4, 0x38, 0xb8, 0x86, 0x27, 0x7c, 0xb4, 0xc5, 0x90, 0x2d, 0x05, 0xe2, 0x55, 0x17, 0x69,
-	0x05, 0xbd, 0x91, 0x1a, 0xae, 0x4d, 0xcd, 0x1d, 0xa7, 0x0f, 0xf5, 0x67, 0x7e, 0x1c, 0x80, 0x94,
-	0x60, 0x49, 0x38, 0xa4, 0xe5, 0x43, 0x8b, 0x1c, 0x69, 0x62, 0xd3, 0xfc, 0x9a, 0xcb, 0x1e, 0xdd,
-	0x5c, 0x48, 0xba, 0xaa, 0x8e, 0x7d, 0xf2, 0xd3, 0xef, 0x0f, 0x12, 0xa3, 0x64, 0x44, 0x6f, 0xfd,
-	0x18, 0x25, 0x0e, 0xa4, 0xc4, 0xf3, 0x8a, 0xa8, 0x6d, 0xf0, 0x62, 0x2f, 0xbb, 0xec, 0x91, 0x4d,
-	0x65, 0xd0, 0x64, 0x4e, 0x98, 0xcc, 0x90, 0x03, 0x7a, 0xab, 0xb7, 0xb1, 0x47, 0x1e, 0x2a, 0x90,
-	0x0c, 0x34, 0xc8, 0xe1, 0xf6, 0x68, 0xa1, 0x41, 0x75, 0x33, 0x11, 0xb4, 0xb7, 0x2c, 0xec, 0xbd,
-	0x45, 0xd4, 0xd6, 0xf6, 0xf4, 0xf5, 0xe8, 0x00, 0x6f, 0xdc, 0x9e, 0x20, 0xe3, 0x6d, 0xa4, 0x0a,
-	0xd5, 0xbc, 0x65, 0xea, 0xeb, 0x78, 0x6a, 0x37, 0xc8, 0x03, 0x05, 0x7a, 0xa3, 0x77, 0x0d, 0x19,
-	0x6f, 0xcd, 0xa3, 0xf1, 0xbd, 0x94, 0x3d, 0xbe, 0xa5, 0x1c, 0x92, 0x3e, 0x2b, 0x48, 0xeb, 0x64,
-	0x6a, 0x6b, 0xd2, 0x7a, 0xed, 0x25, 0x45, 0x3e, 0x82, 0x64, 0x30, 0x7d, 0xb7, 0x0b, 0x5d, 0xec,
-	0x35, 0xd0, 0x2e, 0x74, 0xf1, 0xe1, 0x5d, 0xd5, 0x05, 0x8b, 0x13, 0xe4, 0x78, 0x07, 0x2c, 0xc4,
-	0x84, 0xfe, 0x9d, 0x02, 0x7d, 0xb1, 0x51, 0x92, 0x4c, 0xb4, 0x36, 0xd2, 0x3c, 0xec, 0x66, 0x4f,
-	0x74, 0x20, 0x89, 0xac, 0xce, 0x0b, 0x56, 0xd3, 0x44, 0xef, 0x80, 0x15, 0x45, 0xfd, 0x7c, 0xc1,
-	0xaf, 0x92, 0x47, 0x0a, 0x0c, 0x36, 0xcd, 0x33, 0x44, 0xdb, 0xdc, 0x72, 0xe3, 0xd4, 0x94, 0xd5,
-	0x3b, 0x96, 0x47, 0xbe, 0x97, 0x04, 0xdf, 0xf3, 0xe4, 0x6c, 0x13, 0x5f, 0x79, 0x4b, 0xe9, 0xeb,
-	0xe1, 0xf4, 0x11, 0xe3, 0xcb, 0x23, 0x7e, 0xf7, 0x20, 0x25, 0x7a, 0x5d, 0xbb, 0x13, 0x18, 0x1f,
-	0x65, 0xda, 0x9d, 0xc0, 0xba, 0xf1, 0x45, 0x9d, 0x14, 0x84, 0x8e, 0xb6, 0x38, 0x11, 0x4d, 0x84,
-	0xc8, 0x57, 0x0a, 0xec, 0xad, 0x1f, 0x56, 0xc8, 0xc9, 0x4d, 0x6c, 0x34, 0x8e, 0x34, 0xed, 0xda,
-	0x50, 0xfd, 0x15, 0xaf, 0xce, 0x08, 0x46, 0xff, 0x25, 0x93, 0xed, 0x18, 0x15, 0xaa, 0x79, 0x39,
-	0xf1, 0xe8, 0xeb, 0xf2, 0xff, 0x06, 0xf9, 0x36, 0xc6, 0x4c, 0xde, 0x03, 0x5b, 0x31, 0xab, 0x9b,
-	0x69, 0x3a, 0x64, 0xd6, 0xfe, 0x20, 0xd6, 0x98, 0xc9, 0x2b, 0x45, 0x5f, 0x8f, 0xee, 0x9a, 0x0d,
-	0xf2, 0xb9, 0x02, 0x3d, 0xe1, 0xad, 0x4f, 0x8e, 0xb5, 0xb6, 0xd4, 0x30, 0x4b, 0x64, 0xc7, 0xb7,
-	0x12, 0x43, 0x4a, 0xa7, 0x05, 0xa5, 0x29, 0x72, 0xb2, 0x83, 0xfa, 0x2f, 0x86, 0x1c, 0x3e, 0x53,
-	0xa0, 0x27, 0xbc, 0xb3, 0xda, 0x11, 0x6a, 0xb8, 0x3e, 0xdb, 0x11, 0x6a, 0xbc, 0x2f, 0x55, 0x4d,
-	0x10, 0x6a, 0xdd, 0x3b, 0xa5, 0xa8, 0x17, 0x0f, 0xce, 0xec, 0xfc, 0x93, 0x97, 0x39, 0xe5, 0xe9,
-	0xcb, 0x9c, 0xf2, 0xdb, 0xcb, 0x9c, 0x72, 0xff, 0x55, 0xae, 0xeb, 0xe9, 0xab, 0x5c, 0xd7, 0x2f,
-	0xaf, 0x72, 0x5d, 0xb7, 0xb5, 0x92, 0xc5, 0xef, 0xf8, 0x05, 0xad, 0xc8, 0x2a, 0x88, 0x35, 0xe5,
-	0xb8, 0xec, 0x7d, 0x5a, 0xe4, 0x21, 0xf4, 0x87, 0x08, 0xce, 0xab, 0x0e, 0xf5, 0x0a, 0x69, 0xf1,
-	0xd6, 0x3d, 0xfd, 0x77, 0x00, 0x00, 0x00, 0xff, 0xff, 0xbf, 0x62, 0x6a, 0xb1, 0x08, 0x16, 0x00,
-	0x00,
+	// 2011 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xd4, 0x58, 0xcd, 0x6f, 0x1b, 0xc7,
+	0x15, 0xd7, 0x52, 0x24, 0x4d, 0x3d, 0xc9, 0x2a, 0x3d, 0x91, 0x6c, 0x8a, 0x49, 0x29, 0x7b, 0x13,
+	0xdb, 0x8a, 0x5c, 0xed, 0x5a, 0x72, 0x12, 0x37, 0x46, 0x03, 0x44, 0x94, 0x64, 0x9b, 0x85, 0xa4,
+	0x30, 0x14, 0x85, 0x26, 0xe9, 0x61, 0xb1, 0xda, 0x1d, 0xd3, 0xdb, 0x72, 0x77, 0xd6, 0xfb, 0x21,
+	0x99, 0x50, 0x55, 0xa0, 0x05, 0x7a, 0xe8, 0xa5, 0x08, 0x10, 0xf4, 0xfb, 0xd0, 0x43, 0x2e, 0x3d,
+	0xf4, 0x50, 0x20, 0x01, 0x7a, 0x6d, 0x6f, 0x39, 0x06, 0x29, 0x0a, 0x14, 0x3d, 0xa4, 0x85, 0x5d,
+	0xa4, 0xe8, 0x9f, 0xd0, 0x5b, 0xb1, 0x33, 0xb3, 0xcb, 0xdd, 0x25, 0x29, 0x51, 0x32, 0x53, 0xa0,
+	0x17, 0x89, 0x3b, 0xf3, 0x3e, 0x7e, 0xef, 0x63, 0xde, 0xbc, 0x37, 0xf0, 0x7c, 0x9b, 0x10, 0xdb,
+	0xb0, 0x64, 0x9b, 0x90, 0xb6, 0x2b, 0xef, 0x2f, 0xcb, 0x8f, 0x7c, 0xec, 0x74, 0x24, 0xdb, 0x21,
+	0x1e, 0x41, 0x5f, 0x61, 0x9b, 0x12, 0xdd, 0x94, 0xf6, 0x97, 0xcb, 0x17, 0x54, 0xd3, 0xb0, 0x88,
+	0x4c, 0xff, 0x32, 0x9a, 0xf2, 0x4c, 0x8b, 0xb4, 0x08, 0xfd, 0x29, 0x07, 0xbf, 0xf8, 0xea, 0xa2,
+	0x46, 0x5c, 0x93, 0xb8, 0xf2, 0x9e, 0xea, 0x62, 0x26, 0x52, 0xde, 0x5f, 0xde, 0xc3, 0x9e, 0xba,
+	0x2c, 0xdb, 0x6a, 0xcb, 0xb0, 0x54, 0xcf, 0x20, 0x16, 0xa7, 0x7d, 0xa1, 0x45, 0x48, 0xab, 0x8d,
+	0x65, 0xd5, 0x36, 0x64, 0xd5, 0xb2, 0x88, 0x47, 0x37, 0x5d, 0xbe, 0x5b, 0x4e, 0x03, 0x0c, 0x7e,
+	0x84, 0x9c, 0x3d, 0x7b, 0xaa, 0xa3, 0x9a, 0x21, 0xe7, 0x1c, 0xc3, 0xa0, 0x30, 0x70, 0xec, 0x83,
+	0x6f, 0xcd, 0x73, 0x95, 0xf4, 0x6b, 0xcf, 0x7f, 0x20, 0x7b, 0x86, 0x89, 0x5d, 0x4f, 0x35, 0x6d,
+	0x4e, 0x50, 0x49, 0x13, 0xe8, 0xbe, 0x13, 0xc3, 0x2c, 0xce, 0x00, 0x7a, 0x3b, 0xb0, 0xaa, 0x4e,
+	0x15, 0x36, 0xf0, 0x23, 0x1f, 0xbb, 0x9e, 0xf8, 0x36, 0x3c, 0x97, 0x58, 0x75, 0x6d, 0x62, 0xb9,
+	0x18, 0xdd, 0x81, 0x3c, 0x03, 0x56, 0x12, 0x2e, 0x0b, 0x0b, 0x93, 0x2b, 0x97, 0xa4, 0x94, 0x5f,
+	0x25, 0xc6, 0x50, 0x9d, 0xf8, 0xe4, 0xf3, 0xf9, 0xb1, 0xdf, 0xfe, 0xeb, 0xf7, 0x8b, 0x42, 0x83,
+	0x73, 0x88, 0xdf, 0x86, 0x0b, 0x4c, 0x64, 0x40, 0xca, 0xf5, 0xa0, 0xbb, 0x00, 0x5d, 0x2f, 0x72,
+	0xa1, 0xd7, 0x24, 0x6e, 0x61, 0xe0, 0x72, 0x89, 0x45, 0x91, 0xbb, 0x5c, 0xaa, 0xab, 0x2d, 0xcc,
+	0x79, 0x1b, 0x31, 0x4e, 0xf1, 0xa7, 0x42, 0x68, 0x06, 0x93, 0xce, 0xf1, 0xbe, 0x06, 0x39, 0x8a,
+	0xac, 0x24, 0x5c, 0x1e, 0x5f, 0x98, 0x5c, 0x99, 0xed, 0x85, 0x4b, 0x48, 0x3b, 0x0e, 0x96, 0x91,
+	0xa3, 0x7b, 0x09, 0x58, 0x19, 0x0a, 0xeb, 0xfa, 0x89, 0xb0, 0x98, 0xd2, 0x04, 0xae, 0xfb, 0x50,
+	0x8c, 0x60, 0x85, 0x36, 0x3f, 0x0f, 0x13, 0x2d, 0xdb, 0x57, 0xb4, 0xb6, 0xea, 0x32, 0x3f, 0x4e,
+	0x34, 0x0a, 0x2d, 0xdb, 0x5f, 0x0b, 0xbe, 0xd1, 0x25, 0x38, 0x17, 0x40, 0x50, 0x0c, 0x9d, 0xaa,
+	0xcd, 0x36, 0xf2, 0xc1, 0x67, 0x4d, 0x17, 0x7f, 0x24, 0xc4, 0xfc, 0x17, 0x19, 0xf8, 0x0a, 0x64,
+	0x83, 0x7d, 0xee, 0xb9, 0x93, 0xed, 0xa3, 0xd4, 0xe8, 0x0e, 0xe4, 0x98, 0x76, 0x66, 0xd9, 0x5c,
+	0x0f, 0xdb, 0x3d, 0x0e, 0x27, 0xe1, 0x1a, 0xca, 0x22, 0xbe, 0x02, 0xb3, 0x14, 0xc6, 0x8e, 0x4d,
+	0xbc, 0xba, 0x63, 0x68, 0x78, 0x18, 0xb3, 0xc4, 0xff, 0x64, 0xe0, 0x62, 0x9a, 0x8d, 0x9b, 0xb0,
+	0x0b, 0xe0, 0xda, 0xc4, 0x53, 0xec, 0x60, 0x95, 0x31, 0x56, 0x5f, 0x0b, 0xd4, 0xfe, 0xed, 0xf3,
+	0xf9, 0xe7, 0x99, 0xcb, 0x5d, 0xfd, 0xbb, 0x92, 0x41, 0x64, 0x53, 0xf5, 0x1e, 0x4a, 0x9b, 0xb8,
+	0xa5, 0x6a, 0x9d, 0x75, 0xac, 0x7d, 0xf6, 0xf1, 0x12, 0xf0, 0x88, 0xac, 0x63, 0x8d, 0x61, 0x9c,
+	0x70, 0x43, 0xf1, 0xe8, 0x1d, 0x98, 0xb2, 0xb1, 0xa3, 0x04, 0x90, 0x1e, 0x12, 0xdf, 0xa1, 0xa6,
+	0x9e, 0x5d, 0x30, 0xd8, 0xd8, 0xb9, 0x67, 0xfb, 0xf7, 0x89, 0xef, 0xa0, 0x6f, 0xc1, 0xb4, 0x6f,
+	0xb9, 0xa4, 0xad, 0x2b, 0x2e, 0xd6, 0x88, 0xa5, 0xbb, 0xa5, 0x71, 0x2a, 0xfb, 0x26, 0x97, 0x3d,
+	0xdb, 0x2b, 0xbb, 0x66, 0x79, 0x31, 0xa9, 0x35, 0xcb, 0x63, 0x52, 0xcf, 0x33, 0x39, 0x3b, 0x4c,
+	0x0c, 0xda, 0x85, 0xf3, 0x0e, 0x76, 0xb1, 0xb3, 0x8f, 0x15, 0x3f, 0x88, 0x48, 0x29, 0x7b, 0x46,
+	0xb9, 0x53, 0x5c, 0xcc, 0x6e, 0x20, 0x45, 0x7c, 0xc4, 0x73, 0xb0, 0x79, 0xa0, 0xda, 0x43, 0xe5,
+	0xe0, 0x9b, 0x90, 0x3f, 0x30, 0x2c, 0x9d, 0x1c, 0x44, 0xf9, 0xc1, 0x6a, 0x88, 0x14, 0xd6, 0x10,
+	0x69, 0x9d, 0xd7, 0x90, 0xea, 0xf9, 0x00, 0xdb, 0x2f, 0xfe, 0x3e, 0x2f, 0xf0, 0xb3, 0xce, 0xf8,
+	0xc4, 0x8f, 0x32, 0x3c, 0x59, 0x99, 0x4e, 0x1e, 0xe9, 0x6f, 0x42, 0xd6, 0x3b, 0x50, 0xed, 0x67,
+	0x8c, 0x31, 0x95, 0xf1, 0x25, 0x86, 0xf7, 0x0d, 0xc8, 0x3e, 0x70, 0x88, 0x49, 0x83, 0x3a, 0xb9,
+	0x52, 0xee, 0xb1, 0xbd, 0x19, 0x16, 0x58, 0x66, 0xfc, 0xfb, 0x91, 0xf1, 0x94, 0x0d, 0xbd, 0x0e,
+	0x19, 0x8f, 0xd0, 0xc8, 0x9d, 0x8a, 0x39, 0xe3, 0x11, 0xf1, 0xdf, 0x02, 0x5c, 0xa2, 0x5e, 0xdb,
+	0x70, 0x3d, 0xc3, 0x54, 0x3d, 0x5c, 0xf5, 0x3b, 0x43, 0x05, 0x6c, 0x1d, 0x0a, 0x61, 0x55, 0x3f,
+	0x75, 0xc8, 0x22, 0xce, 0x40, 0x85, 0x8e, 0xf7, 0x0d, 0x0d, 0x07, 0xc5, 0x67, 0x9c, 0x16, 0x9f,
+	0x02, 0x5b, 0xa8, 0xe9, 0x68, 0x1b, 0x90, 0x69, 0x58, 0x8a, 0x46, 0x4c, 0xd3, 0xf0, 0x4c, 0x6c,
+	0x79, 0x0a, 0xb6, 0xf4, 0x21, 0xcc, 0xcc, 0x06, 0x26, 0x36, 0x8a, 0xa6, 0x61, 0xad, 0x45, 0xac,
+	0x1b, 0x96, 0x2e, 0xfe, 0x2e, 0x0b, 0xa5, 0x5e, 0x5b, 0x79, 0xa2, 0xdc, 0x85, 0x5c, 0xbc, 0x1a,
+	0x9c, 0xfe, 0x00, 0x30, 0x76, 0x54, 0x85, 0xf1, 0x07, 0x18, 0xf3, 0xdc, 0x38, 0xbd, 0x94, 0x80,
+	0x39, 0xc0, 0xe2, 0x11, 0x4f, 0x6d, 0x9f, 0xf9, 0x90, 0x33, 0xf6, 0x9e, 0x84, 0xcd, 0x8e, 0x2c,
+	0x61, 0xdf, 0x85, 0x29, 0x6a, 0xae, 0x62, 0x98, 0xb6, 0xaa, 0x79, 0xa5, 0xdc, 0x33, 0x49, 0x9e,
+	0xa4, 0xb2, 0x6a, 0x54, 0x54, 0x32, 0x25, 0xf2, 0xa9, 0x94, 0x28, 0xc1, 0xb9, 0xb0, 0x00, 0x9e,
+	0xa3, 0x5b, 0xe1, 0x27, 0xaa, 0xc3, 0x74, 0x2a, 0x51, 0x0a, 0xa7, 0x3d, 0x0f, 0xe7, 0xb5, 0x44,
+	0xba, 0x18, 0x70, 0x39, 0x9d, 0x2d, 0x5b, 0xea, 0x63, 0x86, 0x72, 0xa8, 0x23, 0xb2, 0x00, 0x45,
+	0x53, 0x7d, 0xac, 0x24, 0x1c, 0x45, 0xf3, 0xa2, 0x31, 0x6d, 0xaa, 0x8f, 0xeb, 0x5d, 0x9b, 0xc5,
+	0x2f, 0xb2, 0x70, 0xe5, 0x18, 0x5d, 0x3c, 0x45, 0x63, 0xc6, 0x0b, 0x49, 0xe3, 0x13, 0x3e, 0xcb,
+	0xa4, 0x7c, 0x16, 0x65, 0xf6, 0xf8, 0x48, 0x32, 0x3b, 0x3b, 0x92, 0xcc, 0xce, 0x8d, 0x36, 0xb3,
+	0xf3, 0x5f, 0x5a, 0x66, 0x9f, 0x1b, 0x5d, 0x66, 0xcb, 0x90, 0x6b, 0x1b, 0xa6, 0xe1, 0xd1, 0xcc,
+	0x9c, 0xee, 0xd3, 0x02, 0x55, 0xfd, 0xce, 0x66, 0x40, 0xd0, 0x60, 0x74, 0x7d, 0x72, 0x7a, 0xe2,
+	0x19, 0x73, 0xfa, 0x28, 0x55, 0x01, 0x77, 0x70, 0xbb, 0xfd, 0xbf, 0x2b, 0xf7, 0xe2, 0x1f, 0xc7,
+	0x61, 0xae, 0x8f, 0x7e, 0x9e, 0xdf, 0x55, 0x18, 0x27, 0xbe, 0x77, 0xe6, 0x02, 0x1c, 0x30, 0x8f,
+	0xa4, 0xfc, 0x6e, 0x42, 0xc1, 0x76, 0x88, 0x86, 0xf1, 0x33, 0xb4, 0x59, 0x91, 0x84, 0xff, 0xcf,
+	0x22, 0x1c, 0x2b, 0x35, 0xf9, 0x44, 0xa9, 0x11, 0xef, 0xc0, 0x57, 0x13, 0x11, 0x6c, 0x62, 0xc7,
+	0x0c, 0x26, 0x8f, 0xa8, 0x27, 0x9f, 0x83, 0x42, 0x1b, 0xab, 0x2e, 0x2d, 0x45, 0xbc, 0x4c, 0xd1,
+	0xef, 0x9a, 0x2e, 0xfe, 0x45, 0x80, 0xca, 0x20, 0x66, 0x9e, 0x03, 0xf7, 0x21, 0xef, 0xe0, 0x07,
+	0xbe, 0xa5, 0x9f, 0x39, 0x0d, 0x38, 0xff, 0x48, 0x32, 0xe1, 0x6a, 0xd0, 0x76, 0xfb, 0x2e, 0x4e,
+	0xb6, 0xdd, 0xd9, 0xa0, 0x89, 0x0e, 0x56, 0x79, 0x13, 0x2d, 0x4a, 0xbc, 0xf3, 0xdc, 0x0c, 0xec,
+	0x1c, 0xc2, 0x0f, 0x5b, 0x7c, 0x70, 0xe4, 0xf4, 0xdc, 0xf4, 0xdb, 0x90, 0xa3, 0x04, 0x7c, 0xb0,
+	0xba, 0xd8, 0x53, 0x1e, 0x28, 0x79, 0x62, 0x3c, 0xa2, 0xf4, 0xe2, 0xcf, 0x04, 0x28, 0x77, 0xe5,
+	0xb9, 0xd5, 0xce, 0x5a, 0xdb, 0xc0, 0x56, 0x74, 0x47, 0xdd, 0x84, 0xbc, 0x46, 0x17, 0xb8, 0x4b,
+	0x4b, 0x9f, 0x7d, 0xbc, 0x34, 0xc3, 0xcd, 0x5d, 0xd5, 0x75, 0x07, 0xbb, 0xee, 0x8e, 0xe7, 0x18,
+	0x56, 0xab, 0xc1, 0xe9, 0x52, 0x13, 0x72, 0xe6, 0xcc, 0x13, 0xf2, 0x0f, 0xd2, 0xc0, 0xd6, 0xe9,
+	0x9d, 0x14, 0x2b, 0x38, 0xdd, 0x5b, 0x4b, 0xe8, 0xb9, 0xb5, 0x46, 0x83, 0xe1, 0x97, 0x02, 0x7f,
+	0x56, 0x60, 0x18, 0x22, 0x6f, 0xbf, 0x0e, 0x79, 0xea, 0xbd, 0x70, 0x4e, 0x1f, 0xc2, 0xdd, 0x9c,
+	0x61, 0x74, 0x93, 0xfa, 0x2d, 0x98, 0xa1, 0xd0, 0xd6, 0x54, 0x5b, 0xd5, 0x0c, 0x6f, 0xa8, 0xc6,
+	0x5b, 0xfc, 0x22, 0xc3, 0xa7, 0xe1, 0x2e, 0x17, 0x37, 0x29, 0x36, 0xc7, 0x0b, 0xf1, 0x39, 0xbe,
+	0xcf, 0xf4, 0x98, 0x19, 0xcd, 0xf4, 0x78, 0x03, 0x2e, 0xb0, 0xfb, 0xc5, 0xc3, 0xba, 0xc2, 0x42,
+	0x17, 0x1e, 0x91, 0x62, 0xb4, 0xc1, 0x82, 0xee, 0xa2, 0x2b, 0x30, 0x65, 0xe8, 0x6d, 0x1c, 0xd1,
+	0x65, 0x29, 0xdd, 0x64, 0xb0, 0x16, 0x92, 0x5c, 0x85, 0x69, 0xea, 0xe3, 0xae, 0xb0, 0x1c, 0x3b,
+	0x6f, 0x6c, 0x35, 0x24, 0x5b, 0x81, 0xd9, 0x36, 0xb1, 0x5a, 0xd8, 0xf5, 0x14, 0x76, 0xc4, 0x92,
+	0xb5, 0xea, 0x39, 0xbe, 0x49, 0x03, 0x18, 0x42, 0xbd, 0x09, 0x33, 0x49, 0x1e, 0xa6, 0x81, 0xb7,
+	0x91, 0x28, 0xce, 0xc2, 0xd4, 0x44, 0xd1, 0xa9, 0x13, 0xd7, 0x08, 0xc2, 0x35, 0x4c, 0xda, 0x8a,
+	0x1f, 0x0a, 0x3c, 0x3a, 0x5d, 0x2e, 0x1e, 0x9d, 0x37, 0xa1, 0x60, 0xf3, 0x35, 0x7e, 0xc2, 0xe7,
+	0xfa, 0x3c, 0x9d, 0x30, 0x82, 0x78, 0xd6, 0x45, 0x5c, 0x41, 0x6d, 0xc4, 0xaa, 0x63, 0x61, 0xfd,
+	0xcc, 0xe1, 0xe3, 0xfc, 0x8b, 0x47, 0x50, 0x08, 0x7b, 0x0d, 0x34, 0x07, 0xb3, 0xd5, 0xdd, 0x77,
+	0x95, 0xcd, 0xda, 0x56, 0xad, 0xa9, 0xec, 0x6e, 0xef, 0xd4, 0x37, 0xd6, 0x6a, 0x77, 0x6b, 0x1b,
+	0xeb, 0xc5, 0x31, 0x54, 0x86, 0x8b, 0xdd, 0xad, 0x7a, 0xa3, 0xb6, 0xb6, 0xa1, 0xd4, 0xb6, 0xea,
+	0xab, 0x6b, 0xcd, 0xa2, 0x80, 0x2e, 0xc3, 0x0b, 0xdd, 0xbd, 0xad, 0xd5, 0x77, 0x94, 0xcd, 0x8d,
+	0xd5, 0x9d, 0x0d, 0x65, 0x7d, 0xb7, 0xb1, 0xda, 0xac, 0xbd, 0xb5, 0x5d, 0xcc, 0xa0, 0x12, 0xcc,
+	0x74, 0x29, 0xd6, 0xde, 0xda, 0xda, 0xaa, 0x35, 0xb7, 0x36, 0xb6, 0x9b, 0xc5, 0xf1, 0x95, 0x3f,
+	0x14, 0x21, 0x47, 0x9d, 0x84, 0x3c, 0xc8, 0xb3, 0xd7, 0x3b, 0xf4, 0x62, 0x8f, 0x33, 0x7a, 0x9f,
+	0x08, 0xcb, 0x2f, 0x1d, 0x4f, 0xc4, 0x3c, 0x2d, 0xce, 0xff, 0xf0, 0xcf, 0xff, 0xfc, 0x20, 0x33,
+	0x87, 0x2e, 0xc9, 0xfd, 0x5f, 0x38, 0x91, 0x0d, 0x39, 0xfa, 0x66, 0x87, 0xc4, 0x01, 0xf2, 0x62,
+	0xcf, 0x85, 0xe5, 0x17, 0x8f, 0xa5, 0xe1, 0x2a, 0x2b, 0x54, 0x65, 0x09, 0x5d, 0x94, 0xfb, 0x3d,
+	0xb8, 0xba, 0xe8, 0x43, 0x01, 0xb2, 0x01, 0x07, 0xba, 0x32, 0x58, 0x5a, 0xa8, 0x50, 0x3c, 0x8e,
+	0x84, 0xeb, 0x6b, 0x52, 0x7d, 0xdb, 0x48, 0xec, 0xaf, 0x4f, 0x3e, 0x8c, 0xea, 0xc7, 0xd1, 0x7b,
+	0x0b, 0xe8, 0xda, 0x00, 0xaa, 0xbd, 0x8e, 0x62, 0xe8, 0xf2, 0x21, 0x2f, 0x1a, 0x47, 0xe8, 0x03,
+	0x01, 0x26, 0xa2, 0xc7, 0x32, 0x74, 0xad, 0x3f, 0x8e, 0xf4, 0x23, 0x5c, 0xf9, 0xfa, 0x89, 0x74,
+	0x1c, 0xf4, 0xab, 0x14, 0xb4, 0x8c, 0x96, 0x4e, 0x06, 0x2d, 0x77, 0x9f, 0xe7, 0xd0, 0xf7, 0x21,
+	0xdb, 0x3c, 0x50, 0xed, 0x41, 0xae, 0x8b, 0x3d, 0x31, 0x0d, 0x72, 0x5d, 0xfc, 0x45, 0x48, 0x94,
+	0x29, 0x8a, 0x97, 0xd1, 0xf5, 0x21, 0x50, 0xd0, 0x67, 0x9f, 0x5f, 0x0b, 0x30, 0x19, 0x9b, 0xcb,
+	0xd0, 0x42, 0x7f, 0x25, 0xbd, 0x0f, 0x28, 0xe5, 0x97, 0x87, 0xa0, 0xe4, 0xa8, 0x6e, 0x53, 0x54,
+	0xcb, 0x48, 0x1e, 0x02, 0x15, 0xe6, 0xfc, 0xca, 0x9e, 0xdf, 0x41, 0x7f, 0x12, 0x60, 0xa6, 0xdf,
+	0xd4, 0x88, 0x96, 0x4f, 0x54, 0x9e, 0x9e, 0x66, 0xcb, 0x2b, 0xa7, 0x61, 0xe1, 0xc0, 0xab, 0x14,
+	0xf8, 0x37, 0xd0, 0x9d, 0x53, 0x02, 0x57, 0x82, 0xd1, 0x98, 0x35, 0xae, 0xe8, 0x37, 0x02, 0x4c,
+	0xc5, 0x27, 0x02, 0x74, 0x82, 0xe3, 0x62, 0x53, 0x4b, 0x79, 0x71, 0x18, 0x52, 0x8e, 0xf5, 0xeb,
+	0x14, 0xeb, 0x0a, 0xba, 0x79, 0x1a, 0xac, 0x6e, 0x00, 0xe8, 0x23, 0x01, 0x2e, 0xf4, 0x34, 0xad,
+	0x48, 0x3a, 0x5e, 0x77, 0xba, 0x35, 0x2e, 0xcb, 0x43, 0xd3, 0x73, 0xc0, 0x6f, 0x50, 0xc0, 0xb7,
+	0xd1, 0xab, 0x3d, 0x80, 0x59, 0x2b, 0x22, 0x1f, 0x86, 0x2d, 0x66, 0x0c, 0xb0, 0x17, 0xe1, 0xfb,
+	0x1e, 0xe4, 0xe8, 0x85, 0x36, 0xa8, 0xce, 0xc5, 0xfb, 0xd5, 0x41, 0x75, 0x2e, 0xd1, 0xa3, 0x8a,
+	0x8b, 0x14, 0xd0, 0x4b, 0x7d, 0xea, 0x4e, 0x0f, 0x20, 0xf4, 0x73, 0x01, 0xa6, 0x93, 0x1d, 0x29,
+	0xba, 0x71, 0x8c, 0x8e, 0x74, 0xdf, 0x3a, 0xa8, 0xd8, 0x27, 0xfb, 0x38, 0x71, 0x85, 0x22, 0xfa,
+	0x1a, 0x5a, 0x1c, 0x84, 0x68, 0xaf, 0xa3, 0xb0, 0xb6, 0x56, 0x3e, 0x64, 0xff, 0x8f, 0xd0, 0xaf,
+	0x62, 0xc8, 0xd8, 0x65, 0x7f, 0x12, 0xb2, 0x44, 0xe3, 0x3a, 0x24, 0xb2, 0xc1, 0xe5, 0xae, 0x8b,
+	0x8c, 0xf5, 0x0d, 0xf2, 0x61, 0xd4, 0x50, 0x1c, 0xa1, 0x9f, 0x08, 0x50, 0x08, 0x5b, 0x3b, 0x74,
+	0xb5, 0xbf, 0xa6, 0x54, 0xc3, 0x58, 0xbe, 0x76, 0x12, 0x19, 0x87, 0x74, 0x8b, 0x42, 0x5a, 0x42,
+	0x37, 0x86, 0x38, 0x00, 0x5a, 0x88, 0xe1, 0xc7, 0x02, 0x14, 0xc2, 0xc6, 0x64, 0x10, 0xa0, 0x54,
+	0x8f, 0x34, 0x08, 0x50, 0xba, 0x29, 0x12, 0x25, 0x0a, 0xa8, 0xff, 0x0d, 0xc5, 0x48, 0xdd, 0xb8,
+	0x73, 0xaa, 0xf7, 0x3f, 0x79, 0x52, 0x11, 0x3e, 0x7d, 0x52, 0x11, 0xfe, 0xf1, 0xa4, 0x22, 0xbc,
+	0xff, 0xb4, 0x32, 0xf6, 0xe9, 0xd3, 0xca, 0xd8, 0x5f, 0x9f, 0x56, 0xc6, 0xde, 0x93, 0x5a, 0x86,
+	0xf7, 0xd0, 0xdf, 0x93, 0x34, 0x62, 0x72, 0x59, 0x4b, 0xb6, 0x43, 0xbe, 0x83, 0x35, 0x2f, 0x14,
+	0xfd, 0x98, 0x0b, 0xf7, 0x3a, 0x36, 0x76, 0xf7, 0xf2, 0xf4, 0xd9, 0xe2, 0xd6, 0x7f, 0x03, 0x00,
+	0x00, 0xff, 0xff, 0x8a, 0x8c, 0x93, 0x7d, 0xc3, 0x1d, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1374,6 +1733,12 @@ type QueryClient interface {
 	// EstimateBuy quotes a lease purchase: price, fee, price impact and the
 	// device it would be matched to.
 	EstimateBuy(ctx context.Context, in *QueryEstimateBuyRequest, opts ...grpc.CallOption) (*QueryEstimateBuyResponse, error)
+	// EstimateBuyMaxImpact quotes the longest lease whose price impact stays
+	// within a bound: its length, device, price, fee and impact.
+	EstimateBuyMaxImpact(ctx context.Context, in *QueryEstimateBuyMaxImpactRequest, opts ...grpc.CallOption) (*QueryEstimateBuyMaxImpactResponse, error)
+	// EstimateSell quotes selling device time into a pool (x/stake's
+	// MsgSellCompute): quote, fee, proceeds, per GPU-hour and price impact.
+	EstimateSell(ctx context.Context, in *QueryEstimateSellRequest, opts ...grpc.CallOption) (*QueryEstimateSellResponse, error)
 	// EstimateTerminate quotes ending a lease now: refund and fee.
 	EstimateTerminate(ctx context.Context, in *QueryEstimateTerminateRequest, opts ...grpc.CallOption) (*QueryEstimateTerminateResponse, error)
 	// Lease returns one lease.
@@ -1451,6 +1816,24 @@ func (c *queryClient) EstimateBuy(ctx context.Context, in *QueryEstimateBuyReque
 	return out, nil
 }
 
+func (c *queryClient) EstimateBuyMaxImpact(ctx context.Context, in *QueryEstimateBuyMaxImpactRequest, opts ...grpc.CallOption) (*QueryEstimateBuyMaxImpactResponse, error) {
+	out := new(QueryEstimateBuyMaxImpactResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/EstimateBuyMaxImpact", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) EstimateSell(ctx context.Context, in *QueryEstimateSellRequest, opts ...grpc.CallOption) (*QueryEstimateSellResponse, error) {
+	out := new(QueryEstimateSellResponse)
+	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/EstimateSell", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *queryClient) EstimateTerminate(ctx context.Context, in *QueryEstimateTerminateRequest, opts ...grpc.CallOption) (*QueryEstimateTerminateResponse, error) {
 	out := new(QueryEstimateTerminateResponse)
 	err := c.cc.Invoke(ctx, "/loopin.pools.v1.Query/EstimateTerminate", in, out, opts...)
@@ -1521,6 +1904,12 @@ type QueryServer interface {
 	// EstimateBuy quotes a lease purchase: price, fee, price impact and the
 	// device it would be matched to.
 	EstimateBuy(context.Context, *QueryEstimateBuyRequest) (*QueryEstimateBuyResponse, error)
+	// EstimateBuyMaxImpact quotes the longest lease whose price impact stays
+	// within a bound: its length, device, price, fee and impact.
+	EstimateBuyMaxImpact(context.Context, *QueryEstimateBuyMaxImpactRequest) (*QueryEstimateBuyMaxImpactResponse, error)
+	// EstimateSell quotes selling device time into a pool (x/stake's
+	// MsgSellCompute): quote, fee, proceeds, per GPU-hour and price impact.
+	EstimateSell(context.Context, *QueryEstimateSellRequest) (*QueryEstimateSellResponse, error)
 	// EstimateTerminate quotes ending a lease now: refund and fee.
 	EstimateTerminate(context.Context, *QueryEstimateTerminateRequest) (*QueryEstimateTerminateResponse, error)
 	// Lease returns one lease.
@@ -1557,6 +1946,12 @@ func (*UnimplementedQueryServer) Twap(ctx context.Context, req *QueryTwapRequest
 }
 func (*UnimplementedQueryServer) EstimateBuy(ctx context.Context, req *QueryEstimateBuyRequest) (*QueryEstimateBuyResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EstimateBuy not implemented")
+}
+func (*UnimplementedQueryServer) EstimateBuyMaxImpact(ctx context.Context, req *QueryEstimateBuyMaxImpactRequest) (*QueryEstimateBuyMaxImpactResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EstimateBuyMaxImpact not implemented")
+}
+func (*UnimplementedQueryServer) EstimateSell(ctx context.Context, req *QueryEstimateSellRequest) (*QueryEstimateSellResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EstimateSell not implemented")
 }
 func (*UnimplementedQueryServer) EstimateTerminate(ctx context.Context, req *QueryEstimateTerminateRequest) (*QueryEstimateTerminateResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EstimateTerminate not implemented")
@@ -1685,6 +2080,42 @@ func _Query_EstimateBuy_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(QueryServer).EstimateBuy(ctx, req.(*QueryEstimateBuyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EstimateBuyMaxImpact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEstimateBuyMaxImpactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EstimateBuyMaxImpact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/EstimateBuyMaxImpact",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EstimateBuyMaxImpact(ctx, req.(*QueryEstimateBuyMaxImpactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_EstimateSell_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryEstimateSellRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).EstimateSell(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/loopin.pools.v1.Query/EstimateSell",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).EstimateSell(ctx, req.(*QueryEstimateSellRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1825,6 +2256,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EstimateBuy",
 			Handler:    _Query_EstimateBuy_Handler,
+		},
+		{
+			MethodName: "EstimateBuyMaxImpact",
+			Handler:    _Query_EstimateBuyMaxImpact_Handler,
+		},
+		{
+			MethodName: "EstimateSell",
+			Handler:    _Query_EstimateSell_Handler,
 		},
 		{
 			MethodName: "EstimateTerminate",
@@ -2283,12 +2722,27 @@ func (m *QueryEstimateBuyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	_ = i
 	var l int
 	_ = l
-	n9, err9 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.Duration, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.Duration):])
-	if err9 != nil {
-		return 0, err9
+	if m.MinCommitmentEnd != nil {
+		n9, err9 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(*m.MinCommitmentEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.MinCommitmentEnd):])
+		if err9 != nil {
+			return 0, err9
+		}
+		i -= n9
+		i = encodeVarintQuery(dAtA, i, uint64(n9))
+		i--
+		dAtA[i] = 0x22
 	}
-	i -= n9
-	i = encodeVarintQuery(dAtA, i, uint64(n9))
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x18
+	}
+	n10, err10 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.Duration, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.Duration):])
+	if err10 != nil {
+		return 0, err10
+	}
+	i -= n10
+	i = encodeVarintQuery(dAtA, i, uint64(n10))
 	i--
 	dAtA[i] = 0x12
 	if len(m.GpuClass) > 0 {
@@ -2321,6 +2775,14 @@ func (m *QueryEstimateBuyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
+	n11, err11 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CommitmentEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CommitmentEnd):])
+	if err11 != nil {
+		return 0, err11
+	}
+	i -= n11
+	i = encodeVarintQuery(dAtA, i, uint64(n11))
+	i--
+	dAtA[i] = 0x42
 	if m.Seconds != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.Seconds))
 		i--
@@ -2375,6 +2837,255 @@ func (m *QueryEstimateBuyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 		size := m.Price.Size()
 		i -= size
 		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.MaxPriceImpact) > 0 {
+		i -= len(m.MaxPriceImpact)
+		copy(dAtA[i:], m.MaxPriceImpact)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.MaxPriceImpact)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n12, err12 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.CommitmentEnd, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CommitmentEnd):])
+	if err12 != nil {
+		return 0, err12
+	}
+	i -= n12
+	i = encodeVarintQuery(dAtA, i, uint64(n12))
+	i--
+	dAtA[i] = 0x4a
+	if m.Limit != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Limit))
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size := m.PriceImpact.Size()
+		i -= size
+		if _, err := m.PriceImpact.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.PerGpuHour.Size()
+		i -= size
+		if _, err := m.PerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Total.Size()
+		i -= size
+		if _, err := m.Total.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Price.Size()
+		i -= size
+		if _, err := m.Price.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.DeviceId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DeviceId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Seconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Seconds))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateSellRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateSellRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateSellRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	n13, err13 := github_com_cosmos_gogoproto_types.StdDurationMarshalTo(m.Duration, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.Duration):])
+	if err13 != nil {
+		return 0, err13
+	}
+	i -= n13
+	i = encodeVarintQuery(dAtA, i, uint64(n13))
+	i--
+	dAtA[i] = 0x12
+	if len(m.GpuClass) > 0 {
+		i -= len(m.GpuClass)
+		copy(dAtA[i:], m.GpuClass)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.GpuClass)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryEstimateSellResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryEstimateSellResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryEstimateSellResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Seconds != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Seconds))
+		i--
+		dAtA[i] = 0x30
+	}
+	{
+		size := m.PriceImpact.Size()
+		i -= size
+		if _, err := m.PriceImpact.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.PerGpuHour.Size()
+		i -= size
+		if _, err := m.PerGpuHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Proceeds.Size()
+		i -= size
+		if _, err := m.Proceeds.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Out.Size()
+		i -= size
+		if _, err := m.Out.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
 		i = encodeVarintQuery(dAtA, i, uint64(size))
@@ -2982,6 +3693,13 @@ func (m *QueryEstimateBuyRequest) Size() (n int) {
 	}
 	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.Duration)
 	n += 1 + l + sovQuery(uint64(l))
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	if m.MinCommitmentEnd != nil {
+		l = github_com_cosmos_gogoproto_types.SizeOfStdTime(*m.MinCommitmentEnd)
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -3004,6 +3722,92 @@ func (m *QueryEstimateBuyResponse) Size() (n int) {
 	if m.DeviceId != 0 {
 		n += 1 + sovQuery(uint64(m.DeviceId))
 	}
+	if m.Seconds != 0 {
+		n += 1 + sovQuery(uint64(m.Seconds))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CommitmentEnd)
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEstimateBuyMaxImpactRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.MaxPriceImpact)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryEstimateBuyMaxImpactResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Seconds != 0 {
+		n += 1 + sovQuery(uint64(m.Seconds))
+	}
+	if m.DeviceId != 0 {
+		n += 1 + sovQuery(uint64(m.DeviceId))
+	}
+	l = m.Price.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PerGpuHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PriceImpact.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Limit != 0 {
+		n += 1 + sovQuery(uint64(m.Limit))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.CommitmentEnd)
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEstimateSellRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.GpuClass)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = github_com_cosmos_gogoproto_types.SizeOfStdDuration(m.Duration)
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryEstimateSellResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Out.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Fee.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Proceeds.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PerGpuHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.PriceImpact.Size()
+	n += 1 + l + sovQuery(uint64(l))
 	if m.Seconds != 0 {
 		n += 1 + sovQuery(uint64(m.Seconds))
 	}
@@ -4403,6 +5207,61 @@ func (m *QueryEstimateBuyRequest) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinCommitmentEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.MinCommitmentEnd == nil {
+				m.MinCommitmentEnd = new(time.Time)
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(m.MinCommitmentEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])
@@ -4643,6 +5502,817 @@ func (m *QueryEstimateBuyResponse) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seconds", wireType)
+			}
+			m.Seconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitmentEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CommitmentEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateBuyMaxImpactRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateBuyMaxImpactRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateBuyMaxImpactRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxPriceImpact", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.MaxPriceImpact = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateBuyMaxImpactResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateBuyMaxImpactResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateBuyMaxImpactResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seconds", wireType)
+			}
+			m.Seconds = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seconds |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeviceId", wireType)
+			}
+			m.DeviceId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeviceId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Price", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Price.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceImpact", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PriceImpact.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Limit", wireType)
+			}
+			m.Limit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Limit |= BuyLimit(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitmentEnd", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.CommitmentEnd, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateSellRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateSellRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateSellRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GpuClass", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.GpuClass = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Duration", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdDurationUnmarshal(&m.Duration, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryEstimateSellResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryEstimateSellResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryEstimateSellResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Out", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Out.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proceeds", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Proceeds.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PerGpuHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PerGpuHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriceImpact", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.PriceImpact.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Seconds", wireType)
 			}
