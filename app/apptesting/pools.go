@@ -51,7 +51,8 @@ func CheckPools(t testing.TB, c *TestChain) {
 	require.NoError(t, k.Pools.Walk(ctx, nil, func(id uint64, p poolstypes.Pool) (bool, error) {
 		lp := ledger.NewPool(p.AccountedAt.Unix(), 0, 1, big.NewRat(1, 1))
 		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
-		lp.HSold, lp.IdleSold, lp.J, lp.K = p.PoolOwnedSeconds.Int64(), int64(p.IdleSoldDevices), p.SoldIncomeIndex.BigInt(), p.SoldIncomeTimeIndex.BigInt()
+		lp.HSold, lp.IdleSold = p.SoldSeconds().Int64(), int64(p.IdleSoldDevices)
+		lp.J, lp.K = poolstypes.OrZero(p.SoldIncomeIndex).BigInt(), poolstypes.OrZero(p.SoldIncomeTimeIndex).BigInt()
 		lp.Stream, lp.Carry = p.SoldStream().BigInt(), p.Carry().BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
@@ -61,7 +62,7 @@ func CheckPools(t testing.TB, c *TestChain) {
 		lp := lps[pos.PoolId]
 		end := pos.End.Unix()
 		dev := &ledger.Device{ID: id, End: end, Sold: pos.Sold, Lease: pos.LeaseId, Checkpoint: pos.PriceTimeCheckpoint.BigInt(),
-			SharedJ: pos.SoldIncomeIndexCheckpoint.BigInt(), SharedK: pos.SoldIncomeTimeIndexCheckpoint.BigInt(), Owed: pos.OwedUloop.BigInt()}
+			SharedJ: poolstypes.OrZero(pos.SoldIncomeIndexCheckpoint).BigInt(), SharedK: poolstypes.OrZero(pos.SoldIncomeTimeIndexCheckpoint).BigInt(), Owed: pos.OwedUloop.BigInt()}
 		var vl *ledger.Lease
 		u := end - lp.Now
 		if pos.FailureStream != nil {

@@ -394,7 +394,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 				c.NextBlock(t, time.Duration(1+arg)*3*time.Minute)
 			case 7: // a just-in-time LP: a ten-year commitment, a few minutes, out by failure
 				pool := apptesting.PoolOf(t, c, "rtx-4090")
-				if pool.QueueBacklog || pool.UnsoldSeconds.IsZero() || pool.PoolOwnedSeconds.IsZero() && pool.SoldStream().IsZero() {
+				if pool.QueueBacklog || pool.UnsoldSeconds.IsZero() || pool.SoldSeconds().IsZero() && pool.SoldStream().IsZero() {
 					break
 				}
 				sold := int64(0)

@@ -34,9 +34,9 @@ func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp.Pi = pool.PriceTimeIndex.BigInt()
 	lp.Idle = int64(pool.IdleDevices)
 	lp.Escrow = pool.EscrowUloop.BigInt()
-	lp.HSold = intOr0(pool.PoolOwnedSeconds).Int64()
+	lp.HSold = intPtrOr0(pool.PoolOwnedSeconds).Int64()
 	lp.IdleSold = int64(pool.IdleSoldDevices)
-	lp.J, lp.K, lp.Orphaned = intOr0(pool.SoldIncomeIndex).BigInt(), intOr0(pool.SoldIncomeTimeIndex).BigInt(), intOr0(pool.OrphanedUloop).BigInt()
+	lp.J, lp.K, lp.Orphaned = intPtrOr0(pool.SoldIncomeIndex), intPtrOr0(pool.SoldIncomeTimeIndex), intPtrOr0(pool.OrphanedUloop)
 	lp.Stream, lp.Carry = intPtrOr0(pool.SoldStreamRate), intPtrOr0(pool.StreamCarry)
 	return lp
 }
@@ -74,15 +74,15 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 	pool.IdleDevices = uint64(lp.Idle)
 	pool.EscrowUloop = math.NewIntFromBigInt(lp.Escrow)
 	pool.AccountedAt = time.Unix(lp.Now, 0).UTC()
-	pool.PoolOwnedSeconds = math.NewInt(lp.HSold)
+	pool.PoolOwnedSeconds = intPtrOrNil(big.NewInt(lp.HSold))
 	pool.IdleSoldDevices = uint64(lp.IdleSold)
-	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = math.NewIntFromBigInt(lp.J), math.NewIntFromBigInt(lp.K), math.NewIntFromBigInt(lp.Orphaned)
+	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = intPtrOrNil(lp.J), intPtrOrNil(lp.K), intPtrOrNil(lp.Orphaned)
 	pool.SoldStreamRate, pool.StreamCarry = intPtrOrNil(lp.Stream), intPtrOrNil(lp.Carry)
 }
 
 func toDevice(p types.Position) *ledger.Device {
 	d := &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
-		SharedJ: intOr0(p.SoldIncomeIndexCheckpoint).BigInt(), SharedK: intOr0(p.SoldIncomeTimeIndexCheckpoint).BigInt(), Owed: p.OwedUloop.BigInt()}
+		SharedJ: intPtrOr0(p.SoldIncomeIndexCheckpoint), SharedK: intPtrOr0(p.SoldIncomeTimeIndexCheckpoint), Owed: p.OwedUloop.BigInt()}
 	if s := p.FailureStream; s != nil {
 		d.Failed, d.StreamRate, d.StreamLeft, d.StreamAt = true, s.Rate.BigInt(), s.Left.BigInt(), s.At.Unix()
 	}
@@ -94,7 +94,7 @@ func fromDevice(p *types.Position, d *ledger.Device) {
 	p.Sold = d.Sold
 	p.LeaseId = d.Lease
 	p.PriceTimeCheckpoint = math.NewIntFromBigInt(d.Checkpoint)
-	p.SoldIncomeIndexCheckpoint, p.SoldIncomeTimeIndexCheckpoint = math.NewIntFromBigInt(d.SharedJ), math.NewIntFromBigInt(d.SharedK)
+	p.SoldIncomeIndexCheckpoint, p.SoldIncomeTimeIndexCheckpoint = intPtrOrNil(d.SharedJ), intPtrOrNil(d.SharedK)
 	p.OwedUloop = math.NewIntFromBigInt(d.Owed)
 	p.FailureStream = nil
 	if d.Failed {

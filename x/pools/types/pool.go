@@ -63,8 +63,7 @@ func NewPool(id uint64, class string, now time.Time) Pool {
 	return Pool{
 		Id: id, GpuClass: class, Status: POOL_STATUS_ACTIVE, AccountedAt: now,
 		UnsoldSeconds: math.ZeroInt(), ReserveUloop: math.ZeroInt(), PriceTimeIndex: math.ZeroInt(), EscrowUloop: math.ZeroInt(),
-		PoolOwnedSeconds: math.ZeroInt(), SoldIncomeIndex: math.ZeroInt(), SoldIncomeTimeIndex: math.ZeroInt(),
-		OrphanedUloop: math.ZeroInt(), PendingBurnUloop: math.ZeroInt(), LeasedSeconds: math.ZeroInt(),
+		PendingBurnUloop: math.ZeroInt(), LeasedSeconds: math.ZeroInt(),
 	}
 }
 
@@ -157,19 +156,21 @@ type FailResult struct {
 	PenaltyCap math.Int
 }
 
-// SoldStream returns sold_stream_rate (uloop × 10^30 per second), zero when
-// the pool streams nothing.
-func (p Pool) SoldStream() math.Int {
-	if p.SoldStreamRate == nil || p.SoldStreamRate.IsNil() {
+// OrZero reads an optional Int field of a pool or position record: zero
+// when the field is unset (omitted while zero to save gas).
+func OrZero(v *math.Int) math.Int {
+	if v == nil || v.IsNil() {
 		return math.ZeroInt()
 	}
-	return *p.SoldStreamRate
+	return *v
 }
 
+// SoldSeconds returns pool_owned_seconds, GPU-seconds (zero when unset).
+func (p Pool) SoldSeconds() math.Int { return OrZero(p.PoolOwnedSeconds) }
+
+// SoldStream returns sold_stream_rate (uloop × 10^30 per second), zero when
+// the pool streams nothing.
+func (p Pool) SoldStream() math.Int { return OrZero(p.SoldStreamRate) }
+
 // Carry returns stream_carry (uloop × 10^30), zero when unset.
-func (p Pool) Carry() math.Int {
-	if p.StreamCarry == nil || p.StreamCarry.IsNil() {
-		return math.ZeroInt()
-	}
-	return *p.StreamCarry
-}
+func (p Pool) Carry() math.Int { return OrZero(p.StreamCarry) }
