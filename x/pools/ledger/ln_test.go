@@ -58,3 +58,18 @@ func FuzzLnRatioUp(f *testing.F) {
 		require.InDelta(t, ref, f64, 1e-9*max(1, ref))
 	})
 }
+
+// The price rule's logarithm, per quote (docs/benchmarks.md).
+func BenchmarkQuoteBuy(b *testing.B) {
+	p := ledger.New(0, 3, 1000, 10)
+	for id := uint64(1); id <= 100; id++ {
+		if _, err := p.StakeLP(id, 7*86400); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, _, err := p.QuoteBuy(36 * 3600); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
