@@ -209,6 +209,9 @@ More to look at:
   loopind q rewards epoch 1
   loopind q pools pools
   loopind q pools spot-price rtx-4090
+  loopind q pools estimate-buy-max-impact rtx-4090 0.1    # the longest lease within 10 % price impact
+  loopind q pools estimate-sell rtx-4090 24h      # what a day of a device sold into the pool pays
+  loopind tx pools buy-lease rtx-4090 5m <total> --device 1 --from client --yes   # on device 1 or not at all
   loopind q pools capacity rtx-4090
   loopind q pocps verifiers
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params
