@@ -215,7 +215,7 @@ func TestClosedLeasesArePrunedAfterRetention(t *testing.T) {
 	c.NextBlock(t, time.Second)
 	_, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgTerminateLease{Client: client.String(), LeaseId: terminated.LeaseId, MinRefund: math.ZeroInt()})
 	require.NoError(t, err)
-	_, err = c.PoolsKeeper.FailPosition(c.Ctx(), broken.DeviceId, c.Ctx().BlockTime())
+	_, err = c.PoolsKeeper.FailPosition(c.Ctx(), broken.DeviceId, c.Ctx().BlockTime(), time.Time{})
 	require.NoError(t, err)
 	c.NextBlock(t, time.Hour) // the first lease ends
 
@@ -344,7 +344,7 @@ func TestQueueBacklogIsBoundedAndKeepsTheLedger(t *testing.T) {
 	// A failure during the backlog is accounted as of the oldest unapplied
 	// end: the unapplied lease it breaks had run to its end.
 	failed := leases[anyLease]
-	res2, err := c.PoolsKeeper.FailPosition(c.Ctx(), failed, c.Ctx().BlockTime())
+	res2, err := c.PoolsKeeper.FailPosition(c.Ctx(), failed, c.Ctx().BlockTime(), time.Time{})
 	require.NoError(t, err)
 	require.True(t, res2.Refund.IsZero(), "the broken lease had been fully served by the accounted time")
 	l, err := c.PoolsKeeper.Leases.Get(c.Ctx(), anyLease)
@@ -409,7 +409,7 @@ func TestFailureBeforeBeginBlockWaitsForDueEnds(t *testing.T) {
 
 	// The next block, 5 minutes later, before x/pools' BeginBlock.
 	late := c.Ctx().WithBlockTime(c.Ctx().BlockTime().Add(5 * time.Minute))
-	_, err := c.PoolsKeeper.FailPosition(late, 2, late.BlockTime())
+	_, err := c.PoolsKeeper.FailPosition(late, 2, late.BlockTime(), time.Time{})
 	require.NoError(t, err)
 	require.Equal(t, bought.End, apptesting.PoolOf(t, c, "rtx-4090").AccountedAt, "accounted only up to the due lease end")
 	require.NoError(t, c.PoolsKeeper.ProcessQueue(late, late.BlockTime().Unix()), "the due end still applies")

@@ -246,7 +246,7 @@ func TestFailPositionRefundsTheClient(t *testing.T) {
 	require.Equal(t, uint64(3), bought.DeviceId)
 	c.NextBlock(t, 12*time.Hour)
 	clientBefore, minerBefore := apptesting.Balance(c, client), apptesting.Balance(c, miner)
-	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3, c.Ctx().BlockTime()) // it passed a challenge just now
+	failed, err := c.PoolsKeeper.FailPosition(c.Ctx(), 3, c.Ctx().BlockTime(), time.Time{}) // it passed a challenge just now
 	require.NoError(t, err)
 	require.True(t, failed.Clawback.IsZero(), "an honest device keeps what it served")
 	payout, refund := failed.Payout, failed.Refund
@@ -380,7 +380,7 @@ func FuzzPoolsKeeper(f *testing.F) {
 				if device > 0 {
 					// It last passed up to 4 h ago (a clawback when that is
 					// before the block time).
-					_, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device, c.Ctx().BlockTime().Add(-time.Duration(arg%5)*time.Hour))
+					_, _ = c.PoolsKeeper.FailPosition(c.Ctx(), 1+uint64(arg)%device, c.Ctx().BlockTime().Add(-time.Duration(arg%5)*time.Hour), time.Time{})
 				}
 			case 5:
 				if device > 0 {
@@ -407,12 +407,13 @@ func FuzzPoolsKeeper(f *testing.F) {
 				price := new(big.Rat).SetFrac(pool.ReserveUloop.BigInt(), pool.UnsoldSeconds.BigInt())
 				device++
 				miner := apptesting.Account(t, c, fmt.Sprintf("miner-%d", device), 100_000_000_000)
-				in, err := c.PoolsKeeper.OpenPosition(c.Ctx(), pool.Id, device, miner, c.Ctx().BlockTime().Add(3650*24*time.Hour), math.NewInt(1<<62))
+				staked := c.Ctx().BlockTime()
+				in, err := c.PoolsKeeper.OpenPosition(c.Ctx(), pool.Id, device, miner, staked.Add(3650*24*time.Hour), math.NewInt(1<<62))
 				require.NoError(t, err)
 				pool = apptesting.PoolOf(t, c, "rtx-4090")
 				dt := (1 + arg%10) * 60
 				c.NextBlock(t, time.Duration(dt)*time.Second)
-				res, err := c.PoolsKeeper.FailPosition(c.Ctx(), device, c.Ctx().BlockTime())
+				res, err := c.PoolsKeeper.FailPosition(c.Ctx(), device, c.Ctx().BlockTime(), staked)
 				require.NoError(t, err)
 				// All the sold-time income the window can hold: the streams
 				// running at its start and every sold device idle at the spot

@@ -82,7 +82,8 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 
 func toDevice(p types.Position) *ledger.Device {
 	d := &ledger.Device{ID: p.DeviceId, End: p.End.Unix(), Sold: p.Sold, Lease: p.LeaseId, Checkpoint: p.PriceTimeCheckpoint.BigInt(),
-		SharedJ: intPtrOr0(p.SoldIncomeIndexCheckpoint), SharedK: intPtrOr0(p.SoldIncomeTimeIndexCheckpoint), Owed: p.OwedUloop.BigInt()}
+		SharedJ: intPtrOr0(p.SoldIncomeIndexCheckpoint), SharedK: intPtrOr0(p.SoldIncomeTimeIndexCheckpoint), Owed: p.OwedUloop.BigInt(),
+		Injected: intOr0(p.InjectedUloop).BigInt()}
 	if s := p.FailureStream; s != nil {
 		d.Failed, d.StreamRate, d.StreamLeft, d.StreamAt = true, s.Rate.BigInt(), s.Left.BigInt(), s.At.Unix()
 	}

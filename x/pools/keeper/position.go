@@ -222,8 +222,12 @@ func (k Keeper) RenewPosition(ctx context.Context, deviceID uint64, newEnd time.
 // earned. Sold device: both belong to the LP positions; the client's refund
 // is left to the seller's collateral (x/stake). The failure is accounted at
 // the block time, or at the pool's oldest unapplied queue entry when that is
-// earlier (touchWith). Errors: ErrPositionNotFound.
-func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Time) (types.FailResult, error) {
+// earlier (touchWith). start is the commitment's start (x/stake's
+// certificate): an LP device's unsold time is returned at no more than its
+// entry price, injected_uloop over the seconds committed since start, and
+// what it would take above that stays in L for the positions that remain
+// (the zero time: no cap). Errors: ErrPositionNotFound.
+func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since, start time.Time) (types.FailResult, error) {
 	res := types.FailResult{Payout: math.ZeroInt(), Refund: math.ZeroInt(), Clawback: math.ZeroInt(), CollateralRefund: math.ZeroInt(), PenaltyCap: math.ZeroInt()}
 	pos, err := k.Position(ctx, deviceID)
 	if err != nil {
@@ -254,6 +258,9 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since time.Ti
 		vl = toLease(l)
 	}
 	oldEnd, leaseEnd := dev.End, l.End.Unix()
+	if !start.IsZero() {
+		dev.Start = start.Unix()
+	}
 	f, err := lp.Fail(dev, vl, since.Unix())
 	if err != nil {
 		return res, err

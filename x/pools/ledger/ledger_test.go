@@ -251,6 +251,12 @@ func FuzzLedger(f *testing.F) {
 						if d.Sold {
 							require.Zero(t, f.Clawback.Sign(), "a sold device's revenue went to the LPs")
 						}
+						if f.Retained.Sign() > 0 {
+							// Returned at its entry price, below the spot:
+							// the rest stays in L and the price rises.
+							trade = true
+							require.True(t, p.H == 0 || p.Price().Cmp(before) >= 0, "what an LP failure retains raises the price")
+						}
 						break
 					}
 				}

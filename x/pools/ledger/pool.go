@@ -78,6 +78,12 @@ type Device struct {
 	StreamRate *big.Int
 	StreamLeft *big.Int
 	StreamAt   int64
+	// Injected is the uloop an LP device's miner put in (stake and
+	// renewals) and Start its commitment's start, unix seconds: an LP
+	// failure returns the unsold time at no more than that entry price
+	// (Fail). Start 0 means unknown (no cap).
+	Injected *big.Int
+	Start    int64
 }
 
 // Lease is a client's exclusive use of one device over [Start, End).
@@ -418,6 +424,7 @@ func (p *Pool) StakeLP(d *Device) (*big.Int, error) {
 	p.L.Add(p.L, inject)
 	d.Sold = false
 	d.Owed = new(big.Int)
+	d.Injected, d.Start = new(big.Int).Set(inject), p.Now
 	p.setIdle(d)
 	return inject, nil
 }
@@ -679,6 +686,9 @@ func (p *Pool) Renew(d *Device, l *Lease, newEnd int64) (*big.Int, error) {
 	p.H += added
 	p.L.Add(p.L, inject)
 	d.End = newEnd
+	if d.Injected != nil {
+		d.Injected.Add(d.Injected, inject)
+	}
 	return inject, nil
 }
 
@@ -703,6 +713,11 @@ type Failure struct {
 	// (its TimeValue and a broken lease's unreleased escrow), streamed to
 	// them from now to the device's commitment end (Device.Failed).
 	Streamed *big.Int
+	// Retained is the part of an LP device's TimeValue above its entry
+	// price (Injected·u/(End − Start)): it stays in L for the positions
+	// that remain, so a position cannot take the rise a trade gave its
+	// unsold time and leave with it at once.
+	Retained *big.Int
 }
 
 // Clawback is what failing LP device d at Now takes back from lease l's
@@ -732,8 +747,9 @@ func (p *Pool) Clawback(d *Device, l *Lease, since int64) *big.Int {
 //
 // LP device: the client is refunded the unreleased escrow from the escrow
 // (no fee: not the client's doing) and the Clawback of the revenue released
-// to the device since since; the miner gets the uloop of its unsold time and
-// what the position is owed, less the clawback.
+// to the device since since; the miner gets the uloop of its unsold time —
+// at most at its entry price, Injected·u/(End − Start), the rest Retained in
+// L — and what the position is owed, less the clawback.
 //
 // Sold device: the time and the unreleased escrow belonged to the LP
 // positions, so both go to them — streamed from Now to d.End (d stays,
@@ -752,7 +768,7 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	}
 	u := p.Unsold(d, l) // a broken lease's time was sold and never returns
 	f := Failure{Miner: new(big.Int), Client: new(big.Int), Clawback: new(big.Int), Collateral: new(big.Int),
-		TimeValue: new(big.Int), Streamed: new(big.Int)}
+		TimeValue: new(big.Int), Streamed: new(big.Int), Retained: new(big.Int)}
 	if l != nil {
 		p.release(d, l)
 		p.settleShared(d, l)
@@ -778,6 +794,16 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	if p.H > 0 && u > 0 {
 		f.TimeValue.Mul(p.L, big.NewInt(u)).Quo(f.TimeValue, big.NewInt(p.H))
 	}
+	if !d.Sold && d.Injected != nil && d.Start > 0 && d.End > d.Start {
+		// At most the entry price: a trade that raised the price while the
+		// position held its time pays the position only as it stays (its
+		// idle time through Π), never in one exit.
+		entry := new(big.Int).Mul(d.Injected, big.NewInt(u))
+		entry.Quo(entry, big.NewInt(d.End-d.Start))
+		if entry.Cmp(f.TimeValue) < 0 {
+			f.Retained.Sub(f.TimeValue, entry)
+		}
+	}
 	p.takeH(d, u)
 	p.L.Sub(p.L, f.TimeValue)
 	if d.Sold {
@@ -785,7 +811,9 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 		f.Streamed.Add(f.Streamed, f.TimeValue)
 		p.openStream(d, f.Streamed)
 	} else {
+		p.L.Add(p.L, f.Retained)
 		f.Miner.Add(f.TimeValue, d.Owed)
+		f.Miner.Sub(f.Miner, f.Retained)
 	}
 	d.Owed = new(big.Int)
 	return f, nil

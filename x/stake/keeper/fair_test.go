@@ -62,3 +62,56 @@ func TestAttackJustInTimeLPOnChain(t *testing.T) {
 	require.True(t, kept.Earned.GT(bought.Price.MulRaw(9).QuoRaw(10)), "the honest LP holds the lease's revenue: %s of %s", kept.Earned, bought.Price)
 	apptesting.CheckPools(t, c)
 }
+
+// The just-in-time LP on chain around a purchase, not a sold lease (found
+// in review). Two honest LPs hold the pool; a client extends its lease on one of
+// them by 48 h (an extension stays on its device, so matching cannot hand
+// it to the attacker's idle ten-year device). Just before the extension the
+// attacker stakes a ten-year LP commitment; the extension takes 48 h out of
+// H and leaves L, so every unsold second appreciates and the attacker, with
+// ~99 % of the unsold time, would take ~99 % of it if its failure paid its
+// unsold time back at the new spot price (it did: 1 125 830 uloop net of a
+// 1 143 966 extension, for one minute). An LP failure now returns the
+// unsold time at no more than the position's entry price; the rise stays in
+// L for the honest LPs.
+func TestAttackJustInTimeLPAroundAPurchaseOnChain(t *testing.T) {
+	c := apptesting.Setup(t, apptesting.ShortEpochs(1), patientVerifiers)
+	c.NextBlock(t, time.Second)
+	hot := apptesting.WithVerifier(t, c)
+	_, honest1 := apptesting.SealedNamed(t, c, hot, "gpu-lp-1")
+	_, honest2 := apptesting.SealedNamed(t, c, hot, "gpu-lp-2")
+	_, jit := apptesting.SealedNamed(t, c, hot, "gpu-jit")
+	_, err := apptesting.StakeLP(c, c.Funded, honest1, 30*24*time.Hour)
+	require.NoError(t, err)
+	_, err = apptesting.StakeLP(c, c.Funded, honest2, 30*24*time.Hour)
+	require.NoError(t, err)
+	client := apptesting.Account(t, c, "client", 100_000_000_000)
+	res, err := apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgBuyLease{Client: client.String(), GpuClass: "rtx-4090", Duration: 4 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	require.NoError(t, err)
+	var bought poolstypes.MsgBuyLeaseResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &bought))
+	c.NextBlock(t, time.Hour)
+
+	// The attacker's stake lands just before the client's extension.
+	res, err = apptesting.Deliver(c, c.Ctx(), &staketypes.MsgStakeLP{Owner: c.Funded.String(), DeviceId: jit, Duration: 3650 * 24 * time.Hour, MaxUloopIn: math.NewInt(1 << 55)})
+	require.NoError(t, err)
+	var staked staketypes.MsgStakeLPResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &staked))
+	res, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgExtendLease{Client: client.String(), LeaseId: bought.LeaseId, Duration: 48 * time.Hour, MaxUloopIn: math.NewInt(1 << 50)})
+	require.NoError(t, err)
+	var extended poolstypes.MsgExtendLeaseResponse
+	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &extended))
+
+	c.NextBlock(t, time.Minute)
+	// Its device fails (on a live chain: it stops answering challenges).
+	require.NoError(t, c.StakeKeeper.FailDevice(c.Ctx(), jit))
+	s, err := c.StakeKeeper.Stakes.Get(c.Ctx(), staked.StakeId)
+	require.NoError(t, err)
+	require.Equal(t, staketypes.STAKE_STATUS_FAILED, s.Status)
+	gain := s.Payout.Sub(staked.Injected)
+	t.Logf("injected %s, paid back %s: net %s for one minute; the extension paid %s", staked.Injected, s.Payout, gain, extended.Price)
+	apptesting.CheckPools(t, c)
+	require.True(t, gain.LTE(math.NewInt(100)),
+		"a ten-year LP present for one minute and no sold time gained %s, %s%% of the extension's price %s",
+		gain, gain.MulRaw(100).Quo(extended.Price), extended.Price)
+}

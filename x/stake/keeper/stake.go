@@ -309,7 +309,7 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	if err != nil {
 		return err
 	}
-	res, err := k.poolsKeeper.FailPosition(ctx, deviceID, since)
+	res, err := k.poolsKeeper.FailPosition(ctx, deviceID, since, s.Start)
 	if err != nil {
 		return err
 	}

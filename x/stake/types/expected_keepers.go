@@ -42,8 +42,9 @@ type PoolsKeeper interface {
 	RenewPosition(ctx context.Context, deviceID uint64, newEnd time.Time, maxIn math.Int) (math.Int, error)
 	// FailPosition removes a failed device's position; since is when it
 	// last passed a challenge (the lease revenue released after it goes back
-	// to the client).
-	FailPosition(ctx context.Context, deviceID uint64, since time.Time) (poolstypes.FailResult, error)
+	// to the client), start the certificate's start (an LP's unsold time
+	// returns at no more than its entry price).
+	FailPosition(ctx context.Context, deviceID uint64, since, start time.Time) (poolstypes.FailResult, error)
 	// FundStream streams amount, already sent to the x/pools module
 	// account, to the LP positions that own a failed sold device's time.
 	FundStream(ctx context.Context, deviceID uint64, amount math.Int) error
