@@ -53,7 +53,7 @@ func CheckPools(t testing.TB, c *TestChain) {
 		lp.H, lp.L, lp.Pi, lp.Idle, lp.Escrow = p.UnsoldSeconds.Int64(), p.ReserveUloop.BigInt(), p.PriceTimeIndex.BigInt(), int64(p.IdleDevices), p.EscrowUloop.BigInt()
 		lp.HSold, lp.IdleSold = p.SoldSeconds().Int64(), int64(p.IdleSoldDevices)
 		lp.J, lp.K = poolstypes.OrZero(p.SoldIncomeIndex).BigInt(), poolstypes.OrZero(p.SoldIncomeTimeIndex).BigInt()
-		lp.Stream, lp.Carry = p.SoldStream().BigInt(), p.Carry().BigInt()
+		lp.Stream, lp.Carry, lp.SoldEscrow = p.SoldStream().BigInt(), p.Carry().BigInt(), poolstypes.OrZero(p.SoldEscrowUloop).BigInt()
 		_, err := lp.Dissipate(max(lp.Now, ctx.BlockTime().Unix()))
 		lps[id] = lp
 		return false, err

@@ -37,7 +37,7 @@ func loadLedger(pool types.Pool, params types.Params) *ledger.Pool {
 	lp.HSold = intPtrOr0(pool.PoolOwnedSeconds).Int64()
 	lp.IdleSold = int64(pool.IdleSoldDevices)
 	lp.J, lp.K, lp.Orphaned = intPtrOr0(pool.SoldIncomeIndex), intPtrOr0(pool.SoldIncomeTimeIndex), intPtrOr0(pool.OrphanedUloop)
-	lp.Stream, lp.Carry = intPtrOr0(pool.SoldStreamRate), intPtrOr0(pool.StreamCarry)
+	lp.Stream, lp.Carry, lp.SoldEscrow = intPtrOr0(pool.SoldStreamRate), intPtrOr0(pool.StreamCarry), intPtrOr0(pool.SoldEscrowUloop)
 	return lp
 }
 
@@ -77,7 +77,7 @@ func storeLedger(pool *types.Pool, lp *ledger.Pool) {
 	pool.PoolOwnedSeconds = intPtrOrNil(big.NewInt(lp.HSold))
 	pool.IdleSoldDevices = uint64(lp.IdleSold)
 	pool.SoldIncomeIndex, pool.SoldIncomeTimeIndex, pool.OrphanedUloop = intPtrOrNil(lp.J), intPtrOrNil(lp.K), intPtrOrNil(lp.Orphaned)
-	pool.SoldStreamRate, pool.StreamCarry = intPtrOrNil(lp.Stream), intPtrOrNil(lp.Carry)
+	pool.SoldStreamRate, pool.StreamCarry, pool.SoldEscrowUloop = intPtrOrNil(lp.Stream), intPtrOrNil(lp.Carry), intPtrOrNil(lp.SoldEscrow)
 }
 
 func toDevice(p types.Position) *ledger.Device {

@@ -33,13 +33,13 @@ func atanhFixed(n, d *big.Int) *big.Int {
 }
 
 // LnRatioUp returns ⌈ln(a/b) × Scale⌉ or at most one more, for integers
-// a ≥ b > 0 — an upper bound of the natural logarithm of a/b, so a price
+// a ≥ b > 0 (0 for a ≤ b or b ≤ 0, which QuoteBuy never asks) — an upper bound of the natural logarithm of a/b, so a price
 // computed from it rounds in the pool's favour (docs/pools.md "Price
 // rule"). a/b = 2^k·r with 1 ≤ r < 2 gives ln = k·ln 2 + 2·atanh((r−1)/(r+1)),
 // a series in z ≤ 1/3 that gains about one decimal digit per term. Pure
 // integer arithmetic: the same answer on every machine.
 func LnRatioUp(a, b int64) *big.Int {
-	if a <= b {
+	if a <= b || b <= 0 {
 		return new(big.Int)
 	}
 	A, B := big.NewInt(a), big.NewInt(b)

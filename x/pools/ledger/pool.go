@@ -141,6 +141,10 @@ type Pool struct {
 	// device and the StreamRate of every failed sold device. Carry is the
 	// part below one uloop not yet shared.
 	Stream, Carry *big.Int
+	// SoldEscrow is the part of Escrow that sold time streams (its leases'
+	// escrow and the failure streams); when the last stream stops, what
+	// rounding left of it has no owner and moves to Orphaned (sweep).
+	SoldEscrow *big.Int
 	// FeeNum/FeeDen is the exchange fee, burned on every trade.
 	FeeNum, FeeDen int64
 	// RefPrice prices the first stake in an empty pool, uloop per
@@ -152,7 +156,7 @@ type Pool struct {
 // and the reference price (uloop per GPU-second) for its first stake.
 func NewPool(now int64, feeNum, feeDen int64, refPrice *big.Rat) *Pool {
 	return &Pool{L: new(big.Int), Pi: new(big.Int), Now: now, Escrow: new(big.Int), J: new(big.Int), K: new(big.Int),
-		Orphaned: new(big.Int), Stream: new(big.Int), Carry: new(big.Int), FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
+		Orphaned: new(big.Int), Stream: new(big.Int), Carry: new(big.Int), SoldEscrow: new(big.Int), FeeNum: feeNum, FeeDen: feeDen, RefPrice: new(big.Rat).Set(refPrice)}
 }
 
 // Clone returns a deep copy, for quotes that must not change the pool.
@@ -160,7 +164,7 @@ func (p *Pool) Clone() *Pool {
 	c := *p
 	c.L, c.Pi, c.Escrow, c.RefPrice = new(big.Int).Set(p.L), new(big.Int).Set(p.Pi), new(big.Int).Set(p.Escrow), new(big.Rat).Set(p.RefPrice)
 	c.J, c.K, c.Orphaned = new(big.Int).Set(p.J), new(big.Int).Set(p.K), new(big.Int).Set(p.Orphaned)
-	c.Stream, c.Carry = new(big.Int).Set(p.Stream), new(big.Int).Set(p.Carry)
+	c.Stream, c.Carry, c.SoldEscrow = new(big.Int).Set(p.Stream), new(big.Int).Set(p.Carry), new(big.Int).Set(p.SoldEscrow)
 	return &c
 }
 
@@ -232,10 +236,11 @@ func (p *Pool) Dissipate(t int64) (*big.Int, error) {
 		s := new(big.Int).Mul(p.Stream, big.NewInt(dt))
 		s.Add(s, p.Carry)
 		s.QuoRem(s, Scale, p.Carry)
-		if s.Cmp(p.Escrow) > 0 {
-			s.Set(p.Escrow)
+		if s.Cmp(p.SoldEscrow) > 0 {
+			s.Set(p.SoldEscrow)
 		}
 		p.Escrow.Sub(p.Escrow, s)
+		p.SoldEscrow.Sub(p.SoldEscrow, s)
 		shared.Add(shared, s)
 	}
 	t0 := p.Now
@@ -402,6 +407,19 @@ func (p *Pool) rateLease(l *Lease) {
 	p.Stream.Add(p.Stream, l.Rate)
 }
 
+// sweep moves what rounding left of sold time's escrow to Orphaned once
+// nothing streams any more (no sold lease or failure stream runs), so
+// Escrow is zero again when nothing is escrowed.
+func (p *Pool) sweep() {
+	if p.Stream.Sign() != 0 || p.SoldEscrow.Sign() <= 0 {
+		return
+	}
+	p.Escrow.Sub(p.Escrow, p.SoldEscrow)
+	p.Orphaned.Add(p.Orphaned, p.SoldEscrow)
+	p.SoldEscrow = new(big.Int)
+	p.Carry = new(big.Int)
+}
+
 // unrateLease stops sold lease l's stream.
 func (p *Pool) unrateLease(l *Lease) {
 	if l.Rate != nil {
@@ -529,6 +547,7 @@ func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err 
 	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
 	if d.Sold {
+		p.SoldEscrow.Add(p.SoldEscrow, price)
 		p.rateLease(l)
 	}
 	return price, fee, nil
@@ -556,6 +575,7 @@ func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, e
 	p.takeH(d, h)
 	p.Escrow.Add(p.Escrow, price)
 	if d.Sold {
+		p.SoldEscrow.Add(p.SoldEscrow, price)
 		p.rateLease(l)
 	}
 	return price, fee, nil
@@ -595,6 +615,10 @@ func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) 
 		p.unrateLease(l)
 	}
 	p.Escrow.Sub(p.Escrow, new(big.Int).Add(refund, fee))
+	if d.Sold {
+		p.SoldEscrow.Sub(p.SoldEscrow, new(big.Int).Add(refund, fee))
+		p.sweep()
+	}
 	p.H += l.End - p.Now
 	if d.Sold {
 		p.HSold += l.End - p.Now
@@ -622,8 +646,10 @@ func (p *Pool) EndLease(d *Device, l *Lease) error {
 		p.unrateLease(l)
 		left := new(big.Int).Sub(l.Price, l.Released)
 		p.Escrow.Sub(p.Escrow, left)
+		p.SoldEscrow.Sub(p.SoldEscrow, left)
 		p.Orphaned.Add(p.Orphaned, left)
 		l.Released.Set(l.Price)
+		p.sweep()
 	}
 	l.Ended = true
 	p.setIdle(d)
@@ -647,7 +673,9 @@ func (p *Pool) EndCommitment(d *Device) (*big.Int, error) {
 		p.Stream.Sub(p.Stream, d.StreamRate)
 		d.StreamRate, d.StreamLeft = new(big.Int), new(big.Int)
 		p.Escrow.Sub(p.Escrow, left)
+		p.SoldEscrow.Sub(p.SoldEscrow, left)
 		p.Orphaned.Add(p.Orphaned, left)
+		p.sweep()
 		return new(big.Int), nil
 	}
 	p.settleIdle(d)
@@ -808,8 +836,10 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	p.L.Sub(p.L, f.TimeValue)
 	if d.Sold {
 		p.Escrow.Add(p.Escrow, f.TimeValue)
+		p.SoldEscrow.Add(p.SoldEscrow, f.TimeValue)
 		f.Streamed.Add(f.Streamed, f.TimeValue)
 		p.openStream(d, f.Streamed)
+		p.sweep()
 	} else {
 		p.L.Add(p.L, f.Retained)
 		f.Miner.Add(f.TimeValue, d.Owed)
@@ -827,6 +857,7 @@ func (p *Pool) openStream(d *Device, amount *big.Int) {
 	d.StreamLeft, d.StreamRate = new(big.Int).Set(amount), new(big.Int)
 	if d.End <= p.Now {
 		p.Escrow.Sub(p.Escrow, amount)
+		p.SoldEscrow.Sub(p.SoldEscrow, amount)
 		p.share(amount)
 		d.StreamLeft = new(big.Int)
 		return
@@ -863,6 +894,7 @@ func (p *Pool) FundStream(d *Device, amount *big.Int) error {
 	p.Stream.Sub(p.Stream, d.StreamRate)
 	d.StreamLeft = left.Add(left, amount)
 	p.Escrow.Add(p.Escrow, amount)
+	p.SoldEscrow.Add(p.SoldEscrow, amount)
 	d.StreamRate = streamRate(d.StreamLeft, d.End-p.Now)
 	p.Stream.Add(p.Stream, d.StreamRate)
 	return nil

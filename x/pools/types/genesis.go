@@ -77,6 +77,9 @@ func (gs GenesisState) Validate() error {
 			if !ok || pos.LeaseId != l.Id {
 				return fmt.Errorf("active lease %d: device %d's position does not serve it", l.Id, l.DeviceId)
 			}
+			if pos.Sold && l.Released.LT(l.Price) && (l.ReleaseRate == nil || !l.ReleaseRate.IsPositive()) {
+				return fmt.Errorf("active lease %d on sold device %d: its escrow must stream to the LP positions (release_rate > 0)", l.Id, l.DeviceId)
+			}
 		}
 	}
 	for _, pos := range gs.Positions {
