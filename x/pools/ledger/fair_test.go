@@ -310,3 +310,68 @@ func TestSoldLeaseRoundingLeavesNoEscrowBehind(t *testing.T) {
 	require.Zero(t, p.Stream.Sign())
 	require.Zero(t, p.Escrow.Sign(), "no lease and no stream is left, yet escrow holds %s uloop", p.Escrow)
 }
+
+// Pump and sell: a seller leases time to lift the price, sells its device's
+// time into the lifted pool, and terminates the lease in the same second.
+// With a termination refunded at par (the unreleased escrow) the pump cost
+// only the fees and the sale paid the lifted price: +125 k uloop on a
+// 2.87 M sale of 5 % of the pool with half a device's week as the pump. The
+// refund is now at most what the returned time is worth on the curve after
+// the sale, ⌊L·ln((H+r)/H)⌋, so the lift is given back to L.
+func TestAttackPumpAndSellDoesNotPay(t *testing.T) {
+	const day = 86400
+	setup := func() *ledger.Book {
+		p := ledger.New(0, 3, 1000, 10)
+		for id := uint64(1); id <= 10; id++ {
+			_, err := p.StakeLP(id, 7*day)
+			require.NoError(t, err)
+		}
+		return p
+	}
+	for _, sold := range []float64{0.005, 0.01, 0.05} {
+		for _, pump := range []float64{0.1, 0.3, 0.5} {
+			honest := setup()
+			hs := int64(sold * float64(honest.H))
+			fair, err := honest.Sell(99, hs)
+			require.NoError(t, err)
+
+			p := setup()
+			l, paid, err := p.BuyLease(1, int64(pump*7*day))
+			require.NoError(t, err)
+			got, err := p.Sell(99, hs)
+			require.NoError(t, err)
+			refund, err := p.Terminate(l.ID)
+			require.NoError(t, err)
+			checkInvariants(t, p)
+			net := new(big.Int).Sub(got, fair)
+			net.Sub(net, new(big.Int).Sub(paid, refund))
+			require.True(t, net.Sign() < 0, "sold %.1f %% of H after a pump of %.0f %% of a device's week: net %s", 100*sold, 100*pump, net)
+		}
+	}
+}
+
+// Without a trade in between, the curve's value of the returned time is at
+// least the unreleased escrow (the price did not fall), so a termination
+// refunds at par: refund + fee is the unreleased escrow, to a uloop.
+func TestTerminationRefundsParWithoutASale(t *testing.T) {
+	const day = 86400
+	for _, c := range []struct{ devices, commit, lease, after int64 }{
+		{3, 10, 5, 2}, {10, 7, 6, 1}, {2, 30, 29, 20}, {1, 30, 29, 28}, {20, 7, 7, 3}, {2, 8, 7, 6}, {4, 7, 7, 0},
+	} {
+		p := ledger.New(0, 3, 1000, 10)
+		for id := uint64(1); id <= uint64(c.devices); id++ {
+			_, err := p.StakeLP(id, c.commit*day)
+			require.NoError(t, err)
+		}
+		l, _, err := p.BuyLease(1, c.lease*day)
+		require.NoError(t, err)
+		_, err = p.Advance(c.after * day)
+		require.NoError(t, err)
+		refund, fee, err := p.QuoteTerminate(p.Devices[1], l)
+		require.NoError(t, err)
+		used := new(big.Int).Quo(new(big.Int).Mul(l.Price, big.NewInt(c.after*day)), big.NewInt(c.lease*day))
+		unreleased := new(big.Int).Sub(l.Price, used)
+		short := new(big.Int).Sub(unreleased, new(big.Int).Add(refund, fee))
+		require.True(t, short.Sign() >= 0 && short.Cmp(bi(1)) <= 0, "%+v: refund+fee %s of unreleased %s", c, new(big.Int).Add(refund, fee), unreleased)
+	}
+}

@@ -584,8 +584,17 @@ func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, e
 // QuoteTerminate returns what terminating lease l of device d at Now would
 // refund and burn, without changing anything.
 func (p *Pool) QuoteTerminate(d *Device, l *Lease) (refund, fee *big.Int, err error) {
+	refund, fee, _, err = p.quoteTerminate(d, l)
+	return refund, fee, err
+}
+
+// quoteTerminate also returns what stays in L: the part of the unreleased
+// escrow above what the returned time r is worth on the curve now,
+// ⌊L·ln((H+r)/H)⌋ (rounded down) — the price buying it back at once would
+// pay.
+func (p *Pool) quoteTerminate(d *Device, l *Lease) (refund, fee, retained *big.Int, err error) {
 	if l.Ended || p.Now >= l.End {
-		return nil, nil, ErrLeaseEnded
+		return nil, nil, nil, ErrLeaseEnded
 	}
 	scratch := &Device{Sold: d.Sold, Owed: new(big.Int)}
 	c := *l
@@ -593,19 +602,35 @@ func (p *Pool) QuoteTerminate(d *Device, l *Lease) (refund, fee *big.Int, err er
 	q := p.Clone()
 	q.release(scratch, &c)
 	unreleased := new(big.Int).Sub(c.Price, c.Released)
-	fee = q.fee(unreleased)
-	if fee.Cmp(unreleased) > 0 {
-		fee.Set(unreleased)
+	gross := new(big.Int).Set(unreleased)
+	if r := l.End - p.Now; p.H > 0 {
+		ln := LnRatioUp(p.H+r, p.H)
+		if ln.Cmp(big.NewInt(2)) > 0 {
+			ln.Sub(ln, big.NewInt(2)) // a lower bound of ln·Scale
+		} else {
+			ln.SetInt64(0)
+		}
+		worth := new(big.Int).Mul(p.L, ln)
+		worth.Quo(worth, Scale)
+		if worth.Cmp(gross) < 0 {
+			gross.Set(worth)
+		}
 	}
-	return unreleased.Sub(unreleased, fee), fee, nil
+	retained = new(big.Int).Sub(unreleased, gross)
+	fee = q.fee(gross)
+	if fee.Cmp(gross) > 0 {
+		fee.Set(gross)
+	}
+	return gross.Sub(gross, fee), fee, retained, nil
 }
 
 // Terminate ends lease l of device d early at Now: the unused time returns
 // to the device and to H (the price falls), the device owns the released
-// escrow, and the client gets the unreleased escrow minus the fee (burned).
-// It returns the refund and the fee.
+// escrow, and the client gets the unreleased escrow — at most what the
+// returned time is worth on the curve now — minus the fee (burned); what
+// the curve does not pay stays in L. It returns the refund and the fee.
 func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) {
-	refund, fee, err = p.QuoteTerminate(d, l)
+	refund, fee, retained, err := p.quoteTerminate(d, l)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -614,9 +639,12 @@ func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) 
 	if d.Sold {
 		p.unrateLease(l)
 	}
-	p.Escrow.Sub(p.Escrow, new(big.Int).Add(refund, fee))
+	out := new(big.Int).Add(refund, fee)
+	out.Add(out, retained)
+	p.Escrow.Sub(p.Escrow, out)
+	p.L.Add(p.L, retained)
 	if d.Sold {
-		p.SoldEscrow.Sub(p.SoldEscrow, new(big.Int).Add(refund, fee))
+		p.SoldEscrow.Sub(p.SoldEscrow, out)
 		p.sweep()
 	}
 	p.H += l.End - p.Now
