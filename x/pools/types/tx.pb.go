@@ -818,12 +818,13 @@ type MsgClient interface {
 	// SetPoolStatus retires or reactivates a pool (governance).
 	SetPoolStatus(ctx context.Context, in *MsgSetPoolStatus, opts ...grpc.CallOption) (*MsgSetPoolStatusResponse, error)
 	// BuyLease buys exclusive use of one idle device of a pool for a duration
-	// at the constant-product quote plus the burned exchange fee.
+	// at the path-independent quote ⌈L·ln(H/(H−h))⌉ plus the burned exchange
+	// fee.
 	BuyLease(ctx context.Context, in *MsgBuyLease, opts ...grpc.CallOption) (*MsgBuyLeaseResponse, error)
 	// ExtendLease buys more time on a lease's device.
 	ExtendLease(ctx context.Context, in *MsgExtendLease, opts ...grpc.CallOption) (*MsgExtendLeaseResponse, error)
-	// TerminateLease ends a lease early and refunds its unused escrow less the
-	// exchange fee.
+	// TerminateLease ends a lease early and refunds its unused escrow, at most
+	// the returned time's value on the curve, less the exchange fee.
 	TerminateLease(ctx context.Context, in *MsgTerminateLease, opts ...grpc.CallOption) (*MsgTerminateLeaseResponse, error)
 }
 
@@ -899,12 +900,13 @@ type MsgServer interface {
 	// SetPoolStatus retires or reactivates a pool (governance).
 	SetPoolStatus(context.Context, *MsgSetPoolStatus) (*MsgSetPoolStatusResponse, error)
 	// BuyLease buys exclusive use of one idle device of a pool for a duration
-	// at the constant-product quote plus the burned exchange fee.
+	// at the path-independent quote ⌈L·ln(H/(H−h))⌉ plus the burned exchange
+	// fee.
 	BuyLease(context.Context, *MsgBuyLease) (*MsgBuyLeaseResponse, error)
 	// ExtendLease buys more time on a lease's device.
 	ExtendLease(context.Context, *MsgExtendLease) (*MsgExtendLeaseResponse, error)
-	// TerminateLease ends a lease early and refunds its unused escrow less the
-	// exchange fee.
+	// TerminateLease ends a lease early and refunds its unused escrow, at most
+	// the returned time's value on the curve, less the exchange fee.
 	TerminateLease(context.Context, *MsgTerminateLease) (*MsgTerminateLeaseResponse, error)
 }
 
