@@ -186,7 +186,7 @@ Within a minute the miner's device is sealed and staked; then:
   loopind q stake stakes                          # its LP stake
   loopind q pools pool rtx-4090                   # H and L fall each epoch, the price stays
   loopind q pools estimate-buy rtx-4090 5m        # price, fee, total
-  loopind tx pools buy-lease rtx-4090 5m <total> --from client --yes
+  loopind tx pools buy-lease rtx-4090 5m <max> --from client --yes   # max: the total plus a margin (the quote rises as the pool's time runs out)
   loopind q pools leases-by-client \$(loopind keys show client -a)
   loopind lease access 1 --from client --payload-file $HOME_DIR/client.pub   # the miner's access hook answers
   loopind lease report 1 --from client --yes     # "no access": the device is challenged now
@@ -211,7 +211,7 @@ More to look at:
   loopind q pools spot-price rtx-4090
   loopind q pools estimate-buy-max-impact rtx-4090 0.1    # the longest lease within 10 % price impact
   loopind q pools estimate-sell rtx-4090 24h      # what a day of a device sold into the pool pays
-  loopind tx pools buy-lease rtx-4090 5m <total> --device 1 --from client --yes   # on device 1 or not at all
+  loopind tx pools buy-lease rtx-4090 5m <max> --device 1 --from client --yes   # on device 1 or not at all
   loopind q pools capacity rtx-4090
   loopind q pocps verifiers
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params

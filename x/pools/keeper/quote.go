@@ -39,14 +39,11 @@ func (q Querier) EstimateSell(ctx context.Context, req *types.QueryEstimateSellR
 		return nil, grpcErr(errorsmod.Wrapf(types.ErrPoolNotActive, "pool %s is %s: it takes no new sales", pool.GpuClass, pool.Status))
 	}
 	h := int64(req.Duration / time.Second)
-	out, fee, err := lp.QuoteSell(h)
-	if err != nil {
-		return nil, grpcErr(ledgerErr(err))
-	}
-	// The sale itself, on a copy: the price after it is whatever the
-	// ledger's sale rule leaves.
+	// The sale itself, on a copy: its quote and fee, and the price after it
+	// is whatever the ledger's sale rule leaves.
 	after := lp.Clone()
-	if _, _, err := after.Sell(&ledger.Device{End: lp.Now + h}); err != nil {
+	out, fee, err := after.Sell(&ledger.Device{End: lp.Now + h})
+	if err != nil {
 		return nil, grpcErr(ledgerErr(err))
 	}
 	proceeds := new(big.Int).Sub(out, fee)

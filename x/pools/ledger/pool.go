@@ -402,9 +402,38 @@ func streamRate(amount *big.Int, dt int64) *big.Int {
 // rateLease (re)starts sold lease l's stream from Now over what is left of
 // it; call after release.
 func (p *Pool) rateLease(l *Lease) {
-	p.unrateLease(l)
-	l.Rate = streamRate(new(big.Int).Sub(l.Price, l.Released), l.End-p.Now)
-	p.Stream.Add(p.Stream, l.Rate)
+	l.Rate = p.restream(l.Rate, new(big.Int).Sub(l.Price, l.Released), l.End-p.Now)
+}
+
+// restream replaces a stream's rate old (nil: none) by the rate that runs
+// left out over dt seconds from Now (0 for dt ≤ 0: the stream stops),
+// keeping Stream the sum of the rates; it returns the new rate.
+func (p *Pool) restream(old, left *big.Int, dt int64) *big.Int {
+	if old != nil {
+		p.Stream.Sub(p.Stream, old)
+	}
+	r := streamRate(left, dt)
+	p.Stream.Add(p.Stream, r)
+	return r
+}
+
+// addEscrow books amount (negative: takes it) into Escrow, and into its
+// sold part for a sold device d.
+func (p *Pool) addEscrow(d *Device, amount *big.Int) {
+	p.Escrow.Add(p.Escrow, amount)
+	if d.Sold {
+		p.SoldEscrow.Add(p.SoldEscrow, amount)
+	}
+}
+
+// orphanSold moves left, what rounding left of a sold lease or a failure
+// stream when it ended, from escrow to Orphaned (no owner to weigh it
+// for), then sweeps.
+func (p *Pool) orphanSold(left *big.Int) {
+	p.Escrow.Sub(p.Escrow, left)
+	p.SoldEscrow.Sub(p.SoldEscrow, left)
+	p.Orphaned.Add(p.Orphaned, left)
+	p.sweep()
 }
 
 // sweep moves what rounding left of sold time's escrow to Orphaned once
@@ -421,12 +450,7 @@ func (p *Pool) sweep() {
 }
 
 // unrateLease stops sold lease l's stream.
-func (p *Pool) unrateLease(l *Lease) {
-	if l.Rate != nil {
-		p.Stream.Sub(p.Stream, l.Rate)
-	}
-	l.Rate = new(big.Int)
-}
+func (p *Pool) unrateLease(l *Lease) { l.Rate = p.restream(l.Rate, new(big.Int), 0) }
 
 // StakeLP commits device d (ID set, End its commitment end) to the pool at
 // Now: its time h = End − Now joins H and the miner injects ⌈h·L/H⌉ uloop
@@ -545,9 +569,8 @@ func (p *Pool) BuyLease(d *Device, l *Lease, h int64) (price, fee *big.Int, err 
 		Released: new(big.Int), ReleasedAt: p.Now}
 	d.Lease = l.ID
 	p.takeH(d, h)
-	p.Escrow.Add(p.Escrow, price)
+	p.addEscrow(d, price)
 	if d.Sold {
-		p.SoldEscrow.Add(p.SoldEscrow, price)
 		p.rateLease(l)
 	}
 	return price, fee, nil
@@ -573,9 +596,8 @@ func (p *Pool) ExtendLease(d *Device, l *Lease, h int64) (price, fee *big.Int, e
 	l.Price.Add(l.Price, price)
 	l.End += h
 	p.takeH(d, h)
-	p.Escrow.Add(p.Escrow, price)
+	p.addEscrow(d, price)
 	if d.Sold {
-		p.SoldEscrow.Add(p.SoldEscrow, price)
 		p.rateLease(l)
 	}
 	return price, fee, nil
@@ -641,10 +663,9 @@ func (p *Pool) Terminate(d *Device, l *Lease) (refund, fee *big.Int, err error) 
 	}
 	out := new(big.Int).Add(refund, fee)
 	out.Add(out, retained)
-	p.Escrow.Sub(p.Escrow, out)
+	p.addEscrow(d, out.Neg(out))
 	p.L.Add(p.L, retained)
 	if d.Sold {
-		p.SoldEscrow.Sub(p.SoldEscrow, out)
 		p.sweep()
 	}
 	p.H += l.End - p.Now
@@ -672,12 +693,8 @@ func (p *Pool) EndLease(d *Device, l *Lease) error {
 		// Stream booked the lease rounded down; what is left (under a
 		// uloop) has no owner to weigh it for and stays as dust.
 		p.unrateLease(l)
-		left := new(big.Int).Sub(l.Price, l.Released)
-		p.Escrow.Sub(p.Escrow, left)
-		p.SoldEscrow.Sub(p.SoldEscrow, left)
-		p.Orphaned.Add(p.Orphaned, left)
+		p.orphanSold(new(big.Int).Sub(l.Price, l.Released))
 		l.Released.Set(l.Price)
-		p.sweep()
 	}
 	l.Ended = true
 	p.setIdle(d)
@@ -698,12 +715,8 @@ func (p *Pool) EndCommitment(d *Device) (*big.Int, error) {
 		// A failed sold device's stream ends: what rounding left of it
 		// stays as dust.
 		left := p.settleStream(d)
-		p.Stream.Sub(p.Stream, d.StreamRate)
-		d.StreamRate, d.StreamLeft = new(big.Int), new(big.Int)
-		p.Escrow.Sub(p.Escrow, left)
-		p.SoldEscrow.Sub(p.SoldEscrow, left)
-		p.Orphaned.Add(p.Orphaned, left)
-		p.sweep()
+		d.StreamRate, d.StreamLeft = p.restream(d.StreamRate, new(big.Int), 0), new(big.Int)
+		p.orphanSold(left)
 		return new(big.Int), nil
 	}
 	p.settleIdle(d)
@@ -863,8 +876,7 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	p.takeH(d, u)
 	p.L.Sub(p.L, f.TimeValue)
 	if d.Sold {
-		p.Escrow.Add(p.Escrow, f.TimeValue)
-		p.SoldEscrow.Add(p.SoldEscrow, f.TimeValue)
+		p.addEscrow(d, f.TimeValue)
 		f.Streamed.Add(f.Streamed, f.TimeValue)
 		p.openStream(d, f.Streamed)
 		p.sweep()
@@ -884,14 +896,12 @@ func (p *Pool) openStream(d *Device, amount *big.Int) {
 	d.Failed, d.StreamAt = true, p.Now
 	d.StreamLeft, d.StreamRate = new(big.Int).Set(amount), new(big.Int)
 	if d.End <= p.Now {
-		p.Escrow.Sub(p.Escrow, amount)
-		p.SoldEscrow.Sub(p.SoldEscrow, amount)
+		p.addEscrow(d, new(big.Int).Neg(amount))
 		p.share(amount)
 		d.StreamLeft = new(big.Int)
 		return
 	}
-	d.StreamRate = streamRate(amount, d.End-p.Now)
-	p.Stream.Add(p.Stream, d.StreamRate)
+	d.StreamRate = p.restream(nil, amount, d.End-p.Now)
 }
 
 // settleStream books what failed device d has streamed up to Now and
@@ -919,11 +929,8 @@ func (p *Pool) FundStream(d *Device, amount *big.Int) error {
 		return fmt.Errorf("%w: stream of device %d ends at %d", ErrBadAmount, d.ID, d.End)
 	}
 	left := p.settleStream(d)
-	p.Stream.Sub(p.Stream, d.StreamRate)
 	d.StreamLeft = left.Add(left, amount)
-	p.Escrow.Add(p.Escrow, amount)
-	p.SoldEscrow.Add(p.SoldEscrow, amount)
-	d.StreamRate = streamRate(d.StreamLeft, d.End-p.Now)
-	p.Stream.Add(p.Stream, d.StreamRate)
+	p.addEscrow(d, amount)
+	d.StreamRate = p.restream(d.StreamRate, d.StreamLeft, d.End-p.Now)
 	return nil
 }
