@@ -258,6 +258,7 @@ func (k Keeper) FailPosition(ctx context.Context, deviceID uint64, since, start 
 		vl = toLease(l)
 	}
 	oldEnd, leaseEnd := dev.End, l.End.Unix()
+	dev.Start = -1 // unknown: no cap
 	if !start.IsZero() {
 		dev.Start = start.Unix()
 	}

@@ -375,3 +375,35 @@ func TestTerminationRefundsParWithoutASale(t *testing.T) {
 		require.True(t, short.Sign() >= 0 && short.Cmp(bi(1)) <= 0, "%+v: refund+fee %s of unreleased %s", c, new(big.Int).Add(refund, fee), unreleased)
 	}
 }
+
+// The same around a purchase, by renewal instead of a fresh stake: an LP
+// that staked a short commitment renews it to ten years just before a
+// client's purchase and fails a minute later. The renewal's injection is at
+// the spot price before the purchase, so the entry price caps its exit
+// there too; it gains nothing.
+func TestAttackRenewalJustBeforeAPurchase(t *testing.T) {
+	const day = 86400
+	p := ledger.New(0, 3, 1000, 10)
+	_, err := p.StakeLP(1, 30*day)
+	require.NoError(t, err)
+	_, err = p.StakeLP(2, 30*day)
+	require.NoError(t, err)
+	in, err := p.StakeLP(9, 8*day)
+	require.NoError(t, err)
+	_, err = p.Advance(day)
+	require.NoError(t, err)
+	more, err := p.Renew(9, day+3650*day)
+	require.NoError(t, err)
+	_, _, err = p.BuyLease(1, 10*day)
+	require.NoError(t, err)
+	_, err = p.Advance(day + 60)
+	require.NoError(t, err)
+	f, err := p.Fail(9, p.Now)
+	require.NoError(t, err)
+	require.True(t, f.Retained.Sign() > 0, "the purchase's rise on its time stays in L")
+	// What it got back: its exit, plus its first day's idle time at the spot
+	// price (10 uloop/GPU-s) that it was owed anyway.
+	gain := new(big.Int).Sub(f.Miner, new(big.Int).Add(in, more))
+	require.True(t, gain.Cmp(bi(100)) <= 0, "a renewal just before a purchase gained %s", gain)
+	checkInvariants(t, p)
+}

@@ -376,8 +376,11 @@ func TestRenewAndFail(t *testing.T) {
 	require.Equal(t, new(big.Int).Sub(l.Price, released), f.Client)
 	require.Zero(t, f.Clawback.Sign())
 	require.True(t, f.Miner.Sign() > 0)
-	diff := new(big.Rat).Sub(p.Price(), priceBefore)
-	require.True(t, diff.Sign() >= 0 && diff.Cmp(big.NewRat(1, p.H)) <= 0, "a failure is price-neutral up to rounding")
+	// Its own lease raised the price above its entry price (10): its unsold
+	// time comes back at the entry price, and the rise stays in L.
+	require.True(t, f.Retained.Sign() > 0, "returned at its entry price")
+	require.Equal(t, bi(10*(100-40)), new(big.Int).Sub(f.TimeValue, f.Retained), "60 s unsold after its lease, at 10 uloop/GPU-s")
+	require.True(t, p.Price().Cmp(priceBefore) > 0, "what it leaves raises the price")
 	require.NotContains(t, p.Devices, uint64(2))
 	checkInvariants(t, p)
 	_, err = p.Fail(2, 10)

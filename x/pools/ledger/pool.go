@@ -81,7 +81,7 @@ type Device struct {
 	// Injected is the uloop an LP device's miner put in (stake and
 	// renewals) and Start its commitment's start, unix seconds: an LP
 	// failure returns the unsold time at no more than that entry price
-	// (Fail). Start 0 means unknown (no cap).
+	// (Fail). A negative Start means unknown (no cap).
 	Injected *big.Int
 	Start    int64
 }
@@ -863,7 +863,7 @@ func (p *Pool) Fail(d *Device, l *Lease, since int64) (Failure, error) {
 	if p.H > 0 && u > 0 {
 		f.TimeValue.Mul(p.L, big.NewInt(u)).Quo(f.TimeValue, big.NewInt(p.H))
 	}
-	if !d.Sold && d.Injected != nil && d.Start > 0 && d.End > d.Start {
+	if !d.Sold && d.Injected != nil && d.Start >= 0 && d.End > d.Start {
 		// At most the entry price: a trade that raised the price while the
 		// position held its time pays the position only as it stays (its
 		// idle time through Π), never in one exit.
