@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet testnet testnet-join test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -22,6 +22,12 @@ install: ## Install loopind into $GOPATH/bin
 
 localnet: ## Run a fresh single-validator localnet (ARGS=--keep resumes the last one)
 	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/localnet.sh $(ARGS)
+
+testnet: ## Run a fresh four-validator testnet in ./.testnet (TESTNET_VALIDATORS=N; ARGS=--keep resumes it)
+	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/testnet.sh $(ARGS)
+
+testnet-join: ## Join the running testnet with a full node by state sync
+	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/testnet.sh join
 
 test: ## Unit, keeper, integration and system tests
 	go test -count=1 ./...
@@ -72,4 +78,4 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 clean:
-	rm -rf build .localnet
+	rm -rf build .localnet .testnet

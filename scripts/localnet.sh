@@ -34,37 +34,15 @@ for arg in "$@"; do
   esac
 done
 
-log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
-
-for tool in go jq; do
-  command -v "$tool" >/dev/null || {
-    echo "localnet: '$tool' is required but not installed (Debian: apt-get install -y $tool)" >&2
-    exit 1
-  }
-done
-
-for port in 26656 26657 9090 1317; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "localnet: port $port is already in use (another localnet running?); stop it first" >&2
-    exit 1
-  fi
-done
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+need go jq
+ports_free 26656 26657 9090 1317
 
 log "building loopind"
 go build -trimpath -ldflags "${LOOPIN_LDFLAGS:-}" -o "$BIN" ./cmd/loopind
 
 ld() { "$BIN" --home "$HOME_DIR" "$@"; }
-
-# toml_set FILE SECTION KEY VALUE: set KEY = VALUE inside [SECTION] ("" = top level).
-toml_set() {
-  local file=$1 section=$2 key=$3 value=$4 tmp
-  tmp=$(mktemp)
-  awk -v sec="$section" -v key="$key" -v val="$value" '
-    /^\[/ { cur = substr($0, 2, length($0) - 2) }
-    cur == sec && $0 ~ "^" key " *=" && !done { print key " = " val; done = 1; next }
-    { print }
-  ' "$file" >"$tmp" && mv "$tmp" "$file"
-}
 
 if [ "$KEEP" = 1 ] && [ -f "$HOME_DIR/config/genesis.json" ]; then
   log "resuming the chain in $HOME_DIR"
@@ -81,35 +59,9 @@ else
   ld genesis add-genesis-account miner 1000000000000$DENOM --keyring-backend test
   ld genesis add-genesis-account client 1000000000000$DENOM --keyring-backend test
 
-  # Short clocks so effects show within seconds: the epoch, gov voting,
-  # a challenge every epoch, one failed report confirms a failure; every
-  # pool seals tiny (proof.TinyParams: 32 KiB) so a CPU miner seals at once;
-  # an LP stake lasts at least 10 minutes, a sold "day" is 2 minutes, a
-  # sale's collateral comes back 5 minutes after its end (the grace must be
-  # ≥ challenge_interval × epoch + challenge_deadline: 1 × 30 s + 120 s; keep
-  # it so with a longer LOCALNET_EPOCH), ended stakes are pruned after an
-  # hour and a lease lasts 1 minute to 1 day, so a whole stake, sale and
-  # lease life cycle fits in minutes (docs/params.md).
-  genesis=$HOME_DIR/config/genesis.json
-  jq --arg epoch "$EPOCH" '
-      .app_state.epochs.epochs[0].duration = $epoch
-    | .app_state.gov.params.voting_period = "60s"
-    | .app_state.gov.params.expedited_voting_period = "30s"
-    | .app_state.gov.params.max_deposit_period = "60s"
-    | .app_state.pocps.params.confirmations = 1
-    | .app_state.pocps.params.challenge_interval = 1
-    | .app_state.pocps.params.challenge_deadline = "120s"
-    | .app_state.pocps.params.key_window = 1000
-    | .app_state.pocps.params.report_cooldown = "10s"
-    | .app_state.stake.params.min_lp_duration = "600s"
-    | .app_state.stake.params.day_length = "120s"
-    | .app_state.stake.params.sale_grace_period = "300s"
-    | .app_state.stake.params.stake_retention = "3600s"
-    | .app_state.pools.params.min_lease_duration = "60s"
-    | .app_state.pools.params.max_lease_duration = "86400s"
-    | .app_state.pools.gpu_classes |= map(.seal = {"labels": "1024", "layers": 3, "parents": 6, "samples": 8,
-        "walks": 64, "steps": 8, "gemm_rows": 32, "gemm_dim": 64, "rounds": 2})
-  ' "$genesis" >"$genesis.tmp" && mv "$genesis.tmp" "$genesis"
+  # Short clocks and a tiny seal (scripts/lib.sh); one confirmation, as
+  # there is only one verifier.
+  short_clocks "$HOME_DIR/config/genesis.json" "$EPOCH" 60s 30s 1 120s
 
   ld genesis gentx validator 100000000000$DENOM --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
   ld genesis collect-gentxs >/dev/null 2>&1
