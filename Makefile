@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet testnet testnet-join test test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build install localnet testnet testnet-join test test-testnet test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -34,6 +34,9 @@ test: ## Unit, keeper, integration and system tests
 
 test-unit: ## Everything but the system test
 	go test -short ./...
+
+test-testnet: ## The four-validator network test (faults, upgrade under cosmovisor, state sync), about 10 minutes
+	LOOPIN_TESTNET=1 go test -count=1 -timeout 30m -v -run TestTestnet ./tests/system/
 
 test-system: ## Only the system test (builds and runs loopind)
 	go test -count=1 -run TestSystem ./tests/system/...
