@@ -163,7 +163,7 @@ cleanup() {
 start_node() {
   local i=$1 h pid
   h=$(home "$i")
-  "$BIN" start --home "$h" --log_level info --log_no_color >"$h/node.log" 2>&1 &
+  "$BIN" start --home "$h" --log_level info --log_no_color >>"$h/node.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   for _ in $(seq 1 60); do
@@ -252,7 +252,7 @@ if [ "$SIDECARS" = 1 ]; then
     h=$(home "$i")
     "$BIN" sidecar verifier --home "$h" --from validator --node "tcp://127.0.0.1:$(rpc "$i")" \
       --node-grpc "127.0.0.1:$(grpc "$i")" --listen "127.0.0.1:$(vport "$i")" --metrics "127.0.0.1:$(vmetrics "$i")" \
-      >"$h/verifier.log" 2>&1 &
+      >>"$h/verifier.log" 2>&1 &
     pids+=("$!")
   done
   log "started $N verifier sidecars"
@@ -260,12 +260,12 @@ if [ "$SIDECARS" = 1 ]; then
   LOOPIN_ACCESS_DIR="$BASE/access" "$BIN" sidecar miner --home "$h0" --from miner --name gpu0 --backend cpu \
     --class rtx-4090 --stake lp --duration 1h --listen "127.0.0.1:$((9400 + SHIFT))" --metrics "127.0.0.1:$((9401 + SHIFT))" \
     --node "tcp://127.0.0.1:$(rpc 0)" --node-grpc "127.0.0.1:$(grpc 0)" \
-    --access-hook "$root/scripts/access-hook.sh" >"$BASE/miner.log" 2>&1 &
+    --access-hook "$root/scripts/access-hook.sh" >>"$BASE/miner.log" 2>&1 &
   pids+=("$!")
   LOOPIN_ACCESS_DIR="$BASE/access" "$BIN" sidecar miner --home "$h0" --from seller --name gpu1 --backend cpu \
     --class rtx-4090 --stake sell --days 1 --listen "127.0.0.1:$((9410 + SHIFT))" --metrics "127.0.0.1:$((9411 + SHIFT))" \
     --node "tcp://127.0.0.1:$(rpc 0)" --node-grpc "127.0.0.1:$(grpc 0)" \
-    --access-hook "$root/scripts/access-hook.sh" >"$BASE/seller.log" 2>&1 &
+    --access-hook "$root/scripts/access-hook.sh" >>"$BASE/seller.log" 2>&1 &
   pids+=("$!")
   log "started the miner sidecars: LP stake (miner, :$((9400 + SHIFT))) and sale (seller, :$((9410 + SHIFT)))"
   [ -f "$BASE/client.pub" ] || echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOfTheLocalnetClient client@testnet" >"$BASE/client.pub"
