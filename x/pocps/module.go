@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
-	"google.golang.org/grpc"
 
 	"cosmossdk.io/core/appmodule"
 
@@ -22,15 +21,12 @@ import (
 	"github.com/loopin-project/loopin/x/pocps/types"
 )
 
-// ConsensusVersion is the x/pocps state version; bump it with a migration.
-const ConsensusVersion = 1
-
 var (
 	_ module.AppModuleBasic      = AppModule{}
 	_ module.HasGenesis          = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
-	_ appmodule.HasServices      = AppModule{}
+	_ module.HasServices         = AppModule{}
 	_ appmodule.HasBeginBlocker  = AppModule{}
 )
 
@@ -74,11 +70,22 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 	}
 }
 
-// RegisterServices registers the Msg and Query services.
-func (am AppModule) RegisterServices(registrar grpc.ServiceRegistrar) error {
-	types.RegisterMsgServer(registrar, keeper.NewMsgServerImpl(am.keeper))
-	types.RegisterQueryServer(registrar, keeper.NewQuerier(am.keeper))
-	return nil
+// RegisterServices registers the Msg and Query services and the store
+// migrations (keeper.Migrator: 1→2 backfills LastPasses). It implements
+// module.HasServices, taking the module.Configurator, as the SDK's modules
+// with migrations do: cosmossdk.io/core v1.1.0's appmodule has no way to
+// register a migration (its HasServices gets a grpc.ServiceRegistrar), and
+// module.Manager.RunMigrations fails ("no migrations found for module")
+// for a module whose version rose without one. It panics when a migration
+// is registered twice, a wiring bug, as the SDK's modules do.
+func (am AppModule) RegisterServices(cfg module.Configurator) {
+	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
+	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQuerier(am.keeper))
+
+	m := keeper.NewMigrator(am.keeper)
+	if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
+		panic(fmt.Errorf("x/%s: registering the migration from version 1 to 2: %w", types.ModuleName, err))
+	}
 }
 
 // DefaultGenesis returns the default x/pocps genesis state as JSON.
