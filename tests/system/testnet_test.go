@@ -55,7 +55,9 @@ func (n *tnode) startCosmovisor(t *testing.T, cosmovisor string) {
 	n.logs = &syncBuf{}
 	n.proc = exec.Command(cosmovisor, "run", "start", "--home", n.home, "--log_level", "info", "--log_no_color")
 	n.proc.Env = append(os.Environ(), "DAEMON_NAME=loopind", "DAEMON_HOME="+n.home, "DAEMON_RESTART_AFTER_UPGRADE=true",
-		"DAEMON_ALLOW_DOWNLOAD_BINARIES=false", "UNSAFE_SKIP_BACKUP=true", "DAEMON_POLL_INTERVAL=300ms")
+		"DAEMON_ALLOW_DOWNLOAD_BINARIES=false", "UNSAFE_SKIP_BACKUP=true", "DAEMON_POLL_INTERVAL=300ms",
+		// cosmovisor runs `loopind status` without --home: point it at this node.
+		"LOOPIN_NODE="+n.nodeFlag())
 	n.start(t)
 }
 
@@ -354,54 +356,51 @@ func TestTestnet(t *testing.T) {
 	// every validator votes yes, it passes; at its height the release
 	// before v2 halts ("UPGRADE v2 NEEDED"), cosmovisor switches every node
 	// to the new binary, which runs the x/pocps migration 1 → 2.
-	upgradeHeight := int64(0)
-	if os.Getenv("DEV_SKIP_UPGRADE") == "" {
-		upgradeHeight = n0.latest() + 60
-		proposal := filepath.Join(dir, "upgrade.json")
-		require.NoError(t, os.WriteFile(proposal, fmt.Appendf(nil, `{
+	upgradeHeight := n0.latest() + 60
+	proposal := filepath.Join(dir, "upgrade.json")
+	require.NoError(t, os.WriteFile(proposal, fmt.Appendf(nil, `{
   "messages": [{"@type": "/cosmos.upgrade.v1beta1.MsgSoftwareUpgrade", "authority": %q,
                 "plan": {"name": "v2", "height": "%d", "info": "LooPIN v2: x/pocps 2 (the LastPasses index)"}}],
   "deposit": "10000000%s", "title": "v2", "summary": "upgrade the testnet to v2"
 }`, govAuthority(), upgradeHeight, denom), 0o600))
-		n0.tx("tx", "gov", "submit-proposal", proposal, "--from", "validator")
-		for _, n := range nodes {
-			n.tx("tx", "gov", "vote", "1", "yes", "--from", "validator")
-		}
-		require.Eventually(t, func() bool {
-			var p struct {
-				Proposal struct {
-					Status string `json:"status"`
-				} `json:"proposal"`
-			}
-			return n0.qjson(&p, "gov", "proposal", "1") == nil && p.Proposal.Status == "PROPOSAL_STATUS_PASSED"
-		}, 90*time.Second, time.Second, "the upgrade proposal passes")
-		require.Less(t, n0.latest(), upgradeHeight, "the proposal passed before the upgrade height")
-		waitAll(t, nodes, upgradeHeight+3, 3*time.Minute)
-		for _, n := range nodes {
-			logs := n.logs.String()
-			require.Contains(t, logs, `UPGRADE "v2" NEEDED at height: `+strconv.FormatInt(upgradeHeight, 10), "node%d: the old release halts at the height", n.i)
-			var applied struct {
-				Header struct {
-					Height int64 `json:"height,string"`
-				} `json:"header"`
-			}
-			require.NoError(t, n.qjson(&applied, "upgrade", "applied", "v2"))
-			require.Equal(t, upgradeHeight, applied.Header.Height, "node%d applied v2 at its height", n.i)
-			var mv struct {
-				ModuleVersions []struct {
-					Name    string `json:"name"`
-					Version uint64 `json:"version,string"`
-				} `json:"module_versions"`
-			}
-			require.NoError(t, n.qjson(&mv, "upgrade", "module-versions", "pocps"))
-			require.Len(t, mv.ModuleVersions, 1)
-			require.EqualValues(t, 2, mv.ModuleVersions[0].Version, "node%d: x/pocps migrated to 2", n.i)
-			cur, err := os.Readlink(filepath.Join(n.home, "cosmovisor", "current"))
-			require.NoError(t, err)
-			require.Contains(t, cur, filepath.Join("upgrades", "v2"), "node%d: cosmovisor runs the v2 binary", n.i)
-		}
-
+	n0.tx("tx", "gov", "submit-proposal", proposal, "--from", "validator")
+	for _, n := range nodes {
+		n.tx("tx", "gov", "vote", "1", "yes", "--from", "validator")
 	}
+	require.Eventually(t, func() bool {
+		var p struct {
+			Proposal struct {
+				Status string `json:"status"`
+			} `json:"proposal"`
+		}
+		return n0.qjson(&p, "gov", "proposal", "1") == nil && p.Proposal.Status == "PROPOSAL_STATUS_PASSED"
+	}, 90*time.Second, time.Second, "the upgrade proposal passes")
+	require.Less(t, n0.latest(), upgradeHeight, "the proposal passed before the upgrade height")
+	waitAll(t, nodes, upgradeHeight+3, 3*time.Minute)
+	for _, n := range nodes {
+		logs := n.logs.String()
+		require.Contains(t, logs, `UPGRADE "v2" NEEDED at height: `+strconv.FormatInt(upgradeHeight, 10), "node%d: the old release halts at the height", n.i)
+		var applied struct {
+			Header struct {
+				Height int64 `json:"height,string"`
+			} `json:"header"`
+		}
+		require.NoError(t, n.qjson(&applied, "upgrade", "applied", "v2"))
+		require.Equal(t, upgradeHeight, applied.Header.Height, "node%d applied v2 at its height", n.i)
+		var mv struct {
+			ModuleVersions []struct {
+				Name    string `json:"name"`
+				Version uint64 `json:"version,string"`
+			} `json:"module_versions"`
+		}
+		require.NoError(t, n.qjson(&mv, "upgrade", "module-versions", "pocps"))
+		require.Len(t, mv.ModuleVersions, 1)
+		require.EqualValues(t, 2, mv.ModuleVersions[0].Version, "node%d: x/pocps migrated to 2", n.i)
+		cur, err := os.Readlink(filepath.Join(n.home, "cosmovisor", "current"))
+		require.NoError(t, err)
+		require.Contains(t, cur, filepath.Join("upgrades", "v2"), "node%d: cosmovisor runs the v2 binary", n.i)
+	}
+
 	// The loop: both devices sealed (by verifiers other than their owners)
 	// and staked, an LP stake and a sale.
 	require.Eventually(t, func() bool {
