@@ -10,12 +10,18 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build install localnet testnet testnet-join test test-testnet test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
 build: ## Build loopind into build/
 	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/loopind
+
+build-v1: ## Build "the previous release" (x/pocps v1, no upgrade registered) into build/loopind-v1, for the upgrade test
+	go build -trimpath -tags loopin_v1 -ldflags '$(LDFLAGS)' -o build/loopind-v1 ./cmd/loopind
+
+cosmovisor: ## Build cosmovisor (v1.5.0, pinned in tools/cosmovisor/go.mod) into build/cosmovisor
+	cd tools/cosmovisor && go build -trimpath -o ../../build/cosmovisor cosmossdk.io/tools/cosmovisor/cmd/cosmovisor
 
 install: ## Install loopind into $GOPATH/bin
 	go install -trimpath -ldflags '$(LDFLAGS)' ./cmd/loopind
