@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system sim fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -46,6 +46,10 @@ test-testnet: ## The four-validator network test (faults, upgrade under cosmovis
 
 test-system: ## Only the system test (builds and runs loopind)
 	go test -count=1 -run TestSystem ./tests/system/...
+
+sim: ## Sweep the app-hash determinism test (second chain in a child process) over SIM_SEEDS (default 1-20) for SIM_BLOCKS (default 500) blocks each
+	LOOPIN_SIM_SEEDS=$(or $(SIM_SEEDS),1-20) LOOPIN_SIM_BLOCKS=$(or $(SIM_BLOCKS),500) \
+		go test ./app/ -run '^TestAppHashDeterminism$$' -count=1 -v -timeout $(or $(SIM_TIMEOUT),3h)
 
 fuzz: ## Fuzz the Msg handlers, the pool ledger, the stake life cycle and the PoCPS score for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)

@@ -2,14 +2,13 @@ package app_test
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
 	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/math"
@@ -329,111 +328,160 @@ func (s *sim) block() (time.Duration, [][]byte, []string) {
 	return time.Duration(1+s.r.Intn(4)) * time.Second, s.txs, s.kinds
 }
 
-// TestAppHashDeterminism runs the same seeded random blocks of signed
-// transactions, over every Msg a LooPIN user sends (bank sends; device
-// registration, update and deregistration; setup and challenge reports;
-// LP stakes, sales and renewals; lease purchases, extensions and
-// terminations; lease reports; reward claims), valid and invalid ones mixed, through
-// FinalizeBlock (ante handler and router) on two fresh chains from the
-// same genesis, across many epoch ends, and asserts that the two chains
-// agree on every transaction's result and on the app hash of every block.
-// Each kind of transaction succeeds at least once and some fail, so the
-// comparison covers real state changes and refusals.
-func TestAppHashDeterminism(t *testing.T) {
-	const blocks = 200
-	seed := int64(7) // LOOPIN_DETERMINISM_SEED runs another sequence
-	if v := os.Getenv("LOOPIN_DETERMINISM_SEED"); v != "" {
-		seed, _ = strconv.ParseInt(v, 10, 64)
-	}
-	hot := newSimUser("verifier")
-	chain := func() *apptesting.TestChain {
-		return apptesting.SetupWithConfig(t, apptesting.Config{Rand: rand.New(rand.NewSource(seed)), Genesis: determinismGenesis(hot.addr)})
-	}
-	a, b := chain(), chain()
-	require.Equal(t, a.Funded, b.Funded, "same genesis accounts")
-	require.Equal(t, a.LastCommitID().Hash, b.LastCommitID().Hash, "same genesis, same first block")
+// simRun is one chain driven through a seed's blocks by driveSim.
+type simRun struct {
+	// s is the driver; s.c is the chain.
+	s *sim
+	// startEpoch and endEpoch are the chain's epoch number before the
+	// funding block and after the last random block.
+	startEpoch, endEpoch int64
+}
 
-	s := &sim{t: t, c: a, r: rand.New(rand.NewSource(seed)), hot: hot, seals: map[string]*proof.Sealing{}}
+// driveSim sets up the chain of cfg.seed and drives it: the funding block,
+// cfg.blocks random blocks, then the control block, which holds one
+// transfer of 1 uloop with control and nothing without. It passes each
+// block's record to emit as soon as the block is committed. Everything it
+// does is drawn from cfg.seed and the chain's committed state, so that two
+// processes given the same cfg build the same blocks; cfg.inject (for the
+// harness's own test) breaks that at one height.
+func driveSim(t *testing.T, cfg simConfig, control bool, emit func(simBlock)) simRun {
+	hot := newSimUser("verifier")
+	c := apptesting.SetupWithConfig(t, apptesting.Config{Rand: rand.New(rand.NewSource(cfg.seed)), Genesis: determinismGenesis(hot.addr)})
+	s := &sim{t: t, c: c, r: rand.New(rand.NewSource(cfg.seed)), hot: hot, seals: map[string]*proof.Sealing{}}
 	for i := range 3 {
 		s.miners = append(s.miners, newSimUser(fmt.Sprintf("miner %d", i)))
 		s.clients = append(s.clients, newSimUser(fmt.Sprintf("client %d", i)))
 	}
+	uloop := func(n int64) sdk.Coins { return sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, n)) }
+	finalize := func(dt time.Duration, txs [][]byte, kinds []string) {
+		res := c.FinalizeTxs(t, dt, txs)
+		require.Len(t, res.TxResults, len(txs))
+		require.NotEmpty(t, res.AppHash)
+		emit(newSimBlock(c.LastBlockHeight(), txs, kinds, res))
+	}
+
 	// The first block funds every user from the genesis account.
 	var fund []sdk.Msg
 	for _, u := range s.users() {
-		fund = append(fund, &banktypes.MsgSend{FromAddress: a.Funded.String(), ToAddress: u.addr.String(),
-			Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 50_000_000_000))})
+		fund = append(fund, &banktypes.MsgSend{FromAddress: c.Funded.String(), ToAddress: u.addr.String(), Amount: uloop(50_000_000_000)})
 	}
-	acc := a.AccountKeeper.GetAccount(a.QueryCtx(), a.Funded)
-	tx := a.SignTx(t, s.r, a.FundedKey, acc.GetAccountNumber(), acc.GetSequence(), fund...)
+	acc := c.AccountKeeper.GetAccount(c.QueryCtx(), c.Funded)
+	tx := c.SignTx(t, s.r, c.FundedKey, acc.GetAccountNumber(), acc.GetSequence(), fund...)
+	start, err := c.EpochsKeeper.GetEpochInfo(c.QueryCtx(), chaintypes.EpochIdentifier)
+	require.NoError(t, err)
+	finalize(time.Second, [][]byte{tx}, []string{"fund"})
 
-	ok, failed := map[string]int{}, map[string]int{}
-	reasons := map[string][]string{}
-	run := func(h int, dt time.Duration, txs [][]byte, kinds []string) {
-		ra := a.FinalizeTxs(t, dt, txs)
-		rb := b.FinalizeTxs(t, dt, txs)
-		require.Len(t, ra.TxResults, len(txs))
-		require.Equal(t, ra.TxResults, rb.TxResults, "block %d: transaction results", h)
-		require.Equal(t, ra.AppHash, rb.AppHash, "block %d: app hash", h)
-		require.NotEmpty(t, ra.AppHash)
-		for i, res := range ra.TxResults {
-			if res.Code == abci.CodeTypeOK {
-				ok[kinds[i]]++
-				continue
-			}
-			failed[kinds[i]]++
-			// Refusals are the messages' own: no signature, sequence, gas
-			// or decoding failure (which would mean the harness is wrong).
-			require.False(t, res.Codespace == "sdk" && slices.Contains([]uint32{2, 4, 11, 13, 32}, res.Code),
-				"block %d, %s: ante handler refused: %s", h, kinds[i], res.Log)
-			if len(reasons[kinds[i]]) < 4 {
-				reasons[kinds[i]] = append(reasons[kinds[i]], res.Log)
+	for range cfg.blocks {
+		dt, txs, kinds := s.block()
+		if h := c.LastBlockHeight() + 1; cfg.inject.kind != "" && h == cfg.inject.height {
+			switch cfg.inject.kind {
+			case "tx": // one transfer more, signed with its own rand so that s.r draws on as the other process's does
+				acc := c.AccountKeeper.GetAccount(c.QueryCtx(), c.Funded)
+				txs = append(txs, c.SignTx(t, rand.New(rand.NewSource(h)), c.FundedKey, acc.GetAccountNumber(), acc.GetSequence(),
+					&banktypes.MsgSend{FromAddress: c.Funded.String(), ToAddress: s.clients[0].addr.String(), Amount: uloop(1)}))
+				kinds = append(kinds, "injected-transfer")
+			case "state": // a write outside any transaction: the same block, another state
+				require.NoError(t, c.BankKeeper.SendCoins(c.Ctx(), c.Funded, s.clients[0].addr, uloop(1)))
 			}
 		}
+		finalize(dt, txs, kinds)
 	}
-	start, err := a.EpochsKeeper.GetEpochInfo(a.QueryCtx(), chaintypes.EpochIdentifier)
+	end, err := c.EpochsKeeper.GetEpochInfo(c.QueryCtx(), chaintypes.EpochIdentifier)
 	require.NoError(t, err)
-	run(0, time.Second, [][]byte{tx}, []string{"fund"})
-	require.Equal(t, 1, ok["fund"])
-	for h := 1; h <= blocks; h++ {
-		dt, txs, kinds := s.block()
-		run(h, dt, txs, kinds)
-	}
-	t.Logf("succeeded %v", ok)
-	t.Logf("failed %v", failed)
-	for k, r := range reasons {
-		t.Logf("%s: %q", k, r)
-	}
 
-	end, err := a.EpochsKeeper.GetEpochInfo(a.QueryCtx(), chaintypes.EpochIdentifier)
+	// The control: one process's last block holds one transfer of 1 uloop
+	// more than the other's, which must give another app hash, so that
+	// the equal hashes before stand for equal states.
+	var txs [][]byte
+	var kinds []string
+	if control {
+		from, to := s.clients[0], s.clients[1]
+		acc = c.AccountKeeper.GetAccount(c.QueryCtx(), from.addr)
+		txs = [][]byte{c.SignTx(t, s.r, from.key, acc.GetAccountNumber(), acc.GetSequence(),
+			&banktypes.MsgSend{FromAddress: from.addr.String(), ToAddress: to.addr.String(), Amount: uloop(1)})}
+		kinds = []string{"control"}
+	}
+	finalize(time.Second, txs, kinds)
+	return simRun{s: s, startEpoch: start.CurrentEpoch, endEpoch: end.CurrentEpoch}
+}
+
+// simKinds are the transactions every determinism run (or sweep) must see
+// succeed at least once.
+var simKinds = []string{"send", "register-device", "update-device", "deregister-device", "setup-result", "challenge-result",
+	"stake-lp", "sell-compute", "renew-stake", "buy-lease", "extend-lease", "terminate-lease", "claim-rewards"}
+
+// simCoverageBlocks is the fewest random blocks per seed for which a run
+// (or a sweep, over all its seeds) must cover every kind of simKinds and
+// refuse many: shorter runs check only the equality and the invariants.
+const simCoverageBlocks = 200
+
+// TestAppHashDeterminism runs seeded random blocks of signed transactions,
+// over every Msg a LooPIN user sends (bank sends; device registration,
+// update and deregistration; setup and challenge reports; LP stakes, sales
+// and renewals; lease purchases, extensions and terminations; lease
+// reports; reward claims), valid and invalid ones mixed, through
+// FinalizeBlock (ante handler and router) across many epoch ends, on a
+// chain in this process and on the same chain in a child process (this
+// test binary run again: another map iteration seed, memory layout and GC
+// timing), each driven by its own copy of the seeded driver. It asserts
+// that the two agree, block by block, on the transactions, every
+// transaction's result, the block's events and updates, and the app hash,
+// and that a last block differing by one transfer gives another app hash.
+// Over the run each kind of transaction succeeds at least once and many
+// fail, so the comparison covers real state changes and refusals; the pool
+// and stake invariants hold at the end.
+//
+// By default it runs seed 7 for 200 blocks. LOOPIN_SIM_SEEDS ("1-50",
+// "3,7,11") and LOOPIN_SIM_BLOCKS sweep seeds, each a subtest (make sim);
+// coverage is then required over the whole sweep (for runs of at least
+// simCoverageBlocks blocks), and per seed only the equality, the epochs
+// and the invariants. A failure prints the seed, the
+// height, both app hashes, the results that differ, the last blocks'
+// hashes, the path of a log of every block (under LOOPIN_SIM_OUT or the
+// system's temporary directory) and the command that reruns the seed.
+func TestAppHashDeterminism(t *testing.T) {
+	if v := os.Getenv(simChildEnv); v != "" {
+		simChild(t, v)
+		return
+	}
+	sweep, err := simSweepFromEnv()
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, end.CurrentEpoch-start.CurrentEpoch, int64(20), "the run crosses many epoch ends")
-	for _, kind := range []string{"send", "register-device", "update-device", "deregister-device", "setup-result", "challenge-result",
-		"stake-lp", "sell-compute", "renew-stake", "buy-lease", "extend-lease", "terminate-lease", "claim-rewards"} {
-		require.Positive(t, ok[kind], "no %s succeeded", kind)
+	total := newSimStats()
+	for _, seed := range sweep.seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			cfg := simConfig{seed: seed, blocks: sweep.blocks, inject: sweep.inject}
+			st := newSimStats()
+			run, failure := simCompare(t, cfg, func(b simBlock) { st.count(t, b) })
+			if failure != nil {
+				t.Fatal(failure.report)
+			}
+			st.blocks, st.epochs = cfg.blocks, run.endEpoch-run.startEpoch
+			t.Logf("seed=%d %s", seed, st.line())
+			require.Equal(t, 1, st.ok["fund"], "the funding block")
+			// Blocks are 1 to 4 s apart and epochs 10 s long.
+			require.GreaterOrEqual(t, st.epochs, int64(cfg.blocks/10), "the run crosses many epoch ends")
+			apptesting.CheckPools(t, run.s.c)
+			apptesting.StakeHeld(t, run.s.c)
+			total.add(st)
+		})
+	}
+	if t.Failed() || sweep.blocks < simCoverageBlocks {
+		return
+	}
+	if len(sweep.seeds) > 1 {
+		t.Logf("all %d seeds: %s", len(sweep.seeds), total.line())
+	}
+	for _, k := range slices.Sorted(maps.Keys(total.reasons)) {
+		t.Logf("%s refused: %q", k, total.reasons[k])
+	}
+	for _, kind := range simKinds {
+		require.Positive(t, total.ok[kind], "no %s succeeded in %d blocks (seeds %v): a coverage gap, not a divergence", kind, total.blocks, sweep.seeds)
 	}
 	kindsFailed := 0
-	for _, n := range failed {
+	for _, n := range total.failed {
 		if n > 0 {
 			kindsFailed++
 		}
 	}
-	require.GreaterOrEqual(t, kindsFailed, 8, "invalid transactions of many kinds were refused: %v", failed)
-
-	// The invariants hold at the end, on both chains.
-	for _, c := range []*apptesting.TestChain{a, b} {
-		apptesting.CheckPools(t, c)
-		apptesting.StakeHeld(t, c)
-	}
-
-	// The control: a block that differs by one transfer of 1 uloop gives
-	// another app hash, so the equal hashes above stand for equal states.
-	from, to := s.clients[0], s.clients[1]
-	acc = a.AccountKeeper.GetAccount(a.QueryCtx(), from.addr)
-	tx = a.SignTx(t, s.r, from.key, acc.GetAccountNumber(), acc.GetSequence(),
-		&banktypes.MsgSend{FromAddress: from.addr.String(), ToAddress: to.addr.String(), Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1))})
-	ra := a.FinalizeTxs(t, time.Second, [][]byte{tx})
-	require.Equal(t, abci.CodeTypeOK, ra.TxResults[0].Code, ra.TxResults[0].Log)
-	rb := b.FinalizeTxs(t, time.Second, nil)
-	require.NotEqual(t, ra.AppHash, rb.AppHash, "one transfer more changes the app hash")
+	require.GreaterOrEqual(t, kindsFailed, 8, "invalid transactions of many kinds were refused: %v", total.failed)
 }
