@@ -414,12 +414,10 @@ func TestTestnet(t *testing.T) {
 		logs := n.logs.String()
 		require.Contains(t, logs, `UPGRADE "v2" NEEDED at height: `+strconv.FormatInt(upgradeHeight, 10), "node%d: the old release halts at the height", n.i)
 		var applied struct {
-			Header struct {
-				Height int64 `json:"height,string"`
-			} `json:"header"`
+			Height int64 `json:"height,string"`
 		}
 		require.NoError(t, n.qjson(&applied, "upgrade", "applied", "v2"))
-		require.Equal(t, upgradeHeight, applied.Header.Height, "node%d applied v2 at its height", n.i)
+		require.Equal(t, upgradeHeight, applied.Height, "node%d applied v2 at its height", n.i)
 		var mv struct {
 			ModuleVersions []struct {
 				Name    string `json:"name"`
