@@ -41,7 +41,8 @@ test: ## Unit, keeper, integration and system tests
 test-unit: ## Everything but the system test
 	go test -short ./...
 
-test-testnet: ## The four-validator network test (faults, upgrade under cosmovisor, state sync), about 10 minutes
+test-testnet: ## The previous release's tests (-tags loopin_v1), then the four-validator network test (faults, upgrade under cosmovisor, state sync), about 5 minutes
+	go test -count=1 -tags loopin_v1 -run 'TestV1ReleaseHaltsAtV2|TestConsensusVersion' ./app/ ./x/pocps/
 	LOOPIN_TESTNET=1 go test -count=1 -timeout 30m -v -run TestTestnet ./tests/system/
 
 test-system: ## Only the system test (builds and runs loopind)
