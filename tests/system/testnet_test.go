@@ -281,7 +281,7 @@ func (n *node) deviceStatus(id string) string {
 //     stake fails;
 //   - every node has the same block and app hash at every height.
 //
-// It takes about ten minutes on two cores, so `make test` skips it; `make
+// It takes about five minutes on two cores, so `make test` skips it; `make
 // test-testnet` (LOOPIN_TESTNET=1) runs it, as CI does in its own step.
 func TestTestnet(t *testing.T) {
 	if os.Getenv("LOOPIN_TESTNET") == "" {
