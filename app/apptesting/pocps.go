@@ -228,6 +228,16 @@ func NextResidencyChallenge(t testing.TB, c *TestChain, deviceID uint64) pocpsty
 	return pocpstypes.Challenge{}
 }
 
+// PassNextResidency waits for device's next residency challenge
+// (NextResidencyChallenge) and passes it with hot's report (Answer), so
+// that the device's last_verified moves past its sealed_at.
+func PassNextResidency(t testing.TB, c *TestChain, s *proof.Sealing, hot sdk.AccAddress, device uint64) {
+	t.Helper()
+	ch := NextResidencyChallenge(t, c, device)
+	_, err := Deliver(c, c.Ctx(), Answer(t, c, s, hot, ch))
+	require.NoError(t, err)
+}
+
 // Answer runs challenge ch against the sealing as a verifier would and
 // builds the passing report sent by hot: the device-signed commitments and
 // the first two audited walks and GEMM rows, W = 10⁶ ops/s.

@@ -36,9 +36,7 @@ func TestMigrate1to2BackfillsLastPasses(t *testing.T) {
 
 	// A device sealed and then verified (last_verified after sealed_at).
 	sealing, verified := apptesting.SealedDevice(t, c, hot)
-	ch := apptesting.NextResidencyChallenge(t, c, verified)
-	_, err := apptesting.Deliver(c, c.Ctx(), apptesting.Answer(t, c, sealing, hot, ch))
-	require.NoError(t, err)
+	apptesting.PassNextResidency(t, c, sealing, hot, verified)
 	c.NextBlock(t, time.Second)
 	// A device only sealed, one failed after its seal (kept until pruned,
 	// with its entry), and one registered but never sealed.
