@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -23,11 +24,70 @@ type Book struct {
 }
 
 // New returns a Book over an empty pool at now with the exchange fee
-// feeNum/feeDen and the reference price for its first stake.
+// feeNum/feeDen and the reference price for its first stake (uloop per
+// GPU-second).
 func New(now int64, feeNum, feeDen int64, refPrice int64) *Book {
-	return &Book{Pool: NewPool(now, feeNum, feeDen, big.NewRat(refPrice, 1)),
-		Devices: map[uint64]*Device{}, Leases: map[uint64]*Lease{},
+	return NewBook(NewPool(now, feeNum, feeDen, big.NewRat(refPrice, 1)))
+}
+
+// NewBook returns a Book over pool p, which must hold no devices (an empty
+// pool from NewPool, e.g. with a fractional reference price).
+func NewBook(p *Pool) *Book {
+	return &Book{Pool: p, Devices: map[uint64]*Device{}, Leases: map[uint64]*Lease{},
 		In: new(big.Int), Out: new(big.Int), Burned: new(big.Int)}
+}
+
+// Forget removes lease id from the Book once it has ended, so a long run
+// does not keep (and scan) every closed lease; an active lease is kept.
+func (b *Book) Forget(id uint64) {
+	if l, ok := b.Leases[id]; ok && l.Ended {
+		delete(b.Leases, id)
+	}
+}
+
+// ErrInvariant is returned by CheckInvariants.
+var ErrInvariant = errors.New("ledger invariant broken")
+
+// CheckInvariants returns ErrInvariant, naming the first one broken, unless
+// I1 holds (H is the committed devices' unsold time, HSold the sold ones'),
+// no reserve is negative and I5 holds (the module holds L + escrow + owed,
+// with non-negative dust) — the checks the property tests and the market
+// simulator run after every operation.
+func (b *Book) CheckInvariants() error {
+	var unsold, sold int64
+	for _, id := range b.DeviceIDs() {
+		d := b.Devices[id]
+		u := b.UnsoldOf(d)
+		if u < 0 {
+			return fmt.Errorf("%w: device %d has negative unsold time %d", ErrInvariant, id, u)
+		}
+		unsold += u
+		if d.Sold {
+			sold += u
+		}
+	}
+	switch {
+	case unsold != b.H:
+		return fmt.Errorf("%w: I1: H = %d but the committed devices' unsold time is %d", ErrInvariant, b.H, unsold)
+	case sold != b.HSold:
+		return fmt.Errorf("%w: HSold = %d but the sold devices' unsold time is %d", ErrInvariant, b.HSold, sold)
+	case b.L.Sign() < 0 || b.Escrow.Sign() < 0:
+		return fmt.Errorf("%w: negative reserve (L %s, escrow %s)", ErrInvariant, b.L, b.Escrow)
+	case b.Dust().Sign() < 0:
+		return fmt.Errorf("%w: I5: rounding against the pool (dust %s)", ErrInvariant, b.Dust())
+	}
+	return nil
+}
+
+// DeviceIDs returns the ids of the Book's devices in increasing order (a
+// deterministic order to walk them in).
+func (b *Book) DeviceIDs() []uint64 {
+	ids := make([]uint64, 0, len(b.Devices))
+	for id := range b.Devices {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
 }
 
 // event is a lease end or a commitment end at a time.

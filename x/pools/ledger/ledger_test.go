@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"encoding/binary"
 	"math/big"
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,20 +16,7 @@ func bi(v int64) *big.Int { return big.NewInt(v) }
 // (the module holds L + escrow + owed, with non-negative dust).
 func checkInvariants(t *testing.T, p *ledger.Book) {
 	t.Helper()
-	var unsold int64
-	var sold int64
-	for _, d := range p.Devices {
-		u := p.UnsoldOf(d)
-		require.GreaterOrEqual(t, u, int64(0), "device %d", d.ID)
-		unsold += u
-		if d.Sold {
-			sold += u
-		}
-	}
-	require.Equal(t, unsold, p.H, "I1: H is the unsold time of the committed devices")
-	require.Equal(t, sold, p.HSold, "HSold is the unsold time of sold devices")
-	require.True(t, p.L.Sign() >= 0 && p.Escrow.Sign() >= 0, "no negative reserves")
-	require.True(t, p.Dust().Sign() >= 0, "I5: rounding never against the pool (dust %s)", p.Dust())
+	require.NoError(t, p.CheckInvariants())
 }
 
 // The worked example of docs/pools.md.
@@ -307,7 +293,7 @@ func FuzzLedger(f *testing.F) {
 				require.True(t, gain.Cmp(new(big.Rat).Add(bound, slack)) <= 0,
 					"I3/I4: a position present %d s gained %s, more than all the sold-time income of its window %s", dt, gain.FloatString(0), bound.FloatString(0))
 			case 9: // pay a penalty into a failed sold device's stream
-				for _, id := range sortedIDs(p) {
+				for _, id := range p.DeviceIDs() {
 					if d := p.Devices[id]; d.Failed && d.End > p.Now {
 						require.NoError(t, p.FundStream(id, big.NewInt(arg)))
 						break
@@ -618,12 +604,20 @@ func TestWorkedExampleWithSale(t *testing.T) {
 	t.Logf("A %s, B %s, seller %s, burned %s, dust %s", paidOut[1], paidOut[2], got, p.Burned, p.Dust())
 }
 
-// sortedIDs lists p's device ids in order, for deterministic choices.
-func sortedIDs(p *ledger.Book) []uint64 {
-	ids := make([]uint64, 0, len(p.Devices))
-	for id := range p.Devices {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+// TestCheckInvariantsFindsABreak: the check the fuzzers and the market
+// simulator rely on reports each broken invariant by name.
+func TestCheckInvariantsFindsABreak(t *testing.T) {
+	p := ledger.New(1_000, 3, 1000, 25)
+	_, err := p.StakeLP(1, 1_000+3600)
+	require.NoError(t, err)
+	_, _, err = p.BuyLease(1, 600)
+	require.NoError(t, err)
+	require.NoError(t, p.CheckInvariants())
+
+	p.H++
+	require.ErrorIs(t, p.CheckInvariants(), ledger.ErrInvariant)
+	require.ErrorContains(t, p.CheckInvariants(), "I1")
+	p.H--
+	p.Burned.Add(p.Burned, bi(1_000_000)) // money leaves that the pool still owes
+	require.ErrorContains(t, p.CheckInvariants(), "I5")
 }

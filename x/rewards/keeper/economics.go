@@ -23,14 +23,33 @@ func (k Keeper) epochSeconds(ctx context.Context) (int64, error) {
 	return int64(info.Duration / time.Second), nil
 }
 
+// MinerPot is the miners' share of epoch's emission, ⌊miner_share ×
+// Emission(epoch)⌋ uloop: what x/rewards streams to the committed devices
+// over that epoch (abci.go).
+func MinerPot(p types.Params, epoch int64) math.Int {
+	return share(Emission(p, epoch), p.MinerShare)
+}
+
 // Gamma is the reward rate γ of whitepaper §5 in uloop per GPU-second:
 // the miners' share of an epoch's emission over devices × epoch seconds
 // (devices at least 1). It is the bound for β at genesis and in parameter
 // changes with devices = 1 (the most a single device can earn), and the
 // realized rate in the Economics query.
 func Gamma(p types.Params, epoch int64, devices uint64, epochSeconds int64) math.LegacyDec {
-	pot := share(Emission(p, max(epoch, 1)), p.MinerShare)
+	pot := MinerPot(p, max(epoch, 1))
 	return math.LegacyNewDecFromInt(pot).QuoInt64(int64(max(devices, 1)) * epochSeconds)
+}
+
+// TMin is the balance condition of whitepaper §5: the shortest stake, in
+// seconds, whose rewards at the rate gamma repay the staking fee alpha
+// (uloop) and the maintenance rate beta (uloop per GPU-second) over its
+// length, ⌈α/(γ−β)⌉ (rounded up: a stake of TMin seconds breaks even). ok
+// is false when β ≥ γ: no stake pays back.
+func TMin(alpha math.Int, beta, gamma math.LegacyDec) (seconds int64, ok bool) {
+	if beta.GTE(gamma) {
+		return 0, false
+	}
+	return math.LegacyNewDecFromInt(alpha).Quo(gamma.Sub(beta)).Ceil().TruncateInt64(), true
 }
 
 // CheckBalance returns ErrBalance when the maintenance rate beta (uloop per

@@ -81,12 +81,12 @@ func (q Querier) Economics(ctx context.Context, req *types.QueryEconomicsRequest
 		StakingFee: sp.StakingFee, MaintenanceRate: sp.MaintenanceRate,
 		Gamma: Gamma(params, epoch, devices, secs), CommittedDevices: devices, EpochSeconds: uint64(secs),
 	}
-	if resp.MaintenanceRate.GTE(resp.Gamma) {
+	tmin, ok := TMin(sp.StakingFee, resp.MaintenanceRate, resp.Gamma)
+	if !ok {
 		resp.Warning = true
 		resp.WarningMessage = "β ≥ γ: the maintenance rate eats the whole reward rate, no stake pays back its staking fee"
 		return resp, nil
 	}
-	tmin := math.LegacyNewDecFromInt(sp.StakingFee).Quo(resp.Gamma.Sub(resp.MaintenanceRate)).Ceil().TruncateInt64()
 	resp.TMinSeconds = uint64(tmin)
 	resp.TMin = (time.Duration(tmin) * time.Second).String()
 	return resp, nil

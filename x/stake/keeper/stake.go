@@ -80,14 +80,8 @@ func (k Keeper) StakeLP(ctx context.Context, owner sdk.AccAddress, deviceID uint
 	if err != nil {
 		return nil, err
 	}
-	if d < time.Second || d%time.Second != 0 {
-		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "duration %s must be a positive whole number of seconds", d)
-	}
-	if d < params.MinLpDuration {
-		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "an LP stake lasts at least min_lp_duration %s, not %s", params.MinLpDuration, d)
-	}
-	if d > types.MaxCommitment {
-		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "an LP stake lasts at most %s, not %s", types.MaxCommitment, d)
+	if err := params.CheckLPDuration(d); err != nil {
+		return nil, err
 	}
 	_, pool, err := k.committable(ctx, ownerStr, deviceID)
 	if err != nil {
@@ -153,21 +147,16 @@ func (k Keeper) RenewStake(ctx context.Context, owner sdk.AccAddress, stakeID ui
 	if s.Status != types.STAKE_STATUS_ACTIVE || !sdkCtx.BlockTime().Before(s.End) {
 		return nil, errorsmod.Wrapf(types.ErrStakeEnded, "stake %d is %s, ending %s: renew before the end", s.Id, s.Status, s.End.Format(time.RFC3339))
 	}
-	if epochs == 0 {
-		return nil, errorsmod.Wrap(types.ErrInvalidDuration, "renew by at least one epoch")
-	}
 	info, err := k.epochsKeeper.GetEpochInfo(sdkCtx, chaintypes.EpochIdentifier)
 	if err != nil {
 		return nil, err
 	}
-	// The renewed end may lie at most MaxCommitment after now: room is what
-	// is left of it (s.End is after now here), and epochs × epoch length is
-	// compared by division, so the product never overflows.
-	room := types.MaxCommitment - s.End.Sub(sdkCtx.BlockTime())
-	if info.Duration <= 0 || room < info.Duration || uint64(epochs) > uint64(room/info.Duration) {
-		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "%d epochs of %s would end stake %d more than %s from now", epochs, info.Duration, s.Id, types.MaxCommitment)
+	// The renewed end may lie at most MaxCommitment after now (s.End is
+	// after now here).
+	added, err := types.RenewalAdded(sdkCtx.BlockTime(), s.End, epochs, info.Duration)
+	if err != nil {
+		return nil, errorsmod.Wrapf(err, "stake %d", s.Id)
 	}
-	added := time.Duration(epochs) * info.Duration
 	newEnd := s.End.Add(added)
 	in, err := k.poolsKeeper.RenewPosition(ctx, s.DeviceId, newEnd, maxIn)
 	if err != nil {
@@ -204,22 +193,20 @@ func (k Keeper) SellCompute(ctx context.Context, owner sdk.AccAddress, deviceID 
 	if err != nil {
 		return nil, err
 	}
-	if days < params.SellMinDays || days > params.SellMaxDays {
-		return nil, errorsmod.Wrapf(types.ErrInvalidDuration, "a sale covers %d to %d whole days, not %d", params.SellMinDays, params.SellMaxDays, days)
+	d, err := params.SaleDuration(days)
+	if err != nil {
+		return nil, err
 	}
 	_, pool, err := k.committable(ctx, ownerStr, deviceID)
 	if err != nil {
 		return nil, err
 	}
-	d := time.Duration(days) * params.DayLength
 	seconds := int64(d / time.Second)
 	_, spot, err := k.poolsKeeper.QuoteSell(ctx, pool.Id, seconds)
 	if err != nil {
 		return nil, err
 	}
-	// Both rounded up: the seller locks at least the rule's amount.
-	collateral := spot.MulInt64(seconds).MulInt64(int64(params.CollateralMultiplier)).Ceil().TruncateInt()
-	deposit := params.MaintenanceRate.MulInt64(seconds).Ceil().TruncateInt()
+	collateral, deposit := params.SaleLocks(spot, seconds)
 	seq, err := k.StakeSeq.Next(ctx)
 	if err != nil {
 		return nil, err
@@ -315,7 +302,11 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 	}
 	refunded, burned, toLPs := res.Refund, math.ZeroInt(), math.ZeroInt()
 	if s.Kind == types.STAKE_KIND_SALE {
-		toClient := math.MinInt(res.CollateralRefund, s.Collateral)
+		// The LP positions that bought the undelivered time are paid its
+		// value again from the rest of the collateral, streamed to them
+		// until the sale's end; the rest is burned (docs/stake.md "Failure").
+		var toClient math.Int
+		toClient, toLPs, burned = types.SaleFailure(s.Collateral, s.Deposit, res.CollateralRefund, res.PenaltyCap)
 		if toClient.IsPositive() {
 			client, err := k.accountKeeper.AddressCodec().StringToBytes(res.Client)
 			if err != nil {
@@ -326,10 +317,6 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 			}
 		}
 		refunded = refunded.Add(toClient)
-		// The LP positions that bought the undelivered time are paid its
-		// value again from the rest, streamed to them until the sale's end;
-		// the rest is burned (docs/stake.md "Failure").
-		toLPs = math.MinInt(s.Collateral.Sub(toClient), res.PenaltyCap)
 		if toLPs.IsPositive() {
 			if err := k.bankKeeper.SendCoinsFromModuleToModule(ctx, types.ModuleName, poolstypes.ModuleName, chaintypes.Uloop(toLPs)); err != nil {
 				return err
@@ -338,7 +325,6 @@ func (k Keeper) FailDevice(ctx context.Context, deviceID uint64) error {
 				return err
 			}
 		}
-		burned = s.Collateral.Sub(toClient).Sub(toLPs).Add(s.Deposit)
 		if burned.IsPositive() {
 			if err := k.bankKeeper.BurnCoins(ctx, types.ModuleName, chaintypes.Uloop(burned)); err != nil {
 				return err
