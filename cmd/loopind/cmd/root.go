@@ -99,6 +99,7 @@ Start here:
 		GPUCmd(),
 		SidecarCmd(),
 		LeaseCmd(),
+		SimulateCmd(),
 	)
 
 	autoCliOpts := tempApp.AutoCliOpts()

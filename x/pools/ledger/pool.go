@@ -168,6 +168,28 @@ func (p *Pool) Clone() *Pool {
 	return &c
 }
 
+// Clone returns a deep copy of d, for valuations that must not change it.
+func (d *Device) Clone() *Device {
+	c := *d
+	c.Checkpoint, c.SharedJ, c.SharedK, c.Owed = cloneInt(d.Checkpoint), cloneInt(d.SharedJ), cloneInt(d.SharedK), cloneInt(d.Owed)
+	c.StreamRate, c.StreamLeft, c.Injected = cloneInt(d.StreamRate), cloneInt(d.StreamLeft), cloneInt(d.Injected)
+	return &c
+}
+
+// Clone returns a deep copy of l.
+func (l *Lease) Clone() *Lease {
+	c := *l
+	c.Price, c.Released, c.Rate = cloneInt(l.Price), cloneInt(l.Released), cloneInt(l.Rate)
+	return &c
+}
+
+func cloneInt(v *big.Int) *big.Int {
+	if v == nil {
+		return nil
+	}
+	return new(big.Int).Set(v)
+}
+
 func ceilDiv(a, b *big.Int) *big.Int {
 	q, r := new(big.Int).QuoRem(a, b, new(big.Int))
 	if r.Sign() > 0 {
