@@ -132,7 +132,7 @@ func DefaultConfig() Config {
 		Seed: 1, Days: 60, Class: "a100",
 		Pools: poolstypes.DefaultParams(), Stake: staketypes.DefaultParams(), Rewards: rewardstypes.DefaultParams(),
 		Epoch: time.Hour, ChallengeInterval: 6 * time.Hour,
-		LPDevices: 200, LPStake: 7 * 24 * time.Hour,  LPRenew: 0.8, LPReturn: 24 * time.Hour,
+		LPDevices: 200, LPStake: 7 * 24 * time.Hour, LPRenew: 0.8, LPReturn: 24 * time.Hour,
 		Sellers: 40, SellAbove: 1.2, SellEvery: 12 * time.Hour,
 		Demand: 8, Elasticity: 2, LeaseMin: time.Hour, LeaseMax: 72 * time.Hour, Terminate: 0.1,
 		FailureRate: 0.002,
@@ -143,7 +143,9 @@ func DefaultConfig() Config {
 // run with, or the chain's own error for parameters governance could not
 // set (their Validate methods).
 func (c Config) Validate() error {
-	bad := func(format string, args ...any) error { return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...) }
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	}
 	if err := c.Pools.Validate(); err != nil {
 		return err
 	}

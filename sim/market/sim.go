@@ -135,8 +135,8 @@ type miner struct {
 	seller    bool
 	gen       uint64
 	dev       uint64 // the ledger device of the commitment, 0 when free
-	idx       int   // its record in Result.Stakes, −1 before the first
-	segStart  int64 // start of the commitment's seconds in this epoch
+	idx       int    // its record in Result.Stakes, −1 before the first
+	segStart  int64  // start of the commitment's seconds in this epoch
 	inGrace   bool
 	offline   int64 // when it went offline, 0 while online
 	lastPass  int64
