@@ -180,14 +180,15 @@ func (c Config) Validate() error {
 	case c.Demand < 0 || c.Demand > 100_000 || c.Elasticity < 0 || c.Elasticity > 20:
 		return bad("demand must be in [0, 100000] per hour and elasticity in [0, 20]")
 	case c.LeaseMin < c.Pools.MinLeaseDuration || c.LeaseMax > c.Pools.MaxLeaseDuration || c.LeaseMin > c.LeaseMax:
-		return bad("leases of %s to %s must lie within x/pools' [%s, %s]", c.LeaseMin, c.LeaseMax, c.Pools.MinLeaseDuration, c.Pools.MaxLeaseDuration)
+		return bad("leases of %s to %s must lie within x/pools' [min_lease_duration, max_lease_duration] = [%s, %s]", c.LeaseMin, c.LeaseMax, c.Pools.MinLeaseDuration, c.Pools.MaxLeaseDuration)
 	case c.WarmUp < 0 || c.warmUp() >= time.Duration(c.Days)*24*time.Hour:
 		return bad("warm-up %s (0: the LP join window) must be shorter than the %d simulated days", c.warmUp(), c.Days)
 	case c.FailureRate < 0 || c.FailureRate > 100:
 		return bad("failure rate must be in [0, 100] per device-day, got %g", c.FailureRate)
 	}
 	if err := c.Stake.CheckLPDuration(c.LPStake); err != nil {
-		return fmt.Errorf("%w: lp stake: %w", ErrConfig, err)
+		// %s, not %w: errorsmod prints its stack for %v.
+		return fmt.Errorf("%w: lp stake (set min_lp_duration for a shorter one): %s", ErrConfig, err.Error())
 	}
 	if c.LPStake <= c.Epoch {
 		return bad("lp stake %s must be longer than an epoch (%s): renewals happen one epoch before the end", c.LPStake, c.Epoch)

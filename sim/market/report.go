@@ -67,8 +67,8 @@ type Summary struct {
 	Rewards int64
 	// Failures counts confirmed failures.
 	Failures int
-	// Gamma is the mean realized reward rate γ, uloop per committed
-	// GPU-second; TMin = ⌈α/(γ−β)⌉ at that γ (x/rewards TMin, what `loopind
+	// Gamma is the mean realized reward rate γ after the warm-up, uloop
+	// per committed GPU-second; TMin = ⌈α/(γ−β)⌉ at that γ (x/rewards TMin, what `loopind
 	// q rewards economics` reports for the chain's γ), 0 when β ≥ γ.
 	Gamma float64
 	TMin  time.Duration
@@ -85,11 +85,16 @@ func summarize(res *Result, s *sim) Summary {
 	var daily []float64
 	var dayMin, dayMax float64
 	dayCount, dayN := 0, 0
+	gammaSum, gammaN := 0.0, 0
 	for i, smp := range res.Samples {
 		if smp.At < sum.WarmUp {
 			continue
 		}
 		n++
+		if smp.Gamma > 0 && smp.At-cfg.Epoch >= sum.WarmUp { // epochs begun after the warm-up
+			gammaSum += smp.Gamma
+			gammaN++
+		}
 		committed += float64(smp.Committed)
 		if smp.Committed > 0 {
 			util += float64(smp.Leased) / float64(smp.Committed)
@@ -163,8 +168,8 @@ func summarize(res *Result, s *sim) Summary {
 	}
 	sum.ExchangeFees = s.book.Burned.Int64()
 	sum.StakingFees, sum.Collateral, sum.Rewards = t.stakingFees.Int64(), t.lostCollateral.Int64(), t.rewardsPaid.Int64()
-	if t.gammaN > 0 {
-		sum.Gamma = t.gammaSum / float64(t.gammaN)
+	if gammaN > 0 {
+		sum.Gamma = gammaSum / float64(gammaN)
 		gamma := sdkmath.LegacyMustNewDecFromStr(strconv.FormatFloat(sum.Gamma, 'f', 12, 64))
 		if secs, ok := rewardskeeper.TMin(cfg.Stake.StakingFee, cfg.Stake.MaintenanceRate, gamma); ok {
 			sum.TMin = time.Duration(secs) * time.Second

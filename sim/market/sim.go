@@ -33,6 +33,7 @@ const (
 	evOffline               // a device goes offline
 	evConfirm               // a device's failure is confirmed at its next challenge
 	evRelease               // a sale's grace is over: collateral and deposit back
+	evEnd                   // a commitment's end: the ledger settles it (advance), nothing more
 )
 
 // action is one scheduled step; gen voids actions of a commitment that has
@@ -149,6 +150,7 @@ type sim struct {
 	book  *ledger.Book
 	ref   *big.Rat // reference price, uloop per GPU-second
 	refF  float64
+	feeF  float64 // the exchange fee, a fraction
 	q     queue
 	seq   uint64
 	now   int64
@@ -177,8 +179,6 @@ type totals struct {
 	boughtSecs, returnedSecs          int64
 	leases, refusedNoDevice, shallow  int
 	terminated, broken, failures      int
-	gammaSum                          float64
-	gammaN                            int
 	rewardsPaid                       sdkmath.Int
 	salesRefusedNoLP, salesRefusedLow int
 }
@@ -204,7 +204,7 @@ func Run(cfg Config) (*Result, error) {
 	s := &sim{
 		cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6f70696e)),
 		book: ledger.NewBook(ledger.NewPool(t0, fee.Int64(), sdkmath.LegacyOneDec().BigInt().Int64(), refRat)),
-		ref:  refRat, refF: ref.MustFloat64(), now: t0, end: t0 + int64(cfg.Days)*86400, epoch: 1,
+		ref:  refRat, refF: ref.MustFloat64(), feeF: cfg.Pools.ExchangeFee.MustFloat64(), now: t0, end: t0 + int64(cfg.Days)*86400, epoch: 1,
 		owner: map[uint64]int{}, epochFrom: t0,
 	}
 	s.totals = totals{exchangeFees: new(big.Int), stakingFees: sdkmath.ZeroInt(), lostCollateral: sdkmath.ZeroInt(),
@@ -247,7 +247,7 @@ func Run(cfg Config) (*Result, error) {
 }
 
 func (k kind) String() string {
-	return [...]string{"epoch end", "stake", "renewal", "arrival", "termination", "offline", "failure", "release"}[k]
+	return [...]string{"epoch end", "stake", "renewal", "arrival", "termination", "offline", "failure", "release", "commitment end"}[k]
 }
 
 func (s *sim) epochSeconds() int64 { return int64(s.cfg.Epoch / time.Second) }
@@ -273,7 +273,8 @@ func (s *sim) spot() float64 {
 }
 
 func (s *sim) scheduleArrival() {
-	rate := s.cfg.Demand * math.Pow(s.refF/s.spot(), s.cfg.Elasticity) // per hour
+	// Clients see what they pay: the spot price plus the exchange fee.
+	rate := s.cfg.Demand * math.Pow(s.refF/(s.spot()*(1+s.feeF)), s.cfg.Elasticity) // per hour
 	if rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
 		rate = s.cfg.Demand
 	}
@@ -348,6 +349,8 @@ func (s *sim) do(a action) error {
 	switch a.kind {
 	case evEpoch:
 		return s.epochEnd()
+	case evEnd:
+		return nil // advance has settled what ended
 	case evArrival:
 		err := s.arrive()
 		s.scheduleArrival()
@@ -400,6 +403,7 @@ func (s *sim) newCommitment(i int, dev uint64, end int64) {
 	s.secs = append(s.secs, 0)
 	m.idx = len(s.res.Stakes) - 1
 	s.owner[dev] = i
+	s.schedule(end, evEnd, -1, 0, 0)
 	s.totals.stakingFees = s.totals.stakingFees.Add(s.cfg.Stake.StakingFee)
 	if s.cfg.FailureRate > 0 {
 		s.schedule(s.now+s.exp(time.Duration(float64(24*time.Hour)/s.cfg.FailureRate)), evOffline, i, m.gen, 0)
@@ -448,6 +452,7 @@ func (s *sim) renew(i int) error {
 	}
 	r.Injected += in.Int64()
 	r.End = newEnd
+	s.schedule(newEnd, evEnd, -1, 0, 0)
 	r.Renewals++
 	if s.rng.Float64() < s.cfg.LPRenew {
 		s.schedule(newEnd-s.epochSeconds(), evRenew, i, m.gen, 0)
@@ -644,10 +649,6 @@ func (s *sim) payRewards(pot sdkmath.Int) float64 {
 // free sellers sell.
 func (s *sim) epochEnd() error {
 	gamma := s.payRewards(rewardskeeper.MinerPot(s.cfg.Rewards, s.epoch))
-	if gamma > 0 {
-		s.totals.gammaSum += gamma
-		s.totals.gammaN++
-	}
 	s.epoch++
 	for i, m := range s.miners {
 		if m.seller && m.dev == 0 && !m.inGrace && s.rng.Float64() < s.cfg.Epoch.Seconds()/s.cfg.SellEvery.Seconds() {

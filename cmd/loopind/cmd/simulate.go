@@ -287,7 +287,7 @@ type sweepPoint struct {
 	x                                  float64
 	volHourly, volDaily, swing, util   float64
 	spot, clientCost, lpNet, sellerNet float64
-	balance                            float64 // mean BalanceNet of the closed LP stakes, uloop
+	balance                            float64 // mean BalanceNet of the closed LP stakes begun after the warm-up, uloop
 	stakes                             int
 	tmin                               time.Duration
 }
@@ -305,12 +305,6 @@ func runSweep(cmd *cobra.Command, sweep, out, format string) error {
 		return fmt.Errorf("--seeds %d must be in [1, 1000]", seeds)
 	}
 	first, _ := cmd.Flags().GetUint64("seed")
-	if _, err := marketConfig(cmd); err != nil {
-		return err // the other flags, before any run
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
 	var points []sweepPoint
 	start := time.Now()
 	for _, v := range strings.Split(list, ",") {
@@ -344,7 +338,9 @@ func runSweep(cmd *cobra.Command, sweep, out, format string) error {
 			var bal float64
 			n := 0
 			for _, st := range res.Stakes {
-				if !st.Sale && !st.Open && !st.Failed {
+				// Closed LP stakes that began after the warm-up (γ is higher
+				// while the LPs are still joining).
+				if !st.Sale && !st.Open && !st.Failed && st.Start >= market.Start.Add(s.WarmUp).Unix() {
 					bal += float64(st.BalanceNet(cfg.Stake.MaintenanceRate))
 					n++
 				}
@@ -356,6 +352,9 @@ func runSweep(cmd *cobra.Command, sweep, out, format string) error {
 		}
 		points = append(points, pt)
 		cmd.PrintErrf("%s=%s: %d seeds done (%s)\n", name, v, seeds, time.Since(start).Round(time.Millisecond))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
 	}
 	if err := writeSweepCSV(filepath.Join(out, "sweep.csv"), name, points); err != nil {
 		return err
