@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system sim fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system sim sim-market fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -51,6 +51,9 @@ test-system: ## Only the system test (builds and runs loopind)
 sim: ## Sweep the app-hash determinism test (second chain in a child process) over SIM_SEEDS (default 1-20) for SIM_BLOCKS (default 500) blocks each
 	LOOPIN_SIM_SEEDS=$(or $(SIM_SEEDS),1-20) LOOPIN_SIM_BLOCKS=$(or $(SIM_BLOCKS),500) \
 		go test ./app/ -run '^TestAppHashDeterminism$$' -count=1 -v -timeout $(or $(SIM_TIMEOUT),3h)
+
+sim-market: build ## Rerun the market-simulator experiments of docs/simulation.md (figures into docs/simulation/, runs into .simulation/), about 30 s
+	BIN=$(BINARY) scripts/simulation-experiments.sh
 
 fuzz: ## Fuzz the Msg handlers, the pool ledger, the stake life cycle and the PoCPS score for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)

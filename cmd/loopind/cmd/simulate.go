@@ -376,12 +376,12 @@ func runSweep(cmd *cobra.Command, sweep, out, format string) error {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "%-12s %10s %10s %10s %8s %9s %12s %14s %14s %16s\n", name, "vol/epoch", "vol/day", "swing/day", "util", "vs first", "spot/GPU-h", "LP net/dev-day", "seller/dev-day", "LP balance/stake")
 	for _, p := range points {
-		ratio := math.NaN()
-		if points[0].volHourly > 0 {
-			ratio = p.volHourly / points[0].volHourly
+		ratio := "n/a" // no price moves to compare (no market)
+		if points[0].volHourly > 1e-6 {
+			ratio = fmt.Sprintf("%.0f%%", 100*p.volHourly/points[0].volHourly)
 		}
-		fmt.Fprintf(w, "%-12s %9.2f%% %9.2f%% %9.2f%% %7.1f%% %8.0f%% %12s %14s %14s %16s\n", p.value, 100*p.volHourly, 100*p.volDaily, 100*p.swing, 100*p.util,
-			100*ratio, market.LOOP(p.spot), market.LOOP(p.lpNet), market.LOOP(p.sellerNet), market.LOOP(p.balance))
+		fmt.Fprintf(w, "%-12s %9.2f%% %9.2f%% %9.2f%% %7.1f%% %9s %12s %14s %14s %16s\n", p.value, 100*p.volHourly, 100*p.volDaily, 100*p.swing, 100*p.util,
+			ratio, market.LOOP(p.spot), market.LOOP(p.lpNet), market.LOOP(p.sellerNet), market.LOOP(p.balance))
 	}
 	if points[len(points)-1].tmin > 0 {
 		fmt.Fprintf(w, "T_min = α/(γ−β) at the realized γ of the last point: %s\n", points[len(points)-1].tmin)
@@ -410,6 +410,13 @@ func sweepLabel(name, list string) string {
 	return name
 }
 
+func ratio(v, first float64) string {
+	if first <= 1e-6 {
+		return ""
+	}
+	return strconv.FormatFloat(v/first, 'g', 6, 64)
+}
+
 func writeSweepCSV(path, name string, points []sweepPoint) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -419,7 +426,7 @@ func writeSweepCSV(path, name string, points []sweepPoint) error {
 	_ = w.Write([]string{name, "vol_per_epoch", "vol_per_day", "daily_swing", "utilisation", "vol_per_epoch_vs_first", "spot_uloop_per_gpu_hour", "client_cost_uloop_per_gpu_hour", "lp_net_uloop_per_device_day", "seller_net_uloop_per_device_day", "lp_balance_net_uloop_per_stake", "lp_stakes_closed", "t_min_seconds"})
 	for _, p := range points {
 		g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-		_ = w.Write([]string{p.value, g(p.volHourly), g(p.volDaily), g(p.swing), g(p.util), g(p.volHourly / points[0].volHourly), g(p.spot), g(p.clientCost),
+		_ = w.Write([]string{p.value, g(p.volHourly), g(p.volDaily), g(p.swing), g(p.util), ratio(p.volHourly, points[0].volHourly), g(p.spot), g(p.clientCost),
 			g(p.lpNet), g(p.sellerNet), g(p.balance), strconv.Itoa(p.stakes), strconv.FormatInt(int64(p.tmin/time.Second), 10)})
 	}
 	w.Flush()
