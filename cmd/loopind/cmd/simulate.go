@@ -41,7 +41,8 @@ participants are modelled (docs/simulation.md):
                average and sell --sell-min-days to --sell-max-days whole days
                when the spot price is at least --sell-above x the reference.
   clients      arrive as a Poisson process of --demand purchases per hour at
-               the reference price, scaled by (reference/spot)^--elasticity;
+               the reference price, scaled by (reference/(spot x (1 +
+               exchange fee)))^--elasticity;
                each buys a log-uniform lease in [--lease-min, --lease-max] on
                the device the keeper matches (longest commitment) and ends it
                early with probability --terminate.
@@ -64,10 +65,10 @@ A config file (--config, TOML) sets any flag by its name; the command line
 wins.`
 
 const simulateMarketExample = `  loopind simulate market --days 30 --out sim-out
-  loopind simulate market --sweep lp-stake=24h,72h,168h --seeds 5 --lease-max 24h --out sweep-stake
+  loopind simulate market --sweep lp-stake=24h,72h,168h --seeds 5 --lease-max 24h --min-lp-duration 1h --out sweep-stake
   loopind simulate market --sweep exchange-fee=0.001,0.003,0.01,0.03 --out sweep-fee
   loopind simulate market --demand 0 --sellers 0 --lp-renew 0 --lp-return 0 --staking-fee 50000000 \
-      --min-lp-duration 1h --sweep lp-stake=2h,4h,6h,8h,12h,24h --out balance`
+      --failure-rate 0 --min-lp-duration 1h --days 10 --sweep lp-stake=4h,8h,12h,14h,15h,16h,24h --out balance`
 
 func simulateMarketCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -145,7 +146,7 @@ func simulateMarketCmd() *cobra.Command {
 	f.Float64("sell-above", d.SellAbove, "a seller sells when spot ≥ this × the reference price")
 	f.Duration("sell-every", d.SellEvery, "mean time between a free seller's looks at the price")
 	f.Float64("demand", d.Demand, "lease purchases per hour at the reference price")
-	f.Float64("elasticity", d.Elasticity, "price elasticity of demand: rate × (reference/spot)^elasticity")
+	f.Float64("elasticity", d.Elasticity, "price elasticity of demand: rate × (reference/(spot × (1+fee)))^elasticity")
 	f.Duration("lease-min", d.LeaseMin, "shortest lease (log-uniform lengths)")
 	f.Duration("lease-max", d.LeaseMax, "longest lease")
 	f.Float64("terminate", d.Terminate, "probability that a client ends its lease early")
