@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -19,6 +20,10 @@ func main() {
 	rootCmd.SilenceErrors = true
 	if err := svrcmd.Execute(rootCmd, "LOOPIN", app.DefaultNodeHome); err != nil {
 		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", cmd.UserError(err))
+		var exit cmd.ExitError
+		if errors.As(err, &exit) && exit.Code > 0 {
+			os.Exit(exit.Code)
+		}
 		os.Exit(1)
 	}
 }

@@ -9,17 +9,20 @@
 //
 // Sign bytes (SignBytes):
 //
-//	"loopin/lease-access/v1\n" chain_id "\n" lease_id "\n" timestamp "\n" hex(SHA-256(payload))
+//	"loopin/lease-access/v2\n" chain_id "\n" lease_id "\n" timestamp "\n" hex(nonce) "\n" hex(SHA-256(payload))
 //
-// with lease_id and timestamp (Unix seconds) in decimal. The chain id binds
-// a request to one chain; the timestamp bounds replay to Window, and the
-// server refuses a signature it has already seen within that window.
+// with lease_id and timestamp (Unix seconds) in decimal and a nonce of
+// NonceSize random bytes. The chain id binds a request to one chain; the
+// timestamp bounds replay to Window, and the server refuses a signature it
+// has already seen within that window; the nonce makes two requests signed
+// within one second distinct.
 package access
 
 import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -32,10 +35,12 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/renameio/v2"
+	"golang.org/x/crypto/ssh"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -59,15 +64,17 @@ const (
 	MaxDetails = 64 << 10
 	// HookTimeout bounds one run of the hook.
 	HookTimeout = 30 * time.Second
+	// NonceSize is the size of a request's nonce, bytes.
+	NonceSize = 16
 )
 
 // SignBytes returns the bytes a lessee signs to ask for access to lease
-// leaseID on chain chainID at timestamp (Unix seconds) handing payload to
-// the hook. The format is in the package comment.
-func SignBytes(chainID string, leaseID uint64, timestamp int64, payload []byte) []byte {
+// leaseID on chain chainID at timestamp (Unix seconds) with nonce, handing
+// payload to the hook. The format is in the package comment.
+func SignBytes(chainID string, leaseID uint64, timestamp int64, nonce, payload []byte) []byte {
 	h := sha256.Sum256(payload)
-	return []byte("loopin/lease-access/v1\n" + chainID + "\n" + strconv.FormatUint(leaseID, 10) + "\n" +
-		strconv.FormatInt(timestamp, 10) + "\n" + hex.EncodeToString(h[:]))
+	return []byte("loopin/lease-access/v2\n" + chainID + "\n" + strconv.FormatUint(leaseID, 10) + "\n" +
+		strconv.FormatInt(timestamp, 10) + "\n" + hex.EncodeToString(nonce) + "\n" + hex.EncodeToString(h[:]))
 }
 
 // Sign builds the request for lease leaseID signed by key from of kr at
@@ -78,14 +85,18 @@ func Sign(kr keyring.Keyring, from, chainID string, leaseID uint64, payload []by
 		return nil, fmt.Errorf("the payload has %d bytes, at most %d", len(payload), MaxPayload)
 	}
 	ts := now.Unix()
-	sig, pub, err := kr.Sign(from, SignBytes(chainID, leaseID, ts, payload), signing.SignMode_SIGN_MODE_DIRECT)
+	nonce := make([]byte, NonceSize)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	sig, pub, err := kr.Sign(from, SignBytes(chainID, leaseID, ts, nonce, payload), signing.SignMode_SIGN_MODE_DIRECT)
 	if err != nil {
 		return nil, fmt.Errorf("sign with key %q: %w", from, err)
 	}
 	if _, ok := pub.(*secp256k1.PubKey); !ok {
 		return nil, fmt.Errorf("key %q is %s: lease access needs a secp256k1 account key", from, pub.Type())
 	}
-	return &types.AccessRequest{LeaseId: leaseID, PubKey: pub.Bytes(), Timestamp: ts, Payload: payload, Signature: sig}, nil
+	return &types.AccessRequest{LeaseId: leaseID, PubKey: pub.Bytes(), Timestamp: ts, Nonce: nonce, Payload: payload, Signature: sig}, nil
 }
 
 // Request asks the miner sidecar at conn for access with req.
@@ -281,6 +292,8 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 	switch {
 	case len(req.Payload) > MaxPayload:
 		return nil, status.Errorf(codes.InvalidArgument, "payload has %d bytes, at most %d", len(req.Payload), MaxPayload)
+	case len(req.Nonce) != NonceSize:
+		return nil, status.Errorf(codes.InvalidArgument, "nonce must have %d bytes, got %d", NonceSize, len(req.Nonce))
 	case len(req.PubKey) != secp256k1.PubKeySize:
 		return nil, status.Errorf(codes.InvalidArgument, "pub_key must be a %d-byte compressed secp256k1 key, got %d bytes", secp256k1.PubKeySize, len(req.PubKey))
 	}
@@ -290,7 +303,7 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 			time.Unix(req.Timestamp, 0).UTC().Format(time.RFC3339), Window, now.UTC().Format(time.RFC3339))
 	}
 	pub := &secp256k1.PubKey{Key: req.PubKey}
-	if !pub.VerifySignature(SignBytes(s.chainID, req.LeaseId, req.Timestamp, req.Payload), req.Signature) {
+	if !pub.VerifySignature(SignBytes(s.chainID, req.LeaseId, req.Timestamp, req.Nonce, req.Payload), req.Signature) {
 		return nil, status.Errorf(codes.Unauthenticated, "the signature does not verify for lease %d on chain %s", req.LeaseId, s.chainID)
 	}
 	lease, err := s.chain.Lease(ctx, req.LeaseId)
@@ -342,16 +355,92 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 	if s.hook.Command == "" {
 		return nil, status.Error(codes.FailedPrecondition, "this miner has no access hook configured: ask its operator")
 	}
-	details, err := s.hook.Run(ctx, "grant", lease, req.Payload)
-	if err != nil {
-		s.log.Error("access hook failed", "lease", lease.Id, "err", err)
-		return nil, status.Errorf(codes.Internal, "the miner's access hook failed for lease %d", lease.Id)
-	}
+	// The grant is recorded before the hook runs: a sidecar that dies
+	// while the hook installs the key still revokes it after its restart
+	// (Sweep).
 	if err := s.remember(lease, true); err != nil {
 		return nil, status.Errorf(codes.Internal, "recording the grant: %v", err)
 	}
+	out, err := s.hook.Run(ctx, "grant", lease, req.Payload)
+	var details string
+	var sshAccess *types.SSHAccess
+	if err == nil {
+		details, sshAccess, err = ParseDetails(out)
+	}
+	if err != nil {
+		s.log.Error("access hook failed", "lease", lease.Id, "err", err)
+		s.undo(ctx, lease)
+		return nil, status.Errorf(codes.Internal, "the miner's access hook failed for lease %d", lease.Id)
+	}
 	s.log.Info("lease access granted", "lease", lease.Id, "device", lease.DeviceId, "client", lease.Client)
-	return &types.AccessResponse{LeaseId: lease.Id, DeviceId: lease.DeviceId, End: lease.End.Unix(), Details: details}, nil
+	return &types.AccessResponse{LeaseId: lease.Id, DeviceId: lease.DeviceId, End: lease.End.Unix(), Details: details, Ssh: sshAccess}, nil
+}
+
+// undo revokes a grant whose hook failed, so that nothing it installed
+// before failing stays. Where the revocation fails too, the lease stays
+// in the granted set and Sweep revokes it when the lease ends.
+func (s *Server) undo(ctx context.Context, lease poolstypes.Lease) {
+	if _, err := s.hook.Run(ctx, "revoke", lease, nil); err != nil {
+		s.log.Error("revoking a failed grant failed, will retry when the lease ends", "lease", lease.Id, "err", err)
+		return
+	}
+	if err := s.remember(lease, false); err != nil {
+		s.log.Error("recording a revocation", "lease", lease.Id, "err", err)
+	}
+}
+
+// ParseDetails splits what an access hook printed on grant into the text
+// for the lessee and the SSH endpoint given by lines of the form
+//
+//	ssh_host=HOST  ssh_port=PORT  ssh_user=USER  ssh_host_key=TYPE BASE64 [COMMENT]
+//
+// (ssh_host_key once per host key, in authorized_keys format). With no
+// ssh_* line the endpoint is nil. Errors: an unknown ssh_* key, a repeated
+// ssh_host, ssh_port or ssh_user, an endpoint missing one of them or a host
+// key, a port outside 1 to 65535, a host key that does not parse.
+func ParseDetails(out string) (string, *types.SSHAccess, error) {
+	var text strings.Builder
+	var a types.SSHAccess
+	seen := map[string]bool{}
+	for _, line := range strings.SplitAfter(out, "\n") {
+		key, value, ok := strings.Cut(strings.TrimRight(line, "\r\n"), "=")
+		if !ok || !strings.HasPrefix(key, "ssh_") {
+			text.WriteString(line)
+			continue
+		}
+		if seen[key] && key != "ssh_host_key" {
+			return "", nil, fmt.Errorf("the access hook printed %s twice", key)
+		}
+		seen[key] = true
+		switch key {
+		case "ssh_host":
+			a.Host = value
+		case "ssh_port":
+			port, err := strconv.ParseUint(value, 10, 16)
+			if err != nil || port == 0 {
+				return "", nil, fmt.Errorf("the access hook printed ssh_port=%q: want a port from 1 to 65535", value)
+			}
+			a.Port = uint32(port)
+		case "ssh_user":
+			a.User = value
+		case "ssh_host_key":
+			pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(value))
+			if err != nil {
+				return "", nil, fmt.Errorf("the access hook printed ssh_host_key=%q: %w", value, err)
+			}
+			a.HostKeys = append(a.HostKeys, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pk))))
+		default:
+			return "", nil, fmt.Errorf("the access hook printed %s: the known keys are ssh_host, ssh_port, ssh_user and ssh_host_key", key)
+		}
+	}
+	if len(seen) == 0 {
+		return text.String(), nil, nil
+	}
+	if a.Host == "" || a.Port == 0 || a.User == "" || len(a.HostKeys) == 0 {
+		return "", nil, fmt.Errorf("the access hook printed an incomplete SSH endpoint (host %q, port %d, user %q, %d host keys): it needs ssh_host, ssh_port, ssh_user and at least one ssh_host_key",
+			a.Host, a.Port, a.User, len(a.HostKeys))
+	}
+	return text.String(), &a, nil
 }
 
 // remember adds (grant) or drops a lease from the granted set and writes

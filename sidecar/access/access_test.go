@@ -231,11 +231,11 @@ func TestSweepRevokesEndedLeasesAcrossRestarts(t *testing.T) {
 }
 
 func TestSignBytes(t *testing.T) {
-	// The format of the package comment: chain id, lease id, timestamp and
-	// the payload's SHA-256 (here of the empty payload).
+	// The format of the package comment: chain id, lease id, timestamp,
+	// nonce and the payload's SHA-256 (here of the empty payload).
 	require.Equal(t,
-		"loopin/lease-access/v1\nloopin-test-1\n7\n1800000000\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-		string(access.SignBytes(chainID, 7, 1_800_000_000, nil)))
+		"loopin/lease-access/v2\nloopin-test-1\n7\n1800000000\n000102\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+		string(access.SignBytes(chainID, 7, 1_800_000_000, []byte{0, 1, 2}, nil)))
 }
 
 // A signed request captured on the wire and replayed after the miner
@@ -269,4 +269,114 @@ func TestAccessReplayFileHoldsOnlyLesseeRequests(t *testing.T) {
 	require.NoError(t, err)
 	_, err = os.Stat(filepath.Join(filepath.Dir(e.keys), "access.json.replay.json"))
 	require.NoError(t, err, "the lessee's request is recorded")
+}
+
+// A hook that fails after installing something is undone at once: the
+// sidecar runs revoke, and nothing stays granted.
+func TestAccessFailedGrantIsRevoked(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "actions")
+	e := setup(t, fmt.Sprintf(`echo "$LOOPIN_ACTION $LOOPIN_LEASE_ID" >> %s; [ "$LOOPIN_ACTION" = revoke ] || { echo "half done" >&2; exit 1; }`, log))
+	_, err := e.srv.Access(context.Background(), e.sign(t, "client", 1, "k", e.now))
+	require.Equal(t, codes.Internal, code(err))
+	actions, err := os.ReadFile(log)
+	require.NoError(t, err)
+	require.Equal(t, "grant 1\nrevoke 1\n", string(actions))
+	// Nothing is left for a later sweep to revoke, even once the lease ends.
+	l := e.chain.leases[1]
+	l.Status = poolstypes.LEASE_STATUS_ENDED
+	e.chain.leases[1] = l
+	revoked, err := e.srv.Sweep(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, revoked)
+}
+
+// The attack on the operator's bookkeeping: the sidecar dies while the
+// hook installs the lessee's key, before it could record anything after
+// the hook. The grant was recorded before the hook ran, so the restarted
+// sidecar still revokes it when the lease ends.
+func TestGrantRecordedBeforeTheHookRuns(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	// A hook that records the grant's installation, then fails as a
+	// crash would, without undoing: the revoke of the undo fails too.
+	installed := filepath.Join(t.TempDir(), "installed")
+	crashing := e.server(t, fmt.Sprintf(`case $LOOPIN_ACTION in grant) touch %[1]s; exit 1;; revoke) exit 1;; esac`, installed))
+	_, err := crashing.Access(ctx, e.sign(t, "client", 1, "k", e.now))
+	require.Error(t, err)
+	require.FileExists(t, installed)
+
+	// Restarted with a working hook after the lease was terminated: the
+	// grant is in access.json, so the sweep revokes it.
+	l := e.chain.leases[1]
+	l.Status = poolstypes.LEASE_STATUS_TERMINATED
+	e.chain.leases[1] = l
+	revoked, err := e.server(t, fmt.Sprintf(`[ "$LOOPIN_ACTION" = revoke ] && rm %s`, installed)).Sweep(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1}, revoked)
+	require.NoFileExists(t, installed)
+}
+
+func TestParseDetails(t *testing.T) {
+	const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMvROyAhohmty9A0itYK5p4MDtn5hKCI2eZkCeDCzjxj"
+	text, a, err := access.ParseDetails("lease 1 until noon\nssh_host=127.0.0.1\nssh_port=2222\nssh_user=gpu\nssh_host_key=" + hostKey + " host@x\nbye\n")
+	require.NoError(t, err)
+	require.Equal(t, "lease 1 until noon\nbye\n", text)
+	require.Equal(t, &types.SSHAccess{Host: "127.0.0.1", Port: 2222, User: "gpu", HostKeys: []string{hostKey}}, a,
+		"the host key without its comment")
+
+	text, a, err = access.ParseDetails("container 7 on port 31000\n")
+	require.NoError(t, err)
+	require.Nil(t, a, "no ssh_* line: no endpoint")
+	require.Equal(t, "container 7 on port 31000\n", text)
+
+	endpoint := "ssh_host=h\nssh_port=22\nssh_user=u\nssh_host_key=" + hostKey + "\n"
+	for name, tc := range map[string]struct{ out, err string }{
+		"port zero":        {strings.Replace(endpoint, "=22", "=0", 1), "from 1 to 65535"},
+		"port too large":   {strings.Replace(endpoint, "=22", "=65536", 1), "from 1 to 65535"},
+		"no host key":      {"ssh_host=h\nssh_port=22\nssh_user=u\n", "incomplete SSH endpoint"},
+		"no user":          {"ssh_host=h\nssh_port=22\nssh_host_key=" + hostKey + "\n", "incomplete SSH endpoint"},
+		"bad host key":     {endpoint + "ssh_host_key=ssh-ed25519 AAAAnotbase64\n", "ssh_host_key="},
+		"two hosts":        {endpoint + "ssh_host=evil\n", "ssh_host twice"},
+		"unknown ssh_ key": {endpoint + "ssh_proxy=x\n", "ssh_proxy"},
+	} {
+		_, _, err := access.ParseDetails(tc.out)
+		require.ErrorContains(t, err, tc.err, name)
+	}
+}
+
+// A hook that prints an endpoint that does not parse refuses access and
+// is undone.
+func TestAccessRefusesABadEndpoint(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "actions")
+	e := setup(t, fmt.Sprintf(`echo "$LOOPIN_ACTION" >> %s; echo ssh_port=99999`, log))
+	_, err := e.srv.Access(context.Background(), e.sign(t, "client", 1, "k", e.now))
+	require.Equal(t, codes.Internal, code(err))
+	actions, err := os.ReadFile(log)
+	require.NoError(t, err)
+	require.Equal(t, "grant\nrevoke\n", string(actions))
+}
+
+// Two requests signed in the same second with the same payload are two
+// requests (their nonces differ), not a replay; a nonce changed on the wire
+// breaks the signature, and a request without one is malformed.
+func TestAccessNonce(t *testing.T) {
+	e := setup(t, "")
+	ctx := context.Background()
+	a, b := e.sign(t, "client", 1, "my key", e.now), e.sign(t, "client", 1, "my key", e.now)
+	require.NotEqual(t, a.Nonce, b.Nonce)
+	_, err := e.srv.Access(ctx, a)
+	require.NoError(t, err)
+	_, err = e.srv.Access(ctx, b)
+	require.NoError(t, err, "the same second, a new request")
+
+	c := e.sign(t, "client", 1, "my key", e.now)
+	c.Nonce[0] ^= 1
+	_, err = e.srv.Access(ctx, c)
+	require.Equal(t, codes.Unauthenticated, code(err))
+	c.Nonce = nil
+	_, err = e.srv.Access(ctx, c)
+	require.Equal(t, codes.InvalidArgument, code(err))
+	require.ErrorContains(t, err, "nonce must have 16 bytes")
 }

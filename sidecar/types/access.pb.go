@@ -28,7 +28,8 @@ var _ = math.Inf
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
 // AccessRequest is signed by the lessee's account key over the sign bytes
-// of sidecar/access.SignBytes (chain id, lease id, timestamp, payload hash).
+// of sidecar/access.SignBytes (chain id, lease id, timestamp, nonce,
+// payload hash).
 type AccessRequest struct {
 	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
 	// pub_key is the lessee's secp256k1 public key (33 bytes, compressed);
@@ -43,6 +44,9 @@ type AccessRequest struct {
 	Payload []byte `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
 	// signature is the secp256k1 signature of the sign bytes (64 bytes).
 	Signature []byte `protobuf:"bytes,5,opt,name=signature,proto3" json:"signature,omitempty"`
+	// nonce is 16 random bytes, so that two requests signed within the same
+	// second are two requests, not a replay.
+	Nonce []byte `protobuf:"bytes,6,opt,name=nonce,proto3" json:"nonce,omitempty"`
 }
 
 func (m *AccessRequest) Reset()         { *m = AccessRequest{} }
@@ -113,14 +117,27 @@ func (m *AccessRequest) GetSignature() []byte {
 	return nil
 }
 
+func (m *AccessRequest) GetNonce() []byte {
+	if m != nil {
+		return m.Nonce
+	}
+	return nil
+}
+
 // AccessResponse carries what the access hook printed.
 type AccessResponse struct {
 	LeaseId  uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
 	DeviceId uint64 `protobuf:"varint,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	// end is the lease's end, Unix seconds.
 	End int64 `protobuf:"varint,3,opt,name=end,proto3" json:"end,omitempty"`
-	// details is the hook's standard output (at most 64 KiB).
+	// details is the hook's standard output (at most 64 KiB) without its
+	// ssh_* lines, which are in ssh.
 	Details string `protobuf:"bytes,4,opt,name=details,proto3" json:"details,omitempty"`
+	// ssh is the SSH endpoint the hook granted, when it printed one
+	// (docs/operators.md "The access hook's contract"). The lessee trusts
+	// its host keys because they arrive over the TLS channel pinned to the
+	// certificate hash the device registered on chain.
+	Ssh *SSHAccess `protobuf:"bytes,5,opt,name=ssh,proto3" json:"ssh,omitempty"`
 }
 
 func (m *AccessResponse) Reset()         { *m = AccessResponse{} }
@@ -184,36 +201,123 @@ func (m *AccessResponse) GetDetails() string {
 	return ""
 }
 
+func (m *AccessResponse) GetSsh() *SSHAccess {
+	if m != nil {
+		return m.Ssh
+	}
+	return nil
+}
+
+// SSHAccess is where a lessee logs in with the SSH key it handed the hook.
+type SSHAccess struct {
+	// host is a host name or IP address.
+	Host string `protobuf:"bytes,1,opt,name=host,proto3" json:"host,omitempty"`
+	// port is the TCP port, 1 to 65535.
+	Port uint32 `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
+	// user is the login name.
+	User string `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// host_keys are the SSH server's public host keys in authorized_keys
+	// format ("ssh-ed25519 AAAA…"), at least one.
+	HostKeys []string `protobuf:"bytes,4,rep,name=host_keys,json=hostKeys,proto3" json:"host_keys,omitempty"`
+}
+
+func (m *SSHAccess) Reset()         { *m = SSHAccess{} }
+func (m *SSHAccess) String() string { return proto.CompactTextString(m) }
+func (*SSHAccess) ProtoMessage()    {}
+func (*SSHAccess) Descriptor() ([]byte, []int) {
+	return fileDescriptor_02a3c03c54fd8c1e, []int{2}
+}
+func (m *SSHAccess) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *SSHAccess) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_SSHAccess.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *SSHAccess) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_SSHAccess.Merge(m, src)
+}
+func (m *SSHAccess) XXX_Size() int {
+	return m.Size()
+}
+func (m *SSHAccess) XXX_DiscardUnknown() {
+	xxx_messageInfo_SSHAccess.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_SSHAccess proto.InternalMessageInfo
+
+func (m *SSHAccess) GetHost() string {
+	if m != nil {
+		return m.Host
+	}
+	return ""
+}
+
+func (m *SSHAccess) GetPort() uint32 {
+	if m != nil {
+		return m.Port
+	}
+	return 0
+}
+
+func (m *SSHAccess) GetUser() string {
+	if m != nil {
+		return m.User
+	}
+	return ""
+}
+
+func (m *SSHAccess) GetHostKeys() []string {
+	if m != nil {
+		return m.HostKeys
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*AccessRequest)(nil), "loopin.sidecar.v1.AccessRequest")
 	proto.RegisterType((*AccessResponse)(nil), "loopin.sidecar.v1.AccessResponse")
+	proto.RegisterType((*SSHAccess)(nil), "loopin.sidecar.v1.SSHAccess")
 }
 
 func init() { proto.RegisterFile("loopin/sidecar/v1/access.proto", fileDescriptor_02a3c03c54fd8c1e) }
 
 var fileDescriptor_02a3c03c54fd8c1e = []byte{
-	// 328 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x91, 0xbf, 0x4e, 0xfb, 0x30,
-	0x10, 0xc7, 0xeb, 0xb6, 0xbf, 0xfe, 0xf1, 0x0f, 0x10, 0x78, 0x21, 0xfc, 0x91, 0x15, 0x3a, 0x75,
-	0xc1, 0x51, 0xe1, 0x09, 0x60, 0xa2, 0x02, 0x96, 0x8c, 0x08, 0xa9, 0x72, 0xe2, 0x53, 0x31, 0xa4,
-	0xb1, 0x89, 0x9d, 0x4a, 0x79, 0x0b, 0x56, 0xde, 0x88, 0xb1, 0x23, 0x23, 0x6a, 0x5f, 0x04, 0xc5,
-	0x69, 0x54, 0x01, 0x52, 0xb7, 0xbb, 0xef, 0xf7, 0xee, 0xfc, 0xf1, 0x1d, 0xa6, 0x89, 0x52, 0x5a,
-	0xa6, 0x81, 0x91, 0x02, 0x62, 0x9e, 0x05, 0xf3, 0x51, 0xc0, 0xe3, 0x18, 0x8c, 0x61, 0x3a, 0x53,
-	0x56, 0x91, 0x83, 0xca, 0x67, 0x6b, 0x9f, 0xcd, 0x47, 0x83, 0x77, 0x84, 0x77, 0xaf, 0x5c, 0x4d,
-	0x08, 0xaf, 0x39, 0x18, 0x4b, 0x8e, 0x70, 0x2f, 0x01, 0x6e, 0x60, 0x22, 0x85, 0x87, 0x7c, 0x34,
-	0x6c, 0x87, 0x5d, 0x97, 0x8f, 0x05, 0x39, 0xc4, 0x5d, 0x9d, 0x47, 0x93, 0x17, 0x28, 0xbc, 0xa6,
-	0x8f, 0x86, 0x3b, 0x61, 0x47, 0xe7, 0xd1, 0x2d, 0x14, 0xe4, 0x14, 0xf7, 0xad, 0x9c, 0x81, 0xb1,
-	0x7c, 0xa6, 0xbd, 0x96, 0x8f, 0x86, 0xad, 0x70, 0x23, 0x10, 0x0f, 0x77, 0x35, 0x2f, 0x12, 0xc5,
-	0x85, 0xd7, 0x76, 0x6d, 0x75, 0x5a, 0xf6, 0x19, 0x39, 0x4d, 0xb9, 0xcd, 0x33, 0xf0, 0xfe, 0x39,
-	0x6f, 0x23, 0x0c, 0x2c, 0xde, 0xab, 0xd1, 0x8c, 0x56, 0xa9, 0x81, 0x6d, 0x6c, 0x27, 0xb8, 0x2f,
-	0x60, 0x2e, 0x63, 0xe7, 0x35, 0x9d, 0xd7, 0xab, 0x84, 0xb1, 0x20, 0xfb, 0xb8, 0x05, 0xa9, 0x58,
-	0x93, 0x95, 0x61, 0xc9, 0x24, 0xc0, 0x72, 0x99, 0x18, 0xc7, 0xd4, 0x0f, 0xeb, 0xf4, 0xe2, 0x11,
-	0xff, 0xbf, 0x2b, 0x67, 0x56, 0x4f, 0x93, 0x7b, 0xdc, 0x59, 0x47, 0x3e, 0xfb, 0xb3, 0x3e, 0xf6,
-	0x63, 0x75, 0xc7, 0x67, 0x5b, 0x2a, 0xaa, 0x1f, 0x5c, 0xdf, 0x7c, 0x2c, 0x29, 0x5a, 0x2c, 0x29,
-	0xfa, 0x5a, 0x52, 0xf4, 0xb6, 0xa2, 0x8d, 0xc5, 0x8a, 0x36, 0x3e, 0x57, 0xb4, 0xf1, 0xc0, 0xa6,
-	0xd2, 0x3e, 0xe5, 0x11, 0x8b, 0xd5, 0x2c, 0xa8, 0xc6, 0x9c, 0xeb, 0x4c, 0x3d, 0x43, 0x6c, 0x83,
-	0x5f, 0x67, 0xb5, 0x85, 0x06, 0x13, 0x75, 0xdc, 0x4d, 0x2f, 0xbf, 0x03, 0x00, 0x00, 0xff, 0xff,
-	0xa7, 0x86, 0x4a, 0x0c, 0xf5, 0x01, 0x00, 0x00,
+	// 413 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x7c, 0x92, 0xc1, 0x6e, 0xd3, 0x40,
+	0x10, 0x86, 0xb3, 0x75, 0x9a, 0xc4, 0x5b, 0x8a, 0x60, 0x85, 0x84, 0x81, 0xca, 0x0a, 0x39, 0xe5,
+	0x82, 0xad, 0x96, 0x27, 0x80, 0x53, 0xab, 0xc2, 0x65, 0x7b, 0x43, 0x48, 0xd5, 0xc6, 0x3b, 0x6a,
+	0x16, 0x1c, 0xef, 0xe2, 0x59, 0x47, 0xf2, 0x5b, 0xf0, 0x10, 0xdc, 0x79, 0x0d, 0x8e, 0x3d, 0x72,
+	0x44, 0xc9, 0x8b, 0xa0, 0x1d, 0x3b, 0x54, 0x40, 0x95, 0xdb, 0x3f, 0xff, 0x3f, 0x6b, 0x7f, 0x3b,
+	0x3b, 0x3c, 0x2d, 0xad, 0x75, 0xa6, 0xca, 0xd1, 0x68, 0x28, 0x54, 0x9d, 0xaf, 0x4f, 0x73, 0x55,
+	0x14, 0x80, 0x98, 0xb9, 0xda, 0x7a, 0x2b, 0x1e, 0x77, 0x79, 0xd6, 0xe7, 0xd9, 0xfa, 0x74, 0xf6,
+	0x9d, 0xf1, 0xe3, 0x37, 0xd4, 0x23, 0xe1, 0x4b, 0x03, 0xe8, 0xc5, 0x33, 0x3e, 0x29, 0x41, 0x21,
+	0x5c, 0x1b, 0x9d, 0xb0, 0x29, 0x9b, 0x0f, 0xe5, 0x98, 0xea, 0x0b, 0x2d, 0x9e, 0xf2, 0xb1, 0x6b,
+	0x16, 0xd7, 0x9f, 0xa1, 0x4d, 0x0e, 0xa6, 0x6c, 0xfe, 0x40, 0x8e, 0x5c, 0xb3, 0xb8, 0x84, 0x56,
+	0x9c, 0xf0, 0xd8, 0x9b, 0x15, 0xa0, 0x57, 0x2b, 0x97, 0x44, 0x53, 0x36, 0x8f, 0xe4, 0x9d, 0x21,
+	0x12, 0x3e, 0x76, 0xaa, 0x2d, 0xad, 0xd2, 0xc9, 0x90, 0x8e, 0xed, 0xca, 0x70, 0x0e, 0xcd, 0x4d,
+	0xa5, 0x7c, 0x53, 0x43, 0x72, 0x48, 0xd9, 0x9d, 0x21, 0x9e, 0xf0, 0xc3, 0xca, 0x56, 0x05, 0x24,
+	0x23, 0x4a, 0xba, 0x62, 0xf6, 0x8d, 0xf1, 0x87, 0x3b, 0x62, 0x74, 0xb6, 0x42, 0xd8, 0x87, 0xfc,
+	0x82, 0xc7, 0x1a, 0xd6, 0xa6, 0xa0, 0xec, 0x80, 0xb2, 0x49, 0x67, 0x5c, 0x68, 0xf1, 0x88, 0x47,
+	0x50, 0xe9, 0x1e, 0x38, 0xc8, 0x80, 0xaa, 0xc1, 0x2b, 0x53, 0x22, 0xa1, 0xc6, 0x72, 0x57, 0x8a,
+	0x8c, 0x47, 0x88, 0x4b, 0x82, 0x3c, 0x3a, 0x3b, 0xc9, 0xfe, 0x9b, 0x64, 0x76, 0x75, 0x75, 0xde,
+	0x63, 0x85, 0xc6, 0x99, 0xe6, 0xf1, 0x1f, 0x47, 0x08, 0x3e, 0x5c, 0x5a, 0xf4, 0x04, 0x17, 0x4b,
+	0xd2, 0xc1, 0x73, 0xb6, 0xf6, 0x04, 0x75, 0x2c, 0x49, 0x07, 0xaf, 0x41, 0xa8, 0x89, 0x28, 0x96,
+	0xa4, 0xc3, 0x0d, 0x42, 0x7f, 0x98, 0x7a, 0x80, 0x8a, 0xe6, 0xb1, 0x9c, 0x04, 0xe3, 0x12, 0x5a,
+	0x3c, 0xfb, 0xc8, 0x8f, 0xde, 0x85, 0x9b, 0xf6, 0xff, 0x79, 0xcf, 0x47, 0xbd, 0x9a, 0xde, 0x43,
+	0xf8, 0xd7, 0x3b, 0x3f, 0x7f, 0xb9, 0xa7, 0xa3, 0x9b, 0xeb, 0xdb, 0xf3, 0x1f, 0x9b, 0x94, 0xdd,
+	0x6e, 0x52, 0xf6, 0x6b, 0x93, 0xb2, 0xaf, 0xdb, 0x74, 0x70, 0xbb, 0x4d, 0x07, 0x3f, 0xb7, 0xe9,
+	0xe0, 0x43, 0x76, 0x63, 0xfc, 0xb2, 0x59, 0x64, 0x85, 0x5d, 0xe5, 0xdd, 0x67, 0x5e, 0xb9, 0xda,
+	0x7e, 0x82, 0xc2, 0xe7, 0xff, 0xec, 0xa0, 0x6f, 0x1d, 0xe0, 0x62, 0x44, 0x0b, 0xf8, 0xfa, 0x77,
+	0x00, 0x00, 0x00, 0xff, 0xff, 0x0f, 0x2d, 0x3a, 0xec, 0xa2, 0x02, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -319,6 +423,13 @@ func (m *AccessRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Nonce) > 0 {
+		i -= len(m.Nonce)
+		copy(dAtA[i:], m.Nonce)
+		i = encodeVarintAccess(dAtA, i, uint64(len(m.Nonce)))
+		i--
+		dAtA[i] = 0x32
+	}
 	if len(m.Signature) > 0 {
 		i -= len(m.Signature)
 		copy(dAtA[i:], m.Signature)
@@ -373,6 +484,18 @@ func (m *AccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Ssh != nil {
+		{
+			size, err := m.Ssh.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintAccess(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x2a
+	}
 	if len(m.Details) > 0 {
 		i -= len(m.Details)
 		copy(dAtA[i:], m.Details)
@@ -394,6 +517,57 @@ func (m *AccessResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintAccess(dAtA, i, uint64(m.LeaseId))
 		i--
 		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *SSHAccess) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *SSHAccess) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *SSHAccess) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.HostKeys) > 0 {
+		for iNdEx := len(m.HostKeys) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.HostKeys[iNdEx])
+			copy(dAtA[i:], m.HostKeys[iNdEx])
+			i = encodeVarintAccess(dAtA, i, uint64(len(m.HostKeys[iNdEx])))
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.User) > 0 {
+		i -= len(m.User)
+		copy(dAtA[i:], m.User)
+		i = encodeVarintAccess(dAtA, i, uint64(len(m.User)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Port != 0 {
+		i = encodeVarintAccess(dAtA, i, uint64(m.Port))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Host) > 0 {
+		i -= len(m.Host)
+		copy(dAtA[i:], m.Host)
+		i = encodeVarintAccess(dAtA, i, uint64(len(m.Host)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -433,6 +607,10 @@ func (m *AccessRequest) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovAccess(uint64(l))
 	}
+	l = len(m.Nonce)
+	if l > 0 {
+		n += 1 + l + sovAccess(uint64(l))
+	}
 	return n
 }
 
@@ -454,6 +632,36 @@ func (m *AccessResponse) Size() (n int) {
 	l = len(m.Details)
 	if l > 0 {
 		n += 1 + l + sovAccess(uint64(l))
+	}
+	if m.Ssh != nil {
+		l = m.Ssh.Size()
+		n += 1 + l + sovAccess(uint64(l))
+	}
+	return n
+}
+
+func (m *SSHAccess) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Host)
+	if l > 0 {
+		n += 1 + l + sovAccess(uint64(l))
+	}
+	if m.Port != 0 {
+		n += 1 + sovAccess(uint64(m.Port))
+	}
+	l = len(m.User)
+	if l > 0 {
+		n += 1 + l + sovAccess(uint64(l))
+	}
+	if len(m.HostKeys) > 0 {
+		for _, s := range m.HostKeys {
+			l = len(s)
+			n += 1 + l + sovAccess(uint64(l))
+		}
 	}
 	return n
 }
@@ -633,6 +841,40 @@ func (m *AccessRequest) Unmarshal(dAtA []byte) error {
 				m.Signature = []byte{}
 			}
 			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nonce", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthAccess
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nonce = append(m.Nonce[:0], dAtA[iNdEx:postIndex]...)
+			if m.Nonce == nil {
+				m.Nonce = []byte{}
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipAccess(dAtA[iNdEx:])
@@ -771,6 +1013,207 @@ func (m *AccessResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Details = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ssh", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthAccess
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Ssh == nil {
+				m.Ssh = &SSHAccess{}
+			}
+			if err := m.Ssh.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipAccess(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *SSHAccess) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowAccess
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: SSHAccess: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: SSHAccess: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Host", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthAccess
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Host = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Port", wireType)
+			}
+			m.Port = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Port |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field User", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthAccess
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.User = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HostKeys", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowAccess
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthAccess
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthAccess
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.HostKeys = append(m.HostKeys, string(dAtA[iNdEx:postIndex]))
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

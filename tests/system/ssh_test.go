@@ -1,0 +1,406 @@
+package system
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// needSSHD returns the path of sshd, skipping the test where OpenSSH's
+// server is not installed — except under .ci/run (LOOPIN_CI=1), which
+// installs it: there a missing sshd fails.
+func needSSHD(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/sshd", "/usr/bin/sshd"} {
+		if _, err := os.Stat(p); err == nil {
+			if _, err := exec.LookPath("ssh"); err == nil {
+				return
+			}
+		}
+	}
+	if os.Getenv("LOOPIN_CI") == "1" {
+		t.Fatal("sshd or ssh is missing: apt-get install -y openssh-server openssh-client")
+	}
+	t.Skip("lease SSH access needs OpenSSH: apt-get install -y openssh-server openssh-client")
+}
+
+// startLeaseSSHD runs scripts/lease-sshd.sh in dir on a free port and
+// waits until it accepts connections; it returns the port.
+func startLeaseSSHD(t *testing.T, dir string) int {
+	t.Helper()
+	port := freePort(t)
+	s := &sidecar{cmd: exec.Command("../../scripts/lease-sshd.sh", dir, strconv.Itoa(port)), logs: &syncBuf{}}
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	require.NoError(t, s.cmd.Start())
+	t.Cleanup(func() { s.stop(syscall.SIGTERM) })
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 15*time.Second, 100*time.Millisecond, "sshd listens: %s", s.logs.String())
+	return port
+}
+
+// sshKey makes an ed25519 key pair at path and path.pub.
+func sshKey(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", filepath.Base(path), "-f", path).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return path
+}
+
+// eventually polls cond every 200 ms for up to d and says whether it held.
+func eventually(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// run runs argv and returns its combined output and error.
+func run(argv []string) (string, error) {
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	return string(out), err
+}
+
+// runHook runs scripts/access-hook.sh for action on lease in dir with
+// stdin, the lease ending at end, and returns its output.
+func runHook(dir, action, lease string, end time.Time, stdin string) (string, error) {
+	cmd := exec.Command("../../scripts/access-hook.sh")
+	cmd.Env = append(os.Environ(), "LOOPIN_ACCESS_DIR="+dir, "LOOPIN_ACTION="+action, "LOOPIN_LEASE_ID="+lease,
+		"LOOPIN_DEVICE_ID=1", "LOOPIN_CLIENT=loopin1client", "LOOPIN_CHAIN_ID="+chainID,
+		"LOOPIN_LEASE_END="+end.UTC().Format(time.RFC3339))
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestAccessHookSSH is the shipped hook against a real sshd, without a
+// chain: a granted key logs in to its lease's shell only and stops
+// working at the lease's end with no revocation (expiry-time); payloads
+// that would add options or a second key are refused; a revocation ends
+// the lease's open sessions and leaves the other lease alone; revoking
+// twice, or what was never granted, succeeds.
+func TestAccessHookSSH(t *testing.T) {
+	needSSHD(t)
+	dir := t.TempDir()
+	acc := filepath.Join(dir, "access")
+	port := startLeaseSSHD(t, acc)
+	k1, k2 := sshKey(t, filepath.Join(dir, "k1")), sshKey(t, filepath.Join(dir, "k2"))
+	pub := func(k string) string {
+		bz, err := os.ReadFile(k + ".pub")
+		require.NoError(t, err)
+		return string(bz)
+	}
+	hostKey, err := os.ReadFile(filepath.Join(acc, "host_ed25519.pub"))
+	require.NoError(t, err)
+	known := filepath.Join(dir, "known_hosts")
+	require.NoError(t, os.WriteFile(known, []byte(fmt.Sprintf("[127.0.0.1]:%d %s", port, hostKey)), 0o600))
+	user, err := exec.Command("id", "-un").Output()
+	require.NoError(t, err)
+	login := func(key string, command string) (string, error) {
+		return run([]string{"ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=" + known,
+			"-o", "StrictHostKeyChecking=yes", "-p", strconv.Itoa(port), strings.TrimSpace(string(user)) + "@127.0.0.1", command})
+	}
+
+	// Lease 7 for a few seconds with k1, lease 8 for an hour with k2.
+	end7 := time.Now().Add(4 * time.Second)
+	out, err := runHook(acc, "grant", "7", end7, pub(k1))
+	require.NoError(t, err, out)
+	require.Contains(t, out, fmt.Sprintf("ssh_port=%d\n", port))
+	require.Contains(t, out, "ssh_host_key="+strings.Join(strings.Fields(string(hostKey))[:2], " ")+"\n")
+	_, err = runHook(acc, "grant", "8", time.Now().Add(time.Hour), pub(k2))
+	require.NoError(t, err)
+	out, err = login(k1, "echo lease=$LOOPIN_LEASE_ID; pwd")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "lease=7\n"+filepath.Join(acc, "home", "lease-7"))
+	// The forced command is the lease shell whatever the client asks,
+	// and nothing is forwarded.
+	out, err = run([]string{"ssh", "-i", k1, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=" + known,
+		"-o", "ExitOnForwardFailure=yes", "-R", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:%d", freePort(t), port),
+		"-p", strconv.Itoa(port), strings.TrimSpace(string(user)) + "@127.0.0.1", "true"})
+	require.Error(t, err, "port forwarding is refused: %s", out)
+
+	// Lease 7's end passes; nobody revokes it; its key no longer logs in.
+	time.Sleep(time.Until(end7.Add(1500 * time.Millisecond)))
+	out, err = login(k1, "true")
+	require.Error(t, err, out)
+	require.Contains(t, out, "Permission denied")
+	out, err = login(k2, "echo lease=$LOOPIN_LEASE_ID")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "lease=8")
+
+	// Payloads that are not one plain public key are refused and change
+	// nothing.
+	before, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
+	require.NoError(t, err)
+	for name, payload := range map[string]string{
+		"a second key":    pub(k1) + pub(k2),
+		"its own options": `command="/bin/sh" ` + pub(k1),
+		"no key":          "",
+		"not base64":      "ssh-ed25519 AAAA!!!! x",
+		"a glob":          "* *",
+	} {
+		out, err := runHook(acc, "grant", "9", time.Now().Add(time.Hour), payload)
+		require.Error(t, err, "%s: %s", name, out)
+		after, rerr := os.ReadFile(filepath.Join(acc, "authorized_keys"))
+		require.NoError(t, rerr)
+		require.Equal(t, string(before), string(after), name)
+	}
+
+	// Revoking lease 8 ends its open session and its logins.
+	session := exec.Command("ssh", "-i", k2, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile="+known,
+		"-p", strconv.Itoa(port), strings.TrimSpace(string(user))+"@127.0.0.1", "sleep 300")
+	require.NoError(t, session.Start())
+	done := make(chan error, 1)
+	go func() { done <- session.Wait() }()
+	require.True(t, eventually(10*time.Second, func() bool {
+		s, _ := filepath.Glob(filepath.Join(acc, "sessions", "lease-8.*"))
+		return len(s) == 1
+	}), "the session started")
+	_, err = runHook(acc, "revoke", "8", time.Now(), "")
+	require.NoError(t, err)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = session.Process.Kill()
+		t.Fatal("the session outlived the revocation")
+	}
+	out, err = login(k2, "true")
+	require.Error(t, err, out)
+	// Revoking again, or a lease never granted, succeeds; lease 7's
+	// expired line goes at its revocation.
+	for _, lease := range []string{"8", "42", "7"} {
+		out, err := runHook(acc, "revoke", lease, time.Now(), "")
+		require.NoError(t, err, out)
+	}
+	authorized, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
+	require.NoError(t, err)
+	require.Empty(t, string(authorized))
+	out, err = runHook(acc, "bogus", "8", time.Now(), "")
+	require.Error(t, err)
+	require.Contains(t, out, "unknown LOOPIN_ACTION")
+}
+
+// TestSystemLeaseSSH is lease access as a client uses it (docs/operators.md
+// "Lease access"): a real OpenSSH server (scripts/lease-sshd.sh) on the
+// miner's host, the shipped hook (scripts/access-hook.sh), and `loopind
+// lease ssh`. The client logs in and runs a command on the device host;
+// another account and its key are refused; a server with another host key
+// is refused; the payload cannot smuggle in a key of its own; a lease's
+// natural end and its termination end every new login, the termination
+// the open sessions too; a miner restart keeps the access and grants
+// nothing again.
+func TestSystemLeaseSSH(t *testing.T) {
+	if testing.Short() {
+		t.Skip("system test builds and runs loopind; skipped with -short")
+	}
+	needSSHD(t)
+	ln := loopChain(t, "client2")
+	n, dir := ln.n, ln.dir
+	ln.startVerifier()
+	acc := filepath.Join(dir, "access")
+	startLeaseSSHD(t, acc)
+	hook, err := filepath.Abs("../../scripts/access-hook.sh")
+	require.NoError(t, err)
+	minerListen := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	startMiner := func() *sidecar {
+		return n.startSidecar(t, "miner", "--from", "miner", "--backend", "cpu", "--class", "rtx-4090", "--stake", "lp",
+			"--duration", "1h", "--listen", minerListen, "--metrics", "", "--dir", filepath.Join(dir, "miner"),
+			"--access-hook", "LOOPIN_ACCESS_DIR="+acc+" "+hook)
+	}
+	m := startMiner()
+	require.Eventually(t, func() bool {
+		out, err := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag(), "-o", "json")
+		return err == nil && strings.Contains(out, "STAKE_STATUS_ACTIVE")
+	}, 90*time.Second, time.Second, "the miner's LP stake: %s", tailString(m.logs.String(), 2000))
+
+	buy := func(d string) {
+		var est struct {
+			Total string `json:"total"`
+		}
+		require.NoError(t, n.qjson(&est, "pools", "estimate-buy", "rtx-4090", d))
+		total, err := strconv.ParseInt(est.Total, 10, 64)
+		require.NoError(t, err)
+		out, err := n.try("tx", "pools", "buy-lease", "rtx-4090", d, strconv.FormatInt(total*2, 10), "--from", "client",
+			"--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
+		if err != nil {
+			capOut, _ := n.try("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag())
+			dev, _ := n.try("q", "pocps", "device", "1", "--node", n.nodeFlag())
+			pos, _ := n.try("q", "pools", "leases-by-client", n.addr("client"), "--node", n.nodeFlag())
+			st, _ := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag())
+			t.Fatalf("buy %s: %v\n%s\ncapacity: %s\ndevice: %s\nleases: %s\nstake: %s", d, err, out, capOut, dev, pos, st)
+		}
+		var res struct {
+			TxHash string `json:"txhash"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+		out = n.cli("q", "wait-tx", res.TxHash, "--node", n.nodeFlag(), "--timeout", "30s", "-o", "json")
+		require.Contains(t, out, `"code":0`, out)
+	}
+	key1, key2 := sshKey(t, filepath.Join(dir, "client_ed25519")), sshKey(t, filepath.Join(dir, "client2_ed25519"))
+	flags := []string{"--node", n.nodeFlag(), "--chain-id", chainID, "--keyring-backend", "test"}
+	leaseSSH := func(lease, from, identity string, args ...string) (string, error) {
+		full := append([]string{"lease", "ssh", lease, "--from", from, "--identity", identity}, flags...)
+		return n.try(append(full, args...)...)
+	}
+	argv := func(printed string) []string { return strings.Fields(strings.TrimSpace(printed)) }
+	revoked := func(lease string) bool {
+		_, err := os.Stat(filepath.Join(acc, "keys", "lease-"+lease))
+		return os.IsNotExist(err)
+	}
+
+	// Lease 1, the shortest (1 minute), ends by itself. The client logs in
+	// with its key and runs a command on the device host, in the lease's
+	// own directory; the host key came from the miner: no prompt.
+	buy("1m")
+	out, err := leaseSSH("1", "client", key1, "--", `echo "lease=$LOOPIN_LEASE_ID dir=$(pwd)"`)
+	require.NoError(t, err)
+	require.Contains(t, out, "lease=1 dir="+filepath.Join(acc, "home", "lease-1"))
+	knownHosts, err := os.ReadFile(filepath.Join(n.home, "lease-ssh", "known_hosts"))
+	require.NoError(t, err)
+	hostKey, err := os.ReadFile(filepath.Join(acc, "host_ed25519.pub"))
+	require.NoError(t, err)
+	require.Equal(t, "loopin-"+chainID+"-lease-1 "+strings.Join(strings.Fields(string(hostKey))[:2], " ")+"\n", string(knownHosts))
+	printed1, err := leaseSSH("1", "client", key1, "--print")
+	require.NoError(t, err)
+
+	// Lease 1 ends by itself: the miner revokes it, and the printed
+	// command no longer logs in. (That the key also expires at the
+	// lease's end without a revocation is TestAccessHookSSH's.)
+	if !eventually(90*time.Second, func() bool { return revoked("1") }) {
+		t.Fatalf("lease 1 is not revoked after its end; miner log:\n%s", tailString(m.logs.String(), 3000))
+	}
+	out, err = run(append(argv(printed1), "true"))
+	require.Error(t, err, "lease 1 ended: %s", out)
+	require.Contains(t, out, "Permission denied")
+
+	// Lease 2, for 10 minutes, on the same device.
+	buy("10m")
+	out, err = leaseSSH("2", "client", key1, "--", "echo lease=$LOOPIN_LEASE_ID")
+	require.NoError(t, err)
+	require.Contains(t, out, "lease=2")
+	// ssh's exit status is loopind's.
+	_, err = leaseSSH("2", "client", key1, "--", "exit 7")
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit)
+	require.Equal(t, 7, exit.ExitCode())
+	// The printed command logs in with plain ssh, without a new request.
+	printed, err := leaseSSH("2", "client", key1, "--print")
+	require.NoError(t, err)
+	sshArgv := argv(printed)
+	require.Equal(t, "ssh", sshArgv[0])
+	out, err = run(append(sshArgv, "echo plain ssh"))
+	require.NoError(t, err, out)
+	require.Contains(t, out, "plain ssh")
+
+	// Another account cannot get access to lease 2, and its key does not
+	// log in to the lease's server either.
+	_, err = leaseSSH("2", "client2", key2, "--", "true")
+	require.ErrorContains(t, err, "belongs to "+n.addr("client"))
+	stolen := append([]string(nil), sshArgv...)
+	for i, a := range stolen {
+		if a == key1 {
+			stolen[i] = key2
+		}
+	}
+	out, err = run(append(stolen, "true"))
+	require.Error(t, err)
+	require.Contains(t, out, "Permission denied")
+
+	// A man in the middle: a server with another host key where the
+	// client connects. ssh refuses it before authenticating.
+	mitmPort := startLeaseSSHD(t, filepath.Join(dir, "mitm"))
+	mitm := append([]string(nil), sshArgv...)
+	for i, a := range mitm {
+		if a == "-p" {
+			mitm[i+1] = strconv.Itoa(mitmPort)
+		}
+	}
+	out, err = run(append(mitm, "true"))
+	require.Error(t, err)
+	require.Contains(t, out, "Host key verification failed")
+
+	// The payload cannot smuggle a second, unrestricted key or options of
+	// its own into authorized_keys: the hook refuses both.
+	bad := filepath.Join(dir, "bad.pub")
+	pub1, err := os.ReadFile(key1 + ".pub")
+	require.NoError(t, err)
+	pub2, err := os.ReadFile(key2 + ".pub")
+	require.NoError(t, err)
+	for _, payload := range []string{string(pub1) + string(pub2), `command="/bin/sh" ` + string(pub2)} {
+		require.NoError(t, os.WriteFile(bad, []byte(payload), 0o600))
+		_, err = n.try(append([]string{"lease", "access", "2", "--from", "client", "--payload-file", bad}, flags...)...)
+		require.ErrorContains(t, err, "access hook failed")
+	}
+	authorized, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
+	require.NoError(t, err)
+	require.NotContains(t, string(authorized), strings.Fields(string(pub2))[1], "client2's key is nowhere")
+	require.Empty(t, string(authorized), "a failed grant is undone by a revocation: lease 2's own key went too")
+	// The client asks again with its key.
+	out, err = leaseSSH("2", "client", key1, "--", "echo back")
+	require.NoError(t, err)
+	require.Contains(t, out, "back")
+	authorized, err = os.ReadFile(filepath.Join(acc, "authorized_keys"))
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(authorized), "expiry-time="), "lease 2's key only, restricted:\n%s", authorized)
+
+	// The miner restarts: lease 2 keeps its access and is not granted
+	// again.
+	grant, err := os.Stat(filepath.Join(acc, "keys", "lease-2"))
+	require.NoError(t, err)
+	m.stop(syscall.SIGTERM)
+	m = startMiner()
+	require.Eventually(t, func() bool { return strings.Contains(m.logs.String(), "serving") },
+		30*time.Second, 200*time.Millisecond, "the miner serves again: %s", tailString(m.logs.String(), 2000))
+	time.Sleep(5 * time.Second) // its first sweeps (every 2 s) have run
+	out, err = run(append(sshArgv, "echo still here"))
+	require.NoError(t, err, out)
+	require.Contains(t, out, "still here")
+	after, err := os.Stat(filepath.Join(acc, "keys", "lease-2"))
+	require.NoError(t, err)
+	require.Equal(t, grant.ModTime(), after.ModTime(), "lease 2 was not granted again")
+
+	// A session is open when the client terminates lease 2: the session
+	// ends, and so does every new login.
+	session := exec.Command(sshArgv[0], append(sshArgv[1:], "sleep 300")...)
+	require.NoError(t, session.Start())
+	sessionDone := make(chan error, 1)
+	go func() { sessionDone <- session.Wait() }()
+	require.Eventually(t, func() bool {
+		s, _ := filepath.Glob(filepath.Join(acc, "sessions", "lease-2.*"))
+		return len(s) == 1
+	}, 15*time.Second, 200*time.Millisecond, "the session started")
+	n.tx("tx", "pools", "terminate-lease", "2", "0", "--from", "client")
+	if !eventually(30*time.Second, func() bool { return revoked("2") }) {
+		t.Fatalf("lease 2 is not revoked after its termination; miner log:\n%s", tailString(m.logs.String(), 3000))
+	}
+	select {
+	case <-sessionDone:
+	case <-time.After(30 * time.Second):
+		_ = session.Process.Kill()
+		t.Fatalf("the open session outlived the termination; miner log:\n%s", tailString(m.logs.String(), 2000))
+	}
+	out, err = run(append(sshArgv, "true"))
+	require.Error(t, err)
+	require.Contains(t, out, "Permission denied")
+	_, err = leaseSSH("2", "client", key1, "--", "true")
+	require.ErrorContains(t, err, "LEASE_STATUS_TERMINATED")
+	authorized, err = os.ReadFile(filepath.Join(acc, "authorized_keys"))
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(authorized)), "no lease holds a key")
+}
