@@ -2,11 +2,13 @@
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
-# need TOOL...: stop with the Debian package to install when a tool is missing.
+# need TOOL[:PACKAGE]...: stop with the Debian package to install (PACKAGE,
+# default TOOL) when a tool is missing.
 need() {
-  for tool in "$@"; do
+  for spec in "$@"; do
+    tool=${spec%%:*} pkg=${spec#*:}
     command -v "$tool" >/dev/null || {
-      echo "$(basename "$0"): '$tool' is required but not installed (Debian: apt-get install -y $tool)" >&2
+      echo "$(basename "$0"): '$tool' is required but not installed (Debian: apt-get install -y $pkg)" >&2
       exit 1
     }
   done

@@ -8,7 +8,8 @@
 #
 # Demo keys (test keyring, no passphrase): validator, miner, client.
 # Endpoints: CometBFT RPC :26657, gRPC :9090, REST :1317; miner sidecar :9400
-# (metrics :9401), verifier sidecar :9500 (metrics :9501).
+# (metrics :9401), verifier sidecar :9500 (metrics :9501), the miner host's
+# lease SSH server :2222 (scripts/lease-sshd.sh; needs openssh-server).
 # Environment: LOCALNET_HOME (default ./.localnet), LOCALNET_EPOCH (default 30s),
 # LOCALNET_BLOCK_TIME (default 1s), LOCALNET_SIDECARS=0 (node only).
 # Ctrl-C stops the sidecars and the node cleanly. Logs of the sidecars:
@@ -36,8 +37,9 @@ done
 
 # shellcheck source=scripts/lib.sh
 . "$root/scripts/lib.sh"
-need go jq
+need go jq ssh-keygen:openssh-client
 ports_free 26656 26657 9090 1317
+SSH_PORT=${LOCALNET_SSH_PORT:-2222}
 
 log "building loopind"
 go build -trimpath -ldflags "${LOOPIN_LDFLAGS:-}" -o "$BIN" ./cmd/loopind
@@ -112,13 +114,24 @@ if [ "$SIDECARS" = 1 ]; then
   "$BIN" sidecar verifier --home "$HOME_DIR" --from validator --listen 127.0.0.1:9500 --metrics 127.0.0.1:9501 \
     >"$HOME_DIR/verifier.log" 2>&1 &
   pids+=("$!")
+  # The miner host's SSH server for lease access (the access hook installs
+  # each lessee's key, restricted to its lease); the client's SSH key.
+  if command -v sshd >/dev/null || [ -x /usr/sbin/sshd ]; then
+    ports_free "$SSH_PORT"
+    log "starting the lease SSH server on 127.0.0.1:$SSH_PORT (log: $HOME_DIR/sshd.log)"
+    "$root/scripts/lease-sshd.sh" "$HOME_DIR/access" "$SSH_PORT" >"$HOME_DIR/sshd.log" 2>&1 &
+    pids+=("$!")
+    SSH_NOTE=""
+  else
+    SSH_NOTE="   (needs openssh-server: apt-get install -y openssh-server, then restart the localnet)"
+    log "no sshd: lease access over SSH is off (apt-get install -y openssh-server, then restart the localnet)"
+  fi
+  [ -f "$HOME_DIR/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C client@localnet -f "$HOME_DIR/client_ed25519"
   log "starting the miner sidecar: CPU backend, tiny seal, LP stake on rtx-4090 (log: $HOME_DIR/miner.log)"
   LOOPIN_ACCESS_DIR="$HOME_DIR/access" "$BIN" sidecar miner --home "$HOME_DIR" --from miner --backend cpu \
     --class rtx-4090 --stake lp --duration 1h --listen 127.0.0.1:9400 --metrics 127.0.0.1:9401 \
     --access-hook "$root/scripts/access-hook.sh" >"$HOME_DIR/miner.log" 2>&1 &
   pids+=("$!")
-  # A stand-in SSH public key for the client's lease access.
-  [ -f "$HOME_DIR/client.pub" ] || echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOfTheLocalnetClient client@localnet" >"$HOME_DIR/client.pub"
 fi
 
 cat <<MSG
@@ -140,7 +153,8 @@ Within a minute the miner's device is sealed and staked; then:
   loopind q pools estimate-buy rtx-4090 5m        # price, fee, total
   loopind tx pools buy-lease rtx-4090 5m <max> --from client --yes   # max: the total plus a margin (the quote rises as the pool's time runs out)
   loopind q pools leases-by-client \$(loopind keys show client -a)
-  loopind lease access 1 --from client --payload-file $HOME_DIR/client.pub   # the miner's access hook answers
+  loopind lease ssh 1 --from client --identity $HOME_DIR/client_ed25519 -- nproc   # log in to the leased device's host${SSH_NOTE:-}
+  loopind lease ssh 1 --from client --identity $HOME_DIR/client_ed25519           # a shell there, until the lease ends
   loopind lease report 1 --from client --yes     # "no access": the device is challenged now
   loopind q pools estimate-terminate 1
   loopind tx pools terminate-lease 1 0 --from client --yes
@@ -164,6 +178,7 @@ More to look at:
   loopind q pools estimate-buy-max-impact rtx-4090 0.1    # the longest lease within 10 % price impact
   loopind q pools estimate-sell rtx-4090 24h      # what a day of a device sold into the pool pays
   loopind tx pools buy-lease rtx-4090 5m <max> --device 1 --from client --yes   # on device 1 or not at all
+  loopind lease access 1 --from client --payload-file $HOME_DIR/client_ed25519.pub   # the access hook's answer, without logging in
   loopind q pools capacity rtx-4090
   loopind q pocps verifiers
   curl -s http://127.0.0.1:1317/loopin/pools/v1/params

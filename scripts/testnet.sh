@@ -14,8 +14,9 @@
 # keys miner, seller and client (test keyring, no passphrase). Ports of node
 # i: the localnet's plus 10·i (P2P 26656, RPC 26657, gRPC 9090, REST 1317,
 # CometBFT Prometheus 26660, verifier 9500, verifier metrics 9501); miner
-# sidecars :9400 (LP, metrics :9401) and :9410 (sale, metrics :9411); the
-# joining node is node N. TESTNET_PORT_SHIFT moves every port.
+# sidecars :9400 (LP, metrics :9401) and :9410 (sale, metrics :9411), their
+# host's lease SSH server :2222 (needs openssh-server); the joining node is
+# node N. TESTNET_PORT_SHIFT moves every port.
 # Environment: TESTNET_VALIDATORS (4, at most 9), TESTNET_HOME (./.testnet),
 # TESTNET_EPOCH (30s), TESTNET_BLOCK_TIME (1s), TESTNET_VOTING_PERIOD (60s),
 # TESTNET_CHALLENGE_DEADLINE (120s), TESTNET_SNAPSHOT_INTERVAL (20 blocks),
@@ -257,6 +258,20 @@ if [ "$SIDECARS" = 1 ]; then
   done
   log "started $N verifier sidecars"
   h0=$(home 0)
+  # One miner host, so one lease SSH server for both devices.
+  SSH_NOTE=""
+  if command -v sshd >/dev/null || [ -x /usr/sbin/sshd ]; then
+    ports_free "$((2222 + SHIFT))"
+    "$root/scripts/lease-sshd.sh" "$BASE/access" "$((2222 + SHIFT))" >"$BASE/sshd.log" 2>&1 &
+    pids+=("$!")
+    log "started the lease SSH server on 127.0.0.1:$((2222 + SHIFT)) (log: $BASE/sshd.log)"
+  else
+    SSH_NOTE="   (needs openssh-server: apt-get install -y openssh-server)"
+    log "no sshd: lease access over SSH is off (apt-get install -y openssh-server)"
+  fi
+  if command -v ssh-keygen >/dev/null && [ ! -f "$BASE/client_ed25519" ]; then
+    ssh-keygen -q -t ed25519 -N '' -C client@testnet -f "$BASE/client_ed25519"
+  fi
   LOOPIN_ACCESS_DIR="$BASE/access" "$BIN" sidecar miner --home "$h0" --from miner --name gpu0 --backend cpu \
     --class rtx-4090 --stake lp --duration 1h --listen "127.0.0.1:$((9400 + SHIFT))" --metrics "127.0.0.1:$((9401 + SHIFT))" \
     --node "tcp://127.0.0.1:$(rpc 0)" --node-grpc "127.0.0.1:$(grpc 0)" \
@@ -268,7 +283,6 @@ if [ "$SIDECARS" = 1 ]; then
     --access-hook "$root/scripts/access-hook.sh" >>"$BASE/seller.log" 2>&1 &
   pids+=("$!")
   log "started the miner sidecars: LP stake (miner, :$((9400 + SHIFT))) and sale (seller, :$((9410 + SHIFT)))"
-  [ -f "$BASE/client.pub" ] || echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyOfTheLocalnetClient client@testnet" >"$BASE/client.pub"
 fi
 
 h0=$(home 0)
@@ -294,7 +308,7 @@ Within a minute or two both devices are sealed and staked; then:
   loopind q pools estimate-buy rtx-4090 5m        # price, fee, total
   loopind tx pools buy-lease rtx-4090 5m <max> --from client --yes   # max: the total plus a margin
   loopind q pools leases-by-client \$(loopind keys show client -a) --node tcp://127.0.0.1:$(rpc 1)   # through node1
-  loopind lease access 1 --from client --payload-file $BASE/client.pub
+  loopind lease ssh 1 --from client --identity $BASE/client_ed25519 -- hostname   # log in to the leased device's host${SSH_NOTE:-}
   loopind q pocps challenges-by-device 1          # challenges spread over the verifiers
   loopind tx pools terminate-lease 1 0 --from client --yes
   loopind q rewards pending \$(loopind keys show miner -a)
