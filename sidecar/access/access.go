@@ -37,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -137,6 +138,12 @@ func (h Hook) Run(ctx context.Context, action string, lease poolstypes.Lease, pa
 	ctx, cancel := context.WithTimeout(ctx, HookTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", h.Command)
+	// The hook and whatever it started are one process group, killed
+	// whole at the timeout; output pipes held open by a leftover child do
+	// not keep Run waiting past WaitDelay.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
 		"LOOPIN_ACTION="+action,
 		"LOOPIN_LEASE_ID="+strconv.FormatUint(lease.Id, 10),
@@ -176,6 +183,9 @@ type Server struct {
 	devices map[uint64]bool
 	seen    map[[32]byte]time.Time
 	granted map[uint64]poolstypes.Lease
+	// locks serializes the hook's runs for one lease (grant, its undo and
+	// revoke), so that a revocation never interleaves with a grant.
+	locks map[uint64]*leaseLock
 	// onAnswer is told each answer's outcome (metrics).
 	onAnswer func(granted bool)
 }
@@ -187,7 +197,7 @@ var _ types.LeaseAccessServer = (*Server)(nil)
 // with each answer's outcome (metrics). Errors: an unreadable path.
 func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Logger, onAnswer func(granted bool)) (*Server, error) {
 	s := &Server{chainID: chainID, chain: chain, hook: hook, path: path, log: log, now: time.Now,
-		devices: map[uint64]bool{}, seen: map[[32]byte]time.Time{}, granted: map[uint64]poolstypes.Lease{}, onAnswer: onAnswer}
+		devices: map[uint64]bool{}, seen: map[[32]byte]time.Time{}, granted: map[uint64]poolstypes.Lease{}, locks: map[uint64]*leaseLock{}, onAnswer: onAnswer}
 	bz, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -206,6 +216,33 @@ func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Lo
 		return nil, err
 	}
 	return s, nil
+}
+
+// leaseLock is one lease's lock and the number of its holders and waiters.
+type leaseLock struct {
+	sync.Mutex
+	n int
+}
+
+// lockLease takes lease id's lock and returns its release.
+func (s *Server) lockLease(id uint64) func() {
+	s.mu.Lock()
+	l := s.locks[id]
+	if l == nil {
+		l = &leaseLock{}
+		s.locks[id] = l
+	}
+	l.n++
+	s.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		s.mu.Lock()
+		if l.n--; l.n == 0 {
+			delete(s.locks, id)
+		}
+		s.mu.Unlock()
+	}
 }
 
 // seenEntry is one used request signature in the replay file.
@@ -358,6 +395,7 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 	// The grant is recorded before the hook runs: a sidecar that dies
 	// while the hook installs the key still revokes it after its restart
 	// (Sweep).
+	defer s.lockLease(lease.Id)()
 	if err := s.remember(lease, true); err != nil {
 		return nil, status.Errorf(codes.Internal, "recording the grant: %v", err)
 	}
@@ -389,6 +427,22 @@ func (s *Server) undo(ctx context.Context, lease poolstypes.Lease) {
 	}
 }
 
+// validSSHName says whether v is a user or host name that ssh takes as
+// one: letters, digits, '.', '_', '-' and ':' (IPv6), not starting with
+// '-' (an option) and at most 253 bytes. A miner's hook could otherwise
+// hand the lessee's ssh an option such as -oProxyCommand.
+func validSSHName(v string) bool {
+	if v == "" || len(v) > 253 || v[0] == '-' {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
 // ParseDetails splits what an access hook printed on grant into the text
 // for the lessee and the SSH endpoint given by lines of the form
 //
@@ -414,6 +468,9 @@ func ParseDetails(out string) (string, *types.SSHAccess, error) {
 		seen[key] = true
 		switch key {
 		case "ssh_host":
+			if !validSSHName(strings.Trim(value, "[]")) {
+				return "", nil, fmt.Errorf("the access hook printed ssh_host=%q: want a host name or an IP address", value)
+			}
 			a.Host = value
 		case "ssh_port":
 			port, err := strconv.ParseUint(value, 10, 16)
@@ -422,6 +479,9 @@ func ParseDetails(out string) (string, *types.SSHAccess, error) {
 			}
 			a.Port = uint32(port)
 		case "ssh_user":
+			if !validSSHName(value) {
+				return "", nil, fmt.Errorf("the access hook printed ssh_user=%q: want letters, digits, '.', '_' and '-', not first", value)
+			}
 			a.User = value
 		case "ssh_host_key":
 			pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(value))
@@ -497,17 +557,25 @@ func (s *Server) Sweep(ctx context.Context) ([]uint64, error) {
 		if err == nil && lease.Status == poolstypes.LEASE_STATUS_ACTIVE && lease.End.After(chainNow) {
 			continue
 		}
+		unlock := s.lockLease(id)
 		s.mu.Lock()
-		granted := s.granted[id]
+		granted, still := s.granted[id]
 		s.mu.Unlock()
+		if !still { // undone meanwhile
+			unlock()
+			continue
+		}
 		if err == nil {
 			granted = lease
 		}
 		if _, err := s.hook.Run(ctx, "revoke", granted, nil); err != nil {
+			unlock()
 			s.log.Error("revoking lease access failed, will retry", "lease", id, "err", err)
 			continue
 		}
-		if err := s.remember(granted, false); err != nil {
+		err = s.remember(granted, false)
+		unlock()
+		if err != nil {
 			return revoked, err
 		}
 		s.log.Info("lease access revoked", "lease", id, "status", granted.Status.String())

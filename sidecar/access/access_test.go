@@ -339,6 +339,10 @@ func TestParseDetails(t *testing.T) {
 		"bad host key":     {endpoint + "ssh_host_key=ssh-ed25519 AAAAnotbase64\n", "ssh_host_key="},
 		"two hosts":        {endpoint + "ssh_host=evil\n", "ssh_host twice"},
 		"unknown ssh_ key": {endpoint + "ssh_proxy=x\n", "ssh_proxy"},
+		// A miner's hook handing the lessee's ssh an option of its own.
+		"user as option":  {strings.Replace(endpoint, "ssh_user=u", "ssh_user=-oProxyCommand=touch /tmp/x #", 1), "ssh_user="},
+		"host as option":  {strings.Replace(endpoint, "ssh_host=h", "ssh_host=-oProxyCommand=x", 1), "ssh_host="},
+		"user with space": {strings.Replace(endpoint, "ssh_user=u", "ssh_user=a b", 1), "ssh_user="},
 	} {
 		_, _, err := access.ParseDetails(tc.out)
 		require.ErrorContains(t, err, tc.err, name)

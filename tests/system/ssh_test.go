@@ -1,12 +1,14 @@
 package system
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -90,14 +92,16 @@ func runHook(dir, action, lease string, end time.Time, stdin string) (string, er
 }
 
 // TestAccessHookSSH is the shipped hook against a real sshd, without a
-// chain: a granted key logs in to its lease's shell only and stops
-// working at the lease's end with no revocation (expiry-time); payloads
-// that would add options or a second key are refused; a revocation ends
-// the lease's open sessions and leaves the other lease alone; revoking
-// twice, or what was never granted, succeeds.
+// chain: a granted key logs in to its lease's shell only, forwards
+// nothing and stops working at the lease's end with no revocation
+// (expiry-time); payloads that would add options or a second key are
+// refused; a revocation ends the lease's processes, daemons included, and
+// leaves the other lease alone; revoking twice, or what was never granted,
+// succeeds. Run as root (CI), each lease is its own Unix user, which can
+// touch neither the key files nor another lease's directory.
 func TestAccessHookSSH(t *testing.T) {
 	needSSHD(t)
-	dir := t.TempDir()
+	dir := searchableTempDir(t)
 	acc := filepath.Join(dir, "access")
 	port := startLeaseSSHD(t, acc)
 	k1, k2 := sshKey(t, filepath.Join(dir, "k1")), sshKey(t, filepath.Join(dir, "k2"))
@@ -110,11 +114,18 @@ func TestAccessHookSSH(t *testing.T) {
 	require.NoError(t, err)
 	known := filepath.Join(dir, "known_hosts")
 	require.NoError(t, os.WriteFile(known, []byte(fmt.Sprintf("[127.0.0.1]:%d %s", port, hostKey)), 0o600))
-	user, err := exec.Command("id", "-un").Output()
-	require.NoError(t, err)
-	login := func(key string, command string) (string, error) {
-		return run([]string{"ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=" + known,
-			"-o", "StrictHostKeyChecking=yes", "-p", strconv.Itoa(port), strings.TrimSpace(string(user)) + "@127.0.0.1", command})
+	sshArgv := func(key, user string, extra ...string) []string {
+		return append(append([]string{"ssh", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+			"-o", "UserKnownHostsFile=" + known, "-o", "StrictHostKeyChecking=yes", "-p", strconv.Itoa(port)}, extra...), user+"@127.0.0.1")
+	}
+	userOf := func(out string) string {
+		for _, line := range strings.Split(out, "\n") {
+			if u, ok := strings.CutPrefix(line, "ssh_user="); ok {
+				return u
+			}
+		}
+		t.Fatalf("no ssh_user in the hook's output:\n%s", out)
+		return ""
 	}
 
 	// Lease 7 for a few seconds with k1, lease 8 for an hour with k2.
@@ -123,31 +134,48 @@ func TestAccessHookSSH(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, fmt.Sprintf("ssh_port=%d\n", port))
 	require.Contains(t, out, "ssh_host_key="+strings.Join(strings.Fields(string(hostKey))[:2], " ")+"\n")
-	_, err = runHook(acc, "grant", "8", time.Now().Add(time.Hour), pub(k2))
-	require.NoError(t, err)
-	out, err = login(k1, "echo lease=$LOOPIN_LEASE_ID; pwd")
+	user7 := userOf(out)
+	out, err = runHook(acc, "grant", "8", time.Now().Add(time.Hour), pub(k2))
+	require.NoError(t, err, out)
+	user8 := userOf(out)
+	out, err = run(append(sshArgv(k1, user7), "echo lease=$LOOPIN_LEASE_ID; pwd"))
 	require.NoError(t, err, out)
 	require.Contains(t, out, "lease=7\n"+filepath.Join(acc, "home", "lease-7"))
-	// The forced command is the lease shell whatever the client asks,
-	// and nothing is forwarded.
-	out, err = run([]string{"ssh", "-i", k1, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=" + known,
-		"-o", "ExitOnForwardFailure=yes", "-R", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:%d", freePort(t), port),
-		"-p", strconv.Itoa(port), strings.TrimSpace(string(user)) + "@127.0.0.1", "true"})
-	require.Error(t, err, "port forwarding is refused: %s", out)
+	// Nothing is forwarded.
+	out, err = run(append(sshArgv(k1, user7, "-o", "ExitOnForwardFailure=yes", "-R", fmt.Sprintf("127.0.0.1:%d:127.0.0.1:%d", freePort(t), port)), "true"))
+	require.Error(t, err, "remote forwarding is refused: %s", out)
+	if os.Geteuid() == 0 {
+		require.Equal(t, "loopin-lease-7", user7)
+		// The lessee cannot add a key of its own, read the records or
+		// enter another lease's directory; k1 is not lease 8's key.
+		for _, attack := range []string{
+			"echo " + strings.TrimSpace(pub(k1)) + " >> " + filepath.Join(acc, "authorized", user7),
+			"cat " + filepath.Join(acc, "keys", "lease-8"),
+			"ls " + filepath.Join(acc, "home", "lease-8"),
+		} {
+			out, err := run(append(sshArgv(k1, user7), attack))
+			require.Error(t, err, "%s: %s", attack, out)
+			require.Contains(t, out, "Permission denied", attack)
+		}
+		out, err = run(append(sshArgv(k1, user8), "true"))
+		require.Error(t, err, out)
+	}
 
-	// Lease 7's end passes; nobody revokes it; its key no longer logs in.
+	// Lease 7's end passes; nobody revokes it. Its running command is
+	// stopped at the end, and its key no longer logs in.
+	session7 := startSession(t, append(sshArgv(k1, user7), "echo started; sleep 300"))
 	time.Sleep(time.Until(end7.Add(1500 * time.Millisecond)))
-	out, err = login(k1, "true")
+	session7.ended(t, 5*time.Second, "the lease's end")
+	out, err = run(append(sshArgv(k1, user7), "true"))
 	require.Error(t, err, out)
 	require.Contains(t, out, "Permission denied")
-	out, err = login(k2, "echo lease=$LOOPIN_LEASE_ID")
+	out, err = run(append(sshArgv(k2, user8), "echo lease=$LOOPIN_LEASE_ID"))
 	require.NoError(t, err, out)
 	require.Contains(t, out, "lease=8")
 
 	// Payloads that are not one plain public key are refused and change
 	// nothing.
-	before, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
-	require.NoError(t, err)
+	before := authorizedKeys(t, acc)
 	for name, payload := range map[string]string{
 		"a second key":    pub(k1) + pub(k2),
 		"its own options": `command="/bin/sh" ` + pub(k1),
@@ -157,30 +185,22 @@ func TestAccessHookSSH(t *testing.T) {
 	} {
 		out, err := runHook(acc, "grant", "9", time.Now().Add(time.Hour), payload)
 		require.Error(t, err, "%s: %s", name, out)
-		after, rerr := os.ReadFile(filepath.Join(acc, "authorized_keys"))
-		require.NoError(t, rerr)
-		require.Equal(t, string(before), string(after), name)
+		require.Equal(t, before, authorizedKeys(t, acc), name)
 	}
 
-	// Revoking lease 8 ends its open session and its logins.
-	session := exec.Command("ssh", "-i", k2, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile="+known,
-		"-p", strconv.Itoa(port), strings.TrimSpace(string(user))+"@127.0.0.1", "sleep 300")
-	require.NoError(t, session.Start())
-	done := make(chan error, 1)
-	go func() { done <- session.Wait() }()
-	require.True(t, eventually(10*time.Second, func() bool {
-		s, _ := filepath.Glob(filepath.Join(acc, "sessions", "lease-8.*"))
-		return len(s) == 1
-	}), "the session started")
+	// Revoking lease 8 ends its open session and, as root, the daemon it
+	// left behind; then its logins.
+	session := startSession(t, append(sshArgv(k2, user8), "setsid sleep 301 </dev/null >/dev/null 2>&1 & echo started; sleep 300"))
 	_, err = runHook(acc, "revoke", "8", time.Now(), "")
 	require.NoError(t, err)
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = session.Process.Kill()
-		t.Fatal("the session outlived the revocation")
+	session.ended(t, 10*time.Second, "the revocation")
+	if os.Geteuid() == 0 {
+		left, _ := exec.Command("pgrep", "-f", "^sleep 301$").Output()
+		require.Empty(t, strings.TrimSpace(string(left)), "the lease's daemon is gone")
+		_, err := exec.Command("id", user8).Output()
+		require.Error(t, err, "the lease's user is gone")
 	}
-	out, err = login(k2, "true")
+	out, err = run(append(sshArgv(k2, user8), "true"))
 	require.Error(t, err, out)
 	// Revoking again, or a lease never granted, succeeds; lease 7's
 	// expired line goes at its revocation.
@@ -188,12 +208,85 @@ func TestAccessHookSSH(t *testing.T) {
 		out, err := runHook(acc, "revoke", lease, time.Now(), "")
 		require.NoError(t, err, out)
 	}
-	authorized, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
-	require.NoError(t, err)
-	require.Empty(t, string(authorized))
+	require.Empty(t, authorizedKeys(t, acc))
 	out, err = runHook(acc, "bogus", "8", time.Now(), "")
 	require.Error(t, err)
 	require.Contains(t, out, "unknown LOOPIN_ACTION")
+}
+
+// searchableTempDir is a t.TempDir that other users can traverse (the
+// lease users of a root sshd must reach their homes in it).
+func searchableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	return dir
+}
+
+// authorizedKeys returns every key line sshd reads in acc, sorted.
+func authorizedKeys(t *testing.T, acc string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(acc, "authorized", "*"))
+	require.NoError(t, err)
+	var lines []string
+	for _, f := range files {
+		bz, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, l := range strings.Split(strings.TrimSpace(string(bz)), "\n") {
+			if l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// sshSession is an ssh command running in the background.
+type sshSession struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// startSession runs argv, whose remote command prints "started" once it
+// runs, and waits for that line.
+func startSession(t *testing.T, argv []string) *sshSession {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	started := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "started" {
+				started <- true
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the SSH session did not start")
+	}
+	s := &sshSession{cmd: cmd, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return s
+}
+
+// ended fails the test unless the session ends within d of what ended it.
+func (s *sshSession) ended(t *testing.T, d time.Duration, cause string) {
+	t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(d):
+		t.Fatalf("the open session outlived %s", cause)
+	}
 }
 
 // TestSystemLeaseSSH is lease access as a client uses it (docs/operators.md
@@ -212,6 +305,9 @@ func TestSystemLeaseSSH(t *testing.T) {
 	needSSHD(t)
 	ln := loopChain(t, "client2")
 	n, dir := ln.n, ln.dir
+	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		require.NoError(t, os.Chmod(d, 0o755)) // the lease users reach their homes
+	}
 	ln.startVerifier()
 	acc := filepath.Join(dir, "access")
 	startLeaseSSHD(t, acc)
@@ -347,17 +443,15 @@ func TestSystemLeaseSSH(t *testing.T) {
 		_, err = n.try(append([]string{"lease", "access", "2", "--from", "client", "--payload-file", bad}, flags...)...)
 		require.ErrorContains(t, err, "access hook failed")
 	}
-	authorized, err := os.ReadFile(filepath.Join(acc, "authorized_keys"))
-	require.NoError(t, err)
-	require.NotContains(t, string(authorized), strings.Fields(string(pub2))[1], "client2's key is nowhere")
-	require.Empty(t, string(authorized), "a failed grant is undone by a revocation: lease 2's own key went too")
+	authorized := authorizedKeys(t, acc)
+	require.NotContains(t, authorized, strings.Fields(string(pub2))[1], "client2's key is nowhere")
+	require.Empty(t, authorized, "a failed grant is undone by a revocation: lease 2's own key went too")
 	// The client asks again with its key.
 	out, err = leaseSSH("2", "client", key1, "--", "echo back")
 	require.NoError(t, err)
 	require.Contains(t, out, "back")
-	authorized, err = os.ReadFile(filepath.Join(acc, "authorized_keys"))
-	require.NoError(t, err)
-	require.Equal(t, 1, strings.Count(string(authorized), "expiry-time="), "lease 2's key only, restricted:\n%s", authorized)
+	authorized = authorizedKeys(t, acc)
+	require.Equal(t, 1, strings.Count(authorized, "expiry-time="), "lease 2's key only, restricted:\n%s", authorized)
 
 	// The miner restarts: lease 2 keeps its access and is not granted
 	// again.
@@ -377,30 +471,16 @@ func TestSystemLeaseSSH(t *testing.T) {
 
 	// A session is open when the client terminates lease 2: the session
 	// ends, and so does every new login.
-	session := exec.Command(sshArgv[0], append(sshArgv[1:], "sleep 300")...)
-	require.NoError(t, session.Start())
-	sessionDone := make(chan error, 1)
-	go func() { sessionDone <- session.Wait() }()
-	require.Eventually(t, func() bool {
-		s, _ := filepath.Glob(filepath.Join(acc, "sessions", "lease-2.*"))
-		return len(s) == 1
-	}, 15*time.Second, 200*time.Millisecond, "the session started")
+	session := startSession(t, append(append([]string(nil), sshArgv...), "echo started; sleep 300"))
 	n.tx("tx", "pools", "terminate-lease", "2", "0", "--from", "client")
 	if !eventually(30*time.Second, func() bool { return revoked("2") }) {
 		t.Fatalf("lease 2 is not revoked after its termination; miner log:\n%s", tailString(m.logs.String(), 3000))
 	}
-	select {
-	case <-sessionDone:
-	case <-time.After(30 * time.Second):
-		_ = session.Process.Kill()
-		t.Fatalf("the open session outlived the termination; miner log:\n%s", tailString(m.logs.String(), 2000))
-	}
+	session.ended(t, 15*time.Second, "the termination")
 	out, err = run(append(sshArgv, "true"))
 	require.Error(t, err)
 	require.Contains(t, out, "Permission denied")
 	_, err = leaseSSH("2", "client", key1, "--", "true")
 	require.ErrorContains(t, err, "LEASE_STATUS_TERMINATED")
-	authorized, err = os.ReadFile(filepath.Join(acc, "authorized_keys"))
-	require.NoError(t, err)
-	require.Empty(t, strings.TrimSpace(string(authorized)), "no lease holds a key")
+	require.Empty(t, authorizedKeys(t, acc), "no lease holds a key")
 }

@@ -149,10 +149,8 @@ func leaseSSHCmd() *cobra.Command {
 			sshArgs := []string{"-i", identity, "-o", "IdentitiesOnly=yes",
 				"-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
 				"-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + alias,
-				"-p", strconv.FormatUint(uint64(resp.Ssh.Port), 10), resp.Ssh.User + "@" + resp.Ssh.Host}
-			if len(args) > 1 {
-				sshArgs = append(append(sshArgs, "--"), args[1:]...)
-			}
+				"-p", strconv.FormatUint(uint64(resp.Ssh.Port), 10), "-l", resp.Ssh.User, "--", resp.Ssh.Host}
+			sshArgs = append(sshArgs, args[1:]...)
 			sshBin, _ := cmd.Flags().GetString("ssh")
 			if p, _ := cmd.Flags().GetBool("print"); p {
 				fmt.Fprintln(cmd.OutOrStdout(), shellJoin(append([]string{sshBin}, sshArgs...)))
