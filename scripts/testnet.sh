@@ -107,7 +107,10 @@ configure() {
   toml_set "$cfg/app.toml" grpc address "\"127.0.0.1:$(grpc "$i")\""
   # Snapshots for nodes that join by state sync (docs/operations.md).
   toml_set "$cfg/app.toml" state-sync snapshot-interval "$SNAPSHOTS"
-  toml_set "$cfg/app.toml" state-sync snapshot-keep-recent 2
+  # Ten snapshots (200 blocks at 20): a joining node discovers a snapshot,
+  # verifies it and only then fetches its chunks; with two kept, a snapshot
+  # lived 40 s, and a slow join found it pruned ("cannot add nil chunk").
+  toml_set "$cfg/app.toml" state-sync snapshot-keep-recent 10
   # The CLI then needs no --chain-id, --node or --keyring-backend flags.
   toml_set "$cfg/client.toml" "" chain-id "\"$CHAIN_ID\""
   toml_set "$cfg/client.toml" "" keyring-backend '"test"'
