@@ -183,9 +183,11 @@ type Server struct {
 	devices map[uint64]bool
 	seen    map[[32]byte]time.Time
 	granted map[uint64]poolstypes.Lease
-	// locks serializes the hook's runs for one lease (grant, its undo and
-	// revoke), so that a revocation never interleaves with a grant.
-	locks map[uint64]*leaseLock
+	// hookMu serializes the hook's runs and the granted set's updates
+	// around them (grant, its undo, revoke), so that a revocation never
+	// interleaves with a grant. A sidecar serves one device, so one active
+	// lease at a time: there is nothing to run in parallel.
+	hookMu sync.Mutex
 	// onAnswer is told each answer's outcome (metrics).
 	onAnswer func(granted bool)
 }
@@ -197,7 +199,7 @@ var _ types.LeaseAccessServer = (*Server)(nil)
 // with each answer's outcome (metrics). Errors: an unreadable path.
 func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Logger, onAnswer func(granted bool)) (*Server, error) {
 	s := &Server{chainID: chainID, chain: chain, hook: hook, path: path, log: log, now: time.Now,
-		devices: map[uint64]bool{}, seen: map[[32]byte]time.Time{}, granted: map[uint64]poolstypes.Lease{}, locks: map[uint64]*leaseLock{}, onAnswer: onAnswer}
+		devices: map[uint64]bool{}, seen: map[[32]byte]time.Time{}, granted: map[uint64]poolstypes.Lease{}, onAnswer: onAnswer}
 	bz, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -216,33 +218,6 @@ func NewServer(chainID string, chain Chain, hook Hook, path string, log *slog.Lo
 		return nil, err
 	}
 	return s, nil
-}
-
-// leaseLock is one lease's lock and the number of its holders and waiters.
-type leaseLock struct {
-	sync.Mutex
-	n int
-}
-
-// lockLease takes lease id's lock and returns its release.
-func (s *Server) lockLease(id uint64) func() {
-	s.mu.Lock()
-	l := s.locks[id]
-	if l == nil {
-		l = &leaseLock{}
-		s.locks[id] = l
-	}
-	l.n++
-	s.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		s.mu.Lock()
-		if l.n--; l.n == 0 {
-			delete(s.locks, id)
-		}
-		s.mu.Unlock()
-	}
 }
 
 // seenEntry is one used request signature in the replay file.
@@ -395,7 +370,8 @@ func (s *Server) access(ctx context.Context, req *types.AccessRequest) (*types.A
 	// The grant is recorded before the hook runs: a sidecar that dies
 	// while the hook installs the key still revokes it after its restart
 	// (Sweep).
-	defer s.lockLease(lease.Id)()
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
 	if err := s.remember(lease, true); err != nil {
 		return nil, status.Errorf(codes.Internal, "recording the grant: %v", err)
 	}
@@ -528,6 +504,29 @@ func (s *Server) remember(lease poolstypes.Lease, grant bool) error {
 	return renameio.WriteFile(s.path, bz, 0o600)
 }
 
+// revoke runs the hook's revoke for granted lease id and forgets it; lease
+// is the chain's record when onChain. ok is false where the lease was
+// undone meanwhile or the hook failed (logged; Sweep tries again). The
+// error is one of writing the granted set.
+func (s *Server) revoke(ctx context.Context, id uint64, lease poolstypes.Lease, onChain bool) (poolstypes.Lease, bool, error) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.mu.Lock()
+	granted, still := s.granted[id]
+	s.mu.Unlock()
+	if !still {
+		return granted, false, nil
+	}
+	if onChain {
+		granted = lease
+	}
+	if _, err := s.hook.Run(ctx, "revoke", granted, nil); err != nil {
+		s.log.Error("revoking lease access failed, will retry", "lease", id, "err", err)
+		return granted, false, nil
+	}
+	return granted, true, s.remember(granted, false)
+}
+
 // Sweep revokes access for every granted lease that is no longer active
 // (ended, terminated, broken, or past its end in chain time) by running
 // the hook with action revoke. A lease whose revocation fails stays
@@ -557,26 +556,13 @@ func (s *Server) Sweep(ctx context.Context) ([]uint64, error) {
 		if err == nil && lease.Status == poolstypes.LEASE_STATUS_ACTIVE && lease.End.After(chainNow) {
 			continue
 		}
-		unlock := s.lockLease(id)
-		s.mu.Lock()
-		granted, still := s.granted[id]
-		s.mu.Unlock()
-		if !still { // undone meanwhile
-			unlock()
-			continue
-		}
-		if err == nil {
-			granted = lease
-		}
-		if _, err := s.hook.Run(ctx, "revoke", granted, nil); err != nil {
-			unlock()
-			s.log.Error("revoking lease access failed, will retry", "lease", id, "err", err)
-			continue
-		}
-		err = s.remember(granted, false)
-		unlock()
+		onChain := err == nil // else pruned from the chain: revoke what was granted
+		granted, ok, err := s.revoke(ctx, id, lease, onChain)
 		if err != nil {
 			return revoked, err
+		}
+		if !ok {
+			continue
 		}
 		s.log.Info("lease access revoked", "lease", id, "status", granted.Status.String())
 		revoked = append(revoked, id)

@@ -384,3 +384,34 @@ func TestAccessNonce(t *testing.T) {
 	require.Equal(t, codes.InvalidArgument, code(err))
 	require.ErrorContains(t, err, "nonce must have 16 bytes")
 }
+
+// The attack on the bookkeeping by the lessee itself: a request whose
+// payload makes the hook fail, sent together with a good one. Without the
+// hook runs serialized, the bad one's undo could forget the grant after
+// the good one's hook installed the key, which no sweep would then
+// revoke. Whatever the interleaving, a key the hook installed is revoked
+// once the lease ends.
+func TestConcurrentGrantsLeaveNothingUnrevoked(t *testing.T) {
+	installed := filepath.Join(t.TempDir(), "installed")
+	e := setup(t, fmt.Sprintf(`case $LOOPIN_ACTION in
+grant) sleep 0.0$(od -An -N1 -tu1 /dev/urandom | tr -d ' ' | cut -c1); [ "$(cat)" = good ] || exit 1; touch %[1]s;;
+revoke) sleep 0.01; rm -f %[1]s;; esac`, installed))
+	ctx := context.Background()
+	for round := 0; round < 8; round++ {
+		l := e.chain.leases[1]
+		l.Status = poolstypes.LEASE_STATUS_ACTIVE
+		e.chain.leases[1] = l
+		done := make(chan error, 2)
+		for _, payload := range []string{"bad", "good"} {
+			req := e.sign(t, "client", 1, payload, e.now)
+			go func() { _, err := e.srv.Access(ctx, req); done <- err }()
+		}
+		<-done
+		<-done
+		l.Status = poolstypes.LEASE_STATUS_ENDED
+		e.chain.leases[1] = l
+		_, err := e.srv.Sweep(ctx)
+		require.NoError(t, err)
+		require.NoFileExists(t, installed, "round %d: a key outlives its lease", round)
+	}
+}

@@ -2,7 +2,6 @@ package system
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,16 +63,6 @@ func sshKey(t *testing.T, path string) string {
 	return path
 }
 
-// eventually polls cond every 200 ms for up to d and says whether it held.
-func eventually(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
-}
-
 // run runs argv and returns its combined output and error.
 func run(argv []string) (string, error) {
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
@@ -101,7 +91,8 @@ func runHook(dir, action, lease string, end time.Time, stdin string) (string, er
 // touch neither the key files nor another lease's directory.
 func TestAccessHookSSH(t *testing.T) {
 	needSSHD(t)
-	dir := searchableTempDir(t)
+	dir := t.TempDir()
+	searchable(t, dir)
 	acc := filepath.Join(dir, "access")
 	port := startLeaseSSHD(t, acc)
 	k1, k2 := sshKey(t, filepath.Join(dir, "k1")), sshKey(t, filepath.Join(dir, "k2"))
@@ -214,15 +205,14 @@ func TestAccessHookSSH(t *testing.T) {
 	require.Contains(t, out, "unknown LOOPIN_ACTION")
 }
 
-// searchableTempDir is a t.TempDir that other users can traverse (the
-// lease users of a root sshd must reach their homes in it).
-func searchableTempDir(t *testing.T) string {
+// searchable lets other users traverse dir, a test's temporary directory,
+// and its parents up to the system's (the lease users of a root sshd must
+// reach their homes in it).
+func searchable(t *testing.T, dir string) {
 	t.Helper()
-	dir := t.TempDir()
 	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		require.NoError(t, os.Chmod(d, 0o755))
 	}
-	return dir
 }
 
 // authorizedKeys returns every key line sshd reads in acc, sorted.
@@ -305,9 +295,7 @@ func TestSystemLeaseSSH(t *testing.T) {
 	needSSHD(t)
 	ln := loopChain(t, "client2")
 	n, dir := ln.n, ln.dir
-	for d := dir; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
-		require.NoError(t, os.Chmod(d, 0o755)) // the lease users reach their homes
-	}
+	searchable(t, dir) // the lease users reach their homes
 	ln.startVerifier()
 	acc := filepath.Join(dir, "access")
 	startLeaseSSHD(t, acc)
@@ -332,21 +320,7 @@ func TestSystemLeaseSSH(t *testing.T) {
 		require.NoError(t, n.qjson(&est, "pools", "estimate-buy", "rtx-4090", d))
 		total, err := strconv.ParseInt(est.Total, 10, 64)
 		require.NoError(t, err)
-		out, err := n.try("tx", "pools", "buy-lease", "rtx-4090", d, strconv.FormatInt(total*2, 10), "--from", "client",
-			"--yes", "-o", "json", "--chain-id", chainID, "--keyring-backend", "test", "--node", n.nodeFlag())
-		if err != nil {
-			capOut, _ := n.try("q", "pools", "capacity", "rtx-4090", "--node", n.nodeFlag())
-			dev, _ := n.try("q", "pocps", "device", "1", "--node", n.nodeFlag())
-			pos, _ := n.try("q", "pools", "leases-by-client", n.addr("client"), "--node", n.nodeFlag())
-			st, _ := n.try("q", "stake", "stake", "1", "--node", n.nodeFlag())
-			t.Fatalf("buy %s: %v\n%s\ncapacity: %s\ndevice: %s\nleases: %s\nstake: %s", d, err, out, capOut, dev, pos, st)
-		}
-		var res struct {
-			TxHash string `json:"txhash"`
-		}
-		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
-		out = n.cli("q", "wait-tx", res.TxHash, "--node", n.nodeFlag(), "--timeout", "30s", "-o", "json")
-		require.Contains(t, out, `"code":0`, out)
+		n.tx("tx", "pools", "buy-lease", "rtx-4090", d, strconv.FormatInt(total*2, 10), "--from", "client")
 	}
 	key1, key2 := sshKey(t, filepath.Join(dir, "client_ed25519")), sshKey(t, filepath.Join(dir, "client2_ed25519"))
 	flags := []string{"--node", n.nodeFlag(), "--chain-id", chainID, "--keyring-backend", "test"}
@@ -378,7 +352,7 @@ func TestSystemLeaseSSH(t *testing.T) {
 	// Lease 1 ends by itself: the miner revokes it, and the printed
 	// command no longer logs in. (That the key also expires at the
 	// lease's end without a revocation is TestAccessHookSSH's.)
-	if !eventually(90*time.Second, func() bool { return revoked("1") }) {
+	if !assert.Eventually(t, func() bool { return revoked("1") }, 90*time.Second, 200*time.Millisecond) {
 		t.Fatalf("lease 1 is not revoked after its end; miner log:\n%s", tailString(m.logs.String(), 3000))
 	}
 	out, err = run(append(argv(printed1), "true"))
@@ -473,7 +447,7 @@ func TestSystemLeaseSSH(t *testing.T) {
 	// ends, and so does every new login.
 	session := startSession(t, append(append([]string(nil), sshArgv...), "echo started; sleep 300"))
 	n.tx("tx", "pools", "terminate-lease", "2", "0", "--from", "client")
-	if !eventually(30*time.Second, func() bool { return revoked("2") }) {
+	if !assert.Eventually(t, func() bool { return revoked("2") }, 30*time.Second, 200*time.Millisecond) {
 		t.Fatalf("lease 2 is not revoked after its termination; miner log:\n%s", tailString(m.logs.String(), 3000))
 	}
 	session.ended(t, 15*time.Second, "the termination")
@@ -483,4 +457,50 @@ func TestSystemLeaseSSH(t *testing.T) {
 	_, err = leaseSSH("2", "client", key1, "--", "true")
 	require.ErrorContains(t, err, "LEASE_STATUS_TERMINATED")
 	require.Empty(t, authorizedKeys(t, acc), "no lease holds a key")
+}
+
+// The shared mode's revocation (sshd not run as root) against a lessee
+// that forges session records: a record naming a process that is not the
+// lease's shell, or a bogus pid, is ignored; the lease's own shell and its
+// children end; a bystander in another session lives on.
+func TestAccessHookSharedModeIgnoresForgedSessions(t *testing.T) {
+	acc := filepath.Join(t.TempDir(), "access")
+	for _, d := range []string{"keys", "authorized"} { // what lease-sshd.sh makes
+		require.NoError(t, os.MkdirAll(filepath.Join(acc, d), 0o700))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(acc, "ssh.env"), []byte("LOOPIN_SSH_HOST=127.0.0.1\nLOOPIN_SSH_PORT=1\nLOOPIN_SSH_MODE=shared\n"), 0o600))
+	inSession := func(name string, args []string, env ...string) *exec.Cmd {
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), env...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	shell, err := filepath.Abs("../../scripts/lease-shell.sh")
+	require.NoError(t, err)
+	lease := inSession(shell, []string{acc, "5", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}, "SSH_ORIGINAL_COMMAND=sleep 300")
+	sessions := filepath.Join(acc, "home", ".sessions")
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(sessions, fmt.Sprintf("lease-5.%d", lease.Process.Pid)))
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the lease shell records its session")
+	bystander := inSession("sleep", []string{"300"})
+	for _, forged := range []string{strconv.Itoa(bystander.Process.Pid), strconv.Itoa(os.Getpid()), "0", "x;rm"} {
+		require.NoError(t, os.WriteFile(filepath.Join(sessions, "lease-5."+forged), []byte("0"), 0o600))
+	}
+
+	leaseDone := make(chan error, 1)
+	go func() { leaseDone <- lease.Wait() }()
+	out, err := runHook(acc, "revoke", "5", time.Now(), "")
+	require.NoError(t, err, out)
+	select {
+	case <-leaseDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the lease's shell outlived the revocation")
+	}
+	require.NoError(t, bystander.Process.Signal(syscall.Signal(0)), "the bystander lives")
+	left, err := filepath.Glob(filepath.Join(sessions, "lease-5.*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "every record of the lease is gone")
 }

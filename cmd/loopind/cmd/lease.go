@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -146,11 +148,7 @@ func leaseSSHCmd() *cobra.Command {
 			if err := writeKnownHosts(knownHosts, alias, resp.Ssh.HostKeys); err != nil {
 				return err
 			}
-			sshArgs := []string{"-i", identity, "-o", "IdentitiesOnly=yes",
-				"-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
-				"-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + alias,
-				"-p", strconv.FormatUint(uint64(resp.Ssh.Port), 10), "-l", resp.Ssh.User, "--", resp.Ssh.Host}
-			sshArgs = append(sshArgs, args[1:]...)
+			sshArgs := sshArgv(identity, knownHosts, alias, resp.Ssh, args[1:])
 			sshBin, _ := cmd.Flags().GetString("ssh")
 			if p, _ := cmd.Flags().GetBool("print"); p {
 				fmt.Fprintln(cmd.OutOrStdout(), shellJoin(append([]string{sshBin}, sshArgs...)))
@@ -268,8 +266,21 @@ func sshIdentity(path string) (string, error) {
 	return "", fmt.Errorf("no SSH key in %s: make one with `ssh-keygen -t ed25519` or pass --identity", filepath.Join(home, ".ssh"))
 }
 
-// writeKnownHosts makes keys the only host keys of alias in the
-// known_hosts file at path, keeping the other aliases' lines.
+// sshArgv returns ssh's arguments for logging in to a with identity,
+// accepting only the host keys known_hosts holds for alias, then running
+// command (none: a shell). The user goes in -l and the host after --, so
+// that neither can be read as an option whatever the sidecar sent.
+func sshArgv(identity, knownHosts, alias string, a *types.SSHAccess, command []string) []string {
+	argv := []string{"-i", identity, "-o", "IdentitiesOnly=yes",
+		"-o", "UserKnownHostsFile=" + knownHosts, "-o", "GlobalKnownHostsFile=/dev/null",
+		"-o", "StrictHostKeyChecking=yes", "-o", "HostKeyAlias=" + alias,
+		"-p", strconv.FormatUint(uint64(a.Port), 10), "-l", a.User, "--", a.Host}
+	return append(argv, command...)
+}
+
+// writeKnownHosts makes keys (authorized_keys format) the only host keys
+// of alias in the known_hosts file at path, keeping the other aliases'
+// lines. Errors: a key that does not parse, the file unreadable.
 func writeKnownHosts(path, alias string, keys []string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -282,7 +293,11 @@ func writeKnownHosts(path, alias string, keys []string) error {
 		}
 	}
 	for _, k := range keys {
-		b.WriteString(alias + " " + k + "\n")
+		pk, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k))
+		if err != nil {
+			return fmt.Errorf("the miner sent host key %q: %w", k, err)
+		}
+		b.WriteString(knownhosts.Line([]string{alias}, pk) + "\n")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
