@@ -28,7 +28,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "Devices",
 					Use:       "devices",
-					Short:     "List every registered device (paginated: --limit, --page-key)",
+					Short:     "List every registered device, or one class's with --gpu-class (paginated: --page-limit, --page-key, --page-reverse)",
+					Example:   "loopind q pocps devices\nloopind q pocps devices --gpu-class rtx-4090 --page-limit 50",
 				},
 				{
 					RpcMethod:      "Challenge",

@@ -45,6 +45,17 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}, {ProtoField: "window"}},
 				},
 				{
+					RpcMethod: "PriceHistory",
+					Use:       "price-history [gpu-class] [window]",
+					Short:     "Show a pool's average price per GPU-hour over consecutive intervals of a window such as 24h (--points, default 100)",
+					Long: "Split the window ending now into --points equal intervals (1 to 1000) and show the time-weighted average price " +
+						"of each in uloop per GPU-hour, oldest first, read from the epoch-end snapshots of the price-time index: a " +
+						"boundary is the latest snapshot at or before it, so intervals are at least an epoch long and may be fewer " +
+						"than --points. The window is at most 720h, the snapshots kept.",
+					Example:        "loopind q pools price-history rtx-4090 24h\nloopind q pools price-history h100-sxm 168h --points 28",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "gpu_class"}, {ProtoField: "window"}},
+				},
+				{
 					RpcMethod: "EstimateBuy",
 					Use:       "estimate-buy [gpu-class] [duration]",
 					Short:     "Quote a lease: price, burned fee, total (use it as --max-uloop-in), price per GPU-hour, price impact, matched device",
@@ -95,6 +106,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:            "lease [lease-id]",
 					Short:          "Show a lease: client, device, start, end, escrow, status",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "lease_id"}},
+				},
+				{
+					RpcMethod: "AllLeases",
+					Use:       "leases",
+					Short:     "List every lease kept (ended ones until lease_retention), by id; --page-reverse for the newest first",
+					Example:   "loopind q pools leases --page-reverse --page-limit 10",
 				},
 				{
 					RpcMethod:      "LeasesByClient",

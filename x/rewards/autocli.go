@@ -38,6 +38,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "epoch"}},
 				},
 				{
+					RpcMethod: "AllEpochs",
+					Use:       "epochs",
+					Short:     "List the epochs kept (epoch_retention) with what each minted and its split; --page-reverse for the newest first",
+					Example:   "loopind q rewards epochs --page-reverse --page-limit 5",
+				},
+				{
 					RpcMethod: "Economics",
 					Use:       "economics",
 					Short:     "Show the balance condition: staking fee α, maintenance rate β, reward rate γ per GPU-second, T_min = α/(γ−β), and a warning when β ≥ γ",

@@ -185,6 +185,25 @@ func TestDeviceQueries(t *testing.T) {
 	require.Len(t, page2.Devices, 1)
 	require.Equal(t, uint64(3), page2.Devices[0].Id)
 
+	// The class filter: device 2 moved to another class in a scratch context.
+	scratch, _ := ctx.CacheContext()
+	moved := d.Device
+	moved.GpuClass = "l40"
+	require.NoError(t, c.PocpsKeeper.Devices.Set(scratch, moved.Id, moved))
+	l40, err := q.Devices(scratch, &pocpstypes.QueryDevicesRequest{GpuClass: "l40"})
+	require.NoError(t, err)
+	require.Equal(t, []pocpstypes.Device{moved}, l40.Devices)
+	first, err := q.Devices(scratch, &pocpstypes.QueryDevicesRequest{GpuClass: "rtx-4090", Pagination: &query.PageRequest{Limit: 1}})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), first.Devices[0].Id)
+	rest, err := q.Devices(scratch, &pocpstypes.QueryDevicesRequest{GpuClass: "rtx-4090", Pagination: &query.PageRequest{Key: first.Pagination.NextKey}})
+	require.NoError(t, err)
+	require.Len(t, rest.Devices, 1, "device 2 is skipped")
+	require.Equal(t, uint64(3), rest.Devices[0].Id)
+	none, err := q.Devices(scratch, &pocpstypes.QueryDevicesRequest{GpuClass: "tpu-v9"})
+	require.NoError(t, err)
+	require.Empty(t, none.Devices)
+
 	mine, err := q.DevicesByOwner(ctx, &pocpstypes.QueryDevicesByOwnerRequest{Owner: c.Funded.String()})
 	require.NoError(t, err)
 	require.Len(t, mine.Devices, 2)

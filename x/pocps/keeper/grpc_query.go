@@ -50,12 +50,16 @@ func (q Querier) Device(ctx context.Context, req *types.QueryDeviceRequest) (*ty
 	return &types.QueryDeviceResponse{Device: device}, nil
 }
 
-// Devices lists every device by id, paginated.
+// Devices lists every device, or those of req.GpuClass, by id, paginated.
 func (q Querier) Devices(ctx context.Context, req *types.QueryDevicesRequest) (*types.QueryDevicesResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
 	}
-	devices, page, err := query.CollectionPaginate(ctx, q.Keeper.Devices, req.Pagination,
+	var keep func(uint64, types.Device) (bool, error)
+	if req.GpuClass != "" {
+		keep = func(_ uint64, d types.Device) (bool, error) { return d.GpuClass == req.GpuClass, nil }
+	}
+	devices, page, err := query.CollectionFilteredPaginate(ctx, q.Keeper.Devices, req.Pagination, keep,
 		func(_ uint64, d types.Device) (types.Device, error) { return d, nil })
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())

@@ -98,13 +98,122 @@ func (q Querier) Twap(ctx context.Context, req *types.QueryTwapRequest) (*types.
 	if from == lp.Now {
 		return nil, status.Error(codes.FailedPrecondition, "the window must end after the snapshot it starts from")
 	}
-	twap, err := ledger.TWAP(kv.Value.BigInt(), lp.Pi, lp.Now-from)
+	dec, err := twapDec(kv.Value.BigInt(), lp.Pi, lp.Now-from)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	// Π is scaled by 10^30, LegacyDec by 10^18.
-	dec := math.LegacyNewDecFromBigIntWithPrec(twap.Quo(twap, big.NewInt(1_000_000_000_000)), math.LegacyPrecision)
 	return &types.QueryTwapResponse{Twap: dec, PerGpuHour: dec.MulInt64(3600), From: time.Unix(from, 0).UTC(), To: time.Unix(lp.Now, 0).UTC()}, nil
+}
+
+// twapDec is ledger.TWAP between two readings of Π taken dt seconds apart
+// as a LegacyDec in uloop per GPU-second, rounded down (Π is scaled by
+// 10^30, LegacyDec by 10^18).
+func twapDec(piStart, piEnd *big.Int, dt int64) (math.LegacyDec, error) {
+	twap, err := ledger.TWAP(piStart, piEnd, dt)
+	if err != nil {
+		return math.LegacyDec{}, err
+	}
+	return math.LegacyNewDecFromBigIntWithPrec(twap.Quo(twap, big.NewInt(1_000_000_000_000)), math.LegacyPrecision), nil
+}
+
+// MaxPricePoints bounds Query/PriceHistory's points: each costs one
+// snapshot seek. DefaultPricePoints is used when points is 0.
+const (
+	MaxPricePoints     = 1000
+	DefaultPricePoints = 100
+)
+
+// PriceHistory splits the window ending now into points equal intervals
+// and reads Π at each boundary: the latest snapshot at or before it, or the
+// earliest snapshot where none is that old, and Π accounted to now at the
+// end. Consecutive readings of the same snapshot merge, so the result has
+// at most points intervals, each the TWAP between two readings. It costs
+// points + 1 seeks whatever the number of snapshots kept. Errors:
+// InvalidArgument for a bad window or points, NotFound for an unknown pool.
+func (q Querier) PriceHistory(ctx context.Context, req *types.QueryPriceHistoryRequest) (*types.QueryPriceHistoryResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	if err := types.ValidateDuration("window", req.Window); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	if req.Window > types.MaxTwapWindow {
+		return nil, status.Errorf(codes.InvalidArgument, "window %s is longer than the %s of snapshots kept", req.Window, types.MaxTwapWindow)
+	}
+	points := int64(req.Points)
+	if points == 0 {
+		points = DefaultPricePoints
+	}
+	if points > MaxPricePoints {
+		return nil, status.Errorf(codes.InvalidArgument, "points %d is more than %d", points, MaxPricePoints)
+	}
+	pool, lp, err := q.poolNow(ctx, req.GpuClass)
+	if err != nil {
+		return nil, err
+	}
+	resp := &types.QueryPriceHistoryResponse{Points: []types.PricePoint{}, SpotPerGpuHour: spotDec(lp).MulInt64(3600)}
+	type reading struct {
+		t  int64
+		pi *big.Int
+	}
+	var readings []reading
+	add := func(t int64, pi *big.Int) {
+		if n := len(readings); n > 0 && readings[n-1].t >= t {
+			return
+		}
+		readings = append(readings, reading{t, pi})
+	}
+	window := int64(req.Window / time.Second)
+	start := lp.Now - window
+	for j := int64(0); j < points; j++ {
+		// The boundary j·window/points after start, rounded down.
+		b := start + j*window/points
+		t, pi, found, err := q.snapshotAt(ctx, pool.Id, b)
+		if err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+		if found && t < lp.Now {
+			add(t, pi)
+		}
+	}
+	if len(readings) == 0 {
+		return resp, nil
+	}
+	add(lp.Now, lp.Pi)
+	for i := 1; i < len(readings); i++ {
+		dec, err := twapDec(readings[i-1].pi, readings[i].pi, readings[i].t-readings[i-1].t)
+		if err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+		resp.Points = append(resp.Points, types.PricePoint{From: time.Unix(readings[i-1].t, 0).UTC(), To: time.Unix(readings[i].t, 0).UTC(),
+			PerGpuHour: dec.MulInt64(3600)})
+	}
+	return resp, nil
+}
+
+// snapshotAt returns poolID's latest snapshot at or before t (unix
+// seconds), or its earliest one when none is that old; found is false when
+// the pool has no snapshot.
+func (q Querier) snapshotAt(ctx context.Context, poolID uint64, t int64) (int64, *big.Int, bool, error) {
+	for _, rng := range []*collections.PairRange[uint64, int64]{
+		collections.NewPrefixedPairRange[uint64, int64](poolID).EndInclusive(t).Descending(),
+		collections.NewPrefixedPairRange[uint64, int64](poolID),
+	} {
+		it, err := q.Snapshots.Iterate(ctx, rng)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		if it.Valid() {
+			kv, err := it.KeyValue()
+			it.Close()
+			if err != nil {
+				return 0, nil, false, err
+			}
+			return kv.Key.K2(), kv.Value.BigInt(), true, nil
+		}
+		it.Close()
+	}
+	return 0, nil, false, nil
 }
 
 // EstimateBuy quotes what MsgBuyLease with the same duration, device_id
@@ -245,6 +354,20 @@ func (q Querier) LeasesByDevice(ctx context.Context, req *types.QueryLeasesByDev
 		func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Lease, error) {
 			return q.Leases.Get(ctx, key.K2())
 		}, query.WithCollectionPaginationPairPrefix[uint64, uint64](req.DeviceId))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryLeasesResponse{Leases: leases, Pagination: page}, nil
+}
+
+// AllLeases lists every lease kept by id, paginated (pagination.reverse
+// for the newest first).
+func (q Querier) AllLeases(ctx context.Context, req *types.QueryAllLeasesRequest) (*types.QueryLeasesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	leases, page, err := query.CollectionPaginate(ctx, q.Keeper.Leases, req.Pagination,
+		func(_ uint64, l types.Lease) (types.Lease, error) { return l, nil })
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}

@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/x/rewards/types"
 	"google.golang.org/grpc/codes"
@@ -104,6 +105,20 @@ func (q Querier) Epoch(ctx context.Context, req *types.QueryEpochRequest) (*type
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryEpochResponse{Emission: rec}, nil
+}
+
+// AllEpochs lists the epoch records kept by number, paginated
+// (pagination.reverse for the newest first).
+func (q Querier) AllEpochs(ctx context.Context, req *types.QueryAllEpochsRequest) (*types.QueryAllEpochsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	epochs, page, err := query.CollectionPaginate(ctx, q.Keeper.Epochs, req.Pagination,
+		func(_ int64, e types.EpochEmission) (types.EpochEmission, error) { return e, nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryAllEpochsResponse{Epochs: epochs, Pagination: page}, nil
 }
 
 // epochNotFound is the NotFound error for an epoch without a record: one

@@ -9,6 +9,7 @@ import (
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/loopin-project/loopin/app/apptesting"
@@ -46,6 +47,15 @@ func TestEpochEmission(t *testing.T) {
 		minted, sink = minted.Add(e.Minted), sink.Add(e.Sink)
 	}
 	require.GreaterOrEqual(t, epochs, 3)
+	newest, err := q.AllEpochs(c.Ctx(), &rewardstypes.QueryAllEpochsRequest{Pagination: &query.PageRequest{Limit: 2, Reverse: true}})
+	require.NoError(t, err)
+	require.Len(t, newest.Epochs, 2)
+	require.Equal(t, newest.Epochs[0].Epoch, newest.Epochs[1].Epoch+1, "newest first")
+	latest, err := q.Epoch(c.Ctx(), &rewardstypes.QueryEpochRequest{Epoch: newest.Epochs[0].Epoch})
+	require.NoError(t, err)
+	require.Equal(t, latest.Emission, newest.Epochs[0])
+	_, err = q.Epoch(c.Ctx(), &rewardstypes.QueryEpochRequest{Epoch: newest.Epochs[0].Epoch + 1})
+	require.Error(t, err, "no epoch after the newest")
 	require.Equal(t, supply0.Add(minted), c.BankKeeper.GetSupply(c.Ctx(), chaintypes.BondDenom).Amount, "supply grows by the emission only")
 	module := authtypes.NewModuleAddress(rewardstypes.ModuleName)
 	require.Equal(t, sink, c.BankKeeper.GetBalance(c.Ctx(), module, chaintypes.BondDenom).Amount, "the module holds the sink")
