@@ -67,6 +67,7 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	"github.com/loopin-project/loopin/web"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolskeeper "github.com/loopin-project/loopin/x/pools/keeper"
@@ -320,14 +321,19 @@ func (app *App) AutoCliOpts() autocli.AppOptions {
 	}
 }
 
-// RegisterAPIRoutes registers the REST (grpc-gateway) routes of every module.
+// RegisterAPIRoutes registers the REST (grpc-gateway) routes of every module,
+// the market page (/market/) and, with api.swagger, the Swagger UI over the
+// LooPIN OpenAPI document (/swagger/).
 func (app *App) RegisterAPIRoutes(apiSvr *api.Server, apiConfig config.APIConfig) {
 	clientCtx := apiSvr.ClientCtx
 	authtx.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	cmtservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	nodeservice.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
 	app.BasicModuleManager.RegisterGRPCGatewayRoutes(clientCtx, apiSvr.GRPCGatewayRouter)
-	if err := server.RegisterSwaggerAPI(apiSvr.ClientCtx, apiSvr.Router, apiConfig.Swagger); err != nil {
+	if err := web.RegisterSwagger(apiSvr.Router, apiConfig.Swagger); err != nil {
+		panic(err)
+	}
+	if err := web.RegisterMarket(apiSvr.Router); err != nil {
 		panic(err)
 	}
 }

@@ -77,6 +77,7 @@ else
   toml_set "$cfg/app.toml" "" minimum-gas-prices "\"0$DENOM\""
   toml_set "$cfg/app.toml" api enable true
   toml_set "$cfg/app.toml" api address '"tcp://127.0.0.1:1317"'
+  toml_set "$cfg/app.toml" api swagger true
   toml_set "$cfg/app.toml" grpc enable true
   toml_set "$cfg/app.toml" grpc address '"127.0.0.1:9090"'
   # The CLI then needs no --chain-id, --node or --keyring-backend flags.
@@ -139,6 +140,8 @@ cat <<MSG
 $(log "LooPIN localnet $CHAIN_ID")
   home:    $HOME_DIR     (epoch $EPOCH, block time $BLOCK_TIME)
   RPC:     http://127.0.0.1:26657     REST: http://127.0.0.1:1317     gRPC: 127.0.0.1:9090
+  market:  http://127.0.0.1:1317/market/     (prices, chart, buy calculator, devices, leases, epochs)
+  API doc: http://127.0.0.1:1317/swagger/    (OpenAPI of the LooPIN modules' REST routes)
   keys:    validator $(addr validator)
            miner     $(addr miner)
            client    $(addr client)

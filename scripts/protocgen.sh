@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generates the gogoproto Go code (*.pb.go) and grpc-gateway handlers
-# (*.pb.gw.go) for proto/loopin/**, offline.
+# (*.pb.gw.go) for proto/loopin/**, and the OpenAPI document of the REST
+# routes (web/openapi/loopin.swagger.json, served at /swagger/), offline.
 #
 #   scripts/protocgen.sh            regenerate into x/*/types
 #   scripts/protocgen.sh --check    regenerate into a temp dir and fail if the
@@ -26,7 +27,8 @@ bin="$root/build/bin"
 mkdir -p "$bin"
 (cd tools && go build -o "$bin/" \
   github.com/cosmos/gogoproto/protoc-gen-gocosmos \
-  github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway)
+  github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway \
+  github.com/grpc-ecosystem/grpc-gateway/protoc-gen-swagger)
 
 moddir() { go list -m -f '{{.Dir}}' "$1"; }
 sdk=$(moddir github.com/cosmos/cosmos-sdk)
@@ -46,11 +48,24 @@ for dir in $(find proto/loopin -name '*.proto' -exec dirname {} \; | sort -u); d
     "$dir"/*.proto
 done
 
+# OpenAPI: one document per module's Query service, merged into one.
+mkdir -p "$out/openapi" "$out/github.com/loopin-project/loopin/web/openapi"
+merge=()
+for q in $(find proto/loopin -name query.proto | sort); do
+  module=$(basename "$(dirname "$(dirname "$q")")")
+  PATH="$bin:$PATH" protoc \
+    -I proto -I "$sdk/proto" -I "$gogo" -I "$gogo/protobuf" -I "$cproto/proto" \
+    -I "$gw/third_party/googleapis" \
+    --swagger_out="logtostderr=true,fqn_for_swagger_name=true:$out/openapi" "$q"
+  merge+=("$module=$out/openapi/$(dirname "$q" | sed 's|^proto/||')/query.swagger.json")
+done
+go run ./scripts/openapi-merge -o "$out/github.com/loopin-project/loopin/web/openapi/loopin.swagger.json" "${merge[@]}"
+
 gen="$out/github.com/loopin-project/loopin"
-dirs="x sidecar"
+dirs="x sidecar web/openapi"
 if [ "$mode" = write ]; then
-  find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' | xargs -r rm -f
-  for d in $dirs; do cp -r "$gen/$d" .; done
+  find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' | xargs -r rm -f
+  for d in $dirs; do mkdir -p "$d" && cp -r "$gen/$d/." "$d/"; done
   echo "generated: $(cd "$gen" && find $dirs -type f | sort | tr '\n' ' ')"
 else
   stale=0
@@ -59,7 +74,7 @@ else
   done < <(cd "$gen" && find $dirs -type f | sort)
   while read -r f; do
     [ -f "$gen/$f" ] || { echo "no longer generated: $f" >&2; stale=1; }
-  done < <(find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' | sort)
+  done < <(find $dirs -name '*.pb.go' -o -name '*.pb.gw.go' -o -name '*.swagger.json' | sort)
   if [ "$stale" = 1 ]; then
     echo "generated protobuf code is stale: run 'make proto-gen' and commit the result" >&2
     exit 1

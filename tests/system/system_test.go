@@ -133,6 +133,7 @@ func (n *node) configure() {
 	edit("app.toml", map[string]string{
 		`address = "tcp://localhost:1317"`: fmt.Sprintf(`address = "tcp://127.0.0.1:%d"`, n.rest),
 		`address = "localhost:9090"`:       fmt.Sprintf(`address = "127.0.0.1:%d"`, n.grpc),
+		"swagger = false":                  "swagger = true",
 	})
 	// Enable REST: the first "enable = false" in app.toml is [api].
 	path := filepath.Join(n.home, "config", "app.toml")

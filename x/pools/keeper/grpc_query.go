@@ -116,6 +116,9 @@ func twapDec(piStart, piEnd *big.Int, dt int64) (math.LegacyDec, error) {
 	return math.LegacyNewDecFromBigIntWithPrec(twap.Quo(twap, big.NewInt(1_000_000_000_000)), math.LegacyPrecision), nil
 }
 
+// math0 is a time before every snapshot.
+const math0 = int64(-1 << 62)
+
 // MaxPricePoints bounds Query/PriceHistory's points: each costs one
 // snapshot seek. DefaultPricePoints is used when points is 0.
 const (
@@ -123,10 +126,10 @@ const (
 	DefaultPricePoints = 100
 )
 
-// PriceHistory splits the window ending now into points equal intervals
-// and reads Π at each boundary: the latest snapshot at or before it, or the
-// earliest snapshot where none is that old, and Π accounted to now at the
-// end. Consecutive readings of the same snapshot merge, so the result has
+// PriceHistory splits the window ending now (or, on a younger pool, the
+// time since its first snapshot) into points equal intervals and reads Π
+// at each boundary: the latest snapshot at or before it, and Π accounted to
+// now at the end. Consecutive readings of the same snapshot merge, so the result has
 // at most points intervals, each the TWAP between two readings. It costs
 // points + 1 seeks whatever the number of snapshots kept. Errors:
 // InvalidArgument for a bad window or points, NotFound for an unknown pool.
@@ -163,8 +166,20 @@ func (q Querier) PriceHistory(ctx context.Context, req *types.QueryPriceHistoryR
 		}
 		readings = append(readings, reading{t, pi})
 	}
-	window := int64(req.Window / time.Second)
-	start := lp.Now - window
+	// On a chain younger than the window, the intervals split the time
+	// since the pool's first snapshot instead.
+	first, firstPi, found, err := q.snapshotAt(ctx, pool.Id, math0)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !found || first >= lp.Now {
+		return resp, nil
+	}
+	start := max(lp.Now-int64(req.Window/time.Second), first)
+	window := lp.Now - start
+	if start == first {
+		add(first, firstPi)
+	}
 	for j := int64(0); j < points; j++ {
 		// The boundary j·window/points after start, rounded down.
 		b := start + j*window/points
@@ -192,8 +207,8 @@ func (q Querier) PriceHistory(ctx context.Context, req *types.QueryPriceHistoryR
 }
 
 // snapshotAt returns poolID's latest snapshot at or before t (unix
-// seconds), or its earliest one when none is that old; found is false when
-// the pool has no snapshot.
+// seconds), or its earliest one when none is that old (math0 asks for the
+// earliest); found is false when the pool has no snapshot.
 func (q Querier) snapshotAt(ctx context.Context, poolID uint64, t int64) (int64, *big.Int, bool, error) {
 	for _, rng := range []*collections.PairRange[uint64, int64]{
 		collections.NewPrefixedPairRange[uint64, int64](poolID).EndInclusive(t).Descending(),

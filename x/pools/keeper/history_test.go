@@ -95,6 +95,12 @@ func TestPriceHistory(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, sum.QuoInt64(span).Sub(whole.PerGpuHour).Abs().LTE(math.LegacyNewDecWithPrec(1, 9)), "mean %s vs TWAP %s", sum.QuoInt64(span), whole.PerGpuHour)
 
+	// The pool is younger than the window: the 11 h since its first
+	// snapshot are split into the points asked for, not the 24 h.
+	young := history(24*time.Hour, 6)
+	require.Len(t, young.Points, 6)
+	require.Equal(t, h.Points[0].From, young.Points[0].From, "from the first snapshot")
+
 	// More points than snapshots: readings of one snapshot merge.
 	require.Len(t, history(2*time.Hour, 1000).Points, 2)
 }

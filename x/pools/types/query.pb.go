@@ -685,10 +685,11 @@ func (m *PricePoint) GetTo() time.Time {
 }
 
 // QueryPriceHistoryResponse is the window's price as consecutive intervals,
-// oldest first. An interval boundary is the latest snapshot at or before
-// the ideal boundary (the earliest snapshot where none is that old) and the
-// last interval ends now, so intervals are at least one epoch long, adjacent
-// and may be fewer than points: none when the pool has no snapshot yet.
+// oldest first; on a pool younger than the window, the time since its first
+// snapshot is split instead. An interval boundary is the latest snapshot at
+// or before the ideal boundary and the last interval ends now, so intervals
+// are adjacent, at least one epoch long (but the last) and may be fewer
+// than points: none when the pool has no snapshot yet.
 type QueryPriceHistoryResponse struct {
 	Points []PricePoint `protobuf:"bytes,1,rep,name=points,proto3" json:"points"`
 	// spot_per_gpu_hour is the spot price now, uloop per GPU-hour.

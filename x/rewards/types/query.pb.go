@@ -206,7 +206,7 @@ func (m *QueryEpochResponse) GetEmission() EpochEmission {
 	return EpochEmission{}
 }
 
-// QueryEpochsRequest is the Query/AllEpochs request type.
+// QueryAllEpochsRequest is the Query/AllEpochs request type.
 type QueryAllEpochsRequest struct {
 	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
 }
