@@ -81,10 +81,10 @@ gpu-device-bundle: gpu-test-binary ## .gpu/gpu.test and .gpu/loopind.gz (strippe
 	rm -f .gpu/loopind.stripped .gpu/loopind
 	@du -sh .gpu
 
-proto-gen: ## Regenerate *.pb.go and *.pb.gw.go from proto/ (offline)
+proto-gen: ## Regenerate *.pb.go, *.pb.gw.go and web/openapi/loopin.swagger.json from proto/ (offline)
 	scripts/protocgen.sh
 
-proto-check: ## Fail if the committed generated protobuf code is stale
+proto-check: ## Fail if the committed generated protobuf code or OpenAPI document is stale
 	scripts/protocgen.sh --check
 
 lint: ## go vet and gofmt

@@ -103,6 +103,7 @@ configure() {
   toml_set "$cfg/app.toml" "" minimum-gas-prices "\"0$DENOM\""
   toml_set "$cfg/app.toml" api enable true
   toml_set "$cfg/app.toml" api address "\"tcp://127.0.0.1:$(rest "$i")\""
+  toml_set "$cfg/app.toml" api swagger true
   toml_set "$cfg/app.toml" grpc enable true
   toml_set "$cfg/app.toml" grpc address "\"127.0.0.1:$(grpc "$i")\""
   # Snapshots for nodes that join by state sync (docs/operations.md).
@@ -294,6 +295,7 @@ cat <<MSG
 $(log "LooPIN testnet $CHAIN_ID: $N validators")
   homes:   $BASE/node0 … node$((N - 1))     (epoch $EPOCH, block time $BLOCK_TIME, 2 confirmations)
   node0:   RPC http://127.0.0.1:$(rpc 0)   REST http://127.0.0.1:$(rest 0)   gRPC 127.0.0.1:$(grpc 0)
+  market:  http://127.0.0.1:$(rest 0)/market/     API doc: http://127.0.0.1:$(rest 0)/swagger/   (every node serves both)
   node i:  the same ports plus 10·i (node1 RPC :$(rpc 1))
   keys:    miner  $(addr 0 miner)   (LP stake)
            seller $(addr 0 seller)   (sale)
