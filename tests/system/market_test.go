@@ -191,8 +191,8 @@ func TestSystemMarketPage(t *testing.T) {
 	// page redraws each block, so read everything in one evaluation.
 	type shown struct {
 		Height, Spot, SpotText, Total, TotalText, CLI, ChartClass string
-		ChartPoints, ChartXs                                    int
-		Device, Epoch                                           string
+		ChartPoints, ChartXs                                      int
+		Device, Epoch                                             string
 	}
 	read := func() shown {
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[shown](`(() => {
