@@ -193,6 +193,7 @@ func TestSystemMarketPage(t *testing.T) {
 		Height, Spot, SpotText, Total, TotalText, CLI, ChartClass string
 		ChartPoints, ChartXs                                      int
 		Device, Epoch                                             string
+		Refreshing                                                bool
 	}
 	read := func() shown {
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[shown](`(() => {
@@ -206,6 +207,7 @@ func TestSystemMarketPage(t *testing.T) {
 				ChartXs: ch ? ch.data[0].length : -1,
 				Device: q("#device-1 td.status").textContent,
 				Epoch: (q("#epochs tbody tr") || {}).id || "",
+				Refreshing: window.loopinMarket.refreshing,
 			};
 		})()`))
 		require.NoError(t, err)
@@ -219,13 +221,16 @@ func TestSystemMarketPage(t *testing.T) {
 	}, time.Minute, 500*time.Millisecond, "the page's first complete refresh: %+v", s)
 	// Read again until the page is still on the same block at the end of
 	// the read (the reads race block production otherwise).
-	for i := 0; i < 20; i++ {
-		a := read()
-		if b := read(); a.Height == b.Height && a.ChartPoints > 0 {
-			s = a
-			break
+	// Only a read between refreshes, the same before and after, is one
+	// block's state.
+	require.Eventually(t, func() bool {
+		a, b := read(), read()
+		if a.Refreshing || b.Refreshing || a.Height != b.Height || a.ChartPoints == 0 {
+			return false
 		}
-	}
+		s = a
+		return true
+	}, time.Minute, 100*time.Millisecond, "a read between two refreshes")
 	var spot struct {
 		PerGpuHour string `json:"per_gpu_hour"`
 	}
@@ -277,5 +282,6 @@ func TestSystemMarketPage(t *testing.T) {
 	t.Logf("screenshot: %s", shot)
 	mu.Lock()
 	require.Empty(t, exceptions, "no script errors after the lease either")
+	require.Empty(t, problems, "no console errors with the only device leased: the calculator asks nothing the node would refuse")
 	mu.Unlock()
 }

@@ -10,6 +10,7 @@ const state = {
   pools: [],        // the /pools answer
   classOf: {},      // pool id → GPU class
   capacity: {},     // GPU class → the /capacity answer
+  minLease: 0,      // x/pools min_lease_duration, seconds
   chartClass: null, // the pool shown in the chart and the device list
   range: { window: 86400, points: 96 },
   chart: null,
@@ -116,6 +117,8 @@ async function twapSince(cls, window) {
 }
 
 async function renderPools() {
+  const { params } = await get("/loopin/pools/v1/params");
+  state.minLease = seconds(params.min_lease_duration);
   const { pools } = await get("/loopin/pools/v1/pools?pagination.limit=200");
   state.pools = pools;
   state.classOf = {};
@@ -229,11 +232,13 @@ async function renderChart() {
 function defaultDuration(cls) {
   if ($("#calc-pool").dataset.touched) return;
   const longest = Number((state.capacity[cls] || {}).longest_lease_seconds || 0);
-  if (longest === 0 || longest >= 2 * 3600) {
-    $("#calc-amount").value = "1";
+  let secs = Math.min(3600, Math.floor(longest / 2));
+  secs = Math.max(secs, state.minLease);
+  if (secs % 3600 === 0) {
+    $("#calc-amount").value = String(secs / 3600);
     $("#calc-unit").value = "3600";
   } else {
-    $("#calc-amount").value = String(Math.max(1, Math.floor(longest / 120)));
+    $("#calc-amount").value = String(Math.ceil(secs / 60));
     $("#calc-unit").value = "60";
   }
 }
@@ -247,6 +252,15 @@ async function renderQuote() {
   const clear = () => { for (const id of ids) { const el = $(`#${id}`); el.textContent = "—"; delete el.dataset.raw; } $("#q-cli").textContent = "—"; };
   if (!cls || !(amount > 0)) { clear(); $("#q-error").textContent = "Give a pool and a positive duration."; return; }
   const secs = amount * unit;
+  const longest = Number((state.capacity[cls] || {}).longest_lease_seconds || 0);
+  if (longest < Math.max(secs, state.minLease)) {
+    // Nothing to ask the node: it would refuse (and the browser log it).
+    clear();
+    $("#q-error").textContent = longest === 0
+      ? `No idle device in ${cls} now.`
+      : `The longest lease buyable in ${cls} now is ${fmtDuration(longest)}${longest < state.minLease ? `, shorter than the minimum lease of ${fmtDuration(state.minLease)}` : ""}.`;
+    return;
+  }
   let q;
   try {
     q = await get(`/loopin/pools/v1/pools/${cls}/estimate_buy?duration=${secs}s`);
@@ -355,8 +369,11 @@ async function poll() {
     const b = await get("/cosmos/base/tendermint/v1beta1/blocks/latest", true);
     const h = b.sdk_block ? b.sdk_block.header : b.block.header;
     $("#chain").textContent = `${h.chain_id} · block ${Number(h.height).toLocaleString("en-US")} · ${new Date(h.time).toISOString().replace(/\.\d+Z$/, "Z")}`;
-    if (h.height !== state.height) {
-      state.height = h.height;
+    // Pin to the block before the newest: CometBFT stores block H before
+    // the app has committed it, and a query at H can fail until then.
+    const pin = String(Number(h.height) - 1);
+    if (Number(pin) > 0 && pin !== state.height) {
+      state.height = pin;
       await refresh();
     }
   } catch (e) {
