@@ -23,6 +23,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
+	"github.com/cosmos/cosmos-sdk/baseapp/blockexec"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/grpc/cmtservice"
@@ -67,6 +68,7 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
+	chaintypes "github.com/loopin-project/loopin/types"
 	"github.com/loopin-project/loopin/web"
 	pocpskeeper "github.com/loopin-project/loopin/x/pocps/keeper"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
@@ -197,6 +199,16 @@ func New(
 	reflectionv1.RegisterReflectionServiceServer(app.GRPCQueryRouter(), reflectionSvc)
 
 	app.MountKVStores(keys)
+	// The transaction executor, from app.toml's block-executor (or
+	// --block-executor): sequential by default; block-stm runs a block's
+	// transactions in parallel with the SDK's Block-STM (experimental in
+	// SDK v0.54; docs/benchmarks.md "Throughput under load" measures it).
+	storeKeys := make([]storetypes.StoreKey, 0, len(keys))
+	for _, k := range keys {
+		storeKeys = append(storeKeys, k)
+	}
+	blockexec.Apply(bApp, appOpts, storeKeys, txConfig.TxDecoder(),
+		func(storetypes.MultiStore) string { return chaintypes.BondDenom })
 
 	app.SetInitChainer(app.InitChainer)
 	app.SetPreBlocker(app.PreBlocker)

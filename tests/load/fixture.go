@@ -18,13 +18,13 @@ import (
 	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
+	"github.com/cosmos/cosmos-sdk/codec"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
-	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
-	"github.com/cosmos/cosmos-sdk/codec"
+	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"cosmossdk.io/collections"
@@ -299,8 +299,7 @@ func (c *inProcess) block(txs [][]byte) error {
 func (c *inProcess) finalize(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, error) {
 	c.now = c.now.Add(dt)
 	c.height++
-	hash := sha256.Sum256([]byte(fmt.Sprintf("loopin-load block %d", c.height)))
-	res, err := c.app.FinalizeBlock(&abci.RequestFinalizeBlock{Txs: txs, Hash: hash[:], Height: c.height, Time: c.now})
+	res, err := c.app.FinalizeBlock(&abci.RequestFinalizeBlock{Txs: txs, Hash: blockHash(c.height), Height: c.height, Time: c.now})
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", c.height, err)
 	}

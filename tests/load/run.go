@@ -18,9 +18,9 @@ import (
 	"golang.org/x/time/rate"
 
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
-	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	epochstypes "github.com/cosmos/cosmos-sdk/x/epochs/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	"github.com/loopin-project/loopin/app"
