@@ -10,7 +10,7 @@ LDFLAGS := -X github.com/cosmos/cosmos-sdk/version.Name=loopin \
            -X github.com/cosmos/cosmos-sdk/version.Version=$(VERSION) \
            -X github.com/cosmos/cosmos-sdk/version.Commit=$(COMMIT)
 
-.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system sim sim-market fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
+.PHONY: all build build-v1 cosmovisor install localnet testnet testnet-join test test-testnet test-unit test-system sim sim-market bench-chain bench-chain-smoke fuzz ptx ptx-check gpu-test-binary gpu-emu gpu-device-bundle proto-gen proto-check lint fmt-check clean
 
 all: build
 
@@ -54,6 +54,12 @@ sim: ## Sweep the app-hash determinism test (second chain in a child process) ov
 
 sim-market: build ## Rerun the market-simulator experiments of docs/simulation.md (figures into docs/simulation/, runs into .simulation/), about 30 s
 	BIN=$(BINARY) scripts/simulation-experiments.sh
+
+bench-chain: ## Throughput under load on one node and four validators (10 000-device fixture; bank, market and renew mixes; in-process executors and the epoch-end block), about 15 minutes; tables in build/bench-chain/results.md
+	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/bench-chain.sh
+
+bench-chain-smoke: ## The same on one node with a small fixture and a few hundred transactions per mix (CI runs it through TestSystemBenchChainSmoke)
+	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/bench-chain.sh --smoke
 
 fuzz: ## Fuzz the Msg handlers, the pool ledger, the stake life cycle and the PoCPS score for FUZZTIME (default 60s) each
 	go test ./app/ -run '^$$' -fuzz FuzzUpdateParams -fuzztime $(or $(FUZZTIME),60s)

@@ -208,7 +208,12 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 		if mix == MixMarket || mix == MixMarketOnePool {
 			rounds = 2 // the buys, then their terminates
 		}
-		fmt.Fprintf(progress, "exec %s: %s, %d blocks of %d txs\n", cfg.Executor, mix, cfg.Blocks*rounds, cfg.BlockTxs)
+		blockTxs := cfg.BlockTxs
+		if mix == MixMarketOnePool {
+			// One pool has about devices/classes idle devices to lease.
+			blockTxs = min(blockTxs, cfg.Manifest.Devices/len(cfg.Manifest.Classes))
+		}
+		fmt.Fprintf(progress, "exec %s: %s, %d blocks of %d txs\n", cfg.Executor, mix, cfg.Blocks*rounds, blockTxs)
 		next := 0
 		for range cfg.Blocks {
 			first := next
@@ -217,7 +222,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 				var txs [][]byte
 				var msgs []sdk.Msg
 				var who []*actor
-				for range cfg.BlockTxs {
+				for range blockTxs {
 					ac := actors[next%len(actors)]
 					next++
 					msg := nextMsg(cfg.Manifest, mix, ac, len(actors))
