@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ func execCmd() *cobra.Command {
 		executors string
 		mixes     string
 		out       string
+		profile   string
 	)
 	cmd := &cobra.Command{
 		Use:   "exec GENESIS",
@@ -42,6 +44,17 @@ mix's ceiling in tx/s and whether the executors end with the same app hash.`,
 			cfg.Genesis, cfg.Manifest, cfg.Progress = args[0], m, cmd.ErrOrStderr()
 			if mixes != "" {
 				cfg.Mixes = strings.Split(mixes, ",")
+			}
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			var results []*ExecResult
 			for _, e := range strings.Split(executors, ",") {
@@ -76,6 +89,7 @@ mix's ceiling in tx/s and whether the executors end with the same app hash.`,
 	f.IntVar(&cfg.Blocks, "blocks", 3, "blocks per mix (the market mixes: a block of buys and one of terminates each)")
 	f.StringVar(&mixes, "mixes", "", "mixes, comma-separated (default: "+strings.Join(ExecMixes, ",")+")")
 	f.StringVar(&out, "out", "", "write the results as JSON here")
+	f.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run here (go tool pprof)")
 	return cmd
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -83,8 +84,12 @@ type RunResult struct {
 	Failed    int `json:"failed"`
 	Rejected  int `json:"rejected"`
 	Lost      int `json:"lost"`
-	// FailCodes counts the failures by codespace/code and log prefix.
-	FailCodes map[string]int `json:"fail_codes,omitempty"`
+	// FailCodes counts the failures by code and log prefix, RejectCodes
+	// the CheckTx refusals; Retries counts broadcasts sent again after the
+	// node did not answer or its mempool was full.
+	FailCodes   map[string]int `json:"fail_codes,omitempty"`
+	RejectCodes map[string]int `json:"reject_codes,omitempty"`
+	Retries     int            `json:"retries"`
 	// TxPerSec is Included over the block time from the block before the
 	// first that held one of the run's transactions to the last.
 	TxPerSec float64 `json:"tx_per_sec"`
@@ -174,7 +179,7 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 		return nil, fmt.Errorf("node %s: %w", cfg.Node, err)
 	}
 
-	res := &RunResult{Label: cfg.Label, Mix: cfg.Mix, Rate: cfg.Rate, FailCodes: map[string]int{}}
+	res := &RunResult{Label: cfg.Label, Mix: cfg.Mix, Rate: cfg.Rate, FailCodes: map[string]int{}, RejectCodes: map[string]int{}}
 	var (
 		mu        sync.Mutex
 		pending   = map[string]*pendingTx{}
@@ -215,8 +220,8 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 				return
 			case <-ticker.C:
 				mu.Lock()
-				fmt.Fprintf(progress, "  %s %s: %d submitted, %d included, %d failed, %d rejected, %s\n",
-					cfg.Label, cfg.Mix, sent, included, failed, rejected, time.Since(start).Round(time.Second))
+				fmt.Fprintf(progress, "  %s %s: %d submitted, %d included, %d failed, %d rejected, %d lost, %s\n",
+					cfg.Label, cfg.Mix, sent, included, failed, rejected, lost, time.Since(start).Round(time.Second))
 				mu.Unlock()
 			}
 		}
@@ -266,33 +271,57 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 					return err
 				}
 				hash := txHash(tx)
-				p := &pendingTx{done: make(chan inclusion, 1)}
+				p := &pendingTx{done: make(chan inclusion, 1), sent: time.Now()}
 				count(func() { pending[hash] = p })
-				p.sent = time.Now()
-				br, err := rpc.BroadcastTxSync(gctx, tx)
-				if err == nil && br.Code == 0 {
-					a.seq++
-					done++
-					inflight = append(inflight, flight{msg, p})
-					count(func() { sent++ })
-					if cfg.Mix == MixMarket || cfg.Mix == MixMarketOnePool {
-						// The terminate needs the buy's lease id.
-						wait()
+				accepted, reread := false, false
+				for !accepted {
+					br, err := callWithTimeout(gctx, func(ctx context.Context) (*ctypes.ResultBroadcastTx, error) { return rpc.BroadcastTxSync(ctx, tx) })
+					switch {
+					case err == nil && br.Code == 0, err != nil && strings.Contains(err.Error(), "tx already exists in cache"):
+						// In the mempool (the second case: an earlier try whose
+						// answer was lost got there).
+						accepted = true
+						continue
+					case err == nil:
+						// CheckTx refused it: sign the next one afresh.
+						reread = strings.Contains(br.Log, "account sequence mismatch")
+						count(func() {
+							delete(pending, hash)
+							rejected++
+							res.RejectCodes[failKey(inclusion{code: br.Code, log: br.Log})]++
+						})
+					case gctx.Err() != nil:
+						return gctx.Err()
+					default:
+						// Mempool full, or the node did not answer: the same
+						// bytes again after a pause.
+						count(func() { res.Retries++ })
+					}
+					select {
+					case <-gctx.Done():
+						return gctx.Err()
+					case <-time.After(200 * time.Millisecond):
+					}
+					if err == nil {
+						break
+					}
+				}
+				if !accepted {
+					if reread {
+						// Another sender used the account: read it again.
+						if err := readSequences(gctx, rpc, enc.InterfaceRegistry, []*actor{a}); err != nil {
+							return err
+						}
 					}
 					continue
 				}
-				count(func() { delete(pending, hash); rejected++ })
-				if err == nil && strings.Contains(br.Log, "account sequence mismatch") {
-					// Another sender used the account: read it again.
-					if err := readSequences(gctx, rpc, enc.InterfaceRegistry, []*actor{a}); err != nil {
-						return err
-					}
-				}
-				// Mempool full or the node busy: back off, then retry.
-				select {
-				case <-gctx.Done():
-					return gctx.Err()
-				case <-time.After(200 * time.Millisecond):
+				a.seq++
+				done++
+				inflight = append(inflight, flight{msg, p})
+				count(func() { sent++ })
+				if cfg.Mix == MixMarket || cfg.Mix == MixMarketOnePool {
+					// The terminate needs the buy's lease id.
+					wait()
 				}
 			}
 			for len(inflight) > 0 {
@@ -369,7 +398,7 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 // each, in order, with its transactions' hashes and results, until ctx ends.
 func watchBlocks(ctx context.Context, rpc *rpchttp.HTTP, height int64, onBlock func(BlockStat, []string, []inclusion)) error {
 	for {
-		st, err := rpc.Status(ctx)
+		st, err := callWithTimeout(ctx, rpc.Status)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -379,18 +408,25 @@ func watchBlocks(ctx context.Context, rpc *rpchttp.HTTP, height int64, onBlock f
 		}
 		for h := height + 1; h <= st.SyncInfo.LatestBlockHeight; h++ {
 			seen := time.Now()
-			blk, err := rpc.Block(ctx, &h)
-			if err != nil {
-				return err
-			}
-			// The results of the newest block may not be stored yet.
-			br, err := rpc.BlockResults(ctx, &h)
-			for try := 0; err != nil && try < 50 && ctx.Err() == nil; try++ {
-				time.Sleep(100 * time.Millisecond)
-				br, err = rpc.BlockResults(ctx, &h)
-			}
-			if err != nil {
-				return err
+			// A busy node may answer late, or not yet have stored the
+			// newest block's results: ask again until it does (a run's
+			// inclusions all come through here).
+			var blk *ctypes.ResultBlock
+			var br *ctypes.ResultBlockResults
+			for {
+				if blk == nil {
+					blk, err = callWithTimeout(ctx, func(ctx context.Context) (*ctypes.ResultBlock, error) { return rpc.Block(ctx, &h) })
+				}
+				if err == nil {
+					br, err = callWithTimeout(ctx, func(ctx context.Context) (*ctypes.ResultBlockResults, error) { return rpc.BlockResults(ctx, &h) })
+				}
+				if err == nil {
+					break
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				time.Sleep(200 * time.Millisecond)
 			}
 			stat := BlockStat{Height: h, Time: blk.Block.Time, Seen: seen, Txs: len(blk.Block.Txs)}
 			hashes := make([]string, len(blk.Block.Txs))
@@ -500,3 +536,14 @@ func memoryOf(pid int) (rss, hwm int64) {
 
 // epochEndEvent is x/epochs' typed event at an epoch's end.
 var epochEndEvent epochstypes.EventEpochEnd
+
+// rpcTimeout bounds one RPC call: a node under load may hold a request
+// far longer than it takes to answer another.
+const rpcTimeout = 30 * time.Second
+
+// callWithTimeout calls f with a context that ends after rpcTimeout.
+func callWithTimeout[T any](ctx context.Context, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	defer cancel()
+	return f(ctx)
+}
