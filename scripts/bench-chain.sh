@@ -5,8 +5,9 @@
 # (loopin-load fixture: BENCH_DEVICES sealed devices with LP stakes over the
 # classes, BENCH_CLIENTS clients, BENCH_MINERS miners), then each mix at the
 # highest rate the node takes and again at half that rate for latency, then
-# the in-process executors (sequential and Block-STM) with the epoch-end
-# block on the same fixture. Tables: $BENCH_OUT/results.md (printed).
+# the in-process executors (sequential and Block-STM) on the same fixture:
+# the epoch-end block, each mix, the market within one pool and the
+# verifiers' challenge reports. Tables: $BENCH_OUT/results.md (printed).
 #
 #   scripts/bench-chain.sh           the full run (about 15 minutes on 2 cores)
 #   scripts/bench-chain.sh --smoke   one node, a small fixture, a few hundred

@@ -16,7 +16,13 @@ const (
 	RoleClient Role = "client"
 	// RoleMiner accounts own the fixture's devices and their LP stakes.
 	RoleMiner Role = "miner"
+	// RoleVerifier accounts are the hot keys of the fixture's verifiers
+	// (one per bonded validator, at most MaxVerifiers).
+	RoleVerifier Role = "verifier"
 )
+
+// MaxVerifiers is how many verifier hot-key accounts the fixture funds.
+const MaxVerifiers = 16
 
 // Key is the deterministic secp256k1 key of account i of role: the
 // SHA-256 of "loopin-load/<role>/<i>". The fixture and the load generator

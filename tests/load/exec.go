@@ -50,10 +50,10 @@ type ExecConfig struct {
 	Progress io.Writer
 }
 
-// ExecMixes are the mixes exec runs by default: those of run, and the
-// market mix within one pool (every purchase touches the same pool record:
-// the parallel executor's worst case).
-var ExecMixes = []string{MixBank, MixMarket, MixMarketOnePool, MixRenew}
+// ExecMixes are the mixes exec runs by default: those of run, the market
+// mix within one pool (every purchase touches the same pool record: the
+// parallel executor's worst case) and the challenge reports.
+var ExecMixes = []string{MixBank, MixMarket, MixMarketOnePool, MixRenew, MixChallenge}
 
 // ExecMix is one mix's blocks in an ExecResult.
 type ExecMix struct {
@@ -136,7 +136,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	}
 	res.Genesis = time.Since(start)
 	c := &inProcess{app: a, chainID: gen.ChainID, height: gen.InitialHeight - 1, now: gen.GenesisTime.Add(-time.Second)}
-	timed := func(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, time.Duration, time.Duration, error) {
+	var timed timedBlock = func(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, time.Duration, time.Duration, error) {
 		c.now = c.now.Add(dt)
 		c.height++
 		t0 := time.Now()
@@ -145,6 +145,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 			return nil, 0, 0, fmt.Errorf("block %d: %w", c.height, err)
 		}
 		fin := time.Since(t0)
+		c.pending = nil
 		t1 := time.Now()
 		if _, err := a.Commit(); err != nil {
 			return nil, 0, 0, fmt.Errorf("commit %d: %w", c.height, err)
@@ -194,6 +195,14 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 
 	enc := a.TxConfig()
 	for _, mix := range cfg.Mixes {
+		if mix == MixChallenge {
+			em, err := execChallenges(c, cfg, timed)
+			if err != nil {
+				return nil, err
+			}
+			res.Mixes = append(res.Mixes, *em)
+			continue
+		}
 		actors, err := mixActors(cfg.Manifest, mix)
 		if err != nil {
 			return nil, err
@@ -256,6 +265,51 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	}
 	res.AppHash = hex.EncodeToString(a.LastCommitID().Hash)
 	return res, nil
+}
+
+// timedBlock finalizes and commits a block dt after the last with txs and
+// returns its result, the FinalizeBlock and the Commit time.
+type timedBlock func(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, time.Duration, time.Duration, error)
+
+// execChallenges runs the challenge mix: the passing reports of the
+// residency challenges pending since the epoch end (at most Blocks ×
+// BlockTxs), in blocks of BlockTxs, after an untimed block that commits
+// the challenged devices' real seals.
+func execChallenges(c *inProcess, cfg ExecConfig, timed timedBlock) (*ExecMix, error) {
+	txs, err := challengeTxs(c, cfg.Manifest, cfg.Blocks*cfg.BlockTxs)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, _, err := timed(nil, time.Second); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(cfg.Progress, "exec %s: %s, %d reports in blocks of %d\n", cfg.Executor, MixChallenge, len(txs), cfg.BlockTxs)
+	em := &ExecMix{Mix: MixChallenge, FailCodes: map[string]int{}}
+	for len(txs) > 0 {
+		block := txs[:min(cfg.BlockTxs, len(txs))]
+		txs = txs[len(block):]
+		r, fin, com, err := timed(block, time.Second)
+		if err != nil {
+			return nil, err
+		}
+		for _, tr := range r.TxResults {
+			switch {
+			case tr.Code != 0:
+				em.Failed++
+				em.FailCodes[failKey(inclusion{code: tr.Code, log: tr.Log})]++
+			case reportFailed(tr.Data):
+				em.Failed++
+				em.FailCodes["device failed"]++
+			}
+		}
+		em.Txs += len(block)
+		em.Finalize += fin
+		em.Commit += com
+	}
+	if total := em.Finalize + em.Commit; total > 0 {
+		em.TxPerSec = float64(em.Txs) / total.Seconds()
+	}
+	return em, nil
 }
 
 // blockHash is the made-up hash of an in-process block at height.

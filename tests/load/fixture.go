@@ -74,12 +74,22 @@ type Manifest struct {
 	// Key(RoleClient, i) and Key(RoleMiner, i) at index i.
 	ClientAccounts []uint64 `json:"client_accounts"`
 	MinerAccounts  []uint64 `json:"miner_accounts"`
+	// Verifiers are the fixture's verifiers: Key(RoleVerifier, i) is the
+	// hot key of Verifiers[i], which signs with VerifierVRFKey(i).
+	Verifiers []VerifierRef `json:"verifiers"`
 	// MinerStakes lists, for miner i, the ids of its LP stakes.
 	MinerStakes [][]uint64 `json:"miner_stakes"`
 	// Epoch is the `loopin` epoch's duration.
 	Epoch time.Duration `json:"epoch"`
 	// InitialHeight is the fixture chain's first height.
 	InitialHeight int64 `json:"initial_height"`
+}
+
+// VerifierRef is one fixture verifier: its validator's operator address
+// (a Challenge's verifier) and its hot key's account number.
+type VerifierRef struct {
+	Operator string `json:"operator"`
+	Account  uint64 `json:"account"`
 }
 
 // BuildFixture reads the genesis at genesisPath (with its validators'
@@ -158,7 +168,7 @@ func BuildFixture(genesisPath string, cfg FixtureConfig) (*genutiltypes.AppGenes
 	man.Epoch = info.Duration
 
 	fmt.Fprintf(progress, "fixture: a verifier per validator, %d sealed devices over %d classes\n", cfg.Devices, len(classes))
-	if err := chain.putVerifiers(); err != nil {
+	if man.Verifiers, err = chain.putVerifiers(); err != nil {
 		return nil, nil, err
 	}
 	if err := chain.putDevices(cfg.Devices, cfg.Miners, classes); err != nil {
@@ -231,6 +241,9 @@ func fixtureGenesis(cdc codec.Codec, state app.GenesisState, cfg FixtureConfig) 
 	for i := range cfg.Miners {
 		add(Address(RoleMiner, i))
 	}
+	for i := range MaxVerifiers {
+		add(Address(RoleVerifier, i))
+	}
 	if auth.Accounts, err = authtypes.PackAccounts(authtypes.SanitizeGenesisAccounts(accounts)); err != nil {
 		return nil, err
 	}
@@ -288,10 +301,11 @@ func (c *inProcess) ctx() sdk.Context {
 	return *c.pending
 }
 
-// block finalizes and commits a block one second after the last holding
-// txs, and returns an error if FinalizeBlock fails or a transaction fails.
+// block finalizes and commits a block holding txs 100 ms after the last
+// (the fixture's ~30 blocks then end no epoch), and returns an error if
+// FinalizeBlock fails.
 func (c *inProcess) block(txs [][]byte) error {
-	_, err := c.finalize(txs, time.Second)
+	_, err := c.finalize(txs, 100*time.Millisecond)
 	return err
 }
 
@@ -321,26 +335,29 @@ func (c *inProcess) deliver(msg sdk.Msg) (*sdk.Result, error) {
 	return res, err
 }
 
-// putVerifiers registers a verifier for every bonded validator, its hot key
-// the validator's own account and a VRF key from VerifierVRFKey.
-func (c *inProcess) putVerifiers() error {
+// putVerifiers registers a verifier for every bonded validator (at most
+// MaxVerifiers), in power order, the i-th with hot key Key(RoleVerifier, i)
+// and VRF key VerifierVRFKey(i), and returns them.
+func (c *inProcess) putVerifiers() ([]VerifierRef, error) {
 	ctx := c.ctx()
 	vals, err := c.app.StakingKeeper.GetBondedValidatorsByPower(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i, v := range vals {
+	var refs []VerifierRef
+	for i, v := range vals[:min(len(vals), MaxVerifiers)] {
 		valAddr, err := sdk.ValAddressFromBech32(v.OperatorAddress)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		op := sdk.AccAddress(valAddr).String()
-		vrf := VerifierVRFKey(i)
-		if _, err := c.deliver(&pocpstypes.MsgRegisterVerifier{Operator: op, HotKey: op, Endpoint: "127.0.0.1:1", VrfKey: vrf.PublicKey()}); err != nil {
-			return fmt.Errorf("fixture: verifier of %s: %w", v.OperatorAddress, err)
+		hot := Address(RoleVerifier, i)
+		if _, err := c.deliver(&pocpstypes.MsgRegisterVerifier{Operator: sdk.AccAddress(valAddr).String(), HotKey: hot.String(),
+			Endpoint: "127.0.0.1:1", VrfKey: VerifierVRFKey(i).PublicKey()}); err != nil {
+			return nil, fmt.Errorf("fixture: verifier of %s: %w", v.OperatorAddress, err)
 		}
+		refs = append(refs, VerifierRef{Operator: v.OperatorAddress, Account: c.app.AccountKeeper.GetAccount(ctx, hot).GetAccountNumber()})
 	}
-	return nil
+	return refs, nil
 }
 
 // VerifierVRFKey is the VRF key the fixture registers for the i-th bonded
@@ -378,11 +395,10 @@ func (c *inProcess) putDevices(n, miners int, classes []string) error {
 	for id := 1; id <= n; id++ {
 		ctx := c.ctx()
 		fp := sha256.Sum256([]byte(fmt.Sprintf("loopin-load/device/%d", id)))
-		seed := sha256.Sum256(append([]byte("loopin-load/device-key/"), fp[:]...))
 		class := classes[(id-1)%len(classes)]
 		d := pocpstypes.Device{
 			Id: uint64(id), Owner: Address(RoleMiner, (id-1)%miners).String(), GpuClass: class, Fingerprint: fp[:],
-			Key: ed25519.NewKeyFromSeed(seed[:]).Public().(ed25519.PublicKey), Seal: seals[class], Endpoint: "127.0.0.1:1",
+			Key: fp[:], DevicePubkey: DeviceAnswerKey(fp[:]).Public().(ed25519.PublicKey), Seal: seals[class], Endpoint: "127.0.0.1:1",
 			Status: pocpstypes.DEVICE_STATUS_SEALED, RegisteredAt: ctx.BlockTime(), SealedAt: ctx.BlockTime(),
 			LastVerified: ctx.BlockTime(), W: math.ZeroInt(), Deposit: math.ZeroInt(),
 		}
@@ -406,6 +422,14 @@ func (c *inProcess) putDevices(n, miners int, classes []string) error {
 		}
 	}
 	return nil
+}
+
+// DeviceAnswerKey is the answer key of the fixture device with fingerprint
+// fp (its DevicePubkey is the public half): what the challenge mix signs
+// the device's answers with.
+func DeviceAnswerKey(fp []byte) ed25519.PrivateKey {
+	seed := sha256.Sum256(append([]byte("loopin-load/device-key/"), fp...))
+	return ed25519.NewKeyFromSeed(seed[:])
 }
 
 // unpackResponse decodes the first Msg response of res into resp.

@@ -17,6 +17,7 @@ import (
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
 	chaintypes "github.com/loopin-project/loopin/types"
+	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 	poolstypes "github.com/loopin-project/loopin/x/pools/types"
 	staketypes "github.com/loopin-project/loopin/x/stake/types"
 )
@@ -42,6 +43,10 @@ var Mixes = []string{MixBank, MixMarket, MixRenew}
 // GasLimit is every load transaction's gas limit: above what each mix
 // uses (docs/benchmarks.md "Gas beside a bank send": at most 106 000).
 const GasLimit = 300_000
+
+// ChallengeGasLimit is a challenge report's gas limit: its openings cost
+// gas by the byte.
+const ChallengeGasLimit = 3_000_000
 
 // LeaseDuration is the duration of every lease the market mix buys: the
 // local networks' min_lease_duration.
@@ -133,12 +138,16 @@ func settle(a *actor, msg sdk.Msg, code uint32, data []byte) {
 // signTx signs msg as a at its current sequence with direct sign mode, no
 // fee, no memo and GasLimit, and returns the encoded transaction.
 func signTx(txCfg client.TxConfig, chainID string, a *actor, msg sdk.Msg) ([]byte, error) {
+	gas := uint64(GasLimit)
+	if _, ok := msg.(*pocpstypes.MsgSubmitChallengeResult); ok {
+		gas = ChallengeGasLimit
+	}
 	mode := signing.SignMode_SIGN_MODE_DIRECT
 	b := txCfg.NewTxBuilder()
 	if err := b.SetMsgs(msg); err != nil {
 		return nil, err
 	}
-	b.SetGasLimit(GasLimit)
+	b.SetGasLimit(gas)
 	pub := a.key.PubKey()
 	sig := signing.SignatureV2{PubKey: pub, Data: &signing.SingleSignatureData{SignMode: mode}, Sequence: a.seq}
 	if err := b.SetSignatures(sig); err != nil {

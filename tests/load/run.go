@@ -414,9 +414,7 @@ func watchBlocks(ctx context.Context, rpc *rpchttp.HTTP, height int64, onBlock f
 			var blk *ctypes.ResultBlock
 			var br *ctypes.ResultBlockResults
 			for {
-				if blk == nil {
-					blk, err = callWithTimeout(ctx, func(ctx context.Context) (*ctypes.ResultBlock, error) { return rpc.Block(ctx, &h) })
-				}
+				blk, err = callWithTimeout(ctx, func(ctx context.Context) (*ctypes.ResultBlock, error) { return rpc.Block(ctx, &h) })
 				if err == nil {
 					br, err = callWithTimeout(ctx, func(ctx context.Context) (*ctypes.ResultBlockResults, error) { return rpc.BlockResults(ctx, &h) })
 				}
