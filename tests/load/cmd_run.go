@@ -78,7 +78,7 @@ Mixes:
 	f.IntVar(&cfg.Txs, "txs", 6000, "transactions to submit")
 	f.Float64Var(&cfg.Rate, "rate", 0, "submission rate in tx/s (0: as fast as the node takes them)")
 	f.IntVar(&cfg.Actors, "actors", 0, "accounts to submit from (0: all of the mix's)")
-	f.IntVar(&cfg.Depth, "depth", 2, "transactions each account keeps in flight (market: always 1)")
+	f.IntVar(&cfg.Depth, "depth", 0, "transactions each account keeps in flight (0: 4000 in flight in all; market: always 1 per client)")
 	f.DurationVar(&cfg.Timeout, "timeout", 2*time.Minute, "how long to wait for one transaction's block")
 	f.IntSliceVar(&cfg.Pids, "pid", nil, "node process ids whose memory to report (repeatable)")
 	f.StringVar(&out, "out", "", "write the full result (with every block) as JSON here")

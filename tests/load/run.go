@@ -45,8 +45,8 @@ type RunConfig struct {
 	// Actors bounds the accounts used (0: all of the mix's).
 	Actors int
 	// Depth is the transactions each actor keeps in flight (pre-signed with
-	// consecutive sequences); the market mix always uses 1, as a terminate
-	// names the lease its buy returned.
+	// consecutive sequences; 0: DefaultInFlight in all); the market mix
+	// always uses 1, as a terminate names the lease its buy returned.
 	Depth int
 	// Timeout bounds the wait for one transaction's inclusion.
 	Timeout time.Duration
@@ -55,6 +55,11 @@ type RunConfig struct {
 	// Progress, when set, receives a line every few seconds.
 	Progress io.Writer
 }
+
+// DefaultInFlight is how many transactions a run keeps in flight when
+// RunConfig.Depth is 0: the mix's accounts share it (the market mix keeps
+// one per client).
+const DefaultInFlight = 4000
 
 // BlockStat is one block seen during a run.
 type BlockStat struct {
@@ -143,7 +148,10 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 	if cfg.Actors > 0 && cfg.Actors < len(actors) {
 		actors = actors[:cfg.Actors]
 	}
-	depth := max(cfg.Depth, 1)
+	depth := cfg.Depth
+	if depth <= 0 {
+		depth = (DefaultInFlight + len(actors) - 1) / len(actors)
+	}
 	if cfg.Mix == MixMarket || cfg.Mix == MixMarketOnePool {
 		depth = 1
 	}
