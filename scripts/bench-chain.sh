@@ -9,7 +9,7 @@
 # the epoch-end block, each mix, the market within one pool and the
 # verifiers' challenge reports. Tables: $BENCH_OUT/results.md (printed).
 #
-#   scripts/bench-chain.sh           the full run (about 15 minutes on 2 cores)
+#   scripts/bench-chain.sh           the full run (about 20 minutes on 2 cores)
 #   scripts/bench-chain.sh --smoke   one node, a small fixture, a few hundred
 #                                    transactions per mix (CI; no timing kept)
 #
@@ -18,6 +18,7 @@
 # BENCH_TXS (20000 per mix), BENCH_EPOCH (60s), BENCH_BLOCK_TIME (1s),
 # BENCH_EXECUTOR (sequential; block-stm runs the nodes with the SDK's
 # Block-STM), BENCH_PORT_SHIFT (500: node i's ports are the testnet's + 500),
+# BENCH_LOG_LEVEL (warn; e.g. "mempool:debug,*:warn" to trace lost txs),
 # BENCH_BIN / BENCH_LOAD_BIN (use these binaries, do not build).
 set -euo pipefail
 
@@ -30,7 +31,7 @@ SMOKE=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-chain: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,6 +48,7 @@ EPOCH=${BENCH_EPOCH:-60s}
 BLOCK_TIME=${BENCH_BLOCK_TIME:-1s}
 EXECUTOR=${BENCH_EXECUTOR:-sequential}
 SHIFT=${BENCH_PORT_SHIFT:-500}
+LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
 BIN=${BENCH_BIN:-$root/build/loopind}
 LOAD=${BENCH_LOAD_BIN:-$root/build/loopin-load}
 need go jq
@@ -91,7 +93,7 @@ for n in $NETWORKS; do
   for ((i = 1; i < n; i++)); do cp "$base/node0/config/genesis.json" "$base/node$i/config/genesis.json"; done
   for ((i = 0; i < n; i++)); do
     ports_free $((26656 + 10 * i + SHIFT)) $((26657 + 10 * i + SHIFT)) $((9090 + 10 * i + SHIFT)) $((1317 + 10 * i + SHIFT))
-    "$BIN" start --home "$base/node$i" --log_level warn --log_no_color --block-executor "$EXECUTOR" >"$base/node$i/node.log" 2>&1 &
+    "$BIN" start --home "$base/node$i" --log_level "$LOG_LEVEL" --log_no_color --block-executor "$EXECUTOR" >"$base/node$i/node.log" 2>&1 &
     pids+=("$!")
   done
   rpc=tcp://127.0.0.1:$((26657 + SHIFT))

@@ -85,6 +85,9 @@ func writeReport(w io.Writer, runs []*RunResult, execs []*ExecResult) {
 				r.Mix, offered, r.Included, r.TxPerSec, ratio, fmtDur(r.LatencyP50), fmtDur(r.LatencyP99),
 				r.BlocksPerMin, r.MaxTxsInBlock, r.GasPerTx, r.Failed, r.Lost, fmtRSS(r.RSSMiB, r.PeakRSSMiB))
 		}
+		for _, line := range shortfallLines(rs) {
+			fmt.Fprintf(w, "\n%s", line)
+		}
 		if line := epochEndLine(rs); line != "" {
 			fmt.Fprintf(w, "\n%s\n", line)
 		}
@@ -130,6 +133,99 @@ func writeReport(w io.Writer, runs []*RunResult, execs []*ExecResult) {
 				strings.Join(after, ", "), fmtDur(e.Genesis), e.AppHash[:16])
 		}
 	}
+}
+
+// shortfallLines describes each run of rs that lost or failed transactions:
+// the failures by reason (the log up to its first comma, so that one reason
+// with many sequence numbers counts once) and the rate over the blocks that
+// held the first 99 % of the run's inclusions, which leaves out the tail
+// spent waiting for the lost ones.
+func shortfallLines(rs []*RunResult) []string {
+	var lines []string
+	for _, r := range rs {
+		if r.Failed == 0 && r.Lost == 0 {
+			continue
+		}
+		offered := "the highest rate"
+		if r.Rate > 0 {
+			offered = fmt.Sprintf("%.0f tx/s", r.Rate)
+		}
+		line := fmt.Sprintf("- %s at %s: %d lost (accepted, in no block before the timeout), %d failed in blocks", r.Mix, offered, r.Lost, r.Failed)
+		if reasons := groupReasons(r.FailCodes); reasons != "" {
+			line += " (" + reasons + ")"
+		}
+		if rate, span, ok := rateTo(r, 0.99); ok {
+			line += fmt.Sprintf("; 99 %% of its inclusions were in blocks within %s, %.0f tx/s", fmtDur(span), rate)
+		}
+		lines = append(lines, line+".\n")
+	}
+	return lines
+}
+
+// groupReasons sums codes (code and log prefix → count) by the log up to its
+// first comma and lists them by count, then reason: "32 account sequence
+// mismatch ×10".
+func groupReasons(codes map[string]int) string {
+	sums := map[string]int{}
+	for k, n := range codes {
+		if i := strings.Index(k, ","); i > 0 {
+			k = k[:i]
+		}
+		sums[k] += n
+	}
+	keys := make([]string, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if sums[keys[i]] != sums[keys[j]] {
+			return sums[keys[i]] > sums[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, sums[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rateTo is the rate at which r's blocks took the first frac of its
+// transactions: that share of the inclusions over the block time from the
+// block before the first that held one to the block that reached the share.
+// ok is false when r's blocks hold none of its transactions.
+func rateTo(r *RunResult, frac float64) (rate float64, span time.Duration, ok bool) {
+	total := 0
+	for _, b := range r.Blocks {
+		total += b.Ours
+	}
+	if total == 0 {
+		return 0, 0, false
+	}
+	blocks := append([]BlockStat(nil), r.Blocks...)
+	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Height < blocks[j].Height })
+	var from time.Time
+	seen := 0
+	for i, b := range blocks {
+		if b.Ours == 0 {
+			continue
+		}
+		if from.IsZero() {
+			from = b.Time.Add(-time.Second)
+			if i > 0 {
+				from = blocks[i-1].Time
+			}
+		}
+		seen += b.Ours
+		if float64(seen) >= frac*float64(total) {
+			span = b.Time.Sub(from)
+			if span <= 0 {
+				return 0, 0, false
+			}
+			return float64(seen) / span.Seconds(), span, true
+		}
+	}
+	return 0, 0, false
 }
 
 // epochEndLine describes the block intervals around the epoch ends seen in

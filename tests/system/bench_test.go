@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -28,19 +27,14 @@ func TestSystemBenchChainSmoke(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := buildBinary(t, dir)
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	load := filepath.Join(dir, "loopin-load")
-	build := exec.Command("go", "build", "-o", load, "./tests/load")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	root := repoRoot()
+	load := buildCommand(t, dir, "loopin-load", "./tests/load")
 
 	res := filepath.Join(dir, "bench")
 	cmd := exec.Command(filepath.Join(root, "scripts", "bench-chain.sh"), "--smoke")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "BENCH_OUT="+res, "BENCH_BIN="+bin, "BENCH_LOAD_BIN="+load, "BENCH_PORT_SHIFT=640")
-	out, err = cmd.CombinedOutput()
+	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "bench-chain.sh --smoke: %s", tail(string(out), 4000))
 
 	for _, mix := range []string{"bank", "market", "renew"} {

@@ -50,14 +50,25 @@ const (
 // buildBinary compiles loopind once into dir.
 func buildBinary(t *testing.T, dir string) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(dir, "loopind")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/loopind")
-	cmd.Dir = root
+	return buildCommand(t, dir, "loopind", "./cmd/loopind")
+}
+
+// buildCommand compiles the repository's package pkg (./cmd/loopind) into
+// dir/name and returns that path.
+func buildCommand(t *testing.T, dir, name, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = repoRoot()
 	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	require.NoError(t, err, "go build %s: %s", pkg, out)
 	return bin
+}
+
+// repoRoot is the repository's top folder.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 func freePort(t *testing.T) int {

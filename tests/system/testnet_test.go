@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -288,8 +287,7 @@ func TestTestnet(t *testing.T) {
 		t.Skip("the four-validator network test runs with LOOPIN_TESTNET=1: make test-testnet")
 	}
 	dir := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := repoRoot()
 	build := func(out string, args ...string) string {
 		cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
 		cmd.Dir = root
