@@ -28,6 +28,28 @@ import (
 	chaintypes "github.com/loopin-project/loopin/types"
 )
 
+// documentCommands are the commands whose standard output is a document
+// (`loopind export > genesis.json`): their logs go to standard error.
+var documentCommands = map[string]bool{"export": true}
+
+// logDocumentCommandsToStderr gives a document command a server logger on
+// standard error. The SDK's logger writes to the command's standard output,
+// where the app's construction logs (the block executor it installs, at info)
+// would otherwise precede the document and break it. Errors: the log level
+// or format in the configuration unreadable.
+func logDocumentCommandsToStderr(cmd *cobra.Command) error {
+	if !documentCommands[cmd.Name()] {
+		return nil
+	}
+	serverCtx := server.GetServerContextFromCmd(cmd)
+	logger, err := server.CreateSDKLogger(serverCtx, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	serverCtx.Logger = logger
+	return server.SetCmdServerContext(cmd, serverCtx)
+}
+
 // NewRootCmd returns the loopind root command with every subcommand.
 func NewRootCmd() *cobra.Command {
 	app.SetAddressPrefixes()
@@ -80,7 +102,10 @@ Start here:
 				return err
 			}
 			appTemplate, appConfig := initAppConfig()
-			return server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, cmtcfg.DefaultConfig())
+			if err := server.InterceptConfigsPreRunHandler(cmd, appTemplate, appConfig, cmtcfg.DefaultConfig()); err != nil {
+				return err
+			}
+			return logDocumentCommandsToStderr(cmd)
 		},
 	}
 
