@@ -19,6 +19,8 @@
 # BENCH_EXECUTOR (sequential; block-stm runs the nodes with the SDK's
 # Block-STM), BENCH_PORT_SHIFT (500: node i's ports are the testnet's + 500),
 # BENCH_LOG_LEVEL (warn; e.g. "mempool:debug,*:warn" to trace lost txs),
+# BENCH_MIXES ("bank market renew": the network runs), BENCH_EXEC (1; 0 skips
+# the in-process executors),
 # BENCH_BIN / BENCH_LOAD_BIN (use these binaries, do not build).
 set -euo pipefail
 
@@ -49,6 +51,8 @@ BLOCK_TIME=${BENCH_BLOCK_TIME:-1s}
 EXECUTOR=${BENCH_EXECUTOR:-sequential}
 SHIFT=${BENCH_PORT_SHIFT:-500}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
+MIXES=${BENCH_MIXES:-bank market renew}
+EXEC=${BENCH_EXEC:-1}
 BIN=${BENCH_BIN:-$root/build/loopind}
 LOAD=${BENCH_LOAD_BIN:-$root/build/loopin-load}
 need go jq
@@ -107,7 +111,7 @@ for n in $NETWORKS; do
   [ "${h:-0}" -gt "$initial" ] 2>/dev/null || { echo "bench-chain: $label made no block within 2 minutes" >&2; exit 1; }
   pidflags=()
   for p in "${pids[@]}"; do pidflags+=(--pid "$p"); done
-  for mix in bank market renew; do
+  for mix in $MIXES; do
     log "$label: $mix at the highest rate"
     "$LOAD" run "$mix" --node "$rpc" --manifest "$base/node0/config/fixture.json" --label "$label" --txs "$TXS" \
       "${pidflags[@]}" --out "$base/run-$mix-max.json"
@@ -124,10 +128,14 @@ for n in $NETWORKS; do
 done
 
 first=$(set -- $NETWORKS; echo "$1")
-log "in-process executors on the $first-validator fixture"
-"$LOAD" exec "$OUT/n$first/node0/config/genesis.json" --block-txs "$EXEC_TXS" --blocks "$EXEC_BLOCKS" --out "$OUT/exec.json"
+execs=()
+if [ "$EXEC" != 0 ]; then
+  log "in-process executors on the $first-validator fixture"
+  "$LOAD" exec "$OUT/n$first/node0/config/genesis.json" --block-txs "$EXEC_TXS" --blocks "$EXEC_BLOCKS" --out "$OUT/exec.json"
+  execs=("$OUT/exec.json")
+fi
 
-{ cat "$OUT/header.md"; "$LOAD" report "${runs[@]}" "$OUT/exec.json"; } >"$OUT/results.md"
+{ cat "$OUT/header.md"; "$LOAD" report "${runs[@]}" "${execs[@]}"; } >"$OUT/results.md"
 echo
 cat "$OUT/results.md"
 echo
