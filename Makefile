@@ -55,7 +55,7 @@ sim: ## Sweep the app-hash determinism test (second chain in a child process) ov
 sim-market: build ## Rerun the market-simulator experiments of docs/simulation.md (figures into docs/simulation/, runs into .simulation/), about 30 s
 	BIN=$(BINARY) scripts/simulation-experiments.sh
 
-bench-chain: ## Throughput under load on one node and four validators (10 000-device fixture; bank, market and renew mixes; in-process executors and the epoch-end block), about 15 minutes; tables in build/bench-chain/results.md
+bench-chain: ## Throughput under load on one node and four validators (10 000-device fixture; bank, market and renew mixes; in-process executors and the epoch-end block), about 20 minutes; tables in build/bench-chain/results.md
 	LOOPIN_LDFLAGS="$(LDFLAGS)" scripts/bench-chain.sh
 
 bench-chain-smoke: ## The same on one node with a small fixture and a few hundred transactions per mix (CI runs it through TestSystemBenchChainSmoke)

@@ -346,7 +346,11 @@ type simRun struct {
 // harness's own test) breaks that at one height.
 func driveSim(t *testing.T, cfg simConfig, control bool, emit func(simBlock)) simRun {
 	hot := newSimUser("verifier")
-	c := apptesting.SetupWithConfig(t, apptesting.Config{Rand: rand.New(rand.NewSource(cfg.seed)), Genesis: determinismGenesis(hot.addr)})
+	var opts map[string]any
+	if cfg.executor != "" {
+		opts = map[string]any{"block-executor": cfg.executor}
+	}
+	c := apptesting.SetupWithConfig(t, apptesting.Config{Rand: rand.New(rand.NewSource(cfg.seed)), Genesis: determinismGenesis(hot.addr), AppOptions: opts})
 	s := &sim{t: t, c: c, r: rand.New(rand.NewSource(cfg.seed)), hot: hot, seals: map[string]*proof.Sealing{}}
 	for i := range 3 {
 		s.miners = append(s.miners, newSimUser(fmt.Sprintf("miner %d", i)))
@@ -431,7 +435,9 @@ const simCoverageBlocks = 200
 // fail, so the comparison covers real state changes and refusals; the pool
 // and stake invariants hold at the end.
 //
-// By default it runs seed 7 for 200 blocks. LOOPIN_SIM_SEEDS ("1-50",
+// By default it runs seed 7 for 200 blocks. LOOPIN_SIM_EXECUTOR=block-stm
+// runs the child on the SDK's Block-STM (TestAppHashDeterminismBlockSTM
+// does so for one seed). LOOPIN_SIM_SEEDS ("1-50",
 // "3,7,11") and LOOPIN_SIM_BLOCKS sweep seeds, each a subtest (make sim);
 // coverage is then required over the whole sweep (for runs of at least
 // simCoverageBlocks blocks), and per seed only the equality, the epochs
@@ -449,7 +455,7 @@ func TestAppHashDeterminism(t *testing.T) {
 	total := newSimStats()
 	for _, seed := range sweep.seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			cfg := simConfig{seed: seed, blocks: sweep.blocks, inject: sweep.inject}
+			cfg := simConfig{seed: seed, blocks: sweep.blocks, inject: sweep.inject, executor: os.Getenv(simExecutorEnv)}
 			st := newSimStats()
 			run, failure := simCompare(t, cfg, func(b simBlock) { st.count(t, b) })
 			if failure != nil {
@@ -484,4 +490,31 @@ func TestAppHashDeterminism(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, kindsFailed, 8, "invalid transactions of many kinds were refused: %v", total.failed)
+}
+
+// TestAppHashDeterminismBlockSTM is the attack on a validator's choice of
+// block executor (app.toml block-executor): a proposer orders a block's
+// transactions so that the SDK's Block-STM, which runs them in parallel and
+// re-executes on conflicts, and sequential execution disagree, splitting
+// the validators that chose one from those that chose the other. It drives
+// the random blocks of TestAppHashDeterminism (every LooPIN message, valid
+// and invalid, from miners and clients joining at different heights, trades
+// of one pool in the same block, across epoch ends) here sequentially and
+// in the child on Block-STM, and asserts that every block's results,
+// events and app hash agree, and that the control block still differs.
+func TestAppHashDeterminismBlockSTM(t *testing.T) {
+	if os.Getenv(simChildEnv) != "" {
+		t.Skip("the child runs TestAppHashDeterminism")
+	}
+	cfg := simConfig{seed: 7, blocks: 100, executor: "block-stm"}
+	st := newSimStats()
+	run, failure := simCompare(t, cfg, func(b simBlock) { st.count(t, b) })
+	if failure != nil {
+		t.Fatal(failure.report)
+	}
+	t.Logf("seed=%d, child on %s: %s", cfg.seed, cfg.executor, st.line())
+	require.Positive(t, st.ok["buy-lease"], "purchases were compared")
+	require.Positive(t, st.ok["terminate-lease"], "terminations were compared")
+	apptesting.CheckPools(t, run.s.c)
+	apptesting.StakeHeld(t, run.s.c)
 }

@@ -44,6 +44,10 @@ const (
 	// line each, to the file named by simChildOutEnv.
 	simChildEnv    = "LOOPIN_SIM_CHILD"
 	simChildOutEnv = "LOOPIN_SIM_CHILD_OUT"
+	// simExecutorEnv ("block-stm") is the child's block executor (app.toml
+	// block-executor); the parent always executes sequentially, so that the
+	// comparison is between the two executors. Unset: both sequential.
+	simExecutorEnv = "LOOPIN_SIM_EXECUTOR"
 	// simLegacySeedEnv is the single seed of earlier versions of the test.
 	simLegacySeedEnv = "LOOPIN_DETERMINISM_SEED"
 )
@@ -54,6 +58,9 @@ type simConfig struct {
 	seed   int64
 	blocks int
 	inject simInject
+	// executor is the child's block executor ("" or "sequential",
+	// "block-stm").
+	executor string
 }
 
 // rerun is the command line that runs cfg again, and nothing else.
@@ -61,6 +68,9 @@ func (cfg simConfig) rerun() string {
 	env := fmt.Sprintf("%s=%d %s=%d", simSeedsEnv, cfg.seed, simBlocksEnv, cfg.blocks)
 	if cfg.inject.kind != "" {
 		env += " " + simInjectEnv + "=" + cfg.inject.String()
+	}
+	if cfg.executor != "" {
+		env += " " + simExecutorEnv + "=" + cfg.executor
 	}
 	return env + " go test -p 1 -count=1 -v -run '^TestAppHashDeterminism$' ./app/"
 }
@@ -218,7 +228,7 @@ func simChild(t *testing.T, v string) {
 	require.NoError(t, err)
 	defer f.Close()
 	enc := json.NewEncoder(f) // one unbuffered write per block: what a crash leaves is readable
-	driveSim(t, simConfig{seed: seed, blocks: blocks, inject: inject}, false, func(b simBlock) {
+	driveSim(t, simConfig{seed: seed, blocks: blocks, inject: inject, executor: os.Getenv(simExecutorEnv)}, false, func(b simBlock) {
 		require.NoError(t, enc.Encode(b))
 	})
 	require.NoError(t, f.Close())
@@ -296,6 +306,7 @@ func simCompare(t *testing.T, cfg simConfig, emit func(simBlock)) (simRun, *simF
 	enc := json.NewEncoder(pf)
 	here := cfg
 	here.inject = simInject{} // only the child diverges
+	here.executor = ""        // and only the child runs another executor
 	run := driveSim(t, here, true, func(b simBlock) {
 		h.parent = append(h.parent, b)
 		require.NoError(t, enc.Encode(b))
@@ -327,6 +338,7 @@ func (h *simHarness) startChild(t *testing.T) (*exec.Cmd, error) {
 		fmt.Sprintf("%s=%d:%d", simChildEnv, h.cfg.seed, h.cfg.blocks),
 		simChildOutEnv+"="+filepath.Join(h.dir, "child.jsonl"),
 		simInjectEnv+"="+h.cfg.inject.String(),
+		simExecutorEnv+"="+h.cfg.executor,
 		"GOGC=50", // collections at other moments than here (100)
 	)
 	out, err := os.Create(filepath.Join(h.dir, "child.out"))

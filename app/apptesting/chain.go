@@ -75,6 +75,12 @@ type Config struct {
 	Rand *rand.Rand
 	// Genesis edits the default genesis state, in order, before InitChain.
 	Genesis []func(app.GenesisState)
+	// AppOptions are app.toml settings by key ("block-executor":
+	// "block-stm"); nil is the defaults.
+	AppOptions map[string]any
+	// MaxBlockGas, when non-zero, is the consensus max_gas of a block (gas
+	// units; -1 unlimited) instead of simtestutil's 100 000 000.
+	MaxBlockGas int64
 }
 
 // Setup starts a TestChain with one validator at genesis and commits its
@@ -133,7 +139,7 @@ func SetupWithConfig(t testing.TB, cfg Config) *TestChain {
 		Coins:   sdk.NewCoins(sdk.NewCoin(chaintypes.BondDenom, math.NewInt(FundedAmount))),
 	}
 
-	a := newApp(t)
+	a := newApp(t, cfg.AppOptions)
 	genesis, err := simtestutil.GenesisStateWithValSet(a.AppCodec(), a.DefaultGenesis(), valSet, []authtypes.GenesisAccount{genAcc}, balance)
 	require.NoError(t, err)
 	// The SDK helper funds the bonded pool for one validator only; fund it
@@ -165,7 +171,7 @@ func SetupWithConfig(t testing.TB, cfg Config) *TestChain {
 		ChainId:         ChainID,
 		Time:            chain.now,
 		Validators:      []abci.ValidatorUpdate{},
-		ConsensusParams: consensusParams(),
+		ConsensusParams: consensusParams(cfg.MaxBlockGas),
 		AppStateBytes:   stateBytes,
 	})
 	require.NoError(t, err)
@@ -178,14 +184,25 @@ func SetupWithConfig(t testing.TB, cfg Config) *TestChain {
 // the SDK helper's is the gov module account with the "cosmos" prefix, which
 // sdk.ValidateAuthority would demand of every governance Msg a proposal
 // executes in FinalizeBlock instead of the keepers' loopin1… authority.
-func consensusParams() *cmtproto.ConsensusParams {
+func consensusParams(maxGas int64) *cmtproto.ConsensusParams {
 	cp := *simtestutil.DefaultConsensusParams
 	cp.Authority = &cmtproto.AuthorityParams{}
+	if maxGas != 0 {
+		block := *cp.Block
+		block.MaxGas = maxGas
+		cp.Block = &block
+	}
 	return &cp
 }
 
-func newApp(t testing.TB) *app.App {
-	return app.New(log.NewNopLogger(), dbm.NewMemDB(), true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()), baseapp.SetChainID(ChainID))
+// newApp builds an App on an in-memory database with opts over the
+// defaults (app.toml keys).
+func newApp(t testing.TB, opts map[string]any) *app.App {
+	appOpts := simtestutil.NewAppOptionsWithFlagHome(t.TempDir()).(simtestutil.AppOptionsMap)
+	for k, v := range opts {
+		appOpts[k] = v
+	}
+	return app.New(log.NewNopLogger(), dbm.NewMemDB(), true, appOpts, baseapp.SetChainID(ChainID))
 }
 
 // NextBlock finalizes and commits an empty block dt after the previous one.
@@ -306,13 +323,13 @@ func (c *TestChain) ExportAndImport(t testing.TB) (*TestChain, Exported) {
 	require.NoError(t, err)
 	require.Len(t, exported.Validators, c.valSet.Size(), "exported validator set")
 
-	a := newApp(t)
+	a := newApp(t, nil)
 	next := &TestChain{App: a, Funded: c.Funded, FundedKey: c.FundedKey, valSet: c.valSet, now: c.now, initialHeight: exported.Height}
 	_, err = a.InitChain(&abci.RequestInitChain{
 		ChainId:         ChainID,
 		Time:            c.now,
 		InitialHeight:   exported.Height,
-		ConsensusParams: consensusParams(),
+		ConsensusParams: consensusParams(0),
 		AppStateBytes:   exported.AppState,
 	})
 	require.NoError(t, err)

@@ -79,8 +79,14 @@ func CommitEvery(t testing.TB, c *TestChain, i int) {
 // r (so equal seeds give equal bytes). It fails the test if signing fails.
 func (c *TestChain) SignTx(t testing.TB, r *rand.Rand, priv cryptotypes.PrivKey, accNum, seq uint64, msgs ...sdk.Msg) []byte {
 	t.Helper()
+	return c.SignTxWithGas(t, r, priv, accNum, seq, simtestutil.DefaultGenTxGas, msgs...)
+}
+
+// SignTxWithGas is SignTx with a gas limit of gas units.
+func (c *TestChain) SignTxWithGas(t testing.TB, r *rand.Rand, priv cryptotypes.PrivKey, accNum, seq, gas uint64, msgs ...sdk.Msg) []byte {
+	t.Helper()
 	txCfg := c.TxConfig()
-	tx, err := simtestutil.GenSignedMockTx(r, txCfg, msgs, sdk.NewCoins(), simtestutil.DefaultGenTxGas,
+	tx, err := simtestutil.GenSignedMockTx(r, txCfg, msgs, sdk.NewCoins(), gas,
 		ChainID, []uint64{accNum}, []uint64{seq}, priv)
 	require.NoError(t, err)
 	bz, err := txCfg.TxEncoder()(tx)
