@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -72,11 +71,7 @@ mix's ceiling in tx/s and whether the executors end with the same app hash.`,
 				}
 			}
 			if out != "" {
-				bz, err := json.MarshalIndent(results, "", "  ")
-				if err != nil {
-					return err
-				}
-				return os.WriteFile(out, bz, 0o644)
+				return writeJSON(out, results)
 			}
 			return nil
 		},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -50,11 +49,7 @@ The accounts' keys come from public seeds: a fixture is for benchmarks only.`,
 			if err := gen.SaveAs(out); err != nil {
 				return err
 			}
-			bz, err := json.MarshalIndent(man, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := os.WriteFile(mf, bz, 0o644); err != nil {
+			if err := writeJSON(mf, man); err != nil {
 				return err
 			}
 			st, err := os.Stat(out)

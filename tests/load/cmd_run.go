@@ -62,11 +62,7 @@ Mixes:
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), resultLine(res))
 			if out != "" {
-				bz, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				return os.WriteFile(out, bz, 0o644)
+				return writeJSON(out, res)
 			}
 			return nil
 		},

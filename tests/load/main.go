@@ -15,6 +15,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 
@@ -36,4 +37,14 @@ node and on four validators and writes the table to build/bench-chain/.`,
 		fmt.Fprintln(os.Stderr, "loopin-load:", err)
 		os.Exit(1)
 	}
+}
+
+// writeJSON writes v to path as indented JSON (the files run, exec and
+// fixture write for report and for people).
+func writeJSON(path string, v any) error {
+	bz, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, bz, 0o644)
 }
