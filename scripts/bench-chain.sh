@@ -80,7 +80,7 @@ trap stop_nodes INT TERM EXIT
   echo "# make bench-chain$([ "$SMOKE" = 1 ] && echo ' --smoke'), $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB; $(go version | cut -d' ' -f3); $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
-  echo "Fixture: $DEVICES sealed devices with LP stakes, $CLIENTS clients, $MINERS miners; epoch $EPOCH; timeout_commit $BLOCK_TIME; executor $EXECUTOR; $TXS transactions per mix at the highest rate, then half that rate."
+  echo "Fixture: $DEVICES sealed devices with LP stakes, $CLIENTS clients, $MINERS miners; epoch $EPOCH; timeout_commit $BLOCK_TIME; executor $EXECUTOR; $TXS transactions per mix at the highest rate$([ "$SMOKE" = 1 ] && echo ' (smoke: no half-rate runs)' || echo ', then for 30 s at half that rate')."
 } >"$OUT/header.md"
 
 runs=()
@@ -118,6 +118,7 @@ for n in $NETWORKS; do
     runs+=("$base/run-$mix-max.json")
     if [ "$SMOKE" = 0 ]; then
       rate=$(jq -r '(.tx_per_sec / 2) | floor' "$base/run-$mix-max.json")
+      [ "$rate" -ge 1 ] || rate=1 # --rate 0 would mean the highest rate again
       log "$label: $mix at $rate tx/s, for latency"
       "$LOAD" run "$mix" --node "$rpc" --manifest "$base/node0/config/fixture.json" --label "$label" --txs $((rate * 30)) \
         --rate "$rate" "${pidflags[@]}" --out "$base/run-$mix-half.json"

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"cosmossdk.io/math"
 	"golang.org/x/sync/errgroup"
@@ -70,11 +68,11 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 	msgs := make([]*pocpstypes.MsgSubmitChallengeResult, len(pending))
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
-	var mu sync.Mutex
-	for i := range pending {
+	for i := range pending { // each goroutine writes devices[i] and msgs[i] only
 		g.Go(func() error {
 			d := &devices[i]
-			ek := sha256.Sum256(append([]byte("loopin-load/seal/"), d.Fingerprint...))
+			var ek [32]byte // the device's key, as a miner seals with it
+			copy(ek[:], d.Key)
 			s, err := proof.Seal(d.Seal.Params.ProofParams(), ek, nil)
 			if err != nil {
 				return err
@@ -83,9 +81,7 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 			for _, r := range s.Commitment().LayerRoots {
 				roots = append(roots, append([]byte(nil), r[:]...))
 			}
-			mu.Lock()
 			d.Seal.LayerRoots = roots
-			mu.Unlock()
 			vi := verifier[pending[i].Verifier]
 			m, err := answerChallenge(c.chainID, s, d, pending[i], vi)
 			if err != nil {
@@ -107,8 +103,8 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 	hot := make([]*actor, len(man.Verifiers))
 	for i, v := range man.Verifiers {
 		key := Key(RoleVerifier, i)
-		addr := sdk.AccAddress(key.PubKey().Address())
-		hot[i] = &actor{index: i, key: key, addr: addr, accNum: v.Account, seq: c.app.AccountKeeper.GetAccount(ctx, addr).GetSequence()}
+		hot[i] = newActor(i, key, v.Account)
+		hot[i].seq = c.app.AccountKeeper.GetAccount(ctx, hot[i].addr).GetSequence()
 	}
 	txs := make([][]byte, len(msgs))
 	for i, m := range msgs {

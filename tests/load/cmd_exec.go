@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ mix's ceiling in tx/s and whether the executors end with the same app hash.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if manifest == "" {
-				manifest = strings.TrimSuffix(args[0], "genesis.json") + "fixture.json"
+				manifest = filepath.Join(filepath.Dir(args[0]), "fixture.json")
 			}
 			m, err := readManifest(manifest)
 			if err != nil {

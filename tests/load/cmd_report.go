@@ -191,41 +191,16 @@ func groupReasons(codes map[string]int) string {
 }
 
 // rateTo is the rate at which r's blocks took the first frac of its
-// transactions: that share of the inclusions over the block time from the
-// block before the first that held one to the block that reached the share.
-// ok is false when r's blocks hold none of its transactions.
+// inclusions (inclusionSpan), and that span; ok is false when r's blocks
+// hold none.
 func rateTo(r *RunResult, frac float64) (rate float64, span time.Duration, ok bool) {
-	total := 0
-	for _, b := range r.Blocks {
-		total += b.Ours
-	}
-	if total == 0 {
-		return 0, 0, false
-	}
 	blocks := append([]BlockStat(nil), r.Blocks...)
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Height < blocks[j].Height })
-	var from time.Time
-	seen := 0
-	for i, b := range blocks {
-		if b.Ours == 0 {
-			continue
-		}
-		if from.IsZero() {
-			from = b.Time.Add(-time.Second)
-			if i > 0 {
-				from = blocks[i-1].Time
-			}
-		}
-		seen += b.Ours
-		if float64(seen) >= frac*float64(total) {
-			span = b.Time.Sub(from)
-			if span <= 0 {
-				return 0, 0, false
-			}
-			return float64(seen) / span.Seconds(), span, true
-		}
+	span, _, seen, ok := inclusionSpan(blocks, frac)
+	if !ok {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	return float64(seen) / span.Seconds(), span, true
 }
 
 // epochEndLine describes the block intervals around the epoch ends seen in

@@ -98,10 +98,10 @@ type ExecResult struct {
 // Errors: an unreadable genesis, FinalizeBlock or Commit failing.
 func Exec(cfg ExecConfig) (*ExecResult, error) {
 	app.SetAddressPrefixes()
-	progress := cfg.Progress
-	if progress == nil {
-		progress = io.Discard
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
 	}
+	progress := cfg.Progress
 	if len(cfg.Mixes) == 0 {
 		cfg.Mixes = ExecMixes
 	}
@@ -127,6 +127,9 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	a := app.New(log.NewNopLogger(), db, true, opts, baseapp.SetChainID(gen.ChainID))
 	res := &ExecResult{Executor: cfg.Executor, Workers: cfg.Workers, Devices: cfg.Manifest.Devices}
 
+	if gen.Consensus == nil || gen.Consensus.Params == nil {
+		return nil, fmt.Errorf("%s: no consensus parameters", cfg.Genesis)
+	}
 	cp := gen.Consensus.Params.ToProto()
 	start := time.Now()
 	if _, err := a.InitChain(&abci.RequestInitChain{
@@ -136,22 +139,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	}
 	res.Genesis = time.Since(start)
 	c := &inProcess{app: a, chainID: gen.ChainID, height: gen.InitialHeight - 1, now: gen.GenesisTime.Add(-time.Second)}
-	var timed timedBlock = func(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, time.Duration, time.Duration, error) {
-		c.now = c.now.Add(dt)
-		c.height++
-		t0 := time.Now()
-		r, err := a.FinalizeBlock(&abci.RequestFinalizeBlock{Txs: txs, Hash: blockHash(c.height), Height: c.height, Time: c.now})
-		if err != nil {
-			return nil, 0, 0, fmt.Errorf("block %d: %w", c.height, err)
-		}
-		fin := time.Since(t0)
-		c.pending = nil
-		t1 := time.Now()
-		if _, err := a.Commit(); err != nil {
-			return nil, 0, 0, fmt.Errorf("commit %d: %w", c.height, err)
-		}
-		return r, fin, time.Since(t1), nil
-	}
+	timed := c.finalize
 	if _, _, _, err := timed(nil, time.Second); err != nil {
 		return nil, err
 	}
@@ -196,7 +184,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	enc := a.TxConfig()
 	for _, mix := range cfg.Mixes {
 		if mix == MixChallenge {
-			em, err := execChallenges(c, cfg, timed)
+			em, err := execChallenges(c, cfg)
 			if err != nil {
 				return nil, err
 			}
@@ -234,7 +222,7 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 				for range blockTxs {
 					ac := actors[next%len(actors)]
 					next++
-					msg := nextMsg(cfg.Manifest, mix, ac, len(actors))
+					msg := nextMsg(cfg.Manifest, mix, ac)
 					tx, err := signTx(enc, c.chainID, ac, msg)
 					if err != nil {
 						return nil, err
@@ -267,15 +255,12 @@ func Exec(cfg ExecConfig) (*ExecResult, error) {
 	return res, nil
 }
 
-// timedBlock finalizes and commits a block dt after the last with txs and
-// returns its result, the FinalizeBlock and the Commit time.
-type timedBlock func(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, time.Duration, time.Duration, error)
-
 // execChallenges runs the challenge mix: the passing reports of the
 // residency challenges pending since the epoch end (at most Blocks ×
 // BlockTxs), in blocks of BlockTxs, after an untimed block that commits
 // the challenged devices' real seals.
-func execChallenges(c *inProcess, cfg ExecConfig, timed timedBlock) (*ExecMix, error) {
+func execChallenges(c *inProcess, cfg ExecConfig) (*ExecMix, error) {
+	timed := c.finalize
 	txs, err := challengeTxs(c, cfg.Manifest, cfg.Blocks*cfg.BlockTxs)
 	if err != nil {
 		return nil, err

@@ -305,23 +305,27 @@ func (c *inProcess) ctx() sdk.Context {
 // (the fixture's ~30 blocks then end no epoch), and returns an error if
 // FinalizeBlock fails.
 func (c *inProcess) block(txs [][]byte) error {
-	_, err := c.finalize(txs, 100*time.Millisecond)
+	_, _, _, err := c.finalize(txs, 100*time.Millisecond)
 	return err
 }
 
-// finalize is block with the results and the time step dt.
-func (c *inProcess) finalize(txs [][]byte, dt time.Duration) (*abci.ResponseFinalizeBlock, error) {
+// finalize finalizes and commits a block holding txs dt after the last and
+// returns its result and how long FinalizeBlock and Commit took.
+func (c *inProcess) finalize(txs [][]byte, dt time.Duration) (res *abci.ResponseFinalizeBlock, fin, com time.Duration, err error) {
 	c.now = c.now.Add(dt)
 	c.height++
-	res, err := c.app.FinalizeBlock(&abci.RequestFinalizeBlock{Txs: txs, Hash: blockHash(c.height), Height: c.height, Time: c.now})
+	t0 := time.Now()
+	res, err = c.app.FinalizeBlock(&abci.RequestFinalizeBlock{Txs: txs, Hash: blockHash(c.height), Height: c.height, Time: c.now})
 	if err != nil {
-		return nil, fmt.Errorf("block %d: %w", c.height, err)
+		return nil, 0, 0, fmt.Errorf("block %d: %w", c.height, err)
 	}
-	if _, err := c.app.Commit(); err != nil {
-		return nil, fmt.Errorf("commit %d: %w", c.height, err)
-	}
+	fin = time.Since(t0)
 	c.pending = nil
-	return res, nil
+	t1 := time.Now()
+	if _, err := c.app.Commit(); err != nil {
+		return nil, 0, 0, fmt.Errorf("commit %d: %w", c.height, err)
+	}
+	return res, fin, time.Since(t1), nil
 }
 
 // deliver runs msg through the Msg router in a cached context of the

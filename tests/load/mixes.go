@@ -10,6 +10,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authsign "github.com/cosmos/cosmos-sdk/x/auth/signing"
@@ -56,9 +57,12 @@ const LeaseDuration = 60 * time.Second
 // account number and next sequence, and what the mix keeps of its last
 // result (the lease it holds, the stake it renewed last).
 type actor struct {
-	index  int
-	key    *secp256k1.PrivKey
-	addr   sdk.AccAddress
+	index int
+	key   *secp256k1.PrivKey
+	pub   cryptotypes.PubKey
+	addr  sdk.AccAddress
+	// next is the bank mix's recipient: the next account of the role.
+	next   sdk.AccAddress
 	accNum uint64
 	seq    uint64
 	// lease is the market mix's open lease (0: none: buy next).
@@ -80,20 +84,28 @@ func mixActors(m *Manifest, mix string) ([]*actor, error) {
 	}
 	actors := make([]*actor, len(nums))
 	for i, n := range nums {
-		k := Key(role, i)
-		actors[i] = &actor{index: i, key: k, addr: sdk.AccAddress(k.PubKey().Address()), accNum: n}
+		actors[i] = newActor(i, Key(role, i), n)
+	}
+	for i, a := range actors {
+		a.next = actors[(i+1)%len(actors)].addr
 	}
 	return actors, nil
+}
+
+// newActor is the actor of key at index, with account number accNum and
+// its public key and address derived once.
+func newActor(index int, key *secp256k1.PrivKey, accNum uint64) *actor {
+	pub := key.PubKey()
+	return &actor{index: index, key: key, pub: pub, addr: sdk.AccAddress(pub.Address()), accNum: accNum}
 }
 
 // nextMsg is the actor's next message in mix: it does not depend on the
 // previous result except in the market mixes (buy, then terminate the
 // lease the buy returned).
-func nextMsg(m *Manifest, mix string, a *actor, nActors int) sdk.Msg {
+func nextMsg(m *Manifest, mix string, a *actor) sdk.Msg {
 	switch mix {
 	case MixBank:
-		to := Address(RoleClient, (a.index+1)%nActors)
-		return &banktypes.MsgSend{FromAddress: a.addr.String(), ToAddress: to.String(),
+		return &banktypes.MsgSend{FromAddress: a.addr.String(), ToAddress: a.next.String(),
 			Amount: sdk.NewCoins(sdk.NewInt64Coin(chaintypes.BondDenom, 1))}
 	case MixMarket, MixMarketOnePool:
 		if a.lease != 0 {
@@ -148,7 +160,7 @@ func signTx(txCfg client.TxConfig, chainID string, a *actor, msg sdk.Msg) ([]byt
 		return nil, err
 	}
 	b.SetGasLimit(gas)
-	pub := a.key.PubKey()
+	pub := a.pub
 	sig := signing.SignatureV2{PubKey: pub, Data: &signing.SingleSignatureData{SignMode: mode}, Sequence: a.seq}
 	if err := b.SetSignatures(sig); err != nil {
 		return nil, err

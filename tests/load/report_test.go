@@ -45,3 +45,29 @@ func TestRateToNoInclusions(t *testing.T) {
 	_, _, ok := rateTo(&RunResult{Blocks: []BlockStat{{Height: 1}}}, 0.99)
 	require.False(t, ok)
 }
+
+// After a CheckTx refusal the generator goes on from the sequence the
+// node's check state names, not from the committed account (which is behind
+// the transactions still in the mempool).
+func TestExpectedSequence(t *testing.T) {
+	seq, ok := expectedSequence("account sequence mismatch, expected 34, got 36: incorrect account sequence")
+	require.True(t, ok)
+	require.Equal(t, uint64(34), seq)
+	_, ok = expectedSequence("insufficient funds")
+	require.False(t, ok)
+}
+
+// The span of a run starts at the newest block before it (the first
+// BlockStat), not one assumed block time before its first inclusion.
+func TestSummarizeSpanFromTheBlockBefore(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	res := &RunResult{Included: 200, Blocks: []BlockStat{
+		{Height: 5, Time: t0},
+		{Height: 6, Time: t0.Add(5 * time.Second), Ours: 100},
+		{Height: 7, Time: t0.Add(10 * time.Second), Ours: 100},
+	}}
+	summarize(res, nil)
+	require.Equal(t, 10*time.Second, res.Span)
+	require.InDelta(t, 20, res.TxPerSec, 1e-9)
+	require.InDelta(t, 12, res.BlocksPerMin, 1e-9)
+}

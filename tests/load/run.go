@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -188,6 +189,8 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 	}
 
 	res := &RunResult{Label: cfg.Label, Mix: cfg.Mix, Rate: cfg.Rate, FailCodes: map[string]int{}, RejectCodes: map[string]int{}}
+	// The newest block before the run: the rates' spans start at its time.
+	res.Blocks = append(res.Blocks, BlockStat{Height: st.SyncInfo.LatestBlockHeight, Time: st.SyncInfo.LatestBlockTime, Seen: time.Now()})
 	var (
 		mu        sync.Mutex
 		pending   = map[string]*pendingTx{}
@@ -244,11 +247,15 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 				p   *pendingTx
 			}
 			var inflight []flight
-			// wait takes the oldest in-flight transaction's inclusion.
+			// wait takes the oldest in-flight transaction's inclusion, or
+			// counts it lost cfg.Timeout after it was sent.
 			wait := func() {
 				f := inflight[0]
 				inflight = inflight[1:]
+				deadline := time.NewTimer(time.Until(f.p.sent.Add(cfg.Timeout)))
+				defer deadline.Stop()
 				select {
+				case <-gctx.Done():
 				case inc := <-f.p.done:
 					settle(a, f.msg, inc.code, inc.data)
 					count(func() {
@@ -261,7 +268,7 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 							res.FailCodes[failKey(inc)]++
 						}
 					})
-				case <-time.After(cfg.Timeout):
+				case <-deadline.C:
 					count(func() { lost++ })
 				}
 			}
@@ -273,7 +280,7 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 				if err := limiter.Wait(gctx); err != nil {
 					return err
 				}
-				msg := nextMsg(m, cfg.Mix, a, len(actors))
+				msg := nextMsg(m, cfg.Mix, a)
 				tx, err := signTx(enc.TxConfig, m.ChainID, a, msg)
 				if err != nil {
 					return err
@@ -281,7 +288,7 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 				hash := txHash(tx)
 				p := &pendingTx{done: make(chan inclusion, 1), sent: time.Now()}
 				count(func() { pending[hash] = p })
-				accepted, reread := false, false
+				accepted, mismatch := false, ""
 				for !accepted {
 					br, err := callWithTimeout(gctx, func(ctx context.Context) (*ctypes.ResultBroadcastTx, error) { return rpc.BroadcastTxSync(ctx, tx) })
 					switch {
@@ -292,7 +299,9 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 						continue
 					case err == nil:
 						// CheckTx refused it: sign the next one afresh.
-						reread = strings.Contains(br.Log, "account sequence mismatch")
+						if strings.Contains(br.Log, "account sequence mismatch") {
+							mismatch = br.Log
+						}
 						count(func() {
 							delete(pending, hash)
 							rejected++
@@ -315,9 +324,14 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 					}
 				}
 				if !accepted {
-					if reread {
-						// Another sender used the account: read it again.
-						if err := readSequences(gctx, rpc, enc.InterfaceRegistry, []*actor{a}); err != nil {
+					if mismatch != "" {
+						// The node's check state expects another sequence
+						// (an earlier transaction of the account left its
+						// mempool, or another sender used the account): go
+						// on from the one it names, else from the account.
+						if seq, ok := expectedSequence(mismatch); ok {
+							a.seq = seq
+						} else if err := readSequences(gctx, rpc, enc.InterfaceRegistry, []*actor{a}); err != nil {
 							return err
 						}
 					}
@@ -327,10 +341,6 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 				done++
 				inflight = append(inflight, flight{msg, p})
 				count(func() { sent++ })
-				if cfg.Mix == MixMarket || cfg.Mix == MixMarketOnePool {
-					// The terminate needs the buy's lease id.
-					wait()
-				}
 			}
 			for len(inflight) > 0 {
 				wait()
@@ -338,9 +348,9 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 			return nil
 		})
 	}
+	// Each inclusion reached its actor under mu with its block recorded:
+	// when the actors are done, every block that held one is in res.Blocks.
 	err = g.Wait()
-	// One more block so that the last inclusions' blocks are recorded.
-	time.Sleep(1500 * time.Millisecond)
 	stopWatch()
 	if werr := <-watchDone; werr != nil && !errors.Is(werr, context.Canceled) && err == nil {
 		err = werr
@@ -364,33 +374,53 @@ func Run(ctx context.Context, m *Manifest, cfg RunConfig) (*RunResult, error) {
 // summarize computes the rates and percentiles of res from its blocks.
 func summarize(res *RunResult, latencies []time.Duration) {
 	sort.Slice(res.Blocks, func(i, j int) bool { return res.Blocks[i].Height < res.Blocks[j].Height })
-	first, last := -1, -1
-	for i, b := range res.Blocks {
-		if b.Ours > 0 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
+	for _, b := range res.Blocks {
 		res.MaxTxsInBlock = max(res.MaxTxsInBlock, b.Txs)
 	}
-	if first >= 0 {
-		from := res.Blocks[first].Time.Add(-time.Second)
-		if first > 0 {
-			from = res.Blocks[first-1].Time
-		}
-		res.Span = res.Blocks[last].Time.Sub(from)
-		ours := 0
-		for _, b := range res.Blocks[first : last+1] {
-			ours += b.Ours
-		}
-		if res.Span > 0 {
-			res.TxPerSec = float64(res.Included) / res.Span.Seconds()
-			res.BlocksPerMin = float64(last-first+1) / res.Span.Minutes()
-		}
+	if span, blocks, _, ok := inclusionSpan(res.Blocks, 1); ok {
+		res.Span = span
+		res.TxPerSec = float64(res.Included) / span.Seconds()
+		res.BlocksPerMin = float64(blocks) / span.Minutes()
 	}
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	res.LatencyP50, res.LatencyP99 = percentile(latencies, 50), percentile(latencies, 99)
+}
+
+// inclusionSpan is the block time over which blocks (sorted by height, the
+// first being the newest before the run) took the first frac (0 to 1) of
+// the run's inclusions (Ours, whatever their result): from the block before
+// the first that held one to the block that reached the share. It returns
+// the span, the blocks in it, the inclusions they held, and ok false when
+// no block holds one or the span is not positive.
+func inclusionSpan(blocks []BlockStat, frac float64) (span time.Duration, n, seen int, ok bool) {
+	total := 0
+	for _, b := range blocks {
+		total += b.Ours
+	}
+	if total == 0 {
+		return 0, 0, 0, false
+	}
+	want := int(math.Ceil(frac * float64(total)))
+	first := -1
+	for i, b := range blocks {
+		if b.Ours == 0 {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		seen += b.Ours
+		if seen < want {
+			continue
+		}
+		from := b.Time.Add(-time.Second) // no block before it: assume one block time
+		if first > 0 {
+			from = blocks[first-1].Time
+		}
+		span = b.Time.Sub(from)
+		return span, i - first + 1, seen, span > 0
+	}
+	return 0, 0, 0, false
 }
 
 // percentile is the p-th percentile of sorted (nearest rank), 0 if empty.
@@ -499,6 +529,20 @@ func txHash(tx []byte) string {
 	return fmt.Sprintf("%X", h)
 }
 
+// expectedSequence reads the sequence a CheckTx log "account sequence
+// mismatch, expected N, got M: …" names; ok is false for another log.
+func expectedSequence(log string) (uint64, bool) {
+	_, rest, found := strings.Cut(log, "expected ")
+	if !found {
+		return 0, false
+	}
+	n, _, _ := strings.Cut(rest, ",")
+	seq, err := strconv.ParseUint(n, 10, 64)
+	return seq, err == nil
+}
+
+// failKey is a failure's reason for the counts: its code and its log up to
+// the first colon.
 func failKey(inc inclusion) string {
 	l := inc.log
 	if i := strings.IndexAny(l, ":"); i > 0 {
