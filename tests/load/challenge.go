@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"time"
 
-	"cosmossdk.io/math"
 	"golang.org/x/sync/errgroup"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
+	"github.com/loopin-project/loopin/sidecar/protocol"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -65,6 +68,21 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 			return nil, err
 		}
 	}
+	classDeadlines := map[string]deadlines{}
+	for _, d := range devices {
+		if _, ok := classDeadlines[d.GpuClass]; ok {
+			continue
+		}
+		pool, err := c.app.PoolsKeeper.PoolByClass(ctx, d.GpuClass)
+		if err != nil {
+			return nil, err
+		}
+		class, err := c.app.PoolsKeeper.GPUClass(ctx, pool.Id)
+		if err != nil {
+			return nil, err
+		}
+		classDeadlines[d.GpuClass] = deadlines{class.ResidencyDeadline, class.GemmDeadline}
+	}
 	msgs := make([]*pocpstypes.MsgSubmitChallengeResult, len(pending))
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
@@ -83,7 +101,7 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 			}
 			d.Seal.LayerRoots = roots
 			vi := verifier[pending[i].Verifier]
-			m, err := answerChallenge(c.chainID, s, d, pending[i], vi)
+			m, err := answerChallenge(context.Background(), c.chainID, s, d, pending[i], vi, classDeadlines[d.GpuClass])
 			if err != nil {
 				return fmt.Errorf("challenge %d: %w", pending[i].Id, err)
 			}
@@ -117,52 +135,34 @@ func challengeTxs(c *inProcess, man *Manifest, n int) ([][]byte, error) {
 	return txs, nil
 }
 
-// answerChallenge is what the device sealed as s answers to ch and the
-// report verifier vi submits: its VRF proof, the device-signed residency
-// and GEMM roots, and the first reportOpenings audited walks and rows.
-func answerChallenge(chainID string, s *proof.Sealing, d *pocpstypes.Device, ch pocpstypes.Challenge, vi int) (*pocpstypes.MsgSubmitChallengeResult, error) {
-	key := DeviceAnswerKey(d.Fingerprint)
-	sigma, sec := VerifierVRFKey(vi).ProveChallenge(chainID, ch.Id, ch.Nonce)
-	p := s.Params
-	run, err := s.Residency(sec.ResidencyNonce)
+// deadlines are a class's residency and GEMM deadlines (x/pools).
+type deadlines struct{ residency, gemm time.Duration }
+
+// answerChallenge runs challenge ch as the sidecars do (sidecar/protocol):
+// verifier vi's Verifier against the Miner of the device sealed as s, which
+// answers with the device's key, and returns the report, committing to the
+// transcript. Errors: the seal cannot be restored, or the device did not
+// pass (the reason and the verifier's error).
+func answerChallenge(ctx context.Context, chainID string, s *proof.Sealing, d *pocpstypes.Device, ch pocpstypes.Challenge, vi int, dl deadlines) (*pocpstypes.MsgSubmitChallengeResult, error) {
+	seal, err := gpu.NewCPU(1).Restore(s)
 	if err != nil {
 		return nil, err
 	}
-	resRoot := run.Root()
-	resCommit := proof.RootPayload(sec.ResidencyNonce, resRoot)
-	g, err := s.Gemm(sec.GemmSeed)
-	if err != nil {
+	miner := protocol.NewMiner(seal, DeviceAnswerKey(d.Fingerprint), chainID)
+	// The verifier's clock steps 5 ms at each reading: the measured times,
+	// and so the report's bytes, are the same in every run (exec compares
+	// the executors by the app hash they reach).
+	clock := time.Unix(0, 0)
+	step := func() time.Time { clock = clock.Add(5 * time.Millisecond); return clock }
+	v := &protocol.Verifier{VRF: VerifierVRFKey(vi), ChainID: chainID, SampleSize: reportOpenings, Now: step}
+	res := v.Challenge(ctx, miner, Address(RoleVerifier, vi).String(), ch, *d, dl.residency, dl.gemm)
+	if res.Err != nil || !res.Msg.Passed {
+		return nil, fmt.Errorf("device %d did not pass (%s): %v", d.Id, res.Msg.FailureReason, res.Err)
+	}
+	if res.Msg.TranscriptHash, err = protocol.TranscriptHash(res.Transcript); err != nil {
 		return nil, err
 	}
-	gemmCommit := proof.RootPayload(sec.GemmSeed, g.Roots...)
-	hot := Address(RoleVerifier, vi)
-	m := &pocpstypes.MsgSubmitChallengeResult{
-		HotKey: hot.String(), ChallengeId: ch.Id, Passed: true, ResidencyMs: 12, GemmMs: 40,
-		W: math.NewInt(1_000_000), TranscriptHash: make([]byte, 32), VrfProof: sigma,
-		ResidencyRoot:          append([]byte(nil), resRoot[:]...),
-		ResidencyRootSignature: proof.SignAnswer(key, chainID, ch.Id, proof.AnswerResidencyRoot, resCommit),
-		GemmRootsSignature:     proof.SignAnswer(key, chainID, ch.Id, proof.AnswerGemmRoots, gemmCommit),
-	}
-	for _, r := range g.Roots {
-		m.GemmRoots = append(m.GemmRoots, append([]byte(nil), r[:]...))
-	}
-	for j, w := range proof.ResidencyAudit(p, sec.ResidencyNonce, resRoot, sec.ResidencySecret)[:reportOpenings] {
-		bz, err := s.OpenResidency(run, []uint32{w}).MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		m.ResidencyOpenings = append(m.ResidencyOpenings, pocpstypes.SignedOpening{Position: uint32(j), Opening: bz,
-			Signature: proof.SignAnswer(key, chainID, ch.Id, proof.AnswerResidencyOpening, proof.OpeningPayload(sec.ResidencySecret, uint32(j), resCommit, bz))})
-	}
-	for j, ref := range proof.GemmAudit(p, sec.GemmSeed, g.Roots, sec.GemmSecret)[:reportOpenings] {
-		bz, err := s.OpenGemm(g, []proof.RowRef{ref}).MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		m.GemmOpenings = append(m.GemmOpenings, pocpstypes.SignedOpening{Position: uint32(j), Opening: bz,
-			Signature: proof.SignAnswer(key, chainID, ch.Id, proof.AnswerGemmOpening, proof.OpeningPayload(sec.GemmSecret, uint32(j), gemmCommit, bz))})
-	}
-	return m, nil
+	return res.Msg, nil
 }
 
 // reportFailed tells whether a report's result says the device failed
