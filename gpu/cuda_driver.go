@@ -37,6 +37,7 @@ static CUresult (*p_cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
 static CUresult (*p_cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                                     unsigned, void *, void **, void **);
 static CUresult (*p_cuGetErrorString)(CUresult, const char **);
+static CUresult (*p_cuMemGetInfo)(size_t *, size_t *);
 
 // Resolve one symbol; the _v2 names are the current ABI of the 64-bit calls.
 #define SYM(var, name) if (!(*(void **)(&var) = dlsym(lib, name))) { snprintf(err, errlen, "libcuda.so.1 lacks %s", name); return -1; }
@@ -65,6 +66,7 @@ static int cu_load(char *err, int errlen) {
 	SYM(p_cuMemcpyDtoH, "cuMemcpyDtoH_v2");
 	SYM(p_cuLaunchKernel, "cuLaunchKernel");
 	SYM(p_cuGetErrorString, "cuGetErrorString");
+	SYM(p_cuMemGetInfo, "cuMemGetInfo_v2");
 	return 0;
 }
 
@@ -87,6 +89,7 @@ static CUresult cu_alloc(CUdeviceptr *p, size_t n) { return p_cuMemAlloc(p, n); 
 static CUresult cu_free(CUdeviceptr p) { return p_cuMemFree(p); }
 static CUresult cu_htod(CUdeviceptr d, const void *h, size_t n) { return p_cuMemcpyHtoD(d, h, n); }
 static CUresult cu_dtoh(void *h, CUdeviceptr d, size_t n) { return p_cuMemcpyDtoH(h, d, n); }
+static CUresult cu_mem_info(size_t *free_bytes, size_t *total) { return p_cuMemGetInfo(free_bytes, total); }
 static const char *cu_error(CUresult r) {
 	const char *s = 0;
 	if (!p_cuGetErrorString || p_cuGetErrorString(r, &s) != 0 || !s) return "unknown CUDA error";
@@ -155,6 +158,9 @@ type driver struct {
 	info    Info
 	arch    string
 	cleanup bool
+	// inUse and peak count the bytes this driver has allocated on the
+	// device (now, and at most since it opened or since ResetPeak).
+	inUse, peak uint64
 }
 
 // newDriver opens device 0, retains its primary context and loads the PTX
@@ -251,24 +257,53 @@ func (d *driver) do(f func() error) error {
 	return f()
 }
 
-// devBuf is device memory.
+// devBuf is device memory: an allocation (owner) or a range of one.
 type devBuf struct {
-	ptr  C.CUdeviceptr
-	size uint64
+	ptr   C.CUdeviceptr
+	size  uint64
+	owner bool
+}
+
+// at returns bytes [off, off+size) of b, a view that free ignores.
+func (b devBuf) at(off, size uint64) devBuf {
+	if off+size > b.size {
+		panic(fmt.Sprintf("gpu: device range [%d, %d) outside a buffer of %d bytes", off, off+size, b.size))
+	}
+	return devBuf{ptr: b.ptr + C.CUdeviceptr(off), size: size}
 }
 
 func (d *driver) alloc(size uint64) (devBuf, error) {
 	var p C.CUdeviceptr
-	if err := check(fmt.Sprintf("alloc %d bytes", size), C.cu_alloc(&p, C.size_t(max(size, 1)))); err != nil {
+	if r := C.cu_alloc(&p, C.size_t(max(size, 1))); r != 0 {
+		err := check(fmt.Sprintf("alloc %s", FormatBytes(size)), r)
+		if r == cudaErrorOutOfMemory {
+			free, total, _ := d.memInfo()
+			err = fmt.Errorf("%w: %w (%s free of %s, %s held by this prover)", ErrDeviceMemory, err, FormatBytes(free), FormatBytes(total), FormatBytes(d.inUse))
+		}
 		return devBuf{}, err
 	}
-	return devBuf{ptr: p, size: size}, nil
+	d.inUse += size
+	d.peak = max(d.peak, d.inUse)
+	return devBuf{ptr: p, size: size, owner: true}, nil
 }
 
+// cudaErrorOutOfMemory is CUDA_ERROR_OUT_OF_MEMORY (cuda.h).
+const cudaErrorOutOfMemory = 2
+
 func (d *driver) free(b devBuf) {
-	if b.ptr != 0 {
+	if b.ptr != 0 && b.owner {
 		C.cu_free(b.ptr)
+		d.inUse -= b.size
 	}
+}
+
+// memInfo returns the device's free and total memory (cuMemGetInfo).
+func (d *driver) memInfo() (free, total uint64, err error) {
+	var f, t C.size_t
+	if err := check("memory info", C.cu_mem_info(&f, &t)); err != nil {
+		return 0, 0, err
+	}
+	return uint64(f), uint64(t), nil
 }
 
 func (d *driver) upload(b devBuf, data []byte) error {
@@ -285,8 +320,9 @@ func (d *driver) download(b devBuf, data []byte) error {
 	return check("copy from device", C.cu_dtoh(unsafe.Pointer(&data[0]), b.ptr, C.size_t(len(data))))
 }
 
-// launch runs kernel over n threads in blocks of block threads. Arguments
-// are devBuf (a device pointer), uint32 or uint64, in kernel order.
+// launch queues kernel over n threads in blocks of block threads, without
+// waiting for it (launches run in order; a copy or sync waits for them).
+// Arguments are devBuf (a device pointer), uint32 or uint64, in kernel order.
 func (d *driver) launch(kernel string, n uint64, block uint32, args ...any) error {
 	f, ok := d.funcs[kernel]
 	if !ok {
@@ -323,13 +359,22 @@ func (d *driver) launch(kernel string, n uint64, block uint32, args ...any) erro
 	if grid > 1<<31-1 {
 		return fmt.Errorf("kernel %s: grid of %d blocks too large", kernel, grid)
 	}
-	if err := check("launch "+kernel, C.cu_launch(f, C.uint(grid), C.uint(block), cargs, coffs, C.int(len(args)))); err != nil {
-		return err
-	}
-	return check("run "+kernel, C.cu_sync())
+	return check("launch "+kernel, C.cu_launch(f, C.uint(grid), C.uint(block), cargs, coffs, C.int(len(args))))
 }
 
-// launchBlocks runs kernel with exactly grid blocks of block threads.
+// launchSync is launch followed by a synchronize: a fault of this kernel is
+// reported with its name.
+func (d *driver) launchSync(kernel string, n uint64, block uint32, args ...any) error {
+	if err := d.launch(kernel, n, block, args...); err != nil {
+		return err
+	}
+	return d.sync("run " + kernel)
+}
+
+// sync waits for every launch so far (cuCtxSynchronize); what names the work.
+func (d *driver) sync(what string) error { return check(what, C.cu_sync()) }
+
+// launchBlocks launches kernel with exactly grid blocks of block threads.
 func (d *driver) launchBlocks(kernel string, grid, block uint32, args ...any) error {
 	return d.launch(kernel, uint64(grid)*uint64(block), block, args...)
 }

@@ -28,6 +28,21 @@ const (
 // CGO_ENABLED=0).
 var ErrNoDriver = errors.New("no CUDA driver")
 
+// ErrDeviceMemory is returned (wrapped, with the sizes) when the device
+// has too little free memory for an allocation or for a whole seal.
+var ErrDeviceMemory = errors.New("not enough device memory")
+
+// FormatBytes formats a byte count for people: "64 GiB", "1.5 MiB".
+func FormatBytes(b uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(b), 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", v, units[i])
+}
+
 // Info describes a backend and its device.
 type Info struct {
 	Backend string // "cpu" or "cuda"

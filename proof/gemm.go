@@ -200,25 +200,9 @@ type GemmProof struct {
 
 // OpenGemm returns the openings of the audited rows.
 func (s *Sealing) OpenGemm(run *GemmRun, refs []RowRef) *GemmProof {
-	p := s.Params
-	n := int(p.GemmDim)
-	sealed, tree := s.Sealed(), s.SealedTree()
-	proof := &GemmProof{}
-	for _, ref := range refs {
-		prev := run.Seed
-		if ref.Round > 0 {
-			prev = run.Roots[ref.Round-1]
-		}
-		g := GatherIndex(p, prev, ref.Row)
-		o := GemmRowOpening{
-			Ref:   ref,
-			C:     append([]int32(nil), run.C[ref.Round][int(ref.Row)*n:(int(ref.Row)+1)*n]...),
-			CPath: run.Trees[ref.Round].Path(uint64(ref.Row)),
-		}
-		w := p.RowLabels()
-		o.A = append([]Hash(nil), sealed[g:g+w]...)
-		o.APath = tree.Path(g)[log2(w):]
-		proof.Rows = append(proof.Rows, o)
+	proof, err := s.View().OpenGemm(run, refs, nil)
+	if err != nil {
+		panic("proof: opening an in-memory seal: " + err.Error())
 	}
 	return proof
 }

@@ -33,10 +33,34 @@ func NodeHash(left, right Hash) Hash {
 	return sha256.Sum256(buf[:])
 }
 
-// Tree holds every level of a Merkle tree: Levels[0] are the leaf hashes,
-// the last level is the root alone. Memory: 2·leaves·32 bytes.
+// Tree holds the levels of a Merkle tree from height Cut up: Levels[0] are
+// the leaf hashes when Cut = 0 (the whole tree, 2·leaves·32 bytes), or the
+// roots of the subtrees of 2^Cut leaves (2·leaves·32/2^Cut bytes: a prover
+// at class size keeps this and recomputes the levels below from the
+// labels, Layer.Block); the last level is the root alone.
 type Tree struct {
 	Levels [][]Hash
+	Cut    int
+}
+
+// Upper returns the levels of t from height cut up (t itself when cut is
+// at or below t.Cut; the root alone when cut is above the root).
+func (t *Tree) Upper(cut int) *Tree {
+	if cut <= t.Cut {
+		return t
+	}
+	drop := min(cut-t.Cut, len(t.Levels)-1)
+	return &Tree{Levels: append([][]Hash(nil), t.Levels[drop:]...), Cut: t.Cut + drop}
+}
+
+// upperPath returns the siblings of node i of Levels[lvl], bottom-up.
+func (t *Tree) upperPath(lvl int, i uint64) []Hash {
+	path := make([]Hash, 0, len(t.Levels)-1-lvl)
+	for _, l := range t.Levels[lvl : len(t.Levels)-1] {
+		path = append(path, l[i^1])
+		i >>= 1
+	}
+	return path
 }
 
 // NewTree builds the tree over leaf hashes; len(leaves) must be a power of
@@ -60,14 +84,13 @@ func NewTree(leaves []Hash) (*Tree, error) {
 // Root returns the root hash.
 func (t *Tree) Root() Hash { return t.Levels[len(t.Levels)-1][0] }
 
-// Path returns the siblings of leaf i, from the bottom up.
+// Path returns the siblings of leaf i, from the bottom up. t must be whole
+// (Cut = 0); a cut tree's paths come from Layer.Block.
 func (t *Tree) Path(i uint64) []Hash {
-	path := make([]Hash, 0, len(t.Levels)-1)
-	for _, lvl := range t.Levels[:len(t.Levels)-1] {
-		path = append(path, lvl[i^1])
-		i >>= 1
+	if t.Cut != 0 {
+		panic("proof: Path of a cut tree (use Layer.Block)")
 	}
-	return path
+	return t.upperPath(0, i)
 }
 
 // VerifyPath checks that leaf (a leaf hash) sits at index i of a tree with

@@ -105,20 +105,11 @@ type ResidencyProof struct {
 	Walks []WalkOpening
 }
 
-// Open returns the openings of the audited walks.
+// OpenResidency returns the openings of the audited walks.
 func (s *Sealing) OpenResidency(run *ResidencyRun, walks []uint32) *ResidencyProof {
-	p := s.Params
-	sealed, tree := s.Sealed(), s.SealedTree()
-	proof := &ResidencyProof{}
-	for _, w := range walks {
-		o := WalkOpening{Walk: w, Result: run.Results[w], ResultPath: run.Tree.Path(uint64(w))}
-		x := WalkStart(run.Nonce, w)
-		for st := uint32(0); st < p.Steps; st++ {
-			a := WalkAddress(x, p.Labels)
-			o.Reads = append(o.Reads, open(sealed, tree, a))
-			x = WalkStep(x, sealed[a])
-		}
-		proof.Walks = append(proof.Walks, o)
+	proof, err := s.View().OpenResidency(run, walks)
+	if err != nil {
+		panic("proof: opening an in-memory seal: " + err.Error())
 	}
 	return proof
 }

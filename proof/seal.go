@@ -166,11 +166,6 @@ type Opening struct {
 	Path  []Hash
 }
 
-// open returns the opening of label i of a layer and its tree.
-func open(layer []Hash, tree *Tree, i uint64) Opening {
-	return Opening{Index: i, Label: layer[i], Path: tree.Path(i)}
-}
-
 // verify checks the opening against root for a tree of 2^depth leaves.
 func (o Opening) verify(root Hash, depth int) error {
 	return VerifyPath(root, LeafHash(o.Label[:]), o.Index, depth, o.Path)

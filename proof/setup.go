@@ -73,22 +73,7 @@ func (s *Sealing) ProveSetup(seed Hash) (*SetupProof, error) {
 			return nil, fmt.Errorf("layer %d was discarded: the setup proof needs every layer", l)
 		}
 	}
-	p := s.Params
-	layers, indices := SetupPositions(p, s.Commitment(), seed)
-	proof := &SetupProof{}
-	var parents []uint64
-	for j := range layers {
-		l, i := layers[j], indices[j]
-		sample := SetupSample{Layer: l, Label: open(s.Layers[l], s.Trees[l], i)}
-		if l > 0 {
-			parents = ParentIndices(p, s.Key, l, i, parents[:0])
-			for _, q := range parents {
-				sample.Parents = append(sample.Parents, open(s.Layers[l-1], s.Trees[l-1], q))
-			}
-		}
-		proof.Samples = append(proof.Samples, sample)
-	}
-	return proof, nil
+	return s.View().ProveSetup(s.Commitment(), seed)
 }
 
 // VerifySetup checks a setup proof for the device key ek and commitment c

@@ -8,13 +8,16 @@
 // Built by gpu's tests with -DLOOPIN_HOST_EMULATION -D__CUDA_ARCH__=<arch>
 // (900 or 800: the mma.sync GEMM of sm_80+, 700: the dp4a GEMM of sm_70),
 // one library per arch, reporting that compute capability.
-// LOOPIN_EMU_FAIL_LAUNCH set in the environment makes every launch fail.
+// LOOPIN_EMU_FAIL_LAUNCH set in the environment makes every launch fail;
+// LOOPIN_EMU_MEMORY limits device memory (cuMemAlloc_v2 below).
 // What it cannot show: the GPU's own behaviour (memory model, scheduling,
 // the PTX as ptxas compiles it, speed).
 #include <barrier>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,6 +117,39 @@ const Kernel kernels[] = {
 
 int arch() { return __CUDA_ARCH__ / 10; }
 
+// device_memory is LOOPIN_EMU_MEMORY in bytes (default 8 GiB).
+size_t device_memory() {
+  static size_t bytes = [] {
+    const char *v = getenv("LOOPIN_EMU_MEMORY");
+    if (!v || !*v) return (size_t)8 << 30;
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    switch (*end) {
+    case 'K': n <<= 10; break;
+    case 'M': n <<= 20; break;
+    case 'G': n <<= 30; break;
+    }
+    return (size_t)n;
+  }();
+  return bytes;
+}
+
+std::mutex mem_mu;
+std::map<unsigned long long, size_t> mem_sizes;
+size_t mem_used;
+
+void fill_garbage(void *p, size_t n) {
+  static unsigned long long state = 0x9e3779b97f4a7c15ULL;
+  unsigned long long x = state += 0xbf58476d1ce4e5b9ULL;
+  unsigned char *b = (unsigned char *)p;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    memcpy(b + i, &x, 8);
+  }
+  for (; i < n; i++) b[i] = (unsigned char)(x >> (8 * (i % 8)));
+}
+
 std::string module_ptx;
 
 }  // namespace
@@ -128,7 +164,7 @@ CUresult cuDriverGetVersion(int *v) { *v = 12040; return 0; }
 CUresult cuDeviceGetCount(int *n) { *n = 1; return 0; }
 CUresult cuDeviceGet(int *d, int i) { *d = i; return i == 0 ? 0 : 101; }
 CUresult cuDeviceGetName(char *s, int n, int) { snprintf(s, n, "LooPIN emulated GPU (host CPU, sm_%d)", arch()); return 0; }
-CUresult cuDeviceTotalMem_v2(size_t *b, int) { *b = 8ULL << 30; return 0; }
+CUresult cuDeviceTotalMem_v2(size_t *b, int) { *b = device_memory(); return 0; }
 CUresult cuDeviceGetAttribute(int *v, int attr, int) {
   switch (attr) {
   case 75: *v = arch() / 10; return 0;  // compute capability major
@@ -162,8 +198,39 @@ CUresult cuModuleGetFunction(void **f, void *, const char *name) {
     }
   return 500;  // NOT_FOUND
 }
-CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) { *p = (unsigned long long)calloc(1, n ? n : 1); return *p ? 0 : 2; }
-CUresult cuMemFree_v2(unsigned long long p) { free((void *)p); return 0; }
+// Device memory is limited to LOOPIN_EMU_MEMORY bytes (default 8 GiB; a
+// number with an optional K, M or G suffix, powers of 1024): cuMemAlloc
+// fails with CUDA_ERROR_OUT_OF_MEMORY (2) past it, as a real device does,
+// and cuMemGetInfo reports what is left. New allocations are filled with
+// garbage (a xorshift stream, not zeros), so a kernel or a host path that
+// reads memory nobody wrote gives wrong bytes here instead of lucky zeros.
+CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) {
+  if (n == 0) n = 1;
+  std::lock_guard<std::mutex> lock(mem_mu);
+  if (n > device_memory() - mem_used) return 2;  // OUT_OF_MEMORY
+  void *q = malloc(n);
+  if (!q) return 2;
+  fill_garbage(q, n);
+  mem_sizes[(unsigned long long)q] = n;
+  mem_used += n;
+  *p = (unsigned long long)q;
+  return 0;
+}
+CUresult cuMemFree_v2(unsigned long long p) {
+  std::lock_guard<std::mutex> lock(mem_mu);
+  auto it = mem_sizes.find(p);
+  if (it == mem_sizes.end()) return 1;  // INVALID_VALUE: not an allocation
+  mem_used -= it->second;
+  mem_sizes.erase(it);
+  free((void *)p);
+  return 0;
+}
+CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
+  std::lock_guard<std::mutex> lock(mem_mu);
+  *free_bytes = device_memory() - mem_used;
+  *total = device_memory();
+  return 0;
+}
 CUresult cuMemcpyHtoD_v2(unsigned long long d, const void *h, size_t n) { memcpy((void *)d, h, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void *h, unsigned long long d, size_t n) { memcpy(h, (void *)d, n); return 0; }
 
