@@ -78,8 +78,7 @@ func TestSidecarProtocolAgainstTheChain(t *testing.T) {
 	v := &protocol.Verifier{VRF: apptesting.TestVRFKey(hot), ChainID: c.ChainID()}
 
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-sidecar")
-	seal, err := gpu.NewCPU(0).Restore(sealing)
-	require.NoError(t, err)
+	seal := gpu.NewCPU(0).FromSealing(sealing)
 	key := apptesting.DeviceKeyOf(t, c, ch.DeviceId)
 	miner := protocol.NewMiner(seal, key, c.ChainID())
 	c.NextBlock(t, time.Second)
@@ -247,8 +246,7 @@ func TestMinerServesOnlyTheAssignedVerifier(t *testing.T) {
 	hotKey := secp256k1.GenPrivKey()
 	hot := apptesting.WithVerifierKey(t, c, sdk.AccAddress(hotKey.PubKey().Address()))
 	sealing, ch := apptesting.RegisterSealed(t, c, "gpu-auth")
-	seal, err := gpu.NewCPU(0).Restore(sealing)
-	require.NoError(t, err)
+	seal := gpu.NewCPU(0).FromSealing(sealing)
 	device, err := c.PocpsKeeper.GetDevice(c.Ctx(), ch.DeviceId)
 	require.NoError(t, err)
 
@@ -312,7 +310,7 @@ func TestMinerServesOnlyTheAssignedVerifier(t *testing.T) {
 // challenge again only while its run is still the latest.
 func TestMinerRefusesAnOldChallengesRun(t *testing.T) {
 	ctx := context.Background()
-	s, err := gpu.NewCPU(1).Seal(ctx, proof.TinyParams(), proof.Hash{1}, nil)
+	s, err := gpu.NewCPU(1).Seal(ctx, proof.TinyParams(), proof.Hash{1}, gpu.SealOptions{})
 	require.NoError(t, err)
 	key := ed25519.NewKeyFromSeed(make([]byte, 32))
 	m := protocol.NewMiner(s, key, "loopin-test-1")

@@ -37,7 +37,7 @@ func benchSeal(b *testing.B, backend string) {
 	p := benchParams(backend)
 	b.SetBytes(int64(p.SealBytes()) * int64(p.Layers))
 	for range b.N {
-		s, err := prover.Seal(context.Background(), p, key("bench"), nil)
+		s, err := prover.Seal(context.Background(), p, key("bench"), gpu.SealOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func benchSeal(b *testing.B, backend string) {
 func benchResidency(b *testing.B, backend string) {
 	prover := benchProver(b, backend)
 	p := benchParams(backend)
-	s, err := prover.Seal(context.Background(), p, key("bench"), nil)
+	s, err := prover.Seal(context.Background(), p, key("bench"), gpu.SealOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func benchResidency(b *testing.B, backend string) {
 func benchGemm(b *testing.B, backend string) {
 	prover := benchProver(b, backend)
 	p := benchParams(backend)
-	s, err := prover.Seal(context.Background(), p, key("bench"), nil)
+	s, err := prover.Seal(context.Background(), p, key("bench"), gpu.SealOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

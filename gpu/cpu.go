@@ -1,9 +1,11 @@
 package gpu
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -71,12 +73,22 @@ func (c *CPU) tree(leaves []proof.Hash) (*proof.Tree, error) {
 	return t, nil
 }
 
-// Seal labels every layer in parallel (each layer's labels are independent).
-func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (Seal, error) {
+// Seal labels every layer in parallel (each layer's labels are
+// independent) and keeps every layer and tree in memory (about
+// Layers·Labels·96 bytes); opts.CacheDir is ignored.
+func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, opts SealOptions) (Seal, error) {
+	sealing, err := c.seal(ctx, p, ek, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	return &cpuSeal{cpu: c, sealing: sealing, commitment: sealing.Commitment()}, nil
+}
+
+func (c *CPU) seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (*proof.Sealing, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	s := &cpuSeal{cpu: c, sealing: &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}}
+	s := &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}
 	var prev []proof.Hash
 	for l := uint32(0); l < p.Layers; l++ {
 		if err := ctx.Err(); err != nil {
@@ -94,7 +106,7 @@ func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress 
 		if err != nil {
 			return nil, err
 		}
-		s.sealing.Layers[l], s.sealing.Trees[l] = layer, tree
+		s.Layers[l], s.Trees[l] = layer, tree
 		prev = layer
 		if progress != nil {
 			progress(int(l)+1, int(p.Layers))
@@ -104,26 +116,76 @@ func (c *CPU) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress 
 }
 
 type cpuSeal struct {
-	cpu     *CPU
-	sealing *proof.Sealing
-	res     *proof.ResidencyRun
-	gemm    *proof.GemmRun
+	cpu        *CPU
+	sealing    *proof.Sealing
+	commitment proof.Commitment
+	res        *proof.ResidencyRun
+	gemm       *proof.GemmRun
 }
 
-// Restore answers from s's host layers.
-func (c *CPU) Restore(s *proof.Sealing) (Seal, error) {
-	if s == nil || len(s.Layers) == 0 || len(s.Trees) != len(s.Layers) {
-		return nil, errors.New("restore: the sealing has no layers")
+// Restore reads P from sealed and rebuilds its tree; the other layers come
+// back when ProveSetup re-seals.
+func (c *CPU) Restore(ctx context.Context, p proof.Params, ek proof.Hash, commit proof.Commitment, sealed io.Reader) (Seal, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
-	return &cpuSeal{cpu: c, sealing: s}, nil
+	if err := commit.Validate(p); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, p.SealBytes())
+	if _, err := io.ReadFull(sealed, raw); err != nil {
+		return nil, fmt.Errorf("restore: read the sealed layer (%s): %w", FormatBytes(p.SealBytes()), err)
+	}
+	layer := bytesToHashes(raw)
+	tree, err := c.tree(proof.LabelLeaves(layer))
+	if err != nil {
+		return nil, err
+	}
+	if tree.Root() != commit.SealRoot() {
+		return nil, fmt.Errorf("restore: %w", errWrongSeal)
+	}
+	s := &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}
+	s.Layers[p.Layers-1], s.Trees[p.Layers-1] = layer, tree
+	return &cpuSeal{cpu: c, sealing: s, commitment: commit}, nil
 }
 
-func (s *cpuSeal) Commitment() proof.Commitment { return s.sealing.Commitment() }
+// FromSealing answers from s, a seal the CPU reference made in memory
+// (proof.Seal): tests and tools that hold one.
+func (c *CPU) FromSealing(s *proof.Sealing) Seal {
+	return &cpuSeal{cpu: c, sealing: s, commitment: s.Commitment()}
+}
 
-func (s *cpuSeal) Sealing() *proof.Sealing { return s.sealing }
+// errWrongSeal: a sealed layer read back does not have the committed root.
+var errWrongSeal = errors.New("the sealed layer does not match the commitment's seal root (a corrupted or foreign seal file)")
 
-func (s *cpuSeal) ProveSetup(seed proof.Hash) (*proof.SetupProof, error) {
+func (s *cpuSeal) Params() proof.Params { return s.sealing.Params }
+
+func (s *cpuSeal) Commitment() proof.Commitment { return s.commitment }
+
+func (s *cpuSeal) WriteSealed(w io.Writer) error { return writeLabels(w, s.sealing.Sealed()) }
+
+// ProveSetup answers from the layers, re-sealing first when they are gone.
+func (s *cpuSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.SetupProof, error) {
+	if !s.LayersHeld() {
+		again, err := s.cpu.seal(ctx, s.sealing.Params, s.sealing.Key, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !sameCommitment(again.Commitment(), s.commitment) {
+			return nil, errors.New("setup: the re-seal does not match the commitment")
+		}
+		s.sealing = again
+	}
 	return s.sealing.ProveSetup(seed)
+}
+
+func (s *cpuSeal) LayersHeld() bool {
+	for _, layer := range s.sealing.Layers {
+		if layer == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *cpuSeal) Discard() { s.sealing.Discard() }
@@ -199,6 +261,71 @@ func (s *cpuSeal) OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error) {
 func (s *cpuSeal) Close() error {
 	s.sealing, s.res, s.gemm = nil, nil, nil
 	return nil
+}
+
+// Memory reports the process's peak resident memory.
+func (c *CPU) Memory() Memory { return Memory{HostPeak: hostPeak()} }
+
+// writeLabels writes labels as Labels·32 bytes, buffered.
+func writeLabels(w io.Writer, labels []proof.Hash) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for i := range labels {
+		if _, err := bw.Write(labels[i][:]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func sameCommitment(a, b proof.Commitment) bool {
+	if len(a.LayerRoots) != len(b.LayerRoots) {
+		return false
+	}
+	for i := range a.LayerRoots {
+		if a.LayerRoots[i] != b.LayerRoots[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func bytesToHashes(b []byte) []proof.Hash {
+	out := make([]proof.Hash, len(b)/32)
+	for i := range out {
+		copy(out[i][:], b[32*i:])
+	}
+	return out
+}
+
+// hostPeak reads VmHWM (the peak resident set) from /proc/self/status, 0
+// where there is none.
+func hostPeak() uint64 {
+	bz, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(bz), "\n") {
+		var kb uint64
+		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// memAvailable reads MemAvailable from /proc/meminfo (Linux), 0 elsewhere.
+func memAvailable() uint64 {
+	bz, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(bz), "\n") {
+		var kb uint64
+		if _, err := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); err == nil {
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // cpuModel reads the CPU model name from /proc/cpuinfo (Linux), or GOARCH.

@@ -7,22 +7,48 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/loopin-project/loopin/proof"
 )
 
 // CUDA is the GPU backend: the kernels of gpu/kernels on device 0 through
-// the driver API. The sealed layer P stays in device memory; the host keeps
-// what openings need (the layers until Discard, the Merkle trees, and GEMM
-// outputs when they are small enough).
+// the driver API (docs/pocps.md §7, "Memory").
+//
+// The device holds the sealed layer P and bounded work buffers, never two
+// layers: sealing labels layer ℓ in chunks against layer ℓ−1 on the
+// device, streams each finished chunk to the host (memory or
+// SealOptions.CacheDir), and then copies the finished layer over ℓ−1. The
+// host keeps each layer's Merkle tree from height treeCut up; paths below
+// are rebuilt from 2^treeCut labels. Residency and GEMM rounds run as
+// back-to-back launches with their trees built on the device; only roots
+// come back before the answer, and openings read what they need later. A
+// GEMM audit recomputes its rows from P and the seed.
 type CUDA struct {
 	d *driver
 }
 
-// maxKeptOutputs bounds the GEMM outputs copied back for openings.
-const maxKeptOutputs = 256 << 20
-
 const threads = 128
+
+// maxChunkLabels bounds one labeling launch: the chunk's labels, leaf
+// hashes and tree levels (96 bytes a label, 96 MiB at 2^20) are all the
+// device holds while sealing besides the previous layer.
+const maxChunkLabels = 1 << 20
+
+// maxTreeCut is the height from which the host keeps every layer's tree:
+// 2·N/1024 hashes a layer (128 MiB for a 64 GiB layer), and an opening
+// reads 1024 labels (32 KiB).
+const maxTreeCut = 10
+
+// maxHostLayers: a seal whose layers together fit in this many bytes keeps
+// every layer in host memory, so its setup proof needs no re-seal.
+var maxHostLayers uint64 = 1 << 30
+
+func treeCut(p proof.Params) int { return min(maxTreeCut, p.Depth()) }
 
 func openCUDA() (Prover, error) {
 	d, err := newDriver()
@@ -35,313 +61,857 @@ func openCUDA() (Prover, error) {
 // Info reports the device, its memory, driver and compute capability.
 func (c *CUDA) Info() Info { return c.d.info }
 
+// Memory reports the device memory this prover holds and has held, and
+// the process's peak resident memory.
+func (c *CUDA) Memory() Memory {
+	var m Memory
+	_ = c.d.do(func() error { m.DeviceInUse, m.DevicePeak = c.d.inUse, c.d.peak; return nil })
+	m.HostPeak = hostPeak()
+	return m
+}
+
 // Close unloads the module and releases the primary context.
 func (c *CUDA) Close() error { c.d.close(); return nil }
 
-// tree builds the Merkle tree over count leaf hashes in leaves (device) with
-// the merkle_level kernel and copies every level back.
-func (c *CUDA) tree(leaves devBuf, count uint64) (*proof.Tree, error) {
-	host := make([]byte, count*32)
-	if err := c.d.download(leaves, host); err != nil {
-		return nil, err
-	}
-	t := &proof.Tree{Levels: [][]proof.Hash{bytesToHashes(host)}}
-	in := leaves
-	for n := count / 2; n >= 1; n /= 2 {
-		out, err := c.d.alloc(n * 32)
-		if err != nil {
-			return nil, err
-		}
-		err = c.d.launch("merkle_level", n, threads, in, out, n)
-		if in.ptr != leaves.ptr {
-			c.d.free(in)
-		}
-		if err != nil {
-			c.d.free(out)
-			return nil, err
-		}
-		lvl := make([]byte, n*32)
-		if err := c.d.download(out, lvl); err != nil {
-			c.d.free(out)
-			return nil, err
-		}
-		t.Levels = append(t.Levels, bytesToHashes(lvl))
-		in = out
-		if n == 1 {
-			c.d.free(out)
-		}
-	}
-	return t, nil
+// answerBytes is the device memory a sealed device needs besides P to
+// answer: the larger of a residency run (results, leaves, tree) and a GEMM
+// run (B twice, A, C, the rounds' trees, their B seeds).
+func answerBytes(p proof.Params) uint64 {
+	w, m, n, r := uint64(p.Walks), uint64(p.GemmRows), uint64(p.GemmDim), uint64(p.Rounds)
+	residency := 3*w*32 + 32
+	gemm := 2*n*n + m*n + 4*m*n + r*(2*m-1)*32 + r*32 + 32
+	return max(residency, gemm)
 }
 
-// Seal labels every layer on the device and copies each layer and its tree
-// to the host for the setup proof.
-func (c *CUDA) Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (Seal, error) {
+// planChunk picks the labels of one labeling launch for a seal of p on a
+// device with free bytes (held by nobody else), or says why it does not
+// fit, with the numbers.
+func planChunk(p proof.Params, free, total uint64) (uint64, error) {
+	seal, answer := p.SealBytes(), answerBytes(p)
+	chunk := min(uint64(maxChunkLabels), p.Labels)
+	least := uint64(1) << treeCut(p)
+	left := uint64(0)
+	if free > seal+answer {
+		left = free - seal - answer
+	}
+	for chunk > least && 3*32*chunk > left {
+		chunk /= 2
+	}
+	if need := seal + max(answer, 3*32*chunk); need > free {
+		return 0, fmt.Errorf("%w: a seal of %s needs %s of device memory (P %s, then %s to label it in chunks and %s to answer); %s of %s is free — "+
+			"is another seal (a second miner sidecar) on this GPU?",
+			ErrDeviceMemory, FormatBytes(seal), FormatBytes(need), FormatBytes(seal), FormatBytes(3*32*chunk), FormatBytes(answer), FormatBytes(free), FormatBytes(total))
+	}
+	return chunk, nil
+}
+
+// layerStore is where a finished layer's labels wait on the host.
+type layerStore interface {
+	proof.LayerReader
+	write(first uint64, labels []proof.Hash) error
+	remove()
+}
+
+// memStore is a layer in host memory.
+type memStore struct{ proof.Labels }
+
+func (m memStore) write(first uint64, labels []proof.Hash) error {
+	copy(m.Labels[first:], labels)
+	return nil
+}
+func (memStore) remove() {}
+
+// fileStore is a layer in a cache file (Labels·32 bytes).
+type fileStore struct{ f *os.File }
+
+func newFileStore(dir string, layer uint32, labels uint64) (*fileStore, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("layer-%d.bin", layer)), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(int64(labels * 32)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seal cache %s: %w", f.Name(), err)
+	}
+	return &fileStore{f: f}, nil
+}
+
+func (s *fileStore) write(first uint64, labels []proof.Hash) error {
+	_, err := s.f.WriteAt(hashBytes(labels), int64(first*32))
+	return err
+}
+
+func (s *fileStore) ReadLabels(first uint64, out []proof.Hash) error {
+	_, err := s.f.ReadAt(hashBytes(out), int64(first*32))
+	if err != nil {
+		return fmt.Errorf("seal cache %s: labels [%d, %d): %w", s.f.Name(), first, first+uint64(len(out)), err)
+	}
+	return nil
+}
+
+func (s *fileStore) remove() {
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+// devLayer reads labels of a layer held in device memory.
+type devLayer struct {
+	d   *driver
+	buf devBuf
+}
+
+func (l devLayer) ReadLabels(first uint64, out []proof.Hash) error {
+	n := uint64(len(out))
+	if first > l.buf.size/32 || n > l.buf.size/32-first {
+		return fmt.Errorf("labels [%d, %d) outside a layer of %d", first, first+n, l.buf.size/32)
+	}
+	return l.d.do(func() error { return l.d.download(l.buf.at(first*32, n*32), hashBytes(out)) })
+}
+
+// levels queues the Merkle levels above count leaf hashes (a power of two)
+// in leaves, writing them one after another into scratch (count−1 hashes),
+// and returns every level as a view, leaves first, the root last.
+func (d *driver) levels(leaves devBuf, count uint64, scratch devBuf) ([]devBuf, error) {
+	lv := []devBuf{leaves.at(0, count*32)}
+	off := uint64(0)
+	for n := count / 2; n >= 1; n /= 2 {
+		out := scratch.at(off, n*32)
+		if err := d.launch("merkle_level", n, threads, lv[len(lv)-1], out, n); err != nil {
+			return nil, err
+		}
+		lv = append(lv, out)
+		off += n * 32
+	}
+	return lv, nil
+}
+
+// allocAll allocates every size, or none (the error names the first that
+// failed).
+func (d *driver) allocAll(sizes ...uint64) ([]devBuf, error) {
+	bufs := make([]devBuf, 0, len(sizes))
+	for _, size := range sizes {
+		b, err := d.alloc(size)
+		if err != nil {
+			d.freeAll(bufs...)
+			return nil, err
+		}
+		bufs = append(bufs, b)
+	}
+	return bufs, nil
+}
+
+func (d *driver) freeAll(bufs ...devBuf) {
+	for _, b := range bufs {
+		d.free(b)
+	}
+}
+
+// upperTree collects a layer's tree from height cut up: the chunks' levels
+// from the device, then the levels above the chunks on the host.
+type upperTree struct {
+	cut, chunkHeight int
+	levels           [][]proof.Hash // heights cut … chunkHeight, whole width
+}
+
+func newUpperTree(labels, chunk uint64, cut int) *upperTree {
+	u := &upperTree{cut: cut, chunkHeight: log2(chunk)}
+	for h := cut; h <= u.chunkHeight; h++ {
+		u.levels = append(u.levels, make([]proof.Hash, labels>>h))
+	}
+	return u
+}
+
+// add downloads the levels from height cut up of the chunk starting at
+// label first (lv from driver.levels).
+func (u *upperTree) add(d *driver, first uint64, lv []devBuf) error {
+	for k := range u.levels {
+		h := u.cut + k
+		dst := u.levels[k][first>>h : (first>>h)+lv[h].size/32]
+		if err := d.download(lv[h], hashBytes(dst)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tree finishes the tree above the chunks' roots.
+func (u *upperTree) tree() (*proof.Tree, error) {
+	top, err := proof.NewTree(u.levels[len(u.levels)-1])
+	if err != nil {
+		return nil, err
+	}
+	return &proof.Tree{Cut: u.cut, Levels: append(u.levels, top.Levels[1:]...)}, nil
+}
+
+// label seals every layer of p for ek on the device: layer ℓ in chunks
+// against layer ℓ−1, each chunk streamed into store(ℓ), then the finished
+// layer copied over ℓ−1 on the device. done(ℓ, layer) is called once layer
+// ℓ is whole in its store, with its upper tree. It returns P on the
+// device. Errors: the seal does not fit (ErrDeviceMemory with the sizes),
+// ctx's, the store's, the device's.
+func (c *CUDA) label(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int),
+	store func(layer uint32) (layerStore, error), done func(layer uint32, l proof.Layer) error) (devBuf, error) {
+	d := c.d
+	var sealed devBuf
+	err := d.do(func() error {
+		free, total, err := d.memInfo()
+		if err != nil {
+			return err
+		}
+		chunk, err := planChunk(p, free, total)
+		if err != nil {
+			return err
+		}
+		bufs, err := d.allocAll(32, p.SealBytes(), chunk*32, chunk*32, chunk*32)
+		if err != nil {
+			return err
+		}
+		ekBuf, prev, cur, leaves, scratch := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4]
+		defer d.freeAll(ekBuf, cur, leaves, scratch)
+		ok := false
+		defer func() {
+			if !ok {
+				d.free(prev)
+			}
+		}()
+		if err := d.upload(ekBuf, ek[:]); err != nil {
+			return err
+		}
+		host := make([]proof.Hash, chunk)
+		for l := uint32(0); l < p.Layers; l++ {
+			st, err := store(l)
+			if err != nil {
+				return err
+			}
+			up := newUpperTree(p.Labels, chunk, treeCut(p))
+			for first := uint64(0); first < p.Labels; first += chunk {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := d.launch("label_layer", chunk, threads, ekBuf, l, p.Labels, p.Parents, prev, cur, leaves, first, chunk); err != nil {
+					return err
+				}
+				lv, err := d.levels(leaves, chunk, scratch)
+				if err != nil {
+					return err
+				}
+				if err := d.download(cur, hashBytes(host)); err != nil {
+					return err
+				}
+				if err := st.write(first, host); err != nil {
+					return err
+				}
+				if err := up.add(d, first, lv); err != nil {
+					return err
+				}
+			}
+			tree, err := up.tree()
+			if err != nil {
+				return err
+			}
+			if err := done(l, proof.Layer{Reader: st, Tree: tree}); err != nil {
+				return err
+			}
+			// Layer ℓ−1 is no longer needed: layer ℓ takes its place (P
+			// after the last layer).
+			for first := uint64(0); first < p.Labels; first += chunk {
+				if err := st.ReadLabels(first, host); err != nil {
+					return err
+				}
+				if err := d.upload(prev.at(first*32, chunk*32), hashBytes(host)); err != nil {
+					return err
+				}
+			}
+			if progress != nil {
+				progress(int(l)+1, int(p.Layers))
+			}
+		}
+		sealed, ok = prev, true
+		return nil
+	})
+	return sealed, err
+}
+
+// Seal labels every layer on the device (see CUDA). The layers stay on the
+// host for the setup proof when they fit in maxHostLayers or go to
+// opts.CacheDir; otherwise only the trees stay, and ProveSetup re-seals.
+// Errors: invalid params, gemm_rows < 16, the seal does not fit the
+// device's free memory or, without a cache, the host's (with the sizes).
+func (c *CUDA) Seal(ctx context.Context, p proof.Params, ek proof.Hash, opts SealOptions) (Seal, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if p.GemmRows < 16 {
 		return nil, fmt.Errorf("the CUDA backend needs gemm_rows ≥ 16, got %d", p.GemmRows)
 	}
-	s := &cudaSeal{c: c, sealing: &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}}
-	err := c.d.do(func() error {
-		var err error
-		size := p.Labels * 32
-		ekBuf, err := c.d.alloc(32)
-		if err != nil {
-			return err
+	keepAll := opts.CacheDir != "" || uint64(p.Layers)*p.SealBytes() <= maxHostLayers
+	if opts.CacheDir == "" {
+		need := p.SealBytes()
+		if keepAll {
+			need *= uint64(p.Layers)
 		}
-		defer c.d.free(ekBuf)
-		if err := c.d.upload(ekBuf, ek[:]); err != nil {
-			return err
+		if avail := memAvailable(); avail > 0 && need > avail {
+			return nil, fmt.Errorf("sealing needs %s of host memory for the layers in flight and %s is available: give a seal cache directory on a disk with %s free (--seal-cache DIR)",
+				FormatBytes(need), FormatBytes(avail), FormatBytes(uint64(p.Layers)*p.SealBytes()))
 		}
-		prev, err := c.d.alloc(size)
-		if err != nil {
-			return err
+	}
+	s := &cudaSeal{c: c, p: p, ek: ek, layers: make([]proof.Layer, p.Layers)}
+	var shared layerStore
+	store := func(l uint32) (layerStore, error) {
+		switch {
+		case opts.CacheDir != "":
+			return newFileStore(opts.CacheDir, l, p.Labels)
+		case keepAll:
+			return memStore{make(proof.Labels, p.Labels)}, nil
+		case shared == nil:
+			shared = memStore{make(proof.Labels, p.Labels)}
 		}
-		cur, err := c.d.alloc(size)
-		if err != nil {
-			c.d.free(prev)
-			return err
+		return shared, nil
+	}
+	done := func(l uint32, layer proof.Layer) error {
+		if !keepAll {
+			layer.Reader = nil
 		}
-		leaves, err := c.d.alloc(size)
-		if err != nil {
-			c.d.free(prev)
-			c.d.free(cur)
-			return err
-		}
-		defer c.d.free(leaves)
-		for l := uint32(0); l < p.Layers; l++ {
-			if err := ctx.Err(); err != nil {
-				c.d.free(prev)
-				c.d.free(cur)
-				return err
-			}
-			if err := c.d.launch("label_layer", p.Labels, threads, ekBuf, l, p.Labels, p.Parents, prev, cur, leaves); err != nil {
-				c.d.free(prev)
-				c.d.free(cur)
-				return err
-			}
-			host := make([]byte, size)
-			if err := c.d.download(cur, host); err != nil {
-				return err
-			}
-			tree, err := c.tree(leaves, p.Labels)
-			if err != nil {
-				return err
-			}
-			s.sealing.Layers[l], s.sealing.Trees[l] = bytesToHashes(host), tree
-			prev, cur = cur, prev
-			if progress != nil {
-				progress(int(l)+1, int(p.Layers))
-			}
-		}
-		c.d.free(cur)
-		s.sealed = prev // the last layer stays on the device
+		s.layers[l] = layer
 		return nil
-	})
+	}
+	sealed, err := c.label(ctx, p, ek, opts.Progress, store, done)
 	if err != nil {
+		s.removeStores()
 		return nil, err
 	}
+	s.sealed = sealed
+	s.commit = s.view().Commitment()
+	s.holdP()
 	return s, nil
 }
 
 type cudaSeal struct {
-	c       *CUDA
-	sealing *proof.Sealing
-	sealed  devBuf
-	res     *proof.ResidencyRun
-	gemm    *proof.GemmRun
+	c      *CUDA
+	p      proof.Params
+	ek     proof.Hash
+	commit proof.Commitment
+	// layers[ℓ] is where layer ℓ is held (Reader nil: not held) and its
+	// upper tree (nil after Discard or Restore, back after a re-seal).
+	layers []proof.Layer
+	sealed devBuf // P on the device
+	res    *cudaResidency
+	gemm   *cudaGemm
 }
 
-// Restore uploads s's sealed layer P to the device and answers from it.
-func (c *CUDA) Restore(s *proof.Sealing) (Seal, error) {
-	if s == nil || len(s.Layers) == 0 || len(s.Trees) != len(s.Layers) {
-		return nil, errors.New("restore: the sealing has no layers")
+// holdP makes P's reader the device copy, dropping its host store.
+func (s *cudaSeal) holdP() {
+	last := &s.layers[len(s.layers)-1]
+	if st, ok := last.Reader.(layerStore); ok {
+		st.remove()
 	}
-	last := s.Layers[len(s.Layers)-1]
-	host := make([]byte, 0, len(last)*32)
-	for _, h := range last {
-		host = append(host, h[:]...)
+	last.Reader = devLayer{d: s.c.d, buf: s.sealed}
+}
+
+func (s *cudaSeal) view() *proof.SealView {
+	return &proof.SealView{Params: s.p, Key: s.ek, Layers: s.layers}
+}
+
+func (s *cudaSeal) removeStores() {
+	for l := range s.layers {
+		if st, ok := s.layers[l].Reader.(layerStore); ok {
+			st.remove()
+			s.layers[l].Reader = nil
+		}
 	}
-	seal := &cudaSeal{c: c, sealing: s}
-	err := c.d.do(func() error {
-		buf, err := c.d.alloc(uint64(len(host)))
-		if err != nil {
-			return err
-		}
-		if err := c.d.upload(buf, host); err != nil {
-			c.d.free(buf)
-			return err
-		}
-		seal.sealed = buf
-		return nil
-	})
-	if err != nil {
+}
+
+// Restore uploads P from sealed in chunks, rebuilding its tree on the
+// device, and checks the root against c's.
+func (c *CUDA) Restore(ctx context.Context, p proof.Params, ek proof.Hash, commit proof.Commitment, sealed io.Reader) (Seal, error) {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return seal, nil
-}
-
-func (s *cudaSeal) Commitment() proof.Commitment { return s.sealing.Commitment() }
-
-func (s *cudaSeal) Sealing() *proof.Sealing { return s.sealing }
-
-func (s *cudaSeal) ProveSetup(seed proof.Hash) (*proof.SetupProof, error) {
-	return s.sealing.ProveSetup(seed)
-}
-
-func (s *cudaSeal) Discard() { s.sealing.Discard() }
-
-func (s *cudaSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
-	p := s.sealing.Params
-	var root proof.Hash
-	err := s.c.d.do(func() error {
-		nb, err := s.c.d.alloc(32)
-		if err != nil {
-			return err
-		}
-		defer s.c.d.free(nb)
-		if err := s.c.d.upload(nb, nonce[:]); err != nil {
-			return err
-		}
-		results, err := s.c.d.alloc(uint64(p.Walks) * 32)
-		if err != nil {
-			return err
-		}
-		defer s.c.d.free(results)
-		leaves, err := s.c.d.alloc(uint64(p.Walks) * 32)
-		if err != nil {
-			return err
-		}
-		defer s.c.d.free(leaves)
-		if err := s.c.d.launch("walk", uint64(p.Walks), threads, nb, s.sealed, p.Labels, p.Steps, p.Walks, results, leaves); err != nil {
-			return err
-		}
-		host := make([]byte, uint64(p.Walks)*32)
-		if err := s.c.d.download(results, host); err != nil {
-			return err
-		}
-		tree, err := s.c.tree(leaves, uint64(p.Walks))
-		if err != nil {
-			return err
-		}
-		s.res = &proof.ResidencyRun{Nonce: nonce, Results: bytesToHashes(host), Tree: tree}
-		root = tree.Root()
-		return ctx.Err()
-	})
-	return root, err
-}
-
-func (s *cudaSeal) OpenResidency(walks []uint32) (*proof.ResidencyProof, error) {
-	if s.res == nil {
-		return nil, errors.New("no residency run to open")
+	if err := commit.Validate(p); err != nil {
+		return nil, err
 	}
-	return s.sealing.OpenResidency(s.res, walks), nil
-}
-
-func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
-	p := s.sealing.Params
-	m, n := uint64(p.GemmRows), uint64(p.GemmDim)
-	keep := uint64(p.Rounds)*m*n*4 <= maxKeptOutputs
-	run := &proof.GemmRun{Seed: seed}
-	err := s.c.d.do(func() error {
-		d := s.c.d
-		bufs := map[string]uint64{"hash": 32, "b": n * n, "bt": n * n, "a": m * n, "c": m * n * 4, "leaves": m * 32}
-		mem := map[string]devBuf{}
-		defer func() {
-			for _, b := range mem {
-				d.free(b)
-			}
-		}()
-		for name, size := range bufs {
-			b, err := d.alloc(size)
-			if err != nil {
-				return err
-			}
-			mem[name] = b
+	s := &cudaSeal{c: c, p: p, ek: ek, commit: commit, layers: make([]proof.Layer, p.Layers)}
+	d := c.d
+	err := d.do(func() error {
+		free, total, err := d.memInfo()
+		if err != nil {
+			return err
 		}
-		prev := seed
-		for t := uint32(0); t < p.Rounds; t++ {
+		chunk, err := planChunk(p, free, total)
+		if err != nil {
+			return err
+		}
+		bufs, err := d.allocAll(p.SealBytes(), chunk*32, chunk*32)
+		if err != nil {
+			return err
+		}
+		buf, leaves, scratch := bufs[0], bufs[1], bufs[2]
+		defer d.freeAll(leaves, scratch)
+		host := make([]proof.Hash, chunk)
+		up := newUpperTree(p.Labels, chunk, treeCut(p))
+		for first := uint64(0); first < p.Labels; first += chunk {
 			if err := ctx.Err(); err != nil {
+				d.free(buf)
 				return err
 			}
-			bseed := proof.GemmBSeed(seed, t)
-			if err := d.upload(mem["hash"], bseed[:]); err != nil {
+			if _, err := io.ReadFull(sealed, hashBytes(host)); err != nil {
+				d.free(buf)
+				return fmt.Errorf("restore: read the sealed layer (%s): %w", FormatBytes(p.SealBytes()), err)
+			}
+			part := buf.at(first*32, chunk*32)
+			if err := d.upload(part, hashBytes(host)); err != nil {
+				d.free(buf)
 				return err
 			}
-			if err := d.launch("prg_fill", n*n/32, threads, mem["hash"], mem["b"], n*n/32); err != nil {
+			if err := d.launch("label_leaves", chunk, threads, part, leaves, chunk); err != nil {
+				d.free(buf)
 				return err
 			}
-			if err := d.launch("transpose_b", n*n, threads, mem["b"], mem["bt"], uint32(n)); err != nil {
-				return err
+			lv, err := d.levels(leaves, chunk, scratch)
+			if err == nil {
+				err = up.add(d, first, lv)
 			}
-			if err := d.upload(mem["hash"], prev[:]); err != nil {
-				return err
-			}
-			if err := d.launchBlocks("gather_rows", uint32(m), threads, mem["hash"], s.sealed, p.Labels, uint32(m), uint32(n), mem["a"]); err != nil {
-				return err
-			}
-			work := m * n // one thread per output (dp4a)
-			if d.arch != "sm_70" {
-				work = (m / 16) * (n / 32) * 32 // one warp per 16×32 tile (mma)
-			}
-			if err := d.launch("gemm_s8", work, threads, mem["a"], mem["bt"], mem["c"], uint32(m), uint32(n)); err != nil {
-				return err
-			}
-			if err := d.launch("row_leaves", m, threads, mem["c"], uint32(m), uint32(n), mem["leaves"]); err != nil {
-				return err
-			}
-			tree, err := s.c.tree(mem["leaves"], m)
 			if err != nil {
+				d.free(buf)
 				return err
 			}
-			run.Trees = append(run.Trees, tree)
-			run.Roots = append(run.Roots, tree.Root())
-			if keep {
-				raw := make([]byte, m*n*4)
-				if err := d.download(mem["c"], raw); err != nil {
-					return err
-				}
-				out := make([]int32, m*n)
-				for i := range out {
-					out[i] = int32(binary.LittleEndian.Uint32(raw[4*i:]))
-				}
-				run.C = append(run.C, out)
-			}
-			prev = tree.Root()
 		}
+		tree, err := up.tree()
+		if err == nil && tree.Root() != commit.SealRoot() {
+			err = fmt.Errorf("restore: %w", errWrongSeal)
+		}
+		if err != nil {
+			d.free(buf)
+			return err
+		}
+		s.sealed = buf
+		s.layers[p.Layers-1].Tree = tree
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if keep {
-		s.gemm = run
-	} else {
-		s.gemm = nil
-	}
-	return run.Roots, nil
+	s.holdP()
+	return s, nil
 }
 
-func (s *cudaSeal) OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error) {
-	if s.gemm == nil {
-		return nil, fmt.Errorf("no GEMM run to open (outputs above %d MiB are not kept)", maxKeptOutputs>>20)
-	}
-	return s.sealing.OpenGemm(s.gemm, refs), nil
-}
+func (s *cudaSeal) Params() proof.Params { return s.p }
 
-func (s *cudaSeal) Close() error {
-	_ = s.c.d.do(func() error { s.c.d.free(s.sealed); return nil })
-	s.sealed = devBuf{}
-	s.sealing, s.res, s.gemm = nil, nil, nil
+func (s *cudaSeal) Commitment() proof.Commitment { return s.commit }
+
+// WriteSealed streams P from the device in chunks.
+func (s *cudaSeal) WriteSealed(w io.Writer) error {
+	d := s.c.d
+	chunk := min(uint64(maxChunkLabels), s.p.Labels)
+	host := make([]proof.Hash, chunk)
+	for first := uint64(0); first < s.p.Labels; first += chunk {
+		err := d.do(func() error { return d.download(s.sealed.at(first*32, chunk*32), hashBytes(host)) })
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(hashBytes(host)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-func bytesToHashes(b []byte) []proof.Hash {
-	out := make([]proof.Hash, len(b)/32)
-	for i := range out {
-		copy(out[i][:], b[32*i:])
+// ProveSetup answers from the held layers or re-seals: P's device memory
+// is given back, the layers are labeled again (P comes back last), and the
+// spans of labels the samples open are kept as each layer passes. The
+// re-seal's roots must equal the commitment.
+func (s *cudaSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.SetupProof, error) {
+	p := s.p
+	if s.LayersHeld() {
+		return s.view().ProveSetup(s.commit, seed)
 	}
-	return out
+	// The spans of 2^cut labels each layer's openings read.
+	cut := treeCut(p)
+	want := make([]map[uint64][]proof.Hash, p.Layers)
+	for l := range want {
+		want[l] = map[uint64][]proof.Hash{}
+	}
+	layers, indices := proof.SetupPositions(p, s.commit, seed)
+	var parents []uint64
+	for j, l := range layers {
+		want[l][indices[j]>>cut] = nil
+		if l > 0 {
+			parents = proof.ParentIndices(p, s.ek, l, indices[j], parents[:0])
+			for _, q := range parents {
+				want[l-1][q>>cut] = nil
+			}
+		}
+	}
+	_ = s.c.d.do(func() error { s.freeRuns(); s.c.d.free(s.sealed); return nil })
+	s.sealed = devBuf{}
+	var shared layerStore
+	store := func(uint32) (layerStore, error) {
+		if shared == nil {
+			shared = memStore{make(proof.Labels, p.Labels)}
+		}
+		return shared, nil
+	}
+	trees := make([]*proof.Tree, p.Layers)
+	done := func(l uint32, layer proof.Layer) error {
+		if layer.Tree.Root() != s.commit.LayerRoots[l] {
+			return fmt.Errorf("setup: the re-seal's layer %d differs from the commitment", l)
+		}
+		trees[l] = layer.Tree
+		for span := range want[l] {
+			labels := make([]proof.Hash, 1<<cut)
+			if err := layer.Reader.ReadLabels(span<<cut, labels); err != nil {
+				return err
+			}
+			want[l][span] = labels
+		}
+		return nil
+	}
+	sealed, err := s.c.label(ctx, p, s.ek, nil, store, done)
+	if err != nil {
+		return nil, fmt.Errorf("setup: re-seal (the seal is no longer on the device: restore it): %w", err)
+	}
+	s.sealed = sealed
+	view := &proof.SealView{Params: p, Key: s.ek, Layers: make([]proof.Layer, p.Layers)}
+	for l := range view.Layers {
+		view.Layers[l] = proof.Layer{Reader: spans{cut: cut, spans: want[l]}, Tree: trees[l]}
+	}
+	s.layers[p.Layers-1].Tree = trees[p.Layers-1]
+	s.holdP()
+	return view.ProveSetup(s.commit, seed)
+}
+
+// spans serves the labels of the spans of 2^cut labels a re-seal kept.
+type spans struct {
+	cut   int
+	spans map[uint64][]proof.Hash
+}
+
+func (s spans) ReadLabels(first uint64, out []proof.Hash) error {
+	span := first >> s.cut
+	labels := s.spans[span]
+	if labels == nil || (first+uint64(len(out))-1)>>s.cut != span {
+		return fmt.Errorf("labels [%d, %d) were not kept by the re-seal", first, first+uint64(len(out)))
+	}
+	copy(out, labels[first-span<<s.cut:])
+	return nil
+}
+
+func (s *cudaSeal) LayersHeld() bool {
+	for _, l := range s.layers {
+		if l.Reader == nil || l.Tree == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Discard drops every layer but P (cache files included).
+func (s *cudaSeal) Discard() {
+	for l := 0; l < len(s.layers)-1; l++ {
+		if st, ok := s.layers[l].Reader.(layerStore); ok {
+			st.remove()
+		}
+		s.layers[l] = proof.Layer{}
+	}
+}
+
+// cudaResidency is a residency run: on the device until it is opened.
+type cudaResidency struct {
+	nonce proof.Hash
+	bufs  []devBuf // nonce, results, leaves, tree levels
+	lv    []devBuf
+	run   *proof.ResidencyRun // downloaded at the first opening
+}
+
+func (s *cudaSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash, error) {
+	p := s.p
+	d := s.c.d
+	w := uint64(p.Walks)
+	var root proof.Hash
+	err := d.do(func() error {
+		s.freeResidency()
+		bufs, err := d.allocAll(32, w*32, w*32, max(w-1, 1)*32)
+		if err != nil {
+			return err
+		}
+		r := &cudaResidency{nonce: nonce, bufs: bufs}
+		s.res = r
+		if err := d.upload(bufs[0], nonce[:]); err != nil {
+			return err
+		}
+		if err := d.launch("walk", w, threads, bufs[0], s.sealed, p.Labels, p.Steps, p.Walks, bufs[1], bufs[2]); err != nil {
+			return err
+		}
+		if r.lv, err = d.levels(bufs[2], w, bufs[3]); err != nil {
+			return err
+		}
+		return d.download(r.lv[len(r.lv)-1], root[:])
+	})
+	if err != nil {
+		return proof.Hash{}, err
+	}
+	return root, ctx.Err()
+}
+
+func (s *cudaSeal) OpenResidency(walks []uint32) (*proof.ResidencyProof, error) {
+	r := s.res
+	if r == nil {
+		return nil, errors.New("no residency run to open")
+	}
+	if r.run == nil {
+		d := s.c.d
+		run := &proof.ResidencyRun{Nonce: r.nonce, Results: make([]proof.Hash, s.p.Walks), Tree: &proof.Tree{}}
+		err := d.do(func() error {
+			if err := d.download(r.bufs[1], hashBytes(run.Results)); err != nil {
+				return err
+			}
+			for _, lv := range r.lv {
+				level := make([]proof.Hash, lv.size/32)
+				if err := d.download(lv, hashBytes(level)); err != nil {
+					return err
+				}
+				run.Tree.Levels = append(run.Tree.Levels, level)
+			}
+			d.freeAll(r.bufs...)
+			r.bufs, r.lv = nil, nil
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.run = run
+	}
+	return s.view().OpenResidency(r.run, walks)
+}
+
+// cudaGemm is a GEMM run: its roots, and every round's tree on the device
+// ((2m−1) hashes a round) until it is opened.
+type cudaGemm struct {
+	seed  proof.Hash
+	roots []proof.Hash
+	trees devBuf
+	host  map[uint32]*proof.Tree
+}
+
+// gemm queues C = A·B (m×n int32) with the variant of the device's arch:
+// mma.sync tiles of 16×32 a warp (sm_80+), or dp4a a thread (sm_70).
+func (d *driver) gemm(a, bt, c devBuf, m, n uint32) error {
+	work := uint64(m) * uint64(n)
+	if d.arch != "sm_70" {
+		work = uint64(m/16) * uint64(n/32) * 32
+	}
+	return d.launch("gemm_s8", work, threads, a, bt, c, m, n)
+}
+
+// Gemm runs the R rounds back to back on the device: round t's B from the
+// PRG, its rows gathered at offsets set by the root of round t−1 (read on
+// the device), the product, the rows' leaves and the round's tree; the
+// roots come back once, at the end.
+func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, error) {
+	p := s.p
+	m, n, rounds := uint64(p.GemmRows), uint64(p.GemmDim), uint64(p.Rounds)
+	treeHashes := 2*m - 1
+	d := s.c.d
+	var roots []proof.Hash
+	err := d.do(func() error {
+		s.freeGemm()
+		trees, err := d.alloc(rounds * treeHashes * 32)
+		if err != nil {
+			return err
+		}
+		g := &cudaGemm{seed: seed, trees: trees}
+		s.gemm = g
+		bufs, err := d.allocAll(32, rounds*32, n*n, n*n, m*n, 4*m*n)
+		if err != nil {
+			return err
+		}
+		defer d.freeAll(bufs...)
+		seedBuf, bseeds, b, bt, a, c := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]
+		host := make([]proof.Hash, rounds)
+		for t := range host {
+			host[t] = proof.GemmBSeed(seed, uint32(t))
+		}
+		if err := d.upload(seedBuf, seed[:]); err != nil {
+			return err
+		}
+		if err := d.upload(bseeds, hashBytes(host)); err != nil {
+			return err
+		}
+		prev := seedBuf
+		for t := uint64(0); t < rounds; t++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			tree := trees.at(t*treeHashes*32, treeHashes*32)
+			leaves, scratch := tree.at(0, m*32), tree.at(m*32, (m-1)*32)
+			if err := firstErr(
+				d.launch("prg_fill", n*n/32, threads, bseeds.at(t*32, 32), b, n*n/32),
+				d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
+				d.launchBlocks("gather_rows", uint32(m), threads, prev, s.sealed, p.Labels, uint32(m), uint32(n), a),
+				d.gemm(a, bt, c, uint32(m), uint32(n)),
+				d.launch("row_leaves", m, threads, c, uint32(m), uint32(n), leaves),
+			); err != nil {
+				return err
+			}
+			lv, err := d.levels(leaves, m, scratch)
+			if err != nil {
+				return err
+			}
+			prev = lv[len(lv)-1]
+		}
+		for t := uint64(0); t < rounds; t++ {
+			var root proof.Hash
+			if err := d.download(trees.at((t*treeHashes+treeHashes-1)*32, 32), root[:]); err != nil {
+				return err
+			}
+			roots = append(roots, root)
+		}
+		g.roots = roots
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return roots, nil
+}
+
+// OpenGemm downloads the audited rounds' trees and recomputes the audited
+// rows on the device: B_t again from the seed, the rows of A from P, and
+// the product of at most 16 rows at a time.
+func (s *cudaSeal) OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error) {
+	g := s.gemm
+	if g == nil {
+		return nil, errors.New("no GEMM run to open")
+	}
+	p := s.p
+	m, n := uint64(p.GemmRows), uint64(p.GemmDim)
+	treeHashes := 2*m - 1
+	d := s.c.d
+	if g.host == nil {
+		g.host = map[uint32]*proof.Tree{}
+	}
+	byRound := map[uint32][]uint32{}
+	for _, ref := range refs {
+		if ref.Round >= p.Rounds || uint64(ref.Row) >= m {
+			return nil, fmt.Errorf("row %+v outside %d rounds of %d rows", ref, p.Rounds, m)
+		}
+		if !slices.Contains(byRound[ref.Round], ref.Row) {
+			byRound[ref.Round] = append(byRound[ref.Round], ref.Row)
+		}
+	}
+	rows := map[proof.RowRef][]int32{}
+	err := d.do(func() error {
+		bufs, err := d.allocAll(32, n*n, n*n, 16*n, 16*4*n)
+		if err != nil {
+			return err
+		}
+		defer d.freeAll(bufs...)
+		bseed, b, bt, a, c := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4]
+		for _, t := range slices.Sorted(maps.Keys(byRound)) {
+			if g.host[t] == nil {
+				all := make([]proof.Hash, treeHashes)
+				if err := d.download(g.trees.at(uint64(t)*treeHashes*32, treeHashes*32), hashBytes(all)); err != nil {
+					return err
+				}
+				tree := &proof.Tree{}
+				for w := m; w >= 1; w /= 2 {
+					tree.Levels = append(tree.Levels, all[:w])
+					all = all[w:]
+				}
+				g.host[t] = tree
+			}
+			prev := g.seed
+			if t > 0 {
+				prev = g.roots[t-1]
+			}
+			seed := proof.GemmBSeed(g.seed, t)
+			if err := firstErr(
+				d.upload(bseed, seed[:]),
+				d.launch("prg_fill", n*n/32, threads, bseed, b, n*n/32),
+				d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
+			); err != nil {
+				return err
+			}
+			want := byRound[t]
+			for len(want) > 0 {
+				batch := want[:min(16, len(want))]
+				want = want[len(batch):]
+				rowsA := make([]byte, 16*n)
+				for i, r := range batch {
+					gi := proof.GatherIndex(p, prev, r)
+					if err := d.download(s.sealed.at(gi*32, n), rowsA[uint64(i)*n:uint64(i+1)*n]); err != nil {
+						return err
+					}
+				}
+				if err := d.upload(a, rowsA); err != nil {
+					return err
+				}
+				if err := d.gemm(a, bt, c, 16, uint32(n)); err != nil {
+					return err
+				}
+				raw := make([]byte, 16*4*n)
+				if err := d.download(c, raw); err != nil {
+					return err
+				}
+				for i, r := range batch {
+					out := make([]int32, n)
+					for j := range out {
+						out[j] = int32(binary.LittleEndian.Uint32(raw[(uint64(i)*n+uint64(j))*4:]))
+					}
+					rows[proof.RowRef{Round: t, Row: r}] = out
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	run := &proof.GemmRun{Seed: g.seed, Roots: g.roots, Trees: make([]*proof.Tree, p.Rounds)}
+	for t, tree := range g.host {
+		run.Trees[t] = tree
+	}
+	return s.view().OpenGemm(run, refs, func(ref proof.RowRef) ([]int32, error) { return rows[ref], nil })
+}
+
+// freeResidency and freeGemm free the device buffers of the last run of
+// their kind (inside driver.do); freeRuns both.
+func (s *cudaSeal) freeResidency() {
+	if s.res != nil {
+		s.c.d.freeAll(s.res.bufs...)
+		s.res = nil
+	}
+}
+
+func (s *cudaSeal) freeGemm() {
+	if s.gemm != nil {
+		s.c.d.free(s.gemm.trees)
+		s.gemm = nil
+	}
+}
+
+func (s *cudaSeal) freeRuns() { s.freeResidency(); s.freeGemm() }
+
+func (s *cudaSeal) Close() error {
+	_ = s.c.d.do(func() error {
+		s.freeRuns()
+		s.c.d.free(s.sealed)
+		return nil
+	})
+	s.removeStores()
+	s.sealed = devBuf{}
+	s.layers = nil
+	return nil
+}
+
+func log2(n uint64) int {
+	k := 0
+	for n > 1 {
+		n >>= 1
+		k++
+	}
+	return k
 }

@@ -76,7 +76,7 @@ func TestEmulatedDriverLoader(t *testing.T) {
 	require.Equal(t, gpu.BackendCUDA, auto.Info().Backend, "auto prefers a working driver")
 
 	t.Setenv("LOOPIN_EMU_FAIL_LAUNCH", "1") // cgo: the C environment follows
-	_, err = prover.Seal(context.Background(), proof.TinyParams(), proof.Hash{1}, nil)
+	_, err = prover.Seal(context.Background(), proof.TinyParams(), proof.Hash{1}, gpu.SealOptions{})
 	require.ErrorContains(t, err, "launch label_layer")
 	require.ErrorContains(t, err, "emulated driver: launch refused")
 }

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"unsafe"
 
 	"github.com/loopin-project/loopin/proof"
 )
@@ -31,6 +33,14 @@ var ErrNoDriver = errors.New("no CUDA driver")
 // ErrDeviceMemory is returned (wrapped, with the sizes) when the device
 // has too little free memory for an allocation or for a whole seal.
 var ErrDeviceMemory = errors.New("not enough device memory")
+
+// hashBytes is the memory of hs as bytes (32 a hash), without a copy.
+func hashBytes(hs []proof.Hash) []byte {
+	if len(hs) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(hs))), len(hs)*proof.LabelSize)
+}
 
 // FormatBytes formats a byte count for people: "64 GiB", "1.5 MiB".
 func FormatBytes(b uint64) string {
@@ -57,32 +67,69 @@ type Info struct {
 	Workers int
 }
 
+// SealOptions tune a seal.
+type SealOptions struct {
+	// Progress, if not nil, is called after each layer with (layers done,
+	// layers total); a setup proof that re-seals reports the same way.
+	Progress func(done, total int)
+	// CacheDir, if set, is a directory the CUDA backend streams finished
+	// layers to (layer-ℓ.bin, Labels·32 bytes each) instead of host memory:
+	// the host then needs only chunk buffers and the trees' upper levels,
+	// and the setup proof is answered from the files instead of by
+	// re-sealing. Discard deletes them. The CPU backend keeps every layer
+	// in memory and ignores it.
+	CacheDir string
+}
+
+// Memory is what a prover holds, in bytes.
+type Memory struct {
+	// DeviceInUse and DevicePeak are the device memory this prover has
+	// allocated, now and at most (0 on the CPU backend).
+	DeviceInUse, DevicePeak uint64
+	// HostPeak is the process's peak resident memory (VmHWM).
+	HostPeak uint64
+}
+
 // Prover seals devices and answers challenges on one backend.
 type Prover interface {
 	// Info describes the backend and its device.
 	Info() Info
-	// Seal labels every layer for key ek and keeps them until Discard.
-	// progress, if not nil, is called after each layer.
-	Seal(ctx context.Context, p proof.Params, ek proof.Hash, progress func(done, total int)) (Seal, error)
-	// Restore takes back a seal made earlier (its layers and trees, kept
-	// on disk by the miner sidecar) without labeling again: the sealed
-	// layer P goes where the backend answers from. Errors: a sealing
-	// without layers, the device out of memory.
-	Restore(s *proof.Sealing) (Seal, error)
+	// Seal labels every layer for key ek. Errors: invalid params, a seal
+	// that cannot fit (ErrDeviceMemory, or host memory without a
+	// CacheDir, with the sizes), ctx's, the device's.
+	Seal(ctx context.Context, p proof.Params, ek proof.Hash, opts SealOptions) (Seal, error)
+	// Restore takes back a seal made earlier from its sealed layer P,
+	// Labels·32 bytes read from sealed (what Seal.WriteSealed wrote): P
+	// goes where the backend answers from and its tree is rebuilt, which
+	// must have c's seal root. The other layers are not held (ProveSetup
+	// re-seals). Errors: a short or wrong P (its root differs from c's),
+	// the device out of memory, the reader's.
+	Restore(ctx context.Context, p proof.Params, ek proof.Hash, c proof.Commitment, sealed io.Reader) (Seal, error)
+	// Memory reports what the prover holds and has held.
+	Memory() Memory
 	// Close releases the backend.
 	Close() error
 }
 
-// Seal is a sealed device: the layers (until Discard) or only the sealed
-// layer P, where the backend keeps them (host or GPU memory).
+// Seal is a sealed device: its layers where the backend keeps them (every
+// layer until Discard, then the sealed layer P), and the upper levels of
+// their Merkle trees.
 type Seal interface {
+	// Params are the seal's parameters.
+	Params() proof.Params
 	// Commitment is the root of every layer.
 	Commitment() proof.Commitment
-	// Sealing is the host copy of the layers and their trees (every layer
-	// until Discard), what the miner sidecar keeps on disk.
-	Sealing() *proof.Sealing
-	// ProveSetup answers the setup challenge; it needs every layer.
-	ProveSetup(seed proof.Hash) (*proof.SetupProof, error)
+	// WriteSealed writes the sealed layer P (Labels·32 bytes), what the
+	// miner sidecar keeps on disk for Restore.
+	WriteSealed(w io.Writer) error
+	// ProveSetup answers the setup challenge from the held layers, or,
+	// when they are not held (a class-size seal without a cache, or a
+	// restored one), by sealing again with P's memory (as long as the
+	// first seal). Errors: ctx's, the device's, a re-seal that differs.
+	ProveSetup(ctx context.Context, seed proof.Hash) (*proof.SetupProof, error)
+	// LayersHeld tells whether every layer is held, so that ProveSetup
+	// answers without sealing again.
+	LayersHeld() bool
 	// Discard drops every layer but P.
 	Discard()
 	// Residency runs the walks for nonce and returns the commitment root.

@@ -1,6 +1,7 @@
 package gpu_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -52,11 +53,11 @@ func compute(t *testing.T, prover gpu.Prover, p proof.Params) vectors {
 	t.Helper()
 	ctx := context.Background()
 	ek, nonce, seed := key("vector device"), key("vector nonce"), key("vector gemm seed")
-	seal, err := prover.Seal(ctx, p, ek, nil)
+	seal, err := prover.Seal(ctx, p, ek, gpu.SealOptions{})
 	require.NoError(t, err)
 	defer seal.Close()
 	v := vectors{Params: p, Key: hex.EncodeToString(ek[:]), LayerRoots: hexes(seal.Commitment().LayerRoots)}
-	setup, err := seal.ProveSetup(key("vector setup"))
+	setup, err := seal.ProveSetup(ctx, key("vector setup"))
 	require.NoError(t, err)
 	require.NoError(t, proof.VerifySetup(p, ek, seal.Commitment(), key("vector setup"), setup))
 	v.FirstLabels = firstLabels(t, p, ek)
@@ -64,14 +65,31 @@ func compute(t *testing.T, prover gpu.Prover, p proof.Params) vectors {
 	root, err := seal.Residency(ctx, nonce)
 	require.NoError(t, err)
 	v.Nonce, v.ResidencyRoot = hex.EncodeToString(nonce[:]), hex.EncodeToString(root[:])
-	// A seal restored from its host layers (the miner's seal on disk)
-	// answers as the seal itself.
-	restored, err := prover.Restore(seal.Sealing())
+	// A seal restored from its sealed layer (the miner's seal.bin) answers
+	// as the seal itself, and its setup proof, which needs the layers it
+	// no longer holds, comes from a re-seal and is the same proof.
+	var sealed bytes.Buffer
+	require.NoError(t, seal.WriteSealed(&sealed))
+	require.Equal(t, int(p.SealBytes()), sealed.Len())
+	restored, err := prover.Restore(ctx, p, ek, seal.Commitment(), bytes.NewReader(sealed.Bytes()))
 	require.NoError(t, err)
 	again, err := restored.Residency(ctx, nonce)
 	require.NoError(t, err)
 	require.Equal(t, root, again, "restored seal")
+	resetup, err := restored.ProveSetup(ctx, key("vector setup"))
+	require.NoError(t, err)
+	require.Equal(t, setup, resetup, "setup proof of a restored seal (re-sealed)")
+	again, err = restored.Residency(ctx, nonce)
+	require.NoError(t, err)
+	require.Equal(t, root, again, "P is back on the device after the re-seal")
 	require.NoError(t, restored.Close())
+	// A seal file that is not the committed one is refused.
+	bad := bytes.Clone(sealed.Bytes())
+	bad[100] ^= 1
+	_, err = prover.Restore(ctx, p, ek, seal.Commitment(), bytes.NewReader(bad))
+	require.ErrorContains(t, err, "does not match the commitment")
+	_, err = prover.Restore(ctx, p, ek, seal.Commitment(), bytes.NewReader(sealed.Bytes()[:100]))
+	require.ErrorContains(t, err, "read the sealed layer")
 	walks, err := seal.OpenResidency([]uint32{0, 1})
 	require.NoError(t, err)
 	v.FirstResults = hexes([]proof.Hash{walks.Walks[0].Result, walks.Walks[1].Result})
@@ -166,13 +184,13 @@ func proofsVerify(t *testing.T, prover gpu.Prover) {
 	p := proof.TinyParams()
 	for _, name := range []string{"a", "b"} {
 		ek := key(name)
-		seal, err := prover.Seal(ctx, p, ek, nil)
+		seal, err := prover.Seal(ctx, p, ek, gpu.SealOptions{})
 		require.NoError(t, err)
 		ref, err := proof.Seal(p, ek, nil)
 		require.NoError(t, err)
 		require.Equal(t, ref.Commitment(), seal.Commitment())
 		sealRoot := seal.Commitment().SealRoot()
-		cpuSeal, err := gpu.NewCPU(1).Seal(ctx, p, ek, nil)
+		cpuSeal, err := gpu.NewCPU(1).Seal(ctx, p, ek, gpu.SealOptions{})
 		require.NoError(t, err)
 		signedAnswersMatch(t, seal, cpuSeal, name)
 		require.NoError(t, cpuSeal.Close())

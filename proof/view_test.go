@@ -46,3 +46,29 @@ func TestCutTreeOpensLikeTheWholeTree(t *testing.T) {
 	_, err = Layer{Reader: Labels(layer[:10]), Tree: whole.Upper(2)}.Open(500)
 	require.ErrorContains(t, err, "outside a layer")
 }
+
+// A scaled class keeps the class's rule that the seal is more than half of
+// the (scaled) memory and that two seals do not fit.
+func TestScaledClassParams(t *testing.T) {
+	for _, class := range ClassNames() {
+		full, _, err := ClassParams(class)
+		require.NoError(t, err)
+		spec, _ := Spec(class)
+		for _, scale := range []uint64{1, 64, 4096} {
+			p, mem, err := ScaledClassParams(class, scale)
+			require.NoError(t, err, "%s/%d", class, scale)
+			require.Equal(t, spec.MemoryBytes/scale, mem)
+			require.Greater(t, 2*p.SealBytes(), mem, "%s/%d: the seal is more than half the memory", class, scale)
+			require.LessOrEqual(t, p.SealBytes(), mem)
+			require.Equal(t, full.Layers, p.Layers)
+			require.Equal(t, full.Steps, p.Steps)
+			if scale == 1 {
+				require.Equal(t, full, p)
+			}
+		}
+	}
+	_, _, err := ScaledClassParams("h100-sxm", 3)
+	require.ErrorContains(t, err, "power of two")
+	_, _, err = ScaledClassParams("h100-sxm", 1<<30)
+	require.ErrorContains(t, err, "under 128 KiB")
+}

@@ -144,12 +144,16 @@ __device__ static const char TAG_GATHER[] = "loopin/pocps/v1/gather";
 
 // ------------------------------------------------------------- labeling
 
-// label_layer computes layer `layer` (N labels) from prev (layer-1; unused
-// for layer 0) and the Merkle leaf hash of each label. One thread per label.
+// label_layer computes labels [first, first+count) of layer `layer` (N
+// labels) from prev (the whole layer-1; unused for layer 0) into out and
+// their Merkle leaf hashes into leaves, both indexed from first (a chunk:
+// the streaming seal keeps one layer and a chunk on the device). One
+// thread per label.
 extern "C" __global__ void label_layer(const u8 *ek, u32 layer, u64 n_labels, u32 parents,
-                                       const u8 *prev, u8 *out, u8 *leaves) {
-  u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= n_labels) return;
+                                       const u8 *prev, u8 *out, u8 *leaves, u64 first, u64 count) {
+  u64 t = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  u64 i = first + t;
   Sha256 s;
   sha_tag(&s, TAG_LABEL);
   sha_update(&s, ek, 32);
@@ -171,9 +175,17 @@ extern "C" __global__ void label_layer(const u8 *ek, u32 layer, u64 n_labels, u3
       sha_update(&s, prev + 32 * q, 32);
     }
   }
-  u8 *dst = out + 32 * i;
+  u8 *dst = out + 32 * t;
   sha_final(&s, dst);
-  leaf_hash(dst, 32, leaves + 32 * i);
+  leaf_hash(dst, 32, leaves + 32 * t);
+}
+
+// label_leaves writes the Merkle leaf hash of each of count labels (a seal
+// restored from disk: its tree is rebuilt on the device).
+extern "C" __global__ void label_leaves(const u8 *labels, u8 *leaves, u64 count) {
+  u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= count) return;
+  leaf_hash(labels + 32 * i, 32, leaves + 32 * i);
 }
 
 // ---------------------------------------------------------------- Merkle

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loopin-project/loopin/gpu"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 )
@@ -19,6 +21,14 @@ type minerMetrics struct {
 	challenges   *prometheus.CounterVec
 	access       *prometheus.CounterVec
 	renewals     prometheus.Counter
+	memory       *prometheus.GaugeVec
+}
+
+// observeMemory records the prover's memory (gpu.Prover.Memory).
+func (m *minerMetrics) observeMemory(mem gpu.Memory) {
+	m.memory.WithLabelValues("device_in_use").Set(float64(mem.DeviceInUse))
+	m.memory.WithLabelValues("device_peak").Set(float64(mem.DevicePeak))
+	m.memory.WithLabelValues("host_peak").Set(float64(mem.HostPeak))
 }
 
 func newMetrics(reg prometheus.Registerer) *minerMetrics {
@@ -37,8 +47,10 @@ func newMetrics(reg prometheus.Registerer) *minerMetrics {
 			Help: "Lease-access requests answered, by result (granted, refused)."}, []string{"result"}),
 		renewals: prometheus.NewCounter(prometheus.CounterOpts{Name: "loopin_miner_renewals_total",
 			Help: "LP stake renewals submitted and included."}),
+		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "loopin_miner_memory_bytes",
+			Help: "The prover's memory in bytes: device_in_use, device_peak (device memory it allocated, now and at most) and host_peak (the process's peak resident set)."}, []string{"kind"}),
 	}
-	reg.MustRegister(m.sealProgress, m.height, m.requests, m.latency, m.challenges, m.access, m.renewals)
+	reg.MustRegister(m.sealProgress, m.height, m.requests, m.latency, m.challenges, m.access, m.renewals, m.memory)
 	return m
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/sidecar/chain"
 	"github.com/loopin-project/loopin/sidecar/metrics"
+	"github.com/loopin-project/loopin/sidecar/protocol"
 	"github.com/loopin-project/loopin/sidecar/supervise"
 )
 
@@ -38,8 +39,13 @@ type Config struct {
 	// Endpoint is what the chain records for verifiers and lessees (Listen
 	// when empty).
 	Listen, Endpoint string
-	// Dir keeps the seal and the sidecar's state across restarts.
+	// Dir keeps the seal (its sealed layer P, seal.bin) and the sidecar's
+	// state across restarts.
 	Dir string
+	// SealCache, if set, is a directory the CUDA backend streams the
+	// seal's layers to while sealing (Layers·Labels·32 bytes, deleted once
+	// the setup proof has passed), instead of host memory.
+	SealCache string
 	// Stake is "lp", "sell" or "none"; Duration (LP, e.g. "10m") or Days
 	// (sale); MaxUloop bounds the uloop an LP stake or renewal injects,
 	// MinUloopOut the least a sale may pay (0: any price).
@@ -170,7 +176,8 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 		return err
 	}
 	acc.Serve(st.DeviceID)
-	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, seal, cfg.keys, cfg.Chain.ChainID, newAuthorizer(c).allowed, acc, mm)
+	answers := protocol.NewMiner(seal, cfg.keys.device, cfg.Chain.ChainID)
+	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, answers, cfg.keys, cfg.Chain.ChainID, newAuthorizer(c).allowed, acc, mm)
 	if err != nil {
 		return err
 	}
@@ -180,7 +187,7 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 	log.Info("serving challenges and lease access", "device", st.DeviceID, "listen", cfg.Listen, "endpoint", cfg.Endpoint,
 		"access_hook", cfg.AccessHook != "")
 
-	w := &watcher{c: c, cfg: cfg, st: st, mm: mm, acc: acc, log: log}
+	w := &watcher{c: c, cfg: cfg, st: st, mm: mm, acc: acc, log: log, answers: answers}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval, bo.MaxInterval = cfg.Poll, 30*time.Second
 	wait := time.Duration(0)

@@ -46,16 +46,12 @@ func fingerprint(info gpu.Info, name, owner string) [32]byte {
 // fingerprint belongs to a device whose seal is not in cfg.Dir
 // (errFingerprintTaken), the chain refuses the registration.
 func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, mm *minerMetrics, log *slog.Logger) (_ state, _ gpu.Seal, err error) {
-	st, sealing, err := load(cfg.Dir)
+	st, seal, err := load(ctx, cfg.Dir, prover)
 	if err != nil {
 		return state{}, nil, err
 	}
-	if sealing == nil {
+	if seal == nil {
 		return sealAndRegister(ctx, c, prover, cfg, mm, log)
-	}
-	seal, err := prover.Restore(sealing)
-	if err != nil {
-		return state{}, nil, fmt.Errorf("restore the seal in %s: %w", cfg.Dir, err)
 	}
 	// The restored seal goes back with the state, or is closed.
 	defer func() {
@@ -161,18 +157,28 @@ func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cf
 	ek := proof.DeviceKey(cfg.Chain.ChainID, c.Address, fp, bh)
 	log.Info("sealing", "class", cfg.Class, "bytes", p.SealBytes(), "layers", p.Layers, "backend", prover.Info().Backend)
 	start := time.Now()
-	seal, err := prover.Seal(ctx, p, ek, func(done, total int) {
+	seal, err := prover.Seal(ctx, p, ek, gpu.SealOptions{CacheDir: cfg.SealCache, Progress: func(done, total int) {
 		mm.sealProgress.Set(float64(done) / float64(total))
-		log.Info("seal progress", "layer", done, "of", total, "percent", 100*done/total, "elapsed", time.Since(start).Round(time.Millisecond))
-	})
+		mem := prover.Memory()
+		mm.observeMemory(mem)
+		log.Info("seal progress", "layer", done, "of", total, "percent", 100*done/total, "elapsed", time.Since(start).Round(time.Millisecond),
+			"device_peak", gpu.FormatBytes(mem.DevicePeak), "host_peak", gpu.FormatBytes(mem.HostPeak))
+	}})
+	if errors.Is(err, gpu.ErrDeviceMemory) {
+		return state{}, nil, fmt.Errorf("cannot seal a %s device here: %w", cfg.Class, err)
+	}
 	if err != nil {
 		return state{}, nil, err
 	}
+	mem := prover.Memory()
+	mm.observeMemory(mem)
+	log.Info("sealed", "elapsed", time.Since(start).Round(time.Millisecond), "device_peak", gpu.FormatBytes(mem.DevicePeak),
+		"device_in_use", gpu.FormatBytes(mem.DeviceInUse), "host_peak", gpu.FormatBytes(mem.HostPeak))
 	pj, _ := json.Marshal(p)
 	st := state{Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj}
 	// The seal is on disk before the chain hears of it: a stop from here
 	// on resumes in setUp without resealing.
-	if err := save(cfg.Dir, st, seal.Sealing()); err != nil {
+	if err := save(cfg.Dir, st, seal); err != nil {
 		seal.Close()
 		return state{}, nil, err
 	}

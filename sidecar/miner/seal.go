@@ -1,15 +1,19 @@
 package miner
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/google/renameio/v2"
 
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/proof"
 )
 
@@ -21,32 +25,63 @@ type state struct {
 	Key         []byte `json:"key"`
 	Params      []byte `json:"params"` // JSON of proof.Params
 	StakeID     uint64 `json:"stake_id"`
+	// LayerRoots is the seal's commitment (every layer's root), what
+	// Restore checks seal.bin against.
+	LayerRoots [][]byte `json:"layer_roots"`
 }
 
-// save writes state.json and, when s is given, the seal's layers first
-// (seal.bin), each atomically (a temporary file synced, then renamed): a
-// state.json on disk always describes a whole seal.bin.
-func save(dir string, st state, s *proof.Sealing) error {
+func (st state) commitment() proof.Commitment {
+	c := proof.Commitment{LayerRoots: make([]proof.Hash, len(st.LayerRoots))}
+	for i, r := range st.LayerRoots {
+		copy(c.LayerRoots[i][:], r)
+	}
+	return c
+}
+
+func rootsOf(c proof.Commitment) [][]byte {
+	out := make([][]byte, len(c.LayerRoots))
+	for i, r := range c.LayerRoots {
+		out[i] = append([]byte(nil), r[:]...)
+	}
+	return out
+}
+
+// save writes state.json and, when seal is given, its sealed layer P first
+// (seal.bin, Labels·32 bytes streamed from the backend), each atomically (a
+// temporary file synced, then renamed): a state.json on disk always
+// describes a whole seal.bin.
+func save(dir string, st state, seal gpu.Seal) error {
+	if seal != nil {
+		st.LayerRoots = rootsOf(seal.Commitment())
+		f, err := renameio.NewPendingFile(filepath.Join(dir, "seal.bin"), renameio.WithPermissions(0o600))
+		if err != nil {
+			return err
+		}
+		defer f.Cleanup()
+		w := bufio.NewWriterSize(f, 4<<20)
+		if err := seal.WriteSealed(w); err != nil {
+			return fmt.Errorf("write the seal to %s: %w", f.Name(), err)
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if err := f.CloseAtomicallyReplace(); err != nil {
+			return err
+		}
+	}
 	bz, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	if s != nil {
-		var buf bytes.Buffer
-		for _, layer := range s.Layers {
-			for _, h := range layer {
-				buf.Write(h[:])
-			}
-		}
-		if err := renameio.WriteFile(filepath.Join(dir, "seal.bin"), buf.Bytes(), 0o600); err != nil {
-			return err
-		}
-	}
 	return renameio.WriteFile(filepath.Join(dir, "state.json"), bz, 0o600)
 }
 
-// load reads the state and the seal back (nil sealing when there is none).
-func load(dir string) (state, *proof.Sealing, error) {
+// load reads the state and restores the seal it describes on prover (nil
+// seal when there is none). A seal.bin of an earlier loopind (every layer,
+// no layer roots in the state) is read once with the CPU reference and
+// rewritten as P alone. Errors: unreadable state, a missing, short or
+// foreign seal.bin, the device out of memory.
+func load(ctx context.Context, dir string, prover gpu.Prover) (state, gpu.Seal, error) {
 	var st state
 	bz, err := os.ReadFile(filepath.Join(dir, "state.json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -61,16 +96,44 @@ func load(dir string) (state, *proof.Sealing, error) {
 	if err := json.Unmarshal(st.Params, &p); err != nil {
 		return st, nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "seal.bin"))
+	var ek proof.Hash
+	copy(ek[:], st.Key)
+	path := filepath.Join(dir, "seal.bin")
+	f, err := os.Open(path)
 	if err != nil {
 		return st, nil, fmt.Errorf("the seal is missing (%w): delete %s to seal and register anew", err, dir)
 	}
-	want := int(p.Layers) * int(p.Labels) * 32
-	if len(raw) != want {
-		return st, nil, fmt.Errorf("seal.bin has %d bytes, want %d", len(raw), want)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return st, nil, err
 	}
-	s := &proof.Sealing{Params: p, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}
-	copy(s.Key[:], st.Key)
+	if len(st.LayerRoots) == 0 {
+		return migrate(ctx, dir, st, p, ek, f, fi.Size(), prover)
+	}
+	if fi.Size() != int64(p.SealBytes()) {
+		return st, nil, fmt.Errorf("%s has %d bytes, the seal's P has %d: delete %s to seal and register anew", path, fi.Size(), p.SealBytes(), dir)
+	}
+	seal, err := prover.Restore(ctx, p, ek, st.commitment(), bufio.NewReaderSize(f, 4<<20))
+	if err != nil {
+		return st, nil, fmt.Errorf("restore the seal in %s: %w", dir, err)
+	}
+	return st, seal, nil
+}
+
+// migrate reads a seal.bin of every layer (an earlier loopind's), finds
+// the commitment with the CPU reference, restores P on prover and saves
+// the seal in the present form.
+func migrate(ctx context.Context, dir string, st state, p proof.Params, ek proof.Hash, f *os.File, size int64, prover gpu.Prover) (state, gpu.Seal, error) {
+	if size != int64(p.Layers)*int64(p.SealBytes()) {
+		return st, nil, fmt.Errorf("seal.bin has %d bytes, want %d (P) or %d (every layer): delete %s to seal and register anew",
+			size, p.SealBytes(), int64(p.Layers)*int64(p.SealBytes()), dir)
+	}
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return st, nil, err
+	}
+	s := &proof.Sealing{Params: p, Key: ek, Layers: make([][]proof.Hash, p.Layers), Trees: make([]*proof.Tree, p.Layers)}
 	for l := range s.Layers {
 		layer := make([]proof.Hash, p.Labels)
 		for i := range layer {
@@ -83,5 +146,15 @@ func load(dir string) (state, *proof.Sealing, error) {
 		}
 		s.Layers[l], s.Trees[l] = layer, tree
 	}
-	return st, s, nil
+	last := raw[len(raw)-int(p.SealBytes()):]
+	seal, err := prover.Restore(ctx, p, ek, s.Commitment(), bytes.NewReader(last))
+	if err != nil {
+		return st, nil, fmt.Errorf("restore the seal in %s: %w", dir, err)
+	}
+	if err := save(dir, st, seal); err != nil {
+		seal.Close()
+		return st, nil, err
+	}
+	st.LayerRoots = rootsOf(seal.Commitment())
+	return st, seal, nil
 }

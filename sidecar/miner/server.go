@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/grpc"
 
-	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/grpcapi"
 	"github.com/loopin-project/loopin/sidecar/protocol"
@@ -20,7 +19,7 @@ import (
 // auth allows for each challenge, each request counted and timed
 // in mm; the caller
 // serves it (supervise.Group.GRPC). Errors: addr cannot be listened on.
-func listenChallenges(addr string, device uint64, seal gpu.Seal, k *keys, chainID string, auth grpcapi.Authorizer, acc *access.Server, mm *minerMetrics) (*grpc.Server, net.Listener, error) {
+func listenChallenges(addr string, device uint64, m *protocol.Miner, k *keys, chainID string, auth grpcapi.Authorizer, acc *access.Server, mm *minerMetrics) (*grpc.Server, net.Listener, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen %s: %w", addr, err)
@@ -29,7 +28,7 @@ func listenChallenges(addr string, device uint64, seal gpu.Seal, k *keys, chainI
 	api.RequireAuth(chainID, auth)
 	srv := grpc.NewServer(grpc.Creds(tlspin.ServerCredentials(k.cert)), grpc.ForceServerCodec(grpcapi.Codec()),
 		grpc.ChainUnaryInterceptor(mm.interceptor, api.AuthInterceptor()))
-	api.Add(device, protocol.NewMiner(seal, k.device, chainID))
+	api.Add(device, m)
 	api.Register(srv)
 	acc.Register(srv)
 	return srv, lis, nil

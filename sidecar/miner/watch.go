@@ -10,6 +10,7 @@ import (
 
 	"github.com/loopin-project/loopin/sidecar/access"
 	"github.com/loopin-project/loopin/sidecar/chain"
+	"github.com/loopin-project/loopin/sidecar/protocol"
 	pocpstypes "github.com/loopin-project/loopin/x/pocps/types"
 )
 
@@ -28,6 +29,10 @@ type watcher struct {
 	log        *slog.Logger
 	lastClosed uint64
 	counted    bool
+	// answers is the device's challenge answerer; its seal drops every
+	// layer but P once the chain has accepted the setup proof.
+	answers   *protocol.Miner
+	discarded bool
 }
 
 // step reads the chain once and acts on it.
@@ -47,6 +52,11 @@ func (w *watcher) step(ctx context.Context) error {
 		return fmt.Errorf("%w: device %d is FAILED on chain; to offer it again, deregister it "+
 			"(`loopind tx pocps deregister-device %d --from %s`), remove %s and start the sidecar to seal and register it anew",
 			errDeviceFailed, d.Id, d.Id, w.cfg.Chain.From, w.cfg.Dir)
+	}
+	if d.Status == pocpstypes.DEVICE_STATUS_SEALED && !w.discarded {
+		w.answers.Discard()
+		w.discarded = true
+		w.log.Info("setup proof accepted: only the sealed layer P is kept", "device", d.Id)
 	}
 	if err := w.countChallenges(ctx, q); err != nil {
 		return err

@@ -110,6 +110,17 @@ func NewMiner(s gpu.Seal, key ed25519.PrivateKey, chainID string) *Miner {
 
 var _ MinerAPI = (*Miner)(nil)
 
+// Discard drops every layer of the seal but P (gpu.Seal.Discard), between
+// requests: once the chain has accepted the setup proof, the other layers
+// (and a seal cache's files) are not needed again.
+func (m *Miner) Discard() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.s != nil {
+		m.s.Discard()
+	}
+}
+
 // ErrNoSeal is returned by a miner that holds no seal (lost or never
 // made): it cannot answer, and its verifier reports "no answer".
 var ErrNoSeal = errors.New("no seal in memory")
@@ -123,13 +134,13 @@ func (m *Miner) sign(challenge uint64, kind proof.AnswerKind, payload []byte) []
 }
 
 // Setup implements MinerAPI.
-func (m *Miner) Setup(_ context.Context, challenge uint64, seed proof.Hash) ([]byte, []byte, error) {
+func (m *Miner) Setup(ctx context.Context, challenge uint64, seed proof.Hash) ([]byte, []byte, error) {
 	if m.s == nil {
 		return nil, nil, ErrNoSeal
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	pf, err := m.s.ProveSetup(seed)
+	pf, err := m.s.ProveSetup(ctx, seed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,7 +179,7 @@ func (m *Miner) OpenResidency(_ context.Context, challenge uint64, nonce, secret
 	if m.s == nil || m.res == nil || m.res.challenge != challenge || m.res.input != nonce {
 		return nil, ErrUnknownRun
 	}
-	p := m.s.Sealing().Params
+	p := m.s.Params()
 	audit := proof.ResidencyAudit(p, nonce, m.res.roots[0], secret)
 	var out []*types.Opening
 	for _, j := range positions {
@@ -215,7 +226,7 @@ func (m *Miner) OpenGemm(_ context.Context, challenge uint64, seed, secret proof
 	if m.s == nil || m.gemm == nil || m.gemm.challenge != challenge || m.gemm.input != seed {
 		return nil, ErrUnknownRun
 	}
-	p := m.s.Sealing().Params
+	p := m.s.Params()
 	audit := proof.GemmAudit(p, seed, m.gemm.roots, secret)
 	var out []*types.Opening
 	for _, j := range positions {

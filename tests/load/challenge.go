@@ -141,13 +141,10 @@ type deadlines struct{ residency, gemm time.Duration }
 // answerChallenge runs challenge ch as the sidecars do (sidecar/protocol):
 // verifier vi's Verifier against the Miner of the device sealed as s, which
 // answers with the device's key, and returns the report, committing to the
-// transcript. Errors: the seal cannot be restored, or the device did not
-// pass (the reason and the verifier's error).
+// transcript. Errors: the device did not pass (the reason and the
+// verifier's error).
 func answerChallenge(ctx context.Context, chainID string, s *proof.Sealing, d *pocpstypes.Device, ch pocpstypes.Challenge, vi int, dl deadlines) (*pocpstypes.MsgSubmitChallengeResult, error) {
-	seal, err := gpu.NewCPU(1).Restore(s)
-	if err != nil {
-		return nil, err
-	}
+	seal := gpu.NewCPU(1).FromSealing(s)
 	miner := protocol.NewMiner(seal, DeviceAnswerKey(d.Fingerprint), chainID)
 	// The verifier's clock steps 5 ms at each reading: the measured times,
 	// and so the report's bytes, are the same in every run (exec compares
@@ -159,6 +156,7 @@ func answerChallenge(ctx context.Context, chainID string, s *proof.Sealing, d *p
 	if res.Err != nil || !res.Msg.Passed {
 		return nil, fmt.Errorf("device %d did not pass (%s): %v", d.Id, res.Msg.FailureReason, res.Err)
 	}
+	var err error
 	if res.Msg.TranscriptHash, err = protocol.TranscriptHash(res.Transcript); err != nil {
 		return nil, err
 	}

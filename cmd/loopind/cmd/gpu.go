@@ -71,7 +71,8 @@ func printInfo(out io.Writer, info gpu.Info) {
 }
 
 type benchFlags struct {
-	backend, class, sealSize                      string
+	backend, class, sealSize, sealCache           string
+	scale                                         uint64
 	layers, gemmDim, rounds, walks, steps, sample uint32
 }
 
@@ -86,10 +87,18 @@ GB/s, ops/s and the audit time — the way "hashcat -b" reports.
 
 Without --class the sizes suit a quick run on the backend (a small seal on
 the CPU); --class uses that GPU class's real parameters (a seal of more than
-half the device memory), and the flags below override single sizes.`,
+half the device memory), --scale N shrinks them to a device with 1/N of the
+class's memory (the emulated driver's LOOPIN_EMU_MEMORY), and the flags
+below override single sizes. The setup proof is answered from the layers
+when the host holds them, else by sealing again (printed with its time).
+Peak device memory (what the prover allocated) and the process's peak
+resident memory are printed at the end.`,
 		Example: `  loopind gpu bench                              # quick run on the best backend
   loopind gpu bench --backend cpu --seal-size 64MiB
-  loopind gpu bench --class h100-sxm             # real class parameters (needs the GPU)`,
+  loopind gpu bench --class h100-sxm             # real class parameters (needs the GPU)
+  loopind gpu bench --class h100-sxm --seal-cache /scratch/seal   # layers on disk, not in RAM
+  LOOPIN_EMU_MEMORY=19073K LD_LIBRARY_PATH=.gpu/emucuda/sm_90 \
+    loopind gpu bench --backend cuda --class h100-sxm --scale 4096   # the class's code paths, emulated`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBench(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f)
@@ -98,6 +107,8 @@ half the device memory), and the flags below override single sizes.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.backend, "backend", gpu.BackendAuto, "auto, cuda or cpu")
 	fl.StringVar(&f.class, "class", "", "GPU class whose parameters to use ("+strings.Join(proof.ClassNames(), ", ")+")")
+	fl.Uint64Var(&f.scale, "scale", 1, "with --class: shrink the class to 1/N of its memory (N a power of two)")
+	fl.StringVar(&f.sealCache, "seal-cache", "", "stream the seal's layers to files in this directory instead of host memory (CUDA)")
 	fl.StringVar(&f.sealSize, "seal-size", "", "seal size, a power of two with a unit: 16MiB, 8GiB")
 	fl.Uint32Var(&f.layers, "layers", 0, "labeling layers")
 	fl.Uint32Var(&f.gemmDim, "gemm-dim", 0, "GEMM dimension n (rows m = n), a multiple of 32")
@@ -148,12 +159,18 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	p := quickParams(info.Backend)
 	var spec *proof.ClassSpec
 	if f.class != "" {
-		cp, _, err := proof.ClassParams(f.class)
+		cp, mem, err := proof.ScaledClassParams(f.class, max(f.scale, 1))
 		if err != nil {
 			return err
 		}
 		s, _ := proof.Spec(f.class)
+		if f.scale > 1 {
+			s.MemoryBytes = mem
+			s.Class = fmt.Sprintf("%s/%d", s.Class, f.scale)
+		}
 		p, spec = cp, &s
+	} else if f.scale > 1 {
+		return errors.New("--scale needs --class")
 	}
 	if f.sealSize != "" {
 		size, err := parseSize(f.sealSize)
@@ -190,10 +207,14 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 		}
 	}
 
+	if spec != nil {
+		fmt.Fprintf(out, "class: %s, %s of memory; the seal is %.1f %% of it\n", spec.Class, bytesString(float64(spec.MemoryBytes)), 100*float64(p.SealBytes())/float64(spec.MemoryBytes))
+	}
 	start := time.Now()
-	seal, err := prover.Seal(ctx, p, ek, func(done, total int) {
+	progress := func(done, total int) {
 		fmt.Fprintf(errOut, "\rsealing: layer %d/%d (%s)   ", done, total, time.Since(start).Round(time.Millisecond))
-	})
+	}
+	seal, err := prover.Seal(ctx, p, ek, gpu.SealOptions{Progress: progress, CacheDir: f.sealCache})
 	fmt.Fprint(errOut, "\r\033[K")
 	if err != nil {
 		return err
@@ -204,6 +225,23 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	fmt.Fprintf(out, "Seal.........: %s × %d layers in %s → %s/s labeled\n",
 		bytesString(float64(p.SealBytes())), p.Layers, sealTime.Round(time.Millisecond), bytesString(labeled/sealTime.Seconds()))
 	sealRoot := seal.Commitment().SealRoot()
+
+	var setupSeed proof.Hash
+	setupSeed[0] = 0x5e
+	how := "from the held layers"
+	if !seal.LayersHeld() {
+		how = "by sealing again: the host did not keep the layers (--seal-cache keeps them on disk)"
+	}
+	start = time.Now()
+	sp, err := seal.ProveSetup(ctx, setupSeed)
+	if err != nil {
+		return err
+	}
+	setupTime := time.Since(start)
+	if err := proof.VerifySetup(p, ek, seal.Commitment(), setupSeed, sp); err != nil {
+		return fmt.Errorf("setup audit failed: %w", err)
+	}
+	fmt.Fprintf(out, "Setup proof..: %d samples in %s (%s), verified\n", p.Samples, setupTime.Round(time.Millisecond), how)
 	seal.Discard()
 
 	start = time.Now()
@@ -250,9 +288,8 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	}
 	resAudit := time.Since(start)
 	gp, err := seal.OpenGemm(proof.GemmAudit(p, gemmSeed, roots, secret))
-	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(out, "Audit........: residency %s; GEMM not audited (%v)\n", resAudit.Round(time.Microsecond), err)
-		return nil
+	if err != nil {
+		return fmt.Errorf("open the GEMM audit: %w", err)
 	}
 	start = time.Now()
 	if err := proof.VerifyGemm(p, sealRoot, gemmSeed, roots, secret, gp, f2); err != nil {
@@ -261,7 +298,19 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	gemmAudit := time.Since(start)
 	fmt.Fprintf(out, "Audit (CPU)..: residency %s, GEMM %s for k = %d each (Freivalds vectors of the audited rounds precomputed in %s before the challenge)\n",
 		resAudit.Round(time.Microsecond), gemmAudit.Round(time.Microsecond), p.Samples, precompute.Round(time.Millisecond))
+	printMemory(out, info, prover.Memory())
 	return nil
+}
+
+// printMemory prints the prover's peak memory against the device's.
+func printMemory(out io.Writer, info gpu.Info, mem gpu.Memory) {
+	if info.Backend == gpu.BackendCUDA {
+		fmt.Fprintf(out, "Memory.......: device peak %s of %s (%.1f %%), %s held now; host peak %s (resident)\n",
+			gpu.FormatBytes(mem.DevicePeak), gpu.FormatBytes(info.MemoryBytes), 100*float64(mem.DevicePeak)/float64(max(info.MemoryBytes, 1)),
+			gpu.FormatBytes(mem.DeviceInUse), gpu.FormatBytes(mem.HostPeak))
+		return
+	}
+	fmt.Fprintf(out, "Memory.......: host peak %s (resident)\n", gpu.FormatBytes(mem.HostPeak))
 }
 
 func bytesString(b float64) string {

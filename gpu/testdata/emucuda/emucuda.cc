@@ -105,7 +105,8 @@ struct Kernel {
 };
 
 const Kernel kernels[] = {
-    {"label_layer", [](void **p) { label_layer(arg<cp>(p, 0), arg<u32>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<cp>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6)); }, false},
+    {"label_layer", [](void **p) { label_layer(arg<cp>(p, 0), arg<u32>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<cp>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6), arg<u64>(p, 7), arg<u64>(p, 8)); }, false},
+    {"label_leaves", [](void **p) { label_leaves(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
     {"merkle_level", [](void **p) { merkle_level(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
     {"walk", [](void **p) { walk(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6)); }, false},
     {"prg_fill", [](void **p) { prg_fill(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
