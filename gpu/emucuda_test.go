@@ -3,7 +3,9 @@
 package gpu_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"os"
 	"os/exec"
@@ -42,14 +44,196 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 				t.Skipf("cannot build the emulated driver here: %s", out)
 			}
 			require.NoError(t, err, "build the emulated driver: %s", out)
-			child := exec.Command(os.Args[0], "-test.run", "^(TestCUDAMatchesVectors|TestCUDABackendProofsVerify|TestEmulatedDriverLoader)$", "-test.v", "-test.count=1")
-			child.Env = append(os.Environ(), "LOOPIN_EMUCUDA_CHILD="+arch, "LD_LIBRARY_PATH="+dir)
-			out, err = child.CombinedOutput()
-			require.NoError(t, err, "child:\n%s", out)
-			require.Contains(t, string(out), "--- PASS: TestCUDAMatchesVectors", "child:\n%s", out)
-			require.Contains(t, string(out), "--- PASS: TestCUDABackendProofsVerify", "child:\n%s", out)
-			require.Contains(t, string(out), "--- PASS: TestEmulatedDriverLoader", "child:\n%s", out)
-			require.False(t, strings.Contains(string(out), "--- SKIP"), "child:\n%s", out)
+			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestCUDAEdgeParams")
+			// A device with a memory limit: a seal of nine tenths of it, then
+			// a scaled h100-sxm; each child has its own limit (the emulated
+			// driver reads it once).
+			runChild(t, dir, arch, fmt.Sprint(nearlyFullLimit), "TestCUDASealNearlyFillsTheDevice")
+			_, mem, err := proof.ScaledClassParams(scaledClass, scaledBy)
+			require.NoError(t, err)
+			runChild(t, dir, arch, fmt.Sprint(mem), "TestCUDAScaledClassAnswersEveryAudit")
+		})
+	}
+}
+
+// runChild runs tests in a child process on the emulated driver in dir,
+// with LOOPIN_EMU_MEMORY set to memory (bytes; "" for the default), and
+// requires each to pass, none skipped.
+func runChild(t *testing.T, dir, arch, memory string, tests ...string) {
+	t.Helper()
+	child := exec.Command(os.Args[0], "-test.run", "^("+strings.Join(tests, "|")+")$", "-test.v", "-test.count=1")
+	child.Env = append(os.Environ(), "LOOPIN_EMUCUDA_CHILD="+arch, "LD_LIBRARY_PATH="+dir, "LOOPIN_EMU_MEMORY="+memory)
+	out, err := child.CombinedOutput()
+	require.NoError(t, err, "child:\n%s", out)
+	for _, name := range tests {
+		require.Contains(t, string(out), "--- PASS: "+name, "child:\n%s", out)
+	}
+	require.False(t, strings.Contains(string(out), "--- SKIP"), "child:\n%s", out)
+}
+
+// emulatedOnly skips a test outside TestCUDABackendOnEmulatedDriver's
+// children and opens the CUDA backend.
+func emulatedOnly(t *testing.T) gpu.Prover {
+	t.Helper()
+	if os.Getenv("LOOPIN_EMUCUDA_CHILD") == "" {
+		t.Skip("runs on the emulated driver only (TestCUDABackendOnEmulatedDriver)")
+	}
+	return openCUDA(t)
+}
+
+// nearlyFullLimit is the device memory of TestCUDASealNearlyFillsTheDevice:
+// its seal P (2 MiB) is 0.91 of it.
+const nearlyFullLimit = 2 << 20 * 11 / 10
+
+// nearlyFullParams is a 2 MiB seal.
+var nearlyFullParams = proof.Params{Labels: 1 << 16, Layers: 3, Parents: 6, Samples: 8, Walks: 256, Steps: 8, GemmRows: 32, GemmDim: 64, Rounds: 2}
+
+// The scaled class of TestCUDAScaledClassAnswersEveryAudit: h100-sxm at
+// 1/65536 of its memory (a 1 MiB seal in 1.22 MB).
+const (
+	scaledClass = "h100-sxm"
+	scaledBy    = 1 << 16
+)
+
+// A seal of nine tenths of the device's memory, made in chunks against one
+// layer on the device, is the CPU reference's bit for bit, with every
+// answer; a setup proof from a re-seal (P's memory given back and taken
+// again) is the reference's; and a second seal does not fit: the backend
+// refuses it up front with the sizes, instead of failing midway.
+func TestCUDASealNearlyFillsTheDevice(t *testing.T) {
+	prover := emulatedOnly(t)
+	require.EqualValues(t, nearlyFullLimit, prover.Info().MemoryBytes)
+	defer gpu.SetMaxHostLayers(gpu.SetMaxHostLayers(0)) // no layer kept on the host: the setup proof re-seals
+	p := nearlyFullParams
+	require.GreaterOrEqual(t, float64(p.SealBytes()), 0.9*float64(nearlyFullLimit))
+	ctx := context.Background()
+	seal, err := prover.Seal(ctx, p, key("full"), gpu.SealOptions{})
+	require.NoError(t, err)
+	defer seal.Close()
+	require.False(t, seal.LayersHeld())
+	mem := prover.Memory()
+	require.LessOrEqual(t, mem.DevicePeak, uint64(nearlyFullLimit))
+	require.GreaterOrEqual(t, float64(mem.DevicePeak), 0.9*float64(nearlyFullLimit))
+	t.Logf("device peak %d of %d bytes", mem.DevicePeak, nearlyFullLimit)
+
+	ref, err := proof.Seal(p, key("full"), nil)
+	require.NoError(t, err)
+	require.Equal(t, ref.Commitment(), seal.Commitment())
+	answersMatchReference(t, seal, gpu.NewCPU(1).FromSealing(ref), p)
+
+	_, err = prover.Seal(ctx, p, key("second"), gpu.SealOptions{})
+	require.ErrorIs(t, err, gpu.ErrDeviceMemory)
+	require.ErrorContains(t, err, "a seal of 2 MiB needs")
+	require.ErrorContains(t, err, "another seal")
+	var sealed bytes.Buffer
+	require.NoError(t, seal.WriteSealed(&sealed))
+	_, err = prover.Restore(ctx, p, key("full"), seal.Commitment(), &sealed)
+	require.ErrorIs(t, err, gpu.ErrDeviceMemory, "a restore of a second copy does not fit either")
+	require.LessOrEqual(t, prover.Memory().DevicePeak, uint64(nearlyFullLimit))
+}
+
+// answersMatchReference answers a setup, a residency and a GEMM challenge
+// from seal and from the reference, requires equal proofs, and verifies
+// them.
+func answersMatchReference(t *testing.T, seal, ref gpu.Seal, p proof.Params) {
+	t.Helper()
+	ctx := context.Background()
+	c := seal.Commitment()
+	seed, nonce, secret := key("setup seed"), key("nonce"), key("secret")
+	sp, err := seal.ProveSetup(ctx, seed)
+	require.NoError(t, err)
+	want, err := ref.ProveSetup(ctx, seed)
+	require.NoError(t, err)
+	require.Equal(t, want, sp, "setup proof")
+	require.NoError(t, proof.VerifySetup(p, key("full"), c, seed, sp))
+	seal.Discard()
+
+	root, err := seal.Residency(ctx, nonce)
+	require.NoError(t, err)
+	refRoot, err := ref.Residency(ctx, nonce)
+	require.NoError(t, err)
+	require.Equal(t, refRoot, root, "residency root")
+	walks := proof.ResidencyAudit(p, nonce, root, secret)
+	rp, err := seal.OpenResidency(walks)
+	require.NoError(t, err)
+	refRP, err := ref.OpenResidency(walks)
+	require.NoError(t, err)
+	require.Equal(t, refRP, rp, "walk openings")
+	require.NoError(t, proof.VerifyResidency(p, c.SealRoot(), nonce, root, secret, rp))
+
+	roots, err := seal.Gemm(ctx, nonce)
+	require.NoError(t, err)
+	refRoots, err := ref.Gemm(ctx, nonce)
+	require.NoError(t, err)
+	require.Equal(t, refRoots, roots, "GEMM roots")
+	refs := proof.GemmAudit(p, nonce, roots, secret)
+	gp, err := seal.OpenGemm(refs)
+	require.NoError(t, err)
+	refGP, err := ref.OpenGemm(refs)
+	require.NoError(t, err)
+	require.Equal(t, refGP, gp, "row openings (recomputed on the device)")
+	require.NoError(t, proof.VerifyGemm(p, c.SealRoot(), nonce, roots, secret, gp, nil))
+}
+
+// h100-sxm scaled to the emulated device's memory answers every challenge
+// of the class's protocol (setup by re-seal, residency, GEMM, both audits)
+// as the reference, within the memory.
+func TestCUDAScaledClassAnswersEveryAudit(t *testing.T) {
+	prover := emulatedOnly(t)
+	p, mem, err := proof.ScaledClassParams(scaledClass, scaledBy)
+	require.NoError(t, err)
+	require.Equal(t, mem, prover.Info().MemoryBytes)
+	defer gpu.SetMaxHostLayers(gpu.SetMaxHostLayers(0))
+	seal, err := prover.Seal(context.Background(), p, key("full"), gpu.SealOptions{})
+	require.NoError(t, err)
+	defer seal.Close()
+	ref, err := proof.Seal(p, key("full"), nil)
+	require.NoError(t, err)
+	answersMatchReference(t, seal, gpu.NewCPU(1).FromSealing(ref), p)
+	peak := prover.Memory().DevicePeak
+	require.LessOrEqual(t, peak, mem)
+	t.Logf("%s/%d: params %+v, device peak %d of %d bytes", scaledClass, scaledBy, p, peak, mem)
+}
+
+// Edge parameters — one layer, one parent, parents not a multiple of four,
+// one walk of one step, the smallest GEMM (16 rows, one label a row), an
+// odd number of samples, the smallest seal, a seal cache — give the CPU
+// reference's answers on the CUDA backend.
+func TestCUDAEdgeParams(t *testing.T) {
+	prover := emulatedOnly(t)
+	base := proof.Params{Labels: 1 << 11, Layers: 2, Parents: 5, Samples: 7, Walks: 1, Steps: 1, GemmRows: 16, GemmDim: 32, Rounds: 1}
+	one := base
+	one.Layers, one.Parents = 1, 1
+	small := base
+	small.Labels, small.Walks, small.Steps, small.Rounds = 2, 2, 3, 3
+	wide := base
+	wide.Labels, wide.GemmDim, wide.Walks, wide.Parents = 1<<12, 4096, 1024, 64
+	for name, tc := range map[string]struct {
+		p     proof.Params
+		cache bool
+	}{"base": {p: base}, "one layer": {p: one}, "two labels": {p: small}, "row of the whole seal": {p: wide}, "seal cache": {p: base, cache: true}} {
+		t.Run(name, func(t *testing.T) {
+			opts := gpu.SealOptions{}
+			if tc.cache {
+				opts.CacheDir = t.TempDir()
+			}
+			seal, err := prover.Seal(context.Background(), tc.p, key("full"), opts)
+			require.NoError(t, err)
+			defer seal.Close()
+			if tc.cache {
+				files, err := os.ReadDir(opts.CacheDir)
+				require.NoError(t, err)
+				require.Len(t, files, int(tc.p.Layers)-1, "every layer but P in the cache (P is on the device)")
+			}
+			ref, err := proof.Seal(tc.p, key("full"), nil)
+			require.NoError(t, err)
+			require.Equal(t, ref.Commitment(), seal.Commitment())
+			answersMatchReference(t, seal, gpu.NewCPU(1).FromSealing(ref), tc.p)
+			if tc.cache {
+				files, err := os.ReadDir(opts.CacheDir)
+				require.NoError(t, err)
+				require.Empty(t, files, "Discard deletes the cache")
+			}
 		})
 	}
 }
