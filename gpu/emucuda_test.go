@@ -147,7 +147,8 @@ func TestEmulatedDriverPTXFallback(t *testing.T) {
 // ErrDeviceReset; the same prover then seals again, equal to the
 // reference; a seal from before the fault no longer answers (its device
 // memory is gone) until it is restored, and then answers as the CPU does;
-// a second prover on the device follows the reset.
+// a second prover on the device follows the reset; when the reset itself
+// fails the calls return ErrDeviceLost until it works.
 func TestEmulatedDriverFaultRecovery(t *testing.T) {
 	emulatedChild(t)
 	ctx := context.Background()
@@ -207,4 +208,21 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 	require.NoError(t, err, "a second prover on the device rejoins the reset context")
 	require.Equal(t, ref.Commitment(), otherSeal.Commitment())
 	require.NoError(t, otherSeal.Close())
+
+	// A reset that fails leaves the device lost; each call tries again, and
+	// once the reset works the prover seals again.
+	t.Setenv("LOOPIN_EMU_RESET_FAILS", "1")
+	t.Setenv("LOOPIN_EMU_FAULT_AT", "3") // a new value: counted afresh
+	_, err = prover.Seal(ctx, p, key("lost"), nil)
+	require.ErrorIs(t, err, gpu.ErrDeviceLost)
+	require.NotErrorIs(t, err, gpu.ErrDeviceReset)
+	require.ErrorContains(t, err, "(error 700)")
+	require.ErrorContains(t, err, "cuDevicePrimaryCtxReset_v2")
+	_, err = prover.Seal(ctx, p, key("lost"), nil)
+	require.ErrorIs(t, err, gpu.ErrDeviceLost, "still lost while the reset fails")
+	require.NoError(t, os.Unsetenv("LOOPIN_EMU_RESET_FAILS"))
+	again, err := prover.Seal(ctx, p, ek, nil)
+	require.NoError(t, err, "the prover recovers once the reset works")
+	require.Equal(t, ref.Commitment(), again.Commitment())
+	require.NoError(t, again.Close())
 }

@@ -17,7 +17,8 @@
 //                                cuDevicePrimaryCtxReset_v2;
 //   LOOPIN_EMU_REFUSE_SM90A=1    the JIT refuses sm_90a PTX, with an error
 //                                log, as a driver too old for it would;
-//   LOOPIN_EMU_REFUSE_PTX=a,b    the JIT refuses these targets ("sm_80").
+//   LOOPIN_EMU_REFUSE_PTX=a,b    the JIT refuses these targets ("sm_80");
+//   LOOPIN_EMU_RESET_FAILS=1     cuDevicePrimaryCtxReset_v2 fails (999).
 // What it cannot show: the GPU's own behaviour (memory model, scheduling,
 // the PTX as ptxas compiles it, speed).
 #include <barrier>
@@ -196,6 +197,7 @@ CUresult cuDeviceGetAttribute(int *v, int attr, int) {
 CUresult cuDevicePrimaryCtxRetain(void **c, int) { *c = ctx_handle(); return 0; }
 CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuDevicePrimaryCtxReset_v2(int) {
+  if (getenv("LOOPIN_EMU_RESET_FAILS")) return 999;
   epoch++, sticky = false;
   module_ptx.clear();
   return 0;
@@ -312,6 +314,7 @@ CUresult cuGetErrorString(CUresult r, const char **s) {
   case 1: *s = "emulated driver: invalid launch"; return 0;
   case 201: *s = "invalid device context"; return 0;
   case 400: *s = "invalid resource handle"; return 0;
+  case 999: *s = "unknown error (emulated: LOOPIN_EMU_RESET_FAILS)"; return 0;
   case 700: *s = "an illegal memory access was encountered (emulated fault: LOOPIN_EMU_FAULT_AT)"; return 0;
   case 98: *s = "emulated driver: launch refused (LOOPIN_EMU_FAIL_LAUNCH)"; return 0;
   case 218: *s = "a PTX JIT compilation failed"; return 0;
