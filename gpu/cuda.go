@@ -32,8 +32,9 @@ func openCUDA() (Prover, error) {
 	return &CUDA{d: d}, nil
 }
 
-// Info reports the device, its memory, driver and compute capability.
-func (c *CUDA) Info() Info { return c.d.info }
+// Info reports the device, its memory, driver, compute capability and the
+// PTX loaded (with the reason for a fallback).
+func (c *CUDA) Info() Info { return c.d.describe() }
 
 // Close unloads the module and releases the primary context.
 func (c *CUDA) Close() error { c.d.close(); return nil }

@@ -233,7 +233,10 @@ type driver struct {
 	ctx   C.CUcontext
 	mod   C.CUmodule
 	funcs map[string]C.CUfunction
-	info  Info
+	// info is read by describe without primary.mu (a seal holds that for
+	// minutes); infoMu guards it against a reload rewriting PTX.
+	infoMu sync.Mutex
+	info   Info
 	arch  string // the PTX loaded: "sm_90a", "sm_80" or "sm_70"
 	// ptx are the PTX images to try, best first (ptxFor).
 	ptx []ptxImage
@@ -329,10 +332,13 @@ func (d *driver) loadModule() error {
 		jitLog, err := d.loadPTX(img)
 		if err == nil {
 			d.arch = img.arch
-			d.info.PTX = img.arch
+			desc := img.arch
 			if len(refused) > 0 {
-				d.info.PTX = fmt.Sprintf("%s (%s)", img.arch, strings.Join(refused, "; "))
+				desc = fmt.Sprintf("%s (%s)", img.arch, strings.Join(refused, "; "))
 			}
+			d.infoMu.Lock()
+			d.info.PTX = desc
+			d.infoMu.Unlock()
 			return nil
 		}
 		if stickyCode(err) != 0 {
@@ -530,6 +536,13 @@ func (d *driver) probe() error {
 		return errors.New("probe: the bytes copied back differ from those copied to the device")
 	}
 	return nil
+}
+
+// describe is the device's Info, with the PTX loaded now.
+func (d *driver) describe() Info {
+	d.infoMu.Lock()
+	defer d.infoMu.Unlock()
+	return d.info
 }
 
 // stale is an error wrapping ErrDeviceReset for a devBuf allocated in a
