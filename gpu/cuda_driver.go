@@ -450,14 +450,15 @@ func (d *driver) do(f func() error) error {
 	if err == nil {
 		err = f()
 	}
-	if stickyCode(err) == 0 {
+	code := stickyCode(err)
+	if code == 0 {
 		return err
 	}
 	d.broken = err
 	if rerr := d.rebuild(); rerr != nil {
-		return fmt.Errorf("%w: %w; rebuilding the context: %v", ErrDeviceLost, err, rerr)
+		return fmt.Errorf("%w: %s: %w; rebuilding the context: %v", ErrDeviceLost, stickyErrors[code], err, rerr)
 	}
-	return fmt.Errorf("%w: %w", ErrDeviceReset, err)
+	return fmt.Errorf("%w: %s: %w", ErrDeviceReset, stickyErrors[code], err)
 }
 
 // rebuild replaces the dead context of d.broken: it resets the primary

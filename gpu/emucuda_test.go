@@ -182,7 +182,7 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 	_, err = prover.Seal(ctx, p, key("faulted"), nil)
 	require.ErrorIs(t, err, gpu.ErrDeviceReset)
 	require.NotErrorIs(t, err, gpu.ErrDeviceLost)
-	require.ErrorContains(t, err, "run label_layer")
+	require.ErrorContains(t, err, "CUDA_ERROR_ILLEGAL_ADDRESS: CUDA run label_layer")
 	require.ErrorContains(t, err, "(error 700)")
 
 	ek := key("after")
