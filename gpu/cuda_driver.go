@@ -237,7 +237,7 @@ type driver struct {
 	// minutes); infoMu guards it against a reload rewriting PTX.
 	infoMu sync.Mutex
 	info   Info
-	arch  string // the PTX loaded: "sm_90a", "sm_80" or "sm_70"
+	arch   string // the PTX loaded: "sm_90a", "sm_80" or "sm_70"
 	// ptx are the PTX images to try, best first (ptxFor).
 	ptx []ptxImage
 	// gen is the primary.gen that ctx, mod and every devBuf allocated
