@@ -14,7 +14,9 @@
 //                                value was set) faults: it returns, the
 //                                next call reports 700 (ILLEGAL_ADDRESS)
 //                                and every call after returns 700 until
-//                                cuDevicePrimaryCtxReset_v2;
+//                                cuDevicePrimaryCtxReset_v2 (all but
+//                                cuMemAlloc_v2 and cuMemFree_v2, which
+//                                keep working);
 //   LOOPIN_EMU_REFUSE_SM90A=1    the JIT refuses sm_90a PTX, with an error
 //                                log, as a driver too old for it would;
 //   LOOPIN_EMU_REFUSE_PTX=a,b    the JIT refuses these targets ("sm_80");
@@ -272,8 +274,8 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
     }
   return 500;  // NOT_FOUND
 }
-CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) { EMU_STICKY(); *p = (unsigned long long)calloc(1, n ? n : 1); return *p ? 0 : 2; }
-CUresult cuMemFree_v2(unsigned long long p) { EMU_STICKY(); free((void *)p); return 0; }
+CUresult cuMemAlloc_v2(unsigned long long *p, size_t n) { *p = (unsigned long long)calloc(1, n ? n : 1); return *p ? 0 : 2; }
+CUresult cuMemFree_v2(unsigned long long p) { free((void *)p); return 0; }
 CUresult cuMemcpyHtoD_v2(unsigned long long d, const void *h, size_t n) { EMU_STICKY(); memcpy((void *)d, h, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void *h, unsigned long long d, size_t n) { EMU_STICKY(); memcpy(h, (void *)d, n); return 0; }
 
