@@ -58,8 +58,9 @@ func openCUDA() (Prover, error) {
 	return &CUDA{d: d}, nil
 }
 
-// Info reports the device, its memory, driver and compute capability.
-func (c *CUDA) Info() Info { return c.d.info }
+// Info reports the device, its memory, driver, compute capability and the
+// PTX loaded (with the reason for a fallback).
+func (c *CUDA) Info() Info { return c.d.describe() }
 
 // Memory reports the device memory this prover holds and has held, and
 // the process's peak resident memory.

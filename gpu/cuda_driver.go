@@ -38,6 +38,8 @@ static CUresult (*p_cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, un
                                     unsigned, void *, void **, void **);
 static CUresult (*p_cuGetErrorString)(CUresult, const char **);
 static CUresult (*p_cuMemGetInfo)(size_t *, size_t *);
+static CUresult (*p_cuModuleLoadDataEx)(CUmodule *, const void *, unsigned int, int *, void **);
+static CUresult (*p_cuDevicePrimaryCtxReset)(CUdevice);
 
 // Resolve one symbol; the _v2 names are the current ABI of the 64-bit calls.
 #define SYM(var, name) if (!(*(void **)(&var) = dlsym(lib, name))) { snprintf(err, errlen, "libcuda.so.1 lacks %s", name); return -1; }
@@ -67,6 +69,9 @@ static int cu_load(char *err, int errlen) {
 	SYM(p_cuLaunchKernel, "cuLaunchKernel");
 	SYM(p_cuGetErrorString, "cuGetErrorString");
 	SYM(p_cuMemGetInfo, "cuMemGetInfo_v2");
+	SYM(p_cuModuleLoadDataEx, "cuModuleLoadDataEx");
+	// Optional: without it a faulted context is rebuilt by release and retain.
+	*(void **)(&p_cuDevicePrimaryCtxReset) = dlsym(lib, "cuDevicePrimaryCtxReset_v2");
 	return 0;
 }
 
@@ -82,7 +87,6 @@ static CUresult cu_ctx_retain(CUcontext *c, CUdevice d) { return p_cuDevicePrima
 static CUresult cu_ctx_release(CUdevice d) { return p_cuDevicePrimaryCtxRelease(d); }
 static CUresult cu_ctx_set(CUcontext c) { return p_cuCtxSetCurrent(c); }
 static CUresult cu_sync(void) { return p_cuCtxSynchronize(); }
-static CUresult cu_module_load(CUmodule *m, const void *ptx) { return p_cuModuleLoadData(m, ptx); }
 static CUresult cu_module_unload(CUmodule m) { return p_cuModuleUnload(m); }
 static CUresult cu_function(CUfunction *f, CUmodule m, const char *name) { return p_cuModuleGetFunction(f, m, name); }
 static CUresult cu_alloc(CUdeviceptr *p, size_t n) { return p_cuMemAlloc(p, n); }
@@ -103,14 +107,38 @@ static CUresult cu_launch(CUfunction f, unsigned grid, unsigned block, char *arg
 	for (int i = 0; i < nargs && i < 16; i++) params[i] = args + offsets[i];
 	return p_cuLaunchKernel(f, grid, 1, 1, block, 1, 1, 0, 0, params, 0);
 }
+
+// Module loading and context recovery (cuda.h CUjit_option values).
+enum {
+	JIT_INFO_LOG_BUFFER = 3,
+	JIT_INFO_LOG_BUFFER_SIZE_BYTES = 4,
+	JIT_ERROR_LOG_BUFFER = 5,
+	JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6,
+};
+
+// cu_module_load_ex loads a NUL-terminated PTX image, the JIT's error and
+// info logs written NUL-terminated into errlog and infolog.
+static CUresult cu_module_load_ex(CUmodule *m, const void *ptx, char *errlog, unsigned errlen, char *infolog, unsigned infolen) {
+	int opts[4] = {JIT_ERROR_LOG_BUFFER, JIT_ERROR_LOG_BUFFER_SIZE_BYTES, JIT_INFO_LOG_BUFFER, JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+	void *vals[4] = {errlog, (void *)(size_t)errlen, infolog, (void *)(size_t)infolen};
+	errlog[0] = 0, infolog[0] = 0;
+	CUresult r = p_cuModuleLoadDataEx(m, ptx, 4, opts, vals);
+	errlog[errlen - 1] = 0, infolog[infolen - 1] = 0;
+	return r;
+}
+static int cu_has_ctx_reset(void) { return p_cuDevicePrimaryCtxReset != 0; }
+static CUresult cu_ctx_reset(CUdevice d) { return p_cuDevicePrimaryCtxReset(d); }
 */
 import "C"
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -141,55 +169,123 @@ func loadDriver() error {
 	return loadOnce.err
 }
 
+// cuError is a failed driver call: the call, its CUresult and the
+// driver's message for it.
+type cuError struct {
+	what string
+	code int
+	msg  string
+}
+
+func (e *cuError) Error() string { return fmt.Sprintf("CUDA %s: %s (error %d)", e.what, e.msg, e.code) }
+
+// check turns a CUresult into nil or a *cuError naming the call.
 func check(what string, r C.CUresult) error {
 	if r == 0 {
 		return nil
 	}
-	return fmt.Errorf("CUDA %s: %s (error %d)", what, C.GoString(C.cu_error(r)), int(r))
+	return &cuError{what: what, code: int(r), msg: C.GoString(C.cu_error(r))}
+}
+
+// stickyErrors are the CUresult values (cuda.h) after which the context is
+// unusable — "any further CUDA work will return the same error" — and its
+// memory lost: faults while a kernel ran (illegal or misaligned address,
+// illegal instruction, stack error, invalid PC or address space, a launch
+// failure or timeout, a device-side assert, a tensor-memory leak, an
+// external device's error), and a context destroyed under us.
+var stickyErrors = map[int]string{
+	700: "CUDA_ERROR_ILLEGAL_ADDRESS",
+	702: "CUDA_ERROR_LAUNCH_TIMEOUT",
+	709: "CUDA_ERROR_CONTEXT_IS_DESTROYED",
+	710: "CUDA_ERROR_ASSERT",
+	714: "CUDA_ERROR_HARDWARE_STACK_ERROR",
+	715: "CUDA_ERROR_ILLEGAL_INSTRUCTION",
+	716: "CUDA_ERROR_MISALIGNED_ADDRESS",
+	717: "CUDA_ERROR_INVALID_ADDRESS_SPACE",
+	718: "CUDA_ERROR_INVALID_PC",
+	719: "CUDA_ERROR_LAUNCH_FAILED",
+	721: "CUDA_ERROR_TENSOR_MEMORY_LEAK",
+	911: "CUDA_ERROR_EXTERNAL_DEVICE",
+}
+
+// stickyCode is the CUresult of the first driver error in err's chain
+// when it is sticky, else 0. Errors that leave the context usable — a bad
+// launch configuration, out of memory, a PTX the JIT refuses — are 0.
+func stickyCode(err error) int {
+	var e *cuError
+	if errors.As(err, &e) {
+		if _, ok := stickyErrors[e.code]; ok {
+			return e.code
+		}
+	}
+	return 0
+}
+
+// primary is device 0's primary context as this process shares it: every
+// driver opened on the device retains the same context, so mu serializes
+// all work on it, and gen counts its resets (a reset by one driver takes
+// every driver's module and device memory with it).
+var primary struct {
+	mu  sync.Mutex
+	gen uint64
 }
 
 // driver is one device's primary context with the PoCPS module loaded.
 type driver struct {
-	mu      sync.Mutex
-	dev     C.CUdevice
-	ctx     C.CUcontext
-	mod     C.CUmodule
-	funcs   map[string]C.CUfunction
-	info    Info
-	arch    string
+	dev   C.CUdevice
+	ctx   C.CUcontext
+	mod   C.CUmodule
+	funcs map[string]C.CUfunction
+	// info is read by describe without primary.mu (a seal holds that for
+	// minutes); infoMu guards it against a reload rewriting PTX.
+	infoMu sync.Mutex
+	info   Info
+	arch   string // the PTX loaded: "sm_90a", "sm_80" or "sm_70"
+	// ptx are the PTX images to try, best first (ptxFor).
+	ptx []ptxImage
+	// gen is the primary.gen that ctx, mod and every devBuf allocated
+	// since belong to.
+	gen uint64
+	// broken is the sticky error that killed the context while it is not
+	// rebuilt yet; nil when the context is usable.
+	broken  error
 	cleanup bool
 	// inUse and peak count the bytes this driver has allocated on the
 	// device (now, and at most since it opened or since ResetPeak).
 	inUse, peak uint64
 }
 
-// newDriver opens device 0, retains its primary context and loads the PTX
-// that fits its compute capability.
+// newDriver opens device 0, retains its primary context and loads the
+// best PTX for its compute capability that the driver's JIT accepts
+// (sm_90a on Hopper, falling back to sm_80; Info.PTX says which and why).
+// Errors: ErrNoDriver without a driver or device, a driver call that
+// failed (named, with its CUresult), or every PTX refused — then the error
+// names each PTX tried with its JIT error log.
 func newDriver() (*driver, error) {
 	if err := loadDriver(); err != nil {
 		return nil, err
 	}
 	var n C.int
-	if err := check("device count", C.cu_device_count(&n)); err != nil {
+	if err := check("cuDeviceGetCount", C.cu_device_count(&n)); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoDriver, err)
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("%w: the driver sees no CUDA device", ErrNoDriver)
 	}
 	d := &driver{funcs: map[string]C.CUfunction{}}
-	if err := check("device get", C.cu_device_get(&d.dev, 0)); err != nil {
+	if err := check("cuDeviceGet", C.cu_device_get(&d.dev, 0)); err != nil {
 		return nil, err
 	}
 	var name [256]C.char
 	var mem C.size_t
 	var version, major, minor, sms C.int
 	if err := firstErr(
-		check("device name", C.cu_device_name(&name[0], C.int(len(name)), d.dev)),
-		check("device memory", C.cu_device_mem(&mem, d.dev)),
-		check("driver version", C.cu_driver_version(&version)),
-		check("compute capability", C.cu_device_attr(&major, attrCCMajor, d.dev)),
-		check("compute capability", C.cu_device_attr(&minor, attrCCMinor, d.dev)),
-		check("multiprocessors", C.cu_device_attr(&sms, attrMultiprocessors, d.dev)),
+		check("device name (cuDeviceGetName)", C.cu_device_name(&name[0], C.int(len(name)), d.dev)),
+		check("device memory (cuDeviceTotalMem_v2)", C.cu_device_mem(&mem, d.dev)),
+		check("driver version (cuDriverGetVersion)", C.cu_driver_version(&version)),
+		check("compute capability (cuDeviceGetAttribute)", C.cu_device_attr(&major, attrCCMajor, d.dev)),
+		check("compute capability (cuDeviceGetAttribute)", C.cu_device_attr(&minor, attrCCMinor, d.dev)),
+		check("multiprocessors (cuDeviceGetAttribute)", C.cu_device_attr(&sms, attrMultiprocessors, d.dev)),
 	); err != nil {
 		return nil, err
 	}
@@ -201,39 +297,130 @@ func newDriver() (*driver, error) {
 		Compute:     fmt.Sprintf("%d.%d", int(major), int(minor)),
 		Workers:     int(sms),
 	}
-	ptx, arch, err := ptxFor(int(major), int(minor))
+	images, err := ptxFor(int(major), int(minor))
 	if err != nil {
 		return nil, err
 	}
-	d.arch = arch
+	d.ptx = images
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := check("primary context", C.cu_ctx_retain(&d.ctx, d.dev)); err != nil {
+	if err := check("primary context (cuDevicePrimaryCtxRetain)", C.cu_ctx_retain(&d.ctx, d.dev)); err != nil {
 		return nil, err
 	}
-	if err := check("set context", C.cu_ctx_set(d.ctx)); err != nil {
-		return nil, err
-	}
-	src := C.CString(ptx)
-	defer C.free(unsafe.Pointer(src))
-	if err := check("load PTX "+arch+" (a driver older than the PTX ISA?)", C.cu_module_load(&d.mod, unsafe.Pointer(src))); err != nil {
+	d.gen = primary.gen
+	if err := check("set context (cuCtxSetCurrent)", C.cu_ctx_set(d.ctx)); err != nil {
 		C.cu_ctx_release(d.dev)
 		return nil, err
 	}
-	for _, fn := range kernelNames {
-		cname := C.CString(fn)
-		var f C.CUfunction
-		r := C.cu_function(&f, d.mod, cname)
-		C.free(unsafe.Pointer(cname))
-		if err := check("kernel "+fn, r); err != nil {
-			return nil, err
-		}
-		d.funcs[fn] = f
+	if err := d.loadModule(); err != nil {
+		C.cu_ctx_release(d.dev)
+		return nil, err
 	}
 	return d, nil
 }
 
 var kernelNames = []string{"label_layer", "label_leaves", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_leaves"}
+
+// jitLogSize bounds each JIT log captured by cuModuleLoadDataEx.
+const jitLogSize = 8 << 10
+
+// loadModule loads the first of d.ptx that the driver's JIT accepts and
+// whose kernels are all found, and sets d.mod, d.funcs, d.arch and
+// d.info.PTX. A PTX refused for any reason but a sticky error is recorded
+// with its JIT error log and the next one is tried; when none loads the
+// error names every PTX tried with its CUDA error and JIT logs. The
+// context must be current on a locked thread.
+func (d *driver) loadModule() error {
+	var refused, failed []string
+	for _, img := range d.ptx {
+		jitLog, err := d.loadPTX(img)
+		if err == nil {
+			d.arch = img.arch
+			desc := img.arch
+			if len(refused) > 0 {
+				desc = fmt.Sprintf("%s (%s)", img.arch, strings.Join(refused, "; "))
+			}
+			d.infoMu.Lock()
+			d.info.PTX = desc
+			d.infoMu.Unlock()
+			return nil
+		}
+		if stickyCode(err) != 0 {
+			return err
+		}
+		why := err.Error()
+		var ce *cuError
+		if errors.As(err, &ce) && jitLog != "" {
+			why = fmt.Sprintf("error %d: %s", ce.code, jitLog)
+		}
+		refused = append(refused, img.arch+" failed: "+why)
+		failed = append(failed, fmt.Sprintf("[%s] %v", img.arch, err))
+	}
+	return fmt.Errorf("CUDA: no embedded PTX loads on this device (compute %s), tried %d: %s", d.info.Compute, len(failed), strings.Join(failed, " | "))
+}
+
+// loadPTX loads one PTX image with cuModuleLoadDataEx, capturing the JIT's
+// error and info logs, and looks up every kernel in it. On success d.mod
+// and d.funcs are the new module's; on failure nothing is kept and the
+// trimmed JIT error log comes back with the error (which carries both logs).
+func (d *driver) loadPTX(img ptxImage) (jitLog string, err error) {
+	src := C.CString(img.src)
+	defer C.free(unsafe.Pointer(src))
+	errBuf := (*C.char)(C.malloc(jitLogSize))
+	defer C.free(unsafe.Pointer(errBuf))
+	infoBuf := (*C.char)(C.malloc(jitLogSize))
+	defer C.free(unsafe.Pointer(infoBuf))
+	var mod C.CUmodule
+	r := C.cu_module_load_ex(&mod, unsafe.Pointer(src), errBuf, jitLogSize, infoBuf, jitLogSize)
+	errLog, infoLog := trimLog(C.GoString(errBuf)), trimLog(C.GoString(infoBuf))
+	if err := check("load PTX "+img.arch+" (cuModuleLoadDataEx)", r); err != nil {
+		return errLog, fmt.Errorf("%w; JIT error log: %s; JIT info log: %s", err, orNone(errLog), orNone(infoLog))
+	}
+	funcs := make(map[string]C.CUfunction, len(kernelNames))
+	for _, fn := range kernelNames {
+		cname := C.CString(fn)
+		var f C.CUfunction
+		r := C.cu_function(&f, mod, cname)
+		C.free(unsafe.Pointer(cname))
+		if err := check("kernel "+fn+" in PTX "+img.arch+" (cuModuleGetFunction)", r); err != nil {
+			C.cu_module_unload(mod)
+			return "", err
+		}
+		funcs[fn] = f
+	}
+	d.mod, d.funcs = mod, funcs
+	return "", nil
+}
+
+// trimLog folds a JIT log onto one line ("; " between its lines) and cuts
+// it to 400 bytes.
+func trimLog(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s = strings.Join(lines, "; ")
+	const limit = 400
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(empty)"
+	}
+	return s
+}
 
 func firstErr(errs ...error) error {
 	for _, e := range errs {
@@ -245,16 +432,133 @@ func firstErr(errs ...error) error {
 }
 
 // do runs f on a locked OS thread with the context current: CUDA contexts
-// are current per thread, goroutines are not threads.
+// are current per thread, goroutines are not threads. When f fails with a
+// sticky error the context is dead: do resets it and reloads the module
+// before returning, and the error wraps ErrDeviceReset (device memory was
+// lost; the next call works) or, when the rebuild failed, ErrDeviceLost
+// (the next call tries again). A context another driver on the device
+// reset since d's last call is rejoined first (new handle, module reloaded).
 func (d *driver) do(f func() error) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if err := check("set context", C.cu_ctx_set(d.ctx)); err != nil {
+	if d.broken != nil {
+		if err := d.rebuild(); err != nil {
+			return fmt.Errorf("%w: %w; rebuilding the context: %v", ErrDeviceLost, d.broken, err)
+		}
+	} else if d.gen != primary.gen {
+		if err := d.rejoin(); err != nil {
+			return fmt.Errorf("%w: another prover reset the device and rejoining it failed: %w", ErrDeviceLost, err)
+		}
+	}
+	err := check("set context (cuCtxSetCurrent)", C.cu_ctx_set(d.ctx))
+	if err == nil {
+		err = f()
+	}
+	code := stickyCode(err)
+	if code == 0 {
 		return err
 	}
-	return f()
+	d.broken = err
+	if rerr := d.rebuild(); rerr != nil {
+		return fmt.Errorf("%w: %s: %w; rebuilding the context: %v", ErrDeviceLost, stickyErrors[code], err, rerr)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrDeviceReset, stickyErrors[code], err)
+}
+
+// rebuild replaces the dead context of d.broken: it resets the primary
+// context (cuDevicePrimaryCtxReset_v2, which frees every allocation in
+// it; without that entry point, release and retain, which destroys the
+// context when no other retain holds it), takes the new context, reloads
+// the PTX and checks the context with a small copy to the device and
+// back. On success d.broken is cleared and primary.gen has moved on, so
+// every devBuf from before is stale.
+func (d *driver) rebuild() error {
+	if d.gen == primary.gen {
+		// Not yet reset by another driver: reset it here. The old module
+		// goes with the context; unloading it from a dead one is refused.
+		if C.cu_has_ctx_reset() != 0 {
+			if err := check("reset the primary context (cuDevicePrimaryCtxReset_v2)", C.cu_ctx_reset(d.dev)); err != nil {
+				return err
+			}
+		} else {
+			C.cu_ctx_release(d.dev)
+			var ctx C.CUcontext
+			if err := check("retain the primary context (cuDevicePrimaryCtxRetain)", C.cu_ctx_retain(&ctx, d.dev)); err != nil {
+				return err
+			}
+			d.ctx = ctx
+		}
+		primary.gen++
+	}
+	if err := d.rejoin(); err != nil {
+		return err
+	}
+	if err := d.probe(); err != nil {
+		return err
+	}
+	d.broken = nil
+	return nil
+}
+
+// rejoin takes the primary context's current handle (retain, then release
+// the extra reference: d keeps the one newDriver took), makes it current
+// and reloads the module, for primary.gen.
+func (d *driver) rejoin() error {
+	var ctx C.CUcontext
+	if err := check("retain the primary context (cuDevicePrimaryCtxRetain)", C.cu_ctx_retain(&ctx, d.dev)); err != nil {
+		return err
+	}
+	C.cu_ctx_release(d.dev)
+	d.ctx, d.mod, d.funcs = ctx, nil, map[string]C.CUfunction{}
+	if err := check("set context (cuCtxSetCurrent)", C.cu_ctx_set(ctx)); err != nil {
+		return err
+	}
+	if err := d.loadModule(); err != nil {
+		return err
+	}
+	d.gen = primary.gen
+	return nil
+}
+
+// probe checks that the context does work: 16 bytes to the device and
+// back, and a synchronize.
+func (d *driver) probe() error {
+	var p C.CUdeviceptr
+	if err := check("probe (cuMemAlloc_v2)", C.cu_alloc(&p, 16)); err != nil {
+		return err
+	}
+	defer C.cu_free(p)
+	out := []byte("loopin ctx probe")
+	back := make([]byte, len(out))
+	if err := firstErr(
+		check("probe (cuMemcpyHtoD_v2)", C.cu_htod(p, unsafe.Pointer(&out[0]), C.size_t(len(out)))),
+		check("probe (cuMemcpyDtoH_v2)", C.cu_dtoh(unsafe.Pointer(&back[0]), p, C.size_t(len(back)))),
+		check("probe (cuCtxSynchronize)", C.cu_sync()),
+	); err != nil {
+		return err
+	}
+	if string(back) != string(out) {
+		return errors.New("probe: the bytes copied back differ from those copied to the device")
+	}
+	return nil
+}
+
+// describe is the device's Info, with the PTX loaded now.
+func (d *driver) describe() Info {
+	d.infoMu.Lock()
+	defer d.infoMu.Unlock()
+	return d.info
+}
+
+// stale is an error wrapping ErrDeviceReset for a devBuf allocated in a
+// context that was reset since (its memory went with it), else nil.
+func (d *driver) stale(b devBuf) error {
+	if b.ptr != 0 && b.gen != d.gen {
+		return fmt.Errorf("%w: a device buffer of %d bytes predates the reset", ErrDeviceReset, b.size)
+	}
+	return nil
 }
 
 // devBuf is device memory: an allocation (owner) or a range of one.
@@ -262,6 +566,7 @@ type devBuf struct {
 	ptr   C.CUdeviceptr
 	size  uint64
 	owner bool
+	gen   uint64 // the context generation it was allocated in (driver.gen)
 }
 
 // at returns bytes [off, off+size) of b, a view that free ignores.
@@ -269,7 +574,7 @@ func (b devBuf) at(off, size uint64) devBuf {
 	if off+size > b.size {
 		panic(fmt.Sprintf("gpu: device range [%d, %d) outside a buffer of %d bytes", off, off+size, b.size))
 	}
-	return devBuf{ptr: b.ptr + C.CUdeviceptr(off), size: size}
+	return devBuf{ptr: b.ptr + C.CUdeviceptr(off), size: size, gen: b.gen}
 }
 
 func (d *driver) alloc(size uint64) (devBuf, error) {
@@ -284,14 +589,14 @@ func (d *driver) alloc(size uint64) (devBuf, error) {
 	}
 	d.inUse += size
 	d.peak = max(d.peak, d.inUse)
-	return devBuf{ptr: p, size: size, owner: true}, nil
+	return devBuf{ptr: p, size: size, owner: true, gen: d.gen}, nil
 }
 
 // cudaErrorOutOfMemory is CUDA_ERROR_OUT_OF_MEMORY (cuda.h).
 const cudaErrorOutOfMemory = 2
 
 func (d *driver) free(b devBuf) {
-	if b.ptr != 0 && b.owner {
+	if b.ptr != 0 && b.owner && b.gen == d.gen { // never into a context that replaced b's
 		C.cu_free(b.ptr)
 		d.inUse -= b.size
 	}
@@ -307,6 +612,9 @@ func (d *driver) memInfo() (free, total uint64, err error) {
 }
 
 func (d *driver) upload(b devBuf, data []byte) error {
+	if err := d.stale(b); err != nil {
+		return err
+	}
 	if len(data) == 0 {
 		return nil
 	}
@@ -314,6 +622,9 @@ func (d *driver) upload(b devBuf, data []byte) error {
 }
 
 func (d *driver) download(b devBuf, data []byte) error {
+	if err := d.stale(b); err != nil {
+		return err
+	}
 	if len(data) == 0 {
 		return nil
 	}
@@ -337,6 +648,9 @@ func (d *driver) launch(kernel string, n uint64, block uint32, args ...any) erro
 		offsets[i] = C.int(len(raw))
 		switch v := a.(type) {
 		case devBuf:
+			if err := d.stale(v); err != nil {
+				return fmt.Errorf("kernel %s: argument %d: %w", kernel, i, err)
+			}
 			raw = binary.NativeEndian.AppendUint64(raw, uint64(v.ptr))
 		case uint64:
 			raw = binary.NativeEndian.AppendUint64(raw, v)
@@ -379,12 +693,16 @@ func (d *driver) launchBlocks(kernel string, grid, block uint32, args ...any) er
 	return d.launch(kernel, uint64(grid)*uint64(block), block, args...)
 }
 
+// close unloads the module (unless a reset took it) and releases d's
+// reference to the primary context.
 func (d *driver) close() {
-	_ = d.do(func() error {
-		if d.mod != nil {
-			C.cu_module_unload(d.mod)
-		}
-		return nil
-	})
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if d.mod != nil && d.broken == nil && d.gen == primary.gen && C.cu_ctx_set(d.ctx) == 0 {
+		C.cu_module_unload(d.mod)
+	}
+	d.mod = nil
 	C.cu_ctx_release(d.dev)
 }

@@ -63,6 +63,11 @@ type Info struct {
 	Driver string
 	// Compute is the compute capability ("9.0"), empty for the CPU.
 	Compute string
+	// PTX is the embedded PTX the CUDA driver loaded: "sm_90a", or a
+	// fallback with the reason the better one was refused, e.g.
+	// "sm_80 (sm_90a failed: <the JIT's error log, trimmed>)". Empty for
+	// the CPU.
+	PTX string
 	// Workers is the number of CPU goroutines, or the device's SM count.
 	Workers int
 }

@@ -65,6 +65,7 @@ func printInfo(out io.Writer, info gpu.Info) {
 	if info.Backend == gpu.BackendCUDA {
 		fmt.Fprintf(out, "driver:   CUDA %s\n", info.Driver)
 		fmt.Fprintf(out, "compute:  %s (%d SMs)\n", info.Compute, info.Workers)
+		fmt.Fprintf(out, "ptx:      %s\n", info.PTX)
 	} else {
 		fmt.Fprintf(out, "workers:  %d goroutines\n", info.Workers)
 	}
