@@ -177,6 +177,17 @@ func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, 
 	}
 	acc.Serve(st.DeviceID)
 	answers := protocol.NewMiner(seal, cfg.keys.device, cfg.Chain.ChainID)
+	defer answers.Close()
+	answers.OnDeviceReset(func(ctx context.Context) (gpu.Seal, error) {
+		log.Warn("the GPU faulted and was reset: restoring the seal from disk", "dir", cfg.Dir)
+		_, restored, err := load(ctx, cfg.Dir, prover)
+		if err != nil {
+			log.Error("restore after the reset failed: the device cannot answer until the sidecar restarts", "err", err)
+			return nil, err
+		}
+		mm.observeMemory(prover.Memory())
+		return restored, nil
+	})
 	srv, lis, err := listenChallenges(cfg.Listen, st.DeviceID, answers, cfg.keys, cfg.Chain.ChainID, newAuthorizer(c).allowed, acc, mm)
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/loopin-project/loopin/gpu"
 	"github.com/loopin-project/loopin/sidecar/chain"
 )
 
@@ -33,6 +34,9 @@ func TestTransient(t *testing.T) {
 		{fmt.Errorf("%w: device 1", errFingerprintTaken), false},
 		{status.Error(codes.NotFound, "no pool for class"), false},
 		{fmt.Errorf("seal.bin: %w", os.ErrPermission), false},
+		// A seal that cannot fit will not fit on the next try either (a
+		// second miner sidecar on the GPU): the sidecar stops and says so.
+		{fmt.Errorf("cannot seal a h100-sxm device here: %w: a seal of 64 GiB needs 65 GiB", gpu.ErrDeviceMemory), false},
 	} {
 		require.Equal(t, tc.want, transient(tc.err), "%v", tc.err)
 	}

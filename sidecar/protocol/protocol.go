@@ -61,6 +61,8 @@ type Miner struct {
 	// last maxRan), so a verifier cannot come back with its own old
 	// challenge to replace another's run (once).
 	ran map[runKey]bool
+	// restore takes the seal back after a device reset (OnDeviceReset).
+	restore func(ctx context.Context) (gpu.Seal, error)
 }
 
 // runKey names one run: a challenge and its kind (residency or GEMM).
@@ -108,6 +110,44 @@ func NewMiner(s gpu.Seal, key ed25519.PrivateKey, chainID string) *Miner {
 	return &Miner{s: s, key: key, chainID: chainID}
 }
 
+// OnDeviceReset sets how the miner takes its seal back when the device
+// faulted and was reset (gpu.ErrDeviceReset: the seal's device memory is
+// gone): restore returns the seal again (the miner sidecar restores it
+// from its disk copy). The answer that met the fault is tried once more on
+// the restored seal; a run opened before the fault is not (ErrUnknownRun).
+func (m *Miner) OnDeviceReset(restore func(ctx context.Context) (gpu.Seal, error)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.restore = restore
+}
+
+// recovered restores the seal after err when err is a device reset and a
+// restore is set (inside m.mu), reporting whether to try again.
+func (m *Miner) recovered(ctx context.Context, err error) bool {
+	if !errors.Is(err, gpu.ErrDeviceReset) || m.restore == nil {
+		return false
+	}
+	s, rerr := m.restore(ctx)
+	if rerr != nil {
+		return false
+	}
+	m.s.Close()
+	m.s = s
+	m.res, m.gemm = nil, nil
+	return true
+}
+
+// Close closes the seal the miner holds now (the one it was made with, or
+// the one a device reset restored).
+func (m *Miner) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.s == nil {
+		return nil
+	}
+	return m.s.Close()
+}
+
 var _ MinerAPI = (*Miner)(nil)
 
 // Discard drops every layer of the seal but P (gpu.Seal.Discard), between
@@ -141,6 +181,9 @@ func (m *Miner) Setup(ctx context.Context, challenge uint64, seed proof.Hash) ([
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	pf, err := m.s.ProveSetup(ctx, seed)
+	if m.recovered(ctx, err) {
+		pf, err = m.s.ProveSetup(ctx, seed)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -163,6 +206,9 @@ func (m *Miner) Residency(ctx context.Context, challenge uint64, nonce proof.Has
 	}
 	m.res = nil
 	root, err := m.s.Residency(ctx, nonce)
+	if m.recovered(ctx, err) {
+		root, err = m.s.Residency(ctx, nonce)
+	}
 	if err != nil {
 		return proof.Hash{}, nil, err
 	}
@@ -212,6 +258,9 @@ func (m *Miner) Gemm(ctx context.Context, challenge uint64, seed proof.Hash) ([]
 	}
 	m.gemm = nil
 	roots, err := m.s.Gemm(ctx, seed)
+	if m.recovered(ctx, err) {
+		roots, err = m.s.Gemm(ctx, seed)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
