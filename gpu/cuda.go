@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/loopin-project/loopin/proof"
 )
@@ -915,4 +916,164 @@ func log2(n uint64) int {
 		k++
 	}
 	return k
+}
+
+var _ Profiler = (*cudaSeal)(nil)
+
+// Profile times each kernel of one labeling chunk (against P as the
+// previous layer: the same work as a seal's), one GEMM round and one
+// residency run, synchronizing after every launch.
+func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, error) {
+	p := s.p
+	d := s.c.d
+	m, n, w := uint64(p.GemmRows), uint64(p.GemmDim), uint64(p.Walks)
+	chunk := min(uint64(maxChunkLabels), p.Labels)
+	var out []KernelTime
+	err := d.do(func() error {
+		times := map[string]*KernelTime{}
+		timed := func(kernel string, launch func() error) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := launch(); err != nil {
+				return err
+			}
+			if err := d.sync("run " + kernel); err != nil {
+				return err
+			}
+			kt := times[kernel]
+			if kt == nil {
+				kt = &KernelTime{Kernel: kernel}
+				times[kernel] = kt
+				out = append(out, KernelTime{Kernel: kernel})
+			}
+			kt.Launches++
+			kt.Time += time.Since(start)
+			return nil
+		}
+		tree := func(name string, leaves devBuf, count uint64, scratch devBuf) error {
+			off := uint64(0)
+			in := leaves
+			for k := count / 2; k >= 1; k /= 2 {
+				lvl := scratch.at(off, k*32)
+				if err := timed(name, func() error { return d.launch("merkle_level", k, threads, in, lvl, k) }); err != nil {
+					return err
+				}
+				in, off = lvl, off+k*32
+			}
+			return nil
+		}
+		bufs, err := d.allocAll(32, chunk*32, chunk*32, chunk*32)
+		if err != nil {
+			return err
+		}
+		ekBuf, cur, leaves, scratch := bufs[0], bufs[1], bufs[2], bufs[3]
+		if err := firstErr(
+			d.upload(ekBuf, s.ek[:]),
+			timed("label_layer", func() error {
+				return d.launch("label_layer", chunk, threads, ekBuf, uint32(1), p.Labels, p.Parents, s.sealed, cur, leaves, uint64(0), chunk)
+			}),
+			tree("merkle_level (label chunk)", leaves, chunk, scratch),
+			timed("label_leaves", func() error { return d.launch("label_leaves", chunk, threads, cur, leaves, chunk) }),
+		); err != nil {
+			d.freeAll(bufs...)
+			return err
+		}
+		d.freeAll(bufs...)
+
+		bufs, err = d.allocAll(32, n*n, n*n, m*n, 4*m*n, m*32, m*32)
+		if err != nil {
+			return err
+		}
+		defer d.freeAll(bufs...)
+		hash, b, bt, a, c, rowLeaves, rowTree := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6]
+		bseed := proof.GemmBSeed(seed, 0)
+		if err := firstErr(
+			d.upload(hash, bseed[:]),
+			timed("prg_fill", func() error { return d.launch("prg_fill", n*n/32, threads, hash, b, n*n/32) }),
+			timed("transpose_b", func() error { return d.launch("transpose_b", n*n, threads, b, bt, uint32(n)) }),
+			d.upload(hash, seed[:]),
+			timed("gather_rows", func() error {
+				return d.launchBlocks("gather_rows", uint32(m), threads, hash, s.sealed, p.Labels, uint32(m), uint32(n), a)
+			}),
+			timed("gemm_s8", func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
+			timed("row_leaves", func() error { return d.launch("row_leaves", m, threads, c, uint32(m), uint32(n), rowLeaves) }),
+			tree("merkle_level (GEMM round)", rowLeaves, m, rowTree),
+		); err != nil {
+			return err
+		}
+
+		wb, err := d.allocAll(32, w*32, w*32, w*32)
+		if err != nil {
+			return err
+		}
+		defer d.freeAll(wb...)
+		if err := firstErr(
+			d.upload(wb[0], seed[:]),
+			timed("walk", func() error {
+				return d.launch("walk", w, threads, wb[0], s.sealed, p.Labels, p.Steps, p.Walks, wb[1], wb[2])
+			}),
+			tree("merkle_level (residency)", wb[2], w, wb[3]),
+		); err != nil {
+			return err
+		}
+		for i := range out {
+			out[i] = *times[out[i].Kernel]
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ResidencyFromHost implements Profiler.
+func (s *cudaSeal) ResidencyFromHost(ctx context.Context, nonce proof.Hash) (time.Duration, time.Duration, error) {
+	p := s.p
+	d := s.c.d
+	w := uint64(p.Walks)
+	var dev, host time.Duration
+	err := d.do(func() error {
+		mapped, err := d.allocHost(p.SealBytes())
+		if err != nil {
+			return err
+		}
+		defer d.freeHost(mapped)
+		if err := d.download(s.sealed, mapped.bytes()); err != nil {
+			return err
+		}
+		bufs, err := d.allocAll(32, 2*w*32, 2*w*32)
+		if err != nil {
+			return err
+		}
+		defer d.freeAll(bufs...)
+		if err := d.upload(bufs[0], nonce[:]); err != nil {
+			return err
+		}
+		run := func(sealed devBuf, k int) (time.Duration, error) {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+			start := time.Now()
+			if err := d.launch("walk", w, threads, bufs[0], sealed, p.Labels, p.Steps, p.Walks, bufs[1].at(uint64(k)*w*32, w*32), bufs[2].at(uint64(k)*w*32, w*32)); err != nil {
+				return 0, err
+			}
+			err := d.sync("run walk")
+			return time.Since(start), err
+		}
+		if dev, err = run(s.sealed, 0); err != nil {
+			return err
+		}
+		if host, err = run(mapped.dev, 1); err != nil {
+			return err
+		}
+		results := make([]proof.Hash, 2*w)
+		if err := d.download(bufs[1], hashBytes(results)); err != nil {
+			return err
+		}
+		if !slices.Equal(results[:w], results[w:]) {
+			return errors.New("residency from host memory: the walks differ from the device's")
+		}
+		return nil
+	})
+	return dev, host, err
 }

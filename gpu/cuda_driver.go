@@ -38,6 +38,9 @@ static CUresult (*p_cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, un
                                     unsigned, void *, void **, void **);
 static CUresult (*p_cuGetErrorString)(CUresult, const char **);
 static CUresult (*p_cuMemGetInfo)(size_t *, size_t *);
+static CUresult (*p_cuMemHostAlloc)(void **, size_t, unsigned int);
+static CUresult (*p_cuMemFreeHost)(void *);
+static CUresult (*p_cuMemHostGetDevicePointer)(CUdeviceptr *, void *, unsigned int);
 static CUresult (*p_cuModuleLoadDataEx)(CUmodule *, const void *, unsigned int, int *, void **);
 static CUresult (*p_cuDevicePrimaryCtxReset)(CUdevice);
 
@@ -69,6 +72,9 @@ static int cu_load(char *err, int errlen) {
 	SYM(p_cuLaunchKernel, "cuLaunchKernel");
 	SYM(p_cuGetErrorString, "cuGetErrorString");
 	SYM(p_cuMemGetInfo, "cuMemGetInfo_v2");
+	SYM(p_cuMemHostAlloc, "cuMemHostAlloc");
+	SYM(p_cuMemFreeHost, "cuMemFreeHost");
+	SYM(p_cuMemHostGetDevicePointer, "cuMemHostGetDevicePointer_v2");
 	SYM(p_cuModuleLoadDataEx, "cuModuleLoadDataEx");
 	// Optional: without it a faulted context is rebuilt by release and retain.
 	*(void **)(&p_cuDevicePrimaryCtxReset) = dlsym(lib, "cuDevicePrimaryCtxReset_v2");
@@ -94,6 +100,17 @@ static CUresult cu_free(CUdeviceptr p) { return p_cuMemFree(p); }
 static CUresult cu_htod(CUdeviceptr d, const void *h, size_t n) { return p_cuMemcpyHtoD(d, h, n); }
 static CUresult cu_dtoh(void *h, CUdeviceptr d, size_t n) { return p_cuMemcpyDtoH(h, d, n); }
 static CUresult cu_mem_info(size_t *free_bytes, size_t *total) { return p_cuMemGetInfo(free_bytes, total); }
+// cu_host_alloc allocates pinned host memory mapped into the device's
+// address space (CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP) and
+// returns both addresses.
+static CUresult cu_host_alloc(void **host, CUdeviceptr *dev, size_t n) {
+	CUresult r = p_cuMemHostAlloc(host, n, 0x01 | 0x02);
+	if (r != 0) return r;
+	r = p_cuMemHostGetDevicePointer(dev, *host, 0);
+	if (r != 0) { p_cuMemFreeHost(*host); *host = 0; }
+	return r;
+}
+static CUresult cu_host_free(void *host) { return p_cuMemFreeHost(host); }
 static const char *cu_error(CUresult r) {
 	const char *s = 0;
 	if (!p_cuGetErrorString || p_cuGetErrorString(r, &s) != 0 || !s) return "unknown CUDA error";
@@ -601,6 +618,31 @@ func (d *driver) free(b devBuf) {
 		d.inUse -= b.size
 	}
 }
+
+// hostBuf is pinned host memory the device reads through dev (mapped).
+type hostBuf struct {
+	host unsafe.Pointer
+	dev  devBuf
+}
+
+// allocHost allocates size bytes of pinned, device-mapped host memory.
+func (d *driver) allocHost(size uint64) (hostBuf, error) {
+	var h unsafe.Pointer
+	var p C.CUdeviceptr
+	if err := check(fmt.Sprintf("pinned host alloc %s", FormatBytes(size)), C.cu_host_alloc(&h, &p, C.size_t(max(size, 1)))); err != nil {
+		return hostBuf{}, err
+	}
+	return hostBuf{host: h, dev: devBuf{ptr: p, size: size, gen: d.gen}}, nil
+}
+
+func (d *driver) freeHost(b hostBuf) {
+	if b.host != nil {
+		C.cu_host_free(b.host)
+	}
+}
+
+// bytes is the host side of b.
+func (b hostBuf) bytes() []byte { return unsafe.Slice((*byte)(b.host), b.dev.size) }
 
 // memInfo returns the device's free and total memory (cuMemGetInfo).
 func (d *driver) memInfo() (free, total uint64, err error) {

@@ -44,7 +44,7 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 				t.Skipf("cannot build the emulated driver here: %s", out)
 			}
 			require.NoError(t, err, "build the emulated driver: %s", out)
-			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestEmulatedDriverPTXFallback", "TestEmulatedDriverFaultRecovery", "TestCUDAEdgeParams")
+			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestEmulatedDriverPTXFallback", "TestEmulatedDriverFaultRecovery", "TestCUDAEdgeParams", "TestCUDAProfiler")
 			// A device with a memory limit: a seal of nine tenths of it, then
 			// a scaled h100-sxm; each child has its own limit (the emulated
 			// driver reads it once).
@@ -409,4 +409,38 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 	require.NoError(t, err, "the prover recovers once the reset works")
 	require.Equal(t, ref.Commitment(), again.Commitment())
 	require.NoError(t, again.Close())
+}
+
+// The CUDA seal times every kernel it launches and runs the walks from
+// pinned host memory with the same results as from device memory (the
+// comparison the device check makes on a GPU).
+func TestCUDAProfiler(t *testing.T) {
+	prover := emulatedOnly(t)
+	ctx := context.Background()
+	seal, err := prover.Seal(ctx, proof.TinyParams(), key("profile"), gpu.SealOptions{})
+	require.NoError(t, err)
+	defer seal.Close()
+	pr, ok := seal.(gpu.Profiler)
+	require.True(t, ok)
+	times, err := pr.Profile(ctx, key("seed"))
+	require.NoError(t, err)
+	var names []string
+	for _, kt := range times {
+		names = append(names, kt.Kernel)
+		require.Positive(t, kt.Launches, kt.Kernel)
+	}
+	for _, want := range []string{"label_layer", "label_leaves", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_leaves", "walk", "merkle_level (GEMM round)"} {
+		require.Contains(t, names, want)
+	}
+	dev, host, err := pr.ResidencyFromHost(ctx, key("nonce"))
+	require.NoError(t, err)
+	require.Positive(t, dev)
+	require.Positive(t, host)
+	root, err := seal.Residency(ctx, key("nonce"))
+	require.NoError(t, err, "the seal still answers after the measurements")
+	ref, err := proof.Seal(proof.TinyParams(), key("profile"), nil)
+	require.NoError(t, err)
+	run, err := ref.Residency(key("nonce"))
+	require.NoError(t, err)
+	require.Equal(t, run.Root(), root)
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 	"unsafe"
 
 	"github.com/loopin-project/loopin/proof"
@@ -147,6 +148,30 @@ type Seal interface {
 	OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error)
 	// Close releases the seal's memory.
 	Close() error
+}
+
+// KernelTime is one kernel's share of a profile: its launches and their
+// time on the host clock, waiting after each (so ±10 µs a launch).
+type KernelTime struct {
+	Kernel   string
+	Launches int
+	Time     time.Duration
+}
+
+// Profiler is a seal that can time its kernels and measure where P must
+// live (the CUDA backend's seals).
+type Profiler interface {
+	// Profile runs one chunk of labeling, one GEMM round and one residency
+	// run for seed on the seal's P, waiting after every launch, and
+	// returns each kernel's time. Errors: the device's.
+	Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, error)
+	// ResidencyFromHost runs the residency walks for nonce twice: with P in
+	// device memory, and with P copied to pinned host memory the device
+	// reads over PCIe (mapped), as a device that kept its seal in host
+	// memory would answer. It returns both walk times (kernels only, no
+	// tree) after checking that both runs give the same results. Errors:
+	// the host cannot pin P's size, the device's.
+	ResidencyFromHost(ctx context.Context, nonce proof.Hash) (device, host time.Duration, err error)
 }
 
 // Open returns the prover for backend: "cpu", "cuda", or "auto" (CUDA when a

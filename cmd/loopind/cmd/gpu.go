@@ -74,6 +74,7 @@ func printInfo(out io.Writer, info gpu.Info) {
 type benchFlags struct {
 	backend, class, sealSize, sealCache           string
 	scale                                         uint64
+	kernels, residencyHost                        bool
 	layers, gemmDim, rounds, walks, steps, sample uint32
 }
 
@@ -111,6 +112,8 @@ resident memory are printed at the end.`,
 	fl.Uint64Var(&f.scale, "scale", 1, "with --class: shrink the class to 1/N of its memory (N a power of two)")
 	fl.StringVar(&f.sealCache, "seal-cache", "", "stream the seal's layers to files in this directory instead of host memory (CUDA)")
 	fl.StringVar(&f.sealSize, "seal-size", "", "seal size, a power of two with a unit: 16MiB, 8GiB")
+	fl.BoolVar(&f.kernels, "kernels", false, "print each kernel's time for one labeling chunk, one GEMM round and one residency run (CUDA)")
+	fl.BoolVar(&f.residencyHost, "residency-host", false, "time the residency walks with the seal in pinned host memory read over PCIe, against device memory (CUDA; the soundness measurement)")
 	fl.Uint32Var(&f.layers, "layers", 0, "labeling layers")
 	fl.Uint32Var(&f.gemmDim, "gemm-dim", 0, "GEMM dimension n (rows m = n), a multiple of 32")
 	fl.Uint32Var(&f.rounds, "rounds", 0, "chained GEMM rounds")
@@ -299,7 +302,33 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	gemmAudit := time.Since(start)
 	fmt.Fprintf(out, "Audit (CPU)..: residency %s, GEMM %s for k = %d each (Freivalds vectors of the audited rounds precomputed in %s before the challenge)\n",
 		resAudit.Round(time.Microsecond), gemmAudit.Round(time.Microsecond), p.Samples, precompute.Round(time.Millisecond))
-	printMemory(out, info, prover.Memory())
+	mem := prover.Memory() // before the measurements below, which are not a challenge's
+	if f.kernels || f.residencyHost {
+		pr, ok := seal.(gpu.Profiler)
+		if !ok {
+			return fmt.Errorf("--kernels and --residency-host need the CUDA backend (this is %s)", info.Backend)
+		}
+		if f.kernels {
+			times, err := pr.Profile(ctx, gemmSeed)
+			if err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+			fmt.Fprintf(out, "\nKernels (one %d-label chunk, one %d×%d×%d GEMM round, %d walks; host clock, waiting after each launch):\n",
+				min(p.Labels, 1<<20), p.GemmRows, p.GemmDim, p.GemmDim, p.Walks)
+			for _, kt := range times {
+				fmt.Fprintf(out, "  %-28s %4d launch(es) %12s\n", kt.Kernel, kt.Launches, kt.Time.Round(time.Microsecond))
+			}
+		}
+		if f.residencyHost {
+			dev, host, err := pr.ResidencyFromHost(ctx, nonce)
+			if err != nil {
+				return fmt.Errorf("residency from host memory: %w", err)
+			}
+			fmt.Fprintf(out, "Residency P..: in device memory %s (%s/s), in pinned host memory %s (%s/s): %.1f× slower\n",
+				dev.Round(time.Microsecond), bytesString(reads/dev.Seconds()), host.Round(time.Microsecond), bytesString(reads/host.Seconds()), host.Seconds()/dev.Seconds())
+		}
+	}
+	printMemory(out, info, mem)
 	return nil
 }
 

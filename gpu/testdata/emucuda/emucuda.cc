@@ -338,6 +338,21 @@ CUresult cuMemFree_v2(unsigned long long p) {
   free((void *)p);
   return 0;
 }
+// Pinned, device-mapped host memory: here host and device memory are the
+// same, so the device pointer is the host pointer.
+CUresult cuMemHostAlloc(void **p, size_t n, unsigned int flags) {
+  if (flags & ~3u) return 1;
+  *p = malloc(n ? n : 1);
+  if (!*p) return 2;
+  fill_garbage(*p, n ? n : 1);
+  return 0;
+}
+CUresult cuMemFreeHost(void *p) { free(p); return 0; }
+CUresult cuMemHostGetDevicePointer_v2(unsigned long long *d, void *p, unsigned int flags) {
+  if (flags != 0) return 1;
+  *d = (unsigned long long)p;
+  return 0;
+}
 CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
   std::lock_guard<std::mutex> lock(mem_mu);
   *free_bytes = device_memory() - mem_used;
