@@ -114,7 +114,7 @@ func TestResidencyRoundTripAndTamper(t *testing.T) {
 
 	// A tampered read.
 	bad := cloneResidency(pf)
-	bad.Walks[0].Reads[1].Label[0] ^= 1
+	bad.Walks[0].Reads[1].Labels[2][0] ^= 1
 	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), secret, bad), proof.ErrBadPath)
 
 	// A forged result with a valid path: commit to a made-up y for every walk.
@@ -266,7 +266,13 @@ func TestDeviceKeyIsUnambiguous(t *testing.T) {
 func cloneResidency(pf *proof.ResidencyProof) *proof.ResidencyProof {
 	out := &proof.ResidencyProof{}
 	for _, w := range pf.Walks {
-		w.Reads = append([]proof.Opening(nil), w.Reads...)
+		reads := make([]proof.BlockOpening, len(w.Reads))
+		for i, rd := range w.Reads {
+			rd.Labels = append([]proof.Hash(nil), rd.Labels...)
+			rd.Path = append([]proof.Hash(nil), rd.Path...)
+			reads[i] = rd
+		}
+		w.Reads = reads
 		out.Walks = append(out.Walks, w)
 	}
 	return out
