@@ -215,7 +215,7 @@ func (s *cudaSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash,
 			return err
 		}
 		defer s.c.d.free(leaves)
-		if err := s.c.d.launch("walk", uint64(p.Walks), threads, nb, s.sealed, p.Labels, p.Steps, p.Walks, results, leaves); err != nil {
+		if err := s.c.d.launch("walk", uint64(p.Walks), threads, nb, s.sealed, p.Labels, p.Steps, p.Walks, uint32(p.Block()), results, leaves); err != nil {
 			return err
 		}
 		host := make([]byte, uint64(p.Walks)*32)
@@ -247,7 +247,7 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 	run := &proof.GemmRun{Seed: seed}
 	err := s.c.d.do(func() error {
 		d := s.c.d
-		bufs := map[string]uint64{"hash": 32, "b": n * n, "bt": n * n, "a": m * n, "c": m * n * 4, "leaves": m * 32}
+		bufs := map[string]uint64{"hash": 32, "b": n * n, "bt": n * n, "a": m * n, "c": m * n * 4, "segs": m * uint64(proof.RowSegments(int(n))) * 32, "leaves": m * 32}
 		mem := map[string]devBuf{}
 		defer func() {
 			for _, b := range mem {
@@ -289,7 +289,11 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 			if err := d.launch("gemm_s8", work, threads, mem["a"], mem["bt"], mem["c"], uint32(m), uint32(n)); err != nil {
 				return err
 			}
-			if err := d.launch("row_leaves", m, threads, mem["c"], uint32(m), uint32(n), mem["leaves"]); err != nil {
+			segs := uint64(proof.RowSegments(int(n)))
+			if err := d.launch("row_segments", m*segs, threads, mem["c"], uint32(m), uint32(n), mem["segs"]); err != nil {
+				return err
+			}
+			if err := d.launch("row_leaves", m, threads, mem["segs"], uint32(m), uint32(segs), mem["leaves"]); err != nil {
 				return err
 			}
 			tree, err := s.c.tree(mem["leaves"], m)

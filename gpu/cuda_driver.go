@@ -227,7 +227,7 @@ func newDriver() (*driver, error) {
 	return d, nil
 }
 
-var kernelNames = []string{"label_layer", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_leaves"}
+var kernelNames = []string{"label_layer", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_segments", "row_leaves"}
 
 func firstErr(errs ...error) error {
 	for _, e := range errs {
