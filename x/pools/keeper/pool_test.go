@@ -69,13 +69,13 @@ func TestGovernanceCreatesAndRetiresPools(t *testing.T) {
 	require.NoError(t, err)
 	var resp poolstypes.MsgCreatePoolResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
-	require.Equal(t, uint64(14), resp.PoolId)
+	require.Equal(t, uint64(18), resp.PoolId)
 
-	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14, Status: poolstypes.POOL_STATUS_RETIRING})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 18, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
 	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 99, Status: poolstypes.POOL_STATUS_RETIRED})
 	require.ErrorIs(t, err, poolstypes.ErrPoolNotFound)
-	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 18})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
 
 	c.NextBlock(t, time.Second)
