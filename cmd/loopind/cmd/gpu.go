@@ -71,7 +71,7 @@ func printInfo(out io.Writer, info gpu.Info) {
 }
 
 type benchFlags struct {
-	backend, class, sealSize                      string
+	backend, class, sealSize                                 string
 	layers, gemmDim, rounds, walks, steps, walkBlock, sample uint32
 }
 
