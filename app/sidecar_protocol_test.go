@@ -49,7 +49,7 @@ func (m tamperingMiner) OpenResidency(ctx context.Context, ch uint64, nonce, sec
 	if err := rp.UnmarshalBinary(os[0].Opening); err != nil {
 		return nil, err
 	}
-	rp.Walks[0].Reads[3].Label[0] ^= 1
+	rp.Walks[0].Reads[3].Labels[0][0] ^= 1
 	bz, err := rp.MarshalBinary()
 	if err != nil {
 		return nil, err

@@ -81,9 +81,12 @@ func (c *CUDA) Close() error { c.d.close(); return nil }
 func answerBytes(p proof.Params) uint64 {
 	w, m, n, r := uint64(p.Walks), uint64(p.GemmRows), uint64(p.GemmDim), uint64(p.Rounds)
 	residency := 3*w*32 + 32
-	gemm := 2*n*n + m*n + 4*m*n + r*(2*m-1)*32 + r*32 + 32
+	gemm := 2*n*n + m*n + 4*m*n + m*segments(p)*32 + r*(2*m-1)*32 + r*32 + 32
 	return max(residency, gemm)
 }
+
+// segments is K, the segments of a GEMM output row (proof.RowSegments).
+func segments(p proof.Params) uint64 { return uint64(proof.RowSegments(int(p.GemmDim))) }
 
 // planChunk picks the labels of one labeling launch for a seal of p on a
 // device with free bytes (held by nobody else), or says why it does not
@@ -644,7 +647,7 @@ func (s *cudaSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash,
 		if err := d.upload(bufs[0], nonce[:]); err != nil {
 			return err
 		}
-		if err := d.launch("walk", w, threads, bufs[0], s.sealed, p.Labels, p.Steps, p.Walks, bufs[1], bufs[2]); err != nil {
+		if err := d.launch("walk", w, threads, bufs[0], s.sealed, p.Labels, p.Steps, p.Walks, uint32(p.Block()), bufs[1], bufs[2]); err != nil {
 			return err
 		}
 		if r.lv, err = d.levels(bufs[2], w, bufs[3]); err != nil {
@@ -726,12 +729,13 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 		}
 		g := &cudaGemm{seed: seed, trees: trees}
 		s.gemm = g
-		bufs, err := d.allocAll(32, rounds*32, n*n, n*n, m*n, 4*m*n)
+		k := segments(p)
+		bufs, err := d.allocAll(32, rounds*32, n*n, n*n, m*n, 4*m*n, m*k*32)
 		if err != nil {
 			return err
 		}
 		defer d.freeAll(bufs...)
-		seedBuf, bseeds, b, bt, a, c := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5]
+		seedBuf, bseeds, b, bt, a, c, segs := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6]
 		host := make([]proof.Hash, rounds)
 		for t := range host {
 			host[t] = proof.GemmBSeed(seed, uint32(t))
@@ -754,7 +758,8 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 				d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
 				d.launchBlocks("gather_rows", uint32(m), threads, prev, s.sealed, p.Labels, uint32(m), uint32(n), a),
 				d.gemm(a, bt, c, uint32(m), uint32(n)),
-				d.launch("row_leaves", m, threads, c, uint32(m), uint32(n), leaves),
+				d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs),
+				d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), leaves),
 			); err != nil {
 				return err
 			}
@@ -982,12 +987,13 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 		}
 		d.freeAll(bufs...)
 
-		bufs, err = d.allocAll(32, n*n, n*n, m*n, 4*m*n, m*32, m*32)
+		k := segments(p)
+		bufs, err = d.allocAll(32, n*n, n*n, m*n, 4*m*n, m*32, m*32, m*k*32)
 		if err != nil {
 			return err
 		}
 		defer d.freeAll(bufs...)
-		hash, b, bt, a, c, rowLeaves, rowTree := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6]
+		hash, b, bt, a, c, rowLeaves, rowTree, segs := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7]
 		bseed := proof.GemmBSeed(seed, 0)
 		if err := firstErr(
 			d.upload(hash, bseed[:]),
@@ -998,7 +1004,8 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 				return d.launchBlocks("gather_rows", uint32(m), threads, hash, s.sealed, p.Labels, uint32(m), uint32(n), a)
 			}),
 			timed("gemm_s8", func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
-			timed("row_leaves", func() error { return d.launch("row_leaves", m, threads, c, uint32(m), uint32(n), rowLeaves) }),
+			timed("row_segments", func() error { return d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs) }),
+			timed("row_leaves", func() error { return d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), rowLeaves) }),
 			tree("merkle_level (GEMM round)", rowLeaves, m, rowTree),
 		); err != nil {
 			return err
@@ -1012,7 +1019,7 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 		if err := firstErr(
 			d.upload(wb[0], seed[:]),
 			timed("walk", func() error {
-				return d.launch("walk", w, threads, wb[0], s.sealed, p.Labels, p.Steps, p.Walks, wb[1], wb[2])
+				return d.launch("walk", w, threads, wb[0], s.sealed, p.Labels, p.Steps, p.Walks, uint32(p.Block()), wb[1], wb[2])
 			}),
 			tree("merkle_level (residency)", wb[2], w, wb[3]),
 		); err != nil {
@@ -1054,7 +1061,7 @@ func (s *cudaSeal) ResidencyFromHost(ctx context.Context, nonce proof.Hash) (tim
 				return 0, err
 			}
 			start := time.Now()
-			if err := d.launch("walk", w, threads, bufs[0], sealed, p.Labels, p.Steps, p.Walks, bufs[1].at(uint64(k)*w*32, w*32), bufs[2].at(uint64(k)*w*32, w*32)); err != nil {
+			if err := d.launch("walk", w, threads, bufs[0], sealed, p.Labels, p.Steps, p.Walks, uint32(p.Block()), bufs[1].at(uint64(k)*w*32, w*32), bufs[2].at(uint64(k)*w*32, w*32)); err != nil {
 				return 0, err
 			}
 			err := d.sync("run walk")

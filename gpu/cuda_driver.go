@@ -338,7 +338,7 @@ func newDriver() (*driver, error) {
 	return d, nil
 }
 
-var kernelNames = []string{"label_layer", "label_leaves", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_leaves"}
+var kernelNames = []string{"label_layer", "label_leaves", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_segments", "row_leaves"}
 
 // jitLogSize bounds each JIT log captured by cuModuleLoadDataEx.
 const jitLogSize = 8 << 10

@@ -197,17 +197,18 @@ func TestCUDAScaledClassAnswersEveryAudit(t *testing.T) {
 
 // Edge parameters — one layer, one parent, parents not a multiple of four,
 // one walk of one step, the smallest GEMM (16 rows, one label a row), an
-// odd number of samples, the smallest seal, a seal cache — give the CPU
-// reference's answers on the CUDA backend.
+// odd number of samples, the smallest seal with one-label walk steps, a row
+// of the whole seal, a seal cache — give the CPU reference's answers on the
+// CUDA backend.
 func TestCUDAEdgeParams(t *testing.T) {
 	prover := emulatedOnly(t)
 	base := proof.Params{Labels: 1 << 11, Layers: 2, Parents: 5, Samples: 7, Walks: 1, Steps: 1, GemmRows: 16, GemmDim: 32, Rounds: 1}
 	one := base
 	one.Layers, one.Parents = 1, 1
 	small := base
-	small.Labels, small.Walks, small.Steps, small.Rounds = 2, 2, 3, 3
-	wide := base
-	wide.Labels, wide.GemmDim, wide.Walks, wide.Parents = 1<<12, 4096, 1024, 64
+	small.Labels, small.Walks, small.Steps, small.Rounds, small.WalkBlock = 2, 2, 3, 3, 1
+	wide := base // a GEMM row of the whole seal, a walk block of half of it
+	wide.Labels, wide.GemmDim, wide.Walks, wide.Parents, wide.WalkBlock = 32, 1024, 1024, 64, 16
 	for name, tc := range map[string]struct {
 		p     proof.Params
 		cache bool

@@ -125,7 +125,15 @@ func vectorParams() []proof.Params {
 	tiny := proof.TinyParams()
 	wide := tiny
 	wide.Labels, wide.GemmRows, wide.GemmDim, wide.Rounds, wide.Walks = 1<<12, 64, 128, 3, 256
-	return []proof.Params{tiny, wide}
+	// Format v2's non-trivial shapes: walk blocks of 16 labels (a step
+	// spans four 4-label load groups) and rows of K = 2 segments.
+	segmented := tiny
+	segmented.Labels, segmented.WalkBlock, segmented.Steps, segmented.Walks = 1<<12, 16, 5, 128
+	segmented.GemmRows, segmented.GemmDim, segmented.Rounds = 16, 512, 2
+	// A one-label block (the smallest B) and a row shorter than a segment.
+	single := tiny
+	single.WalkBlock, single.GemmRows, single.GemmDim = 1, 16, 32
+	return []proof.Params{tiny, wide, segmented, single}
 }
 
 func TestCPUMatchesVectors(t *testing.T) {

@@ -14,7 +14,8 @@ import (
 //
 //	opening   = u64 index ‖ label[32] ‖ u8 len ‖ path[len][32]
 //	setup     = u32 count ‖ { u32 layer ‖ opening ‖ u8 parents ‖ opening… }
-//	residency = u32 count ‖ { u32 walk ‖ result[32] ‖ u8 len ‖ path… ‖ u32 reads ‖ opening… }
+//	block     = u64 index ‖ u32 labels ‖ label[labels][32] ‖ u8 len ‖ path[len][32]
+//	residency = u32 count ‖ { u32 walk ‖ result[32] ‖ u8 len ‖ path… ‖ u32 reads ‖ block… }   (format v2)
 //	gemm      = u32 count ‖ { u32 round ‖ u32 row ‖ u32 n ‖ C[n] int32 LE ‖ u8 len ‖ path… ‖ u32 w ‖ A[w][32] ‖ u8 len ‖ path… }
 
 // ErrEncoding is returned when proof bytes do not decode.
@@ -116,6 +117,9 @@ func (r *reader) done() error {
 
 const minOpening = 8 + 32 + 1
 
+// minBlock is the smallest encoded block read: index, label count, path length.
+const minBlock = 8 + 4 + 1
+
 // MarshalBinary encodes the setup proof.
 func (p *SetupProof) MarshalBinary() ([]byte, error) {
 	w := &writer{}
@@ -157,7 +161,12 @@ func (p *ResidencyProof) MarshalBinary() ([]byte, error) {
 		w.path(o.ResultPath)
 		w.u32(uint32(len(o.Reads)))
 		for _, rd := range o.Reads {
-			w.opening(rd)
+			w.u64(rd.Index)
+			w.u32(uint32(len(rd.Labels)))
+			for _, l := range rd.Labels {
+				w.hash(l)
+			}
+			w.path(rd.Path)
 		}
 	}
 	return w.b, nil
@@ -170,9 +179,16 @@ func (p *ResidencyProof) UnmarshalBinary(b []byte) error {
 	p.Walks = make([]WalkOpening, 0, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		o := WalkOpening{Walk: r.u32(), Result: r.hash(), ResultPath: r.path()}
-		reads := r.count(minOpening)
+		reads := r.count(minBlock)
 		for j := 0; j < reads && r.err == nil; j++ {
-			o.Reads = append(o.Reads, r.opening())
+			rd := BlockOpening{Index: r.u64()}
+			nl := r.count(32)
+			rd.Labels = make([]Hash, 0, nl)
+			for q := 0; q < nl && r.err == nil; q++ {
+				rd.Labels = append(rd.Labels, r.hash())
+			}
+			rd.Path = r.path()
+			o.Reads = append(o.Reads, rd)
 		}
 		p.Walks = append(p.Walks, o)
 	}
@@ -227,14 +243,17 @@ func (p *GemmProof) UnmarshalBinary(b []byte) error {
 }
 
 // SampleBytes returns the encoded size of one sample of each proof for p:
-// a setup sample with its parents, an audited walk, an audited GEMM row.
+// a setup sample with its parents, an audited walk (S blocks of B labels,
+// each with its subtree path: docs/pocps.md §10), an audited GEMM row.
 // A proof of j samples is 4 + j·size bytes (setup samples of layer 0 are
 // smaller).
 func (p Params) SampleBytes() (setup, walk, gemmRow int) {
 	depth := p.Depth()
 	opening := minOpening + 32*depth
 	setup = 4 + opening + 1 + int(p.Parents)*opening
-	walk = 4 + 32 + 1 + 32*log2(uint64(p.Walks)) + 4 + int(p.Steps)*opening
+	b := p.Block()
+	block := minBlock + 32*int(b) + 32*(depth-log2(b))
+	walk = 4 + 32 + 1 + 32*log2(uint64(p.Walks)) + 4 + int(p.Steps)*block
 	w := int(p.RowLabels())
 	gemmRow = 4 + 4 + 4 + 4*int(p.GemmDim) + 1 + 32*log2(uint64(p.GemmRows)) + 4 + 32*w + 1 + 32*(depth-log2(uint64(w)))
 	return setup, walk, gemmRow

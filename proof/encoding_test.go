@@ -99,3 +99,23 @@ func FuzzDecodeProofs(f *testing.F) {
 		require.Equal(t, b, again)
 	})
 }
+
+// A walk read whose label count the input cannot hold is refused before
+// anything is allocated for it (format v2's block reads).
+func TestResidencyBlockCountIsBounded(t *testing.T) {
+	b := []byte{0, 0, 0, 1} // one walk
+	b = append(b, 0, 0, 0, 7)
+	b = append(b, make([]byte, 32)...) // result
+	b = append(b, 0)                   // empty result path
+	b = append(b, 0, 0, 0, 1)          // one read
+	b = append(b, make([]byte, 8)...)  // index
+	b = append(b, 0xff, 0xff, 0xff, 0xff)
+	b = append(b, make([]byte, 64)...)
+	var rp proof.ResidencyProof
+	require.ErrorIs(t, rp.UnmarshalBinary(b), proof.ErrEncoding)
+	// The same read with a count that fits decodes.
+	copy(b[4+4+32+1+4+8:], []byte{0, 0, 0, 2})
+	b = append(b, 0) // empty path after the two labels
+	require.NoError(t, rp.UnmarshalBinary(b))
+	require.Len(t, rp.Walks[0].Reads[0].Labels, 2)
+}

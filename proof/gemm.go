@@ -16,7 +16,8 @@ import (
 //	w           = n/32 (labels per row; n is a power of two, so w is too)
 //	g_{t,r}     = w · (u64(SHA-256("loopin/pocps/v1/gather" ‖ prev_t ‖ u32 r)[0:8]) mod (N/w))
 //	A_t[r]      = P[g] ‖ P[g+1] ‖ … ‖ P[g+w−1], as n int8
-//	leaf_{t,r}  = leaf(C_t[r] as n little-endian int32)
+//	seg_{t,r,j} = SHA-256("loopin/pocps/v2/row-segment" ‖ u32 j ‖ C_t[r][256j..256j+255] as little-endian int32)
+//	leaf_{t,r}  = leaf(seg_{t,r,0} ‖ … ‖ seg_{t,r,K−1}),  K = max(1, n/256)  (RowLeaf)
 //	root_t      = Merkle(leaf_{t,0}, …, leaf_{t,m−1})
 //
 // Round t+1's rows depend on round t's root, so the rounds cannot run ahead
@@ -78,11 +79,37 @@ func gatherRow(p Params, sealed []Hash, g uint64, dst []int8) {
 	}
 }
 
-// RowLeaf is the Merkle leaf of an output row (n little-endian int32).
+// RowSegment is the number of int32 entries in one segment of an output
+// row (1 KiB): the unit the row leaf hashes in parallel (docs/pocps.md §6).
+const RowSegment = 256
+
+// RowSegments is K, the number of segments of an n-entry output row:
+// n/256, and 1 for n < 256.
+func RowSegments(n int) int { return max(1, n/RowSegment) }
+
+// SegmentHash is seg_j = H("loopin/pocps/v2/row-segment" ‖ u32 j ‖ entries
+// as little-endian int32) for segment j of an output row (256 entries, or
+// the whole row when it is shorter; docs/pocps.md §6).
+func SegmentHash(j uint32, entries []int32) Hash {
+	h := newHasher(tagRowSegment, 4+4*len(entries)).u32(j)
+	for _, v := range entries {
+		h.buf = binary.LittleEndian.AppendUint32(h.buf, uint32(v))
+	}
+	return h.sum()
+}
+
+// RowLeaf is the Merkle leaf of an output row of n int32 entries, format v2
+// (docs/pocps.md §6): leaf(seg_0 ‖ … ‖ seg_{K−1}) with K = RowSegments(n)
+// and seg_j = SegmentHash(j, row[256j : 256j+256]). The K segment hashes are
+// independent, so a device hashes them in parallel and the serial part is
+// one hash of 32·K bytes.
 func RowLeaf(row []int32) Hash {
-	buf := make([]byte, 4*len(row))
-	for j, v := range row {
-		binary.LittleEndian.PutUint32(buf[4*j:], uint32(v))
+	k := RowSegments(len(row))
+	seg := len(row) / k
+	buf := make([]byte, 0, 32*k)
+	for j := 0; j < k; j++ {
+		h := SegmentHash(uint32(j), row[j*seg:(j+1)*seg])
+		buf = append(buf, h[:]...)
 	}
 	return LeafHash(buf)
 }
@@ -325,15 +352,7 @@ func verifyRowOpening(p Params, sealRoot, seed Hash, roots []Hash, j int, ref Ro
 		prev = roots[ref.Round-1]
 	}
 	g := GatherIndex(p, prev, ref.Row)
-	leaves := make([]Hash, w)
-	for q, a := range o.A {
-		leaves[q] = LeafHash(a[:])
-	}
-	sub, err := NewTree(leaves)
-	if err != nil {
-		return err
-	}
-	if err := VerifyPath(sealRoot, sub.Root(), g/w, p.Depth()-log2(w), o.APath); err != nil {
+	if err := VerifyPath(sealRoot, blockRoot(o.A), g/w, p.Depth()-log2(w), o.APath); err != nil {
 		return fmt.Errorf("row %+v labels: %w", ref, err)
 	}
 	return nil

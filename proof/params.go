@@ -32,6 +32,12 @@ type Params struct {
 	Walks uint32 `json:"walks"`
 	// Steps is S, the number of dependent reads of each walk (≥ 1).
 	Steps uint32 `json:"steps"`
+	// WalkBlock is B, the labels each walk step reads (docs/pocps.md §5): an
+	// aligned block of B contiguous labels, B·32 bytes, a whole subtree of
+	// P's Merkle tree. A power of two in [1, 256] and at most Labels; 0
+	// means DefaultWalkBlock (the seal records of x/pools and x/pocps do not
+	// store it). Read it with Block.
+	WalkBlock uint32 `json:"walk_block,omitempty"`
 	// GemmRows is m, the rows of each GEMM round (a power of two).
 	GemmRows uint32 `json:"gemm_rows"`
 	// GemmDim is n, the inner and output dimension of each GEMM round (a
@@ -40,6 +46,19 @@ type Params struct {
 	GemmDim uint32 `json:"gemm_dim"`
 	// Rounds is R, the number of chained GEMM rounds (≥ 1).
 	Rounds uint32 `json:"rounds"`
+}
+
+// DefaultWalkBlock is B when Params.WalkBlock is 0: 8 labels, 256 bytes
+// per walk step (docs/pocps.md §5, §9).
+const DefaultWalkBlock = 8
+
+// Block is B, the labels one walk step reads: WalkBlock, or
+// DefaultWalkBlock when WalkBlock is 0.
+func (p Params) Block() uint64 {
+	if p.WalkBlock == 0 {
+		return DefaultWalkBlock
+	}
+	return uint64(p.WalkBlock)
 }
 
 // SealBytes is the size of the sealed layer P in bytes.
@@ -74,6 +93,10 @@ func (p Params) Validate() error {
 		return bad("walks must be a power of two, got %d", p.Walks)
 	case p.Steps < 1 || p.Steps > 1<<16:
 		return bad("steps must be in [1, 65536], got %d", p.Steps)
+	case p.WalkBlock != 0 && (!isPow2(uint64(p.WalkBlock)) || p.WalkBlock > 256):
+		return bad("walk_block must be 0 (default %d) or a power of two in [1, 256], got %d", DefaultWalkBlock, p.WalkBlock)
+	case p.Block() > p.Labels:
+		return bad("a walk block (%d labels) must fit in the seal (%d labels)", p.Block(), p.Labels)
 	case !isPow2(uint64(p.GemmRows)):
 		return bad("gemm_rows must be a power of two, got %d", p.GemmRows)
 	case p.GemmDim < 32 || !isPow2(uint64(p.GemmDim)) || p.GemmDim > 1<<16:

@@ -114,7 +114,7 @@ func TestResidencyRoundTripAndTamper(t *testing.T) {
 
 	// A tampered read.
 	bad := cloneResidency(pf)
-	bad.Walks[0].Reads[1].Label[0] ^= 1
+	bad.Walks[0].Reads[1].Labels[2][0] ^= 1
 	require.ErrorIs(t, proof.VerifyResidency(p, sealRoot, nonce, run.Root(), secret, bad), proof.ErrBadPath)
 
 	// A forged result with a valid path: commit to a made-up y for every walk.
@@ -266,7 +266,13 @@ func TestDeviceKeyIsUnambiguous(t *testing.T) {
 func cloneResidency(pf *proof.ResidencyProof) *proof.ResidencyProof {
 	out := &proof.ResidencyProof{}
 	for _, w := range pf.Walks {
-		w.Reads = append([]proof.Opening(nil), w.Reads...)
+		reads := make([]proof.BlockOpening, len(w.Reads))
+		for i, rd := range w.Reads {
+			rd.Labels = append([]proof.Hash(nil), rd.Labels...)
+			rd.Path = append([]proof.Hash(nil), rd.Path...)
+			reads[i] = rd
+		}
+		w.Reads = reads
 		out.Walks = append(out.Walks, w)
 	}
 	return out
@@ -294,12 +300,47 @@ func TestClassParams(t *testing.T) {
 		require.Greater(t, timing.GemmDeadline, proof.NetworkAllowance, class)
 		require.Greater(t, timing.ResidencyDeadline, proof.NetworkAllowance, class)
 		require.Positive(t, timing.WBench, class)
+		require.False(t, timing.Calibrated, "%s: no device has run", class)
+		// A seal held in host memory and read over the card's PCIe link
+		// misses the residency deadline by at least LateFactor (§9).
+		require.GreaterOrEqual(t, spec.HostResidency(p), proof.LateFactor*timing.ResidencyDeadline.Seconds(), class)
+		require.Less(t, spec.HonestResidency(p), timing.ResidencyDeadline.Seconds(), class)
+		// Results and leaves of the walks fit beside the seal.
+		require.Less(t, p.SealBytes()+64*uint64(p.Walks), spec.MemoryBytes, class)
 	}
 	p, _, err := proof.ClassParams("h100-sxm")
 	require.NoError(t, err)
 	require.Equal(t, uint64(64<<30), p.SealBytes(), "64 GiB of an 80 GB H100")
+	h200, _, err := proof.ClassParams("h200")
+	require.NoError(t, err)
+	require.Equal(t, uint64(128<<30), h200.SealBytes(), "128 GiB of a 141 GB H200")
 	_, _, err = proof.ClassParams("gtx-1080")
 	require.ErrorContains(t, err, "unknown GPU class")
+}
+
+// Calibrate turns measured honest times, RTT and throughput into the
+// deadline rule's Timing, and refuses a measurement under which a
+// host-resident seal would answer in time.
+func TestCalibrate(t *testing.T) {
+	tm, err := proof.Calibrate("h200", 30*time.Millisecond, 900*time.Millisecond, 20*time.Millisecond, 1.5e15)
+	require.NoError(t, err)
+	require.True(t, tm.Calibrated)
+	require.Equal(t, 2*30*time.Millisecond+2*20*time.Millisecond, tm.ResidencyDeadline)
+	require.Equal(t, 2*900*time.Millisecond+2*20*time.Millisecond, tm.GemmDeadline)
+	require.Equal(t, uint64(0.9*1.5e15), tm.WBench)
+
+	// A device measured so slow that its deadline would let the seal sit
+	// in host memory: the class's walks are no longer sized for it.
+	_, err = proof.Calibrate("h200", 900*time.Millisecond, time.Second, 20*time.Millisecond, 1.5e15)
+	require.ErrorIs(t, err, proof.ErrCalibration)
+	for _, bad := range [][3]time.Duration{{0, time.Second, 0}, {time.Millisecond, 0, 0}, {time.Millisecond, time.Second, -1}} {
+		_, err = proof.Calibrate("h200", bad[0], bad[1], bad[2], 1e15)
+		require.ErrorIs(t, err, proof.ErrCalibration)
+	}
+	_, err = proof.Calibrate("h200", time.Millisecond, time.Second, 0, 0)
+	require.ErrorIs(t, err, proof.ErrCalibration)
+	_, err = proof.Calibrate("gtx-1080", time.Millisecond, time.Second, 0, 1e15)
+	require.ErrorIs(t, err, proof.ErrCalibration)
 }
 
 // The audited rounds are fixed by the verifier's secret before the roots

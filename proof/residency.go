@@ -4,23 +4,32 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
-// Residency (docs/pocps.md §5): W independent walks of S dependent reads
-// over the sealed layer P, from the verifier's nonce:
+// Residency (docs/pocps.md §5, format v2): W independent walks of S
+// dependent block reads over the sealed layer P, from the verifier's nonce.
+// A walk's state x is 256 bits, eight u32 lanes; each step reads an aligned
+// block of B = Params.Block() contiguous labels (B·32 bytes, a whole subtree
+// of P's Merkle tree) and folds every 32-bit word of it into x:
 //
-//	x_0 = SHA-256("loopin/pocps/v1/walk-start" ‖ nonce ‖ u32 w)
-//	a_s = u64(x_s[0:8]) mod N
-//	x_{s+1} = SHA-256("loopin/pocps/v1/walk-step" ‖ x_s ‖ P[a_s])
-//	y_w = x_S
+//	x_0      = lanes of H("loopin/pocps/v2/walk-start" ‖ nonce ‖ u32 w)   (u32 big-endian)
+//	a_s      = B · ((u64(x_s[0]) << 32 | x_s[1]) mod (N/B))
+//	v_j      = u32 little-endian of bytes 4j..4j+3 of P[a_s] ‖ … ‖ P[a_s+B−1],  j = 0 … 8B−1
+//	fold v_j : i = j mod 8;  x[i] = rotl(x[i] ⊕ v_j, 11) · 0x9E3779B1;  x[(i+1) mod 8] += x[i]   (mod 2^32)
+//	x_{s+1}  = x_s after folding v_0 … v_{8B−1}
+//	y_w      = H("loopin/pocps/v2/walk-end" ‖ x_S[0] ‖ … ‖ x_S[7])   (u32 big-endian)
 //
-// Each read's address depends on the previous read, so the walk cannot start
-// before the data arrives: its time is S memory latencies, and W walks in
-// parallel measure the bandwidth of wherever P lives (HBM, PCIe, disk). The
-// device commits root = Merkle(leaf(y_0), …, leaf(y_{W−1})) before it learns
-// which walks are audited:
+// Each fold is a bijection of the state for a fixed word and of the word for
+// a fixed state, so the next address depends on every byte of the block and
+// no part of a block can be skipped. A step costs 4 integer operations per
+// 4 bytes read and one hash per walk, so the walk's time is memory traffic:
+// W·S·B·32 bytes at random aligned addresses, the figure §9 compares
+// between HBM and a seal held across PCIe. The device commits
+// root = Merkle(leaf(y_0), …, leaf(y_{W−1})) before it learns which walks
+// are audited:
 //
-//	audit = SHA-256("loopin/pocps/v1/audit-residency" ‖ nonce ‖ root ‖ verifierSecret)
+//	audit  = H("loopin/pocps/v1/audit-residency" ‖ nonce ‖ root ‖ verifierSecret)
 //	walk j = draw(audit, j) mod W
 //
 // verifierSecret is the verifier's, revealed to the device only after the
@@ -29,29 +38,70 @@ import (
 // ErrBadWalk is returned when an audited walk does not replay to its result.
 var ErrBadWalk = errors.New("residency walk does not replay to the committed result")
 
-// WalkStart is the initial state of walk w.
-func WalkStart(nonce Hash, w uint32) Hash {
-	return newHasher(tagWalkStart, 36).bytes(nonce[:]).u32(w).sum()
-}
+// WalkState is the 256-bit state x of a residency walk: eight u32 lanes
+// (docs/pocps.md §5).
+type WalkState [8]uint32
 
-// WalkAddress is the label index a walk in state x reads next.
-func WalkAddress(x Hash, labels uint64) uint64 {
-	return binary.BigEndian.Uint64(x[:8]) % labels
-}
+// Mixing constants of the walk fold (docs/pocps.md §5): the rotation and
+// the odd multiplier (⌊2^32/φ⌋ rounded to odd), both part of the format.
+const (
+	walkRotate = 11
+	walkMul    = 0x9E3779B1
+)
 
-// WalkStep is the state after reading label.
-func WalkStep(x, label Hash) Hash {
-	return newHasher(tagWalkStep, 64).bytes(x[:]).bytes(label[:]).sum()
-}
-
-// Walk runs walk w over P and returns y_w. It is the CPU reference of the
-// residency kernel.
-func Walk(p Params, sealed []Hash, nonce Hash, w uint32) Hash {
-	x := WalkStart(nonce, w)
-	for s := uint32(0); s < p.Steps; s++ {
-		x = WalkStep(x, sealed[WalkAddress(x, p.Labels)])
+// WalkStart is x_0 of walk w: the eight big-endian u32 lanes of
+// H("loopin/pocps/v2/walk-start" ‖ nonce ‖ u32 w).
+func WalkStart(nonce Hash, w uint32) WalkState {
+	h := newHasher(tagWalkStart, 36).bytes(nonce[:]).u32(w).sum()
+	var x WalkState
+	for i := range x {
+		x[i] = binary.BigEndian.Uint32(h[4*i:])
 	}
 	return x
+}
+
+// WalkAddress is a_s, the first label of the block a walk in state x reads
+// next: B·((u64(x[0])<<32 | x[1]) mod (N/B)), a multiple of B = p.Block()
+// below p.Labels. p must be valid (N/B a power of two ≥ 1).
+func WalkAddress(p Params, x WalkState) uint64 {
+	blocks := p.Labels / p.Block()
+	return p.Block() * ((uint64(x[0])<<32 | uint64(x[1])) % blocks)
+}
+
+// WalkStep folds a block of labels (B labels, P[a_s] … P[a_s+B−1]) into x
+// and returns x_{s+1}: word j of the block (u32 little-endian) goes to lane
+// j mod 8, x[i] = rotl(x[i] ⊕ v, 11)·0x9E3779B1, then x[i+1 mod 8] += x[i].
+func WalkStep(x WalkState, block []Hash) WalkState {
+	for _, label := range block {
+		for i := 0; i < 8; i++ {
+			v := binary.LittleEndian.Uint32(label[4*i:])
+			x[i] = bits.RotateLeft32(x[i]^v, walkRotate) * walkMul
+			x[(i+1)&7] += x[i]
+		}
+	}
+	return x
+}
+
+// WalkEnd is the walk result y_w = H("loopin/pocps/v2/walk-end" ‖ x[0] ‖ …
+// ‖ x[7]), lanes u32 big-endian.
+func WalkEnd(x WalkState) Hash {
+	h := newHasher(tagWalkEnd, 32)
+	for _, v := range x {
+		h.u32(v)
+	}
+	return h.sum()
+}
+
+// Walk runs walk w over the sealed layer (p.Labels labels) and returns y_w.
+// It is the CPU reference of the residency kernel `walk`.
+func Walk(p Params, sealed []Hash, nonce Hash, w uint32) Hash {
+	b := p.Block()
+	x := WalkStart(nonce, w)
+	for s := uint32(0); s < p.Steps; s++ {
+		a := WalkAddress(p, x)
+		x = WalkStep(x, sealed[a:a+b])
+	}
+	return WalkEnd(x)
 }
 
 // ResidencyRun is the prover's result of one residency challenge.
@@ -91,13 +141,23 @@ func ResidencyAudit(p Params, nonce, root, verifierSecret Hash) []uint32 {
 	return walks
 }
 
+// BlockOpening proves one walk step's read: the B labels of the aligned
+// block starting at Index (a multiple of B), with the path of their
+// subtree root to the seal root (log2(N/B) hashes, bottom-up).
+type BlockOpening struct {
+	Index  uint64
+	Labels []Hash
+	Path   []Hash
+}
+
 // WalkOpening proves one walk: its result with a path to the residency
-// root, and the S labels it read with paths to the seal root.
+// root, and the S blocks it read, each with the path of its subtree root
+// to the seal root.
 type WalkOpening struct {
 	Walk       uint32
 	Result     Hash
 	ResultPath []Hash
-	Reads      []Opening
+	Reads      []BlockOpening
 }
 
 // ResidencyProof answers the audit of a residency challenge.
@@ -137,10 +197,12 @@ func VerifyResidency(p Params, sealRoot, nonce, root, verifierSecret Hash, proof
 	return nil
 }
 
-// verifyWalk replays one opened walk: its result's path to root and each
-// read's path to the seal root.
+// verifyWalk replays one opened walk: its result's path to root, and for
+// each step that the block opened is the one the state selects, whole (B
+// labels), and that its subtree root sits at that place in the seal tree.
 func verifyWalk(p Params, sealRoot, nonce, root Hash, o WalkOpening) error {
-	depth, walkDepth := p.Depth(), log2(uint64(p.Walks))
+	b := p.Block()
+	blockDepth, walkDepth := p.Depth()-log2(b), log2(uint64(p.Walks))
 	if err := VerifyPath(root, LeafHash(o.Result[:]), uint64(o.Walk), walkDepth, o.ResultPath); err != nil {
 		return fmt.Errorf("walk %d result: %w", o.Walk, err)
 	}
@@ -149,16 +211,36 @@ func verifyWalk(p Params, sealRoot, nonce, root Hash, o WalkOpening) error {
 	}
 	x := WalkStart(nonce, o.Walk)
 	for st, rd := range o.Reads {
-		if rd.Index != WalkAddress(x, p.Labels) {
-			return fmt.Errorf("walk %d step %d: %w", o.Walk, st, ErrSampleMismatch)
+		if a := WalkAddress(p, x); rd.Index != a {
+			return fmt.Errorf("walk %d step %d: %w: opened block at label %d, the walk reads %d", o.Walk, st, ErrSampleMismatch, rd.Index, a)
 		}
-		if err := rd.verify(sealRoot, depth); err != nil {
-			return fmt.Errorf("walk %d step %d: %w", o.Walk, st, err)
+		if uint64(len(rd.Labels)) != b {
+			return fmt.Errorf("walk %d step %d: %w: %d labels opened, a block has %d", o.Walk, st, ErrSampleMismatch, len(rd.Labels), b)
 		}
-		x = WalkStep(x, rd.Label)
+		if err := VerifyPath(sealRoot, blockRoot(rd.Labels), rd.Index/b, blockDepth, rd.Path); err != nil {
+			return fmt.Errorf("walk %d step %d block: %w", o.Walk, st, err)
+		}
+		x = WalkStep(x, rd.Labels)
 	}
-	if x != o.Result {
+	if WalkEnd(x) != o.Result {
 		return fmt.Errorf("walk %d: %w", o.Walk, ErrBadWalk)
 	}
 	return nil
+}
+
+// blockRoot is the root of the Merkle subtree over an aligned block of
+// labels (a power-of-two count ≥ 1): the node a walk read or a GEMM row
+// opens against the seal root.
+func blockRoot(labels []Hash) Hash {
+	lvl := make([]Hash, len(labels))
+	for q, l := range labels {
+		lvl[q] = LeafHash(l[:])
+	}
+	for len(lvl) > 1 {
+		for i := 0; i < len(lvl)/2; i++ {
+			lvl[i] = NodeHash(lvl[2*i], lvl[2*i+1])
+		}
+		lvl = lvl[:len(lvl)/2]
+	}
+	return lvl[0]
 }

@@ -45,8 +45,7 @@ func VerifyRowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, co
 	if err != nil {
 		return err
 	}
-	n := int(p.GemmDim)
-	c := int(32 * sampleIndex(tagSample, columnSeed, j, uint64(n/32)))
+	c := int(ColumnBlockStart(p, columnSeed, j))
 	block := columnBlock(p, seed, ref.Round, o.A, c)
 	for col := range block {
 		if got := o.C[c+col]; got != block[col] {
@@ -54,6 +53,13 @@ func VerifyRowAt(p Params, sealRoot, seed Hash, roots []Hash, verifierSecret, co
 		}
 	}
 	return nil
+}
+
+// ColumnBlockStart is the first column c of the 32-column block VerifyRowAt
+// recomputes for audit position j: 32·(u64(H("loopin/pocps/v1/sample" ‖
+// columnSeed ‖ u32 j)[0:8]) mod (n/32)), in [0, n−32] (docs/pocps.md §13).
+func ColumnBlockStart(p Params, columnSeed Hash, j uint32) uint32 {
+	return uint32(32 * sampleIndex(tagSample, columnSeed, j, uint64(p.GemmDim/32)))
 }
 
 // CheckRowEntry checks one opened GEMM row at audit position j and the one

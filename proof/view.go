@@ -42,8 +42,9 @@ type Layer struct {
 // Block returns the w labels [g, g+w) of the layer (w a power of two, g a
 // multiple of w) and the path of their subtree's root to the layer's root
 // (depth − log2 w hashes, bottom-up). A single label is w = 1. It reads
-// max(w, 2^Cut) labels. Errors: a misaligned block, the reader's, or
-// labels that do not hash to the kept tree (a corrupted store).
+// max(w, 2^Cut) labels. Errors: a misaligned block, the reader's, or, when
+// the path is rebuilt from the span below the cut, a span that does not
+// hash to the kept node (a corrupted store).
 func (l Layer) Block(g, w uint64) (labels, path []Hash, err error) {
 	if !isPow2(w) || g%w != 0 {
 		return nil, nil, fmt.Errorf("block of %d labels at %d: not an aligned power of two", w, g)
@@ -52,17 +53,15 @@ func (l Layer) Block(g, w uint64) (labels, path []Hash, err error) {
 	span := uint64(1) << t.Cut
 	height := log2(w) // the height of the block's subtree root
 	if w >= span {
+		// The path is all in the kept levels; the labels are what the
+		// store holds (not checked against the tree here: a verifier does).
 		labels = make([]Hash, w)
 		if err := l.Reader.ReadLabels(g, labels); err != nil {
 			return nil, nil, err
 		}
-		sub, err := NewTree(LabelLeaves(labels))
-		if err != nil {
-			return nil, nil, err
-		}
 		lvl := height - t.Cut
-		if lvl >= len(t.Levels) || sub.Root() != t.Levels[lvl][g/w] {
-			return nil, nil, fmt.Errorf("labels [%d, %d) do not match the layer's tree", g, g+w)
+		if lvl >= len(t.Levels) {
+			return nil, nil, fmt.Errorf("block of %d labels larger than the layer", w)
 		}
 		return labels, t.upperPath(lvl, g/w), nil
 	}
@@ -181,18 +180,20 @@ func (v *SealView) ProveSetup(c Commitment, seed Hash) (*SetupProof, error) {
 // each walk against P. Errors: the reader's.
 func (v *SealView) OpenResidency(run *ResidencyRun, walks []uint32) (*ResidencyProof, error) {
 	p := v.Params
+	b := p.Block()
 	sealed := v.Sealed()
 	proof := &ResidencyProof{}
 	for _, w := range walks {
 		o := WalkOpening{Walk: w, Result: run.Results[w], ResultPath: run.Tree.Path(uint64(w))}
 		x := WalkStart(run.Nonce, w)
 		for st := uint32(0); st < p.Steps; st++ {
-			rd, err := sealed.Open(WalkAddress(x, p.Labels))
+			a := WalkAddress(p, x)
+			labels, path, err := sealed.Block(a, b)
 			if err != nil {
 				return nil, fmt.Errorf("walk %d step %d: %w", w, st, err)
 			}
-			o.Reads = append(o.Reads, rd)
-			x = WalkStep(x, rd.Label)
+			o.Reads = append(o.Reads, BlockOpening{Index: a, Labels: labels, Path: path})
+			x = WalkStep(x, labels)
 		}
 		proof.Walks = append(proof.Walks, o)
 	}

@@ -138,8 +138,9 @@ __device__ static void leaf_hash(const u8 *data, u32 n, u8 out[32]) {
 __device__ static const char TAG_LABEL[] = "loopin/pocps/v1/label";
 __device__ static const char TAG_PARENTS[] = "loopin/pocps/v1/parents";
 __device__ static const char TAG_PRG[] = "loopin/pocps/v1/prg";
-__device__ static const char TAG_WALK_START[] = "loopin/pocps/v1/walk-start";
-__device__ static const char TAG_WALK_STEP[] = "loopin/pocps/v1/walk-step";
+__device__ static const char TAG_WALK_START[] = "loopin/pocps/v2/walk-start";
+__device__ static const char TAG_WALK_END[] = "loopin/pocps/v2/walk-end";
+__device__ static const char TAG_ROW_SEGMENT[] = "loopin/pocps/v2/row-segment";
 __device__ static const char TAG_GATHER[] = "loopin/pocps/v1/gather";
 
 // ------------------------------------------------------------- labeling
@@ -204,27 +205,68 @@ extern "C" __global__ void merkle_level(const u8 *children, u8 *parents_out, u64
 
 // ------------------------------------------------------------- residency
 
-// walk runs walk w (one thread each) over the sealed layer and writes its
-// result and the result's Merkle leaf.
-extern "C" __global__ void walk(const u8 *nonce, const u8 *sealed, u64 n_labels, u32 steps, u32 walks,
+// u32x4 is one 16-byte load: four little-endian u32 words (the host and
+// every GPU are little-endian), as the fold reads them.
+struct __attribute__((aligned(16))) u32x4 {
+  u32 x, y, z, w;
+};
+
+__device__ __forceinline__ u32 rotl(u32 x, u32 n) { return (x << n) | (x >> (32 - n)); }
+
+__device__ __forceinline__ u32 be32(const u8 *p) {
+  return ((u32)p[0] << 24) | ((u32)p[1] << 16) | ((u32)p[2] << 8) | (u32)p[3];
+}
+
+// walk_fold folds one 32-byte label, given as two 16-byte loads, into the
+// walk state (docs/pocps.md §5): word i goes to lane i,
+// x[i] = rotl(x[i] ^ v, 11) * 0x9E3779B1, then x[(i+1) mod 8] += x[i].
+__device__ __forceinline__ void walk_fold(u32 x[8], u32x4 lo, u32x4 hi) {
+  u32 v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w};
+#pragma unroll
+  for (int i = 0; i < 8; i++) {
+    x[i] = rotl(x[i] ^ v[i], 11) * 0x9E3779B1u;
+    x[(i + 1) & 7] += x[i];
+  }
+}
+
+// walk runs walk w (one thread each) over the sealed layer, format v2
+// (docs/pocps.md §5; proof.Walk): each step reads the aligned block of
+// `block` labels (a power of two) at block·((x[0]<<32 | x[1]) mod
+// (n_labels/block)) with 16-byte loads, four labels' loads issued before
+// they are folded, and the result is H(walk-end tag ‖ x) with its Merkle
+// leaf. n_labels/block is a power of two (proof.Params.Validate), so the
+// mod is a mask. Index math is 64-bit.
+extern "C" __global__ void walk(const u8 *nonce, const u8 *sealed, u64 n_labels, u32 steps, u32 walks, u32 block,
                                 u8 *results, u8 *leaves) {
-  u32 w = blockIdx.x * blockDim.x + threadIdx.x;
+  u64 w = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (w >= walks) return;
-  u8 x[32];
+  u8 h[32];
   Sha256 s;
   sha_tag(&s, TAG_WALK_START);
   sha_update(&s, nonce, 32);
-  sha_u32(&s, w);
-  sha_final(&s, x);
+  sha_u32(&s, (u32)w);
+  sha_final(&s, h);
+  u32 x[8];
+  for (int i = 0; i < 8; i++) x[i] = be32(h + 4 * i);
+  u64 mask = n_labels / block - 1;
   for (u32 st = 0; st < steps; st++) {
-    u64 a = be64(x) % n_labels;
-    sha_tag(&s, TAG_WALK_STEP);
-    sha_update(&s, x, 32);
-    sha_update(&s, sealed + 32 * a, 32);
-    sha_final(&s, x);
+    u64 a = (u64)block * ((((u64)x[0] << 32) | (u64)x[1]) & mask);
+    const u32x4 *p = (const u32x4 *)(sealed + 32 * a);
+    u32 q = 0;
+    for (; q + 4 <= block; q += 4) {
+      u32x4 r[8];
+#pragma unroll
+      for (int k = 0; k < 8; k++) r[k] = p[2 * (u64)q + k];
+#pragma unroll
+      for (int k = 0; k < 4; k++) walk_fold(x, r[2 * k], r[2 * k + 1]);
+    }
+    for (; q < block; q++) walk_fold(x, p[2 * (u64)q], p[2 * (u64)q + 1]);
   }
-  for (int i = 0; i < 32; i++) results[32 * w + i] = x[i];
-  leaf_hash(x, 32, leaves + 32 * w);
+  sha_tag(&s, TAG_WALK_END);
+  for (int i = 0; i < 8; i++) sha_u32(&s, x[i]);
+  sha_final(&s, h);
+  for (int i = 0; i < 32; i++) results[32 * w + i] = h[i];
+  leaf_hash(h, 32, leaves + 32 * w);
 }
 
 // ------------------------------------------------------------------ GEMM
@@ -346,10 +388,27 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
 }
 #endif
 
-// row_leaves writes the Merkle leaf of each output row (n little-endian
-// int32, which is how the device stores them).
-extern "C" __global__ void row_leaves(const i32 *c, u32 m, u32 n, u8 *leaves) {
-  u32 r = blockIdx.x * blockDim.x + threadIdx.x;
+// row_segments writes seg_j = H(row-segment tag ‖ u32 j ‖ C[r][256j..256j+255]
+// as little-endian int32, how the device stores them) for every segment j
+// of every output row r: one thread per (row, segment), m·k threads, k =
+// max(1, n/256) (docs/pocps.md §6; proof.SegmentHash). segs is m·k·32
+// bytes, row-major.
+extern "C" __global__ void row_segments(const i32 *c, u32 m, u32 n, u8 *segs) {
+  u64 k = n >= 256 ? n / 256 : 1;
+  u64 idx = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= (u64)m * k) return;
+  u64 r = idx / k, j = idx % k, len = n / k;
+  Sha256 s;
+  sha_tag(&s, TAG_ROW_SEGMENT);
+  sha_u32(&s, (u32)j);
+  sha_update(&s, (const u8 *)(c + r * n + j * len), (u32)(4 * len));
+  sha_final(&s, segs + 32 * idx);
+}
+
+// row_leaves writes the Merkle leaf of each output row r, leaf(seg_0 ‖ … ‖
+// seg_{k−1}) over the k segment hashes row_segments wrote (proof.RowLeaf).
+extern "C" __global__ void row_leaves(const u8 *segs, u32 m, u32 k, u8 *leaves) {
+  u64 r = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (r >= m) return;
-  leaf_hash((const u8 *)(c + (u64)r * n), 4 * n, leaves + 32 * r);
+  leaf_hash(segs + 32 * (u64)k * r, 32 * k, leaves + 32 * r);
 }

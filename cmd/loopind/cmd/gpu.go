@@ -72,10 +72,10 @@ func printInfo(out io.Writer, info gpu.Info) {
 }
 
 type benchFlags struct {
-	backend, class, sealSize, sealCache           string
-	scale                                         uint64
-	kernels, residencyHost                        bool
-	layers, gemmDim, rounds, walks, steps, sample uint32
+	backend, class, sealSize, sealCache                      string
+	scale                                                    uint64
+	kernels, residencyHost                                   bool
+	layers, gemmDim, rounds, walks, steps, walkBlock, sample uint32
 }
 
 func gpuBenchCmd() *cobra.Command {
@@ -119,6 +119,7 @@ resident memory are printed at the end.`,
 	fl.Uint32Var(&f.rounds, "rounds", 0, "chained GEMM rounds")
 	fl.Uint32Var(&f.walks, "walks", 0, "residency walks (a power of two)")
 	fl.Uint32Var(&f.steps, "steps", 0, "reads per residency walk")
+	fl.Uint32Var(&f.walkBlock, "walk-block", 0, "labels per walk step (a power of two; 0: the default 8)")
 	fl.Uint32Var(&f.sample, "samples", 0, "audited samples per challenge")
 	return cmd
 }
@@ -186,7 +187,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	for _, o := range []struct {
 		v   uint32
 		dst *uint32
-	}{{f.layers, &p.Layers}, {f.gemmDim, &p.GemmDim}, {f.gemmDim, &p.GemmRows}, {f.rounds, &p.Rounds}, {f.walks, &p.Walks}, {f.steps, &p.Steps}, {f.sample, &p.Samples}} {
+	}{{f.layers, &p.Layers}, {f.gemmDim, &p.GemmDim}, {f.gemmDim, &p.GemmRows}, {f.rounds, &p.Rounds}, {f.walks, &p.Walks}, {f.steps, &p.Steps}, {f.walkBlock, &p.WalkBlock}, {f.sample, &p.Samples}} {
 		if o.v != 0 {
 			*o.dst = o.v
 		}
@@ -254,9 +255,9 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 		return err
 	}
 	resTime := time.Since(start)
-	reads := float64(p.Walks) * float64(p.Steps) * proof.LabelSize
-	line := fmt.Sprintf("Residency....: %d walks × %d steps in %s → %s/s of dependent 32-byte reads",
-		p.Walks, p.Steps, resTime.Round(time.Microsecond), bytesString(reads/resTime.Seconds()))
+	reads := float64(p.ResidencyBytes())
+	line := fmt.Sprintf("Residency....: %d walks × %d steps in %s → %s/s of dependent %d-byte block reads",
+		p.Walks, p.Steps, resTime.Round(time.Microsecond), bytesString(reads/resTime.Seconds()), p.Block()*proof.LabelSize)
 	if spec != nil {
 		line += fmt.Sprintf(" (%.1f %% of %s/s)", 100*reads/resTime.Seconds()/spec.MemoryBandwidth, bytesString(spec.MemoryBandwidth))
 	}
@@ -279,6 +280,20 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 		line += fmt.Sprintf(" (%.1f %% of %s dense int8)", 100*ops/spec.Int8OPS, opsString(spec.Int8OPS))
 	}
 	fmt.Fprintln(out, line)
+
+	// What these measurements would make of the class's deadlines and
+	// W_bench (docs/pocps.md §8), without a network round trip: the
+	// verifier's RTT is added when it measures one.
+	if spec != nil {
+		if cp, _, err := proof.ClassParams(f.class); err == nil && cp == p {
+			if t, err := proof.Calibrate(f.class, resTime, gemmTime, 0, ops); err != nil {
+				fmt.Fprintf(out, "Calibration..: %v\n", err)
+			} else {
+				fmt.Fprintf(out, "Calibration..: residency deadline %s + 2·RTT, GEMM deadline %s + 2·RTT, W_bench %s (the class table's are uncalibrated)\n",
+					t.ResidencyDeadline.Round(time.Microsecond), t.GemmDeadline.Round(time.Microsecond), opsString(float64(t.WBench)))
+			}
+		}
+	}
 
 	// The verifier's side: audit both answers.
 	walks := proof.ResidencyAudit(p, nonce, root, secret)

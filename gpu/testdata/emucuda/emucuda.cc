@@ -120,12 +120,13 @@ const Kernel kernels[] = {
     {"label_layer", [](void **p) { label_layer(arg<cp>(p, 0), arg<u32>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<cp>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6), arg<u64>(p, 7), arg<u64>(p, 8)); }, false},
     {"label_leaves", [](void **p) { label_leaves(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
     {"merkle_level", [](void **p) { merkle_level(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
-    {"walk", [](void **p) { walk(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6)); }, false},
+    {"walk", [](void **p) { walk(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<u32>(p, 5), arg<mp>(p, 6), arg<mp>(p, 7)); }, false},
     {"prg_fill", [](void **p) { prg_fill(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
     {"transpose_b", [](void **p) { transpose_b(arg<cp>(p, 0), arg<mp>(p, 1), arg<u32>(p, 2)); }, false},
     {"gather_rows", [](void **p) { gather_rows(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<mp>(p, 5)); }, false},
     {"gemm_s8", [](void **p) { gemm_s8(arg<cp>(p, 0), arg<cp>(p, 1), arg<i32 *>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4)); }, __CUDA_ARCH__ >= 800},
-    {"row_leaves", [](void **p) { row_leaves(arg<const i32 *>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, false},
+    {"row_segments", [](void **p) { row_segments(arg<const i32 *>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, false},
+    {"row_leaves", [](void **p) { row_leaves(arg<cp>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, false},
 };
 
 int arch() { return __CUDA_ARCH__ / 10; }

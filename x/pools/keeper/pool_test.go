@@ -18,7 +18,7 @@ func TestGenesisPools(t *testing.T) {
 	q := poolskeeper.NewQuerier(c.PoolsKeeper)
 	all, err := q.Pools(c.Ctx(), &poolstypes.QueryPoolsRequest{})
 	require.NoError(t, err)
-	require.Len(t, all.Pools, 13)
+	require.Len(t, all.Pools, 17)
 	active := map[string]bool{}
 	for _, p := range all.Pools {
 		if p.Status == poolstypes.POOL_STATUS_ACTIVE {
@@ -26,7 +26,7 @@ func TestGenesisPools(t *testing.T) {
 		}
 		require.True(t, p.UnsoldSeconds.IsZero() && p.ReserveUloop.IsZero(), "genesis pools are empty")
 	}
-	require.Equal(t, map[string]bool{"h100-sxm": true, "h100-pcie": true, "a100": true, "l40": true, "l40s": true, "rtx-4090": true, "rtx-5090": true}, active)
+	require.Equal(t, map[string]bool{"h100-sxm": true, "h100-pcie": true, "a100": true, "l40": true, "l40s": true, "rtx-4090": true, "rtx-5090": true, "h200": true, "h100-nvl": true, "l4": true, "a10": true}, active)
 
 	byClass, err := q.Pool(c.Ctx(), &poolstypes.QueryPoolRequest{GpuClass: "t4"})
 	require.NoError(t, err)
@@ -69,13 +69,13 @@ func TestGovernanceCreatesAndRetiresPools(t *testing.T) {
 	require.NoError(t, err)
 	var resp poolstypes.MsgCreatePoolResponse
 	require.NoError(t, c.AppCodec().Unmarshal(res.MsgResponses[0].Value, &resp))
-	require.Equal(t, uint64(14), resp.PoolId)
+	require.Equal(t, uint64(18), resp.PoolId)
 
-	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14, Status: poolstypes.POOL_STATUS_RETIRING})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 18, Status: poolstypes.POOL_STATUS_RETIRING})
 	require.NoError(t, err)
 	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 99, Status: poolstypes.POOL_STATUS_RETIRED})
 	require.ErrorIs(t, err, poolstypes.ErrPoolNotFound)
-	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 14})
+	_, err = apptesting.Deliver(c, c.Ctx(), &poolstypes.MsgSetPoolStatus{Authority: apptesting.GovAuthority, PoolId: 18})
 	require.ErrorIs(t, err, poolstypes.ErrInvalidPool)
 
 	c.NextBlock(t, time.Second)
