@@ -81,6 +81,16 @@ func emulatedOnly(t *testing.T) gpu.Prover {
 	return openCUDA(t)
 }
 
+// emulatedOrDevice is emulatedOnly, and also runs on a real GPU when
+// LOOPIN_GPU_DEVICE=1 (scripts/gpu-device-check.sh sets it).
+func emulatedOrDevice(t *testing.T) gpu.Prover {
+	t.Helper()
+	if os.Getenv("LOOPIN_GPU_DEVICE") == "1" {
+		return openCUDA(t)
+	}
+	return emulatedOnly(t)
+}
+
 // nearlyFullLimit is the device memory of TestCUDASealNearlyFillsTheDevice:
 // its seal P (2 MiB) is 0.91 of it.
 const nearlyFullLimit = 2 << 20 * 11 / 10
@@ -201,7 +211,7 @@ func TestCUDAScaledClassAnswersEveryAudit(t *testing.T) {
 // of the whole seal, a seal cache — give the CPU reference's answers on the
 // CUDA backend.
 func TestCUDAEdgeParams(t *testing.T) {
-	prover := emulatedOnly(t)
+	prover := emulatedOrDevice(t)
 	base := proof.Params{Labels: 1 << 11, Layers: 2, Parents: 5, Samples: 7, Walks: 1, Steps: 1, GemmRows: 16, GemmDim: 32, Rounds: 1}
 	one := base
 	one.Layers, one.Parents = 1, 1
@@ -416,7 +426,7 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 // pinned host memory with the same results as from device memory (the
 // comparison the device check makes on a GPU).
 func TestCUDAProfiler(t *testing.T) {
-	prover := emulatedOnly(t)
+	prover := emulatedOrDevice(t)
 	ctx := context.Background()
 	seal, err := prover.Seal(ctx, proof.TinyParams(), key("profile"), gpu.SealOptions{})
 	require.NoError(t, err)

@@ -130,7 +130,7 @@ func minerCmd() *cobra.Command {
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
 			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Class: str("class"), Name: name,
-				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, Stake: str("stake"), Duration: dur("duration"),
+				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, SealCache: str("seal-cache"), Stake: str("stake"), Duration: dur("duration"),
 				Days: days, MaxUloop: max, MinUloopOut: min, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
 				AccessHook: str("access-hook"), Metrics: str("metrics"),
 				Log: slog.New(slog.NewTextHandler(os.Stderr, nil)).With("sidecar", "miner")})
@@ -144,6 +144,7 @@ func minerCmd() *cobra.Command {
 	f.String("listen", "127.0.0.1:9400", "where the challenge and lease-access services listen")
 	f.String("endpoint", "", "the address verifiers and lessees call, recorded on chain (default: --listen)")
 	f.String("dir", "", "where the seal and state live (default: <home>/sidecar/miner-<name>)")
+	f.String("seal-cache", "", "while sealing, stream the layers to files in this directory instead of host memory (the seal's size × its layers of disk; deleted once the setup proof passes)")
 	f.String("stake", "lp", "once sealed: lp, sell or none")
 	f.Duration("duration", 7*24*time.Hour, "LP stake duration (36h, 168h)")
 	f.Uint32("days", 1, "days to sell (--stake sell)")
