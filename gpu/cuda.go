@@ -31,6 +31,9 @@ import (
 // GEMM audit recomputes its rows from P and the seed.
 type CUDA struct {
 	d *driver
+	// kernel is the GEMM-round kernel set (Options.Kernel): KernelTiled or
+	// KernelSimple.
+	kernel string
 }
 
 const threads = 128
@@ -51,12 +54,21 @@ var maxHostLayers uint64 = 1 << 30
 
 func treeCut(p proof.Params) int { return min(maxTreeCut, p.Depth()) }
 
-func openCUDA() (Prover, error) {
+func openCUDA(o Options) (Prover, error) {
+	kernel := o.Kernel
+	switch kernel {
+	case "":
+		kernel = KernelTiled
+	case KernelTiled, KernelSimple:
+	default:
+		return nil, fmt.Errorf("unknown kernel set %q: use %s or %s", o.Kernel, KernelTiled, KernelSimple)
+	}
 	d, err := newDriver()
 	if err != nil {
 		return nil, err
 	}
-	return &CUDA{d: d}, nil
+	d.kernel = kernel
+	return &CUDA{d: d, kernel: kernel}, nil
 }
 
 // Info reports the device, its memory, driver, compute capability and the
@@ -179,18 +191,50 @@ func (l devLayer) ReadLabels(first uint64, out []proof.Hash) error {
 // levels queues the Merkle levels above count leaf hashes (a power of two)
 // in leaves, writing them one after another into scratch (count−1 hashes),
 // and returns every level as a view, leaves first, the root last.
+//
+// The tiled kernel set builds up to 9 levels a launch in shared memory
+// (merkle_levels), the simple one a level a launch (merkle_level); the
+// nodes are the same.
 func (d *driver) levels(leaves devBuf, count uint64, scratch devBuf) ([]devBuf, error) {
 	lv := []devBuf{leaves.at(0, count*32)}
 	off := uint64(0)
-	for n := count / 2; n >= 1; n /= 2 {
-		out := scratch.at(off, n*32)
-		if err := d.launch("merkle_level", n, threads, lv[len(lv)-1], out, n); err != nil {
+	for n := count / 2; n >= 1; {
+		if d.kernel == KernelSimple {
+			out := scratch.at(off, n*32)
+			if err := d.launch("merkle_level", n, threads, lv[len(lv)-1], out, n); err != nil {
+				return nil, err
+			}
+			lv = append(lv, out)
+			off += n * 32
+			n /= 2
+			continue
+		}
+		grid, block, levels := merkleLevelsLaunch(n)
+		in := lv[len(lv)-1]
+		if err := d.launchBlocks("merkle_levels", grid, block, in, scratch.at(off, scratch.size-off), n, levels); err != nil {
 			return nil, err
 		}
-		lv = append(lv, out)
-		off += n * 32
+		for range levels {
+			lv = append(lv, scratch.at(off, n*32))
+			off += n * 32
+			n /= 2
+		}
 	}
 	return lv, nil
+}
+
+// fillB queues B_t (n×n int8) from the PRG seed at bseed into bt,
+// column-major: one fused kernel (tiled set), or the PRG into b then a
+// transpose (simple set; b is scratch of n² bytes).
+func (d *driver) fillB(bseed, b, bt devBuf, n uint64) error {
+	if d.kernel == KernelSimple {
+		return firstErr(
+			d.launch("prg_fill", n*n/32, threads, bseed, b, n*n/32),
+			d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
+		)
+	}
+	grid, block := prgFillBTLaunch(uint32(n))
+	return d.launchBlocks("prg_fill_bt", grid, block, bseed, bt, uint32(n))
 }
 
 // allocAll allocates every size, or none (the error names the first that
@@ -701,14 +745,15 @@ type cudaGemm struct {
 	host  map[uint32]*proof.Tree
 }
 
-// gemm queues C = A·B (m×n int32) with the variant of the device's arch:
-// mma.sync tiles of 16×32 a warp (sm_80+), or dp4a a thread (sm_70).
+// gemm queues C = A·B (m×n int32) with the kernel set's GEMM for the
+// device's arch (gemmLaunch: gemm_s8_tiled for the tiled set at multiples
+// of 128, else gemm_s8).
 func (d *driver) gemm(a, bt, c devBuf, m, n uint32) error {
-	work := uint64(m) * uint64(n)
-	if d.arch != "sm_70" {
-		work = uint64(m/16) * uint64(n/32) * 32
+	kernel, grid, block, ok := gemmLaunch(d.arch, d.kernel, m, n)
+	if !ok {
+		return fmt.Errorf("no %s GEMM for %d×%d on %s", d.kernel, m, n, d.arch)
 	}
-	return d.launch("gemm_s8", work, threads, a, bt, c, m, n)
+	return d.launchBlocks(kernel, grid, block, a, bt, c, m, n)
 }
 
 // Gemm runs the R rounds back to back on the device: round t's B from the
@@ -754,8 +799,7 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 			tree := trees.at(t*treeHashes*32, treeHashes*32)
 			leaves, scratch := tree.at(0, m*32), tree.at(m*32, (m-1)*32)
 			if err := firstErr(
-				d.launch("prg_fill", n*n/32, threads, bseeds.at(t*32, 32), b, n*n/32),
-				d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
+				d.fillB(bseeds.at(t*32, 32), b, bt, n),
 				d.launchBlocks("gather_rows", uint32(m), threads, prev, s.sealed, p.Labels, uint32(m), uint32(n), a),
 				d.gemm(a, bt, c, uint32(m), uint32(n)),
 				d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs),
@@ -837,8 +881,7 @@ func (s *cudaSeal) OpenGemm(refs []proof.RowRef) (*proof.GemmProof, error) {
 			seed := proof.GemmBSeed(g.seed, t)
 			if err := firstErr(
 				d.upload(bseed, seed[:]),
-				d.launch("prg_fill", n*n/32, threads, bseed, b, n*n/32),
-				d.launch("transpose_b", n*n, threads, b, bt, uint32(n)),
+				d.fillB(bseed, b, bt, n),
 			); err != nil {
 				return err
 			}
@@ -957,17 +1000,12 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 			kt.Time += time.Since(start)
 			return nil
 		}
+		treeKernel := "merkle_levels"
+		if d.kernel == KernelSimple {
+			treeKernel = "merkle_level"
+		}
 		tree := func(name string, leaves devBuf, count uint64, scratch devBuf) error {
-			off := uint64(0)
-			in := leaves
-			for k := count / 2; k >= 1; k /= 2 {
-				lvl := scratch.at(off, k*32)
-				if err := timed(name, func() error { return d.launch("merkle_level", k, threads, in, lvl, k) }); err != nil {
-					return err
-				}
-				in, off = lvl, off+k*32
-			}
-			return nil
+			return timed(treeKernel+" ("+name+")", func() error { _, err := d.levels(leaves, count, scratch); return err })
 		}
 		bufs, err := d.allocAll(32, chunk*32, chunk*32, chunk*32)
 		if err != nil {
@@ -979,7 +1017,7 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 			timed("label_layer", func() error {
 				return d.launch("label_layer", chunk, threads, ekBuf, uint32(1), p.Labels, p.Parents, s.sealed, cur, leaves, uint64(0), chunk)
 			}),
-			tree("merkle_level (label chunk)", leaves, chunk, scratch),
+			tree("label chunk", leaves, chunk, scratch),
 			timed("label_leaves", func() error { return d.launch("label_leaves", chunk, threads, cur, leaves, chunk) }),
 		); err != nil {
 			d.freeAll(bufs...)
@@ -995,18 +1033,18 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 		defer d.freeAll(bufs...)
 		hash, b, bt, a, c, rowLeaves, rowTree, segs := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7]
 		bseed := proof.GemmBSeed(seed, 0)
+		gemmKernel, _, _, _ := gemmLaunch(d.arch, d.kernel, uint32(m), uint32(n))
 		if err := firstErr(
 			d.upload(hash, bseed[:]),
-			timed("prg_fill", func() error { return d.launch("prg_fill", n*n/32, threads, hash, b, n*n/32) }),
-			timed("transpose_b", func() error { return d.launch("transpose_b", n*n, threads, b, bt, uint32(n)) }),
+			timed(bKernels(d.kernel), func() error { return d.fillB(hash, b, bt, n) }),
 			d.upload(hash, seed[:]),
 			timed("gather_rows", func() error {
 				return d.launchBlocks("gather_rows", uint32(m), threads, hash, s.sealed, p.Labels, uint32(m), uint32(n), a)
 			}),
-			timed("gemm_s8", func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
+			timed(gemmKernel, func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
 			timed("row_segments", func() error { return d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs) }),
 			timed("row_leaves", func() error { return d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), rowLeaves) }),
-			tree("merkle_level (GEMM round)", rowLeaves, m, rowTree),
+			tree("GEMM round", rowLeaves, m, rowTree),
 		); err != nil {
 			return err
 		}
@@ -1021,7 +1059,7 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 			timed("walk", func() error {
 				return d.launch("walk", w, threads, wb[0], s.sealed, p.Labels, p.Steps, p.Walks, uint32(p.Block()), wb[1], wb[2])
 			}),
-			tree("merkle_level (residency)", wb[2], w, wb[3]),
+			tree("residency", wb[2], w, wb[3]),
 		); err != nil {
 			return err
 		}
@@ -1031,6 +1069,14 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 		return nil
 	})
 	return out, err
+}
+
+// bKernels names the kernels that write B_t for a kernel set (fillB).
+func bKernels(set string) string {
+	if set == KernelSimple {
+		return "prg_fill + transpose_b"
+	}
+	return "prg_fill_bt"
 }
 
 // ResidencyFromHost implements Profiler.

@@ -267,6 +267,8 @@ type driver struct {
 	// rebuilt yet; nil when the context is usable.
 	broken  error
 	cleanup bool
+	// kernel is the kernel set (KernelTiled, KernelSimple).
+	kernel string
 	// inUse and peak count the bytes this driver has allocated on the
 	// device (now, and at most since it opened or since ResetPeak).
 	inUse, peak uint64
@@ -338,7 +340,7 @@ func newDriver() (*driver, error) {
 	return d, nil
 }
 
-var kernelNames = []string{"label_layer", "label_leaves", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_segments", "row_leaves"}
+var kernelNames = []string{"label_layer", "label_leaves", "merkle_level", "walk", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_segments", "row_leaves", "prg_fill_bt", "gemm_s8_tiled", "merkle_levels"}
 
 // jitLogSize bounds each JIT log captured by cuModuleLoadDataEx.
 const jitLogSize = 8 << 10

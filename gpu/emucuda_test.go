@@ -370,14 +370,15 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 	require.NoError(t, err, "no reset after a non-sticky error")
 	require.Equal(t, wantRoot, root)
 
-	// 1024 labels: 11 launches a layer (label_layer, 10 tree levels); the
-	// 12th is layer 1's label_layer. Launches are queued, so the fault is
+	// 1024 labels: 3 launches a layer with the tiled kernel set
+	// (label_layer, then merkle_levels twice: 9 levels, then 1); the 4th
+	// is layer 1's label_layer. Launches are queued, so the fault is
 	// reported by the next call (as on a GPU): the error names that call.
-	t.Setenv("LOOPIN_EMU_FAULT_AT", "12")
+	t.Setenv("LOOPIN_EMU_FAULT_AT", "4")
 	_, err = prover.Seal(ctx, p, key("faulted"), gpu.SealOptions{})
 	require.ErrorIs(t, err, gpu.ErrDeviceReset)
 	require.NotErrorIs(t, err, gpu.ErrDeviceLost)
-	require.ErrorContains(t, err, "CUDA_ERROR_ILLEGAL_ADDRESS: CUDA launch merkle_level")
+	require.ErrorContains(t, err, "CUDA_ERROR_ILLEGAL_ADDRESS: CUDA launch merkle_levels")
 	require.ErrorContains(t, err, "(error 700)")
 
 	ek := key("after")
@@ -440,7 +441,7 @@ func TestCUDAProfiler(t *testing.T) {
 		names = append(names, kt.Kernel)
 		require.Positive(t, kt.Launches, kt.Kernel)
 	}
-	for _, want := range []string{"label_layer", "label_leaves", "prg_fill", "transpose_b", "gather_rows", "gemm_s8", "row_leaves", "walk", "merkle_level (GEMM round)"} {
+	for _, want := range []string{"label_layer", "label_leaves", "prg_fill_bt", "gather_rows", "gemm_s8", "row_segments", "row_leaves", "walk", "merkle_levels (GEMM round)"} {
 		require.Contains(t, names, want)
 	}
 	dev, host, err := pr.ResidencyFromHost(ctx, key("nonce"))

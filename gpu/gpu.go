@@ -150,7 +150,8 @@ type Seal interface {
 	Close() error
 }
 
-// KernelTime is one kernel's share of a profile: its launches and their
+// KernelTime is one kernel's share of a profile: the times it ran (a tree
+// of several launches counts once) and their
 // time on the host clock, waiting after each (so ±10 µs a launch).
 type KernelTime struct {
 	Kernel   string
@@ -174,16 +175,31 @@ type Profiler interface {
 	ResidencyFromHost(ctx context.Context, nonce proof.Hash) (device, host time.Duration, err error)
 }
 
+// Options tune a backend.
+type Options struct {
+	// Kernel is the CUDA backend's kernel set for the GEMM rounds and the
+	// Merkle trees: KernelTiled (the default: shared-memory GEMM tiles, B
+	// written column-major by the PRG, trees 9 levels a launch) or
+	// KernelSimple (the first kernels: a warp per 16×32 tile from global
+	// memory, the PRG then a transpose, a level a launch). Both give the
+	// same bits; the CPU backend ignores it.
+	Kernel string
+}
+
 // Open returns the prover for backend: "cpu", "cuda", or "auto" (CUDA when a
-// driver and a device are found, else the CPU).
-func Open(backend string) (Prover, error) {
+// driver and a device are found, else the CPU), with default Options.
+func Open(backend string) (Prover, error) { return OpenWith(backend, Options{}) }
+
+// OpenWith is Open with options. Errors: an unknown backend or kernel set,
+// ErrNoDriver for "cuda" without a driver or device.
+func OpenWith(backend string, o Options) (Prover, error) {
 	switch backend {
 	case BackendCPU:
 		return NewCPU(0), nil
 	case BackendCUDA:
-		return openCUDA()
+		return openCUDA(o)
 	case BackendAuto, "":
-		if p, err := openCUDA(); err == nil {
+		if p, err := openCUDA(o); err == nil {
 			return p, nil
 		}
 		return NewCPU(0), nil

@@ -61,11 +61,27 @@ func WalkStart(nonce Hash, w uint32) WalkState {
 }
 
 // WalkAddress is a_s, the first label of the block a walk in state x reads
-// next: B·((u64(x[0])<<32 | x[1]) mod (N/B)), a multiple of B = p.Block()
-// below p.Labels. p must be valid (N/B a power of two ≥ 1).
+// next: B·(fmix64(z) mod (N/B)), a multiple of B = p.Block() below
+// p.Labels, where z folds the eight lanes,
+//
+//	z = u64(x[0] ⊕ x[2] ⊕ x[4] ⊕ x[6]) | u64(x[1] ⊕ x[3] ⊕ x[5] ⊕ x[7]) << 32,
+//
+// and fmix64 is MurmurHash3's 64-bit finalizer (z ⊕= z≫33; z ·= 0xff51afd7ed558ccd;
+// z ⊕= z≫33; z ·= 0xc4ceb9fe1a85ec53; z ⊕= z≫33), whose avalanche makes
+// every bit of every lane — so every word of the block just read — reach
+// the address bits: without it the low bits of one lane, which the mix's
+// multiplications do not feed from above, would be the address, and a
+// device could issue the next read before the block's last words arrived
+// (docs/pocps.md §5). p must be valid (N/B a power of two ≥ 1).
 func WalkAddress(p Params, x WalkState) uint64 {
 	blocks := p.Labels / p.Block()
-	return p.Block() * ((uint64(x[0])<<32 | uint64(x[1])) % blocks)
+	z := uint64(x[0]^x[2]^x[4]^x[6]) | uint64(x[1]^x[3]^x[5]^x[7])<<32
+	z ^= z >> 33
+	z *= 0xff51afd7ed558ccd
+	z ^= z >> 33
+	z *= 0xc4ceb9fe1a85ec53
+	z ^= z >> 33
+	return p.Block() * (z % blocks)
 }
 
 // WalkStep folds a block of labels (B labels, P[a_s] … P[a_s+B−1]) into x

@@ -19,6 +19,7 @@
 #define __device__ __attribute__((device))
 #define __shared__ __attribute__((shared))
 #define __forceinline__ __attribute__((always_inline)) inline
+#define __launch_bounds__(n) __attribute__((launch_bounds(n)))
 #else
 #include "emu.h"
 #endif
@@ -28,6 +29,12 @@ typedef unsigned int u32;
 typedef unsigned long long u64;
 typedef signed char i8;
 typedef int i32;
+struct __attribute__((aligned(16))) uint4v {
+  u32 x, y, z, w;
+};
+struct __attribute__((aligned(8))) int2v {
+  i32 x, y;
+};
 
 // ---------------------------------------------------------------- SHA-256
 
@@ -120,6 +127,176 @@ __device__ static void sha_tag(Sha256 *s, const char *tag) {
   sha_update(s, (const u8 *)tag, n);
 }
 
+// ------------------------------------------- SHA-256, register-resident
+//
+// The hot paths (label_layer, label_leaves, merkle_level, merkle_levels,
+// prg_fill, prg_fill_bt, gather_rows) hash messages whose lengths and layouts are fixed: each
+// builds its 16-word blocks directly from 32-bit big-endian words (the
+// message bytes as FIPS 180-4 §5.2.1 parses them), with the tag words and
+// the padding (0x80, zeros, the bit length) known at compile time. The
+// schedule is a rolling 16-word window and the 64 rounds are unrolled, so
+// with every index constant the state, the window and K stay in registers;
+// a block that is constant (PRG's and gather's second block: padding and
+// length only) folds to immediates. The bytes hashed are exactly those of
+// the generic Sha256 above (still used by walk and row_leaves).
+
+__device__ __forceinline__ u32 bswap32(u32 x) {
+  return (x >> 24) | ((x >> 8) & 0xff00) | ((x << 8) & 0xff0000) | (x << 24);
+}
+
+// ldw8 loads 32 bytes at p as 8 big-endian words with two 16-byte loads:
+// p must be 16-byte aligned (device allocations are 256-byte aligned and
+// labels, hashes and nodes lie at multiples of 32; the emulator fails a
+// launch that breaks this).
+__device__ __forceinline__ void ldw8(const u8 *p, u32 w[8]) {
+#ifdef LOOPIN_HOST_EMULATION
+  emu_align16(p);
+  for (int i = 0; i < 8; i++) {
+    u32 v;
+    __builtin_memcpy(&v, p + 4 * i, 4);
+    w[i] = bswap32(v);
+  }
+#else
+  const uint4v *q = (const uint4v *)p;
+  uint4v a = q[0], b = q[1];
+  w[0] = bswap32(a.x); w[1] = bswap32(a.y); w[2] = bswap32(a.z); w[3] = bswap32(a.w);
+  w[4] = bswap32(b.x); w[5] = bswap32(b.y); w[6] = bswap32(b.z); w[7] = bswap32(b.w);
+#endif
+}
+
+// stw8 stores 8 big-endian words at p (16-byte aligned) as 32 bytes.
+__device__ __forceinline__ void stw8(u8 *p, const u32 w[8]) {
+#ifdef LOOPIN_HOST_EMULATION
+  emu_align16(p);
+  for (int i = 0; i < 8; i++) {
+    u32 v = bswap32(w[i]);
+    __builtin_memcpy(p + 4 * i, &v, 4);
+  }
+#else
+  uint4v *q = (uint4v *)p;
+  q[0] = uint4v{bswap32(w[0]), bswap32(w[1]), bswap32(w[2]), bswap32(w[3])};
+  q[1] = uint4v{bswap32(w[4]), bswap32(w[5]), bswap32(w[6]), bswap32(w[7])};
+#endif
+}
+
+// tagw is word k (big-endian, zero past the end) of the tag literal s:
+// evaluated by the compiler, so a tag costs no instruction.
+template <int N> constexpr u32 tagw(const char (&s)[N], int k) {
+  u32 v = 0;
+  for (int i = 0; i < 4; i++) v = (v << 8) | (4 * k + i < N - 1 ? (u8)s[4 * k + i] : 0u);
+  return v;
+}
+
+// shb splices a word stream that starts `S` bytes into a message word:
+// the message word is the carry (the S bytes left from the stream's
+// previous word) followed by the top 4−S bytes of x; the carry becomes x's
+// low S bytes. S = 1, 2, 3 (one funnel shift each).
+template <int S> __device__ __forceinline__ u32 shb(u32 &carry, u32 x) {
+  u32 w = (carry << (32 - 8 * S)) | (x >> (8 * S));
+  carry = x & ((1u << (8 * S)) - 1);
+  return w;
+}
+
+__device__ __forceinline__ void sha_iv(u32 h[8]) {
+  h[0] = 0x6a09e667; h[1] = 0xbb67ae85; h[2] = 0x3c6ef372; h[3] = 0xa54ff53a;
+  h[4] = 0x510e527f; h[5] = 0x9b05688c; h[6] = 0x1f83d9ab; h[7] = 0x5be0cd19;
+}
+
+__device__ __forceinline__ u32 ror(u32 x, int n) { return (x >> n) | (x << (32 - n)); }
+
+// sha_compress is FIPS 180-4 §6.2.2 on one block w[16] (clobbered: it
+// holds the rolling schedule window W[t mod 16]).
+__device__ __forceinline__ void sha_compress(u32 h[8], u32 w[16]) {
+  u32 a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+#pragma unroll
+  for (int i = 0; i < 64; i++) {
+    if (i >= 16) {
+      u32 x = w[(i + 1) & 15], y = w[(i + 14) & 15];
+      u32 s0 = ror(x, 7) ^ ror(x, 18) ^ (x >> 3);
+      u32 s1 = ror(y, 17) ^ ror(y, 19) ^ (y >> 10);
+      w[i & 15] += s0 + w[(i + 9) & 15] + s1;
+    }
+    u32 t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i & 15];
+    u32 t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  }
+  h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+// sha_pad_carry compresses the final block of a message of `bits` bits whose
+// remaining bytes are the carry (S bytes) of a spliced stream: carry, 0x80,
+// zeros, the 64-bit length. Needs S ≤ 3 (the padding fits: S+1+8 ≤ 64).
+template <int S> __device__ __forceinline__ void sha_pad_carry(u32 h[8], u32 carry, u32 bits) {
+  u32 w[16];
+  w[0] = (carry << (32 - 8 * S)) | (0x80u << (24 - 8 * S));
+#pragma unroll
+  for (int i = 1; i < 15; i++) w[i] = 0;
+  w[15] = bits;
+  sha_compress(h, w);
+}
+
+// sha_len_only compresses a block that holds only zeros and the length
+// (the message and its 0x80 ended in the block before): all constants.
+__device__ __forceinline__ void sha_len_only(u32 h[8], u32 bits) {
+  u32 w[16];
+#pragma unroll
+  for (int i = 0; i < 15; i++) w[i] = 0;
+  w[15] = bits;
+  sha_compress(h, w);
+}
+
+#define TAGS_LABEL "loopin/pocps/v1/label"
+#define TAGS_PARENTS "loopin/pocps/v1/parents"
+#define TAGS_PRG "loopin/pocps/v1/prg"
+#define TAGS_GATHER "loopin/pocps/v1/gather"
+
+// leaf_words: out = SHA-256(0x00 ‖ x), x 8 words (Merkle leaf of a label):
+// 33 bytes, one block.
+__device__ __forceinline__ void leaf_words(const u32 x[8], u32 out[8]) {
+  u32 w[16], c = 0;
+#pragma unroll
+  for (int i = 0; i < 8; i++) w[i] = shb<1>(c, x[i]);
+  w[8] = (c << 24) | 0x800000;
+#pragma unroll
+  for (int i = 9; i < 15; i++) w[i] = 0;
+  w[15] = 33 * 8;
+  sha_iv(out);
+  sha_compress(out, w);
+}
+
+// prg_words: out = SHA-256("loopin/pocps/v1/prg" ‖ seed ‖ u64 ctr): 59
+// bytes, the tag 4 words + 3 bytes, so seed and ctr are spliced 3 bytes in;
+// block 1 is padding only.
+__device__ __forceinline__ void prg_words(const u32 seed[8], u64 ctr, u32 out[8]) {
+  u32 w[16], c = tagw(TAGS_PRG, 4) >> 8;
+  w[0] = tagw(TAGS_PRG, 0); w[1] = tagw(TAGS_PRG, 1); w[2] = tagw(TAGS_PRG, 2); w[3] = tagw(TAGS_PRG, 3);
+#pragma unroll
+  for (int i = 0; i < 8; i++) w[4 + i] = shb<3>(c, seed[i]);
+  w[12] = shb<3>(c, (u32)(ctr >> 32));
+  w[13] = shb<3>(c, (u32)ctr);
+  w[14] = (c << 8) | 0x80;
+  w[15] = 0;
+  sha_iv(out);
+  sha_compress(out, w);
+  sha_len_only(out, 59 * 8);
+}
+
+// gather_words: out = SHA-256("loopin/pocps/v1/gather" ‖ prev ‖ u32 r): 58
+// bytes, spliced 2 bytes in; block 1 is padding only.
+__device__ __forceinline__ void gather_words(const u32 prev[8], u32 r, u32 out[8]) {
+  u32 w[16], c = tagw(TAGS_GATHER, 5) >> 16;
+  w[0] = tagw(TAGS_GATHER, 0); w[1] = tagw(TAGS_GATHER, 1); w[2] = tagw(TAGS_GATHER, 2);
+  w[3] = tagw(TAGS_GATHER, 3); w[4] = tagw(TAGS_GATHER, 4);
+#pragma unroll
+  for (int i = 0; i < 8; i++) w[5 + i] = shb<2>(c, prev[i]);
+  w[13] = shb<2>(c, r);
+  w[14] = (c << 16) | 0x8000;
+  w[15] = 0;
+  sha_iv(out);
+  sha_compress(out, w);
+  sha_len_only(out, 58 * 8);
+}
+
 __device__ __forceinline__ u64 be64(const u8 *p) {
   u64 v = 0;
   for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
@@ -145,62 +322,207 @@ __device__ static const char TAG_GATHER[] = "loopin/pocps/v1/gather";
 
 // ------------------------------------------------------------- labeling
 
+// modn is x mod n; n is a power of two for every valid Params (N, N/w),
+// where it is a mask (a uniform branch) instead of a 64-bit remainder.
+__device__ __forceinline__ u64 modn(u64 x, u64 n) { return (n & (n - 1)) == 0 ? x & (n - 1) : x % n; }
+
+// parents_words: out = SHA-256("loopin/pocps/v1/parents" ‖ ek ‖ u32 layer ‖
+// u64 i ‖ u32 jq), 71 bytes. Block 0 (tag, ek, layer, i) is the same for
+// every jq of a label: mid is its state and carry the 3 bytes of i it
+// leaves, so each jq costs one compression of block 1 (jq, padding).
+__device__ __forceinline__ void parents_words(const u32 mid[8], u32 carry, u32 jq, u32 out[8]) {
+  u32 w[16];
+  w[0] = shb<3>(carry, jq);
+  w[1] = (carry << 8) | 0x80;
+#pragma unroll
+  for (int i = 2; i < 15; i++) w[i] = 0;
+  w[15] = 71 * 8;
+#pragma unroll
+  for (int i = 0; i < 8; i++) out[i] = mid[i];
+  sha_compress(out, w);
+}
+
 // label_layer computes labels [first, first+count) of layer `layer` (N
 // labels) from prev (the whole layer-1; unused for layer 0) into out and
 // their Merkle leaf hashes into leaves, both indexed from first (a chunk:
-// the streaming seal keeps one layer and a chunk on the device). One
-// thread per label.
+// the streaming seal keeps one layer and a chunk on the device)
+// (docs/pocps.md §3):
+//   label = SHA-256("loopin/pocps/v1/label" ‖ ek ‖ u32 layer ‖ u64 i ‖
+//                   prev[q_0] ‖ … ‖ prev[q_{d−1}]),  d = parents (0 on layer 0)
+//   q_j   = u64(SHA-256(parents tag ‖ ek ‖ u32 layer ‖ u64 i ‖ u32 j/4)[8(j%4):]) mod N
+// 65 + 32d bytes: the tag's 21 bytes leave everything after them spliced 1
+// byte into the message words; blocks 1.. hold two parents each.
+// Launch: one thread per label of the chunk, any 1-D block size.
 extern "C" __global__ void label_layer(const u8 *ek, u32 layer, u64 n_labels, u32 parents,
                                        const u8 *prev, u8 *out, u8 *leaves, u64 first, u64 count) {
   u64 t = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (t >= count) return;
   u64 i = first + t;
-  Sha256 s;
-  sha_tag(&s, TAG_LABEL);
-  sha_update(&s, ek, 32);
-  sha_u32(&s, layer);
-  sha_u64(&s, i);
-  if (layer > 0) {
-    u8 h[32];
-    for (u32 j = 0; j < parents; j++) {
-      if (j % 4 == 0) {
-        Sha256 ps;
-        sha_tag(&ps, TAG_PARENTS);
-        sha_update(&ps, ek, 32);
-        sha_u32(&ps, layer);
-        sha_u64(&ps, i);
-        sha_u32(&ps, j / 4);
-        sha_final(&ps, h);
+  u32 e[8];
+  ldw8(ek, e);
+  u32 ih = (u32)(i >> 32), il = (u32)i;
+  u32 d = layer > 0 ? parents : 0;
+  u32 bits = (65 + 32 * d) * 8;
+  u32 h[8], w[16], c = tagw(TAGS_LABEL, 5) >> 24;
+  w[0] = tagw(TAGS_LABEL, 0); w[1] = tagw(TAGS_LABEL, 1); w[2] = tagw(TAGS_LABEL, 2);
+  w[3] = tagw(TAGS_LABEL, 3); w[4] = tagw(TAGS_LABEL, 4);
+#pragma unroll
+  for (int k = 0; k < 8; k++) w[5 + k] = shb<1>(c, e[k]);
+  w[13] = shb<1>(c, layer);
+  w[14] = shb<1>(c, ih);
+  w[15] = shb<1>(c, il);
+  sha_iv(h);
+  sha_compress(h, w);
+  if (d == 0) {
+    sha_pad_carry<1>(h, c, bits);
+  } else {
+    // The parents hash's block 0, once per label (its tag is 23 bytes: ek,
+    // layer and i are spliced 3 bytes in).
+    u32 pm[8], pc = tagw(TAGS_PARENTS, 5) >> 8;
+    w[0] = tagw(TAGS_PARENTS, 0); w[1] = tagw(TAGS_PARENTS, 1); w[2] = tagw(TAGS_PARENTS, 2);
+    w[3] = tagw(TAGS_PARENTS, 3); w[4] = tagw(TAGS_PARENTS, 4);
+#pragma unroll
+    for (int k = 0; k < 8; k++) w[5 + k] = shb<3>(pc, e[k]);
+    w[13] = shb<3>(pc, layer);
+    w[14] = shb<3>(pc, ih);
+    w[15] = shb<3>(pc, il);
+    sha_iv(pm);
+    sha_compress(pm, w);
+    u32 ph[8];
+    u32 pairs = d / 2;
+    for (u32 p = 0; p < pairs; p++) {
+      // Parents 2p and 2p+1: one parents hash serves four parents.
+      if ((p & 1) == 0) parents_words(pm, pc, p >> 1, ph);
+      bool hi = p & 1;
+      u64 q0 = modn(((u64)(hi ? ph[4] : ph[0]) << 32) | (hi ? ph[5] : ph[1]), n_labels);
+      u64 q1 = modn(((u64)(hi ? ph[6] : ph[2]) << 32) | (hi ? ph[7] : ph[3]), n_labels);
+      u32 l0[8], l1[8];
+      ldw8(prev + 32 * q0, l0);
+      ldw8(prev + 32 * q1, l1);
+#pragma unroll
+      for (int k = 0; k < 8; k++) w[k] = shb<1>(c, l0[k]);
+#pragma unroll
+      for (int k = 0; k < 8; k++) w[8 + k] = shb<1>(c, l1[k]);
+      sha_compress(h, w);
+    }
+    if (d & 1) {
+      // The odd last parent, its 33 bytes with the padding in one block.
+      u32 x0, x1;
+      if ((pairs & 1) == 0) {
+        parents_words(pm, pc, pairs >> 1, ph);
+        x0 = ph[0], x1 = ph[1];
+      } else {
+        x0 = ph[4], x1 = ph[5];
       }
-      u64 q = be64(h + 8 * (j % 4)) % n_labels;
-      sha_update(&s, prev + 32 * q, 32);
+      u64 q = modn(((u64)x0 << 32) | x1, n_labels);
+      u32 l0[8];
+      ldw8(prev + 32 * q, l0);
+#pragma unroll
+      for (int k = 0; k < 8; k++) w[k] = shb<1>(c, l0[k]);
+      w[8] = (c << 24) | 0x800000;
+#pragma unroll
+      for (int k = 9; k < 15; k++) w[k] = 0;
+      w[15] = bits;
+      sha_compress(h, w);
+    } else {
+      sha_pad_carry<1>(h, c, bits);
     }
   }
-  u8 *dst = out + 32 * t;
-  sha_final(&s, dst);
-  leaf_hash(dst, 32, leaves + 32 * t);
+  stw8(out + 32 * t, h);
+  u32 lf[8];
+  leaf_words(h, lf);
+  stw8(leaves + 32 * t, lf);
 }
 
-// label_leaves writes the Merkle leaf hash of each of count labels (a seal
-// restored from disk: its tree is rebuilt on the device).
+// label_leaves writes the Merkle leaf hash SHA-256(0x00 ‖ label) of each of
+// count labels (a seal restored from disk: its tree is rebuilt on the
+// device). One thread per label, any 1-D block size.
 extern "C" __global__ void label_leaves(const u8 *labels, u8 *leaves, u64 count) {
   u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  leaf_hash(labels + 32 * i, 32, leaves + 32 * i);
+  u32 x[8], lf[8];
+  ldw8(labels + 32 * i, x);
+  leaf_words(x, lf);
+  stw8(leaves + 32 * i, lf);
 }
 
 // ---------------------------------------------------------------- Merkle
 
-// merkle_level writes count parents from 2*count children.
+// merkle_level writes count parents from 2*count children:
+//   parent_i = SHA-256(0x01 ‖ child_{2i} ‖ child_{2i+1}), 65 bytes, 2 blocks.
+// Launch: one thread per parent, any 1-D block size.
 extern "C" __global__ void merkle_level(const u8 *children, u8 *parents_out, u64 count) {
   u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= count) return;
-  Sha256 s;
-  sha_init(&s);
-  u8 one = 1;
-  sha_update(&s, &one, 1);
-  sha_update(&s, children + 64 * i, 64);
-  sha_final(&s, parents_out + 32 * i);
+  u32 x[8], y[8], w[16], h[8], c = 0x01;
+  ldw8(children + 64 * i, x);
+  ldw8(children + 64 * i + 32, y);
+#pragma unroll
+  for (int k = 0; k < 8; k++) w[k] = shb<1>(c, x[k]);
+#pragma unroll
+  for (int k = 0; k < 8; k++) w[8 + k] = shb<1>(c, y[k]);
+  sha_iv(h);
+  sha_compress(h, w);
+  sha_pad_carry<1>(h, c, 65 * 8);
+  stw8(parents_out + 32 * i, h);
+}
+
+// merkle_levels computes `levels` Merkle levels in one launch, each node
+// as merkle_level does: level 1 (count nodes) from children (2·count),
+// level 2 (count/2 nodes) from level 1, …, written one after another at
+// out (level l starts at node count + count/2 + … + count/2^(l−2)).
+// Launch: count a power of two, block R = min(count, 256) threads, grid
+// count/R, levels ≤ log2(R) + 1 (so each block's subtree closes inside
+// it). Block b computes level-1 nodes bR … bR+R−1 from its 2R children and
+// halves them level by level through shared memory; after `levels` levels
+// the count/2^(levels−1) nodes of the last level are the next launch's
+// children (gpu/kernels.go: merkleLevelsLaunch).
+extern "C" __global__ void __launch_bounds__(256) merkle_levels(const u8 *children, u8 *out, u64 count, u32 levels) {
+  __shared__ u32 nodes[8 * 256];  // word k of node t at 256k + t: no bank conflicts
+  u32 R = blockDim.x, t = threadIdx.x;
+  u64 i = (u64)blockIdx.x * R + t;
+  u32 x[8], y[8], h[8], w[16], c;
+  if (i < count) {
+    ldw8(children + 64 * i, x);
+    ldw8(children + 64 * i + 32, y);
+    c = 0x01;
+#pragma unroll
+    for (int k = 0; k < 8; k++) w[k] = shb<1>(c, x[k]);
+#pragma unroll
+    for (int k = 0; k < 8; k++) w[8 + k] = shb<1>(c, y[k]);
+    sha_iv(h);
+    sha_compress(h, w);
+    sha_pad_carry<1>(h, c, 65 * 8);
+    stw8(out + 32 * i, h);
+#pragma unroll
+    for (int k = 0; k < 8; k++) nodes[256 * k + t] = h[k];
+  }
+  u64 off = 0, cnt = count;
+  u32 width = R;
+  for (u32 l = 2; l <= levels; l++) {
+    off += cnt;
+    cnt /= 2, width /= 2;
+    __syncthreads();  // the level below is in nodes
+    bool live = t < width && (u64)blockIdx.x * width + t < cnt;
+    if (live) {
+#pragma unroll
+      for (int k = 0; k < 8; k++) x[k] = nodes[256 * k + 2 * t], y[k] = nodes[256 * k + 2 * t + 1];
+      c = 0x01;
+#pragma unroll
+      for (int k = 0; k < 8; k++) w[k] = shb<1>(c, x[k]);
+#pragma unroll
+      for (int k = 0; k < 8; k++) w[8 + k] = shb<1>(c, y[k]);
+      sha_iv(h);
+      sha_compress(h, w);
+      sha_pad_carry<1>(h, c, 65 * 8);
+      stw8(out + 32 * (off + (u64)blockIdx.x * width + t), h);
+    }
+    __syncthreads();  // every node of the level below is read
+    if (live) {
+#pragma unroll
+      for (int k = 0; k < 8; k++) nodes[256 * k + t] = h[k];
+    }
+  }
 }
 
 // ------------------------------------------------------------- residency
@@ -231,8 +553,8 @@ __device__ __forceinline__ void walk_fold(u32 x[8], u32x4 lo, u32x4 hi) {
 
 // walk runs walk w (one thread each) over the sealed layer, format v2
 // (docs/pocps.md §5; proof.Walk): each step reads the aligned block of
-// `block` labels (a power of two) at block·((x[0]<<32 | x[1]) mod
-// (n_labels/block)) with 16-byte loads, four labels' loads issued before
+// `block` labels (a power of two) at block·(fmix64(fold of the lanes) mod
+// (n_labels/block)) (proof.WalkAddress) with 16-byte loads, four labels' loads issued before
 // they are folded, and the result is H(walk-end tag ‖ x) with its Merkle
 // leaf. n_labels/block is a power of two (proof.Params.Validate), so the
 // mod is a mask. Index math is 64-bit.
@@ -250,7 +572,13 @@ extern "C" __global__ void walk(const u8 *nonce, const u8 *sealed, u64 n_labels,
   for (int i = 0; i < 8; i++) x[i] = be32(h + 4 * i);
   u64 mask = n_labels / block - 1;
   for (u32 st = 0; st < steps; st++) {
-    u64 a = (u64)block * ((((u64)x[0] << 32) | (u64)x[1]) & mask);
+    u64 z = (u64)(x[0] ^ x[2] ^ x[4] ^ x[6]) | ((u64)(x[1] ^ x[3] ^ x[5] ^ x[7]) << 32);
+    z ^= z >> 33;
+    z *= 0xff51afd7ed558ccdULL;
+    z ^= z >> 33;
+    z *= 0xc4ceb9fe1a85ec53ULL;
+    z ^= z >> 33;
+    u64 a = (u64)block * (z & mask);
     const u32x4 *p = (const u32x4 *)(sealed + 32 * a);
     u32 q = 0;
     for (; q + 4 <= block; q += 4) {
@@ -271,15 +599,16 @@ extern "C" __global__ void walk(const u8 *nonce, const u8 *sealed, u64 n_labels,
 
 // ------------------------------------------------------------------ GEMM
 
-// prg_fill writes `blocks` 32-byte PRG blocks of seed (counter 0..blocks-1).
+// prg_fill writes `blocks` 32-byte PRG blocks of seed (counter 0..blocks-1):
+// block c = SHA-256("loopin/pocps/v1/prg" ‖ seed ‖ u64 c). One thread per
+// block, any 1-D block size.
 extern "C" __global__ void prg_fill(const u8 *seed, u8 *out, u64 blocks) {
   u64 c = (u64)blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= blocks) return;
-  Sha256 s;
-  sha_tag(&s, TAG_PRG);
-  sha_update(&s, seed, 32);
-  sha_u64(&s, c);
-  sha_final(&s, out + 32 * c);
+  u32 s[8], o[8];
+  ldw8(seed, s);
+  prg_words(s, c, o);
+  stw8(out + 32 * c, o);
 }
 
 // transpose_b writes bt[j*n+k] = b[k*n+j] (the column-major B of mma).
@@ -290,27 +619,58 @@ extern "C" __global__ void transpose_b(const u8 *b, u8 *bt, u32 n) {
   bt[j * n + k] = b[idx];
 }
 
+// prg_fill_bt writes Bᵀ straight from the PRG, fusing prg_fill and
+// transpose_b: bt[j·n + k] = B[k·n + j], where B (n×n, row-major) is the PRG
+// stream of seed, B[k·n + j] = byte (k·n+j) mod 32 of block (k·n+j)/32.
+// Launch: block R = min(n, 256) threads (n a power of two ≥ 32, so R divides
+// n and is a multiple of 32), grid (n/32)·(n/R). Block b covers the columns
+// j0 = 32·(b mod n/32) … j0+31 and the rows k0 = R·(b div n/32) … k0+R−1:
+// thread t hashes the PRG block of row k0+t, columns j0…j0+31, and puts
+// its bytes into a shared 32×R tile, column by column (each column's R
+// bytes contiguous); after the barrier the block writes the 32 runs
+// bt[(j0+jj)·n + k0 …] of R bytes as words, coalesced.
+extern "C" __global__ void __launch_bounds__(256) prg_fill_bt(const u8 *seed, u8 *bt, u32 n) {
+  __shared__ u32 tile[32 * 256 / 4];
+  u32 R = blockDim.x, t = threadIdx.x;
+  u32 cols = n / 32;
+  u32 jb = blockIdx.x % cols, kb = blockIdx.x / cols;
+  u64 k = (u64)kb * R + t;
+  u32 s[8], o[8];
+  ldw8(seed, s);
+  prg_words(s, k * cols + jb, o);
+  u8 *tb = (u8 *)tile;
+#pragma unroll
+  for (int jj = 0; jj < 32; jj++) tb[jj * R + t] = (u8)(o[jj >> 2] >> (24 - 8 * (jj & 3)));
+  __syncthreads();
+  u32 wpc = R / 4;  // words per column run
+  for (u32 q = t; q < 8 * R; q += R) {
+    u32 jj = q / wpc, kk = q % wpc;
+    *(u32 *)(bt + (u64)(jb * 32 + jj) * n + (u64)kb * R + 4 * kk) = tile[q];
+  }
+}
+
 // gather_rows writes A (m×n int8): row r is the aligned block of w = n/32
-// seal labels starting at w·(u64(SHA-256(gather tag ‖ prev ‖ u32 r)[0:8]) mod (N/w)).
+// seal labels starting at w·(u64(SHA-256(gather tag ‖ prev ‖ u32 r)[0:8]) mod (N/w)),
+// i.e. the n contiguous bytes sealed[32g, 32g+n). Launch: one block per row
+// (grid m), any block size; thread 0 hashes, all copy 16 bytes at a time.
 extern "C" __global__ void gather_rows(const u8 *prev, const u8 *sealed, u64 n_labels, u32 m, u32 n, u8 *a) {
   u32 r = blockIdx.x;
   if (r >= m) return;
   __shared__ u64 g;
   if (threadIdx.x == 0) {
-    Sha256 s;
-    u8 h[32];
-    sha_tag(&s, TAG_GATHER);
-    sha_update(&s, prev, 32);
-    sha_u32(&s, r);
-    sha_final(&s, h);
+    u32 pw[8], h[8];
+    ldw8(prev, pw);
+    gather_words(pw, r, h);
     u64 w = n / 32;
-    g = w * (be64(h) % (n_labels / w));
+    g = w * modn(((u64)h[0] << 32) | h[1], n_labels / w);
   }
   __syncthreads();
-  for (u32 b = threadIdx.x; b < n; b += blockDim.x) {
-    u64 q = b / 32;
-    a[(u64)r * n + b] = sealed[32 * (g + q) + (b % 32)];
-  }
+  const uint4v *src = (const uint4v *)(sealed + 32 * g);
+  uint4v *dst = (uint4v *)(a + (u64)r * n);
+#ifdef LOOPIN_HOST_EMULATION
+  emu_align16(src), emu_align16(dst);
+#endif
+  for (u32 b = threadIdx.x; b < n / 16; b += blockDim.x) dst[b] = src[b];
 }
 
 __device__ __forceinline__ u32 ld32(const u8 *p) { return *(const u32 *)p; }
@@ -327,6 +687,41 @@ __device__ static __forceinline__ void mma_s8(i32 d[4], u32 a0, u32 a1, u32 a2, 
       "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
       : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// A shared-memory address as the .shared state space names it (PTX ISA,
+// "cvta"): what cp.async and ldmatrix take.
+typedef u32 saddr;
+__device__ static __forceinline__ saddr smem_addr(const void *p) {
+  u32 a;
+  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+  return a;
+}
+
+// cp_async16 starts a 16-byte copy global → shared that bypasses L1
+// (cp.async.cg; PTX ISA "cp.async"); cp_async_commit closes the group of
+// copies started since the last one, cp_async_wait<N> waits until at most
+// N groups are still in flight (cp.async.commit_group / wait_group).
+__device__ static __forceinline__ void cp_async16(saddr dst, const void *src) {
+  asm volatile("{ .reg .u64 g; cvta.to.global.u64 g, %1; cp.async.cg.shared.global [%0], [g], 16; }\n"
+               :: "r"(dst), "l"(src) : "memory");
+}
+__device__ static __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N> __device__ static __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" :: "n"(N) : "memory");
+}
+
+// ldsm_x4 is ldmatrix.sync.aligned.m8n8.x4.shared.b16 (PTX ISA, "Warp-level
+// matrix load instruction: ldmatrix"): lanes 8i…8i+7 give the addresses of
+// the 8 rows (16 bytes each) of matrix i, and lane l receives in r[i] the
+// 32-bit word 4·(l%4) of row l/4 of matrix i — for int8 data, the 4 bytes
+// at row l/4, columns 4·(l%4)…, exactly an mma.m16n8k32 .s8 fragment
+// register (groupID = l/4, threadID_in_group = l%4).
+__device__ static __forceinline__ void ldsm_x4(u32 r[4], saddr p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(p)
+               : "memory");
 }
 #endif
 
@@ -364,6 +759,100 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
     c[(u64)row1 * n + col + 1] = acc[q][3];
   }
 }
+
+// gemm_s8_tiled is gemm_s8's C = A·B (same arguments, bit for bit the same
+// exact int32 result) tiled through shared memory for sm_80/sm_90a.
+// Launch: m and n multiples of 128 (else use gemm_s8), grid
+// (m/128)·(n/128), block 256 threads (8 warps). Block b computes the
+// 128×128 output tile at rows 128·(b div n/128), columns 128·(b mod n/128);
+// warp w the 64×32 sub-tile at rows 64·(w/4), columns 32·(w%4): 4×4
+// mma.sync.m16n8k32 fragments, 64 accumulators per lane.
+// k advances 64 bytes per stage; each stage's A (128 rows × 64 bytes of A)
+// and B (128 columns of B = rows of bt × 64 bytes) tiles are copied with
+// cp.async 16 bytes per thread-op, double-buffered (stage s+1 in flight
+// while s is multiplied; 2 × 16 KiB shared). A 64-byte tile row is 4
+// chunks of 16 bytes stored at chunk c ^ ((row/2) mod 4): the 8 rows one
+// ldmatrix phase reads then cover all 32 banks (rows r and r+2 would
+// otherwise share them). Fragments (PTX ISA, "Matrix fragments for
+// mma.m16n8k32", .s8): A's a0..a3 are rows g, g+8 × bytes 4t.. and 16+4t..
+// of the 16×32 slice — ldmatrix x4 over the four 8×16-byte quarters
+// (lanes 0–15 address rows 0–15 at byte 0, lanes 16–31 rows 0–15 at byte
+// 16); B's b0, b1 are bytes 4t.. and 16+4t.. of bt row (column) g — one
+// ldmatrix x4 gives two n8 fragments (lanes 0–7: columns 0–7 byte 0, 8–15:
+// columns 0–7 byte 16, 16–23: columns 8–15 byte 0, 24–31: columns 8–15 byte 16).
+#define TT_M 128
+#define TT_N 128
+#define TT_K 64
+#define TT_STAGE ((TT_M + TT_N) * TT_K)
+
+__device__ __forceinline__ u32 tt_swz(u32 row, u32 chunk) { return row * TT_K + 16 * (chunk ^ ((row >> 1) & 3)); }
+
+__device__ __forceinline__ void tt_load(saddr st, const u8 *ga, const u8 *gb, u32 n, u32 k0, u32 tid) {
+#pragma unroll
+  for (int i = 0; i < 2; i++) {
+    u32 q = tid + 256 * i, r = q >> 2, ch = q & 3;
+    cp_async16(st + tt_swz(r, ch), ga + (u64)r * n + k0 + 16 * ch);
+    cp_async16(st + TT_M * TT_K + tt_swz(r, ch), gb + (u64)r * n + k0 + 16 * ch);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(256) gemm_s8_tiled(const u8 *a, const u8 *bt, i32 *c, u32 m, u32 n) {
+  __shared__ __attribute__((aligned(128))) u8 smem[2 * TT_STAGE];
+  u32 tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  u32 tiles_n = n / TT_N;
+  u32 m0 = (blockIdx.x / tiles_n) * TT_M, n0 = (blockIdx.x % tiles_n) * TT_N;
+  if (m0 >= m) return;
+  u32 wm = warp >> 2, wn = warp & 3;
+  const u8 *ga = a + (u64)m0 * n, *gb = bt + (u64)n0 * n;
+  saddr base = smem_addr(smem);
+  i32 acc[4][4][4];
+#pragma unroll
+  for (int i = 0; i < 4; i++)
+#pragma unroll
+    for (int j = 0; j < 4; j++)
+#pragma unroll
+      for (int e = 0; e < 4; e++) acc[i][j][e] = 0;
+  u32 stages = n / TT_K;
+  tt_load(base, ga, gb, n, 0, tid);
+  cp_async_commit();
+  for (u32 s = 0; s < stages; s++) {
+    if (s + 1 < stages) {
+      tt_load(base + ((s + 1) & 1) * TT_STAGE, ga, gb, n, (s + 1) * TT_K, tid);
+      cp_async_commit();
+      cp_async_wait<1>();  // stage s has landed, s+1 may still be in flight
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // every thread's copies of stage s are visible
+    saddr sa = base + (s & 1) * TT_STAGE, sb = sa + TT_M * TT_K;
+#pragma unroll
+    for (int ks = 0; ks < 2; ks++) {
+      u32 af[4][4], bf[4][2];
+#pragma unroll
+      for (int i = 0; i < 4; i++) ldsm_x4(af[i], sa + tt_swz(wm * 64 + i * 16 + (lane & 15), 2 * ks + (lane >> 4)));
+#pragma unroll
+      for (int j = 0; j < 2; j++) {
+        u32 r[4];
+        ldsm_x4(r, sb + tt_swz(wn * 32 + j * 16 + (lane & 7) + ((lane >> 4) << 3), 2 * ks + ((lane >> 3) & 1)));
+        bf[2 * j][0] = r[0], bf[2 * j][1] = r[1], bf[2 * j + 1][0] = r[2], bf[2 * j + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) mma_s8(acc[i][j], af[i][0], af[i][1], af[i][2], af[i][3], bf[j][0], bf[j][1]);
+    }
+    __syncthreads();  // stage s is read before s+2 overwrites its buffer
+  }
+  u32 g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int i = 0; i < 4; i++)
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+      u64 row = m0 + wm * 64 + i * 16 + g, col = n0 + wn * 32 + j * 8 + 2 * t;
+      *(int2v *)(c + row * n + col) = int2v{acc[i][j][0], acc[i][j][1]};
+      *(int2v *)(c + (row + 8) * n + col) = int2v{acc[i][j][2], acc[i][j][3]};
+    }
+}
 #else
 #ifndef LOOPIN_HOST_EMULATION
 // dp4a_s32 is c + the dot product of the four signed bytes of a and b.
@@ -385,6 +874,49 @@ extern "C" __global__ void gemm_s8(const u8 *a, const u8 *bt, i32 *c, u32 m, u32
     acc = dp4a_s32(va, vb, acc);
   }
   c[idx] = acc;
+}
+
+// gemm_s8_tiled on sm_70/75 (no int8 mma): the same launch as on sm_80
+// (m, n multiples of 128, grid (m/128)·(n/128), block 256) and the same
+// result. Each block stages 128 rows of A and 128 rows of bt, 64 bytes of
+// k at a time, in shared memory with rows of 17 words (the 16 different
+// bt rows a warp reads at once fall in 16 different banks); thread
+// (ty, tx) = (tid/16, tid%16) computes the 8×8 outputs at rows ty+16i,
+// columns tx+16j with dp4a.
+extern "C" __global__ void __launch_bounds__(256) gemm_s8_tiled(const u8 *a, const u8 *bt, i32 *c, u32 m, u32 n) {
+  __shared__ u32 as[128 * 17], bs[128 * 17];
+  u32 tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
+  u32 tiles_n = n / 128;
+  u32 m0 = (blockIdx.x / tiles_n) * 128, n0 = (blockIdx.x % tiles_n) * 128;
+  if (m0 >= m) return;
+  i32 acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) acc[i][j] = 0;
+  for (u32 k0 = 0; k0 < n; k0 += 64) {
+    for (u32 q = tid; q < 128 * 16; q += 256) {
+      u32 r = q >> 4, w = q & 15;
+      as[r * 17 + w] = ld32(a + (u64)(m0 + r) * n + k0 + 4 * w);
+      bs[r * 17 + w] = ld32(bt + (u64)(n0 + r) * n + k0 + 4 * w);
+    }
+    __syncthreads();
+#pragma unroll 4
+    for (u32 w = 0; w < 16; w++) {
+      i32 av[8], bv[8];
+#pragma unroll
+      for (int i = 0; i < 8; i++) av[i] = (i32)as[(ty + 16 * i) * 17 + w], bv[i] = (i32)bs[(tx + 16 * i) * 17 + w];
+#pragma unroll
+      for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = dp4a_s32(av[i], bv[j], acc[i][j]);
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 8; i++)
+#pragma unroll
+    for (int j = 0; j < 8; j++) c[(u64)(m0 + ty + 16 * i) * n + n0 + tx + 16 * j] = acc[i][j];
 }
 #endif
 

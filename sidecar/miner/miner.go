@@ -31,6 +31,8 @@ type Config struct {
 	// Backend is the prover: "auto" (CUDA when a driver and a device are
 	// found, else the CPU), "cuda" or "cpu".
 	Backend string
+	// Kernel is the CUDA kernel set (gpu.Options.Kernel; "" for tiled).
+	Kernel string
 	// Class is the device's GPU class (its pool), e.g. "rtx-4090".
 	Class string
 	// Name tells this device from others on the same host (fingerprint).
@@ -122,7 +124,7 @@ func Run(ctx context.Context, cfg Config) error {
 // sets the device up (setUp), starts the challenge and lease-access server
 // in g and watches the chain until ctx ends (nil) or the device fails.
 func run(ctx context.Context, g *supervise.Group, cfg Config, mm *minerMetrics, log *slog.Logger) error {
-	prover, err := gpu.Open(cfg.Backend)
+	prover, err := gpu.OpenWith(cfg.Backend, gpu.Options{Kernel: cfg.Kernel})
 	if err != nil {
 		return fmt.Errorf("backend %q: %w", cfg.Backend, err)
 	}

@@ -72,7 +72,7 @@ func printInfo(out io.Writer, info gpu.Info) {
 }
 
 type benchFlags struct {
-	backend, class, sealSize, sealCache                      string
+	backend, class, sealSize, sealCache, kernel              string
 	scale                                                    uint64
 	kernels, residencyHost                                   bool
 	layers, gemmDim, rounds, walks, steps, walkBlock, sample uint32
@@ -110,6 +110,7 @@ resident memory are printed at the end.`,
 	fl.StringVar(&f.backend, "backend", gpu.BackendAuto, "auto, cuda or cpu")
 	fl.StringVar(&f.class, "class", "", "GPU class whose parameters to use ("+strings.Join(proof.ClassNames(), ", ")+")")
 	fl.Uint64Var(&f.scale, "scale", 1, "with --class: shrink the class to 1/N of its memory (N a power of two)")
+	fl.StringVar(&f.kernel, "kernel", gpu.KernelTiled, "CUDA kernel set for the GEMM rounds and trees: tiled (shared-memory tiles) or simple (the first kernels); same bits")
 	fl.StringVar(&f.sealCache, "seal-cache", "", "stream the seal's layers to files in this directory instead of host memory (CUDA)")
 	fl.StringVar(&f.sealSize, "seal-size", "", "seal size, a power of two with a unit: 16MiB, 8GiB")
 	fl.BoolVar(&f.kernels, "kernels", false, "print each kernel's time for one labeling chunk, one GEMM round and one residency run (CUDA)")
@@ -154,7 +155,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	prover, err := gpu.Open(f.backend)
+	prover, err := gpu.OpenWith(f.backend, gpu.Options{Kernel: f.kernel})
 	if err != nil {
 		return err
 	}
@@ -202,6 +203,9 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	}
 
 	fmt.Fprintf(out, "LooPIN PoCPS benchmark — %s backend: %s\n", info.Backend, info.Device)
+	if info.Backend == gpu.BackendCUDA {
+		fmt.Fprintf(out, "kernels: %s (PTX %s)\n", f.kernel, info.PTX)
+	}
 	fmt.Fprintf(out, "params: seal %s (2^%d labels) × %d layers, %d parents; %d walks × %d steps; GEMM %d×%d × %d rounds; %d audit samples\n\n",
 		bytesString(float64(p.SealBytes())), p.Depth(), p.Layers, p.Parents, p.Walks, p.Steps, p.GemmRows, p.GemmDim, p.Rounds, p.Samples)
 

@@ -129,7 +129,7 @@ func minerCmd() *cobra.Command {
 			renewBefore, _ := f.GetDuration("renew-before")
 			ctx, cancel := signalContext(cmd)
 			defer cancel()
-			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Class: str("class"), Name: name,
+			return miner.Run(ctx, miner.Config{Chain: cc, Backend: str("backend"), Kernel: str("kernel"), Class: str("class"), Name: name,
 				Listen: str("listen"), Endpoint: str("endpoint"), Dir: dir, SealCache: str("seal-cache"), Stake: str("stake"), Duration: dur("duration"),
 				Days: days, MaxUloop: max, MinUloopOut: min, RenewEpochs: renewEpochs, RenewBefore: renewBefore, Privacy: privacy,
 				AccessHook: str("access-hook"), Metrics: str("metrics"),
@@ -139,6 +139,7 @@ func minerCmd() *cobra.Command {
 	chainFlags(cmd)
 	f := cmd.Flags()
 	f.String("backend", "auto", "the prover: auto (CUDA when found, else CPU), cuda or cpu")
+	f.String("kernel", "tiled", "the CUDA kernel set for GEMM rounds and Merkle trees: tiled or simple (the first kernels; the same answers)")
 	f.String("class", "rtx-4090", "the device's GPU class (its pool)")
 	f.String("name", "gpu0", "this device's name on the host (part of its fingerprint)")
 	f.String("listen", "127.0.0.1:9400", "where the challenge and lease-access services listen")

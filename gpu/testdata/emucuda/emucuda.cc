@@ -6,8 +6,14 @@
 // hand. Device memory is host memory; a CUdeviceptr is a host address.
 //
 // Built by gpu's tests with -DLOOPIN_HOST_EMULATION -D__CUDA_ARCH__=<arch>
-// (900 or 800: the mma.sync GEMM of sm_80+, 700: the dp4a GEMM of sm_70),
-// one library per arch, reporting that compute capability.
+// (900 or 800: the mma.sync GEMMs of sm_80+, 700: the dp4a ones of sm_70),
+// one library per arch, reporting that compute capability. A launch runs
+// one block at a time, its threads serially, a warp at a time, or all at
+// once (Kernel::Mode); the warp-wide instructions (mma.sync, ldmatrix) are
+// computed where a warp's lanes meet, cp.async poisons its destination
+// until the wait that covers it, and misaligned 16-byte accesses fail the
+// launch with 716, sticky as a fault (below). LOOPIN_EMU_BANKS prints each launch's ldmatrix
+// bank-conflict count.
 // LOOPIN_EMU_MEMORY limits device memory (cuMemAlloc_v2 below).
 // Fault injection, read from the environment at each call:
 //   LOOPIN_EMU_FAIL_LAUNCH=1     every launch fails (98, not sticky);
@@ -24,11 +30,15 @@
 //   LOOPIN_EMU_RESET_FAILS=1     cuDevicePrimaryCtxReset_v2 fails (999).
 // What it cannot show: the GPU's own behaviour (memory model, scheduling,
 // the PTX as ptxas compiles it, speed).
+#include <atomic>
 #include <barrier>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -47,9 +57,12 @@ struct Warp {
   std::barrier<> meet{32};
   unsigned a[32][4], b[32][2];
   int c[32][4], d[32][4];
+  const unsigned char *addr[32];
 };
 thread_local Warp *lane_warp;
 thread_local unsigned lane_id;
+// The barrier of __syncthreads for a block run on concurrent threads.
+thread_local std::barrier<> *block_barrier;
 
 signed char byte_of(unsigned reg, int i) { return (signed char)(reg >> (8 * i)); }
 
@@ -100,6 +113,78 @@ void mma_s8(int d[4], unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsign
   for (int i = 0; i < 4; i++) d[i] = w.d[l][i];
 }
 
+void __syncthreads() {
+  if (block_barrier) block_barrier->arrive_and_wait();
+}
+
+// cp.async groups of this thread: copies issued since the last commit, and
+// the committed groups not yet waited for, oldest first.
+namespace {
+struct CpAsync {
+  unsigned char *dst;
+  const void *src;
+};
+thread_local std::vector<CpAsync> cp_open;
+thread_local std::deque<std::vector<CpAsync>> cp_groups;
+}  // namespace
+
+// What a launch's lanes did that a GPU would fault on or serialize: a
+// 16-byte access (cp.async, ldmatrix, the kernels' vector loads and
+// stores) at an address not 16-byte aligned (the launch fails with
+// CUDA_ERROR_MISALIGNED_ADDRESS), and ldmatrix phases (one 8×16-byte
+// matrix) whose rows share a bank (reported with LOOPIN_EMU_BANKS set).
+std::atomic<bool> launch_misaligned;
+std::atomic<unsigned long> ldsm_phases, ldsm_conflicted;
+
+void emu_align16(const void *p) {
+  if ((uintptr_t)p & 15) launch_misaligned = true;
+}
+
+void emu_cp_async(saddr dst, const void *src) {
+  if (((uintptr_t)dst | (uintptr_t)src) & 15) launch_misaligned = true;
+  memset(dst, 0xcd, 16);
+  cp_open.push_back({dst, src});
+}
+void emu_cp_commit() {
+  cp_groups.push_back(std::move(cp_open));
+  cp_open.clear();
+}
+void emu_cp_wait(int n) {
+  while (cp_groups.size() > (size_t)n) {
+    for (const CpAsync &c : cp_groups.front()) memcpy(c.dst, c.src, 16);
+    cp_groups.pop_front();
+  }
+}
+
+// ldsm_x4: each lane publishes its row address, then reads its four words
+// from the rows of lanes 8i + l/4 (i = 0..3); the second meeting keeps the
+// addresses until every lane has read.
+void ldsm_x4(unsigned r[4], saddr p) {
+  Warp &w = *lane_warp;
+  unsigned l = lane_id;
+  w.addr[l] = p;
+  if ((uintptr_t)p & 15) launch_misaligned = true;
+  w.meet.arrive_and_wait();
+  if (l == 0) {
+    // A phase reads 8 rows of 16 bytes: conflict-free when they fall in the
+    // 8 different 16-byte bank groups of a 128-byte line (the shared arrays
+    // are 128-byte aligned, so host address bits 4..6 are the bank group).
+    for (int i = 0; i < 4; i++) {
+      unsigned seen = 0;
+      bool conflict = false;
+      for (int r = 0; r < 8; r++) {
+        unsigned bg = ((uintptr_t)w.addr[8 * i + r] >> 4) & 7;
+        conflict |= (seen >> bg) & 1;
+        seen |= 1u << bg;
+      }
+      ldsm_phases++;
+      if (conflict) ldsm_conflicted++;
+    }
+  }
+  for (int i = 0; i < 4; i++) memcpy(&r[i], w.addr[8 * i + l / 4] + 4 * (l % 4), 4);
+  w.meet.arrive_and_wait();
+}
+
 // -------------------------------------------------------------- kernels
 
 namespace {
@@ -108,25 +193,33 @@ template <typename T> T arg(void **params, int i) { return *(T *)params[i]; }
 typedef const u8 *cp;
 typedef u8 *mp;
 
-// A kernel: how to call it with cuLaunchKernel's parameter array, and
-// whether its lanes meet in mma_s8 (run a warp at a time on 32 threads).
+// A kernel: how to call it with cuLaunchKernel's parameter array, and how
+// a block's threads run: SERIAL one after another in index order (kernels
+// with no barrier, or whose threads wait only for thread 0); WARP a warp
+// at a time on 32 threads (lanes meet in mma_s8, no __syncthreads); BLOCK
+// the whole block at once on blockDim threads (real __syncthreads barriers
+// over shared tiles, and lanes that meet in mma_s8 and ldsm_x4).
+enum Mode { SERIAL, WARP, BLOCK };
 struct Kernel {
   const char *name;
   void (*call)(void **p);
-  bool warp_wide;
+  Mode mode;
 };
 
 const Kernel kernels[] = {
-    {"label_layer", [](void **p) { label_layer(arg<cp>(p, 0), arg<u32>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<cp>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6), arg<u64>(p, 7), arg<u64>(p, 8)); }, false},
-    {"label_leaves", [](void **p) { label_leaves(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
-    {"merkle_level", [](void **p) { merkle_level(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
-    {"walk", [](void **p) { walk(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<u32>(p, 5), arg<mp>(p, 6), arg<mp>(p, 7)); }, false},
-    {"prg_fill", [](void **p) { prg_fill(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, false},
-    {"transpose_b", [](void **p) { transpose_b(arg<cp>(p, 0), arg<mp>(p, 1), arg<u32>(p, 2)); }, false},
-    {"gather_rows", [](void **p) { gather_rows(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<mp>(p, 5)); }, false},
-    {"gemm_s8", [](void **p) { gemm_s8(arg<cp>(p, 0), arg<cp>(p, 1), arg<i32 *>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4)); }, __CUDA_ARCH__ >= 800},
-    {"row_segments", [](void **p) { row_segments(arg<const i32 *>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, false},
-    {"row_leaves", [](void **p) { row_leaves(arg<cp>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, false},
+    {"label_layer", [](void **p) { label_layer(arg<cp>(p, 0), arg<u32>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<cp>(p, 4), arg<mp>(p, 5), arg<mp>(p, 6), arg<u64>(p, 7), arg<u64>(p, 8)); }, SERIAL},
+    {"label_leaves", [](void **p) { label_leaves(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, SERIAL},
+    {"merkle_level", [](void **p) { merkle_level(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, SERIAL},
+    {"merkle_levels", [](void **p) { merkle_levels(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3)); }, BLOCK},
+    {"walk", [](void **p) { walk(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<u32>(p, 5), arg<mp>(p, 6), arg<mp>(p, 7)); }, SERIAL},
+    {"prg_fill", [](void **p) { prg_fill(arg<cp>(p, 0), arg<mp>(p, 1), arg<u64>(p, 2)); }, SERIAL},
+    {"transpose_b", [](void **p) { transpose_b(arg<cp>(p, 0), arg<mp>(p, 1), arg<u32>(p, 2)); }, SERIAL},
+    {"prg_fill_bt", [](void **p) { prg_fill_bt(arg<cp>(p, 0), arg<mp>(p, 1), arg<u32>(p, 2)); }, BLOCK},
+    {"gather_rows", [](void **p) { gather_rows(arg<cp>(p, 0), arg<cp>(p, 1), arg<u64>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4), arg<mp>(p, 5)); }, SERIAL},
+    {"gemm_s8", [](void **p) { gemm_s8(arg<cp>(p, 0), arg<cp>(p, 1), arg<i32 *>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4)); }, __CUDA_ARCH__ >= 800 ? WARP : SERIAL},
+    {"gemm_s8_tiled", [](void **p) { gemm_s8_tiled(arg<cp>(p, 0), arg<cp>(p, 1), arg<i32 *>(p, 2), arg<u32>(p, 3), arg<u32>(p, 4)); }, BLOCK},
+    {"row_segments", [](void **p) { row_segments(arg<const i32 *>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, SERIAL},
+    {"row_leaves", [](void **p) { row_leaves(arg<cp>(p, 0), arg<u32>(p, 1), arg<u32>(p, 2), arg<mp>(p, 3)); }, SERIAL},
 };
 
 int arch() { return __CUDA_ARCH__ / 10; }
@@ -363,17 +456,71 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total) {
 CUresult cuMemcpyHtoD_v2(unsigned long long d, const void *h, size_t n) { EMU_STICKY(); memcpy((void *)d, h, n); return 0; }
 CUresult cuMemcpyDtoH_v2(void *h, unsigned long long d, size_t n) { EMU_STICKY(); memcpy(h, (void *)d, n); return 0; }
 
-// cuLaunchKernel runs every thread of the grid: one after another, or a
-// warp at a time on 32 threads for a kernel whose lanes meet in mma_s8.
+namespace {
+
+// BlockRun is the per-block state of a BLOCK launch: the __syncthreads
+// barrier and the warps' meeting points, made anew for every block (a
+// thread that exits drops out of both for the rest of its block only).
+struct BlockRun {
+  std::unique_ptr<std::barrier<>> sync;
+  std::vector<std::unique_ptr<Warp>> warps;
+  void reset(unsigned bx) {
+    sync = std::make_unique<std::barrier<>>(bx);
+    warps.clear();
+    for (unsigned w = 0; w < (bx + 31) / 32; w++) warps.push_back(std::make_unique<Warp>());
+  }
+};
+
+// run_blocks runs a BLOCK kernel's grid on bx threads made once per launch:
+// every thread runs its part of block 0, 1, …; a barrier between blocks
+// (whose completion makes the next block's state) keeps the blocks one at
+// a time, as the kernels' `static` shared memory needs.
+void run_blocks(const Kernel &k, unsigned gx, unsigned bx, void **params) {
+  BlockRun run;
+  run.reset(bx);
+  auto next = [&]() noexcept { run.reset(bx); };
+  std::barrier<decltype(next)> between(bx, next);
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < bx; t++)
+    threads.emplace_back([&, t] {
+      gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, threadIdx = {t, 0, 0};
+      lane_id = t % 32;
+      for (unsigned b = 0; b < gx; b++) {
+        blockIdx = {b, 0, 0};
+        lane_warp = run.warps[t / 32].get(), block_barrier = run.sync.get();
+        k.call(params);
+        cp_open.clear(), cp_groups.clear();  // pending copies die with the block's shared memory
+        block_barrier = nullptr;
+        run.sync->arrive_and_drop();
+        lane_warp->meet.arrive_and_drop();
+        between.arrive_and_wait();
+      }
+    });
+  for (auto &t : threads) t.join();
+}
+
+}  // namespace
+
+// cuLaunchKernel runs every thread of the grid, one block at a time (so a
+// kernel's `static` __shared__ variables are the running block's shared
+// memory): its threads one after another, a warp at a time on 32 threads,
+// or all of the block's threads at once (bx threads made once per launch,
+// run_blocks), by the kernel's Mode. A thread
+// that returns leaves the block's barrier and its warp's meeting
+// (arrive_and_drop), as an exited thread no longer takes part on a GPU.
+// Block sizes 1..1024 (a multiple of 32 for WARP kernels); the
+// kernels' shared memory is static (sharedMemBytes is not used).
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned, void *, void **params, void **) {
   const Kernel &k = *(const Kernel *)f;
   if (int r = before_launch(); r >= 0) return r;  // LOOPIN_EMU_FAULT_AT, a sticky fault
   if (getenv("LOOPIN_EMU_FAIL_LAUNCH")) return 98;  // the tests' way to see a failing launch reported
   if (gy != 1 || gz != 1 || by != 1 || bz != 1 || bx == 0 || bx > 1024) return 1;  // the package launches 1-D only
-  if (k.warp_wide && bx % 32 != 0) return 1;
-  for (unsigned b = 0; b < gx; b++) {
-    if (!k.warp_wide) {
+  if (k.mode == WARP && bx % 32 != 0) return 1;
+  launch_misaligned = false, ldsm_phases = 0, ldsm_conflicted = 0;
+  if (k.mode == BLOCK) run_blocks(k, gx, bx, params);
+  for (unsigned b = 0; k.mode != BLOCK && b < gx; b++) {
+    if (k.mode == SERIAL) {
       gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, blockIdx = {b, 0, 0};
       for (unsigned t = 0; t < bx; t++) {
         threadIdx = {t, 0, 0};
@@ -381,17 +528,28 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
       }
       continue;
     }
-    for (unsigned w0 = 0; w0 < bx; w0 += 32) {
-      Warp warp;
-      std::vector<std::thread> lanes;
-      for (unsigned l = 0; l < 32; l++)
-        lanes.emplace_back([&, l] {
-          gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, blockIdx = {b, 0, 0}, threadIdx = {w0 + l, 0, 0};
-          lane_warp = &warp, lane_id = l;
-          k.call(params);
-        });
-      for (auto &t : lanes) t.join();
+    if (k.mode == WARP) {
+      for (unsigned w0 = 0; w0 < bx; w0 += 32) {
+        Warp warp;
+        std::vector<std::thread> lanes;
+        for (unsigned l = 0; l < 32; l++)
+          lanes.emplace_back([&, l] {
+            gridDim = {gx, 1, 1}, blockDim = {bx, 1, 1}, blockIdx = {b, 0, 0}, threadIdx = {w0 + l, 0, 0};
+            lane_warp = &warp, lane_id = l;
+            k.call(params);
+            warp.meet.arrive_and_drop();
+          });
+        for (auto &t : lanes) t.join();
+      }
     }
+  }
+  if (ldsm_phases && getenv("LOOPIN_EMU_BANKS"))
+    fprintf(stderr, "emucuda: %s: %lu ldmatrix phases, %lu with shared bank conflicts\n", k.name, ldsm_phases.load(),
+            ldsm_conflicted.load());
+  if (launch_misaligned) {
+    // A kernel fault: on a GPU the context is dead until it is reset.
+    sticky = true;
+    return 716;  // CUDA_ERROR_MISALIGNED_ADDRESS
   }
   return 0;
 }
@@ -405,6 +563,7 @@ CUresult cuGetErrorString(CUresult r, const char **s) {
   case 98: *s = "emulated driver: launch refused (LOOPIN_EMU_FAIL_LAUNCH)"; return 0;
   case 218: *s = "a PTX JIT compilation failed"; return 0;
   case 500: *s = "named symbol not found"; return 0;
+  case 716: *s = "emulated driver: misaligned address (a 16-byte access not 16-byte aligned)"; return 0;
   }
   *s = "emulated driver error";
   return 0;
