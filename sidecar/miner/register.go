@@ -61,6 +61,16 @@ func setUp(ctx context.Context, c *chain.Client, prover gpu.Prover, cfg Config, 
 	}()
 	mm.sealProgress.Set(1)
 	if st.DeviceID != 0 {
+		// The chain's record of the device must be this seal: a seal.bin
+		// and state.json from elsewhere would answer every challenge wrongly.
+		res, err := pocpstypes.NewQueryClient(c.Conn()).Device(ctx, &pocpstypes.QueryDeviceRequest{DeviceId: st.DeviceID})
+		if err != nil {
+			return state{}, nil, fmt.Errorf("device %d: %w", st.DeviceID, err)
+		}
+		if !sameRoots(res.Device.Seal.LayerRoots, seal.Commitment().LayerRoots) {
+			return state{}, nil, fmt.Errorf("the seal in %s is not the one device %d registered on chain: delete %s to seal and register anew, or give the --dir that sealed it",
+				cfg.Dir, st.DeviceID, cfg.Dir)
+		}
 		log.Info("seal loaded from disk", "device", st.DeviceID, "dir", cfg.Dir)
 		return st, seal, nil
 	}
@@ -175,7 +185,7 @@ func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cf
 	log.Info("sealed", "elapsed", time.Since(start).Round(time.Millisecond), "device_peak", gpu.FormatBytes(mem.DevicePeak),
 		"device_in_use", gpu.FormatBytes(mem.DeviceInUse), "host_peak", gpu.FormatBytes(mem.HostPeak))
 	pj, _ := json.Marshal(p)
-	st := state{Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj}
+	st := state{Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj, LayerRoots: rootsOf(seal.Commitment())}
 	// The seal is on disk before the chain hears of it: a stop from here
 	// on resumes in setUp without resealing.
 	if err := save(cfg.Dir, st, seal); err != nil {

@@ -49,10 +49,12 @@ func rootsOf(c proof.Commitment) [][]byte {
 // save writes state.json and, when seal is given, its sealed layer P first
 // (seal.bin, Labels·32 bytes streamed from the backend), each atomically (a
 // temporary file synced, then renamed): a state.json on disk always
-// describes a whole seal.bin.
+// describes a whole seal.bin. st.LayerRoots must be the seal's.
 func save(dir string, st state, seal gpu.Seal) error {
+	if len(st.LayerRoots) == 0 {
+		return errors.New("save: the state has no layer roots")
+	}
 	if seal != nil {
-		st.LayerRoots = rootsOf(seal.Commitment())
 		f, err := renameio.NewPendingFile(filepath.Join(dir, "seal.bin"), renameio.WithPermissions(0o600))
 		if err != nil {
 			return err
@@ -95,6 +97,12 @@ func load(ctx context.Context, dir string, prover gpu.Prover) (state, gpu.Seal, 
 	var p proof.Params
 	if err := json.Unmarshal(st.Params, &p); err != nil {
 		return st, nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return st, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "state.json"), err)
+	}
+	if len(st.Key) != len(proof.Hash{}) {
+		return st, nil, fmt.Errorf("%s: the device key has %d bytes, want 32", filepath.Join(dir, "state.json"), len(st.Key))
 	}
 	var ek proof.Hash
 	copy(ek[:], st.Key)
@@ -151,10 +159,10 @@ func migrate(ctx context.Context, dir string, st state, p proof.Params, ek proof
 	if err != nil {
 		return st, nil, fmt.Errorf("restore the seal in %s: %w", dir, err)
 	}
+	st.LayerRoots = rootsOf(seal.Commitment())
 	if err := save(dir, st, seal); err != nil {
 		seal.Close()
 		return st, nil, err
 	}
-	st.LayerRoots = rootsOf(seal.Commitment())
 	return st, seal, nil
 }

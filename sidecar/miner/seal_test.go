@@ -27,9 +27,14 @@ func TestSealSurvivesARestart(t *testing.T) {
 	require.NoError(t, err)
 	pj, err := json.Marshal(p)
 	require.NoError(t, err)
-	st := state{DeviceID: 7, Key: ek[:], Params: pj}
+	st := state{DeviceID: 7, Key: ek[:], Params: pj, LayerRoots: rootsOf(seal.Commitment())}
 	dir := t.TempDir()
 	require.NoError(t, save(dir, st, seal))
+	// Later saves of the state alone (the device id, the stake) keep the
+	// roots a restart needs.
+	st.StakeID = 3
+	require.NoError(t, save(dir, st, nil))
+	require.Error(t, save(dir, state{DeviceID: 7}, nil), "a state without roots is not written")
 	fi, err := os.Stat(filepath.Join(dir, "seal.bin"))
 	require.NoError(t, err)
 	require.EqualValues(t, p.SealBytes(), fi.Size(), "P alone is kept")
@@ -43,6 +48,7 @@ func TestSealSurvivesARestart(t *testing.T) {
 	got, back, err := load(ctx, dir, prover)
 	require.NoError(t, err)
 	require.Equal(t, uint64(7), got.DeviceID)
+	require.Equal(t, uint64(3), got.StakeID)
 	require.Equal(t, seal.Commitment(), back.Commitment())
 	root, err := back.Residency(ctx, nonce)
 	require.NoError(t, err)
