@@ -88,13 +88,16 @@ func (c *CUDA) Memory() Memory {
 func (c *CUDA) Close() error { c.d.close(); return nil }
 
 // answerBytes is the device memory a sealed device needs besides P to
-// answer: the larger of a residency run (results, leaves, tree) and a GEMM
-// run (B twice, A, C, the rounds' trees, their B seeds).
+// answer: a residency run kept until it is opened (results, leaves, tree),
+// a GEMM run (B twice, A, C, the segment hashes, the rounds' trees, their
+// B seeds) and the buffers of a GEMM audit's recomputation, which can all
+// be held at once (a verifier need not open a run before the next).
 func answerBytes(p proof.Params) uint64 {
 	w, m, n, r := uint64(p.Walks), uint64(p.GemmRows), uint64(p.GemmDim), uint64(p.Rounds)
 	residency := 3*w*32 + 32
 	gemm := 2*n*n + m*n + 4*m*n + m*segments(p)*32 + r*(2*m-1)*32 + r*32 + 32
-	return max(residency, gemm)
+	audit := 2*n*n + 16*n + 16*4*n + 32
+	return residency + gemm + audit
 }
 
 // segments is K, the segments of a GEMM output row (proof.RowSegments).
@@ -447,7 +450,10 @@ type cudaSeal struct {
 	// upper tree (nil after Discard or Restore, back after a re-seal).
 	layers []proof.Layer
 	sealed devBuf // P on the device
-	res    *cudaResidency
+	// lost: P's device memory was given back for a re-seal that did not
+	// finish; every answer is errSealLost until the seal is restored.
+	lost bool
+	res  *cudaResidency
 	gemm   *cudaGemm
 }
 
@@ -553,6 +559,9 @@ func (s *cudaSeal) Commitment() proof.Commitment { return s.commit }
 
 // WriteSealed streams P from the device in chunks.
 func (s *cudaSeal) WriteSealed(w io.Writer) error {
+	if s.lost {
+		return errSealLost
+	}
 	d := s.c.d
 	chunk := min(uint64(maxChunkLabels), s.p.Labels)
 	host := make([]proof.Hash, chunk)
@@ -594,8 +603,11 @@ func (s *cudaSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.Setu
 			}
 		}
 	}
+	if avail := memAvailable(); avail > 0 && p.SealBytes() > avail {
+		return nil, fmt.Errorf("setup: sealing again needs %s of host memory for a layer in flight and %s is available", FormatBytes(p.SealBytes()), FormatBytes(avail))
+	}
 	_ = s.c.d.do(func() error { s.freeRuns(); s.c.d.free(s.sealed); return nil })
-	s.sealed = devBuf{}
+	s.sealed, s.lost = devBuf{}, true
 	var shared layerStore
 	store := func(uint32) (layerStore, error) {
 		if shared == nil {
@@ -620,9 +632,9 @@ func (s *cudaSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.Setu
 	}
 	sealed, err := s.c.label(ctx, p, s.ek, nil, store, done)
 	if err != nil {
-		return nil, fmt.Errorf("setup: re-seal (the seal is no longer on the device: restore it): %w", err)
+		return nil, fmt.Errorf("setup: re-seal: %w (%w)", err, errSealLost)
 	}
-	s.sealed = sealed
+	s.sealed, s.lost = sealed, false
 	view := &proof.SealView{Params: p, Key: s.ek, Layers: make([]proof.Layer, p.Layers)}
 	for l := range view.Layers {
 		view.Layers[l] = proof.Layer{Reader: spans{cut: cut, spans: want[l]}, Tree: trees[l]}
@@ -631,6 +643,10 @@ func (s *cudaSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.Setu
 	s.holdP()
 	return view.ProveSetup(s.commit, seed)
 }
+
+// errSealLost: the seal is not on the device (a re-seal that failed); it
+// wraps ErrDeviceReset, so a miner restores it from its disk copy.
+var errSealLost = fmt.Errorf("%w: the seal's P was given back for a re-seal that did not finish", ErrDeviceReset)
 
 // spans serves the labels of the spans of 2^cut labels a re-seal kept.
 type spans struct {
@@ -680,6 +696,9 @@ func (s *cudaSeal) Residency(ctx context.Context, nonce proof.Hash) (proof.Hash,
 	d := s.c.d
 	w := uint64(p.Walks)
 	var root proof.Hash
+	if s.lost {
+		return root, errSealLost
+	}
 	err := d.do(func() error {
 		s.freeResidency()
 		bufs, err := d.allocAll(32, w*32, w*32, max(w-1, 1)*32)
@@ -766,6 +785,9 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 	treeHashes := 2*m - 1
 	d := s.c.d
 	var roots []proof.Hash
+	if s.lost {
+		return nil, errSealLost
+	}
 	err := d.do(func() error {
 		s.freeGemm()
 		trees, err := d.alloc(rounds * treeHashes * 32)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -44,7 +45,7 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 				t.Skipf("cannot build the emulated driver here: %s", out)
 			}
 			require.NoError(t, err, "build the emulated driver: %s", out)
-			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestEmulatedDriverPTXFallback", "TestEmulatedDriverFaultRecovery", "TestCUDAEdgeParams", "TestCUDAProfiler")
+			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestEmulatedDriverPTXFallback", "TestEmulatedDriverFaultRecovery", "TestCUDAEdgeParams", "TestCUDAProfiler", "TestCUDAReSealCancelled")
 			// A device with a memory limit: a seal of nine tenths of it, then
 			// a scaled h100-sxm; each child has its own limit (the emulated
 			// driver reads it once).
@@ -455,4 +456,37 @@ func TestCUDAProfiler(t *testing.T) {
 	run, err := ref.Residency(key("nonce"))
 	require.NoError(t, err)
 	require.Equal(t, run.Root(), root)
+}
+
+// A re-seal for the setup proof that stops midway (its context cancelled)
+// leaves the seal without P on the device: every answer then says so with
+// gpu.ErrDeviceReset (the miner restores from disk on it) instead of
+// reading freed memory, and a later setup proof seals again and brings P
+// back.
+func TestCUDAReSealCancelled(t *testing.T) {
+	prover := emulatedOnly(t)
+	defer gpu.SetMaxHostLayers(gpu.SetMaxHostLayers(0))
+	p := proof.TinyParams()
+	seal, err := prover.Seal(context.Background(), p, key("full"), gpu.SealOptions{})
+	require.NoError(t, err)
+	defer seal.Close()
+	root, err := seal.Residency(context.Background(), key("nonce"))
+	require.NoError(t, err)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = seal.ProveSetup(cancelled, key("seed"))
+	require.ErrorIs(t, err, context.Canceled)
+	require.ErrorIs(t, err, gpu.ErrDeviceReset)
+	_, err = seal.Residency(context.Background(), key("nonce"))
+	require.ErrorIs(t, err, gpu.ErrDeviceReset)
+	_, err = seal.Gemm(context.Background(), key("nonce"))
+	require.ErrorIs(t, err, gpu.ErrDeviceReset)
+	require.ErrorIs(t, seal.WriteSealed(io.Discard), gpu.ErrDeviceReset)
+
+	sp, err := seal.ProveSetup(context.Background(), key("seed"))
+	require.NoError(t, err)
+	require.NoError(t, proof.VerifySetup(p, key("full"), seal.Commitment(), key("seed"), sp))
+	again, err := seal.Residency(context.Background(), key("nonce"))
+	require.NoError(t, err)
+	require.Equal(t, root, again, "P is back")
 }

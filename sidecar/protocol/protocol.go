@@ -63,6 +63,18 @@ type Miner struct {
 	ran map[runKey]bool
 	// restore takes the seal back after a device reset (OnDeviceReset).
 	restore func(ctx context.Context) (gpu.Seal, error)
+	// sealed: Discard was called; setup answers the last setup proof
+	// answered, for its challenge and seed.
+	sealed bool
+	setup  *setupAnswer
+}
+
+// setupAnswer is a signed setup proof, kept so that a repeated request
+// costs nothing (a re-seal when the layers are not held).
+type setupAnswer struct {
+	challenge  uint64
+	seed       proof.Hash
+	proof, sig []byte
 }
 
 // runKey names one run: a challenge and its kind (residency or GEMM).
@@ -102,6 +114,50 @@ type run struct {
 	challenge uint64
 	input     proof.Hash
 	roots     []proof.Hash
+	// secret is the audit secret the run was first opened with (one per
+	// run), opened its signed openings by audit position.
+	secret *proof.Hash
+	opened map[uint32]*types.Opening
+}
+
+// openings checks a request to open positions of r with secret against
+// params p (at most k distinct positions below k, one secret per run) and
+// returns the positions still to open. Errors: a position outside the
+// audit, a repeated position, too many, another secret.
+func (r *run) openings(p proof.Params, secret proof.Hash, positions []uint32) ([]uint32, error) {
+	if len(positions) > int(p.Samples) {
+		return nil, fmt.Errorf("%d audit positions asked, the audit has %d", len(positions), p.Samples)
+	}
+	if r.secret != nil && *r.secret != secret {
+		return nil, errors.New("this run was opened with another audit secret")
+	}
+	seen := map[uint32]bool{}
+	var todo []uint32
+	for _, j := range positions {
+		if j >= p.Samples {
+			return nil, fmt.Errorf("audit position %d: the audit has %d", j, p.Samples)
+		}
+		if seen[j] {
+			return nil, fmt.Errorf("audit position %d asked twice", j)
+		}
+		seen[j] = true
+		if r.opened[j] == nil {
+			todo = append(todo, j)
+		}
+	}
+	if r.secret == nil {
+		r.secret, r.opened = &secret, map[uint32]*types.Opening{}
+	}
+	return todo, nil
+}
+
+// answer returns the signed openings of positions, in order, from r.opened.
+func (r *run) answer(positions []uint32) []*types.Opening {
+	out := make([]*types.Opening, len(positions))
+	for i, j := range positions {
+		out[i] = r.opened[j]
+	}
+	return out
 }
 
 // NewMiner answers from seal s with device key key for chain chainID (nil
@@ -159,7 +215,14 @@ func (m *Miner) Discard() {
 	if m.s != nil {
 		m.s.Discard()
 	}
+	m.sealed = true
 }
+
+// ErrSealed is returned for a setup request once the seal has been
+// discarded (the chain accepted the setup proof): answering it would mean
+// sealing again, which a verifier holding any of the device's challenges
+// could ask for at will.
+var ErrSealed = errors.New("the device's setup proof has passed: it answers no setup challenge")
 
 // ErrNoSeal is returned by a miner that holds no seal (lost or never
 // made): it cannot answer, and its verifier reports "no answer".
@@ -180,6 +243,15 @@ func (m *Miner) Setup(ctx context.Context, challenge uint64, seed proof.Hash) ([
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if a := m.setup; a != nil && a.challenge == challenge && a.seed == seed {
+		return a.proof, a.sig, nil
+	}
+	if m.sealed {
+		return nil, nil, ErrSealed
+	}
+	// A re-seal that stops midway would leave the device without its seal:
+	// it runs to the end even if the verifier goes away.
+	ctx = context.WithoutCancel(ctx)
 	pf, err := m.s.ProveSetup(ctx, seed)
 	if m.recovered(ctx, err) {
 		pf, err = m.s.ProveSetup(ctx, seed)
@@ -191,7 +263,9 @@ func (m *Miner) Setup(ctx context.Context, challenge uint64, seed proof.Hash) ([
 	if err != nil {
 		return nil, nil, err
 	}
-	return bz, m.sign(challenge, proof.AnswerSetup, proof.SetupPayload(seed, bz)), nil
+	sig := m.sign(challenge, proof.AnswerSetup, proof.SetupPayload(seed, bz))
+	m.setup = &setupAnswer{challenge: challenge, seed: seed, proof: bz, sig: sig}
+	return bz, sig, nil
 }
 
 // Residency implements MinerAPI.
@@ -226,12 +300,12 @@ func (m *Miner) OpenResidency(_ context.Context, challenge uint64, nonce, secret
 		return nil, ErrUnknownRun
 	}
 	p := m.s.Params()
+	todo, err := m.res.openings(p, secret, positions)
+	if err != nil {
+		return nil, err
+	}
 	audit := proof.ResidencyAudit(p, nonce, m.res.roots[0], secret)
-	var out []*types.Opening
-	for _, j := range positions {
-		if j >= uint32(len(audit)) {
-			return nil, fmt.Errorf("audit position %d: the audit has %d", j, len(audit))
-		}
+	for _, j := range todo {
 		pf, err := m.s.OpenResidency([]uint32{audit[j]})
 		if err != nil {
 			return nil, err
@@ -241,9 +315,9 @@ func (m *Miner) OpenResidency(_ context.Context, challenge uint64, nonce, secret
 			return nil, err
 		}
 		sig := m.sign(challenge, proof.AnswerResidencyOpening, proof.OpeningPayload(secret, j, proof.RootPayload(nonce, m.res.roots[0]), bz))
-		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: sig})
+		m.res.opened[j] = &types.Opening{Position: j, Opening: bz, Signature: sig}
 	}
-	return out, nil
+	return m.res.answer(positions), nil
 }
 
 // Gemm implements MinerAPI.
@@ -276,12 +350,12 @@ func (m *Miner) OpenGemm(_ context.Context, challenge uint64, seed, secret proof
 		return nil, ErrUnknownRun
 	}
 	p := m.s.Params()
+	todo, err := m.gemm.openings(p, secret, positions)
+	if err != nil {
+		return nil, err
+	}
 	audit := proof.GemmAudit(p, seed, m.gemm.roots, secret)
-	var out []*types.Opening
-	for _, j := range positions {
-		if j >= uint32(len(audit)) {
-			return nil, fmt.Errorf("audit position %d: the audit has %d", j, len(audit))
-		}
+	for _, j := range todo {
 		pf, err := m.s.OpenGemm([]proof.RowRef{audit[j]})
 		if err != nil {
 			return nil, err
@@ -291,9 +365,9 @@ func (m *Miner) OpenGemm(_ context.Context, challenge uint64, seed, secret proof
 			return nil, err
 		}
 		sig := m.sign(challenge, proof.AnswerGemmOpening, proof.OpeningPayload(secret, j, proof.RootPayload(seed, m.gemm.roots...), bz))
-		out = append(out, &types.Opening{Position: j, Opening: bz, Signature: sig})
+		m.gemm.opened[j] = &types.Opening{Position: j, Opening: bz, Signature: sig}
 	}
-	return out, nil
+	return m.gemm.answer(positions), nil
 }
 
 // Verifier runs challenges. Its VRF key makes each challenge's secrets
