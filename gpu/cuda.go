@@ -454,7 +454,7 @@ type cudaSeal struct {
 	// finish; every answer is errSealLost until the seal is restored.
 	lost bool
 	res  *cudaResidency
-	gemm   *cudaGemm
+	gemm *cudaGemm
 }
 
 // holdP makes P's reader the device copy, dropping its host store.
