@@ -1,6 +1,9 @@
 package proof_test
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/loopin-project/loopin/proof"
@@ -88,5 +91,45 @@ func BenchmarkMerkleNode(b *testing.B) {
 	l, r := key("l"), key("r")
 	for range b.N {
 		l = proof.NodeHash(l, r)
+	}
+}
+
+// BenchmarkWalkParallel is the host side of the split and host-DRAM seal
+// attacks (docs/pocps.md §9, "Open"): the v2 walk over a 1 GiB seal in
+// this machine's memory on every core, reported as bytes of P read per
+// second (B·32 a step), to compare with W·S·B·32 / deadline. P is random
+// bytes: a walk's cost does not depend on how P was made.
+//
+//	go test ./proof -run '^$' -bench WalkParallel -benchtime 2x
+func BenchmarkWalkParallel(b *testing.B) {
+	p := proof.Params{Labels: 1 << 25, Layers: 1, Parents: 1, Samples: 1, Walks: 1 << 16, Steps: 32, GemmRows: 16, GemmDim: 32, Rounds: 1, WalkBlock: 8}
+	if err := p.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	sealed := make([]proof.Hash, p.Labels)
+	raw := make([]byte, 32*len(sealed))
+	proof.PRGBytes(proof.Hash{1}, raw[:1<<20])
+	for off := 1 << 20; off < len(raw); off *= 2 {
+		copy(raw[off:], raw[:off])
+	}
+	for i := range sealed {
+		copy(sealed[i][:], raw[32*i:])
+		sealed[i][0] ^= byte(i) // no two labels alike
+	}
+	b.SetBytes(int64(p.Walks) * int64(p.Steps) * int64(p.Block()) * proof.LabelSize)
+	b.ResetTimer()
+	for range b.N {
+		var next atomic.Uint32
+		var wg sync.WaitGroup
+		for range runtime.NumCPU() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for w := next.Add(1) - 1; w < p.Walks; w = next.Add(1) - 1 {
+					proof.Walk(p, sealed, proof.Hash{2}, w)
+				}
+			}()
+		}
+		wg.Wait()
 	}
 }
