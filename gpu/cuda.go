@@ -76,10 +76,11 @@ func openCUDA(o Options) (Prover, error) {
 func (c *CUDA) Info() Info { return c.d.describe() }
 
 // Memory reports the device memory this prover holds and has held, and
-// the process's peak resident memory.
+// the process's peak resident memory. It takes no lock: a seal's progress
+// callback may call it.
 func (c *CUDA) Memory() Memory {
 	var m Memory
-	_ = c.d.do(func() error { m.DeviceInUse, m.DevicePeak = c.d.inUse, c.d.peak; return nil })
+	m.DeviceInUse, m.DevicePeak = c.d.inUse.Load(), c.d.peak.Load()
 	m.HostPeak = hostPeak()
 	return m
 }

@@ -155,6 +155,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -271,7 +272,9 @@ type driver struct {
 	kernel string
 	// inUse and peak count the bytes this driver has allocated on the
 	// device (now, and at most since it opened or since ResetPeak).
-	inUse, peak uint64
+	// Atomic: Memory reads them without the driver's lock (a seal's
+	// progress callback runs under it).
+	inUse, peak atomic.Uint64
 }
 
 // newDriver opens device 0, retains its primary context and loads the
@@ -602,12 +605,13 @@ func (d *driver) alloc(size uint64) (devBuf, error) {
 		err := check(fmt.Sprintf("alloc %s", FormatBytes(size)), r)
 		if r == cudaErrorOutOfMemory {
 			free, total, _ := d.memInfo()
-			err = fmt.Errorf("%w: %w (%s free of %s, %s held by this prover)", ErrDeviceMemory, err, FormatBytes(free), FormatBytes(total), FormatBytes(d.inUse))
+			err = fmt.Errorf("%w: %w (%s free of %s, %s held by this prover)", ErrDeviceMemory, err, FormatBytes(free), FormatBytes(total), FormatBytes(d.inUse.Load()))
 		}
 		return devBuf{}, err
 	}
-	d.inUse += size
-	d.peak = max(d.peak, d.inUse)
+	now := d.inUse.Add(size)
+	for peak := d.peak.Load(); now > peak && !d.peak.CompareAndSwap(peak, now); peak = d.peak.Load() {
+	}
 	return devBuf{ptr: p, size: size, owner: true, gen: d.gen}, nil
 }
 
@@ -617,7 +621,7 @@ const cudaErrorOutOfMemory = 2
 func (d *driver) free(b devBuf) {
 	if b.ptr != 0 && b.owner && b.gen == d.gen { // never into a context that replaced b's
 		C.cu_free(b.ptr)
-		d.inUse -= b.size
+		d.inUse.Add(-b.size)
 	}
 }
 

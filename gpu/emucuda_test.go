@@ -430,9 +430,16 @@ func TestEmulatedDriverFaultRecovery(t *testing.T) {
 func TestCUDAProfiler(t *testing.T) {
 	prover := emulatedOrDevice(t)
 	ctx := context.Background()
-	seal, err := prover.Seal(ctx, proof.TinyParams(), key("profile"), gpu.SealOptions{})
+	// The progress callback may ask for the memory held (the miner
+	// sidecar's does): it runs while the seal holds the device.
+	var peaks []uint64
+	seal, err := prover.Seal(ctx, proof.TinyParams(), key("profile"), gpu.SealOptions{Progress: func(int, int) {
+		peaks = append(peaks, prover.Memory().DevicePeak)
+	}})
 	require.NoError(t, err)
 	defer seal.Close()
+	require.Len(t, peaks, int(proof.TinyParams().Layers))
+	require.Positive(t, peaks[0])
 	pr, ok := seal.(gpu.Profiler)
 	require.True(t, ok)
 	times, err := pr.Profile(ctx, key("seed"))

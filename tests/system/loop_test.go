@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -447,8 +448,9 @@ func TestSystemLoop(t *testing.T) {
 			"--dir", dir2, "--listen", fmt.Sprintf("127.0.0.1:%d", minerPort), "--metrics", "")
 	}
 	m2 := startMiner2()
-	require.Eventually(t, func() bool { return strings.Contains(m2.logs.String(), "msg=registered") }, 60*time.Second, time.Second,
-		"the second device registers; its log:\n%s", m2.logs.String())
+	if !assert.Eventually(t, func() bool { return strings.Contains(m2.logs.String(), "msg=registered") }, 60*time.Second, time.Second) {
+		t.Fatalf("the second device registers; its log:\n%s", m2.logs.String()) // the log as it is now, not when the wait began
+	}
 	m2.stop(syscall.SIGKILL)
 	statePath := filepath.Join(dir2, "state.json")
 	bz, err := os.ReadFile(statePath)
