@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -270,7 +271,7 @@ type upperTree struct {
 }
 
 func newUpperTree(labels, chunk uint64, cut int) *upperTree {
-	u := &upperTree{cut: cut, chunkHeight: log2(chunk)}
+	u := &upperTree{cut: cut, chunkHeight: bits.TrailingZeros64(chunk)} // chunk is a power of two
 	for h := cut; h <= u.chunkHeight; h++ {
 		u.levels = append(u.levels, make([]proof.Hash, labels>>h))
 	}
@@ -978,15 +979,6 @@ func (s *cudaSeal) Close() error {
 	s.sealed = devBuf{}
 	s.layers = nil
 	return nil
-}
-
-func log2(n uint64) int {
-	k := 0
-	for n > 1 {
-		n >>= 1
-		k++
-	}
-	return k
 }
 
 var _ Profiler = (*cudaSeal)(nil)

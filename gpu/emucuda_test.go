@@ -5,7 +5,6 @@ package gpu_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,13 +37,7 @@ func TestCUDABackendOnEmulatedDriver(t *testing.T) {
 	}
 	for _, arch := range []string{"90", "80", "70"} {
 		t.Run("sm_"+arch, func(t *testing.T) {
-			dir := t.TempDir()
-			out, err := exec.Command("bash", "testdata/emucuda/build.sh", arch, dir).CombinedOutput()
-			var exit *exec.ExitError
-			if errors.As(err, &exit) && exit.ExitCode() == 3 {
-				t.Skipf("cannot build the emulated driver here: %s", out)
-			}
-			require.NoError(t, err, "build the emulated driver: %s", out)
+			dir := gpu.BuildEmulatedDriver(t, arch)
 			runChild(t, dir, arch, "", "TestCUDAMatchesVectors", "TestCUDABackendProofsVerify", "TestEmulatedDriverLoader", "TestEmulatedDriverPTXFallback", "TestEmulatedDriverFaultRecovery", "TestCUDAEdgeParams", "TestCUDAProfiler", "TestCUDAReSealCancelled")
 			// A device with a memory limit: a seal of nine tenths of it, then
 			// a scaled h100-sxm; each child has its own limit (the emulated

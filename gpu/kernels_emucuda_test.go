@@ -4,7 +4,6 @@ package gpu
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -37,16 +36,10 @@ func TestKernelVariantsOnEmulatedDriver(t *testing.T) {
 	}
 	for _, arch := range []string{"90", "80", "70"} {
 		t.Run("sm_"+arch, func(t *testing.T) {
-			dir := t.TempDir()
-			out, err := exec.Command("bash", "testdata/emucuda/build.sh", arch, dir).CombinedOutput()
-			var exit *exec.ExitError
-			if errors.As(err, &exit) && exit.ExitCode() == 3 {
-				t.Skipf("cannot build the emulated driver here: %s", out)
-			}
-			require.NoError(t, err, "build the emulated driver: %s", out)
+			dir := BuildEmulatedDriver(t, arch)
 			child := exec.Command(os.Args[0], "-test.run", "^TestKernelVariantsChild$", "-test.v", "-test.count=1")
 			child.Env = append(os.Environ(), "LOOPIN_EMUCUDA_KERNELS="+arch, "LD_LIBRARY_PATH="+dir, "LOOPIN_EMU_BANKS=1")
-			out, err = child.CombinedOutput()
+			out, err := child.CombinedOutput()
 			require.NoError(t, err, "child:\n%s", out)
 			require.Contains(t, string(out), "--- PASS: TestKernelVariantsChild", "child:\n%s", out)
 			require.False(t, strings.Contains(string(out), "--- SKIP"), "child:\n%s", out)

@@ -3,6 +3,7 @@ package proof_test
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -206,14 +207,8 @@ func TestTamperedRowSegmentFailsVerifyRowAt(t *testing.T) {
 	t.Logf("%d rows audited, %d blocks in the zeroed segment, %d caught by VerifyRowAt", audited, inSegment1, caught)
 }
 
-func log2(n uint64) int {
-	k := 0
-	for n > 1 {
-		n >>= 1
-		k++
-	}
-	return k
-}
+// log2 is k with 2^k = n for a power of two n.
+func log2(n uint64) int { return bits.TrailingZeros64(n) }
 
 // Every bit of the block a walk step reads reaches the next address: a
 // device cannot issue the next read before the block's last bytes have
