@@ -464,7 +464,7 @@ func TestCUDAProfiler(t *testing.T) {
 // reading freed memory, and a later setup proof seals again and brings P
 // back.
 func TestCUDAReSealCancelled(t *testing.T) {
-	prover := emulatedOnly(t)
+	prover := emulatedOrDevice(t)
 	defer gpu.SetMaxHostLayers(gpu.SetMaxHostLayers(0))
 	p := proof.TinyParams()
 	seal, err := prover.Seal(context.Background(), p, key("full"), gpu.SealOptions{})

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The GPU checks, in one run, for a machine with an NVIDIA GPU and its driver
 # only (no Go toolchain, no CUDA toolkit, no network). Prepare here with
-# `make gpu-device-bundle` (writes .gpu/gpu.test and .gpu/loopind.gz, about
-# 50 MB together), carry .gpu/ to the GPU machine with the working tree (the
-# tests read gpu/testdata), and run this script there from the repository
-# root:
+# `make gpu-device-bundle` (writes .gpu/bundle/gpu.test.gz and loopind.gz,
+# about 60 MB together), carry .gpu/bundle to the GPU machine with the
+# working tree (the tests read gpu/testdata), and run this script there from
+# the repository root:
 #
 #   scripts/gpu-device-check.sh            # OUT=.gpu/out, the device's class
 #   CLASS=h200 OUT=/tmp/out scripts/gpu-device-check.sh
@@ -36,16 +36,16 @@ cd "$(dirname "$0")/.."
 out=$(realpath -m "${OUT:-.gpu/out}")
 scale=${SCALE:-1}
 mkdir -p "$out"
-for f in .gpu/gpu.test .gpu/loopind.gz; do
-  [ -f "$f" ] || { echo "$f missing: run 'make gpu-device-bundle' on the build machine and carry .gpu/" >&2; exit 2; }
+for f in .gpu/bundle/gpu.test.gz .gpu/bundle/loopind.gz; do
+  [ -f "$f" ] || { echo "$f missing: run 'make gpu-device-bundle' on the build machine and carry .gpu/bundle" >&2; exit 2; }
 done
 root=$PWD
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-gzip -dc .gpu/loopind.gz > "$bin/loopind" && chmod +x "$bin/loopind"
+gzip -dc .gpu/bundle/loopind.gz > "$bin/loopind" && chmod +x "$bin/loopind"
+gzip -dc .gpu/bundle/gpu.test.gz > "$bin/gpu.test" && chmod +x "$bin/gpu.test"
 loopind=$bin/loopind
-gputest=$root/.gpu/gpu.test
-chmod +x "$gputest"
+gputest=$bin/gpu.test
 
 # The device's class from its name, unless CLASS is given.
 name=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n1)
