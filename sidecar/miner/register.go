@@ -171,8 +171,8 @@ func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cf
 		mm.sealProgress.Set(float64(done) / float64(total))
 		mem := prover.Memory()
 		mm.observeMemory(mem)
-		log.Info("seal progress", "layer", done, "of", total, "percent", 100*done/total, "elapsed", time.Since(start).Round(time.Millisecond),
-			"device_peak", gpu.FormatBytes(mem.DevicePeak), "host_peak", gpu.FormatBytes(mem.HostPeak))
+		log.Info("seal progress", append([]any{"layer", done, "of", total, "percent", 100 * done / total, "elapsed", time.Since(start).Round(time.Millisecond)},
+			memoryAttrs(prover, mem)...)...)
 	}})
 	if errors.Is(err, gpu.ErrDeviceMemory) {
 		return state{}, nil, fmt.Errorf("cannot seal a %s device here: %w", cfg.Class, err)
@@ -182,8 +182,7 @@ func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cf
 	}
 	mem := prover.Memory()
 	mm.observeMemory(mem)
-	log.Info("sealed", "elapsed", time.Since(start).Round(time.Millisecond), "device_peak", gpu.FormatBytes(mem.DevicePeak),
-		"device_in_use", gpu.FormatBytes(mem.DeviceInUse), "host_peak", gpu.FormatBytes(mem.HostPeak))
+	log.Info("sealed", append([]any{"elapsed", time.Since(start).Round(time.Millisecond)}, memoryAttrs(prover, mem)...)...)
 	pj, _ := json.Marshal(p)
 	st := state{Fingerprint: fp[:], KeyHeight: height, Key: ek[:], Params: pj, LayerRoots: rootsOf(seal.Commitment())}
 	// The seal is on disk before the chain hears of it: a stop from here
@@ -197,6 +196,16 @@ func sealAndRegister(ctx context.Context, c *chain.Client, prover gpu.Prover, cf
 		return state{}, nil, err
 	}
 	return st, seal, nil
+}
+
+// memoryAttrs are the log attributes of the prover's memory: the device's
+// (peak and in use) on the CUDA backend, and the host's peak.
+func memoryAttrs(prover gpu.Prover, mem gpu.Memory) []any {
+	attrs := []any{"host_peak", gpu.FormatBytes(mem.HostPeak)}
+	if prover.Info().Backend == gpu.BackendCUDA {
+		attrs = append(attrs, "device_peak", gpu.FormatBytes(mem.DevicePeak), "device_in_use", gpu.FormatBytes(mem.DeviceInUse))
+	}
+	return attrs
 }
 
 // registerSealed submits MsgRegisterDevice for the seal st describes and
