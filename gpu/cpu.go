@@ -299,34 +299,10 @@ func bytesToHashes(b []byte) []proof.Hash {
 
 // hostPeak reads VmHWM (the peak resident set) from /proc/self/status, 0
 // where there is none.
-func hostPeak() uint64 {
-	bz, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(bz), "\n") {
-		var kb uint64
-		if _, err := fmt.Sscanf(line, "VmHWM: %d kB", &kb); err == nil {
-			return kb * 1024
-		}
-	}
-	return 0
-}
+func hostPeak() uint64 { return procBytes("/proc/self/status", "VmHWM") }
 
 // memAvailable reads MemAvailable from /proc/meminfo (Linux), 0 elsewhere.
-func memAvailable() uint64 {
-	bz, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(bz), "\n") {
-		var kb uint64
-		if _, err := fmt.Sscanf(line, "MemAvailable: %d kB", &kb); err == nil {
-			return kb * 1024
-		}
-	}
-	return 0
-}
+func memAvailable() uint64 { return procBytes("/proc/meminfo", "MemAvailable") }
 
 // cpuModel reads the CPU model name from /proc/cpuinfo (Linux), or GOARCH.
 func cpuModel() string {
@@ -342,14 +318,18 @@ func cpuModel() string {
 }
 
 // memTotal reads MemTotal from /proc/meminfo (Linux), 0 elsewhere.
-func memTotal() uint64 {
-	bz, err := os.ReadFile("/proc/meminfo")
+func memTotal() uint64 { return procBytes("/proc/meminfo", "MemTotal") }
+
+// procBytes reads the "key: N kB" line of a /proc file (Linux) in bytes, 0
+// where there is none.
+func procBytes(file, key string) uint64 {
+	bz, err := os.ReadFile(file)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(bz), "\n") {
 		var kb uint64
-		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil {
+		if _, err := fmt.Sscanf(line, key+": %d kB", &kb); err == nil {
 			return kb * 1024
 		}
 	}
