@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -171,7 +172,7 @@ func (s *cpuSeal) ProveSetup(ctx context.Context, seed proof.Hash) (*proof.Setup
 		if err != nil {
 			return nil, err
 		}
-		if !sameCommitment(again.Commitment(), s.commitment) {
+		if !slices.Equal(again.Commitment().LayerRoots, s.commitment.LayerRoots) {
 			return nil, errors.New("setup: the re-seal does not match the commitment")
 		}
 		s.sealing = again
@@ -275,18 +276,6 @@ func writeLabels(w io.Writer, labels []proof.Hash) error {
 		}
 	}
 	return bw.Flush()
-}
-
-func sameCommitment(a, b proof.Commitment) bool {
-	if len(a.LayerRoots) != len(b.LayerRoots) {
-		return false
-	}
-	for i := range a.LayerRoots {
-		if a.LayerRoots[i] != b.LayerRoots[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func bytesToHashes(b []byte) []proof.Hash {

@@ -118,16 +118,7 @@ func Seal(p Params, ek Hash, progress func(done, total int)) (*Sealing, error) {
 
 // Commitment returns the seal commitment registered on chain: the Merkle
 // root of every layer, in order. The last root commits the sealed layer P.
-func (s *Sealing) Commitment() Commitment {
-	roots := make([]Hash, len(s.Trees))
-	for l, t := range s.Trees {
-		if t == nil {
-			panic("proof: commitment of a discarded layer")
-		}
-		roots[l] = t.Root()
-	}
-	return Commitment{LayerRoots: roots}
-}
+func (s *Sealing) Commitment() Commitment { return s.View().Commitment() }
 
 // Sealed returns the sealed layer P (the last layer).
 func (s *Sealing) Sealed() []Hash { return s.Layers[len(s.Layers)-1] }

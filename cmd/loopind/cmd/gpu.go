@@ -61,7 +61,7 @@ func gpuInfoCmd() *cobra.Command {
 func printInfo(out io.Writer, info gpu.Info) {
 	fmt.Fprintf(out, "backend:  %s\n", info.Backend)
 	fmt.Fprintf(out, "device:   %s\n", info.Device)
-	fmt.Fprintf(out, "memory:   %s\n", bytesString(float64(info.MemoryBytes)))
+	fmt.Fprintf(out, "memory:   %s\n", gpu.FormatBytes(info.MemoryBytes))
 	if info.Backend == gpu.BackendCUDA {
 		fmt.Fprintf(out, "driver:   CUDA %s\n", info.Driver)
 		fmt.Fprintf(out, "compute:  %s (%d SMs)\n", info.Compute, info.Workers)
@@ -199,7 +199,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	need := p.SealBytes() * uint64(p.Layers) * 3 // layers and trees on the host
 	if info.Backend == gpu.BackendCPU && info.MemoryBytes > 0 && need > info.MemoryBytes*3/4 {
 		return fmt.Errorf("a %s seal of %d layers needs about %s of RAM on the CPU backend; this machine has %s (use --seal-size)",
-			bytesString(float64(p.SealBytes())), p.Layers, bytesString(float64(need)), bytesString(float64(info.MemoryBytes)))
+			gpu.FormatBytes(p.SealBytes()), p.Layers, gpu.FormatBytes(need), gpu.FormatBytes(info.MemoryBytes))
 	}
 
 	fmt.Fprintf(out, "LooPIN PoCPS benchmark — %s backend: %s\n", info.Backend, info.Device)
@@ -207,7 +207,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 		fmt.Fprintf(out, "kernels: %s (PTX %s)\n", f.kernel, info.PTX)
 	}
 	fmt.Fprintf(out, "params: seal %s (2^%d labels) × %d layers, %d parents; %d walks × %d steps; GEMM %d×%d × %d rounds; %d audit samples\n\n",
-		bytesString(float64(p.SealBytes())), p.Depth(), p.Layers, p.Parents, p.Walks, p.Steps, p.GemmRows, p.GemmDim, p.Rounds, p.Samples)
+		gpu.FormatBytes(p.SealBytes()), p.Depth(), p.Layers, p.Parents, p.Walks, p.Steps, p.GemmRows, p.GemmDim, p.Rounds, p.Samples)
 
 	var ek, nonce, secret proof.Hash
 	for _, h := range []*proof.Hash{&ek, &nonce, &secret} {
@@ -217,7 +217,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	}
 
 	if spec != nil {
-		fmt.Fprintf(out, "class: %s, %s of memory; the seal is %.1f %% of it\n", spec.Class, bytesString(float64(spec.MemoryBytes)), 100*float64(p.SealBytes())/float64(spec.MemoryBytes))
+		fmt.Fprintf(out, "class: %s, %s of memory; the seal is %.1f %% of it\n", spec.Class, gpu.FormatBytes(spec.MemoryBytes), 100*float64(p.SealBytes())/float64(spec.MemoryBytes))
 	}
 	start := time.Now()
 	progress := func(done, total int) {
@@ -232,7 +232,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	sealTime := time.Since(start)
 	labeled := float64(p.SealBytes()) * float64(p.Layers)
 	fmt.Fprintf(out, "Seal.........: %s × %d layers in %s → %s/s labeled\n",
-		bytesString(float64(p.SealBytes())), p.Layers, sealTime.Round(time.Millisecond), bytesString(labeled/sealTime.Seconds()))
+		gpu.FormatBytes(p.SealBytes()), p.Layers, sealTime.Round(time.Millisecond), gpu.FormatBytes(uint64(labeled/sealTime.Seconds())))
 	sealRoot := seal.Commitment().SealRoot()
 
 	var setupSeed proof.Hash
@@ -261,9 +261,9 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 	resTime := time.Since(start)
 	reads := float64(p.ResidencyBytes())
 	line := fmt.Sprintf("Residency....: %d walks × %d steps in %s → %s/s of dependent %d-byte block reads",
-		p.Walks, p.Steps, resTime.Round(time.Microsecond), bytesString(reads/resTime.Seconds()), p.Block()*proof.LabelSize)
+		p.Walks, p.Steps, resTime.Round(time.Microsecond), gpu.FormatBytes(uint64(reads/resTime.Seconds())), p.Block()*proof.LabelSize)
 	if spec != nil {
-		line += fmt.Sprintf(" (%.1f %% of %s/s)", 100*reads/resTime.Seconds()/spec.MemoryBandwidth, bytesString(spec.MemoryBandwidth))
+		line += fmt.Sprintf(" (%.1f %% of %s/s)", 100*reads/resTime.Seconds()/spec.MemoryBandwidth, gpu.FormatBytes(uint64(spec.MemoryBandwidth)))
 	}
 	fmt.Fprintln(out, line)
 
@@ -344,7 +344,7 @@ func runBench(ctx context.Context, out, errOut io.Writer, f benchFlags) error {
 				return fmt.Errorf("residency from host memory: %w", err)
 			}
 			fmt.Fprintf(out, "Residency P..: in device memory %s (%s/s), in pinned host memory %s (%s/s): %.1f× slower\n",
-				dev.Round(time.Microsecond), bytesString(reads/dev.Seconds()), host.Round(time.Microsecond), bytesString(reads/host.Seconds()), host.Seconds()/dev.Seconds())
+				dev.Round(time.Microsecond), gpu.FormatBytes(uint64(reads/dev.Seconds())), host.Round(time.Microsecond), gpu.FormatBytes(uint64(reads/host.Seconds())), host.Seconds()/dev.Seconds())
 		}
 	}
 	printMemory(out, info, mem)
@@ -360,16 +360,6 @@ func printMemory(out io.Writer, info gpu.Info, mem gpu.Memory) {
 		return
 	}
 	fmt.Fprintf(out, "Memory.......: host peak %s (resident)\n", gpu.FormatBytes(mem.HostPeak))
-}
-
-func bytesString(b float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for b >= 1024 && i < len(units)-1 {
-		b /= 1024
-		i++
-	}
-	return fmt.Sprintf("%.3g %s", b, units[i])
 }
 
 func opsString(ops float64) string {
