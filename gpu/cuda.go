@@ -822,16 +822,7 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 			}
 			tree := trees.at(t*treeHashes*32, treeHashes*32)
 			leaves, scratch := tree.at(0, m*32), tree.at(m*32, (m-1)*32)
-			if err := firstErr(
-				d.fillB(bseeds.at(t*32, 32), b, bt, n),
-				d.launchBlocks("gather_rows", uint32(m), threads, prev, s.sealed, p.Labels, uint32(m), uint32(n), a),
-				d.gemm(a, bt, c, uint32(m), uint32(n)),
-				d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs),
-				d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), leaves),
-			); err != nil {
-				return err
-			}
-			lv, err := d.levels(leaves, m, scratch)
+			lv, err := d.gemmRound(p, queue, bseeds.at(t*32, 32), prev, s.sealed, b, bt, a, c, segs, leaves, scratch)
 			if err != nil {
 				return err
 			}
@@ -851,6 +842,44 @@ func (s *cudaSeal) Gemm(ctx context.Context, seed proof.Hash) ([]proof.Hash, err
 		return nil, err
 	}
 	return roots, nil
+}
+
+// queue runs a launch without timing it (gemmRound's step in a challenge).
+func queue(_ string, launch func() error) error { return launch() }
+
+// treeKernel names the kernel that builds Merkle levels in this kernel set.
+func (d *driver) treeKernel() string {
+	if d.kernel == KernelSimple {
+		return "merkle_level"
+	}
+	return "merkle_levels"
+}
+
+// gemmRound queues one GEMM round (docs/pocps.md §6): B_t from the PRG seed
+// at bseed (into bt, b scratch), the m rows of A gathered from sealed at
+// offsets set by the previous root at prev, C = A·B, the rows' segment
+// hashes and leaves, and the round's tree into scratch (m−1 hashes). It
+// returns the tree's levels, the root last. step runs each kernel under its
+// name: queue in a challenge, a timer in Profile.
+func (d *driver) gemmRound(p proof.Params, step func(kernel string, launch func() error) error, bseed, prev, sealed, b, bt, a, c, segs, leaves, scratch devBuf) ([]devBuf, error) {
+	m, n, k := uint64(p.GemmRows), uint64(p.GemmDim), segments(p)
+	gemmKernel, _, _, _ := gemmLaunch(d.arch, d.kernel, uint32(m), uint32(n))
+	var lv []devBuf
+	err := firstErr(
+		step(bKernels(d.kernel), func() error { return d.fillB(bseed, b, bt, n) }),
+		step("gather_rows", func() error {
+			return d.launchBlocks("gather_rows", uint32(m), threads, prev, sealed, p.Labels, uint32(m), uint32(n), a)
+		}),
+		step(gemmKernel, func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
+		step("row_segments", func() error { return d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs) }),
+		step("row_leaves", func() error { return d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), leaves) }),
+		step(d.treeKernel()+" (GEMM round)", func() error {
+			var err error
+			lv, err = d.levels(leaves, m, scratch)
+			return err
+		}),
+	)
+	return lv, err
 }
 
 // OpenGemm downloads the audited rounds' trees and recomputes the audited
@@ -1015,12 +1044,8 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 			kt.Time += time.Since(start)
 			return nil
 		}
-		treeKernel := "merkle_levels"
-		if d.kernel == KernelSimple {
-			treeKernel = "merkle_level"
-		}
 		tree := func(name string, leaves devBuf, count uint64, scratch devBuf) error {
-			return timed(treeKernel+" ("+name+")", func() error { _, err := d.levels(leaves, count, scratch); return err })
+			return timed(d.treeKernel()+" ("+name+")", func() error { _, err := d.levels(leaves, count, scratch); return err })
 		}
 		bufs, err := d.allocAll(32, chunk*32, chunk*32, chunk*32)
 		if err != nil {
@@ -1040,27 +1065,17 @@ func (s *cudaSeal) Profile(ctx context.Context, seed proof.Hash) ([]KernelTime, 
 		}
 		d.freeAll(bufs...)
 
-		k := segments(p)
-		bufs, err = d.allocAll(32, n*n, n*n, m*n, 4*m*n, m*32, m*32, m*k*32)
+		bufs, err = d.allocAll(64, n*n, n*n, m*n, 4*m*n, m*32, m*32, m*segments(p)*32)
 		if err != nil {
 			return err
 		}
 		defer d.freeAll(bufs...)
-		hash, b, bt, a, c, rowLeaves, rowTree, segs := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7]
+		seeds, b, bt, a, c, rowLeaves, rowTree, segs := bufs[0], bufs[1], bufs[2], bufs[3], bufs[4], bufs[5], bufs[6], bufs[7]
 		bseed := proof.GemmBSeed(seed, 0)
-		gemmKernel, _, _, _ := gemmLaunch(d.arch, d.kernel, uint32(m), uint32(n))
-		if err := firstErr(
-			d.upload(hash, bseed[:]),
-			timed(bKernels(d.kernel), func() error { return d.fillB(hash, b, bt, n) }),
-			d.upload(hash, seed[:]),
-			timed("gather_rows", func() error {
-				return d.launchBlocks("gather_rows", uint32(m), threads, hash, s.sealed, p.Labels, uint32(m), uint32(n), a)
-			}),
-			timed(gemmKernel, func() error { return d.gemm(a, bt, c, uint32(m), uint32(n)) }),
-			timed("row_segments", func() error { return d.launch("row_segments", m*k, threads, c, uint32(m), uint32(n), segs) }),
-			timed("row_leaves", func() error { return d.launch("row_leaves", m, threads, segs, uint32(m), uint32(k), rowLeaves) }),
-			tree("GEMM round", rowLeaves, m, rowTree),
-		); err != nil {
+		if err := d.upload(seeds, append(bseed[:], seed[:]...)); err != nil {
+			return err
+		}
+		if _, err := d.gemmRound(p, timed, seeds.at(0, 32), seeds.at(32, 32), s.sealed, b, bt, a, c, segs, rowLeaves, rowTree); err != nil {
 			return err
 		}
 
